@@ -1,0 +1,205 @@
+// The broker contract: the one interface every transport implements. Read this file first.
+// Commands and the runtime only ever see a Broker; what a transport cannot do it declares in
+// `capabilities`, and callers refuse clearly instead of silently ignoring an option.
+
+/** Where a message is in its life. Adapters map their own words onto these. */
+export type MessageState =
+  | 'waiting' // ready to be consumed (BullMQ wait, SQS visible, AMQP ready, Celery list)
+  | 'inflight' // leased by a consumer, not yet acked (BullMQ active, SQS not visible, AMQP unacked)
+  | 'delayed' // not yet due (BullMQ delayed, Sidekiq schedule, asynq scheduled, SQS delayed)
+  | 'retry' // failed and waiting for an automatic retry (Sidekiq retry, asynq retry)
+  | 'dead' // failed for good (BullMQ failed, Sidekiq dead, asynq archived, RQ failed, a DLQ)
+  | 'completed' // finished, where the broker keeps them (BullMQ, RQ finished, asynq completed)
+  | 'paused' // held by a paused queue (BullMQ paused list)
+
+export const MESSAGE_STATES: readonly MessageState[] = [
+  'waiting',
+  'inflight',
+  'delayed',
+  'retry',
+  'dead',
+  'completed',
+  'paused',
+]
+
+/** How honest `peek` is. */
+export type PeekKind =
+  | 'exact' // reads without side effects
+  | 'requeue' // takes and puts back: sets the redelivered flag and can reorder (AMQP)
+  | 'visibility' // receives with a short lease and releases: receive counts go up (SQS)
+  | 'none'
+
+export interface Capabilities {
+  /** Can enumerate queues without being told their names. */
+  listQueues: boolean
+  peek: PeekKind
+  /** Largest delay the broker can hold a message back for, or false when it cannot delay. */
+  delay: false | {maxMs: number}
+  /** Priority range served highest first, or false. */
+  priority: false | {min: number; max: number}
+  /** Can move a message to a dead state/queue. */
+  deadLetter: boolean
+  /** A lease that is not settled in time is redelivered. */
+  leaseExpiry: boolean
+  /** Stats include in/out rates. */
+  rates: boolean
+  /** States `stats` reports counts for. */
+  states: readonly MessageState[]
+  /** States `purge` can empty. */
+  purgeStates: readonly MessageState[]
+  /** Largest payload in bytes the broker accepts, when it has a limit. */
+  maxPayloadBytes?: number
+  /** Deduplication ids (SQS FIFO, BullMQ job ids). */
+  dedup: boolean
+  /** Message groups (SQS FIFO MessageGroupId). */
+  groups: boolean
+}
+
+/** A queue as `listQueues` finds it. `kind` is the transport or flavor: memory, list, bullmq, celery, amqp, sqs… */
+export interface QueueRef {
+  name: string
+  kind: string
+}
+
+export interface QueueStats extends QueueRef {
+  /** Counts by state; a state the broker cannot count is absent, never 0. */
+  counts: Partial<Record<MessageState, number>>
+  consumers?: number
+  /** Age of the oldest waiting message in ms, where knowable. */
+  oldestAgeMs?: number
+  rates?: {inPerSec?: number; outPerSec?: number}
+  paused?: boolean
+  /** Transport-specific facts worth showing (DLQ, queue type, arguments…). */
+  details?: Record<string, unknown>
+}
+
+/** The envelope every adapter returns, whatever the broker's native form. */
+export interface Message {
+  id: string
+  queue: string
+  name?: string
+  /** The payload bytes exactly as stored. */
+  payload: Buffer
+  contentType?: string
+  /** The payload decoded, when it is JSON (or the flavor's decoded task: args, kwargs…). */
+  body?: unknown
+  headers: Record<string, string>
+  /** Deliveries so far (first delivery = 1; 0 when never delivered). */
+  attempts: number
+  state: MessageState
+  priority?: number
+  /** Epoch ms. */
+  enqueuedAt?: number
+  /** Epoch ms at which a delayed message becomes due. */
+  availableAt?: number
+  lastError?: string
+  /** Why the native form could not be decoded; the message is still listed. */
+  undecodable?: string
+  /** The broker's native form, for `--raw`. */
+  raw?: unknown
+}
+
+/** What a producer hands to `enqueue`. */
+export interface OutgoingMessage {
+  payload: Buffer | string
+  contentType?: string
+  name?: string
+  headers?: Record<string, string>
+  delayMs?: number
+  priority?: number
+  /** Deduplication id (SQS FIFO MessageDeduplicationId, BullMQ jobId). */
+  dedupId?: string
+  /** Message group (SQS FIFO MessageGroupId). */
+  groupId?: string
+}
+
+export interface EnqueueOptions {
+  signal?: AbortSignal
+  /** Called after each confirmed batch with the running total. */
+  onProgress?: (sent: number) => void
+}
+
+export interface PeekOptions {
+  limit: number
+  state?: MessageState
+}
+
+export interface NackOptions {
+  /** Redeliver after this long instead of at once. Only where `capabilities.delay`. */
+  delayMs?: number
+}
+
+/** A leased message. Exactly one of ack / nack / deadLetter settles it; later calls are no-ops. */
+export interface Lease {
+  readonly message: Message
+  ack(): Promise<void>
+  /** Put it back for redelivery. */
+  nack(options?: NackOptions): Promise<void>
+  /** Give up on it: to the dead state/queue. */
+  deadLetter(reason: string): Promise<void>
+  /** Keep the lease longer (slow handlers), where the broker supports it. */
+  extend?(ms: number): Promise<void>
+}
+
+export interface ConsumeOptions {
+  /** Most leases held at once, unsettled. */
+  prefetch: number
+  /** How long a lease lasts before redelivery, where the broker lets us choose. */
+  leaseMs?: number
+}
+
+export type LeaseHandler = (lease: Lease) => void
+
+export interface Subscription {
+  /** Stops delivering; unsettled leases stay leased until settled or expired. Idempotent. */
+  close(): Promise<void>
+  /** Resolves when the subscription ended by itself with an error (connection lost…). */
+  readonly closed: Promise<Error | undefined>
+}
+
+export interface RetryOptions {
+  state?: MessageState
+  ids?: string[]
+  limit?: number
+}
+
+export interface Broker {
+  /** Transport name for messages: memory, redis, amqp, sqs. */
+  readonly transport: string
+  /** The URL with secrets redacted. */
+  readonly displayUrl: string
+  readonly capabilities: Capabilities
+
+  /** Checks the connection works (and credentials); rejects with a ConnectionError. */
+  connect(): Promise<void>
+  listQueues(): Promise<QueueRef[]>
+  /** Rejects with NotFoundError when the queue does not exist. */
+  stats(queue: string): Promise<QueueStats>
+  peek(queue: string, options: PeekOptions): Promise<Message[]>
+  /** Batch-first. Resolves with the ids in order; on partial failure rejects with EnqueueError (sent count). */
+  enqueue(queue: string, messages: OutgoingMessage[], options?: EnqueueOptions): Promise<string[]>
+  consume(queue: string, handler: LeaseHandler, options: ConsumeOptions): Promise<Subscription>
+  /** Removes messages in a state (default: waiting); resolves with how many. */
+  purge(queue: string, state?: MessageState): Promise<number>
+  /** Creates the queue when the broker has such a thing; a no-op where queues are implicit. */
+  createQueue?(queue: string): Promise<void>
+  deleteQueue?(queue: string): Promise<void>
+  /** The library's own retry: dead/retry → waiting. Resolves with how many. */
+  retry?(queue: string, options: RetryOptions): Promise<number>
+  pause?(queue: string): Promise<void>
+  resume?(queue: string): Promise<void>
+  /** Idempotent. */
+  close(): Promise<void>
+}
+
+export interface BrokerOptions {
+  /** Connect timeout in ms. */
+  timeoutMs: number
+  tls?: {caFile?: string; insecure?: boolean}
+  /** Management API URL (AMQP) or endpoint override (SQS). */
+  mgmtUrl?: string
+  endpoint?: string
+  region?: string
+}
+
+export type BrokerFactory = (url: URL, options: BrokerOptions) => Promise<Broker>

@@ -1,0 +1,310 @@
+// ONE suite, run against every adapter (unstorage/keyv style). A capability the adapter lacks is
+// skipped by its declaration, with the reason in the test name; nothing is skipped silently.
+import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
+import type {Broker, Capabilities, Lease, Message, OutgoingMessage} from '../../src/adapters/contract.js'
+
+export interface ContractTarget {
+  /** A connected broker. Called once per suite. */
+  open(): Promise<Broker>
+  /** A fresh, empty queue name that exists (created if the transport needs it). */
+  freshQueue(broker: Broker, hint: string): Promise<string>
+  /** Removes a queue made by freshQueue (optional). */
+  dropQueue?(broker: Broker, queue: string): Promise<void>
+  /** Lease length to ask for in the expiry test (ms). Default 300. */
+  shortLeaseMs?: number
+  /** Largest payload to round-trip (bytes). Default 1 MiB. */
+  largePayloadBytes?: number
+  /** Time allowed for cross-process effects (ms). */
+  settleMs?: number
+  /** Per-test timeout (ms). */
+  timeoutMs?: number
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Waits until `check` returns a value that is not undefined, or fails after `ms`. */
+async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, ms: number, what: string): Promise<T> {
+  const until = Date.now() + ms
+  for (;;) {
+    const value = await check()
+    if (value !== undefined) return value
+    if (Date.now() > until) throw new Error(`timed out after ${ms}ms waiting for ${what}`)
+    await sleep(20)
+  }
+}
+
+/** Consumes `n` leases from a queue (not settled), then stops the subscription. */
+async function take(broker: Broker, queue: string, n: number, ms = 5000, leaseMs?: number): Promise<Lease[]> {
+  const leases: Lease[] = []
+  const sub = await broker.consume(queue, (lease) => leases.push(lease), {prefetch: n, leaseMs})
+  try {
+    await eventually(() => (leases.length >= n ? true : undefined), ms, `${n} deliveries from ${queue}`)
+  } finally {
+    await sub.close()
+  }
+  return leases
+}
+
+/** Consumes and acks everything until `n` have arrived; returns the messages in arrival order. */
+async function drain(broker: Broker, queue: string, n: number, ms = 10_000, prefetch = 50): Promise<Message[]> {
+  const got: Message[] = []
+  const sub = await broker.consume(
+    queue,
+    (lease) => {
+      got.push(lease.message)
+      void lease.ack()
+    },
+    {prefetch},
+  )
+  try {
+    await eventually(() => (got.length >= n ? true : undefined), ms, `${n} messages from ${queue}`)
+  } finally {
+    await sub.close()
+  }
+  return got
+}
+
+const text = (m: Message) => m.payload.toString('utf8')
+
+export function describeBrokerContract(name: string, target: ContractTarget, caps: Capabilities): void {
+  describe(`broker contract: ${name}`, () => {
+    let broker: Broker
+    const made: string[] = []
+    const timeout = target.timeoutMs ?? 20_000
+    const fresh = async (hint: string) => {
+      const q = await target.freshQueue(broker, hint)
+      made.push(q)
+      return q
+    }
+
+    beforeAll(async () => {
+      broker = await target.open()
+    }, 30_000)
+
+    afterAll(async () => {
+      if (!broker) return
+      if (target.dropQueue) for (const q of made) await target.dropQueue(broker, q).catch(() => {})
+      await broker.close()
+    }, 30_000)
+
+    it('declares the capabilities this suite was told about', () => {
+      expect(broker.capabilities).toEqual(caps)
+      expect(['exact', 'requeue', 'visibility', 'none']).toContain(caps.peek)
+      expect(caps.states).toContain('waiting')
+      expect(caps.purgeStates).toContain('waiting')
+      expect(broker.displayUrl).not.toMatch(/:[^:/@]+@/) // never a password
+    })
+
+    it('enqueue → peek → consume → ack round trip', async () => {
+      const q = await fresh('roundtrip')
+      const ids = await broker.enqueue(q, [{payload: '{"n":1}', name: 'first', headers: {trace: 'abc'}}])
+      expect(ids).toHaveLength(1)
+      expect(typeof ids[0]).toBe('string')
+
+      const stats = await broker.stats(q)
+      expect(stats.counts.waiting).toBe(1)
+
+      if (caps.peek !== 'none') {
+        const peeked = await broker.peek(q, {limit: 10})
+        expect(peeked).toHaveLength(1)
+        expect(text(peeked[0]!)).toBe('{"n":1}')
+        expect(peeked[0]!.name).toBe('first')
+        expect(peeked[0]!.headers.trace).toBe('abc')
+        // peeking consumed nothing
+        await eventually(async () => ((await broker.stats(q)).counts.waiting === 1 ? true : undefined), 5000, 'peeked message back')
+      }
+
+      const [lease] = await take(broker, q, 1)
+      expect(text(lease!.message)).toBe('{"n":1}')
+      expect(lease!.message.name).toBe('first')
+      expect(lease!.message.headers.trace).toBe('abc')
+      expect(lease!.message.attempts).toBeGreaterThanOrEqual(1)
+      await lease!.ack()
+      await eventually(async () => {
+        const s = await broker.stats(q)
+        return s.counts.waiting === 0 && (s.counts.inflight ?? 0) === 0 ? true : undefined
+      }, 5000, 'queue empty after ack')
+    }, timeout)
+
+    it('nack requeues the message for another delivery', async () => {
+      const q = await fresh('nack')
+      await broker.enqueue(q, [{payload: 'again'}])
+      const [first] = await take(broker, q, 1)
+      await first!.nack()
+      const [second] = await take(broker, q, 1)
+      expect(text(second!.message)).toBe('again')
+      expect(second!.message.attempts).toBeGreaterThanOrEqual(2)
+      await second!.ack()
+    }, timeout)
+
+    it('settling a lease twice is harmless', async () => {
+      const q = await fresh('twice')
+      await broker.enqueue(q, [{payload: 'once'}, {payload: 'other'}])
+      const [lease] = await take(broker, q, 1)
+      await lease!.ack()
+      await lease!.ack()
+      await lease!.nack()
+      const rest = await drain(broker, q, 1)
+      expect(rest.map(text)).toEqual(['other'])
+    }, timeout)
+
+    describe('lease expiry', () => {
+      it.skipIf(!caps.leaseExpiry)('an unsettled lease is redelivered after it expires [needs capabilities.leaseExpiry]', async () => {
+        const q = await fresh('lease')
+        const leaseMs = target.shortLeaseMs ?? 300
+        await broker.enqueue(q, [{payload: 'slow'}])
+        const [abandoned] = await take(broker, q, 1, 5000, leaseMs)
+        expect(text(abandoned!.message)).toBe('slow')
+        // never settled: after the lease it must come back
+        const [again] = await take(broker, q, 1, leaseMs * 10 + 10_000, leaseMs)
+        expect(text(again!.message)).toBe('slow')
+        await again!.ack()
+      }, timeout + 20_000)
+    })
+
+    it.skipIf(!caps.delay)('delay holds a message back until it is due [needs capabilities.delay]', async () => {
+      const q = await fresh('delay')
+      const delayMs = 1500
+      const sentAt = Date.now()
+      await broker.enqueue(q, [{payload: 'later', delayMs}, {payload: 'now'}])
+      const got: {m: Message; at: number}[] = []
+      const sub = await broker.consume(q, (lease) => {
+        got.push({m: lease.message, at: Date.now()})
+        void lease.ack()
+      }, {prefetch: 10})
+      try {
+        await eventually(() => (got.length >= 2 ? true : undefined), delayMs + 15_000, 'both messages')
+      } finally {
+        await sub.close()
+      }
+      expect(got.map((g) => text(g.m))).toEqual(['now', 'later'])
+      expect(got[1]!.at - sentAt).toBeGreaterThanOrEqual(delayMs - 50)
+    }, timeout + 20_000)
+
+    it.skipIf(!caps.priority)('serves higher priority first, FIFO within a priority [needs capabilities.priority]', async () => {
+      const range = caps.priority as {min: number; max: number}
+      const q = await fresh('priority')
+      const lo = range.min
+      const hi = Math.min(range.max, range.min + 5)
+      await broker.enqueue(q, [
+        {payload: 'lo-1', priority: lo},
+        {payload: 'hi-1', priority: hi},
+        {payload: 'lo-2', priority: lo},
+        {payload: 'hi-2', priority: hi},
+      ])
+      await sleep(target.settleMs ?? 0)
+      const got = await drain(broker, q, 4, 10_000, 1)
+      expect(got.map(text)).toEqual(['hi-1', 'hi-2', 'lo-1', 'lo-2'])
+    }, timeout)
+
+    it('purge empties the waiting messages and says how many', async () => {
+      const q = await fresh('purge')
+      await broker.enqueue(q, Array.from({length: 25}, (_, i) => ({payload: `p${i}`})))
+      await eventually(async () => ((await broker.stats(q)).counts.waiting === 25 ? true : undefined), 10_000, '25 waiting')
+      const removed = await broker.purge(q)
+      expect(removed).toBe(25)
+      expect((await broker.stats(q)).counts.waiting).toBe(0)
+    }, timeout)
+
+    it('counts messages by state', async () => {
+      const q = await fresh('counts')
+      await broker.enqueue(q, [{payload: 'a'}, {payload: 'b'}, {payload: 'c'}])
+      if (caps.delay) await broker.enqueue(q, [{payload: 'd', delayMs: 60_000}])
+      const [held] = await take(broker, q, 1)
+      const stats = await eventually(async () => {
+        const s = await broker.stats(q)
+        return s.counts.waiting === 2 && s.counts.inflight === 1 ? s : undefined
+      }, 10_000, '2 waiting and 1 in flight')
+      if (caps.delay) expect(stats.counts.delayed).toBe(1)
+      if (caps.deadLetter) {
+        await held!.deadLetter('broken on purpose')
+        const after = await eventually(async () => {
+          const s = await broker.stats(q)
+          return s.counts.dead === 1 ? s : undefined
+        }, 10_000, '1 dead')
+        expect(after.counts.inflight ?? 0).toBe(0)
+        if (caps.peek !== 'none' && caps.states.includes('dead')) {
+          const dead = await broker.peek(q, {limit: 5, state: 'dead'})
+          expect(dead).toHaveLength(1)
+          expect(dead[0]!.lastError).toContain('broken on purpose')
+        }
+      } else {
+        await held!.ack()
+      }
+    }, timeout)
+
+    it('takes a batch of 1,000 in one call and delivers each exactly once', async () => {
+      const q = await fresh('batch')
+      const batch: OutgoingMessage[] = Array.from({length: 1000}, (_, i) => ({payload: JSON.stringify({seq: i})}))
+      const ids = await broker.enqueue(q, batch)
+      expect(ids).toHaveLength(1000)
+      expect(new Set(ids).size).toBe(1000)
+      const got = await drain(broker, q, 1000, 60_000, 100)
+      const seqs = got.map((m) => (JSON.parse(text(m)) as {seq: number}).seq).sort((a, b) => a - b)
+      expect(seqs).toEqual(Array.from({length: 1000}, (_, i) => i))
+    }, timeout + 60_000)
+
+    it('keeps payload bytes exactly: binary, unicode and large', async () => {
+      const q = await fresh('bytes')
+      const binary = Buffer.from(Array.from({length: 256}, (_, i) => i))
+      const unicode = Buffer.from('héllo wörld — 日本語 🚀 \u0000 end', 'utf8')
+      const size = target.largePayloadBytes ?? 1024 * 1024
+      const large = Buffer.alloc(size)
+      for (let i = 0; i < size; i++) large[i] = (i * 31 + 7) & 0xff
+      await broker.enqueue(q, [{payload: binary}, {payload: unicode}, {payload: large}])
+      const got = await drain(broker, q, 3, 30_000, 1)
+      const byLength = new Map(got.map((m) => [m.payload.length, m.payload]))
+      expect(byLength.get(binary.length)?.equals(binary)).toBe(true)
+      expect(byLength.get(unicode.length)?.equals(unicode)).toBe(true)
+      expect(byLength.get(large.length)?.equals(large)).toBe(true)
+    }, timeout + 30_000)
+
+    it('two concurrent consumers never hold the same message at once', async () => {
+      const q = await fresh('concurrent')
+      const n = 200
+      await broker.enqueue(q, Array.from({length: n}, (_, i) => ({payload: `c${i}`})))
+      const held = new Set<string>()
+      const seen: string[] = []
+      let overlaps = 0
+      const handler = (lease: Lease) => {
+        const key = text(lease.message)
+        if (held.has(key)) overlaps++
+        held.add(key)
+        seen.push(key)
+        setTimeout(() => {
+          held.delete(key)
+          void lease.ack()
+        }, 2)
+      }
+      const a = await broker.consume(q, handler, {prefetch: 10})
+      const b = await broker.consume(q, handler, {prefetch: 10})
+      try {
+        await eventually(() => (new Set(seen).size >= n ? true : undefined), 30_000, `${n} distinct messages`)
+      } finally {
+        await Promise.all([a.close(), b.close()])
+      }
+      expect(overlaps).toBe(0)
+      expect(new Set(seen).size).toBe(n)
+    }, timeout + 30_000)
+
+    it('stats of a queue that does not exist is a NotFoundError (exit 4)', async () => {
+      await expect(broker.stats(`no-such-queue-${Date.now()}`)).rejects.toMatchObject({exitCode: 4})
+    }, timeout)
+
+    it.skipIf(!caps.listQueues)('lists the queues it holds [needs capabilities.listQueues]', async () => {
+      const q = await fresh('listed')
+      await broker.enqueue(q, [{payload: 'x'}])
+      const names = await eventually(async () => {
+        const list = await broker.listQueues()
+        return list.some((r) => r.name === q) ? list : undefined
+      }, 15_000, `${q} in listQueues`)
+      expect(names.find((r) => r.name === q)?.kind).toBeTruthy()
+    }, timeout + 15_000)
+
+    it('close() is idempotent', async () => {
+      const other = await target.open()
+      await other.close()
+      await other.close()
+    }, timeout)
+  })
+}

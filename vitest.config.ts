@@ -1,0 +1,20 @@
+import {readdirSync} from 'node:fs'
+import {defineConfig} from 'vitest/config'
+
+// Each file in test/setup/ is a global setup (brokers and emulators the tests need).
+const setups = readdirSync(new URL('./test/setup/', import.meta.url))
+  .filter((f) => /\.(ts|js)$/.test(f))
+  .sort()
+  .map((f) => `./test/setup/${f}`)
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/reliability/soak/**', 'node_modules/**'],
+    globalSetup: setups,
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    maxWorkers: 3,
+  },
+})
