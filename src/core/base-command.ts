@@ -25,6 +25,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }),
     context: Flags.string({summary: 'Use this named context instead of the current one.', helpGroup: 'CONNECTION'}),
     timeout: Flags.string({summary: 'Connect timeout.', default: '5s', helpGroup: 'CONNECTION'}),
+    'tls-ca': Flags.string({summary: 'CA certificate (PEM file) to trust for rediss:// and amqps://.', helpGroup: 'CONNECTION'}),
+    'tls-insecure': Flags.boolean({
+      summary: 'DANGEROUS: accept any TLS certificate (no verification; open to interception).',
+      helpGroup: 'CONNECTION',
+    }),
+    'mgmt-url': Flags.string({summary: 'RabbitMQ management API URL (default: same host, port 15672).', helpGroup: 'CONNECTION'}),
+    endpoint: Flags.string({summary: 'SQS endpoint for emulators, e.g. http://127.0.0.1:4566.', helpGroup: 'CONNECTION'}),
   }
 
   protected flags!: BaseFlags<T>
@@ -46,13 +53,19 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /** Opens the broker the flags, environment or config point at; closed when the command ends. */
-  protected async openBroker(options: {fallbackUrl?: string; url?: string; extra?: Record<string, string | boolean | undefined>} = {}): Promise<Broker> {
-    const flags = this.flags as unknown as {url?: string; context?: string; timeout: string}
+  protected async openBroker(options: {fallbackUrl?: string; url?: string} = {}): Promise<Broker> {
+    const flags = this.flags as unknown as BaseFlags<typeof BaseCommand>
     const resolved = options.url
       ? {url: options.url, source: 'flag' as const}
       : await resolveConnection(flags, options.fallbackUrl)
     const timeoutMs = parseDuration(flags.timeout, '--timeout')
-    const connection = {...flags, ...options.extra, timeoutMs}
+    const connection = {
+      timeoutMs,
+      mgmtUrl: flags['mgmt-url'],
+      endpoint: flags.endpoint,
+      tlsCa: flags['tls-ca'],
+      tlsInsecure: flags['tls-insecure'],
+    }
     const broker = await createBroker(resolved.url, brokerOptions(connection, resolved))
     await connectWithin(broker, timeoutMs)
     this.brokers.push(broker)

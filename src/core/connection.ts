@@ -3,7 +3,7 @@
 import type {Broker, BrokerOptions} from '../adapters/contract.js'
 import {ConnectionError, UsageError, isUserError} from './errors.js'
 import {getContext, loadConfig} from './config.js'
-import {redactText, redactUrl} from './redact.js'
+import {redactText} from './redact.js'
 import {formatDuration} from './units.js'
 
 export interface ConnectionFlags {
@@ -78,5 +78,3 @@ export async function connectWithin(broker: Broker, timeoutMs: number): Promise<
     clearTimeout(timer)
   }
 }
-
-export {redactUrl}

@@ -1,6 +1,6 @@
 // ONE suite, run against every adapter (unstorage/keyv style). A capability the adapter lacks is
 // skipped by its declaration, with the reason in the test name; nothing is skipped silently.
-import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Broker, Capabilities, Lease, Message, OutgoingMessage} from '../../src/adapters/contract.js'
 
 export interface ContractTarget {
