@@ -1,0 +1,27 @@
+import {BaseCommand} from '../../core/base-command.js'
+import {loadConfig} from '../../core/config.js'
+import {renderTable} from '../../core/output.js'
+import {redactUrl} from '../../core/redact.js'
+
+export default class ContextList extends BaseCommand<typeof ContextList> {
+  static override summary = 'List saved contexts (passwords redacted).'
+  static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
+
+  async run(): Promise<unknown> {
+    const config = await loadConfig()
+    const rows = Object.entries(config.contexts).map(([name, c]) => ({
+      name,
+      url: redactUrl(c.url),
+      current: name === config.currentContext,
+      ...(c.mgmtUrl ? {mgmtUrl: redactUrl(c.mgmtUrl)} : {}),
+    }))
+    if (!this.jsonEnabled()) {
+      this.log(
+        rows.length === 0
+          ? 'no contexts — add one with `queue context add NAME URL`'
+          : renderTable([{header: '', value: (r) => (r.current ? '*' : '')}, {header: 'name', value: (r) => r.name}, {header: 'url', value: (r) => r.url}], rows),
+      )
+    }
+    return {current: config.currentContext, contexts: rows}
+  }
+}

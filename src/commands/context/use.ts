@@ -1,0 +1,19 @@
+import {Args} from '@oclif/core'
+import {BaseCommand} from '../../core/base-command.js'
+import {getContext, loadConfig, saveConfig} from '../../core/config.js'
+import {redactUrl} from '../../core/redact.js'
+
+export default class ContextUse extends BaseCommand<typeof ContextUse> {
+  static override summary = 'Make a saved context the current one.'
+  static override examples = ['<%= config.bin %> <%= command.id %> prod-rabbit']
+  static override args = {name: Args.string({ignoreStdin: true, description: 'Context name.', required: true})}
+
+  async run(): Promise<unknown> {
+    const config = await loadConfig()
+    const context = getContext(config, this.args.name)
+    config.currentContext = this.args.name
+    await saveConfig(config)
+    if (!this.jsonEnabled()) this.log(`now using "${this.args.name}" → ${redactUrl(context.url)}`)
+    return {current: this.args.name, url: redactUrl(context.url)}
+  }
+}

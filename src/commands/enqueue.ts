@@ -1,0 +1,124 @@
+import {readFile} from 'node:fs/promises'
+import {Args, Flags} from '@oclif/core'
+import type {OutgoingMessage} from '../adapters/contract.js'
+import {BaseCommand} from '../core/base-command.js'
+import {type MessageTemplate, checkOptions, sendInBatches} from '../core/enqueue.js'
+import {UsageError} from '../core/errors.js'
+import {ndjsonLine, ProgressLine} from '../core/output.js'
+import {checkJsonPayload, loadSchemaValidator, looksLikeJson, parseHeaders, readNdjson, type ValidatedLines} from '../core/payloads.js'
+import {onInterrupt} from '../core/signals.js'
+import {parseDuration} from '../core/units.js'
+
+export default class Enqueue extends BaseCommand<typeof Enqueue> {
+  static override summary = 'Put messages on a queue.'
+  static override description = `The payload comes from the argument, from --file (bytes sent exactly), or from NDJSON on standard input (one message a line). Stdin is validated in full before anything is sent: a bad line means nothing was sent, and the error names the line.
+
+Prints the ids of the messages, one a line (NDJSON objects with --json).`
+  static override examples = [
+    {description: 'One JSON message', command: `<%= config.bin %> <%= command.id %> emails '{"to":"ada@example.com"}'`},
+    {description: 'A BullMQ job with a name, in 30 seconds', command: `<%= config.bin %> <%= command.id %> bullmq:emails '{"to":"ada@example.com"}' --name welcome --delay 30s`},
+    {description: 'Many messages from NDJSON, each checked against a JSON Schema first', command: '<%= config.bin %> <%= command.id %> emails --schema email.schema.json < emails.ndjson'},
+    {description: 'A file as one message, ten times', command: '<%= config.bin %> <%= command.id %> images --file photo.png --count 10'},
+  ]
+
+  static override args = {
+    queue: Args.string({ignoreStdin: true, description: 'Queue name (on Redis: kind:name, e.g. bullmq:emails).', required: true}),
+    payload: Args.string({ignoreStdin: true, description: 'The payload. Omit it to read --file or NDJSON on stdin.'}),
+  }
+
+  static override flags = {
+    file: Flags.string({char: 'f', summary: 'Send the bytes of this file as the payload.', exclusive: ['payload']}),
+    name: Flags.string({char: 'n', summary: 'Message/job/task name.'}),
+    delay: Flags.string({summary: 'Hold the messages back this long (e.g. 5s, 10m).'}),
+    priority: Flags.integer({summary: 'Priority: higher is served first.'}),
+    header: Flags.string({char: 'H', summary: 'A header as key=value (repeatable).', multiple: true}),
+    count: Flags.integer({summary: 'Send the payload this many times.', min: 1, default: 1}),
+    schema: Flags.string({summary: 'Validate every payload against this JSON Schema file before sending any.'}),
+    'content-type': Flags.string({summary: 'Content type (default: application/json when the payload is JSON).'}),
+    'dedup-id': Flags.string({summary: 'Deduplication id (SQS FIFO, BullMQ job id).'}),
+    'group-id': Flags.string({summary: 'Message group id (SQS FIFO).'}),
+    'batch-size': Flags.integer({summary: 'Messages per call to the broker.', min: 1, default: 500}),
+  }
+
+  async run(): Promise<unknown> {
+    const {flags, args} = this
+    if (args.queue.trim() === '') throw new UsageError('the queue name is empty — give the queue to send to')
+    const template: MessageTemplate = {
+      name: flags.name,
+      headers: parseHeaders(flags.header),
+      delayMs: flags.delay === undefined ? undefined : parseDuration(flags.delay, '--delay'),
+      priority: flags.priority,
+      dedupId: flags['dedup-id'],
+      groupId: flags['group-id'],
+    }
+    const validator = flags.schema ? await loadSchemaValidator(flags.schema) : undefined
+    const fromStdin = args.payload === undefined && flags.file === undefined
+    if (fromStdin && process.stdin.isTTY) {
+      throw new UsageError('no payload — pass it as an argument, use --file, or pipe NDJSON to stdin')
+    }
+    if (fromStdin && flags.count !== 1) throw new UsageError('--count repeats one payload; it cannot be used with NDJSON on stdin')
+
+    // Connect first (to learn the broker's limits), then read and validate everything, then send.
+    const broker = await this.openBroker()
+    checkOptions(broker, template)
+    const max = broker.capabilities.maxPayloadBytes
+    const progress = new ProgressLine()
+    let single: Buffer | undefined
+    let lines: ValidatedLines | undefined
+    if (flags.file !== undefined) {
+      single = await readFile(flags.file).catch((error: NodeJS.ErrnoException) => {
+        throw new UsageError(`cannot read --file ${flags.file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`)
+      })
+      if (validator) checkJsonPayload(single.toString('utf8'), `--file ${flags.file}`, validator)
+    } else if (args.payload !== undefined) {
+      single = Buffer.from(args.payload)
+      if (validator) checkJsonPayload(args.payload, 'the payload', validator)
+    } else {
+      lines = await readNdjson(process.stdin, {
+        validator,
+        maxBytes: max,
+        onLine: (n) => n % 1000 === 0 && progress.update(`validated ${n} lines`),
+      })
+      progress.done()
+    }
+    if (single && max !== undefined && single.length > max) {
+      throw new UsageError(`the payload is ${single.length} bytes, over ${broker.transport}'s limit of ${max} — nothing was sent`)
+    }
+
+    const total = lines ? lines.count : flags.count
+    const messages = lines
+      ? mapLines(lines, template, flags['content-type'] ?? 'application/json')
+      : repeat({...template, payload: single!, contentType: flags['content-type'] ?? guessContentType(single!)}, flags.count)
+    const interrupt = onInterrupt()
+    const json = this.jsonEnabled()
+    try {
+      await sendInBatches(broker, args.queue, messages, {
+        batchSize: flags['batch-size'],
+        total,
+        signal: interrupt.signal,
+        onBatch: (ids, sent) => {
+          // NDJSON is a stream: written as it goes, not as oclif's one JSON document at the end
+          process.stdout.write(ids.map((id) => (json ? ndjsonLine({id, queue: args.queue}) : id)).join('\n') + '\n')
+          if (total > 1000) progress.update(`sent ${sent}/${total}`)
+        },
+      })
+    } finally {
+      progress.done()
+      interrupt.dispose()
+      await lines?.dispose()
+    }
+    return undefined
+  }
+}
+
+function* repeat(message: OutgoingMessage, count: number): Iterable<OutgoingMessage> {
+  for (let i = 0; i < count; i++) yield message
+}
+
+async function* mapLines(lines: ValidatedLines, template: MessageTemplate, contentType: string): AsyncIterable<OutgoingMessage> {
+  for await (const {text} of lines.lines()) yield {...template, payload: text, contentType}
+}
+
+function guessContentType(payload: Buffer): string {
+  return looksLikeJson(payload.toString('utf8')) ? 'application/json' : 'application/octet-stream'
+}
