@@ -1,0 +1,23 @@
+// Retry delays: exponential with jitter ("equal jitter" from the AWS architecture blog), so a burst
+// of failures does not come back as a synchronised burst of retries.
+
+export interface BackoffOptions {
+  /** Delay before the first retry. */
+  initialMs: number
+  /** Cap on any delay. */
+  maxMs: number
+  /** Growth per attempt. Default 2. */
+  factor?: number
+  /** Fraction of the delay that is randomised, 0..1. Default 0.5. */
+  jitter?: number
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = {initialMs: 1000, maxMs: 60_000, factor: 2, jitter: 0.5}
+
+/** Delay before retrying after the `attempt`-th delivery failed (attempt ≥ 1). */
+export function backoffDelay(attempt: number, options: BackoffOptions = DEFAULT_BACKOFF, random = Math.random): number {
+  const factor = options.factor ?? 2
+  const jitter = Math.min(1, Math.max(0, options.jitter ?? 0.5))
+  const base = Math.min(options.maxMs, options.initialMs * factor ** Math.max(0, attempt - 1))
+  return Math.round(base * (1 - jitter) + base * jitter * random())
+}

@@ -1,0 +1,69 @@
+// Typed events of the worker runtime. The runtime knows nothing of terminals: `work` and `bench`
+// subscribe and render. Emitting costs nothing when nobody listens (the hot path checks first).
+import type {Message} from '../adapters/contract.js'
+
+export interface WorkerEvents {
+  /** A handler started on a delivery. `attempt` is 1 on the first delivery. */
+  started: {message: Message; attempt: number}
+  completed: {message: Message; attempt: number; durationMs: number; result: unknown}
+  /** The handler threw, rejected or timed out. One of `retrying` / `dead` follows unless acked early. */
+  failed: {message: Message; attempt: number; durationMs: number; error: Error}
+  /** Handed back to the broker for another try after `delayMs` (0 when the broker cannot delay). */
+  retrying: {message: Message; attempt: number; delayMs: number}
+  /** Out of attempts: dead-lettered, or dropped where the broker has no dead state. */
+  dead: {message: Message; attempt: number; reason: string; deadLettered: boolean}
+  /** Nothing running and nothing buffered (emitted once per busy → idle transition). */
+  drained: Record<string, never>
+  /** The broker failed to settle a lease or the subscription ended with an error. */
+  error: {error: Error}
+  /** close() finished. */
+  closed: {summary: WorkerSummary}
+}
+
+export type WorkerEventName = keyof WorkerEvents
+export type WorkerListener<E extends WorkerEventName> = (event: WorkerEvents[E]) => void
+
+export interface WorkerSummary {
+  started: number
+  completed: number
+  failed: number
+  retried: number
+  dead: number
+  /** Handed back unstarted at close, or still running at a forced close. */
+  returned: number
+  /** From start() to closed, in ms. */
+  elapsedMs: number
+  /** Why the worker stopped: close() called, --max-jobs reached, the queue ran empty, an error. */
+  reason: 'closed' | 'max-jobs' | 'empty' | 'error' | 'forced'
+}
+
+/** A tiny typed emitter: arrays of listeners per event, checked with `has` before building events. */
+export class WorkerEmitter {
+  private readonly listeners: {[E in WorkerEventName]?: WorkerListener<E>[]} = {}
+
+  on<E extends WorkerEventName>(event: E, listener: WorkerListener<E>): this {
+    ;((this.listeners[event] ??= []) as WorkerListener<E>[]).push(listener)
+    this.onListenersChanged()
+    return this
+  }
+
+  off<E extends WorkerEventName>(event: E, listener: WorkerListener<E>): this {
+    const list = this.listeners[event] as WorkerListener<E>[] | undefined
+    const i = list?.indexOf(listener) ?? -1
+    if (list && i >= 0) list.splice(i, 1)
+    this.onListenersChanged()
+    return this
+  }
+
+  has(event: WorkerEventName): boolean {
+    return (this.listeners[event]?.length ?? 0) > 0
+  }
+
+  protected emit<E extends WorkerEventName>(event: E, payload: WorkerEvents[E]): void {
+    const list = this.listeners[event] as WorkerListener<E>[] | undefined
+    if (!list) return
+    for (const listener of list.slice()) listener(payload)
+  }
+
+  protected onListenersChanged(): void {}
+}

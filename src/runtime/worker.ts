@@ -1,0 +1,360 @@
+// The embedded worker runtime: consumes a queue of any Broker through the contract and runs a
+// handler on each delivery with bounded concurrency. Lifecycle follows BullMQ's Worker: start(),
+// close() is idempotent and waits for running jobs, close(true) forces (running leases go back).
+// Ack-late by default (at-least-once); `ack: 'early'` acks before the handler runs (at-most-once:
+// a failure is reported, never retried). Failures retry with exponential backoff and jitter until
+// `maxAttempts` deliveries, then dead-letter.
+import type {Broker, Lease, Message, Subscription} from '../adapters/contract.js'
+import {backoffDelay, DEFAULT_BACKOFF, type BackoffOptions} from './backoff.js'
+import {WorkerEmitter, type WorkerSummary} from './events.js'
+import {Fifo} from './fifo.js'
+
+export interface Job {
+  readonly message: Message
+  /** This delivery's number: 1 on the first. */
+  readonly attempt: number
+  /** Aborted when the job times out or the worker is force-closed. */
+  readonly signal: AbortSignal
+}
+
+export type JobHandler = (job: Job) => unknown
+
+export interface WorkerOptions {
+  /** Handlers running at once. Default 1. */
+  concurrency?: number
+  /** Leases the broker may hand us ahead of free handlers. Default: concurrency. */
+  prefetch?: number
+  ack?: 'late' | 'early'
+  /** Deliveries before a failing message is dead-lettered. Default 3. */
+  maxAttempts?: number
+  backoff?: BackoffOptions
+  /** Per-job timeout in ms: the job's signal aborts and the delivery counts as failed. */
+  timeoutMs?: number
+  /** Lease length asked of the broker; running jobs get it extended where the broker can. Default 30 s. */
+  leaseMs?: number
+  /** Stop (gracefully) after this many jobs have finished. */
+  maxJobs?: number
+  /** Stop once idle this long (ms) and the broker reports nothing waiting or delayed. */
+  untilEmptyIdleMs?: number
+}
+
+/** One running job: reused slots keep the hot path free of Set/Map churn. */
+interface Slot {
+  lease: Lease | undefined
+  job: Job | undefined
+  startedAt: number
+  extendedAt: number
+  controller: AbortController | undefined
+  /** Bumped each time the slot is freed, so a late handler result cannot settle a newer job. */
+  gen: number
+}
+
+const now = () => performance.now()
+
+export class Worker extends WorkerEmitter {
+  readonly concurrency: number
+  private readonly prefetch: number
+  private readonly ackEarly: boolean
+  private readonly maxAttempts: number
+  private readonly backoff: BackoffOptions
+  private readonly timeoutMs: number
+  private readonly leaseMs: number
+  private readonly maxJobs: number
+  private readonly untilEmptyIdleMs: number
+  private readonly buffer = new Fifo<Lease>()
+  private readonly slots: Slot[] = []
+  private readonly free: number[] = []
+  private readonly stopAll = new AbortController()
+  private subscription: Subscription | undefined
+  private state: 'new' | 'running' | 'closing' | 'closed' = 'new'
+  private closing: Promise<WorkerSummary> | undefined
+  private reason: WorkerSummary['reason'] = 'closed'
+  private ticker: NodeJS.Timeout | undefined
+  private idleTimer: NodeJS.Timeout | undefined
+  private timed = false
+  private idle = true
+  private running = 0
+  private settling = 0
+  private settled: (() => void) | undefined
+  private startedAtMs = 0
+  private deliveries = 0
+  readonly counts = {started: 0, completed: 0, failed: 0, retried: 0, dead: 0, returned: 0, finished: 0}
+  /** Resolves with the summary once the worker has closed, whoever closed it. */
+  readonly finished: Promise<WorkerSummary>
+  private resolveFinished!: (summary: WorkerSummary) => void
+
+  constructor(
+    readonly broker: Broker,
+    readonly queue: string,
+    private readonly handler: JobHandler,
+    options: WorkerOptions = {},
+  ) {
+    super()
+    this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 1))
+    this.prefetch = Math.max(this.concurrency, Math.floor(options.prefetch ?? this.concurrency))
+    this.ackEarly = options.ack === 'early'
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? 3)
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF
+    this.timeoutMs = options.timeoutMs ?? 0
+    this.leaseMs = options.leaseMs ?? 30_000
+    this.maxJobs = options.maxJobs ?? 0
+    this.untilEmptyIdleMs = options.untilEmptyIdleMs ?? 0
+    for (let i = this.concurrency - 1; i >= 0; i--) {
+      this.slots[i] = {lease: undefined, job: undefined, startedAt: 0, extendedAt: 0, controller: undefined, gen: 0}
+      this.free.push(i)
+    }
+    this.finished = new Promise((resolve) => (this.resolveFinished = resolve))
+    this.onListenersChanged()
+  }
+
+  get runningJobs(): number {
+    return this.running
+  }
+
+  get bufferedLeases(): number {
+    return this.buffer.length
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'new') return
+    this.state = 'running'
+    this.startedAtMs = now()
+    this.subscription = await this.broker.consume(this.queue, this.onLease, {prefetch: this.prefetch, leaseMs: this.leaseMs})
+    if (this.state !== 'running') await this.subscription.close()
+    void this.subscription.closed.then((error) => {
+      if (!error || this.state !== 'running') return
+      this.emit('error', {error})
+      this.reason = 'error'
+      void this.close()
+    })
+    const tick = Math.min(this.timeoutMs > 0 ? this.timeoutMs / 4 : Infinity, this.leaseMs / 4, 1000)
+    this.ticker = setInterval(() => this.onTick(), Math.max(5, tick))
+    this.ticker.unref()
+    this.armIdleCheck()
+  }
+
+  /** Graceful: stop fetching, hand back unstarted leases, wait for running jobs. Force: hand back running ones too. */
+  close(force = false): Promise<WorkerSummary> {
+    if (force) this.forceStop()
+    this.closing ??= this.shutdown()
+    return this.closing
+  }
+
+  protected override onListenersChanged(): void {
+    this.timed = this.has('completed') || this.has('failed')
+  }
+
+  private readonly onLease = (lease: Lease): void => {
+    this.deliveries++
+    if (this.state !== 'running') {
+      this.settle(lease.nack())
+      return
+    }
+    if (this.free.length > 0 && this.mayStart()) this.run(lease)
+    else this.buffer.push(lease)
+  }
+
+  private mayStart(): boolean {
+    return this.maxJobs === 0 || this.counts.started < this.maxJobs
+  }
+
+  private run(lease: Lease): void {
+    const index = this.free.pop()!
+    const slot = this.slots[index]!
+    const message = lease.message
+    const attempt = message.attempts > 0 ? message.attempts : 1
+    const controller = this.timeoutMs > 0 ? new AbortController() : undefined
+    const job: Job = {message, attempt, signal: controller ? controller.signal : this.stopAll.signal}
+    slot.lease = lease
+    slot.job = job
+    slot.controller = controller
+    slot.startedAt = this.timed || this.timeoutMs > 0 || lease.extend ? now() : 0
+    slot.extendedAt = slot.startedAt
+    const gen = slot.gen
+    this.running++
+    this.idle = false
+    this.counts.started++
+    if (this.ackEarly) this.settle(lease.ack())
+    if (this.has('started')) this.emit('started', {message, attempt})
+    let result: unknown
+    try {
+      result = this.handler(job)
+    } catch (error) {
+      this.fail(index, gen, error)
+      return
+    }
+    if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+      ;(result as PromiseLike<unknown>).then(
+        (value) => this.succeed(index, gen, value),
+        (error) => this.fail(index, gen, error),
+      )
+    } else this.succeed(index, gen, result)
+  }
+
+  private succeed(index: number, gen: number, result: unknown): void {
+    const slot = this.slots[index]!
+    if (slot.gen !== gen) return
+    const lease = slot.lease!
+    const job = slot.job!
+    const startedAt = slot.startedAt
+    this.freeSlot(index)
+    this.counts.completed++
+    if (!this.ackEarly) this.settle(lease.ack())
+    if (this.timed) this.emit('completed', {message: job.message, attempt: job.attempt, durationMs: now() - startedAt, result})
+    this.finishedOne()
+  }
+
+  private fail(index: number, gen: number, thrown: unknown): void {
+    const slot = this.slots[index]!
+    if (slot.gen !== gen) return
+    const lease = slot.lease!
+    const {message, attempt} = slot.job!
+    const startedAt = slot.startedAt
+    this.freeSlot(index)
+    const error = thrown instanceof Error ? thrown : new Error(String(thrown))
+    this.counts.failed++
+    if (this.timed) this.emit('failed', {message, attempt, durationMs: now() - startedAt, error})
+    if (!this.ackEarly) {
+      if (attempt >= this.maxAttempts) {
+        const reason = `failed ${attempt} time${attempt === 1 ? '' : 's'}, last: ${error.message}`.slice(0, 500)
+        const deadLettered = this.broker.capabilities.deadLetter
+        this.counts.dead++
+        this.settle(deadLettered ? lease.deadLetter(reason) : lease.ack())
+        if (this.has('dead')) this.emit('dead', {message, attempt, reason, deadLettered})
+      } else {
+        const delay = this.broker.capabilities.delay
+        const delayMs = delay ? Math.min(backoffDelay(attempt, this.backoff), delay.maxMs) : 0
+        this.counts.retried++
+        this.settle(delayMs > 0 ? lease.nack({delayMs}) : lease.nack())
+        if (this.has('retrying')) this.emit('retrying', {message, attempt, delayMs})
+      }
+    }
+    this.finishedOne()
+  }
+
+  private freeSlot(index: number): void {
+    const slot = this.slots[index]!
+    slot.gen++
+    slot.lease = undefined
+    slot.job = undefined
+    slot.controller = undefined
+    this.free.push(index)
+    this.running--
+  }
+
+  /** After a job ends: start buffered work, notice --max-jobs and idleness. */
+  private finishedOne(): void {
+    this.counts.finished++
+    if (this.maxJobs > 0 && this.counts.finished >= this.maxJobs && this.state === 'running') {
+      this.reason = 'max-jobs'
+      void this.close()
+    }
+    while (this.free.length > 0 && this.buffer.length > 0 && this.state === 'running' && this.mayStart()) {
+      this.run(this.buffer.shift()!)
+    }
+    if (this.running === 0 && this.buffer.length === 0 && !this.idle) {
+      this.idle = true
+      if (this.has('drained')) this.emit('drained', {})
+      this.armIdleCheck()
+    }
+    if (this.running === 0 && this.settling === 0) this.settled?.()
+  }
+
+  /** Tracks broker settle calls so close() waits for the last ack to land. */
+  private settle(promise: Promise<void>): void {
+    this.settling++
+    promise.then(this.onSettled, this.onSettleError)
+  }
+
+  private readonly onSettled = (): void => {
+    if (--this.settling === 0 && this.running === 0) this.settled?.()
+  }
+
+  private readonly onSettleError = (error: unknown): void => {
+    this.emit('error', {error: error instanceof Error ? error : new Error(String(error))})
+    this.onSettled()
+  }
+
+  /** Timeouts and lease extension for every running job, from one interval instead of a timer per job. */
+  private onTick(): void {
+    if (this.running === 0) return
+    const t = now()
+    for (let i = 0; i < this.slots.length; i++) {
+      const slot = this.slots[i]!
+      const lease = slot.lease
+      if (!lease) continue
+      if (this.timeoutMs > 0 && t - slot.startedAt >= this.timeoutMs) {
+        slot.controller?.abort(new Error(`timed out after ${this.timeoutMs}ms`))
+        this.fail(i, slot.gen, new Error(`timed out after ${Math.round(this.timeoutMs)}ms`))
+      } else if (lease.extend && t - slot.extendedAt >= this.leaseMs / 2) {
+        slot.extendedAt = t
+        this.settle(lease.extend(this.leaseMs))
+      }
+    }
+  }
+
+  /** --until-empty: once idle for a while, ask the broker whether anything is left. */
+  private armIdleCheck(): void {
+    if (this.untilEmptyIdleMs <= 0 || this.state !== 'running' || this.idleTimer) return
+    const seen = this.deliveries
+    this.idleTimer = setTimeout(async () => {
+      this.idleTimer = undefined
+      if (!this.idle || this.deliveries !== seen || this.state !== 'running') return this.armIdleCheck()
+      const counts = await this.broker.stats(this.queue).then((s) => s.counts, () => undefined)
+      const left = (counts?.waiting ?? 0) + (counts?.delayed ?? 0) + (counts?.retry ?? 0)
+      if (left === 0 && this.idle && this.deliveries === seen && this.state === 'running') {
+        this.reason = 'empty'
+        void this.close()
+      } else this.armIdleCheck()
+    }, this.untilEmptyIdleMs)
+  }
+
+  private forceStop(): void {
+    if (this.state === 'closed') return
+    this.reason = 'forced'
+    this.state = 'closing'
+    this.stopAll.abort(new Error('worker force-closed'))
+    for (let i = 0; i < this.slots.length; i++) {
+      const slot = this.slots[i]!
+      if (!slot.lease) continue
+      const lease = slot.lease
+      slot.controller?.abort(new Error('worker force-closed'))
+      this.freeSlot(i)
+      this.counts.returned++
+      if (!this.ackEarly) this.settle(lease.nack())
+    }
+    this.returnBuffered()
+  }
+
+  private returnBuffered(): void {
+    for (let lease = this.buffer.shift(); lease; lease = this.buffer.shift()) {
+      this.counts.returned++
+      this.settle(lease.nack())
+    }
+  }
+
+  private async shutdown(): Promise<WorkerSummary> {
+    if (this.state === 'new') this.state = 'closing'
+    if (this.state === 'running') this.state = 'closing'
+    clearTimeout(this.idleTimer)
+    await this.subscription?.close().catch((error) => this.emit('error', {error}))
+    this.returnBuffered()
+    if (this.running > 0 || this.settling > 0) await new Promise<void>((resolve) => (this.settled = resolve))
+    clearInterval(this.ticker)
+    this.state = 'closed'
+    const c = this.counts
+    const summary: WorkerSummary = {
+      started: c.started,
+      completed: c.completed,
+      failed: c.failed,
+      retried: c.retried,
+      dead: c.dead,
+      returned: c.returned,
+      elapsedMs: this.startedAtMs ? now() - this.startedAtMs : 0,
+      reason: this.reason,
+    }
+    this.emit('closed', {summary})
+    this.resolveFinished(summary)
+    return summary
+  }
+}

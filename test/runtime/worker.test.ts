@@ -1,0 +1,191 @@
+// The worker runtime against the real memory broker: concurrency, ack modes, retries and
+// dead-lettering, timeouts, lease extension, close semantics, --max-jobs and --until-empty.
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import type {Broker} from '../../src/adapters/contract.js'
+import {createBroker} from '../../src/adapters/registry.js'
+import {Worker, type Job} from '../../src/runtime/worker.js'
+
+let broker: Broker
+let n = 0
+
+beforeAll(async () => {
+  broker = await createBroker('memory://runtime-test', {timeoutMs: 1000})
+  await broker.connect()
+})
+afterAll(() => broker.close())
+
+async function queueWith(count: number): Promise<string> {
+  const queue = `rt-${process.pid}-${n++}`
+  await broker.createQueue!(queue)
+  if (count > 0) await broker.enqueue(queue, Array.from({length: count}, (_, i) => ({payload: JSON.stringify({i})})))
+  return queue
+}
+
+async function until(check: () => boolean | Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+const fast = {initialMs: 5, maxMs: 20}
+
+describe('Worker', () => {
+  it('runs every message once with at most `concurrency` handlers at a time, acking each', async () => {
+    const queue = await queueWith(200)
+    let active = 0
+    let peak = 0
+    const seen = new Set<number>()
+    const worker = new Worker(
+      broker,
+      queue,
+      async (job: Job) => {
+        active++
+        peak = Math.max(peak, active)
+        seen.add((JSON.parse(job.message.payload.toString()) as {i: number}).i)
+        await new Promise((r) => setTimeout(r, 1))
+        active--
+      },
+      {concurrency: 4, prefetch: 10},
+    )
+    await worker.start()
+    await until(() => worker.counts.completed === 200, 20_000, '200 completions')
+    const summary = await worker.close()
+    expect(peak).toBeLessThanOrEqual(4)
+    expect(peak).toBeGreaterThan(1)
+    expect(seen.size).toBe(200)
+    expect(summary.completed).toBe(200)
+    const stats = await broker.stats(queue)
+    expect(stats.counts.waiting).toBe(0)
+    expect(stats.counts.inflight).toBe(0)
+  })
+
+  it('retries with backoff, then dead-letters after maxAttempts, emitting typed events', async () => {
+    const queue = await queueWith(3)
+    const events: string[] = []
+    const attempts: number[] = []
+    const worker = new Worker(broker, queue, (job) => {
+      attempts.push(job.attempt)
+      throw new Error('boom')
+    }, {maxAttempts: 3, backoff: fast})
+    worker.on('retrying', (e) => events.push(`retrying:${e.attempt}:${e.delayMs > 0}`))
+    worker.on('dead', (e) => events.push(`dead:${e.attempt}:${e.deadLettered}:${e.reason}`))
+    worker.on('failed', (e) => expect(e.error.message).toBe('boom'))
+    await worker.start()
+    await until(() => worker.counts.dead === 3, 10_000, '3 dead')
+    await worker.close()
+    expect(attempts.sort()).toEqual([1, 1, 1, 2, 2, 2, 3, 3, 3])
+    expect(events.filter((e) => e === 'retrying:1:true')).toHaveLength(3)
+    expect(events.filter((e) => e.startsWith('dead:3:true:failed 3 times, last: boom'))).toHaveLength(3)
+    expect((await broker.stats(queue)).counts.dead).toBe(3)
+  })
+
+  it('times out a hanging handler, aborts its signal, retries, then dead-letters it', async () => {
+    const queue = await queueWith(1)
+    let aborted = 0
+    const worker = new Worker(
+      broker,
+      queue,
+      (job) =>
+        new Promise(() => {
+          job.signal.addEventListener('abort', () => aborted++)
+        }),
+      {timeoutMs: 100, maxAttempts: 2, backoff: fast},
+    )
+    const reasons: string[] = []
+    worker.on('dead', (e) => reasons.push(e.reason))
+    await worker.start()
+    await until(() => worker.counts.dead === 1, 10_000, 'dead after timeouts')
+    await worker.close()
+    expect(aborted).toBe(2)
+    expect(worker.counts.failed).toBe(2)
+    expect(reasons[0]).toMatch(/timed out after 100ms/)
+    const [dead] = await broker.peek(queue, {limit: 1, state: 'dead'})
+    expect(dead?.lastError).toMatch(/timed out/)
+  })
+
+  it('acks early when asked: a failure is reported, not retried', async () => {
+    const queue = await queueWith(5)
+    const worker = new Worker(broker, queue, () => Promise.reject(new Error('nope')), {ack: 'early', backoff: fast})
+    await worker.start()
+    await until(() => worker.counts.failed === 5, 5000, '5 failures')
+    await new Promise((r) => setTimeout(r, 50))
+    await worker.close()
+    expect(worker.counts.started).toBe(5)
+    expect(worker.counts.retried).toBe(0)
+    const stats = await broker.stats(queue)
+    expect(stats.counts).toMatchObject({waiting: 0, inflight: 0, dead: 0, delayed: 0})
+  })
+
+  it('extends the lease of a slow job so it is not redelivered', async () => {
+    const queue = await queueWith(1)
+    const worker = new Worker(broker, queue, () => new Promise((r) => setTimeout(r, 700)), {leaseMs: 200})
+    await worker.start()
+    await until(() => worker.counts.completed === 1, 10_000, 'slow job done')
+    await worker.close()
+    expect(worker.counts.started).toBe(1)
+  })
+
+  it('close() waits for running jobs, is idempotent, and hands back buffered leases', async () => {
+    const queue = await queueWith(10)
+    let done = 0
+    const worker = new Worker(broker, queue, () => new Promise<void>((r) => setTimeout(() => (done++, r()), 200)), {
+      concurrency: 2,
+      prefetch: 5,
+    })
+    await worker.start()
+    await until(() => worker.runningJobs === 2, 5000, '2 running')
+    const first = worker.close()
+    expect(worker.close()).toBe(first)
+    const summary = await first
+    expect(done).toBe(2)
+    expect(summary.completed).toBe(2)
+    expect(summary.returned).toBe(3)
+    expect((await broker.stats(queue)).counts).toMatchObject({waiting: 8, inflight: 0})
+  })
+
+  it('close(true) aborts running jobs and puts their messages back at once', async () => {
+    const queue = await queueWith(3)
+    const worker = new Worker(broker, queue, (job) => new Promise((_, reject) => job.signal.addEventListener('abort', () => reject(new Error('aborted')))), {
+      concurrency: 3,
+    })
+    await worker.start()
+    await until(() => worker.runningJobs === 3, 5000, '3 running')
+    const graceful = worker.close()
+    const started = Date.now()
+    const summary = await worker.close(true)
+    expect(await graceful).toBe(summary)
+    expect(Date.now() - started).toBeLessThan(2000)
+    expect(summary.reason).toBe('forced')
+    expect(summary.returned).toBe(3)
+    expect((await broker.stats(queue)).counts).toMatchObject({waiting: 3, inflight: 0})
+  })
+
+  it('stops after maxJobs and leaves the rest in the queue', async () => {
+    const queue = await queueWith(20)
+    const worker = new Worker(broker, queue, () => undefined, {maxJobs: 7, concurrency: 3, prefetch: 6})
+    await worker.start()
+    const summary = await worker.finished
+    expect(summary.reason).toBe('max-jobs')
+    expect(summary.completed).toBe(7)
+    expect((await broker.stats(queue)).counts).toMatchObject({waiting: 13, inflight: 0})
+  })
+
+  it('stops by itself once the queue is empty (until-empty), after delayed retries are done', async () => {
+    const queue = await queueWith(5)
+    let calls = 0
+    const worker = new Worker(broker, queue, (job) => {
+      calls++
+      if (job.attempt === 1 && job.message.payload.toString().includes('"i":0')) throw new Error('once')
+    }, {untilEmptyIdleMs: 50, backoff: {initialMs: 150, maxMs: 150, jitter: 0}})
+    const drained: number[] = []
+    worker.on('drained', () => drained.push(calls))
+    await worker.start()
+    const summary = await worker.finished
+    expect(summary.reason).toBe('empty')
+    expect(calls).toBe(6)
+    expect(summary.completed).toBe(5)
+    expect(drained.length).toBeGreaterThanOrEqual(1)
+  })
+})
