@@ -117,6 +117,11 @@ export interface EnqueueOptions {
   signal?: AbortSignal
   /** Called after each confirmed batch with the running total. */
   onProgress?: (sent: number) => void
+  /**
+   * Encode for a job library sharing the broker, e.g. 'celery' (name = task name, payload = JSON
+   * args/kwargs). An adapter that does not know the flavor refuses with NotSupportedError.
+   */
+  flavor?: string
 }
 
 export interface PeekOptions {
