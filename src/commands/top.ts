@@ -1,0 +1,156 @@
+import {Flags} from '@oclif/core'
+import type {Broker, QueueStats} from '../adapters/contract.js'
+import {BaseCommand} from '../core/base-command.js'
+import {loadConfig} from '../core/config.js'
+import {UsageError} from '../core/errors.js'
+import {paint} from '../core/output.js'
+import {redactText, redactUrl} from '../core/redact.js'
+import {renderQueueTable} from '../core/render.js'
+import {handleShutdown} from '../core/signals.js'
+import {formatDuration, parseDuration} from '../core/units.js'
+import {pollQueueStats} from '../tui/poller.js'
+import {RetryingBroker} from '../tui/retrying-broker.js'
+
+interface Target {
+  url?: string
+  label: string
+}
+
+// --url is redeclared as repeatable, which oclif's inferred type of the merged flags cannot express
+interface TopFlags {
+  url?: string[]
+  'all-contexts': boolean
+  interval: string
+  once: boolean
+  queue?: string[]
+}
+
+interface BrokerSnapshotJson {
+  broker: string
+  label: string
+  queues: QueueStats[]
+  latencyMs?: number
+  error?: string
+}
+
+export default class Top extends BaseCommand<typeof Top> {
+  static override summary = 'Live view of every queue: depth, rates, backlog age; drill down, peek, purge, retry.'
+  static override description = `Refreshes the counts of every queue each --interval. Keys as in k9s: ? help, / filter, : jump to a queue, s sort, Enter open a queue, Esc back, p pause refreshing, q quit. In a queue: Tab picks the state to peek at, Enter shows a payload, D purges, R retries dead messages, M moves waiting messages, P pauses the queue where the broker can; destructive keys ask first.
+
+Several brokers at once with --url repeated, or every saved context with --all-contexts. A broker that stops answering is shown as stale with its error, keeps its last values, and recovers by itself.
+
+Not on a terminal, or with --once: prints one snapshot table and exits (--json: the same as JSON).`
+  static override examples = [
+    {description: 'Watch a Redis server', command: '<%= config.bin %> <%= command.id %> --url redis://127.0.0.1:6379'},
+    {description: 'Two brokers at once, refreshed every 2 seconds', command: '<%= config.bin %> <%= command.id %> --url redis://127.0.0.1:6379 --url amqp://guest:guest@127.0.0.1:5672 --interval 2s'},
+    {description: 'Every saved context', command: '<%= config.bin %> <%= command.id %> --all-contexts'},
+    {description: 'One snapshot for a CI log, as JSON', command: '<%= config.bin %> <%= command.id %> --once --json'},
+  ]
+
+  static override flags = {
+    // several brokers at once: replaces the base command's single --url
+    url: Flags.string({
+      char: 'u',
+      summary: 'Broker URL; repeat it to watch several brokers at once.',
+      multiple: true,
+      helpGroup: 'CONNECTION',
+    }),
+    'all-contexts': Flags.boolean({summary: 'Watch the broker of every saved context.', exclusive: ['url', 'context'], helpGroup: 'CONNECTION'}),
+    interval: Flags.string({char: 'i', summary: 'How often to refresh.', default: '1s'}),
+    once: Flags.boolean({summary: 'Print one snapshot table and exit (the default when stdout is not a terminal).'}),
+    queue: Flags.string({
+      char: 'q',
+      summary: 'Watch only these queues (repeatable); needed where the broker cannot list its queues.',
+      multiple: true,
+    }),
+  }
+
+  async run(): Promise<unknown> {
+    const flags = this.flags as unknown as TopFlags
+    const live = !flags.once && !this.jsonEnabled() && Boolean(process.stdout.isTTY && process.stdin.isTTY)
+    // start loading Ink while the brokers connect: the first frame waits for whichever is slower
+    const tui = live ? import('../tui/app.js') : undefined
+    tui?.catch(() => {})
+    const intervalMs = parseDuration(flags.interval, '--interval')
+    if (intervalMs < 100) throw new UsageError(`--interval ${flags.interval} is too short — give 100ms or more, e.g. --interval 1s`)
+
+    const targets = await this.targets(flags)
+    const brokers = await this.openAll(targets)
+    const labels = targets.map((t) => t.label)
+
+    if (!live) return this.snapshot(brokers, labels, flags.queue)
+
+    const {runTop} = await tui!
+    const shutdown = handleShutdown({forceExitAfterMs: 2000})
+    try {
+      await runTop({brokers, labels, intervalMs, queues: flags.queue, signal: shutdown.graceful})
+    } finally {
+      shutdown.dispose()
+    }
+    if (shutdown.exitCode !== undefined) this.exit(shutdown.exitCode)
+    return undefined
+  }
+
+  private async targets(flags: {url?: string[]; 'all-contexts'?: boolean}): Promise<Target[]> {
+    if (flags['all-contexts']) {
+      const config = await loadConfig()
+      const names = Object.keys(config.contexts)
+      if (names.length === 0) throw new UsageError('--all-contexts found no saved contexts — add one with `queue context add NAME URL`, or pass --url')
+      return names.map((name) => ({url: config.contexts[name]!.url, label: name}))
+    }
+    const urls = flags.url ?? []
+    if (urls.length === 0) return [{label: ''}]
+    return urls.map((url) => ({url, label: shortLabel(url)}))
+  }
+
+  /** Opens every broker; with several, one that cannot be reached yet is retried on each refresh. */
+  private async openAll(targets: Target[]): Promise<Broker[]> {
+    const results = await Promise.allSettled(targets.map((t) => this.openBroker(t.url ? {url: t.url} : {})))
+    const failed = results.filter((r) => r.status === 'rejected')
+    if (failed.length === results.length || (targets.length === 1 && failed.length > 0)) throw (failed[0] as PromiseRejectedResult).reason
+    return results.map((r, i) => {
+      if (r.status === 'fulfilled') return r.value
+      const url = targets[i]!.url!
+      return new RetryingBroker(redactUrl(url), new URL(url).protocol.slice(0, -1), r.reason, () => this.openBroker({url}))
+    })
+  }
+
+  private async snapshot(brokers: Broker[], labels: string[], queues: string[] | undefined): Promise<{brokers: BrokerSnapshotJson[]}> {
+    const out = await Promise.all(
+      brokers.map(async (broker, i): Promise<BrokerSnapshotJson> => {
+        const started = Date.now()
+        const base = {broker: broker.displayUrl, label: labels[i] || broker.displayUrl}
+        if (broker instanceof RetryingBroker && broker.error) {
+          return {...base, queues: [], error: redactText(String((broker.error as Error)?.message ?? broker.error))}
+        }
+        try {
+          const stats = await pollQueueStats(broker, {queues})
+          return {...base, queues: stats, latencyMs: Date.now() - started}
+        } catch (error) {
+          if (brokers.length === 1) throw error
+          return {...base, queues: [], error: redactText(String((error as Error)?.message ?? error))}
+        }
+      }),
+    )
+    if (!this.jsonEnabled()) {
+      out.forEach((b, i) => {
+        if (i > 0) this.log('')
+        const title = `${b.broker}${b.latencyMs === undefined ? '' : `  (${formatDuration(b.latencyMs)})`}`
+        if (brokers.length > 1 || b.error) this.log(paint(title, 'bold'))
+        if (b.error) this.logToStderr(`error: ${b.error}`)
+        else this.log(b.queues.length === 0 ? `no queues on ${b.broker}` : renderQueueTable(b.queues))
+      })
+    }
+    return {brokers: out}
+  }
+}
+
+/** scheme://host:port without credentials or path: enough to tell brokers apart in a column. */
+function shortLabel(url: string): string {
+  try {
+    const u = new URL(url)
+    return `${u.protocol}//${u.host}`
+  } catch {
+    return redactUrl(url)
+  }
+}

@@ -1,0 +1,173 @@
+// `queue top`: the live screen. The App wires hooks (polling, peeking, terminal size) to pure
+// components and the key reducer; runTop mounts it with a bounded frame rate on the alternate
+// screen. This file is the entry of the TUI bundle (dist/tui/app.js), the only place Ink and React
+// are loaded from.
+import {Box, render, Text, useApp, useInput} from 'ink'
+import {useCallback, useMemo, useRef, useState} from 'react'
+import type {Broker, MessageState} from '../adapters/contract.js'
+import {redactText} from '../core/redact.js'
+import {runAction} from './actions.js'
+import {Footer} from './components/footer.js'
+import {Help} from './components/help.js'
+import {PayloadView, QueueDetail} from './components/queue-detail.js'
+import {QueueList} from './components/queue-list.js'
+import {StatusLine} from './components/status-line.js'
+import {usePeek} from './hooks/use-peek.js'
+import {useAllQueueStats} from './hooks/use-queue-stats.js'
+import {useTerminalSize} from './hooks/use-terminal-size.js'
+import {initialUiState, reduceKey, type DetailContext, type Effect, type KeyContext, type PendingAction, type UiState} from './keys.js'
+import {buildRows, filterRows, sortRows, totals} from './rows.js'
+
+export interface TopAppProps {
+  brokers: readonly Broker[]
+  /** Short names of the brokers (context names or hosts), shown when there are several. */
+  labels: readonly string[]
+  intervalMs: number
+  /** Queues to watch where the broker cannot list them. */
+  queues?: readonly string[]
+  initialUi?: Partial<UiState>
+}
+
+const PEEK_ORDER: MessageState[] = ['waiting', 'delayed', 'retry', 'dead', 'inflight', 'completed', 'paused']
+const FOOTER_MAX = 3
+
+export function TopApp({brokers, labels, intervalMs, queues, initialUi}: TopAppProps) {
+  const {exit} = useApp()
+  const size = useTerminalSize()
+  const [ui, setUi] = useState<UiState>(() => ({...initialUiState, ...initialUi}))
+  const [busy, setBusy] = useState<string>()
+  const [peekToken, setPeekToken] = useState(0)
+  const {snapshots, refresh} = useAllQueueStats(brokers, intervalMs, {paused: ui.paused, queues})
+
+  const allRows = useMemo(() => buildRows(snapshots, labels), [snapshots, labels])
+  const rows = useMemo(() => sortRows(filterRows(allRows, ui.filter), ui.sort), [allRows, ui.filter, ui.sort])
+  const selectedKey = rows.some((r) => r.key === ui.selectedKey) ? ui.selectedKey : rows[0]?.key
+  const detailRow = ui.detailKey === undefined ? undefined : allRows.find((r) => r.key === ui.detailKey)
+  const detailBroker = detailRow ? brokers[detailRow.brokerIndex] : undefined
+  const inDetail = ui.view !== 'list' && detailRow !== undefined
+
+  // one line short of the terminal: a frame as tall as the screen makes Ink clear and flicker
+  const height = Math.max(4, size.rows - 1)
+  const footerLines = Math.min(brokers.length, FOOTER_MAX)
+  const main = Math.max(1, height - footerLines - 2)
+  const peek = usePeek(inDetail ? detailBroker : undefined, detailRow?.stats.name, ui.peekState, {
+    limit: Math.max(5, Math.min(100, main)),
+    intervalMs,
+    paused: ui.paused,
+    token: peekToken,
+  })
+
+  const detail: DetailContext | undefined =
+    detailRow && detailBroker
+      ? {
+          row: detailRow,
+          peekStates: PEEK_ORDER.filter((s) => detailBroker.capabilities.states.includes(s)),
+          purgeStates: detailBroker.capabilities.purgeStates,
+          canRetry: typeof detailBroker.retry === 'function',
+          canPause: typeof detailBroker.pause === 'function' && typeof detailBroker.resume === 'function',
+        }
+      : undefined
+  const ctx: KeyContext = {rows, allRows, pageSize: Math.max(1, main - 3), messageCount: peek.messages.length, detail}
+
+  const run = useCallback(
+    (action: PendingAction) => {
+      const broker = brokers[action.brokerIndex]
+      if (!broker) return
+      setBusy(`${action.kind} ${action.queue}…`)
+      runAction(broker, action).then(
+        (text) => setUi((u) => ({...u, status: {text, error: false}})),
+        (error: unknown) => setUi((u) => ({...u, status: {text: `${action.kind} failed: ${redactText(String((error as Error)?.message ?? error))}`, error: true}})),
+      ).finally(() => {
+        setBusy(undefined)
+        refresh()
+        setPeekToken((t) => t + 1)
+      })
+    },
+    [brokers, refresh],
+  )
+
+  // the handler reads the latest state through refs: keys can arrive faster than renders
+  const latest = useRef({ui, ctx, selectedKey})
+  latest.current = {ui, ctx, selectedKey}
+  useInput((input, key) => {
+    const {ui: current, ctx: context, selectedKey: sel} = latest.current
+    const result = reduceKey({...current, selectedKey: sel}, input, key, context)
+    latest.current = {...latest.current, ui: result.state}
+    setUi(result.state)
+    const effect: Effect | undefined = result.effect
+    if (effect?.type === 'quit') exit()
+    else if (effect?.type === 'run') run(effect.action)
+    else if (effect?.type === 'peek') setPeekToken((t) => t + 1)
+  })
+
+  const now = Date.now()
+  const queueCount = allRows.length
+  const header = `queue top  ${queueCount} queue${queueCount === 1 ? '' : 's'}${brokers.length > 1 ? ` on ${brokers.length} brokers` : ''}${ui.filter ? `  (${rows.length} shown)` : ''}`
+  let body
+  if (ui.help) body = <Help width={size.columns} height={main + 1} />
+  else if (inDetail && ui.view === 'payload' && peek.messages[ui.messageIndex]) {
+    body = <PayloadView message={peek.messages[ui.messageIndex]!} scroll={ui.payloadScroll} height={main + 1} width={size.columns} now={now} />
+  } else if (inDetail) {
+    body = <QueueDetail row={detailRow} series={seriesOf(snapshots[detailRow.brokerIndex]!, detailRow.stats.name, detailBroker!)} peek={peek} messageIndex={ui.messageIndex} width={size.columns} height={main + 1} now={now} />
+  } else {
+    body = (
+      <>
+        <Text bold color="cyan" wrap="truncate">
+          {header}
+        </Text>
+        <QueueList
+          rows={rows}
+          totals={totals(rows)}
+          selectedKey={selectedKey}
+          sort={ui.sort}
+          width={size.columns}
+          height={Math.max(1, main - 2)}
+          showSource={brokers.length > 1}
+          emptyText={snapshots.every((s) => s.loading) ? 'loading…' : ui.filter ? `no queue matches "${ui.filter}"` : 'no queues'}
+        />
+      </>
+    )
+  }
+  return (
+    <Box flexDirection="column" height={height} width={size.columns}>
+      <Box flexDirection="column" flexGrow={1} overflow="hidden">
+        {body}
+      </Box>
+      <StatusLine ui={{...ui, view: inDetail ? ui.view : 'list'}} busy={busy} />
+      <Footer snapshots={snapshots} intervalMs={intervalMs} paused={ui.paused} maxLines={FOOTER_MAX} width={size.columns} />
+    </Box>
+  )
+}
+
+function seriesOf(snapshot: {history: {series(q: string, s: MessageState): number[]}}, queue: string, broker: Broker) {
+  const out: Partial<Record<MessageState, number[]>> = {}
+  for (const state of broker.capabilities.states) out[state] = snapshot.history.series(queue, state)
+  return out
+}
+
+export interface RunTopOptions extends TopAppProps {
+  stdout?: NodeJS.WriteStream
+  stdin?: NodeJS.ReadStream
+  /** Frames a second at most; a refresh each second needs few. */
+  maxFps?: number
+  /** Aborting it closes the screen (SIGTERM, SIGINT from outside). */
+  signal?: AbortSignal
+}
+
+/** Mounts the TUI on the alternate screen and resolves when the user quits. */
+export async function runTop({stdout = process.stdout, stdin = process.stdin, maxFps = 10, signal, ...props}: RunTopOptions): Promise<void> {
+  // the alternate screen, like k9s and top: the shell's scrollback is left as it was
+  stdout.write('\u001B[?1049h\u001B[H')
+  try {
+    const instance = render(<TopApp {...props} />, {stdout, stdin, maxFps, exitOnCtrlC: false, patchConsole: false})
+    const unmount = () => instance.unmount()
+    signal?.addEventListener('abort', unmount)
+    try {
+      await instance.waitUntilExit()
+    } finally {
+      signal?.removeEventListener('abort', unmount)
+    }
+  } finally {
+    stdout.write('\u001B[?1049l')
+  }
+}

@@ -1,0 +1,40 @@
+// The line above the footer: the open prompt (filter, jump, move target), a confirmation
+// question, the result of the last action, or the key hints of the current view.
+import {Text} from 'ink'
+import type {UiState} from '../keys.js'
+
+const HINTS = {
+  list: '? help  / filter  : jump  s sort  Enter open  p pause  q quit',
+  detail: 'Esc back  ↑↓ select  Enter payload  Tab state  r peek  D purge  R retry  M move  P pause queue',
+  payload: 'Esc back  ↑↓ scroll',
+} as const
+
+const PROMPTS = {filter: 'filter', jump: 'jump to queue', move: 'move waiting messages to queue'} as const
+
+export function StatusLine({ui, busy}: {ui: UiState; busy?: string}) {
+  if (ui.confirm) {
+    return (
+      <Text color="yellow" bold wrap="truncate">
+        {ui.confirm.question} [y/N]
+      </Text>
+    )
+  }
+  if (ui.prompt) {
+    return (
+      <Text wrap="truncate">
+        <Text color="cyan">{PROMPTS[ui.prompt.kind]}: </Text>
+        {ui.prompt.text}
+        <Text inverse> </Text>
+      </Text>
+    )
+  }
+  if (busy) return <Text color="yellow" wrap="truncate">{busy}</Text>
+  if (ui.status) return <Text color={ui.status.error ? 'red' : 'green'} wrap="truncate">{ui.status.text}</Text>
+  const filter = ui.filter && ui.view === 'list' ? `filter: ${ui.filter}   ` : ''
+  return (
+    <Text dimColor wrap="truncate">
+      {filter}
+      {HINTS[ui.view]}
+    </Text>
+  )
+}

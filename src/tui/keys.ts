@@ -1,0 +1,226 @@
+// What each key does, k9s style, as a pure reducer: (state, key, context) → new state and at
+// most one effect for the app to carry out (quit, run a confirmed action, refresh, peek again).
+// Keeping it free of React makes every key path testable without a terminal.
+import type {MessageState} from '../adapters/contract.js'
+import {findRow, nextSort, type QueueRow, type Sort} from './rows.js'
+
+export type View = 'list' | 'detail' | 'payload'
+export type PromptKind = 'filter' | 'jump' | 'move'
+export type ActionKind = 'purge' | 'retry' | 'pause' | 'resume' | 'move'
+
+export interface PendingAction {
+  kind: ActionKind
+  brokerIndex: number
+  queue: string
+  state?: MessageState
+  to?: string
+  /** What the confirmation line asks. */
+  question: string
+}
+
+export interface UiState {
+  view: View
+  help: boolean
+  prompt?: {kind: PromptKind; text: string}
+  confirm?: PendingAction
+  filter: string
+  sort: Sort
+  selectedKey?: string
+  paused: boolean
+  /** Row key of the queue shown in detail. */
+  detailKey?: string
+  peekState: MessageState
+  messageIndex: number
+  payloadScroll: number
+  status?: {text: string; error: boolean}
+}
+
+export const initialUiState: UiState = {
+  view: 'list',
+  help: false,
+  filter: '',
+  sort: {key: 'name', desc: false},
+  paused: false,
+  peekState: 'waiting',
+  messageIndex: 0,
+  payloadScroll: 0,
+}
+
+/** The parts of Ink's Key the reducer reads. */
+export interface KeyPress {
+  upArrow?: boolean
+  downArrow?: boolean
+  leftArrow?: boolean
+  rightArrow?: boolean
+  pageUp?: boolean
+  pageDown?: boolean
+  home?: boolean
+  end?: boolean
+  return?: boolean
+  escape?: boolean
+  ctrl?: boolean
+  tab?: boolean
+  backspace?: boolean
+  delete?: boolean
+}
+
+export interface DetailContext {
+  row: QueueRow
+  /** States that can be peeked, in tab order. */
+  peekStates: readonly MessageState[]
+  purgeStates: readonly MessageState[]
+  canRetry: boolean
+  canPause: boolean
+}
+
+export interface KeyContext {
+  /** The list as shown: filtered and sorted. */
+  rows: readonly QueueRow[]
+  /** Every queue, for `:` jump. */
+  allRows: readonly QueueRow[]
+  /** Lines a page moves. */
+  pageSize: number
+  messageCount: number
+  detail?: DetailContext
+}
+
+export type Effect = {type: 'quit'} | {type: 'run'; action: PendingAction} | {type: 'peek'}
+
+export interface KeyResult {
+  state: UiState
+  effect?: Effect
+}
+
+export function reduceKey(state: UiState, input: string, key: KeyPress, ctx: KeyContext): KeyResult {
+  if (key.ctrl && input === 'c') return {state, effect: {type: 'quit'}}
+  // any key closes the help
+  if (state.help) return {state: {...state, help: false}}
+  if (state.confirm) return confirmKey(state, state.confirm, input, key)
+  if (state.prompt) return promptKey(state, state.prompt, input, key, ctx)
+  const s: UiState = state.status ? {...state, status: undefined} : state
+  switch (input) {
+    case 'q':
+      return {state: s, effect: {type: 'quit'}}
+    case '?':
+      return {state: {...s, help: true}}
+    case 'p':
+      return {state: {...s, paused: !s.paused}}
+  }
+  if (s.view === 'list') return listKey(s, input, key, ctx)
+  if (s.view === 'detail') return detailKey(s, input, key, ctx)
+  return payloadKey(s, key, ctx)
+}
+
+function move(index: number, count: number, input: string, key: KeyPress, page: number): number | undefined {
+  if (count === 0) return undefined
+  let next: number | undefined
+  if (key.upArrow || input === 'k') next = index - 1
+  else if (key.downArrow || input === 'j') next = index + 1
+  else if (key.pageUp || (key.ctrl && input === 'b')) next = index - page
+  else if (key.pageDown || (key.ctrl && input === 'f')) next = index + page
+  else if (key.home || input === 'g') next = 0
+  else if (key.end || input === 'G') next = count - 1
+  return next === undefined ? undefined : Math.max(0, Math.min(count - 1, next))
+}
+
+function openDetail(state: UiState, row: QueueRow): UiState {
+  return {...state, view: 'detail', detailKey: row.key, selectedKey: row.key, peekState: 'waiting', messageIndex: 0, payloadScroll: 0}
+}
+
+function listKey(state: UiState, input: string, key: KeyPress, ctx: KeyContext): KeyResult {
+  const index = Math.max(0, ctx.rows.findIndex((r) => r.key === state.selectedKey))
+  const moved = move(index, ctx.rows.length, input, key, ctx.pageSize)
+  if (moved !== undefined) return {state: {...state, selectedKey: ctx.rows[moved]!.key}}
+  if (input === '/') return {state: {...state, prompt: {kind: 'filter', text: state.filter}}}
+  if (input === ':') return {state: {...state, prompt: {kind: 'jump', text: ''}}}
+  if (input === 's') return {state: {...state, sort: nextSort(state.sort)}}
+  if (input === 'S') return {state: {...state, sort: {...state.sort, desc: !state.sort.desc}}}
+  if (key.escape) return {state: {...state, filter: ''}}
+  if (key.return) {
+    const row = ctx.rows[index]
+    return row ? {state: openDetail(state, row), effect: {type: 'peek'}} : {state}
+  }
+  return {state}
+}
+
+function detailKey(state: UiState, input: string, key: KeyPress, ctx: KeyContext): KeyResult {
+  if (key.escape || key.leftArrow || input === 'h') return {state: {...state, view: 'list'}}
+  const detail = ctx.detail
+  if (!detail) return {state: {...state, view: 'list'}}
+  const moved = move(state.messageIndex, ctx.messageCount, input, key, ctx.pageSize)
+  if (moved !== undefined) return {state: {...state, messageIndex: moved}}
+  if (key.return || key.rightArrow || input === 'l') {
+    return ctx.messageCount > 0 ? {state: {...state, view: 'payload', payloadScroll: 0}} : {state}
+  }
+  if (key.tab || input === 't') {
+    const states = detail.peekStates
+    const next = states[(states.indexOf(state.peekState) + 1) % states.length] ?? 'waiting'
+    return {state: {...state, peekState: next, messageIndex: 0}, effect: {type: 'peek'}}
+  }
+  if (input === 'r') return {state, effect: {type: 'peek'}}
+  if (input === ':') return {state: {...state, prompt: {kind: 'jump', text: ''}}}
+  const {row} = detail
+  const base = {brokerIndex: row.brokerIndex, queue: row.stats.name}
+  const where = `"${row.stats.name}" on ${row.source}`
+  if (input === 'D') {
+    const st = detail.purgeStates.includes(state.peekState) ? state.peekState : detail.purgeStates[0]
+    if (!st) return {state: {...state, status: {text: `${row.source} cannot purge ${row.stats.name}`, error: true}}}
+    const n = row.stats.counts[st]
+    const question = `Purge ${n === undefined ? 'all' : n} ${st} message${n === 1 ? '' : 's'} of ${where}?`
+    return {state: {...state, confirm: {...base, kind: 'purge', state: st, question}}}
+  }
+  if (input === 'R') {
+    if (!detail.canRetry) return {state: {...state, status: {text: `${row.source} cannot retry messages`, error: true}}}
+    const st: MessageState = state.peekState === 'retry' ? 'retry' : 'dead'
+    const question = `Retry ${row.stats.counts[st] ?? 'all'} ${st} message(s) of ${where} (back to waiting)?`
+    return {state: {...state, confirm: {...base, kind: 'retry', state: st, question}}}
+  }
+  if (input === 'P') {
+    if (!detail.canPause) return {state: {...state, status: {text: `${row.source} cannot pause queues`, error: true}}}
+    const kind = row.stats.paused ? 'resume' : 'pause'
+    // pausing stops no data from being lost: no confirmation, like k9s' scale
+    return {state, effect: {type: 'run', action: {...base, kind, question: ''}}}
+  }
+  if (input === 'M') return {state: {...state, prompt: {kind: 'move', text: ''}}}
+  return {state}
+}
+
+function payloadKey(state: UiState, key: KeyPress, ctx: KeyContext): KeyResult {
+  if (key.escape || key.leftArrow || key.return) return {state: {...state, view: 'detail'}}
+  const scroll = move(state.payloadScroll, Number.MAX_SAFE_INTEGER, '', key, ctx.pageSize)
+  return {state: scroll === undefined ? state : {...state, payloadScroll: scroll}}
+}
+
+function confirmKey(state: UiState, action: PendingAction, input: string, key: KeyPress): KeyResult {
+  if (input === 'y' || input === 'Y') return {state: {...state, confirm: undefined}, effect: {type: 'run', action}}
+  if (input === 'n' || input === 'N' || key.escape || input === 'q') {
+    return {state: {...state, confirm: undefined, status: {text: 'cancelled', error: false}}}
+  }
+  return {state}
+}
+
+function promptKey(state: UiState, prompt: NonNullable<UiState['prompt']>, input: string, key: KeyPress, ctx: KeyContext): KeyResult {
+  const live = (text: string): UiState =>
+    // the filter applies as it is typed, like k9s
+    prompt.kind === 'filter' ? {...state, prompt: {...prompt, text}, filter: text} : {...state, prompt: {...prompt, text}}
+  if (key.escape) return {state: {...state, prompt: undefined, filter: prompt.kind === 'filter' ? '' : state.filter}}
+  if (key.backspace || key.delete) return {state: live(prompt.text.slice(0, -1))}
+  if (key.return) {
+    const text = prompt.text.trim()
+    const closed = {...state, prompt: undefined}
+    if (prompt.kind === 'filter') return {state: {...closed, filter: text}}
+    if (prompt.kind === 'jump') {
+      const row = findRow(ctx.allRows, text)
+      if (!row) return {state: {...closed, status: {text: `no queue matches "${text}"`, error: true}}}
+      return {state: openDetail({...closed, filter: ''}, row), effect: {type: 'peek'}}
+    }
+    const row = ctx.detail?.row
+    if (!row || !text) return {state: closed}
+    if (text === row.stats.name) return {state: {...closed, status: {text: 'cannot move a queue onto itself', error: true}}}
+    const n = row.stats.counts.waiting
+    const question = `Move ${n === undefined ? 'all' : n} waiting message(s) of "${row.stats.name}" to "${text}" on ${row.source}?`
+    return {state: {...closed, confirm: {kind: 'move', brokerIndex: row.brokerIndex, queue: row.stats.name, to: text, question}}}
+  }
+  if (key.ctrl || key.tab || key.upArrow || key.downArrow || key.leftArrow || key.rightArrow) return {state}
+  return input ? {state: live(prompt.text + input)} : {state}
+}
