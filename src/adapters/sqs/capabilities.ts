@@ -1,0 +1,30 @@
+// What SQS can do, kept apart from the SDK so anything may import it without loading @aws-sdk.
+import type {Capabilities, MessageState} from '../contract.js'
+
+/** SQS's own per-message delay limit: 15 minutes. */
+export const SQS_MAX_DELAY_MS = 900_000
+/** Largest message (body + attributes) AWS accepts since August 2025, and what fauxqs enforces. */
+export const SQS_MAX_MESSAGE_BYTES = 1_048_576
+/** SQS rejects messages carrying more than this many message attributes. */
+export const SQS_MAX_ATTRIBUTES = 10
+
+const STATES: readonly MessageState[] = ['waiting', 'inflight', 'delayed', 'dead']
+
+/** Standard queues: per-message delay up to 15 min, no ordering promise. */
+export const sqsCapabilities: Capabilities = {
+  listQueues: true,
+  peek: 'visibility',
+  delay: {maxMs: SQS_MAX_DELAY_MS},
+  priority: false,
+  deadLetter: true,
+  leaseExpiry: true,
+  rates: false,
+  states: STATES,
+  purgeStates: ['waiting', 'dead'],
+  maxPayloadBytes: SQS_MAX_MESSAGE_BYTES,
+  dedup: true,
+  groups: true,
+}
+
+/** A connection declared FIFO (`sqs://?fifo=true`): FIFO queues take no per-message delay. */
+export const sqsFifoCapabilities: Capabilities = {...sqsCapabilities, delay: false}
