@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// Start-up of `queue --help` and `queue inspect --url memory://` against a bare oclif command,
+// interleaved in one run (the machine is noisy), median of N runs each, as ratios.
+// Usage: npm run build && node bench/startup.mjs [runs=25]
+import {execFileSync, spawnSync} from 'node:child_process'
+import {fileURLToPath} from 'node:url'
+
+const runs = Number(process.argv[2] ?? 25)
+const root = fileURLToPath(new URL('..', import.meta.url))
+const bare = fileURLToPath(new URL('./bare-oclif/', import.meta.url))
+execFileSync(process.execPath, [`${root}node_modules/oclif/bin/run.js`, 'manifest'], {cwd: bare, stdio: 'ignore'})
+
+const cases = {
+  'bare oclif: hello': [`${bare}bin/run.js`, 'hello'],
+  'bare oclif: --help': [`${bare}bin/run.js`, '--help'],
+  'queue --help': [`${root}bin/run.js`, '--help'],
+  'queue inspect --url memory://': [`${root}bin/run.js`, 'inspect', '--url', 'memory://'],
+  'queue enqueue q x --url memory://': [`${root}bin/run.js`, 'enqueue', 'q', 'x', '--url', 'memory://'],
+}
+const times = Object.fromEntries(Object.keys(cases).map((k) => [k, []]))
+for (let i = 0; i < runs; i++) {
+  for (const [name, args] of Object.entries(cases)) {
+    const t0 = process.hrtime.bigint()
+    const r = spawnSync(process.execPath, args, {stdio: 'ignore', env: {...process.env, NO_COLOR: '1'}})
+    if (r.status !== 0) throw new Error(`${name} exited ${r.status}`)
+    times[name].push(Number(process.hrtime.bigint() - t0) / 1e6)
+  }
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const base = median(times['bare oclif: hello'])
+console.log(`runs: ${runs} each, interleaved; node ${process.version}`)
+console.log('| command | median ms | vs bare oclif command |')
+console.log('|---|---:|---:|')
+for (const [name, xs] of Object.entries(times)) console.log(`| ${name} | ${median(xs).toFixed(0)} | ${(median(xs) / base).toFixed(2)}x |`)
