@@ -1,7 +1,347 @@
-// Placeholder until the amqp adapter lands: says so instead of pretending.
-import type {BrokerFactory} from '../contract.js'
-import {NotSupportedError} from '../../core/errors.js'
+// amqp:// and amqps:// — RabbitMQ over AMQP 0-9-1 (amqplib), with the management HTTP API when it
+// answers (listing, unacked counts, rates, dead-letter queues). URL options: see config.ts.
+import amqp, {type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Replies} from 'amqplib'
+import type {
+  Broker,
+  BrokerFactory,
+  Capabilities,
+  ConsumeOptions,
+  EnqueueOptions,
+  LeaseHandler,
+  Message,
+  MessageState,
+  OutgoingMessage,
+  PeekOptions,
+  QueueRef,
+  QueueStats,
+  Subscription,
+} from '../contract.js'
+import {ConnectionError, NotSupportedError, UsageError} from '../../core/errors.js'
+import {formatBytes} from '../../core/units.js'
+import {amqpCapabilities} from './capabilities.js'
+import {parseAmqpConfig, type AmqpConfig} from './config.js'
+import {startConsumer, type DeadLetterSink} from './consume.js'
+import {resolveDeadLetterRoute, type DeadLetterRoute} from './deadletter.js'
+import {DEAD_FROM_HEADER, ERROR_HEADER, toMessage, toOutgoing} from './envelope.js'
+import {channelError, connectionError, replyText} from './errors.js'
+import {MgmtClient, type MgmtQueue} from './mgmt.js'
+import {publishConfirmed, type PublishTarget} from './publish.js'
+import {DELAYED_EXCHANGE, ensureDelayedBinding, noDelayError} from './delay.js'
 
-export const createAmqpBroker: BrokerFactory = async (url) => {
-  throw new NotSupportedError(`${url.protocol}// is not supported by this build yet — use memory:// for now`)
+let connectionSeq = 0
+
+/** How far behind the management API's counts can be: collect_statistics_interval (5 s) plus slack. */
+const STATS_LAG_MS = 6000
+
+export class AmqpBroker implements Broker {
+  readonly transport = 'amqp'
+  readonly displayUrl: string
+  /** client-provided connection name, as the management UI shows it. */
+  readonly connectionName = `queuectl pid=${process.pid} #${++connectionSeq}`
+  capabilities: Capabilities
+  serverVersion?: string
+  private conn?: ChannelModel
+  private mgmt?: MgmtClient
+  private pub?: {channel: Promise<ConfirmChannel>; reason?: string}
+  private readonly subscriptions = new Set<Subscription>()
+  private closing = false
+  private lost?: Error
+  /** When this broker last changed a queue's unacked set (delivery, settle, peek). */
+  private readonly touched = new Map<string, number>()
+
+  constructor(private readonly config: AmqpConfig) {
+    this.displayUrl = config.displayUrl
+    this.capabilities = this.capsFor(false, false)
+  }
+
+  private capsFor(mgmt: boolean, delayedExchange: boolean): Capabilities {
+    return amqpCapabilities({queueType: this.config.queueType, mgmt, delayedExchange, maxMessageBytes: this.config.maxMessageBytes})
+  }
+
+  async connect(): Promise<void> {
+    if (this.conn) return
+    const c = this.config
+    let last: unknown
+    for (const ep of c.endpoints) {
+      const where = `${c.tls ? 'amqps' : 'amqp'}://${ep.host}:${ep.port}`
+      try {
+        this.conn = await amqp.connect(
+          {protocol: c.tls ? 'amqps' : 'amqp', hostname: ep.host, port: ep.port, username: c.username, password: c.password, vhost: c.vhost, heartbeat: c.heartbeat, frameMax: c.frameMax},
+          {timeout: c.timeoutMs, clientProperties: {connection_name: this.connectionName}, ...c.tlsOptions},
+        )
+        break
+      } catch (error) {
+        last = connectionError(error, where, c.vhost)
+        // a refused login or vhost is the same on every node of a cluster: do not try the others
+        if (/refused the login|refused vhost/.test((last as Error).message)) break
+      }
+    }
+    if (!this.conn) throw last instanceof Error ? last : connectionError(last, this.displayUrl, c.vhost)
+    this.conn.on('error', (error: Error) => (this.lost = error))
+    this.conn.on('close', () => {
+      if (!this.closing) this.lost ??= new Error('the connection closed')
+    })
+    this.serverVersion = String(this.conn.connection.serverProperties.version ?? '')
+    const mgmt = new MgmtClient(c.mgmt.base, c.mgmt.username, c.mgmt.password, c.vhost, Math.min(c.timeoutMs, 5000))
+    const probe = await mgmt.probe()
+    if (probe) this.mgmt = mgmt
+    this.capabilities = this.capsFor(!!probe, !!probe?.exchangeTypes.includes('x-delayed-message'))
+  }
+
+  private connection(): ChannelModel {
+    if (this.lost) throw new ConnectionError(`lost the connection to ${this.displayUrl}: ${replyText(this.lost)} — retry the command`)
+    if (!this.conn) throw new ConnectionError(`not connected to ${this.displayUrl} (connect() first)`)
+    return this.conn
+  }
+
+  /** Runs `fn` on a throwaway channel: a refused passive declare closes its channel, never ours. */
+  private async withChannel<T>(queue: string, fn: (ch: Channel) => Promise<T>): Promise<T> {
+    const ch = await this.connection().createChannel()
+    let refusal: Error | undefined
+    ch.on('error', (error: Error) => (refusal = error))
+    try {
+      return await fn(ch)
+    } catch (error) {
+      throw channelError(refusal ?? error, queue, this.displayUrl)
+    } finally {
+      await ch.close().catch(() => {})
+    }
+  }
+
+  private checkQueue(queue: string): Promise<Replies.AssertQueue> {
+    return this.withChannel(queue, (ch) => ch.checkQueue(queue))
+  }
+
+  private needMgmt(what: string): MgmtClient {
+    if (!this.mgmt) {
+      throw new NotSupportedError(
+        `${what} needs the RabbitMQ management API, which did not answer at ${this.config.mgmt.base} — enable it (rabbitmq-plugins enable rabbitmq_management) or pass --mgmt-url`,
+      )
+    }
+    return this.mgmt
+  }
+
+  private async mgmtQueue(queue: string): Promise<MgmtQueue | undefined> {
+    return this.mgmt ? this.mgmt.queue(queue).catch(() => undefined) : undefined
+  }
+
+  async listQueues(): Promise<QueueRef[]> {
+    const mgmt = this.needMgmt('listing queues (AMQP cannot enumerate them; name a queue to inspect it)')
+    const queues = await mgmt.listQueues()
+    return queues.map((q) => ({name: q.name, kind: 'amqp'})).sort((a, b) => a.name.localeCompare(b.name))
+  }
+
+  async stats(queue: string): Promise<QueueStats> {
+    // ready count and consumers from AMQP: exact now; the rest from management stats (lag ≤ 5 s)
+    const ok = await this.checkQueue(queue)
+    const stats: QueueStats = {name: queue, kind: 'amqp', counts: {waiting: ok.messageCount}, consumers: ok.consumerCount}
+    const q = await this.mgmtQueue(queue)
+    if (!q) return stats
+    // management figures are up to one stats interval old: right after this broker delivered or
+    // settled messages of the queue they are wrong, and a count we cannot know is left out
+    const fresh = Date.now() - (this.touched.get(queue) ?? 0) > STATS_LAG_MS
+    if (fresh) stats.counts.inflight = q.messages_unacknowledged ?? 0
+    const ms = q.message_stats
+    stats.rates = {inPerSec: ms?.publish_details?.rate ?? 0, outPerSec: ms?.ack_details?.rate ?? ms?.deliver_get_details?.rate ?? 0}
+    const route = await resolveDeadLetterRoute(this.mgmt!, q)
+    if (route?.queue) {
+      const dead = await this.checkQueue(route.queue).catch(() => undefined)
+      if (dead) stats.counts.dead = dead.messageCount
+    }
+    if (q.head_message_timestamp) stats.oldestAgeMs = Math.max(0, Date.now() - q.head_message_timestamp * 1000)
+    stats.details = {
+      type: q.type,
+      durable: q.durable,
+      arguments: q.arguments,
+      policy: q.policy ?? undefined,
+      deadLetterExchange: route?.exchange,
+      deadLetterQueue: route?.queue,
+      note: fresh
+        ? 'in-flight counts and rates come from management stats, refreshed every collect_statistics_interval (5 s by default)'
+        : 'in-flight count left out: this process just delivered or settled messages and the management stats (5 s behind) do not show it yet',
+    }
+    return stats
+  }
+
+  private async deadLetterQueue(queue: string): Promise<string> {
+    const mgmt = this.needMgmt('reading dead letters')
+    const q = await mgmt.queue(queue).catch(() => undefined)
+    if (!q) await this.checkQueue(queue) // the NotFoundError of AMQP, with its hint
+    const route = q ? await resolveDeadLetterRoute(mgmt, q) : undefined
+    if (!route?.queue) {
+      throw new NotSupportedError(`queue "${queue}" has no dead-letter queue (no x-dead-letter-exchange bound to one queue) — declare it with x-dead-letter-exchange or set a dead-letter policy`)
+    }
+    return route.queue
+  }
+
+  private async sourceFor(queue: string, state: MessageState | undefined, verb: string): Promise<string> {
+    if (state === undefined || state === 'waiting') return queue
+    if (state === 'dead') return this.deadLetterQueue(queue)
+    throw new NotSupportedError(`cannot ${verb} ${state} messages on amqp — RabbitMQ gives access to waiting messages (and dead ones through the DLQ)`)
+  }
+
+  async peek(queue: string, options: PeekOptions): Promise<Message[]> {
+    if (this.config.queueType === 'stream') throw new NotSupportedError('peek on a stream queue is not supported — consume with an offset instead')
+    const source = await this.sourceFor(queue, options.state, 'peek')
+    const state = options.state ?? 'waiting'
+    // basic.get without ack, then closing the channel returns them all: the broker sets their
+    // redelivered flag (quorum queues also count it as a delivery)
+    this.touched.set(source, Date.now())
+    const peeked = await this.withChannel(source, async (ch) => {
+      const out: Message[] = []
+      while (out.length < options.limit) {
+        const m = await ch.get(source, {noAck: false})
+        if (!m) break
+        out.push(toMessage(m, queue, state, false))
+      }
+      return out
+    })
+    this.touched.set(source, Date.now())
+    return peeked
+  }
+
+  async enqueue(queue: string, messages: OutgoingMessage[], options: EnqueueOptions = {}): Promise<string[]> {
+    const flavor = options.flavor ?? this.config.flavor
+    if (flavor !== undefined && flavor !== 'celery') throw new NotSupportedError(`flavor "${flavor}" is not known to the amqp adapter — use celery`)
+    const items = messages.map((m, i) => {
+      if (m.dedupId || m.groupId) throw new NotSupportedError('RabbitMQ has no deduplication ids or message groups — drop them (they are SQS FIFO features)')
+      if (m.priority !== undefined && !this.capabilities.priority) {
+        throw new NotSupportedError(
+          this.config.queueType === 'classic'
+            ? `priority needs the management API to check the queue's x-max-priority (RabbitMQ silently ignores priority otherwise) — enable rabbitmq_management or pass --mgmt-url`
+            : `${this.config.queueType} queues have no message priority on RabbitMQ ${this.serverVersion ?? ''} — use a classic queue declared with x-max-priority`,
+        )
+      }
+      if (m.delayMs && flavor !== 'celery' && !this.capabilities.delay) throw noDelayError(queue)
+      const out = toOutgoing(m, i, flavor as 'celery' | undefined)
+      if (out.content.length > this.config.maxMessageBytes) {
+        throw new NotSupportedError(
+          `message ${i + 1} is ${formatBytes(out.content.length)}, over RabbitMQ's max_message_size of ${formatBytes(this.config.maxMessageBytes)} — nothing was sent; split it, or if the server allows more say so with ?maxMessageBytes=N`,
+        )
+      }
+      return out
+    })
+    await this.checkQueue(queue) // a missing queue is exit 4, not a silent drop by the default exchange
+    await this.checkPriorities(queue, messages)
+    const delayed = items.some((m) => m.delayMs)
+    if (delayed) await this.withChannel(queue, (ch) => ensureDelayedBinding(ch, queue))
+    const pub = await this.publisher()
+    const target = (m: {delayMs?: number; options: {headers?: Record<string, unknown>}}): PublishTarget => {
+      if (!m.delayMs) return {exchange: '', routingKey: queue}
+      m.options.headers = {...m.options.headers, 'x-delay': m.delayMs}
+      return {exchange: DELAYED_EXCHANGE, routingKey: queue}
+    }
+    try {
+      await publishConfirmed(await pub.channel, items, {
+        queue,
+        where: this.displayUrl,
+        signal: options.signal,
+        onProgress: options.onProgress,
+        target,
+        closeReason: () => pub.reason,
+      })
+    } catch (error) {
+      if (this.pub === pub && pub.reason !== undefined) this.pub = undefined
+      throw error
+    }
+    return items.map((m) => m.id)
+  }
+
+  private async checkPriorities(queue: string, messages: OutgoingMessage[]): Promise<void> {
+    const highest = Math.max(-1, ...messages.map((m) => m.priority ?? -1))
+    if (highest < 0) return
+    const q = await this.needMgmt('priority').queue(queue)
+    const max = Number(q.arguments?.['x-max-priority'])
+    if (!Number.isFinite(max) || max <= 0) {
+      throw new NotSupportedError(`queue "${queue}" was declared without x-max-priority, so RabbitMQ would ignore the priority — redeclare it with x-max-priority (e.g. 10) or drop --priority`)
+    }
+    if (highest > max) throw new UsageError(`priority ${highest} is above the x-max-priority (${max}) of "${queue}" — RabbitMQ would treat it as ${max}; use 0..${max}`)
+  }
+
+  /** One confirm channel reused across enqueues; replaced after the broker closes it. */
+  private publisher(): {channel: Promise<ConfirmChannel>; reason?: string} {
+    if (this.pub) return this.pub
+    const pub: {channel: Promise<ConfirmChannel>; reason?: string} = {channel: this.connection().createConfirmChannel()}
+    pub.channel
+      .then((ch) => {
+        ch.on('error', (error: Error) => (pub.reason = replyText(error)))
+        ch.on('close', () => {
+          pub.reason ??= 'the channel closed'
+          if (this.pub === pub) this.pub = undefined
+        })
+      })
+      .catch(() => {
+        if (this.pub === pub) this.pub = undefined
+      })
+    this.pub = pub
+    return pub
+  }
+
+  async consume(queue: string, handler: LeaseHandler, options: ConsumeOptions): Promise<Subscription> {
+    const sub = await startConsumer(
+      {
+        queue,
+        where: this.displayUrl,
+        openChannel: async () => this.connection().createChannel(),
+        deadLetters: () => this.deadLetterSink(queue),
+        onActivity: () => this.touched.set(queue, Date.now()),
+      },
+      handler,
+      options,
+    )
+    this.subscriptions.add(sub)
+    void sub.closed.then(() => this.subscriptions.delete(sub))
+    return sub
+  }
+
+  private async deadLetterSink(queue: string): Promise<DeadLetterSink | undefined> {
+    if (!this.mgmt) return undefined
+    const q = await this.mgmt.queue(queue)
+    const route: DeadLetterRoute | undefined = await resolveDeadLetterRoute(this.mgmt, q)
+    if (!route) return {missing: `queue "${queue}" has no dead-letter exchange`, deadLetter: async () => {}}
+    return {
+      // a confirmed copy carrying the reason, then the caller acks the original: at worst a duplicate
+      deadLetter: async (msg: ConsumeMessage, reason: string) => {
+        const ch = await this.publisher().channel
+        const headers = {...msg.properties.headers, [ERROR_HEADER]: reason.slice(0, 1000), [DEAD_FROM_HEADER]: queue}
+        await new Promise<void>((resolve, reject) => {
+          ch.publish(route.exchange, route.routingKey, msg.content, {...msg.properties, headers, persistent: true}, (err) =>
+            err ? reject(new ConnectionError(`could not dead-letter to ${route.exchange || '(default exchange)'}: ${replyText(err)}`)) : resolve(),
+          )
+        })
+      },
+    }
+  }
+
+  async purge(queue: string, state?: MessageState): Promise<number> {
+    const source = await this.sourceFor(queue, state, 'purge')
+    return this.withChannel(source, async (ch) => {
+      await ch.checkQueue(source)
+      return (await ch.purgeQueue(source)).messageCount
+    })
+  }
+
+  async createQueue(queue: string): Promise<void> {
+    const type = this.config.queueType
+    const args = type === 'classic' ? {} : {'x-queue-type': type}
+    await this.withChannel(queue, (ch) => ch.assertQueue(queue, {durable: true, arguments: args}))
+  }
+
+  async deleteQueue(queue: string): Promise<void> {
+    await this.withChannel(queue, async (ch) => {
+      await ch.checkQueue(queue)
+      await ch.deleteQueue(queue)
+    })
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return
+    this.closing = true
+    await Promise.allSettled([...this.subscriptions].map((s) => s.close()))
+    const conn = this.conn
+    this.conn = undefined
+    if (conn) await conn.close().catch(() => {})
+  }
 }
+
+export const createAmqpBroker: BrokerFactory = async (url, options) => new AmqpBroker(parseAmqpConfig(url, options))

@@ -1,0 +1,37 @@
+// What the AMQP adapter can do depends on the queue type and on whether the management API answers.
+import type {Capabilities, MessageState} from '../contract.js'
+import type {QueueType} from './config.js'
+
+/** The rabbitmq_delayed_message_exchange plugin holds a message for at most 2^32-1 ms. */
+export const DELAYED_EXCHANGE_MAX_MS = 2 ** 32 - 1
+
+export interface AmqpFacts {
+  queueType: QueueType
+  /** The management API answered with these credentials. */
+  mgmt: boolean
+  /** The x-delayed-message exchange type exists (plugin on; seen through the management API). */
+  delayedExchange: boolean
+  maxMessageBytes: number
+}
+
+export function amqpCapabilities(f: AmqpFacts): Capabilities {
+  const states: MessageState[] = f.mgmt ? ['waiting', 'inflight', 'dead'] : ['waiting']
+  return {
+    listQueues: f.mgmt,
+    peek: f.queueType === 'stream' ? 'none' : 'requeue',
+    delay: f.delayedExchange ? {maxMs: DELAYED_EXCHANGE_MAX_MS} : false,
+    // classic queues serve x-max-priority levels strictly (checked per queue through the management
+    // API); quorum queues ignore priority before RabbitMQ 4 and only know two levels after
+    priority: f.queueType === 'classic' && f.mgmt ? {min: 0, max: 255} : false,
+    // our dead-letter keeps the reason, which needs the queue's DLX: only the management API tells it
+    deadLetter: f.mgmt,
+    // RabbitMQ redelivers only when the channel closes or consumer_timeout (30 min) fires
+    leaseExpiry: false,
+    rates: f.mgmt,
+    states,
+    purgeStates: f.mgmt ? ['waiting', 'dead'] : ['waiting'],
+    maxPayloadBytes: f.maxMessageBytes,
+    dedup: false,
+    groups: false,
+  }
+}

@@ -1,0 +1,105 @@
+// AMQP messages ↔ the queuectl envelope. Our own conventions on the wire: message_id = the id we
+// return, type = the message name, timestamp = enqueue time (AMQP timestamps are whole seconds),
+// header x-queuectl-error = why we dead-lettered it. Celery tasks (protocol-2 headers) are decoded.
+import {randomUUID} from 'node:crypto'
+import type {Message as AmqpMessage, Options} from 'amqplib'
+import type {Message, MessageState, OutgoingMessage} from '../contract.js'
+import {celeryArgsFromPayload, decodeCeleryTask, encodeCeleryTask, isCeleryTaskHeaders} from '../formats/celery.js'
+import {UsageError} from '../../core/errors.js'
+
+export const ERROR_HEADER = 'x-queuectl-error'
+export const DEAD_FROM_HEADER = 'x-queuectl-dead-from'
+
+function headerText(value: unknown): string {
+  if (typeof value === 'string') return value
+  if (Buffer.isBuffer(value)) return value.toString('utf8')
+  if (value === null || value === undefined) return ''
+  if (typeof value === 'object') return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))
+  return String(value)
+}
+
+/** How many times RabbitMQ delivered it before: quorum queues count in x-delivery-count, classic queues only flag it. */
+function previousDeliveries(msg: AmqpMessage): number {
+  const count = Number(msg.properties.headers?.['x-delivery-count'])
+  if (Number.isFinite(count) && count > 0) return count
+  return msg.fields.redelivered ? 1 : 0
+}
+
+/** `delivered` is true for a consumed message (this delivery counts), false for a peek. */
+export function toMessage(msg: AmqpMessage, queue: string, state: MessageState, delivered: boolean): Message {
+  const p = msg.properties
+  const rawHeaders = (p.headers ?? {}) as Record<string, unknown>
+  const headers: Record<string, string> = {}
+  for (const [k, v] of Object.entries(rawHeaders)) headers[k] = headerText(v)
+  const deaths = rawHeaders['x-death'] as {reason?: string}[] | undefined
+  const message: Message = {
+    id: p.messageId ? String(p.messageId) : p.correlationId ? String(p.correlationId) : `delivery-${msg.fields.deliveryTag}`,
+    queue,
+    name: p.type ? String(p.type) : undefined,
+    payload: msg.content,
+    contentType: p.contentType ? String(p.contentType) : undefined,
+    headers,
+    attempts: previousDeliveries(msg) + (delivered ? 1 : 0),
+    state,
+    priority: typeof p.priority === 'number' ? p.priority : undefined,
+    enqueuedAt: typeof p.timestamp === 'number' ? p.timestamp * 1000 : undefined,
+    lastError: headers[ERROR_HEADER] || headers['x-first-death-reason'] || deaths?.[0]?.reason || undefined,
+    raw: {fields: msg.fields, properties: {...p, headers: rawHeaders}},
+  }
+  if (isCeleryTaskHeaders(rawHeaders)) {
+    const decoded = decodeCeleryTask(rawHeaders, msg.content, message.contentType)
+    if ('error' in decoded) message.undecodable = decoded.error
+    else {
+      const t = decoded.task
+      message.id = t.id
+      message.name = t.task
+      message.body = {args: t.args, kwargs: t.kwargs, retries: t.retries, eta: t.eta, expires: t.expires, rootId: t.rootId, parentId: t.parentId, origin: t.origin}
+      if (t.eta) message.availableAt = Date.parse(t.eta)
+    }
+  }
+  return message
+}
+
+export interface Outgoing {
+  id: string
+  content: Buffer
+  options: Options.Publish
+  delayMs?: number
+}
+
+/** Prepares a message for publishing: persistent, with an id, name, time and (for Celery) the task headers. */
+export function toOutgoing(m: OutgoingMessage, index: number, flavor: 'celery' | undefined): Outgoing {
+  const now = Date.now()
+  const options: Options.Publish = {
+    persistent: true,
+    mandatory: true,
+    timestamp: Math.floor(now / 1000),
+    headers: {...m.headers},
+  }
+  if (m.priority !== undefined) options.priority = m.priority
+  if (flavor === 'celery') {
+    if (!m.name) throw new UsageError(`message ${index + 1} has no task name — a Celery message needs one (the registered task, e.g. proj.tasks.add)`)
+    let call: {args: unknown[]; kwargs: Record<string, unknown>}
+    try {
+      call = celeryArgsFromPayload(m.payload)
+    } catch (error) {
+      throw new UsageError(`message ${index + 1}: ${(error as Error).message}`)
+    }
+    const task = encodeCeleryTask({task: m.name, ...call, eta: m.delayMs ? now + m.delayMs : undefined})
+    Object.assign(options, {
+      messageId: task.id,
+      correlationId: task.properties.correlationId,
+      contentType: task.properties.contentType,
+      contentEncoding: task.properties.contentEncoding,
+      headers: {...options.headers, ...task.headers},
+    })
+    // Celery holds an eta task itself, so the broker delivers it at once: no delayed exchange
+    return {id: task.id, content: task.body, options}
+  }
+  const id = randomUUID()
+  options.messageId = id
+  if (m.name) options.type = m.name
+  if (m.contentType) options.contentType = m.contentType
+  const content = typeof m.payload === 'string' ? Buffer.from(m.payload, 'utf8') : m.payload
+  return {id, content, options, delayMs: m.delayMs && m.delayMs > 0 ? m.delayMs : undefined}
+}

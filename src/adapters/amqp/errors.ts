@@ -1,0 +1,63 @@
+// amqplib's errors → one UserError line each. amqplib reports broker refusals as text such as
+// `Operation failed: QueueDeclare; 406 (PRECONDITION-FAILED) with message "…"`; we keep RabbitMQ's
+// own reason and add what to do about it.
+import {ConnectionError, NotFoundError, NotSupportedError, UserError, isUserError} from '../../core/errors.js'
+import {redactText} from '../../core/redact.js'
+
+/** RabbitMQ's reply text inside an amqplib error message, e.g. `NOT_FOUND - no queue 'x' in vhost '/'`. */
+export function replyText(error: unknown): string {
+  const message = String((error as Error)?.message ?? error)
+  const m = /with message "([^"]*)"/.exec(message)
+  return redactText(m ? m[1]! : message)
+}
+
+export function replyCode(error: unknown): number | undefined {
+  const code = (error as {code?: unknown})?.code
+  if (typeof code === 'number') return code
+  const m = /; (\d{3}) \(|: (\d{3}) \(/.exec(String((error as Error)?.message ?? ''))
+  return m ? Number(m[1] ?? m[2]) : undefined
+}
+
+/** A failure to open the connection: always exit 3, never the password. */
+export function connectionError(error: unknown, where: string, vhost: string): ConnectionError {
+  if (isUserError(error)) return error as ConnectionError
+  const text = replyText(error)
+  const code = (error as {code?: string})?.code
+  if (/ACCESS.REFUSED|403/.test(text) || /ACCESS.REFUSED/.test(String((error as Error)?.message))) {
+    return new ConnectionError(`RabbitMQ at ${where} refused the login (ACCESS_REFUSED) — check the user and password in the URL`)
+  }
+  if (/NOT_ALLOWED|vhost .* not found|access to vhost/i.test(text)) {
+    return new ConnectionError(
+      `RabbitMQ at ${where} refused vhost "${vhost}" (${text}) — check the vhost in the URL path (the default vhost is %2F) and the user's permissions`,
+    )
+  }
+  if (code === 'ECONNREFUSED') return new ConnectionError(`nothing is listening at ${where} (connection refused) — is RabbitMQ running on that host and port?`)
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new ConnectionError(`cannot resolve the host of ${where} — check the host name in the URL`)
+  if (/ETIMEDOUT/.test(text)) return new ConnectionError(`timed out connecting to ${where} — is the host reachable? (raise --timeout if it is slow)`)
+  if (/certificate|SSL|TLS|self.signed/i.test(text)) {
+    return new ConnectionError(`TLS handshake with ${where} failed: ${text} — pass --tls-ca FILE (or --tls-insecure, unverified)`)
+  }
+  return new ConnectionError(`cannot connect to ${where}: ${text}`)
+}
+
+/** A channel-level refusal while working on `queue` → the UserError that says what to do. */
+export function channelError(error: unknown, queue: string, where: string): UserError {
+  if (isUserError(error)) return error
+  const code = replyCode(error)
+  const text = replyText(error)
+  if (code === 404) return new NotFoundError(`queue "${queue}" not found on ${where} (${text}) — run \`queue inspect\` to list the queues`)
+  if (code === 406) {
+    if (/inequivalent arg/.test(text)) {
+      return new NotSupportedError(
+        `queue "${queue}" already exists with different arguments (PRECONDITION_FAILED: ${text}) — use the existing queue's arguments (see \`queue inspect ${queue}\`) or delete it first`,
+      )
+    }
+    if (/larger than configured max size/.test(text)) {
+      return new NotSupportedError(`RabbitMQ refused a message to "${queue}": ${text} — split the payload or raise max_message_size in rabbitmq.conf`)
+    }
+    return new NotSupportedError(`RabbitMQ refused the operation on "${queue}" (PRECONDITION_FAILED: ${text})`)
+  }
+  if (code === 403) return new ConnectionError(`RabbitMQ denied access to "${queue}" (${text}) — the user lacks configure/write/read permission on it`)
+  if (code === 405) return new NotSupportedError(`queue "${queue}" is locked by another connection (${text}) — it is exclusive to its owner`)
+  return new ConnectionError(`RabbitMQ closed the channel while working on "${queue}" at ${where}: ${text}`)
+}

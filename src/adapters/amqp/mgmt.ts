@@ -1,0 +1,97 @@
+// The RabbitMQ management HTTP API (rabbitmq_management, :15672), through Node's fetch. Optional:
+// without it we cannot list queues, count unacked messages, show rates or find a queue's DLQ, and
+// the adapter declares so. Its numbers come from periodic stats (collect_statistics_interval, 5 s
+// by default), so they lag the broker by up to that long.
+import {ConnectionError, NotFoundError} from '../../core/errors.js'
+import {redactText} from '../../core/redact.js'
+
+export interface MgmtQueue {
+  name: string
+  vhost: string
+  type?: string
+  durable?: boolean
+  messages?: number
+  messages_ready?: number
+  messages_unacknowledged?: number
+  consumers?: number
+  arguments?: Record<string, unknown>
+  effective_policy_definition?: Record<string, unknown>
+  policy?: string | null
+  message_stats?: {
+    publish_details?: {rate: number}
+    deliver_get_details?: {rate: number}
+    ack_details?: {rate: number}
+  }
+  head_message_timestamp?: number | null
+}
+
+export interface MgmtBinding {
+  source: string
+  destination: string
+  destination_type: string
+  routing_key: string
+}
+
+export class MgmtClient {
+  private readonly auth: string
+  constructor(
+    readonly base: string,
+    username: string,
+    password: string,
+    private readonly vhost: string,
+    private readonly timeoutMs: number,
+  ) {
+    this.auth = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
+  }
+
+  private path(...parts: string[]): string {
+    return parts.map((p) => encodeURIComponent(p)).join('/')
+  }
+
+  private async request(method: string, path: string, body?: unknown): Promise<Response> {
+    try {
+      return await fetch(`${this.base}/api/${path}`, {
+        method,
+        headers: {authorization: this.auth, 'content-type': 'application/json'},
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      })
+    } catch (error) {
+      throw new ConnectionError(`management API at ${this.base} did not answer: ${redactText(String((error as Error).message))} — is rabbitmq_management enabled? (or pass --mgmt-url)`)
+    }
+  }
+
+  private async json<T>(path: string): Promise<T> {
+    const res = await this.request('GET', path)
+    if (res.status === 404) throw new NotFoundError(`${path} not found on the management API at ${this.base}`)
+    if (res.status === 401) throw new ConnectionError(`management API at ${this.base} refused the credentials — the user needs the "monitoring" or "management" tag`)
+    if (!res.ok) throw new ConnectionError(`management API at ${this.base} answered ${res.status} for ${path}`)
+    return (await res.json()) as T
+  }
+
+  /** Resolves with the server's version and exchange types, or undefined when the API is unusable. */
+  async probe(): Promise<{version: string; exchangeTypes: string[]} | undefined> {
+    try {
+      const o = await this.json<{rabbitmq_version: string; exchange_types: {name: string}[]}>('overview')
+      return {version: o.rabbitmq_version, exchangeTypes: o.exchange_types.map((e) => e.name)}
+    } catch {
+      return undefined
+    }
+  }
+
+  listQueues(): Promise<MgmtQueue[]> {
+    return this.json<MgmtQueue[]>(`queues/${this.path(this.vhost)}?columns=name,vhost,type,messages,messages_ready,messages_unacknowledged,consumers`)
+  }
+
+  queue(name: string): Promise<MgmtQueue> {
+    return this.json<MgmtQueue>(`queues/${this.path(this.vhost, name)}`)
+  }
+
+  bindingsFrom(exchange: string): Promise<MgmtBinding[]> {
+    return this.json<MgmtBinding[]>(`exchanges/${this.path(this.vhost, exchange)}/bindings/source`)
+  }
+
+  exchangeType(exchange: string): Promise<string> {
+    return this.json<{type: string}>(`exchanges/${this.path(this.vhost, exchange)}`).then((e) => e.type)
+  }
+}

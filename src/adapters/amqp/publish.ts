@@ -1,0 +1,131 @@
+// Confirmed publishing: every message is published persistent and mandatory on a confirm channel,
+// with a bounded window of unconfirmed messages (so a big batch neither floods the socket nor the
+// broker), and the caller learns exactly how many RabbitMQ confirmed if the channel dies midway.
+import type {ConfirmChannel, Message as AmqpMessage} from 'amqplib'
+import {EnqueueError, ExitCode, InterruptedError, NotFoundError} from '../../core/errors.js'
+import type {Outgoing} from './envelope.js'
+import {replyText} from './errors.js'
+
+/** Unconfirmed messages allowed in flight at once. */
+export const CONFIRM_WINDOW = 1000
+/** onProgress is called at least every this many confirms. */
+const PROGRESS_EVERY = 500
+
+/** The channel closed partway: how many were published and how many the broker confirmed. */
+export class AmqpEnqueueError extends EnqueueError {
+  constructor(
+    message: string,
+    readonly published: number,
+    readonly confirmed: number,
+    exitCode: number = ExitCode.connection,
+  ) {
+    super(message, confirmed, exitCode)
+  }
+}
+
+export interface PublishTarget {
+  exchange: string
+  routingKey: string
+}
+
+export interface PublishRun {
+  queue: string
+  where: string
+  signal?: AbortSignal
+  onProgress?: (sent: number) => void
+  /** Where each message goes (the default exchange, or the delayed-message exchange). */
+  target: (m: Outgoing) => PublishTarget
+  /** Why the channel closed, when the broker said (set by the channel's error listener). */
+  closeReason: () => string | undefined
+}
+
+export async function publishConfirmed(ch: ConfirmChannel, items: Outgoing[], run: PublishRun): Promise<void> {
+  let published = 0
+  let confirmed = 0
+  let nacked = 0
+  let failure: Error | undefined
+  let lastReported = 0
+  const returned = new Set<string>()
+  const onReturn = (msg: AmqpMessage) => returned.add(String(msg.properties.messageId))
+  ch.on('return', onReturn)
+
+  let wake: (() => void) | undefined
+  const nudge = () => {
+    const w = wake
+    wake = undefined
+    w?.()
+  }
+  const settled = () => confirmed + nacked
+  const waitUntil = async (done: () => boolean) => {
+    while (!done() && !failure) await new Promise<void>((resolve) => (wake = resolve))
+  }
+  const onClose = () => {
+    failure ??= new Error(run.closeReason() ?? 'channel closed')
+    nudge()
+  }
+  let needDrain = false
+  const onDrain = () => {
+    needDrain = false
+    nudge()
+  }
+  ch.on('close', onClose)
+  ch.on('drain', onDrain)
+
+  try {
+    for (const item of items) {
+      if (run.signal?.aborted) throw new InterruptedError(`enqueue interrupted after ${confirmed} of ${items.length} confirmed`)
+      await waitUntil(() => published - settled() < CONFIRM_WINDOW)
+      if (failure) break
+      const {exchange, routingKey} = run.target(item)
+      let ok: boolean
+      try {
+        ok = ch.publish(exchange, routingKey, item.content, item.options, (err) => {
+          if (err) {
+            if (/nack/i.test(String(err?.message ?? err))) nacked++
+            else failure ??= new Error(run.closeReason() ?? String(err?.message ?? err))
+          } else confirmed++
+          if (run.onProgress && confirmed - lastReported >= PROGRESS_EVERY) {
+            lastReported = confirmed
+            run.onProgress(confirmed)
+          }
+          nudge()
+        })
+      } catch (error) {
+        failure ??= new Error(run.closeReason() ?? replyText(error))
+        break
+      }
+      published++
+      if (!ok) {
+        needDrain = true
+        await waitUntil(() => !needDrain)
+      }
+    }
+    await waitUntil(() => settled() >= published)
+  } finally {
+    ch.off('return', onReturn)
+    ch.off('close', onClose)
+    ch.off('drain', onDrain)
+  }
+
+  if (failure) {
+    throw new AmqpEnqueueError(
+      `the channel to ${run.where} closed during the batch: ${published} of ${items.length} published, ${confirmed} confirmed by RabbitMQ (${replyText(failure)}) — the ${published - confirmed} unconfirmed may or may not be in "${run.queue}"; re-send from message ${confirmed + 1} if duplicates are acceptable`,
+      published,
+      confirmed,
+    )
+  }
+  if (run.onProgress && confirmed !== lastReported) run.onProgress(confirmed)
+  if (nacked > 0) {
+    throw new AmqpEnqueueError(
+      `RabbitMQ refused ${nacked} of ${items.length} messages to "${run.queue}" (basic.nack) — the queue may be full (x-max-length with x-overflow=reject-publish) or the broker short of resources; ${confirmed} were stored`,
+      published,
+      confirmed,
+      ExitCode.checkFailed,
+    )
+  }
+  if (returned.size > 0) {
+    throw new NotFoundError(
+      `${returned.size} of ${items.length} messages could not be routed to "${run.queue}" (basic.return: the queue vanished while sending?) — they were NOT stored; check the queue exists`,
+    )
+  }
+}
