@@ -19,10 +19,11 @@ export async function loadHandlerFile(file: string, cwd = process.cwd()): Promis
   const ext = extname(path).toLowerCase()
   if (!LOADABLE.has(ext)) throw new UsageError(`--handler ${file}: cannot load "${ext || 'no extension'}" files — give a .js, .mjs, .cjs or .ts module`)
   if (!existsSync(path)) throw new UsageError(`--handler ${file}: no such file (looked at ${path})`)
-  if (ext === '.ts' || ext === '.mts' || ext === '.cts') await registerTypeScript(file)
+  const isTs = ext === '.ts' || ext === '.mts' || ext === '.cts'
+  const load = isTs ? await typeScriptLoader(file) : (url: string) => import(url)
   let mod: Record<string, unknown>
   try {
-    mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>
+    mod = (await load(pathToFileURL(path).href)) as Record<string, unknown>
   } catch (error) {
     const why = oneLine(error)
     throw new UsageError(`--handler ${file} failed to load: ${why} — fix the module so it imports cleanly (try: node ${file})`)
@@ -48,13 +49,11 @@ function pickFunction(mod: Record<string, unknown>): JobHandler | undefined {
   return undefined
 }
 
-let tsRegistered = false
-async function registerTypeScript(file: string): Promise<void> {
-  if (tsRegistered) return
+/** tsx's tsImport loads one file (and what it imports) as TypeScript without a global hook. */
+async function typeScriptLoader(file: string): Promise<(url: string) => Promise<unknown>> {
   try {
-    const api = (await import('tsx/esm/api' as string)) as {register: () => unknown}
-    api.register()
-    tsRegistered = true
+    const api = (await import('tsx/esm/api' as string)) as {tsImport: (url: string, parent: string) => Promise<unknown>}
+    return (url) => api.tsImport(url, import.meta.url)
   } catch {
     throw new UsageError(
       `--handler ${file}: loading TypeScript needs tsx — install it (npm i -D tsx) or compile the handler to .js/.mjs`,

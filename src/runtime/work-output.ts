@@ -1,0 +1,87 @@
+// How `queue work` shows a Worker: NDJSON events (--json), one line per message (--echo), failure
+// lines, a live status line on a TTY, and the closing summary. The Worker itself prints nothing.
+import {payloadPreview, payloadText} from '../core/envelope.js'
+import {ndjsonLine, paint, ProgressLine} from '../core/output.js'
+import {formatDuration} from '../core/units.js'
+import type {WorkerSummary} from './events.js'
+import type {Worker} from './worker.js'
+
+export interface WorkOutputOptions {
+  json: boolean
+  echo: boolean
+  out?: NodeJS.WritableStream
+  err?: NodeJS.WritableStream
+  color?: boolean
+}
+
+const round = (ms: number) => Math.round(ms * 100) / 100
+
+/** Subscribes the renderers to a worker; returns a function that stops the status line. */
+export function attachWorkOutput(worker: Worker, options: WorkOutputOptions): () => void {
+  const out = options.out ?? process.stdout
+  const err = options.err ?? process.stderr
+  const color = options.color ?? false
+  const write = (stream: NodeJS.WritableStream, line: string) => stream.write(`${line}\n`)
+
+  if (options.json) {
+    const event = (name: string, fields: Record<string, unknown>) => write(out, ndjsonLine({event: name, queue: worker.queue, ...fields}))
+    worker.on('started', (e) => event('started', {id: e.message.id, attempt: e.attempt}))
+    worker.on('completed', (e) => {
+      const text = options.echo ? payloadText(e.message.payload) : undefined
+      const payload = !options.echo ? {} : text === undefined ? {payloadBase64: e.message.payload.toString('base64')} : {payload: text}
+      event('completed', {id: e.message.id, attempt: e.attempt, ms: round(e.durationMs), ...payload})
+    })
+    worker.on('failed', (e) => event('failed', {id: e.message.id, attempt: e.attempt, ms: round(e.durationMs), error: e.error.message}))
+    worker.on('retrying', (e) => event('retrying', {id: e.message.id, attempt: e.attempt, delayMs: e.delayMs}))
+    worker.on('dead', (e) => event('dead', {id: e.message.id, attempt: e.attempt, reason: e.reason, deadLettered: e.deadLettered}))
+    worker.on('drained', () => event('drained', {}))
+    worker.on('error', (e) => event('error', {error: e.error.message}))
+    return () => {}
+  }
+
+  const progress = new ProgressLine(err as NodeJS.WriteStream)
+  const above = (stream: NodeJS.WritableStream, line: string) => {
+    progress.done()
+    write(stream, line)
+  }
+  if (options.echo) {
+    worker.on('completed', (e) => above(out, `${e.message.id}  attempt ${e.attempt}  ${payloadPreview(e.message, 100)}`))
+  }
+  worker.on('retrying', (e) =>
+    above(err, paint(`retry  ${e.message.id}  attempt ${e.attempt} failed → again in ${formatDuration(e.delayMs)}`, 'yellow', color)),
+  )
+  worker.on('failed', (e) => {
+    if (!progress.enabled) above(err, `failed ${e.message.id}  attempt ${e.attempt}: ${e.error.message}`)
+  })
+  worker.on('dead', (e) =>
+    above(err, paint(`dead   ${e.message.id}  ${e.deadLettered ? 'dead-lettered' : 'dropped (no dead-letter on this broker)'}: ${e.reason}`, 'red', color)),
+  )
+  worker.on('error', (e) => above(err, paint(`error: ${e.error.message}`, 'red', color)))
+  if (!progress.enabled) return () => {}
+
+  let lastDone = 0
+  let lastAt = Date.now()
+  let rate = 0
+  const timer = setInterval(() => {
+    const c = worker.counts
+    const t = Date.now()
+    rate = ((c.completed + c.failed - lastDone) * 1000) / Math.max(1, t - lastAt)
+    lastDone = c.completed + c.failed
+    lastAt = t
+    progress.update(
+      `${worker.queue}  ${worker.runningJobs} running  ${c.completed} done  ${c.failed} failed  ${c.retried} retried  ${c.dead} dead  ${Math.round(rate)}/s`,
+      true,
+    )
+  }, 250)
+  timer.unref()
+  return () => {
+    clearInterval(timer)
+    progress.done()
+  }
+}
+
+export function summaryLine(queue: string, s: WorkerSummary): string {
+  const why = {closed: 'stopped', 'max-jobs': 'reached --max-jobs', empty: 'queue empty', error: 'stopped on an error', forced: 'forced stop'}[s.reason]
+  const returned = s.returned > 0 ? `, ${s.returned} handed back` : ''
+  return `${queue}: ${s.completed} completed, ${s.failed} failed (${s.retried} retried, ${s.dead} dead)${returned} in ${formatDuration(s.elapsedMs)} — ${why}`
+}
