@@ -37,6 +37,7 @@ Prints the ids of the messages, one a line (NDJSON objects with --json).`
     'content-type': Flags.string({summary: 'Content type (default: application/json when the payload is JSON).'}),
     'dedup-id': Flags.string({summary: 'Deduplication id (SQS FIFO, BullMQ job id).'}),
     'group-id': Flags.string({summary: 'Message group id (SQS FIFO).'}),
+    flavor: Flags.string({summary: "Encode for a job library on the broker: celery (name = task, payload = [args] or {args, kwargs})."}),
     'batch-size': Flags.integer({summary: 'Messages per call to the broker.', min: 1, default: 500}),
   }
 
@@ -95,6 +96,7 @@ Prints the ids of the messages, one a line (NDJSON objects with --json).`
       await sendInBatches(broker, args.queue, messages, {
         batchSize: flags['batch-size'],
         total,
+        flavor: flags.flavor,
         signal: interrupt.signal,
         onBatch: (ids, sent) => {
           // NDJSON is a stream: written as it goes, not as oclif's one JSON document at the end

@@ -43,7 +43,7 @@ export async function sendInBatches(
   broker: Broker,
   queue: string,
   messages: AsyncIterable<OutgoingMessage> | Iterable<OutgoingMessage>,
-  options: {batchSize: number; total?: number; signal?: AbortSignal; onBatch?: (ids: string[], sent: number) => void},
+  options: {batchSize: number; total?: number; flavor?: string; signal?: AbortSignal; onBatch?: (ids: string[], sent: number) => void},
 ): Promise<SendReport> {
   const ids: string[] = []
   let sent = 0
@@ -53,7 +53,7 @@ export async function sendInBatches(
     if (batch.length === 0) return
     if (options.signal?.aborted) throw new InterruptedError(`interrupted: ${sent}${of} messages were sent to "${queue}", the rest were not`)
     try {
-      const batchIds = await broker.enqueue(queue, batch)
+      const batchIds = await broker.enqueue(queue, batch, options.flavor ? {flavor: options.flavor} : undefined)
       sent += batchIds.length
       ids.push(...batchIds)
       options.onBatch?.(batchIds, sent)
