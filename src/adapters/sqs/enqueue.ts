@@ -74,7 +74,7 @@ export function prepare(ctx: SendContext, info: QueueInfo, messages: OutgoingMes
     if (size > limit) {
       const why = base64 ? ' (binary payloads travel base64-encoded: 4/3 of their size)' : ''
       throw new UsageError(
-        `message at index ${index} is ${formatBytes(size)} with its attributes${why}, but queue "${info.name}" accepts at most ${formatBytes(limit)} — make it smaller or store the payload elsewhere (e.g. S3) and send a reference`,
+        `message at index ${index} is ${size} bytes with its attributes${why}, but queue "${info.name}" accepts at most ${limit} bytes (${formatBytes(limit)}) — make it smaller or store the payload elsewhere (e.g. S3) and send a reference`,
       )
     }
     entry.MessageBody = body
@@ -138,7 +138,7 @@ export async function sendMessages(
         else failures.push({index, code: failed.Code ?? 'Failed', message: failed.Message ?? ''})
       }
       pending = pending.filter((e) => retry.has(e.Id!))
-      if (pending.length > 0) await sleep(backoffMs(attempt + 2))
+      if (pending.length > 0) await sleep(backoffMs(attempt))
     }
     options.onProgress?.(sent)
   }
