@@ -1,0 +1,173 @@
+// The pure parts of `queue top`: rows (filter, sort, totals), the column layout, the sparkline,
+// the payload viewer's text and the key reducer.
+import {describe, expect, it} from 'vitest'
+import type {QueueStats} from '../../src/adapters/contract.js'
+import {layoutColumns} from '../../src/tui/columns.js'
+import {QueueHistory, sparkline} from '../../src/tui/history.js'
+import {initialUiState, reduceKey, type KeyContext, type UiState} from '../../src/tui/keys.js'
+import {hexDump, payloadLines} from '../../src/tui/payload.js'
+import {filterRows, findRow, formatCount, nextSort, sortRows, totals, type QueueRow} from '../../src/tui/rows.js'
+
+function row(name: string, waiting: number, extra: Partial<QueueStats> = {}, brokerIndex = 0): QueueRow {
+  return {
+    key: `${brokerIndex}/${name}`,
+    brokerIndex,
+    source: 'memory://t',
+    stats: {name, kind: 'memory', counts: {waiting, inflight: 0, delayed: 0, dead: 0}, ...extra},
+    growth: 0,
+    depth: [],
+    stale: false,
+  }
+}
+
+const rows = [row('emails', 5), row('billing', 50, {consumers: 2}), row('emails-dlq', 0, {counts: {waiting: 0, dead: 7}})]
+
+describe('rows', () => {
+  it('filters by substring, and excludes with !', () => {
+    expect(filterRows(rows, 'EMAIL').map((r) => r.stats.name)).toEqual(['emails', 'emails-dlq'])
+    expect(filterRows(rows, '!email').map((r) => r.stats.name)).toEqual(['billing'])
+    expect(filterRows(rows, '')).toHaveLength(3)
+  })
+
+  it('sorts by name ascending and by counts descending, ties by name', () => {
+    expect(sortRows(rows, {key: 'name', desc: false}).map((r) => r.stats.name)).toEqual(['billing', 'emails', 'emails-dlq'])
+    expect(sortRows(rows, {key: 'waiting', desc: true}).map((r) => r.stats.name)).toEqual(['billing', 'emails', 'emails-dlq'])
+    expect(sortRows(rows, {key: 'dead', desc: true})[0]!.stats.name).toBe('emails-dlq')
+    expect(nextSort({key: 'name', desc: false})).toEqual({key: 'waiting', desc: true})
+  })
+
+  it('totals what brokers report and leaves out what none reports', () => {
+    const t = totals(rows)
+    expect(t.queues).toBe(3)
+    expect(t.counts.waiting).toBe(55)
+    expect(t.counts.dead).toBe(7)
+    expect(t.consumers).toBe(2)
+    expect(t.inPerSec).toBeUndefined()
+  })
+
+  it('finds a queue for : jump by exact name, then prefix, then substring', () => {
+    expect(findRow(rows, 'emails')!.stats.name).toBe('emails')
+    expect(findRow(rows, 'bill')!.stats.name).toBe('billing')
+    expect(findRow(rows, 'dlq')!.stats.name).toBe('emails-dlq')
+    expect(findRow(rows, 'nothing')).toBeUndefined()
+  })
+
+  it('formats counts to fit narrow columns', () => {
+    expect(formatCount(9999)).toBe('9999')
+    expect(formatCount(12_345)).toBe('12.3k')
+    expect(formatCount(4_500_000)).toBe('4.5M')
+    expect(formatCount(undefined)).toBe('-')
+  })
+})
+
+describe('columns and sparklines', () => {
+  it('drops the least useful columns first on a narrow terminal', () => {
+    const wide = layoutColumns(140, false).map((c) => c.id)
+    const narrow = layoutColumns(50, false).map((c) => c.id)
+    expect(wide).toContain('trend')
+    expect(narrow).not.toContain('trend')
+    expect(narrow).toContain('name')
+    expect(narrow).toContain('waiting')
+    const used = layoutColumns(50, false).reduce((n, c) => n + c.width + 1, -1)
+    expect(used).toBeLessThanOrEqual(50)
+  })
+
+  it('draws the last values scaled to the max', () => {
+    expect(sparkline([0, 7], 2)).toBe('▁█')
+    expect(sparkline([], 3)).toBe('   ')
+    expect(sparkline([1, 2, 3, 4, 5, 6, 7, 8], 4)).toBe('▂▄▆█')
+  })
+
+  it('keeps a bounded history and reports growth', () => {
+    const h = new QueueHistory(3)
+    for (let i = 0; i < 5; i++) h.record([{name: 'q', kind: 'memory', counts: {waiting: i * 10}}], i)
+    expect(h.series('q')).toEqual([20, 30, 40])
+    expect(h.growth('q')).toBe(20)
+    h.record([], 6)
+    expect(h.series('q')).toEqual([])
+  })
+})
+
+describe('payload viewer', () => {
+  const message = (payload: Buffer, contentType?: string) => ({id: '1', queue: 'q', payload, contentType, headers: {}, attempts: 0, state: 'waiting' as const})
+
+  it('pretty-prints JSON', () => {
+    const out = payloadLines(message(Buffer.from('{"a":1,"b":[2]}')))
+    expect(out.kind).toBe('json')
+    expect(out.lines).toEqual(['{', '  "a": 1,', '  "b": [', '    2', '  ]', '}'])
+  })
+
+  it('shows binary and control characters as a hex dump', () => {
+    const out = payloadLines(message(Buffer.from([0x1b, 0x5b, 0x32, 0x4a, 0xff, 0x00])))
+    expect(out.kind).toBe('binary')
+    expect(out.lines[0]).toBe(`00000000  ${'1b 5b 32 4a ff 00'.padEnd(47)}  .[2J..`)
+    expect(hexDump(Buffer.alloc(40), 16)).toHaveLength(2)
+  })
+})
+
+describe('keys', () => {
+  const ctx = (extra: Partial<KeyContext> = {}): KeyContext => ({rows, allRows: rows, pageSize: 10, messageCount: 0, ...extra})
+  const press = (state: UiState, input: string, key = {}, c = ctx()) => reduceKey(state, input, key, c)
+
+  it('filters live as the user types, Esc clears', () => {
+    let s = press(initialUiState, '/').state
+    for (const ch of 'dlq') s = press(s, ch).state
+    expect(s.filter).toBe('dlq')
+    expect(press(s, '', {return: true}).state.prompt).toBeUndefined()
+    expect(press(s, '', {escape: true}).state.filter).toBe('')
+    expect(press(s, '', {delete: true}).state.filter).toBe('dl')
+  })
+
+  it('moves the selection, opens a queue with Enter and goes back with Esc', () => {
+    let s = press({...initialUiState, selectedKey: rows[0]!.key}, 'j').state
+    expect(s.selectedKey).toBe(rows[1]!.key)
+    const opened = press(s, '', {return: true})
+    expect(opened.effect).toEqual({type: 'peek'})
+    expect(opened.state.view).toBe('detail')
+    expect(opened.state.detailKey).toBe(rows[1]!.key)
+    s = press(opened.state, '', {escape: true}, ctx({detail: {row: rows[1]!, peekStates: ['waiting'], purgeStates: ['waiting'], canRetry: false, canPause: false}})).state
+    expect(s.view).toBe('list')
+  })
+
+  it('jumps to a queue with :', () => {
+    let s = press(initialUiState, ':').state
+    for (const ch of 'bill') s = press(s, ch).state
+    const r = press(s, '', {return: true})
+    expect(r.state.view).toBe('detail')
+    expect(r.state.detailKey).toBe('0/billing')
+    const miss = press(press(initialUiState, ':').state, 'x')
+    expect(press(miss.state, '', {return: true}).state.status).toEqual({text: 'no queue matches "x"', error: true})
+  })
+
+  it('asks before purging and runs only on y', () => {
+    const detail = {row: rows[1]!, peekStates: ['waiting' as const], purgeStates: ['waiting' as const], canRetry: true, canPause: false}
+    const inDetail: UiState = {...initialUiState, view: 'detail', detailKey: rows[1]!.key}
+    const asked = press(inDetail, 'D', {}, ctx({detail}))
+    expect(asked.effect).toBeUndefined()
+    expect(asked.state.confirm?.question).toBe('Purge 50 waiting messages of "billing" on memory://t?')
+    expect(press(asked.state, 'n', {}, ctx({detail})).effect).toBeUndefined()
+    const yes = press(asked.state, 'y', {}, ctx({detail}))
+    expect(yes.effect).toMatchObject({type: 'run', action: {kind: 'purge', queue: 'billing', state: 'waiting'}})
+    expect(press(inDetail, 'P', {}, ctx({detail})).state.status?.error).toBe(true)
+  })
+
+  it('asks for a target, then confirmation, before moving', () => {
+    const detail = {row: rows[0]!, peekStates: ['waiting' as const], purgeStates: [], canRetry: false, canPause: false}
+    let s = press({...initialUiState, view: 'detail', detailKey: rows[0]!.key}, 'M', {}, ctx({detail})).state
+    expect(s.prompt?.kind).toBe('move')
+    for (const ch of 'later') s = press(s, ch, {}, ctx({detail})).state
+    s = press(s, '', {return: true}, ctx({detail})).state
+    expect(s.confirm).toMatchObject({kind: 'move', queue: 'emails', to: 'later'})
+  })
+
+  it('quits with q and ctrl-c, pauses with p, and any key closes the help', () => {
+    expect(press(initialUiState, 'q').effect).toEqual({type: 'quit'})
+    expect(press(initialUiState, 'c', {ctrl: true}).effect).toEqual({type: 'quit'})
+    expect(press(initialUiState, 'p').state.paused).toBe(true)
+    const help = press(initialUiState, '?').state
+    expect(help.help).toBe(true)
+    const closed = press(help, 'q')
+    expect(closed.state.help).toBe(false)
+    expect(closed.effect).toBeUndefined()
+  })
+})
