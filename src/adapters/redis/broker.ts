@@ -1,0 +1,264 @@
+// The Redis Broker: one connection (or Cluster), `kind:name` addressing, bare-name detection, and
+// delegation to the flavor that owns the queue. Flavors live in ./flavors (see ./flavor.ts).
+import type {
+  Broker,
+  Capabilities,
+  ConsumeOptions,
+  EnqueueOptions,
+  LeaseHandler,
+  Message,
+  MessageState,
+  OutgoingMessage,
+  PeekOptions,
+  QueueRef,
+  QueueStats,
+  RetryOptions,
+  Subscription,
+} from '../contract.js'
+import {NotFoundError, NotSupportedError, UsageError, isUserError} from '../../core/errors.js'
+import {queueNotFound} from '../../core/suggest.js'
+import {connectClient, connectionError, createClient, type RedisClient, type RedisTarget} from './connection.js'
+import {KeyClaims, type Flavor, type FlavorContext} from './flavor.js'
+import {FLAVORS, flavorByKind} from './flavors/index.js'
+import {createScanner, DEFAULT_SCAN_BUDGET_MS} from './scan.js'
+
+interface Resolved {
+  flavor: Flavor
+  /** The name inside the flavor (no kind prefix). */
+  name: string
+}
+
+export class RedisBroker implements Broker {
+  readonly transport = 'redis'
+  readonly capabilities: Capabilities
+  private readonly client: RedisClient
+  private readonly ctx: FlavorContext
+  private readonly resolved = new Map<string, Resolved>()
+  private readonly subscriptions = new Set<Subscription>()
+  private readonly duplicates = new Set<RedisClient>()
+  private closed = false
+
+  constructor(
+    readonly displayUrl: string,
+    private readonly target: RedisTarget,
+    params: URLSearchParams,
+    private readonly timeoutMs: number,
+    private readonly defaultFlavor: Flavor,
+    private readonly scanBudgetMs: number = DEFAULT_SCAN_BUDGET_MS,
+  ) {
+    this.capabilities = defaultFlavor.capabilities
+    this.client = createClient(target, timeoutMs)
+    this.client.on('error', () => {}) // failures surface as rejected commands
+    const broker = this
+    this.ctx = {
+      client: this.client,
+      cluster: target.cluster,
+      target,
+      displayUrl,
+      params,
+      timeoutMs,
+      where: displayUrl,
+      get scanner() {
+        return createScanner(broker.client, broker.scanBudgetMs)
+      },
+      duplicate: () => this.duplicate(),
+    }
+  }
+
+  async connect(): Promise<void> {
+    await connectClient(this.client, this.timeoutMs, this.displayUrl, this.target.username)
+  }
+
+  private async duplicate(): Promise<RedisClient> {
+    const copy = createClient(this.target, this.timeoutMs)
+    copy.on('error', () => {})
+    await connectClient(copy, this.timeoutMs, this.displayUrl, this.target.username)
+    this.duplicates.add(copy)
+    copy.once('end', () => this.duplicates.delete(copy))
+    return copy
+  }
+
+  /** Runs a flavor call, turning driver errors (lost connection, ACL) into one UserError line. */
+  private async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new UsageError(`the connection to ${this.displayUrl} is closed`)
+    try {
+      return await work()
+    } catch (error) {
+      if (isUserError(error)) throw error
+      const message = String((error as Error)?.message ?? error)
+      if (/WRONGTYPE/.test(message)) {
+        throw new NotFoundError(`a key on ${this.displayUrl} has another type than this queue kind expects (${message.split('\n')[0]}) — check the queue name and kind`)
+      }
+      if (/NOPERM|NOAUTH|WRONGPASS|ECONNREFUSED|ECONNRESET|EPIPE|Connection is closed|Stream isn't writeable|enableOfflineQueue|CLUSTERDOWN|ETIMEDOUT|max retries/i.test(message)) {
+        throw connectionError(error, this.displayUrl, this.target.username)
+      }
+      throw error
+    }
+  }
+
+  /** `kind:name` → that flavor; a bare name → the one flavor that has it (detected), or an error listing them. */
+  private async resolve(queue: string, forWrite: boolean): Promise<Resolved> {
+    const colon = queue.indexOf(':')
+    const kind = colon > 0 ? flavorByKind(queue.slice(0, colon)) : undefined
+    if (kind) {
+      const name = queue.slice(colon + 1)
+      if (!name) throw new UsageError(`"${queue}" names no queue — write ${kind.kind}:NAME`)
+      return {flavor: kind, name}
+    }
+    if (!queue) throw new UsageError('the queue name is empty')
+    const cached = this.resolved.get(queue)
+    if (cached) return cached
+    const found: Resolved[] = []
+    const wrongTypes: string[] = []
+    for (const flavor of FLAVORS) {
+      if (flavor.locate) {
+        for (const name of await flavor.locate(this.ctx, queue)) found.push({flavor, name})
+        continue
+      }
+      const probe = await flavor.probe(this.ctx, queue)
+      if (probe.exists) found.push({flavor, name: queue})
+      else if ('wrongType' in probe) wrongTypes.push(`${probe.key} is a ${probe.wrongType}`)
+    }
+    if (found.length > 1) {
+      const names = found.map((r) => `${r.flavor.kind}:${r.name}`).sort()
+      throw new UsageError(`queue "${queue}" is ambiguous on ${this.displayUrl}: it matches ${names.join(', ')} — name one of them with its kind`, names)
+    }
+    if (found.length === 1) {
+      this.resolved.set(queue, found[0]!)
+      return found[0]!
+    }
+    if (forWrite) {
+      if (wrongTypes.length > 0 && this.defaultFlavor.kind !== 'bullmq') {
+        throw new NotFoundError(`cannot use "${queue}" as a ${this.defaultFlavor.kind} queue on ${this.displayUrl}: key ${wrongTypes[0]} — pick another name or give the kind (e.g. bullmq:${queue})`)
+      }
+      return {flavor: this.defaultFlavor, name: queue}
+    }
+    if (wrongTypes.length > 0) {
+      throw new NotFoundError(`no queue "${queue}" on ${this.displayUrl}: key ${wrongTypes.join(', ')}, not a queue — name a queue, e.g. one from \`queue inspect\``)
+    }
+    const known = await this.listQueues().catch(() => [] as QueueRef[])
+    throw queueNotFound(queue, this.displayUrl, known.flatMap((r) => [r.name, r.name.slice(r.kind.length + 1)]))
+  }
+
+  async listQueues(): Promise<QueueRef[]> {
+    return this.run(async () => {
+      const claims = new KeyClaims()
+      const ctx = {...this.ctx, scanner: createScanner(this.client, this.scanBudgetMs)}
+      const refs: QueueRef[] = []
+      for (const flavor of FLAVORS) {
+        const {names} = await flavor.discover(ctx, claims)
+        for (const name of names) refs.push({name: `${flavor.kind}:${name}`, kind: flavor.kind})
+      }
+      return refs.sort((a, b) => a.name.localeCompare(b.name))
+    })
+  }
+
+  async stats(queue: string): Promise<QueueStats> {
+    return this.run(async () => {
+      const r = await this.resolve(queue, false)
+      const stats = await r.flavor.stats(this.ctx, r.name)
+      return {...stats, name: `${r.flavor.kind}:${r.name}`, kind: r.flavor.kind}
+    })
+  }
+
+  async peek(queue: string, options: PeekOptions): Promise<Message[]> {
+    return this.run(async () => {
+      const r = await this.resolve(queue, false)
+      const full = `${r.flavor.kind}:${r.name}`
+      return (await r.flavor.peek(this.ctx, r.name, options)).map((m) => ({...m, queue: full}))
+    })
+  }
+
+  async enqueue(queue: string, messages: OutgoingMessage[], options: EnqueueOptions = {}): Promise<string[]> {
+    return this.run(async () => {
+      const r = await this.resolve(queue, true)
+      if (messages.length === 0) return []
+      return r.flavor.enqueue(this.ctx, r.name, messages, options)
+    })
+  }
+
+  async consume(queue: string, handler: LeaseHandler, options: ConsumeOptions): Promise<Subscription> {
+    return this.run(async () => {
+      const r = await this.resolve(queue, true)
+      const full = `${r.flavor.kind}:${r.name}`
+      const sub = await r.flavor.consume(this.ctx, r.name, (lease) => {
+        ;(lease.message as {queue: string}).queue = full
+        handler(lease)
+      }, options)
+      this.subscriptions.add(sub)
+      const tracked: Subscription = {
+        closed: sub.closed.then((error) => (error && !isUserError(error) ? connectionError(error, this.displayUrl, this.target.username) : error)),
+        close: async () => {
+          this.subscriptions.delete(sub)
+          await sub.close()
+        },
+      }
+      return tracked
+    })
+  }
+
+  async purge(queue: string, state: MessageState = 'waiting'): Promise<number> {
+    return this.run(async () => {
+      const r = await this.resolve(queue, false)
+      return r.flavor.purge(this.ctx, r.name, state)
+    })
+  }
+
+  async createQueue(queue: string): Promise<void> {
+    return this.run(async () => {
+      const r = await this.resolve(queue, true)
+      this.resolved.delete(queue)
+      await r.flavor.create?.(this.ctx, r.name)
+    })
+  }
+
+  async deleteQueue(queue: string): Promise<void> {
+    return this.run(async () => {
+      const r = await this.resolve(queue, false)
+      this.resolved.delete(queue)
+      if (!r.flavor.delete) throw new NotSupportedError(`${r.flavor.kind} queues cannot be deleted by queuectl`)
+      await r.flavor.delete(this.ctx, r.name)
+    })
+  }
+
+  async retry(queue: string, options: RetryOptions): Promise<number> {
+    return this.run(async () => {
+      const r = await this.resolve(queue, false)
+      if (!r.flavor.retry) throw new NotSupportedError(`${r.flavor.kind} queues have no retry — move the messages instead`)
+      return r.flavor.retry(this.ctx, r.name, options)
+    })
+  }
+
+  async pause(queue: string): Promise<void> {
+    return this.run(async () => {
+      const r = await this.resolve(queue, false)
+      if (!r.flavor.pause) throw new NotSupportedError(`${r.flavor.kind} queues cannot be paused — only bullmq: queues can`)
+      await r.flavor.pause(this.ctx, r.name)
+    })
+  }
+
+  async resume(queue: string): Promise<void> {
+    return this.run(async () => {
+      const r = await this.resolve(queue, false)
+      if (!r.flavor.resume) throw new NotSupportedError(`${r.flavor.kind} queues cannot be paused or resumed — only bullmq: queues can`)
+      await r.flavor.resume(this.ctx, r.name)
+    })
+  }
+
+  /** The capabilities of the flavor that holds `queue` (they differ between list, stream, bullmq). */
+  async capabilitiesOf(queue: string): Promise<Capabilities> {
+    return (await this.resolve(queue, true)).flavor.capabilities
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await Promise.allSettled([...this.subscriptions].map((s) => s.close()))
+    this.subscriptions.clear()
+    await Promise.allSettled(FLAVORS.map((f) => f.close?.(this.ctx)))
+    for (const copy of this.duplicates) copy.disconnect()
+    this.duplicates.clear()
+    await this.client.quit().catch(() => this.client.disconnect())
+    this.client.disconnect()
+  }
+}

@@ -1,0 +1,172 @@
+// Redis connections for a CLI: fail fast instead of ioredis's retry-forever defaults, and turn
+// driver errors into one ConnectionError line that names the cause (never the password).
+import {readFileSync} from 'node:fs'
+import {Cluster, Redis, type RedisOptions} from 'ioredis'
+import type {BrokerOptions} from '../contract.js'
+import {ConnectionError, UsageError, type UserError} from '../../core/errors.js'
+import {redactText} from '../../core/redact.js'
+
+export type RedisClient = Redis | Cluster
+
+export interface RedisTarget {
+  cluster: boolean
+  seeds: {host: string; port: number}[]
+  username?: string
+  password?: string
+  db: number
+  tls?: RedisOptions['tls']
+}
+
+/** Reads host(s), credentials, db and TLS from a redis://, rediss:// or redis+cluster:// URL. */
+export function targetOf(url: URL, options: BrokerOptions): RedisTarget {
+  const cluster = url.protocol === 'redis+cluster:'
+  const defaultPort = 6379
+  const seeds = [url.host, ...(url.searchParams.get('seeds')?.split(',') ?? [])]
+    .filter(Boolean)
+    .map((hp) => {
+      const at = hp.lastIndexOf(':')
+      const host = at > 0 && !hp.endsWith(']') ? hp.slice(0, at) : hp
+      const port = at > 0 && !hp.endsWith(']') ? Number(hp.slice(at + 1)) : defaultPort
+      if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new UsageError(`bad port in "${hp}" — write host:port`)
+      return {host: host.replace(/^\[|\]$/g, '') || '127.0.0.1', port}
+    })
+  if (seeds.length === 0) seeds.push({host: '127.0.0.1', port: defaultPort})
+  const dbText = url.pathname.replace(/^\/+/, '') || url.searchParams.get('db') || '0'
+  const db = Number(dbText)
+  if (!Number.isInteger(db) || db < 0) throw new UsageError(`database "${dbText}" in the Redis URL must be a number such as /0`)
+  if (cluster && db !== 0) throw new UsageError('Redis Cluster has only database 0 — drop the /N from the redis+cluster:// URL')
+  const wantsTls = url.protocol === 'rediss:' || url.searchParams.get('tls') === 'true'
+  let tls: RedisOptions['tls']
+  if (wantsTls || options.tls) {
+    tls = {}
+    if (options.tls?.caFile) {
+      try {
+        tls.ca = readFileSync(options.tls.caFile)
+      } catch (error) {
+        throw new UsageError(`cannot read --tls-ca ${options.tls.caFile}: ${(error as Error).message}`)
+      }
+    }
+    if (options.tls?.insecure) tls.rejectUnauthorized = false
+  }
+  return {
+    cluster,
+    seeds,
+    username: url.username ? decodeURIComponent(url.username) : undefined,
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+    db,
+    tls,
+  }
+}
+
+/** Options every connection shares: no endless retries, no offline queue, connect when told. */
+function baseOptions(target: RedisTarget, timeoutMs: number): RedisOptions {
+  return {
+    username: target.username,
+    password: target.password,
+    db: target.db,
+    tls: target.tls,
+    connectTimeout: timeoutMs,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableReadyCheck: true,
+  }
+}
+
+export function createClient(target: RedisTarget, timeoutMs: number, extra: RedisOptions = {}): RedisClient {
+  const options = {...baseOptions(target, timeoutMs), ...extra}
+  if (!target.cluster) {
+    const seed = target.seeds[0]!
+    return new Redis({...options, host: seed.host, port: seed.port})
+  }
+  const {retryStrategy: _r, enableOfflineQueue: _o, db: _db, ...redisOptions} = options
+  return new Cluster(target.seeds, {
+    redisOptions,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    clusterRetryStrategy: () => null,
+    slotsRefreshTimeout: timeoutMs,
+    maxRedirections: 16,
+    enableReadyCheck: true,
+  })
+}
+
+/** The master nodes to SCAN: every master on a cluster, the one server otherwise. */
+export function scanNodes(client: RedisClient): Redis[] {
+  return client instanceof Cluster ? client.nodes('master') : [client]
+}
+
+/** One line for a driver error: refused, auth, ACL, TLS, timeout — the cause and what to do. */
+export function connectionError(error: unknown, where: string, username?: string): UserError {
+  const err = error as NodeJS.ErrnoException & {message?: string}
+  const message = redactText(String(err?.message ?? error))
+  const code = err?.code ?? ''
+  const who = username ? `user "${username}"` : 'the default user'
+  if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) {
+    return new ConnectionError(`cannot connect to ${where}: connection refused — is Redis running and listening on that port?`)
+  }
+  if (/WRONGPASS|invalid username-password|invalid password/i.test(message)) {
+    return new ConnectionError(`authentication failed at ${where} for ${who}: wrong user name or password — fix the credentials in the URL`)
+  }
+  if (/NOAUTH/i.test(message)) {
+    return new ConnectionError(`authentication required at ${where} — put the password in the URL: redis://user:PASSWORD@host:port`)
+  }
+  const denied = /NOPERM[^']*'([^']+)'/i.exec(message)
+  if (denied || /NOPERM/i.test(message)) {
+    const what = denied ? `the "${denied[1]}" command` : 'a command or key'
+    return new ConnectionError(`${where} refused ${what} for ${who} (ACL NOPERM) — grant it, e.g. ACL SETUSER ${username ?? 'default'} +${denied?.[1] ?? '@all'}, or use another user`)
+  }
+  if (/SSL|TLS|certificate|wrong version number|EPROTO|packet length|secure TLS connection/i.test(message)) {
+    return new ConnectionError(`TLS handshake with ${where} failed (${message.split('\n')[0]}) — is that a TLS port? use redis:// for a plain one, or --tls-ca for a private CA`)
+  }
+  if (/ETIMEDOUT|timed? ?out/i.test(message)) {
+    return new ConnectionError(`could not connect to ${where}: timed out — is the host reachable? (raise --timeout if it is slow)`)
+  }
+  if (/ENOTFOUND|EAI_AGAIN/.test(code + message)) {
+    return new ConnectionError(`cannot resolve the host of ${where} — check the host name`)
+  }
+  if (/Connection is closed|connection closed|ECONNRESET|EPIPE|Stream isn't writeable|enableOfflineQueue/i.test(message)) {
+    return new ConnectionError(`lost the connection to ${where} (${message.split('\n')[0]}) — is Redis still running?`)
+  }
+  if (/CLUSTERDOWN|Failed to refresh slots cache|None of startup nodes/i.test(message)) {
+    return new ConnectionError(`Redis Cluster at ${where} is not usable (${message.split('\n')[0]}) — check the seed nodes and cluster state`)
+  }
+  return new ConnectionError(`cannot talk to ${where}: ${message.split('\n')[0]}`)
+}
+
+/** True when an error means the connection (not the command) failed. */
+export function isConnectionFailure(error: unknown): boolean {
+  const message = String((error as Error)?.message ?? error)
+  return /ECONNREFUSED|ECONNRESET|EPIPE|Connection is closed|connection closed|Stream isn't writeable|enableOfflineQueue|max retries|CLUSTERDOWN|ETIMEDOUT/i.test(
+    message,
+  )
+}
+
+/** Connects and PINGs within the timeout; on any failure disconnects and throws one ConnectionError. */
+export async function connectClient(client: RedisClient, timeoutMs: number, where: string, username?: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const lastError: {error?: unknown} = {}
+  const onError = (error: unknown) => (lastError.error = error)
+  client.on('error', onError)
+  client.on('node error', onError)
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(lastError.error ?? new Error('connect timed out')), timeoutMs)
+      timer.unref()
+    })
+    await Promise.race([
+      (async () => {
+        if (client.status === 'wait') await client.connect()
+        await client.ping()
+      })(),
+      timeout,
+    ])
+  } catch (error) {
+    client.disconnect()
+    const cause = /Connection is closed|None of startup nodes|Failed to refresh/i.test(String((error as Error)?.message)) && lastError.error ? lastError.error : error
+    throw connectionError(cause, where, username)
+  } finally {
+    clearTimeout(timer)
+  }
+}

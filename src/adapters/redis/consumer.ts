@@ -1,0 +1,123 @@
+// The consume loop every Redis flavor shares: fetch up to `prefetch - outstanding` leases, hand
+// them out, back off while the queue is empty, run periodic upkeep (expired-lease recovery), stop
+// on close or on a connection failure. Flavors supply `fetch` and how to settle one item.
+import type {Lease, LeaseHandler, Message, NackOptions, Subscription} from '../contract.js'
+
+export interface SettleOps {
+  ack(): Promise<void>
+  nack(options?: NackOptions): Promise<void>
+  deadLetter(reason: string): Promise<void>
+  extend?(ms: number): Promise<void>
+}
+
+export interface LoopSpec {
+  prefetch: number
+  handler: LeaseHandler
+  /** Leases up to `n` items; [] when there is nothing now. */
+  fetch(n: number): Promise<{message: Message; ops: SettleOps}[]>
+  /** Periodic upkeep (requeue expired leases…), run about every `upkeepMs`. */
+  upkeep?(): Promise<void>
+  upkeepMs?: number
+  /** Longest sleep between polls of an empty queue. */
+  maxIdleMs?: number
+  /** Turns a failure into the error `closed` resolves with. */
+  describeError(error: unknown): Error
+  /** Releases what the loop held (a blocking connection, a library worker), once. */
+  dispose?(): Promise<void>
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+export function startLoop(spec: LoopSpec): Subscription {
+  let open = true
+  let outstanding = 0
+  let wake: (() => void) | undefined
+  let resolveClosed!: (error: Error | undefined) => void
+  const closed = new Promise<Error | undefined>((resolve) => (resolveClosed = resolve))
+  const prefetch = Math.max(1, spec.prefetch)
+  const maxIdle = spec.maxIdleMs ?? 100
+  let disposed: Promise<void> | undefined
+  const dispose = () => (disposed ??= (spec.dispose?.() ?? Promise.resolve()).catch(() => {}))
+
+  const settleOnce = (ops: SettleOps): SettleOps => {
+    let settled = false
+    const once =
+      <A extends unknown[]>(fn: (...args: A) => Promise<void>) =>
+      async (...args: A) => {
+        if (settled) return
+        settled = true
+        outstanding--
+        wake?.()
+        await fn(...args)
+      }
+    return {
+      ack: once(() => ops.ack()),
+      nack: once((o?: NackOptions) => ops.nack(o)),
+      deadLetter: once((reason: string) => ops.deadLetter(reason)),
+      extend: ops.extend ? async (ms: number) => (settled ? undefined : ops.extend!(ms)) : undefined,
+    }
+  }
+
+  const run = async () => {
+    let idle = 1
+    let lastUpkeep = 0
+    while (open) {
+      try {
+        if (spec.upkeep && Date.now() - lastUpkeep >= (spec.upkeepMs ?? 1000)) {
+          lastUpkeep = Date.now()
+          await spec.upkeep()
+        }
+        const room = prefetch - outstanding
+        if (room <= 0) {
+          await new Promise<void>((resolve) => {
+            wake = resolve
+            setTimeout(resolve, Math.min(spec.upkeepMs ?? 1000, 1000))
+          })
+          wake = undefined
+          continue
+        }
+        const got = await spec.fetch(room)
+        if (got.length === 0) {
+          await sleep(idle)
+          idle = Math.min(maxIdle, idle * 2)
+          continue
+        }
+        idle = 1
+        for (const {message, ops} of got) {
+          outstanding++
+          const settle = settleOnce(ops)
+          const lease: Lease = {message, ...settle}
+          if (!settle.extend) delete (lease as {extend?: unknown}).extend
+          if (!open) {
+            // fetched while closing: give it straight back rather than strand it
+            await lease.nack().catch(() => {})
+            continue
+          }
+          spec.handler(lease)
+        }
+      } catch (error) {
+        if (!open) break
+        open = false
+        await dispose()
+        resolveClosed(spec.describeError(error))
+        return
+      }
+    }
+  }
+  const running = run()
+
+  return {
+    closed,
+    close: async () => {
+      if (!open) {
+        await running
+        return
+      }
+      open = false
+      wake?.()
+      await running
+      await dispose()
+      resolveClosed(undefined)
+    },
+  }
+}

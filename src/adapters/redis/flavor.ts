@@ -1,0 +1,147 @@
+// The Flavor interface: how one queue layout on Redis (a plain list, a Stream, BullMQ, and later
+// Celery, Sidekiq, RQ, asynq) plugs into the Redis adapter.
+//
+// The adapter (broker.ts) owns the connection, `kind:name` addressing and bare-name detection; a
+// flavor owns everything about its own keys. To add a flavor:
+//   1. write src/adapters/redis/flavors/<kind>.ts exporting a `Flavor`;
+//   2. add it to the table in src/adapters/redis/flavors/index.ts (order matters only for
+//      `discover`: a key claimed by an earlier flavor is not offered to later ones — put specific
+//      layouts such as celery before the catch-all `list`);
+//   3. run the contract suite on it: test/contract/redis-<kind>.test.ts with ?flavor=<kind>.
+//
+// Rules every flavor follows:
+// - Queue names passed in are WITHOUT the `kind:` prefix (`emails`, not `bullmq:emails`).
+// - Never use KEYS; walk the keyspace only through `ctx.scan` (bounded by the detection budget).
+// - Key layouts must work on Redis Cluster: commands and Lua scripts that touch several keys
+//   must keep them in one hash slot (see `auxKey`), and `ctx.scan` already walks every master.
+// - A queue that does not exist → `NotFoundError` (exit 4); a key of the wrong type where the
+//   queue should be → `NotFoundError` that names the type it found (`probe` returns `wrongType`).
+// - A stored item that cannot be decoded is still listed, with `Message.undecodable` set.
+// - Job libraries with their own scripts (BullMQ) are driven through the library, never by
+//   writing their keys by hand; reading raw keys to show an undecodable item is fine.
+// - Heavy libraries are imported lazily (`await import('bullmq')`) inside the flavor.
+import type {
+  Capabilities,
+  ConsumeOptions,
+  EnqueueOptions,
+  LeaseHandler,
+  Message,
+  MessageState,
+  OutgoingMessage,
+  PeekOptions,
+  QueueStats,
+  RetryOptions,
+  Subscription,
+} from '../contract.js'
+import type {RedisClient, RedisTarget} from './connection.js'
+
+/** Finds keys by pattern and/or type across every master, within the detection budget. */
+export interface KeyScanner {
+  /**
+   * Calls SCAN … MATCH pattern TYPE type COUNT 1000 on every master until done or the budget runs
+   * out. Returns the keys found (deduplicated) and whether the walk was cut short.
+   */
+  scan(options: {match?: string; type?: 'list' | 'stream' | 'hash' | 'set' | 'zset' | 'string'}): Promise<{keys: string[]; complete: boolean}>
+}
+
+/** Keys already explained by a flavor during discovery (so `bull:emails:wait` is not also a list). */
+export class KeyClaims {
+  private readonly keys = new Set<string>()
+  private readonly prefixes = new Set<string>()
+  claimKey(key: string): void {
+    this.keys.add(key)
+  }
+  /** Claims every key that starts with `prefix`. */
+  claimPrefix(prefix: string): void {
+    this.prefixes.add(prefix)
+  }
+  isClaimed(key: string): boolean {
+    if (this.keys.has(key)) return true
+    for (const p of this.prefixes) if (key.startsWith(p)) return true
+    return false
+  }
+}
+
+/** What a flavor gets to work with. One per broker; shared by every call. */
+export interface FlavorContext {
+  /** The command connection (a Redis or a Cluster). Do not block on it: use `duplicate()` for BLOCK/XREADGROUP. */
+  readonly client: RedisClient
+  readonly cluster: boolean
+  readonly target: RedisTarget
+  /** Redacted URL, for messages. */
+  readonly displayUrl: string
+  /** URL query parameters (`prefix`, `group`, `leaseMs`…): flavors read their own. */
+  readonly params: URLSearchParams
+  readonly timeoutMs: number
+  readonly scanner: KeyScanner
+  /** A new connected connection with the same settings (blocking reads, library workers). Closed by the caller. */
+  duplicate(): Promise<RedisClient>
+  /** Called when a consumer's connection fails, so the broker can surface it. */
+  readonly where: string
+}
+
+/** The result of asking a flavor whether a queue of its kind exists under a name. */
+export type Probe =
+  | {exists: true}
+  | {exists: false}
+  /** A key is where the queue would be, but of another type: `hash`, `string`… */
+  | {exists: false; wrongType: string; key: string}
+
+export interface Flavor {
+  /** The `kind` users type and `QueueRef.kind` shows: list, stream, bullmq, celery… */
+  readonly kind: string
+  /** One line for `--help` and errors: what layout this is. */
+  readonly description: string
+  /** What this flavor can do; the broker declares the default flavor's. */
+  readonly capabilities: Capabilities
+
+  /**
+   * Every queue of this flavor (names without the kind). `claims` holds the keys earlier flavors
+   * own (skip those); add the keys and key prefixes yours own, so later flavors skip them.
+   */
+  discover(ctx: FlavorContext, claims: KeyClaims): Promise<{names: string[]; complete: boolean}>
+  /** Cheap check (a few round trips) whether `name` is a queue of this flavor. */
+  probe(ctx: FlavorContext, name: string): Promise<Probe>
+  /**
+   * Optional: every queue of this flavor a bare name could mean, when that needs more than
+   * `probe` (BullMQ queues under other prefixes: `emails` → `myapp:emails`). Uses `ctx.scanner`.
+   */
+  locate?(ctx: FlavorContext, name: string): Promise<string[]>
+
+  stats(ctx: FlavorContext, name: string): Promise<QueueStats>
+  peek(ctx: FlavorContext, name: string, options: PeekOptions): Promise<Message[]>
+  /** Creates the queue when it does not exist yet (enqueue on a fresh name). */
+  enqueue(ctx: FlavorContext, name: string, messages: OutgoingMessage[], options: EnqueueOptions): Promise<string[]>
+  consume(ctx: FlavorContext, name: string, handler: LeaseHandler, options: ConsumeOptions): Promise<Subscription>
+  purge(ctx: FlavorContext, name: string, state: MessageState): Promise<number>
+
+  /** Makes an empty queue visible (so `stats` finds it before the first message). */
+  create?(ctx: FlavorContext, name: string): Promise<void>
+  /** Removes the queue and every key of it. */
+  delete?(ctx: FlavorContext, name: string): Promise<void>
+  retry?(ctx: FlavorContext, name: string, options: RetryOptions): Promise<number>
+  pause?(ctx: FlavorContext, name: string): Promise<void>
+  resume?(ctx: FlavorContext, name: string): Promise<void>
+  /** Releases what the flavor holds for this broker (library Queue objects…). */
+  close?(ctx: FlavorContext): Promise<void>
+}
+
+/**
+ * A helper key that lands in the same Cluster hash slot as `key`: `{jobs}:processing` for `jobs`,
+ * and `a{b}c:processing` for a key that already has a hash tag.
+ */
+export function auxKey(key: string, suffix: string): string {
+  const open = key.indexOf('{')
+  const close = open >= 0 ? key.indexOf('}', open + 1) : -1
+  if (open >= 0 && close > open + 1) return `${key}:${suffix}`
+  return `{${key}}:${suffix}`
+}
+
+/** The main key an aux key belongs to, when `key` looks like one made by `auxKey` with `suffix`. */
+export function mainKeyOf(key: string, suffix: string): string | undefined {
+  if (!key.endsWith(`:${suffix}`)) return undefined
+  const head = key.slice(0, -suffix.length - 1)
+  if (head.startsWith('{') && head.endsWith('}') && head.indexOf('}') === head.length - 1) return head.slice(1, -1)
+  if (/\{[^}]+\}/.test(head)) return head
+  return undefined
+}

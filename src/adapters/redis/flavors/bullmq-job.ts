@@ -1,0 +1,105 @@
+// BullMQ jobs ↔ Messages. The payload becomes the job's `data` so that BullMQ workers see what
+// they expect: canonical JSON is stored as the object itself; other UTF-8 text as a string; other
+// bytes as base64. How to turn `data` back into the exact bytes, plus headers and content type,
+// rides in the job options under `queuectl` (BullMQ keeps unknown option keys).
+import type {Job, JobsOptions} from 'bullmq'
+import type {Message, MessageState, OutgoingMessage} from '../../contract.js'
+
+/** BullMQ's highest allowed priority number (1 is served first, 0 means none). */
+export const BULLMQ_PRIORITY_LIMIT = 2 ** 21 - 1
+
+interface QueuectlOpts {
+  headers?: Record<string, string>
+  ct?: string
+  enc?: 'text' | 'base64'
+}
+
+const utf8 = new TextDecoder('utf-8', {fatal: true})
+
+/** Contract priority (higher first, 1…LIMIT) → BullMQ priority (1 first). */
+export const toBullPriority = (p: number) => BULLMQ_PRIORITY_LIMIT + 1 - p
+export const fromBullPriority = (p: number) => BULLMQ_PRIORITY_LIMIT + 1 - p
+
+export function toJob(message: OutgoingMessage): {name: string; data: unknown; opts: JobsOptions} {
+  const payload = typeof message.payload === 'string' ? Buffer.from(message.payload, 'utf8') : message.payload
+  const extra: QueuectlOpts = {}
+  let data: unknown
+  let text: string | undefined
+  try {
+    text = utf8.decode(payload)
+  } catch {
+    text = undefined
+  }
+  const jsonish = !message.contentType || /json/i.test(message.contentType)
+  let parsed: unknown
+  if (text !== undefined && jsonish) {
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      parsed = undefined
+    }
+  }
+  if (parsed !== undefined && JSON.stringify(parsed) === text) data = parsed
+  else if (text !== undefined) {
+    data = text
+    extra.enc = 'text'
+  } else {
+    data = payload.toString('base64')
+    extra.enc = 'base64'
+  }
+  if (message.headers && Object.keys(message.headers).length > 0) extra.headers = message.headers
+  if (message.contentType) extra.ct = message.contentType
+  const opts: JobsOptions & {queuectl?: QueuectlOpts} = {}
+  if (Object.keys(extra).length > 0) opts.queuectl = extra
+  if (message.delayMs) opts.delay = message.delayMs
+  if (message.priority !== undefined) opts.priority = toBullPriority(message.priority)
+  if (message.dedupId) opts.jobId = message.dedupId
+  return {name: message.name ?? 'default', data, opts}
+}
+
+export function fromJob(queue: string, job: Job, state: MessageState): Message {
+  const extra = ((job.opts as {queuectl?: QueuectlOpts}).queuectl ?? {}) as QueuectlOpts
+  let payload: Buffer
+  let body: unknown
+  if (extra.enc === 'base64' && typeof job.data === 'string') payload = Buffer.from(job.data, 'base64')
+  else if (extra.enc === 'text' && typeof job.data === 'string') payload = Buffer.from(job.data, 'utf8')
+  else {
+    payload = Buffer.from(JSON.stringify(job.data ?? null), 'utf8')
+    body = job.data
+  }
+  const message: Message = {
+    id: String(job.id),
+    queue,
+    name: job.name,
+    payload,
+    headers: extra.headers ?? {},
+    attempts: job.attemptsStarted ?? job.attemptsMade ?? 0,
+    state,
+    enqueuedAt: job.timestamp,
+    raw: job.asJSON(),
+  }
+  if (body !== undefined) message.body = body
+  if (extra.ct) message.contentType = extra.ct
+  else if (body !== undefined) message.contentType = 'application/json'
+  if (job.priority > 0) message.priority = fromBullPriority(job.priority)
+  if (job.delay > 0) message.availableAt = job.timestamp + job.delay
+  if (job.failedReason) message.lastError = job.failedReason
+  return message
+}
+
+/** A job hash BullMQ itself cannot read: listed anyway, with the reason. */
+export function undecodableJob(queue: string, id: string, state: MessageState, hash: Record<string, string>, reason: string): Message {
+  return {
+    id,
+    queue,
+    name: hash.name,
+    payload: Buffer.from(hash.data ?? '', 'utf8'),
+    headers: {},
+    attempts: Number(hash.ats ?? hash.attemptsMade ?? 0) || 0,
+    state,
+    enqueuedAt: Number(hash.timestamp) || undefined,
+    lastError: hash.failedReason,
+    undecodable: reason,
+    raw: hash,
+  }
+}

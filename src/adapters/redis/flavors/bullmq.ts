@@ -1,0 +1,268 @@
+// `bullmq`: BullMQ queues, always through the bullmq library (imported only when a bullmq queue is
+// touched): getJobCounts, getRanges + Job.fromId, addBulk, a manual Worker, retryJobs,
+// promoteJobs, clean, pause/resume. Keys are <prefix>:<queue>:…; the prefix defaults to `bull`
+// (`{bull}` on a Cluster, where BullMQ needs a hash tag) or ?prefix= in the URL. A queue under
+// another prefix is addressed as bullmq:<prefix>:<queue>.
+import type {Queue} from 'bullmq'
+import type {Capabilities, Message, MessageState, QueueStats} from '../../contract.js'
+import {NotFoundError, NotSupportedError, UsageError} from '../../../core/errors.js'
+import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
+import {BULLMQ_PRIORITY_LIMIT, fromJob, toJob, undecodableJob} from './bullmq-job.js'
+import {closeWorkers, consumeBullmq} from './bullmq-consume.js'
+import {enqueueInChunks} from './shared.js'
+
+export const bullmqCapabilities: Capabilities = {
+  listQueues: true,
+  peek: 'exact',
+  delay: {maxMs: 365 * 24 * 3600 * 1000},
+  priority: {min: 1, max: BULLMQ_PRIORITY_LIMIT},
+  deadLetter: true,
+  leaseExpiry: true,
+  rates: false,
+  states: ['waiting', 'inflight', 'delayed', 'dead', 'completed'],
+  purgeStates: ['waiting', 'delayed', 'dead', 'completed'],
+  dedup: true,
+  groups: false,
+}
+
+// contract state → BullMQ job types (BullMQ 6 has no paused list: a paused queue keeps its jobs in wait)
+const TYPES: Record<string, ('wait' | 'prioritized' | 'active' | 'delayed' | 'failed' | 'completed')[]> = {
+  waiting: ['wait', 'prioritized'],
+  inflight: ['active'],
+  delayed: ['delayed'],
+  dead: ['failed'],
+  completed: ['completed'],
+}
+
+function defaultPrefix(ctx: FlavorContext): string {
+  return ctx.params.get('prefix') ?? (ctx.cluster ? '{bull}' : 'bull')
+}
+
+/** `emails` → (default prefix, emails); `myapp:emails` → (myapp, emails). */
+function split(ctx: FlavorContext, name: string): {prefix: string; queue: string} {
+  const at = name.lastIndexOf(':')
+  const prefix = at >= 0 ? name.slice(0, at) : defaultPrefix(ctx)
+  const queue = at >= 0 ? name.slice(at + 1) : name
+  if (!queue || !prefix) throw new UsageError(`"bullmq:${name}" is not a BullMQ queue name — write bullmq:QUEUE or bullmq:PREFIX:QUEUE`)
+  return {prefix, queue}
+}
+
+const queues = new WeakMap<FlavorContext, Map<string, Promise<Queue>>>()
+
+async function queueFor(ctx: FlavorContext, name: string): Promise<Queue> {
+  let cache = queues.get(ctx)
+  if (!cache) queues.set(ctx, (cache = new Map()))
+  let queue = cache.get(name)
+  if (!queue) {
+    const {prefix, queue: q} = split(ctx, name)
+    queue = import('bullmq').then(({Queue}) => {
+      const made = new Queue(q, {connection: ctx.client, prefix, skipVersionCheck: true})
+      made.on('error', () => {}) // errors reach callers through the rejected calls
+      return made
+    })
+    cache.set(name, queue)
+  }
+  return queue
+}
+
+async function existing(ctx: FlavorContext, name: string): Promise<Queue> {
+  const probe = await bullmqFlavor.probe(ctx, name)
+  if (!probe.exists) {
+    throw new NotFoundError(`BullMQ queue "${name}" not found on ${ctx.displayUrl} (no ${split(ctx, name).prefix}:${split(ctx, name).queue}:meta) — run \`queue inspect\` to list the queues, or ?prefix= for another prefix`)
+  }
+  return queueFor(ctx, name)
+}
+
+function typesOf(state: MessageState) {
+  const types = TYPES[state]
+  if (!types) throw new NotSupportedError(`BullMQ keeps no "${state}" jobs — states: ${bullmqCapabilities.states.join(', ')}`)
+  return types
+}
+
+export const bullmqFlavor: Flavor = {
+  kind: 'bullmq',
+  description: 'BullMQ queues (<prefix>:<queue>:meta), through the bullmq library',
+  capabilities: bullmqCapabilities,
+
+  async discover(ctx: FlavorContext, claims: KeyClaims) {
+    const found = await ctx.scanner.scan({match: '*:meta', type: 'hash'})
+    const candidates = found.keys.filter((k) => k.split(':').length >= 3)
+    const pipe = ctx.client.pipeline()
+    for (const key of candidates) pipe.hget(key, 'version')
+    const versions = candidates.length > 0 ? ((await pipe.exec()) ?? []) : []
+    const names: string[] = []
+    const dflt = defaultPrefix(ctx)
+    candidates.forEach((key, i) => {
+      const version = versions[i]?.[1]
+      if (typeof version !== 'string' || !version.startsWith('bullmq')) return
+      const parts = key.split(':')
+      const queue = parts[parts.length - 2]!
+      const prefix = parts.slice(0, -2).join(':')
+      claims.claimPrefix(`${prefix}:${queue}:`)
+      names.push(prefix === dflt ? queue : `${prefix}:${queue}`)
+    })
+    return {names: names.sort(), complete: found.complete}
+  },
+
+  async probe(ctx, name): Promise<Probe> {
+    const {prefix, queue} = split(ctx, name)
+    const base = `${prefix}:${queue}`
+    const n = await ctx.client.exists(`${base}:meta`)
+    return n > 0 ? {exists: true} : {exists: false}
+  },
+
+  async create(ctx, name) {
+    // BullMQ writes its meta hash on first use: let the library do it
+    await (await queueFor(ctx, name)).getJobCounts('wait')
+  },
+
+  async delete(ctx, name) {
+    await (await queueFor(ctx, name)).obliterate({force: true})
+  },
+
+  async stats(ctx, name): Promise<QueueStats> {
+    const queue = await existing(ctx, name)
+    const [c, paused, version, workers] = await Promise.all([
+      queue.getJobCounts('wait', 'prioritized', 'active', 'delayed', 'failed', 'completed', 'waiting-children'),
+      queue.isPaused(),
+      queue.getVersion().catch(() => null),
+      queue.getWorkersCount().catch(() => undefined), // CLIENT LIST may be denied by an ACL
+    ])
+    const stats: QueueStats = {
+      name,
+      kind: 'bullmq',
+      counts: {
+        waiting: (c.wait ?? 0) + (c.prioritized ?? 0),
+        inflight: c.active ?? 0,
+        delayed: c.delayed ?? 0,
+        dead: c.failed ?? 0,
+        completed: c.completed ?? 0,
+      },
+      paused,
+      details: {prefix: split(ctx, name).prefix, version, prioritized: c.prioritized ?? 0, waitingChildren: c['waiting-children'] ?? 0},
+    }
+    if (workers !== undefined) stats.consumers = workers
+    const [oldest] = await queue.getJobs(['wait'], -1, -1, true).catch(() => [])
+    if (oldest?.timestamp) stats.oldestAgeMs = Math.max(0, Date.now() - oldest.timestamp)
+    return stats
+  },
+
+  async peek(ctx, name, options): Promise<Message[]> {
+    const queue = await existing(ctx, name)
+    const state = options.state ?? 'waiting'
+    const limit = Math.max(0, options.limit)
+    if (limit === 0) return []
+    const ids = await queue.getRanges(typesOf(state), 0, limit - 1, true)
+    const {Job} = await import('bullmq')
+    const {prefix, queue: q} = split(ctx, name)
+    const out: Message[] = []
+    for (const id of ids.slice(0, limit)) {
+      try {
+        const job = await Job.fromId(queue, id)
+        if (job) out.push(fromJob(name, job, state))
+      } catch (error) {
+        // BullMQ cannot parse this hash (corrupt data/opts): show it raw instead of failing the listing
+        const hash = await ctx.client.hgetall(`${prefix}:${q}:${id}`)
+        out.push(undecodableJob(name, id, state, hash, `BullMQ cannot read job ${id}: ${(error as Error).message}`))
+      }
+    }
+    return out
+  },
+
+  async enqueue(ctx, name, messages, options) {
+    const queue = await queueFor(ctx, name)
+    const jobs = messages.map(toJob)
+    const ids: string[] = []
+    await enqueueInChunks(
+      ctx,
+      jobs,
+      options,
+      async (chunk) => {
+        const added = await queue.addBulk(chunk as Parameters<Queue['addBulk']>[0])
+        for (const job of added) ids.push(String(job.id))
+      },
+      (j) => (typeof j.data === 'string' ? j.data.length : 256),
+      1,
+    )
+    return ids
+  },
+
+  async consume(ctx, name, handler, options) {
+    const {prefix, queue} = split(ctx, name)
+    await bullmqFlavor.create!(ctx, name)
+    return consumeBullmq(ctx, name, queue, prefix, handler, options)
+  },
+
+  async purge(ctx, name, state: MessageState = 'waiting') {
+    const queue = await existing(ctx, name)
+    if (!bullmqCapabilities.purgeStates.includes(state)) {
+      throw new NotSupportedError(`BullMQ queues cannot purge "${state}" jobs here — they can purge: ${bullmqCapabilities.purgeStates.join(', ')}`)
+    }
+    let removed = 0
+    // a grace in the future, so jobs added this very millisecond go too
+    for (const type of typesOf(state)) removed += (await queue.clean(-60_000, 0, type)).length
+    return removed
+  },
+
+  async retry(ctx, name, options) {
+    const queue = await existing(ctx, name)
+    const state = options.state ?? 'dead'
+    if (state === 'delayed') {
+      const before = await queue.getDelayedCount()
+      await queue.promoteJobs({count: options.limit ?? 10_000_000})
+      return before - (await queue.getDelayedCount())
+    }
+    if (state !== 'dead' && state !== 'completed') throw new NotSupportedError(`BullMQ retries failed or completed jobs and promotes delayed ones, not "${state}"`)
+    const bullState = state === 'dead' ? 'failed' : 'completed'
+    if (options.ids) {
+      const {Job} = await import('bullmq')
+      let n = 0
+      for (const id of options.ids.slice(0, options.limit ?? options.ids.length)) {
+        const job = await Job.fromId(queue, id)
+        if (job && (await job.getState()) === bullState) {
+          await job.retry(bullState)
+          n++
+        }
+      }
+      return n
+    }
+    const count = () => (bullState === 'failed' ? queue.getFailedCount() : queue.getCompletedCount())
+    const before = await count()
+    await queue.retryJobs({state: bullState, count: options.limit ?? 10_000_000})
+    return before - (await count())
+  },
+
+  async pause(ctx, name) {
+    await (await existing(ctx, name)).pause()
+  },
+
+  async resume(ctx, name) {
+    await (await existing(ctx, name)).resume()
+  },
+
+  async close(ctx) {
+    await closeWorkers(ctx)
+    const cache = queues.get(ctx)
+    if (!cache) return
+    queues.delete(ctx)
+    await Promise.allSettled([...cache.values()].map(async (q) => (await q).close()))
+  },
+}
+
+/** Glob-escapes a name for SCAN MATCH. */
+const globEscape = (s: string) => s.replace(/[*?[\]\\]/g, (c) => `\\${c}`)
+
+bullmqFlavor.locate = async (ctx, name) => {
+  if (name.includes(':')) return (await bullmqFlavor.probe(ctx, name)).exists ? [name] : []
+  const found = new Set<string>()
+  if ((await bullmqFlavor.probe(ctx, name)).exists) found.add(name)
+  const {keys} = await ctx.scanner.scan({match: `*:${globEscape(name)}:meta`, type: 'hash'})
+  const dflt = defaultPrefix(ctx)
+  for (const key of keys) {
+    const prefix = key.slice(0, -`:${name}:meta`.length)
+    if (!prefix) continue
+    const version = await ctx.client.hget(key, 'version')
+    if (version?.startsWith('bullmq')) found.add(prefix === dflt ? name : `${prefix}:${name}`)
+  }
+  return [...found]
+}

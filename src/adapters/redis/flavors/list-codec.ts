@@ -1,0 +1,127 @@
+// How a list item maps to a Message. A message with nothing but a payload is stored as the raw
+// payload bytes, so plain LPUSH/BRPOP programs keep working on the list. When there is more to
+// carry (name, headers, content type, a delivery count after a nack) the item is a small JSON
+// envelope that starts with {"queuectl":1 so it cannot be mistaken for a user's JSON.
+import {createHash, randomUUID} from 'node:crypto'
+import type {Message, MessageState, OutgoingMessage} from '../../contract.js'
+
+const MARK = Buffer.from('{"queuectl":1,')
+const utf8 = new TextDecoder('utf-8', {fatal: true})
+
+interface Envelope {
+  queuectl: 1
+  id: string
+  name?: string
+  headers?: Record<string, string>
+  ct?: string
+  /** Deliveries so far. */
+  attempts?: number
+  /** Enqueued, epoch ms. */
+  at?: number
+  error?: string
+  /** UTF-8 payload… */
+  payload?: string
+  /** …or base64 when it is not UTF-8. */
+  payload64?: string
+}
+
+export interface DecodedItem {
+  id: string
+  payload: Buffer
+  name?: string
+  headers: Record<string, string>
+  contentType?: string
+  attempts: number
+  enqueuedAt?: number
+  lastError?: string
+  undecodable?: string
+  envelope: boolean
+}
+
+function isUtf8(buf: Buffer): boolean {
+  try {
+    utf8.decode(buf)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Ids of raw items are a hash of their bytes: identical raw items are indistinguishable anyway. */
+export function rawId(item: Buffer): string {
+  return createHash('sha1').update(item).digest('hex').slice(0, 20)
+}
+
+function toBuffer(payload: Buffer | string): Buffer {
+  return typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload
+}
+
+function envelopeOf(item: DecodedItem | OutgoingMessage, id: string, extra: Partial<Envelope>): Buffer {
+  const payload = toBuffer(item.payload)
+  const env: Envelope = {queuectl: 1, id}
+  if (item.name) env.name = item.name
+  if (item.headers && Object.keys(item.headers).length > 0) env.headers = item.headers
+  const ct = 'contentType' in item ? item.contentType : undefined
+  if (ct) env.ct = ct
+  Object.assign(env, extra)
+  if (isUtf8(payload)) env.payload = payload.toString('utf8')
+  else env.payload64 = payload.toString('base64')
+  return Buffer.from(JSON.stringify(env), 'utf8')
+}
+
+/** Encodes an outgoing message: raw bytes when that loses nothing, else an envelope. */
+export function encodeOutgoing(message: OutgoingMessage, now: number): {item: Buffer; id: string} {
+  const payload = toBuffer(message.payload)
+  const plain = !message.name && !message.contentType && !(message.headers && Object.keys(message.headers).length > 0) && !message.dedupId
+  // raw payloads that happen to start like an envelope must be wrapped, or they would decode as one
+  if (plain && !payload.subarray(0, MARK.length).equals(MARK)) return {item: payload, id: rawId(payload)}
+  const id = message.dedupId ?? randomUUID()
+  return {item: envelopeOf(message, id, {at: now}), id}
+}
+
+/** The item to put back after a delivery: an envelope counting that delivery (and an error, if any). */
+export function encodeRequeued(decoded: DecodedItem, deliveries: number, error?: string): Buffer {
+  return envelopeOf(decoded, decoded.id, {attempts: deliveries, at: decoded.enqueuedAt, ...(error ? {error} : {})})
+}
+
+export function decodeItem(item: Buffer): DecodedItem {
+  if (!item.subarray(0, MARK.length).equals(MARK)) {
+    return {id: rawId(item), payload: item, headers: {}, attempts: 0, envelope: false}
+  }
+  try {
+    const env = JSON.parse(item.toString('utf8')) as Envelope
+    if (typeof env.id !== 'string') throw new Error('envelope without an id')
+    const payload = env.payload64 !== undefined ? Buffer.from(env.payload64, 'base64') : Buffer.from(env.payload ?? '', 'utf8')
+    return {
+      id: env.id,
+      payload,
+      name: env.name,
+      headers: env.headers ?? {},
+      contentType: env.ct,
+      attempts: env.attempts ?? 0,
+      enqueuedAt: env.at,
+      lastError: env.error,
+      envelope: true,
+    }
+  } catch (error) {
+    return {id: rawId(item), payload: item, headers: {}, attempts: 0, envelope: false, undecodable: `bad queuectl envelope: ${(error as Error).message}`}
+  }
+}
+
+export function toMessage(queue: string, decoded: DecodedItem, state: MessageState, raw: Buffer, delivery = 0): Message {
+  const message: Message = {
+    id: decoded.id,
+    queue,
+    payload: decoded.payload,
+    headers: decoded.headers,
+    attempts: decoded.attempts + delivery,
+    state,
+    raw: decoded.envelope ? raw.toString('utf8') : undefined,
+  }
+  if (decoded.name !== undefined) message.name = decoded.name
+  if (decoded.contentType !== undefined) message.contentType = decoded.contentType
+  if (decoded.enqueuedAt !== undefined) message.enqueuedAt = decoded.enqueuedAt
+  if (decoded.lastError !== undefined) message.lastError = decoded.lastError
+  if (decoded.undecodable !== undefined) message.undecodable = decoded.undecodable
+  return message
+}

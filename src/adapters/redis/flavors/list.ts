@@ -1,0 +1,242 @@
+// `list`: a plain Redis list as a queue. Producers LPUSH, consumers take from the right with LMOVE
+// into a processing list (reliable queue pattern); a lease is a deadline in a sorted set, ack
+// removes the item, an expired lease goes back to the list. Helper keys share the list's hash slot:
+//   <key>                  the waiting items (LPUSH in, oldest at the right)
+//   {<key>}:processing     leased items
+//   {<key>}:leases         zset item → lease deadline (ms)
+//   {<key>}:dead           dead-lettered items (envelopes with the error)
+// Empty lists vanish in Redis, so queues made or fed by queuectl are also kept in the set
+// `queuectl:lists` so that `stats` still finds an empty queue.
+import type {Capabilities, Message, MessageState, OutgoingMessage, QueueStats} from '../../contract.js'
+import {NotFoundError, NotSupportedError} from '../../../core/errors.js'
+import {auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type Probe} from '../flavor.js'
+import {startLoop} from '../consumer.js'
+import {runScript, type ScriptDef} from '../scripts.js'
+import {decodeItem, encodeOutgoing, encodeRequeued, toMessage} from './list-codec.js'
+import {enqueueInChunks, leaseMsOf} from './shared.js'
+
+export const LIST_REGISTRY = 'queuectl:lists'
+
+const keysOf = (name: string) => ({
+  main: name,
+  processing: auxKey(name, 'processing'),
+  leases: auxKey(name, 'leases'),
+  dead: auxKey(name, 'dead'),
+})
+
+export const listCapabilities: Capabilities = {
+  listQueues: true,
+  peek: 'exact',
+  delay: false,
+  priority: false,
+  deadLetter: true,
+  leaseExpiry: true,
+  rates: false,
+  states: ['waiting', 'inflight', 'dead'],
+  purgeStates: ['waiting', 'dead'],
+  dedup: false,
+  groups: false,
+}
+
+const FETCH: ScriptDef = {
+  name: 'queuectlListFetch',
+  keys: 3,
+  lua: `local out = {}
+for i = 1, tonumber(ARGV[1]) do
+  local v = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')
+  if not v then break end
+  redis.call('ZADD', KEYS[3], ARGV[2], v)
+  out[#out + 1] = v
+end
+return out`,
+}
+
+// KEYS: processing, leases, destination. ARGV: old item, new item (or '' to drop), 'R'|'L' push side.
+const SETTLE: ScriptDef = {
+  name: 'queuectlListSettle',
+  keys: 3,
+  lua: `local n = redis.call('LREM', KEYS[1], 1, ARGV[1])
+if n == 1 and ARGV[2] ~= '' then
+  if ARGV[3] == 'R' then redis.call('RPUSH', KEYS[3], ARGV[2]) else redis.call('LPUSH', KEYS[3], ARGV[2]) end
+end
+if not redis.call('LPOS', KEYS[1], ARGV[1]) then redis.call('ZREM', KEYS[2], ARGV[1]) end
+return n`,
+}
+
+const COUNT_AND_DELETE: ScriptDef = {
+  name: 'queuectlCountAndDelete',
+  keys: 1,
+  lua: `local n = redis.call('LLEN', KEYS[1])
+redis.call('DEL', KEYS[1])
+return n`,
+}
+
+async function typeOf(ctx: FlavorContext, key: string): Promise<string> {
+  return ctx.client.type(key)
+}
+
+async function existing(ctx: FlavorContext, name: string): Promise<ReturnType<typeof keysOf>> {
+  const probe = await listFlavor.probe(ctx, name)
+  if (!probe.exists) {
+    if ('wrongType' in probe) {
+      throw new NotFoundError(`key "${probe.key}" on ${ctx.displayUrl} is a ${probe.wrongType}, not a list — address the queue by its kind (e.g. stream:${name}) or pick another name`)
+    }
+    throw new NotFoundError(`list queue "${name}" not found on ${ctx.displayUrl} — run \`queue inspect\` to list the queues`)
+  }
+  return keysOf(name)
+}
+
+export const listFlavor: Flavor = {
+  kind: 'list',
+  description: 'a plain Redis list (LPUSH in, LMOVE to a processing list out)',
+  capabilities: listCapabilities,
+
+  async discover(ctx: FlavorContext, claims: KeyClaims) {
+    const [lists, registered] = await Promise.all([ctx.scanner.scan({type: 'list'}), ctx.client.smembers(LIST_REGISTRY)])
+    const names = new Set(registered)
+    const aux: string[] = []
+    for (const key of lists.keys) {
+      if (claims.isClaimed(key)) continue
+      if (mainKeyOf(key, 'processing') !== undefined || mainKeyOf(key, 'dead') !== undefined) aux.push(key)
+      else names.add(key)
+    }
+    // an aux list whose main list is gone (drained) still means the queue exists
+    for (const key of aux) names.add((mainKeyOf(key, 'processing') ?? mainKeyOf(key, 'dead'))!)
+    for (const name of names) for (const key of Object.values(keysOf(name))) claims.claimKey(key)
+    return {names: [...names].sort(), complete: lists.complete}
+  },
+
+  async probe(ctx: FlavorContext, name: string): Promise<Probe> {
+    const k = keysOf(name)
+    const [type, member, aux] = await Promise.all([
+      typeOf(ctx, k.main),
+      ctx.client.sismember(LIST_REGISTRY, name),
+      ctx.client.exists(k.processing, k.dead).catch(() => 0),
+    ])
+    if (type === 'list') return {exists: true}
+    if (type !== 'none') return {exists: false, wrongType: type, key: k.main}
+    return member === 1 || aux > 0 ? {exists: true} : {exists: false}
+  },
+
+  async create(ctx, name) {
+    await ctx.client.sadd(LIST_REGISTRY, name)
+  },
+
+  async delete(ctx, name) {
+    const k = keysOf(name)
+    await ctx.client.del(k.main, k.processing, k.leases, k.dead)
+    await ctx.client.srem(LIST_REGISTRY, name)
+  },
+
+  async stats(ctx, name): Promise<QueueStats> {
+    const k = await existing(ctx, name)
+    const [waiting, inflight, dead, oldest] = await Promise.all([
+      ctx.client.llen(k.main),
+      ctx.client.llen(k.processing),
+      ctx.client.llen(k.dead),
+      ctx.client.lindexBuffer(k.main, -1),
+    ])
+    const stats: QueueStats = {name, kind: 'list', counts: {waiting, inflight, dead}}
+    const at = oldest ? decodeItem(oldest).enqueuedAt : undefined
+    if (at !== undefined) stats.oldestAgeMs = Math.max(0, Date.now() - at)
+    return stats
+  },
+
+  async peek(ctx, name, options): Promise<Message[]> {
+    const k = await existing(ctx, name)
+    const state = options.state ?? 'waiting'
+    const key = {waiting: k.main, inflight: k.processing, dead: k.dead}[state as 'waiting']
+    if (!key) throw new NotSupportedError(`list queues keep no "${state}" messages — states: ${listCapabilities.states.join(', ')}`)
+    const limit = Math.max(0, options.limit)
+    if (limit === 0) return []
+    // oldest first: the right end of the list is served next
+    const items = await ctx.client.lrangeBuffer(key, -limit, -1)
+    return items.reverse().map((raw) => toMessage(name, decodeItem(raw), state, raw))
+  },
+
+  async enqueue(ctx, name, messages: OutgoingMessage[], options) {
+    for (const m of messages) {
+      if (m.delayMs) throw new NotSupportedError(`list queues cannot delay messages — use a bullmq: queue for --delay`)
+      if (m.priority !== undefined) throw new NotSupportedError(`list queues have no priorities — use a bullmq: queue for --priority`)
+    }
+    const type = await typeOf(ctx, name)
+    if (type !== 'list' && type !== 'none') {
+      throw new NotFoundError(`key "${name}" on ${ctx.displayUrl} is a ${type}, not a list — enqueue to another name`)
+    }
+    await ctx.client.sadd(LIST_REGISTRY, name)
+    const now = Date.now()
+    const encoded = messages.map((m) => encodeOutgoing(m, now))
+    await enqueueInChunks(ctx, encoded.map((e) => e.item), options, (chunk) => ctx.client.lpush(name, ...chunk))
+    return encoded.map((e) => e.id)
+  },
+
+  async consume(ctx, name, handler, options) {
+    const k = keysOf(name)
+    const type = await typeOf(ctx, name)
+    if (type !== 'list' && type !== 'none') throw new NotFoundError(`key "${name}" on ${ctx.displayUrl} is a ${type}, not a list`)
+    await ctx.client.sadd(LIST_REGISTRY, name)
+    const leaseMs = options.leaseMs ?? leaseMsOf(ctx)
+    const settle = (old: Buffer, next: Buffer | '', dest: string, side: 'R' | 'L') =>
+      runScript(ctx.client, SETTLE, [k.processing, k.leases, dest], [old, next, side]).then(() => undefined)
+    return startLoop({
+      prefetch: options.prefetch,
+      handler,
+      upkeepMs: Math.max(50, Math.min(1000, Math.floor(leaseMs / 3))),
+      describeError: (error) => error as Error,
+      upkeep: async () => {
+        const expired = await ctx.client.zrangebyscoreBuffer(k.leases, '-inf', Date.now(), 'LIMIT', 0, 100)
+        for (const raw of expired) {
+          const decoded = decodeItem(raw)
+          await settle(raw, encodeRequeued(decoded, decoded.attempts + 1), k.main, 'R')
+        }
+      },
+      fetch: async (n) => {
+        const items = (await runScript(ctx.client, FETCH, [k.main, k.processing, k.leases], [n, Date.now() + leaseMs], true)) as Buffer[]
+        return items.map((raw) => {
+          const decoded = decodeItem(raw)
+          const message = toMessage(name, decoded, 'inflight', raw, 1)
+          return {
+            message,
+            ops: {
+              ack: () => settle(raw, '', k.main, 'R'),
+              nack: async (o) => {
+                if (o?.delayMs) throw new NotSupportedError('list queues cannot delay a redelivery — nack without a delay')
+                await settle(raw, encodeRequeued(decoded, message.attempts), k.main, 'R')
+              },
+              deadLetter: (reason) => settle(raw, encodeRequeued(decoded, message.attempts, reason), k.dead, 'L'),
+              extend: async (ms) => {
+                await ctx.client.zadd(k.leases, 'XX', Date.now() + ms, raw)
+              },
+            },
+          }
+        })
+      },
+    })
+  },
+
+  async purge(ctx, name, state: MessageState = 'waiting') {
+    const k = await existing(ctx, name)
+    const key = {waiting: k.main, dead: k.dead}[state as 'waiting']
+    if (!key) throw new NotSupportedError(`list queues cannot purge "${state}" messages — they can purge: ${listCapabilities.purgeStates.join(', ')}`)
+    return Number(await runScript(ctx.client, COUNT_AND_DELETE, [key], []))
+  },
+
+  async retry(ctx, name, options) {
+    const k = await existing(ctx, name)
+    const state = options.state ?? 'dead'
+    if (state !== 'dead') throw new NotSupportedError(`list queues retry only dead messages, not "${state}"`)
+    const ids = options.ids ? new Set(options.ids) : undefined
+    const limit = options.limit ?? Number.MAX_SAFE_INTEGER
+    let moved = 0
+    const items = await ctx.client.lrangeBuffer(k.dead, 0, -1)
+    for (const raw of items.reverse()) {
+      if (moved >= limit) break
+      const decoded = decodeItem(raw)
+      if (ids && !ids.has(decoded.id)) continue
+      const next = encodeRequeued({...decoded, lastError: undefined}, decoded.attempts)
+      const n = Number(await runScript(ctx.client, SETTLE, [k.dead, k.leases, k.main], [raw, next, 'L']))
+      moved += n
+    }
+    return moved
+  },
+}

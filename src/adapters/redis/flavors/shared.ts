@@ -1,0 +1,83 @@
+// Helpers the flavors share: chunked batch writes that can say how many made it, lease length.
+import type {EnqueueOptions} from '../../contract.js'
+import {EnqueueError, InterruptedError, UsageError, isUserError} from '../../../core/errors.js'
+import {connectionError} from '../connection.js'
+import type {FlavorContext} from '../flavor.js'
+
+const CHUNK_ITEMS = 1000
+const CHUNK_BYTES = 4 * 1024 * 1024
+
+/** Splits items into chunks of at most 1,000 items / 4 MiB (one round trip each). */
+export function chunk<T>(items: T[], size: (item: T) => number): T[][] {
+  const chunks: T[][] = []
+  let current: T[] = []
+  let bytes = 0
+  for (const item of items) {
+    const n = size(item)
+    if (current.length > 0 && (current.length >= CHUNK_ITEMS || bytes + n > CHUNK_BYTES)) {
+      chunks.push(current)
+      current = []
+      bytes = 0
+    }
+    current.push(item)
+    bytes += n
+  }
+  if (current.length > 0) chunks.push(current)
+  return chunks
+}
+
+/**
+ * Sends items chunk by chunk, keeping a few chunks in flight (pipelined on one connection), and
+ * counts only confirmed chunks: if Redis goes away, EnqueueError says exactly how many were sent.
+ */
+export async function enqueueInChunks<T>(
+  ctx: FlavorContext,
+  items: T[],
+  options: EnqueueOptions,
+  send: (chunk: T[]) => Promise<unknown>,
+  size: (item: T) => number = (item) => (Buffer.isBuffer(item) ? item.length : 256),
+  inFlight = 4,
+): Promise<void> {
+  const chunks = chunk(items, size)
+  let sent = 0
+  let next = 0
+  let failure: unknown
+  const confirmed: boolean[] = new Array(chunks.length).fill(false)
+  let contiguous = 0
+  const worker = async () => {
+    while (failure === undefined && next < chunks.length) {
+      if (options.signal?.aborted) {
+        failure ??= new InterruptedError()
+        return
+      }
+      const i = next++
+      try {
+        await send(chunks[i]!)
+        confirmed[i] = true
+        // report progress only for the confirmed prefix, so the count never overstates
+        while (contiguous < chunks.length && confirmed[contiguous]) sent += chunks[contiguous++]!.length
+        options.onProgress?.(sent)
+      } catch (error) {
+        failure ??= error
+      }
+    }
+  }
+  await Promise.all(Array.from({length: Math.min(inFlight, chunks.length)}, worker))
+  if (failure === undefined) return
+  // chunks confirmed after a gap were written too: count them all
+  const total = chunks.reduce((n, c, i) => n + (confirmed[i] ? c.length : 0), 0)
+  const cause = isUserError(failure) ? failure : connectionError(failure, ctx.displayUrl, ctx.target.username)
+  throw new EnqueueError(
+    `enqueue stopped after ${total} of ${items.length} messages: ${cause.message} — the other ${items.length - total} were NOT sent`,
+    total,
+    cause.exitCode,
+  )
+}
+
+export function leaseMsOf(ctx: FlavorContext): number {
+  const raw = ctx.params.get('leaseMs')
+  if (raw === null) return 30_000
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`leaseMs=${raw} in the Redis URL must be a positive number of milliseconds`)
+  return n
+}

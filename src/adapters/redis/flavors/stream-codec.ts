@@ -1,0 +1,56 @@
+// How a stream entry maps to a Message. Entries written by queuectl carry the fields `payload`
+// (the bytes), `name`, `headers` (JSON) and `ct`; a dead-lettered copy adds `error`, `attempts`
+// and `origin` (the original entry id). Entries written by other programs have arbitrary fields:
+// they are shown as a JSON object of their fields.
+import type {Message, MessageState, OutgoingMessage} from '../../contract.js'
+
+export type StreamEntry = [id: Buffer | string, fields: Buffer[]]
+
+export function fieldsOf(message: OutgoingMessage): (string | Buffer)[] {
+  const payload = typeof message.payload === 'string' ? Buffer.from(message.payload, 'utf8') : message.payload
+  const fields: (string | Buffer)[] = ['payload', payload]
+  if (message.name) fields.push('name', message.name)
+  if (message.headers && Object.keys(message.headers).length > 0) fields.push('headers', JSON.stringify(message.headers))
+  if (message.contentType) fields.push('ct', message.contentType)
+  return fields
+}
+
+export function decodeEntry(queue: string, entry: StreamEntry, state: MessageState, attempts: number): Message {
+  const id = entry[0].toString()
+  const map = new Map<string, Buffer>()
+  const list = entry[1] ?? []
+  for (let i = 0; i + 1 < list.length; i += 2) map.set(list[i]!.toString('utf8'), list[i + 1]!)
+  const enqueuedAt = Number(id.split('-')[0])
+  const message: Message = {id, queue, payload: Buffer.alloc(0), headers: {}, attempts, state, enqueuedAt}
+  const payload = map.get('payload')
+  if (payload === undefined) {
+    const body: Record<string, string> = {}
+    for (const [k, v] of map) body[k] = v.toString('utf8')
+    message.body = body
+    message.payload = Buffer.from(JSON.stringify(body), 'utf8')
+    message.contentType = 'application/json'
+    message.raw = body
+    return message
+  }
+  message.payload = payload
+  const name = map.get('name')
+  if (name) message.name = name.toString('utf8')
+  const ct = map.get('ct')
+  if (ct) message.contentType = ct.toString('utf8')
+  const headers = map.get('headers')
+  if (headers) {
+    try {
+      message.headers = JSON.parse(headers.toString('utf8')) as Record<string, string>
+    } catch (error) {
+      message.undecodable = `headers field is not JSON: ${(error as Error).message}`
+    }
+  }
+  const error = map.get('error')
+  if (error) message.lastError = error.toString('utf8')
+  const dead = map.get('attempts')
+  if (dead) message.attempts = Number(dead.toString()) || attempts
+  const raw: Record<string, string> = {}
+  for (const [k, v] of map) raw[k] = k === 'payload' ? `<${v.length} bytes>` : v.toString('utf8')
+  message.raw = raw
+  return message
+}

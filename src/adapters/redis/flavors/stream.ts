@@ -1,0 +1,315 @@
+// `stream`: a Redis Stream read through a consumer group. XADD in; XREADGROUP leases; XACK acks;
+// an expired lease is taken over with XAUTOCLAIM; nack makes the entry claimable at once (XCLAIM
+// IDLE). Counts come from XINFO GROUPS: waiting = lag, inflight = pending. The group is ?group=
+// in the URL, else the stream's only group, else `queuectl` (created at 0 on first consume).
+// Dead-lettered entries are copied to the stream {<key>}:dead (same hash slot) and acked.
+import {hostname} from 'node:os'
+import {randomBytes} from 'node:crypto'
+import type {Capabilities, Message, MessageState, QueueStats} from '../../contract.js'
+import {NotFoundError, NotSupportedError, UsageError} from '../../../core/errors.js'
+import {auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type Probe} from '../flavor.js'
+import {startLoop} from '../consumer.js'
+import {decodeEntry, fieldsOf, type StreamEntry} from './stream-codec.js'
+import {enqueueInChunks, leaseMsOf} from './shared.js'
+
+export const streamCapabilities: Capabilities = {
+  listQueues: true,
+  peek: 'exact',
+  delay: false,
+  priority: false,
+  deadLetter: true,
+  leaseExpiry: true,
+  rates: false,
+  states: ['waiting', 'inflight', 'dead'],
+  purgeStates: ['waiting', 'dead'],
+  dedup: false,
+  groups: false,
+}
+
+const DEFAULT_GROUP = 'queuectl'
+const ONE_YEAR_MS = 365 * 24 * 3600 * 1000
+
+interface GroupInfo {
+  name: string
+  consumers: number
+  pending: number
+  lastDeliveredId: string
+  lag: number | null
+}
+
+async function groupsOf(ctx: FlavorContext, key: string): Promise<GroupInfo[]> {
+  const rows = (await ctx.client.call('XINFO', 'GROUPS', key)) as unknown[][]
+  return rows.map((row) => {
+    const m = new Map<string, unknown>()
+    for (let i = 0; i + 1 < row.length; i += 2) m.set(String(row[i]), row[i + 1])
+    const lag = m.get('lag')
+    return {
+      name: String(m.get('name')),
+      consumers: Number(m.get('consumers')),
+      pending: Number(m.get('pending')),
+      lastDeliveredId: String(m.get('last-delivered-id')),
+      lag: lag === null || lag === undefined ? null : Number(lag),
+    }
+  })
+}
+
+/** The group to use: ?group=, else `queuectl` if present, else the only group; undefined when none exist. */
+function pickGroup(ctx: FlavorContext, key: string, groups: GroupInfo[], strict: boolean): GroupInfo | string | undefined {
+  const wanted = ctx.params.get('group')
+  if (wanted) return groups.find((g) => g.name === wanted) ?? wanted
+  const ours = groups.find((g) => g.name === DEFAULT_GROUP)
+  if (ours) return ours
+  if (groups.length === 1) return groups[0]
+  if (groups.length === 0) return undefined
+  if (strict) throw new UsageError(`stream "${key}" has several consumer groups (${groups.map((g) => g.name).join(', ')}) — pick one with ?group=NAME in the URL`)
+  return groups[0]
+}
+
+/** Entries after `afterId` (exclusive), counted in pages: the fallback when XINFO has no lag. */
+async function countAfter(ctx: FlavorContext, key: string, afterId: string): Promise<number> {
+  let n = 0
+  let start = `(${afterId}`
+  for (;;) {
+    const page = (await ctx.client.call('XRANGE', key, start, '+', 'COUNT', 1000)) as [string, unknown][]
+    n += page.length
+    if (page.length < 1000) return n
+    start = `(${page[page.length - 1]![0]}`
+  }
+}
+
+async function existingStream(ctx: FlavorContext, name: string): Promise<void> {
+  const probe = await streamFlavor.probe(ctx, name)
+  if (probe.exists) return
+  if ('wrongType' in probe) {
+    throw new NotFoundError(`key "${probe.key}" on ${ctx.displayUrl} is a ${probe.wrongType}, not a stream — address the queue by its kind (e.g. list:${name}) or pick another name`)
+  }
+  throw new NotFoundError(`stream "${name}" not found on ${ctx.displayUrl} — run \`queue inspect\` to list the queues`)
+}
+
+async function ensureGroup(ctx: FlavorContext, key: string, group: string): Promise<void> {
+  try {
+    await ctx.client.call('XGROUP', 'CREATE', key, group, '0', 'MKSTREAM')
+  } catch (error) {
+    if (!/BUSYGROUP/.test(String((error as Error).message))) throw error
+  }
+}
+
+/** XREADGROUP's entries for our one stream: [[key, entries]] in RESP2, [key, entries] from some ioredis versions. */
+function streamEntries(reply: unknown[] | null): StreamEntry[] {
+  if (!reply || reply.length === 0) return []
+  if (Buffer.isBuffer(reply[0]) || typeof reply[0] === 'string') return (reply[1] as StreamEntry[]) ?? []
+  return ((reply[0] as [unknown, StreamEntry[]])[1] as StreamEntry[]) ?? []
+}
+
+export const streamFlavor: Flavor = {
+  kind: 'stream',
+  description: 'a Redis Stream read through a consumer group (XADD, XREADGROUP, XACK, XAUTOCLAIM)',
+  capabilities: streamCapabilities,
+
+  async discover(ctx: FlavorContext, claims: KeyClaims) {
+    const found = await ctx.scanner.scan({type: 'stream'})
+    const all = new Set(found.keys.filter((k) => !claims.isClaimed(k)))
+    const names = [...all].filter((k) => {
+      const main = mainKeyOf(k, 'dead')
+      return main === undefined || !all.has(main)
+    })
+    for (const name of names) {
+      claims.claimKey(name)
+      claims.claimKey(auxKey(name, 'dead'))
+    }
+    return {names: names.sort(), complete: found.complete}
+  },
+
+  async probe(ctx, name): Promise<Probe> {
+    const type = await ctx.client.type(name)
+    if (type === 'stream') return {exists: true}
+    if (type === 'none') return {exists: false}
+    return {exists: false, wrongType: type, key: name}
+  },
+
+  async create(ctx, name) {
+    await ensureGroup(ctx, name, ctx.params.get('group') ?? DEFAULT_GROUP)
+  },
+
+  async delete(ctx, name) {
+    await ctx.client.del(name, auxKey(name, 'dead'))
+  },
+
+  async stats(ctx, name): Promise<QueueStats> {
+    await existingStream(ctx, name)
+    const [length, groups, dead] = await Promise.all([ctx.client.xlen(name), groupsOf(ctx, name), ctx.client.xlen(auxKey(name, 'dead'))])
+    const picked = pickGroup(ctx, name, groups, false)
+    const group = typeof picked === 'object' ? picked : undefined
+    let waiting = length
+    let after = '0-0'
+    if (group) {
+      waiting = group.lag ?? (await countAfter(ctx, name, group.lastDeliveredId))
+      after = group.lastDeliveredId
+    }
+    const stats: QueueStats = {
+      name,
+      kind: 'stream',
+      counts: {waiting, inflight: group?.pending ?? 0, dead},
+      consumers: group?.consumers ?? 0,
+      details: {length, group: group?.name ?? (typeof picked === 'string' ? picked : null), groups},
+    }
+    const next = (await ctx.client.call('XRANGE', name, `(${after}`, '+', 'COUNT', 1)) as [string, unknown][]
+    if (next.length > 0) stats.oldestAgeMs = Math.max(0, Date.now() - Number(next[0]![0].split('-')[0]))
+    return stats
+  },
+
+  async peek(ctx, name, options): Promise<Message[]> {
+    await existingStream(ctx, name)
+    const state = options.state ?? 'waiting'
+    const limit = Math.max(0, options.limit)
+    if (limit === 0) return []
+    if (state === 'dead') {
+      const rows = (await ctx.client.callBuffer('XRANGE', auxKey(name, 'dead'), '-', '+', 'COUNT', limit)) as StreamEntry[]
+      return rows.map((e) => decodeEntry(name, e, 'dead', 0))
+    }
+    const picked = pickGroup(ctx, name, await groupsOf(ctx, name), false)
+    const group = typeof picked === 'object' ? picked : undefined
+    if (state === 'waiting') {
+      const rows = (await ctx.client.callBuffer('XRANGE', name, `(${group?.lastDeliveredId ?? '0-0'}`, '+', 'COUNT', limit)) as StreamEntry[]
+      return rows.map((e) => decodeEntry(name, e, 'waiting', 0))
+    }
+    if (state === 'inflight') {
+      if (!group) return []
+      const pending = (await ctx.client.call('XPENDING', name, group.name, '-', '+', limit)) as [string, string, number, number][]
+      const out: Message[] = []
+      for (const [id, , , deliveries] of pending) {
+        const rows = (await ctx.client.callBuffer('XRANGE', name, id, id)) as StreamEntry[]
+        if (rows[0]) out.push(decodeEntry(name, rows[0], 'inflight', Number(deliveries)))
+      }
+      return out
+    }
+    throw new NotSupportedError(`streams keep no "${state}" messages — states: ${streamCapabilities.states.join(', ')}`)
+  },
+
+  async enqueue(ctx, name, messages, options) {
+    for (const m of messages) {
+      if (m.delayMs) throw new NotSupportedError('streams cannot delay messages — use a bullmq: queue for --delay')
+      if (m.priority !== undefined) throw new NotSupportedError('streams have no priorities — use a bullmq: queue for --priority')
+    }
+    const type = await ctx.client.type(name)
+    if (type !== 'stream' && type !== 'none') throw new NotFoundError(`key "${name}" on ${ctx.displayUrl} is a ${type}, not a stream — enqueue to another name`)
+    const ids: string[] = []
+    const fields = messages.map(fieldsOf)
+    const size = (f: (string | Buffer)[]) => f.reduce((n, x) => n + x.length, 0)
+    await enqueueInChunks(ctx, fields, options, async (chunk) => {
+      const pipe = ctx.client.pipeline()
+      for (const f of chunk) pipe.call('XADD', name, '*', ...f)
+      const results = (await pipe.exec()) ?? []
+      const failed = results.find(([error]) => error)
+      if (failed) throw failed[0]
+      // chunks are sent in order on one connection, so ids land in order
+      for (const [, id] of results) ids.push(String(id))
+    }, size, 1)
+    return ids
+  },
+
+  async consume(ctx, name, handler, options) {
+    const type = await ctx.client.type(name)
+    if (type !== 'stream' && type !== 'none') throw new NotFoundError(`key "${name}" on ${ctx.displayUrl} is a ${type}, not a stream`)
+    const existingGroups = type === 'stream' ? await groupsOf(ctx, name) : []
+    const picked = pickGroup(ctx, name, existingGroups, true)
+    const group = typeof picked === 'object' ? picked.name : (picked ?? DEFAULT_GROUP)
+    await ensureGroup(ctx, name, group)
+    const consumer = `queuectl-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
+    const leaseMs = options.leaseMs ?? leaseMsOf(ctx)
+    const claimEveryMs = Math.max(50, Math.min(1000, Math.floor(leaseMs / 3)))
+    let lastClaim = 0
+    let cursor = '0-0'
+    const dead = auxKey(name, 'dead')
+
+    const lease = (entry: StreamEntry, attempts: number) => {
+      const message = decodeEntry(name, entry, 'inflight', attempts)
+      const id = message.id
+      return {
+        message,
+        ops: {
+          ack: async () => {
+            await ctx.client.call('XACK', name, group, id)
+          },
+          nack: async (o?: {delayMs?: number}) => {
+            if (o?.delayMs) throw new NotSupportedError('streams cannot delay a redelivery — nack without a delay')
+            // make it look long idle so the next XAUTOCLAIM (ours or another consumer's) takes it
+            await ctx.client.call('XCLAIM', name, group, consumer, 0, id, 'IDLE', ONE_YEAR_MS, 'JUSTID')
+            lastClaim = 0
+          },
+          deadLetter: async (reason: string) => {
+            const fields: (string | Buffer)[] = []
+            const list = entry[1] ?? []
+            for (let i = 0; i + 1 < list.length; i += 2) {
+              const f = list[i]!.toString()
+              if (f !== 'error' && f !== 'attempts' && f !== 'origin') fields.push(f, list[i + 1]!)
+            }
+            await ctx.client
+              .multi()
+              .call('XADD', dead, '*', ...fields, 'error', reason, 'attempts', String(attempts), 'origin', id)
+              .call('XACK', name, group, id)
+              .exec()
+          },
+          extend: async () => {
+            // resets the idle time, which is what XAUTOCLAIM measures leases by
+            await ctx.client.call('XCLAIM', name, group, consumer, 0, id, 'JUSTID')
+          },
+        },
+      }
+    }
+
+    return startLoop({
+      prefetch: options.prefetch,
+      handler,
+      describeError: (error) => error as Error,
+      fetch: async (n) => {
+        const out: ReturnType<typeof lease>[] = []
+        if (Date.now() - lastClaim >= claimEveryMs) {
+          lastClaim = Date.now()
+          const [next, entries] = (await ctx.client.callBuffer('XAUTOCLAIM', name, group, consumer, leaseMs, cursor, 'COUNT', n)) as [Buffer, StreamEntry[]]
+          cursor = next.toString()
+          if (entries.length > 0) {
+            const pipe = ctx.client.pipeline()
+            for (const e of entries) pipe.call('XPENDING', name, group, e[0].toString(), e[0].toString(), 1)
+            const counts = (await pipe.exec()) ?? []
+            entries.forEach((e, i) => {
+              const row = (counts[i]?.[1] as [string, string, number, number][] | undefined)?.[0]
+              if (e[1]) out.push(lease(e, Number(row?.[3] ?? 2)))
+            })
+          }
+        }
+        const room = n - out.length
+        if (room > 0) {
+          const reply = (await ctx.client.callBuffer('XREADGROUP', 'GROUP', group, consumer, 'COUNT', room, 'STREAMS', name, '>')) as unknown[] | null
+          for (const e of streamEntries(reply)) out.push(lease(e, 1))
+        }
+        return out
+      },
+      dispose: async () => {
+        // forget this consumer when it holds nothing, so XINFO does not fill with dead consumers
+        const [pending] = (await ctx.client.call('XPENDING', name, group, '-', '+', 1, consumer)) as unknown[]
+        if (!pending) await ctx.client.call('XGROUP', 'DELCONSUMER', name, group, consumer)
+      },
+    })
+  },
+
+  async purge(ctx, name, state: MessageState = 'waiting') {
+    await existingStream(ctx, name)
+    if (state === 'dead') {
+      const key = auxKey(name, 'dead')
+      const n = await ctx.client.xlen(key)
+      await ctx.client.del(key)
+      return n
+    }
+    if (state !== 'waiting') throw new NotSupportedError(`streams cannot purge "${state}" messages — they can purge: ${streamCapabilities.purgeStates.join(', ')}`)
+    const picked = pickGroup(ctx, name, await groupsOf(ctx, name), false)
+    const group = typeof picked === 'object' ? picked : undefined
+    let removed = 0
+    const start = group ? `(${group.lastDeliveredId}` : '-'
+    for (;;) {
+      const page = (await ctx.client.call('XRANGE', name, start, '+', 'COUNT', 1000)) as [string, unknown][]
+      if (page.length === 0) return removed
+      removed += Number(await ctx.client.call('XDEL', name, ...page.map((e) => e[0])))
+    }
+  },
+}
