@@ -22,7 +22,7 @@ export function parseBrokerUrl(raw: string): URL {
   if (!text) throw new UsageError('the connection URL is empty — give one such as redis://127.0.0.1:6379 or memory://')
   let url: URL
   try {
-    url = new URL(text)
+    url = new URL(clusterSeeds(text))
   } catch {
     throw new UsageError(
       `"${redactUrl(text)}" is not a valid URL — write it as scheme://host:port, e.g. redis://127.0.0.1:6379, amqp://guest:***@127.0.0.1:5672/, sqs://?region=us-east-1 or memory://`,
@@ -35,6 +35,18 @@ export function parseBrokerUrl(raw: string): URL {
     )
   }
   return url
+}
+
+// WHATWG URLs hold one host; redis+cluster://h1:p1,h2:p2 keeps the first as the host and the
+// other seeds in ?seeds=h2:p2 (the Redis adapter reads both and shows the list again).
+function clusterSeeds(text: string): string {
+  const match = /^(redis\+cluster:\/\/(?:[^@/?#]*@)?)([^/?#]+)(.*)$/i.exec(text)
+  if (!match || !match[2]!.includes(',')) return text
+  const [first, ...rest] = match[2]!.split(',').filter(Boolean)
+  const tail = match[3]!
+  const hash = tail.indexOf('#')
+  const [body, fragment] = hash >= 0 ? [tail.slice(0, hash), tail.slice(hash)] : [tail, '']
+  return `${match[1]}${first}${body}${body.includes('?') ? '&' : sep}seeds=${rest.join(',')}${fragment}`
 }
 
 /** Creates (but does not connect) the broker for a URL. */
