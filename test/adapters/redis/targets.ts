@@ -29,3 +29,9 @@ export function redisTarget(url: string, kind: 'list' | 'stream' | 'bullmq'): Co
     timeoutMs: 30_000,
   }
 }
+
+/** The test cluster's URL with a query, or a URL that fails with the reason the cluster is missing. */
+export function clusterUrl(seed: string, error: string, query: string): string {
+  if (!seed) throw new Error(`the test Redis Cluster did not start: ${error || 'unknown reason'} (test/setup/redis-cluster.ts)`)
+  return `${seed}?${query}`
+}
