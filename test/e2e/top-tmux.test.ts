@@ -1,0 +1,102 @@
+// `queue top` for real: the built bin in a tmux terminal against Redis. Keys go in with
+// send-keys, the screen comes back with capture-pane: filter, jump, drill down, purge with
+// confirmation, back, quit (and the terminal is given back).
+import {execFileSync} from 'node:child_process'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import type {Broker} from '../../src/adapters/contract.js'
+import {openBroker} from '../../src/adapters/registry.js'
+import {BIN, isolatedHome} from '../helpers/cli.js'
+
+const URL = 'redis://127.0.0.1:6379/13'
+const tag = `toptmux${process.pid}`
+const session = `queuectl-top-${process.pid}`
+const emails = `${tag}-emails`
+const billing = `${tag}-billing`
+let broker: Broker
+
+const tmux = (...args: string[]) => execFileSync('tmux', args, {encoding: 'utf8'})
+const screen = () => tmux('capture-pane', '-p', '-t', session)
+const keys = (...k: string[]) => tmux('send-keys', '-t', session, ...k)
+
+async function waitFor(test: (text: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs
+  let text = ''
+  while (Date.now() < deadline) {
+    text = screen()
+    if (test(text)) return text
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`timed out waiting for ${what}; the screen was:\n${text}`)
+}
+
+/** Types a string one key at a time, as a user would (Ink reads a burst as one input). */
+async function type(text: string): Promise<void> {
+  for (const ch of text) {
+    keys('-l', ch)
+    await new Promise((resolve) => setTimeout(resolve, 40))
+  }
+}
+
+beforeAll(async () => {
+  broker = await openBroker(URL, {timeoutMs: 5000})
+  await broker.enqueue(emails, [1, 2, 3].map((n) => ({payload: JSON.stringify({to: `user${n}@example.com`}), name: 'send'})))
+  await broker.enqueue(billing, [{payload: '{"invoice":7}'}])
+  const env = Object.entries({...isolatedHome(), NO_COLOR: '1'}).flatMap(([k, v]) => ['-e', `${k}=${v}`])
+  tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '30', ...env, `exec node ${BIN} top --url ${URL} --interval 500ms`)
+  // keep the pane after the process ends, to read its exit status
+  tmux('set-option', '-t', session, 'remain-on-exit', 'on')
+})
+
+afterAll(async () => {
+  try {
+    tmux('kill-session', '-t', session)
+  } catch {}
+  for (const q of [emails, billing]) await broker?.deleteQueue?.(q).catch(() => {})
+  await broker?.close()
+})
+
+describe('queue top in a terminal', () => {
+  it('filters, drills down, purges after confirmation, goes back and quits', async () => {
+    await waitFor((s) => s.includes(emails) && s.includes('TOTAL ('), 'the queue list')
+    let s = screen()
+    expect(s).toMatch(/QUEUE.*WAIT.*INFL.*DEAD.*OLDEST/)
+    expect(s).toMatch(/redis:\/\/127\.0\.0\.1:6379\/13 +refreshed \d\d:\d\d:\d\d in \d+ms/)
+    expect(s.trimEnd().split('\n').length).toBeLessThan(30)
+
+    // filter: only this test's queues
+    keys('/')
+    await type(tag)
+    keys('Enter')
+    s = await waitFor((t) => /TOTAL \(2\)/.test(t), 'the filtered list')
+    expect(s).toMatch(new RegExp(`${emails}\\s+list\\s+3`))
+
+    // jump to a queue and see its messages and payload
+    keys(':')
+    await type(emails)
+    keys('Enter')
+    s = await waitFor((t) => t.includes('WAITING MESSAGES') && t.includes('"to": "user1@example.com"'), 'the queue detail')
+    expect(s).toMatch(/waiting\s+3 /)
+
+    // purge asks first; n cancels, y purges
+    keys('D')
+    await waitFor((t) => t.includes(`Purge 3 waiting messages of "list:${emails}"`), 'the purge question')
+    keys('n')
+    await waitFor((t) => t.includes('cancelled'), 'cancelled')
+    expect((await broker.stats(emails)).counts.waiting).toBe(3)
+    keys('D')
+    await waitFor((t) => t.includes('[y/N]'), 'the purge question again')
+    keys('y')
+    await waitFor((t) => t.includes('purged 3 waiting messages'), 'the purge result')
+    expect((await broker.stats(emails)).counts.waiting).toBe(0)
+
+    // back to the list, which shows the purge after the next refresh
+    keys('Escape')
+    await waitFor((t) => new RegExp(`${emails}\\s+list\\s+0\\s`).test(t) && t.includes('TOTAL (2)'), 'the list after the purge')
+
+    // quit: the process ends with 0 and the alternate screen is left
+    keys('q')
+    await waitFor(() => tmux('display-message', '-p', '-t', session, '#{pane_dead}').trim() === '1', 'the process to exit')
+    expect(tmux('display-message', '-p', '-t', session, '#{pane_dead_status}').trim()).toBe('0')
+    expect(screen()).not.toContain('TOTAL (')
+  }, 90_000)
+})
