@@ -26,9 +26,11 @@ export function connectionError(error: unknown, where: string, vhost: string): C
   if (/ACCESS.REFUSED|403/.test(text) || /ACCESS.REFUSED/.test(String((error as Error)?.message))) {
     return new ConnectionError(`RabbitMQ at ${where} refused the login (ACCESS_REFUSED) — check the user and password in the URL`)
   }
-  if (/NOT_ALLOWED|vhost .* not found|access to vhost/i.test(text)) {
+  // RabbitMQ closes the connection at connection.open for an unknown or forbidden vhost; amqplib
+  // then only says it expected ConnectionOpenOk
+  if (/NOT_ALLOWED|vhost .* not found|access to vhost|Expected ConnectionOpenOk; got <ConnectionClose/i.test(text)) {
     return new ConnectionError(
-      `RabbitMQ at ${where} refused vhost "${vhost}" (${text}) — check the vhost in the URL path (the default vhost is %2F) and the user's permissions`,
+      `RabbitMQ at ${where} refused vhost "${vhost}" (it does not exist or the user has no access) — check the vhost in the URL path (the default vhost is / or %2F) and the user's permissions`,
     )
   }
   if (code === 'ECONNREFUSED') return new ConnectionError(`nothing is listening at ${where} (connection refused) — is RabbitMQ running on that host and port?`)

@@ -46,6 +46,7 @@ export class AmqpBroker implements Broker {
   private readonly subscriptions = new Set<Subscription>()
   private closing = false
   private lost?: Error
+  private blocked?: string
   /** When this broker last changed a queue's unacked set (delivery, settle, peek). */
   private readonly touched = new Map<string, number>()
 
@@ -78,6 +79,8 @@ export class AmqpBroker implements Broker {
     }
     if (!this.conn) throw last instanceof Error ? last : connectionError(last, this.displayUrl, c.vhost)
     this.conn.on('error', (error: Error) => (this.lost = error))
+    this.conn.on('blocked', (reason: string) => (this.blocked = reason || 'connection.blocked'))
+    this.conn.on('unblocked', () => (this.blocked = undefined))
     this.conn.on('close', () => {
       if (!this.closing) this.lost ??= new Error('the connection closed')
     })
@@ -126,7 +129,7 @@ export class AmqpBroker implements Broker {
   }
 
   async listQueues(): Promise<QueueRef[]> {
-    const mgmt = this.needMgmt('listing queues (AMQP cannot enumerate them; name a queue to inspect it)')
+    const mgmt = this.needMgmt('listing queues (AMQP alone cannot enumerate them: name a queue instead)')
     const queues = await mgmt.listQueues()
     return queues.map((q) => ({name: q.name, kind: 'amqp'})).sort((a, b) => a.name.localeCompare(b.name))
   }
@@ -239,6 +242,8 @@ export class AmqpBroker implements Broker {
         onProgress: options.onProgress,
         target,
         closeReason: () => pub.reason,
+        blocked: () => this.blocked,
+        blockedLimitMs: Math.max(this.config.timeoutMs, 5000),
       })
     } catch (error) {
       if (this.pub === pub && pub.reason !== undefined) this.pub = undefined
@@ -248,7 +253,7 @@ export class AmqpBroker implements Broker {
   }
 
   private async checkPriorities(queue: string, messages: OutgoingMessage[]): Promise<void> {
-    const highest = Math.max(-1, ...messages.map((m) => m.priority ?? -1))
+    const highest = messages.reduce((top, m) => Math.max(top, m.priority ?? -1), -1)
     if (highest < 0) return
     const q = await this.needMgmt('priority').queue(queue)
     const max = Number(q.arguments?.['x-max-priority'])

@@ -37,6 +37,10 @@ export interface PublishRun {
   target: (m: Outgoing) => PublishTarget
   /** Why the channel closed, when the broker said (set by the channel's error listener). */
   closeReason: () => string | undefined
+  /** Why RabbitMQ blocks publishers on this connection (connection.blocked: a resource alarm). */
+  blocked: () => string | undefined
+  /** Give up after being blocked this long. */
+  blockedLimitMs: number
 }
 
 export async function publishConfirmed(ch: ConfirmChannel, items: Outgoing[], run: PublishRun): Promise<void> {
@@ -70,6 +74,18 @@ export async function publishConfirmed(ch: ConfirmChannel, items: Outgoing[], ru
   }
   ch.on('close', onClose)
   ch.on('drain', onDrain)
+  // a blocked connection takes publishes but never confirms them: notice it instead of hanging
+  let blockedSince: number | undefined
+  const watchdog = setInterval(() => {
+    const reason = run.blocked()
+    if (!reason) blockedSince = undefined
+    else if (blockedSince === undefined) blockedSince = Date.now()
+    else if (Date.now() - blockedSince > run.blockedLimitMs) {
+      failure ??= new Error(`RabbitMQ blocks publishing (${reason}): a memory or disk alarm on the broker — free memory or disk there, then retry`)
+      nudge()
+    }
+  }, 250)
+  watchdog.unref()
 
   try {
     for (const item of items) {
@@ -102,11 +118,20 @@ export async function publishConfirmed(ch: ConfirmChannel, items: Outgoing[], ru
     }
     await waitUntil(() => settled() >= published)
   } finally {
+    clearInterval(watchdog)
     ch.off('return', onReturn)
     ch.off('close', onClose)
     ch.off('drain', onDrain)
   }
 
+  if (failure && /larger than configured max size/.test(failure.message)) {
+    throw new AmqpEnqueueError(
+      `RabbitMQ refused a message to "${run.queue}" as too large (${replyText(failure)}): ${confirmed} of ${items.length} confirmed, the rest were not stored — split the payload or raise max_message_size in rabbitmq.conf`,
+      published,
+      confirmed,
+      ExitCode.notFound,
+    )
+  }
   if (failure) {
     throw new AmqpEnqueueError(
       `the channel to ${run.where} closed during the batch: ${published} of ${items.length} published, ${confirmed} confirmed by RabbitMQ (${replyText(failure)}) — the ${published - confirmed} unconfirmed may or may not be in "${run.queue}"; re-send from message ${confirmed + 1} if duplicates are acceptable`,
