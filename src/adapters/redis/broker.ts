@@ -66,13 +66,13 @@ export class RedisBroker implements Broker {
   }
 
   async connect(): Promise<void> {
-    await connectClient(this.client, this.timeoutMs, this.displayUrl, this.target.username)
+    await connectClient(this.client, this.timeoutMs, this.displayUrl, this.target.username, Boolean(this.target.tls))
   }
 
   private async duplicate(): Promise<RedisClient> {
     const copy = createClient(this.target, this.timeoutMs)
     copy.on('error', () => {})
-    await connectClient(copy, this.timeoutMs, this.displayUrl, this.target.username)
+    await connectClient(copy, this.timeoutMs, this.displayUrl, this.target.username, Boolean(this.target.tls))
     this.duplicates.add(copy)
     copy.once('end', () => this.duplicates.delete(copy))
     return copy

@@ -144,7 +144,7 @@ export function isConnectionFailure(error: unknown): boolean {
 }
 
 /** Connects and PINGs within the timeout; on any failure disconnects and throws one ConnectionError. */
-export async function connectClient(client: RedisClient, timeoutMs: number, where: string, username?: string): Promise<void> {
+export async function connectClient(client: RedisClient, timeoutMs: number, where: string, username?: string, tls = false): Promise<void> {
   let timer: NodeJS.Timeout | undefined
   const lastError: {error?: unknown} = {}
   const onError = (error: unknown) => (lastError.error = error)
@@ -152,7 +152,8 @@ export async function connectClient(client: RedisClient, timeoutMs: number, wher
   client.on('node error', onError)
   try {
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(lastError.error ?? new Error('connect timed out')), timeoutMs)
+      // a little under the caller's own deadline, so this (more specific) message wins the race
+      timer = setTimeout(() => reject(lastError.error ?? new Error('connect timed out')), Math.max(50, timeoutMs - 100))
       timer.unref()
     })
     await Promise.race([
@@ -164,6 +165,10 @@ export async function connectClient(client: RedisClient, timeoutMs: number, wher
     ])
   } catch (error) {
     client.disconnect()
+    if (tls && /timed out|ETIMEDOUT/.test(String((error as Error)?.message))) {
+      // a plain port never answers a TLS ClientHello: the handshake just hangs
+      throw new ConnectionError(`TLS handshake with ${where} did not complete within ${timeoutMs} ms — is that a TLS port? use redis:// for a plain one`)
+    }
     const cause = /Connection is closed|None of startup nodes|Failed to refresh/i.test(String((error as Error)?.message)) && lastError.error ? lastError.error : error
     throw connectionError(cause, where, username)
   } finally {
