@@ -1,0 +1,128 @@
+// Celery over AMQP, both ways, with a real Celery (Debian python3-celery on /usr/bin/python3):
+// a task Celery sends is decoded by peek/consume; a task we enqueue with flavor celery is run by a
+// real Celery worker, which writes a file.
+import {execFile, spawn, type ChildProcess} from 'node:child_process'
+import {existsSync, mkdtempSync, readFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {promisify} from 'node:util'
+import amqp from 'amqplib'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import type {Broker} from '../../../src/adapters/contract.js'
+import {AMQP_URL, declareQueue, dropQueue, eventually, openAmqp, uniqueQueue} from './helpers.js'
+
+const PYTHON = '/usr/bin/python3'
+const APP_DIR = fileURLToPath(new URL('.', import.meta.url))
+const CELERY_URL = AMQP_URL.replace(/\/$/, '') + '//' // kombu spells the default vhost "//"
+const run = promisify(execFile)
+const hasCelery = existsSync(PYTHON) && (await run(PYTHON, ['-c', 'import celery']).then(() => true, () => false))
+const pyEnv = {...process.env, QCTL_BROKER: CELERY_URL, C_FORCE_ROOT: '1', PYTHONDONTWRITEBYTECODE: '1'}
+
+async function dropCeleryQueue(q: string): Promise<void> {
+  await dropQueue(q)
+  const conn = await amqp.connect(AMQP_URL)
+  const ch = await conn.createChannel()
+  ch.on('error', () => {})
+  await ch.deleteExchange(q).catch(() => {}) // Celery declares an exchange named after the queue
+  await conn.close()
+}
+
+describe('amqp: Celery interop (python3-celery)', () => {
+  let broker: Broker
+  const queues: string[] = []
+  const workers: ChildProcess[] = []
+  const dir = mkdtempSync(join(tmpdir(), 'qctl-celery-'))
+
+  beforeAll(async () => {
+    broker = await openAmqp()
+  })
+
+  it('has a real Celery to talk to (apt-get install -y python3-celery; it runs on /usr/bin/python3)', () => {
+    expect(hasCelery).toBe(true)
+  })
+
+  afterAll(async () => {
+    for (const w of workers) {
+      if (w.exitCode === null) w.kill('SIGTERM')
+    }
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            if (w.exitCode !== null) return resolve()
+            const hard = setTimeout(() => w.kill('SIGKILL'), 5000)
+            w.once('exit', () => {
+              clearTimeout(hard)
+              resolve()
+            })
+          }),
+      ),
+    )
+    await broker?.close()
+    for (const q of queues) await dropCeleryQueue(q).catch(() => {})
+  }, 30_000)
+
+  it('a task sent by Celery is decoded: task name, id, args, kwargs', async () => {
+    const q = await declareQueue(uniqueQueue('celery-in'))
+    queues.push(q)
+    const {stdout} = await run(PYTHON, [join(APP_DIR, 'celery_app.py'), 'send', q, '/tmp/never-written', 'hello'], {env: pyEnv, timeout: 60_000})
+    const {id} = JSON.parse(stdout.trim().split('\n').pop()!) as {id: string}
+
+    const [peeked] = await broker.peek(q, {limit: 5})
+    expect(peeked).toBeDefined()
+    expect(peeked!.name).toBe('qctl.write_file')
+    expect(peeked!.id).toBe(id)
+    expect(peeked!.undecodable).toBeUndefined()
+    expect(peeked!.body).toMatchObject({args: ['/tmp/never-written', 'hello'], kwargs: {suffix: '!'}, retries: 0})
+    expect(peeked!.headers.task).toBe('qctl.write_file')
+    expect(peeked!.headers.argsrepr).toContain('hello')
+    expect(peeked!.contentType).toBe('application/json')
+
+    // and it is still there, whole, for Celery
+    const leases: Parameters<Parameters<Broker['consume']>[1]>[0][] = []
+    const sub = await broker.consume(q, (l) => leases.push(l), {prefetch: 1})
+    await eventually(() => (leases.length === 1 ? true : undefined), 10_000, 'the task delivered')
+    await sub.close()
+    expect(leases[0]!.message.name).toBe('qctl.write_file')
+    await leases[0]!.ack()
+  }, 90_000)
+
+  it('a task enqueued with flavor celery is run by a real Celery worker', async () => {
+    const q = await declareQueue(uniqueQueue('celery-out'))
+    queues.push(q)
+    const target = join(dir, 'ran.txt')
+    const ids = await broker.enqueue(q, [{name: 'qctl.write_file', payload: JSON.stringify({args: [target, 'from queuectl'], kwargs: {suffix: '?'}})}], {flavor: 'celery'})
+    expect(ids).toHaveLength(1)
+
+    // what we wrote is what Celery itself would have written
+    const [peeked] = await broker.peek(q, {limit: 1})
+    expect(peeked!.id).toBe(ids[0])
+    expect(peeked!.headers.lang).toBe('py')
+    expect(peeked!.body).toMatchObject({args: [target, 'from queuectl'], kwargs: {suffix: '?'}})
+
+    let log = ''
+    const worker = spawn(
+      PYTHON,
+      ['-m', 'celery', '-A', 'celery_app', 'worker', '-Q', q, '--pool', 'solo', '--without-gossip', '--without-mingle', '--without-heartbeat', '-l', 'info'],
+      {cwd: APP_DIR, env: pyEnv, stdio: ['ignore', 'pipe', 'pipe']},
+    )
+    workers.push(worker)
+    worker.stdout!.on('data', (d: Buffer) => (log += d.toString()))
+    worker.stderr!.on('data', (d: Buffer) => (log += d.toString()))
+
+    await eventually(() => (existsSync(target) ? true : undefined), 60_000, `the Celery worker to run the task (log: ${log.slice(-500)})`).catch((error: Error) => {
+      throw new Error(`${error.message}\n${log.slice(-2000)}`)
+    })
+    expect(readFileSync(target, 'utf8')).toBe('from queuectl?')
+    expect(log).toMatch(new RegExp(`Task qctl.write_file\\[${ids[0]}\\] succeeded`))
+  }, 120_000)
+
+  it('flavor celery refuses a message without a task name or with a non-JSON payload', async () => {
+    const q = await declareQueue(uniqueQueue('celery-bad'))
+    queues.push(q)
+    await expect(broker.enqueue(q, [{payload: '[1]'}], {flavor: 'celery'})).rejects.toMatchObject({exitCode: 2, message: expect.stringMatching(/no task name/)})
+    await expect(broker.enqueue(q, [{name: 't', payload: 'not json'}], {flavor: 'celery'})).rejects.toMatchObject({exitCode: 2, message: expect.stringMatching(/must be JSON/)})
+    await expect(broker.enqueue(q, [{name: 't', payload: '[]'}], {flavor: 'sidekiq'})).rejects.toMatchObject({exitCode: 4})
+  })
+})
