@@ -46,7 +46,7 @@ function clusterSeeds(text: string): string {
   const tail = match[3]!
   const hash = tail.indexOf('#')
   const [body, fragment] = hash >= 0 ? [tail.slice(0, hash), tail.slice(hash)] : [tail, '']
-  return `${match[1]}${first}${body}${body.includes('?') ? '&' : sep}seeds=${rest.join(',')}${fragment}`
+  return `${match[1]}${first}${body}${body.includes('?') ? '&' : '?'}seeds=${rest.join(',')}${fragment}`
 }
 
 /** Creates (but does not connect) the broker for a URL. */
