@@ -61,6 +61,9 @@ export interface QueueRef {
   kind: string
 }
 
+/** What `listQueues` may resolve with: `incomplete` says why queues may be missing (e.g. a SCAN time budget ran out). */
+export type QueueList = QueueRef[] & {incomplete?: string}
+
 export interface QueueStats extends QueueRef {
   /** Counts by state; a state the broker cannot count is absent, never 0. */
   counts: Partial<Record<MessageState, number>>
@@ -191,6 +194,11 @@ export interface Broker {
   deleteQueue?(queue: string): Promise<void>
   /** The library's own retry: dead/retry → waiting. Resolves with how many. */
   retry?(queue: string, options: RetryOptions): Promise<number>
+  /**
+   * The capabilities for one queue, where they differ by queue (Redis: list, stream and bullmq
+   * queues on one server). Callers fall back to `capabilities` when absent.
+   */
+  capabilitiesOf?(queue: string): Promise<Capabilities>
   pause?(queue: string): Promise<void>
   resume?(queue: string): Promise<void>
   /** Idempotent. */
