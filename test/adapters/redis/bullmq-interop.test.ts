@@ -123,7 +123,7 @@ describe('bullmq interop', () => {
     const q = queue('ops')
     const name = `bullmq:${q.name}`
     await q.add('fails', {n: 1})
-    const w = new Worker(q.name, async () => {
+    const w: Worker = new Worker(q.name, async (): Promise<unknown> => {
       throw new Error('nope')
     }, {connection: connection.duplicate()})
     workers.push(w)
