@@ -152,7 +152,7 @@ export class AmqpBroker implements Broker {
       if (dead) stats.counts.dead = dead.messageCount
     }
     if (q.head_message_timestamp) stats.oldestAgeMs = Math.max(0, Date.now() - q.head_message_timestamp * 1000)
-    stats.details = {
+    stats.details = definedOnly({
       type: q.type,
       durable: q.durable,
       arguments: q.arguments,
@@ -162,7 +162,7 @@ export class AmqpBroker implements Broker {
       note: fresh
         ? 'in-flight counts and rates come from management stats, refreshed every collect_statistics_interval (5 s by default)'
         : 'in-flight count left out: this process just delivered or settled messages and the management stats (5 s behind) do not show it yet',
-    }
+    })
     return stats
   }
 
@@ -347,6 +347,10 @@ export class AmqpBroker implements Broker {
     this.conn = undefined
     if (conn) await conn.close().catch(() => {})
   }
+}
+
+function definedOnly(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null))
 }
 
 export const createAmqpBroker: BrokerFactory = async (url, options) => new AmqpBroker(parseAmqpConfig(url, options))
