@@ -125,6 +125,11 @@ export interface EnqueueOptions {
    * args/kwargs). An adapter that does not know the flavor refuses with NotSupportedError.
    */
   flavor?: string
+  /**
+   * The caller hands the payload Buffers over and will not touch them again, so an adapter that
+   * keeps them (memory) may skip its defensive copy. A hint: adapters may ignore it.
+   */
+  transferPayloads?: boolean
 }
 
 export interface PeekOptions {
