@@ -56,6 +56,7 @@ export interface RunOutcome {
   lastError?: string
 }
 
+const TRANSFER = {transferPayloads: true} // each payload is a fresh view the bench never touches again
 const sleep = (ms: number) => new Promise<void>((resolve) => (ms < 1 ? setImmediate(resolve) : setTimeout(resolve, ms)))
 
 export async function runBench(input: RunInput): Promise<RunOutcome> {
@@ -124,7 +125,7 @@ export async function runBench(input: RunInput): Promise<RunOutcome> {
     }
     const send = async (messages: OutgoingMessage[]): Promise<void> => {
       try {
-        await broker.enqueue(queue, messages)
+        await broker.enqueue(queue, messages, TRANSFER)
         out.sent += messages.length
       } catch (error) {
         const ok = typeof (error as {sent?: unknown}).sent === 'number' ? (error as {sent: number}).sent : 0

@@ -43,7 +43,9 @@ interface Slot {
   lease: Lease | undefined
   job: Job | undefined
   startedAt: number
-  extendedAt: number
+  /** Ticker counts (not clock reads) for timeouts and lease extension: cheaper per job. */
+  startTick: number
+  extendTick: number
   controller: AbortController | undefined
   /** Bumped each time the slot is freed, so a late handler result cannot settle a newer job. */
   gen: number
@@ -72,6 +74,12 @@ export class Worker extends WorkerEmitter {
   private ticker: NodeJS.Timeout | undefined
   private idleTimer: NodeJS.Timeout | undefined
   private timed = false
+  private hasStarted = false
+  private hasRetrying = false
+  private hasDead = false
+  private hasDrained = false
+  private ticks = 0
+  private tickMs = 1000
   private idle = true
   private running = 0
   private settling = 0
@@ -100,7 +108,7 @@ export class Worker extends WorkerEmitter {
     this.maxJobs = options.maxJobs ?? 0
     this.untilEmptyIdleMs = options.untilEmptyIdleMs ?? 0
     for (let i = this.concurrency - 1; i >= 0; i--) {
-      this.slots[i] = {lease: undefined, job: undefined, startedAt: 0, extendedAt: 0, controller: undefined, gen: 0}
+      this.slots[i] = {lease: undefined, job: undefined, startedAt: 0, startTick: 0, extendTick: 0, controller: undefined, gen: 0}
       this.free.push(i)
     }
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve))
@@ -127,8 +135,8 @@ export class Worker extends WorkerEmitter {
       this.reason = 'error'
       void this.close()
     })
-    const tick = Math.min(this.timeoutMs > 0 ? this.timeoutMs / 4 : Infinity, this.leaseMs / 4, 1000)
-    this.ticker = setInterval(() => this.onTick(), Math.max(5, tick))
+    this.tickMs = Math.max(5, Math.min(this.timeoutMs > 0 ? this.timeoutMs / 10 : Infinity, this.leaseMs / 4, 1000))
+    this.ticker = setInterval(() => this.onTick(), this.tickMs)
     this.ticker.unref()
     this.armIdleCheck()
   }
@@ -142,6 +150,10 @@ export class Worker extends WorkerEmitter {
 
   protected override onListenersChanged(): void {
     this.timed = this.has('completed') || this.has('failed')
+    this.hasStarted = this.has('started')
+    this.hasRetrying = this.has('retrying')
+    this.hasDead = this.has('dead')
+    this.hasDrained = this.has('drained')
   }
 
   private readonly onLease = (lease: Lease): void => {
@@ -168,14 +180,14 @@ export class Worker extends WorkerEmitter {
     slot.lease = lease
     slot.job = job
     slot.controller = controller
-    slot.startedAt = this.timed || this.timeoutMs > 0 || lease.extend ? now() : 0
-    slot.extendedAt = slot.startedAt
+    slot.startedAt = this.timed ? now() : 0
+    slot.startTick = slot.extendTick = this.ticks
     const gen = slot.gen
     this.running++
     this.idle = false
     this.counts.started++
     if (this.ackEarly) this.settle(lease.ack())
-    if (this.has('started')) this.emit('started', {message, attempt})
+    if (this.hasStarted) this.emit('started', {message, attempt})
     let result: unknown
     try {
       result = this.handler(job)
@@ -220,13 +232,13 @@ export class Worker extends WorkerEmitter {
         const deadLettered = this.broker.capabilities.deadLetter
         this.counts.dead++
         this.settle(deadLettered ? lease.deadLetter(reason) : lease.ack())
-        if (this.has('dead')) this.emit('dead', {message, attempt, reason, deadLettered})
+        if (this.hasDead) this.emit('dead', {message, attempt, reason, deadLettered})
       } else {
         const delay = this.broker.capabilities.delay
         const delayMs = delay ? Math.min(backoffDelay(attempt, this.backoff), delay.maxMs) : 0
         this.counts.retried++
         this.settle(delayMs > 0 ? lease.nack({delayMs}) : lease.nack())
-        if (this.has('retrying')) this.emit('retrying', {message, attempt, delayMs})
+        if (this.hasRetrying) this.emit('retrying', {message, attempt, delayMs})
       }
     }
     this.finishedOne()
@@ -254,7 +266,7 @@ export class Worker extends WorkerEmitter {
     }
     if (this.running === 0 && this.buffer.length === 0 && !this.idle) {
       this.idle = true
-      if (this.has('drained')) this.emit('drained', {})
+      if (this.hasDrained) this.emit('drained', {})
       this.armIdleCheck()
     }
     if (this.running === 0 && this.settling === 0) this.settled?.()
@@ -277,17 +289,19 @@ export class Worker extends WorkerEmitter {
 
   /** Timeouts and lease extension for every running job, from one interval instead of a timer per job. */
   private onTick(): void {
+    this.ticks++
     if (this.running === 0) return
-    const t = now()
     for (let i = 0; i < this.slots.length; i++) {
       const slot = this.slots[i]!
       const lease = slot.lease
       if (!lease) continue
-      if (this.timeoutMs > 0 && t - slot.startedAt >= this.timeoutMs) {
-        slot.controller?.abort(new Error(`timed out after ${this.timeoutMs}ms`))
-        this.fail(i, slot.gen, new Error(`timed out after ${Math.round(this.timeoutMs)}ms`))
-      } else if (lease.extend && t - slot.extendedAt >= this.leaseMs / 2) {
-        slot.extendedAt = t
+      // a job is at least (ticks - startTick - 1) whole ticks old; never time out early
+      if (this.timeoutMs > 0 && (this.ticks - slot.startTick - 1) * this.tickMs >= this.timeoutMs) {
+        const error = new Error(`timed out after ${Math.round(this.timeoutMs)}ms`)
+        slot.controller?.abort(error)
+        this.fail(i, slot.gen, error)
+      } else if (lease.extend && (this.ticks - slot.extendTick) * this.tickMs >= this.leaseMs / 2) {
+        slot.extendTick = this.ticks
         this.settle(lease.extend(this.leaseMs))
       }
     }

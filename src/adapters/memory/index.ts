@@ -7,6 +7,7 @@ import type {
   BrokerFactory,
   Capabilities,
   ConsumeOptions,
+  EnqueueOptions,
   LeaseHandler,
   Message,
   MessageState,
@@ -130,11 +131,12 @@ class MemoryBroker implements Broker {
     return q.list(state, options.limit).map((stored) => toMessage(queue, stored))
   }
 
-  async enqueue(queue: string, messages: OutgoingMessage[]): Promise<string[]> {
+  async enqueue(queue: string, messages: OutgoingMessage[], options?: EnqueueOptions): Promise<string[]> {
     const q = this.ensure(queue)
     const now = Date.now()
+    const transfer = options?.transferPayloads === true
     const ids = new Array<string>(messages.length)
-    for (let i = 0; i < messages.length; i++) ids[i] = q.add(messages[i]!, now)
+    for (let i = 0; i < messages.length; i++) ids[i] = q.add(messages[i]!, now, transfer)
     return ids
   }
 

@@ -82,7 +82,7 @@ export class MemoryQueue {
   private readonly delayed = new MinHeap<StoredMessage>((a, b) =>
     a.availableAt === b.availableAt ? a.seq < b.seq : a.availableAt < b.availableAt,
   )
-  readonly inflight = new Map<string, StoredMessage>()
+  readonly inflight = new Set<StoredMessage>() // identity-hashed: cheaper than keying by id
   readonly dead: StoredMessage[] = []
   private readonly subscribers: MemorySubscriber[] = []
   private cursor = 0
@@ -99,8 +99,10 @@ export class MemoryQueue {
     private readonly maxAttempts: number,
   ) {}
 
-  add(message: OutgoingMessage, now: number): string {
-    const payload = typeof message.payload === 'string' ? Buffer.from(message.payload) : Buffer.from(message.payload)
+  /** `transfer`: the caller gave the Buffer up (EnqueueOptions.transferPayloads), so it is kept as is. */
+  add(message: OutgoingMessage, now: number, transfer = false): string {
+    const p = message.payload
+    const payload = typeof p === 'string' ? Buffer.from(p) : transfer ? p : copy(p)
     const delay = message.delayMs ?? 0
     const stored: StoredMessage = {
       id: message.dedupId ?? idPrefix + (nextId++).toString(36),
@@ -235,7 +237,7 @@ export class MemoryQueue {
   }
 
   private release(stored: StoredMessage): void {
-    this.inflight.delete(stored.id)
+    this.inflight.delete(stored)
     const subscriber = stored.subscriber
     stored.subscriber = undefined
     if (subscriber) {
@@ -367,7 +369,7 @@ export class MemoryQueue {
     stored.subscriber = subscriber
     stored.leaseExpiresAt = Date.now() + subscriber.leaseMs
     subscriber.outstanding++
-    this.inflight.set(stored.id, stored)
+    this.inflight.add(stored)
     const lease = new MemoryLease(this, stored, stored.token, toMessage(this.name, stored))
     try {
       subscriber.handler(lease)
@@ -375,6 +377,13 @@ export class MemoryQueue {
       void lease.nack()
     }
   }
+}
+
+/** A private copy (the caller may reuse its buffer); allocUnsafe + set beats Buffer.from(buffer). */
+function copy(source: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(source.length)
+  out.set(source)
+  return out
 }
 
 export function toMessage(queue: string, stored: StoredMessage): Message {

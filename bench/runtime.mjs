@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+// The runtime's overhead on the embedded broker, side by side in one process: a bare array-and-
+// promise loop (each message handed to an async no-op handler, its latency recorded in an HDR
+// histogram) against `queue bench`'s own code path (memory broker → worker runtime → the same
+// recording), alternating rounds so machine noise hits both.
+//
+//   npm run build && node bench/runtime.mjs [--seconds 3] [--rounds 3] [--open-rate 250000]
+//
+// Prints one JSON line per measurement and a summary; results are recorded in BENCHMARKS.md.
+import {parseArgs} from 'node:util'
+import * as hdr from 'hdr-histogram-js'
+
+const {values} = parseArgs({
+  options: {
+    seconds: {type: 'string', default: '3'},
+    rounds: {type: 'string', default: '3'},
+    'open-rate': {type: 'string'},
+    window: {type: 'string', default: '1000'},
+  },
+})
+const seconds = Number(values.seconds)
+const rounds = Number(values.rounds)
+const window = Number(values.window)
+
+const {createBroker} = await import('../dist/adapters/registry.js')
+const {planBench} = await import('../dist/bench/plan.js')
+const {runBench} = await import('../dist/bench/run.js')
+const {buildResult} = await import('../dist/bench/result.js')
+
+const origin = performance.timeOrigin
+const clock = () => origin + performance.now()
+const newHist = () => hdr.build({bitBucketSize: 32, autoResize: true, lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3})
+
+/** The limit: an array as the queue, a promise per message, an async no-op handler, HDR recording. */
+async function bareLoop(ms) {
+  const hist = newHist()
+  const handler = async () => {}
+  let processed = 0
+  const start = clock()
+  const end = start + ms
+  while (clock() < end) {
+    const t = clock()
+    const queue = new Array(window)
+    for (let i = 0; i < window; i++) queue[i] = {sentAt: t, seq: processed + i}
+    for (let i = 0; i < window; i++) {
+      const m = queue[i]
+      await handler(m)
+      const us = Math.round((clock() - m.sentAt) * 1000)
+      hist.recordValue(us > 0 ? us : 1)
+      processed++
+    }
+  }
+  const elapsed = clock() - start
+  return {name: 'bare loop', throughput: Math.round((processed * 1000) / elapsed), processed, p99ms: hist.getValueAtPercentile(99) / 1000}
+}
+
+let n = 0
+async function runtime(ms, rate) {
+  const broker = await createBroker(`memory://bench-runtime-${n++}`, {timeoutMs: 1000})
+  await broker.connect()
+  const queue = 'bench'
+  await broker.createQueue(queue)
+  const plan = planBench({
+    duration: `${ms}ms`, rate: rate ? `${rate}/s` : undefined, producers: 1, consumers: 1, concurrency: 64,
+    batch: 100, size: '128B', workMs: 0, drain: '10s', inflight: window,
+  })
+  const outcome = await runBench({broker, queue, plan})
+  const result = buildResult({runId: 'x', broker: 'memory://', transport: 'memory', queue, agents: 1, plan}, outcome, outcome.sent, outcome.sendFailed, false)
+  await broker.close()
+  return {
+    name: rate ? `queue bench open loop ${rate}/s` : 'queue bench (runtime)',
+    throughput: result.throughput, processed: result.processed, lost: result.lost, duplicates: result.duplicates,
+    p50ms: result.latency.p50, p99ms: result.latency.p99, p999ms: result.latency.p999, maxms: result.latency.max,
+  }
+}
+
+const bare = []
+const rt = []
+for (let r = 0; r < rounds; r++) {
+  const b = await bareLoop(seconds * 1000)
+  const q = await runtime(seconds * 1000)
+  bare.push(b.throughput)
+  rt.push(q.throughput)
+  console.log(JSON.stringify({round: r + 1, ...b}))
+  console.log(JSON.stringify({round: r + 1, ...q}))
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+console.log(
+  JSON.stringify({
+    summary: true, node: process.version, seconds, rounds, window,
+    bareMedian: median(bare), runtimeMedian: median(rt), ratio: Number((median(rt) / median(bare)).toFixed(3)),
+  }),
+)
+if (values['open-rate']) console.log(JSON.stringify(await runtime(seconds * 1000, Number(values['open-rate']))))
