@@ -1,0 +1,105 @@
+import {Args, Flags} from '@oclif/core'
+import {BaseCommand} from '../core/base-command.js'
+import {ExitCode, InterruptedError, UsageError, isUserError} from '../core/errors.js'
+import {writeAudit} from '../core/ops/audit.js'
+import {confirmDestructive} from '../core/ops/confirm.js'
+import {parseFilter} from '../core/ops/filter.js'
+import {checkDestination, moveMessages, sourceQueue} from '../core/ops/move.js'
+import {ProgressLine} from '../core/output.js'
+import {onInterrupt} from '../core/signals.js'
+import {parseState} from '../core/states.js'
+import {parseDuration} from '../core/units.js'
+
+export default class Move extends BaseCommand<typeof Move> {
+  static override summary = 'Move messages to another queue, state or broker: copied, confirmed, then removed.'
+  static override description = `Each batch is sent to the destination and only removed from the source once the destination confirmed it: a crash or a broker dying midway can duplicate a batch, never lose it — run the same command again to finish the job. Moves until the source is drained (nothing arrives for --idle), --limit is reached, or Ctrl-C.
+
+The destination must exist (exit 4 before anything is touched) unless --create. Asks first on a terminal; needs --yes elsewhere. Recorded in the audit log.`
+  static override examples = [
+    {description: 'Move everything from one queue to another', command: '<%= config.bin %> <%= command.id %> emails emails-backup --yes'},
+    {description: 'Only the messages named "email", at most 100', command: `<%= config.bin %> <%= command.id %> jobs emails --filter 'name=="email"' --limit 100 --yes`},
+    {description: 'Dead letters of an SQS queue to another broker', command: '<%= config.bin %> <%= command.id %> orders orders --from-state dead --url sqs://… --to-url amqp://guest:***@127.0.0.1:5672/ --yes'},
+  ]
+
+  static override args = {
+    source: Args.string({ignoreStdin: true, required: true, description: 'Queue to take messages from.'}),
+    destination: Args.string({ignoreStdin: true, required: true, description: 'Queue to put them on.'}),
+  }
+
+  static override flags = {
+    'to-url': Flags.string({summary: 'Destination broker URL (default: the source broker).'}),
+    'from-state': Flags.string({summary: 'Take messages in this state: waiting (default) or dead (from the dead-letter queue).', default: 'waiting'}),
+    limit: Flags.integer({summary: 'Move at most N messages.', min: 1}),
+    filter: Flags.string({summary: `Only messages matching, e.g. 'name=="email"', 'headers.tenant=="acme"', 'payload~"urgent"' (join with and).`}),
+    create: Flags.boolean({summary: 'Create the destination queue when it does not exist.'}),
+    yes: Flags.boolean({char: 'y', summary: 'Do not ask: needed when not on a terminal.'}),
+    'dry-run': Flags.boolean({summary: 'Show what would be moved; move nothing.'}),
+    'batch-size': Flags.integer({summary: 'Messages per confirmed batch.', min: 1, default: 100}),
+    idle: Flags.string({summary: 'Stop when no message arrived for this long.', default: '3s'}),
+  }
+
+  async run(): Promise<unknown> {
+    const {flags, args} = this
+    if (args.source.trim() === '' || args.destination.trim() === '') throw new UsageError('a queue name is empty — give the source and the destination')
+    const state = parseState(flags['from-state'])
+    const filter = flags.filter === undefined ? undefined : parseFilter(flags.filter)
+    const idleMs = parseDuration(flags.idle, '--idle')
+    const src = await this.openBroker()
+    const dst = flags['to-url'] ? await this.openBroker({url: flags['to-url']}) : src
+    if (dst === src && args.source === args.destination && state === 'waiting') {
+      throw new UsageError(`the source and destination are the same queue "${args.source}" — name another destination (or --to-url another broker)`)
+    }
+    // everything that can be refused is refused here, before a message is touched
+    const from = await sourceQueue(src, args.source, state)
+    const available = (await src.stats(from)).counts.waiting
+    if (!flags['dry-run'] || !flags.create) await checkDestination(dst, args.destination, flags.create && !flags['dry-run'])
+    const n = flags.limit === undefined ? available : Math.min(flags.limit, available ?? flags.limit)
+    const what = `${n ?? 'all'}${filter ? ' matching' : ''} ${state} message${n === 1 ? '' : 's'} of "${args.source}" on ${src.displayUrl} to "${args.destination}"${dst === src ? '' : ` on ${dst.displayUrl}`}`
+    if (flags['dry-run']) {
+      this.log(`would move ${filter ? 'up to ' : ''}${what} (dry run: nothing moved)`)
+      return {dryRun: true, from: args.source, to: args.destination, state, count: n}
+    }
+    const go = await confirmDestructive({yes: flags.yes, question: `move ${what}?`, retryHint: `queue move ${args.source} ${args.destination}`})
+    if (!go) {
+      this.log('nothing moved')
+      return {moved: 0, cancelled: true}
+    }
+
+    const progress = new ProgressLine()
+    const interrupt = onInterrupt()
+    let report
+    try {
+      report = await moveMessages(src, from, dst, args.destination, {
+        limit: flags.limit,
+        filter,
+        batchSize: flags['batch-size'],
+        idleMs,
+        signal: interrupt.signal,
+        onProgress: (r) => progress.update(`moved ${r.done}${n === undefined ? '' : `/${n}`}`),
+      })
+    } finally {
+      progress.done()
+      interrupt.dispose()
+    }
+    const remaining = (await src.stats(from).catch(() => undefined))?.counts.waiting
+    await writeAudit({
+      command: 'move',
+      url: src.displayUrl,
+      queue: args.source,
+      counts: {moved: report.done, failed: report.failed, skipped: report.skipped},
+      details: {to: args.destination, toUrl: dst.displayUrl, state, filter: flags.filter, limit: flags.limit, outcome: report.stoppedBy, error: report.error?.message},
+    })
+    const result = {from: args.source, to: args.destination, state, moved: report.done, failed: report.failed, skipped: report.skipped, remaining, stoppedBy: report.stoppedBy}
+    const summary = `moved ${report.done}, failed ${report.failed}${filter ? `, not matching ${report.skipped}` : ''}${remaining === undefined ? '' : `, ${remaining} left in the source`}`
+    if (report.stoppedBy === 'interrupted') throw new InterruptedError(`interrupted: ${summary} — run the command again to finish`)
+    if (report.error) {
+      const cause = isUserError(report.error) ? report.error.message : report.error.message
+      const code = isUserError(report.error) ? report.error.exitCode : ExitCode.connection
+      process.stderr.write(`Error: the move stopped: ${cause} — ${summary}; failed messages went back to the source (they may also be at the destination); run the command again to finish\n`)
+      if (this.jsonEnabled()) this.logJson({...result, error: cause})
+      this.exit(code)
+    }
+    this.log(summary)
+    return result
+  }
+}

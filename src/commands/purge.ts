@@ -1,0 +1,57 @@
+import {Args, Flags} from '@oclif/core'
+import type {MessageState} from '../adapters/contract.js'
+import {BaseCommand} from '../core/base-command.js'
+import {NotSupportedError, UsageError} from '../core/errors.js'
+import {writeAudit} from '../core/ops/audit.js'
+import {confirmDestructive} from '../core/ops/confirm.js'
+import {parseState} from '../core/states.js'
+
+export default class Purge extends BaseCommand<typeof Purge> {
+  static override summary = 'Remove every message in one state of a queue.'
+  static override description = `Asks first on a terminal; anywhere else (CI, a pipe) it needs --yes and otherwise exits 2 without touching anything. --dry-run shows how many would go. Each purge is recorded in the audit log ($XDG_STATE_HOME/queuectl/audit.log).`
+  static override examples = [
+    {description: 'Empty the waiting messages of a queue (asks first)', command: '<%= config.bin %> <%= command.id %> emails'},
+    {description: 'Drop the dead letters, in a script', command: '<%= config.bin %> <%= command.id %> emails --state dead --yes'},
+    {description: 'How many would be removed', command: '<%= config.bin %> <%= command.id %> bullmq:emails --state completed --dry-run'},
+  ]
+
+  static override args = {
+    queue: Args.string({ignoreStdin: true, required: true, description: 'Queue name (on Redis: kind:name, e.g. bullmq:emails).'}),
+  }
+
+  static override flags = {
+    state: Flags.string({summary: 'Which messages: waiting (default), delayed, dead (failed), completed, retry.', default: 'waiting'}),
+    yes: Flags.boolean({char: 'y', summary: 'Do not ask: needed when not on a terminal.'}),
+    'dry-run': Flags.boolean({summary: 'Show how many would be removed; remove nothing.'}),
+  }
+
+  async run(): Promise<unknown> {
+    const {flags, args} = this
+    if (args.queue.trim() === '') throw new UsageError('the queue name is empty — give the queue to purge')
+    const state: MessageState = parseState(flags.state)
+    const broker = await this.openBroker()
+    if (!broker.capabilities.purgeStates.includes(state)) {
+      throw new NotSupportedError(`${broker.transport} cannot purge "${state}" messages — it can purge: ${broker.capabilities.purgeStates.join(', ') || 'nothing'}`)
+    }
+    const stats = await broker.stats(args.queue)
+    const count = stats.counts[state]
+    const what = `${count ?? 'all'} ${state} message${count === 1 ? '' : 's'} of "${args.queue}" on ${broker.displayUrl}`
+    if (flags['dry-run']) {
+      this.log(`would remove ${what} (dry run: nothing removed)`)
+      return {dryRun: true, broker: broker.displayUrl, queue: args.queue, state, count}
+    }
+    const go = await confirmDestructive({
+      yes: flags.yes,
+      question: `remove ${what}?`,
+      retryHint: `queue purge ${args.queue}${state === 'waiting' ? '' : ` --state ${state}`}`,
+    })
+    if (!go) {
+      this.log('nothing removed')
+      return {broker: broker.displayUrl, queue: args.queue, state, removed: 0, cancelled: true}
+    }
+    const removed = await broker.purge(args.queue, state)
+    await writeAudit({command: 'purge', url: broker.displayUrl, queue: args.queue, counts: {removed}, details: {state}})
+    this.log(`removed ${removed} ${state} message${removed === 1 ? '' : 's'} from "${args.queue}"`)
+    return {broker: broker.displayUrl, queue: args.queue, state, removed}
+  }
+}

@@ -1,0 +1,84 @@
+import {Args, Flags} from '@oclif/core'
+import {BaseCommand} from '../core/base-command.js'
+import {ExitCode, UsageError, isUserError} from '../core/errors.js'
+import {writeAudit} from '../core/ops/audit.js'
+import {confirmDestructive} from '../core/ops/confirm.js'
+import {retryMessages} from '../core/ops/retry.js'
+import {onInterrupt} from '../core/signals.js'
+import {parseState} from '../core/states.js'
+import {parseDuration} from '../core/units.js'
+
+export default class Retry extends BaseCommand<typeof Retry> {
+  static override summary = 'Put failed/dead messages back to waiting.'
+  static override description = `Uses the library's own mechanism where there is one (BullMQ retryJobs, SQS redrive from the DLQ); on RabbitMQ it moves messages from the queue's dead-letter queue back to it (copied and confirmed before being removed). Retrying everything asks first on a terminal and needs --yes elsewhere; retrying named --id messages does not. Recorded in the audit log.`
+  static override examples = [
+    {description: 'Retry every dead message of a queue', command: '<%= config.bin %> <%= command.id %> emails --yes'},
+    {description: 'Retry two failed BullMQ jobs by id', command: '<%= config.bin %> <%= command.id %> bullmq:emails --id 41 --id 42'},
+    {description: 'Retry at most 10, in a script', command: '<%= config.bin %> <%= command.id %> orders --limit 10 --yes'},
+  ]
+
+  static override args = {
+    queue: Args.string({ignoreStdin: true, required: true, description: 'Queue whose dead messages to retry (on Redis: kind:name).'}),
+  }
+
+  static override flags = {
+    state: Flags.string({summary: 'Which messages: dead (failed, default) or retry.', default: 'dead'}),
+    id: Flags.string({summary: 'Only this message id (repeatable).', multiple: true}),
+    limit: Flags.integer({summary: 'Retry at most N messages.', min: 1}),
+    yes: Flags.boolean({char: 'y', summary: 'Do not ask: needed to retry all when not on a terminal.'}),
+    'dry-run': Flags.boolean({summary: 'Show how many would be retried; retry nothing.'}),
+    'batch-size': Flags.integer({summary: 'Messages per confirmed batch (dead-letter queue moves).', min: 1, default: 100}),
+    idle: Flags.string({summary: 'Dead-letter queue moves: stop when nothing arrived for this long.', default: '3s'}),
+  }
+
+  async run(): Promise<unknown> {
+    const {flags, args} = this
+    if (args.queue.trim() === '') throw new UsageError('the queue name is empty — give the queue to retry')
+    const state = parseState(flags.state)
+    if (state !== 'dead' && state !== 'retry') throw new UsageError(`--state ${flags.state}: only dead (failed) or retry messages can be retried`)
+    const ids = flags.id?.map((i) => i.trim()).filter(Boolean)
+    if (flags.id && ids!.length === 0) throw new UsageError('--id is empty — give a message id')
+    const idleMs = parseDuration(flags.idle, '--idle')
+    const broker = await this.openBroker()
+    const stats = await broker.stats(args.queue)
+    const count = stats.counts[state]
+    const n = ids ? ids.length : flags.limit === undefined ? count : Math.min(flags.limit, count ?? flags.limit)
+    const what = `${ids ? `${ids.length} named` : (n ?? 'all')} ${state} message${n === 1 ? '' : 's'} of "${args.queue}" on ${broker.displayUrl}`
+    if (flags['dry-run']) {
+      this.log(`would retry ${what} (dry run: nothing retried)`)
+      return {dryRun: true, queue: args.queue, state, count: n}
+    }
+    // naming the messages is deliberate enough; "all of them" is what needs a yes
+    if (!ids) {
+      const go = await confirmDestructive({yes: flags.yes, question: `retry ${what}?`, retryHint: `queue retry ${args.queue}`})
+      if (!go) {
+        this.log('nothing retried')
+        return {retried: 0, cancelled: true}
+      }
+    }
+    const interrupt = onInterrupt()
+    let report
+    try {
+      report = await retryMessages(broker, args.queue, {state, ids, limit: flags.limit, batchSize: flags['batch-size'], idleMs, signal: interrupt.signal})
+    } finally {
+      interrupt.dispose()
+    }
+    await writeAudit({
+      command: 'retry',
+      url: broker.displayUrl,
+      queue: args.queue,
+      counts: {retried: report.retried, failed: report.failed},
+      details: {state, ids, limit: flags.limit, via: report.via, error: report.error?.message},
+    })
+    const result = {queue: args.queue, state, retried: report.retried, failed: report.failed, via: report.via}
+    if (report.error) {
+      const code = isUserError(report.error) ? report.error.exitCode : ExitCode.connection
+      process.stderr.write(`Error: the retry stopped: ${report.error.message} — ${report.retried} were retried; run the command again to finish\n`)
+      if (this.jsonEnabled()) this.logJson({...result, error: report.error.message})
+      this.exit(code)
+    }
+    if (ids && report.retried < ids.length) process.stderr.write(`note: ${ids.length - report.retried} of the named ids were not found among the ${state} messages\n`)
+    this.log(`retried ${report.retried} ${state} message${report.retried === 1 ? '' : 's'} of "${args.queue}"${report.via === 'broker' ? '' : ` (moved back from ${report.via})`}`)
+    return result
+  }
+}

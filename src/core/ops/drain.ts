@@ -1,0 +1,130 @@
+// Taking messages off a queue safely, for move, retry (dead-letter queue → source) and
+// export --consume: consume with a bounded prefetch, hand a batch to the sink (enqueue elsewhere,
+// write to stdout), and ack the batch only after the sink confirmed it. A crash or a broker dying
+// in between leaves the messages leased, so the broker redelivers them: a duplicate at worst,
+// never a loss, and re-running the command finishes the job.
+import type {Broker, Lease, Message, Subscription} from '../../adapters/contract.js'
+import {sleep} from './timing.js'
+
+export interface DrainOptions {
+  /** Take at most this many (matching) messages. */
+  limit?: number
+  batchSize: number
+  /** Stop when nothing arrived for this long: the queue is drained (or the rest is held by others). */
+  idleMs: number
+  /** Only these are taken; the others are held until the end and handed back untouched. */
+  filter?: (message: Message) => boolean
+  /** Most non-matching messages held at once (they count against the prefetch). */
+  maxHeld?: number
+  leaseMs?: number
+  signal?: AbortSignal
+  onProgress?: (report: DrainReport) => void
+}
+
+export interface DrainReport {
+  /** Confirmed by the sink and acked at the source. */
+  done: number
+  /** Handed to the sink, which failed: handed back to the source (they may exist at the destination too). */
+  failed: number
+  /** Did not match the filter: handed back untouched. */
+  skipped: number
+  stoppedBy: 'limit' | 'idle' | 'interrupted' | 'error'
+  error?: Error
+}
+
+export type Sink = (messages: Message[]) => Promise<void>
+
+/** Linger this long for a batch to fill before sending a partial one. */
+const LINGER_MS = 25
+
+export async function drainQueue(broker: Broker, queue: string, sink: Sink, options: DrainOptions): Promise<DrainReport> {
+  const limit = options.limit ?? Infinity
+  const maxHeld = options.filter ? (options.maxHeld ?? 1000) : 0
+  const report: DrainReport = {done: 0, failed: 0, skipped: 0, stoppedBy: 'idle'}
+  const pending: Lease[] = []
+  const held: Lease[] = []
+  let taken = 0
+  let stopping = false
+  let lastArrival = Date.now()
+  let wake: (() => void) | undefined
+  const poke = () => wake?.()
+
+  const handler = (lease: Lease) => {
+    lastArrival = Date.now()
+    if (stopping || taken >= limit) {
+      void lease.nack().catch(() => {})
+      return
+    }
+    if (options.filter && !options.filter(lease.message)) {
+      held.push(lease)
+      report.skipped++
+    } else {
+      pending.push(lease)
+      taken++
+    }
+    poke()
+  }
+  const prefetch = Math.max(1, Math.min(options.batchSize, limit === Infinity ? options.batchSize : limit)) + maxHeld
+  const sub: Subscription = await broker.consume(queue, handler, {prefetch, leaseMs: options.leaseMs})
+  let lost: Error | undefined
+  void sub.closed.then((error) => {
+    if (error) lost = error
+    poke()
+  })
+  options.signal?.addEventListener('abort', poke, {once: true})
+
+  try {
+    for (;;) {
+      if (options.signal?.aborted) {
+        report.stoppedBy = 'interrupted'
+        break
+      }
+      if (pending.length === 0 && taken >= limit) {
+        report.stoppedBy = 'limit'
+        break
+      }
+      if (lost) {
+        report.stoppedBy = 'error'
+        report.error = lost
+        break
+      }
+      if (pending.length === 0) {
+        const idleFor = Date.now() - lastArrival
+        if (idleFor >= options.idleMs) break
+        await new Promise<void>((resolve) => {
+          wake = resolve
+          setTimeout(resolve, Math.min(options.idleMs - idleFor, 250))
+        })
+        wake = undefined
+        continue
+      }
+      if (pending.length < options.batchSize && taken < limit) await sleep(LINGER_MS, options.signal)
+      const batch = pending.splice(0, options.batchSize)
+      try {
+        await sink(batch.map((l) => l.message))
+      } catch (error) {
+        report.failed += batch.length
+        report.stoppedBy = 'error'
+        report.error = error as Error
+        await Promise.allSettled(batch.map((l) => l.nack()))
+        break
+      }
+      // a failed ack leaves the message leased: it comes back and is copied again (a duplicate)
+      const acks = await Promise.allSettled(batch.map((l) => l.ack()))
+      const failedAck = acks.find((a) => a.status === 'rejected')
+      report.done += batch.length
+      options.onProgress?.(report)
+      if (failedAck) {
+        report.stoppedBy = 'error'
+        report.error = (failedAck as PromiseRejectedResult).reason as Error
+        break
+      }
+    }
+  } finally {
+    stopping = true
+    options.signal?.removeEventListener('abort', poke)
+    await sub.close().catch(() => {})
+    await Promise.allSettled([...pending.splice(0), ...held.splice(0)].map((l) => l.nack()))
+  }
+  return report
+}
