@@ -4,6 +4,7 @@ import type {OutgoingMessage} from '../adapters/contract.js'
 import {BaseCommand} from '../core/base-command.js'
 import {type MessageTemplate, checkOptions, sendInBatches} from '../core/enqueue.js'
 import {UsageError} from '../core/errors.js'
+import {capabilitiesFor} from '../core/inspect.js'
 import {ndjsonLine, ProgressLine} from '../core/output.js'
 import {checkJsonPayload, loadSchemaValidator, looksLikeJson, parseHeaders, readNdjson, type ValidatedLines} from '../core/payloads.js'
 import {onInterrupt} from '../core/signals.js'
@@ -61,8 +62,9 @@ Prints the ids of the messages, one a line (NDJSON objects with --json).`
 
     // Connect first (to learn the broker's limits), then read and validate everything, then send.
     const broker = await this.openBroker()
-    checkOptions(broker, template)
-    const max = broker.capabilities.maxPayloadBytes
+    const caps = await capabilitiesFor(broker, args.queue)
+    checkOptions(broker, caps, template)
+    const max = caps.maxPayloadBytes
     const progress = new ProgressLine()
     let single: Buffer | undefined
     let lines: ValidatedLines | undefined

@@ -3,7 +3,7 @@ import type {Message, QueueStats} from '../adapters/contract.js'
 import {BaseCommand} from '../core/base-command.js'
 import {messageToJson} from '../core/envelope.js'
 import {UsageError} from '../core/errors.js'
-import {checkThresholds, peekCaveat, peekMessages, statsOfAll} from '../core/inspect.js'
+import {capabilitiesFor, checkThresholds, peekCaveat, peekMessages, statsOfAll} from '../core/inspect.js'
 import {paint} from '../core/output.js'
 import {renderMessageTable, renderQueueSummary, renderQueueTable} from '../core/render.js'
 import {parseState} from '../core/states.js'
@@ -47,15 +47,17 @@ Thresholds turn inspect into a CI check: when one is crossed the command prints 
     }
 
     const broker = await this.openBroker()
-    const stats: QueueStats[] = args.queue ? [await broker.stats(args.queue)] : await statsOfAll(broker)
+    const {stats, incomplete}: {stats: QueueStats[]; incomplete?: string} = args.queue
+      ? {stats: [await broker.stats(args.queue)]}
+      : await statsOfAll(broker)
     const messages: Message[] = args.queue ? await peekMessages(broker, args.queue, flags.peek, state) : []
     const violations = checkThresholds(stats, thresholds)
-    const caveat = messages.length > 0 ? peekCaveat(broker) : undefined
+    const caveat = messages.length > 0 ? peekCaveat(await capabilitiesFor(broker, args.queue!)) : undefined
 
     if (this.jsonEnabled()) {
       const result = args.queue
         ? {broker: broker.displayUrl, queue: stats[0], messages: messages.map((m) => messageToJson(m, {raw: flags.raw})), note: caveat, violations}
-        : {broker: broker.displayUrl, queues: stats, violations}
+        : {broker: broker.displayUrl, queues: stats, incomplete, violations}
       if (violations.length > 0) {
         this.logJson(result)
         this.failChecks(violations)
@@ -79,6 +81,7 @@ Thresholds turn inspect into a CI check: when one is crossed the command prints 
       this.log(stats.length === 0 ? `no queues on ${broker.displayUrl}` : renderQueueTable(stats))
     }
     if (caveat) process.stderr.write(`${caveat}\n`)
+    if (incomplete) process.stderr.write(`note: the list may be incomplete: ${incomplete}\n`)
     if (violations.length > 0) this.failChecks(violations)
     return undefined
   }

@@ -1,14 +1,13 @@
 // Sending many messages: options checked against what the broker can do before anything is sent,
 // then batches one after the other, stopping cleanly between batches when interrupted.
-import type {Broker, OutgoingMessage} from '../adapters/contract.js'
+import type {Broker, Capabilities, OutgoingMessage} from '../adapters/contract.js'
 import {EnqueueError, InterruptedError, NotSupportedError, UsageError, isUserError} from './errors.js'
 import {formatDuration} from './units.js'
 
 export type MessageTemplate = Omit<OutgoingMessage, 'payload'>
 
 /** Refuses options the broker cannot honour, naming the broker and what would work instead. */
-export function checkOptions(broker: Broker, template: MessageTemplate): void {
-  const caps = broker.capabilities
+export function checkOptions(broker: Broker, caps: Capabilities, template: MessageTemplate): void {
   if (template.delayMs !== undefined && template.delayMs > 0) {
     if (!caps.delay) {
       throw new NotSupportedError(`${broker.displayUrl} cannot delay messages — send without --delay, or schedule the send yourself`)

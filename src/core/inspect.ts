@@ -1,6 +1,6 @@
 // What `queue inspect` computes: stats for every queue or one, peeked messages, and the CI
 // thresholds (--max-depth, --max-age, --max-dead) with a one-line reason for each crossing.
-import type {Broker, Message, MessageState, QueueStats} from '../adapters/contract.js'
+import type {Broker, Capabilities, Message, MessageState, QueueList, QueueStats} from '../adapters/contract.js'
 import {NotSupportedError} from './errors.js'
 import {formatDuration} from './units.js'
 
@@ -8,6 +8,11 @@ export interface Thresholds {
   maxDepth?: number
   maxAgeMs?: number
   maxDead?: number
+}
+
+/** What the broker can do with this queue: per-queue where the adapter says so (Redis flavors). */
+export async function capabilitiesFor(broker: Broker, queue: string): Promise<Capabilities> {
+  return broker.capabilitiesOf ? broker.capabilitiesOf(queue) : broker.capabilities
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight, keeping order. */
@@ -24,13 +29,14 @@ export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) =>
   return out
 }
 
-export async function statsOfAll(broker: Broker): Promise<QueueStats[]> {
+/** Stats of every queue; `incomplete` says why some may be missing (e.g. a SCAN budget ran out). */
+export async function statsOfAll(broker: Broker): Promise<{stats: QueueStats[]; incomplete?: string}> {
   if (!broker.capabilities.listQueues) {
     throw new NotSupportedError(
       `${broker.displayUrl} cannot list its queues (${broker.transport} without a listing API) — name one: queue inspect QUEUE`,
     )
   }
-  const queues = await broker.listQueues()
+  const queues: QueueList = await broker.listQueues()
   const stats = await mapLimit(queues, 8, async (q) => {
     try {
       return await broker.stats(q.name)
@@ -40,23 +46,24 @@ export async function statsOfAll(broker: Broker): Promise<QueueStats[]> {
       throw error
     }
   })
-  return stats.filter((s): s is QueueStats => s !== undefined)
+  return {stats: stats.filter((s): s is QueueStats => s !== undefined), incomplete: queues.incomplete}
 }
 
 export async function peekMessages(broker: Broker, queue: string, limit: number, state?: MessageState): Promise<Message[]> {
   if (limit <= 0) return []
-  if (broker.capabilities.peek === 'none') {
+  const caps = await capabilitiesFor(broker, queue)
+  if (caps.peek === 'none') {
     throw new NotSupportedError(`${broker.displayUrl} cannot peek at messages without consuming them — use \`queue export --consume\` to drain instead`)
   }
-  if (state && !broker.capabilities.states.includes(state)) {
-    throw new NotSupportedError(`${broker.transport} keeps no "${state}" messages — states here: ${broker.capabilities.states.join(', ')}`)
+  if (state && !caps.states.includes(state)) {
+    throw new NotSupportedError(`queue "${queue}" on ${broker.displayUrl} keeps no "${state}" messages — states here: ${caps.states.join(', ')}`)
   }
   return broker.peek(queue, {limit, state})
 }
 
 /** Why peeking is not quite free, for the brokers where it is not. */
-export function peekCaveat(broker: Broker): string | undefined {
-  switch (broker.capabilities.peek) {
+export function peekCaveat(caps: Capabilities): string | undefined {
+  switch (caps.peek) {
     case 'requeue':
       return 'note: peeking took the messages and requeued them: they are now flagged redelivered and may have changed order'
     case 'visibility':

@@ -16,7 +16,7 @@ describe('inspect on memory', () => {
     await broker.enqueue('emails', [{payload: '{"a":1}'}, {payload: '{"a":2}'}, {payload: 'x', delayMs: 60_000}])
     await broker.enqueue('orders', [{payload: 'o'}])
     await new Promise((r) => setTimeout(r, 30))
-    const stats = await statsOfAll(broker)
+    const {stats} = await statsOfAll(broker)
     expect(stats.map((s) => s.name)).toEqual(['emails', 'orders'])
     expect(stats[0]!.counts).toMatchObject({waiting: 2, delayed: 1, inflight: 0, dead: 0})
     expect(checkThresholds(stats, {maxDepth: 3})).toEqual([])
@@ -49,8 +49,8 @@ describe('inspect on memory', () => {
   })
 
   it('refuses options the broker cannot honour', () => {
-    expect(() => checkOptions(broker, {priority: 999})).toThrow(/out of range/)
-    expect(() => checkOptions(broker, {groupId: 'g'})).toThrow(/no message groups/)
+    expect(() => checkOptions(broker, broker.capabilities, {priority: 999})).toThrow(/out of range/)
+    expect(() => checkOptions(broker, broker.capabilities, {groupId: 'g'})).toThrow(/no message groups/)
   })
 
   it('stops between batches when interrupted and says how many were sent', async () => {
