@@ -10,6 +10,7 @@ import type {
   MessageState,
   OutgoingMessage,
   PeekOptions,
+  QueueList,
   QueueRef,
   QueueStats,
   RetryOptions,
@@ -96,6 +97,18 @@ export class RedisBroker implements Broker {
     }
   }
 
+  /** Applies EnqueueOptions.flavor: `emails` + celery → `celery:emails`, refusing flavors this adapter lacks. */
+  private withFlavor(queue: string, flavor: string | undefined): string {
+    if (!flavor) return queue
+    if (!flavorByKind(flavor)) {
+      throw new NotSupportedError(`the Redis adapter has no "${flavor}" flavor — it knows: ${FLAVORS.map((f) => f.kind).join(', ')}`)
+    }
+    const colon = queue.indexOf(':')
+    const given = colon > 0 ? flavorByKind(queue.slice(0, colon)) : undefined
+    if (given && given.kind !== flavor) throw new UsageError(`queue "${queue}" is a ${given.kind} queue, but the ${flavor} format was asked for — drop one of them`)
+    return given ? queue : `${flavor}:${queue}`
+  }
+
   /** `kind:name` → that flavor; a bare name → the one flavor that has it (detected), or an error listing them. */
   private async resolve(queue: string, forWrite: boolean): Promise<Resolved> {
     const colon = queue.indexOf(':')
@@ -140,16 +153,26 @@ export class RedisBroker implements Broker {
     throw queueNotFound(queue, this.displayUrl, known.flatMap((r) => [r.name, r.name.slice(r.kind.length + 1)]))
   }
 
-  async listQueues(): Promise<QueueRef[]> {
+  async listQueues(): Promise<QueueList> {
     return this.run(async () => {
       const claims = new KeyClaims()
-      const ctx = {...this.ctx, scanner: createScanner(this.client, this.scanBudgetMs)}
-      const refs: QueueRef[] = []
+      const scanner = createScanner(this.client, this.scanBudgetMs)
+      // start every pass now: they share the budget instead of the last flavor getting none
+      const started = FLAVORS.flatMap((f) => f.scans.map((spec) => scanner.scan(spec)))
+      started.forEach((p) => p.catch(() => {}))
+      const ctx = {...this.ctx, scanner}
+      const refs: QueueList = []
+      let complete = true
       for (const flavor of FLAVORS) {
-        const {names} = await flavor.discover(ctx, claims)
-        for (const name of names) refs.push({name: `${flavor.kind}:${name}`, kind: flavor.kind})
+        const found = await flavor.discover(ctx, claims)
+        complete &&= found.complete
+        for (const name of found.names) refs.push({name: `${flavor.kind}:${name}`, kind: flavor.kind})
       }
-      return refs.sort((a, b) => a.name.localeCompare(b.name))
+      refs.sort((a, b) => a.name.localeCompare(b.name))
+      if (!complete) {
+        refs.incomplete = `SCAN of ${this.displayUrl} stopped after ${this.scanBudgetMs} ms: queues may be missing — raise ?scanBudgetMs= in the URL, or name the queue as kind:name`
+      }
+      return refs
     })
   }
 
@@ -171,7 +194,7 @@ export class RedisBroker implements Broker {
 
   async enqueue(queue: string, messages: OutgoingMessage[], options: EnqueueOptions = {}): Promise<string[]> {
     return this.run(async () => {
-      const r = await this.resolve(queue, true)
+      const r = await this.resolve(this.withFlavor(queue, options.flavor), true)
       if (messages.length === 0) return []
       return r.flavor.enqueue(this.ctx, r.name, messages, options)
     })

@@ -35,13 +35,20 @@ import type {
 } from '../contract.js'
 import type {RedisClient, RedisTarget} from './connection.js'
 
+/** One SCAN pass: MATCH pattern and/or TYPE filter (done server-side). */
+export interface ScanSpec {
+  match?: string
+  type?: 'list' | 'stream' | 'hash' | 'set' | 'zset' | 'string'
+}
+
 /** Finds keys by pattern and/or type across every master, within the detection budget. */
 export interface KeyScanner {
   /**
    * Calls SCAN … MATCH pattern TYPE type COUNT 1000 on every master until done or the budget runs
-   * out. Returns the keys found (deduplicated) and whether the walk was cut short.
+   * out. Returns the keys found (deduplicated) and whether the walk was cut short. The same spec
+   * twice in one operation is scanned once.
    */
-  scan(options: {match?: string; type?: 'list' | 'stream' | 'hash' | 'set' | 'zset' | 'string'}): Promise<{keys: string[]; complete: boolean}>
+  scan(options: ScanSpec): Promise<{keys: string[]; complete: boolean}>
 }
 
 /** Keys already explained by a flavor during discovery (so `bull:emails:wait` is not also a list). */
@@ -94,6 +101,11 @@ export interface Flavor {
   readonly description: string
   /** What this flavor can do; the broker declares the default flavor's. */
   readonly capabilities: Capabilities
+  /**
+   * The SCAN passes `discover` will ask for. The broker starts every flavor's passes at once so
+   * they share the time budget fairly; `discover` then gets the same results from `ctx.scanner`.
+   */
+  readonly scans: readonly ScanSpec[]
 
   /**
    * Every queue of this flavor (names without the kind). `claims` holds the keys earlier flavors

@@ -1,6 +1,6 @@
 // SCAN across every master within a time budget (never KEYS): detection must finish on a
 // keyspace of millions of unrelated keys, and say so when it stopped early.
-import type {KeyScanner} from './flavor.js'
+import type {KeyScanner, ScanSpec} from './flavor.js'
 import {scanNodes, type RedisClient} from './connection.js'
 
 export const DEFAULT_SCAN_BUDGET_MS = 5000
@@ -8,8 +8,18 @@ export const DEFAULT_SCAN_BUDGET_MS = 5000
 /** A scanner whose every pass shares one deadline (one listQueues or one name lookup). */
 export function createScanner(client: RedisClient, budgetMs: number): KeyScanner {
   const deadline = Date.now() + budgetMs
-  return {
-    async scan({match, type}) {
+  const passes = new Map<string, Promise<{keys: string[]; complete: boolean}>>()
+  const scanner: KeyScanner = {
+    scan(spec: ScanSpec) {
+      const id = JSON.stringify([spec.match ?? null, spec.type ?? null])
+      let pass = passes.get(id)
+      if (!pass) passes.set(id, (pass = run(spec)))
+      return pass
+    },
+  }
+  return scanner
+
+  async function run({match, type}: ScanSpec): Promise<{keys: string[]; complete: boolean}> {
       const keys = new Set<string>()
       let complete = true
       await Promise.all(
@@ -30,6 +40,5 @@ export function createScanner(client: RedisClient, budgetMs: number): KeyScanner
         }),
       )
       return {keys: [...keys], complete}
-    },
   }
 }

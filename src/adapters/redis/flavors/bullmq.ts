@@ -83,6 +83,7 @@ export const bullmqFlavor: Flavor = {
   kind: 'bullmq',
   description: 'BullMQ queues (<prefix>:<queue>:meta), through the bullmq library',
   capabilities: bullmqCapabilities,
+  scans: [{match: '*:meta', type: 'hash'}],
 
   async discover(ctx: FlavorContext, claims: KeyClaims) {
     const found = await ctx.scanner.scan({match: '*:meta', type: 'hash'})

@@ -90,6 +90,7 @@ export const listFlavor: Flavor = {
   kind: 'list',
   description: 'a plain Redis list (LPUSH in, LMOVE to a processing list out)',
   capabilities: listCapabilities,
+  scans: [{type: 'list'}],
 
   async discover(ctx: FlavorContext, claims: KeyClaims) {
     const [lists, registered] = await Promise.all([ctx.scanner.scan({type: 'list'}), ctx.client.smembers(LIST_REGISTRY)])

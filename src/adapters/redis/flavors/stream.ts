@@ -105,6 +105,7 @@ export const streamFlavor: Flavor = {
   kind: 'stream',
   description: 'a Redis Stream read through a consumer group (XADD, XREADGROUP, XACK, XAUTOCLAIM)',
   capabilities: streamCapabilities,
+  scans: [{type: 'stream'}],
 
   async discover(ctx: FlavorContext, claims: KeyClaims) {
     const found = await ctx.scanner.scan({type: 'stream'})
