@@ -5,6 +5,7 @@
 import type {Lease, LeaseHandler, Message, MessageState, NackOptions, OutgoingMessage} from '../contract.js'
 import {Deque} from './deque.js'
 import {MinHeap} from './heap.js'
+import {InflightList} from './inflight.js'
 
 export interface StoredMessage {
   id: string
@@ -23,6 +24,9 @@ export interface StoredMessage {
   token: number
   leaseExpiresAt: number
   subscriber?: MemorySubscriber
+  /** Links in the in-flight list while leased. */
+  prev: StoredMessage | undefined
+  next: StoredMessage | undefined
 }
 
 export interface MemorySubscriber {
@@ -82,7 +86,7 @@ export class MemoryQueue {
   private readonly delayed = new MinHeap<StoredMessage>((a, b) =>
     a.availableAt === b.availableAt ? a.seq < b.seq : a.availableAt < b.availableAt,
   )
-  readonly inflight = new Set<StoredMessage>() // identity-hashed: cheaper than keying by id
+  readonly inflight = new InflightList<StoredMessage>()
   readonly dead: StoredMessage[] = []
   private readonly subscribers: MemorySubscriber[] = []
   private cursor = 0
@@ -118,6 +122,9 @@ export class MemoryQueue {
       state: 'waiting',
       token: 0,
       leaseExpiresAt: 0,
+      subscriber: undefined,
+      prev: undefined,
+      next: undefined,
     }
     this.enqueuedTotal++
     if (delay > 0) this.schedule(stored)
@@ -343,6 +350,7 @@ export class MemoryQueue {
     this.armDelayTimer()
     let delivered = 0
     let idle = 0
+    const now = Date.now() // one clock read per slice, not per delivery
     while (this.waitingCount > 0 && idle < subscribers.length) {
       if (delivered >= DISPATCH_SLICE) {
         // let I/O and timers run between slices of a long backlog
@@ -357,17 +365,17 @@ export class MemoryQueue {
         continue
       }
       idle = 0
-      this.deliver(subscriber, this.popWaiting()!)
+      this.deliver(subscriber, this.popWaiting()!, now)
       delivered++
     }
   }
 
-  private deliver(subscriber: MemorySubscriber, stored: StoredMessage): void {
+  private deliver(subscriber: MemorySubscriber, stored: StoredMessage, now: number): void {
     stored.state = 'inflight'
     stored.attempts++
     stored.token++
     stored.subscriber = subscriber
-    stored.leaseExpiresAt = Date.now() + subscriber.leaseMs
+    stored.leaseExpiresAt = now + subscriber.leaseMs
     subscriber.outstanding++
     this.inflight.add(stored)
     const lease = new MemoryLease(this, stored, stored.token, toMessage(this.name, stored))
