@@ -53,12 +53,12 @@ export function prepare(ctx: SendContext, info: QueueInfo, messages: OutgoingMes
     if (info.fifo) {
       if (!groupId) {
         throw new UsageError(
-          `message at index ${index} has no group id, and FIFO queue "${info.name}" needs one — give each message a groupId, or a default with ?group=NAME in the sqs:// URL`,
+          `message at index ${index} has no group id, and FIFO queue "${info.name}" needs one — give a group id (--group-id, or groupId per message), or a default with ?group=NAME in the sqs:// URL`,
         )
       }
       if (!message.dedupId && !info.contentDedup) {
         throw new UsageError(
-          `message at index ${index} has no deduplication id, and FIFO queue "${info.name}" has no content-based deduplication — give each message a dedupId, or enable ContentBasedDeduplication on the queue`,
+          `message at index ${index} has no deduplication id, and FIFO queue "${info.name}" has no content-based deduplication — give a deduplication id (--dedup-id, or dedupId per message), or enable ContentBasedDeduplication on the queue`,
         )
       }
       entry.MessageDeduplicationId = message.dedupId
@@ -113,6 +113,9 @@ export async function sendMessages(
   messages: OutgoingMessage[],
   options: EnqueueOptions = {},
 ): Promise<string[]> {
+  if (options.flavor) {
+    throw new NotSupportedError(`sqs:// has no "${options.flavor}" encoding — send the payload as it is, without --flavor`)
+  }
   const batches = pack(prepare(ctx, info, messages))
   const ids = new Array<string>(messages.length)
   const failures: Failure[] = []
