@@ -44,7 +44,7 @@ export function toMessage(msg: AmqpMessage, queue: string, state: MessageState, 
     priority: typeof p.priority === 'number' ? p.priority : undefined,
     enqueuedAt: typeof p.timestamp === 'number' ? p.timestamp * 1000 : undefined,
     lastError: headers[ERROR_HEADER] || headers['x-first-death-reason'] || deaths?.[0]?.reason || undefined,
-    raw: {fields: msg.fields, properties: {...p, headers: rawHeaders}},
+    raw: {fields: msg.fields, properties: p},
   }
   if (isCeleryTaskHeaders(rawHeaders)) {
     const decoded = decodeCeleryTask(rawHeaders, msg.content, message.contentType)
@@ -74,8 +74,8 @@ export function toOutgoing(m: OutgoingMessage, index: number, flavor: 'celery' |
     persistent: true,
     mandatory: true,
     timestamp: Math.floor(now / 1000),
-    headers: {...m.headers},
   }
+  if (m.headers) options.headers = {...m.headers}
   if (m.priority !== undefined) options.priority = m.priority
   if (flavor === 'celery') {
     if (!m.name) throw new UsageError(`message ${index + 1} has no task name — a Celery message needs one (the registered task, e.g. proj.tasks.add)`)
@@ -91,7 +91,7 @@ export function toOutgoing(m: OutgoingMessage, index: number, flavor: 'celery' |
       correlationId: task.properties.correlationId,
       contentType: task.properties.contentType,
       contentEncoding: task.properties.contentEncoding,
-      headers: {...options.headers, ...task.headers},
+      headers: {...m.headers, ...task.headers},
     })
     // Celery holds an eta task itself, so the broker delivers it at once: no delayed exchange
     return {id: task.id, content: task.body, options}

@@ -229,8 +229,9 @@ export class AmqpBroker implements Broker {
     const delayed = items.some((m) => m.delayMs)
     if (delayed) await this.withChannel(queue, (ch) => ensureDelayedBinding(ch, queue))
     const pub = await this.publisher()
+    const direct: PublishTarget = {exchange: '', routingKey: queue}
     const target = (m: {delayMs?: number; options: {headers?: Record<string, unknown>}}): PublishTarget => {
-      if (!m.delayMs) return {exchange: '', routingKey: queue}
+      if (!m.delayMs) return direct
       m.options.headers = {...m.options.headers, 'x-delay': m.delayMs}
       return {exchange: DELAYED_EXCHANGE, routingKey: queue}
     }
