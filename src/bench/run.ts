@@ -138,8 +138,19 @@ export async function runBench(input: RunInput): Promise<RunOutcome> {
       out.lastSendAt = clock()
     }
 
+    // An in-process broker settles everything in microtasks: yield now and then so timers, I/O
+    // and signals (Ctrl-C) get their turn.
+    let lastYield = clock()
+    const yieldSometimes = async (): Promise<void> => {
+      const t = clock()
+      if (t - lastYield < 5) return
+      await new Promise((resolve) => setImmediate(resolve))
+      lastYield = clock()
+    }
+
     const closedProducer = async (): Promise<void> => {
       while (producing && clock() < endAt) {
+        await yieldSometimes()
         const room = plan.inflight - (out.sent - out.processed)
         if (room <= 0) {
           await new Promise<void>((resolve) => {
@@ -164,6 +175,7 @@ export async function runBench(input: RunInput): Promise<RunOutcome> {
       const total = plan.count !== undefined ? Math.ceil(plan.count / plan.producers) : schedule.countWithin(plan.durationMs ?? Infinity)
       let i = 0
       while (producing && i < total) {
+        await yieldSometimes()
         const now = clock() - out.startedAt
         let n = 0
         while (i + n < total && n < plan.batch && schedule.at(i + n) + offset <= now) n++

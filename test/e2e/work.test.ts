@@ -5,6 +5,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {isolatedHome, runCli} from '../helpers/cli.js'
+import {runAndInterrupt} from '../bench/interrupt.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'queuectl-work-e2e-'))
 const file = (name: string, text: string) => {
@@ -70,9 +71,9 @@ describe('queue work', () => {
   })
 
   it('on Ctrl-C finishes running jobs, prints the summary and exits 130', async () => {
-    const r = await runCli(['work', '--demo', '--delay-ms', '400', '--fail-rate', '0', '--concurrency', '2'], {
+    const r = await runAndInterrupt(['work', '--demo', '--delay-ms', '400', '--fail-rate', '0', '--concurrency', '2', '--echo'], /attempt 1/, {
       env,
-      kill: {signal: 'SIGINT', afterMs: 2500},
+      afterReadyMs: 300,
     })
     expect(r.code).toBe(130)
     expect(r.stderr).toMatch(/SIGINT: finishing/)

@@ -1,0 +1,147 @@
+// The bench's parts on the real memory broker: plans and rate schedules, sequence tracking,
+// a full closed- and open-loop run, thresholds, and two agents meeting through one broker.
+import {describe, expect, it} from 'vitest'
+import {createBroker} from '../../src/adapters/registry.js'
+import {UsageError} from '../../src/core/errors.js'
+import {decodeHistogram} from '../../src/bench/histogram.js'
+import {PayloadFactory, readHeader} from '../../src/bench/payload.js'
+import {parseRatePlan, planBench, Schedule, type PlanInput} from '../../src/bench/plan.js'
+import {failedAssertions, parseAssertion, renderComparison, renderResult} from '../../src/bench/report.js'
+import {benchOnBroker} from '../../src/bench/session.js'
+import {SequenceTracker} from '../../src/bench/tracker.js'
+
+const base: PlanInput = {producers: 1, consumers: 1, concurrency: 16, batch: 50, size: '128B', workMs: 0, drain: '10s'}
+
+async function memory(name: string) {
+  const broker = await createBroker(`memory://${name}-${process.pid}`, {timeoutMs: 1000})
+  await broker.connect()
+  return broker
+}
+
+describe('planBench', () => {
+  it('refuses a count with a duration, a zero rate, and a size below the header', () => {
+    expect(() => planBench({...base, count: 10, duration: '5s'})).toThrow(/--count and --duration both given/)
+    expect(() => planBench({...base, rate: '0'})).toThrow(/must be above zero/)
+    expect(() => planBench({...base, rate: '0/s'})).toThrow(UsageError)
+    expect(() => planBench({...base, size: '8B'})).toThrow(/16-byte header/)
+  })
+
+  it('defaults to a 5 s closed loop, and takes a stepped rate’s length as its duration', () => {
+    expect(planBench(base)).toMatchObject({mode: 'closed', durationMs: 5000, sizeBytes: 128})
+    const stepped = planBench({...base, rate: '1000:3000:1000/2s'})
+    expect(stepped).toMatchObject({mode: 'open', durationMs: 6000})
+    expect(stepped.steps!.map((s) => s.rate)).toEqual([1000, 2000, 3000])
+  })
+
+  it('schedules arrivals evenly within each step', () => {
+    const s = new Schedule(parseRatePlan('1000:2000:1000/1s'))
+    expect(s.at(0)).toBe(0)
+    expect(s.at(500)).toBe(500)
+    expect(s.at(1000)).toBe(1000)
+    expect(s.at(1500)).toBe(1250)
+    expect(s.countWithin(2000)).toBe(3000)
+  })
+})
+
+describe('payloads and sequence tracking', () => {
+  it('writes a header every message carries, padded to the size', () => {
+    const f = new PayloadFactory(64)
+    const a = f.make(1234.5, 7, 3)
+    const b = f.make(99, 8, 3)
+    expect(a.length).toBe(64)
+    expect(readHeader(a)).toEqual({sentAt: 1234.5, seq: 7, agent: 3})
+    expect(readHeader(b)?.seq).toBe(8)
+    expect(a.subarray(16).toString()).toBe('x'.repeat(48))
+  })
+
+  it('counts duplicates and missing numbers, and merges across agents', () => {
+    const t = new SequenceTracker()
+    for (const seq of [0, 1, 2, 2, 5]) t.mark(0, seq)
+    expect(t.unique).toBe(4)
+    expect(t.duplicates).toBe(1)
+    expect(t.missing(0, 6)).toBe(2)
+    const other = new SequenceTracker()
+    other.mark(0, 3)
+    other.mark(0, 5)
+    other.mark(1, 100_000)
+    t.merge(other.export())
+    expect(t.unique).toBe(6)
+    expect(t.duplicates).toBe(2)
+  })
+})
+
+describe('a bench session on memory://', () => {
+  it('closed loop: every message processed exactly once, latency recorded, queue removed', async () => {
+    const broker = await memory('bench-closed')
+    const plan = planBench({...base, count: 20_000})
+    const result = (await benchOnBroker({broker, plan, runId: 'closed', agents: 1, keep: false}))!
+    expect(result).toMatchObject({sent: 20_000, processed: 20_000, lost: 0, duplicates: 0, partial: false})
+    expect(result.latency.count).toBe(20_000)
+    expect(result.latency.p99).toBeGreaterThanOrEqual(result.latency.p50)
+    expect(decodeHistogram(result.latency.histogram).totalCount).toBe(20_000)
+    expect(result.throughput).toBeGreaterThan(0)
+    expect((await broker.listQueues()).map((q) => q.name)).not.toContain(result.queue)
+    expect(renderResult(result, false)).toMatch(/every message accounted for: 20,000 of 20,000/)
+    await broker.close()
+  })
+
+  it('open loop: sends on schedule, counts latency from the intended time, keeps the queue with keep', async () => {
+    const broker = await memory('bench-open')
+    const plan = planBench({...base, rate: '2000/s', duration: '1s', workMs: 5})
+    const result = (await benchOnBroker({broker, plan, runId: 'open', agents: 1, keep: true}))!
+    expect(result.sent).toBe(2000)
+    expect(result.lost).toBe(0)
+    // every message includes its 5 ms of simulated work (timers may fire up to 1 ms early)
+    expect(result.latency.min).toBeGreaterThanOrEqual(4)
+    expect(result.durationMs).toBeGreaterThanOrEqual(990)
+    expect((await broker.listQueues()).map((q) => q.name)).toContain(result.queue)
+    await broker.close()
+  })
+
+  it('stops early on the stop signal and marks the result partial', async () => {
+    const broker = await memory('bench-stop')
+    const stop = new AbortController()
+    setTimeout(() => stop.abort('SIGINT'), 300)
+    const plan = planBench({...base, duration: '30s'})
+    const started = Date.now()
+    const result = (await benchOnBroker({broker, plan, runId: 'stop', agents: 1, keep: false, stop: stop.signal}))!
+    expect(Date.now() - started).toBeLessThan(10_000)
+    expect(result.partial).toBe(true)
+    expect(result.lost).toBe(0)
+    expect(renderResult(result, false)).toMatch(/PARTIAL/)
+    expect((await broker.listQueues()).map((q) => q.name)).not.toContain(result.queue)
+    await broker.close()
+  })
+
+  it('two agents meet through the broker, split the work and the leader merges both', async () => {
+    const name = `bench-agents-${process.pid}`
+    const [a, b] = await Promise.all([memory(name), memory(name)])
+    const plan = planBench({...base, count: 3000})
+    const [ra, rb] = await Promise.all([
+      benchOnBroker({broker: a, plan, runId: 'two', agents: 2, keep: false}),
+      benchOnBroker({broker: b, plan, runId: 'two', agents: 2, keep: false}),
+    ])
+    const merged = ra ?? rb
+    expect([ra, rb].filter(Boolean)).toHaveLength(1)
+    expect(merged).toMatchObject({agents: 2, sent: 6000, processed: 6000, lost: 0, duplicates: 0})
+    expect(merged!.latency.count).toBe(6000)
+    expect((await a.listQueues()).filter((q) => q.name.includes('two'))).toEqual([])
+    await Promise.all([a.close(), b.close()])
+  }, 60_000)
+})
+
+describe('assertions and comparison', () => {
+  it('parses thresholds and reports the failing ones with the measured value', async () => {
+    const broker = await memory('bench-assert')
+    const result = (await benchOnBroker({broker, plan: planBench({...base, count: 1000}), runId: 'a', agents: 1, keep: false}))!
+    await broker.close()
+    expect(failedAssertions(result, [parseAssertion('lost=0'), parseAssertion('p99<10s'), parseAssertion('throughput>1/s')])).toEqual([])
+    const failures = failedAssertions(result, [parseAssertion('throughput>1000000000/s'), parseAssertion('p99.9<0ms')])
+    expect(failures[0]).toMatch(/^throughput>1000000000\/s failed: throughput was [\d,]+ msg\/s$/)
+    expect(failures[1]).toMatch(/^p99.9<0ms failed: latency p99.9 was/)
+    expect(() => parseAssertion('p98<5ms')).toThrow(/unknown metric "p98"/)
+    expect(() => parseAssertion('fast')).toThrow(UsageError)
+    const table = renderComparison(result, {...result, throughput: result.throughput * 2}, ['a', 'b'], false)
+    expect(table).toMatch(/throughput .* 2\.00×/)
+  })
+})
