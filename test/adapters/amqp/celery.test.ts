@@ -115,7 +115,9 @@ describe('amqp: Celery interop (python3-celery)', () => {
       throw new Error(`${error.message}\n${log.slice(-2000)}`)
     })
     expect(readFileSync(target, 'utf8')).toBe('from queuectl?')
-    expect(log).toMatch(new RegExp(`Task qctl.write_file\\[${ids[0]}\\] succeeded`))
+    // the worker logs success just after the task body returns
+    const succeeded = new RegExp(`Task qctl.write_file\\[${ids[0]}\\] succeeded`)
+    await eventually(() => (succeeded.test(log) ? true : undefined), 15_000, 'the worker to log success')
   }, 120_000)
 
   it('flavor celery refuses a message without a task name or with a non-JSON payload', async () => {
