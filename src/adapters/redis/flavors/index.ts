@@ -2,10 +2,14 @@
 // to the next, so specific layouts (job libraries) come before the catch-all `list`.
 import type {Flavor} from '../flavor.js'
 import {bullmqFlavor} from './bullmq.js'
+import {asynqFlavor} from './asynq.js'
+import {celeryFlavor} from './celery.js'
 import {listFlavor} from './list.js'
+import {rqFlavor} from './rq.js'
+import {sidekiqFlavor} from './sidekiq.js'
 import {streamFlavor} from './stream.js'
 
-export const FLAVORS: readonly Flavor[] = [bullmqFlavor, streamFlavor, listFlavor]
+export const FLAVORS: readonly Flavor[] = [bullmqFlavor, streamFlavor, celeryFlavor, sidekiqFlavor, rqFlavor, asynqFlavor, listFlavor]
 
 export function flavorByKind(kind: string): Flavor | undefined {
   return FLAVORS.find((f) => f.kind === kind)

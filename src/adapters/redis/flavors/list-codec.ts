@@ -69,10 +69,14 @@ function envelopeOf(item: DecodedItem | OutgoingMessage, id: string, extra: Part
   return Buffer.from(JSON.stringify(env), 'utf8')
 }
 
+// generic types a reader infers from the bytes anyway: not worth an envelope on a plain list
+const GENERIC_TYPES = /^(application\/octet-stream|text\/plain|application\/json)(;\s*charset=utf-8)?$/i
+const carriesContentType = (ct: string | undefined) => ct !== undefined && !GENERIC_TYPES.test(ct)
+
 /** Encodes an outgoing message: raw bytes when that loses nothing, else an envelope. */
 export function encodeOutgoing(message: OutgoingMessage, now: number): {item: Buffer; id: string} {
   const payload = toBuffer(message.payload)
-  const plain = !message.name && !message.contentType && !(message.headers && Object.keys(message.headers).length > 0) && !message.dedupId
+  const plain = !message.name && !carriesContentType(message.contentType) && !(message.headers && Object.keys(message.headers).length > 0) && !message.dedupId
   // raw payloads that happen to start like an envelope must be wrapped, or they would decode as one
   if (plain && !payload.subarray(0, MARK.length).equals(MARK)) return {item: payload, id: rawId(payload)}
   const id = message.dedupId ?? randomUUID()

@@ -1,0 +1,190 @@
+// `rq`: RQ (Python) queues, checked against RQ 1.13:
+//   rq:queues                   set of `rq:queue:<name>` (also for queues that are empty now)
+//   rq:queue:<name>             list of job ids (RPUSH in, workers LPOP: oldest at the left)
+//   rq:wip:<q> (started), rq:finished:<q>, rq:failed:<q>, rq:deferred:<q>, rq:scheduled:<q>,
+//   rq:canceled:<q>             registries (zsets of job ids; started/finished/failed scores are
+//                               expiry times, so RQ's count ignores the expired ones — so do we)
+//   rq:job:<id>                 the job hash (see ./rq-job.ts), rq:results:<id> its results stream
+//   rq:workers                  set of rq:worker:<name> hashes (queues = comma-separated names)
+// The call is a pickle: queuectl never writes or unpickles one, so it does not enqueue RQ jobs;
+// it shows them, and requeues failed ones as FailedJobRegistry.requeue does.
+import type {Capabilities, Message, MessageState, QueueStats, RetryOptions} from '../../contract.js'
+import {NotFoundError, NotSupportedError} from '../../../core/errors.js'
+import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
+import {runScript, type ScriptDef} from '../scripts.js'
+import {rqJobToMessage, rqResultExc} from './rq-job.js'
+
+export const rqCapabilities: Capabilities = {
+  listQueues: true,
+  peek: 'exact',
+  delay: false,
+  priority: false,
+  deadLetter: false,
+  leaseExpiry: false,
+  rates: false,
+  states: ['waiting', 'inflight', 'delayed', 'dead', 'completed'],
+  purgeStates: [],
+  dedup: false,
+  groups: false,
+}
+
+const QUEUES = 'rq:queues'
+const queueKey = (name: string) => `rq:queue:${name}`
+const REGISTRY: Partial<Record<MessageState, string>> = {inflight: 'wip', delayed: 'scheduled', dead: 'failed', completed: 'finished'}
+const registryKey = (kind: string, name: string) => `rq:${kind}:${name}`
+/** Registries whose scores are expiry times (entries past it are stale until RQ cleans up). */
+const EXPIRING = new Set(['wip', 'failed', 'finished'])
+
+// KEYS: failed registry, job hash, queue list, rq:queues. ARGV: id, now (RQ format), queue key.
+const REQUEUE: ScriptDef = {
+  name: 'queuectlRqRequeue',
+  keys: 4,
+  lua: `if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('SADD', KEYS[4], ARGV[3])
+redis.call('HSET', KEYS[2], 'status', 'queued', 'enqueued_at', ARGV[2], 'started_at', '', 'ended_at', '', 'exc_info', '')
+redis.call('PERSIST', KEYS[2])
+redis.call('RPUSH', KEYS[3], ARGV[1])
+return 1`,
+}
+
+/** RQ's timestamp format: microseconds, Z. */
+function rqNow(): string {
+  return new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z')
+}
+
+async function existing(ctx: FlavorContext, name: string): Promise<void> {
+  const probe = await rqFlavor.probe(ctx, name)
+  if (probe.exists) return
+  if ('wrongType' in probe) throw new NotFoundError(`key "${probe.key}" on ${ctx.displayUrl} is a ${probe.wrongType}, not an RQ queue — check the name`)
+  throw new NotFoundError(`RQ queue "${name}" not found on ${ctx.displayUrl} (no rq:queue:${name} in rq:queues) — run \`queue inspect\` to list the queues`)
+}
+
+async function countRegistry(ctx: FlavorContext, kind: string, name: string): Promise<number> {
+  const key = registryKey(kind, name)
+  return EXPIRING.has(kind) ? ctx.client.zcount(key, `(${Date.now() / 1000}`, '+inf') : ctx.client.zcard(key)
+}
+
+async function messagesOf(ctx: FlavorContext, name: string, state: MessageState, ids: {id: string; score?: number}[]): Promise<Message[]> {
+  if (ids.length === 0) return []
+  const pipe = ctx.client.pipeline()
+  for (const {id} of ids) pipe.hgetallBuffer(`rq:job:${id}`)
+  if (state === 'dead') for (const {id} of ids) pipe.xrevrange(`rq:results:${id}`, '+', '-', 'COUNT', 1)
+  const results = (await pipe.exec()) ?? []
+  return ids.map(({id, score}, i) => {
+    const hash = (results[i]?.[1] ?? {}) as Record<string, Buffer>
+    let exc: string | undefined
+    if (state === 'dead') {
+      const entries = (results[ids.length + i]?.[1] ?? []) as [string, string[]][]
+      const fields = entries[0]?.[1] ?? []
+      const at = fields.indexOf('exc_string')
+      exc = at >= 0 ? rqResultExc(fields[at + 1]) : undefined
+    }
+    return rqJobToMessage(id, hash, name, state, score, exc)
+  })
+}
+
+async function workersOf(ctx: FlavorContext, name: string): Promise<{all: number; mine: number}> {
+  const keys = await ctx.client.smembers('rq:workers')
+  if (keys.length === 0) return {all: 0, mine: 0}
+  const pipe = ctx.client.pipeline()
+  for (const key of keys) pipe.hget(key, 'queues')
+  const queues = ((await pipe.exec()) ?? []).map(([, v]) => (typeof v === 'string' ? v.split(',') : undefined))
+  const alive = queues.filter((q): q is string[] => q !== undefined)
+  return {all: alive.length, mine: alive.filter((q) => q.includes(name)).length}
+}
+
+export const rqFlavor: Flavor = {
+  kind: 'rq',
+  description: 'RQ queues (rq:queues, rq:queue:<name> lists of job ids, registries, rq:job:<id> hashes)',
+  capabilities: rqCapabilities,
+  scans: [],
+
+  async discover(ctx: FlavorContext, claims: KeyClaims) {
+    const members = await ctx.client.smembers(QUEUES)
+    const names = members.filter((m) => m.startsWith('rq:queue:')).map((m) => m.slice('rq:queue:'.length))
+    claims.claimPrefix('rq:')
+    return {names: names.sort(), complete: true}
+  },
+
+  async probe(ctx, name): Promise<Probe> {
+    const [member, type] = await Promise.all([ctx.client.sismember(QUEUES, queueKey(name)), ctx.client.type(queueKey(name))])
+    if (type !== 'list' && type !== 'none') return {exists: false, wrongType: type, key: queueKey(name)}
+    return member === 1 || type === 'list' ? {exists: true} : {exists: false}
+  },
+
+  async stats(ctx, name): Promise<QueueStats> {
+    await existing(ctx, name)
+    const [waiting, firstId, inflight, delayed, dead, completed, deferred, canceled, workers] = await Promise.all([
+      ctx.client.llen(queueKey(name)),
+      ctx.client.lindex(queueKey(name), 0),
+      countRegistry(ctx, 'wip', name),
+      countRegistry(ctx, 'scheduled', name),
+      countRegistry(ctx, 'failed', name),
+      countRegistry(ctx, 'finished', name),
+      countRegistry(ctx, 'deferred', name),
+      countRegistry(ctx, 'canceled', name),
+      workersOf(ctx, name),
+    ])
+    const stats: QueueStats = {
+      name,
+      kind: 'rq',
+      counts: {waiting, inflight, delayed, dead, completed},
+      consumers: workers.mine,
+      details: {deferred, canceled, workersAllQueues: workers.all},
+    }
+    if (firstId) {
+      const [oldest] = await messagesOf(ctx, name, 'waiting', [{id: firstId}])
+      if (oldest?.enqueuedAt !== undefined) stats.oldestAgeMs = Math.max(0, Date.now() - oldest.enqueuedAt)
+    }
+    return stats
+  },
+
+  async peek(ctx, name, options): Promise<Message[]> {
+    await existing(ctx, name)
+    const state = options.state ?? 'waiting'
+    const limit = Math.max(0, options.limit)
+    if (limit === 0) return []
+    if (state === 'waiting') {
+      const ids = await ctx.client.lrange(queueKey(name), 0, limit - 1)
+      return messagesOf(ctx, name, state, ids.map((id) => ({id})))
+    }
+    const kind = REGISTRY[state]
+    if (!kind) throw new NotSupportedError(`RQ keeps no "${state}" jobs — states: ${rqCapabilities.states.join(', ')}`)
+    const key = registryKey(kind, name)
+    const flat = EXPIRING.has(kind)
+      ? await ctx.client.zrangebyscore(key, `(${Date.now() / 1000}`, '+inf', 'WITHSCORES', 'LIMIT', 0, limit)
+      : await ctx.client.zrange(key, 0, limit - 1, 'WITHSCORES')
+    const ids: {id: string; score: number}[] = []
+    for (let i = 0; i + 1 < flat.length; i += 2) ids.push({id: flat[i]!, score: Number(flat[i + 1])})
+    return messagesOf(ctx, name, state, ids)
+  },
+
+  async enqueue(_ctx, name) {
+    throw new NotSupportedError(`rq:${name} jobs are pickled Python calls, which queuectl never writes — enqueue with RQ itself (Queue("${name}").enqueue(...)); queuectl can inspect the queue and requeue failed jobs`)
+  },
+
+  async consume(_ctx, name) {
+    throw new NotSupportedError(`rq:${name} is worked by RQ workers, not by queuectl — run \`rq worker ${name}\``)
+  },
+
+  async purge(_ctx, name, state) {
+    throw new NotSupportedError(`queuectl does not purge RQ queues (jobs have hashes and dependents RQ must clean up) — run \`rq empty ${name}\`; asked for "${state}"`)
+  },
+
+  /** FailedJobRegistry.requeue for each failed job: back on its queue, status queued. */
+  async retry(ctx, name, options: RetryOptions) {
+    await existing(ctx, name)
+    const state = options.state ?? 'dead'
+    if (state !== 'dead') throw new NotSupportedError(`RQ requeues failed jobs only, not "${state}"`)
+    const limit = options.limit ?? Number.MAX_SAFE_INTEGER
+    const ids = options.ids ?? (await ctx.client.zrange(registryKey('failed', name), 0, -1))
+    let moved = 0
+    for (const id of ids) {
+      if (moved >= limit) break
+      const origin = (await ctx.client.hget(`rq:job:${id}`, 'origin')) ?? name
+      const n = await runScript(ctx.client, REQUEUE, [registryKey('failed', name), `rq:job:${id}`, queueKey(origin), QUEUES], [id, rqNow(), queueKey(origin)])
+      moved += Number(n)
+    }
+    return moved
+  },
+}

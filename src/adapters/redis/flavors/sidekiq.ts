@@ -1,0 +1,273 @@
+// `sidekiq`: Sidekiq queues (checked against Sidekiq 6.4). Keys, all under an optional
+// namespace (?sidekiqNamespace=myapp → myapp:queues…, as redis-namespace writes them):
+//   queues                      set of queue names
+//   queue:<name>                list of job JSON (LPUSH in, workers BRPOP: oldest at the right)
+//   schedule, retry, dead       zsets shared by every queue (score = when, in seconds); each job
+//                               names its queue, so per-queue counts read the jobs
+//   processes + <identity>      process hashes (info JSON: queues, concurrency…), <identity>:workers
+//                               = the jobs running now
+//   stat:processed, stat:failed (+ :YYYY-MM-DD)  counters
+// queuectl enqueues as Sidekiq::Client.push does and retries as SortedEntry#retry does; Sidekiq
+// processes run the jobs.
+import type {Capabilities, Message, MessageState, QueueStats, RetryOptions} from '../../contract.js'
+import {NotFoundError, NotSupportedError} from '../../../core/errors.js'
+import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
+import {runScript, type ScriptDef} from '../scripts.js'
+import {encodeSidekiqJobs, queueOfJob, requeuedJob, sidekiqJobToMessage} from './sidekiq-job.js'
+import {enqueueInChunks} from './shared.js'
+
+export const sidekiqCapabilities: Capabilities = {
+  listQueues: true,
+  peek: 'exact',
+  delay: {maxMs: 10 * 365 * 24 * 3600 * 1000},
+  priority: false,
+  deadLetter: false,
+  leaseExpiry: false,
+  rates: false,
+  states: ['waiting', 'inflight', 'delayed', 'retry', 'dead'],
+  purgeStates: ['waiting', 'delayed', 'retry', 'dead'],
+  dedup: false,
+  groups: false,
+}
+
+type SetName = 'schedule' | 'retry' | 'dead'
+const SET_OF: Partial<Record<MessageState, SetName>> = {delayed: 'schedule', retry: 'retry', dead: 'dead'}
+
+// KEYS: the set, the queue list, the queues set. ARGV: old member, new job JSON, queue name.
+const REQUEUE: ScriptDef = {
+  name: 'queuectlSidekiqRequeue',
+  keys: 3,
+  lua: `if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+  redis.call('SADD', KEYS[3], ARGV[3])
+  redis.call('LPUSH', KEYS[2], ARGV[2])
+  return 1
+end
+return 0`,
+}
+
+function keys(ctx: FlavorContext) {
+  const ns = ctx.params.get('sidekiqNamespace')
+  const k = (key: string) => (ns ? `${ns}:${key}` : key)
+  return {
+    k,
+    queues: k('queues'),
+    queue: (name: string) => k(`queue:${name}`),
+    set: (set: SetName) => k(set),
+    processes: k('processes'),
+  }
+}
+
+function utcDay(ms = Date.now()): string {
+  return new Date(ms).toISOString().slice(0, 10)
+}
+
+/** Every member of a global set with its score, read in chunks (the sets hold every queue's jobs). */
+async function readSet(ctx: FlavorContext, key: string): Promise<{raw: Buffer; score: number}[]> {
+  const out: {raw: Buffer; score: number}[] = []
+  const step = 1000
+  for (let start = 0; ; start += step) {
+    const flat = await ctx.client.zrangeBuffer(key, start, start + step - 1, 'WITHSCORES')
+    for (let i = 0; i + 1 < flat.length; i += 2) out.push({raw: flat[i]!, score: Number(flat[i + 1]!.toString())})
+    if (flat.length < step * 2) return out
+  }
+}
+
+async function setEntriesOf(ctx: FlavorContext, set: SetName, name: string) {
+  return (await readSet(ctx, keys(ctx).set(set))).filter((e) => queueOfJob(e.raw.toString('utf8')) === name)
+}
+
+interface ProcessInfo {
+  identity: string
+  queues: string[]
+  busy: {queue: string; payload: string; runAt: number}[]
+}
+
+async function processes(ctx: FlavorContext): Promise<ProcessInfo[]> {
+  const k = keys(ctx)
+  const identities = await ctx.client.smembers(k.processes)
+  const out: ProcessInfo[] = []
+  for (const identity of identities) {
+    const [info, workers] = await Promise.all([ctx.client.hget(k.k(identity), 'info'), ctx.client.hgetall(k.k(`${identity}:workers`))])
+    if (info === null) continue // a process that died without cleaning up: its hash expired
+    let queues: string[] = []
+    try {
+      queues = ((JSON.parse(info) as {queues?: string[]}).queues ?? []).map(String)
+    } catch {
+      // a broken info blob: the process still counts, with no queues known
+    }
+    const busy = Object.values(workers).flatMap((v) => {
+      try {
+        const w = JSON.parse(v) as {queue?: string; payload?: unknown; run_at?: number}
+        return [{queue: String(w.queue), payload: typeof w.payload === 'string' ? w.payload : JSON.stringify(w.payload), runAt: Number(w.run_at ?? 0)}]
+      } catch {
+        return []
+      }
+    })
+    out.push({identity, queues, busy})
+  }
+  return out
+}
+
+async function existing(ctx: FlavorContext, name: string): Promise<void> {
+  const probe = await sidekiqFlavor.probe(ctx, name)
+  if (probe.exists) return
+  if ('wrongType' in probe) throw new NotFoundError(`key "${probe.key}" on ${ctx.displayUrl} is a ${probe.wrongType}, not a Sidekiq queue — check the name`)
+  throw new NotFoundError(`Sidekiq queue "${name}" not found on ${ctx.displayUrl} (not in the "${keys(ctx).queues}" set) — run \`queue inspect\` to list the queues, or ?sidekiqNamespace= for a namespace`)
+}
+
+export const sidekiqFlavor: Flavor = {
+  kind: 'sidekiq',
+  description: 'Sidekiq queues (the `queues` set, queue:<name> lists, schedule/retry/dead sets)',
+  capabilities: sidekiqCapabilities,
+  scans: [],
+
+  async discover(ctx: FlavorContext, claims: KeyClaims) {
+    const k = keys(ctx)
+    const names = (await ctx.client.smembers(k.queues)).sort()
+    for (const name of names) claims.claimKey(k.queue(name))
+    return {names, complete: true}
+  },
+
+  async probe(ctx, name): Promise<Probe> {
+    const k = keys(ctx)
+    const [member, type] = await Promise.all([ctx.client.sismember(k.queues, name), ctx.client.type(k.queue(name))])
+    if (type !== 'list' && type !== 'none') return {exists: false, wrongType: type, key: k.queue(name)}
+    return member === 1 ? {exists: true} : {exists: false}
+  },
+
+  async create(ctx, name) {
+    await ctx.client.sadd(keys(ctx).queues, name)
+  },
+
+  async delete(ctx, name) {
+    // Sidekiq::Queue#clear: the list and the registry entry
+    const k = keys(ctx)
+    await ctx.client.del(k.queue(name))
+    await ctx.client.srem(k.queues, name)
+  },
+
+  async stats(ctx, name): Promise<QueueStats> {
+    await existing(ctx, name)
+    const k = keys(ctx)
+    const day = utcDay()
+    const [waiting, oldest, processed, failed, processedToday, failedToday] = await Promise.all([
+      ctx.client.llen(k.queue(name)),
+      ctx.client.lindex(k.queue(name), -1),
+      ctx.client.get(k.k('stat:processed')),
+      ctx.client.get(k.k('stat:failed')),
+      ctx.client.get(k.k(`stat:processed:${day}`)),
+      ctx.client.get(k.k(`stat:failed:${day}`)),
+    ])
+    const [scheduled, retry, dead, procs] = await Promise.all([
+      readSet(ctx, k.set('schedule')),
+      readSet(ctx, k.set('retry')),
+      readSet(ctx, k.set('dead')),
+      processes(ctx),
+    ])
+    const mine = (entries: {raw: Buffer}[]) => entries.filter((e) => queueOfJob(e.raw.toString('utf8')) === name).length
+    const stats: QueueStats = {
+      name,
+      kind: 'sidekiq',
+      counts: {
+        waiting,
+        inflight: procs.reduce((n, p) => n + p.busy.filter((b) => b.queue === name).length, 0),
+        delayed: mine(scheduled),
+        retry: mine(retry),
+        dead: mine(dead),
+      },
+      consumers: procs.filter((p) => p.queues.includes(name)).length,
+      details: {
+        processed: Number(processed ?? 0),
+        failed: Number(failed ?? 0),
+        processedToday: Number(processedToday ?? 0),
+        failedToday: Number(failedToday ?? 0),
+        scheduledAllQueues: scheduled.length,
+        retryAllQueues: retry.length,
+        deadAllQueues: dead.length,
+        processes: procs.length,
+      },
+    }
+    const enqueuedAt = oldest ? sidekiqJobToMessage(Buffer.from(oldest), name, 'waiting').enqueuedAt : undefined
+    if (enqueuedAt !== undefined) stats.oldestAgeMs = Math.max(0, Date.now() - enqueuedAt)
+    return stats
+  },
+
+  async peek(ctx, name, options): Promise<Message[]> {
+    await existing(ctx, name)
+    const state = options.state ?? 'waiting'
+    const limit = Math.max(0, options.limit)
+    if (limit === 0) return []
+    if (state === 'waiting') {
+      const items = await ctx.client.lrangeBuffer(keys(ctx).queue(name), -limit, -1)
+      return items.reverse().map((raw) => sidekiqJobToMessage(raw, name, 'waiting'))
+    }
+    if (state === 'inflight') {
+      const busy = (await processes(ctx)).flatMap((p) => p.busy).filter((b) => b.queue === name)
+      return busy.sort((a, b) => a.runAt - b.runAt).slice(0, limit).map((b) => sidekiqJobToMessage(Buffer.from(b.payload), name, 'inflight'))
+    }
+    const set = SET_OF[state]
+    if (!set) throw new NotSupportedError(`Sidekiq keeps no "${state}" jobs — states: ${sidekiqCapabilities.states.join(', ')}`)
+    const entries = await setEntriesOf(ctx, set, name)
+    // the dead set is newest-last by death time; show the most recent deaths first, like Sidekiq's UI
+    const ordered = set === 'dead' ? entries.reverse() : entries
+    return ordered.slice(0, limit).map((e) => sidekiqJobToMessage(e.raw, name, state, e.score))
+  },
+
+  async enqueue(ctx, name, messages, options) {
+    const jobs = encodeSidekiqJobs(name, messages) // throws UsageError before anything is sent
+    const k = keys(ctx)
+    const type = await ctx.client.type(k.queue(name))
+    if (type !== 'list' && type !== 'none') throw new NotFoundError(`key "${k.queue(name)}" on ${ctx.displayUrl} is a ${type}, not a Sidekiq queue — enqueue to another name`)
+    await ctx.client.sadd(k.queues, name)
+    await enqueueInChunks(ctx, jobs, options, async (chunk) => {
+      const pipe = ctx.client.pipeline()
+      const ready = chunk.filter((j) => j.at === undefined).map((j) => j.json)
+      if (ready.length > 0) pipe.lpush(k.queue(name), ...ready)
+      for (const j of chunk) if (j.at !== undefined) pipe.zadd(k.set('schedule'), String(j.at), j.json)
+      const results = (await pipe.exec()) ?? []
+      const failed = results.find(([error]) => error)
+      if (failed) throw failed[0]
+    }, (j) => j.json.length)
+    return jobs.map((j) => j.jid)
+  },
+
+  async consume(_ctx, name) {
+    throw new NotSupportedError(`sidekiq:${name} is worked by Sidekiq processes, not by queuectl — run \`sidekiq -q ${name}\`; queuectl can inspect, enqueue and retry`)
+  },
+
+  async purge(ctx, name, state) {
+    await existing(ctx, name)
+    const k = keys(ctx)
+    if (state === 'waiting') {
+      const [[, n]] = ((await ctx.client.multi().llen(k.queue(name)).del(k.queue(name)).exec()) ?? [[null, 0]]) as [[unknown, number]]
+      return Number(n ?? 0)
+    }
+    const set = SET_OF[state]
+    if (!set) throw new NotSupportedError(`Sidekiq cannot purge "${state}" jobs — it can purge: ${sidekiqCapabilities.purgeStates.join(', ')}`)
+    let removed = 0
+    for (const e of await setEntriesOf(ctx, set, name)) removed += await ctx.client.zrem(k.set(set), e.raw)
+    return removed
+  },
+
+  /** SortedEntry#retry for each job of this queue in the retry (default) or dead set. */
+  async retry(ctx, name, options: RetryOptions) {
+    await existing(ctx, name)
+    const state = options.state ?? 'retry'
+    const set = state === 'retry' || state === 'dead' ? SET_OF[state]! : undefined
+    if (!set) throw new NotSupportedError(`Sidekiq retries jobs from the retry or dead set, not "${state}"`)
+    const k = keys(ctx)
+    const ids = options.ids ? new Set(options.ids) : undefined
+    const limit = options.limit ?? Number.MAX_SAFE_INTEGER
+    let moved = 0
+    for (const e of await setEntriesOf(ctx, set, name)) {
+      if (moved >= limit) break
+      const raw = e.raw.toString('utf8')
+      const msg = sidekiqJobToMessage(e.raw, name, state)
+      if (ids && !ids.has(msg.id)) continue
+      const next = requeuedJob(raw)
+      if (!next) continue
+      moved += Number(await runScript(ctx.client, REQUEUE, [k.set(set), k.queue(next.queue), k.queues], [e.raw, next.json, next.queue]))
+    }
+    return moved
+  },
+}
