@@ -4,7 +4,6 @@ import {ExitCode, InterruptedError, UsageError, isUserError} from '../core/error
 import {writeAudit} from '../core/ops/audit.js'
 import {confirmDestructive} from '../core/ops/confirm.js'
 import {exportMessages} from '../core/ops/export.js'
-import {peekCaveat} from '../core/inspect.js'
 import {onInterrupt} from '../core/signals.js'
 import {parseState} from '../core/states.js'
 import {parseDuration} from '../core/units.js'
@@ -66,8 +65,7 @@ By default nothing is removed: the messages are peeked (AMQP requeues them, flag
         details: {consume: true, state: state ?? 'waiting', limit: flags.limit, outcome: report.drain?.stoppedBy},
       })
     } else {
-      const caveat = report.exported > 0 ? peekCaveat(broker) : undefined
-      if (caveat) process.stderr.write(`${caveat}\n`)
+      if (report.caveat) process.stderr.write(`${report.caveat}\n`)
     }
     process.stderr.write(`exported ${report.exported} message${report.exported === 1 ? '' : 's'} from "${args.queue}"${flags.consume ? ' (removed from the queue)' : ''}\n`)
     const stopped = report.drain

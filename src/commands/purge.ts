@@ -3,6 +3,7 @@ import type {MessageState} from '../adapters/contract.js'
 import {BaseCommand} from '../core/base-command.js'
 import {NotSupportedError, UsageError} from '../core/errors.js'
 import {writeAudit} from '../core/ops/audit.js'
+import {capabilitiesFor} from '../core/ops/capabilities.js'
 import {confirmDestructive} from '../core/ops/confirm.js'
 import {parseState} from '../core/states.js'
 
@@ -30,10 +31,11 @@ export default class Purge extends BaseCommand<typeof Purge> {
     if (args.queue.trim() === '') throw new UsageError('the queue name is empty — give the queue to purge')
     const state: MessageState = parseState(flags.state)
     const broker = await this.openBroker()
-    if (!broker.capabilities.purgeStates.includes(state)) {
-      throw new NotSupportedError(`${broker.transport} cannot purge "${state}" messages — it can purge: ${broker.capabilities.purgeStates.join(', ') || 'nothing'}`)
+    const stats = await broker.stats(args.queue) // a missing queue is exit 4 first
+    const caps = await capabilitiesFor(broker, args.queue)
+    if (!caps.purgeStates.includes(state)) {
+      throw new NotSupportedError(`${stats.kind} queue "${args.queue}" cannot purge "${state}" messages — it can purge: ${caps.purgeStates.join(', ') || 'nothing'}`)
     }
-    const stats = await broker.stats(args.queue)
     const count = stats.counts[state]
     const what = `${count ?? 'all'} ${state} message${count === 1 ? '' : 's'} of "${args.queue}" on ${broker.displayUrl}`
     if (flags['dry-run']) {

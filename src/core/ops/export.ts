@@ -3,7 +3,9 @@
 // --consume drains instead, acking each batch only once its lines are written out.
 import type {Broker, MessageState} from '../../adapters/contract.js'
 import {NotSupportedError} from '../errors.js'
+import {peekCaveat} from '../inspect.js'
 import {drainQueue, type DrainReport} from './drain.js'
+import {capabilitiesFor} from './capabilities.js'
 import {exportLine} from './message-format.js'
 import {sourceQueue} from './move.js'
 
@@ -22,6 +24,8 @@ export interface ExportReport {
   exported: number
   consumed: boolean
   drain?: DrainReport
+  /** Why peeking was not quite free, when it was not (AMQP requeue, SQS receive counts). */
+  caveat?: string
 }
 
 export async function exportMessages(broker: Broker, queue: string, write: LineWriter, options: ExportOptions): Promise<ExportReport> {
@@ -36,14 +40,15 @@ export async function exportMessages(broker: Broker, queue: string, write: LineW
     })
     return {exported: drain.done, consumed: true, drain}
   }
-  if (broker.capabilities.peek === 'none') {
+  const stats = await broker.stats(queue)
+  const caps = await capabilitiesFor(broker, queue)
+  if (caps.peek === 'none') {
     throw new NotSupportedError(`${broker.displayUrl} cannot read messages without consuming them — export with --consume (removes them) instead`)
   }
   const state = options.state ?? 'waiting'
-  if (!broker.capabilities.states.includes(state)) {
-    throw new NotSupportedError(`${broker.transport} keeps no "${state}" messages it can show — states here: ${broker.capabilities.states.join(', ')}`)
+  if (!caps.states.includes(state)) {
+    throw new NotSupportedError(`${stats.kind} queue "${queue}" keeps no "${state}" messages it can show — states here: ${caps.states.join(', ')}`)
   }
-  const stats = await broker.stats(queue)
   const count = stats.counts[state] ?? (state === 'dead' ? stats.counts.dead : undefined)
   // the count is a snapshot (approximate on SQS): ask for a little more, never fewer than 1000
   const limit = options.limit ?? Math.max(1000, Math.ceil((count ?? 0) * 1.1) + 10)
@@ -51,5 +56,5 @@ export async function exportMessages(broker: Broker, queue: string, write: LineW
   for (let i = 0; i < messages.length; i += options.batchSize) {
     await write(messages.slice(i, i + options.batchSize).map((m) => `${exportLine(m)}\n`).join(''))
   }
-  return {exported: messages.length, consumed: false}
+  return {exported: messages.length, consumed: false, caveat: messages.length > 0 ? peekCaveat(caps) : undefined}
 }

@@ -3,6 +3,7 @@
 // before the first message is touched: a missing destination, a state the source cannot give.
 import type {Broker, MessageState} from '../../adapters/contract.js'
 import {NotSupportedError, UsageError} from '../errors.js'
+import {capabilitiesFor} from './capabilities.js'
 import {drainQueue, type DrainReport} from './drain.js'
 import type {MessageFilter} from './filter.js'
 import {toOutgoing} from './message-format.js'
@@ -56,7 +57,7 @@ export interface MoveReport extends DrainReport {
 
 export async function moveMessages(src: Broker, from: string, dst: Broker, to: string, options: MoveOptions): Promise<MoveReport> {
   if (src === dst && from === to) throw new UsageError(`the source and destination are the same queue "${from}" — name another destination`)
-  const priority = Boolean(dst.capabilities.priority)
+  const priority = Boolean((await capabilitiesFor(dst, to)).priority)
   const report = await drainQueue(
     src,
     from,

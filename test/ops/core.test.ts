@@ -1,0 +1,168 @@
+// The logic under the ops commands, in process on the memory broker: conditions, filters, the
+// export line format, drain/move/retry/import and the audit log.
+import {mkdtempSync, readFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {Readable} from 'node:stream'
+import {afterEach, describe, expect, it} from 'vitest'
+import type {Broker, Message, QueueStats} from '../../src/adapters/contract.js'
+import {createBroker} from '../../src/adapters/registry.js'
+import {auditLogPath, writeAudit} from '../../src/core/ops/audit.js'
+import {evaluate, parseCondition} from '../../src/core/ops/conditions.js'
+import {parseFilter} from '../../src/core/ops/filter.js'
+import {importMessages} from '../../src/core/ops/import.js'
+import {exportLine, parseExportLine} from '../../src/core/ops/message-format.js'
+import {checkDestination, moveMessages} from '../../src/core/ops/move.js'
+import {retryMessages} from '../../src/core/ops/retry.js'
+import {waitFor} from '../../src/core/ops/wait.js'
+
+const stats = (counts: QueueStats['counts'], oldestAgeMs?: number): QueueStats => ({name: 'q', kind: 'memory', counts, oldestAgeMs})
+const msg = (over: Partial<Message> = {}): Message => ({id: '1', queue: 'q', payload: Buffer.from('{"a":1}'), headers: {}, attempts: 0, state: 'waiting', ...over})
+
+let n = 0
+const opened: Broker[] = []
+async function memory(): Promise<Broker> {
+  const b = await createBroker(`memory://ops-${process.pid}-${n++}`, {timeoutMs: 1000})
+  opened.push(b)
+  return b
+}
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((b) => b.close()))
+})
+
+describe('wait conditions', () => {
+  it('parses empty, comparisons and "and", and evaluates them', () => {
+    expect(evaluate(parseCondition('empty'), stats({waiting: 0, inflight: 0, dead: 3})).holds).toBe(true)
+    expect(evaluate(parseCondition('empty'), stats({waiting: 0, inflight: 1})).holds).toBe(false)
+    expect(evaluate(parseCondition('depth<100'), stats({waiting: 60, delayed: 39})).holds).toBe(true)
+    expect(evaluate(parseCondition('depth<100'), stats({waiting: 60, delayed: 40})).holds).toBe(false)
+    expect(evaluate(parseCondition('dead==0 and depth<=5'), stats({waiting: 5, dead: 0})).holds).toBe(true)
+    expect(evaluate(parseCondition('failed == 0 && waiting < 1'), stats({waiting: 0, dead: 1})).holds).toBe(false)
+    expect(evaluate(parseCondition('age<5m'), stats({waiting: 3}, 60_000)).holds).toBe(true)
+    expect(evaluate(parseCondition('age<5m'), stats({waiting: 3}, 600_000)).observed).toMatch(/age 10m00s \(want <5m00s\)/)
+  })
+
+  it('refuses malformed conditions with a usage error naming the part', () => {
+    expect(() => parseCondition('depth<<1')).toThrow(/is not a count|not a condition/)
+    expect(() => parseCondition('bogus==0')).toThrow(/unknown metric "bogus"/)
+    expect(() => parseCondition('depth<1.5')).toThrow(/not a count/)
+    expect(() => parseCondition('age<soon')).toThrow(/not a duration/)
+    expect(() => parseCondition('')).toThrow(/empty/)
+  })
+
+  it('fails at once (exit 4) for a missing queue, and times out when the condition never holds', async () => {
+    const b = await memory()
+    await expect(waitFor(b, 'nope', {condition: parseCondition('empty'), deadline: Date.now() + 5000, intervalMs: 50})).rejects.toMatchObject({exitCode: 4})
+    await b.enqueue('q', [{payload: 'x'}])
+    const r = await waitFor(b, 'q', {condition: parseCondition('empty'), deadline: Date.now() + 300, intervalMs: 50})
+    expect(r).toMatchObject({held: false})
+    expect(r.observed).toMatch(/messages 1/)
+    expect(r.polls).toBeGreaterThan(1)
+  })
+
+  it('refuses a metric the broker never reports instead of waiting for ever', async () => {
+    const b = await memory()
+    await b.createQueue!('q')
+    await expect(waitFor(b, 'q', {condition: parseCondition('completed==0'), deadline: Date.now() + 5000, intervalMs: 50})).rejects.toThrow(/does not report "completed"/)
+  })
+})
+
+describe('move filters', () => {
+  it('matches names, headers, payload text and attempts', () => {
+    expect(parseFilter('name=="email"')(msg({name: 'email'}))).toBe(true)
+    expect(parseFilter('name=="email"')(msg({name: 'sms'}))).toBe(false)
+    expect(parseFilter("headers.tenant=='acme' and attempts>=2")(msg({headers: {tenant: 'acme'}, attempts: 2}))).toBe(true)
+    expect(parseFilter('payload~"a"')(msg())).toBe(true)
+    expect(parseFilter('name!="email"')(msg())).toBe(true)
+  })
+  it('refuses what it cannot read', () => {
+    expect(() => parseFilter('colour=="red"')).toThrow(/unknown field "colour"/)
+    expect(() => parseFilter('name>"a"')).toThrow(/is text/)
+    expect(() => parseFilter('just words')).toThrow(/not a comparison/)
+  })
+})
+
+describe('the export line format', () => {
+  it('round-trips binary payloads, headers, names and content types exactly', () => {
+    const bytes = Buffer.from([0, 255, 1, 128, 10, 13, 0xc3])
+    const line = exportLine(msg({payload: bytes, name: 'blob', headers: {a: 'b', 'x-death': '[]'}, contentType: 'application/octet-stream'}))
+    expect(JSON.parse(line)).toMatchObject({payloadBase64: bytes.toString('base64'), name: 'blob'})
+    const back = parseExportLine(line, 1)
+    expect(Buffer.compare(back.payload as Buffer, bytes)).toBe(0)
+    expect(back).toMatchObject({name: 'blob', contentType: 'application/octet-stream', headers: {a: 'b'}})
+    expect(back.headers).not.toHaveProperty('x-death')
+    const text = parseExportLine(exportLine(msg({payload: Buffer.from('héllo ✓')})), 2)
+    expect((text.payload as Buffer).toString('utf8')).toBe('héllo ✓')
+  })
+  it('names what is wrong with a bad line', () => {
+    expect(() => parseExportLine('{"payload":"abc', 7)).toThrow(/line 7: not valid JSON.*truncated/)
+    expect(() => parseExportLine('{"payloadBase64":"@@@"}', 3)).toThrow(/line 3: "payloadBase64" is not valid base64/)
+    expect(() => parseExportLine('{"name":"x"}', 4)).toThrow(/exactly one of "payload"/)
+    expect(() => parseExportLine('[1]', 5)).toThrow(/not a JSON object/)
+  })
+})
+
+describe('move, retry and import on the memory broker', () => {
+  it('moves only matching messages, hands the others back, and respects --limit', async () => {
+    const b = await memory()
+    await b.enqueue('src', [...Array(6)].map((_, i) => ({payload: `m${i}`, name: i % 2 === 0 ? 'email' : 'sms'})))
+    await b.createQueue!('dst')
+    const r = await moveMessages(b, 'src', b, 'dst', {batchSize: 2, idleMs: 300, filter: parseFilter('name=="email"'), limit: 2})
+    expect(r).toMatchObject({done: 2, failed: 0, stoppedBy: 'limit'})
+    expect((await b.stats('dst')).counts.waiting).toBe(2)
+    expect((await b.stats('src')).counts).toMatchObject({waiting: 4, inflight: 0})
+    const rest = await moveMessages(b, 'src', b, 'dst', {batchSize: 10, idleMs: 300, filter: parseFilter('name=="email"')})
+    expect(rest).toMatchObject({done: 1, stoppedBy: 'idle'})
+    const names = (await b.peek('dst', {limit: 10})).map((m) => m.name)
+    expect(names).toEqual(['email', 'email', 'email'])
+  })
+
+  it('refuses a missing destination before touching the source (exit 4)', async () => {
+    const b = await memory()
+    await b.enqueue('src', [{payload: 'x'}])
+    await expect(checkDestination(b, 'nowhere', false)).rejects.toMatchObject({exitCode: 4})
+    expect((await b.stats('src')).counts.waiting).toBe(1)
+  })
+
+  it("retry uses the broker's own retry", async () => {
+    const b = await memory()
+    await b.enqueue('q', [{payload: 'x'}])
+    const sub = await b.consume('q', (lease) => void lease.deadLetter('boom'), {prefetch: 1})
+    for (let i = 0; i < 100 && (await b.stats('q')).counts.dead !== 1; i++) await new Promise((r) => setTimeout(r, 20))
+    await sub.close()
+    const r = await retryMessages(b, 'q', {state: 'dead', batchSize: 10, idleMs: 200})
+    expect(r).toMatchObject({retried: 1, via: 'broker'})
+    expect((await b.stats('q')).counts).toMatchObject({waiting: 1, dead: 0})
+  })
+
+  it('import stops at a truncated line after sending everything before it; all-or-nothing sends nothing', async () => {
+    const b = await memory()
+    await b.createQueue!('q')
+    const good = [...Array(5)].map((_, i) => exportLine(msg({payload: Buffer.from(`p${i}`)})))
+    const text = `${good.join('\n')}\n{"payload":"trunc`
+    const streamed = await importMessages(b, 'q', () => Readable.from([text]), false, {batchSize: 2, allOrNothing: false, priority: false})
+    expect(streamed.imported).toBe(5)
+    expect(streamed.badLine?.line).toBe(6)
+    await b.purge('q')
+    const strict = await importMessages(b, 'q', () => Readable.from([text]), false, {batchSize: 2, allOrNothing: true, priority: false})
+    expect(strict).toMatchObject({imported: 0, validated: 5})
+    expect(strict.badLine?.line).toBe(6)
+    expect((await b.stats('q')).counts.waiting).toBe(0)
+  })
+})
+
+describe('the audit log', () => {
+  it('lives under XDG_STATE_HOME and gets one redacted NDJSON line per call', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'queuectl-audit-'))
+    const path = auditLogPath({XDG_STATE_HOME: dir})
+    expect(path).toBe(join(dir, 'queuectl', 'audit.log'))
+    await writeAudit({command: 'purge', url: 'redis://:hunter2@127.0.0.1:6379', queue: 'q', counts: {removed: 3}}, path)
+    await writeAudit({command: 'move', url: 'memory://', queue: 'q', counts: {moved: 1}}, path)
+    const lines = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+    expect(lines).toHaveLength(2)
+    expect(lines[0]).toMatchObject({command: 'purge', queue: 'q', counts: {removed: 3}})
+    expect(typeof lines[0]!.user).toBe('string')
+    expect(Date.parse(String(lines[0]!.at))).toBeGreaterThan(0)
+    expect(JSON.stringify(lines)).not.toContain('hunter2')
+  })
+})
