@@ -23,7 +23,7 @@ const waiting = async (q: string) => {
   return (JSON.parse(r.stdout) as {queue: {counts: {waiting: number}}}).queue.counts.waiting
 }
 
-describe('queue … on sqs://', () => {
+describe('queue … on sqs://', {timeout: 90_000}, () => {
   it('missing credentials → exit 3 with what to set', async () => {
     const r = await runCli(['inspect', '--url', `sqs://?region=${REGION}`, '--endpoint', sqsEndpoint()], {env: cleanEnv})
     expect(r.code).toBe(3)
