@@ -9,6 +9,7 @@ import {InterruptedError, NotSupportedError, UsageError} from '../core/errors.js
 import {decodeHistogram} from './histogram.js'
 import {clock} from './payload.js'
 import type {RunOutcome} from './run.js'
+import type {ExportedSeen} from './tracker.js'
 import * as hdr from 'hdr-histogram-js'
 
 export interface AgentRole {
@@ -80,7 +81,7 @@ interface AgentReport {
   partial: boolean
   lastError?: string
   histogram: string
-  seen: Record<string, string>
+  seen: ExportedSeen
 }
 
 export async function publishAgentResult(broker: Broker, queue: string, role: AgentRole, outcome: RunOutcome): Promise<void> {

@@ -1,86 +1,125 @@
-// Which sequence numbers arrived, per producing agent: a growable bitset each, so a run of millions
-// of messages costs a bit per message and the report can prove none was lost or processed twice.
+// Which sequence numbers arrived, per producing agent, so the report can prove none was lost or
+// processed twice. Memory stays flat on long runs: below a watermark every number has arrived, and
+// only the window above it is a bitset (it slides forward as the gaps fill).
+
+class Window {
+  /** Every seq below `base` has arrived. */
+  base = 0
+  bits = new Uint8Array(1024)
+  /** bits[offset] holds seqs base..base+7 (base is a multiple of 8). */
+  offset = 0
+
+  has(seq: number): boolean {
+    if (seq < this.base) return true
+    const i = this.offset + ((seq - this.base) >>> 3)
+    return i < this.bits.length && (this.bits[i]! & (1 << (seq & 7))) !== 0
+  }
+
+  /** Sets seq; false when it was set already. */
+  set(seq: number): boolean {
+    if (seq < this.base) return false
+    let i = this.offset + ((seq - this.base) >>> 3)
+    if (i >= this.bits.length) {
+      this.makeRoom(i)
+      i = this.offset + ((seq - this.base) >>> 3)
+    }
+    const mask = 1 << (seq & 7)
+    if (this.bits[i]! & mask) return false
+    this.bits[i]! |= mask
+    if (i === this.offset && this.bits[i] === 0xff) this.advance()
+    return true
+  }
+
+  private advance(): void {
+    while (this.offset < this.bits.length && this.bits[this.offset] === 0xff) {
+      this.bits[this.offset] = 0
+      this.offset++
+      this.base += 8
+    }
+  }
+
+  /** Compacts (drops the filled prefix) while the open window fits in half the array, else grows. */
+  private makeRoom(index: number): void {
+    const need = index - this.offset + 1
+    const live = this.bits.length - this.offset
+    if (need <= this.bits.length / 2) {
+      this.bits.copyWithin(0, this.offset)
+      this.bits.fill(0, live)
+    } else {
+      const next = new Uint8Array(Math.max(this.bits.length * 2, need * 2))
+      next.set(this.bits.subarray(this.offset))
+      this.bits = next
+    }
+    this.offset = 0
+  }
+
+  /** Every seq that arrived, as {base, bits above base} for another process. */
+  export(): {base: number; bits: string} {
+    const used = this.bits.subarray(this.offset)
+    let end = used.length
+    while (end > 0 && used[end - 1] === 0) end--
+    return {base: this.base, bits: Buffer.from(used.subarray(0, end)).toString('base64')}
+  }
+}
+
+export interface ExportedSeen {
+  [agent: string]: {base: number; bits: string}
+}
 
 export class SequenceTracker {
-  private readonly seen = new Map<number, Uint8Array>()
-  private last: Uint8Array = new Uint8Array(0)
+  private readonly windows = new Map<number, Window>()
+  private last: Window | undefined
   private lastAgent = -1
   unique = 0
   duplicates = 0
 
   /** Marks (agent, seq) as processed; returns false when it had been already (a duplicate). */
   mark(agent: number, seq: number): boolean {
-    let bits = agent === this.lastAgent ? this.last : this.bitsFor(agent)
-    const byte = seq >>> 3
-    if (byte >= bits.length) bits = this.grow(agent, byte)
-    const mask = 1 << (seq & 7)
-    if (bits[byte]! & mask) {
-      this.duplicates++
-      return false
+    const w = agent === this.lastAgent ? this.last! : this.windowFor(agent)
+    if (w.set(seq)) {
+      this.unique++
+      return true
     }
-    bits[byte]! |= mask
-    this.unique++
-    return true
+    this.duplicates++
+    return false
   }
 
   /** How many of seq 0..sent-1 of `agent` never arrived. */
   missing(agent: number, sent: number): number {
-    const bits = this.seen.get(agent)
+    const w = this.windows.get(agent)
     let got = 0
-    if (bits) for (let seq = 0; seq < sent; seq++) if (bits[seq >>> 3]! & (1 << (seq & 7))) got++
+    if (w) for (let seq = 0; seq < sent; seq++) if (w.has(seq)) got++
     return sent - got
   }
 
-  /** Bitsets by agent, for merging across agents. */
-  export(): Record<string, string> {
-    const out: Record<string, string> = {}
-    for (const [agent, bits] of this.seen) out[agent] = Buffer.from(bits.buffer, bits.byteOffset, bits.byteLength).toString('base64')
+  export(): ExportedSeen {
+    const out: ExportedSeen = {}
+    for (const [agent, w] of this.windows) out[agent] = w.export()
     return out
   }
 
-  /** ORs another agent's bitsets in; a bit set in both counts as a duplicate. */
-  merge(exported: Record<string, string>): void {
-    for (const [key, b64] of Object.entries(exported)) {
-      const other = Buffer.from(b64, 'base64')
+  /** Adds another tracker's sequence numbers; one seen by both counts as a duplicate. */
+  merge(exported: ExportedSeen): void {
+    for (const [key, {base, bits}] of Object.entries(exported)) {
       const agent = Number(key)
-      let bits = this.bitsFor(agent)
-      if (other.length > bits.length) bits = this.grow(agent, other.length - 1)
-      for (let i = 0; i < other.length; i++) {
-        const o = other[i]!
-        if (o === 0) continue
-        const both = bits[i]! & o
-        if (both) this.duplicates += popcount(both)
-        this.unique += popcount(o & ~bits[i]!)
-        bits[i]! |= o
+      for (let seq = 0; seq < base; seq++) this.mark(agent, seq)
+      const bytes = Buffer.from(bits, 'base64')
+      for (let i = 0; i < bytes.length; i++) {
+        const b = bytes[i]!
+        if (b === 0) continue
+        for (let bit = 0; bit < 8; bit++) if (b & (1 << bit)) this.mark(agent, base + i * 8 + bit)
       }
     }
   }
 
-  private bitsFor(agent: number): Uint8Array {
-    let bits = this.seen.get(agent)
-    if (!bits) {
-      bits = new Uint8Array(1024)
-      this.seen.set(agent, bits)
+  private windowFor(agent: number): Window {
+    let w = this.windows.get(agent)
+    if (!w) {
+      w = new Window()
+      this.windows.set(agent, w)
     }
-    this.last = bits
+    this.last = w
     this.lastAgent = agent
-    return bits
+    return w
   }
-
-  private grow(agent: number, byte: number): Uint8Array {
-    const old = this.bitsFor(agent)
-    let size = old.length
-    while (size <= byte) size *= 2
-    const bits = new Uint8Array(size)
-    bits.set(old)
-    this.seen.set(agent, bits)
-    this.last = bits
-    return bits
-  }
-}
-
-function popcount(n: number): number {
-  let c = 0
-  for (let v = n; v; v &= v - 1) c++
-  return c
 }

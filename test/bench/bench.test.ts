@@ -68,6 +68,29 @@ describe('payloads and sequence tracking', () => {
     expect(t.unique).toBe(6)
     expect(t.duplicates).toBe(2)
   })
+
+  it('keeps memory flat on long in-order runs and still catches late duplicates', () => {
+    const t = new SequenceTracker()
+    // slightly out of order, like several consumers: the window slides as gaps fill
+    for (let seq = 0; seq < 2_000_000; seq += 2) {
+      t.mark(0, seq + 1)
+      t.mark(0, seq)
+    }
+    expect(t.unique).toBe(2_000_000)
+    expect(t.missing(0, 2_000_000)).toBe(0)
+    expect(t.mark(0, 5)).toBe(false)
+    expect(t.mark(0, 1_999_999)).toBe(false)
+    expect(t.duplicates).toBe(2)
+    expect(t.export()['0']).toEqual({base: 2_000_000, bits: ''})
+    const gap = new SequenceTracker()
+    for (let seq = 1; seq < 100_000; seq++) gap.mark(0, seq)
+    expect(gap.missing(0, 100_000)).toBe(1)
+    const merged = new SequenceTracker()
+    merged.merge(gap.export())
+    merged.merge(t.export())
+    expect(merged.unique).toBe(2_000_000)
+    expect(merged.duplicates).toBe(99_999)
+  })
 })
 
 describe('a bench session on memory://', () => {
