@@ -1,0 +1,74 @@
+// RabbitMQ stops (stop_app) and starts again (start_app) mid-run. The node is the test's OWN
+// (own name, ports, data dir, cookie: see PrivateRabbit in harness.ts), not the machine's shared
+// RabbitMQ on :5672, so the restart disturbs no other test running in parallel; what is exercised
+// is the same — every connection is closed by the broker and durable queues come back from disk.
+//  1. nothing is lost: a worker that loses the broker exits 3 in one line; started again it
+//     finishes every message (unacked deliveries are requeued by RabbitMQ);
+//  2. `queue bench` spanning the restart recovers and completes with a clean ledger (issue 11).
+import {existsSync, readFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {isolatedHome} from '../helpers/cli.js'
+import {PrivateRabbit, completedSeqs, freePort, ledger, numbered, runQ, sleep, startCli, uniqueName, until, withBroker} from './harness.js'
+
+const env = isolatedHome()
+let rabbit: PrivateRabbit
+
+beforeAll(async () => {
+  rabbit = new PrivateRabbit(await freePort(), await freePort())
+  await rabbit.start()
+}, 180_000)
+afterAll(() => rabbit?.stop(), 120_000)
+
+describe.skipIf(!PrivateRabbit.available())('RabbitMQ restart (private node, stop_app/start_app)', () => {
+  it('worker loses the broker: exit 3 in one line; restarted, it completes every message (none lost)', async () => {
+    const queue = uniqueName('restart')
+    await withBroker(rabbit.url, (b) => b.createQueue!(queue))
+    const before = 1500
+    const after = 500
+    const enq = await runQ(['enqueue', queue, '--url', rabbit.url], {env, input: numbered(0, before)})
+    expect(enq.code, enq.stderr).toBe(0)
+
+    const a = startCli(['work', queue, '--url', rabbit.url, '--echo', '--json', '--delay-ms', '50', '--concurrency', '8'], env)
+    await until(() => completedSeqs(a.stdout()).length >= 150, 'worker A to complete 150', 60_000)
+    const stopAt = Date.now()
+    await rabbit.stopApp()
+    const aExit = await a.exited
+    const exitedAfterMs = Date.now() - stopAt
+    expect(aExit.code, a.stderr()).toBe(3)
+    expect(a.stdout() + a.stderr()).not.toMatch(/\n\s+at .+\(.*:\d+:\d+\)/)
+    await rabbit.startApp()
+    const fromA = completedSeqs(a.stdout())
+
+    const enq2 = await runQ(['enqueue', queue, '--url', rabbit.url], {env, input: numbered(before, before + after)})
+    expect(enq2.code, enq2.stderr).toBe(0)
+    const b = await runQ(['work', queue, '--url', rabbit.url, '--echo', '--json', '--concurrency', '16', '--until-empty'], {env, timeoutMs: 120_000})
+    expect(b.code, b.stderr).toBe(0)
+    const book = ledger(before + after, [...fromA, ...completedSeqs(b.stdout)])
+    console.log(`[reliability] rabbitmq-restart work: ${JSON.stringify({...book, lost: book.lost.length, fromA: fromA.length, workerExitMs: exitedAfterMs})}`)
+    expect(book.lost).toEqual([])
+    expect(book.duplicated).toBeLessThanOrEqual(16)
+  }, 240_000)
+
+  it('queue bench across a RabbitMQ restart recovers and completes: lost 0, duplicates counted', async () => {
+    const out = join(tmpdir(), `${uniqueName('bench')}.json`)
+    const rate = 200
+    const seconds = 20
+    const bench = startCli(
+      ['bench', '--url', rabbit.url, '--rate', `${rate}/s`, '--duration', `${seconds}s`, '--drain', '30s', '--out', out, '--json'],
+      env,
+    )
+    await sleep(5000)
+    await rabbit.stopApp()
+    await sleep(1000)
+    await rabbit.startApp()
+    const exit = await bench.exited
+    expect(existsSync(out), `bench wrote no result (exit ${exit.code}): ${bench.stderr().slice(-800)} ${bench.stdout().slice(-800)}`).toBe(true)
+    const result = JSON.parse(readFileSync(out, 'utf8')) as Record<string, number>
+    console.log(`[reliability] rabbitmq-restart bench: ${JSON.stringify({sent: result.sent, processed: result.processed, lost: result.lost, duplicates: result.duplicates, errors: result.errors, exit: exit.code})}`)
+    expect(result.lost).toBe(0)
+    expect(result.processed).toBe(result.sent + result.duplicates)
+    expect(result.sent, `only ${result.sent} of ${rate * seconds} sent: the bench did not recover after RabbitMQ came back`).toBeGreaterThan(rate * seconds * 0.6)
+  }, 180_000)
+})
