@@ -9,8 +9,9 @@ import type {Broker} from '../src/adapters/contract.js'
 
 // the built adapter (npm run build), as users run it: tsx's transform would add per-closure
 // overhead (esbuild keepNames) to our side only, since amqplib is plain JavaScript
-const {CONFIRM_WINDOW} = (await import('../dist/adapters/amqp/publish.js')) as typeof import('../src/adapters/amqp/publish.js')
-const {createBroker} = (await import('../dist/adapters/registry.js')) as typeof import('../src/adapters/registry.js')
+const built = (path: string) => import(new URL(`../dist/${path}`, import.meta.url).href)
+const {CONFIRM_WINDOW} = (await built('adapters/amqp/publish.js')) as typeof import('../src/adapters/amqp/publish.js')
+const {createBroker} = (await built('adapters/registry.js')) as typeof import('../src/adapters/registry.js')
 
 const N = Number(process.argv[2] ?? 20_000)
 const ROUNDS = Number(process.argv[3] ?? 3)

@@ -19,7 +19,7 @@ import type {
 import {ConnectionError, NotSupportedError, UsageError} from '../../core/errors.js'
 import {formatBytes} from '../../core/units.js'
 import {amqpCapabilities} from './capabilities.js'
-import {parseAmqpConfig, type AmqpConfig} from './config.js'
+import {parseAmqpConfig, type AmqpConfig, type QueueType} from './config.js'
 import {startConsumer, type DeadLetterSink} from './consume.js'
 import {resolveDeadLetterRoute, type DeadLetterRoute} from './deadletter.js'
 import {DEAD_FROM_HEADER, ERROR_HEADER, toMessage, toOutgoing} from './envelope.js'
@@ -126,6 +126,24 @@ export class AmqpBroker implements Broker {
 
   private async mgmtQueue(queue: string): Promise<MgmtQueue | undefined> {
     return this.mgmt ? this.mgmt.queue(queue).catch(() => undefined) : undefined
+  }
+
+  /** Per queue, from the management API: its type, x-max-priority and dead-letter route. */
+  async capabilitiesOf(queue: string): Promise<Capabilities> {
+    if (!this.mgmt) return this.capabilities
+    const q = await this.mgmt.queue(queue).catch(() => undefined)
+    if (!q) return this.capabilities
+    const type = (q.type === 'quorum' || q.type === 'stream' ? q.type : 'classic') as QueueType
+    const base = amqpCapabilities({queueType: type, mgmt: true, delayedExchange: this.capabilities.delay !== false, maxMessageBytes: this.config.maxMessageBytes})
+    const maxPriority = Number(q.arguments?.['x-max-priority'])
+    const route = await resolveDeadLetterRoute(this.mgmt, q)
+    return {
+      ...base,
+      priority: type === 'classic' && maxPriority > 0 ? {min: 0, max: maxPriority} : false,
+      deadLetter: !!route,
+      states: route?.queue ? base.states : base.states.filter((s) => s !== 'dead'),
+      purgeStates: route?.queue ? base.purgeStates : base.purgeStates.filter((s) => s !== 'dead'),
+    }
   }
 
   async listQueues(): Promise<QueueRef[]> {

@@ -51,6 +51,15 @@ describe('amqp with the management API', () => {
     expect(stats.counts.dead).toBe(0)
   })
 
+  it('capabilities per queue follow its type, x-max-priority and dead-letter route', async () => {
+    const classic = await declareQueue(uniqueQueue('caps-classic'), {maxPriority: 7, dlq: true})
+    const plain = await declareQueue(uniqueQueue('caps-plain'))
+    const quorum = await declareQueue(uniqueQueue('caps-quorum'), {type: 'quorum', dlq: true})
+    expect(await broker.capabilitiesOf!(classic)).toMatchObject({priority: {min: 0, max: 7}, deadLetter: true, states: ['waiting', 'inflight', 'dead']})
+    expect(await broker.capabilitiesOf!(plain)).toMatchObject({priority: false, deadLetter: false, states: ['waiting', 'inflight'], purgeStates: ['waiting']})
+    expect(await broker.capabilitiesOf!(quorum)).toMatchObject({priority: false, deadLetter: true})
+  })
+
   it('dead-letters with the reason, peeks and purges the dead ones', async () => {
     const q = await declareQueue(uniqueQueue('dead'), {dlq: true})
     await broker.enqueue(q, [{payload: 'poison', name: 'job', headers: {k: 'v'}}])
