@@ -192,7 +192,7 @@ export const asynqFlavor: Flavor = {
     }
     const zset = ZSET_OF[state]
     if (!zset) throw new NotSupportedError(`asynq keeps no "${state}" tasks — states: ${asynqCapabilities.states.join(', ')}`)
-    const flat = await ctx.client.zrange(q[zset], 0, limit - 1, 'WITHSCORES')
+    const flat = await ctx.client.zrange(q[zset], '0', String(limit - 1), 'WITHSCORES')
     const ids: {id: string; score: number}[] = []
     for (let i = 0; i + 1 < flat.length; i += 2) ids.push({id: flat[i]!, score: Number(flat[i + 1])})
     return messagesOf(ctx, name, state, ids)
@@ -251,7 +251,7 @@ export const asynqFlavor: Flavor = {
     if (state !== 'retry' && state !== 'dead') throw new NotSupportedError(`asynq runs again tasks from retry or archived (dead), not "${state}"`)
     const q = k(name)
     const zset = q[ZSET_OF[state]!]
-    const ids = options.ids ?? (await ctx.client.zrange(zset, 0, -1))
+    const ids = options.ids ?? (await ctx.client.zrange(zset, '0', '-1'))
     const limit = options.limit ?? Number.MAX_SAFE_INTEGER
     let moved = 0
     for (const id of ids) {

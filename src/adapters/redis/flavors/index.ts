@@ -9,7 +9,7 @@ import {rqFlavor} from './rq.js'
 import {sidekiqFlavor} from './sidekiq.js'
 import {streamFlavor} from './stream.js'
 
-export const FLAVORS: readonly Flavor[] = [bullmqFlavor, streamFlavor, celeryFlavor, sidekiqFlavor, rqFlavor, asynqFlavor, listFlavor]
+export const FLAVORS: readonly Flavor[] = [bullmqFlavor, celeryFlavor, sidekiqFlavor, rqFlavor, asynqFlavor, streamFlavor, listFlavor]
 
 export function flavorByKind(kind: string): Flavor | undefined {
   return FLAVORS.find((f) => f.kind === kind)

@@ -153,7 +153,7 @@ export const rqFlavor: Flavor = {
     const key = registryKey(kind, name)
     const flat = EXPIRING.has(kind)
       ? await ctx.client.zrangebyscore(key, `(${Date.now() / 1000}`, '+inf', 'WITHSCORES', 'LIMIT', 0, limit)
-      : await ctx.client.zrange(key, 0, limit - 1, 'WITHSCORES')
+      : await ctx.client.zrange(key, '0', String(limit - 1), 'WITHSCORES')
     const ids: {id: string; score: number}[] = []
     for (let i = 0; i + 1 < flat.length; i += 2) ids.push({id: flat[i]!, score: Number(flat[i + 1])})
     return messagesOf(ctx, name, state, ids)
@@ -177,7 +177,7 @@ export const rqFlavor: Flavor = {
     const state = options.state ?? 'dead'
     if (state !== 'dead') throw new NotSupportedError(`RQ requeues failed jobs only, not "${state}"`)
     const limit = options.limit ?? Number.MAX_SAFE_INTEGER
-    const ids = options.ids ?? (await ctx.client.zrange(registryKey('failed', name), 0, -1))
+    const ids = options.ids ?? (await ctx.client.zrange(registryKey('failed', name), '0', '-1'))
     let moved = 0
     for (const id of ids) {
       if (moved >= limit) break

@@ -66,7 +66,7 @@ async function readSet(ctx: FlavorContext, key: string): Promise<{raw: Buffer; s
   const out: {raw: Buffer; score: number}[] = []
   const step = 1000
   for (let start = 0; ; start += step) {
-    const flat = await ctx.client.zrangeBuffer(key, start, start + step - 1, 'WITHSCORES')
+    const flat = await ctx.client.zrangeBuffer(key, String(start), String(start + step - 1), 'WITHSCORES')
     for (let i = 0; i + 1 < flat.length; i += 2) out.push({raw: flat[i]!, score: Number(flat[i + 1]!.toString())})
     if (flat.length < step * 2) return out
   }
