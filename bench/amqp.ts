@@ -15,7 +15,7 @@ const {createBroker} = (await built('adapters/registry.js')) as typeof import('.
 
 const N = Number(process.argv[2] ?? 20_000)
 const ROUNDS = Number(process.argv[3] ?? 3)
-const URL = process.argv[4] ?? 'amqp://guest:guest@127.0.0.1:5672/'
+const BROKER_URL = process.argv[4] ?? 'amqp://guest:guest@127.0.0.1:5672/'
 const PREFETCH = 100
 const QUEUE = `qctl-bench-${process.pid}`
 const payload = (i: number) => JSON.stringify({seq: i, to: 'ada@example.com', body: 'x'.repeat(200)})
@@ -85,11 +85,11 @@ async function timed(fn: () => Promise<void>): Promise<{rate: number; cpu: numbe
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
-const conn = await amqp.connect(URL)
+const conn = await amqp.connect(BROKER_URL)
 const setup = await conn.createChannel()
 await setup.assertQueue(QUEUE, {durable: true})
 const pubCh = await conn.createConfirmChannel()
-const broker = await createBroker(URL, {timeoutMs: 10_000})
+const broker = await createBroker(BROKER_URL, {timeoutMs: 10_000})
 await broker.connect()
 
 type Sample = {rate: number; cpu: number}
