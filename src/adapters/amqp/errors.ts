@@ -8,7 +8,7 @@ import {redactText} from '../../core/redact.js'
 export function replyText(error: unknown): string {
   const message = String((error as Error)?.message ?? error)
   const m = /with message "([^"]*)"/.exec(message)
-  return redactText(m ? m[1]! : message)
+  return redactText(m ? m[1]! : message).replace(/\s+/g, ' ').trim()
 }
 
 export function replyCode(error: unknown): number | undefined {
@@ -36,6 +36,9 @@ export function connectionError(error: unknown, where: string, vhost: string): C
   if (code === 'ECONNREFUSED') return new ConnectionError(`nothing is listening at ${where} (connection refused) — is RabbitMQ running on that host and port?`)
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new ConnectionError(`cannot resolve the host of ${where} — check the host name in the URL`)
   if (/ETIMEDOUT/.test(text)) return new ConnectionError(`timed out connecting to ${where} — is the host reachable? (raise --timeout if it is slow)`)
+  if (/wrong version number|packet length too long|unknown protocol/i.test(text)) {
+    return new ConnectionError(`${where} does not speak TLS (the handshake got plain data) — use amqp:// for that port, or the broker's TLS port (usually 5671)`)
+  }
   if (/certificate|SSL|TLS|self.signed/i.test(text)) {
     return new ConnectionError(`TLS handshake with ${where} failed: ${text} — pass --tls-ca FILE (or --tls-insecure, unverified)`)
   }

@@ -53,6 +53,18 @@ describe('amqp: connecting', () => {
     expect(error.message).toMatch(/connection refused/)
   })
 
+  it('amqps:// to a port that speaks plain AMQP is exit 3 (TLS handshake)', async () => {
+    const error = await connectError('amqps://guest:guest@127.0.0.1:5672/')
+    expect(error.exitCode).toBe(3)
+    expect(error.message).toMatch(/does not speak TLS/)
+    expect(error.message.split('\n')).toHaveLength(1)
+    expect(error.message).not.toContain(':guest@')
+  })
+
+  it('a --tls-ca file that cannot be read is a usage error', async () => {
+    await expect(createBroker('amqps://127.0.0.1/', {timeoutMs: 1000, tls: {caFile: '/nonexistent/ca.pem'}})).rejects.toMatchObject({exitCode: 2, message: expect.stringContaining('/nonexistent/ca.pem')})
+  })
+
   it('fails over to the next host of hosts= when the first refuses', async () => {
     const broker = await createBroker('amqp://guest:guest@127.0.0.1:1/?hosts=127.0.0.1:5672', {timeoutMs: 5000})
     try {
