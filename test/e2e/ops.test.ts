@@ -58,7 +58,7 @@ describe.each(targets())('ops on $name', (t) => {
     const line = auditLines().find((l) => l.command === 'purge' && l.queue === q)
     expect(line).toMatchObject({counts: {removed: 3}, details: {state: 'waiting'}})
     expect(String(line!.url)).not.toMatch(/guest:guest|testsecret/)
-  })
+  }, 180_000)
 
   it('move: a missing destination is exit 4 before anything is touched; then every message moves', async () => {
     const src = await fresh(t, 'move-src')
@@ -75,7 +75,7 @@ describe.each(targets())('ops on $name', (t) => {
     await eventually(async () => (await waiting(t, dst)) === 25, 10_000, '25 at the destination')
     expect((await counts(t.url(), src)).waiting).toBe(0)
     expect(auditLines().find((l) => l.command === 'move' && l.queue === src)).toMatchObject({counts: {moved: 25, failed: 0}})
-  })
+  }, 180_000)
 
   it('import: a truncated file imports every line before the bad one, names it, exits 1; --all-or-nothing imports nothing', async () => {
     const q = await fresh(t, 'import')
@@ -90,7 +90,7 @@ describe.each(targets())('ops on $name', (t) => {
     expect(streamed.code).toBe(1)
     expect(streamed.stderr).toMatch(/line 5: not valid JSON.*4 messages before it were imported/)
     await eventually(async () => (await waiting(t, q)) === 4, 10_000, '4 imported')
-  })
+  }, 180_000)
 
   it('wait: exit 1 on timeout while messages wait, exit 0 once the queue is empty; a bad condition is exit 2', async () => {
     const q = await fresh(t, 'wait')
@@ -106,7 +106,7 @@ describe.each(targets())('ops on $name', (t) => {
     expect(bad.code).toBe(2)
     const missing = await runCli(['wait', `${q}-missing`, '--url', t.url(), '--timeout', '20s'], {env})
     expect(missing.code).toBe(4)
-  })
+  }, 180_000)
 
   it('retry: dead messages go back to waiting; retrying all needs --yes off a terminal', async () => {
     const q = await fresh(t, 'retry')
@@ -123,7 +123,7 @@ describe.each(targets())('ops on $name', (t) => {
       return c.waiting === 3 && (c.dead ?? 0) === 0
     }, 15_000, '3 waiting, 0 dead')
     expect(auditLines().find((l) => l.command === 'retry' && l.queue === q)).toMatchObject({counts: {retried: 3}})
-  })
+  }, 180_000)
 
   it('export: a peek leaves the queue as it was; --consume drains it', async () => {
     const q = await fresh(t, 'export')
@@ -138,5 +138,5 @@ describe.each(targets())('ops on $name', (t) => {
     expect(drained.code).toBe(0)
     expect(drained.stdout.trim().split('\n')).toHaveLength(5)
     await eventually(async () => (await waiting(t, q)) === 0, 10_000, 'a drained queue')
-  })
+  }, 180_000)
 })
