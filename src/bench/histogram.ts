@@ -47,3 +47,33 @@ export function summarize(h: Histogram): LatencySummary {
     histogram: hdr.encodeIntoCompressedBase64(h),
   }
 }
+
+const DIRECT_US = 1 << 16 // latencies under 65.5 ms: counted in a flat array, exact to the µs
+
+/**
+ * Records latencies (µs) with an array increment on the hot path; flushes into an HDR histogram
+ * with recordValueWithCount. The result is identical to recording each value (HDR buckets them
+ * the same way); only the per-message cost of HDR's bucket arithmetic is saved.
+ */
+export class LatencyRecorder {
+  private readonly direct = new Uint32Array(DIRECT_US)
+  private readonly histogram = newHistogram()
+
+  record(us: number): void {
+    if (us < DIRECT_US) this.direct[us < 1 ? 1 : us]!++
+    else this.histogram.recordValue(us)
+  }
+
+  /** Moves the counted values into the histogram and returns it (the recorder stays usable). */
+  flush(): Histogram {
+    const direct = this.direct
+    for (let us = 1; us < DIRECT_US; us++) {
+      const n = direct[us]!
+      if (n !== 0) {
+        this.histogram.recordValueWithCount(us, n)
+        direct[us] = 0
+      }
+    }
+    return this.histogram
+  }
+}

@@ -3,7 +3,7 @@
 // worker runtime, every processed message recorded in an HDR histogram and a sequence tracker.
 import type {Broker, OutgoingMessage} from '../adapters/contract.js'
 import {Worker, type Job} from '../runtime/worker.js'
-import {newHistogram, type Histogram} from './histogram.js'
+import {LatencyRecorder, type Histogram} from './histogram.js'
 import {clock, HEADER_BYTES, PayloadFactory} from './payload.js'
 import {Schedule, type BenchPlan} from './plan.js'
 import {SequenceTracker} from './tracker.js'
@@ -62,12 +62,12 @@ const sleep = (ms: number) => new Promise<void>((resolve) => (ms < 1 ? setImmedi
 export async function runBench(input: RunInput): Promise<RunOutcome> {
   const {broker, queue, plan} = input
   const agent = input.agent ?? 0
-  const histogram = newHistogram()
+  const latency = new LatencyRecorder()
   const tracker = new SequenceTracker()
   const factory = new PayloadFactory(plan.sizeBytes, input.body)
   const out: RunOutcome = {
     partial: false, sent: 0, sendFailed: 0, processed: 0, redeliveries: 0, errors: 0, foreign: 0,
-    startedAt: 0, lastSendAt: 0, lastDoneAt: 0, histogram, tracker,
+    startedAt: 0, lastSendAt: 0, lastDoneAt: 0, histogram: undefined as unknown as Histogram, tracker,
   }
   let nextSeq = 0
   const lowWater = Math.floor(plan.inflight / 2)
@@ -86,7 +86,7 @@ export async function runBench(input: RunInput): Promise<RunOutcome> {
     }
     const now = clock()
     const us = Math.round((now - payload.readDoubleLE(0)) * 1000)
-    histogram.recordValue(us > 0 ? us : 1)
+    latency.record(us)
     tracker.mark(payload.readUInt16LE(12), payload.readUInt32LE(8))
     out.processed++
     out.lastDoneAt = now
@@ -221,6 +221,7 @@ export async function runBench(input: RunInput): Promise<RunOutcome> {
     input.stop?.removeEventListener('abort', stopAll)
     input.force?.removeEventListener('abort', stopAll)
     await Promise.all(workers.map((w) => w.close(true)))
+    out.histogram = latency.flush()
   }
   return out
 }

@@ -19,7 +19,11 @@ export class Deque<T> {
     if (this.head >= this.items.length) return undefined
     const item = this.items[this.head]
     this.items[this.head++] = undefined
-    if (this.head > 4096 && this.head * 2 > this.items.length) {
+    if (this.head === this.items.length) {
+      // empty again: start over in place instead of letting the dead prefix grow
+      this.items.length = 0
+      this.head = 0
+    } else if (this.head > 4096 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head)
       this.head = 0
     }

@@ -82,6 +82,8 @@ class MemoryLease implements Lease {
 export class MemoryQueue {
   private readonly levels = new Map<number, Deque<StoredMessage>>()
   private priorities: number[] = [] // descending
+  /** levels in `priorities` order; empty levels are kept, so a queue that drains and refills does not churn. */
+  private ordered: Deque<StoredMessage>[] = []
   private waitingCount = 0
   private readonly delayed = new MinHeap<StoredMessage>((a, b) =>
     a.availableAt === b.availableAt ? a.seq < b.seq : a.availableAt < b.availableAt,
@@ -173,6 +175,7 @@ export class MemoryQueue {
       const n = this.waitingCount
       this.levels.clear()
       this.priorities = []
+      this.ordered = []
       this.waitingCount = 0
       return n
     }
@@ -261,6 +264,7 @@ export class MemoryQueue {
       this.levels.set(stored.priority, level)
       this.priorities.push(stored.priority)
       this.priorities.sort((a, b) => b - a)
+      this.ordered = this.priorities.map((p) => this.levels.get(p)!)
     }
     level.push(stored)
     this.waitingCount++
@@ -268,16 +272,11 @@ export class MemoryQueue {
   }
 
   private popWaiting(): StoredMessage | undefined {
-    for (let i = 0; i < this.priorities.length; i++) {
-      const p = this.priorities[i]!
-      const level = this.levels.get(p)!
-      const stored = level.shift()
+    const ordered = this.ordered
+    for (let i = 0; i < ordered.length; i++) {
+      const stored = ordered[i]!.shift()
       if (stored) {
         this.waitingCount--
-        if (level.length === 0) {
-          this.levels.delete(p)
-          this.priorities.splice(i, 1)
-        }
         return stored
       }
     }
