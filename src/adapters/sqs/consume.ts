@@ -53,7 +53,14 @@ export function startConsumer(ctx: ConsumeContext, info: QueueInfo, handler: Lea
       settled = true
       outstanding--
       freeRoom()
-      await action()
+      try {
+        await action()
+      } catch (error) {
+        // not settled after all (no DLQ, lease expired…): the caller may still nack or retry
+        settled = false
+        outstanding++
+        throw error
+      }
     }
     const handle = raw.ReceiptHandle!
     return {

@@ -118,6 +118,11 @@ describe('dead letters', () => {
     await broker.enqueue(q, [{payload: 'x'}])
     const [lease] = await take(q, 1)
     await expect(lease!.deadLetter('why')).rejects.toMatchObject({exitCode: 4, message: expect.stringMatching(/RedrivePolicy/)})
+    // the refused dead-letter did not settle the lease: it can still be nacked
+    await lease!.nack()
+    const [again] = await take(q, 1)
+    expect(again!.message.attempts).toBe(2)
+    await again!.ack()
     await expect(broker.retry!(q, {})).rejects.toMatchObject({exitCode: 4})
     await broker.deleteQueue!(q)
   })
