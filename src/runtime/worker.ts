@@ -4,7 +4,7 @@
 // Ack-late by default (at-least-once); `ack: 'early'` acks before the handler runs (at-most-once:
 // a failure is reported, never retried). Failures retry with exponential backoff and jitter until
 // `maxAttempts` deliveries, then dead-letter.
-import type {Broker, Lease, Message, Subscription} from '../adapters/contract.js'
+import type {Broker, Capabilities, Lease, Message, Subscription} from '../adapters/contract.js'
 import {backoffDelay, DEFAULT_BACKOFF, type BackoffOptions} from './backoff.js'
 import {WorkerEmitter, type WorkerSummary} from './events.js'
 import {Fifo} from './fifo.js'
@@ -74,6 +74,7 @@ export class Worker extends WorkerEmitter {
   private ticker: NodeJS.Timeout | undefined
   private idleTimer: NodeJS.Timeout | undefined
   private timed = false
+  private caps: Capabilities
   private hasStarted = false
   private hasRetrying = false
   private hasDead = false
@@ -98,6 +99,7 @@ export class Worker extends WorkerEmitter {
     options: WorkerOptions = {},
   ) {
     super()
+    this.caps = broker.capabilities
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 1))
     this.prefetch = Math.max(this.concurrency, Math.floor(options.prefetch ?? this.concurrency))
     this.ackEarly = options.ack === 'early'
@@ -127,6 +129,8 @@ export class Worker extends WorkerEmitter {
     if (this.state !== 'new') return
     this.state = 'running'
     this.startedAtMs = now()
+    // per-queue capabilities where they differ by queue (Redis list vs BullMQ on one server)
+    this.caps = (await this.broker.capabilitiesOf?.(this.queue).catch(() => undefined)) ?? this.broker.capabilities
     this.subscription = await this.broker.consume(this.queue, this.onLease, {prefetch: this.prefetch, leaseMs: this.leaseMs})
     if (this.state !== 'running') await this.subscription.close()
     void this.subscription.closed.then((error) => {
@@ -229,12 +233,12 @@ export class Worker extends WorkerEmitter {
     if (!this.ackEarly) {
       if (attempt >= this.maxAttempts) {
         const reason = `failed ${attempt} time${attempt === 1 ? '' : 's'}, last: ${error.message}`.slice(0, 500)
-        const deadLettered = this.broker.capabilities.deadLetter
+        const deadLettered = this.caps.deadLetter
         this.counts.dead++
         this.settle(deadLettered ? lease.deadLetter(reason) : lease.ack())
         if (this.hasDead) this.emit('dead', {message, attempt, reason, deadLettered})
       } else {
-        const delay = this.broker.capabilities.delay
+        const delay = this.caps.delay
         const delayMs = delay ? Math.min(backoffDelay(attempt, this.backoff), delay.maxMs) : 0
         this.counts.retried++
         this.settle(delayMs > 0 ? lease.nack({delayMs}) : lease.nack())
