@@ -104,6 +104,13 @@ function toMessage(name: string, state: MessageState, id: string, hash: Record<s
   message.id = task.id || id
   message.name = task.type
   message.payload = task.payload
+  // asynq payloads are bytes; most applications put JSON there
+  try {
+    message.body = JSON.parse(task.payload.toString('utf8'))
+    message.contentType = 'application/json'
+  } catch {
+    // not JSON: shown as bytes
+  }
   message.attempts = task.retried + (state === 'inflight' ? 1 : 0)
   if (task.errorMsg) message.lastError = task.errorMsg
   message.headers = {...task.headers, retry: String(task.retry), retried: String(task.retried)}
