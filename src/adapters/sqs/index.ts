@@ -100,6 +100,12 @@ class SqsBroker implements Broker {
     }
   }
 
+  /** FIFO queues take no per-message delay; each queue has its own size limit. */
+  async capabilitiesOf(queue: string): Promise<Capabilities> {
+    const info = await this.dir.info(queue)
+    return {...(info.fifo ? sqsFifoCapabilities : sqsCapabilities), maxPayloadBytes: info.maxBytes}
+  }
+
   async listQueues(): Promise<QueueRef[]> {
     try {
       const urls = await this.dir.listUrls()

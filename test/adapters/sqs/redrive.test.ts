@@ -179,3 +179,12 @@ describe('visibility', () => {
     expect((await broker.stats(q)).counts.dead).toBe(0)
   })
 })
+
+describe('per-queue capabilities', () => {
+  it('a FIFO queue declares no delay; each queue its own size limit', async () => {
+    const std = await fresh('capsstd')
+    const fifo = await fresh('capsfifo', {fifo: true})
+    expect((await broker.capabilitiesOf!(std)).delay).toEqual({maxMs: 900_000})
+    expect(await broker.capabilitiesOf!(fifo)).toMatchObject({delay: false, dedup: true, groups: true, maxPayloadBytes: 1_048_576})
+  })
+})
