@@ -15,7 +15,12 @@ export function redactUrl(url: string | URL): string {
   for (const key of [...parsed.searchParams.keys()]) {
     if (SECRET_PARAMS.test(key)) parsed.searchParams.set(key, MASK)
   }
-  return decodeURI(parsed.href).replaceAll(encodeURIComponent(MASK), MASK)
+  const href = parsed.href.replaceAll(encodeURIComponent(MASK), MASK)
+  try {
+    return decodeURI(href) // readable: %2F vhosts, spaces
+  } catch {
+    return href // a stray "%" cannot be decoded: show it as given
+  }
 }
 
 // scheme://user:password@ → scheme://user:***@ ; also ?password=… in free text.
