@@ -85,6 +85,7 @@ export class Worker extends WorkerEmitter {
   private running = 0
   private settling = 0
   private settled: (() => void) | undefined
+  private knownSettled: Promise<void> | undefined
   private startedAtMs = 0
   private deliveries = 0
   readonly counts = {started: 0, completed: 0, failed: 0, retried: 0, dead: 0, returned: 0, finished: 0}
@@ -278,8 +279,13 @@ export class Worker extends WorkerEmitter {
 
   /** Tracks broker settle calls so close() waits for the last ack to land. */
   private settle(promise: Promise<void>): void {
+    // an adapter that returns one shared, already-settled promise (memory) needs no tracking
+    if (promise === this.knownSettled) return
     this.settling++
-    promise.then(this.onSettled, this.onSettleError)
+    promise.then(() => {
+      this.knownSettled = promise
+      this.onSettled()
+    }, this.onSettleError)
   }
 
   private readonly onSettled = (): void => {
