@@ -6,6 +6,8 @@ import {isolatedHome, runCli} from '../../helpers/cli.js'
 import {REGION, adminClient, createQueueWithDlq, emulatorUrl, sqsEndpoint} from './helpers.js'
 import {startFaultProxy} from './fault-proxy.js'
 import {CreateQueueCommand, GetQueueAttributesCommand} from '@aws-sdk/client-sqs'
+import type {Lease} from '../../../src/adapters/contract.js'
+import {openBroker} from '../../../src/adapters/registry.js'
 
 const admin = adminClient()
 afterAll(() => admin.destroy())
@@ -114,5 +116,25 @@ describe('queue … on sqs://', {timeout: 90_000}, () => {
     expect(r.code).toBe(4)
     const attrs = await admin.send(new GetQueueAttributesCommand({QueueUrl: (await admin.send(new CreateQueueCommand({QueueName: q}))).QueueUrl, AttributeNames: ['ApproximateNumberOfMessagesDelayed']}))
     expect(attrs.Attributes?.ApproximateNumberOfMessagesDelayed).toBe('0')
+  })
+
+  it('queue retry moves dead letters back from the DLQ (receive → send → delete on the emulator)', async () => {
+    const q = await fresh('retry')
+    const broker = await openBroker(emulatorUrl(), {timeoutMs: 5000})
+    try {
+      await broker.enqueue(q, [{payload: 'a'}, {payload: 'b'}, {payload: 'c'}])
+      const leases: Lease[] = []
+      const sub = await broker.consume(q, (l) => leases.push(l), {prefetch: 3})
+      while (leases.length < 3) await new Promise((r) => setTimeout(r, 50))
+      await sub.close()
+      for (const l of leases) await l.deadLetter('failed in test')
+    } finally {
+      await broker.close()
+    }
+    const r = await runCli(['retry', q, '--yes', '--url', emulatorUrl(), '--json'], {env: cleanEnv})
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/"retried":\s*3/)
+    const after = await runCli(['inspect', q, '--url', emulatorUrl(), '--json'], {env: cleanEnv})
+    expect(JSON.parse(after.stdout).queue.counts).toMatchObject({waiting: 3, dead: 0})
   })
 })
