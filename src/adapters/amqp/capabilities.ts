@@ -1,6 +1,7 @@
 // What the AMQP adapter can do depends on the queue type and on whether the management API answers.
 import type {Capabilities, MessageState} from '../contract.js'
 import type {QueueType} from './config.js'
+import type {MgmtQueue} from './mgmt.js'
 
 /** The rabbitmq_delayed_message_exchange plugin holds a message for at most 2^32-1 ms. */
 export const DELAYED_EXCHANGE_MAX_MS = 2 ** 32 - 1
@@ -33,5 +34,24 @@ export function amqpCapabilities(f: AmqpFacts): Capabilities {
     maxPayloadBytes: f.maxMessageBytes,
     dedup: false,
     groups: false,
+  }
+}
+
+/** One queue's capabilities: its own type, x-max-priority, and whether it dead-letters (into a queue). */
+export function queueCapabilities(
+  q: MgmtQueue,
+  deadLetters: boolean,
+  deadLetterQueue: boolean,
+  f: Pick<AmqpFacts, 'delayedExchange' | 'maxMessageBytes'>,
+): Capabilities {
+  const queueType: QueueType = q.type === 'quorum' || q.type === 'stream' ? q.type : 'classic'
+  const base = amqpCapabilities({...f, queueType, mgmt: true})
+  const maxPriority = Number(q.arguments?.['x-max-priority'])
+  return {
+    ...base,
+    priority: queueType === 'classic' && maxPriority > 0 ? {min: 0, max: maxPriority} : false,
+    deadLetter: deadLetters,
+    states: deadLetterQueue ? base.states : base.states.filter((s) => s !== 'dead'),
+    purgeStates: deadLetterQueue ? base.purgeStates : base.purgeStates.filter((s) => s !== 'dead'),
   }
 }

@@ -1,6 +1,11 @@
 // Where a queue's dead letters go, from the management API: the queue's x-dead-letter-exchange /
 // x-dead-letter-routing-key arguments or its policy's dead-letter-exchange / dead-letter-routing-key,
 // then the queue(s) bound to that exchange for that key. AMQP alone cannot read queue arguments.
+import type {ConfirmChannel, ConsumeMessage} from 'amqplib'
+import {ConnectionError} from '../../core/errors.js'
+import type {DeadLetterSink} from './consume.js'
+import {DEAD_FROM_HEADER, ERROR_HEADER} from './envelope.js'
+import {replyText} from './errors.js'
 import type {MgmtClient, MgmtQueue} from './mgmt.js'
 
 export interface DeadLetterRoute {
@@ -39,4 +44,25 @@ export async function resolveDeadLetterRoute(mgmt: MgmtClient, q: MgmtQueue): Pr
     // the exchange may not exist yet; messages would then be dropped by RabbitMQ, which stats shows
   }
   return {exchange: dlx.exchange, routingKey, queue}
+}
+
+/**
+ * Our dead-letter: a confirmed copy carrying the reason goes where the queue's DLX sends dead
+ * letters, then the caller acks the original — at worst a duplicate, never a loss. (A plain
+ * basic.reject would dead-letter too, but RabbitMQ records only "rejected", not why.)
+ */
+export async function deadLetterSink(mgmt: MgmtClient, queue: string, publisher: () => Promise<ConfirmChannel>): Promise<DeadLetterSink> {
+  const route = await resolveDeadLetterRoute(mgmt, await mgmt.queue(queue))
+  if (!route) return {missing: `queue "${queue}" has no dead-letter exchange`, deadLetter: async () => {}}
+  return {
+    deadLetter: async (msg: ConsumeMessage, reason: string) => {
+      const ch = await publisher()
+      const headers = {...msg.properties.headers, [ERROR_HEADER]: reason.slice(0, 1000), [DEAD_FROM_HEADER]: queue}
+      await new Promise<void>((resolve, reject) => {
+        ch.publish(route.exchange, route.routingKey, msg.content, {...msg.properties, headers, persistent: true}, (err) =>
+          err ? reject(new ConnectionError(`could not dead-letter to ${route.exchange || '(default exchange)'}: ${replyText(err)}`)) : resolve(),
+        )
+      })
+    },
+  }
 }

@@ -1,6 +1,6 @@
 // amqp:// and amqps:// — RabbitMQ over AMQP 0-9-1 (amqplib), with the management HTTP API when it
 // answers (listing, unacked counts, rates, dead-letter queues). URL options: see config.ts.
-import amqp, {type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Replies} from 'amqplib'
+import amqp, {type Channel, type ChannelModel, type ConfirmChannel, type Replies} from 'amqplib'
 import type {
   Broker,
   BrokerFactory,
@@ -16,17 +16,17 @@ import type {
   QueueStats,
   Subscription,
 } from '../contract.js'
-import {ConnectionError, NotSupportedError, UsageError} from '../../core/errors.js'
-import {formatBytes} from '../../core/units.js'
-import {amqpCapabilities} from './capabilities.js'
-import {parseAmqpConfig, type AmqpConfig, type QueueType} from './config.js'
+import {ConnectionError, NotSupportedError} from '../../core/errors.js'
+import {amqpCapabilities, queueCapabilities} from './capabilities.js'
+import {parseAmqpConfig, type AmqpConfig} from './config.js'
 import {startConsumer, type DeadLetterSink} from './consume.js'
-import {resolveDeadLetterRoute, type DeadLetterRoute} from './deadletter.js'
-import {DEAD_FROM_HEADER, ERROR_HEADER, toMessage, toOutgoing} from './envelope.js'
+import {deadLetterSink, resolveDeadLetterRoute} from './deadletter.js'
+import {checkPriorities, prepareMessages} from './enqueue.js'
+import {toMessage} from './envelope.js'
 import {channelError, connectionError, replyText} from './errors.js'
 import {MgmtClient, type MgmtQueue} from './mgmt.js'
 import {publishConfirmed, type PublishTarget} from './publish.js'
-import {DELAYED_EXCHANGE, ensureDelayedBinding, noDelayError} from './delay.js'
+import {DELAYED_EXCHANGE, ensureDelayedBinding} from './delay.js'
 
 let connectionSeq = 0
 
@@ -130,20 +130,10 @@ export class AmqpBroker implements Broker {
 
   /** Per queue, from the management API: its type, x-max-priority and dead-letter route. */
   async capabilitiesOf(queue: string): Promise<Capabilities> {
-    if (!this.mgmt) return this.capabilities
-    const q = await this.mgmt.queue(queue).catch(() => undefined)
+    const q = this.mgmt ? await this.mgmt.queue(queue).catch(() => undefined) : undefined
     if (!q) return this.capabilities
-    const type = (q.type === 'quorum' || q.type === 'stream' ? q.type : 'classic') as QueueType
-    const base = amqpCapabilities({queueType: type, mgmt: true, delayedExchange: this.capabilities.delay !== false, maxMessageBytes: this.config.maxMessageBytes})
-    const maxPriority = Number(q.arguments?.['x-max-priority'])
-    const route = await resolveDeadLetterRoute(this.mgmt, q)
-    return {
-      ...base,
-      priority: type === 'classic' && maxPriority > 0 ? {min: 0, max: maxPriority} : false,
-      deadLetter: !!route,
-      states: route?.queue ? base.states : base.states.filter((s) => s !== 'dead'),
-      purgeStates: route?.queue ? base.purgeStates : base.purgeStates.filter((s) => s !== 'dead'),
-    }
+    const route = await resolveDeadLetterRoute(this.mgmt!, q)
+    return queueCapabilities(q, !!route, !!route?.queue, {delayedExchange: this.capabilities.delay !== false, maxMessageBytes: this.config.maxMessageBytes})
   }
 
   async listQueues(): Promise<QueueRef[]> {
@@ -224,33 +214,25 @@ export class AmqpBroker implements Broker {
   async enqueue(queue: string, messages: OutgoingMessage[], options: EnqueueOptions = {}): Promise<string[]> {
     const flavor = options.flavor ?? this.config.flavor
     if (flavor !== undefined && flavor !== 'celery') throw new NotSupportedError(`flavor "${flavor}" is not known to the amqp adapter — use celery`)
-    const items = messages.map((m, i) => {
-      if (m.dedupId || m.groupId) throw new NotSupportedError('RabbitMQ has no deduplication ids or message groups — drop them (they are SQS FIFO features)')
-      if (m.priority !== undefined && !this.capabilities.priority) {
-        throw new NotSupportedError(
-          this.config.queueType === 'classic'
-            ? `priority needs the management API to check the queue's x-max-priority (RabbitMQ silently ignores priority otherwise) — enable rabbitmq_management or pass --mgmt-url`
-            : `${this.config.queueType} queues have no message priority on RabbitMQ ${this.serverVersion ?? ''} — use a classic queue declared with x-max-priority`,
-        )
-      }
-      if (m.delayMs && flavor !== 'celery' && !this.capabilities.delay) throw noDelayError(queue)
-      const out = toOutgoing(m, i, flavor as 'celery' | undefined)
-      if (out.content.length > this.config.maxMessageBytes) {
-        throw new NotSupportedError(
-          `message ${i + 1} is ${formatBytes(out.content.length)}, over RabbitMQ's max_message_size of ${formatBytes(this.config.maxMessageBytes)} — nothing was sent; split it, or if the server allows more say so with ?maxMessageBytes=N`,
-        )
-      }
-      return out
+    const items = prepareMessages(messages, {
+      queue,
+      flavor: flavor as 'celery' | undefined,
+      capabilities: this.capabilities,
+      queueType: this.config.queueType,
+      serverVersion: this.serverVersion,
+      maxMessageBytes: this.config.maxMessageBytes,
     })
     await this.checkQueue(queue) // a missing queue is exit 4, not a silent drop by the default exchange
-    await this.checkPriorities(queue, messages)
+    if (messages.some((m) => m.priority !== undefined)) await checkPriorities(this.needMgmt('priority'), queue, messages)
     const delayed = items.some((m) => m.delayMs)
     if (delayed) await this.withChannel(queue, (ch) => ensureDelayedBinding(ch, queue))
     const pub = await this.publisher()
     const direct: PublishTarget = {exchange: '', routingKey: queue}
-    const target = (m: {delayMs?: number; options: {headers?: Record<string, unknown>}}): PublishTarget => {
+    const target = (m: {delayMs?: number; options: {headers?: Record<string, unknown>; mandatory?: boolean}}): PublishTarget => {
       if (!m.delayMs) return direct
       m.options.headers = {...m.options.headers, 'x-delay': m.delayMs}
+      // the plugin routes only when due, so a mandatory publish would always come back as unroutable
+      m.options.mandatory = false
       return {exchange: DELAYED_EXCHANGE, routingKey: queue}
     }
     try {
@@ -269,17 +251,6 @@ export class AmqpBroker implements Broker {
       throw error
     }
     return items.map((m) => m.id)
-  }
-
-  private async checkPriorities(queue: string, messages: OutgoingMessage[]): Promise<void> {
-    const highest = messages.reduce((top, m) => Math.max(top, m.priority ?? -1), -1)
-    if (highest < 0) return
-    const q = await this.needMgmt('priority').queue(queue)
-    const max = Number(q.arguments?.['x-max-priority'])
-    if (!Number.isFinite(max) || max <= 0) {
-      throw new NotSupportedError(`queue "${queue}" was declared without x-max-priority, so RabbitMQ would ignore the priority — redeclare it with x-max-priority (e.g. 10) or drop --priority`)
-    }
-    if (highest > max) throw new UsageError(`priority ${highest} is above the x-max-priority (${max}) of "${queue}" — RabbitMQ would treat it as ${max}; use 0..${max}`)
   }
 
   /** One confirm channel reused across enqueues; replaced after the broker closes it. */
@@ -319,22 +290,7 @@ export class AmqpBroker implements Broker {
   }
 
   private async deadLetterSink(queue: string): Promise<DeadLetterSink | undefined> {
-    if (!this.mgmt) return undefined
-    const q = await this.mgmt.queue(queue)
-    const route: DeadLetterRoute | undefined = await resolveDeadLetterRoute(this.mgmt, q)
-    if (!route) return {missing: `queue "${queue}" has no dead-letter exchange`, deadLetter: async () => {}}
-    return {
-      // a confirmed copy carrying the reason, then the caller acks the original: at worst a duplicate
-      deadLetter: async (msg: ConsumeMessage, reason: string) => {
-        const ch = await this.publisher().channel
-        const headers = {...msg.properties.headers, [ERROR_HEADER]: reason.slice(0, 1000), [DEAD_FROM_HEADER]: queue}
-        await new Promise<void>((resolve, reject) => {
-          ch.publish(route.exchange, route.routingKey, msg.content, {...msg.properties, headers, persistent: true}, (err) =>
-            err ? reject(new ConnectionError(`could not dead-letter to ${route.exchange || '(default exchange)'}: ${replyText(err)}`)) : resolve(),
-          )
-        })
-      },
-    }
+    return this.mgmt ? deadLetterSink(this.mgmt, queue, () => this.publisher().channel) : undefined
   }
 
   async purge(queue: string, state?: MessageState): Promise<number> {
