@@ -46,7 +46,7 @@ The destination must exist (exit 4 before anything is touched) unless --create. 
     const idleMs = parseDuration(flags.idle, '--idle')
     const src = await this.openBroker()
     const dst = flags['to-url'] ? await this.openBroker({url: flags['to-url']}) : src
-    if (dst === src && args.source === args.destination && state === 'waiting') {
+    if ((dst === src || dst.displayUrl === src.displayUrl) && args.source === args.destination && state === 'waiting') {
       throw new UsageError(`the source and destination are the same queue "${args.source}" — name another destination (or --to-url another broker)`)
     }
     // everything that can be refused is refused here, before a message is touched

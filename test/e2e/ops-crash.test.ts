@@ -2,11 +2,12 @@
 // cut) goes away after some batches. The command stops with the counts and exit 3; running it
 // again once the broker is back finishes the job, and every message is at the destination (some
 // perhaps twice, none lost) with nothing left at the source.
+import {spawn} from 'node:child_process'
 import {afterAll, describe, expect, it} from 'vitest'
-import {isolatedHome, runCli} from '../helpers/cli.js'
+import {BIN, isolatedHome, runCli} from '../helpers/cli.js'
 import {AMQP_URL} from '../adapters/amqp/helpers.js'
 import {startTcpProxy} from '../ops/tcp-proxy.js'
-import {counts, open, targets, type OpsTarget} from '../ops/targets.js'
+import {counts, eventually, open, targets, type OpsTarget} from '../ops/targets.js'
 
 const env = {...isolatedHome(), AWS_EC2_METADATA_DISABLED: 'true'}
 const byName = Object.fromEntries(targets().map((t) => [t.name, t]))
@@ -66,4 +67,40 @@ describe('a broker dying mid-move', () => {
       await proxy.close()
     }
   }, 240_000)
+})
+
+const TOTAL_INT = 50_000
+
+describe('Ctrl-C in the middle of a move', () => {
+  it('stops after the batch in hand, exits 130, and nothing is lost', async () => {
+    const list = byName['redis list']!
+    const src = await list.fresh('int-src')
+    made.push({t: list, q: src})
+    const dst = await list.fresh('int-dst')
+    made.push({t: list, q: dst})
+    const b = await open(list.url())
+    try {
+      await b.enqueue(src, [...Array(TOTAL_INT)].map((_, i) => ({payload: `{"seq":${i}}`})))
+    } finally {
+      await b.close()
+    }
+    // SIGINT once the move is visibly under way (not before the command could install its handler)
+    const child = spawn(process.execPath, [BIN, 'move', src, dst, '--url', list.url(), '--yes', '--batch-size', '20'], {
+      env: {...process.env, NO_COLOR: '1', ...env},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+    await eventually(async () => ((await counts(list.url(), dst)).waiting ?? 0) > 0, 60_000, 'the move to start')
+    child.kill('SIGINT')
+    const r = {code: await exited, stderr}
+    expect(r.code).toBe(130)
+    expect(r.stderr).toMatch(/interrupted: moved \d+/)
+    const from = await counts(list.url(), src)
+    const to = await counts(list.url(), dst)
+    expect(from.inflight ?? 0).toBe(0)
+    // acked only after the copy was confirmed: together they hold everything (a batch may be in both)
+    expect((from.waiting ?? 0) + (to.waiting ?? 0)).toBeGreaterThanOrEqual(TOTAL_INT)
+  }, 180_000)
 })
