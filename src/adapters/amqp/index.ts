@@ -61,6 +61,7 @@ export class AmqpBroker implements Broker {
 
   async connect(): Promise<void> {
     if (this.conn) return
+    const started = Date.now()
     const c = this.config
     let last: unknown
     for (const ep of c.endpoints) {
@@ -86,7 +87,9 @@ export class AmqpBroker implements Broker {
     })
     this.serverVersion = String(this.conn.connection.serverProperties.version ?? '')
     const mgmt = new MgmtClient(c.mgmt.base, c.mgmt.username, c.mgmt.password, c.vhost, Math.min(c.timeoutMs, 5000))
-    const probe = await mgmt.probe()
+    // the probe must fit in what is left of the connect timeout: a silent management port must not
+    // turn a working AMQP connection into a timeout
+    const probe = await mgmt.probe(Math.max(250, Math.min(2000, c.timeoutMs - (Date.now() - started) - 250)))
     if (probe) this.mgmt = mgmt
     this.capabilities = this.capsFor(!!probe, !!probe?.exchangeTypes.includes('x-delayed-message'))
   }

@@ -48,21 +48,21 @@ export class MgmtClient {
     return parts.map((p) => encodeURIComponent(p)).join('/')
   }
 
-  private async request(method: string, path: string, body?: unknown): Promise<Response> {
+  private async request(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<Response> {
     try {
       return await fetch(`${this.base}/api/${path}`, {
         method,
         headers: {authorization: this.auth, 'content-type': 'application/json'},
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       })
     } catch (error) {
       throw new ConnectionError(`management API at ${this.base} did not answer: ${redactText(String((error as Error).message))} — is rabbitmq_management enabled? (or pass --mgmt-url)`)
     }
   }
 
-  private async json<T>(path: string): Promise<T> {
-    const res = await this.request('GET', path)
+  private async json<T>(path: string, timeoutMs?: number): Promise<T> {
+    const res = await this.request('GET', path, undefined, timeoutMs)
     if (res.status === 404) throw new NotFoundError(`${path} not found on the management API at ${this.base}`)
     if (res.status === 401) throw new ConnectionError(`management API at ${this.base} refused the credentials — the user needs the "monitoring" or "management" tag`)
     if (!res.ok) throw new ConnectionError(`management API at ${this.base} answered ${res.status} for ${path}`)
@@ -70,9 +70,9 @@ export class MgmtClient {
   }
 
   /** Resolves with the server's version and exchange types, or undefined when the API is unusable. */
-  async probe(): Promise<{version: string; exchangeTypes: string[]} | undefined> {
+  async probe(timeoutMs: number): Promise<{version: string; exchangeTypes: string[]} | undefined> {
     try {
-      const o = await this.json<{rabbitmq_version: string; exchange_types: {name: string}[]}>('overview')
+      const o = await this.json<{rabbitmq_version: string; exchange_types: {name: string}[]}>('overview', timeoutMs)
       return {version: o.rabbitmq_version, exchangeTypes: o.exchange_types.map((e) => e.name)}
     } catch {
       return undefined

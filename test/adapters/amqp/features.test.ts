@@ -1,8 +1,11 @@
 // AMQP specifics beyond the shared contract: what changes without the management API, dead-letter
 // queues found through queue arguments, stats details, peek's requeue side effects, subscriptions.
+import {createServer, type AddressInfo} from 'node:net'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Broker, Lease} from '../../../src/adapters/contract.js'
-import {declareQueue, dropAllTestQueues, eventually, openAmqp, uniqueQueue} from './helpers.js'
+import {createBroker} from '../../../src/adapters/registry.js'
+import {connectWithin} from '../../../src/core/connection.js'
+import {AMQP_URL, declareQueue, dropAllTestQueues, eventually, openAmqp, uniqueQueue} from './helpers.js'
 
 let broker: Broker
 beforeAll(async () => {
@@ -23,6 +26,22 @@ describe('amqp without the management API', () => {
   it('declares less and says what listing needs', async () => {
     expect(bare.capabilities).toMatchObject({listQueues: false, rates: false, deadLetter: false, priority: false, states: ['waiting'], purgeStates: ['waiting']})
     await expect(bare.listQueues()).rejects.toMatchObject({exitCode: 4, message: expect.stringMatching(/rabbitmq-plugins enable rabbitmq_management.*--mgmt-url/)})
+  })
+
+  it('a management port that never answers costs at most the connect timeout, then degrades', async () => {
+    const silent = createServer(() => {}) // accepts, never replies
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    const port = (silent.address() as AddressInfo).port
+    try {
+      const started = Date.now()
+      const b = await createBroker(AMQP_URL, {timeoutMs: 3000, mgmtUrl: `http://127.0.0.1:${port}`})
+      await connectWithin(b, 3000)
+      expect(Date.now() - started).toBeLessThan(3000 + 2000) // generous: a loaded machine
+      expect(b.capabilities.listQueues).toBe(false)
+      await b.close()
+    } finally {
+      silent.close()
+    }
   })
 
   it('still counts ready messages and consumers, and leaves out what it cannot count', async () => {
