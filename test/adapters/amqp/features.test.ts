@@ -28,15 +28,13 @@ describe('amqp without the management API', () => {
     await expect(bare.listQueues()).rejects.toMatchObject({exitCode: 4, message: expect.stringMatching(/rabbitmq-plugins enable rabbitmq_management.*--mgmt-url/)})
   })
 
-  it('a management port that never answers costs at most the connect timeout, then degrades', async () => {
+  it('a management port that never answers does not make connecting time out; capabilities degrade', async () => {
     const silent = createServer(() => {}) // accepts, never replies
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
     const port = (silent.address() as AddressInfo).port
     try {
-      const started = Date.now()
       const b = await createBroker(AMQP_URL, {timeoutMs: 3000, mgmtUrl: `http://127.0.0.1:${port}`})
-      await connectWithin(b, 3000)
-      expect(Date.now() - started).toBeLessThan(3000 + 2000) // generous: a loaded machine
+      await connectWithin(b, 3000) // rejects if connect() outlives the timeout
       expect(b.capabilities.listQueues).toBe(false)
       await b.close()
     } finally {
