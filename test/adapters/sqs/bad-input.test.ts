@@ -34,7 +34,8 @@ describe('connection settings', () => {
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
   })
   afterAll(() => {
-    process.env = saved
+    for (const key of Object.keys(process.env)) if (key.startsWith('AWS_')) delete process.env[key]
+    Object.assign(process.env, saved)
   })
 
   it('missing region → exit 3 saying to set AWS_REGION or ?region=', async () => {
