@@ -74,7 +74,7 @@ describe('redis rq interop (python3-rq)', () => {
     // everything of our queues: their lists, registries, job hashes and results, our marker keys
     for (const name of queues) {
       const jobIds = new Set<string>(await raw.lrange(`rq:queue:${name}`, 0, -1))
-      for (const reg of ['wip', 'finished', 'failed', 'deferred', 'scheduled', 'canceled']) for (const id of await raw.zrange(`rq:${reg}:${name}`, 0, -1)) jobIds.add(id)
+      for (const reg of ['wip', 'finished', 'failed', 'deferred', 'scheduled', 'canceled']) for (const id of await raw.zrange(`rq:${reg}:${name}`, '0', '-1')) jobIds.add(id)
       for (const id of jobIds) await raw.del(`rq:job:${id}`, `rq:results:${id}`, `rq:job:${id}:dependents`, `rq:job:${id}:dependencies`, `rq:job::${id}:dependencies`)
       await raw.del(...['queue', 'wip', 'finished', 'failed', 'deferred', 'scheduled', 'canceled', 'clean_registries'].map((r) => `rq:${r}:${name}`))
       await raw.srem('rq:queues', `rq:queue:${name}`)

@@ -73,7 +73,7 @@ describe('redis sidekiq interop (ruby-sidekiq)', () => {
       await raw.del(`queue:${q}`)
       await raw.srem('queues', q)
       for (const set of ['schedule', 'retry', 'dead']) {
-        for (const member of await raw.zrange(set, 0, -1)) if (member.includes(`"queue":"${q}"`)) await raw.zrem(set, member)
+        for (const member of await raw.zrange(set, '0', '-1')) if (member.includes(`"queue":"${q}"`)) await raw.zrem(set, member)
       }
     }
     for await (const keys of raw.scanStream({match: 'qctl-key-*', count: 1000})) if ((keys as string[]).length > 0) await raw.del(...(keys as string[]))
