@@ -10,6 +10,7 @@ import {promisify} from 'node:util'
 import amqp from 'amqplib'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Broker} from '../../../src/adapters/contract.js'
+import {isolatedHome, runCli} from '../../helpers/cli.js'
 import {AMQP_URL, declareQueue, dropQueue, eventually, openAmqp, uniqueQueue} from './helpers.js'
 
 const PYTHON = '/usr/bin/python3'
@@ -88,15 +89,19 @@ describe('amqp: Celery interop (python3-celery)', () => {
     await leases[0]!.ack()
   }, 90_000)
 
-  it('a task enqueued with flavor celery is run by a real Celery worker', async () => {
+  it('tasks enqueued with flavor celery (adapter and `queue enqueue --flavor celery`) are run by a real Celery worker', async () => {
     const q = await declareQueue(uniqueQueue('celery-out'))
     queues.push(q)
     const target = join(dir, 'ran.txt')
     const ids = await broker.enqueue(q, [{name: 'qctl.write_file', payload: JSON.stringify({args: [target, 'from queuectl'], kwargs: {suffix: '?'}})}], {flavor: 'celery'})
     expect(ids).toHaveLength(1)
+    // and the same through the command line, as a user would (needs npm run build)
+    const viaCli = join(dir, 'ran-cli.txt')
+    const cli = await runCli(['enqueue', q, JSON.stringify([viaCli, 'from the CLI']), '--name', 'qctl.write_file', '--flavor', 'celery', '--url', AMQP_URL], {env: isolatedHome()})
+    expect(cli.code).toBe(0)
 
     // what we wrote is what Celery itself would have written
-    const [peeked] = await broker.peek(q, {limit: 1})
+    const [peeked] = await broker.peek(q, {limit: 2})
     expect(peeked!.id).toBe(ids[0])
     expect(peeked!.headers.lang).toBe('py')
     expect(peeked!.body).toMatchObject({args: [target, 'from queuectl'], kwargs: {suffix: '?'}})
@@ -115,6 +120,8 @@ describe('amqp: Celery interop (python3-celery)', () => {
       throw new Error(`${error.message}\n${log.slice(-2000)}`)
     })
     expect(readFileSync(target, 'utf8')).toBe('from queuectl?')
+    await eventually(() => (existsSync(viaCli) ? true : undefined), 30_000, 'the worker to run the task sent by the CLI')
+    expect(readFileSync(viaCli, 'utf8')).toBe('from the CLI')
     // the worker logs success just after the task body returns
     const succeeded = new RegExp(`Task qctl.write_file\\[${ids[0]}\\] succeeded`)
     await eventually(() => (succeeded.test(log) ? true : undefined), 15_000, 'the worker to log success')
