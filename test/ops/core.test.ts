@@ -3,11 +3,12 @@
 import {mkdtempSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {Readable} from 'node:stream'
+import {PassThrough, Readable} from 'node:stream'
 import {afterEach, describe, expect, it} from 'vitest'
 import type {Broker, Message, QueueStats} from '../../src/adapters/contract.js'
 import {createBroker} from '../../src/adapters/registry.js'
 import {auditLogPath, writeAudit} from '../../src/core/ops/audit.js'
+import {confirmDestructive} from '../../src/core/ops/confirm.js'
 import {evaluate, parseCondition} from '../../src/core/ops/conditions.js'
 import {parseFilter} from '../../src/core/ops/filter.js'
 import {importMessages} from '../../src/core/ops/import.js'
@@ -164,5 +165,30 @@ describe('the audit log', () => {
     expect(typeof lines[0]!.user).toBe('string')
     expect(Date.parse(String(lines[0]!.at))).toBeGreaterThan(0)
     expect(JSON.stringify(lines)).not.toContain('hunter2')
+  })
+})
+
+describe('asking before destroying', () => {
+  const tty = (answer?: string) => {
+    const input = Object.assign(new PassThrough(), {isTTY: true}) as unknown as NodeJS.ReadStream
+    const output = Object.assign(new PassThrough(), {isTTY: true}) as unknown as NodeJS.WriteStream
+    if (answer !== undefined) setTimeout(() => (input as unknown as PassThrough).write(answer), 20)
+    return {input, output}
+  }
+  const ask = {question: 'remove 3 waiting messages of "q"?', retryHint: 'queue purge q'}
+
+  it('goes ahead on y, stops on anything else, and never asks with --yes', async () => {
+    await expect(confirmDestructive({...ask, yes: false, ...tty('y\n')})).resolves.toBe(true)
+    await expect(confirmDestructive({...ask, yes: false, ...tty('\n')})).resolves.toBe(false)
+    await expect(confirmDestructive({...ask, yes: false, ...tty('nope\n')})).resolves.toBe(false)
+    await expect(confirmDestructive({...ask, yes: true, ...tty()})).resolves.toBe(true)
+  })
+
+  it('refuses with exit 2 when there is no terminal to ask', async () => {
+    const input = new PassThrough() as unknown as NodeJS.ReadStream
+    await expect(confirmDestructive({...ask, yes: false, input})).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringMatching(/refusing to remove 3 waiting messages of "q" without confirmation.*queue purge q --yes/),
+    })
   })
 })
