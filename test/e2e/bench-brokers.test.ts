@@ -1,0 +1,26 @@
+// `queue bench` on the real brokers: small runs that must account for every message and leave no
+// bench queue behind.
+import {describe, expect, it} from 'vitest'
+import {isolatedHome, runCli} from '../helpers/cli.js'
+
+const env = isolatedHome()
+const sqs = process.env.SQS_TEST_ENDPOINT ? `sqs://bench:bench@${new URL(process.env.SQS_TEST_ENDPOINT).host}?region=us-east-1` : undefined
+const targets = [
+  {name: 'redis list', url: 'redis://127.0.0.1:6379', queue: `list:bench-e2e-${process.pid}`, count: 2000},
+  {name: 'bullmq', url: 'redis://127.0.0.1:6379', queue: `bullmq:bench-e2e-${process.pid}`, count: 300},
+  {name: 'amqp', url: 'amqp://guest:guest@127.0.0.1:5672', queue: `bench-e2e-${process.pid}`, count: 1000},
+  ...(sqs ? [{name: 'sqs', url: sqs, queue: `bench-e2e-${process.pid}`, count: 200}] : []),
+]
+
+describe.each(targets)('queue bench on $name', ({url, queue, count}) => {
+  it('processes every message exactly once and deletes the queue it created', async () => {
+    const r = await runCli(['bench', '--url', url, '--queue', queue, '--count', String(count), '--json'], {env, timeoutMs: 120_000})
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const result = JSON.parse(r.stdout) as Record<string, any>
+    expect(result).toMatchObject({sent: count, processed: count, lost: 0, duplicates: 0, partial: false})
+    expect(result.latency.count).toBe(count)
+    const after = await runCli(['inspect', '--url', url, queue], {env})
+    expect(after.code).toBe(4)
+  }, 150_000)
+})
