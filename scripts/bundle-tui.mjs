@@ -5,11 +5,14 @@
 // TUI imports) stays external and is loaded from dist/ as usual, so classes like UserError are
 // the same objects in the bundle and outside it.
 import {build} from 'esbuild'
+import {readFile} from 'node:fs/promises'
 import {dirname, relative, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const tuiSrc = resolve(root, 'src/tui')
+// the build's dist/ by default; benchmarks bundle into a copy of their own
+const outDir = resolve(process.argv[2] ?? resolve(root, 'dist'))
 
 /** Relative imports that leave src/tui stay imports, rewritten relative to dist/tui/app.js. */
 const keepOutsideTuiExternal = {
@@ -29,16 +32,39 @@ const keepOutsideTuiExternal = {
   },
 }
 
+// Ink memoizes text measurement and wrapping in module-level caches that never shrink: a
+// dashboard whose numbers change every second adds entries forever (a leak over hours). Bound
+// them: clearing costs one re-measure of the current frame.
+const CACHE_LIMIT = 4096
+const boundInkCaches = {
+  name: 'bound-ink-caches',
+  setup(b) {
+    b.onLoad({filter: /[\\/]ink[\\/]build[\\/](measure-text|wrap-text)\.js$/}, async (args) => {
+      let text = await readFile(args.path, 'utf8')
+      const patched = text
+        .replace('cache.set(text, dimensions);', `if (cache.size >= ${CACHE_LIMIT}) cache.clear();\n    cache.set(text, dimensions);`)
+        .replace('const cache = {};', 'let cache = {};\nlet cacheSize = 0;')
+        .replace('cache[cacheKey] = wrappedText;', `if (++cacheSize > ${CACHE_LIMIT}) { cache = {}; cacheSize = 1; }\n    cache[cacheKey] = wrappedText;`)
+      if (patched === text || (args.path.endsWith('wrap-text.js') && !patched.includes('cacheSize = 1'))) {
+        throw new Error(`${args.path} changed: update the cache patch in scripts/bundle-tui.mjs`)
+      }
+      text = patched
+      return {contents: text, loader: 'js'}
+    })
+  },
+}
+
 const started = Date.now()
 const result = await build({
   entryPoints: [resolve(tuiSrc, 'app.tsx')],
-  outfile: resolve(root, 'dist/tui/app.js'),
+  outfile: resolve(outDir, 'tui/app.js'),
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
   jsx: 'automatic',
-  minify: true,
+  // BUNDLE_MINIFY=0 keeps names readable in a CPU profile
+  minify: process.env.BUNDLE_MINIFY !== '0',
   legalComments: 'linked',
   metafile: true,
   logLevel: 'warning',
@@ -46,7 +72,7 @@ const result = await build({
   define: {'process.env.NODE_ENV': '"production"'},
   // CommonJS dependencies (React, signal-exit…) call require() for Node built-ins
   banner: {js: "import {createRequire as __queuectlCreateRequire} from 'node:module';const require=__queuectlCreateRequire(import.meta.url);"},
-  plugins: [keepOutsideTuiExternal],
+  plugins: [keepOutsideTuiExternal, boundInkCaches],
 })
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0)
-console.log(`bundled the TUI into dist/tui/app.js: ${(bytes / 1024).toFixed(0)} KiB in ${Date.now() - started} ms`)
+console.log(`bundled the TUI into ${relative(root, resolve(outDir, 'tui/app.js'))}: ${(bytes / 1024).toFixed(0)} KiB in ${Date.now() - started} ms`)

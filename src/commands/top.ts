@@ -5,7 +5,6 @@ import {loadConfig} from '../core/config.js'
 import {UsageError} from '../core/errors.js'
 import {paint} from '../core/output.js'
 import {redactText, redactUrl} from '../core/redact.js'
-import {renderQueueTable} from '../core/render.js'
 import {handleShutdown} from '../core/signals.js'
 import {formatDuration, parseDuration} from '../core/units.js'
 import {pollQueueStats} from '../tui/poller.js'
@@ -133,6 +132,8 @@ Not on a terminal, or with --once: prints one snapshot table and exits (--json: 
       }),
     )
     if (!this.jsonEnabled()) {
+      // the table formatter (cli-table3) only on this path: the live screen does not need it
+      const {renderQueueTable} = await import('../core/render.js')
       out.forEach((b, i) => {
         if (i > 0) this.log('')
         const title = `${b.broker}${b.latencyMs === undefined ? '' : `  (${formatDuration(b.latencyMs)})`}`

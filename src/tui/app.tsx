@@ -130,7 +130,7 @@ export function TopApp({brokers, labels, intervalMs, queues, initialUi}: TopAppP
   }
   return (
     <Box flexDirection="column" height={height} width={size.columns}>
-      <Box flexDirection="column" flexGrow={1} overflow="hidden">
+      <Box flexDirection="column" flexGrow={1}>
         {body}
       </Box>
       <StatusLine ui={{...ui, view: inDetail ? ui.view : 'list'}} busy={busy} />

@@ -37,7 +37,7 @@ export async function pollQueueStats(broker: Broker, options: PollQueueOptions =
       }
     }
   }
-  const workers = Array.from({length: Math.max(1, Math.min(options.concurrency ?? 8, names.length))}, worker)
+  const workers = Array.from({length: Math.max(1, Math.min(options.concurrency ?? 16, names.length))}, worker)
   await Promise.all(workers)
   return results.filter((r): r is QueueStats => r !== undefined)
 }

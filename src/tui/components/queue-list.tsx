@@ -47,14 +47,33 @@ export function QueueList({rows, totals, selectedKey, sort, width, height, showS
 }
 
 function ListRow({row, columns, selected}: {row: QueueRow; columns: ListColumn[]; selected: boolean}) {
-  // one Text a row with coloured segments: far cheaper for Ink to lay out than a Box a cell
+  // Split only where the colour changes: Ink's cost grows with its text nodes. The sparkline gets
+  // a node of its own, so the rest of the row stays ASCII, which Ink measures on a fast path.
+  const segments: {text: string; color?: string; wide?: boolean}[] = []
+  columns.forEach((c, i) => {
+    const text = (i > 0 ? ' '.repeat(GAP) : '') + fit(cellText(row, c.id, c.width), c.width, c.align)
+    const color = cellColor(row, c.id)
+    const wide = c.id === 'trend'
+    const last = segments.at(-1)
+    if (last && last.color === color && !wide && !last.wide) last.text += text
+    else segments.push({text, color, wide})
+  })
+  const plain = segments.filter((s) => !s.wide)
+  const spark = segments.find((s) => s.wide)
   return (
-    <Text inverse={selected} wrap="truncate">
-      {columns.map((c, i) => (
-        <Text key={c.id} color={cellColor(row, c.id)}>
-          {(i > 0 ? ' '.repeat(GAP) : '') + fit(cellText(row, c.id, c.width), c.width, c.align)}
+    <Box>
+      <Text inverse={selected} wrap="truncate">
+        {plain.map((s, i) => (
+          <Text key={i} color={s.color}>
+            {s.text}
+          </Text>
+        ))}
+      </Text>
+      {spark ? (
+        <Text inverse={selected} color={spark.color} wrap="truncate">
+          {spark.text}
         </Text>
-      ))}
-    </Text>
+      ) : null}
+    </Box>
   )
 }
