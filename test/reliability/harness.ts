@@ -154,16 +154,23 @@ export class PrivateRabbit {
 
 export type ProxyMode = 'pass' | 'stall' | 'drop'
 
+interface Pair {
+  client: Socket
+  upstream?: Socket
+}
+
 /**
- * Forwards loopback connections to `target`. `stall` accepts and holds new connections and stops
- * relaying bytes on open ones (a black-holed network); `drop` resets every connection at once and
- * every new one. Back to `pass` and new connections flow again.
+ * Forwards loopback connections to `target`. `stall` is a black-holed network: bytes stop flowing
+ * both ways (buffered, not lost, as TCP would retransmit them) and new connections are accepted but
+ * not answered; `drop` resets every connection at once and every new one. Back to `pass`, held
+ * connections are connected and stalled ones flow again.
  */
 export class FaultProxy {
   private server?: Server
-  private readonly pairs = new Set<{client: Socket; upstream?: Socket}>()
+  private readonly pairs = new Set<Pair>()
   mode: ProxyMode = 'pass'
   port = 0
+  accepted = 0
   constructor(readonly targetPort: number) {}
 
   async start(port = 0): Promise<void> {
@@ -173,7 +180,8 @@ export class FaultProxy {
   }
 
   private accept(client: Socket): void {
-    const pair: {client: Socket; upstream?: Socket} = {client}
+    this.accepted++
+    const pair: Pair = {client}
     this.pairs.add(pair)
     client.on('error', () => {})
     client.on('close', () => {
@@ -181,24 +189,35 @@ export class FaultProxy {
       this.pairs.delete(pair)
     })
     if (this.mode === 'drop') return void client.resetAndDestroy()
-    if (this.mode === 'stall') return // held open, never answered
+    client.pause()
+    if (this.mode === 'pass') this.link(pair)
+  }
+
+  private link(pair: Pair): void {
     const upstream = connect(this.targetPort, '127.0.0.1')
     pair.upstream = upstream
-    upstream.on('error', () => client.destroy())
-    upstream.on('close', () => client.destroy())
-    client.on('data', (d) => {
-      if (this.mode === 'pass') upstream.write(d)
-    })
-    upstream.on('data', (d) => {
-      if (this.mode === 'pass') client.write(d)
-    })
+    upstream.on('error', () => pair.client.destroy())
+    upstream.on('close', () => pair.client.destroy())
+    pair.client.pipe(upstream)
+    upstream.pipe(pair.client)
+    pair.client.resume()
   }
 
   set(mode: ProxyMode): void {
     this.mode = mode
-    if (mode === 'drop') for (const p of this.pairs) {
-      p.client.resetAndDestroy()
-      p.upstream?.destroy()
+    for (const p of this.pairs) {
+      if (mode === 'drop') {
+        p.client.resetAndDestroy()
+        p.upstream?.destroy()
+      } else if (mode === 'stall') {
+        p.client.pause()
+        p.upstream?.pause()
+      } else if (!p.upstream) {
+        this.link(p)
+      } else {
+        p.client.resume()
+        p.upstream.resume()
+      }
     }
   }
 
