@@ -31,6 +31,13 @@ export const asynqCapabilities: Capabilities = {
   groups: false,
 }
 
+
+/** A registry key of another type (someone else's `asynq:queues`) means no queues of ours, not a failed listing. */
+const emptyIfWrongType = <T>(empty: T) => (error: unknown): T => {
+  if (/WRONGTYPE/.test(String((error as Error)?.message))) return empty
+  throw error
+}
+
 const QUEUES = 'asynq:queues'
 /** asynq's defaults when a task sets neither timeout nor deadline (client.go). */
 const DEFAULT_MAX_RETRY = 25
@@ -137,13 +144,13 @@ export const asynqFlavor: Flavor = {
   scans: [],
 
   async discover(ctx: FlavorContext, claims: KeyClaims) {
-    const names = (await ctx.client.smembers(QUEUES)).sort()
+    const names = (await ctx.client.smembers(QUEUES).catch(emptyIfWrongType<string[]>([]))).sort()
     claims.claimPrefix('asynq:')
     return {names, complete: true}
   },
 
   async probe(ctx, name): Promise<Probe> {
-    return (await ctx.client.sismember(QUEUES, name)) === 1 ? {exists: true} : {exists: false}
+    return (await ctx.client.sismember(QUEUES, name).catch(emptyIfWrongType(0))) === 1 ? {exists: true} : {exists: false}
   },
 
   async create(ctx, name) {

@@ -11,6 +11,13 @@ import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
 import {KOMBU_SEP, bindingQueue, encodeForCelery, envelopeToMessage, isControlExchange, unackedTarget} from './celery-envelope.js'
 import {enqueueInChunks} from './shared.js'
 
+
+/** A registry key of another type (someone else's `_kombu.binding.x`) means no queues of ours, not a failed listing. */
+const emptyIfWrongType = <T>(empty: T) => (error: unknown): T => {
+  if (/WRONGTYPE/.test(String((error as Error)?.message))) return empty
+  throw error
+}
+
 const BINDING_PREFIX = '_kombu.binding.'
 const UNACKED = 'unacked'
 const UNACKED_INDEX = 'unacked_index'
@@ -67,7 +74,7 @@ async function unackedOf(ctx: FlavorContext, name: string): Promise<Buffer[]> {
     if (exchange === '') return new Set([routingKey])
     let set = exchangeQueues.get(exchange)
     if (!set) {
-      const members = await ctx.client.smembers(`${BINDING_PREFIX}${exchange}`)
+      const members = await ctx.client.smembers(`${BINDING_PREFIX}${exchange}`).catch(emptyIfWrongType<string[]>([]))
       set = new Set(members.filter((m) => m.split(KOMBU_SEP)[0] === routingKey).map((m) => bindingQueue(m) ?? ''))
       if (set.size === 0) set.add(routingKey)
       exchangeQueues.set(exchange, set)
@@ -117,7 +124,7 @@ export const celeryFlavor: Flavor = {
   },
 
   async probe(ctx, name): Promise<Probe> {
-    const [members, type] = await Promise.all([ctx.client.smembers(`${BINDING_PREFIX}${name}`), ctx.client.type(name)])
+    const [members, type] = await Promise.all([ctx.client.smembers(`${BINDING_PREFIX}${name}`).catch(emptyIfWrongType<string[]>([])), ctx.client.type(name)])
     if (members.some((m) => bindingQueue(m) === name)) return type === 'list' || type === 'none' ? {exists: true} : {exists: false, wrongType: type, key: name}
     // an unbound list whose items are kombu envelopes is a Celery queue too
     if (type === 'list') {

@@ -28,6 +28,13 @@ export const rqCapabilities: Capabilities = {
   groups: false,
 }
 
+
+/** A registry key of another type (someone else's `rq:queues`) means no queues of ours, not a failed listing. */
+const emptyIfWrongType = <T>(empty: T) => (error: unknown): T => {
+  if (/WRONGTYPE/.test(String((error as Error)?.message))) return empty
+  throw error
+}
+
 const QUEUES = 'rq:queues'
 const queueKey = (name: string) => `rq:queue:${name}`
 const REGISTRY: Partial<Record<MessageState, string>> = {inflight: 'wip', delayed: 'scheduled', dead: 'failed', completed: 'finished'}
@@ -84,7 +91,7 @@ async function messagesOf(ctx: FlavorContext, name: string, state: MessageState,
 }
 
 async function workersOf(ctx: FlavorContext, name: string): Promise<{all: number; mine: number}> {
-  const keys = await ctx.client.smembers('rq:workers')
+  const keys = await ctx.client.smembers('rq:workers').catch(emptyIfWrongType<string[]>([]))
   if (keys.length === 0) return {all: 0, mine: 0}
   const pipe = ctx.client.pipeline()
   for (const key of keys) pipe.hget(key, 'queues')
@@ -100,14 +107,14 @@ export const rqFlavor: Flavor = {
   scans: [],
 
   async discover(ctx: FlavorContext, claims: KeyClaims) {
-    const members = await ctx.client.smembers(QUEUES)
+    const members = await ctx.client.smembers(QUEUES).catch(emptyIfWrongType<string[]>([]))
     const names = members.filter((m) => m.startsWith('rq:queue:')).map((m) => m.slice('rq:queue:'.length))
     claims.claimPrefix('rq:')
     return {names: names.sort(), complete: true}
   },
 
   async probe(ctx, name): Promise<Probe> {
-    const [member, type] = await Promise.all([ctx.client.sismember(QUEUES, queueKey(name)), ctx.client.type(queueKey(name))])
+    const [member, type] = await Promise.all([ctx.client.sismember(QUEUES, queueKey(name)).catch(emptyIfWrongType(0)), ctx.client.type(queueKey(name))])
     if (type !== 'list' && type !== 'none') return {exists: false, wrongType: type, key: queueKey(name)}
     return member === 1 || type === 'list' ? {exists: true} : {exists: false}
   },

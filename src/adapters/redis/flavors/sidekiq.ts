@@ -30,6 +30,13 @@ export const sidekiqCapabilities: Capabilities = {
   groups: false,
 }
 
+
+/** A registry key of another type (someone else's `queues`) means no queues of ours, not a failed listing. */
+const emptyIfWrongType = <T>(empty: T) => (error: unknown): T => {
+  if (/WRONGTYPE/.test(String((error as Error)?.message))) return empty
+  throw error
+}
+
 type SetName = 'schedule' | 'retry' | 'dead'
 const SET_OF: Partial<Record<MessageState, SetName>> = {delayed: 'schedule', retry: 'retry', dead: 'dead'}
 
@@ -108,6 +115,12 @@ async function processes(ctx: FlavorContext): Promise<ProcessInfo[]> {
   return out
 }
 
+/** How many of Sidekiq's global keys exist (evidence that a `queues` set is Sidekiq's). */
+async function markers(ctx: FlavorContext): Promise<number> {
+  const k = keys(ctx)
+  return ctx.client.exists(k.k('stat:processed'), k.k('stat:failed'), k.processes, k.set('schedule'), k.set('retry'), k.set('dead'))
+}
+
 async function existing(ctx: FlavorContext, name: string): Promise<void> {
   const probe = await sidekiqFlavor.probe(ctx, name)
   if (probe.exists) return
@@ -123,16 +136,25 @@ export const sidekiqFlavor: Flavor = {
 
   async discover(ctx: FlavorContext, claims: KeyClaims) {
     const k = keys(ctx)
-    const names = (await ctx.client.smembers(k.queues)).sort()
+    const members = (await ctx.client.smembers(k.queues).catch(emptyIfWrongType<string[]>([]))).sort()
+    if (members.length === 0) return {names: [], complete: true}
+    // `queues` is a common name: a member counts when its list exists or Sidekiq's own keys do
+    const pipe = ctx.client.pipeline()
+    for (const name of members) pipe.type(k.queue(name))
+    const types = ((await pipe.exec()) ?? []).map(([, t]) => t)
+    const sidekiqHere = (await markers(ctx)) > 0
+    const names = members.filter((_name, i) => types[i] === 'list' || (sidekiqHere && types[i] === 'none'))
     for (const name of names) claims.claimKey(k.queue(name))
     return {names, complete: true}
   },
 
   async probe(ctx, name): Promise<Probe> {
     const k = keys(ctx)
-    const [member, type] = await Promise.all([ctx.client.sismember(k.queues, name), ctx.client.type(k.queue(name))])
-    if (type !== 'list' && type !== 'none') return {exists: false, wrongType: type, key: k.queue(name)}
-    return member === 1 ? {exists: true} : {exists: false}
+    const [member, type] = await Promise.all([ctx.client.sismember(k.queues, name).catch(emptyIfWrongType(0)), ctx.client.type(k.queue(name))])
+    if (member !== 1) return {exists: false}
+    if (type === 'list') return {exists: true}
+    if (type !== 'none') return {exists: false, wrongType: type, key: k.queue(name)}
+    return (await markers(ctx)) > 0 ? {exists: true} : {exists: false}
   },
 
   async create(ctx, name) {
