@@ -47,6 +47,8 @@ export class AmqpBroker implements Broker {
   private closing = false
   private lost?: Error
   private blocked?: string
+  /** Why the management API is not used, when it is not. */
+  private mgmtProblem?: string
   /** When this broker last changed a queue's unacked set (delivery, settle, peek). */
   private readonly touched = new Map<string, number>()
 
@@ -90,8 +92,9 @@ export class AmqpBroker implements Broker {
     // the probe must fit in what is left of the connect timeout: a silent management port must not
     // turn a working AMQP connection into a timeout
     const probe = await mgmt.probe(Math.max(250, Math.min(2000, c.timeoutMs - (Date.now() - started) - 250)))
-    if (probe) this.mgmt = mgmt
-    this.capabilities = this.capsFor(!!probe, !!probe?.exchangeTypes.includes('x-delayed-message'))
+    if ('problem' in probe) this.mgmtProblem = probe.problem
+    else this.mgmt = mgmt
+    this.capabilities = this.capsFor(!!this.mgmt, 'exchangeTypes' in probe && probe.exchangeTypes.includes('x-delayed-message'))
   }
 
   private connection(): ChannelModel {
@@ -121,7 +124,7 @@ export class AmqpBroker implements Broker {
   private needMgmt(what: string): MgmtClient {
     if (!this.mgmt) {
       throw new NotSupportedError(
-        `${what} needs the RabbitMQ management API, which did not answer at ${this.config.mgmt.base} — enable it (rabbitmq-plugins enable rabbitmq_management) or pass --mgmt-url`,
+        `${what} needs the RabbitMQ management API, and ${this.mgmtProblem ?? 'it was not probed (connect() first)'}`,
       )
     }
     return this.mgmt
@@ -140,7 +143,7 @@ export class AmqpBroker implements Broker {
   }
 
   async listQueues(): Promise<QueueRef[]> {
-    const mgmt = this.needMgmt('listing queues (AMQP alone cannot enumerate them: name a queue instead)')
+    const mgmt = this.needMgmt('listing queues (AMQP alone cannot enumerate them; name a queue to inspect it)')
     const queues = await mgmt.listQueues()
     return queues.map((q) => ({name: q.name, kind: 'amqp'})).sort((a, b) => a.name.localeCompare(b.name))
   }

@@ -57,7 +57,10 @@ export class MgmtClient {
         signal: AbortSignal.timeout(timeoutMs),
       })
     } catch (error) {
-      throw new ConnectionError(`management API at ${this.base} did not answer: ${redactText(String((error as Error).message))} — is rabbitmq_management enabled? (or pass --mgmt-url)`)
+      const cause = (error as Error).name === 'TimeoutError' ? 'timed out' : redactText(String((error as {cause?: Error}).cause?.message ?? (error as Error).message))
+      throw new ConnectionError(
+        `the management API at ${this.base} did not answer (${cause}) — enable it with rabbitmq-plugins enable rabbitmq_management, or point --mgmt-url at it`,
+      )
     }
   }
 
@@ -69,13 +72,13 @@ export class MgmtClient {
     return (await res.json()) as T
   }
 
-  /** Resolves with the server's version and exchange types, or undefined when the API is unusable. */
-  async probe(timeoutMs: number): Promise<{version: string; exchangeTypes: string[]} | undefined> {
+  /** The server's version and exchange types, or why the API is unusable (one line). */
+  async probe(timeoutMs: number): Promise<{version: string; exchangeTypes: string[]} | {problem: string}> {
     try {
       const o = await this.json<{rabbitmq_version: string; exchange_types: {name: string}[]}>('overview', timeoutMs)
       return {version: o.rabbitmq_version, exchangeTypes: o.exchange_types.map((e) => e.name)}
-    } catch {
-      return undefined
+    } catch (error) {
+      return {problem: (error as Error).message}
     }
   }
 

@@ -19,13 +19,21 @@ afterAll(async () => {
 describe('amqp without the management API', () => {
   let bare: Broker
   beforeAll(async () => {
-    bare = await openAmqp('', {mgmtUrl: 'http://127.0.0.1:1'}) // nothing listens there
+    // a port nothing listens on (undici refuses "bad ports" such as 1 outright, so take a real one)
+    const probe = createServer()
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+    const port = (probe.address() as AddressInfo).port
+    await new Promise((resolve) => probe.close(resolve))
+    bare = await openAmqp('', {mgmtUrl: `http://127.0.0.1:${port}`})
   })
   afterAll(() => bare?.close())
 
   it('declares less and says what listing needs', async () => {
     expect(bare.capabilities).toMatchObject({listQueues: false, rates: false, deadLetter: false, priority: false, states: ['waiting'], purgeStates: ['waiting']})
-    await expect(bare.listQueues()).rejects.toMatchObject({exitCode: 4, message: expect.stringMatching(/rabbitmq-plugins enable rabbitmq_management.*--mgmt-url/)})
+    await expect(bare.listQueues()).rejects.toMatchObject({
+      exitCode: 4,
+      message: expect.stringMatching(/^listing queues .* needs the RabbitMQ management API, and the management API at \S+ did not answer \(.*ECONNREFUSED.*\) — enable it with rabbitmq-plugins enable rabbitmq_management, or point --mgmt-url at it$/),
+    })
   })
 
   it('a management port that never answers does not make connecting time out; capabilities degrade', async () => {
