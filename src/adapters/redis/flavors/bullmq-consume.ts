@@ -11,6 +11,7 @@ import {fromJob} from './bullmq-job.js'
 import {leaseMsOf} from './shared.js'
 
 type Closer = (force: boolean) => Promise<void>
+const FETCH_PARALLEL = 16
 const workersOf = new WeakMap<FlavorContext, Set<Closer>>()
 
 /** Force-closes every worker this context still holds (broker.close()). */
@@ -69,10 +70,13 @@ export async function consumeBullmq(
     describeError: (error) => error as Error,
     fetch: async (n) => {
       const out = []
-      for (let i = 0; i < n; i++) {
-        const token = randomUUID()
-        const job = (await worker.getNextJob(token, {block: false})) as Job | undefined
-        if (!job) break
+      // several moveToActive calls in flight at once, as BullMQ's own Worker does at concurrency > 1
+      const tokens = Array.from({length: Math.min(n, FETCH_PARALLEL)}, () => randomUUID())
+      const jobs = await Promise.all(tokens.map((token) => worker.getNextJob(token, {block: false}) as Promise<Job | undefined>))
+      for (let i = 0; i < jobs.length; i++) {
+        const job = jobs[i]
+        const token = tokens[i]!
+        if (!job) continue
         outstanding++
         const after = (p: Promise<unknown>) => p.finally(settled).then(() => undefined)
         out.push({

@@ -76,8 +76,9 @@ export function fromJob(queue: string, job: Job, state: MessageState): Message {
     attempts: job.attemptsStarted ?? job.attemptsMade ?? 0,
     state,
     enqueuedAt: job.timestamp,
-    raw: job.asJSON(),
   }
+  // the native form only when someone reads it (--raw): serialising every job costs on consume
+  Object.defineProperty(message, 'raw', {get: () => job.asJSON(), enumerable: true, configurable: true})
   if (body !== undefined) message.body = body
   if (extra.ct) message.contentType = extra.ct
   else if (body !== undefined) message.contentType = 'application/json'

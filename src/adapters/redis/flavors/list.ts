@@ -167,7 +167,7 @@ export const listFlavor: Flavor = {
     await ctx.client.sadd(LIST_REGISTRY, name)
     const now = Date.now()
     const encoded = messages.map((m) => encodeOutgoing(m, now))
-    await enqueueInChunks(ctx, encoded.map((e) => e.item), options, (chunk) => ctx.client.lpush(name, ...chunk))
+    await enqueueInChunks(ctx, encoded.map((e) => e.item), options, (chunk) => ctx.client.lpush(name, ...chunk), (item) => item.length)
     return encoded.map((e) => e.id)
   },
 

@@ -7,8 +7,8 @@ import type {Message, MessageState, OutgoingMessage} from '../../contract.js'
 export type StreamEntry = [id: Buffer | string, fields: Buffer[]]
 
 export function fieldsOf(message: OutgoingMessage): (string | Buffer)[] {
-  const payload = typeof message.payload === 'string' ? Buffer.from(message.payload, 'utf8') : message.payload
-  const fields: (string | Buffer)[] = ['payload', payload]
+  // strings go to ioredis as they are (written as UTF-8): no Buffer copy per message
+  const fields: (string | Buffer)[] = ['payload', message.payload]
   if (message.name) fields.push('name', message.name)
   if (message.headers && Object.keys(message.headers).length > 0) fields.push('headers', JSON.stringify(message.headers))
   if (message.contentType) fields.push('ct', message.contentType)
