@@ -35,6 +35,7 @@ async function bareLoop(broker, queue, count) {
   const latency = new LatencyRecorder()
   const tracker = new SequenceTracker()
   let processed = 0
+  let sent = 0
   let last = 0
   let wake
   const sub = await broker.consume(
@@ -47,12 +48,12 @@ async function bareLoop(broker, queue, count) {
       processed++
       last = now
       void lease.ack()
-      if (wake) wake()
+      // same refill policy as runBench: wake the producer when half the window is free
+      if (wake && sent - processed <= WINDOW / 2) wake()
     },
     {prefetch: PREFETCH},
   )
   const start = clock()
-  let sent = 0
   while (sent < count) {
     if (sent - processed >= WINDOW) {
       await new Promise((resolve) => {

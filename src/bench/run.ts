@@ -180,7 +180,9 @@ export async function runBench(input: RunInput): Promise<RunOutcome> {
         let n = 0
         while (i + n < total && n < plan.batch && schedule.at(i + n) + offset <= now) n++
         if (n === 0) {
-          await sleep(schedule.at(i) + offset - now)
+          // a real timer, never a setImmediate spin: a busy-looping process gets descheduled on a
+          // loaded machine, and the stall would show up (honestly, but needlessly) in the tail
+          await new Promise((resolve) => setTimeout(resolve, Math.max(1, schedule.at(i) + offset - now)))
           continue
         }
         n = claim(n)
