@@ -30,7 +30,7 @@ describe('hostile input: a 100 MB stdin', () => {
       }
       if (chunk.length) yield chunk.join('')
     }
-    const env = {...process.env, ...isolatedHome(), NO_COLOR: '1'}
+    const env: NodeJS.ProcessEnv = {...process.env, ...isolatedHome(), NO_COLOR: '1'}
     delete env.QUEUE_URL
     const child = spawn(process.execPath, ['--max-old-space-size=128', '--require', hook, BIN, 'enqueue', 'big', '--url', 'memory://', '--json'], {env, stdio: ['pipe', 'pipe', 'pipe']})
     let stdout = ''
