@@ -11,7 +11,7 @@ import {fromJob} from './bullmq-job.js'
 import {leaseMsOf} from './shared.js'
 
 type Closer = (force: boolean) => Promise<void>
-const FETCH_PARALLEL = 16
+const FETCH_PARALLEL = 50
 const workersOf = new WeakMap<FlavorContext, Set<Closer>>()
 
 /** Force-closes every worker this context still holds (broker.close()). */

@@ -59,19 +59,16 @@ export function toJob(message: OutgoingMessage): {name: string; data: unknown; o
 
 export function fromJob(queue: string, job: Job, state: MessageState): Message {
   const extra = ((job.opts as {queuectl?: QueuectlOpts}).queuectl ?? {}) as QueuectlOpts
-  let payload: Buffer
+  let payload: Buffer | undefined
   let body: unknown
   if (extra.enc === 'base64' && typeof job.data === 'string') payload = Buffer.from(job.data, 'base64')
   else if (extra.enc === 'text' && typeof job.data === 'string') payload = Buffer.from(job.data, 'utf8')
-  else {
-    payload = Buffer.from(JSON.stringify(job.data ?? null), 'utf8')
-    body = job.data
-  }
+  else body = job.data
   const message: Message = {
     id: String(job.id),
     queue,
     name: job.name,
-    payload,
+    payload: payload ?? Buffer.alloc(0),
     headers: extra.headers ?? {},
     attempts: job.attemptsStarted ?? job.attemptsMade ?? 0,
     state,
@@ -79,6 +76,11 @@ export function fromJob(queue: string, job: Job, state: MessageState): Message {
   }
   // the native form only when someone reads it (--raw): serialising every job costs on consume
   Object.defineProperty(message, 'raw', {get: () => job.asJSON(), enumerable: true, configurable: true})
+  if (payload === undefined) {
+    // JSON data: the bytes are its serialisation, made only when someone reads them
+    let bytes: Buffer | undefined
+    Object.defineProperty(message, 'payload', {get: () => (bytes ??= Buffer.from(JSON.stringify(job.data ?? null), 'utf8')), enumerable: true, configurable: true})
+  }
   if (body !== undefined) message.body = body
   if (extra.ct) message.contentType = extra.ct
   else if (body !== undefined) message.contentType = 'application/json'

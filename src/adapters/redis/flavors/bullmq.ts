@@ -173,19 +173,19 @@ export const bullmqFlavor: Flavor = {
   async enqueue(ctx, name, messages, options) {
     const queue = await queueFor(ctx, name)
     const jobs = messages.map(toJob)
-    const ids: string[] = []
+    const byChunk: string[][] = []
+    // several addBulk calls in flight on one connection (each is one MULTI, applied in order)
     await enqueueInChunks(
       ctx,
       jobs,
       options,
-      async (chunk) => {
+      async (chunk, index) => {
         const added = await queue.addBulk(chunk as Parameters<Queue['addBulk']>[0])
-        for (const job of added) ids.push(String(job.id))
+        byChunk[index] = added.map((job) => String(job.id))
       },
       (j) => (typeof j.data === 'string' ? j.data.length : 256),
-      1,
     )
-    return ids
+    return byChunk.flat()
   },
 
   async consume(ctx, name, handler, options) {

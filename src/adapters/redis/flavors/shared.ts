@@ -34,7 +34,7 @@ export async function enqueueInChunks<T>(
   ctx: FlavorContext,
   items: T[],
   options: EnqueueOptions,
-  send: (chunk: T[]) => Promise<unknown>,
+  send: (chunk: T[], index: number) => Promise<unknown>,
   size: (item: T) => number = (item) => (Buffer.isBuffer(item) ? item.length : 256),
   inFlight = 4,
 ): Promise<void> {
@@ -52,7 +52,7 @@ export async function enqueueInChunks<T>(
       }
       const i = next++
       try {
-        await send(chunks[i]!)
+        await send(chunks[i]!, i)
         confirmed[i] = true
         // report progress only for the confirmed prefix, so the count never overstates
         while (contiguous < chunks.length && confirmed[contiguous]) sent += chunks[contiguous++]!.length

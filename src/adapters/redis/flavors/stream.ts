@@ -194,19 +194,19 @@ export const streamFlavor: Flavor = {
     }
     const type = await ctx.client.type(name)
     if (type !== 'stream' && type !== 'none') throw new NotFoundError(`key "${name}" on ${ctx.displayUrl} is a ${type}, not a stream — enqueue to another name`)
-    const ids: string[] = []
+    const byChunk: string[][] = []
     const fields = messages.map(fieldsOf)
     const size = (f: (string | Buffer)[]) => f.reduce((n, x) => n + x.length, 0)
-    await enqueueInChunks(ctx, fields, options, async (chunk) => {
+    // several chunks in flight on one connection: Redis applies them in order, so XADD ids stay ordered
+    await enqueueInChunks(ctx, fields, options, async (chunk, index) => {
       const pipe = ctx.client.pipeline()
       for (const f of chunk) pipe.call('XADD', name, '*', ...f)
       const results = (await pipe.exec()) ?? []
       const failed = results.find(([error]) => error)
       if (failed) throw failed[0]
-      // chunks are sent in order on one connection, so ids land in order
-      for (const [, id] of results) ids.push(String(id))
-    }, size, 1)
-    return ids
+      byChunk[index] = results.map(([, id]) => String(id))
+    }, size)
+    return byChunk.flat()
   },
 
   async consume(ctx, name, handler, options) {
