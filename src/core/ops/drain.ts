@@ -4,7 +4,6 @@
 // in between leaves the messages leased, so the broker redelivers them: a duplicate at worst,
 // never a loss, and re-running the command finishes the job.
 import type {Broker, Lease, Message, Subscription} from '../../adapters/contract.js'
-import {sleep} from './timing.js'
 
 export interface DrainOptions {
   /** Take at most this many (matching) messages. */
@@ -34,8 +33,8 @@ export interface DrainReport {
 
 export type Sink = (messages: Message[]) => Promise<void>
 
-/** Linger this long for a batch to fill before sending a partial one. */
-const LINGER_MS = 25
+/** Send a partial batch once no message arrived for this long. */
+const LINGER_MS = 10
 
 export async function drainQueue(broker: Broker, queue: string, sink: Sink, options: DrainOptions): Promise<DrainReport> {
   const limit = options.limit ?? Infinity
@@ -64,7 +63,8 @@ export async function drainQueue(broker: Broker, queue: string, sink: Sink, opti
     }
     poke()
   }
-  const prefetch = Math.max(1, Math.min(options.batchSize, limit === Infinity ? options.batchSize : limit)) + maxHeld
+  // two batches' worth: the next batch arrives while the current one is being copied
+  const prefetch = Math.max(1, Math.min(options.batchSize * 2, limit === Infinity ? options.batchSize * 2 : limit)) + maxHeld
   const sub: Subscription = await broker.consume(queue, handler, {prefetch, leaseMs: options.leaseMs})
   let lost: Error | undefined
   void sub.closed.then((error) => {
@@ -98,7 +98,16 @@ export async function drainQueue(broker: Broker, queue: string, sink: Sink, opti
         wake = undefined
         continue
       }
-      if (pending.length < options.batchSize && taken < limit) await sleep(LINGER_MS, options.signal)
+      // fill the batch while messages keep coming; send what there is once they pause
+      while (pending.length < options.batchSize && taken < limit && !options.signal?.aborted && !lost) {
+        const quiet = Date.now() - lastArrival
+        if (quiet >= LINGER_MS) break
+        await new Promise<void>((resolve) => {
+          wake = resolve
+          setTimeout(resolve, LINGER_MS - quiet)
+        })
+        wake = undefined
+      }
       const batch = pending.splice(0, options.batchSize)
       try {
         await sink(batch.map((l) => l.message))
