@@ -67,24 +67,28 @@ Not on a terminal, or with --once: prints one snapshot table and exits (--json: 
   async run(): Promise<unknown> {
     const flags = this.flags as unknown as TopFlags
     const live = !flags.once && !this.jsonEnabled() && Boolean(process.stdout.isTTY && process.stdin.isTTY)
-    // start loading Ink while the brokers connect: the first frame waits for whichever is slower
+    // start loading Ink at once, in parallel with parsing and connecting: it is most of the start-up
     const tui = live ? import('../tui/app.js') : undefined
     tui?.catch(() => {})
     const intervalMs = parseDuration(flags.interval, '--interval')
     if (intervalMs < 100) throw new UsageError(`--interval ${flags.interval} is too short — give 100ms or more, e.g. --interval 1s`)
 
     const targets = await this.targets(flags)
-    const brokers = await this.openAll(targets)
     const labels = targets.map((t) => t.label)
+    const opening = this.openAll(targets)
+    if (!live) return this.snapshot(await opening, labels, flags.queue)
 
-    if (!live) return this.snapshot(brokers, labels, flags.queue)
-
+    // the screen shows "connecting…" as soon as Ink is loaded, not after the slowest handshake
+    opening.catch(() => {})
     const {runTop} = await tui!
     const shutdown = handleShutdown({forceExitAfterMs: 2000})
     try {
-      await runTop({brokers, labels, intervalMs, queues: flags.queue, signal: shutdown.graceful})
+      const displayUrls = targets.map((t) => (t.url ? redactUrl(t.url) : ''))
+      await runTop({brokers: opening, displayUrls, labels, intervalMs, queues: flags.queue, signal: shutdown.graceful})
     } finally {
       shutdown.dispose()
+      // quit while still connecting: let the handshakes finish so the brokers get closed
+      await opening.catch(() => {})
     }
     if (shutdown.exitCode !== undefined) this.exit(shutdown.exitCode)
     return undefined

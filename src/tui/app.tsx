@@ -3,10 +3,11 @@
 // screen. This file is the entry of the TUI bundle (dist/tui/app.js), the only place Ink and React
 // are loaded from.
 import {Box, render, Text, useApp, useInput} from 'ink'
-import {useCallback, useMemo, useRef, useState} from 'react'
+import {useCallback, useEffect, useMemo, useRef, useState} from 'react'
 import type {Broker, MessageState} from '../adapters/contract.js'
 import {redactText} from '../core/redact.js'
 import {runAction} from './actions.js'
+import {Connecting} from './components/connecting.js'
 import {Footer} from './components/footer.js'
 import {Help} from './components/help.js'
 import {PayloadView, QueueDetail} from './components/queue-detail.js'
@@ -15,7 +16,7 @@ import {StatusLine} from './components/status-line.js'
 import {usePeek} from './hooks/use-peek.js'
 import {useAllQueueStats} from './hooks/use-queue-stats.js'
 import {useTerminalSize} from './hooks/use-terminal-size.js'
-import {initialUiState, reduceKey, type DetailContext, type Effect, type KeyContext, type PendingAction, type UiState} from './keys.js'
+import {initialUiState, reduceKey, splitKeys, type DetailContext, type Effect, type KeyContext, type PendingAction, type UiState} from './keys.js'
 import {buildRows, filterRows, sortRows, totals} from './rows.js'
 
 export interface TopAppProps {
@@ -90,14 +91,16 @@ export function TopApp({brokers, labels, intervalMs, queues, initialUi}: TopAppP
   const latest = useRef({ui, ctx, selectedKey})
   latest.current = {ui, ctx, selectedKey}
   useInput((input, key) => {
-    const {ui: current, ctx: context, selectedKey: sel} = latest.current
-    const result = reduceKey({...current, selectedKey: sel}, input, key, context)
-    latest.current = {...latest.current, ui: result.state}
-    setUi(result.state)
-    const effect: Effect | undefined = result.effect
-    if (effect?.type === 'quit') exit()
-    else if (effect?.type === 'run') run(effect.action)
-    else if (effect?.type === 'peek') setPeekToken((t) => t + 1)
+    for (const [one, press] of splitKeys(input, key)) {
+      const {ui: current, ctx: context, selectedKey: sel} = latest.current
+      const result = reduceKey({...current, selectedKey: sel}, one, press, context)
+      latest.current = {...latest.current, ui: result.state}
+      setUi(result.state)
+      const effect: Effect | undefined = result.effect
+      if (effect?.type === 'quit') return exit()
+      if (effect?.type === 'run') run(effect.action)
+      else if (effect?.type === 'peek') setPeekToken((t) => t + 1)
+    }
   })
 
   const now = Date.now()
@@ -145,7 +148,11 @@ function seriesOf(snapshot: {history: {series(q: string, s: MessageState): numbe
   return out
 }
 
-export interface RunTopOptions extends TopAppProps {
+export interface RunTopOptions extends Omit<TopAppProps, 'brokers'> {
+  /** The brokers, or the promise of them while they connect (a "connecting" frame shows meanwhile). */
+  brokers: readonly Broker[] | Promise<readonly Broker[]>
+  /** Redacted URLs for the connecting frame. */
+  displayUrls?: readonly string[]
   stdout?: NodeJS.WriteStream
   stdin?: NodeJS.ReadStream
   /** Frames a second at most; a refresh each second needs few. */
@@ -154,12 +161,32 @@ export interface RunTopOptions extends TopAppProps {
   signal?: AbortSignal
 }
 
-/** Mounts the TUI on the alternate screen and resolves when the user quits. */
+export function Startup({brokers, displayUrls = [], ...props}: Omit<RunTopOptions, 'stdout' | 'stdin' | 'maxFps' | 'signal'>) {
+  const {exit} = useApp()
+  const size = useTerminalSize()
+  const [ready, setReady] = useState<readonly Broker[] | undefined>(Array.isArray(brokers) ? brokers : undefined)
+  useEffect(() => {
+    if (ready) return
+    let mounted = true
+    Promise.resolve(brokers).then(
+      (b) => mounted && setReady(b),
+      // the command prints the error once the screen is gone
+      (error: unknown) => mounted && exit(error instanceof Error ? error : new Error(String(error))),
+    )
+    return () => {
+      mounted = false
+    }
+  }, [])
+  if (!ready) return <Connecting urls={displayUrls} width={size.columns} height={Math.max(4, size.rows - 1)} />
+  return <TopApp brokers={ready} {...props} />
+}
+
+/** Mounts the TUI on the alternate screen and resolves when the user quits (rejects if connecting fails). */
 export async function runTop({stdout = process.stdout, stdin = process.stdin, maxFps = 10, signal, ...props}: RunTopOptions): Promise<void> {
   // the alternate screen, like k9s and top: the shell's scrollback is left as it was
   stdout.write('\u001B[?1049h\u001B[H')
   try {
-    const instance = render(<TopApp {...props} />, {stdout, stdin, maxFps, exitOnCtrlC: false, patchConsole: false})
+    const instance = render(<Startup {...props} />, {stdout, stdin, maxFps, exitOnCtrlC: false, patchConsole: false})
     const unmount = () => instance.unmount()
     signal?.addEventListener('abort', unmount)
     try {

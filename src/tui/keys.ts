@@ -91,6 +91,21 @@ export interface KeyResult {
   effect?: Effect
 }
 
+/**
+ * Splits a burst of typed characters that arrived as one read (fast typing, a paste, a loaded
+ * machine) into single key presses, Enter and Backspace included, so none of them is lost.
+ */
+export function splitKeys(input: string, key: KeyPress & {meta?: boolean}): [string, KeyPress][] {
+  const chars = [...input]
+  if (chars.length <= 1 || key.ctrl || key.meta || key.escape) return [[input, key]]
+  return chars.map((ch): [string, KeyPress] => {
+    if (ch === '\r' || ch === '\n') return ['', {return: true}]
+    if (ch === '\u007F' || ch === '\b') return ['', {delete: true}]
+    if (ch === '\t') return ['', {tab: true}]
+    return [ch, {}]
+  })
+}
+
 export function reduceKey(state: UiState, input: string, key: KeyPress, ctx: KeyContext): KeyResult {
   if (key.ctrl && input === 'c') return {state, effect: {type: 'quit'}}
   // any key closes the help

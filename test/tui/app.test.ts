@@ -5,7 +5,7 @@ import {render} from 'ink-testing-library'
 import {createElement as h} from 'react'
 import {afterEach, describe, expect, it} from 'vitest'
 import type {Broker} from '../../src/adapters/contract.js'
-import {TopApp} from '../../src/tui/app.js'
+import {Startup, TopApp} from '../../src/tui/app.js'
 import {useQueueStats} from '../../src/tui/hooks/use-queue-stats.js'
 import {eventually, gatedBroker, memoryBroker} from './gate.js'
 
@@ -139,5 +139,15 @@ describe('TopApp', () => {
     await broker.enqueue('zzz-new', [{payload: 'x'}])
     await new Promise((resolve) => setTimeout(resolve, 300))
     expect(app.frame()).toBe(last)
+  })
+
+  it('paints a connecting frame until the brokers are open, then the list', async () => {
+    const broker = await seeded()
+    let open!: (b: Broker[]) => void
+    const opening = new Promise<Broker[]>((resolve) => (open = resolve))
+    const app = mount(h(Startup, {brokers: opening, displayUrls: ['redis://:***@10.0.0.1:6379'], labels: ['mem'], intervalMs: 100}))
+    expect(app.frame()).toContain('connecting to redis://:***@10.0.0.1:6379…')
+    open([broker])
+    await eventually(() => expect(app.frame()).toContain('TOTAL (3)'))
   })
 })

@@ -4,7 +4,7 @@ import {describe, expect, it} from 'vitest'
 import type {QueueStats} from '../../src/adapters/contract.js'
 import {layoutColumns} from '../../src/tui/columns.js'
 import {QueueHistory, sparkline} from '../../src/tui/history.js'
-import {initialUiState, reduceKey, type KeyContext, type UiState} from '../../src/tui/keys.js'
+import {initialUiState, reduceKey, splitKeys, type KeyContext, type UiState} from '../../src/tui/keys.js'
 import {hexDump, payloadLines} from '../../src/tui/payload.js'
 import {filterRows, findRow, formatCount, nextSort, sortRows, totals, type QueueRow} from '../../src/tui/rows.js'
 
@@ -169,5 +169,15 @@ describe('keys', () => {
     const closed = press(help, 'q')
     expect(closed.state.help).toBe(false)
     expect(closed.effect).toBeUndefined()
+  })
+
+  it('splits a burst of typed keys into single presses, Enter included', () => {
+    expect(splitKeys('ab\r', {})).toEqual([['a', {}], ['b', {}], ['', {return: true}]])
+    expect(splitKeys('x', {})).toEqual([['x', {}]])
+    expect(splitKeys('[A', {escape: true})).toEqual([['[A', {escape: true}]])
+    let s = press(initialUiState, '/').state
+    for (const [ch, key] of splitKeys('dlq\r', {})) s = press(s, ch, key).state
+    expect(s.prompt).toBeUndefined()
+    expect(s.filter).toBe('dlq')
   })
 })
