@@ -53,6 +53,8 @@ export interface Capabilities {
   dedup: boolean
   /** Message groups (SQS FIFO MessageGroupId). */
   groups: boolean
+  /** What to do instead, for refusals of an option this broker lacks or limits. */
+  advice?: {delay?: string; priority?: string}
 }
 
 /** A queue as `listQueues` finds it. `kind` is the transport or flavor: memory, list, bullmq, celery, amqp, sqs… */

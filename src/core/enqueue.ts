@@ -10,16 +10,16 @@ export type MessageTemplate = Omit<OutgoingMessage, 'payload'>
 export function checkOptions(broker: Broker, caps: Capabilities, template: MessageTemplate): void {
   if (template.delayMs !== undefined && template.delayMs > 0) {
     if (!caps.delay) {
-      throw new NotSupportedError(`${broker.displayUrl} cannot delay messages — send without --delay, or schedule the send yourself`)
+      throw new NotSupportedError(`${broker.displayUrl} cannot delay messages — ${caps.advice?.delay ?? 'send without --delay, or schedule the send yourself'}`)
     }
     if (template.delayMs > caps.delay.maxMs) {
       throw new NotSupportedError(
-        `--delay ${formatDuration(template.delayMs)} is over ${broker.transport}'s maximum of ${formatDuration(caps.delay.maxMs)} — use a shorter delay, or hold the message elsewhere and send it later`,
+        `--delay ${formatDuration(template.delayMs)} is over ${broker.transport}'s maximum of ${formatDuration(caps.delay.maxMs)} — ${caps.advice?.delay ?? 'use a shorter delay, or hold the message elsewhere and send it later'}`,
       )
     }
   }
   if (template.priority !== undefined) {
-    if (!caps.priority) throw new NotSupportedError(`${broker.displayUrl} has no message priorities — send without --priority`)
+    if (!caps.priority) throw new NotSupportedError(`${broker.displayUrl} has no message priorities here — ${caps.advice?.priority ?? 'send without --priority'}`)
     if (template.priority < caps.priority.min || template.priority > caps.priority.max) {
       throw new UsageError(`--priority ${template.priority} is out of range for ${broker.transport}: ${caps.priority.min}–${caps.priority.max}`)
     }

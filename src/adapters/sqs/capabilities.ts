@@ -24,6 +24,9 @@ export const sqsCapabilities: Capabilities = {
   maxPayloadBytes: SQS_MAX_MESSAGE_BYTES,
   dedup: true,
   groups: true,
+  advice: {
+    delay: 'SQS holds a message back at most 15 minutes (FIFO queues only per queue, with DelaySeconds): for longer, keep it in a scheduler or a database and send it when due',
+  },
 }
 
 /** A connection declared FIFO (`sqs://?fifo=true`): FIFO queues take no per-message delay. */
