@@ -22,5 +22,5 @@ describe.each(targets)('queue bench on $name', ({url, queue, count}) => {
     expect(result.latency.count).toBe(count)
     const after = await runCli(['inspect', '--url', url, queue], {env})
     expect(after.code).toBe(4)
-  }, 150_000)
+  }, 240_000)
 })

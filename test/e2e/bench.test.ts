@@ -10,7 +10,8 @@ import {runAndInterrupt} from '../bench/interrupt.js'
 const env = isolatedHome()
 const dir = mkdtempSync(join(tmpdir(), 'queuectl-bench-e2e-'))
 
-describe('queue bench', () => {
+// several CLI runs per test: generous on a loaded 2-core CI machine
+describe('queue bench', {timeout: 180_000}, () => {
   it('with no flags runs a short closed loop on memory:// and proves no message was lost', async () => {
     const r = await runCli(['bench'], {env, timeoutMs: 60_000})
     expect(r.code).toBe(0)
