@@ -1,20 +1,34 @@
-// The queue actions of the detail view, carried out on the broker once the user confirmed them.
-// Each resolves with one status line for the footer.
-import type {Broker, Lease} from '../adapters/contract.js'
+// The queue actions of the detail view, carried out once the user confirmed them, with the same
+// core operations as `queue purge`, `queue retry` and `queue move` (and the same audit log).
+// Each resolves with one status line for the screen.
+import type {Broker} from '../adapters/contract.js'
 import {NotSupportedError} from '../core/errors.js'
+import {writeAudit} from '../core/ops/audit.js'
+import {checkDestination, moveMessages, sourceQueue} from '../core/ops/move.js'
+import {retryMessages} from '../core/ops/retry.js'
 import type {PendingAction} from './keys.js'
+
+const BATCH_SIZE = 100
+const IDLE_MS = 1000
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 
 export async function runAction(broker: Broker, action: PendingAction): Promise<string> {
   const {queue} = action
+  const audit = (command: string, counts: Record<string, number>, details: Record<string, unknown> = {}) =>
+    writeAudit({command, url: broker.displayUrl, queue, counts, details: {...details, via: 'top'}})
   switch (action.kind) {
     case 'purge': {
-      const n = await broker.purge(queue, action.state)
-      return `purged ${n} ${action.state ?? 'waiting'} message${n === 1 ? '' : 's'} of "${queue}"`
+      const state = action.state ?? 'waiting'
+      const removed = await broker.purge(queue, state)
+      await audit('purge', {removed}, {state})
+      return `purged ${plural(removed, `${state} message`)} of "${queue}"`
     }
     case 'retry': {
-      if (!broker.retry) throw new NotSupportedError(`${broker.displayUrl} cannot retry messages`)
-      const n = await broker.retry(queue, {state: action.state})
-      return `retried ${n} message${n === 1 ? '' : 's'} of "${queue}"`
+      const report = await retryMessages(broker, queue, {state: action.state ?? 'dead', batchSize: BATCH_SIZE, idleMs: IDLE_MS})
+      await audit('retry', {retried: report.retried, failed: report.failed}, {state: action.state, from: report.via, error: report.error?.message})
+      if (report.error) throw report.error
+      return `retried ${plural(report.retried, 'message')} of "${queue}"${report.via === 'broker' ? '' : ` from ${report.via}`}`
     }
     case 'pause':
     case 'resume': {
@@ -24,62 +38,16 @@ export async function runAction(broker: Broker, action: PendingAction): Promise<
       return `${action.kind === 'pause' ? 'paused' : 'resumed'} "${queue}"`
     }
     case 'move': {
-      const n = await moveWaiting(broker, queue, action.to!)
-      return `moved ${n} message${n === 1 ? '' : 's'} from "${queue}" to "${action.to}"`
+      const to = action.to!
+      const from = await sourceQueue(broker, queue, 'waiting')
+      await checkDestination(broker, to, false)
+      // what waits now; what arrives meanwhile stays
+      const limit = (await broker.stats(from)).counts.waiting
+      if (limit === 0) return `nothing waiting in "${queue}" to move`
+      const report = await moveMessages(broker, from, broker, to, {limit, batchSize: BATCH_SIZE, idleMs: IDLE_MS})
+      await audit('move', {moved: report.done, failed: report.failed}, {to, outcome: report.stoppedBy, error: report.error?.message})
+      if (report.error) throw report.error
+      return `moved ${plural(report.done, 'message')} from "${queue}" to "${to}"`
     }
   }
-}
-
-/**
- * Moves the messages waiting now from one queue to another on the same broker: each is leased,
- * copied, and only then acked, so a crash leaves a duplicate rather than a loss. Stops after the
- * count seen at the start (new arrivals stay) or when nothing arrives for `idleMs`.
- */
-export async function moveWaiting(broker: Broker, from: string, to: string, options: {idleMs?: number; timeoutMs?: number} = {}): Promise<number> {
-  const limit = (await broker.stats(from)).counts.waiting ?? Number.POSITIVE_INFINITY
-  if (limit === 0) return 0
-  let taken = 0
-  let moved = 0
-  let failure: unknown
-  let lastActivity = Date.now()
-  const copy = async (lease: Lease): Promise<void> => {
-    const m = lease.message
-    try {
-      await broker.enqueue(to, [{payload: m.payload, contentType: m.contentType, name: m.name, headers: m.headers, priority: m.priority}])
-      await lease.ack()
-      moved++
-    } catch (error) {
-      failure ??= error
-      await lease.nack().catch(() => {})
-    }
-    lastActivity = Date.now()
-  }
-  const pending = new Set<Promise<void>>()
-  const subscription = await broker.consume(
-    from,
-    (lease) => {
-      lastActivity = Date.now()
-      if (taken >= limit || failure) {
-        void lease.nack().catch(() => {})
-        return
-      }
-      taken++
-      const p = copy(lease)
-      pending.add(p)
-      void p.finally(() => pending.delete(p))
-    },
-    {prefetch: 16},
-  )
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000)
-  const idleMs = options.idleMs ?? 1000
-  try {
-    while (moved < limit && !failure && Date.now() < deadline && Date.now() - lastActivity < idleMs) {
-      await new Promise((resolve) => setTimeout(resolve, 25))
-    }
-  } finally {
-    await subscription.close()
-    await Promise.allSettled([...pending])
-  }
-  if (failure) throw failure
-  return moved
 }

@@ -64,7 +64,8 @@ export function TopApp({brokers, labels, intervalMs, queues, initialUi}: TopAppP
           row: detailRow,
           peekStates: PEEK_ORDER.filter((s) => detailBroker.capabilities.states.includes(s)),
           purgeStates: detailBroker.capabilities.purgeStates,
-          canRetry: typeof detailBroker.retry === 'function',
+          // the broker's own retry, or moving back from the dead-letter queue it reports
+          canRetry: typeof detailBroker.retry === 'function' || typeof detailRow.stats.details?.deadLetterQueue === 'string',
           canPause: typeof detailBroker.pause === 'function' && typeof detailBroker.resume === 'function',
         }
       : undefined

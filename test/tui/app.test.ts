@@ -3,11 +3,25 @@
 import {Box, Text} from 'ink'
 import {render} from 'ink-testing-library'
 import {createElement as h} from 'react'
-import {afterEach, describe, expect, it} from 'vitest'
+import {mkdtempSync, readFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 import type {Broker} from '../../src/adapters/contract.js'
 import {Startup, TopApp} from '../../src/tui/app.js'
 import {useQueueStats} from '../../src/tui/hooks/use-queue-stats.js'
 import {eventually, gatedBroker, memoryBroker} from './gate.js'
+
+// actions are written to the audit log, as by `queue purge`: keep it out of the developer's home
+const stateHome = mkdtempSync(join(tmpdir(), 'queuectl-top-'))
+const savedStateHome = process.env.XDG_STATE_HOME
+beforeAll(() => {
+  process.env.XDG_STATE_HOME = stateHome
+})
+afterAll(() => {
+  if (savedStateHome === undefined) delete process.env.XDG_STATE_HOME
+  else process.env.XDG_STATE_HOME = savedStateHome
+})
 
 const instances: {unmount(): void}[] = []
 afterEach(() => {
@@ -100,6 +114,8 @@ describe('TopApp', () => {
     await eventually(() => expect(app.frame()).toContain('purged 2 waiting messages of "emails"'))
     expect((await broker.stats('emails')).counts.waiting).toBe(0)
     await eventually(() => expect(app.frame()).toContain('no waiting messages'))
+    const audit = readFileSync(join(stateHome, 'queuectl', 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as {command: string; queue: string; counts: {removed?: number}; details: {via: string}})
+    expect(audit).toContainEqual(expect.objectContaining({command: 'purge', queue: 'emails', counts: {removed: 2}, details: {state: 'waiting', via: 'top'}}))
     await app.press(ESC)
     await eventually(() => expect(app.frame()).toContain('TOTAL (3)'))
   })
@@ -112,6 +128,14 @@ describe('TopApp', () => {
     await app.press('reports')
     await app.press(ENTER)
     await eventually(() => expect(app.frame()).toContain('plain text'))
+    await app.press('M')
+    await app.press('nowhere')
+    await app.press(ENTER)
+    await app.press('y')
+    // like `queue move`, a destination that does not exist is refused before anything moves
+    await eventually(() => expect(app.frame()).toContain('move failed: queue "nowhere" not found'))
+    expect((await broker.stats('reports')).counts.waiting).toBe(1)
+    await broker.createQueue!('archive')
     await app.press('M')
     await app.press('archive')
     await app.press(ENTER)
