@@ -11,10 +11,10 @@ const DB = LIB_DB.asynq // shared with the asynq tests, which use unique names t
 const URL = libUrl(DB)
 const tag = `libs${process.pid}${Date.now().toString(36)}`
 const home = isolatedHome()
-const cli = (args: string[]) => runCli([...args, '--url', URL], {env: home, timeoutMs: 60_000})
+const cli = (args: string[]) => runCli([...args, '--url', URL], {env: home, timeoutMs: 90_000})
 const SEP = '\x06\x16'
 
-describe('job libraries side by side (e2e)', () => {
+describe('job libraries side by side (e2e)', {timeout: 120_000}, () => {
   let raw: Redis
   const names = {celery: `mail-${tag}`, sidekiq: `sk-${tag}`, rq: `rq-${tag}`, asynq: `aq-${tag}`}
 
@@ -80,7 +80,7 @@ describe('job libraries side by side (e2e)', () => {
     const wrong = await cli(['inspect', `asynq:${names.sidekiq}`])
     expect(wrong.code).toBe(4)
     expect(wrong.stderr).toMatch(/asynq queue .* not found/)
-  }, 60_000)
+  }, 120_000)
 
   it('purge and enqueue where a library does not allow them: one line, exit 4, nothing touched', async () => {
     const rqEnqueue = await cli(['enqueue', `rq:${names.rq}`, '--name', 'app.send', '[]'])
@@ -91,5 +91,5 @@ describe('job libraries side by side (e2e)', () => {
     expect(rqPurge.code).toBe(4)
     expect(rqPurge.stderr).toMatch(/cannot purge/)
     expect(await raw.llen(`rq:queue:${names.rq}`)).toBe(1)
-  }, 60_000)
+  }, 120_000)
 })

@@ -14,13 +14,13 @@ import {LIB_DB, REDIS_HOST, libUrl, openLib, uniqueName} from './helpers.js'
 const DB = LIB_DB.asynq
 const URL = libUrl(DB)
 const home = isolatedHome()
-const cli = (args: string[]) => runCli([...args, '--url', URL], {env: home, timeoutMs: 60_000})
+const cli = (args: string[]) => runCli([...args, '--url', URL], {env: home, timeoutMs: 90_000})
 const day = () => new Date().toISOString().slice(0, 10)
 const nowS = () => Math.floor(Date.now() / 1000)
 
 type State = 'pending' | 'active' | 'scheduled' | 'retry' | 'archived' | 'completed'
 
-describe('redis asynq (tasks written as asynq writes them)', () => {
+describe('redis asynq (tasks written as asynq writes them)', {timeout: 120_000}, () => {
   let broker: Broker
   let raw: Redis
   const queues: string[] = []
@@ -144,7 +144,7 @@ describe('redis asynq (tasks written as asynq writes them)', () => {
     const noType = await cli(['enqueue', `asynq:${q}`, '{}'])
     expect(noType.code).toBe(2)
     expect(noType.stderr).toMatch(/--name/)
-  }, 60_000)
+  }, 120_000)
 
   it('retry runs archived and retry tasks again (back to pending), pause and resume set asynq’s paused key', async () => {
     const q = queue('ops')

@@ -16,11 +16,11 @@ const URL = libUrl(DB)
 const env = {QCTL_BROKER: URL, C_FORCE_ROOT: '1', PYTHONDONTWRITEBYTECODE: '1'}
 const hasCelery = await canRun(PYTHON, ['-c', 'import celery, redis'])
 const home = isolatedHome()
-const cli = (args: string[]) => runCli([...args, '--url', URL], {env: home, timeoutMs: 60_000})
+const cli = (args: string[]) => runCli([...args, '--url', URL], {env: home, timeoutMs: 90_000})
 const app = (...args: string[]) => runJson<Record<string, unknown>>(PYTHON, ['celery_redis_app.py', ...args], env)
 const SEP = '\x06\x16'
 
-describe('redis celery interop (python3-celery)', () => {
+describe('redis celery interop (python3-celery)', {timeout: 120_000}, () => {
   let broker: Broker
   let raw: Redis
   const queues: string[] = []
@@ -49,7 +49,7 @@ describe('redis celery interop (python3-celery)', () => {
       if (queues.some((q) => value.includes(q))) await raw.multi().hdel('unacked', tag).zrem('unacked_index', tag).exec()
     }
     raw.disconnect()
-  }, 60_000)
+  }, 120_000)
 
   it('has a real Celery to talk to (apt-get install -y python3-celery; it runs on /usr/bin/python3)', () => {
     expect(hasCelery).toBe(true)
@@ -83,7 +83,7 @@ describe('redis celery interop (python3-celery)', () => {
     expect(pickled.name).toBe('qctl.write_file') // the headers are still JSON
     expect(pickled.undecodable).toMatch(/x-python-serialize.*never unpickled/)
     expect(pickled.body).toBeUndefined()
-  }, 90_000)
+  }, 120_000)
 
   it('a list item that is not JSON is listed as undecodable; the rest of the listing works', async () => {
     const q = queue('garbage')
@@ -101,7 +101,7 @@ describe('redis celery interop (python3-celery)', () => {
     expect(shown.code).toBe(0)
     expect(shown.stdout).toContain('<undecodable: not a kombu message')
     expect(shown.stdout).toContain('qctl.write_file')
-  }, 90_000)
+  }, 120_000)
 
   it('queue enqueue celery:NAME makes the queue and a task a real Celery worker runs; an eta task it holds shows in flight', async () => {
     const q = queue('run')
@@ -130,7 +130,7 @@ describe('redis celery interop (python3-celery)', () => {
       env,
     )
     workers.push(worker)
-    await until(`the Celery worker to run the task (log: ${worker.tail(300)})`, () => (existsSync(target) ? true : undefined), 60_000).catch((error: Error) => {
+    await until(`the Celery worker to run the task (log: ${worker.tail(300)})`, () => (existsSync(target) ? true : undefined), 100_000).catch((error: Error) => {
       throw new Error(`${error.message}\n${worker.tail()}`)
     })
     expect(readFileSync(target, 'utf8')).toBe('from queuectl')
@@ -150,7 +150,7 @@ describe('redis celery interop (python3-celery)', () => {
       return r.held ? r : undefined
     })
     expect(seen.held).toBe(true)
-  }, 150_000)
+  }, 200_000)
 
   it('refuses arguments Celery could not take (exit 2) before anything is sent', async () => {
     const q = queue('bad')
@@ -172,7 +172,7 @@ describe('redis celery interop (python3-celery)', () => {
     const flavored = await cli(['enqueue', q, '--flavor', 'celery', '--name', 'qctl.write_file', 'nope'])
     expect(flavored.code).toBe(2)
     expect(await raw.exists(q)).toBe(0)
-  }, 90_000)
+  }, 120_000)
 
   it('purge empties the lists but keeps the binding; consume is refused, naming the worker to run', async () => {
     const q = queue('bare')
@@ -184,5 +184,5 @@ describe('redis celery interop (python3-celery)', () => {
     expect((await app('count', q)).count).toBe(0)
     // the binding stays: the queue still exists, empty, as Celery sees it
     expect((await broker.stats(`celery:${q}`)).counts.waiting).toBe(0)
-  }, 90_000)
+  }, 120_000)
 })

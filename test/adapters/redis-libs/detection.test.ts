@@ -9,7 +9,7 @@ import {LIB_DB, REDIS_HOST, openLib} from './helpers.js'
 const DB = LIB_DB.rq // the RQ tests here never touch these keys
 const tag = `det${process.pid}${Date.now().toString(36)}`
 
-describe('job-library detection on an unrelated keyspace', () => {
+describe('job-library detection on an unrelated keyspace', {timeout: 120_000}, () => {
   let raw: Redis
   let broker: Broker
   beforeAll(async () => {

@@ -63,7 +63,7 @@ export async function runJson<T>(cmd: string, args: string[], env: Record<string
 export class Worker {
   readonly child: ChildProcess
   log = ''
-  constructor(cmd: string, args: string[], env: Record<string, string>, maxSeconds = 120) {
+  constructor(cmd: string, args: string[], env: Record<string, string>, maxSeconds = 240) {
     this.child = spawn('timeout', ['-k', '5', String(maxSeconds), cmd, ...args], {cwd: INTEROP_DIR, env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'pipe']})
     this.child.stdout!.on('data', (d: Buffer) => (this.log += d.toString()))
     this.child.stderr!.on('data', (d: Buffer) => (this.log += d.toString()))

@@ -18,7 +18,7 @@ const URL = libUrl(DB)
 const env = {QCTL_REDIS_URL: URL, PYTHONPATH: INTEROP_DIR, PYTHONDONTWRITEBYTECODE: '1'}
 const hasRq = await canRun(PYTHON, ['-c', 'import rq'])
 const home = isolatedHome()
-const cli = (args: string[]) => runCli([...args, '--url', URL], {env: home, timeoutMs: 60_000})
+const cli = (args: string[]) => runCli([...args, '--url', URL], {env: home, timeoutMs: 90_000})
 
 interface JobReport {
   status: string
@@ -46,7 +46,7 @@ const helper = <T>(...args: string[]) => runJson<T>(PYTHON, ['rq_helper.py', ...
 const report = (q: string) => helper<Report>('report', q)
 const burst = (q: string) => runJson<unknown>(PYTHON, ['-m', 'rq.cli', 'worker', '--burst', '-u', URL, q], env).catch(() => undefined)
 
-describe('redis rq interop (python3-rq)', () => {
+describe('redis rq interop (python3-rq)', {timeout: 120_000}, () => {
   let broker: Broker
   let raw: Redis
   const queues: string[] = []
@@ -81,7 +81,7 @@ describe('redis rq interop (python3-rq)', () => {
     }
     for await (const keys of raw.scanStream({match: 'qctl-rq-*', count: 1000})) if ((keys as string[]).length > 0) await raw.del(...(keys as string[]))
     raw.disconnect()
-  }, 60_000)
+  }, 120_000)
 
   it('has a real RQ to talk to (apt-get install -y python3-rq; it runs on /usr/bin/python3)', () => {
     expect(hasRq).toBe(true)
@@ -149,12 +149,12 @@ describe('redis rq interop (python3-rq)', () => {
     const live = queue('live')
     const release = `qctl-rq-release-${live}`
     const {id} = await helper<{id: string}>('enqueue', live, 'block', release)
-    const w = new Worker(PYTHON, ['-m', 'rq.cli', 'worker', '--burst', '-u', URL, live], env, 120)
+    const w = new Worker(PYTHON, ['-m', 'rq.cli', 'worker', '--burst', '-u', URL, live], env, 240)
     workers.push(w)
     const stats = await until(`the job to start (log: ${w.tail(300)})`, async () => {
       const s = await broker.stats(`rq:${live}`)
       return s.counts.inflight === 1 ? s : undefined
-    })
+    }, 90_000)
     const r = await report(live)
     expect(r.started).toBe(1)
     expect(stats.consumers).toBe(r.workers)
@@ -162,7 +162,7 @@ describe('redis rq interop (python3-rq)', () => {
     const [running] = await broker.peek(`rq:${live}`, {limit: 5, state: 'inflight'})
     expect(running).toMatchObject({id, name: 'qctl_rq_jobs.block', headers: {status: 'started'}})
     await raw.set(release, '1')
-    await until('the worker to finish', () => (w.exited ? true : undefined), 60_000)
+    await until('the worker to finish', () => (w.exited ? true : undefined), 90_000)
 
     // requeue the job that fails only once: RQ sees it queued again, and a worker now runs it
     const retried = await cli(['retry', `rq:${q}`, '--id', ids.failOnce!])
@@ -175,12 +175,12 @@ describe('redis rq interop (python3-rq)', () => {
     await burst(q)
     expect(await raw.get(`qctl-rq-flag-${q}`)).toBe('ran again')
     expect((await report(q)).jobs[ids.failOnce!]!.status).toBe('finished')
-  }, 120_000)
+  }, 200_000)
 
   it('refuses to enqueue (exit 4): RQ jobs are pickles queuectl never writes', async () => {
     const r = await cli(['enqueue', `rq:${q}`, '--name', 'qctl_rq_jobs.set_key', '["k", "v"]'])
     expect(r.code).toBe(4)
     expect(r.stderr).toMatch(/pickled Python calls.*enqueue with RQ itself/)
     expect((await report(q)).count).toBe(0) // the burst worker above emptied it; nothing new came
-  }, 60_000)
+  }, 120_000)
 })

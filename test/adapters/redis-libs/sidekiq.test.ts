@@ -13,7 +13,7 @@ const URL = libUrl(DB)
 const env = {REDIS_URL: URL}
 const hasSidekiq = await canRun(RUBY, ['-e', 'require "sidekiq"'])
 const home = isolatedHome()
-const cli = (args: string[]) => runCli([...args, '--url', URL], {env: home, timeoutMs: 60_000})
+const cli = (args: string[]) => runCli([...args, '--url', URL], {env: home, timeoutMs: 90_000})
 
 type Job = Record<string, unknown> & {jid: string; score?: number}
 interface Report {
@@ -30,7 +30,7 @@ interface Report {
 }
 const report = (queue: string) => runJson<Report>(RUBY, ['sidekiq_helper.rb', 'report', queue], env)
 
-describe('redis sidekiq interop (ruby-sidekiq)', () => {
+describe('redis sidekiq interop (ruby-sidekiq)', {timeout: 120_000}, () => {
   let broker: Broker
   let raw: Redis
   const queues: string[] = []
@@ -41,7 +41,7 @@ describe('redis sidekiq interop (ruby-sidekiq)', () => {
     return q
   }
   const sidekiq = (q: string) => {
-    const w = new Worker(RUBY, ['-S', 'sidekiq', '-r', './sidekiq_app.rb', '-q', q, '-c', '2', '-t', '5'], env, 150)
+    const w = new Worker(RUBY, ['-S', 'sidekiq', '-r', './sidekiq_app.rb', '-q', q, '-c', '2', '-t', '5'], env, 240)
     workers.push(w)
     return w
   }
@@ -62,9 +62,9 @@ describe('redis sidekiq interop (ruby-sidekiq)', () => {
     await until(`Sidekiq to fail both jobs (log: ${w.tail(300)})`, async () => {
       const r = await report(work)
       return r.retry.length === 1 && r.dead.length === 1 ? r : undefined
-    }, 60_000)
+    }, 90_000)
     await w.stop()
-  }, 120_000)
+  }, 180_000)
 
   afterAll(async () => {
     await Promise.all(workers.map((w) => w.stop()))
@@ -78,7 +78,7 @@ describe('redis sidekiq interop (ruby-sidekiq)', () => {
     }
     for await (const keys of raw.scanStream({match: 'qctl-key-*', count: 1000})) if ((keys as string[]).length > 0) await raw.del(...(keys as string[]))
     raw.disconnect()
-  }, 60_000)
+  }, 120_000)
 
   it('has a real Sidekiq to talk to (apt-get install -y ruby-sidekiq; it runs on /usr/bin/ruby)', () => {
     expect(hasSidekiq).toBe(true)
@@ -172,7 +172,7 @@ describe('redis sidekiq interop (ruby-sidekiq)', () => {
 
     const blocked = await broker.enqueue(`sidekiq:${q}`, [{name: 'QctlBlock', payload: JSON.stringify([release])}])
     const w = sidekiq(q)
-    await until(`Sidekiq to run the job (log: ${w.tail(300)})`, async () => ((await raw.get(key)) === 'ran by sidekiq' ? true : undefined), 60_000)
+    await until(`Sidekiq to run the job (log: ${w.tail(300)})`, async () => ((await raw.get(key)) === 'ran by sidekiq' ? true : undefined), 90_000)
 
     const stats = await until('the blocking job in flight', async () => {
       const s = await broker.stats(`sidekiq:${q}`)
@@ -186,7 +186,7 @@ describe('redis sidekiq interop (ruby-sidekiq)', () => {
     await raw.set(release, '1')
     await until('the blocking job to finish', async () => ((await broker.stats(`sidekiq:${q}`)).counts.inflight === 0 ? true : undefined))
     await raw.del(release)
-  }, 120_000)
+  }, 180_000)
 
   it('refuses arguments Sidekiq could not run (exit 2) before anything is sent', async () => {
     const q = queue('bad')
@@ -200,5 +200,5 @@ describe('redis sidekiq interop (ruby-sidekiq)', () => {
     expect(noClass.stderr).toMatch(/worker class/)
     expect(await raw.sismember('queues', q)).toBe(0)
     expect(await raw.exists(`queue:${q}`)).toBe(0)
-  }, 90_000)
+  }, 120_000)
 })

@@ -68,8 +68,24 @@ function utcDay(ms = Date.now()): string {
   return new Date(ms).toISOString().slice(0, 10)
 }
 
+// `queue inspect` asks for every queue's stats at once: read each global set once for all of them
+const recentReads = new WeakMap<FlavorContext, Map<string, {at: number; entries: Promise<{raw: Buffer; score: number}[]>}>>()
+const REUSE_MS = 1000
+
+/** Every member of a global set with its score (shared for a second between calls). */
+function readSet(ctx: FlavorContext, key: string): Promise<{raw: Buffer; score: number}[]> {
+  let cache = recentReads.get(ctx)
+  if (!cache) recentReads.set(ctx, (cache = new Map()))
+  const hit = cache.get(key)
+  if (hit && Date.now() - hit.at < REUSE_MS) return hit.entries
+  const entries = readSetNow(ctx, key)
+  cache.set(key, {at: Date.now(), entries})
+  entries.catch(() => cache.delete(key))
+  return entries
+}
+
 /** Every member of a global set with its score, read in chunks (the sets hold every queue's jobs). */
-async function readSet(ctx: FlavorContext, key: string): Promise<{raw: Buffer; score: number}[]> {
+async function readSetNow(ctx: FlavorContext, key: string): Promise<{raw: Buffer; score: number}[]> {
   const out: {raw: Buffer; score: number}[] = []
   const step = 1000
   for (let start = 0; ; start += step) {
@@ -80,7 +96,7 @@ async function readSet(ctx: FlavorContext, key: string): Promise<{raw: Buffer; s
 }
 
 async function setEntriesOf(ctx: FlavorContext, set: SetName, name: string) {
-  return (await readSet(ctx, keys(ctx).set(set))).filter((e) => queueOfJob(e.raw.toString('utf8')) === name)
+  return (await readSetNow(ctx, keys(ctx).set(set))).filter((e) => queueOfJob(e.raw.toString('utf8')) === name)
 }
 
 interface ProcessInfo {
@@ -237,6 +253,7 @@ export const sidekiqFlavor: Flavor = {
 
   async enqueue(ctx, name, messages, options) {
     const jobs = encodeSidekiqJobs(name, messages) // throws UsageError before anything is sent
+    recentReads.delete(ctx)
     const k = keys(ctx)
     const type = await ctx.client.type(k.queue(name))
     if (type !== 'list' && type !== 'none') throw new NotFoundError(`key "${k.queue(name)}" on ${ctx.displayUrl} is a ${type}, not a Sidekiq queue — enqueue to another name`)
@@ -259,6 +276,7 @@ export const sidekiqFlavor: Flavor = {
 
   async purge(ctx, name, state) {
     await existing(ctx, name)
+    recentReads.delete(ctx)
     const k = keys(ctx)
     if (state === 'waiting') {
       const [[, n]] = ((await ctx.client.multi().llen(k.queue(name)).del(k.queue(name)).exec()) ?? [[null, 0]]) as [[unknown, number]]
@@ -278,6 +296,7 @@ export const sidekiqFlavor: Flavor = {
     const set = state === 'retry' || state === 'dead' ? SET_OF[state]! : undefined
     if (!set) throw new NotSupportedError(`Sidekiq retries jobs from the retry or dead set, not "${state}"`)
     const k = keys(ctx)
+    recentReads.delete(ctx)
     const ids = options.ids ? new Set(options.ids) : undefined
     const limit = options.limit ?? Number.MAX_SAFE_INTEGER
     let moved = 0
