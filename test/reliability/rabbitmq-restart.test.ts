@@ -18,8 +18,8 @@ let rabbit: PrivateRabbit
 beforeAll(async () => {
   rabbit = new PrivateRabbit(await freePort(), await freePort())
   await rabbit.start()
-}, 180_000)
-afterAll(() => rabbit?.stop(), 120_000)
+}, 300_000)
+afterAll(() => rabbit?.stop(), 300_000)
 
 describe.skipIf(!PrivateRabbit.available())('RabbitMQ restart (private node, stop_app/start_app)', () => {
   it('worker loses the broker: exit 3 in one line; restarted, it completes every message (none lost)', async () => {
@@ -59,7 +59,9 @@ describe.skipIf(!PrivateRabbit.available())('RabbitMQ restart (private node, sto
       ['bench', '--url', rabbit.url, '--rate', `${rate}/s`, '--duration', `${seconds}s`, '--drain', '30s', '--out', out, '--json'],
       env,
     )
-    await sleep(5000)
+    // the stop lands mid-run: once the bench queue exists, a few seconds on
+    await until(async () => (await rabbit.ctl('list_queues', 'name')).includes('queuectl-bench'), 'the bench to start', 90_000, 500)
+    await sleep(3000)
     await rabbit.stopApp()
     await sleep(1000)
     await rabbit.startApp()

@@ -68,11 +68,14 @@ describe('Redis restart (private server, AOF always)', () => {
     const out = join(tmpdir(), `${uniqueName('bench')}.json`)
     const rate = 200
     const seconds = 15
+    const name = uniqueName('bench')
     const bench = startCli(
-      ['bench', '--url', redis.url, '--queue', `list:${uniqueName('bench')}`, '--rate', `${rate}/s`, '--duration', `${seconds}s`, '--drain', '30s', '--out', out, '--json'],
+      ['bench', '--url', redis.url, '--queue', `list:${name}`, '--rate', `${rate}/s`, '--duration', `${seconds}s`, '--drain', '30s', '--out', out, '--json'],
       env,
     )
-    await sleep(4000)
+    // the crash lands mid-run: once the bench has sent (its queue is registered), a few seconds on
+    await until(async () => (await redis.cli('SISMEMBER', 'queuectl:lists', name)) === '1', 'the bench to start sending', 90_000)
+    await sleep(3000)
     await restart(2000)
     const exit = await bench.exited
     expect(existsSync(out), `bench wrote no result (exit ${exit.code}): ${bench.stderr().slice(-800)} ${bench.stdout().slice(-800)}`).toBe(true)

@@ -32,7 +32,9 @@ export interface SoakResult {
   sendErrors: number
   workerErrors: number
   windows: SoakWindow[]
+  /** Highest worker RSS in the first half of the run (MiB). */
   rssStartMb: number
+  /** Highest worker RSS in the second half, the end included (MiB). */
   rssEndMb: number
   workerExit: number | null
 }
@@ -55,6 +57,7 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
     const worker = startCli(['work', o.queue, '--url', o.url, '--echo', '--json', '--concurrency', String(o.concurrency ?? 16)], env)
     const seen: number[] = []
     let workerErrors = 0
+    let probed = false
     let buffered = ''
     let windowLatencies: number[] = []
     worker.child.stdout!.on('data', (d: Buffer | string) => {
@@ -64,6 +67,7 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
       buffered = lines.pop()!
       for (const line of lines) {
         if (line.includes('"event":"error"')) workerErrors++
+        if (line.includes('probe')) probed = true
         if (!line.includes('"event":"completed"')) continue
         const m = /\\"seq\\":(\d+),\\"t\\":(\d+)/.exec(line)
         if (!m) continue
@@ -72,7 +76,12 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
       }
     })
     const pid = worker.child.pid!
-    await sleep(1500) // the worker starts up (and subscribes) before the clock starts
+    // the clock starts once the worker is up: a probe message it has completed (start-up of the CLI
+    // on a loaded machine can take many seconds, which is not what the soak measures)
+    await broker.enqueue(o.queue, [{payload: '{"probe":true}', contentType: 'application/json'}])
+    const upBy = Date.now() + 120_000
+    while (!probed && Date.now() < upBy) await sleep(100)
+    if (!probed) throw new Error(`the worker did not complete a probe message within 120 s: ${worker.stderr().slice(-500)}`)
     const started = Date.now()
     const windows: SoakWindow[] = []
     const rss: number[] = []
@@ -113,7 +122,9 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
     const exit = await worker.exited
     await broker.deleteQueue?.(o.queue).catch(() => {})
     const book = ledger(sent, seen)
-    const warm = rss.slice(Math.min(5, rss.length - 1))
+    // memory flat: the highest RSS of the second half of the windows against that of the first half
+    const w = windows.map((x) => x.rssMb)
+    const half = Math.ceil(w.length / 2)
     return {
       sent,
       received: book.received,
@@ -122,8 +133,8 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
       sendErrors,
       workerErrors,
       windows,
-      rssStartMb: Math.round(warm[0] ?? 0),
-      rssEndMb: Math.round(rssEndMb),
+      rssStartMb: Math.max(0, ...w.slice(0, half)),
+      rssEndMb: Math.max(Math.round(rssEndMb), ...w.slice(half)),
       workerExit: exit.code,
     }
   })
@@ -135,5 +146,5 @@ export const soakQueue = (kind: string) => (kind === 'redis' ? `list:${uniqueNam
 export function describeSoak(name: string, r: SoakResult): string {
   const p99s = r.windows.map((w) => w.p99)
   const rss = r.windows.map((w) => w.rssMb)
-  return `[reliability] soak ${name}: sent ${r.sent}, received ${r.received}, lost ${r.lost}, duplicated ${r.duplicated}, send errors ${r.sendErrors}, worker errors ${r.workerErrors}; p99 per window ${p99s.join('/')} ms; worker RSS ${r.rssStartMb} → ${r.rssEndMb} MiB (windows ${rss.join('/')})`
+  return `[reliability] soak ${name}: sent ${r.sent}, received ${r.received}, lost ${r.lost}, duplicated ${r.duplicated}, send errors ${r.sendErrors}, worker errors ${r.workerErrors}; p99 per window ${p99s.join('/')} ms; worker RSS max 1st half ${r.rssStartMb} / 2nd half ${r.rssEndMb} MiB (windows ${rss.join('/')})`
 }
