@@ -2,7 +2,7 @@
 // narrow terminal, and the name takes what is left.
 import {formatDuration} from '../core/units.js'
 import {sparkline} from './history.js'
-import {formatCount, formatRate, type QueueRow, type SortKey, type Totals} from './rows.js'
+import {deadOf, formatCount, formatRate, type QueueRow, type SortKey, type Totals} from './rows.js'
 
 export type ColumnId = 'source' | 'name' | 'kind' | SortKey | 'trend'
 
@@ -80,6 +80,8 @@ export function cellText(row: QueueRow, id: ColumnId, width: number): string {
       return formatDuration(s.oldestAgeMs)
     case 'trend':
       return sparkline(row.depth, width)
+    case 'dead':
+      return formatCount(deadOf(s))
     default:
       return formatCount(s.counts[id])
   }
@@ -111,7 +113,7 @@ export function totalsText(t: Totals, id: ColumnId): string {
 export function cellColor(row: QueueRow, id: ColumnId): string | undefined {
   if (row.stale) return 'gray'
   const s = row.stats
-  if (id === 'dead' && (s.counts.dead ?? 0) > 0) return 'red'
+  if (id === 'dead' && (deadOf(s) ?? 0) > 0) return 'red'
   if ((id === 'waiting' || id === 'trend' || id === 'oldest') && row.growth > 0) {
     return (s.oldestAgeMs ?? 0) > 60_000 ? 'red' : 'yellow'
   }

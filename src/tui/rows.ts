@@ -59,6 +59,12 @@ export function filterRows(rows: readonly QueueRow[], filter: string): QueueRow[
   })
 }
 
+/** Dead and waiting-for-retry together, as `queue inspect` counts them; absent when neither is known. */
+export function deadOf(stats: QueueStats): number | undefined {
+  const {dead, retry} = stats.counts
+  return dead === undefined && retry === undefined ? undefined : (dead ?? 0) + (retry ?? 0)
+}
+
 function sortValue(row: QueueRow, key: SortKey): number | string {
   const s = row.stats
   switch (key) {
@@ -72,6 +78,8 @@ function sortValue(row: QueueRow, key: SortKey): number | string {
       return s.rates?.outPerSec ?? -1
     case 'oldest':
       return s.oldestAgeMs ?? -1
+    case 'dead':
+      return deadOf(s) ?? -1
     default:
       return s.counts[key] ?? -1
   }
@@ -107,7 +115,8 @@ export function totals(rows: readonly QueueRow[]): Totals {
   const t: Totals = {queues: rows.length, counts: {}}
   const add = (a: number | undefined, b: number | undefined) => (b === undefined ? a : (a ?? 0) + b)
   for (const {stats: s} of rows) {
-    for (const state of ['waiting', 'inflight', 'delayed', 'dead'] as const) t.counts[state] = add(t.counts[state], s.counts[state])
+    for (const state of ['waiting', 'inflight', 'delayed'] as const) t.counts[state] = add(t.counts[state], s.counts[state])
+    t.counts.dead = add(t.counts.dead, deadOf(s))
     t.consumers = add(t.consumers, s.consumers)
     t.inPerSec = add(t.inPerSec, s.rates?.inPerSec)
     t.outPerSec = add(t.outPerSec, s.rates?.outPerSec)

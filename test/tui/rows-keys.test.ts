@@ -20,7 +20,7 @@ function row(name: string, waiting: number, extra: Partial<QueueStats> = {}, bro
   }
 }
 
-const rows = [row('emails', 5), row('billing', 50, {consumers: 2}), row('emails-dlq', 0, {counts: {waiting: 0, dead: 7}})]
+const rows = [row('emails', 5), row('billing', 50, {consumers: 2}), row('emails-dlq', 0, {counts: {waiting: 0, dead: 4, retry: 3}})]
 
 describe('rows', () => {
   it('filters by substring, and excludes with !', () => {
