@@ -59,7 +59,9 @@ export async function sendInBatches(
     } catch (error) {
       const inBatch = error instanceof EnqueueError ? error.sent : 0
       const total = sent + inBatch
-      const reason = isUserError(error) ? error.message : String((error as Error)?.message ?? error)
+      const detail = isUserError(error) ? error.message : String((error as Error)?.message ?? error)
+      // adapters count within the call; say where that call started in the whole input
+      const reason = sent > 0 ? `${detail} (in the batch of messages ${sent + 1}–${sent + batch.length})` : detail
       if (error instanceof EnqueueError || !isUserError(error) || total > 0) {
         throw new EnqueueError(`${total}${of} messages were sent to "${queue}" before it failed: ${reason}`, total, isUserError(error) ? error.exitCode : 3)
       }

@@ -239,10 +239,10 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       const ids = await broker.enqueue(q, batch)
       expect(ids).toHaveLength(1000)
       expect(new Set(ids).size).toBe(1000)
-      const got = await drain(broker, q, 1000, 60_000, 100)
+      const got = await drain(broker, q, 1000, 60_000 + timeout, 100)
       const seqs = got.map((m) => (JSON.parse(text(m)) as {seq: number}).seq).sort((a, b) => a - b)
       expect(seqs).toEqual(Array.from({length: 1000}, (_, i) => i))
-    }, timeout + 60_000)
+    }, 2 * timeout + 60_000)
 
     it('keeps payload bytes exactly: binary, unicode and large', async () => {
       const q = await fresh('bytes')
