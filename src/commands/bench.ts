@@ -70,6 +70,9 @@ The bench queue (queuectl-bench-RUNID) is deleted at the end unless --keep. Ctrl
     if (!/^[\w.-]{1,64}$/.test(runId)) throw new UsageError(`--run-id "${runId}" may use only letters, digits, "-", "_" and "." (up to 64)`)
 
     const broker = await this.openBroker({fallbackUrl: 'memory://'})
+    if (flags.agents > 1 && broker.transport === 'memory') {
+      throw new UsageError(`--agents ${flags.agents} needs a broker every agent can reach — memory:// lives inside one process; give --url redis://…, amqp://… or sqs://…`)
+    }
     const {benchOnBroker} = await import('../bench/session.js')
     const color = colorEnabled(process.stderr)
     const progress = json ? undefined : new ProgressLine()

@@ -24,3 +24,17 @@ describe.each(targets)('queue bench on $name', ({url, queue, count}) => {
     expect(after.code).toBe(4)
   }, 240_000)
 })
+
+describe('queue bench --agents on Redis', () => {
+  it('two processes meet through the broker; the leader prints the merged result', async () => {
+    const queue = `list:bench-agents-${process.pid}`
+    const args = ['bench', '--url', 'redis://127.0.0.1:6379', '--queue', queue, '--agents', '2', '--run-id', `e2e-${process.pid}`, '--count', '500', '--json']
+    const [a, b] = await Promise.all([runCli(args, {env, timeoutMs: 180_000}), runCli(args, {env, timeoutMs: 180_000})])
+    expect([a.code, b.code]).toEqual([0, 0])
+    const outputs = [a.stdout, b.stdout].filter((s) => s.trim() !== '')
+    expect(outputs).toHaveLength(1)
+    const merged = JSON.parse(outputs[0]!) as Record<string, any>
+    expect(merged).toMatchObject({agents: 2, sent: 1000, processed: 1000, lost: 0, duplicates: 0, partial: false})
+    expect(merged.latency.count).toBe(1000)
+  }, 240_000)
+})

@@ -25,6 +25,7 @@ describe('queue bench', {timeout: 180_000}, () => {
     [['--count', '10', '--duration', '5s'], /--count and --duration both given/],
     [['--size', '4B'], /16-byte header/],
     [['--agents', '2'], /needs a --run-id/],
+    [['--agents', '2', '--run-id', 'r1'], /memory:\/\/ lives inside one process/],
     [['--compare', 'only-one.json'], /--compare takes two result files/],
   ])('refuses %j with one line and exit 2', async (args, message) => {
     const r = await runCli(['bench', ...args], {env})
