@@ -30,7 +30,7 @@ describe.skipIf(!PrivateRabbit.available())('RabbitMQ restart (private node, sto
     const enq = await runQ(['enqueue', queue, '--url', rabbit.url], {env, input: numbered(0, before)})
     expect(enq.code, enq.stderr).toBe(0)
 
-    const a = startCli(['work', queue, '--url', rabbit.url, '--echo', '--json', '--delay-ms', '50', '--concurrency', '8'], env)
+    const a = startCli(['work', queue, '--url', rabbit.url, '--echo', '--json', '--delay-ms', '50', '--concurrency', '2'], env)
     await until(() => completedSeqs(a.stdout()).length >= 150, 'worker A to complete 150', 60_000)
     const stopAt = Date.now()
     await rabbit.stopApp()
@@ -40,6 +40,7 @@ describe.skipIf(!PrivateRabbit.available())('RabbitMQ restart (private node, sto
     expect(a.stdout() + a.stderr()).not.toMatch(/\n\s+at .+\(.*:\d+:\d+\)/)
     await rabbit.startApp()
     const fromA = completedSeqs(a.stdout())
+    expect(fromA.length, 'worker A was stopped mid-run').toBeLessThan(before)
 
     const enq2 = await runQ(['enqueue', queue, '--url', rabbit.url], {env, input: numbered(before, before + after)})
     expect(enq2.code, enq2.stderr).toBe(0)
