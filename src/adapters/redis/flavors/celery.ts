@@ -46,11 +46,10 @@ const bindingMember = (name: string) => `${name}${KOMBU_SEP}${KOMBU_SEP}${name}`
 async function boundQueues(ctx: FlavorContext): Promise<{names: Set<string>; keys: string[]; complete: boolean}> {
   const found = await ctx.scanner.scan({match: `${BINDING_PREFIX}*`, type: 'set'})
   const keys = found.keys.filter((k) => !isControlExchange(k.slice(BINDING_PREFIX.length)))
-  const pipe = ctx.client.pipeline()
-  for (const key of keys) pipe.smembers(key)
-  const members = keys.length > 0 ? ((await pipe.exec()) ?? []) : []
+  // one command per key, sent together: a pipeline would have to share a slot on a Cluster
+  const members = await Promise.all(keys.map((key) => ctx.client.smembers(key).catch(emptyIfWrongType<string[]>([]))))
   const names = new Set<string>()
-  for (const [, value] of members) for (const m of (value as string[] | undefined) ?? []) {
+  for (const value of members) for (const m of value) {
     const q = bindingQueue(m)
     if (q && !q.endsWith('.pidbox') && !q.startsWith('celeryev.')) names.add(q)
   }
@@ -145,9 +144,7 @@ export const celeryFlavor: Flavor = {
 
   async stats(ctx, name): Promise<QueueStats> {
     await existing(ctx, name)
-    const pipe = ctx.client.pipeline()
-    for (const p of PRIORITIES) pipe.llen(listKey(name, p))
-    const lengths = ((await pipe.exec()) ?? []).map(([, n]) => Number(n ?? 0))
+    const lengths = await Promise.all(PRIORITIES.map((p) => ctx.client.llen(listKey(name, p))))
     const inflight = (await unackedOf(ctx, name)).length
     const byPriority: Record<string, number> = {}
     PRIORITIES.forEach((p, i) => {

@@ -73,15 +73,16 @@ async function countRegistry(ctx: FlavorContext, kind: string, name: string): Pr
 
 async function messagesOf(ctx: FlavorContext, name: string, state: MessageState, ids: {id: string; score?: number}[]): Promise<Message[]> {
   if (ids.length === 0) return []
-  const pipe = ctx.client.pipeline()
-  for (const {id} of ids) pipe.hgetallBuffer(`rq:job:${id}`)
-  if (state === 'dead') for (const {id} of ids) pipe.xrevrange(`rq:results:${id}`, '+', '-', 'COUNT', 1)
-  const results = (await pipe.exec()) ?? []
+  // one command per key, sent together (job hashes live in different Cluster slots)
+  const [hashes, results] = await Promise.all([
+    Promise.all(ids.map(({id}) => ctx.client.hgetallBuffer(`rq:job:${id}`))),
+    state === 'dead' ? Promise.all(ids.map(({id}) => ctx.client.xrevrange(`rq:results:${id}`, '+', '-', 'COUNT', 1).catch(() => []))) : [],
+  ])
   return ids.map(({id, score}, i) => {
-    const hash = (results[i]?.[1] ?? {}) as Record<string, Buffer>
+    const hash = hashes[i] ?? {}
     let exc: string | undefined
     if (state === 'dead') {
-      const entries = (results[ids.length + i]?.[1] ?? []) as [string, string[]][]
+      const entries = (results[i] ?? []) as [string, string[]][]
       const fields = entries[0]?.[1] ?? []
       const at = fields.indexOf('exc_string')
       exc = at >= 0 ? rqResultExc(fields[at + 1]) : undefined
@@ -93,9 +94,7 @@ async function messagesOf(ctx: FlavorContext, name: string, state: MessageState,
 async function workersOf(ctx: FlavorContext, name: string): Promise<{all: number; mine: number}> {
   const keys = await ctx.client.smembers('rq:workers').catch(emptyIfWrongType<string[]>([]))
   if (keys.length === 0) return {all: 0, mine: 0}
-  const pipe = ctx.client.pipeline()
-  for (const key of keys) pipe.hget(key, 'queues')
-  const queues = ((await pipe.exec()) ?? []).map(([, v]) => (typeof v === 'string' ? v.split(',') : undefined))
+  const queues = (await Promise.all(keys.map((key) => ctx.client.hget(key, 'queues')))).map((v) => (typeof v === 'string' ? v.split(',') : undefined))
   const alive = queues.filter((q): q is string[] => q !== undefined)
   return {all: alive.length, mine: alive.filter((q) => q.includes(name)).length}
 }

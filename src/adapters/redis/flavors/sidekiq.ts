@@ -155,9 +155,7 @@ export const sidekiqFlavor: Flavor = {
     const members = (await ctx.client.smembers(k.queues).catch(emptyIfWrongType<string[]>([]))).sort()
     if (members.length === 0) return {names: [], complete: true}
     // `queues` is a common name: a member counts when its list exists or Sidekiq's own keys do
-    const pipe = ctx.client.pipeline()
-    for (const name of members) pipe.type(k.queue(name))
-    const types = ((await pipe.exec()) ?? []).map(([, t]) => t)
+    const types = await Promise.all(members.map((name) => ctx.client.type(k.queue(name))))
     const sidekiqHere = (await markers(ctx)) > 0
     const names = members.filter((_name, i) => types[i] === 'list' || (sidekiqHere && types[i] === 'none'))
     for (const name of names) claims.claimKey(k.queue(name))
@@ -259,13 +257,12 @@ export const sidekiqFlavor: Flavor = {
     if (type !== 'list' && type !== 'none') throw new NotFoundError(`key "${k.queue(name)}" on ${ctx.displayUrl} is a ${type}, not a Sidekiq queue — enqueue to another name`)
     await ctx.client.sadd(k.queues, name)
     await enqueueInChunks(ctx, jobs, options, async (chunk) => {
-      const pipe = ctx.client.pipeline()
       const ready = chunk.filter((j) => j.at === undefined).map((j) => j.json)
-      if (ready.length > 0) pipe.lpush(k.queue(name), ...ready)
-      for (const j of chunk) if (j.at !== undefined) pipe.zadd(k.set('schedule'), String(j.at), j.json)
-      const results = (await pipe.exec()) ?? []
-      const failed = results.find(([error]) => error)
-      if (failed) throw failed[0]
+      const later = chunk.filter((j) => j.at !== undefined).flatMap((j) => [String(j.at), j.json])
+      await Promise.all([
+        ready.length > 0 ? ctx.client.lpush(k.queue(name), ...ready) : undefined,
+        later.length > 0 ? ctx.client.zadd(k.set('schedule'), ...later) : undefined,
+      ])
     }, (j) => j.json.length)
     return jobs.map((j) => j.jid)
   },
