@@ -243,11 +243,20 @@ export interface Running {
   exited: Promise<{code: number | null; signal: NodeJS.Signals | null}>
 }
 
+const children = new Set<ChildProcess>()
+
+/** Kills every child startCli started that is still running (afterAll: a failed test leaves none behind). */
+export function killChildren(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+  children.clear()
+}
+
 /** Starts `queue ARGS` through bin/run.js and keeps its output; the test decides when to kill it. */
 export function startCli(args: string[], env: Record<string, string | undefined>, nodeArgs: string[] = []): Running {
   const full: Record<string, string | undefined> = {...process.env, NO_COLOR: '1', QUEUE_URL: undefined, ...env}
   for (const k of Object.keys(full)) if (full[k] === undefined) delete full[k]
   const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], {env: full as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe']})
+  children.add(child)
   let out = ''
   let err = ''
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d))

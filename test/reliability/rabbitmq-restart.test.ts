@@ -10,7 +10,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {isolatedHome} from '../helpers/cli.js'
-import {PrivateRabbit, completedSeqs, freePort, ledger, numbered, runQ, sleep, startCli, uniqueName, until, withBroker} from './harness.js'
+import {killChildren, PrivateRabbit, completedSeqs, freePort, ledger, numbered, runQ, sleep, startCli, uniqueName, until, withBroker} from './harness.js'
 
 const env = isolatedHome()
 let rabbit: PrivateRabbit
@@ -19,7 +19,10 @@ beforeAll(async () => {
   rabbit = new PrivateRabbit(await freePort(), await freePort())
   await rabbit.start()
 }, 300_000)
-afterAll(() => rabbit?.stop(), 300_000)
+afterAll(async () => {
+  killChildren()
+  await rabbit?.stop()
+}, 300_000)
 
 describe.skipIf(!PrivateRabbit.available())('RabbitMQ restart (private node, stop_app/start_app)', () => {
   it('worker loses the broker: exit 3 in one line; restarted, it completes every message (none lost)', async () => {

@@ -8,7 +8,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {isolatedHome} from '../helpers/cli.js'
-import {PrivateRedis, completedSeqs, freePort, ledger, numbered, runQ, sleep, startCli, uniqueName, until} from './harness.js'
+import {killChildren, PrivateRedis, completedSeqs, freePort, ledger, numbered, runQ, sleep, startCli, uniqueName, until} from './harness.js'
 
 const env = isolatedHome()
 const redis = new PrivateRedis(0)
@@ -17,7 +17,10 @@ beforeAll(async () => {
   ;(redis as {port: number}).port = await freePort()
   await redis.start()
 })
-afterAll(() => redis.stop())
+afterAll(async () => {
+  killChildren()
+  await redis.stop()
+})
 
 async function restart(downMs: number): Promise<void> {
   await redis.kill('SIGKILL')

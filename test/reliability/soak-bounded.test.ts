@@ -1,8 +1,12 @@
 // The bounded form of the soak (test/reliability/soak/ has the 10-minute one, `npm run test:soak`):
 // 25 s at a steady 200/s on Redis through one `queue work` process. Nothing lost, no duplicates
 // without faults, worker memory not climbing, p99 not drifting.
-import {describe, expect, it} from 'vitest'
+import {afterAll, describe, expect, it} from 'vitest'
 import {describeSoak, soak, soakQueue} from './soak/soak.js'
+
+import {killChildren} from './harness.js'
+
+afterAll(killChildren)
 
 const REDIS = process.env.QUEUECTL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 

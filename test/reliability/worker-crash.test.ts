@@ -3,7 +3,7 @@
 // The ledger is the sequence numbers in the payloads: every one of 0..N-1 completed at least once.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {isolatedHome} from '../helpers/cli.js'
-import {PrivateRedis, runQ, completedSeqs, freePort, ledger, numbered, startCli, uniqueName, until, withBroker} from './harness.js'
+import {killChildren, PrivateRedis, runQ, completedSeqs, freePort, ledger, numbered, startCli, uniqueName, until, withBroker} from './harness.js'
 
 const N = 300
 const env = isolatedHome()
@@ -37,7 +37,10 @@ describe('worker crash (kill -9 mid-batch)', () => {
     ;(redis as {port: number}).port = await freePort()
     await redis.start()
   })
-  afterAll(() => redis.stop())
+  afterAll(async () => {
+  killChildren()
+  await redis.stop()
+})
 
   it('Redis list: leases of the dead worker expire, a second worker completes them; none lost', async () => {
     const name = uniqueName('crash')

@@ -1,7 +1,11 @@
 // The 10-minute soak per broker (`npm run test:soak`; not part of `npm test`). SOAK_SECONDS and
 // SOAK_RATE (default per broker) change the length and the rate; SOAK_BROKERS=redis,amqp,sqs picks brokers.
-import {describe, expect, inject, it} from 'vitest'
+import {afterAll, describe, expect, inject, it} from 'vitest'
 import {describeSoak, soak, soakQueue} from './soak.js'
+
+import {killChildren} from '../harness.js'
+
+afterAll(killChildren)
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 600)
 // what each broker sustains on this 2-core machine with room to spare (the SQS emulator is slowest)
