@@ -54,6 +54,21 @@ const boundInkCaches = {
   },
 }
 
+// yoga-layout's Emscripten loader fetch()es its own base64 data: URL, which makes Node load its
+// whole fetch implementation (undici) at start-up; decoding the base64 directly gives the same
+// bytes without it.
+const yogaWithoutFetch = {
+  name: 'yoga-without-fetch',
+  setup(b) {
+    b.onLoad({filter: /[\\/]yoga-layout[\\/].*yoga-wasm-base64-esm\.js$/}, async (args) => {
+      const text = await readFile(args.path, 'utf8')
+      const pattern = /return (\w+)\|\|"function"!=typeof fetch\?Promise\.resolve\(\)/
+      if (!pattern.test(text)) throw new Error(`${args.path} changed: update the fetch patch in scripts/bundle-tui.mjs`)
+      return {contents: text.replace(pattern, 'return true||"function"!=typeof fetch?Promise.resolve()'), loader: 'js'}
+    })
+  },
+}
+
 const started = Date.now()
 const result = await build({
   entryPoints: [resolve(tuiSrc, 'app.tsx')],
@@ -72,7 +87,7 @@ const result = await build({
   define: {'process.env.NODE_ENV': '"production"'},
   // CommonJS dependencies (React, signal-exit…) call require() for Node built-ins
   banner: {js: "import {createRequire as __queuectlCreateRequire} from 'node:module';const require=__queuectlCreateRequire(import.meta.url);"},
-  plugins: [keepOutsideTuiExternal, boundInkCaches],
+  plugins: [keepOutsideTuiExternal, boundInkCaches, yogaWithoutFetch],
 })
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0)
 console.log(`bundled the TUI into ${relative(root, resolve(outDir, 'tui/app.js'))}: ${(bytes / 1024).toFixed(0)} KiB in ${Date.now() - started} ms`)

@@ -3,7 +3,6 @@ import type {Broker, QueueStats} from '../adapters/contract.js'
 import {BaseCommand} from '../core/base-command.js'
 import {loadConfig} from '../core/config.js'
 import {UsageError} from '../core/errors.js'
-import {paint} from '../core/output.js'
 import {redactText, redactUrl} from '../core/redact.js'
 import {handleShutdown} from '../core/signals.js'
 import {formatDuration, parseDuration} from '../core/units.js'
@@ -137,7 +136,7 @@ Not on a terminal, or with --once: prints one snapshot table and exits (--json: 
     )
     if (!this.jsonEnabled()) {
       // the table formatter (cli-table3) only on this path: the live screen does not need it
-      const {renderQueueTable} = await import('../core/render.js')
+      const [{renderQueueTable}, {paint}] = await Promise.all([import('../core/render.js'), import('../core/output.js')])
       out.forEach((b, i) => {
         if (i > 0) this.log('')
         const title = `${b.broker}${b.latencyMs === undefined ? '' : `  (${formatDuration(b.latencyMs)})`}`
