@@ -3,7 +3,6 @@
 // without faults, worker memory not climbing, p99 not drifting.
 import {afterAll, describe, expect, it} from 'vitest'
 import {describeSoak, soak, soakQueue} from './soak/soak.js'
-
 import {killChildren} from './harness.js'
 
 afterAll(killChildren)

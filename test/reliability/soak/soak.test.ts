@@ -2,7 +2,6 @@
 // SOAK_RATE (default per broker) change the length and the rate; SOAK_BROKERS=redis,amqp,sqs picks brokers.
 import {afterAll, describe, expect, inject, it} from 'vitest'
 import {describeSoak, soak, soakQueue} from './soak.js'
-
 import {killChildren} from '../harness.js'
 
 afterAll(killChildren)
