@@ -58,15 +58,19 @@ describe.skipIf(!PrivateRabbit.available())('RabbitMQ restart (private node, sto
   it('queue bench across a RabbitMQ restart recovers and completes: lost 0, duplicates counted', async () => {
     const out = join(tmpdir(), `${uniqueName('bench')}.json`)
     const rate = 200
-    const seconds = 20
+    const seconds = 40
     const bench = startCli(
       ['bench', '--url', rabbit.url, '--rate', `${rate}/s`, '--duration', `${seconds}s`, '--drain', '30s', '--out', out, '--json'],
       env,
     )
     // the stop lands mid-run: once the bench queue exists, a few seconds on
     await until(async () => (await rabbit.ctl('list_queues', 'name')).includes('queuectl-bench'), 'the bench to start', 90_000, 500)
+    let benchDone = false
+    void bench.exited.then(() => (benchDone = true))
     await sleep(3000)
     await rabbit.stopApp()
+    // rabbitmqctl is slow on a loaded machine: the premise is a stop that lands while the bench runs
+    expect(benchDone, 'the broker stopped only after the bench had finished: no restart was tested').toBe(false)
     await sleep(1000)
     await rabbit.startApp()
     const exit = await bench.exited

@@ -70,7 +70,7 @@ describe('Redis restart (private server, AOF always)', () => {
   it('queue bench across a Redis restart recovers and completes: lost 0, duplicates counted', async () => {
     const out = join(tmpdir(), `${uniqueName('bench')}.json`)
     const rate = 200
-    const seconds = 15
+    const seconds = 30
     const name = uniqueName('bench')
     const bench = startCli(
       ['bench', '--url', redis.url, '--queue', `list:${name}`, '--rate', `${rate}/s`, '--duration', `${seconds}s`, '--drain', '30s', '--out', out, '--json'],
@@ -78,7 +78,10 @@ describe('Redis restart (private server, AOF always)', () => {
     )
     // the crash lands mid-run: once the bench has sent (its queue is registered), a few seconds on
     await until(async () => (await redis.cli('SISMEMBER', 'queuectl:lists', name)) === '1', 'the bench to start sending', 90_000)
+    let benchDone = false
+    void bench.exited.then(() => (benchDone = true))
     await sleep(3000)
+    expect(benchDone, 'the bench had finished before the crash: no restart was tested').toBe(false)
     await restart(2000)
     const exit = await bench.exited
     expect(existsSync(out), `bench wrote no result (exit ${exit.code}): ${bench.stderr().slice(-800)} ${bench.stdout().slice(-800)}`).toBe(true)
