@@ -7,11 +7,12 @@
 import {Readable} from 'node:stream'
 import type {Broker, Lease} from '../src/adapters/contract.js'
 
-// the built code, as users run it
-const {createBroker} = (await import('../dist/adapters/registry.js')) as typeof import('../src/adapters/registry.js')
-const {moveMessages} = (await import('../dist/core/ops/move.js')) as typeof import('../src/core/ops/move.js')
-const {exportMessages} = (await import('../dist/core/ops/export.js')) as typeof import('../src/core/ops/export.js')
-const {importMessages} = (await import('../dist/core/ops/import.js')) as typeof import('../src/core/ops/import.js')
+// the built code, as users run it (a computed path: dist/ has no type declarations)
+const dist = (path: string) => import(new URL(`../dist/${path}`, import.meta.url).href)
+const {createBroker} = (await dist('adapters/registry.js')) as typeof import('../src/adapters/registry.js')
+const {moveMessages} = (await dist('core/ops/move.js')) as typeof import('../src/core/ops/move.js')
+const {exportMessages} = (await dist('core/ops/export.js')) as typeof import('../src/core/ops/export.js')
+const {importMessages} = (await dist('core/ops/import.js')) as typeof import('../src/core/ops/import.js')
 
 const N = Number(process.argv[2] ?? 10_000)
 const ROUNDS = Number(process.argv[3] ?? 3)
