@@ -132,6 +132,10 @@ export class RedisBroker implements Broker {
       if (probe.exists) found.push({flavor, name: queue})
       else if ('wrongType' in probe) wrongTypes.push(`${probe.key} is a ${probe.wrongType}`)
     }
+    // A Celery queue IS a list under the same key: the list reading is the same data, less decoded.
+    if (found.some((r) => r.flavor.kind === 'celery' && r.name === queue)) {
+      found.splice(0, found.length, ...found.filter((r) => !(r.flavor.kind === 'list' && r.name === queue)))
+    }
     if (found.length > 1) {
       const names = found.map((r) => `${r.flavor.kind}:${r.name}`).sort()
       throw new UsageError(`queue "${queue}" is ambiguous on ${this.displayUrl}: it matches ${names.join(', ')} — name one of them with its kind`, names)

@@ -37,6 +37,14 @@ describe('job-library detection on an unrelated keyspace', {timeout: 120_000}, (
     // a bare name still resolves through every flavor's probe
     await expect(broker.stats(`no-such-${tag}`)).rejects.toMatchObject({exitCode: 4, message: expect.stringMatching(/not found/)})
   })
+
+  it('a bare name of a Celery queue is the Celery queue, not ambiguous with the list under the same key', async () => {
+    await raw.sadd(`_kombu.binding.${tag}`, `${tag}-celery${SEP}${SEP}${tag}-celery`)
+    await raw.lpush(`${tag}-celery`, JSON.stringify({body: 'W1tdLHt9LHt9XQ==', 'content-type': 'application/json', 'content-encoding': 'utf-8', headers: {task: 't.add', id: 'x1'}, properties: {body_encoding: 'base64', delivery_tag: 'd1'}}))
+    const stats = await broker.stats(`${tag}-celery`)
+    expect(stats.kind).toBe('celery')
+    expect(stats.counts.waiting).toBe(1)
+  })
 })
 
 const SEP = '\x06\x16'
