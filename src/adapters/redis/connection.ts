@@ -126,6 +126,10 @@ export function connectionError(error: unknown, where: string, username?: string
   if (/ENOTFOUND|EAI_AGAIN/.test(code + message)) {
     return new ConnectionError(`cannot resolve the host of ${where} — check the host name`)
   }
+  if (/max retries per request/i.test(message)) {
+    // ioredis's words for "the connection dropped while this command was in flight"
+    return new ConnectionError(`lost the connection to ${where} — is Redis still running?`)
+  }
   if (/Connection is closed|connection closed|ECONNRESET|EPIPE|Stream isn't writeable|enableOfflineQueue/i.test(message)) {
     return new ConnectionError(`lost the connection to ${where} (${message.split('\n')[0]}) — is Redis still running?`)
   }
@@ -163,6 +167,12 @@ export async function connectClient(client: RedisClient, timeoutMs: number, wher
       })(),
       timeout,
     ])
+    // Connected: from now on a dropped connection is retried in the background (long-running
+    // commands such as top and metrics recover by themselves); commands still fail at once while
+    // it is down (no offline queue), and close() stops the retries.
+    const reconnect = (times: number) => Math.min(100 * times, 2000)
+    if (client instanceof Cluster) client.options.clusterRetryStrategy = reconnect
+    else client.options.retryStrategy = reconnect
   } catch (error) {
     client.disconnect()
     if (tls && /timed out|ETIMEDOUT/.test(String((error as Error)?.message))) {
