@@ -57,7 +57,7 @@ afterAll(async () => {
 describe('queue top in a terminal', () => {
   it('filters, drills down, purges after confirmation, goes back and quits', async () => {
     // other suites may keep queues in this database too: this test's own are found by filtering
-    await waitFor((s) => s.includes('TOTAL ('), 'the queue list')
+    await waitFor((s) => s.includes('TOTAL ('), 'the queue list', 60_000)
     // on a loaded machine a refresh can time out and show as stale for a moment: wait for a fresh one
     let s = await waitFor((t) => /redis:\/\/127\.0\.0\.1:6379\/13 +refreshed \d\d:\d\d:\d\d in \d+ms/.test(t), 'the footer')
     expect(s).toMatch(/QUEUE.*WAIT.*INFL.*DEAD.*OLDEST/)
@@ -104,7 +104,7 @@ describe('queue top in a terminal', () => {
     s = await waitFor((t) => /exit=\d+/.test(t), 'the process to exit')
     expect(s).toContain('exit=0')
     expect(s).not.toContain('TOTAL (')
-  }, 90_000)
+  }, 150_000)
 
   it('a broker that cannot be reached: the screen closes and the error is one line, exit 3', async () => {
     const down = `${session}-down`
