@@ -1,7 +1,11 @@
 // Everything a command prints goes through here: tables (one formatter for every command), JSON,
 // NDJSON, colour (off with NO_COLOR or when not a TTY) and the progress line on stderr.
-import Table from 'cli-table3'
+import {createRequire} from 'node:module'
+import type TableType from 'cli-table3'
 import {redactText} from './redact.js'
+
+// cli-table3 costs ~40 ms to load: only commands that print a table pay for it
+const loadTable = () => createRequire(import.meta.url)('cli-table3') as typeof TableType
 
 export function colorEnabled(stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false
@@ -28,6 +32,7 @@ export interface Column<Row> {
 /** A borderless, aligned table (kubectl style): readable on a TTY, greppable in a log. */
 export function renderTable<Row>(columns: Column<Row>[], rows: Row[], color = colorEnabled()): string {
   const none = ''
+  const Table = loadTable()
   const table = new Table({
     head: columns.map((c) => paint(c.header.toUpperCase(), 'bold', color)),
     colAligns: columns.map((c) => c.align ?? 'left'),
