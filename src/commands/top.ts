@@ -66,6 +66,11 @@ Not on a terminal, or with --once: prints one snapshot table and exits (--json: 
   async run(): Promise<unknown> {
     const flags = this.flags as unknown as TopFlags
     const live = !flags.once && !this.jsonEnabled() && Boolean(process.stdout.isTTY && process.stdin.isTTY)
+    if (live) {
+      // Ink draws only the final frame when CI is set (is-in-ci, read as Ink loads); a live screen
+      // on a real terminal must not go blank because a CI variable leaked into the shell
+      for (const key of ['CI', 'CONTINUOUS_INTEGRATION']) delete process.env[key]
+    }
     // start loading Ink at once, in parallel with parsing and connecting: it is most of the start-up
     const tui = live ? import('../tui/app.js') : undefined
     tui?.catch(() => {})
