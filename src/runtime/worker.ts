@@ -325,7 +325,9 @@ export class Worker extends WorkerEmitter {
       this.idleTimer = undefined
       if (!this.idle || this.deliveries !== seen || this.state !== 'running') return this.armIdleCheck()
       const counts = await this.broker.stats(this.queue).then((s) => s.counts, () => undefined)
-      const left = (counts?.waiting ?? 0) + (counts?.delayed ?? 0) + (counts?.retry ?? 0)
+      // this worker is idle, so anything in flight is leased by another consumer (perhaps a dead
+      // one whose leases will expire and come back): not empty yet
+      const left = (counts?.waiting ?? 0) + (counts?.delayed ?? 0) + (counts?.retry ?? 0) + (counts?.inflight ?? 0)
       if (left === 0 && this.idle && this.deliveries === seen && this.state === 'running') {
         this.reason = 'empty'
         void this.close()
