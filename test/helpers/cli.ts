@@ -21,6 +21,8 @@ export interface CliOptions {
   timeoutMs?: number
   /** Sends this signal after `afterMs` ms. */
   kill?: {signal: NodeJS.Signals; afterMs: number}
+  /** Another build's bin/run.js (default: this repository's). */
+  bin?: string
 }
 
 /** An isolated config/state home so tests never read the developer's contexts. */
@@ -34,7 +36,7 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
   return new Promise((resolve, reject) => {
     const env: Record<string, string | undefined> = {...process.env, NO_COLOR: '1', QUEUE_URL: undefined, ...options.env}
     for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key]
-    const child = spawn(process.execPath, [BIN, ...args], {env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe']})
+    const child = spawn(process.execPath, [options.bin ?? BIN, ...args], {env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe']})
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))

@@ -7,7 +7,7 @@ import {createServer, connect, type Server, type Socket} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
-import {BIN as REPO_BIN, type CliOptions, type CliResult} from '../helpers/cli.js'
+import {BIN as REPO_BIN, runCli, type CliOptions, type CliResult} from '../helpers/cli.js'
 
 // QUEUECTL_BIN points the tests at another build (a snapshot while others rebuild dist/).
 export const BIN = process.env.QUEUECTL_BIN ?? REPO_BIN
@@ -267,28 +267,9 @@ export function startCli(args: string[], env: Record<string, string | undefined>
   return {child, stdout: () => out, stderr: () => err, exited}
 }
 
-/** Runs `queue ARGS` to the end, like test/helpers/cli.ts runCli but through BIN above. */
+/** Runs `queue ARGS` to the end through BIN above (test/helpers/cli.ts runCli). */
 export function runQ(args: string[], options: CliOptions = {}): Promise<CliResult> {
-  const started = Date.now()
-  return new Promise((resolve, reject) => {
-    const env: Record<string, string | undefined> = {...process.env, NO_COLOR: '1', QUEUE_URL: undefined, ...options.env}
-    for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key]
-    const child = spawn(process.execPath, [BIN, ...args], {env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000)
-    if (options.kill) setTimeout(() => child.kill(options.kill!.signal), options.kill.afterMs)
-    child.on('error', reject)
-    child.on('close', (code, signal) => {
-      clearTimeout(timer)
-      resolve({code, signal, stdout, stderr, ms: Date.now() - started})
-    })
-    child.stdin.on('error', () => {})
-    if (options.input !== undefined) child.stdin.end(options.input)
-    else child.stdin.end()
-  })
+  return runCli(args, {...options, bin: BIN})
 }
 
 /** NDJSON lines of `queue work --json` as objects (partial last lines skipped). */
