@@ -17,11 +17,17 @@ export function redactUrl(url: string | URL): string {
   }
   const href = parsed.href.replaceAll(encodeURIComponent(MASK), MASK)
   try {
-    return decodeURI(href) // readable: %2F vhosts, spaces
+    // readable: %2F vhosts, spaces; but an escaped control character stays escaped, so a URL
+    // can never break the one-line error it is quoted in
+    return decodeURI(href).replace(CONTROL, (ch) => encodeURIComponent(ch))
   } catch {
     return href // a stray "%" cannot be decoded: show it as given
   }
 }
+
+// C0 and C1 controls, DEL, and the Unicode line and paragraph separators
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g
 
 // scheme://user:password@ → scheme://user:***@ ; also ?password=… in free text.
 const USERINFO = /([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^@\s]*)@/gi

@@ -20,6 +20,11 @@ describe('redaction', () => {
     expect(redactText('WRONGPASS R3member3d is wrong')).toBe('WRONGPASS *** is wrong')
   })
 
+  it('keeps escaped control characters escaped, so a quoted URL stays on one line (found by fuzzing)', () => {
+    expect(redactUrl('http://a.aa/?q=%0Ax%E2%80%A8')).toBe('http://a.aa/?q=%0Ax%E2%80%A8')
+    expect(redactUrl('amqp://h/%2Fprod%20east')).toBe('amqp://h/%2Fprod east') // %2F stays: it is a vhost's slash, not a path separator
+  })
+
   it('never throws on garbage', () => {
     for (const junk of ['', '://', '%zz', 'redis://:@', 'a'.repeat(10_000)]) expect(typeof redactUrl(junk)).toBe('string')
   })
