@@ -161,6 +161,13 @@ export interface ConsumeOptions {
   prefetch: number
   /** How long a lease lasts before redelivery, where the broker lets us choose. */
   leaseMs?: number
+  /**
+   * While the connection is lost (broker restart, network blip), keep the subscription alive and
+   * resume once the broker is back, for up to this long; then `closed` resolves with the error.
+   * Leases from before the loss are settled if still possible, else redelivered by the broker.
+   * Default 0: the subscription ends at the first connection failure.
+   */
+  reconnectMs?: number
 }
 
 export type LeaseHandler = (lease: Lease) => void

@@ -74,6 +74,7 @@ interface AgentReport {
   processed: number
   redeliveries: number
   errors: number
+  resent?: number
   foreign: number
   startedAt: number
   lastSendAt: number
@@ -90,7 +91,7 @@ export async function publishAgentResult(broker: Broker, queue: string, role: Ag
   await broker.createQueue?.(resultQueue)
   const report: AgentReport = {
     sent: outcome.sent, sendFailed: outcome.sendFailed, processed: outcome.processed, redeliveries: outcome.redeliveries,
-    errors: outcome.errors, foreign: outcome.foreign, startedAt: outcome.startedAt, lastSendAt: outcome.lastSendAt,
+    errors: outcome.errors, resent: outcome.resent, foreign: outcome.foreign, startedAt: outcome.startedAt, lastSendAt: outcome.lastSendAt,
     lastDoneAt: outcome.lastDoneAt, partial: outcome.partial, lastError: outcome.lastError,
     histogram: hdr.encodeIntoCompressedBase64(outcome.histogram), seen: outcome.tracker.export(),
   }
@@ -150,6 +151,7 @@ export async function mergeAgentResults(
     sendFailed += r.sendFailed
     own.redeliveries += r.redeliveries
     own.errors += r.errors
+    own.resent += r.resent ?? 0
     own.foreign += r.foreign
     own.processed += r.processed
     own.startedAt = Math.min(own.startedAt, r.startedAt)

@@ -27,6 +27,8 @@ export interface BenchResult {
   duplicates: number
   redeliveries: number
   errors: number
+  /** Batches sent again after a connection failure (their duplicates show in `duplicates`). */
+  resent?: number
   lastError?: string
   /** Enqueue throughput, messages/s. */
   enqueueRate: number
@@ -65,6 +67,7 @@ export function buildResult(meta: ResultMeta, merged: RunOutcome, sentTotal: num
     duplicates: merged.tracker.duplicates,
     redeliveries: merged.redeliveries,
     errors: merged.errors + (sendFailedTotal > 0 && merged.errors === 0 ? 1 : 0),
+    ...(merged.resent > 0 ? {resent: merged.resent} : {}),
     ...(merged.lastError ? {lastError: merged.lastError} : {}),
     enqueueRate: Math.round((sentTotal * 1000) / sendSpan),
     throughput: merged.lastDoneAt > 0 ? Math.round((unique * 1000) / doneSpan) : 0,

@@ -2,7 +2,9 @@
 // on a schedule where latency counts from the *intended* send time) and consumers running the real
 // worker runtime, every processed message recorded in an HDR histogram and a sequence tracker.
 import type {Broker, OutgoingMessage} from '../adapters/contract.js'
-import {Worker, type Job} from '../runtime/worker.js'
+import {isTransient} from '../core/errors.js'
+import {backoffDelay} from '../runtime/backoff.js'
+import {DEFAULT_RECONNECT_TIMEOUT_MS, Worker, type Job} from '../runtime/worker.js'
 import {LatencyRecorder, type Histogram} from './histogram.js'
 import {clock, HEADER_BYTES, PayloadFactory} from './payload.js'
 import {Schedule, type BenchPlan} from './plan.js'
@@ -33,6 +35,8 @@ export interface RunInput {
   /** After producing, consumers run until every sent message is processed, or (agents) this says the queue is idle, or drainMs passes. */
   drainCheck?: () => Promise<boolean>
   onProgress?: (progress: BenchProgress) => void
+  /** How long producers and consumers wait out a broker outage before giving up. Default 60 s. */
+  reconnectTimeoutMs?: number
 }
 
 export interface RunOutcome {
@@ -46,6 +50,8 @@ export interface RunOutcome {
   redeliveries: number
   /** Enqueue calls that failed. */
   errors: number
+  /** Batches (or their unconfirmed part) sent again after a connection failure. */
+  resent: number
   /** Messages on the queue that were not bench messages. */
   foreign: number
   startedAt: number
@@ -66,7 +72,7 @@ export async function runBench(input: RunInput): Promise<RunOutcome> {
   const tracker = new SequenceTracker()
   const factory = new PayloadFactory(plan.sizeBytes, input.body)
   const out: RunOutcome = {
-    partial: false, sent: 0, sendFailed: 0, processed: 0, redeliveries: 0, errors: 0, foreign: 0,
+    partial: false, sent: 0, sendFailed: 0, processed: 0, redeliveries: 0, errors: 0, resent: 0, foreign: 0,
     startedAt: 0, lastSendAt: 0, lastDoneAt: 0, histogram: undefined as unknown as Histogram, tracker,
   }
   let nextSeq = 0
@@ -94,6 +100,7 @@ export async function runBench(input: RunInput): Promise<RunOutcome> {
     if (wake !== undefined && out.sent - out.processed <= lowWater) notify()
   }
   const workMs = plan.workMs
+  const reconnectTimeoutMs = input.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS
   const handler = (job: Job): unknown => {
     if (job.attempt > 1) out.redeliveries++
     const payload = job.message.payload
@@ -103,7 +110,7 @@ export async function runBench(input: RunInput): Promise<RunOutcome> {
   }
 
   const workers = Array.from({length: plan.consumers}, () =>
-    new Worker(broker, queue, handler, {concurrency: plan.concurrency, prefetch: plan.prefetch, maxAttempts: Number.MAX_SAFE_INTEGER}),
+    new Worker(broker, queue, handler, {concurrency: plan.concurrency, prefetch: plan.prefetch, maxAttempts: Number.MAX_SAFE_INTEGER, reconnectTimeoutMs}),
   )
   const stopAll = () => {
     producing = false
@@ -123,17 +130,42 @@ export async function runBench(input: RunInput): Promise<RunOutcome> {
       claimed += n
       return n
     }
+    // A connection failure (broker restart) is waited out: the batch, or the part of it the broker
+    // did not confirm, is sent again until it goes through, for up to reconnectTimeoutMs of
+    // continuous failure. A message whose first send was stored after all arrives twice: the
+    // tracker counts it as a duplicate (at-least-once), never as lost. Anything else, or a longer
+    // outage, counts the unconfirmed messages as not sent (sendFailed) and carries on.
+    let outageSince: number | undefined
     const send = async (messages: OutgoingMessage[]): Promise<void> => {
-      try {
-        await broker.enqueue(queue, messages, TRANSFER)
-        out.sent += messages.length
-      } catch (error) {
-        const ok = typeof (error as {sent?: unknown}).sent === 'number' ? (error as {sent: number}).sent : 0
-        out.sent += ok
-        out.sendFailed += messages.length - ok
-        out.errors++
-        out.lastError = (error as Error)?.message ?? String(error)
-        await sleep(50) // a failing broker is not hammered in a tight loop
+      let pending = messages
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await broker.enqueue(queue, pending, TRANSFER)
+          out.sent += pending.length
+          outageSince = undefined
+          break
+        } catch (error) {
+          out.errors++
+          out.lastError = (error as Error)?.message ?? String(error)
+          const e = error as {sent?: unknown; pending?: unknown}
+          // which messages may still be missing: the adapter's list, else all of them
+          const unconfirmed = Array.isArray(e.pending) ? (e.pending as number[]).map((i) => pending[i]!) : pending
+          const ok = pending.length - unconfirmed.length
+          out.sent += ok
+          outageSince ??= clock()
+          const retry = isTransient(error) && producing && clock() - outageSince < reconnectTimeoutMs && !input.force?.aborted
+          if (!retry) {
+            // without the adapter's list, its confirmed count is all we know
+            const confirmed = Array.isArray(e.pending) ? 0 : typeof e.sent === 'number' ? e.sent : 0
+            out.sent += confirmed
+            out.sendFailed += unconfirmed.length - confirmed
+            await sleep(50) // a failing broker is not hammered in a tight loop
+            break
+          }
+          out.resent++
+          pending = unconfirmed
+          await sleep(backoffDelay(attempt, {initialMs: 100, maxMs: 2000, factor: 2, jitter: 0.5}))
+        }
       }
       out.lastSendAt = clock()
     }

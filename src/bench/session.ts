@@ -17,6 +17,8 @@ export interface SessionInput {
   queue?: string
   keep: boolean
   body?: Buffer
+  /** How long producers and consumers wait out a broker outage. */
+  reconnectTimeoutMs?: number
   stop?: AbortSignal
   force?: AbortSignal
   /** The live status line. */
@@ -61,6 +63,7 @@ export async function benchOnBroker(input: SessionInput): Promise<BenchResult | 
       stop: input.stop,
       force: input.force,
       startAt: role.startAt,
+      reconnectTimeoutMs: input.reconnectTimeoutMs,
       drainCheck: role.agents > 1 ? () => queueIsIdle(broker, queue) : undefined,
       onProgress: (p) =>
         input.onStatus?.(

@@ -5,7 +5,7 @@ import {BaseCommand} from '../core/base-command.js'
 import {CheckFailedError, UsageError} from '../core/errors.js'
 import {colorEnabled, ProgressLine} from '../core/output.js'
 import {handleShutdown} from '../core/signals.js'
-import {formatDuration} from '../core/units.js'
+import {formatDuration, parseDuration} from '../core/units.js'
 import {planBench} from '../bench/plan.js'
 import {failedAssertions, parseAssertion, renderComparison, renderResult} from '../bench/report.js'
 
@@ -16,6 +16,8 @@ export default class Bench extends BaseCommand<typeof Bench> {
 With no --url (and no QUEUE_URL or context) it runs on the embedded memory broker: no server needed.
 
 Closed loop (default): producers keep at most --inflight messages unprocessed and send as fast as the consumers allow. Open loop (--rate): messages are sent on a schedule, and latency counts from each message's *intended* send time, so a stalled broker shows in the tail instead of slowing the producer down (coordinated omission, as wrk2 and k6's arrival-rate executors handle it).
+
+A broker that goes away mid-run (restart, network blip) is waited for, up to --reconnect-timeout (default 60s): consumers subscribe again, producers send the batch the broker did not confirm again (so a message may arrive twice: counted under duplicates, never lost); a longer outage counts what was not sent and carries on.
 
 The bench queue (queuectl-bench-RUNID) is deleted at the end unless --keep. Ctrl-C stops early and prints a report marked PARTIAL (exit 130). --assert thresholds exit 1 when one fails. Several machines: start the same command with --agents N and one --run-id on each; they meet through the broker under test and the first (by id) prints the merged report.`
   static override examples = [
@@ -41,6 +43,7 @@ The bench queue (queuectl-bench-RUNID) is deleted at the end unless --keep. Ctrl
     payload: Flags.string({summary: 'Send these bytes (after the 16-byte bench header) as every message.', helpGroup: 'MESSAGE'}),
     'work-ms': Flags.integer({summary: 'Simulated handler work per message, ms.', default: 0, min: 0, helpGroup: 'MESSAGE'}),
     drain: Flags.string({summary: 'After producing stops, wait this long at most for the rest to be processed.', default: '10s', helpGroup: 'LOAD'}),
+    'reconnect-timeout': Flags.string({summary: 'How long producers and consumers wait for a broker that went away before giving up; 0 = at once.', default: '60s', helpGroup: 'RUN'}),
     queue: Flags.string({summary: 'Queue to use (default queuectl-bench-RUNID). A queue that already existed is never deleted.', helpGroup: 'RUN'}),
     'run-id': Flags.string({summary: 'Name of this run; every agent of a multi-agent run passes the same one.', helpGroup: 'RUN'}),
     agents: Flags.integer({summary: 'Agents (processes, possibly on other machines) taking part; they coordinate through the broker.', default: 1, min: 1, max: 1000, helpGroup: 'RUN'}),
@@ -66,6 +69,7 @@ The bench queue (queuectl-bench-RUNID) is deleted at the end unless --keep. Ctrl
     if (flags.agents > 1 && !flags['run-id']) {
       throw new UsageError(`--agents ${flags.agents} needs a --run-id that every agent shares, e.g. --run-id nightly-42`)
     }
+    const reconnectTimeoutMs = parseDuration(flags['reconnect-timeout'], '--reconnect-timeout')
     const runId = flags['run-id'] ?? randomBytes(4).toString('hex')
     if (!/^[\w.-]{1,64}$/.test(runId)) throw new UsageError(`--run-id "${runId}" may use only letters, digits, "-", "_" and "." (up to 64)`)
 
@@ -86,7 +90,7 @@ The bench queue (queuectl-bench-RUNID) is deleted at the end unless --keep. Ctrl
     let result
     try {
       result = await benchOnBroker({
-        broker, plan, runId, body, agents: flags.agents, queue: flags.queue, keep: flags.keep,
+        broker, plan, runId, body, agents: flags.agents, queue: flags.queue, keep: flags.keep, reconnectTimeoutMs,
         stop: shutdown.graceful, force: shutdown.force,
         onStatus: (line) => progress?.update(line, true),
         onNote: (line) => !json && process.stderr.write(`${line}\n`),

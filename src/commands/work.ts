@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import type {Broker} from '../adapters/contract.js'
 import {BaseCommand} from '../core/base-command.js'
-import {ConnectionError, UsageError} from '../core/errors.js'
+import {UsageError, UserError, isUserError} from '../core/errors.js'
 import {colorEnabled, ndjsonLine} from '../core/output.js'
 import {handleShutdown} from '../core/signals.js'
 import {formatDuration, parseDuration} from '../core/units.js'
@@ -15,9 +15,11 @@ export default class Work extends BaseCommand<typeof Work> {
 
 A --handler module's default export (or named "handler") is called as handler(job) with job.message (payload Buffer, body = decoded JSON), job.attempt and job.signal (aborted on timeout or a forced stop); it succeeds unless it throws or rejects. .ts handlers load through tsx when it is installed. --exec runs a shell command per job with the payload on stdin; exit code 0 is success.
 
+A broker that goes away (restart, network blip) is waited for: the worker subscribes again once it is back, for up to --reconnect-timeout (default 60s; 0 stops at the first failure), then exits 3 with the error. Leases from before the outage are settled if the broker still can, else redelivered (at-least-once: a message may run twice). A permanent refusal (queue deleted, credentials refused) stops it at once.
+
 Ctrl-C (or SIGTERM) stops taking jobs and waits for running ones up to --grace; a second Ctrl-C hands them back at once. The exit code is then 128+n (130 for Ctrl-C).
 
-With --json, stdout is a stream of NDJSON events, one a line ({"event":"completed"|"failed"|"retrying"|"dead"|"drained"|"error"|"summary", …}), not the single JSON document other commands print.`
+With --json, stdout is a stream of NDJSON events, one a line ({"event":"completed"|"failed"|"retrying"|"dead"|"drained"|"error"|"reconnecting"|"reconnected"|"summary", …}), not the single JSON document other commands print.`
   static override examples = [
     {description: 'Print each message, acking it', command: '<%= config.bin %> <%= command.id %> emails --echo --url redis://127.0.0.1:6379'},
     {description: 'Run a handler module with 8 jobs at a time', command: '<%= config.bin %> <%= command.id %> emails --handler ./send-email.js --concurrency 8'},
@@ -43,6 +45,7 @@ With --json, stdout is a stream of NDJSON events, one a line ({"event":"complete
     'backoff-max': Flags.string({summary: 'Longest retry delay.', default: '1m', helpGroup: 'RETRY'}),
     'job-timeout': Flags.string({summary: 'Fail a job that runs longer than this (its signal is aborted), e.g. 30s.', helpGroup: 'RETRY'}),
     lease: Flags.string({summary: 'Lease asked of the broker; extended while a job runs where the broker can.', default: '30s'}),
+    'reconnect-timeout': Flags.string({summary: 'How long to wait for a broker that went away before giving up (exit 3); 0 = at once.', default: '60s'}),
     'max-jobs': Flags.integer({summary: 'Stop after this many jobs.', min: 1, helpGroup: 'STOP'}),
     'until-empty': Flags.boolean({summary: 'Stop once nothing is waiting, delayed or running.', helpGroup: 'STOP'}),
     grace: Flags.string({summary: 'On Ctrl-C/SIGTERM, wait this long for running jobs before handing them back.', default: '30s', helpGroup: 'STOP'}),
@@ -68,6 +71,7 @@ With --json, stdout is a stream of NDJSON events, one a line ({"event":"complete
       leaseMs: parseDuration(flags.lease, '--lease'),
       maxJobs: flags['max-jobs'],
       untilEmptyIdleMs: flags['until-empty'] ? 250 : undefined,
+      reconnectTimeoutMs: parseDuration(flags['reconnect-timeout'], '--reconnect-timeout'),
     }
     const graceMs = parseDuration(flags.grace, '--grace')
     const failRate = flags['fail-rate'] !== undefined ? parseFailRate(flags['fail-rate']) : flags.demo ? 0.1 : undefined
@@ -104,7 +108,7 @@ With --json, stdout is a stream of NDJSON events, one a line ({"event":"complete
     })
     shutdown.force.addEventListener('abort', () => void worker.close(true))
     let failure: Error | undefined
-    worker.on('error', (e) => (failure ??= e.error))
+    worker.on('error', (e) => (failure = e.error))
     try {
       await worker.start()
       const summary = await worker.finished
@@ -112,7 +116,10 @@ With --json, stdout is a stream of NDJSON events, one a line ({"event":"complete
       stopOutput()
       if (json) process.stdout.write(`${ndjsonLine({event: 'summary', queue, ...summary, elapsedMs: Math.round(summary.elapsedMs)})}\n`)
       else process.stdout.write(`${summaryLine(queue, summary)}\n`)
-      if (summary.reason === 'error' && failure) throw new ConnectionError(`stopped working ${queue} on ${broker.displayUrl}: ${failure.message}`)
+      if (summary.reason === 'error' && failure) {
+        // keep a not-found (queue deleted) as exit 4; anything else is the connection's exit 3
+        throw new UserError(`stopped working ${queue} on ${broker.displayUrl}: ${failure.message}`, isUserError(failure) && failure.exitCode === 4 ? 4 : 3)
+      }
     } finally {
       clearTimeout(graceTimer)
       stopProducer()

@@ -37,9 +37,16 @@ export class UsageError extends UserError {
   }
 }
 
-/** Exit 3: cannot connect, authenticate or negotiate TLS. */
+/**
+ * Exit 3: cannot connect, authenticate or negotiate TLS. `transient` marks a failure that may pass
+ * by itself (connection refused, reset or lost, timed out), as opposed to a refusal that will not
+ * (wrong password, ACL, TLS): long-running commands retry the first kind for a bounded time.
+ */
 export class ConnectionError extends UserError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly transient = false,
+  ) {
     super(message, ExitCode.connection)
   }
 }
@@ -67,12 +74,23 @@ export class InterruptedError extends UserError {
 /** A batch enqueue that stopped partway: says how many made it. */
 export class EnqueueError extends UserError {
   readonly sent: number
-  constructor(message: string, sent: number, exitCode: number = ExitCode.connection) {
+  /** Indices (into the batch) of the messages not confirmed stored, where the adapter knows them. */
+  readonly pending?: number[]
+  /** The cause may pass by itself (see ConnectionError.transient): re-sending `pending` may succeed. */
+  readonly transient: boolean
+  constructor(message: string, sent: number, exitCode: number = ExitCode.connection, more: {pending?: number[]; transient?: boolean} = {}) {
     super(message, exitCode)
     this.sent = sent
+    if (more.pending) this.pending = more.pending
+    this.transient = more.transient ?? false
   }
 }
 
 export function isUserError(error: unknown): error is UserError {
   return error instanceof UserError
+}
+
+/** True for a failure that may pass by itself (a lost or refused connection), worth retrying for a while. */
+export function isTransient(error: unknown): boolean {
+  return (error instanceof ConnectionError || error instanceof EnqueueError) && error.transient
 }

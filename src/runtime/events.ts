@@ -16,6 +16,10 @@ export interface WorkerEvents {
   drained: Record<string, never>
   /** The broker failed to settle a lease or the subscription ended with an error. */
   error: {error: Error}
+  /** The subscription was lost to a connection failure: subscribing again after `delayMs`. */
+  reconnecting: {error: Error; attempt: number; delayMs: number}
+  /** Subscribed again after a connection failure. */
+  reconnected: {attempts: number; downMs: number}
   /** close() finished. */
   closed: {summary: WorkerSummary}
 }

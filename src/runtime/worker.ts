@@ -3,8 +3,11 @@
 // close() is idempotent and waits for running jobs, close(true) forces (running leases go back).
 // Ack-late by default (at-least-once); `ack: 'early'` acks before the handler runs (at-most-once:
 // a failure is reported, never retried). Failures retry with exponential backoff and jitter until
-// `maxAttempts` deliveries, then dead-letter.
+// `maxAttempts` deliveries, then dead-letter. A subscription lost to a broker outage is resumed
+// (by the adapter, or by subscribing again) for up to `reconnectTimeoutMs`; a permanent refusal
+// (queue deleted, credentials refused) or a longer outage ends the worker with the error.
 import type {Broker, Capabilities, Lease, Message, Subscription} from '../adapters/contract.js'
+import {isTransient} from '../core/errors.js'
 import {backoffDelay, DEFAULT_BACKOFF, type BackoffOptions} from './backoff.js'
 import {WorkerEmitter, type WorkerSummary} from './events.js'
 import {Fifo} from './fifo.js'
@@ -36,7 +39,13 @@ export interface WorkerOptions {
   maxJobs?: number
   /** Stop once idle this long (ms) and the broker reports nothing waiting or delayed. */
   untilEmptyIdleMs?: number
+  /** How long a broker outage may last before the worker gives up with the error. Default 60 s; 0: at once. */
+  reconnectTimeoutMs?: number
 }
+
+/** Waits between subscribe attempts during an outage: 250 ms doubling to 5 s, half of it random. */
+const RESUBSCRIBE_BACKOFF: BackoffOptions = {initialMs: 250, maxMs: 5000, factor: 2, jitter: 0.5}
+export const DEFAULT_RECONNECT_TIMEOUT_MS = 60_000
 
 /** One running job: reused slots keep the hot path free of Set/Map churn. */
 interface Slot {
@@ -63,6 +72,9 @@ export class Worker extends WorkerEmitter {
   private readonly leaseMs: number
   private readonly maxJobs: number
   private readonly untilEmptyIdleMs: number
+  private readonly reconnectTimeoutMs: number
+  /** Wakes a resubscribe back-off early (close()). */
+  private wakeResubscribe: (() => void) | undefined
   private readonly buffer = new Fifo<Lease>()
   private readonly slots: Slot[] = []
   private readonly free: number[] = []
@@ -110,6 +122,7 @@ export class Worker extends WorkerEmitter {
     this.leaseMs = options.leaseMs ?? 30_000
     this.maxJobs = options.maxJobs ?? 0
     this.untilEmptyIdleMs = options.untilEmptyIdleMs ?? 0
+    this.reconnectTimeoutMs = Math.max(0, options.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS)
     for (let i = this.concurrency - 1; i >= 0; i--) {
       this.slots[i] = {lease: undefined, job: undefined, startedAt: 0, startTick: 0, extendTick: 0, controller: undefined, gen: 0}
       this.free.push(i)
@@ -132,18 +145,51 @@ export class Worker extends WorkerEmitter {
     this.startedAtMs = now()
     // per-queue capabilities where they differ by queue (Redis list vs BullMQ on one server)
     this.caps = (await this.broker.capabilitiesOf?.(this.queue).catch(() => undefined)) ?? this.broker.capabilities
-    this.subscription = await this.broker.consume(this.queue, this.onLease, {prefetch: this.prefetch, leaseMs: this.leaseMs})
-    if (this.state !== 'running') await this.subscription.close()
-    void this.subscription.closed.then((error) => {
-      if (!error || this.state !== 'running') return
-      this.emit('error', {error})
-      this.reason = 'error'
-      void this.close()
-    })
+    this.watch(await this.subscribe())
     this.tickMs = Math.max(5, Math.min(this.timeoutMs > 0 ? this.timeoutMs / 10 : Infinity, this.leaseMs / 4, 1000))
     this.ticker = setInterval(() => this.onTick(), this.tickMs)
     this.ticker.unref()
     this.armIdleCheck()
+  }
+
+  private async subscribe(): Promise<Subscription> {
+    const options = {prefetch: this.prefetch, leaseMs: this.leaseMs, reconnectMs: this.reconnectTimeoutMs}
+    const subscription = await this.broker.consume(this.queue, this.onLease, options)
+    this.subscription = subscription
+    if (this.state !== 'running') await subscription.close()
+    return subscription
+  }
+
+  /** When the subscription ends by itself: subscribe again through a passing outage, else stop with the error. */
+  private watch(subscription: Subscription): void {
+    void subscription.closed.then(async (lost) => {
+      if (!lost || this.state !== 'running' || subscription !== this.subscription) return
+      const since = now()
+      let error: Error = lost
+      for (let attempt = 1; this.state === 'running'; attempt++) {
+        if (!isTransient(error) || now() - since >= this.reconnectTimeoutMs) break
+        const delayMs = Math.min(backoffDelay(attempt, RESUBSCRIBE_BACKOFF), Math.max(0, this.reconnectTimeoutMs - (now() - since)))
+        this.emit('reconnecting', {error, attempt, delayMs})
+        await new Promise<void>((resolve) => {
+          this.wakeResubscribe = resolve
+          setTimeout(resolve, delayMs)
+        })
+        this.wakeResubscribe = undefined
+        if (this.state !== 'running') return
+        try {
+          const next = await this.subscribe()
+          this.emit('reconnected', {attempts: attempt, downMs: now() - since})
+          this.watch(next)
+          return
+        } catch (thrown) {
+          error = thrown instanceof Error ? thrown : new Error(String(thrown))
+        }
+      }
+      if (this.state !== 'running') return
+      this.emit('error', {error})
+      this.reason = 'error'
+      void this.close()
+    })
   }
 
   /** Graceful: stop fetching, hand back unstarted leases, wait for running jobs. Force: hand back running ones too. */
@@ -326,8 +372,9 @@ export class Worker extends WorkerEmitter {
       if (!this.idle || this.deliveries !== seen || this.state !== 'running') return this.armIdleCheck()
       const counts = await this.broker.stats(this.queue).then((s) => s.counts, () => undefined)
       // this worker is idle, so anything in flight is leased by another consumer (perhaps a dead
-      // one whose leases will expire and come back): not empty yet
-      const left = (counts?.waiting ?? 0) + (counts?.delayed ?? 0) + (counts?.retry ?? 0) + (counts?.inflight ?? 0)
+      // one whose leases will expire and come back): not empty yet. No answer (the broker is
+      // away) is not empty either.
+      const left = counts ? (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.retry ?? 0) + (counts.inflight ?? 0) : 1
       if (left === 0 && this.idle && this.deliveries === seen && this.state === 'running') {
         this.reason = 'empty'
         void this.close()
@@ -363,6 +410,7 @@ export class Worker extends WorkerEmitter {
     if (this.state === 'new') this.state = 'closing'
     if (this.state === 'running') this.state = 'closing'
     clearTimeout(this.idleTimer)
+    this.wakeResubscribe?.()
     await this.subscription?.close().catch((error) => this.emit('error', {error}))
     this.returnBuffered()
     if (this.running > 0 || this.settling > 0) await new Promise<void>((resolve) => (this.settled = resolve))

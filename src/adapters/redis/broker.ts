@@ -90,7 +90,7 @@ export class RedisBroker implements Broker {
       if (/WRONGTYPE/.test(message)) {
         throw new NotFoundError(`a key on ${this.displayUrl} has another type than this queue kind expects (${message.split('\n')[0]}) — check the queue name and kind`)
       }
-      if (/NOPERM|NOAUTH|WRONGPASS|ECONNREFUSED|ECONNRESET|EPIPE|Connection is closed|Stream isn't writeable|enableOfflineQueue|CLUSTERDOWN|ETIMEDOUT|max retries/i.test(message)) {
+      if (/NOPERM|NOAUTH|WRONGPASS|ECONNREFUSED|ECONNRESET|EPIPE|Connection is closed|Stream isn't writeable|enableOfflineQueue|CLUSTERDOWN|ETIMEDOUT|max retries|^LOADING\b/i.test(message)) {
         throw connectionError(error, this.displayUrl, this.target.username)
       }
       throw error

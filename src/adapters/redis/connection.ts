@@ -104,7 +104,7 @@ export function connectionError(error: unknown, where: string, username?: string
   const code = err?.code ?? ''
   const who = username ? `user "${username}"` : 'the default user'
   if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) {
-    return new ConnectionError(`cannot connect to ${where}: connection refused — is Redis running and listening on that port?`)
+    return new ConnectionError(`cannot connect to ${where}: connection refused — is Redis running and listening on that port?`, true)
   }
   if (/WRONGPASS|invalid username-password|invalid password/i.test(message)) {
     return new ConnectionError(`authentication failed at ${where} for ${who}: wrong user name or password — fix the credentials in the URL`)
@@ -121,28 +121,32 @@ export function connectionError(error: unknown, where: string, username?: string
     return new ConnectionError(`TLS handshake with ${where} failed (${message.split('\n')[0]}) — is that a TLS port? use redis:// for a plain one, or --tls-ca for a private CA`)
   }
   if (/ETIMEDOUT|timed? ?out/i.test(message)) {
-    return new ConnectionError(`could not connect to ${where}: timed out — is the host reachable? (raise --timeout if it is slow)`)
+    return new ConnectionError(`could not connect to ${where}: timed out — is the host reachable? (raise --timeout if it is slow)`, true)
   }
   if (/ENOTFOUND|EAI_AGAIN/.test(code + message)) {
     return new ConnectionError(`cannot resolve the host of ${where} — check the host name`)
   }
   if (/max retries per request/i.test(message)) {
     // ioredis's words for "the connection dropped while this command was in flight"
-    return new ConnectionError(`lost the connection to ${where} — is Redis still running?`)
+    return new ConnectionError(`lost the connection to ${where} — is Redis still running?`, true)
   }
   if (/Connection is closed|connection closed|ECONNRESET|EPIPE|Stream isn't writeable|enableOfflineQueue/i.test(message)) {
-    return new ConnectionError(`lost the connection to ${where} (${message.split('\n')[0]}) — is Redis still running?`)
+    return new ConnectionError(`lost the connection to ${where} (${message.split('\n')[0]}) — is Redis still running?`, true)
   }
   if (/CLUSTERDOWN|Failed to refresh slots cache|None of startup nodes/i.test(message)) {
-    return new ConnectionError(`Redis Cluster at ${where} is not usable (${message.split('\n')[0]}) — check the seed nodes and cluster state`)
+    return new ConnectionError(`Redis Cluster at ${where} is not usable (${message.split('\n')[0]}) — check the seed nodes and cluster state`, true)
+  }
+  if (/^LOADING\b/.test(message)) {
+    return new ConnectionError(`${where} is loading its data set after a restart — try again in a moment`, true)
   }
   return new ConnectionError(`cannot talk to ${where}: ${message.split('\n')[0]}`)
 }
 
-/** True when an error means the connection (not the command) failed. */
+/** True when an error means the connection (not the command) failed: worth retrying once Redis is back. */
 export function isConnectionFailure(error: unknown): boolean {
+  if (error instanceof ConnectionError) return error.transient
   const message = String((error as Error)?.message ?? error)
-  return /ECONNREFUSED|ECONNRESET|EPIPE|Connection is closed|connection closed|Stream isn't writeable|enableOfflineQueue|max retries|CLUSTERDOWN|ETIMEDOUT/i.test(
+  return /ECONNREFUSED|ECONNRESET|EPIPE|Connection is closed|connection closed|Stream isn't writeable|enableOfflineQueue|max retries|CLUSTERDOWN|ETIMEDOUT|^LOADING\b/i.test(
     message,
   )
 }

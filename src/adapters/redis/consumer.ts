@@ -1,7 +1,11 @@
 // The consume loop every Redis flavor shares: fetch up to `prefetch - outstanding` leases, hand
 // them out, back off while the queue is empty, run periodic upkeep (expired-lease recovery), stop
-// on close or on a connection failure. Flavors supply `fetch` and how to settle one item.
+// on close. A lost connection is waited out (ioredis reconnects in the background) for up to
+// `reconnectMs`, backing off with jitter; leases handed out before it stay valid: settled once Redis
+// is back, or redelivered when they expire. Flavors supply `fetch` and how to settle one item.
 import type {Lease, LeaseHandler, Message, NackOptions, Subscription} from '../contract.js'
+import {backoffDelay} from '../../runtime/backoff.js'
+import {isConnectionFailure} from './connection.js'
 
 export interface SettleOps {
   ack(): Promise<void>
@@ -24,7 +28,12 @@ export interface LoopSpec {
   describeError(error: unknown): Error
   /** Releases what the loop held (a blocking connection, a library worker), once. */
   dispose?(): Promise<void>
+  /** How long to keep retrying while the connection is lost before ending with the error (0: end at once). */
+  reconnectMs?: number
 }
+
+/** Waits between tries while Redis is away: 100 ms doubling to 2 s, half of it random. */
+const RECONNECT_BACKOFF = {initialMs: 100, maxMs: 2000, factor: 2, jitter: 0.5}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -61,6 +70,8 @@ export function startLoop(spec: LoopSpec): Subscription {
   const run = async () => {
     let idle = 1
     let lastUpkeep = 0
+    let outageSince: number | undefined
+    let failures = 0
     while (open) {
       try {
         if (spec.upkeep && Date.now() - lastUpkeep >= (spec.upkeepMs ?? 1000)) {
@@ -77,6 +88,8 @@ export function startLoop(spec: LoopSpec): Subscription {
           continue
         }
         const got = await spec.fetch(room)
+        outageSince = undefined
+        failures = 0
         if (got.length === 0) {
           await sleep(idle)
           idle = Math.min(maxIdle, idle * 2)
@@ -97,6 +110,16 @@ export function startLoop(spec: LoopSpec): Subscription {
         }
       } catch (error) {
         if (!open) break
+        outageSince ??= Date.now()
+        if (isConnectionFailure(error) && Date.now() - outageSince < (spec.reconnectMs ?? 0)) {
+          // Redis is away: wait (interruptibly, so close() stays prompt) and try again
+          await new Promise<void>((resolve) => {
+            wake = resolve
+            setTimeout(resolve, backoffDelay(++failures, RECONNECT_BACKOFF))
+          })
+          wake = undefined
+          continue
+        }
         open = false
         await dispose()
         resolveClosed(spec.describeError(error))

@@ -66,6 +66,7 @@ export async function consumeBullmq(
   return startLoop({
     prefetch: options.prefetch,
     handler,
+    reconnectMs: options.reconnectMs,
     maxIdleMs: 50,
     describeError: (error) => error as Error,
     fetch: async (n) => {

@@ -182,6 +182,7 @@ export const listFlavor: Flavor = {
     return startLoop({
       prefetch: options.prefetch,
       handler,
+      reconnectMs: options.reconnectMs,
       upkeepMs: Math.max(50, Math.min(1000, Math.floor(leaseMs / 3))),
       describeError: (error) => error as Error,
       upkeep: async () => {

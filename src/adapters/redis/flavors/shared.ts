@@ -1,6 +1,6 @@
 // Helpers the flavors share: chunked batch writes that can say how many made it, lease length.
 import type {EnqueueOptions} from '../../contract.js'
-import {EnqueueError, InterruptedError, UsageError, isUserError} from '../../../core/errors.js'
+import {EnqueueError, InterruptedError, UsageError, isTransient, isUserError} from '../../../core/errors.js'
 import {connectionError} from '../connection.js'
 import type {FlavorContext} from '../flavor.js'
 
@@ -67,10 +67,18 @@ export async function enqueueInChunks<T>(
   // chunks confirmed after a gap were written too: count them all
   const total = chunks.reduce((n, c, i) => n + (confirmed[i] ? c.length : 0), 0)
   const cause = isUserError(failure) ? failure : connectionError(failure, ctx.displayUrl, ctx.target.username)
+  // which items were not confirmed (a chunk whose reply was lost may be stored all the same)
+  const pending: number[] = []
+  let at = 0
+  chunks.forEach((c, i) => {
+    if (!confirmed[i]) for (let k = 0; k < c.length; k++) pending.push(at + k)
+    at += c.length
+  })
   throw new EnqueueError(
     `enqueue stopped after ${total} of ${items.length} messages: ${cause.message} — the other ${items.length - total} were NOT sent`,
     total,
     cause.exitCode,
+    {pending, transient: isTransient(cause)},
   )
 }
 

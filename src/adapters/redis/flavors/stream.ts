@@ -262,6 +262,7 @@ export const streamFlavor: Flavor = {
     return startLoop({
       prefetch: options.prefetch,
       handler,
+      reconnectMs: options.reconnectMs,
       describeError: (error) => error as Error,
       fetch: async (n) => {
         const out: ReturnType<typeof lease>[] = []
