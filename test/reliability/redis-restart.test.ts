@@ -112,7 +112,7 @@ describe('Redis restart (private server, AOF always)', () => {
     const exit = await bench.exited
     expect(existsSync(out), `bench wrote no result (exit ${exit.code}): ${bench.stderr().slice(-800)} ${bench.stdout().slice(-800)}`).toBe(true)
     const result = JSON.parse(readFileSync(out, 'utf8')) as Record<string, number>
-    const summary = {sent: result.sent, processed: result.processed, lost: result.lost, duplicates: result.duplicates, resent: result.resent ?? 0, errors: result.errors, exit: exit.code}
+    const summary = {sent: result.sent, processed: result.processed, lost: result.lost, duplicates: result.duplicates, resent: result.resent ?? 0, errors: result.errors, lastError: result.lastError, exit: exit.code}
     console.log(`[reliability] redis-restart bench: ${JSON.stringify(summary)}`)
     expect(exit.code, bench.stderr().slice(-800)).toBe(0)
     expect(result.lost).toBe(0)

@@ -1,9 +1,13 @@
 // Consuming: one channel per subscription with basic.qos prefetch, manual acks. Closing a
 // subscription cancels the consumer but keeps the channel until every lease is settled (closing
 // it would hand the unsettled messages back to the broker behind the caller's back).
+// When the connection drops (broker restart), the subscription waits for the broker to reconnect
+// (up to options.reconnectMs), opens a new channel and consumes again. RabbitMQ requeues whatever
+// the dead channel had delivered; settling those leases does nothing (their delivery tags mean
+// nothing on the new channel, and acking one there would close it): they come back as redeliveries.
 import type {Channel, ConsumeMessage} from 'amqplib'
 import type {ConsumeOptions, Lease, LeaseHandler, Message, NackOptions, Subscription} from '../contract.js'
-import {ConnectionError, NotSupportedError, UsageError} from '../../core/errors.js'
+import {ConnectionError, NotSupportedError, UsageError, isUserError} from '../../core/errors.js'
 import {toMessage} from './envelope.js'
 import {channelError} from './errors.js'
 
@@ -18,63 +22,56 @@ export interface ConsumeContext {
   queue: string
   where: string
   openChannel: () => Promise<Channel>
+  /**
+   * After our channel closed: settles once the lost connection is back (openChannel works again),
+   * rejecting when it will not come back; undefined when the connection is fine (the channel
+   * itself was closed by the broker: a refusal, not an outage).
+   */
+  reconnected: () => Promise<void> | undefined
   deadLetters: () => Promise<DeadLetterSink | undefined>
   /** Called on every delivery and settlement (the broker's stats freshness depends on it). */
   onActivity: () => void
+}
+
+/** One channel's life: the leases it delivered are only settled on it, and only while it is open. */
+interface Live {
+  ch: Channel
+  open: boolean
+  /** Consuming (prefetch and basic.consume done): a close from here on is worth recovering from. */
+  ready: boolean
+  consumerTag?: string
+  /** The broker's reason, when it closed the channel itself (channel error, basic.cancel). */
+  error?: Error
 }
 
 export async function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, options: ConsumeOptions): Promise<Subscription> {
   if (!Number.isInteger(options.prefetch) || options.prefetch < 1 || options.prefetch > 65535) {
     throw new UsageError(`prefetch ${options.prefetch} is out of range — AMQP allows 1 to 65535`)
   }
-  const ch = await ctx.openChannel()
-  let brokerError: Error | undefined
   let resolveClosed!: (e: Error | undefined) => void
   const closed = new Promise<Error | undefined>((resolve) => (resolveClosed = resolve))
   let stopping = false
-  let channelOpen = true
   let unsettled = 0
-  let consumerTag: string | undefined
-
-  ch.on('error', (error: Error) => (brokerError = error))
-  ch.on('close', () => {
-    channelOpen = false
-    resolveClosed(stopping ? undefined : new ConnectionError(`consumer on "${ctx.queue}" at ${ctx.where} stopped: ${brokerError?.message ?? 'the channel closed'}`))
-  })
+  let live!: Live
+  const end = (error: Error | undefined) => resolveClosed(stopping ? undefined : error)
 
   const closeChannelWhenIdle = () => {
-    if (stopping && unsettled === 0 && channelOpen) void ch.close().catch(() => {})
+    if (stopping && unsettled === 0 && live.open) void live.ch.close().catch(() => {})
   }
 
   const sinkPromise = ctx.deadLetters().catch(() => undefined)
 
-  const onMessage = (msg: ConsumeMessage | null) => {
-    if (msg === null) {
-      // basic.cancel from the broker: the queue was deleted or the node went away
-      brokerError ??= new Error(`RabbitMQ cancelled the consumer (queue "${ctx.queue}" deleted?)`)
-      void ch.close().catch(() => {})
-      return
-    }
-    if (stopping) {
-      // arrived between our cancel and its confirmation: hand it straight back
-      ch.nack(msg, false, true)
-      return
-    }
-    unsettled++
-    ctx.onActivity()
-    handler(makeLease(msg, toMessage(msg, ctx.queue, 'inflight', true)))
-  }
-
-  const makeLease = (msg: ConsumeMessage, message: Message): Lease => {
+  const makeLease = (msg: ConsumeMessage, message: Message, state: Live): Lease => {
     let settled = false
-    const settle = async (how: () => Promise<void> | void) => {
+    const settle = async (how: (ch: Channel) => Promise<void> | void) => {
       if (settled) return
       settled = true
       try {
-        if (!channelOpen) {
-          throw new ConnectionError(`the channel of "${ctx.queue}" closed before this message was settled — RabbitMQ will redeliver it`)
-        }
-        await how()
+        // its channel died: RabbitMQ has requeued it already, and its delivery tag is void
+        if (!state.open) return
+        await how(state.ch)
+      } catch (error) {
+        if (state.open) throw error // else it died midway: same as above
       } finally {
         ctx.onActivity()
         unsettled--
@@ -83,9 +80,9 @@ export async function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, 
     }
     return {
       message,
-      ack: () => settle(() => ch.ack(msg)),
+      ack: () => settle((ch) => ch.ack(msg)),
       nack: (opts?: NackOptions) =>
-        settle(() => {
+        settle((ch) => {
           if (opts?.delayMs) {
             ch.nack(msg, false, true)
             throw new NotSupportedError(`nack with a delay is not supported on amqp (no delayed-message exchange) — the message was requeued at once`)
@@ -93,7 +90,7 @@ export async function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, 
           ch.nack(msg, false, true)
         }),
       deadLetter: (reason: string) =>
-        settle(async () => {
+        settle(async (ch) => {
           const sink = await sinkPromise
           if (sink?.missing) {
             ch.nack(msg, false, true)
@@ -110,22 +107,96 @@ export async function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, 
     }
   }
 
-  try {
-    await ch.prefetch(options.prefetch)
-    consumerTag = (await ch.consume(ctx.queue, onMessage, {noAck: false})).consumerTag
-  } catch (error) {
-    await ch.close().catch(() => {})
-    throw channelError(brokerError ?? error, ctx.queue, ctx.where)
+  /** Opens a channel and consumes on it; the old one (if any) is dead by now. */
+  const attach = async (): Promise<void> => {
+    const ch = await ctx.openChannel()
+    const state: Live = {ch, open: true, ready: false}
+    live = state
+    ch.on('error', (error: Error) => (state.error = error))
+    ch.on('close', () => {
+      state.open = false
+      if (!state.ready || live !== state) return
+      if (stopping) resolveClosed(undefined)
+      else void recover(state)
+    })
+    const onMessage = (msg: ConsumeMessage | null) => {
+      if (msg === null) {
+        // basic.cancel from the broker: the queue was deleted or the node went away
+        state.error ??= new Error(`RabbitMQ cancelled the consumer (queue "${ctx.queue}" deleted?)`)
+        void ch.close().catch(() => {})
+        return
+      }
+      if (stopping) {
+        // arrived between our cancel and its confirmation: hand it straight back
+        ch.nack(msg, false, true)
+        return
+      }
+      unsettled++
+      ctx.onActivity()
+      handler(makeLease(msg, toMessage(msg, ctx.queue, 'inflight', true), state))
+    }
+    try {
+      await ch.prefetch(options.prefetch)
+      state.consumerTag = (await ch.consume(ctx.queue, onMessage, {noAck: false})).consumerTag
+      state.ready = true
+    } catch (error) {
+      await ch.close().catch(() => {})
+      throw channelError(state.error ?? error, ctx.queue, ctx.where)
+    }
   }
+
+  /** Our channel closed without our asking: wait for a lost connection to come back and consume again. */
+  const recover = async (dead: Live): Promise<void> => {
+    // the connection's own close event comes right after its channels': let it land first
+    await new Promise((resolve) => setImmediate(resolve))
+    const since = Date.now()
+    const budget = options.reconnectMs ?? 0
+    let why = dead.error
+    for (;;) {
+      const back = why ? undefined : ctx.reconnected()
+      if (!back) {
+        // the broker closed the channel itself (queue deleted, refused): not an outage
+        return end(new ConnectionError(`consumer on "${ctx.queue}" at ${ctx.where} stopped: ${why?.message ?? 'the channel closed'}`))
+      }
+      back.catch(() => {})
+      const left = budget - (Date.now() - since)
+      if (left <= 0) return end(new ConnectionError(`consumer on "${ctx.queue}" at ${ctx.where} stopped: lost the connection`, true))
+      let timer: NodeJS.Timeout | undefined
+      try {
+        await Promise.race([
+          back,
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new ConnectionError(`consumer on "${ctx.queue}" at ${ctx.where} stopped: the connection did not come back within ${Math.round(budget / 1000)} s`, true)), left)
+          }),
+        ])
+      } catch (error) {
+        return end(isUserError(error) ? error : new ConnectionError(`consumer on "${ctx.queue}" at ${ctx.where} stopped: ${(error as Error)?.message ?? error}`, true))
+      } finally {
+        clearTimeout(timer)
+      }
+      if (stopping) return end(undefined)
+      try {
+        await attach()
+        return
+      } catch (error) {
+        // lost again while subscribing: go round; a refusal (queue gone, access denied) ends it
+        if (!(error instanceof ConnectionError && (error.transient || !live.error))) return end(error as Error)
+        why = undefined
+        await new Promise((resolve) => setTimeout(resolve, 200))
+      }
+    }
+  }
+
+  await attach()
 
   return {
     closed,
     close: async () => {
       if (stopping) return
       stopping = true
-      if (channelOpen && consumerTag) await ch.cancel(consumerTag).catch(() => {})
+      if (live.open && live.consumerTag) await live.ch.cancel(live.consumerTag).catch(() => {})
       closeChannelWhenIdle()
-      if (!channelOpen) resolveClosed(undefined)
+      if (!live.open) resolveClosed(undefined)
     },
   }
 }

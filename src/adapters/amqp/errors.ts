@@ -33,16 +33,17 @@ export function connectionError(error: unknown, where: string, vhost: string): C
       `RabbitMQ at ${where} refused vhost "${vhost}" (it does not exist or the user has no access) — check the vhost in the URL path (the default vhost is / or %2F) and the user's permissions`,
     )
   }
-  if (code === 'ECONNREFUSED') return new ConnectionError(`nothing is listening at ${where} (connection refused) — is RabbitMQ running on that host and port?`)
+  if (code === 'ECONNREFUSED') return new ConnectionError(`nothing is listening at ${where} (connection refused) — is RabbitMQ running on that host and port?`, true)
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new ConnectionError(`cannot resolve the host of ${where} — check the host name in the URL`)
-  if (/ETIMEDOUT/.test(text)) return new ConnectionError(`timed out connecting to ${where} — is the host reachable? (raise --timeout if it is slow)`)
+  if (/ETIMEDOUT/.test(text)) return new ConnectionError(`timed out connecting to ${where} — is the host reachable? (raise --timeout if it is slow)`, true)
   if (/wrong version number|packet length too long|unknown protocol/i.test(text)) {
     return new ConnectionError(`${where} does not speak TLS (the handshake got plain data) — use amqp:// for that port, or the broker's TLS port (usually 5671)`)
   }
   if (/certificate|SSL|TLS|self.signed/i.test(text)) {
     return new ConnectionError(`TLS handshake with ${where} failed: ${text} — pass --tls-ca FILE (or --tls-insecure, unverified)`)
   }
-  return new ConnectionError(`cannot connect to ${where}: ${text}`)
+  // anything else (reset, closed during the handshake, a node still starting) may pass by itself
+  return new ConnectionError(`cannot connect to ${where}: ${text}`, true)
 }
 
 /** A channel-level refusal while working on `queue` → the UserError that says what to do. */

@@ -1,5 +1,9 @@
 // amqp:// and amqps:// — RabbitMQ over AMQP 0-9-1 (amqplib), with the management HTTP API when it
 // answers (listing, unacked counts, rates, dead-letter queues). URL options: see config.ts.
+// amqplib does not reconnect: when the connection drops (not by our close), calls fail at once with
+// a transient ConnectionError and the connection is dialled again in the background, backing off
+// with jitter, until it is back, a login is refused, or close(); subscriptions wait for it (see
+// consume.ts) and the next enqueue opens a new confirm channel.
 import amqp, {type Channel, type ChannelModel, type ConfirmChannel, type Replies} from 'amqplib'
 import type {
   Broker,
@@ -16,7 +20,8 @@ import type {
   QueueStats,
   Subscription,
 } from '../contract.js'
-import {ConnectionError, NotSupportedError} from '../../core/errors.js'
+import {ConnectionError, NotSupportedError, isTransient, isUserError} from '../../core/errors.js'
+import {backoffDelay} from '../../runtime/backoff.js'
 import {amqpCapabilities, queueCapabilities} from './capabilities.js'
 import {parseAmqpConfig, type AmqpConfig} from './config.js'
 import {startConsumer, type DeadLetterSink} from './consume.js'
@@ -46,6 +51,8 @@ export class AmqpBroker implements Broker {
   private readonly subscriptions = new Set<Subscription>()
   private closing = false
   private lost?: Error
+  /** The background re-dial after a lost connection, while it runs. */
+  private reopening?: Promise<void>
   private blocked?: string
   /** Why the management API is not used, when it is not. */
   private mgmtProblem?: string
@@ -61,33 +68,72 @@ export class AmqpBroker implements Broker {
     return amqpCapabilities({queueType: this.config.queueType, mgmt, delayedExchange, maxMessageBytes: this.config.maxMessageBytes})
   }
 
-  async connect(): Promise<void> {
-    if (this.conn) return
-    const started = Date.now()
+  /** Opens a connection to the first endpoint that takes it. */
+  private async dial(): Promise<ChannelModel> {
     const c = this.config
     let last: unknown
     for (const ep of c.endpoints) {
       const where = `${c.tls ? 'amqps' : 'amqp'}://${ep.host}:${ep.port}`
       try {
-        this.conn = await amqp.connect(
+        return await amqp.connect(
           {protocol: c.tls ? 'amqps' : 'amqp', hostname: ep.host, port: ep.port, username: c.username, password: c.password, vhost: c.vhost, heartbeat: c.heartbeat, frameMax: c.frameMax},
           {timeout: c.timeoutMs, clientProperties: {connection_name: this.connectionName}, ...c.tlsOptions},
         )
-        break
       } catch (error) {
         last = connectionError(error, where, c.vhost)
         // a refused login or vhost is the same on every node of a cluster: do not try the others
         if (/refused the login|refused vhost/.test((last as Error).message)) break
       }
     }
-    if (!this.conn) throw last instanceof Error ? last : connectionError(last, this.displayUrl, c.vhost)
-    this.conn.on('error', (error: Error) => (this.lost = error))
-    this.conn.on('blocked', (reason: string) => (this.blocked = reason || 'connection.blocked'))
-    this.conn.on('unblocked', () => (this.blocked = undefined))
-    this.conn.on('close', () => {
-      if (!this.closing) this.lost ??= new Error('the connection closed')
+    throw last instanceof Error ? last : connectionError(last, this.displayUrl, c.vhost)
+  }
+
+  private attach(conn: ChannelModel): void {
+    this.conn = conn
+    this.blocked = undefined
+    conn.on('error', (error: Error) => {
+      if (this.conn === conn) this.lost = error
     })
-    this.serverVersion = String(this.conn.connection.serverProperties.version ?? '')
+    conn.on('blocked', (reason: string) => (this.blocked = reason || 'connection.blocked'))
+    conn.on('unblocked', () => (this.blocked = undefined))
+    conn.on('close', () => {
+      if (this.closing || this.conn !== conn) return
+      this.lost ??= new Error('the connection closed')
+      // subscriptions want it back at once; otherwise the next call asks for it
+      if (this.subscriptions.size > 0) void this.reopen().catch(() => {})
+    })
+  }
+
+  /** Dials again after a lost connection until it is back; rejects on close() or a refused login. */
+  private reopen(): Promise<void> {
+    this.reopening ??= (async () => {
+      for (let attempt = 1; ; attempt++) {
+        if (this.closing) throw new ConnectionError(`the connection to ${this.displayUrl} was closed`)
+        try {
+          const conn = await this.dial()
+          if (this.closing) {
+            await conn.close().catch(() => {})
+            continue
+          }
+          this.attach(conn)
+          this.pub = undefined
+          this.lost = undefined
+          return
+        } catch (error) {
+          if (!isTransient(error)) throw error
+        }
+        await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, {initialMs: 200, maxMs: 3000, factor: 2, jitter: 0.5})))
+      }
+    })().finally(() => (this.reopening = undefined))
+    return this.reopening
+  }
+
+  async connect(): Promise<void> {
+    if (this.conn) return
+    const started = Date.now()
+    const c = this.config
+    this.attach(await this.dial())
+    this.serverVersion = String(this.conn!.connection.serverProperties.version ?? '')
     const mgmt = new MgmtClient(c.mgmt.base, c.mgmt.username, c.mgmt.password, c.vhost, Math.min(c.timeoutMs, 5000))
     // the probe must fit in what is left of the connect timeout: a silent management port must not
     // turn a working AMQP connection into a timeout
@@ -98,19 +144,32 @@ export class AmqpBroker implements Broker {
   }
 
   private connection(): ChannelModel {
-    if (this.lost) throw new ConnectionError(`lost the connection to ${this.displayUrl}: ${replyText(this.lost)} — retry the command`)
+    if (this.lost) {
+      if (!this.closing) void this.reopen().catch(() => {})
+      throw this.lostError()
+    }
     if (!this.conn) throw new ConnectionError(`not connected to ${this.displayUrl} (connect() first)`)
     return this.conn
   }
 
+  private lostError(): ConnectionError {
+    return new ConnectionError(`lost the connection to ${this.displayUrl}: ${replyText(this.lost ?? 'the connection closed')} — retry the command`, true)
+  }
+
   /** Runs `fn` on a throwaway channel: a refused passive declare closes its channel, never ours. */
   private async withChannel<T>(queue: string, fn: (ch: Channel) => Promise<T>): Promise<T> {
-    const ch = await this.connection().createChannel()
+    const ch = await this.connection()
+      .createChannel()
+      .catch((error: unknown) => {
+        // the connection died while the channel was opening ("Channel ended, no reply will be forthcoming")
+        throw this.lost ? this.lostError() : channelError(error, queue, this.displayUrl)
+      })
     let refusal: Error | undefined
     ch.on('error', (error: Error) => (refusal = error))
     try {
       return await fn(ch)
     } catch (error) {
+      if (this.lost && !refusal) throw this.lostError()
       throw channelError(refusal ?? error, queue, this.displayUrl)
     } finally {
       await ch.close().catch(() => {})
@@ -218,6 +277,16 @@ export class AmqpBroker implements Broker {
   }
 
   async enqueue(queue: string, messages: OutgoingMessage[], options: EnqueueOptions = {}): Promise<string[]> {
+    try {
+      return await this.enqueueNow(queue, messages, options)
+    } catch (error) {
+      // a driver error because the connection dropped midway (a pending RPC rejected): say so
+      if (!isUserError(error) && this.lost) throw this.lostError()
+      throw error
+    }
+  }
+
+  private async enqueueNow(queue: string, messages: OutgoingMessage[], options: EnqueueOptions): Promise<string[]> {
     const flavor = options.flavor ?? this.config.flavor
     if (flavor !== undefined && flavor !== 'celery') throw new NotSupportedError(`flavor "${flavor}" is not known to the amqp adapter — use celery`)
     const items = prepareMessages(messages, {
@@ -249,6 +318,7 @@ export class AmqpBroker implements Broker {
         onProgress: options.onProgress,
         target,
         closeReason: () => pub.reason,
+        connectionLost: () => this.lost !== undefined,
         blocked: () => this.blocked,
         blockedLimitMs: Math.max(this.config.timeoutMs, 5000),
       })
@@ -284,6 +354,7 @@ export class AmqpBroker implements Broker {
         queue,
         where: this.displayUrl,
         openChannel: async () => this.connection().createChannel(),
+        reconnected: () => (this.lost && !this.closing ? this.reopen() : undefined),
         deadLetters: () => this.deadLetterSink(queue),
         onActivity: () => this.touched.set(queue, Date.now()),
       },

@@ -18,8 +18,9 @@ export class AmqpEnqueueError extends EnqueueError {
     readonly published: number,
     readonly confirmed: number,
     exitCode: number = ExitCode.connection,
+    more: {pending?: number[]; transient?: boolean} = {},
   ) {
-    super(message, confirmed, exitCode)
+    super(message, confirmed, exitCode, more)
   }
 }
 
@@ -37,6 +38,8 @@ export interface PublishRun {
   target: (m: Outgoing) => PublishTarget
   /** Why the channel closed, when the broker said (set by the channel's error listener). */
   closeReason: () => string | undefined
+  /** The whole connection dropped (not just our channel): sending the unconfirmed again later may work. */
+  connectionLost?: () => boolean
   /** Why RabbitMQ blocks publishers on this connection (connection.blocked: a resource alarm). */
   blocked: () => string | undefined
   /** Give up after being blocked this long. */
@@ -87,12 +90,19 @@ export async function publishConfirmed(ch: ConfirmChannel, items: Outgoing[], ru
   }, 250)
   watchdog.unref()
 
-  const onConfirm = (err: unknown) => {
+  // per message: 1 confirmed, 2 nacked (0: not published, or no answer yet)
+  const outcome = new Uint8Array(items.length)
+  const onConfirm = (index: number, err: unknown) => {
     if (err) {
       const text = String((err as Error)?.message ?? err)
-      if (/nack/i.test(text)) nacked++
-      else failure ??= new Error(run.closeReason() ?? text)
-    } else confirmed++
+      if (/nack/i.test(text)) {
+        nacked++
+        outcome[index] = 2
+      } else failure ??= new Error(run.closeReason() ?? text)
+    } else {
+      confirmed++
+      outcome[index] = 1
+    }
     if (run.onProgress && confirmed - lastReported >= PROGRESS_EVERY) {
       lastReported = confirmed
       run.onProgress(confirmed)
@@ -101,7 +111,8 @@ export async function publishConfirmed(ch: ConfirmChannel, items: Outgoing[], ru
   }
 
   try {
-    for (const item of items) {
+    for (let index = 0; index < items.length; index++) {
+      const item = items[index]!
       if (run.signal?.aborted) throw new InterruptedError(`enqueue interrupted after ${confirmed} of ${items.length} confirmed`)
       // only await when the window is full: an await per message costs more than the publish
       if (published - settled() >= CONFIRM_WINDOW) await waitUntil(() => published - settled() < CONFIRM_WINDOW)
@@ -109,7 +120,7 @@ export async function publishConfirmed(ch: ConfirmChannel, items: Outgoing[], ru
       const {exchange, routingKey} = run.target(item)
       let ok: boolean
       try {
-        ok = ch.publish(exchange, routingKey, item.content, item.options, onConfirm)
+        ok = ch.publish(exchange, routingKey, item.content, item.options, (err: unknown) => onConfirm(index, err))
       } catch (error) {
         failure ??= new Error(run.closeReason() ?? replyText(error))
         break
@@ -137,10 +148,15 @@ export async function publishConfirmed(ch: ConfirmChannel, items: Outgoing[], ru
     )
   }
   if (failure) {
+    const pending: number[] = []
+    // unconfirmed, nacked, or confirmed only after coming back unroutable (basic.return)
+    for (let i = 0; i < items.length; i++) if (outcome[i] !== 1 || returned.has(String(items[i]!.options.messageId))) pending.push(i)
     throw new AmqpEnqueueError(
-      `the channel to ${run.where} closed during the batch: ${published} of ${items.length} published, ${confirmed} confirmed by RabbitMQ (${replyText(failure)}) — the ${published - confirmed} unconfirmed may or may not be in "${run.queue}"; re-send from message ${confirmed + 1} if duplicates are acceptable`,
+      `the channel to ${run.where} closed during the batch: ${published} of ${items.length} published, ${confirmed} confirmed by RabbitMQ (${replyText(failure)}) — the ${published - confirmed} unconfirmed may or may not be in "${run.queue}"; re-send the unconfirmed if duplicates are acceptable`,
       published,
       confirmed,
+      ExitCode.connection,
+      {pending, transient: run.connectionLost?.() ?? false},
     )
   }
   if (run.onProgress && confirmed !== lastReported) run.onProgress(confirmed)
