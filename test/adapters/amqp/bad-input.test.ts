@@ -161,7 +161,7 @@ describe('amqp: refusals that keep the connection usable', () => {
     for (const name of names) {
       await fetch(`${MGMT_URL}/api/connections/${encodeURIComponent(name)}`, {method: 'DELETE', headers: {authorization: MGMT_AUTH, 'x-reason': 'test closes it'}})
     }
-    const error = (await sending) as {exitCode: number; message: string; sent: number; confirmed: number; published: number}
+    const error = (await sending) as {exitCode: number; message: string; sent: number; confirmed: number; published: number; pending: number[]; transient: boolean}
     await victim.close()
     expect(error).toBeInstanceOf(Error)
     expect(error.exitCode).toBe(3)
@@ -169,6 +169,9 @@ describe('amqp: refusals that keep the connection usable', () => {
     expect(error.confirmed).toBeLessThan(200_000)
     expect(error.confirmed).toBeLessThanOrEqual(error.published)
     expect(error.sent).toBe(error.confirmed)
+    // which ones to re-send, and that re-sending later may work (the connection dropped, not a refusal)
+    expect(error.pending).toHaveLength(50_000 - error.confirmed)
+    expect(error.transient).toBe(true)
     // at least what was confirmed is really in the queue
     expect(await messagesIn(q)).toBeGreaterThanOrEqual(error.confirmed + 1) // + the warm-up
   }, 90_000)
