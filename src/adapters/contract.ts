@@ -168,6 +168,8 @@ export interface ConsumeOptions {
    * Default 0: the subscription ends at the first connection failure.
    */
   reconnectMs?: number
+  /** Told when the connection is lost ('lost', with why) and when consuming resumed ('back'). */
+  onConnection?: (state: 'lost' | 'back', error?: Error) => void
 }
 
 export type LeaseHandler = (lease: Lease) => void
@@ -177,6 +179,8 @@ export interface Subscription {
   close(): Promise<void>
   /** Resolves when the subscription ended by itself with an error (connection lost…). */
   readonly closed: Promise<Error | undefined>
+  /** It waits out a lost connection by itself (ConsumeOptions.reconnectMs): an error in `closed` means it gave up. */
+  readonly resumes?: boolean
 }
 
 export interface RetryOptions {

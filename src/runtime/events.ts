@@ -16,10 +16,10 @@ export interface WorkerEvents {
   drained: Record<string, never>
   /** The broker failed to settle a lease or the subscription ended with an error. */
   error: {error: Error}
-  /** The subscription was lost to a connection failure: subscribing again after `delayMs`. */
-  reconnecting: {error: Error; attempt: number; delayMs: number}
-  /** Subscribed again after a connection failure. */
-  reconnected: {attempts: number; downMs: number}
+  /** The broker went away: waiting for it (up to reconnectTimeoutMs). Once per outage. */
+  reconnecting: {error: Error}
+  /** Consuming again after an outage of `downMs`. */
+  reconnected: {downMs: number}
   /** close() finished. */
   closed: {summary: WorkerSummary}
 }

@@ -36,8 +36,8 @@ export function attachWorkOutput(worker: Worker, options: WorkOutputOptions): ()
     worker.on('dead', (e) => event('dead', {id: e.message.id, attempt: e.attempt, reason: e.reason, deadLettered: e.deadLettered}))
     worker.on('drained', () => event('drained', {}))
     worker.on('error', (e) => event('error', {error: e.error.message}))
-    worker.on('reconnecting', (e) => event('reconnecting', {attempt: e.attempt, delayMs: e.delayMs, error: e.error.message}))
-    worker.on('reconnected', (e) => event('reconnected', {attempts: e.attempts, downMs: Math.round(e.downMs)}))
+    worker.on('reconnecting', (e) => event('reconnecting', {error: e.error.message}))
+    worker.on('reconnected', (e) => event('reconnected', {downMs: Math.round(e.downMs)}))
     return () => {}
   }
 
@@ -59,10 +59,8 @@ export function attachWorkOutput(worker: Worker, options: WorkOutputOptions): ()
     above(err, paint(`dead   ${e.message.id}  ${e.deadLettered ? 'dead-lettered' : 'dropped (no dead-letter on this broker)'}: ${e.reason}`, 'red', color)),
   )
   worker.on('error', (e) => above(err, paint(`error: ${e.error.message}`, 'red', color)))
-  worker.on('reconnecting', (e) => {
-    if (e.attempt === 1) above(err, paint(`${e.error.message} — waiting for the broker (up to --reconnect-timeout)`, 'yellow', color))
-  })
-  worker.on('reconnected', (e) => above(err, paint(`back: subscribed to ${worker.queue} again after ${formatDuration(e.downMs)}`, 'green', color)))
+  worker.on('reconnecting', (e) => above(err, paint(`${e.error.message} — waiting for it to come back (up to --reconnect-timeout)`, 'yellow', color)))
+  worker.on('reconnected', (e) => above(err, paint(`back: consuming ${worker.queue} again after ${formatDuration(e.downMs)}`, 'green', color)))
   if (!progress.enabled) return () => {}
 
   let lastDone = 0

@@ -75,6 +75,8 @@ export class Worker extends WorkerEmitter {
   private readonly reconnectTimeoutMs: number
   /** Wakes a resubscribe back-off early (close()). */
   private wakeResubscribe: (() => void) | undefined
+  /** When the current broker outage began. */
+  private outageSince: number | undefined
   private readonly buffer = new Fifo<Lease>()
   private readonly slots: Slot[] = []
   private readonly free: number[] = []
@@ -152,8 +154,18 @@ export class Worker extends WorkerEmitter {
     this.armIdleCheck()
   }
 
+  private readonly onConnection = (state: 'lost' | 'back', error?: Error): void => {
+    if (state === 'lost') {
+      this.outageSince ??= now()
+      this.emit('reconnecting', {error: error ?? new Error('lost the connection')})
+    } else if (this.outageSince !== undefined) {
+      this.emit('reconnected', {downMs: now() - this.outageSince})
+      this.outageSince = undefined
+    }
+  }
+
   private async subscribe(): Promise<Subscription> {
-    const options = {prefetch: this.prefetch, leaseMs: this.leaseMs, reconnectMs: this.reconnectTimeoutMs}
+    const options = {prefetch: this.prefetch, leaseMs: this.leaseMs, reconnectMs: this.reconnectTimeoutMs, onConnection: this.onConnection}
     const subscription = await this.broker.consume(this.queue, this.onLease, options)
     this.subscription = subscription
     if (this.state !== 'running') await subscription.close()
@@ -166,10 +178,11 @@ export class Worker extends WorkerEmitter {
       if (!lost || this.state !== 'running' || subscription !== this.subscription) return
       const since = now()
       let error: Error = lost
-      for (let attempt = 1; this.state === 'running'; attempt++) {
+      // a subscription that resumes by itself has already waited reconnectTimeoutMs
+      for (let attempt = 1; this.state === 'running' && !subscription.resumes; attempt++) {
         if (!isTransient(error) || now() - since >= this.reconnectTimeoutMs) break
         const delayMs = Math.min(backoffDelay(attempt, RESUBSCRIBE_BACKOFF), Math.max(0, this.reconnectTimeoutMs - (now() - since)))
-        this.emit('reconnecting', {error, attempt, delayMs})
+        if (attempt === 1) this.onConnection('lost', error)
         await new Promise<void>((resolve) => {
           this.wakeResubscribe = resolve
           setTimeout(resolve, delayMs)
@@ -178,7 +191,7 @@ export class Worker extends WorkerEmitter {
         if (this.state !== 'running') return
         try {
           const next = await this.subscribe()
-          this.emit('reconnected', {attempts: attempt, downMs: now() - since})
+          this.onConnection('back')
           this.watch(next)
           return
         } catch (thrown) {

@@ -78,10 +78,26 @@ describe.skipIf(!PrivateRabbit.available())('RabbitMQ restart (private node, sto
     const reconnects = w.stdout().split('\n').filter((l) => l.includes('"event":"reconnected"')).length
     console.log(`[reliability] rabbitmq-restart work across: ${JSON.stringify({...book, lost: book.lost.length, atStop, reconnects})}`)
     expect(book.lost).toEqual([])
+    expect(reconnects, 'a "reconnected" event').toBeGreaterThanOrEqual(1)
     // the dead channel's deliveries (running, buffered: prefetch 4) are redelivered: they may run twice
     expect(book.duplicated).toBeLessThanOrEqual(8)
     expect(w.stdout() + w.stderr()).not.toMatch(/\n\s+at .+\(.*:\d+:\d+\)/)
   }, 240_000)
+
+  it('a permanent refusal still stops at once: the queue deleted under a worker ends it in one line, exit 3', async () => {
+    const queue = uniqueName('gone')
+    await withBroker(rabbit.url, (b) => b.createQueue!(queue))
+    const w = startCli(['work', queue, '--url', rabbit.url, '--echo'], env)
+    await until(async () => (await rabbit.ctl('list_consumers', 'queue_name')).includes(queue), 'the worker to consume', 60_000, 500)
+    const deletedAt = Date.now()
+    await withBroker(rabbit.url, (b) => b.deleteQueue!(queue))
+    const exit = await w.exited
+    const tookMs = Date.now() - deletedAt
+    expect(exit.code, w.stderr()).toBe(3)
+    expect(tookMs, 'stopped without waiting out --reconnect-timeout (60 s)').toBeLessThan(15_000)
+    expect(w.stderr().trim().split('\n').filter((l) => /error|stopped/i.test(l))).toHaveLength(1)
+    expect(w.stderr()).toMatch(/cancelled the consumer/)
+  }, 120_000)
 
   it('queue bench across a RabbitMQ restart recovers and completes: lost 0, duplicates counted', async () => {
     const out = join(tmpdir(), `${uniqueName('bench')}.json`)

@@ -87,11 +87,33 @@ describe('Redis restart (private server, AOF always)', () => {
     const seen = completedSeqs(w.stdout())
     expect(atCrash, 'the worker had finished before the crash: no restart was tested').toBeLessThan(before)
     const book = ledger(before + after, seen)
-    console.log(`[reliability] redis-restart work across: ${JSON.stringify({...book, lost: book.lost.length, atCrash})}`)
+    const reconnects = w.stdout().split('\n').filter((l) => l.includes('"event":"reconnected"')).length
+    console.log(`[reliability] redis-restart work across: ${JSON.stringify({...book, lost: book.lost.length, atCrash, reconnects})}`)
     expect(book.lost).toEqual([])
+    expect(reconnects, 'a "reconnected" event').toBeGreaterThanOrEqual(1)
     expect(book.duplicated).toBeLessThanOrEqual(16) // only the leases held at the crash may run twice
     expect(w.stdout() + w.stderr()).not.toMatch(/\n\s+at .+\(.*:\d+:\d+\)/)
   }, 180_000)
+
+  it('Ctrl-C while waiting for Redis to come back stops the worker at once (exit 130)', async () => {
+    const name = uniqueName('sigint')
+    const queue = `list:${name}`
+    const enq = await runQ(['enqueue', queue, '--url', redis.url], {env, input: numbered(0, 10)})
+    expect(enq.code, enq.stderr).toBe(0)
+    const w = startCli(['work', queue, '--url', redis.url, '--echo', '--json'], env)
+    await until(() => completedSeqs(w.stdout()).length >= 10, 'the worker to complete 10', 60_000)
+    await redis.kill('SIGKILL')
+    try {
+      await until(() => w.stdout().includes('"event":"reconnecting"'), 'the worker to notice the outage', 15_000)
+      const at = Date.now()
+      w.child.kill('SIGINT')
+      const exit = await w.exited
+      expect(exit.code, w.stderr()).toBe(130)
+      expect(Date.now() - at, 'stopped without waiting out --reconnect-timeout (60 s)').toBeLessThan(5000)
+    } finally {
+      await redis.start()
+    }
+  }, 120_000)
 
   it('queue bench across a Redis restart recovers and completes: lost 0, duplicates counted', async () => {
     const out = join(tmpdir(), `${uniqueName('bench')}.json`)

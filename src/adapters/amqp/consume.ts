@@ -152,8 +152,13 @@ export async function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, 
     const since = Date.now()
     const budget = options.reconnectMs ?? 0
     let why = dead.error
+    let told = false
     for (;;) {
       const back = why ? undefined : ctx.reconnected()
+      if (back && budget > 0 && !told) {
+        told = true
+        options.onConnection?.('lost', new ConnectionError(`lost the connection to ${ctx.where}`, true))
+      }
       if (!back) {
         // the broker closed the channel itself (queue deleted, refused): not an outage
         return end(new ConnectionError(`consumer on "${ctx.queue}" at ${ctx.where} stopped: ${why?.message ?? 'the channel closed'}`))
@@ -177,6 +182,7 @@ export async function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, 
       if (stopping) return end(undefined)
       try {
         await attach()
+        options.onConnection?.('back')
         return
       } catch (error) {
         // lost again while subscribing: go round; a refusal (queue gone, access denied) ends it
@@ -191,6 +197,7 @@ export async function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, 
 
   return {
     closed,
+    resumes: (options.reconnectMs ?? 0) > 0,
     close: async () => {
       if (stopping) return
       stopping = true

@@ -208,12 +208,17 @@ export class RedisBroker implements Broker {
     return this.run(async () => {
       const r = await this.resolve(queue, true)
       const full = `${r.flavor.kind}:${r.name}`
+      const told = options.onConnection
+      const onConnection: ConsumeOptions['onConnection'] = told
+        ? (state, error) => told(state, error && !isUserError(error) ? connectionError(error, this.displayUrl, this.target.username) : error)
+        : undefined
       const sub = await r.flavor.consume(this.ctx, r.name, (lease) => {
         ;(lease.message as {queue: string}).queue = full
         handler(lease)
-      }, options)
+      }, {...options, onConnection})
       this.subscriptions.add(sub)
       const tracked: Subscription = {
+        resumes: sub.resumes,
         closed: sub.closed.then((error) => (error && !isUserError(error) ? connectionError(error, this.displayUrl, this.target.username) : error)),
         close: async () => {
           this.subscriptions.delete(sub)

@@ -3,7 +3,7 @@
 // on close. A lost connection is waited out (ioredis reconnects in the background) for up to
 // `reconnectMs`, backing off with jitter; leases handed out before it stay valid: settled once Redis
 // is back, or redelivered when they expire. Flavors supply `fetch` and how to settle one item.
-import type {Lease, LeaseHandler, Message, NackOptions, Subscription} from '../contract.js'
+import type {ConsumeOptions, Lease, LeaseHandler, Message, NackOptions, Subscription} from '../contract.js'
 import {backoffDelay} from '../../runtime/backoff.js'
 import {isConnectionFailure} from './connection.js'
 
@@ -30,6 +30,7 @@ export interface LoopSpec {
   dispose?(): Promise<void>
   /** How long to keep retrying while the connection is lost before ending with the error (0: end at once). */
   reconnectMs?: number
+  onConnection?: ConsumeOptions['onConnection']
 }
 
 /** Waits between tries while Redis is away: 100 ms doubling to 2 s, half of it random. */
@@ -88,8 +89,11 @@ export function startLoop(spec: LoopSpec): Subscription {
           continue
         }
         const got = await spec.fetch(room)
-        outageSince = undefined
-        failures = 0
+        if (outageSince !== undefined) {
+          outageSince = undefined
+          failures = 0
+          spec.onConnection?.('back')
+        }
         if (got.length === 0) {
           await sleep(idle)
           idle = Math.min(maxIdle, idle * 2)
@@ -110,7 +114,10 @@ export function startLoop(spec: LoopSpec): Subscription {
         }
       } catch (error) {
         if (!open) break
-        outageSince ??= Date.now()
+        if (outageSince === undefined) {
+          outageSince = Date.now()
+          if (isConnectionFailure(error) && (spec.reconnectMs ?? 0) > 0) spec.onConnection?.('lost', spec.describeError(error))
+        }
         if (isConnectionFailure(error) && Date.now() - outageSince < (spec.reconnectMs ?? 0)) {
           // Redis is away: wait (interruptibly, so close() stays prompt) and try again
           await new Promise<void>((resolve) => {
@@ -131,6 +138,7 @@ export function startLoop(spec: LoopSpec): Subscription {
 
   return {
     closed,
+    resumes: (spec.reconnectMs ?? 0) > 0,
     close: async () => {
       if (!open) {
         await running

@@ -67,6 +67,7 @@ export async function consumeBullmq(
     prefetch: options.prefetch,
     handler,
     reconnectMs: options.reconnectMs,
+    onConnection: options.onConnection,
     maxIdleMs: 50,
     describeError: (error) => error as Error,
     fetch: async (n) => {

@@ -183,6 +183,7 @@ export const listFlavor: Flavor = {
       prefetch: options.prefetch,
       handler,
       reconnectMs: options.reconnectMs,
+      onConnection: options.onConnection,
       upkeepMs: Math.max(50, Math.min(1000, Math.floor(leaseMs / 3))),
       describeError: (error) => error as Error,
       upkeep: async () => {

@@ -263,6 +263,7 @@ export const streamFlavor: Flavor = {
       prefetch: options.prefetch,
       handler,
       reconnectMs: options.reconnectMs,
+      onConnection: options.onConnection,
       describeError: (error) => error as Error,
       fetch: async (n) => {
         const out: ReturnType<typeof lease>[] = []
