@@ -5,7 +5,8 @@
 //  1. a worker whose broker stays away longer than --reconnect-timeout exits 3 in one line; started
 //     again it finishes every message (unacked deliveries are requeued by RabbitMQ);
 //  2. a worker spanning a restart reconnects and finishes every message (none lost);
-//  3. `queue bench` spanning the restart recovers and completes with a clean ledger (issue 11).
+//  3. a permanent refusal (the queue deleted under the worker) still stops it at once;
+//  4. `queue bench` spanning the restart recovers and completes with a clean ledger (issue 11).
 import {existsSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'

@@ -3,7 +3,9 @@
 //  1. a worker whose Redis stays away longer than --reconnect-timeout exits 3 with one line (no
 //     stack); started again (as a supervisor would) it finishes every message, leased ones included;
 //  2. a worker spanning a restart waits it out and finishes every message (none lost);
-//  3. `queue bench` spanning the restart recovers and completes with a clean ledger (issue 11).
+//  3. Ctrl-C while it waits for Redis stops it at once;
+//  4. `queue bench` spanning the restart recovers and completes with a clean ledger (issue 11), on
+//     list, stream and bullmq queues.
 import {existsSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -115,17 +117,19 @@ describe('Redis restart (private server, AOF always)', () => {
     }
   }, 120_000)
 
-  it('queue bench across a Redis restart recovers and completes: lost 0, duplicates counted', async () => {
+  it.each(['list', 'stream', 'bullmq'])('queue bench on a %s queue across a Redis restart recovers and completes: lost 0, duplicates counted', async (kind) => {
     const out = join(tmpdir(), `${uniqueName('bench')}.json`)
     const rate = 200
     const seconds = 30
     const name = uniqueName('bench')
     const bench = startCli(
-      ['bench', '--url', redis.url, '--queue', `list:${name}`, '--rate', `${rate}/s`, '--duration', `${seconds}s`, '--drain', '30s', '--out', out, '--json'],
+      ['bench', '--url', redis.url, '--queue', `${kind}:${name}`, '--rate', `${rate}/s`, '--duration', `${seconds}s`, '--drain', '30s', '--out', out, '--json'],
       env,
     )
-    // the crash lands mid-run: once the bench has sent (its queue is registered), a few seconds on
-    await until(async () => (await redis.cli('SISMEMBER', 'queuectl:lists', name)) === '1', 'the bench to start sending', 90_000)
+    // the crash lands mid-run: once the bench has sent (its queue has items), a few seconds on
+    const started = async () =>
+      kind === 'list' ? (await redis.cli('SISMEMBER', 'queuectl:lists', name)) === '1' : (await redis.cli('--scan', '--pattern', `*${name}*`)).length > 0
+    await until(started, 'the bench to start sending', 90_000)
     let benchDone = false
     void bench.exited.then(() => (benchDone = true))
     await sleep(3000)
@@ -135,7 +139,7 @@ describe('Redis restart (private server, AOF always)', () => {
     expect(existsSync(out), `bench wrote no result (exit ${exit.code}): ${bench.stderr().slice(-800)} ${bench.stdout().slice(-800)}`).toBe(true)
     const result = JSON.parse(readFileSync(out, 'utf8')) as Record<string, number>
     const summary = {sent: result.sent, processed: result.processed, lost: result.lost, duplicates: result.duplicates, resent: result.resent ?? 0, errors: result.errors, lastError: result.lastError, exit: exit.code}
-    console.log(`[reliability] redis-restart bench: ${JSON.stringify(summary)}`)
+    console.log(`[reliability] redis-restart bench ${kind}: ${JSON.stringify(summary)}`)
     expect(exit.code, bench.stderr().slice(-800)).toBe(0)
     expect(result.lost).toBe(0)
     // processed counts unique messages: every one sent, once or more
