@@ -151,21 +151,22 @@ export async function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, 
     await new Promise((resolve) => setImmediate(resolve))
     const since = Date.now()
     const budget = options.reconnectMs ?? 0
-    let why = dead.error
+    const why = dead.error
+    // the broker closed the channel itself (queue deleted, refused): not an outage
+    const refused = (reason?: Error) => end(new ConnectionError(`consumer on "${ctx.queue}" at ${ctx.where} stopped: ${reason?.message ?? 'the channel closed'}`))
+    if (why) return refused(why)
+    if (budget <= 0) return end(new ConnectionError(`consumer on "${ctx.queue}" at ${ctx.where} stopped: the channel closed (lost the connection?)`, true))
     let told = false
     for (;;) {
-      const back = why ? undefined : ctx.reconnected()
-      if (back && budget > 0 && !told) {
+      const back = ctx.reconnected()
+      if (!back) return refused()
+      back.catch(() => {})
+      if (!told) {
         told = true
         options.onConnection?.('lost', new ConnectionError(`lost the connection to ${ctx.where}`, true))
       }
-      if (!back) {
-        // the broker closed the channel itself (queue deleted, refused): not an outage
-        return end(new ConnectionError(`consumer on "${ctx.queue}" at ${ctx.where} stopped: ${why?.message ?? 'the channel closed'}`))
-      }
-      back.catch(() => {})
       const left = budget - (Date.now() - since)
-      if (left <= 0) return end(new ConnectionError(`consumer on "${ctx.queue}" at ${ctx.where} stopped: lost the connection`, true))
+      if (left <= 0) return end(new ConnectionError(`consumer on "${ctx.queue}" at ${ctx.where} stopped: the connection did not come back within ${Math.round(budget / 1000)} s`, true))
       let timer: NodeJS.Timeout | undefined
       try {
         await Promise.race([
@@ -187,7 +188,6 @@ export async function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, 
       } catch (error) {
         // lost again while subscribing: go round; a refusal (queue gone, access denied) ends it
         if (!(error instanceof ConnectionError && (error.transient || !live.error))) return end(error as Error)
-        why = undefined
         await new Promise((resolve) => setTimeout(resolve, 200))
       }
     }

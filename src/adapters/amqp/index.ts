@@ -98,9 +98,8 @@ export class AmqpBroker implements Broker {
     conn.on('unblocked', () => (this.blocked = undefined))
     conn.on('close', () => {
       if (this.closing || this.conn !== conn) return
+      // re-dialled when a subscription or the next call asks for it (reconnected(), connection())
       this.lost ??= new Error('the connection closed')
-      // subscriptions want it back at once; otherwise the next call asks for it
-      if (this.subscriptions.size > 0) void this.reopen().catch(() => {})
     })
   }
 
@@ -122,7 +121,8 @@ export class AmqpBroker implements Broker {
         } catch (error) {
           if (!isTransient(error)) throw error
         }
-        await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, {initialMs: 200, maxMs: 3000, factor: 2, jitter: 0.5})))
+        // unref: a command that has finished does not wait for this back-off to run out
+        await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, {initialMs: 200, maxMs: 3000, factor: 2, jitter: 0.5})).unref())
       }
     })().finally(() => (this.reopening = undefined))
     return this.reopening
