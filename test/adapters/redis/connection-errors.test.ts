@@ -103,6 +103,9 @@ describe('redis going away mid-enqueue', () => {
       expect(e.message).toContain(`${e.sent} of ${batch.length}`)
       const stored = Number(spawnSync('redis-cli', ['-p', String(server.port), 'LLEN', 'going'], {encoding: 'utf8'}).stdout.trim())
       expect(stored).toBeGreaterThanOrEqual(e.sent) // never claims more than Redis holds
+      // the messages to re-send once Redis is back, and that it may come back (a lost connection)
+      expect(e.pending).toHaveLength(batch.length - e.sent)
+      expect(e.transient).toBe(true)
     } finally {
       await broker.close()
       await server.stop()
