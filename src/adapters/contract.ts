@@ -170,12 +170,20 @@ export interface ConsumeOptions {
   reconnectMs?: number
   /** Told when the connection is lost ('lost', with why) and when consuming resumed ('back'). */
   onConnection?: (state: 'lost' | 'back', error?: Error) => void
+  /**
+   * Longest one receive may wait on an empty queue, where the broker long-polls (SQS). close()
+   * waits for a receive in flight, so a consumer that stops once the queue is idle asks for short ones.
+   */
+  pollWaitMs?: number
 }
 
 export type LeaseHandler = (lease: Lease) => void
 
 export interface Subscription {
-  /** Stops delivering; unsettled leases stay leased until settled or expired. Idempotent. */
+  /**
+   * Stops delivering; unsettled leases stay leased until settled or expired. Resolves once nothing
+   * more can be delivered (on SQS: once the long polls in flight ended). Idempotent.
+   */
   close(): Promise<void>
   /** Resolves when the subscription ended by itself with an error (connection lost…). */
   readonly closed: Promise<Error | undefined>

@@ -1,8 +1,13 @@
 // consume: several long-polling loops share the prefetch budget (never more unsettled leases than
 // `prefetch`). ack → DeleteMessage (batched), nack → ChangeMessageVisibility (0 or the delay),
 // extend → ChangeMessageVisibility, deadLetter → send to the DLQ, then delete.
-// Closing a subscription does not cut polls short (that could strand messages SQS already handed
-// out): a poll that answers after the close releases what it got. Closing the broker aborts them.
+// A long poll cannot be cancelled: aborting the request only drops our end, and SQS (and fauxqs)
+// still hands the next message that arrives to the dead poll, invisible for its whole lease. So
+// close() waits for the polls in flight that end soon (a poll that answers after the close hands
+// its messages straight back), and drops only longer ones; leases nacked after that are held back
+// until those dropped polls have ended, so that no message we return can fall into one of them.
+// Consumers that stop once the queue is idle (move, export --consume) ask for short polls
+// (pollWaitMs) so that their close waits for every poll.
 import {ReceiveMessageCommand, type Message as SqsMessage, type SQSClient} from '@aws-sdk/client-sqs'
 import type {ConsumeOptions, Lease, LeaseHandler, Subscription} from '../contract.js'
 import {ConnectionError, isUserError} from '../../core/errors.js'
@@ -22,10 +27,26 @@ export interface ConsumeContext extends RedriveContext {
 
 const MAX_POLLERS = 4
 const MAX_CONSECUTIVE_FAILURES = 8
+/** close() waits for a poll in flight that ends within this long; a longer one is dropped. */
+const CLOSE_WAIT_MS = 2500
+
+interface Receive {
+  /** When SQS answers at the latest (an empty long poll). */
+  endsAt: number
+  aborter: AbortController
+  /** Settles once the call returned and anything it got after the close was handed back. */
+  done: Promise<void>
+}
 
 export function startConsumer(ctx: ConsumeContext, info: QueueInfo, handler: LeaseHandler, options: ConsumeOptions): Subscription {
   const prefetch = Math.max(1, Math.floor(options.prefetch))
   const visibility = options.leaseMs === undefined ? undefined : Math.min(MAX_VISIBILITY_S, Math.max(1, Math.ceil(options.leaseMs / 1000)))
+  const waitSeconds = options.pollWaitMs === undefined ? ctx.waitSeconds : Math.min(ctx.waitSeconds, Math.max(1, Math.ceil(options.pollWaitMs / 1000)))
+  const receives = new Set<Receive>()
+  /** Dropped polls may still take messages until then (epoch ms). */
+  let deadPollsUntil = 0
+  /** Seconds a message handed back now must stay hidden so that no dropped poll can take it. */
+  const holdBackS = () => Math.max(0, Math.ceil((deadPollsUntil - Date.now()) / 1000))
   let open = true
   let outstanding = 0
   let requested = 0
@@ -66,7 +87,7 @@ export function startConsumer(ctx: ConsumeContext, info: QueueInfo, handler: Lea
     return {
       message: decodeMessage(info.name, raw, 'inflight'),
       ack: () => settle(() => ctx.deleter.delete(info.url, handle)),
-      nack: (o) => settle(() => changeVisibility(ctx.client, info.url, handle, (o?.delayMs ?? 0) / 1000)),
+      nack: (o) => settle(() => changeVisibility(ctx.client, info.url, handle, Math.max((o?.delayMs ?? 0) / 1000, holdBackS()))),
       deadLetter: (reason) =>
         settle(async () => {
           await sendToDeadLetter(ctx, info, raw, reason)
@@ -75,6 +96,57 @@ export function startConsumer(ctx: ConsumeContext, info: QueueInfo, handler: Lea
       extend: async (ms) => {
         if (!settled) await changeVisibility(ctx.client, info.url, handle, ms / 1000)
       },
+    }
+  }
+
+  /** One ReceiveMessage call: the messages, or 'stop' (closed, or failed for good), or 'retry' (waited out a transient failure). */
+  const receive = async (n: number): Promise<SqsMessage[] | 'stop' | 'retry'> => {
+    const aborter = new AbortController()
+    const onClose = () => aborter.abort()
+    ctx.signal.addEventListener('abort', onClose, {once: true})
+    let finish!: () => void
+    const r: Receive = {endsAt: Date.now() + waitSeconds * 1000, aborter, done: new Promise<void>((resolve) => (finish = resolve))}
+    receives.add(r)
+    try {
+      const out = await ctx.client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: info.url,
+          MaxNumberOfMessages: n,
+          WaitTimeSeconds: waitSeconds,
+          VisibilityTimeout: visibility,
+          MessageAttributeNames: ['All'],
+          MessageSystemAttributeNames: ['All'],
+        }),
+        {abortSignal: aborter.signal},
+      )
+      failures = 0
+      const received = out.Messages ?? []
+      if (!open) {
+        // the subscription closed while this poll waited: hand the messages straight back
+        const handles = received.map((m) => m.ReceiptHandle!)
+        if (handles.length > 0) await release(ctx.client, info.url, handles, holdBackS()).catch(() => {})
+        return 'stop'
+      }
+      return received
+    } catch (error) {
+      if (!open || aborter.signal.aborted) return 'stop'
+      if (isQueueMissing(error)) {
+        end(toUserError(error, ctx.where, info.name))
+        return 'stop'
+      }
+      const mapped = toUserError(error, ctx.where, info.name)
+      // network trouble and throttling are waited out; bad credentials or a missing queue end it
+      const transient = isThrottling(error) || !isUserError(mapped) || (mapped instanceof ConnectionError && mapped.message.startsWith('cannot reach'))
+      if (!transient || (!isThrottling(error) && ++failures >= MAX_CONSECUTIVE_FAILURES)) {
+        end(mapped)
+        return 'stop'
+      }
+      await sleep(backoffMs(Math.min(failures + 3, 8)))
+      return 'retry'
+    } finally {
+      ctx.signal.removeEventListener('abort', onClose)
+      receives.delete(r)
+      finish()
     }
   }
 
@@ -87,39 +159,10 @@ export function startConsumer(ctx: ConsumeContext, info: QueueInfo, handler: Lea
       }
       const n = Math.min(10, room)
       requested += n
-      let received: SqsMessage[]
-      try {
-        const out = await ctx.client.send(
-          new ReceiveMessageCommand({
-            QueueUrl: info.url,
-            MaxNumberOfMessages: n,
-            WaitTimeSeconds: ctx.waitSeconds,
-            VisibilityTimeout: visibility,
-            MessageAttributeNames: ['All'],
-            MessageSystemAttributeNames: ['All'],
-          }),
-          {abortSignal: ctx.signal},
-        )
-        received = out.Messages ?? []
-        failures = 0
-      } catch (error) {
-        requested -= n
-        if (!open || ctx.signal.aborted) return
-        if (isQueueMissing(error)) return end(toUserError(error, ctx.where, info.name))
-        const mapped = toUserError(error, ctx.where, info.name)
-        // network trouble and throttling are waited out; bad credentials or a missing queue end it
-        const transient = isThrottling(error) || !isUserError(mapped) || (mapped instanceof ConnectionError && mapped.message.startsWith('cannot reach'))
-        if (!transient) return end(mapped)
-        if (!isThrottling(error) && ++failures >= MAX_CONSECUTIVE_FAILURES) return end(mapped)
-        await sleep(backoffMs(Math.min(failures + 3, 8)))
-        continue
-      }
+      const received = await receive(n)
       requested -= n
-      if (!open) {
-        // the subscription closed while this poll waited: hand the messages straight back
-        await release(ctx.client, info.url, received.map((m) => m.ReceiptHandle!)).catch(() => {})
-        return
-      }
+      if (received === 'stop') return
+      if (received === 'retry') continue
       for (const raw of received) {
         outstanding++
         try {
@@ -139,6 +182,13 @@ export function startConsumer(ctx: ConsumeContext, info: QueueInfo, handler: Lea
     closed,
     close: async () => {
       end(undefined)
+      const now = Date.now()
+      for (const r of receives) {
+        if (r.endsAt - now <= CLOSE_WAIT_MS) continue
+        deadPollsUntil = Math.max(deadPollsUntil, r.endsAt + 1000)
+        r.aborter.abort()
+      }
+      await Promise.all([...receives].map((r) => r.done))
     },
   }
 }

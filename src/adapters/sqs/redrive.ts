@@ -114,7 +114,8 @@ async function moveByHand(ctx: RedriveContext, dlq: QueueInfo, source: QueueInfo
             QueueUrl: dlq.url,
             MaxNumberOfMessages: Math.min(10, limit - moved),
             WaitTimeSeconds: 1,
-            VisibilityTimeout: 120,
+            // enough to send and delete one batch, and to scan past the ones not asked for (held)
+            VisibilityTimeout: 60,
             MessageAttributeNames: ['All'],
             MessageSystemAttributeNames: ['All'],
           }),

@@ -79,15 +79,15 @@ export async function changeVisibility(client: SQSClient, queueUrl: string, hand
   )
 }
 
-/** Makes received messages visible again at once (peek, and polls that return after a close). */
-export async function release(client: SQSClient, queueUrl: string, handles: string[]): Promise<void> {
+/** Makes received messages visible again, at once or after `visibilityS` (peek, polls that return after a close). */
+export async function release(client: SQSClient, queueUrl: string, handles: string[], visibilityS = 0): Promise<void> {
   for (let i = 0; i < handles.length; i += 10) {
     const chunk = handles.slice(i, i + 10)
     await throttled(() =>
       client.send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: queueUrl,
-          Entries: chunk.map((handle, n) => ({Id: String(n), ReceiptHandle: handle, VisibilityTimeout: 0})),
+          Entries: chunk.map((handle, n) => ({Id: String(n), ReceiptHandle: handle, VisibilityTimeout: visibilityS})),
         }),
       ),
     )

@@ -3,6 +3,8 @@
 // write to stdout), and ack the batch only after the sink confirmed it. A crash or a broker dying
 // in between leaves the messages leased, so the broker redelivers them: a duplicate at worst,
 // never a loss, and re-running the command finishes the job.
+// Leases are short (LEASE_MS) and kept alive while we hold them, so a message whose lease is lost
+// (a crash, an SQS poll that answered a dead process) is back within seconds, not minutes.
 import type {Broker, Lease, Message, Subscription} from '../../adapters/contract.js'
 
 export interface DrainOptions {
@@ -15,7 +17,6 @@ export interface DrainOptions {
   filter?: (message: Message) => boolean
   /** Most non-matching messages held at once (they count against the prefetch). */
   maxHeld?: number
-  leaseMs?: number
   signal?: AbortSignal
   onProgress?: (report: DrainReport) => void
 }
@@ -35,6 +36,10 @@ export type Sink = (messages: Message[]) => Promise<void>
 
 /** Send a partial batch once no message arrived for this long. */
 const LINGER_MS = 10
+/** The lease asked for; held leases are extended every third of it, where the broker can. */
+const LEASE_MS = 30_000
+/** Long polls (SQS) of at most this: the drain stops on idleness, and closing waits for a poll. */
+const POLL_WAIT_MS = 1000
 
 export async function drainQueue(broker: Broker, queue: string, sink: Sink, options: DrainOptions): Promise<DrainReport> {
   const limit = options.limit ?? Infinity
@@ -47,13 +52,20 @@ export async function drainQueue(broker: Broker, queue: string, sink: Sink, opti
   let lastArrival = Date.now()
   let wake: (() => void) | undefined
   const poke = () => wake?.()
+  /** Hand-backs of messages that came after the limit: awaited before returning. */
+  const returning = new Set<Promise<void>>()
+  /** Leases taken and not yet settled: kept alive until they are. */
+  const live = new Set<Lease>()
 
   const handler = (lease: Lease) => {
     lastArrival = Date.now()
     if (stopping || taken >= limit) {
-      void lease.nack().catch(() => {})
+      const back = lease.nack().catch(() => {})
+      returning.add(back)
+      void back.finally(() => returning.delete(back))
       return
     }
+    live.add(lease)
     if (options.filter && !options.filter(lease.message)) {
       held.push(lease)
       report.skipped++
@@ -65,7 +77,10 @@ export async function drainQueue(broker: Broker, queue: string, sink: Sink, opti
   }
   // two batches' worth: the next batch arrives while the current one is being copied
   const prefetch = Math.max(1, Math.min(options.batchSize * 2, limit === Infinity ? options.batchSize * 2 : limit)) + maxHeld
-  const sub: Subscription = await broker.consume(queue, handler, {prefetch, leaseMs: options.leaseMs})
+  const sub: Subscription = await broker.consume(queue, handler, {prefetch, leaseMs: LEASE_MS, pollWaitMs: POLL_WAIT_MS})
+  const keepAlive = setInterval(() => {
+    for (const lease of live) void lease.extend?.(LEASE_MS).catch(() => {})
+  }, LEASE_MS / 3)
   let lost: Error | undefined
   void sub.closed.then((error) => {
     if (error) lost = error
@@ -115,11 +130,11 @@ export async function drainQueue(broker: Broker, queue: string, sink: Sink, opti
         report.failed += batch.length
         report.stoppedBy = 'error'
         report.error = error as Error
-        await Promise.allSettled(batch.map((l) => l.nack()))
+        await Promise.allSettled(batch.map((l) => settle(l, 'nack')))
         break
       }
       // a failed ack leaves the message leased: it comes back and is copied again (a duplicate)
-      const acks = await Promise.allSettled(batch.map((l) => l.ack()))
+      const acks = await Promise.allSettled(batch.map((l) => settle(l, 'ack')))
       const failedAck = acks.find((a) => a.status === 'rejected')
       report.done += batch.length
       options.onProgress?.(report)
@@ -132,8 +147,17 @@ export async function drainQueue(broker: Broker, queue: string, sink: Sink, opti
   } finally {
     stopping = true
     options.signal?.removeEventListener('abort', poke)
+    // closing first: on SQS, a message handed back while one of our polls is still open would
+    // fall into that poll and stay hidden for its lease
     await sub.close().catch(() => {})
-    await Promise.allSettled([...pending.splice(0), ...held.splice(0)].map((l) => l.nack()))
+    await Promise.allSettled([...pending.splice(0), ...held.splice(0)].map((l) => settle(l, 'nack')))
+    await Promise.allSettled([...returning])
+    clearInterval(keepAlive)
   }
   return report
+
+  function settle(lease: Lease, how: 'ack' | 'nack'): Promise<void> {
+    live.delete(lease)
+    return how === 'ack' ? lease.ack() : lease.nack()
+  }
 }

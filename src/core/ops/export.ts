@@ -36,7 +36,6 @@ export async function exportMessages(broker: Broker, queue: string, write: LineW
       batchSize: options.batchSize,
       idleMs: options.idleMs,
       signal: options.signal,
-      leaseMs: 120_000,
     })
     return {exported: drain.done, consumed: true, drain}
   }

@@ -71,8 +71,6 @@ export async function moveMessages(src: Broker, from: string, dst: Broker, to: s
       filter: options.filter,
       signal: options.signal,
       onProgress: options.onProgress,
-      // long enough that a slow destination does not let the source redeliver mid-copy
-      leaseMs: 120_000,
     },
   )
   return {...report, from, to}
