@@ -93,6 +93,8 @@ export interface Message {
   attempts: number
   state: MessageState
   priority?: number
+  /** Its message group, where the broker keeps one (SQS FIFO MessageGroupId). */
+  groupId?: string
   /** Epoch ms. */
   enqueuedAt?: number
   /** Epoch ms at which a delayed message becomes due. */

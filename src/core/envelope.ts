@@ -49,6 +49,7 @@ export interface MessageJson {
   state: string
   attempts: number
   priority?: number
+  groupId?: string
   enqueuedAt?: string
   availableAt?: string
   headers: Record<string, string>
@@ -72,6 +73,7 @@ export function messageToJson(message: Message, options: {raw?: boolean} = {}): 
     state: message.state,
     attempts: message.attempts,
     priority: message.priority,
+    groupId: message.groupId,
     enqueuedAt: iso(message.enqueuedAt),
     availableAt: iso(message.availableAt),
     headers: message.headers,

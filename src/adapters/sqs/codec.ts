@@ -106,6 +106,7 @@ export function decodeMessage(queue: string, raw: SqsMessage, state: MessageStat
     lastError: attributes[ATTR_ERROR]?.StringValue,
     raw,
   }
+  if (system.MessageGroupId) message.groupId = system.MessageGroupId
   return message
 }
 

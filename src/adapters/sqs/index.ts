@@ -100,10 +100,10 @@ class SqsBroker implements Broker {
     }
   }
 
-  /** FIFO queues take no per-message delay; each queue has its own size limit. */
+  /** FIFO queues take no per-message delay, standard ones no deduplication ids; each queue has its own size limit. */
   async capabilitiesOf(queue: string): Promise<Capabilities> {
     const info = await this.dir.info(queue)
-    return {...(info.fifo ? sqsFifoCapabilities : sqsCapabilities), maxPayloadBytes: info.maxBytes}
+    return info.fifo ? {...sqsFifoCapabilities, maxPayloadBytes: info.maxBytes} : {...sqsCapabilities, dedup: false, maxPayloadBytes: info.maxBytes}
   }
 
   async listQueues(): Promise<QueueRef[]> {

@@ -26,14 +26,33 @@ export function copyHeaders(headers: Record<string, string>, options: {retry?: b
   return Object.keys(out).length > 0 ? out : undefined
 }
 
+export interface OutgoingOptions {
+  /** Dead → waiting: drop our dead-letter notes. */
+  retry?: boolean
+  /** The destination serves priorities: keep them. */
+  priority?: boolean
+  /** The destination keeps message groups: keep the group. */
+  groups?: boolean
+  /**
+   * The destination deduplicates by id within groups (SQS FIFO): a message from a group (an SQS
+   * FIFO queue, whose message ids are unique) gets its id there as its deduplication id, as SQS's
+   * own dead-letter moves do. Sending the same message twice (a move re-run after a crash) is then
+   * dropped as a duplicate, while two messages that shared a deduplication id at the source both
+   * arrive. Other ids (a hash of a plain Redis list item) are not unique, so they are not used.
+   */
+  dedup?: boolean
+}
+
 /** A consumed message as something to send elsewhere, keeping payload bytes, name, headers and content type. */
-export function toOutgoing(message: Message, options: {retry?: boolean; priority?: boolean} = {}): OutgoingMessage {
+export function toOutgoing(message: Message, options: OutgoingOptions = {}): OutgoingMessage {
   const out: OutgoingMessage = {payload: message.payload}
   if (message.name !== undefined) out.name = message.name
   if (message.contentType !== undefined) out.contentType = message.contentType
   const headers = copyHeaders(message.headers, options)
   if (headers) out.headers = headers
   if (options.priority && message.priority !== undefined && message.priority > 0) out.priority = message.priority
+  if (options.groups && message.groupId !== undefined) out.groupId = message.groupId
+  if (options.dedup && message.groupId !== undefined && message.id !== '') out.dedupId = message.id
   return out
 }
 

@@ -57,12 +57,13 @@ export interface MoveReport extends DrainReport {
 
 export async function moveMessages(src: Broker, from: string, dst: Broker, to: string, options: MoveOptions): Promise<MoveReport> {
   if (src === dst && from === to) throw new UsageError(`the source and destination are the same queue "${from}" — name another destination`)
-  const priority = Boolean((await capabilitiesFor(dst, to)).priority)
+  const caps = await capabilitiesFor(dst, to)
+  const keep = {retry: options.retry, priority: Boolean(caps.priority), groups: caps.groups, dedup: caps.groups && caps.dedup}
   const report = await drainQueue(
     src,
     from,
     async (messages) => {
-      await dst.enqueue(to, messages.map((m) => toOutgoing(m, {retry: options.retry, priority})))
+      await dst.enqueue(to, messages.map((m) => toOutgoing(m, keep)))
     },
     {
       limit: options.limit,
