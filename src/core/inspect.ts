@@ -32,6 +32,8 @@ export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) =>
 /** Stats of every queue; `incomplete` says why some may be missing (e.g. a SCAN budget ran out). */
 export async function statsOfAll(broker: Broker): Promise<{stats: QueueStats[]; incomplete?: string}> {
   if (!broker.capabilities.listQueues) {
+    // the adapter's own refusal says why, where it knows (AMQP: what is wrong with the management API)
+    await broker.listQueues()
     throw new NotSupportedError(
       `${broker.displayUrl} cannot list its queues (${broker.transport} without a listing API) — name one: queue inspect QUEUE`,
     )

@@ -34,7 +34,8 @@ export interface AmqpConfig {
   timeoutMs: number
   /** Socket options for TLS (CA, verification). */
   tlsOptions: {ca?: Buffer; rejectUnauthorized?: boolean}
-  mgmt: {base: string; username: string; password: string}
+  /** `explicit`: given with --mgmt-url (else derived from the AMQP URL). */
+  mgmt: {base: string; username: string; password: string; explicit: boolean}
   displayUrl: string
 }
 
@@ -113,7 +114,7 @@ export function parseAmqpConfig(url: URL, options: BrokerOptions): AmqpConfig {
 function mgmtEndpoint(mgmtUrl: string | undefined, host: string, tls: boolean, username: string, password: string): AmqpConfig['mgmt'] {
   if (!mgmtUrl) {
     const h = host.includes(':') ? `[${host}]` : host
-    return {base: `${tls ? 'https' : 'http'}://${h}:15672`, username, password}
+    return {base: `${tls ? 'https' : 'http'}://${h}:15672`, username, password, explicit: false}
   }
   let u: URL
   try {
@@ -126,7 +127,7 @@ function mgmtEndpoint(mgmtUrl: string | undefined, host: string, tls: boolean, u
   const pass = u.username ? decodeURIComponent(u.password) : password
   u.username = ''
   u.password = ''
-  return {base: u.href.replace(/\/+$/, ''), username: user, password: pass}
+  return {base: u.href.replace(/\/+$/, ''), username: user, password: pass, explicit: true}
 }
 
 /** The URL as we show it: no password at all (not even a mask), secrets in the query masked. */

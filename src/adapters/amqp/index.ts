@@ -29,7 +29,7 @@ import {deadLetterSink, resolveDeadLetterRoute} from './deadletter.js'
 import {checkPriorities, prepareMessages} from './enqueue.js'
 import {toMessage} from './envelope.js'
 import {channelError, connectionError, replyText} from './errors.js'
-import {MgmtClient, type MgmtQueue} from './mgmt.js'
+import {MgmtClient, MgmtRefusedError, type MgmtQueue} from './mgmt.js'
 import {publishConfirmed, type PublishTarget} from './publish.js'
 import {DELAYED_EXCHANGE, ensureDelayedBinding} from './delay.js'
 
@@ -55,7 +55,7 @@ export class AmqpBroker implements Broker {
   private reopening?: Promise<void>
   private blocked?: string
   /** Why the management API is not used, when it is not. */
-  private mgmtProblem?: string
+  private mgmtProblem?: Error
   /** When this broker last changed a queue's unacked set (delivery, settle, peek). */
   private readonly touched = new Map<string, number>()
 
@@ -138,8 +138,19 @@ export class AmqpBroker implements Broker {
     // the probe must fit in what is left of the connect timeout: a silent management port must not
     // turn a working AMQP connection into a timeout
     const probe = await mgmt.probe(Math.max(250, Math.min(2000, c.timeoutMs - (Date.now() - started) - 250)))
-    if ('problem' in probe) this.mgmtProblem = probe.problem
-    else this.mgmt = mgmt
+    if ('problem' in probe) {
+      // credentials given for the management API itself and refused: say so, rather than carry on
+      // without it and fail later as if the API were missing
+      if (probe.problem instanceof MgmtRefusedError && c.mgmt.explicit) {
+        await this.conn.close().catch(() => {})
+        this.conn = undefined
+        const {base, status} = probe.problem
+        throw new ConnectionError(
+          `the management API at ${base} (--mgmt-url) refused the credentials (HTTP ${status}) — check the user and password in --mgmt-url; the user also needs the "monitoring" or "management" tag`,
+        )
+      }
+      this.mgmtProblem = probe.problem
+    } else this.mgmt = mgmt
     this.capabilities = this.capsFor(!!this.mgmt, 'exchangeTypes' in probe && probe.exchangeTypes.includes('x-delayed-message'))
   }
 
@@ -182,9 +193,9 @@ export class AmqpBroker implements Broker {
 
   private needMgmt(what: string): MgmtClient {
     if (!this.mgmt) {
-      throw new NotSupportedError(
-        `${what} needs the RabbitMQ management API, and ${this.mgmtProblem ?? 'it was not probed (connect() first)'}`,
-      )
+      const why = `${what} needs the RabbitMQ management API, and ${this.mgmtProblem?.message ?? 'it was not probed (connect() first)'}`
+      // refused credentials are an authentication problem (exit 3), not a missing feature
+      throw this.mgmtProblem instanceof MgmtRefusedError ? new ConnectionError(why) : new NotSupportedError(why)
     }
     return this.mgmt
   }

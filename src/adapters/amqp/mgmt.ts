@@ -32,6 +32,16 @@ export interface MgmtBinding {
   routing_key: string
 }
 
+/** The management API turned the credentials down (401, or 403 for a user without access). */
+export class MgmtRefusedError extends ConnectionError {
+  constructor(
+    readonly base: string,
+    readonly status: number,
+  ) {
+    super(`the management API at ${base} refused the credentials (HTTP ${status}) — check the user and password, and that the user has the "monitoring" or "management" tag`)
+  }
+}
+
 export class MgmtClient {
   private readonly auth: string
   constructor(
@@ -67,18 +77,18 @@ export class MgmtClient {
   private async json<T>(path: string, timeoutMs?: number): Promise<T> {
     const res = await this.request('GET', path, undefined, timeoutMs)
     if (res.status === 404) throw new NotFoundError(`${path} not found on the management API at ${this.base}`)
-    if (res.status === 401) throw new ConnectionError(`management API at ${this.base} refused the credentials — the user needs the "monitoring" or "management" tag`)
+    if (res.status === 401 || res.status === 403) throw new MgmtRefusedError(this.base, res.status)
     if (!res.ok) throw new ConnectionError(`management API at ${this.base} answered ${res.status} for ${path}`)
     return (await res.json()) as T
   }
 
   /** The server's version and exchange types, or why the API is unusable (one line). */
-  async probe(timeoutMs: number): Promise<{version: string; exchangeTypes: string[]} | {problem: string}> {
+  async probe(timeoutMs: number): Promise<{version: string; exchangeTypes: string[]} | {problem: Error}> {
     try {
       const o = await this.json<{rabbitmq_version: string; exchange_types: {name: string}[]}>('overview', timeoutMs)
       return {version: o.rabbitmq_version, exchangeTypes: o.exchange_types.map((e) => e.name)}
     } catch (error) {
-      return {problem: (error as Error).message}
+      return {problem: error as Error}
     }
   }
 

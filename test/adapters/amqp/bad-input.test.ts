@@ -40,6 +40,29 @@ describe('amqp: connecting', () => {
     expect(error.message.split('\n')).toHaveLength(1)
   })
 
+  it('a user the management API refuses (no management tag): listing is exit 3 saying so, not "not supported"', async () => {
+    const user = `qctl-notag-${process.pid}`
+    const api = (path: string, method: string, body?: unknown) =>
+      fetch(`${MGMT_URL}/api/${path}`, {method, headers: {authorization: MGMT_AUTH, 'content-type': 'application/json'}, body: body && JSON.stringify(body)})
+    expect((await api(`users/${user}`, 'PUT', {password: SECRET, tags: ''})).ok).toBe(true)
+    try {
+      expect((await api(`permissions/%2F/${user}`, 'PUT', {configure: '.*', write: '.*', read: '.*'})).ok).toBe(true)
+      const broker = await createBroker(`amqp://${user}:${SECRET}@127.0.0.1:5672/`, {timeoutMs: 5000})
+      try {
+        await broker.connect() // AMQP itself accepts the user: connecting works, without the API
+        expect(broker.capabilities.listQueues).toBe(false)
+        const error = (await broker.listQueues().then(() => undefined, (e: unknown) => e)) as {exitCode?: number; message: string}
+        expect(error.exitCode).toBe(3)
+        expect(error.message).toMatch(/management API at \S+ refused the credentials \(HTTP 401\)/)
+        expect(error.message).not.toContain(SECRET)
+      } finally {
+        await broker.close()
+      }
+    } finally {
+      await api(`users/${user}`, 'DELETE')
+    }
+  })
+
   it('a vhost that does not exist is exit 3 and names the vhost', async () => {
     const error = await connectError(`amqp://guest:guest@127.0.0.1:5672/no-such-vhost-${process.pid}`)
     expect(error.exitCode).toBe(3)

@@ -20,6 +20,21 @@ describe('queue CLI on amqp://', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
   })
 
+  it('--mgmt-url with a wrong password: exit 3 saying the management API refused the credentials, password nowhere', async () => {
+    const secret = 'N0tTheMgmtPa55'
+    const q = await declareQueue(uniqueQueue('cli-mgmt-auth'))
+    for (const args of [['inspect'], ['inspect', q], ['enqueue', q, '{}']]) {
+      const r = await cli([...args, '--url', URL_OK, '--mgmt-url', `http://guest:${secret}@127.0.0.1:15672`])
+      expect(r.code, `${args[0]} ${args.length}: ${r.stderr}`).toBe(3)
+      expect(r.stderr).toMatch(/management API at http:\/\/127\.0\.0\.1:15672 \(--mgmt-url\) refused the credentials/)
+      expect(r.stdout + r.stderr).not.toContain(secret)
+      expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    }
+    // the right password in --mgmt-url works
+    const ok = await cli(['inspect', '--url', URL_OK, '--mgmt-url', 'http://guest:guest@127.0.0.1:15672', '--json'])
+    expect(ok.code).toBe(0)
+  })
+
   it('a vhost that does not exist: exit 3', async () => {
     const r = await cli(['inspect', '--url', 'amqp://guest:guest@127.0.0.1:5672/nowhere-vhost'])
     expect(r.code).toBe(3)

@@ -27,9 +27,9 @@ describe('amqp URL', () => {
   })
 
   it('puts the management API on the same host, port 15672, with the same credentials unless told otherwise', () => {
-    expect(parse('amqp://u:pw@rabbit.local/').mgmt).toEqual({base: 'http://rabbit.local:15672', username: 'u', password: 'pw'})
+    expect(parse('amqp://u:pw@rabbit.local/').mgmt).toEqual({base: 'http://rabbit.local:15672', username: 'u', password: 'pw', explicit: false})
     expect(parse('amqps://u:pw@rabbit.local/').mgmt.base).toBe('https://rabbit.local:15672')
-    expect(parse('amqp://u:pw@h/', 'https://admin:root@mgmt.local:15671/').mgmt).toEqual({base: 'https://mgmt.local:15671', username: 'admin', password: 'root'})
+    expect(parse('amqp://u:pw@h/', 'https://admin:root@mgmt.local:15671/').mgmt).toEqual({base: 'https://mgmt.local:15671', username: 'admin', password: 'root', explicit: true})
   })
 
   it('never shows the password, not even masked', () => {
