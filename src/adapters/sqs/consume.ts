@@ -99,7 +99,7 @@ export function startConsumer(ctx: ConsumeContext, info: QueueInfo, handler: Lea
     }
   }
 
-  /** One ReceiveMessage call: the messages, or 'stop' (closed, or failed for good), or 'retry' (waited out a transient failure). */
+  /** One ReceiveMessage call: the messages, or 'stop' (closed, or failed for good), or 'retry' (a transient failure: back off). */
   const receive = async (n: number): Promise<SqsMessage[] | 'stop' | 'retry'> => {
     const aborter = new AbortController()
     const onClose = () => aborter.abort()
@@ -141,7 +141,6 @@ export function startConsumer(ctx: ConsumeContext, info: QueueInfo, handler: Lea
         end(mapped)
         return 'stop'
       }
-      await sleep(backoffMs(Math.min(failures + 3, 8)))
       return 'retry'
     } finally {
       ctx.signal.removeEventListener('abort', onClose)
@@ -162,7 +161,10 @@ export function startConsumer(ctx: ConsumeContext, info: QueueInfo, handler: Lea
       const received = await receive(n)
       requested -= n
       if (received === 'stop') return
-      if (received === 'retry') continue
+      if (received === 'retry') {
+        await sleep(backoffMs(Math.min(failures + 3, 8)))
+        continue
+      }
       for (const raw of received) {
         outstanding++
         try {
@@ -182,13 +184,17 @@ export function startConsumer(ctx: ConsumeContext, info: QueueInfo, handler: Lea
     closed,
     close: async () => {
       end(undefined)
-      const now = Date.now()
-      for (const r of receives) {
-        if (r.endsAt - now <= CLOSE_WAIT_MS) continue
+      const drop = (r: Receive) => {
         deadPollsUntil = Math.max(deadPollsUntil, r.endsAt + 1000)
         r.aborter.abort()
       }
-      await Promise.all([...receives].map((r) => r.done))
+      const now = Date.now()
+      for (const r of receives) if (r.endsAt - now > CLOSE_WAIT_MS) drop(r)
+      // a short poll is waited for, though not past its end by much (a network gone quiet)
+      const waited = [...receives]
+      const late = setTimeout(() => waited.filter((r) => receives.has(r)).forEach(drop), CLOSE_WAIT_MS * 2)
+      await Promise.all(waited.map((r) => r.done))
+      clearTimeout(late)
     },
   }
 }

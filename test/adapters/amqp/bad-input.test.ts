@@ -43,7 +43,7 @@ describe('amqp: connecting', () => {
   it('a user the management API refuses (no management tag): listing is exit 3 saying so, not "not supported"', async () => {
     const user = `qctl-notag-${process.pid}`
     const api = (path: string, method: string, body?: unknown) =>
-      fetch(`${MGMT_URL}/api/${path}`, {method, headers: {authorization: MGMT_AUTH, 'content-type': 'application/json'}, body: body && JSON.stringify(body)})
+      fetch(`${MGMT_URL}/api/${path}`, {method, headers: {authorization: MGMT_AUTH, 'content-type': 'application/json'}, body: body === undefined ? undefined : JSON.stringify(body)})
     expect((await api(`users/${user}`, 'PUT', {password: SECRET, tags: ''})).ok).toBe(true)
     try {
       expect((await api(`permissions/%2F/${user}`, 'PUT', {configure: '.*', write: '.*', read: '.*'})).ok).toBe(true)
