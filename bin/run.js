@@ -1,8 +1,23 @@
 #!/usr/bin/env node
-import {execute, settings} from '@oclif/core'
+import {Config, execute, settings} from '@oclif/core'
 
 // The published bin runs the compiled dist/ only: never look for TypeScript sources (oclif would,
 // and warn, under NODE_ENV=test|development on a Node that strips types, such as 24).
 settings.enableAutoTranspile = false
 
-await execute({dir: import.meta.url})
+// oclif sorts the command list with localeCompare while loading its config, and the first
+// localeCompare of a process builds an ICU collator: ~10 ms of every start-up (BENCHMARKS.md,
+// "Start-up"). Command ids are plain ASCII, which a code-unit comparison orders the same way, so
+// the config loads with that comparison and localeCompare is restored before any command runs.
+const localeCompare = String.prototype.localeCompare
+String.prototype.localeCompare = function (that) {
+  const self = String(this)
+  return self < that ? -1 : self > that ? 1 : 0
+}
+let config
+try {
+  config = await Config.load(import.meta.url)
+} finally {
+  String.prototype.localeCompare = localeCompare
+}
+await execute({loadOptions: config})
