@@ -142,8 +142,9 @@ export class AmqpBroker implements Broker {
       // credentials given for the management API itself and refused: say so, rather than carry on
       // without it and fail later as if the API were missing
       if (probe.problem instanceof MgmtRefusedError && c.mgmt.explicit) {
-        await this.conn.close().catch(() => {})
-        this.conn = undefined
+        const conn = this.conn!
+        this.conn = undefined // first, so that its close does not count as a lost connection
+        await conn.close().catch(() => {})
         const {base, status} = probe.problem
         throw new ConnectionError(
           `the management API at ${base} (--mgmt-url) refused the credentials (HTTP ${status}) — check the user and password in --mgmt-url; the user also needs the "monitoring" or "management" tag`,
