@@ -103,7 +103,8 @@ class SqsBroker implements Broker {
   /** FIFO queues take no per-message delay; each queue has its own size limit. */
   async capabilitiesOf(queue: string): Promise<Capabilities> {
     const info = await this.dir.info(queue)
-    return {...(info.fifo ? sqsFifoCapabilities : sqsCapabilities), maxPayloadBytes: info.maxBytes}
+    // dead-lettering needs the queue's redrive policy (its DLQ)
+    return {...(info.fifo ? sqsFifoCapabilities : sqsCapabilities), maxPayloadBytes: info.maxBytes, deadLetter: info.deadLetter !== undefined}
   }
 
   async listQueues(): Promise<QueueRef[]> {
