@@ -1,7 +1,7 @@
 // One agent's bench run on one queue: producers (closed loop with a bounded window, or open loop
 // on a schedule where latency counts from the *intended* send time) and consumers running the real
 // worker runtime, every processed message recorded in an HDR histogram and a sequence tracker.
-import type {Broker, OutgoingMessage} from '../adapters/contract.js'
+import type {Broker, EnqueueOptions, OutgoingMessage} from '../adapters/contract.js'
 import {Worker, type Job} from '../runtime/worker.js'
 import {LatencyRecorder, type Histogram} from './histogram.js'
 import {clock, HEADER_BYTES, PayloadFactory} from './payload.js'
@@ -56,7 +56,6 @@ export interface RunOutcome {
   lastError?: string
 }
 
-const TRANSFER = {transferPayloads: true} // each payload is a fresh view the bench never touches again
 const sleep = (ms: number) => new Promise<void>((resolve) => (ms < 1 ? setImmediate(resolve) : setTimeout(resolve, ms)))
 
 export async function runBench(input: RunInput): Promise<RunOutcome> {
@@ -69,6 +68,8 @@ export async function runBench(input: RunInput): Promise<RunOutcome> {
     partial: false, sent: 0, sendFailed: 0, processed: 0, redeliveries: 0, errors: 0, foreign: 0,
     startedAt: 0, lastSendAt: 0, lastDoneAt: 0, histogram: undefined as unknown as Histogram, tracker,
   }
+  // each payload is a fresh view the bench never touches again
+  const enqueueOptions: EnqueueOptions = {transferPayloads: true, persistent: plan.persistent, confirms: plan.confirms}
   let nextSeq = 0
   const lowWater = Math.floor(plan.inflight / 2)
   let producing = true
@@ -125,7 +126,7 @@ export async function runBench(input: RunInput): Promise<RunOutcome> {
     }
     const send = async (messages: OutgoingMessage[]): Promise<void> => {
       try {
-        await broker.enqueue(queue, messages, TRANSFER)
+        await broker.enqueue(queue, messages, enqueueOptions)
         out.sent += messages.length
       } catch (error) {
         const ok = typeof (error as {sent?: unknown}).sent === 'number' ? (error as {sent: number}).sent : 0

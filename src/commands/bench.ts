@@ -6,7 +6,7 @@ import {CheckFailedError, UsageError} from '../core/errors.js'
 import {colorEnabled, ProgressLine} from '../core/output.js'
 import {handleShutdown} from '../core/signals.js'
 import {formatDuration} from '../core/units.js'
-import {planBench} from '../bench/plan.js'
+import {checkPublishOptions, planBench} from '../bench/plan.js'
 import {failedAssertions, parseAssertion, renderComparison, renderResult} from '../bench/report.js'
 
 export default class Bench extends BaseCommand<typeof Bench> {
@@ -39,6 +39,8 @@ The bench queue (queuectl-bench-RUNID) is deleted at the end unless --keep. Ctrl
     batch: Flags.integer({summary: 'Messages per enqueue call.', default: 100, min: 1, helpGroup: 'LOAD'}),
     size: Flags.string({summary: 'Message size, 16-byte header included (128B, 4KiB…).', default: '128B', exclusive: ['payload'], helpGroup: 'MESSAGE'}),
     payload: Flags.string({summary: 'Send these bytes (after the 16-byte bench header) as every message.', helpGroup: 'MESSAGE'}),
+    persistent: Flags.boolean({summary: 'Ask the broker to write messages to disk (--no-persistent: not); refused where the broker gives no choice.', allowNo: true, helpGroup: 'MESSAGE'}),
+    confirms: Flags.boolean({summary: 'Wait for the broker to confirm each batch (--no-confirms: fire and forget); refused where the broker gives no choice.', allowNo: true, helpGroup: 'MESSAGE'}),
     'work-ms': Flags.integer({summary: 'Simulated handler work per message, ms.', default: 0, min: 0, helpGroup: 'MESSAGE'}),
     drain: Flags.string({summary: 'After producing stops, wait this long at most for the rest to be processed.', default: '10s', helpGroup: 'LOAD'}),
     queue: Flags.string({summary: 'Queue to use (default queuectl-bench-RUNID). A queue that already existed is never deleted.', helpGroup: 'RUN'}),
@@ -61,7 +63,7 @@ The bench queue (queuectl-bench-RUNID) is deleted at the end unless --keep. Ctrl
     const plan = planBench({
       count: flags.count, duration: flags.duration, rate: flags.rate, producers: flags.producers, consumers: flags.consumers,
       concurrency: flags.concurrency, prefetch: flags.prefetch, inflight: flags.inflight, batch: flags.batch, size: flags.size,
-      payloadBytes: body?.length, workMs: flags['work-ms'], drain: flags.drain,
+      payloadBytes: body?.length, workMs: flags['work-ms'], drain: flags.drain, persistent: flags.persistent, confirms: flags.confirms,
     })
     if (flags.agents > 1 && !flags['run-id']) {
       throw new UsageError(`--agents ${flags.agents} needs a --run-id that every agent shares, e.g. --run-id nightly-42`)
@@ -70,6 +72,7 @@ The bench queue (queuectl-bench-RUNID) is deleted at the end unless --keep. Ctrl
     if (!/^[\w.-]{1,64}$/.test(runId)) throw new UsageError(`--run-id "${runId}" may use only letters, digits, "-", "_" and "." (up to 64)`)
 
     const broker = await this.openBroker({fallbackUrl: 'memory://'})
+    checkPublishOptions(plan, broker.capabilities, broker.displayUrl)
     if (flags.agents > 1 && broker.transport === 'memory') {
       throw new UsageError(`--agents ${flags.agents} needs a broker every agent can reach — memory:// lives inside one process; give --url redis://…, amqp://… or sqs://…`)
     }

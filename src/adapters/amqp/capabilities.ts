@@ -34,6 +34,7 @@ export function amqpCapabilities(f: AmqpFacts): Capabilities {
     maxPayloadBytes: f.maxMessageBytes,
     dedup: false,
     groups: false,
+    publish: {persistent: 'choice', confirms: 'choice'},
     advice: {
       delay:
         'RabbitMQ delays only with the rabbitmq_delayed_message_exchange plugin: enable it, or publish to a holding queue declared with x-message-ttl=<delay ms>, x-dead-letter-exchange="" and x-dead-letter-routing-key=<queue> so expired messages move into the queue',
