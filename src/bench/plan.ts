@@ -31,6 +31,12 @@ export interface BenchPlan {
   workMs: number
   /** How long to wait for stragglers after producing stops. */
   drainMs: number
+  /**
+   * Produce this long first (at the first step's rate in an open loop) without recording latency:
+   * JIT compilation and connection warm-up stay out of the percentiles. The messages still count
+   * for lost/duplicated and throughput. Added before --duration; part of --count.
+   */
+  warmupMs: number
   /** --persistent / --no-persistent; undefined: the broker's default. */
   persistent?: boolean
   /** --confirms / --no-confirms; undefined: the broker's default. */
@@ -51,6 +57,7 @@ export interface PlanInput {
   payloadBytes?: number
   workMs: number
   drain: string
+  warmup?: string
   persistent?: boolean
   confirms?: boolean
 }
@@ -89,6 +96,7 @@ export function planBench(input: PlanInput): BenchPlan {
     sizeBytes,
     workMs: input.workMs,
     drainMs: parseDuration(input.drain, '--drain'),
+    warmupMs: input.warmup === undefined ? 0 : parseDuration(input.warmup, '--warmup'),
     persistent: input.persistent,
     confirms: input.confirms,
   }
@@ -175,7 +183,8 @@ export class Schedule {
 }
 
 export function describePlan(plan: BenchPlan): string {
-  const bound = plan.count !== undefined ? `${plan.count} messages` : formatDuration(plan.durationMs)
+  const warmup = plan.warmupMs > 0 ? ` after a ${formatDuration(plan.warmupMs)} warm-up` : ''
+  const bound = (plan.count !== undefined ? `${plan.count} messages` : formatDuration(plan.durationMs)) + warmup
   const rate = plan.steps
     ? plan.steps.length === 1
       ? `open loop at ${plan.steps[0]!.rate}/s`

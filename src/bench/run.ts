@@ -80,14 +80,16 @@ export async function runBench(input: RunInput): Promise<RunOutcome> {
     w?.()
   }
 
+  // latency counts for messages sent from here on (after --warmup); every agent uses the shared start
+  let measureFrom = -Infinity
   const record = (payload: Buffer): void => {
     if (payload.length < HEADER_BYTES || payload.readUInt16LE(14) !== 0x5142) {
       out.foreign++
       return
     }
     const now = clock()
-    const us = Math.round((now - payload.readDoubleLE(0)) * 1000)
-    latency.record(us)
+    const sentAt = payload.readDoubleLE(0)
+    if (sentAt >= measureFrom) latency.record(Math.round((now - sentAt) * 1000))
     tracker.mark(payload.readUInt16LE(12), payload.readUInt32LE(8))
     out.processed++
     out.lastDoneAt = now
@@ -117,7 +119,9 @@ export async function runBench(input: RunInput): Promise<RunOutcome> {
     await Promise.all(workers.map((w) => w.start()))
     if (input.startAt !== undefined) await sleep(Math.max(0, input.startAt - clock()))
     out.startedAt = clock()
-    const endAt = plan.durationMs !== undefined ? out.startedAt + plan.durationMs : Infinity
+    const warmupMs = plan.warmupMs ?? 0
+    if (warmupMs > 0) measureFrom = (input.startAt ?? out.startedAt) + warmupMs
+    const endAt = plan.durationMs !== undefined ? out.startedAt + warmupMs + plan.durationMs : Infinity
     let claimed = 0
     const claim = (want: number): number => {
       const n = plan.count !== undefined ? Math.min(want, plan.count - claimed) : want
@@ -171,9 +175,11 @@ export async function runBench(input: RunInput): Promise<RunOutcome> {
 
     const openProducer = async (index: number): Promise<void> => {
       const perProducer = plan.steps!.map((s) => ({rate: s.rate / plan.producers, durationMs: s.durationMs}))
+      // the warm-up runs at the first step's rate, then the schedule proper
+      if (warmupMs > 0) perProducer.unshift({rate: perProducer[0]!.rate, durationMs: warmupMs})
       const schedule = new Schedule(perProducer)
       const offset = (index * 1000) / plan.steps![0]!.rate
-      const total = plan.count !== undefined ? Math.ceil(plan.count / plan.producers) : schedule.countWithin(plan.durationMs ?? Infinity)
+      const total = plan.count !== undefined ? Math.ceil(plan.count / plan.producers) : schedule.countWithin(warmupMs + (plan.durationMs ?? Infinity))
       let i = 0
       while (producing && i < total) {
         await yieldSometimes()

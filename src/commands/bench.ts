@@ -42,6 +42,7 @@ The bench queue (queuectl-bench-RUNID) is deleted at the end unless --keep. Ctrl
     persistent: Flags.boolean({summary: 'Ask the broker to write messages to disk (--no-persistent: not); refused where the broker gives no choice.', allowNo: true, helpGroup: 'MESSAGE'}),
     confirms: Flags.boolean({summary: 'Wait for the broker to confirm each batch (--no-confirms: fire and forget); refused where the broker gives no choice.', allowNo: true, helpGroup: 'MESSAGE'}),
     'work-ms': Flags.integer({summary: 'Simulated handler work per message, ms.', default: 0, min: 0, helpGroup: 'MESSAGE'}),
+    warmup: Flags.string({summary: 'Produce this long first without recording latency (JIT and connection warm-up); the messages still count for lost/duplicated.', default: '0s', helpGroup: 'LOAD'}),
     drain: Flags.string({summary: 'After producing stops, wait this long at most for the rest to be processed.', default: '10s', helpGroup: 'LOAD'}),
     queue: Flags.string({summary: 'Queue to use (default queuectl-bench-RUNID). A queue that already existed is never deleted.', helpGroup: 'RUN'}),
     'run-id': Flags.string({summary: 'Name of this run; every agent of a multi-agent run passes the same one.', helpGroup: 'RUN'}),
@@ -63,7 +64,7 @@ The bench queue (queuectl-bench-RUNID) is deleted at the end unless --keep. Ctrl
     const plan = planBench({
       count: flags.count, duration: flags.duration, rate: flags.rate, producers: flags.producers, consumers: flags.consumers,
       concurrency: flags.concurrency, prefetch: flags.prefetch, inflight: flags.inflight, batch: flags.batch, size: flags.size,
-      payloadBytes: body?.length, workMs: flags['work-ms'], drain: flags.drain, persistent: flags.persistent, confirms: flags.confirms,
+      payloadBytes: body?.length, workMs: flags['work-ms'], drain: flags.drain, warmup: flags.warmup, persistent: flags.persistent, confirms: flags.confirms,
     })
     if (flags.agents > 1 && !flags['run-id']) {
       throw new UsageError(`--agents ${flags.agents} needs a --run-id that every agent shares, e.g. --run-id nightly-42`)
