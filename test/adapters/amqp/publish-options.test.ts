@@ -1,5 +1,6 @@
 // EnqueueOptions.persistent / confirms on RabbitMQ: delivery mode 2 unless asked otherwise, and a
-// plain (unconfirmed) channel when confirms are off; the capability says both are a choice.
+// plain (unconfirmed) channel when confirms are off; the capability says both are a choice (on
+// classic queues).
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Broker, Message} from '../../../src/adapters/contract.js'
 import {declareQueue, dropAllTestQueues, openAmqp, uniqueQueue} from './helpers.js'
@@ -30,8 +31,14 @@ async function take(queue: string, count: number): Promise<Message[]> {
 const deliveryMode = (m: Message) => (m.raw as {properties: {deliveryMode?: number}}).properties.deliveryMode
 
 describe('amqp publish options', () => {
-  it('declares persistent and confirms as the caller\'s choice', () => {
+  it('declares persistent and confirms as the caller\'s choice; quorum queues always persist', async () => {
     expect(broker.capabilities.publish).toEqual({persistent: 'choice', confirms: 'choice'})
+    const quorum = await openAmqp('?queueType=quorum')
+    try {
+      expect(quorum.capabilities.publish).toEqual({persistent: 'always', confirms: 'choice'})
+    } finally {
+      await quorum.close()
+    }
   })
 
   it('publishes persistent (delivery mode 2) by default and transient (1) when persistent: false, with or without confirms', async () => {
