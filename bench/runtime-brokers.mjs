@@ -5,12 +5,15 @@
 // callback, no runtime), alternating rounds in one run. The adapters' own overhead against the raw
 // SDKs is measured by bench/redis.ts, bench/amqp.ts and bench/sqs.ts.
 //
-//   npm run build && node bench/runtime-brokers.mjs [--rounds 3] [--only redis-list,bullmq,amqp,sqs]
+//   npm run build && node bench/runtime-brokers.mjs [--rounds 3] [--only redis-list,bullmq,amqp,sqs] [--scale 1]
+//
+// --scale multiplies each broker's message count (runs of a few seconds keep JIT warm-up noise down).
 import {spawn} from 'node:child_process'
 import {parseArgs} from 'node:util'
 
-const {values} = parseArgs({options: {rounds: {type: 'string', default: '3'}, only: {type: 'string'}}})
+const {values} = parseArgs({options: {rounds: {type: 'string', default: '3'}, only: {type: 'string'}, scale: {type: 'string', default: '1'}}})
 const rounds = Number(values.rounds)
+const scale = Number(values.scale)
 const {createBroker} = await import('../dist/adapters/registry.js')
 const {planBench} = await import('../dist/bench/plan.js')
 const {runBench} = await import('../dist/bench/run.js')
@@ -86,7 +89,9 @@ const targets = [
   {name: 'bullmq', url: 'redis://127.0.0.1:6379', queue: 'bullmq:qb-overhead', count: 5_000},
   {name: 'amqp', url: 'amqp://guest:guest@127.0.0.1:5672', queue: 'qb-overhead', count: 10_000},
   {name: 'sqs', url: 'fauxqs', queue: 'qb-overhead', count: 3_000},
-].filter((t) => !values.only || values.only.split(',').includes(t.name))
+]
+  .filter((t) => !values.only || values.only.split(',').includes(t.name))
+  .map((t) => ({...t, count: Math.round(t.count * scale)}))
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 for (const target of targets) {

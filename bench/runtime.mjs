@@ -4,7 +4,10 @@
 // histogram) against `queue bench`'s own code path (memory broker → worker runtime → the same
 // recording), alternating rounds so machine noise hits both.
 //
-//   npm run build && node bench/runtime.mjs [--seconds 3] [--rounds 3] [--open-rate 250000]
+//   npm run build && node bench/runtime.mjs [--seconds 3] [--rounds 3] [--open-rate 250000] [--warmup 1s]
+//
+// With --open-rate, the open loop runs once without and once with --warmup (latency not recorded
+// for the messages of the first --warmup: JIT warm-up).
 //
 // Prints one JSON line per measurement and a summary; results are recorded in BENCHMARKS.md.
 // cpuBoundRate = 1e6 / (process CPU µs per message): the rate if the loop had a core to itself.
@@ -17,6 +20,7 @@ const {values} = parseArgs({
     rounds: {type: 'string', default: '3'},
     'open-rate': {type: 'string'},
     window: {type: 'string', default: '1000'},
+    warmup: {type: 'string', default: '1s'},
   },
 })
 const seconds = Number(values.seconds)
@@ -63,14 +67,14 @@ async function bareLoop(ms) {
 }
 
 let n = 0
-async function runtime(ms, rate) {
+async function runtime(ms, rate, warmup) {
   const broker = await createBroker(`memory://bench-runtime-${n++}`, {timeoutMs: 1000})
   await broker.connect()
   const queue = 'bench'
   await broker.createQueue(queue)
   const plan = planBench({
     duration: `${ms}ms`, rate: rate ? `${rate}/s` : undefined, producers: 1, consumers: 1, concurrency: 64,
-    batch: 100, size: '128B', workMs: 0, drain: '10s', inflight: window,
+    batch: 100, size: '128B', workMs: 0, drain: '10s', inflight: window, warmup,
   })
   const cpu0 = cpuMs()
   const outcome = await runBench({broker, queue, plan})
@@ -78,7 +82,7 @@ async function runtime(ms, rate) {
   const result = buildResult({runId: 'x', broker: 'memory://', transport: 'memory', queue, agents: 1, plan}, outcome, outcome.sent, outcome.sendFailed, false)
   await broker.close()
   return {
-    name: rate ? `queue bench open loop ${rate}/s` : 'queue bench (runtime)',
+    name: rate ? `queue bench open loop ${rate}/s${warmup ? ` after ${warmup} warm-up` : ''}` : 'queue bench (runtime)',
     throughput: result.throughput, processed: result.processed, lost: result.lost, duplicates: result.duplicates,
     cpuUsPerMsg: Number(cpuUsPerMsg.toFixed(3)), cpuBoundRate: Math.round(1e6 / cpuUsPerMsg),
     p50ms: result.latency.p50, p99ms: result.latency.p99, p999ms: result.latency.p999, maxms: result.latency.max,
@@ -108,4 +112,7 @@ console.log(
     bareCpuBoundMedian: median(bareCpu), runtimeCpuBoundMedian: median(rtCpu), cpuRatio: Number((median(rtCpu) / median(bareCpu)).toFixed(3)),
   }),
 )
-if (values['open-rate']) console.log(JSON.stringify(await runtime(seconds * 1000, Number(values['open-rate']))))
+if (values['open-rate']) {
+  console.log(JSON.stringify(await runtime(seconds * 1000, Number(values['open-rate']))))
+  console.log(JSON.stringify(await runtime(seconds * 1000, Number(values['open-rate']), values.warmup)))
+}

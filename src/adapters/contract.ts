@@ -55,7 +55,18 @@ export interface Capabilities {
   groups: boolean
   /** What to do instead, for refusals of an option this broker lacks or limits. */
   advice?: {delay?: string; priority?: string}
+  /**
+   * Whether `EnqueueOptions.persistent` / `confirms` are the caller's choice here. Absent: the
+   * adapter declares neither, and a caller asking for either refuses.
+   */
+  publish?: {persistent: PublishChoice; confirms: PublishChoice}
 }
+
+/**
+ * 'choice': per enqueue (EnqueueOptions); 'always' / 'never': fixed, whatever is asked;
+ * 'server': decided by the broker's own configuration, not per message (Redis AOF/RDB).
+ */
+export type PublishChoice = 'choice' | 'always' | 'never' | 'server'
 
 /** A queue as `listQueues` finds it. `kind` is the transport or flavor: memory, list, bullmq, celery, amqp, sqs… */
 export interface QueueRef {
@@ -134,6 +145,10 @@ export interface EnqueueOptions {
    * keeps them (memory) may skip its defensive copy. A hint: adapters may ignore it.
    */
   transferPayloads?: boolean
+  /** Ask the broker to write the messages to disk (AMQP delivery mode 2, the default) or not. Only where `capabilities.publish.persistent` is 'choice'. */
+  persistent?: boolean
+  /** Wait for the broker to confirm each message (AMQP publisher confirms, the default) or not. Only where `capabilities.publish.confirms` is 'choice'. */
+  confirms?: boolean
 }
 
 export interface PeekOptions {

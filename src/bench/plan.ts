@@ -1,5 +1,6 @@
 // What a bench run will do, parsed and checked before anything connects: closed or open loop,
 // how long, how fast (constant or stepped rate), message shape. Bad combinations are refused here.
+import type {Capabilities, PublishChoice} from '../adapters/contract.js'
 import {UsageError} from '../core/errors.js'
 import {formatDuration, parseDuration, parseRate, parseSize} from '../core/units.js'
 import {HEADER_BYTES} from './payload.js'
@@ -30,6 +31,16 @@ export interface BenchPlan {
   workMs: number
   /** How long to wait for stragglers after producing stops. */
   drainMs: number
+  /**
+   * Produce this long first (at the first step's rate in an open loop) without recording latency:
+   * JIT compilation and connection warm-up stay out of the percentiles. The messages still count
+   * for lost/duplicated and throughput. Added before --duration; part of --count.
+   */
+  warmupMs: number
+  /** --persistent / --no-persistent; undefined: the broker's default. */
+  persistent?: boolean
+  /** --confirms / --no-confirms; undefined: the broker's default. */
+  confirms?: boolean
 }
 
 export interface PlanInput {
@@ -46,6 +57,9 @@ export interface PlanInput {
   payloadBytes?: number
   workMs: number
   drain: string
+  warmup?: string
+  persistent?: boolean
+  confirms?: boolean
 }
 
 export const DEFAULT_DURATION = '5s'
@@ -82,6 +96,31 @@ export function planBench(input: PlanInput): BenchPlan {
     sizeBytes,
     workMs: input.workMs,
     drainMs: parseDuration(input.drain, '--drain'),
+    warmupMs: input.warmup === undefined ? 0 : parseDuration(input.warmup, '--warmup'),
+    persistent: input.persistent,
+    confirms: input.confirms,
+  }
+}
+
+const CHOICE_TEXT: Record<PublishChoice, string> = {
+  choice: 'a choice',
+  always: 'always on',
+  never: 'never on',
+  server: "set by the server's configuration, not per message",
+}
+
+/**
+ * --persistent / --confirms (or their --no- forms) where the broker cannot honour them: a usage
+ * error naming the capability, before anything is sent. Asking for what is always so is fine.
+ */
+export function checkPublishOptions(plan: Pick<BenchPlan, 'persistent' | 'confirms'>, capabilities: Capabilities, where: string): void {
+  for (const name of ['persistent', 'confirms'] as const) {
+    const wanted = plan[name]
+    if (wanted === undefined) continue
+    const has = capabilities.publish?.[name]
+    if (has === 'choice' || (has === 'always' && wanted) || (has === 'never' && !wanted)) continue
+    const flag = wanted ? `--${name}` : `--no-${name}`
+    throw new UsageError(`${flag}: ${where} cannot honour it (capability publish.${name}: ${has ? CHOICE_TEXT[has] : 'not declared'}) — drop ${flag}`)
   }
 }
 
@@ -144,11 +183,13 @@ export class Schedule {
 }
 
 export function describePlan(plan: BenchPlan): string {
-  const bound = plan.count !== undefined ? `${plan.count} messages` : formatDuration(plan.durationMs)
+  const warmup = plan.warmupMs > 0 ? ` after a ${formatDuration(plan.warmupMs)} warm-up` : ''
+  const bound = (plan.count !== undefined ? `${plan.count} messages` : formatDuration(plan.durationMs)) + warmup
   const rate = plan.steps
     ? plan.steps.length === 1
       ? `open loop at ${plan.steps[0]!.rate}/s`
       : `open loop ${plan.steps[0]!.rate}/s → ${plan.steps.at(-1)!.rate}/s in ${plan.steps.length} steps`
     : 'closed loop'
-  return `${rate}, ${bound}, ${plan.producers} producer(s), ${plan.consumers} consumer(s) × ${plan.concurrency}, ${plan.sizeBytes}B messages`
+  const publish = [plan.persistent === undefined ? '' : plan.persistent ? ', persistent' : ', not persistent', plan.confirms === undefined ? '' : plan.confirms ? ', confirms' : ', no confirms'].join('')
+  return `${rate}, ${bound}, ${plan.producers} producer(s), ${plan.consumers} consumer(s) × ${plan.concurrency}, ${plan.sizeBytes}B messages${publish}`
 }

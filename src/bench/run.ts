@@ -1,7 +1,7 @@
 // One agent's bench run on one queue: producers (closed loop with a bounded window, or open loop
 // on a schedule where latency counts from the *intended* send time) and consumers running the real
 // worker runtime, every processed message recorded in an HDR histogram and a sequence tracker.
-import type {Broker, OutgoingMessage} from '../adapters/contract.js'
+import type {Broker, EnqueueOptions, OutgoingMessage} from '../adapters/contract.js'
 import {isTransient} from '../core/errors.js'
 import {backoffDelay} from '../runtime/backoff.js'
 import {DEFAULT_RECONNECT_TIMEOUT_MS, Worker, type Job} from '../runtime/worker.js'
@@ -62,7 +62,6 @@ export interface RunOutcome {
   lastError?: string
 }
 
-const TRANSFER = {transferPayloads: true} // each payload is a fresh view the bench never touches again
 const sleep = (ms: number) => new Promise<void>((resolve) => (ms < 1 ? setImmediate(resolve) : setTimeout(resolve, ms)))
 
 export async function runBench(input: RunInput): Promise<RunOutcome> {
@@ -75,6 +74,8 @@ export async function runBench(input: RunInput): Promise<RunOutcome> {
     partial: false, sent: 0, sendFailed: 0, processed: 0, redeliveries: 0, errors: 0, resent: 0, foreign: 0,
     startedAt: 0, lastSendAt: 0, lastDoneAt: 0, histogram: undefined as unknown as Histogram, tracker,
   }
+  // each payload is a fresh view the bench never touches again
+  const enqueueOptions: EnqueueOptions = {transferPayloads: true, persistent: plan.persistent, confirms: plan.confirms}
   let nextSeq = 0
   const lowWater = Math.floor(plan.inflight / 2)
   let producing = true
@@ -85,14 +86,16 @@ export async function runBench(input: RunInput): Promise<RunOutcome> {
     w?.()
   }
 
+  // latency counts for messages sent from here on (after --warmup); every agent uses the shared start
+  let measureFrom = -Infinity
   const record = (payload: Buffer): void => {
     if (payload.length < HEADER_BYTES || payload.readUInt16LE(14) !== 0x5142) {
       out.foreign++
       return
     }
     const now = clock()
-    const us = Math.round((now - payload.readDoubleLE(0)) * 1000)
-    latency.record(us)
+    const sentAt = payload.readDoubleLE(0)
+    if (sentAt >= measureFrom) latency.record(Math.round((now - sentAt) * 1000))
     tracker.mark(payload.readUInt16LE(12), payload.readUInt32LE(8))
     out.processed++
     out.lastDoneAt = now
@@ -123,7 +126,9 @@ export async function runBench(input: RunInput): Promise<RunOutcome> {
     await Promise.all(workers.map((w) => w.start()))
     if (input.startAt !== undefined) await sleep(Math.max(0, input.startAt - clock()))
     out.startedAt = clock()
-    const endAt = plan.durationMs !== undefined ? out.startedAt + plan.durationMs : Infinity
+    const warmupMs = plan.warmupMs ?? 0
+    if (warmupMs > 0) measureFrom = (input.startAt ?? out.startedAt) + warmupMs
+    const endAt = plan.durationMs !== undefined ? out.startedAt + warmupMs + plan.durationMs : Infinity
     let claimed = 0
     const claim = (want: number): number => {
       const n = plan.count !== undefined ? Math.min(want, plan.count - claimed) : want
@@ -140,7 +145,7 @@ export async function runBench(input: RunInput): Promise<RunOutcome> {
       let pending = messages
       for (let attempt = 1; ; attempt++) {
         try {
-          await broker.enqueue(queue, pending, TRANSFER)
+          await broker.enqueue(queue, pending, enqueueOptions)
           out.sent += pending.length
           outageSince = undefined
           break
@@ -202,9 +207,11 @@ export async function runBench(input: RunInput): Promise<RunOutcome> {
 
     const openProducer = async (index: number): Promise<void> => {
       const perProducer = plan.steps!.map((s) => ({rate: s.rate / plan.producers, durationMs: s.durationMs}))
+      // the warm-up runs at the first step's rate, then the schedule proper
+      if (warmupMs > 0) perProducer.unshift({rate: perProducer[0]!.rate, durationMs: warmupMs})
       const schedule = new Schedule(perProducer)
       const offset = (index * 1000) / plan.steps![0]!.rate
-      const total = plan.count !== undefined ? Math.ceil(plan.count / plan.producers) : schedule.countWithin(plan.durationMs ?? Infinity)
+      const total = plan.count !== undefined ? Math.ceil(plan.count / plan.producers) : schedule.countWithin(warmupMs + (plan.durationMs ?? Infinity))
       let i = 0
       while (producing && i < total) {
         await yieldSometimes()

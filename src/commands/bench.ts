@@ -6,7 +6,7 @@ import {CheckFailedError, UsageError} from '../core/errors.js'
 import {colorEnabled, ProgressLine} from '../core/output.js'
 import {handleShutdown} from '../core/signals.js'
 import {formatDuration, parseDuration} from '../core/units.js'
-import {planBench} from '../bench/plan.js'
+import {checkPublishOptions, planBench} from '../bench/plan.js'
 import {failedAssertions, parseAssertion, renderComparison, renderResult} from '../bench/report.js'
 
 export default class Bench extends BaseCommand<typeof Bench> {
@@ -41,7 +41,10 @@ The bench queue (queuectl-bench-RUNID) is deleted at the end unless --keep. Ctrl
     batch: Flags.integer({summary: 'Messages per enqueue call.', default: 100, min: 1, helpGroup: 'LOAD'}),
     size: Flags.string({summary: 'Message size, 16-byte header included (128B, 4KiB…).', default: '128B', exclusive: ['payload'], helpGroup: 'MESSAGE'}),
     payload: Flags.string({summary: 'Send these bytes (after the 16-byte bench header) as every message.', helpGroup: 'MESSAGE'}),
+    persistent: Flags.boolean({summary: 'Ask the broker to write messages to disk (--no-persistent: ask it not to); refused where the broker cannot honour it.', allowNo: true, helpGroup: 'MESSAGE'}),
+    confirms: Flags.boolean({summary: 'Wait for the broker to confirm each message (--no-confirms: fire and forget); refused where the broker cannot honour it.', allowNo: true, helpGroup: 'MESSAGE'}),
     'work-ms': Flags.integer({summary: 'Simulated handler work per message, ms.', default: 0, min: 0, helpGroup: 'MESSAGE'}),
+    warmup: Flags.string({summary: 'Produce this long first without recording latency (JIT and connection warm-up); the messages still count for lost/duplicated.', default: '0s', helpGroup: 'LOAD'}),
     drain: Flags.string({summary: 'After producing stops, wait this long at most for the rest to be processed.', default: '10s', helpGroup: 'LOAD'}),
     'reconnect-timeout': Flags.string({summary: 'How long producers and consumers wait for a broker that went away before giving up; 0 = at once.', default: '60s', helpGroup: 'RUN'}),
     queue: Flags.string({summary: 'Queue to use (default queuectl-bench-RUNID). A queue that already existed is never deleted.', helpGroup: 'RUN'}),
@@ -64,7 +67,7 @@ The bench queue (queuectl-bench-RUNID) is deleted at the end unless --keep. Ctrl
     const plan = planBench({
       count: flags.count, duration: flags.duration, rate: flags.rate, producers: flags.producers, consumers: flags.consumers,
       concurrency: flags.concurrency, prefetch: flags.prefetch, inflight: flags.inflight, batch: flags.batch, size: flags.size,
-      payloadBytes: body?.length, workMs: flags['work-ms'], drain: flags.drain,
+      payloadBytes: body?.length, workMs: flags['work-ms'], drain: flags.drain, warmup: flags.warmup, persistent: flags.persistent, confirms: flags.confirms,
     })
     if (flags.agents > 1 && !flags['run-id']) {
       throw new UsageError(`--agents ${flags.agents} needs a --run-id that every agent shares, e.g. --run-id nightly-42`)
@@ -74,6 +77,7 @@ The bench queue (queuectl-bench-RUNID) is deleted at the end unless --keep. Ctrl
     if (!/^[\w.-]{1,64}$/.test(runId)) throw new UsageError(`--run-id "${runId}" may use only letters, digits, "-", "_" and "." (up to 64)`)
 
     const broker = await this.openBroker({fallbackUrl: 'memory://'})
+    checkPublishOptions(plan, broker.capabilities, broker.displayUrl)
     if (flags.agents > 1 && broker.transport === 'memory') {
       throw new UsageError(`--agents ${flags.agents} needs a broker every agent can reach — memory:// lives inside one process; give --url redis://…, amqp://… or sqs://…`)
     }

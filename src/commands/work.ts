@@ -1,17 +1,19 @@
 import {Args, Flags} from '@oclif/core'
 import type {Broker} from '../adapters/contract.js'
 import {BaseCommand} from '../core/base-command.js'
-import {UsageError, UserError, isUserError} from '../core/errors.js'
+import {CheckFailedError, UsageError, UserError, isUserError} from '../core/errors.js'
 import {colorEnabled, ndjsonLine} from '../core/output.js'
 import {handleShutdown} from '../core/signals.js'
 import {formatDuration, parseDuration} from '../core/units.js'
 import {execHandler, loadHandlerFile, parseDelayRange, parseFailRate, simulate} from '../runtime/handlers.js'
 import {attachWorkOutput, summaryLine} from '../runtime/work-output.js'
-import {Worker, type JobHandler} from '../runtime/worker.js'
+import {EXHAUSTED_POLICIES, Worker, type JobHandler} from '../runtime/worker.js'
 
 export default class Work extends BaseCommand<typeof Work> {
   static override summary = 'Run jobs from a queue locally: a handler module, a shell command, or echo.'
   static override description = `Consumes QUEUE with the embedded worker runtime: bounded concurrency, ack after the handler succeeds (or before, with --ack early), retries with exponential backoff and jitter, dead-letter after --max-attempts, per-job timeout, lease extension for slow jobs.
+
+A message that fails --max-attempts times is never dropped unless you say so: it is dead-lettered where the queue has a dead-letter route (BullMQ failed set, Redis list/stream dead list, a RabbitMQ DLX, an SQS redrive policy, memory://); where it has none, it is put back on the queue and the worker stops (exit 1) naming it. --on-exhausted chooses otherwise: requeue keeps retrying it (after --backoff-max where the broker can delay), drop acks it away.
 
 A --handler module's default export (or named "handler") is called as handler(job) with job.message (payload Buffer, body = decoded JSON), job.attempt and job.signal (aborted on timeout or a forced stop); it succeeds unless it throws or rejects. .ts handlers load through tsx when it is installed. --exec runs a shell command per job with the payload on stdin; exit code 0 is success.
 
@@ -41,6 +43,11 @@ With --json, stdout is a stream of NDJSON events, one a line ({"event":"complete
     prefetch: Flags.integer({summary: 'Messages leased ahead of free handlers (default: --concurrency).', min: 1}),
     ack: Flags.option({options: ['late', 'early'] as const, summary: 'Ack after the handler succeeds (late, at-least-once) or before it runs (early, at-most-once: no retries).', default: 'late' as const})(),
     'max-attempts': Flags.integer({summary: 'Deliveries before a failing message is dead-lettered.', default: 3, min: 1, helpGroup: 'RETRY'}),
+    'on-exhausted': Flags.option({
+      options: EXHAUSTED_POLICIES,
+      summary: 'A message out of attempts: dead-letter (needs a dead-letter route), requeue (retry it forever), drop (discard it) or stop (put it back and stop). Default: dead-letter where the queue has a route, else stop.',
+      helpGroup: 'RETRY',
+    })(),
     backoff: Flags.string({summary: 'Delay before the first retry; doubles each attempt, with jitter.', default: '1s', helpGroup: 'RETRY'}),
     'backoff-max': Flags.string({summary: 'Longest retry delay.', default: '1m', helpGroup: 'RETRY'}),
     'job-timeout': Flags.string({summary: 'Fail a job that runs longer than this (its signal is aborted), e.g. 30s.', helpGroup: 'RETRY'}),
@@ -72,6 +79,7 @@ With --json, stdout is a stream of NDJSON events, one a line ({"event":"complete
       maxJobs: flags['max-jobs'],
       untilEmptyIdleMs: flags['until-empty'] ? 250 : undefined,
       reconnectTimeoutMs: parseDuration(flags['reconnect-timeout'], '--reconnect-timeout'),
+      onExhausted: flags['on-exhausted'],
     }
     const graceMs = parseDuration(flags.grace, '--grace')
     const failRate = flags['fail-rate'] !== undefined ? parseFailRate(flags['fail-rate']) : flags.demo ? 0.1 : undefined
@@ -86,6 +94,12 @@ With --json, stdout is a stream of NDJSON events, one a line ({"event":"complete
     handler = simulate(handler, {failRate, delayMs})
 
     const broker = flags.demo ? await this.openBroker({url: 'memory://'}) : await this.openBroker()
+    if (flags['on-exhausted'] === 'dead-letter' && flags.ack === 'late') {
+      const caps = (await broker.capabilitiesOf?.(queue).catch(() => undefined)) ?? broker.capabilities
+      if (!caps.deadLetter) {
+        throw new UsageError(`--on-exhausted dead-letter: ${queue} on ${broker.displayUrl} has no dead-letter route (capability deadLetter: false) — give it one (a DLX, a redrive policy) or choose --on-exhausted requeue, drop or stop`)
+      }
+    }
     const worker = new Worker(broker, queue, handler, options)
     const stopOutput = attachWorkOutput(worker, {json, echo, color: colorEnabled(process.stderr)})
     const stopProducer = flags.demo ? startDemoProducer(broker, queue) : () => {}
@@ -109,6 +123,10 @@ With --json, stdout is a stream of NDJSON events, one a line ({"event":"complete
     shutdown.force.addEventListener('abort', () => void worker.close(true))
     let failure: Error | undefined
     worker.on('error', (e) => (failure = e.error))
+    let kept: {id: string; reason: string} | undefined
+    worker.on('dead', (e) => {
+      if (e.outcome === 'kept') kept ??= {id: e.message.id, reason: e.reason}
+    })
     try {
       await worker.start()
       const summary = await worker.finished
@@ -119,6 +137,11 @@ With --json, stdout is a stream of NDJSON events, one a line ({"event":"complete
       if (summary.reason === 'error' && failure) {
         // keep a not-found (queue deleted) as exit 4; anything else is the connection's exit 3
         throw new UserError(`stopped working ${queue} on ${broker.displayUrl}: ${failure.message}`, isUserError(failure) && failure.exitCode === 4 ? 4 : 3)
+      }
+      if (summary.reason === 'exhausted' && kept) {
+        throw new CheckFailedError(
+          `stopped: message ${kept.id} ${kept.reason.split(',')[0]} and ${queue} has no dead-letter route, so it was put back on the queue — give the queue a dead-letter route, or choose --on-exhausted requeue (keep retrying) or drop (discard)`,
+        )
       }
     } finally {
       clearTimeout(graceTimer)

@@ -10,8 +10,8 @@ export interface WorkerEvents {
   failed: {message: Message; attempt: number; durationMs: number; error: Error}
   /** Handed back to the broker for another try after `delayMs` (0 when the broker cannot delay). */
   retrying: {message: Message; attempt: number; delayMs: number}
-  /** Out of attempts: dead-lettered, or dropped where the broker has no dead state. */
-  dead: {message: Message; attempt: number; reason: string; deadLettered: boolean}
+  /** Out of attempts: what happened to it is `outcome` (the worker's `onExhausted`). */
+  dead: {message: Message; attempt: number; reason: string; deadLettered: boolean; outcome: DeadOutcome}
   /** Nothing running and nothing buffered (emitted once per busy → idle transition). */
   drained: Record<string, never>
   /** The broker failed to settle a lease or the subscription ended with an error. */
@@ -24,6 +24,12 @@ export interface WorkerEvents {
   closed: {summary: WorkerSummary}
 }
 
+/**
+ * A message out of attempts was: moved to the dead state/queue; put back on the queue for another
+ * round (requeued); put back while the worker stops (kept); or acked away on request (dropped).
+ */
+export type DeadOutcome = 'dead-lettered' | 'requeued' | 'kept' | 'dropped'
+
 export type WorkerEventName = keyof WorkerEvents
 export type WorkerListener<E extends WorkerEventName> = (event: WorkerEvents[E]) => void
 
@@ -32,13 +38,18 @@ export interface WorkerSummary {
   completed: number
   failed: number
   retried: number
+  /** Out of attempts and dead-lettered. */
   dead: number
+  /** Out of attempts and acked away (onExhausted 'drop'). */
+  dropped: number
+  /** Out of attempts and put back on the queue (onExhausted 'requeue' or 'stop'). */
+  kept: number
   /** Handed back unstarted at close, or still running at a forced close. */
   returned: number
   /** From start() to closed, in ms. */
   elapsedMs: number
-  /** Why the worker stopped: close() called, --max-jobs reached, the queue ran empty, an error. */
-  reason: 'closed' | 'max-jobs' | 'empty' | 'error' | 'forced'
+  /** Why the worker stopped: close() called, --max-jobs reached, the queue ran empty, an error, a message out of attempts with nowhere to go. */
+  reason: 'closed' | 'max-jobs' | 'empty' | 'error' | 'forced' | 'exhausted'
 }
 
 /** A tiny typed emitter: arrays of listeners per event, checked with `has` before building events. */

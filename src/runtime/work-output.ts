@@ -3,7 +3,7 @@
 import {payloadPreview, payloadText} from '../core/envelope.js'
 import {ndjsonLine, paint, ProgressLine} from '../core/output.js'
 import {formatDuration} from '../core/units.js'
-import type {WorkerSummary} from './events.js'
+import type {DeadOutcome, WorkerSummary} from './events.js'
 import type {Worker} from './worker.js'
 
 export interface WorkOutputOptions {
@@ -15,6 +15,13 @@ export interface WorkOutputOptions {
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100
+
+const OUTCOME_TEXT: Record<DeadOutcome, string> = {
+  'dead-lettered': 'dead-lettered',
+  requeued: 'put back on the queue (--on-exhausted requeue)',
+  kept: 'put back on the queue, stopping (no dead-letter route)',
+  dropped: 'dropped (--on-exhausted drop)',
+}
 
 /** Subscribes the renderers to a worker; returns a function that stops the status line. */
 export function attachWorkOutput(worker: Worker, options: WorkOutputOptions): () => void {
@@ -33,7 +40,7 @@ export function attachWorkOutput(worker: Worker, options: WorkOutputOptions): ()
     })
     worker.on('failed', (e) => event('failed', {id: e.message.id, attempt: e.attempt, ms: round(e.durationMs), error: e.error.message}))
     worker.on('retrying', (e) => event('retrying', {id: e.message.id, attempt: e.attempt, delayMs: e.delayMs}))
-    worker.on('dead', (e) => event('dead', {id: e.message.id, attempt: e.attempt, reason: e.reason, deadLettered: e.deadLettered}))
+    worker.on('dead', (e) => event('dead', {id: e.message.id, attempt: e.attempt, reason: e.reason, deadLettered: e.deadLettered, outcome: e.outcome}))
     worker.on('drained', () => event('drained', {}))
     worker.on('error', (e) => event('error', {error: e.error.message}))
     worker.on('reconnecting', (e) => event('reconnecting', {error: e.error.message}))
@@ -55,9 +62,7 @@ export function attachWorkOutput(worker: Worker, options: WorkOutputOptions): ()
   worker.on('failed', (e) => {
     if (!progress.enabled) above(err, `failed ${e.message.id}  attempt ${e.attempt}: ${e.error.message}`)
   })
-  worker.on('dead', (e) =>
-    above(err, paint(`dead   ${e.message.id}  ${e.deadLettered ? 'dead-lettered' : 'dropped (no dead-letter on this broker)'}: ${e.reason}`, 'red', color)),
-  )
+  worker.on('dead', (e) => above(err, paint(`dead   ${e.message.id}  ${OUTCOME_TEXT[e.outcome]}: ${e.reason}`, 'red', color)))
   worker.on('error', (e) => above(err, paint(`error: ${e.error.message}`, 'red', color)))
   worker.on('reconnecting', (e) => above(err, paint(`${e.error.message} — waiting for it to come back (up to --reconnect-timeout)`, 'yellow', color)))
   worker.on('reconnected', (e) => above(err, paint(`back: consuming ${worker.queue} again after ${formatDuration(e.downMs)}`, 'green', color)))
@@ -85,7 +90,16 @@ export function attachWorkOutput(worker: Worker, options: WorkOutputOptions): ()
 }
 
 export function summaryLine(queue: string, s: WorkerSummary): string {
-  const why = {closed: 'stopped', 'max-jobs': 'reached --max-jobs', empty: 'queue empty', error: 'stopped on an error', forced: 'forced stop'}[s.reason]
+  const why = {
+    closed: 'stopped',
+    'max-jobs': 'reached --max-jobs',
+    empty: 'queue empty',
+    error: 'stopped on an error',
+    forced: 'forced stop',
+    exhausted: 'stopped: a message ran out of attempts with no dead-letter route',
+  }[s.reason]
   const returned = s.returned > 0 ? `, ${s.returned} handed back` : ''
-  return `${queue}: ${s.completed} completed, ${s.failed} failed (${s.retried} retried, ${s.dead} dead)${returned} in ${formatDuration(s.elapsedMs)} — ${why}`
+  const kept = s.kept > 0 ? `, ${s.kept} out of attempts kept on the queue` : ''
+  const dropped = s.dropped > 0 ? `, ${s.dropped} dropped` : ''
+  return `${queue}: ${s.completed} completed, ${s.failed} failed (${s.retried} retried, ${s.dead} dead${kept}${dropped})${returned} in ${formatDuration(s.elapsedMs)} — ${why}`
 }

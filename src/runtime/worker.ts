@@ -3,13 +3,17 @@
 // close() is idempotent and waits for running jobs, close(true) forces (running leases go back).
 // Ack-late by default (at-least-once); `ack: 'early'` acks before the handler runs (at-most-once:
 // a failure is reported, never retried). Failures retry with exponential backoff and jitter until
-// `maxAttempts` deliveries, then dead-letter. A subscription lost to a broker outage is resumed
-// (by the adapter, or by subscribing again) for up to `reconnectTimeoutMs`; a permanent refusal
-// (queue deleted, credentials refused) or a longer outage ends the worker with the error.
+// `maxAttempts` deliveries; then `onExhausted` decides, and nothing is dropped unless asked: by
+// default the message is dead-lettered where the queue has a dead-letter route, and elsewhere put
+// back on the queue while the worker stops (like Sidekiq's morgue or BullMQ's failed set, a job
+// that ran out of attempts stays somewhere a person can see it). A subscription lost to a broker
+// outage is resumed (by the adapter, or by subscribing again) for up to `reconnectTimeoutMs`; a
+// permanent refusal (queue deleted, credentials refused) or a longer outage ends the worker with
+// the error.
 import type {Broker, Capabilities, Lease, Message, Subscription} from '../adapters/contract.js'
 import {isTransient} from '../core/errors.js'
 import {backoffDelay, DEFAULT_BACKOFF, type BackoffOptions} from './backoff.js'
-import {WorkerEmitter, type WorkerSummary} from './events.js'
+import {WorkerEmitter, type DeadOutcome, type WorkerSummary} from './events.js'
 import {Fifo} from './fifo.js'
 
 export interface Job {
@@ -41,11 +45,24 @@ export interface WorkerOptions {
   untilEmptyIdleMs?: number
   /** How long a broker outage may last before the worker gives up with the error. Default 60 s; 0: at once. */
   reconnectTimeoutMs?: number
+  /** What to do with a message that failed `maxAttempts` times. Default: see ExhaustedPolicy. */
+  onExhausted?: ExhaustedPolicy
 }
 
 /** Waits between subscribe attempts during an outage: 250 ms doubling to 5 s, half of it random. */
 const RESUBSCRIBE_BACKOFF: BackoffOptions = {initialMs: 250, maxMs: 5000, factor: 2, jitter: 0.5}
 export const DEFAULT_RECONNECT_TIMEOUT_MS = 60_000
+
+/**
+ * What happens to a message out of attempts:
+ * - 'dead-letter': to the queue's dead state / dead-letter queue (needs `capabilities.deadLetter`);
+ * - 'requeue': back on the queue for another round, after the longest backoff where the broker can delay;
+ * - 'drop': acked, so it is gone (reported as dropped);
+ * - 'stop': back on the queue, and the worker stops (summary reason 'exhausted').
+ * Unset: 'dead-letter' where the queue has a dead-letter route, else 'stop'.
+ */
+export type ExhaustedPolicy = 'dead-letter' | 'requeue' | 'drop' | 'stop'
+export const EXHAUSTED_POLICIES: readonly ExhaustedPolicy[] = ['dead-letter', 'requeue', 'drop', 'stop']
 
 /** One running job: reused slots keep the hot path free of Set/Map churn. */
 interface Slot {
@@ -77,6 +94,7 @@ export class Worker extends WorkerEmitter {
   private wakeResubscribe: (() => void) | undefined
   /** When the current broker outage began. */
   private outageSince: number | undefined
+  private readonly onExhausted: ExhaustedPolicy | undefined
   private readonly buffer = new Fifo<Lease>()
   private readonly slots: Slot[] = []
   private readonly free: number[] = []
@@ -102,7 +120,7 @@ export class Worker extends WorkerEmitter {
   private knownSettled: Promise<void> | undefined
   private startedAtMs = 0
   private deliveries = 0
-  readonly counts = {started: 0, completed: 0, failed: 0, retried: 0, dead: 0, returned: 0, finished: 0}
+  readonly counts = {started: 0, completed: 0, failed: 0, retried: 0, dead: 0, dropped: 0, kept: 0, returned: 0, finished: 0}
   /** Resolves with the summary once the worker has closed, whoever closed it. */
   readonly finished: Promise<WorkerSummary>
   private resolveFinished!: (summary: WorkerSummary) => void
@@ -125,6 +143,7 @@ export class Worker extends WorkerEmitter {
     this.maxJobs = options.maxJobs ?? 0
     this.untilEmptyIdleMs = options.untilEmptyIdleMs ?? 0
     this.reconnectTimeoutMs = Math.max(0, options.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS)
+    this.onExhausted = options.onExhausted
     for (let i = this.concurrency - 1; i >= 0; i--) {
       this.slots[i] = {lease: undefined, job: undefined, startedAt: 0, startTick: 0, extendTick: 0, controller: undefined, gen: 0}
       this.free.push(i)
@@ -291,13 +310,8 @@ export class Worker extends WorkerEmitter {
     this.counts.failed++
     if (this.timed) this.emit('failed', {message, attempt, durationMs: now() - startedAt, error})
     if (!this.ackEarly) {
-      if (attempt >= this.maxAttempts) {
-        const reason = `failed ${attempt} time${attempt === 1 ? '' : 's'}, last: ${error.message}`.slice(0, 500)
-        const deadLettered = this.caps.deadLetter
-        this.counts.dead++
-        this.settle(deadLettered ? lease.deadLetter(reason) : lease.ack())
-        if (this.hasDead) this.emit('dead', {message, attempt, reason, deadLettered})
-      } else {
+      if (attempt >= this.maxAttempts) this.exhausted(lease, message, attempt, error)
+      else {
         const delay = this.caps.delay
         const delayMs = delay ? Math.min(backoffDelay(attempt, this.backoff), delay.maxMs) : 0
         this.counts.retried++
@@ -306,6 +320,38 @@ export class Worker extends WorkerEmitter {
       }
     }
     this.finishedOne()
+  }
+
+  /** Out of attempts: dead-letter, requeue, drop or stop, as `onExhausted` says. Never a silent drop. */
+  private exhausted(lease: Lease, message: Message, attempt: number, error: Error): void {
+    const reason = `failed ${attempt} time${attempt === 1 ? '' : 's'}, last: ${error.message}`.slice(0, 500)
+    const policy = this.onExhausted ?? (this.caps.deadLetter ? 'dead-letter' : 'stop')
+    let outcome: DeadOutcome
+    if (policy === 'dead-letter' && this.caps.deadLetter) {
+      outcome = 'dead-lettered'
+      this.counts.dead++
+      this.settle(lease.deadLetter(reason))
+    } else if (policy === 'drop') {
+      outcome = 'dropped'
+      this.counts.dropped++
+      this.settle(lease.ack())
+    } else if (policy === 'requeue') {
+      outcome = 'requeued'
+      this.counts.kept++
+      const delay = this.caps.delay
+      const delayMs = delay ? Math.min(this.backoff.maxMs, delay.maxMs) : 0
+      this.settle(delayMs > 0 ? lease.nack({delayMs}) : lease.nack())
+    } else {
+      // 'stop', or 'dead-letter' on a queue that has no dead-letter route: keep it, stop working
+      outcome = 'kept'
+      this.counts.kept++
+      this.settle(lease.nack())
+      if (this.state === 'running') {
+        this.reason = 'exhausted'
+        void this.close()
+      }
+    }
+    if (this.hasDead) this.emit('dead', {message, attempt, reason, deadLettered: outcome === 'dead-lettered', outcome})
   }
 
   private freeSlot(index: number): void {
@@ -436,6 +482,8 @@ export class Worker extends WorkerEmitter {
       failed: c.failed,
       retried: c.retried,
       dead: c.dead,
+      dropped: c.dropped,
+      kept: c.kept,
       returned: c.returned,
       elapsedMs: this.startedAtMs ? now() - this.startedAtMs : 0,
       reason: this.reason,

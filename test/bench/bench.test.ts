@@ -121,6 +121,18 @@ describe('a bench session on memory://', () => {
     await broker.close()
   })
 
+  it('--warmup: produces first at the same rate without recording latency; those messages still count', async () => {
+    const broker = await memory('bench-warmup')
+    const plan = planBench({...base, rate: '2000/s', duration: '500ms', warmup: '300ms'})
+    expect(plan.warmupMs).toBe(300)
+    const result = (await benchOnBroker({broker, plan, runId: 'warmup', agents: 1, keep: false}))!
+    // 0.3 s + 0.5 s at 2000/s: all sent and processed, only the last 0.5 s in the histogram
+    expect(result).toMatchObject({sent: 1600, processed: 1600, lost: 0, duplicates: 0})
+    expect(result.latency.count).toBe(1000)
+    expect(result.durationMs).toBeGreaterThanOrEqual(790)
+    await broker.close()
+  })
+
   it('stops early on the stop signal and marks the result partial', async () => {
     const broker = await memory('bench-stop')
     const stop = new AbortController()

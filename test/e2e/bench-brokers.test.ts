@@ -25,6 +25,19 @@ describe.each(targets)('queue bench on $name', ({url, queue, count}) => {
   }, 240_000)
 })
 
+describe('queue bench --persistent / --confirms on RabbitMQ (a choice there) and memory (always confirmed)', () => {
+  it.each([
+    ['amqp://guest:guest@127.0.0.1:5672', ['--no-persistent', '--no-confirms'], {persistent: false, confirms: false}],
+    ['amqp://guest:guest@127.0.0.1:5672', ['--persistent', '--confirms'], {persistent: true, confirms: true}],
+    ['memory://', ['--confirms', '--no-persistent'], {persistent: false, confirms: true}],
+  ])('%s %j: every message accounted for, the choice recorded in the result', async (url, flags, plan) => {
+    const r = await runCli(['bench', '--url', url, '--count', '2000', '--json', ...flags], {env, timeoutMs: 120_000})
+    expect(r.code).toBe(0)
+    const result = JSON.parse(r.stdout) as Record<string, any>
+    expect(result).toMatchObject({sent: 2000, processed: 2000, lost: 0, duplicates: 0, plan})
+  }, 180_000)
+})
+
 describe('queue bench --agents on Redis', () => {
   it('two processes meet through the broker; the leader prints the merged result', async () => {
     const queue = `list:bench-agents-${process.pid}`

@@ -27,6 +27,9 @@ describe('queue bench', {timeout: 180_000}, () => {
     [['--agents', '2'], /needs a --run-id/],
     [['--agents', '2', '--run-id', 'r1'], /memory:\/\/ lives inside one process/],
     [['--compare', 'only-one.json'], /--compare takes two result files/],
+    [['--persistent'], /^Error: --persistent: memory:\/\/ cannot honour it \(capability publish\.persistent: never on\) — drop --persistent/],
+    [['--no-confirms'], /^Error: --no-confirms: memory:\/\/ cannot honour it \(capability publish\.confirms: always on\)/],
+    [['--url', 'redis://127.0.0.1:6379', '--no-persistent'], /--no-persistent: redis:\/\/127\.0\.0\.1:6379 cannot honour it \(capability publish\.persistent: set by the server's configuration/],
   ])('refuses %j with one line and exit 2', async (args, message) => {
     const r = await runCli(['bench', ...args], {env})
     expect(r.code).toBe(2)

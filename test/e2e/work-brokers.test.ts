@@ -8,11 +8,12 @@ const env = isolatedHome()
 const events = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)
 
 const targets = [
-  {name: 'redis list', url: 'redis://127.0.0.1:6379', queue: `list:work-e2e-${process.pid}`},
-  {name: 'amqp', url: 'amqp://guest:guest@127.0.0.1:5672', queue: `work-e2e-${process.pid}`},
+  // a Redis list has a dead list; this RabbitMQ queue has no DLX, so dropping is asked for explicitly
+  {name: 'redis list', url: 'redis://127.0.0.1:6379', queue: `list:work-e2e-${process.pid}`, flags: [], deadOutcome: 'dead-lettered', deadCounts: {dead: 3, dropped: 0}},
+  {name: 'amqp', url: 'amqp://guest:guest@127.0.0.1:5672', queue: `work-e2e-${process.pid}`, flags: ['--on-exhausted', 'drop'], deadOutcome: 'dropped', deadCounts: {dead: 0, dropped: 3}},
 ]
 
-describe.each(targets)('queue work on $name', ({url, queue}) => {
+describe.each(targets)('queue work on $name', ({url, queue, flags, deadOutcome, deadCounts}) => {
   // AMQP queues must exist before enqueue; the adapter makes it (and removes it afterwards)
   const admin = async <T>(fn: (b: Awaited<ReturnType<typeof createBroker>>) => Promise<T>) => {
     const broker = await createBroker(url, {timeoutMs: 5000})
@@ -26,7 +27,7 @@ describe.each(targets)('queue work on $name', ({url, queue}) => {
   beforeAll(() => admin(async (b) => b.createQueue?.(queue)))
   afterAll(() => admin(async (b) => b.deleteQueue?.(queue)).catch(() => {}))
 
-  it('works what another process enqueued until the queue is empty, dead-lettering what keeps failing', async () => {
+  it('works what another process enqueued until the queue is empty, dead-lettering (or, asked to, dropping) what keeps failing', async () => {
     const sent = await runCli(['enqueue', '--url', url, queue, '--count', '6', '{"job":"resize"}'], {env})
     expect(sent.code).toBe(0)
     const ok = await runCli(['work', queue, '--url', url, '--echo', '--max-jobs', '3', '--json'], {env})
@@ -34,16 +35,56 @@ describe.each(targets)('queue work on $name', ({url, queue}) => {
     const first = events(ok.stdout)
     expect(first.filter((e) => e.event === 'completed').map((e) => e.payload)).toEqual(Array(3).fill('{"job":"resize"}'))
     const bad = await runCli(
-      ['work', queue, '--url', url, '--echo', '--until-empty', '--fail-rate', '1', '--max-attempts', '2', '--backoff', '10ms', '--json'],
+      ['work', queue, '--url', url, '--echo', '--until-empty', '--fail-rate', '1', '--max-attempts', '2', '--backoff', '10ms', '--json', ...flags],
       {env, timeoutMs: 60_000},
     )
     expect(bad.code).toBe(0)
     const all = events(bad.stdout)
-    expect(all.filter((e) => e.event === 'dead')).toHaveLength(3)
+    expect(all.filter((e) => e.event === 'dead').map((e) => e.outcome)).toEqual(Array(3).fill(deadOutcome))
     const summary = all.at(-1)!
-    expect(summary).toMatchObject({event: 'summary', dead: 3, completed: 0, reason: 'empty'})
+    expect(summary).toMatchObject({event: 'summary', completed: 0, reason: 'empty', ...deadCounts})
     // AMQP counts a delivery handed back unstarted by the first worker (no exact receive count)
     expect(summary.failed).toBeGreaterThanOrEqual(5)
     expect(summary.failed).toBeLessThanOrEqual(6)
+  }, 180_000)
+})
+
+describe('queue work on a queue with no dead-letter route (a RabbitMQ queue without a DLX)', () => {
+  const url = 'amqp://guest:guest@127.0.0.1:5672'
+  const queue = `work-e2e-nodlx-${process.pid}`
+  const admin = async <T>(fn: (b: Awaited<ReturnType<typeof createBroker>>) => Promise<T>) => {
+    const broker = await createBroker(url, {timeoutMs: 5000})
+    try {
+      await broker.connect()
+      return await fn(broker)
+    } finally {
+      await broker.close()
+    }
+  }
+  beforeAll(() => admin(async (b) => b.createQueue?.(queue)))
+  afterAll(() => admin(async (b) => b.deleteQueue?.(queue)).catch(() => {}))
+  const failing = ['work', queue, '--url', url, '--echo', '--fail-rate', '1', '--max-attempts', '2', '--json']
+
+  it('keeps a message out of attempts on the queue and stops (exit 1, naming the choices); drops only when told', async () => {
+    expect((await runCli(['enqueue', '--url', url, queue, '--count', '2', '{"job":"poison"}'], {env})).code).toBe(0)
+    const stopped = await runCli(failing.filter((f) => f !== '--json'), {env, timeoutMs: 60_000})
+    expect(stopped.code).toBe(1)
+    const lines = stopped.stderr.trim().split('\n')
+    expect(lines).toContainEqual(expect.stringMatching(/^dead +\S+ +put back on the queue, stopping \(no dead-letter route\): failed 2 times, last: /))
+    expect(lines.at(-1)).toMatch(/^Error: stopped: message \S+ failed 2 times and .* has no dead-letter route, so it was put back on the queue — .*--on-exhausted requeue .* or drop/)
+    expect(stopped.stdout).toMatch(/0 completed, 2 failed \(1 retried, 0 dead, 1 out of attempts kept on the queue\).* — stopped: a message ran out of attempts/)
+    // nothing lost: both messages are still on the queue
+    await expect.poll(() => admin(async (b) => (await b.stats(queue)).counts.waiting), {timeout: 10_000}).toBe(2)
+
+    const refused = await runCli([...failing.filter((f) => f !== '--json'), '--on-exhausted', 'dead-letter'], {env})
+    expect(refused.code).toBe(2)
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1)
+    expect(refused.stderr).toMatch(/--on-exhausted dead-letter: .* has no dead-letter route \(capability deadLetter: false\)/)
+
+    const dropped = await runCli([...failing, '--until-empty', '--backoff', '10ms', '--on-exhausted', 'drop'], {env, timeoutMs: 60_000})
+    expect(dropped.code).toBe(0)
+    const after = events(dropped.stdout)
+    expect(after.filter((e) => e.event === 'dead').map((e) => e.outcome)).toEqual(['dropped', 'dropped'])
+    expect(after.at(-1)).toMatchObject({event: 'summary', reason: 'empty', dropped: 2, dead: 0})
   }, 180_000)
 })

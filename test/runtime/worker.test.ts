@@ -188,4 +188,63 @@ describe('Worker', () => {
     expect(summary.completed).toBe(5)
     expect(drained.length).toBeGreaterThanOrEqual(1)
   })
+
+  describe('a message out of attempts (onExhausted): nothing is dropped unless asked', () => {
+    const failing = (calls: number[]) => (job: Job) => {
+      calls.push(job.attempt)
+      throw new Error('poison')
+    }
+
+    it('stop: puts it back on the queue and stops the worker, reason "exhausted"', async () => {
+      const queue = await queueWith(1)
+      const calls: number[] = []
+      const outcomes: string[] = []
+      const worker = new Worker(broker, queue, failing(calls), {maxAttempts: 2, backoff: fast, onExhausted: 'stop'})
+      worker.on('dead', (e) => outcomes.push(`${e.outcome}:${e.deadLettered}:${e.attempt}`))
+      await worker.start()
+      const summary = await worker.finished
+      expect(summary).toMatchObject({reason: 'exhausted', kept: 1, dead: 0, dropped: 0, failed: 2})
+      expect(outcomes).toEqual(['kept:false:2'])
+      expect(calls).toEqual([1, 2])
+      expect((await broker.stats(queue)).counts).toMatchObject({waiting: 1, inflight: 0, dead: 0})
+    })
+
+    it('requeue: keeps retrying it after the longest backoff, the worker running on', async () => {
+      const queue = await queueWith(1)
+      const calls: number[] = []
+      const worker = new Worker(broker, queue, failing(calls), {maxAttempts: 2, backoff: {initialMs: 5, maxMs: 30, jitter: 0}, onExhausted: 'requeue'})
+      worker.on('dead', (e) => expect(e.outcome).toBe('requeued'))
+      await worker.start()
+      await until(() => worker.counts.kept >= 2, 5000, 'requeued twice')
+      const summary = await worker.close()
+      expect(summary.reason).toBe('closed')
+      expect(summary.dead + summary.dropped).toBe(0)
+      expect(calls.slice(0, 3)).toEqual([1, 2, 3])
+      const stats = await broker.stats(queue)
+      expect((stats.counts.waiting ?? 0) + (stats.counts.delayed ?? 0)).toBe(1)
+      expect(stats.counts.dead).toBe(0)
+    })
+
+    it('drop: acks it away and says so', async () => {
+      const queue = await queueWith(2)
+      const outcomes: string[] = []
+      const worker = new Worker(broker, queue, failing([]), {maxAttempts: 1, onExhausted: 'drop'})
+      worker.on('dead', (e) => outcomes.push(e.outcome))
+      await worker.start()
+      await until(() => worker.counts.dropped === 2, 5000, '2 dropped')
+      const summary = await worker.close()
+      expect(summary).toMatchObject({dropped: 2, dead: 0, kept: 0})
+      expect(outcomes).toEqual(['dropped', 'dropped'])
+      expect((await broker.stats(queue)).counts).toMatchObject({waiting: 0, inflight: 0, dead: 0, delayed: 0})
+    })
+
+    it('unset on a broker that dead-letters: dead-letters (the default)', async () => {
+      const queue = await queueWith(1)
+      const worker = new Worker(broker, queue, failing([]), {maxAttempts: 1})
+      await worker.start()
+      await until(() => worker.counts.dead === 1, 5000, 'dead-lettered')
+      expect((await worker.close()).reason).toBe('closed')
+      expect((await broker.stats(queue)).counts).toMatchObject({waiting: 0, dead: 1})
+    })
+  })
 })

@@ -34,6 +34,8 @@ export function amqpCapabilities(f: AmqpFacts): Capabilities {
     maxPayloadBytes: f.maxMessageBytes,
     dedup: false,
     groups: false,
+    // quorum queues and streams write every message to disk whatever its delivery mode
+    publish: {persistent: f.queueType === 'classic' ? 'choice' : 'always', confirms: 'choice'},
     advice: {
       delay:
         'RabbitMQ delays only with the rabbitmq_delayed_message_exchange plugin: enable it, or publish to a holding queue declared with x-message-ttl=<delay ms>, x-dead-letter-exchange="" and x-dead-letter-routing-key=<queue> so expired messages move into the queue',

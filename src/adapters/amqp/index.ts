@@ -30,10 +30,12 @@ import {checkPriorities, prepareMessages} from './enqueue.js'
 import {toMessage} from './envelope.js'
 import {channelError, connectionError, replyText} from './errors.js'
 import {MgmtClient, MgmtRefusedError, type MgmtQueue} from './mgmt.js'
-import {publishConfirmed, type PublishTarget} from './publish.js'
+import {publishConfirmed, publishUnconfirmed, type PublishTarget} from './publish.js'
 import {DELAYED_EXCHANGE, ensureDelayedBinding} from './delay.js'
 
 let connectionSeq = 0
+
+type Publisher = {channel: Promise<ConfirmChannel>; reason?: string}
 
 /** How far behind the management API's counts can be: collect_statistics_interval (5 s) plus slack. */
 const STATS_LAG_MS = 6000
@@ -47,7 +49,8 @@ export class AmqpBroker implements Broker {
   serverVersion?: string
   private conn?: ChannelModel
   private mgmt?: MgmtClient
-  private pub?: {channel: Promise<ConfirmChannel>; reason?: string}
+  private pub?: Publisher
+  private plainPub?: Publisher
   private readonly subscriptions = new Set<Subscription>()
   private closing = false
   private lost?: Error
@@ -313,7 +316,8 @@ export class AmqpBroker implements Broker {
     if (messages.some((m) => m.priority !== undefined)) await checkPriorities(this.needMgmt('priority'), queue, messages)
     const delayed = items.some((m) => m.delayMs)
     if (delayed) await this.withChannel(queue, (ch) => ensureDelayedBinding(ch, queue))
-    const pub = await this.publisher()
+    if (options.persistent === false) for (const m of items) m.options.persistent = false
+    const pub = options.confirms === false ? this.publisher(false) : await this.publisher()
     const direct: PublishTarget = {exchange: '', routingKey: queue}
     const target = (m: {delayMs?: number; options: {headers?: Record<string, unknown>; mandatory?: boolean}}): PublishTarget => {
       if (!m.delayMs) return direct
@@ -323,7 +327,8 @@ export class AmqpBroker implements Broker {
       return {exchange: DELAYED_EXCHANGE, routingKey: queue}
     }
     try {
-      await publishConfirmed(await pub.channel, items, {
+      const publish = options.confirms === false ? publishUnconfirmed : publishConfirmed
+      await publish(await pub.channel, items, {
         queue,
         where: this.displayUrl,
         signal: options.signal,
@@ -335,29 +340,36 @@ export class AmqpBroker implements Broker {
         blockedLimitMs: Math.max(this.config.timeoutMs, 5000),
       })
     } catch (error) {
-      if (this.pub === pub && pub.reason !== undefined) this.pub = undefined
+      if (pub.reason !== undefined) this.forgetPublisher(pub)
       throw error
     }
     return items.map((m) => m.id)
   }
 
-  /** One confirm channel reused across enqueues; replaced after the broker closes it. */
-  private publisher(): {channel: Promise<ConfirmChannel>; reason?: string} {
-    if (this.pub) return this.pub
-    const pub: {channel: Promise<ConfirmChannel>; reason?: string} = {channel: this.connection().createConfirmChannel()}
+  /** One confirm channel (and one plain channel, for confirms: false) reused across enqueues; replaced after the broker closes it. */
+  private publisher(confirms = true): Publisher {
+    const current = confirms ? this.pub : this.plainPub
+    if (current) return current
+    const conn = this.connection()
+    // a plain channel publishes the same way; it just never sends confirms
+    const pub: Publisher = {channel: confirms ? conn.createConfirmChannel() : (conn.createChannel() as Promise<ConfirmChannel>)}
     pub.channel
       .then((ch) => {
         ch.on('error', (error: Error) => (pub.reason = replyText(error)))
         ch.on('close', () => {
           pub.reason ??= 'the channel closed'
-          if (this.pub === pub) this.pub = undefined
+          this.forgetPublisher(pub)
         })
       })
-      .catch(() => {
-        if (this.pub === pub) this.pub = undefined
-      })
-    this.pub = pub
+      .catch(() => this.forgetPublisher(pub))
+    if (confirms) this.pub = pub
+    else this.plainPub = pub
     return pub
+  }
+
+  private forgetPublisher(pub: Publisher): void {
+    if (this.pub === pub) this.pub = undefined
+    if (this.plainPub === pub) this.plainPub = undefined
   }
 
   async consume(queue: string, handler: LeaseHandler, options: ConsumeOptions): Promise<Subscription> {

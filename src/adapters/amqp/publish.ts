@@ -1,4 +1,4 @@
-// Confirmed publishing: every message is published persistent and mandatory on a confirm channel,
+// Confirmed publishing: every message is published mandatory (and persistent unless asked otherwise) on a confirm channel,
 // with a bounded window of unconfirmed messages (so a big batch neither floods the socket nor the
 // broker), and the caller learns exactly how many RabbitMQ confirmed if the channel dies midway.
 import type {ConfirmChannel, Message as AmqpMessage} from 'amqplib'
@@ -173,4 +173,65 @@ export async function publishConfirmed(ch: ConfirmChannel, items: Outgoing[], ru
       `${returned.size} of ${items.length} messages could not be routed to "${run.queue}" (basic.return: the queue vanished while sending?) — they were NOT stored; check the queue exists`,
     )
   }
+}
+
+/**
+ * Publishing without confirms (EnqueueOptions.confirms: false): each message is written to the
+ * socket and counted as sent; RabbitMQ never says whether it stored it. Only the socket's
+ * back-pressure ('drain') and the channel closing are noticed.
+ */
+export async function publishUnconfirmed(ch: ConfirmChannel, items: Outgoing[], run: PublishRun): Promise<void> {
+  let published = 0
+  let failure: Error | undefined
+  let wake: (() => void) | undefined
+  const nudge = () => {
+    const w = wake
+    wake = undefined
+    w?.()
+  }
+  const onClose = () => {
+    failure ??= new Error(run.closeReason() ?? 'channel closed')
+    nudge()
+  }
+  ch.on('close', onClose)
+  ch.on('drain', nudge)
+  let blockedSince: number | undefined
+  const watchdog = setInterval(() => {
+    const reason = run.blocked()
+    if (!reason) blockedSince = undefined
+    else if (blockedSince === undefined) blockedSince = Date.now()
+    else if (Date.now() - blockedSince > run.blockedLimitMs) {
+      failure ??= new Error(`RabbitMQ blocks publishing (${reason}): a memory or disk alarm on the broker — free memory or disk there, then retry`)
+      nudge()
+    }
+  }, 250)
+  watchdog.unref()
+  try {
+    for (const item of items) {
+      if (run.signal?.aborted) throw new InterruptedError(`enqueue interrupted after ${published} of ${items.length} published (unconfirmed)`)
+      if (failure) break
+      const {exchange, routingKey} = run.target(item)
+      let ok: boolean
+      try {
+        ok = ch.publish(exchange, routingKey, item.content, item.options)
+      } catch (error) {
+        failure ??= new Error(run.closeReason() ?? replyText(error))
+        break
+      }
+      published++
+      if (!ok && !failure) await new Promise<void>((resolve) => (wake = resolve))
+    }
+  } finally {
+    clearInterval(watchdog)
+    ch.off('close', onClose)
+    ch.off('drain', nudge)
+  }
+  if (failure) {
+    throw new AmqpEnqueueError(
+      `the channel to ${run.where} closed during the batch: ${published} of ${items.length} published without confirms (${replyText(failure)}) — whether RabbitMQ stored them is unknown; send with confirms to know`,
+      published,
+      published,
+    )
+  }
+  run.onProgress?.(published)
 }

@@ -38,6 +38,8 @@ export const memoryCapabilities: Capabilities = {
   purgeStates: ['waiting', 'delayed', 'dead'],
   dedup: false,
   groups: false,
+  // in-process: nothing reaches a disk; enqueue resolves once the message is stored
+  publish: {persistent: 'never', confirms: 'always'},
 }
 
 function positiveInt(url: URL, key: string, fallback: number): number {

@@ -36,6 +36,9 @@ import type {
 import type {RedisClient, RedisTarget} from './connection.js'
 
 /** One SCAN pass: MATCH pattern and/or TYPE filter (done server-side). */
+/** Every flavor: Redis acknowledges each write (always "confirmed"); whether it reaches disk is the server's appendonly/save configuration. */
+export const REDIS_PUBLISH = {persistent: 'server', confirms: 'always'} as const
+
 export interface ScanSpec {
   match?: string
   type?: 'list' | 'stream' | 'hash' | 'set' | 'zset' | 'string'

@@ -24,6 +24,8 @@ export const sqsCapabilities: Capabilities = {
   maxPayloadBytes: SQS_MAX_MESSAGE_BYTES,
   dedup: true,
   groups: true,
+  // SQS stores every message redundantly and answers each send: neither is a choice
+  publish: {persistent: 'always', confirms: 'always'},
   advice: {
     delay: 'SQS holds a message back at most 15 minutes (FIFO queues only per queue, with DelaySeconds): for longer, keep it in a scheduler or a database and send it when due',
   },

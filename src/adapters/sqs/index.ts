@@ -103,7 +103,9 @@ class SqsBroker implements Broker {
   /** FIFO queues take no per-message delay, standard ones no deduplication ids; each queue has its own size limit. */
   async capabilitiesOf(queue: string): Promise<Capabilities> {
     const info = await this.dir.info(queue)
-    return info.fifo ? {...sqsFifoCapabilities, maxPayloadBytes: info.maxBytes} : {...sqsCapabilities, dedup: false, maxPayloadBytes: info.maxBytes}
+    // dead-lettering needs the queue's redrive policy (its DLQ)
+    const base = info.fifo ? sqsFifoCapabilities : {...sqsCapabilities, dedup: false}
+    return {...base, maxPayloadBytes: info.maxBytes, deadLetter: info.deadLetter !== undefined}
   }
 
   async listQueues(): Promise<QueueRef[]> {

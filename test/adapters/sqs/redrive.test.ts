@@ -187,4 +187,13 @@ describe('per-queue capabilities', () => {
     expect((await broker.capabilitiesOf!(std)).delay).toEqual({maxMs: 900_000})
     expect(await broker.capabilitiesOf!(fifo)).toMatchObject({delay: false, dedup: true, groups: true, maxPayloadBytes: 1_048_576})
   })
+
+  it('dead-letters only a queue with a redrive policy (the runtime then keeps, not drops, what runs out of attempts)', async () => {
+    const withDlq = await fresh('capsdlq')
+    const plain = `capsplain-${process.pid}-${n++}`
+    await broker.createQueue!(plain)
+    expect((await broker.capabilitiesOf!(withDlq)).deadLetter).toBe(true)
+    expect((await broker.capabilitiesOf!(plain)).deadLetter).toBe(false)
+    await broker.deleteQueue!(plain)
+  })
 })

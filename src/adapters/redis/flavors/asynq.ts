@@ -13,6 +13,7 @@ import {randomUUID} from 'node:crypto'
 import type {Capabilities, Message, MessageState, QueueStats, RetryOptions} from '../../contract.js'
 import {NotFoundError, NotSupportedError, UsageError} from '../../../core/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
+import {REDIS_PUBLISH} from '../flavor.js'
 import {runScript, type ScriptDef} from '../scripts.js'
 import {decodeAsynqTask, encodeAsynqTask} from './asynq-proto.js'
 import {enqueueInChunks} from './shared.js'
@@ -29,6 +30,7 @@ export const asynqCapabilities: Capabilities = {
   purgeStates: ['waiting', 'delayed', 'retry', 'dead', 'completed'],
   dedup: false,
   groups: false,
+  publish: REDIS_PUBLISH,
 }
 
 

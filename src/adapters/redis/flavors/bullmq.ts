@@ -7,6 +7,7 @@ import type {Queue} from 'bullmq'
 import type {Capabilities, Message, MessageState, QueueStats} from '../../contract.js'
 import {NotFoundError, NotSupportedError, UsageError} from '../../../core/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
+import {REDIS_PUBLISH} from '../flavor.js'
 import {BULLMQ_PRIORITY_LIMIT, fromJob, toJob, undecodableJob} from './bullmq-job.js'
 import {closeWorkers, consumeBullmq} from './bullmq-consume.js'
 import {enqueueInChunks} from './shared.js'
@@ -23,6 +24,7 @@ export const bullmqCapabilities: Capabilities = {
   purgeStates: ['waiting', 'delayed', 'dead', 'completed'],
   dedup: true,
   groups: false,
+  publish: REDIS_PUBLISH,
 }
 
 // contract state → BullMQ job types (BullMQ 6 has no paused list: a paused queue keeps its jobs in wait)

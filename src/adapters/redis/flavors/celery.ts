@@ -8,6 +8,7 @@
 import type {Capabilities, Message, QueueStats} from '../../contract.js'
 import {NotFoundError, NotSupportedError} from '../../../core/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
+import {REDIS_PUBLISH} from '../flavor.js'
 import {KOMBU_SEP, bindingQueue, encodeForCelery, envelopeToMessage, isControlExchange, unackedTarget} from './celery-envelope.js'
 import {enqueueInChunks} from './shared.js'
 
@@ -37,6 +38,7 @@ export const celeryCapabilities: Capabilities = {
   purgeStates: ['waiting'],
   dedup: false,
   groups: false,
+  publish: REDIS_PUBLISH,
 }
 
 const listKey = (name: string, priority: number) => (priority === 0 ? name : `${name}${KOMBU_SEP}${priority}`)

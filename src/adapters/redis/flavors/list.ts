@@ -9,7 +9,7 @@
 // `queuectl:lists` so that `stats` still finds an empty queue.
 import type {Capabilities, Message, MessageState, OutgoingMessage, QueueStats} from '../../contract.js'
 import {NotFoundError, NotSupportedError} from '../../../core/errors.js'
-import {auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type Probe} from '../flavor.js'
+import {REDIS_PUBLISH, auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type Probe} from '../flavor.js'
 import {startLoop} from '../consumer.js'
 import {runScript, type ScriptDef} from '../scripts.js'
 import {decodeItem, encodeOutgoing, encodeRequeued, toMessage} from './list-codec.js'
@@ -36,6 +36,7 @@ export const listCapabilities: Capabilities = {
   purgeStates: ['waiting', 'dead'],
   dedup: false,
   groups: false,
+  publish: REDIS_PUBLISH,
 }
 
 const FETCH: ScriptDef = {

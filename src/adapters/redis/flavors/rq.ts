@@ -11,6 +11,7 @@
 import type {Capabilities, Message, MessageState, QueueStats, RetryOptions} from '../../contract.js'
 import {NotFoundError, NotSupportedError} from '../../../core/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
+import {REDIS_PUBLISH} from '../flavor.js'
 import {runScript, type ScriptDef} from '../scripts.js'
 import {rqJobToMessage, rqResultExc} from './rq-job.js'
 
@@ -26,6 +27,7 @@ export const rqCapabilities: Capabilities = {
   purgeStates: [],
   dedup: false,
   groups: false,
+  publish: REDIS_PUBLISH,
 }
 
 

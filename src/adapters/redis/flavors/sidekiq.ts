@@ -12,6 +12,7 @@
 import type {Capabilities, Message, MessageState, QueueStats, RetryOptions} from '../../contract.js'
 import {NotFoundError, NotSupportedError} from '../../../core/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
+import {REDIS_PUBLISH} from '../flavor.js'
 import {runScript, type ScriptDef} from '../scripts.js'
 import {encodeSidekiqJobs, queueOfJob, requeuedJob, sidekiqJobToMessage} from './sidekiq-job.js'
 import {enqueueInChunks} from './shared.js'
@@ -28,6 +29,7 @@ export const sidekiqCapabilities: Capabilities = {
   purgeStates: ['waiting', 'delayed', 'retry', 'dead'],
   dedup: false,
   groups: false,
+  publish: REDIS_PUBLISH,
 }
 
 

@@ -7,7 +7,7 @@ import {hostname} from 'node:os'
 import {randomBytes} from 'node:crypto'
 import type {Capabilities, Message, MessageState, QueueStats} from '../../contract.js'
 import {NotFoundError, NotSupportedError, UsageError} from '../../../core/errors.js'
-import {auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type Probe} from '../flavor.js'
+import {REDIS_PUBLISH, auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type Probe} from '../flavor.js'
 import {startLoop} from '../consumer.js'
 import {decodeEntry, fieldsOf, type StreamEntry} from './stream-codec.js'
 import {enqueueInChunks, leaseMsOf} from './shared.js'
@@ -24,6 +24,7 @@ export const streamCapabilities: Capabilities = {
   purgeStates: ['waiting', 'dead'],
   dedup: false,
   groups: false,
+  publish: REDIS_PUBLISH,
 }
 
 const DEFAULT_GROUP = 'queuectl'
