@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import type {Broker, QueueStats} from '../adapters/contract.js'
 import {BaseCommand} from '../core/base-command.js'
 import {loadConfig} from '../core/config.js'
+import type {ResolvedConnection} from '../core/connection.js'
 import {UsageError} from '../core/errors.js'
 import {redactText, redactUrl} from '../core/redact.js'
 import {handleShutdown} from '../core/signals.js'
@@ -10,7 +11,8 @@ import {pollQueueStats} from '../tui/poller.js'
 import {RetryingBroker} from '../tui/retrying-broker.js'
 
 interface Target {
-  url?: string
+  /** Absent: the broker the flags, QUEUE_URL or the current context point at. */
+  connection?: ResolvedConnection
   label: string
 }
 
@@ -87,7 +89,7 @@ Not on a terminal, or with --once: prints one snapshot table and exits (--json: 
     const {runTop} = await tui!
     const shutdown = handleShutdown({forceExitAfterMs: 2000})
     try {
-      const displayUrls = targets.map((t) => (t.url ? redactUrl(t.url) : ''))
+      const displayUrls = targets.map((t) => (t.connection ? redactUrl(t.connection.url) : ''))
       await runTop({brokers: opening, displayUrls, labels, intervalMs, queues: flags.queue, signal: shutdown.graceful})
     } finally {
       shutdown.dispose()
@@ -103,22 +105,26 @@ Not on a terminal, or with --once: prints one snapshot table and exits (--json: 
       const config = await loadConfig()
       const names = Object.keys(config.contexts)
       if (names.length === 0) throw new UsageError('--all-contexts found no saved contexts — add one with `queue context add NAME URL`, or pass --url')
-      return names.map((name) => ({url: config.contexts[name]!.url, label: name}))
+      // each context with its own options (its management API URL), not just its URL
+      return names.map((name) => {
+        const {url, mgmtUrl} = config.contexts[name]!
+        return {connection: {url, source: 'context' as const, mgmtUrl}, label: name}
+      })
     }
     const urls = flags.url ?? []
     if (urls.length === 0) return [{label: ''}]
-    return urls.map((url) => ({url, label: shortLabel(url)}))
+    return urls.map((url) => ({connection: {url, source: 'flag' as const}, label: shortLabel(url)}))
   }
 
   /** Opens every broker; with several, one that cannot be reached yet is retried on each refresh. */
   private async openAll(targets: Target[]): Promise<Broker[]> {
-    const results = await Promise.allSettled(targets.map((t) => this.openBroker(t.url ? {url: t.url} : {})))
+    const results = await Promise.allSettled(targets.map((t) => this.openBroker({connection: t.connection})))
     const failed = results.filter((r) => r.status === 'rejected')
     if (failed.length === results.length || (targets.length === 1 && failed.length > 0)) throw (failed[0] as PromiseRejectedResult).reason
     return results.map((r, i) => {
       if (r.status === 'fulfilled') return r.value
-      const url = targets[i]!.url!
-      return new RetryingBroker(redactUrl(url), new URL(url).protocol.slice(0, -1), r.reason, () => this.openBroker({url}))
+      const connection = targets[i]!.connection!
+      return new RetryingBroker(redactUrl(connection.url), new URL(connection.url).protocol.slice(0, -1), r.reason, () => this.openBroker({connection}))
     })
   }
 
