@@ -5,8 +5,10 @@ import {loadConfig} from '../core/config.js'
 import type {ResolvedConnection} from '../core/connection.js'
 import {UsageError} from '../core/errors.js'
 import {redactText, redactUrl} from '../core/redact.js'
+import {colorEnabled} from '../core/output.js'
 import {handleShutdown} from '../core/signals.js'
 import {formatDuration, parseDuration} from '../core/units.js'
+import {firstFrame} from '../tui/first-frame.js'
 import {pollQueueStats} from '../tui/poller.js'
 import {RetryingBroker} from '../tui/retrying-broker.js'
 
@@ -68,10 +70,14 @@ Not on a terminal, or with --once: prints one snapshot table and exits (--json: 
   async run(): Promise<unknown> {
     const flags = this.flags as unknown as TopFlags
     const live = !flags.once && !this.jsonEnabled() && Boolean(process.stdout.isTTY && process.stdin.isTTY)
+    const color = colorEnabled(process.stdout)
     if (live) {
       // Ink draws only the final frame when CI is set (is-in-ci, read as Ink loads); a live screen
       // on a real terminal must not go blank because a CI variable leaked into the shell
       for (const key of ['CI', 'CONTINUOUS_INTEGRATION']) delete process.env[key]
+      // FORCE_COLOR=0 would make Ink's chalk drop bold and inverse too (the selected row would not
+      // show): colours are left out by the components instead (`color`)
+      if (!color) delete process.env.FORCE_COLOR
     }
     // start loading Ink at once, in parallel with parsing and connecting: it is most of the start-up
     const tui = live ? import('../tui/app.js') : undefined
@@ -84,13 +90,24 @@ Not on a terminal, or with --once: prints one snapshot table and exits (--json: 
     const opening = this.openAll(targets)
     if (!live) return this.snapshot(await opening, labels, flags.queue)
 
-    // the screen shows "connecting…" as soon as Ink is loaded, not after the slowest handshake
+    // the screen shows "connecting…" at once, painted by hand while Ink loads, and stays up
+    // during the handshakes instead of waiting for the slowest
     opening.catch(() => {})
-    const {runTop} = await tui!
+    const displayUrls = targets.map((t) => (t.connection ? redactUrl(t.connection.url) : ''))
+    process.stdout.write(firstFrame({urls: displayUrls, color, columns: process.stdout.columns, rows: process.stdout.rows}))
+    // keys typed meanwhile (q) wait for Ink instead of being echoed onto the frame
+    process.stdin.setRawMode(true)
+    let runTop: Awaited<typeof tui & {}>['runTop']
+    try {
+      ;({runTop} = await tui!)
+    } catch (error) {
+      process.stdin.setRawMode(false)
+      process.stdout.write('\u001B[?1049l')
+      throw error
+    }
     const shutdown = handleShutdown({forceExitAfterMs: 2000})
     try {
-      const displayUrls = targets.map((t) => (t.connection ? redactUrl(t.connection.url) : ''))
-      await runTop({brokers: opening, displayUrls, labels, intervalMs, queues: flags.queue, signal: shutdown.graceful})
+      await runTop({brokers: opening, displayUrls, labels, intervalMs, queues: flags.queue, signal: shutdown.graceful, color, screenEntered: true})
     } finally {
       shutdown.dispose()
       // quit while still connecting: let the handshakes finish so the brokers get closed
