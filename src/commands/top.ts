@@ -4,8 +4,8 @@ import {BaseCommand} from '../core/base-command.js'
 import {loadConfig} from '../core/config.js'
 import type {ResolvedConnection} from '../core/connection.js'
 import {UsageError} from '../core/errors.js'
-import {redactText, redactUrl} from '../core/redact.js'
 import {colorEnabled} from '../core/output.js'
+import {redactText, redactUrl} from '../core/redact.js'
 import {handleShutdown} from '../core/signals.js'
 import {formatDuration, parseDuration} from '../core/units.js'
 import {firstFrame} from '../tui/first-frame.js'
@@ -97,9 +97,9 @@ Not on a terminal, or with --once: prints one snapshot table and exits (--json: 
     process.stdout.write(firstFrame({urls: displayUrls, color, columns: process.stdout.columns, rows: process.stdout.rows}))
     // keys typed meanwhile (q) wait for Ink instead of being echoed onto the frame
     process.stdin.setRawMode(true)
-    let runTop: Awaited<typeof tui & {}>['runTop']
+    let app: Awaited<NonNullable<typeof tui>>
     try {
-      ;({runTop} = await tui!)
+      app = await tui!
     } catch (error) {
       process.stdin.setRawMode(false)
       process.stdout.write('\u001B[?1049l')
@@ -107,7 +107,7 @@ Not on a terminal, or with --once: prints one snapshot table and exits (--json: 
     }
     const shutdown = handleShutdown({forceExitAfterMs: 2000})
     try {
-      await runTop({brokers: opening, displayUrls, labels, intervalMs, queues: flags.queue, signal: shutdown.graceful, color, screenEntered: true})
+      await app.runTop({brokers: opening, displayUrls, labels, intervalMs, queues: flags.queue, signal: shutdown.graceful, color, screenEntered: true})
     } finally {
       shutdown.dispose()
       // quit while still connecting: let the handshakes finish so the brokers get closed
