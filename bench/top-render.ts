@@ -1,7 +1,8 @@
 // CPU per frame of the queue list with 100 queues, in-process (no broker, no terminal): renders
 // TopApp's list to a fake 120x40 TTY and repaints it N times with changed counts. For finding
 // where the time of bench/top-cpu.mjs goes; not a test.
-//   npx tsx bench/top-render.ts [frames=200]
+//   npx tsx bench/top-render.ts [frames=200]          (unbundled: React's development build, stock Ink)
+//   node bench/top-render-bundled.mjs [frames] [runs]  (bundled as shipped, stock vs patched Ink)
 import {createHash} from 'node:crypto'
 import {Writable} from 'node:stream'
 import {Box, render} from 'ink'
