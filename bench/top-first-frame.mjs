@@ -2,6 +2,8 @@
 // Time from start to the first painted frame of `queue top`, in a pseudo-terminal (script(1)),
 // against Redis with 100 queues: the bundled TUI (dist/tui/app.js, what ships) against the same
 // build with the TUI left unbundled (tsc's output), and a bare oclif command for reference.
+// Three moments: the first frame (the connecting screen, painted by hand before Ink loads), the
+// first frame Ink paints (its synchronized-output marker), and the first frame with all 100 queues.
 // Interleaved, median of N runs each: the machine is noisy, compare within one run.
 // Usage: node bench/top-first-frame.mjs [runs=11]   (builds its own copies; Redis on 127.0.0.1:6379, db 14)
 import {execFileSync, spawn, spawnSync} from 'node:child_process'
@@ -20,18 +22,20 @@ execFileSync(process.execPath, [`${root}node_modules/oclif/bin/run.js`, 'manifes
 
 await seedQueues(`${bundled}dist/adapters/registry.js`, URL_, 100)
 
-/** Spawns `command` in a pty; resolves with ms to the first frame and to the first frame with data. */
+/** Spawns `command` in a pty; resolves with ms to the first frame, to Ink's first and to the first with data. */
 function firstFrame(command) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now()
     const child = spawn('script', ['-qfec', `stty rows 40 cols 120; exec ${command}`, '/dev/null'], {stdio: ['pipe', 'pipe', 'inherit'], env: {...process.env, NO_COLOR: '1'}})
     let out = ''
     let frame
+    let ink
     let data
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
     child.stdout.setEncoding('utf8').on('data', (d) => {
       out += d
       frame ??= out.includes('queue top') ? performance.now() - t0 : undefined
+      ink ??= out.includes('\u001B[?2026h') ? performance.now() - t0 : undefined
       if (data === undefined && out.includes('TOTAL (100)')) {
         data = performance.now() - t0
         child.stdin.write('q')
@@ -40,7 +44,7 @@ function firstFrame(command) {
     child.on('close', () => {
       clearTimeout(timer)
       if (data === undefined) reject(new Error(`no frame with data from: ${command}\n${out.slice(-2000)}`))
-      else resolve({frame, data})
+      else resolve({frame, ink, data})
     })
   })
 }
@@ -65,6 +69,7 @@ for (let i = 0; i < runs; i++) {
   for (const [name, dir] of [['bundled', bundled], ['unbundled', unbundled]]) {
     const r = await firstFrame(`${process.execPath} ${dir}bin/run.js top --url ${URL_} --interval 1s`)
     add(`queue top (${name}), first frame`, r.frame)
+    add(`queue top (${name}), first frame painted by Ink`, r.ink)
     add(`queue top (${name}), first frame with 100 queues`, r.data)
   }
   add('import dist/tui/app.js (bundled)', importTime(`${bundled}dist/tui/app.js`))

@@ -1,7 +1,9 @@
 // CPU per frame of the queue list with 100 queues, in-process (no broker, no terminal): renders
 // TopApp's list to a fake 120x40 TTY and repaints it N times with changed counts. For finding
 // where the time of bench/top-cpu.mjs goes; not a test.
-//   npx tsx bench/top-render.ts [frames=200]
+//   npx tsx bench/top-render.ts [frames=200]          (unbundled: React's development build, stock Ink)
+//   node bench/top-render-bundled.mjs [frames] [runs]  (bundled as shipped, stock vs patched Ink)
+import {createHash} from 'node:crypto'
 import {Writable} from 'node:stream'
 import {Box, render} from 'ink'
 import {createElement as h} from 'react'
@@ -16,8 +18,10 @@ class FakeTty extends Writable {
   columns = 120
   rows = 40
   bytes = 0
+  readonly hash = createHash('sha256')
   override _write(chunk: Buffer, _enc: string, done: () => void) {
     this.bytes += chunk.length
+    this.hash.update(chunk)
     done()
   }
 }
@@ -46,4 +50,7 @@ for (let i = 60; i < 60 + frames; i++) {
 const c = process.cpuUsage(c0)
 instance.unmount()
 const ms = (c.user + c.system) / 1000
-console.log(`${frames} frames: ${(ms / frames).toFixed(2)} ms CPU a frame, ${(((stdout as unknown as FakeTty).bytes - b0) / frames / 1024).toFixed(1)} KiB a frame`)
+// the hash of everything painted: the same for a build of this script with the bundle's Ink patches
+// (scripts/bundle-tui.mjs) and without them, or a patch changed what the screen shows
+const tty = stdout as unknown as FakeTty
+console.log(`${frames} frames: ${(ms / frames).toFixed(2)} ms CPU a frame, ${((tty.bytes - b0) / frames / 1024).toFixed(1)} KiB a frame; output sha256 ${tty.hash.digest('hex').slice(0, 16)}`)

@@ -2,15 +2,19 @@ import {Flags} from '@oclif/core'
 import type {Broker, QueueStats} from '../adapters/contract.js'
 import {BaseCommand} from '../core/base-command.js'
 import {loadConfig} from '../core/config.js'
+import type {ResolvedConnection} from '../core/connection.js'
 import {UsageError} from '../core/errors.js'
+import {colorEnabled} from '../core/output.js'
 import {redactText, redactUrl} from '../core/redact.js'
 import {handleShutdown} from '../core/signals.js'
 import {formatDuration, parseDuration} from '../core/units.js'
+import {firstFrame} from '../tui/first-frame.js'
 import {pollQueueStats} from '../tui/poller.js'
 import {RetryingBroker} from '../tui/retrying-broker.js'
 
 interface Target {
-  url?: string
+  /** Absent: the broker the flags, QUEUE_URL or the current context point at. */
+  connection?: ResolvedConnection
   label: string
 }
 
@@ -66,10 +70,14 @@ Not on a terminal, or with --once: prints one snapshot table and exits (--json: 
   async run(): Promise<unknown> {
     const flags = this.flags as unknown as TopFlags
     const live = !flags.once && !this.jsonEnabled() && Boolean(process.stdout.isTTY && process.stdin.isTTY)
+    const color = colorEnabled(process.stdout)
     if (live) {
       // Ink draws only the final frame when CI is set (is-in-ci, read as Ink loads); a live screen
       // on a real terminal must not go blank because a CI variable leaked into the shell
       for (const key of ['CI', 'CONTINUOUS_INTEGRATION']) delete process.env[key]
+      // FORCE_COLOR=0 would make Ink's chalk drop bold and inverse too (the selected row would not
+      // show): colours are left out by the components instead (`color`)
+      if (!color) delete process.env.FORCE_COLOR
     }
     // start loading Ink at once, in parallel with parsing and connecting: it is most of the start-up
     const tui = live ? import('../tui/app.js') : undefined
@@ -82,13 +90,24 @@ Not on a terminal, or with --once: prints one snapshot table and exits (--json: 
     const opening = this.openAll(targets)
     if (!live) return this.snapshot(await opening, labels, flags.queue)
 
-    // the screen shows "connecting…" as soon as Ink is loaded, not after the slowest handshake
+    // the screen shows "connecting…" at once, painted by hand while Ink loads, and stays up
+    // during the handshakes instead of waiting for the slowest
     opening.catch(() => {})
-    const {runTop} = await tui!
+    const displayUrls = targets.map((t) => (t.connection ? redactUrl(t.connection.url) : ''))
+    process.stdout.write(firstFrame({urls: displayUrls, color, columns: process.stdout.columns, rows: process.stdout.rows}))
+    // keys typed meanwhile (q) wait for Ink instead of being echoed onto the frame
+    process.stdin.setRawMode(true)
+    let app: Awaited<NonNullable<typeof tui>>
+    try {
+      app = await tui!
+    } catch (error) {
+      process.stdin.setRawMode(false)
+      process.stdout.write('\u001B[?1049l')
+      throw error
+    }
     const shutdown = handleShutdown({forceExitAfterMs: 2000})
     try {
-      const displayUrls = targets.map((t) => (t.url ? redactUrl(t.url) : ''))
-      await runTop({brokers: opening, displayUrls, labels, intervalMs, queues: flags.queue, signal: shutdown.graceful})
+      await app.runTop({brokers: opening, displayUrls, labels, intervalMs, queues: flags.queue, signal: shutdown.graceful, color, screenEntered: true})
     } finally {
       shutdown.dispose()
       // quit while still connecting: let the handshakes finish so the brokers get closed
@@ -103,22 +122,26 @@ Not on a terminal, or with --once: prints one snapshot table and exits (--json: 
       const config = await loadConfig()
       const names = Object.keys(config.contexts)
       if (names.length === 0) throw new UsageError('--all-contexts found no saved contexts — add one with `queue context add NAME URL`, or pass --url')
-      return names.map((name) => ({url: config.contexts[name]!.url, label: name}))
+      // each context with its own options (its management API URL), not just its URL
+      return names.map((name) => {
+        const {url, mgmtUrl} = config.contexts[name]!
+        return {connection: {url, source: 'context' as const, mgmtUrl}, label: name}
+      })
     }
     const urls = flags.url ?? []
     if (urls.length === 0) return [{label: ''}]
-    return urls.map((url) => ({url, label: shortLabel(url)}))
+    return urls.map((url) => ({connection: {url, source: 'flag' as const}, label: shortLabel(url)}))
   }
 
   /** Opens every broker; with several, one that cannot be reached yet is retried on each refresh. */
   private async openAll(targets: Target[]): Promise<Broker[]> {
-    const results = await Promise.allSettled(targets.map((t) => this.openBroker(t.url ? {url: t.url} : {})))
+    const results = await Promise.allSettled(targets.map((t) => this.openBroker({connection: t.connection})))
     const failed = results.filter((r) => r.status === 'rejected')
     if (failed.length === results.length || (targets.length === 1 && failed.length > 0)) throw (failed[0] as PromiseRejectedResult).reason
     return results.map((r, i) => {
       if (r.status === 'fulfilled') return r.value
-      const url = targets[i]!.url!
-      return new RetryingBroker(redactUrl(url), new URL(url).protocol.slice(0, -1), r.reason, () => this.openBroker({url}))
+      const connection = targets[i]!.connection!
+      return new RetryingBroker(redactUrl(connection.url), new URL(connection.url).protocol.slice(0, -1), r.reason, () => this.openBroker({connection}))
     })
   }
 

@@ -3,7 +3,7 @@
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import type {Broker} from '../adapters/contract.js'
 import {createBroker} from '../adapters/registry.js'
-import {brokerOptions, connectWithin, resolveConnection} from './connection.js'
+import {brokerOptions, connectWithin, resolveConnection, type ResolvedConnection} from './connection.js'
 import {ExitCode, isUserError} from './errors.js'
 import {redactText} from './redact.js'
 import {parseDuration} from './units.js'
@@ -52,12 +52,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.args = args as BaseArgs<T>
   }
 
-  /** Opens the broker the flags, environment or config point at; closed when the command ends. */
-  protected async openBroker(options: {fallbackUrl?: string; url?: string} = {}): Promise<Broker> {
+  /**
+   * Opens the broker the flags, environment or config point at; closed when the command ends.
+   * `url` or `connection` name one explicitly; a connection (a saved context of
+   * `top --all-contexts`) brings its own mgmtUrl, used where no --mgmt-url is given.
+   */
+  protected async openBroker(options: {fallbackUrl?: string; url?: string; connection?: ResolvedConnection} = {}): Promise<Broker> {
     const flags = this.flags as unknown as BaseFlags<typeof BaseCommand>
-    const resolved = options.url
-      ? {url: options.url, source: 'flag' as const}
-      : await resolveConnection(flags, options.fallbackUrl)
+    const resolved =
+      options.connection ?? (options.url ? {url: options.url, source: 'flag' as const} : await resolveConnection(flags, options.fallbackUrl))
     const timeoutMs = parseDuration(flags.timeout, '--timeout')
     const connection = {
       timeoutMs,

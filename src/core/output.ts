@@ -9,7 +9,8 @@ const loadTable = () => createRequire(import.meta.url)('cli-table3') as typeof T
 
 export function colorEnabled(stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true
+  if (env.FORCE_COLOR === '0' || env.FORCE_COLOR === 'false') return false
+  if (env.FORCE_COLOR !== undefined) return true
   return Boolean(stream.isTTY) && env.TERM !== 'dumb'
 }
 

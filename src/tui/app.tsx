@@ -2,7 +2,7 @@
 // components and the key reducer; runTop mounts it with a bounded frame rate on the alternate
 // screen. This file is the entry of the TUI bundle (dist/tui/app.js), the only place Ink and React
 // are loaded from.
-import {Box, render, Text, useApp, useInput} from 'ink'
+import {Box, render, useApp, useInput} from 'ink'
 import {useCallback, useEffect, useMemo, useRef, useState} from 'react'
 import type {Broker, MessageState} from '../adapters/contract.js'
 import {redactText} from '../core/redact.js'
@@ -13,6 +13,7 @@ import {Help} from './components/help.js'
 import {PayloadView, QueueDetail} from './components/queue-detail.js'
 import {QueueList} from './components/queue-list.js'
 import {StatusLine} from './components/status-line.js'
+import {ColorContext, Text} from './components/text.js'
 import {usePeek} from './hooks/use-peek.js'
 import {useAllQueueStats} from './hooks/use-queue-stats.js'
 import {useTerminalSize} from './hooks/use-terminal-size.js'
@@ -160,9 +161,13 @@ export interface RunTopOptions extends Omit<TopAppProps, 'brokers'> {
   maxFps?: number
   /** Aborting it closes the screen (SIGTERM, SIGINT from outside). */
   signal?: AbortSignal
+  /** Colours (default on); off keeps bold, dim and inverse. */
+  color?: boolean
+  /** The caller has entered the alternate screen and painted a first frame (first-frame.ts). */
+  screenEntered?: boolean
 }
 
-export function Startup({brokers, displayUrls = [], ...props}: Omit<RunTopOptions, 'stdout' | 'stdin' | 'maxFps' | 'signal'>) {
+export function Startup({brokers, displayUrls = [], ...props}: Omit<RunTopOptions, 'stdout' | 'stdin' | 'maxFps' | 'signal' | 'color' | 'screenEntered'>) {
   const {exit} = useApp()
   const size = useTerminalSize()
   const [ready, setReady] = useState<readonly Broker[] | undefined>(Array.isArray(brokers) ? brokers : undefined)
@@ -183,11 +188,17 @@ export function Startup({brokers, displayUrls = [], ...props}: Omit<RunTopOption
 }
 
 /** Mounts the TUI on the alternate screen and resolves when the user quits (rejects if connecting fails). */
-export async function runTop({stdout = process.stdout, stdin = process.stdin, maxFps = 10, signal, ...props}: RunTopOptions): Promise<void> {
-  // the alternate screen, like k9s and top: the shell's scrollback is left as it was
-  stdout.write('\u001B[?1049h\u001B[H')
+export async function runTop({stdout = process.stdout, stdin = process.stdin, maxFps = 10, signal, color = true, screenEntered = false, ...props}: RunTopOptions): Promise<void> {
+  // the alternate screen, like k9s and top: the shell's scrollback is left as it was; a frame
+  // painted there before Ink loaded is cleared for Ink to paint its own (the same lines)
+  stdout.write(screenEntered ? '\u001B[H\u001B[2J' : '\u001B[?1049h\u001B[H')
   try {
-    const instance = render(<Startup {...props} />, {stdout, stdin, maxFps, exitOnCtrlC: false, patchConsole: false})
+    const instance = render(
+      <ColorContext.Provider value={color}>
+        <Startup {...props} />
+      </ColorContext.Provider>,
+      {stdout, stdin, maxFps, exitOnCtrlC: false, patchConsole: false},
+    )
     const unmount = () => instance.unmount()
     signal?.addEventListener('abort', unmount)
     try {

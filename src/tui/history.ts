@@ -34,10 +34,11 @@ export class QueueHistory {
 
   /** Change of the waiting count over the last `window` samples (positive: the backlog grows). */
   growth(queue: string, window = 10, state: MessageState = 'waiting'): number {
-    const series = this.series(queue, state)
-    if (series.length < 2) return 0
-    const from = series[Math.max(0, series.length - 1 - window)]!
-    return series[series.length - 1]! - from
+    // read off the ring: no copy of the whole series for two of its values
+    const ring = this.samples.get(queue)
+    if (!ring || ring.length < 2) return 0
+    const from = ring[Math.max(0, ring.length - 1 - window)]!.counts[state] ?? 0
+    return (ring[ring.length - 1]!.counts[state] ?? 0) - from
   }
 }
 

@@ -6,6 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Broker} from '../../src/adapters/contract.js'
 import {openBroker} from '../../src/adapters/registry.js'
 import {BIN, isolatedHome} from '../helpers/cli.js'
+import {colourCodes} from '../tui/sgr.js'
 
 const URL = 'redis://127.0.0.1:6379/13'
 const tag = `toptmux${process.pid}`
@@ -124,4 +125,42 @@ describe('queue top in a terminal', () => {
       tmux('kill-session', '-t', down)
     }
   }, 60_000)
+
+  it('NO_COLOR and FORCE_COLOR=0: no colour on the live screen (bold and the inverse selection stay); colours otherwise', async () => {
+    const cases = {colour: {NO_COLOR: '', FORCE_COLOR: ''}, 'NO_COLOR=1': {NO_COLOR: '1', FORCE_COLOR: ''}, 'FORCE_COLOR=0': {NO_COLOR: '', FORCE_COLOR: '0'}}
+    const sessions = Object.keys(cases).map((_, i) => `${session}-colour${i}`)
+    try {
+      Object.values(cases).forEach((vars, i) => {
+        const env = Object.entries({...isolatedHome(), ...vars}).flatMap(([k, v]) => ['-e', `${k}=${v}`])
+        tmux('new-session', '-d', '-s', sessions[i]!, '-x', '120', '-y', '20', ...env, `node ${BIN} top --url ${URL} --interval 500ms; sleep 60`)
+      })
+      // capture-pane -e: the screen with its attributes as escape sequences
+      const screens = await Promise.all(
+        sessions.map(async (s) => {
+          const deadline = Date.now() + 60_000
+          let text = ''
+          while (Date.now() < deadline && !/refreshed \d\d:\d\d:\d\d/.test(text)) {
+            text = tmux('capture-pane', '-p', '-e', '-t', s)
+            await new Promise((resolve) => setTimeout(resolve, 100))
+          }
+          return text
+        }),
+      )
+      const [colour, noColor, force0] = screens as [string, string, string]
+      expect(colour).toMatch(/refreshed \d\d:\d\d:\d\d/)
+      expect(colourCodes(colour).length).toBeGreaterThan(0)
+      for (const screen of [noColor, force0]) {
+        expect(screen).toMatch(/refreshed \d\d:\d\d:\d\d/)
+        expect(screen).toContain('TOTAL (')
+        expect(colourCodes(screen)).toEqual([])
+        expect(screen).toMatch(/\u001B\[[\d;]*\b7[;m]/)
+      }
+    } finally {
+      for (const s of sessions) {
+        try {
+          tmux('kill-session', '-t', s)
+        } catch {}
+      }
+    }
+  }, 90_000)
 })

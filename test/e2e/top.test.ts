@@ -1,5 +1,7 @@
 // `queue top` without a terminal: one plain snapshot (or JSON) and exit, through the built bin,
 // against real Redis; and several brokers at once, one of them down.
+import {createServer, request} from 'node:http'
+import type {AddressInfo} from 'node:net'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Broker} from '../../src/adapters/contract.js'
 import {openBroker} from '../../src/adapters/registry.js'
@@ -80,5 +82,35 @@ describe('queue top, not on a terminal', () => {
     expect(r.code).toBe(0)
     const out = JSON.parse(r.stdout) as {brokers: {label: string}[]}
     expect(out.brokers.map((b) => b.label).sort()).toEqual(['one', 'two'])
+  })
+
+  it('--all-contexts gives each context its own options: an AMQP context reaches its management API through its own mgmtUrl', async () => {
+    // a loopback proxy in front of RabbitMQ's management API, counting what reaches it: the
+    // default (same host, :15672) would work too, so only the count tells the mgmtUrl was used
+    let requests = 0
+    const proxy = createServer((req, res) => {
+      requests++
+      const upstream = request({host: '127.0.0.1', port: 15672, method: req.method, path: req.url, headers: req.headers}, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers)
+        up.pipe(res)
+      })
+      upstream.on('error', () => res.writeHead(502).end())
+      req.pipe(upstream)
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    try {
+      const port = (proxy.address() as AddressInfo).port
+      const ctxHome = isolatedHome()
+      expect((await runCli(['context', 'add', 'rabbit', 'amqp://guest:guest@127.0.0.1:5672', '--mgmt-url', `http://127.0.0.1:${port}`], {env: ctxHome})).code).toBe(0)
+      expect((await runCli(['context', 'add', 'redis', URL], {env: ctxHome})).code).toBe(0)
+      const r = await runCli(['top', '--all-contexts', '--json'], {env: ctxHome})
+      expect(r.code).toBe(0)
+      const out = JSON.parse(r.stdout) as {brokers: {label: string; error?: string; queues: unknown[]}[]}
+      const rabbit = out.brokers.find((b) => b.label === 'rabbit')
+      expect(rabbit?.error).toBeUndefined()
+      expect(requests).toBeGreaterThan(0)
+    } finally {
+      proxy.close()
+    }
   })
 })

@@ -6,6 +6,7 @@ import {nearNames} from '../../src/core/suggest.js'
 import {parseState} from '../../src/core/states.js'
 import {parseHeaders, readNdjson} from '../../src/core/payloads.js'
 import {parseBrokerUrl} from '../../src/adapters/registry.js'
+import {colorEnabled} from '../../src/core/output.js'
 
 describe('redaction', () => {
   it('masks the password of a URL and secret query parameters', () => {
@@ -125,5 +126,20 @@ describe('NDJSON input', () => {
 
   it('refuses a line over the size limit before anything is sent', async () => {
     await expect(readNdjson(Readable.from(['{"a":1}\n', `"${'y'.repeat(100)}"\n`]), {maxBytes: 50})).rejects.toThrow(/line 2 is 102 bytes/)
+  })
+})
+
+describe('colorEnabled', () => {
+  const tty = {isTTY: true} as NodeJS.WriteStream
+  const pipe = {isTTY: false} as NodeJS.WriteStream
+  it('is on for a terminal, off for a pipe, NO_COLOR and FORCE_COLOR=0 (or false) turn it off, other FORCE_COLOR values on', () => {
+    expect(colorEnabled(tty, {})).toBe(true)
+    expect(colorEnabled(pipe, {})).toBe(false)
+    expect(colorEnabled(tty, {NO_COLOR: '1'})).toBe(false)
+    expect(colorEnabled(tty, {NO_COLOR: ''})).toBe(true)
+    expect(colorEnabled(tty, {FORCE_COLOR: '0'})).toBe(false)
+    expect(colorEnabled(tty, {FORCE_COLOR: 'false'})).toBe(false)
+    expect(colorEnabled(pipe, {FORCE_COLOR: '1'})).toBe(true)
+    expect(colorEnabled(tty, {TERM: 'dumb'})).toBe(false)
   })
 })

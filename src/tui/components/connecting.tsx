@@ -1,6 +1,7 @@
 // The first frame, painted while the brokers connect: the screen appears as soon as Ink has
 // loaded instead of after the slowest handshake. q / ctrl-c already quit.
-import {Box, Text, useApp, useInput} from 'ink'
+import {Box, useApp, useInput} from 'ink'
+import {Text} from './text.js'
 
 export function Connecting({urls, width, height}: {urls: readonly string[]; width: number; height: number}) {
   const {exit} = useApp()

@@ -1,6 +1,7 @@
 // One status line a broker: its redacted URL, when the values were last refreshed and how long
 // that took, or why they are stale. Lines beyond `maxLines` fold into "+N more".
-import {Box, Text} from 'ink'
+import {Box} from 'ink'
+import {Text} from './text.js'
 import {formatDuration} from '../../core/units.js'
 import type {BrokerSnapshot} from '../poller.js'
 

@@ -1,5 +1,6 @@
 // The `?` screen: every key, grouped as in k9s.
-import {Box, Text} from 'ink'
+import {Box} from 'ink'
+import {Text} from './text.js'
 
 export const HELP: ReadonlyArray<readonly [string, ReadonlyArray<readonly [string, string]>]> = [
   ['General', [['?', 'this help (any key closes it)'], ['q  ctrl-c', 'quit'], ['p', 'pause / resume refreshing'], [':', 'jump to a queue by name']]],

@@ -1,6 +1,7 @@
 // Queue detail: counts by state over time, the peeked messages, and the selected message's
 // payload; or, in the payload view, the whole payload scrolled. Pure: everything comes as props.
-import {Box, Text} from 'ink'
+import {Box} from 'ink'
+import {Text} from './text.js'
 import type {Message, MessageState} from '../../adapters/contract.js'
 import {payloadPreview} from '../../core/envelope.js'
 import {formatDuration} from '../../core/units.js'

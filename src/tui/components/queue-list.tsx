@@ -1,6 +1,7 @@
 // The queue list: a header, the rows that fit (scrolled to keep the selection visible) and a
 // totals row. Pure: everything comes in as props.
-import {Box, Text} from 'ink'
+import {Box} from 'ink'
+import {Text} from './text.js'
 import {cellColor, cellText, fit, GAP, layoutColumns, totalsText, type ListColumn} from '../columns.js'
 import type {QueueRow, Sort, Totals} from '../rows.js'
 

@@ -1,6 +1,6 @@
 // The line above the footer: the open prompt (filter, jump, move target), a confirmation
 // question, the result of the last action, or the key hints of the current view.
-import {Text} from 'ink'
+import {Text} from './text.js'
 import type {UiState} from '../keys.js'
 
 const HINTS = {
