@@ -4,6 +4,7 @@
 // Run: npm run build && npx tsx bench/redis.ts [messages=20000] [rounds=3] [url=redis://127.0.0.1:6379/13]
 // Enqueue: one enqueue() call of N messages (the adapter chunks and pipelines) vs LPUSH / XADD
 // pipelines / addBulk in chunks of 1,000. Consume: prefetch 100, ack each message at once.
+import {hash} from 'node:crypto'
 import {Queue, Worker} from 'bullmq'
 import {Redis} from 'ioredis'
 import type {Broker} from '../src/adapters/contract.js'
@@ -43,9 +44,10 @@ if not redis.call('LPOS', KEYS[1], ARGV[1]) then redis.call('ZREM', KEYS[2], ARG
 return n`
 raw.defineCommand('benchFetch', {numberOfKeys: 3, lua: FETCH})
 raw.defineCommand('benchSettle', {numberOfKeys: 3, lua: SETTLE})
+// items are read and sent back as Buffers, as the adapter must (payloads are bytes, not text)
 type Scripted = Redis & {
-  benchFetch(a: string, b: string, c: string, n: number, deadline: number): Promise<string[]>
-  benchSettle(a: string, b: string, c: string, v: string, next: string, side: string): Promise<number>
+  benchFetchBuffer(a: string, b: string, c: string, n: number, deadline: number): Promise<Buffer[]>
+  benchSettle(a: string, b: string, c: string, v: Buffer, next: string, side: string): Promise<number>
 }
 const scripted = raw as Scripted
 
@@ -68,7 +70,7 @@ const rawList = {
             await new Promise((r) => setImmediate(r))
             continue
           }
-          const items = await scripted.benchFetch(key, processing, leases, room, Date.now() + 30_000)
+          const items = await scripted.benchFetchBuffer(key, processing, leases, room, Date.now() + 30_000)
           for (const v of items) {
             outstanding++
             void scripted.benchSettle(processing, leases, key, v, '', 'R').then(() => {
@@ -82,6 +84,17 @@ const rawList = {
       loop().catch(reject)
     })
   },
+}
+
+// the list adapter must return ids, and a raw item's id is a hash of its bytes (list-codec rawId):
+// the same loop plus that hash shows how much of the gap is the ids alone
+const rawListWithIds = async (key: string) => {
+  const ids: string[] = []
+  for (const c of chunks(payloads)) {
+    const pushed = raw.lpush(key, ...c)
+    for (const p of c) ids.push(hash('sha1', p, 'hex').slice(0, 20))
+    await pushed
+  }
 }
 
 const rawStream = {
@@ -131,11 +144,14 @@ const rawBullmq = {
     let got = 0
     let done!: () => void
     const finished = new Promise<void>((resolve) => (done = resolve))
+    const connection = raw.duplicate()
     const worker = new Worker(name, async () => {
       if (++got === N) done()
-    }, {connection: raw.duplicate(), concurrency: PREFETCH})
+    }, {connection, concurrency: PREFETCH})
     await finished
     await worker.close()
+    // bullmq leaves a connection it was given open: without this the bench never exits
+    connection.disconnect()
   },
 }
 
@@ -181,7 +197,7 @@ await broker.connect()
 const rows: string[] = []
 for (const kind of ['list', 'stream', 'bullmq'] as const) {
   const rawOps = {list: rawList, stream: rawStream, bullmq: rawBullmq}[kind]
-  const results = {rawEnq: [] as {rate: number; cpuUs: number}[], adEnq: [] as {rate: number; cpuUs: number}[], rawCon: [] as {rate: number; cpuUs: number}[], adCon: [] as {rate: number; cpuUs: number}[]}
+  const results = {rawEnq: [] as {rate: number; cpuUs: number}[], idsEnq: [] as {rate: number; cpuUs: number}[], adEnq: [] as {rate: number; cpuUs: number}[], rawCon: [] as {rate: number; cpuUs: number}[], adCon: [] as {rate: number; cpuUs: number}[]}
   for (let round = 0; round < ROUNDS; round++) {
     const rawName = `${tag}-raw-${kind}-${round}`
     const adName = `${tag}-ad-${kind}-${round}`
@@ -189,6 +205,7 @@ for (const kind of ['list', 'stream', 'bullmq'] as const) {
     for (const who of order) {
       if (who === 'raw') results.rawEnq.push(await measure(() => rawOps.enqueue(rawName), `${kind} raw enqueue`))
       else results.adEnq.push(await measure(() => adapterEnqueue(broker, `${kind}:${adName}`), `${kind} adapter enqueue`))
+      if (kind === 'list' && who === order[0]) results.idsEnq.push(await measure(() => rawListWithIds(`${tag}-ids-list-${round}`), 'list raw enqueue + ids'))
     }
     for (const who of order) {
       if (who === 'raw') results.rawCon.push(await measure(() => rawOps.consume(rawName), `${kind} raw consume`))
@@ -206,7 +223,9 @@ for (const kind of ['list', 'stream', 'bullmq'] as const) {
   const raw0 = kind === 'bullmq' ? 'bullmq addBulk / Worker' : 'raw ioredis'
   const line = (what: string, r: {rate: number; cpuUs: number}[], a: {rate: number; cpuUs: number}[]) =>
     `| ${kind} ${what} | ${raw0} | ${median(r.map((x) => x.rate)).toFixed(0)} | ${median(a.map((x) => x.rate)).toFixed(0)} | ${(median(a.map((x) => x.rate)) / median(r.map((x) => x.rate))).toFixed(2)}x | ${median(r.map((x) => x.cpuUs)).toFixed(1)} | ${median(a.map((x) => x.cpuUs)).toFixed(1)} |`
-  rows.push(line('enqueue', results.rawEnq, results.adEnq), line('consume + ack', results.rawCon, results.adCon))
+  rows.push(line('enqueue', results.rawEnq, results.adEnq))
+  if (kind === 'list') rows.push(line('enqueue', results.idsEnq, results.adEnq).replace('| raw ioredis |', '| raw ioredis + sha1 ids |'))
+  rows.push(line('consume + ack', results.rawCon, results.adCon))
   process.stderr.write(`${kind} done\n`)
 }
 await broker.close()
