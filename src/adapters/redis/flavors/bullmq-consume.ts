@@ -63,6 +63,51 @@ export async function consumeBullmq(
     if (stopping && outstanding === 0) await close(false)
   }
 
+  // An ack also takes the next job in the same round trip (moveToFinished with fetchNext, as
+  // BullMQ's own Worker does). Such jobs wait in `ready` until the loop asks for more; `pending`
+  // counts acks whose next job has not landed yet, so leases + ready + pending never pass prefetch.
+  const ready: {job: Job; token: string}[] = []
+  let pending = 0
+  let landed: (() => void) | undefined
+  // the worker's own step from raw job data to a Job (what getNextJob runs after moveToActive)
+  const toNextJob = (worker as unknown as {nextJobFromJobData(data: unknown, id: unknown, token: string): Promise<Job | undefined>}).nextJobFromJobData.bind(worker)
+  const giveBack = (job: Job, token: string) => job.moveToWait(token).catch(() => {}).finally(settled)
+
+  const ack = async (job: Job, token: string) => {
+    if (stopping) {
+      await job.moveToCompleted(null, token, false)
+      return
+    }
+    pending++
+    try {
+      const next = await job.moveToCompleted(null, token, true)
+      const found = Array.isArray(next) && next[0] ? await toNextJob(next[0], next[1], token) : undefined
+      if (!found) return
+      outstanding++
+      if (stopping) void giveBack(found, token)
+      else ready.push({job: found, token})
+    } finally {
+      pending--
+      landed?.()
+    }
+  }
+
+  const lease = (job: Job, token: string) => {
+    const after = (p: Promise<unknown>) => p.finally(settled).then(() => undefined)
+    return {
+      message: fromJob(display, job, 'inflight'),
+      ops: {
+        ack: () => after(ack(job, token)),
+        nack: (o?: {delayMs?: number}) =>
+          after(o?.delayMs ? job.moveToDelayed(Date.now() + o.delayMs, token) : job.moveToWait(token)),
+        deadLetter: (reason: string) => after(job.moveToFailed(new UnrecoverableError(reason), token, false)),
+        extend: async (ms: number) => {
+          await job.extendLock(token, ms)
+        },
+      },
+    }
+  }
+
   return startLoop({
     prefetch: options.prefetch,
     handler,
@@ -71,33 +116,32 @@ export async function consumeBullmq(
     maxIdleMs: 50,
     describeError: (error) => error as Error,
     fetch: async (n) => {
-      const out = []
-      // several moveToActive calls in flight at once, as BullMQ's own Worker does at concurrency > 1
-      const tokens = Array.from({length: Math.min(n, FETCH_PARALLEL)}, () => randomUUID())
-      const jobs = await Promise.all(tokens.map((token) => worker.getNextJob(token, {block: false}) as Promise<Job | undefined>))
-      for (let i = 0; i < jobs.length; i++) {
-        const job = jobs[i]
-        const token = tokens[i]!
-        if (!job) continue
-        outstanding++
-        const after = (p: Promise<unknown>) => p.finally(settled).then(() => undefined)
-        out.push({
-          message: fromJob(display, job, 'inflight'),
-          ops: {
-            ack: () => after(job.moveToCompleted(null, token, false)),
-            nack: (o?: {delayMs?: number}) =>
-              after(o?.delayMs ? job.moveToDelayed(Date.now() + o.delayMs, token) : job.moveToWait(token)),
-            deadLetter: (reason: string) => after(job.moveToFailed(new UnrecoverableError(reason), token, false)),
-            extend: async (ms: number) => {
-              await job.extendLock(token, ms)
-            },
-          },
+      // all the room is taken by acks still bringing their next job: wait for one to land (or a
+      // little while, so a stuck ack cannot hold the loop)
+      if (ready.length === 0 && pending >= n) {
+        await new Promise<void>((resolve) => {
+          landed = resolve
+          setTimeout(resolve, 50)
         })
+        landed = undefined
       }
+      const out = ready.splice(0, n).map(({job, token}) => lease(job, token))
+      // several moveToActive calls in flight at once, as BullMQ's own Worker does at concurrency > 1
+      const want = Math.min(n - out.length - pending, FETCH_PARALLEL)
+      if (want <= 0) return out
+      const tokens = Array.from({length: want}, () => randomUUID())
+      const jobs = await Promise.all(tokens.map((token) => worker.getNextJob(token, {block: false}) as Promise<Job | undefined>))
+      jobs.forEach((job, i) => {
+        if (!job) return
+        outstanding++
+        out.push(lease(job, tokens[i]!))
+      })
       return out
     },
     dispose: async () => {
       stopping = true
+      // jobs an ack brought in that no handler has seen yet go back to wait
+      for (const {job, token} of ready.splice(0)) void giveBack(job, token)
       if (outstanding === 0) await close(false)
     },
   })
