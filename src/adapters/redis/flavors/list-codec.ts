@@ -75,16 +75,20 @@ function envelopeOf(item: DecodedItem | OutgoingMessage, id: string, extra: Part
 const GENERIC_TYPES = /^(application\/octet-stream|text\/plain|application\/json)(;\s*charset=utf-8)?$/i
 const carriesContentType = (ct: string | undefined) => ct !== undefined && !GENERIC_TYPES.test(ct)
 
+/** The item for a message that loses nothing as raw bytes (its id is rawId(item)); else undefined. */
+export function rawItem(message: OutgoingMessage): Buffer | string | undefined {
+  if (message.name || carriesContentType(message.contentType) || (message.headers && Object.keys(message.headers).length > 0) || message.dedupId) return undefined
+  const payload = message.payload
+  // raw payloads that happen to start like an envelope must be wrapped, or they would decode as one
+  // (strings go to ioredis as they are, written as UTF-8: no Buffer copy per message)
+  const looksWrapped = typeof payload === 'string' ? payload.startsWith(MARK_TEXT) : payload.subarray(0, MARK.length).equals(MARK)
+  return looksWrapped ? undefined : payload
+}
+
 /** Encodes an outgoing message: raw bytes when that loses nothing, else an envelope. */
 export function encodeOutgoing(message: OutgoingMessage, now: number): {item: Buffer | string; id: string} {
-  const plain = !message.name && !carriesContentType(message.contentType) && !(message.headers && Object.keys(message.headers).length > 0) && !message.dedupId
-  // raw payloads that happen to start like an envelope must be wrapped, or they would decode as one
-  if (plain) {
-    const payload = message.payload
-    // strings go to ioredis as they are (it writes them as UTF-8): no Buffer copy per message
-    const looksWrapped = typeof payload === 'string' ? payload.startsWith(MARK_TEXT) : payload.subarray(0, MARK.length).equals(MARK)
-    if (!looksWrapped) return {item: payload, id: rawId(payload)}
-  }
+  const raw = rawItem(message)
+  if (raw !== undefined) return {item: raw, id: rawId(raw)}
   const id = message.dedupId ?? randomUUID()
   return {item: envelopeOf(message, id, {at: now}), id}
 }

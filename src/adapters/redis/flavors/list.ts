@@ -12,7 +12,7 @@ import {NotFoundError, NotSupportedError} from '../../../core/errors.js'
 import {REDIS_PUBLISH, auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type Probe} from '../flavor.js'
 import {startLoop} from '../consumer.js'
 import {runScript, type ScriptDef} from '../scripts.js'
-import {decodeItem, encodeOutgoing, encodeRequeued, toMessage} from './list-codec.js'
+import {decodeItem, encodeOutgoing, encodeRequeued, rawId, rawItem, toMessage} from './list-codec.js'
 import {enqueueInChunks, leaseMsOf} from './shared.js'
 
 export const LIST_REGISTRY = 'queuectl:lists'
@@ -167,9 +167,30 @@ export const listFlavor: Flavor = {
     }
     await ctx.client.sadd(LIST_REGISTRY, name)
     const now = Date.now()
-    const encoded = messages.map((m) => encodeOutgoing(m, now))
-    await enqueueInChunks(ctx, encoded.map((e) => e.item), options, (chunk) => ctx.client.lpush(name, ...chunk), (item) => item.length)
-    return encoded.map((e) => e.id)
+    const items: (Buffer | string)[] = new Array(messages.length)
+    const ids: (string | undefined)[] = new Array(messages.length)
+    for (let i = 0; i < messages.length; i++) {
+      // a raw item's id is its hash, computed below while the item is on its way
+      const item = rawItem(messages[i]!)
+      if (item !== undefined) {
+        items[i] = item
+        continue
+      }
+      const e = encodeOutgoing(messages[i]!, now)
+      items[i] = e.item
+      ids[i] = e.id
+    }
+    // chunks are sent in order: `at` is where the chunk being sent starts
+    let at = 0
+    await enqueueInChunks(ctx, items, options, async (chunk) => {
+      const start = at
+      at += chunk.length
+      const pushed = ctx.client.lpush(name, ...chunk)
+      // hash the raw items' ids while Redis works on the push, not before it
+      for (let i = start; i < at; i++) ids[i] ??= rawId(items[i]!)
+      await pushed
+    }, (item) => item.length)
+    return ids as string[]
   },
 
   async consume(ctx, name, handler, options) {

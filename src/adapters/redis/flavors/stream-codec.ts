@@ -6,6 +6,11 @@ import type {Message, MessageState, OutgoingMessage} from '../../contract.js'
 
 export type StreamEntry = [id: Buffer | string, fields: Buffer[]]
 
+/** A message that is only a payload: its entry is the one field `payload`. */
+export function isPlain(message: OutgoingMessage): boolean {
+  return !message.name && !(message.headers && Object.keys(message.headers).length > 0) && !message.contentType
+}
+
 export function fieldsOf(message: OutgoingMessage): (string | Buffer)[] {
   // strings go to ioredis as they are (written as UTF-8): no Buffer copy per message
   const fields: (string | Buffer)[] = ['payload', message.payload]

@@ -9,7 +9,7 @@ import type {Capabilities, Message, MessageState, QueueStats} from '../../contra
 import {NotFoundError, NotSupportedError, UsageError} from '../../../core/errors.js'
 import {REDIS_PUBLISH, auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type Probe} from '../flavor.js'
 import {startLoop} from '../consumer.js'
-import {decodeEntry, fieldsOf, type StreamEntry} from './stream-codec.js'
+import {decodeEntry, fieldsOf, isPlain, type StreamEntry} from './stream-codec.js'
 import {enqueueInChunks, leaseMsOf} from './shared.js'
 
 export const streamCapabilities: Capabilities = {
@@ -196,17 +196,19 @@ export const streamFlavor: Flavor = {
     const type = await ctx.client.type(name)
     if (type !== 'stream' && type !== 'none') throw new NotFoundError(`key "${name}" on ${ctx.displayUrl} is a ${type}, not a stream — enqueue to another name`)
     const byChunk: string[][] = []
-    const fields = messages.map(fieldsOf)
-    const size = (f: (string | Buffer)[]) => f.reduce((n, x) => n + x.length, 0)
     // several chunks in flight on one connection: Redis applies them in order, so XADD ids stay ordered
-    await enqueueInChunks(ctx, fields, options, async (chunk, index) => {
+    await enqueueInChunks(ctx, messages, options, async (chunk, index) => {
       const pipe = ctx.client.pipeline()
-      for (const f of chunk) pipe.call('XADD', name, '*', ...f)
+      for (const m of chunk) {
+        // the common case without an array per message
+        if (isPlain(m)) pipe.call('XADD', name, '*', 'payload', m.payload)
+        else pipe.call('XADD', name, '*', ...fieldsOf(m))
+      }
       const results = (await pipe.exec()) ?? []
       const failed = results.find(([error]) => error)
       if (failed) throw failed[0]
       byChunk[index] = results.map(([, id]) => String(id))
-    }, size)
+    }, (m) => m.payload.length)
     return byChunk.flat()
   },
 
