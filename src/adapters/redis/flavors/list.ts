@@ -11,7 +11,7 @@ import type {Capabilities, Message, MessageState, OutgoingMessage, QueueStats} f
 import {NotFoundError, NotSupportedError} from '../../../core/errors.js'
 import {REDIS_PUBLISH, auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type Probe} from '../flavor.js'
 import {startLoop} from '../consumer.js'
-import {runScript, type ScriptDef} from '../scripts.js'
+import {batchedScript, runScript, type ScriptDef} from '../scripts.js'
 import {decodeItem, encodeOutgoing, encodeRequeued, rawId, rawItem, toMessage} from './list-codec.js'
 import {enqueueInChunks, leaseMsOf} from './shared.js'
 
@@ -199,8 +199,10 @@ export const listFlavor: Flavor = {
     if (type !== 'list' && type !== 'none') throw new NotFoundError(`key "${name}" on ${ctx.displayUrl} is a ${type}, not a list`)
     await ctx.client.sadd(LIST_REGISTRY, name)
     const leaseMs = options.leaseMs ?? leaseMsOf(ctx)
+    // settles (acks above all) asked for in the same tick share one write
+    const settleScript = batchedScript(ctx.client, SETTLE)
     const settle = (old: Buffer, next: Buffer | '', dest: string, side: 'R' | 'L') =>
-      runScript(ctx.client, SETTLE, [k.processing, k.leases, dest], [old, next, side]).then(() => undefined)
+      settleScript([k.processing, k.leases, dest], [old, next, side]).then(() => undefined)
     return startLoop({
       prefetch: options.prefetch,
       handler,
