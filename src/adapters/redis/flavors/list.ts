@@ -11,9 +11,9 @@ import type {Capabilities, Message, MessageState, OutgoingMessage, QueueStats} f
 import {NotFoundError, NotSupportedError} from '../../../core/errors.js'
 import {REDIS_PUBLISH, auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type Probe} from '../flavor.js'
 import {startLoop} from '../consumer.js'
-import {batchedScript, runScript, type ScriptDef} from '../scripts.js'
+import {defineScript, runScript, type ScriptDef} from '../scripts.js'
 import {decodeItem, encodeOutgoing, encodeRequeued, rawId, rawItem, toMessage} from './list-codec.js'
-import {enqueueInChunks, leaseMsOf} from './shared.js'
+import {enqueueInChunks, leaseMsOf, perTickPipeline} from './shared.js'
 
 export const LIST_REGISTRY = 'queuectl:lists'
 
@@ -200,9 +200,12 @@ export const listFlavor: Flavor = {
     await ctx.client.sadd(LIST_REGISTRY, name)
     const leaseMs = options.leaseMs ?? leaseMsOf(ctx)
     // settles (acks above all) asked for in the same tick share one write
-    const settleScript = batchedScript(ctx.client, SETTLE)
+    defineScript(ctx.client, SETTLE)
+    const settleScript = perTickPipeline(ctx.client, (pipe, args: (string | Buffer)[]) => {
+      ;(pipe as unknown as Record<string, (...a: (string | Buffer)[]) => unknown>)[SETTLE.name]!(...args)
+    })
     const settle = (old: Buffer, next: Buffer | '', dest: string, side: 'R' | 'L') =>
-      settleScript([k.processing, k.leases, dest], [old, next, side]).then(() => undefined)
+      settleScript([k.processing, k.leases, dest, old, next, side]).then(() => undefined)
     return startLoop({
       prefetch: options.prefetch,
       handler,

@@ -1,7 +1,8 @@
-// Helpers the flavors share: chunked batch writes that can say how many made it, lease length.
+// Helpers the flavors share: chunked batch writes that can say how many made it, calls coalesced
+// per tick, lease length.
 import type {EnqueueOptions} from '../../contract.js'
 import {EnqueueError, InterruptedError, UsageError, isTransient, isUserError} from '../../../core/errors.js'
-import {connectionError} from '../connection.js'
+import {connectionError, type RedisClient} from '../connection.js'
 import type {FlavorContext} from '../flavor.js'
 
 const CHUNK_ITEMS = 1000
@@ -88,4 +89,35 @@ export function leaseMsOf(ctx: FlavorContext): number {
   const n = Number(raw)
   if (!Number.isInteger(n) || n <= 0) throw new UsageError(`leaseMs=${raw} in the Redis URL must be a positive number of milliseconds`)
   return n
+}
+
+export type Pipe = ReturnType<RedisClient['pipeline']>
+
+/**
+ * Coalesces the calls made in the same tick (a handler acking a whole prefetch at once) into one
+ * pipeline, so they leave in one write instead of one each; every call keeps its own command and
+ * result. On a Cluster all calls through one of these must hash to one slot (one queue's keys do).
+ */
+export function perTickPipeline<A>(client: RedisClient, add: (pipe: Pipe, call: A) => void): (call: A) => Promise<unknown> {
+  let queued: {call: A; resolve(value: unknown): void; reject(error: unknown): void}[] = []
+  const flush = () => {
+    const batch = queued
+    queued = []
+    const pipe = client.pipeline()
+    for (const {call} of batch) add(pipe, call)
+    pipe.exec().then(
+      (results) =>
+        batch.forEach((b, i) => {
+          const [error, value] = results?.[i] ?? [new Error('Redis sent no reply'), undefined]
+          if (error) b.reject(error)
+          else b.resolve(value)
+        }),
+      (error: unknown) => batch.forEach((b) => b.reject(error)),
+    )
+  }
+  return (call) =>
+    new Promise((resolve, reject) => {
+      if (queued.length === 0) queueMicrotask(flush)
+      queued.push({call, resolve, reject})
+    })
 }

@@ -10,7 +10,7 @@ import {NotFoundError, NotSupportedError, UsageError} from '../../../core/errors
 import {REDIS_PUBLISH, auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type Probe} from '../flavor.js'
 import {startLoop} from '../consumer.js'
 import {decodeEntry, fieldsOf, isPlain, type StreamEntry} from './stream-codec.js'
-import {enqueueInChunks, leaseMsOf} from './shared.js'
+import {enqueueInChunks, leaseMsOf, perTickPipeline} from './shared.js'
 
 export const streamCapabilities: Capabilities = {
   listQueues: true,
@@ -225,6 +225,8 @@ export const streamFlavor: Flavor = {
     let lastClaim = 0
     let cursor = '0-0'
     const dead = auxKey(name, 'dead')
+    // acks asked for in the same tick share one write
+    const xack = perTickPipeline(ctx.client, (pipe, id: string) => pipe.call('XACK', name, group, id))
 
     const lease = (entry: StreamEntry, attempts: number) => {
       const message = decodeEntry(name, entry, 'inflight', attempts)
@@ -233,7 +235,7 @@ export const streamFlavor: Flavor = {
         message,
         ops: {
           ack: async () => {
-            await ctx.client.call('XACK', name, group, id)
+            await xack(id)
           },
           nack: async (o?: {delayMs?: number}) => {
             if (o?.delayMs) throw new NotSupportedError('streams cannot delay a redelivery — nack without a delay')
