@@ -119,10 +119,12 @@ export async function consumeBullmq(
       // all the room is taken by acks still bringing their next job: wait for one to land (or a
       // little while, so a stuck ack cannot hold the loop)
       if (ready.length === 0 && pending >= n) {
+        let timer: NodeJS.Timeout | undefined
         await new Promise<void>((resolve) => {
           landed = resolve
-          setTimeout(resolve, 50)
+          timer = setTimeout(resolve, 50)
         })
+        clearTimeout(timer)
         landed = undefined
       }
       const out = ready.splice(0, n).map(({job, token}) => lease(job, token))
