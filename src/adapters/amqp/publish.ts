@@ -78,17 +78,10 @@ export async function publishConfirmed(ch: ConfirmChannel, items: Outgoing[], ru
   ch.on('close', onClose)
   ch.on('drain', onDrain)
   // a blocked connection takes publishes but never confirms them: notice it instead of hanging
-  let blockedSince: number | undefined
-  const watchdog = setInterval(() => {
-    const reason = run.blocked()
-    if (!reason) blockedSince = undefined
-    else if (blockedSince === undefined) blockedSince = Date.now()
-    else if (Date.now() - blockedSince > run.blockedLimitMs) {
-      failure ??= new Error(`RabbitMQ blocks publishing (${reason}): a memory or disk alarm on the broker — free memory or disk there, then retry`)
-      nudge()
-    }
-  }, 250)
-  watchdog.unref()
+  const watchdog = watchBlocked(run, (error) => {
+    failure ??= error
+    nudge()
+  })
 
   // per message: 1 confirmed, 2 nacked (0: not published, or no answer yet)
   const outcome = new Uint8Array(items.length)
@@ -195,17 +188,10 @@ export async function publishUnconfirmed(ch: ConfirmChannel, items: Outgoing[], 
   }
   ch.on('close', onClose)
   ch.on('drain', nudge)
-  let blockedSince: number | undefined
-  const watchdog = setInterval(() => {
-    const reason = run.blocked()
-    if (!reason) blockedSince = undefined
-    else if (blockedSince === undefined) blockedSince = Date.now()
-    else if (Date.now() - blockedSince > run.blockedLimitMs) {
-      failure ??= new Error(`RabbitMQ blocks publishing (${reason}): a memory or disk alarm on the broker — free memory or disk there, then retry`)
-      nudge()
-    }
-  }, 250)
-  watchdog.unref()
+  const watchdog = watchBlocked(run, (error) => {
+    failure ??= error
+    nudge()
+  })
   try {
     for (const item of items) {
       if (run.signal?.aborted) throw new InterruptedError(`enqueue interrupted after ${published} of ${items.length} published (unconfirmed)`)
@@ -234,4 +220,19 @@ export async function publishUnconfirmed(ch: ConfirmChannel, items: Outgoing[], 
     )
   }
   run.onProgress?.(published)
+}
+
+/** Calls onBlocked once RabbitMQ has blocked publishing (a memory or disk alarm) for longer than run.blockedLimitMs. */
+function watchBlocked(run: PublishRun, onBlocked: (error: Error) => void): NodeJS.Timeout {
+  let blockedSince: number | undefined
+  const watchdog = setInterval(() => {
+    const reason = run.blocked()
+    if (!reason) blockedSince = undefined
+    else if (blockedSince === undefined) blockedSince = Date.now()
+    else if (Date.now() - blockedSince > run.blockedLimitMs) {
+      onBlocked(new Error(`RabbitMQ blocks publishing (${reason}): a memory or disk alarm on the broker — free memory or disk there, then retry`))
+    }
+  }, 250)
+  watchdog.unref()
+  return watchdog
 }
