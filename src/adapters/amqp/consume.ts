@@ -5,9 +5,11 @@
 // (up to options.reconnectMs), opens a new channel and consumes again. RabbitMQ requeues whatever
 // the dead channel had delivered; settling those leases does nothing (their delivery tags mean
 // nothing on the new channel, and acking one there would close it): they come back as redeliveries.
+// A failed attempt on a classic queue is requeued as a confirmed copy carrying the count (attempts.ts).
 import type {Channel, ConsumeMessage} from 'amqplib'
 import type {ConsumeOptions, Lease, LeaseHandler, Message, NackOptions, Subscription} from '../contract.js'
 import {ConnectionError, NotSupportedError, UsageError, isUserError} from '../../core/errors.js'
+import type {AttemptCopier} from './attempts.js'
 import {toMessage} from './envelope.js'
 import {channelError} from './errors.js'
 
@@ -29,6 +31,8 @@ export interface ConsumeContext {
    */
   reconnected: () => Promise<void> | undefined
   deadLetters: () => Promise<DeadLetterSink | undefined>
+  /** Records a failed attempt in a copy where the queue does not count deliveries (classic); undefined where it does. */
+  attemptCopies: () => Promise<AttemptCopier | undefined>
   /** Called on every delivery and settlement (the broker's stats freshness depends on it). */
   onActivity: () => void
 }
@@ -60,6 +64,7 @@ export async function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, 
   }
 
   const sinkPromise = ctx.deadLetters().catch(() => undefined)
+  const copierPromise = ctx.attemptCopies().catch(() => undefined)
 
   const makeLease = (msg: ConsumeMessage, message: Message, state: Live): Lease => {
     let settled = false
@@ -82,12 +87,24 @@ export async function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, 
       message,
       ack: () => settle((ch) => ch.ack(msg)),
       nack: (opts?: NackOptions) =>
-        settle((ch) => {
+        settle(async (ch) => {
           if (opts?.delayMs) {
             ch.nack(msg, false, true)
             throw new NotSupportedError(`nack with a delay is not supported on amqp (no delayed-message exchange) — the message was requeued at once`)
           }
-          ch.nack(msg, false, true)
+          const copy = opts?.failed ? await copierPromise : undefined
+          if (!copy) return ch.nack(msg, false, true)
+          try {
+            await copy(msg, message.attempts)
+          } catch (error) {
+            if (!state.open) return // RabbitMQ has requeued the original
+            ch.nack(msg, false, true)
+            throw new ConnectionError(
+              `could not record attempt ${message.attempts} of message ${message.id} on "${ctx.queue}": ${(error as Error).message} — it was requeued as it was, so its attempts may not grow`,
+            )
+          }
+          // the channel died meanwhile: the copy and the requeued original both come back (a duplicate, never a loss)
+          if (state.open) ch.ack(msg)
         }),
       deadLetter: (reason: string) =>
         settle(async (ch) => {
