@@ -15,7 +15,7 @@ import {channelError} from './errors.js'
 
 export interface DeadLetterSink {
   /** Stores a copy of the message with the reason (confirmed), or says why it cannot. */
-  deadLetter(msg: ConsumeMessage, reason: string): Promise<void>
+  deadLetter(msg: ConsumeMessage, reason: string, attempts: number): Promise<void>
   /** Known to have no dead-letter target: settling by dead-letter would lose the message. */
   readonly missing?: string
 }
@@ -59,8 +59,10 @@ export async function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, 
   let live!: Live
   const end = (error: Error | undefined) => resolveClosed(stopping ? undefined : error)
 
+  /** Our own close of the channel, once idle: closing the connection before it is done loses the last acks. */
+  let closingChannel: Promise<void> | undefined
   const closeChannelWhenIdle = () => {
-    if (stopping && unsettled === 0 && live.open) void live.ch.close().catch(() => {})
+    if (stopping && unsettled === 0 && live.open) closingChannel ??= live.ch.close().catch(() => {})
   }
 
   const sinkPromise = ctx.deadLetters().catch(() => undefined)
@@ -118,7 +120,7 @@ export async function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, 
             ch.nack(msg, false, false)
             return
           }
-          await sink.deadLetter(msg, reason)
+          await sink.deadLetter(msg, reason, message.attempts)
           ch.ack(msg)
         }),
     }
@@ -216,7 +218,9 @@ export async function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, 
     closed,
     resumes: (options.reconnectMs ?? 0) > 0,
     close: async () => {
-      if (stopping) return
+      // called again (the broker closing): wait for a channel close under way, so that the
+      // connection's close does not overtake the acks sent just before it (amqplib writes them first)
+      if (stopping) return closingChannel
       stopping = true
       if (live.open && live.consumerTag) await live.ch.cancel(live.consumerTag).catch(() => {})
       closeChannelWhenIdle()

@@ -151,3 +151,18 @@ describe('failed attempts on a quorum queue', () => {
     expect(seen[2]!.message.headers['x-delivery-count']).toBe('2')
   })
 })
+
+describe('closing right after the last settle', () => {
+  it('loses neither the copy nor the ack of the original (the channel closes before the connection)', async () => {
+    const b = await openAmqp()
+    const q = await declareQueue(uniqueQueue('att-close'))
+    await b.enqueue(q, [{payload: 'last'}])
+    const lease = await once(b, q, (l) => l.nack({failed: true}))
+    expect(lease.message.attempts).toBe(1)
+    await b.close() // at once, as `queue work` does after its last settle
+    const [only, ...more] = await broker.peek(q, {limit: 5})
+    expect(more).toEqual([])
+    expect(only!.attempts).toBe(1) // the copy, never delivered since: no redelivered original beside it
+    expect(only!.headers['x-queuectl-attempts']).toBe('1')
+  })
+})
