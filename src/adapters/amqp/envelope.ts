@@ -1,7 +1,8 @@
 // AMQP messages ↔ the queuectl envelope. Our own conventions on the wire: message_id = the id we
 // return, type = the message name, timestamp = enqueue time (AMQP timestamps are whole seconds),
 // header x-queuectl-error = why we dead-lettered it, x-queuectl-attempts = deliveries before this
-// copy (a failed attempt on a classic queue is requeued as a copy carrying it: attempts.ts). Celery tasks (protocol-2 headers) are decoded.
+// copy (a failed attempt on a classic queue is requeued as a copy carrying it: attempts.ts). Celery
+// tasks (protocol-2 headers) are decoded.
 import {randomUUID} from 'node:crypto'
 import type {Message as AmqpMessage, Options} from 'amqplib'
 import type {Message, MessageState, OutgoingMessage} from '../contract.js'
