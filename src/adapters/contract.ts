@@ -159,6 +159,13 @@ export interface PeekOptions {
 export interface NackOptions {
   /** Redeliver after this long instead of at once. Only where `capabilities.delay`. */
   delayMs?: number
+  /**
+   * The message was worked and failed: its next delivery must count one attempt more. Where the
+   * broker does not count deliveries (RabbitMQ classic queues) the adapter records it on a copy,
+   * which goes to the back of the queue. Unset: a plain hand-back (unstarted, filtered out) that
+   * keeps the message as it is.
+   */
+  failed?: boolean
 }
 
 /** A leased message. Exactly one of ack / nack / deadLetter settles it; later calls are no-ops. */

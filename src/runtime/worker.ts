@@ -315,7 +315,7 @@ export class Worker extends WorkerEmitter {
         const delay = this.caps.delay
         const delayMs = delay ? Math.min(backoffDelay(attempt, this.backoff), delay.maxMs) : 0
         this.counts.retried++
-        this.settle(delayMs > 0 ? lease.nack({delayMs}) : lease.nack())
+        this.settle(lease.nack(delayMs > 0 ? {delayMs, failed: true} : {failed: true}))
         if (this.hasRetrying) this.emit('retrying', {message, attempt, delayMs})
       }
     }
@@ -340,12 +340,12 @@ export class Worker extends WorkerEmitter {
       this.counts.kept++
       const delay = this.caps.delay
       const delayMs = delay ? Math.min(this.backoff.maxMs, delay.maxMs) : 0
-      this.settle(delayMs > 0 ? lease.nack({delayMs}) : lease.nack())
+      this.settle(lease.nack(delayMs > 0 ? {delayMs, failed: true} : {failed: true}))
     } else {
       // 'stop', or 'dead-letter' on a queue that has no dead-letter route: keep it, stop working
       outcome = 'kept'
       this.counts.kept++
-      this.settle(lease.nack())
+      this.settle(lease.nack({failed: true}))
       if (this.state === 'running') {
         this.reason = 'exhausted'
         void this.close()

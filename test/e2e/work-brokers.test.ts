@@ -1,5 +1,6 @@
 // `queue work` across processes on real brokers: messages enqueued by one CLI run are worked by
 // another, retried and dead-lettered through the broker itself.
+import amqp from 'amqplib'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {createBroker} from '../../src/adapters/registry.js'
 import {isolatedHome, runCli} from '../helpers/cli.js'
@@ -72,7 +73,8 @@ describe('queue work on a queue with no dead-letter route (a RabbitMQ queue with
     const lines = stopped.stderr.trim().split('\n')
     expect(lines).toContainEqual(expect.stringMatching(/^dead +\S+ +put back on the queue, stopping \(no dead-letter route\): failed 2 times, last: /))
     expect(lines.at(-1)).toMatch(/^Error: stopped: message \S+ failed 2 times and .* has no dead-letter route, so it was put back on the queue — .*--on-exhausted requeue .* or drop/)
-    expect(stopped.stdout).toMatch(/0 completed, 2 failed \(1 retried, 0 dead, 1 out of attempts kept on the queue\).* — stopped: a message ran out of attempts/)
+    // a failed attempt goes back to the tail (a copy counting it), so the second message is tried once in between
+    expect(stopped.stdout).toMatch(/0 completed, 3 failed \(2 retried, 0 dead, 1 out of attempts kept on the queue\).* — stopped: a message ran out of attempts/)
     // nothing lost: both messages are still on the queue
     await expect.poll(() => admin(async (b) => (await b.stats(queue)).counts.waiting), {timeout: 10_000}).toBe(2)
 
@@ -87,4 +89,63 @@ describe('queue work on a queue with no dead-letter route (a RabbitMQ queue with
     expect(after.filter((e) => e.event === 'dead').map((e) => e.outcome)).toEqual(['dropped', 'dropped'])
     expect(after.at(-1)).toMatchObject({event: 'summary', reason: 'empty', dropped: 2, dead: 0})
   }, 180_000)
+})
+
+describe('queue work counts attempts on a RabbitMQ classic queue (which only flags redeliveries)', () => {
+  const url = 'amqp://guest:guest@127.0.0.1:5672'
+  const amqpUrl = `${url}/`
+  const withChannel = async <T>(fn: (ch: amqp.Channel) => Promise<T>) => {
+    const conn = await amqp.connect(amqpUrl)
+    try {
+      return await fn(await conn.createChannel())
+    } finally {
+      await conn.close()
+    }
+  }
+  const dlx = `work-e2e-attempts-dlx-${process.pid}`
+  const plain = `work-e2e-attempts-plain-${process.pid}`
+  beforeAll(() =>
+    withChannel(async (ch) => {
+      await ch.assertQueue(`${dlx}.dlq`, {durable: true})
+      await ch.assertQueue(dlx, {durable: true, arguments: {'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': `${dlx}.dlq`}})
+      await ch.assertQueue(plain, {durable: true})
+    }),
+  )
+  afterAll(() =>
+    withChannel(async (ch) => {
+      for (const q of [dlx, `${dlx}.dlq`, plain]) await ch.deleteQueue(q)
+    }).catch(() => {}),
+  )
+  const failing = (queue: string) => ['work', queue, '--url', url, '--echo', '--fail-rate', '1', '--backoff', '10ms', '--json']
+  // with --json, a failing run ends with its error as a JSON block after the event lines
+  const eventLines = (stdout: string) => events(stdout.split('\n').filter((l) => l.startsWith('{"event"')).join('\n'))
+  const attemptsOf = (stdout: string, event: string) => eventLines(stdout).filter((e) => e.event === event).map((e) => e.attempt)
+
+  it('a message that always fails reaches the dead-letter queue after exactly --max-attempts deliveries', async () => {
+    expect((await runCli(['enqueue', '--url', url, dlx, '{"job":"poison"}'], {env})).code).toBe(0)
+    const run = await runCli([...failing(dlx), '--until-empty', '--max-attempts', '4'], {env, timeoutMs: 60_000})
+    expect(run.code).toBe(0)
+    expect(attemptsOf(run.stdout, 'started')).toEqual([1, 2, 3, 4]) // the handler ran exactly 4 times
+    expect(events(run.stdout).filter((e) => e.event === 'dead').map((e) => [e.attempt, e.outcome])).toEqual([[4, 'dead-lettered']])
+    expect(events(run.stdout).at(-1)).toMatchObject({event: 'summary', failed: 4, retried: 3, dead: 1, reason: 'empty'})
+    const peek = await runCli(['inspect', dlx, '--url', url, '--peek', '5', '--state', 'dead', '--json'], {env})
+    expect(peek.code).toBe(0)
+    const dead = (JSON.parse(peek.stdout) as {messages: {attempts: number; payload: string; headers: Record<string, string>}[]}).messages
+    expect(dead).toHaveLength(1)
+    expect(dead[0]).toMatchObject({attempts: 4, payload: '{"job":"poison"}', headers: {'x-queuectl-attempts': '4'}})
+  }, 120_000)
+
+  it('without a dead-letter route it is put back after exactly --max-attempts and the worker stops (exit 1); peek shows its attempts', async () => {
+    expect((await runCli(['enqueue', '--url', url, plain, '{"job":"poison"}'], {env})).code).toBe(0)
+    const run = await runCli([...failing(plain), '--max-attempts', '3'], {env, timeoutMs: 60_000})
+    expect(run.code).toBe(1)
+    expect(attemptsOf(run.stdout, 'started')).toEqual([1, 2, 3])
+    expect(eventLines(run.stdout).filter((e) => e.event === 'dead').map((e) => [e.attempt, e.outcome])).toEqual([[3, 'kept']])
+    expect(run.stdout).toMatch(/"message": "stopped: message \S+ failed 3 times and .* has no dead-letter route/)
+    const peek = await runCli(['inspect', plain, '--url', url, '--peek', '5', '--json'], {env})
+    expect(peek.code).toBe(0)
+    const back = (JSON.parse(peek.stdout) as {messages: {attempts: number; payload: string}[]}).messages
+    // one message, not a pile of copies; it has been delivered 3 times
+    expect(back).toEqual([expect.objectContaining({attempts: 3, payload: '{"job":"poison"}'})])
+  }, 120_000)
 })

@@ -5,15 +5,17 @@
 // (up to options.reconnectMs), opens a new channel and consumes again. RabbitMQ requeues whatever
 // the dead channel had delivered; settling those leases does nothing (their delivery tags mean
 // nothing on the new channel, and acking one there would close it): they come back as redeliveries.
+// A failed attempt on a classic queue is requeued as a confirmed copy carrying the count (attempts.ts).
 import type {Channel, ConsumeMessage} from 'amqplib'
 import type {ConsumeOptions, Lease, LeaseHandler, Message, NackOptions, Subscription} from '../contract.js'
 import {ConnectionError, NotSupportedError, UsageError, isUserError} from '../../core/errors.js'
+import type {AttemptCopier} from './attempts.js'
 import {toMessage} from './envelope.js'
 import {channelError} from './errors.js'
 
 export interface DeadLetterSink {
   /** Stores a copy of the message with the reason (confirmed), or says why it cannot. */
-  deadLetter(msg: ConsumeMessage, reason: string): Promise<void>
+  deadLetter(msg: ConsumeMessage, reason: string, attempts: number): Promise<void>
   /** Known to have no dead-letter target: settling by dead-letter would lose the message. */
   readonly missing?: string
 }
@@ -29,6 +31,8 @@ export interface ConsumeContext {
    */
   reconnected: () => Promise<void> | undefined
   deadLetters: () => Promise<DeadLetterSink | undefined>
+  /** Records a failed attempt in a copy where the queue does not count deliveries (classic); undefined where it does. */
+  attemptCopies: () => Promise<AttemptCopier | undefined>
   /** Called on every delivery and settlement (the broker's stats freshness depends on it). */
   onActivity: () => void
 }
@@ -55,11 +59,14 @@ export async function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, 
   let live!: Live
   const end = (error: Error | undefined) => resolveClosed(stopping ? undefined : error)
 
+  /** Our own close of the channel, once idle: closing the connection before it is done loses the last acks. */
+  let closingChannel: Promise<void> | undefined
   const closeChannelWhenIdle = () => {
-    if (stopping && unsettled === 0 && live.open) void live.ch.close().catch(() => {})
+    if (stopping && unsettled === 0 && live.open) closingChannel ??= live.ch.close().catch(() => {})
   }
 
   const sinkPromise = ctx.deadLetters().catch(() => undefined)
+  const copierPromise = ctx.attemptCopies().catch(() => undefined)
 
   const makeLease = (msg: ConsumeMessage, message: Message, state: Live): Lease => {
     let settled = false
@@ -82,12 +89,24 @@ export async function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, 
       message,
       ack: () => settle((ch) => ch.ack(msg)),
       nack: (opts?: NackOptions) =>
-        settle((ch) => {
+        settle(async (ch) => {
           if (opts?.delayMs) {
             ch.nack(msg, false, true)
             throw new NotSupportedError(`nack with a delay is not supported on amqp (no delayed-message exchange) — the message was requeued at once`)
           }
-          ch.nack(msg, false, true)
+          const copy = opts?.failed ? await copierPromise : undefined
+          if (!copy) return ch.nack(msg, false, true)
+          try {
+            await copy(msg, message.attempts)
+          } catch (error) {
+            if (!state.open) return // RabbitMQ has requeued the original
+            ch.nack(msg, false, true)
+            throw new ConnectionError(
+              `could not record attempt ${message.attempts} of message ${message.id} on "${ctx.queue}": ${(error as Error).message} — it was requeued as it was, so its attempts may not grow`,
+            )
+          }
+          // the channel died meanwhile: the copy and the requeued original both come back (a duplicate, never a loss)
+          if (state.open) ch.ack(msg)
         }),
       deadLetter: (reason: string) =>
         settle(async (ch) => {
@@ -101,7 +120,7 @@ export async function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, 
             ch.nack(msg, false, false)
             return
           }
-          await sink.deadLetter(msg, reason)
+          await sink.deadLetter(msg, reason, message.attempts)
           ch.ack(msg)
         }),
     }
@@ -199,7 +218,9 @@ export async function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, 
     closed,
     resumes: (options.reconnectMs ?? 0) > 0,
     close: async () => {
-      if (stopping) return
+      // called again (the broker closing): wait for a channel close under way, so that the
+      // connection's close does not overtake the acks sent just before it (amqplib writes them first)
+      if (stopping) return closingChannel
       stopping = true
       if (live.open && live.consumerTag) await live.ch.cancel(live.consumerTag).catch(() => {})
       closeChannelWhenIdle()

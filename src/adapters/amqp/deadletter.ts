@@ -4,7 +4,7 @@
 import type {ConfirmChannel, ConsumeMessage} from 'amqplib'
 import {ConnectionError} from '../../core/errors.js'
 import type {DeadLetterSink} from './consume.js'
-import {DEAD_FROM_HEADER, ERROR_HEADER} from './envelope.js'
+import {ATTEMPTS_HEADER, DEAD_FROM_HEADER, ERROR_HEADER} from './envelope.js'
 import {replyText} from './errors.js'
 import type {MgmtClient, MgmtQueue} from './mgmt.js'
 
@@ -55,9 +55,12 @@ export async function deadLetterSink(mgmt: MgmtClient, queue: string, publisher:
   const route = await resolveDeadLetterRoute(mgmt, await mgmt.queue(queue))
   if (!route) return {missing: `queue "${queue}" has no dead-letter exchange`, deadLetter: async () => {}}
   return {
-    deadLetter: async (msg: ConsumeMessage, reason: string) => {
+    deadLetter: async (msg: ConsumeMessage, reason: string, attempts: number) => {
       const ch = await publisher()
-      const headers = {...msg.properties.headers, [ERROR_HEADER]: reason.slice(0, 1000), [DEAD_FROM_HEADER]: queue}
+      // the dead letter carries its deliveries in our header: a count of the source queue's
+      // (x-delivery-count) would mean nothing in the dead-letter queue
+      const headers: Record<string, unknown> = {...msg.properties.headers, [ERROR_HEADER]: reason.slice(0, 1000), [DEAD_FROM_HEADER]: queue, [ATTEMPTS_HEADER]: attempts}
+      delete headers['x-delivery-count']
       await new Promise<void>((resolve, reject) => {
         ch.publish(route.exchange, route.routingKey, msg.content, {...msg.properties, headers, persistent: true}, (err) =>
           err ? reject(new ConnectionError(`could not dead-letter to ${route.exchange || '(default exchange)'}: ${replyText(err)}`)) : resolve(),

@@ -1,6 +1,8 @@
 // AMQP messages ↔ the queuectl envelope. Our own conventions on the wire: message_id = the id we
 // return, type = the message name, timestamp = enqueue time (AMQP timestamps are whole seconds),
-// header x-queuectl-error = why we dead-lettered it. Celery tasks (protocol-2 headers) are decoded.
+// header x-queuectl-error = why we dead-lettered it, x-queuectl-attempts = deliveries before this
+// copy (a failed attempt on a classic queue is requeued as a copy carrying it: attempts.ts). Celery
+// tasks (protocol-2 headers) are decoded.
 import {randomUUID} from 'node:crypto'
 import type {Message as AmqpMessage, Options} from 'amqplib'
 import type {Message, MessageState, OutgoingMessage} from '../contract.js'
@@ -9,6 +11,7 @@ import {UsageError} from '../../core/errors.js'
 
 export const ERROR_HEADER = 'x-queuectl-error'
 export const DEAD_FROM_HEADER = 'x-queuectl-dead-from'
+export const ATTEMPTS_HEADER = 'x-queuectl-attempts'
 
 function headerText(value: unknown): string {
   if (typeof value === 'string') return value
@@ -18,11 +21,17 @@ function headerText(value: unknown): string {
   return String(value)
 }
 
-/** How many times RabbitMQ delivered it before: quorum queues count in x-delivery-count, classic queues only flag it. */
+/**
+ * How many times it was delivered before: the deliveries recorded on our copy (x-queuectl-attempts)
+ * plus RabbitMQ's own count since — x-delivery-count on quorum queues; a classic queue only flags a
+ * redelivery, so it counts as one.
+ */
 function previousDeliveries(msg: AmqpMessage): number {
+  const recorded = Number(headerText(msg.properties.headers?.[ATTEMPTS_HEADER]))
+  const copies = Number.isSafeInteger(recorded) && recorded > 0 ? recorded : 0
   const count = Number(msg.properties.headers?.['x-delivery-count'])
-  if (Number.isFinite(count) && count > 0) return count
-  return msg.fields.redelivered ? 1 : 0
+  if (Number.isFinite(count) && count > 0) return copies + count
+  return copies + (msg.fields.redelivered ? 1 : 0)
 }
 
 /** `delivered` is true for a consumed message (this delivery counts), false for a peek. */

@@ -22,6 +22,7 @@ import type {
 } from '../contract.js'
 import {ConnectionError, NotSupportedError, isTransient, isUserError} from '../../core/errors.js'
 import {backoffDelay} from '../../runtime/backoff.js'
+import {publishAttemptCopy, type AttemptCopier} from './attempts.js'
 import {amqpCapabilities, queueCapabilities} from './capabilities.js'
 import {parseAmqpConfig, type AmqpConfig} from './config.js'
 import {startConsumer, type DeadLetterSink} from './consume.js'
@@ -380,6 +381,7 @@ export class AmqpBroker implements Broker {
         openChannel: async () => this.connection().createChannel(),
         reconnected: () => (this.lost && !this.closing ? this.reopen() : undefined),
         deadLetters: () => this.deadLetterSink(queue),
+        attemptCopies: () => this.attemptCopier(queue),
         onActivity: () => this.touched.set(queue, Date.now()),
       },
       handler,
@@ -392,6 +394,15 @@ export class AmqpBroker implements Broker {
 
   private async deadLetterSink(queue: string): Promise<DeadLetterSink | undefined> {
     return this.mgmt ? deadLetterSink(this.mgmt, queue, () => this.publisher().channel) : undefined
+  }
+
+  /** Classic queues only flag redeliveries: failed attempts are counted on copies (attempts.ts). */
+  private async attemptCopier(queue: string): Promise<AttemptCopier | undefined> {
+    // the queue's own type where the management API tells it, else the URL's ?queueType
+    const type = (await this.mgmtQueue(queue))?.type ?? this.config.queueType
+    if (type === 'quorum' || type === 'stream') return undefined
+    const target = {queue, username: this.config.username, timeoutMs: Math.max(this.config.timeoutMs, 5000)}
+    return async (msg, attempts) => publishAttemptCopy(await this.publisher().channel, msg, attempts, target)
   }
 
   async purge(queue: string, state?: MessageState): Promise<number> {

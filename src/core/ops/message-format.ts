@@ -11,8 +11,8 @@ export function exportLine(message: Message): string {
   return JSON.stringify(json)
 }
 
-/** Headers the broker sets itself (dead-lettering history, delivery counts): not copied. */
-const BROKER_HEADERS = /^(x-death|x-first-death-.*|x-last-death-.*|x-delivery-count)$/i
+/** Headers the broker sets itself (dead-lettering history, delivery counts, ours on RabbitMQ classic queues): not copied. */
+const BROKER_HEADERS = /^(x-death|x-first-death-.*|x-last-death-.*|x-delivery-count|x-queuectl-attempts)$/i
 /** Our own dead-letter notes: dropped when a message goes back to work (retry). */
 const DEAD_LETTER_HEADERS = /^(x-queuectl-error|x-queuectl-dead-from)$/i
 

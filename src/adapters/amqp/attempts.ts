@@ -1,0 +1,62 @@
+// Counting attempts on classic queues. A classic queue only flags a redelivery (never counts it),
+// so a message that always fails would look like attempt 2 forever. As Celery does, a failed
+// attempt is recorded on a copy: the copy goes back to the same queue (default exchange) with the
+// attempts so far in x-queuectl-attempts and every other property and header kept; the original
+// is acked only once the broker confirmed the copy (at worst a duplicate, never a loss).
+// Quorum queues count deliveries themselves (x-delivery-count) and streams are not requeued.
+import type {ConfirmChannel, ConsumeMessage, Message as AmqpMessage, Options} from 'amqplib'
+import {ConnectionError} from '../../core/errors.js'
+import {ATTEMPTS_HEADER} from './envelope.js'
+import {replyText} from './errors.js'
+
+/** Publishes a copy of the delivery back to its queue carrying `attempts`; resolves once confirmed and routed. */
+export type AttemptCopier = (msg: ConsumeMessage, attempts: number) => Promise<void>
+
+export interface CopyTarget {
+  queue: string
+  /** The login user: RabbitMQ refuses a publish whose user_id property names someone else. */
+  username: string
+  /** Give up waiting for the confirm after this long (a blocked connection never confirms). */
+  timeoutMs: number
+}
+
+/** The copy's properties: the original's, with the attempts header; broker-set or routing headers left out. */
+export function copyProperties(msg: AmqpMessage, attempts: number, username: string): Options.Publish {
+  const {headers: original, userId, ...props} = msg.properties
+  const headers: Record<string, unknown> = {...original}
+  // quorum queues set x-delivery-count on delivery; CC/BCC would route the copy to other queues too
+  delete headers['x-delivery-count']
+  delete headers.CC
+  delete headers.BCC
+  headers[ATTEMPTS_HEADER] = attempts
+  const out: Options.Publish = {...props, headers, mandatory: true}
+  if (userId !== undefined && String(userId) === username) out.userId = String(userId)
+  return out
+}
+
+export async function publishAttemptCopy(ch: ConfirmChannel, msg: ConsumeMessage, attempts: number, t: CopyTarget): Promise<void> {
+  // basic.return comes before the confirm of the same publish: a return for this queue while ours
+  // is unconfirmed may be ours (the queue is gone), so the copy counts as not stored
+  let returned = false
+  const onReturn = (r: AmqpMessage) => {
+    if (r.fields.exchange === '' && r.fields.routingKey === t.queue) returned = true
+  }
+  ch.on('return', onReturn)
+  let timer: NodeJS.Timeout | undefined
+  try {
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`no confirm within ${Math.round(t.timeoutMs / 1000)} s`)), t.timeoutMs)
+      try {
+        ch.publish('', t.queue, msg.content, copyProperties(msg, attempts, t.username), (err: unknown) => (err ? reject(err) : resolve()))
+      } catch (error) {
+        reject(error)
+      }
+    })
+  } catch (error) {
+    throw new ConnectionError(`RabbitMQ did not confirm the copy (${/nack/i.test(String((error as Error)?.message)) ? 'basic.nack: queue full?' : replyText(error)})`)
+  } finally {
+    clearTimeout(timer)
+    ch.off('return', onReturn)
+  }
+  if (returned) throw new ConnectionError(`the copy could not be routed to "${t.queue}" (basic.return: the queue is gone?)`)
+}
