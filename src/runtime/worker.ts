@@ -94,6 +94,8 @@ export class Worker extends WorkerEmitter {
   private wakeResubscribe: (() => void) | undefined
   /** When the current broker outage began. */
   private outageSince: number | undefined
+  /** Settles failed on a lost connection since the last reconnect: only the first is reported. */
+  private settleFailuresThisOutage = 0
   private readonly onExhausted: ExhaustedPolicy | undefined
   private readonly buffer = new Fifo<Lease>()
   private readonly slots: Slot[] = []
@@ -180,6 +182,7 @@ export class Worker extends WorkerEmitter {
     } else if (this.outageSince !== undefined) {
       this.emit('reconnected', {downMs: now() - this.outageSince})
       this.outageSince = undefined
+      this.settleFailuresThisOutage = 0
     }
   }
 
@@ -389,6 +392,7 @@ export class Worker extends WorkerEmitter {
     this.settling++
     promise.then(() => {
       this.knownSettled = promise
+      this.settleFailuresThisOutage = 0
       this.onSettled()
     }, this.onSettleError)
   }
@@ -398,7 +402,15 @@ export class Worker extends WorkerEmitter {
   }
 
   private readonly onSettleError = (error: unknown): void => {
-    this.emit('error', {error: error instanceof Error ? error : new Error(String(error))})
+    // a broker outage fails every settle in flight at once: say it once per outage, not once per
+    // message (those messages come back when their leases expire)
+    if (isTransient(error) && this.settleFailuresThisOutage++ > 0) {
+      this.onSettled()
+      return
+    }
+    const message = error instanceof Error ? error.message : String(error)
+    const e = isTransient(error) ? new Error(`${message} — settling fails until the broker is back; those messages are redelivered when their leases expire`) : error instanceof Error ? error : new Error(message)
+    this.emit('error', {error: e})
     this.onSettled()
   }
 

@@ -1,7 +1,8 @@
 // The worker runtime against the real memory broker: concurrency, ack modes, retries and
 // dead-lettering, timeouts, lease extension, close semantics, --max-jobs and --until-empty.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {Broker} from '../../src/adapters/contract.js'
+import type {Broker, Lease} from '../../src/adapters/contract.js'
+import {ConnectionError} from '../../src/core/errors.js'
 import {createBroker} from '../../src/adapters/registry.js'
 import {Worker, type Job} from '../../src/runtime/worker.js'
 
@@ -103,6 +104,28 @@ describe('Worker', () => {
     expect(reasons[0]).toMatch(/timed out after 100ms/)
     const [dead] = await broker.peek(queue, {limit: 1, state: 'dead'})
     expect(dead?.lastError).toMatch(/timed out/)
+  })
+
+  it('acks that fail on a lost connection are reported once per outage, not once per message', async () => {
+    const queue = await queueWith(20)
+    // the memory broker with every ack failing as a dropped connection would (the lease stays out)
+    const flaky = Object.create(broker) as Broker
+    flaky.consume = (q, handler, options) =>
+      broker.consume(q, (lease: Lease) => handler({
+        message: lease.message,
+        ack: () => Promise.reject(new ConnectionError('lost the connection (test)', true)),
+        nack: (o) => lease.nack(o),
+        deadLetter: (r) => lease.deadLetter(r),
+      }), options)
+    const worker = new Worker(flaky, queue, () => undefined, {concurrency: 4, prefetch: 20, backoff: fast})
+    const errors: string[] = []
+    worker.on('error', (e) => errors.push(e.error.message))
+    await worker.start()
+    await until(() => worker.counts.completed === 20, 5000, '20 completions')
+    await new Promise((r) => setTimeout(r, 50))
+    await worker.close(true)
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toMatch(/^lost the connection \(test\) — settling fails until the broker is back; those messages are redelivered when their leases expire$/)
   })
 
   it('acks early when asked: a failure is reported, not retried', async () => {
