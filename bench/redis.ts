@@ -156,8 +156,8 @@ const rawBullmq = {
 }
 
 // ---- the adapter ----
-async function adapterEnqueue(broker: Broker, queue: string): Promise<void> {
-  await broker.enqueue(queue, payloads.map((p) => ({payload: p})))
+async function adapterEnqueue(broker: Broker, queue: string, ids = true): Promise<void> {
+  await broker.enqueue(queue, payloads.map((p) => ({payload: p})), {ids})
 }
 
 async function adapterConsume(broker: Broker, queue: string): Promise<void> {
@@ -197,7 +197,7 @@ await broker.connect()
 const rows: string[] = []
 for (const kind of ['list', 'stream', 'bullmq'] as const) {
   const rawOps = {list: rawList, stream: rawStream, bullmq: rawBullmq}[kind]
-  const results = {rawEnq: [] as {rate: number; cpuUs: number}[], idsEnq: [] as {rate: number; cpuUs: number}[], adEnq: [] as {rate: number; cpuUs: number}[], rawCon: [] as {rate: number; cpuUs: number}[], adCon: [] as {rate: number; cpuUs: number}[]}
+  const results = {rawEnq: [] as {rate: number; cpuUs: number}[], idsEnq: [] as {rate: number; cpuUs: number}[], noIdsEnq: [] as {rate: number; cpuUs: number}[], adEnq: [] as {rate: number; cpuUs: number}[], rawCon: [] as {rate: number; cpuUs: number}[], adCon: [] as {rate: number; cpuUs: number}[]}
   for (let round = 0; round < ROUNDS; round++) {
     const rawName = `${tag}-raw-${kind}-${round}`
     const adName = `${tag}-ad-${kind}-${round}`
@@ -206,6 +206,8 @@ for (const kind of ['list', 'stream', 'bullmq'] as const) {
       if (who === 'raw') results.rawEnq.push(await measure(() => rawOps.enqueue(rawName), `${kind} raw enqueue`))
       else results.adEnq.push(await measure(() => adapterEnqueue(broker, `${kind}:${adName}`), `${kind} adapter enqueue`))
       if (kind === 'list' && who === order[0]) results.idsEnq.push(await measure(() => rawListWithIds(`${tag}-ids-list-${round}`), 'list raw enqueue + ids'))
+      // what bench, move and bulk loads ask for: no ids back (EnqueueOptions.ids = false)
+      if (kind === 'list' && who === order[1]) results.noIdsEnq.push(await measure(() => adapterEnqueue(broker, `${kind}:${tag}-noids-${round}`, false), 'list adapter enqueue, ids: false'))
     }
     for (const who of order) {
       if (who === 'raw') results.rawCon.push(await measure(() => rawOps.consume(rawName), `${kind} raw consume`))
@@ -225,11 +227,12 @@ for (const kind of ['list', 'stream', 'bullmq'] as const) {
     `| ${kind} ${what} | ${raw0} | ${median(r.map((x) => x.rate)).toFixed(0)} | ${median(a.map((x) => x.rate)).toFixed(0)} | ${(median(a.map((x) => x.rate)) / median(r.map((x) => x.rate))).toFixed(2)}x | ${median(r.map((x) => x.cpuUs)).toFixed(1)} | ${median(a.map((x) => x.cpuUs)).toFixed(1)} |`
   rows.push(line('enqueue', results.rawEnq, results.adEnq))
   if (kind === 'list') rows.push(line('enqueue', results.idsEnq, results.adEnq).replace('| raw ioredis |', '| raw ioredis + sha1 ids |'))
+  if (kind === 'list') rows.push(line('enqueue (ids: false)', results.rawEnq, results.noIdsEnq))
   rows.push(line('consume + ack', results.rawCon, results.adCon))
   process.stderr.write(`${kind} done\n`)
 }
 await broker.close()
-await raw.srem('queuectl:lists', ...Array.from({length: ROUNDS}, (_, r) => `${tag}-ad-list-${r}`))
+await raw.srem('queuectl:lists', ...Array.from({length: ROUNDS}, (_, r) => [`${tag}-ad-list-${r}`, `${tag}-noids-${r}`]).flat())
 raw.disconnect()
 
 console.log(`${N} messages of ~250 bytes, ${ROUNDS} rounds, medians, ${URL_TEXT}`)

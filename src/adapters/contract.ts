@@ -149,6 +149,11 @@ export interface EnqueueOptions {
   persistent?: boolean
   /** Wait for the broker to confirm each message (AMQP publisher confirms, the default) or not. Only where `capabilities.publish.confirms` is 'choice'. */
   confirms?: boolean
+  /**
+   * false: the caller does not use the returned ids (bench, move, bulk loads), so an adapter whose
+   * ids cost work per message (a Redis list hashes each raw item) may skip them and return [].
+   */
+  ids?: boolean
 }
 
 export interface PeekOptions {
@@ -234,7 +239,7 @@ export interface Broker {
   /** Rejects with NotFoundError when the queue does not exist. */
   stats(queue: string): Promise<QueueStats>
   peek(queue: string, options: PeekOptions): Promise<Message[]>
-  /** Batch-first. Resolves with the ids in order; on partial failure rejects with EnqueueError (sent count). */
+  /** Batch-first. Resolves with the ids in order (or [] where `options.ids` is false and the adapter skips them); on partial failure rejects with EnqueueError (sent count). */
   enqueue(queue: string, messages: OutgoingMessage[], options?: EnqueueOptions): Promise<string[]>
   consume(queue: string, handler: LeaseHandler, options: ConsumeOptions): Promise<Subscription>
   /** Removes messages in a state (default: waiting); resolves with how many. */

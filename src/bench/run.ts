@@ -75,7 +75,7 @@ export async function runBench(input: RunInput): Promise<RunOutcome> {
     startedAt: 0, lastSendAt: 0, lastDoneAt: 0, histogram: undefined as unknown as Histogram, tracker,
   }
   // each payload is a fresh view the bench never touches again
-  const enqueueOptions: EnqueueOptions = {transferPayloads: true, persistent: plan.persistent, confirms: plan.confirms}
+  const enqueueOptions: EnqueueOptions = {transferPayloads: true, ids: false, persistent: plan.persistent, confirms: plan.confirms}
   let nextSeq = 0
   const lowWater = Math.floor(plan.inflight / 2)
   let producing = true

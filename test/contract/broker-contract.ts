@@ -244,6 +244,14 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       expect(seqs).toEqual(Array.from({length: 1000}, (_, i) => i))
     }, 2 * timeout + 60_000)
 
+    it('enqueue with ids: false stores every message; its ids are all there or none', async () => {
+      const q = await fresh('noids')
+      const ids = await broker.enqueue(q, Array.from({length: 50}, (_, i) => ({payload: `n${i}`})), {ids: false})
+      expect([0, 50]).toContain(ids.length)
+      const got = await drain(broker, q, 50, 30_000 + timeout, 50)
+      expect(got.map(text).sort()).toEqual(Array.from({length: 50}, (_, i) => `n${i}`).sort())
+    }, 2 * timeout + 30_000)
+
     it('keeps payload bytes exactly: binary, unicode and large', async () => {
       const q = await fresh('bytes')
       const binary = Buffer.from(Array.from({length: 256}, (_, i) => i))

@@ -63,7 +63,7 @@ export async function moveMessages(src: Broker, from: string, dst: Broker, to: s
     src,
     from,
     async (messages) => {
-      await dst.enqueue(to, messages.map((m) => toOutgoing(m, keep)))
+      await dst.enqueue(to, messages.map((m) => toOutgoing(m, keep)), {ids: false})
     },
     {
       limit: options.limit,
