@@ -207,7 +207,7 @@ for (const kind of ['list', 'stream', 'bullmq'] as const) {
       else results.adEnq.push(await measure(() => adapterEnqueue(broker, `${kind}:${adName}`), `${kind} adapter enqueue`))
       if (kind === 'list' && who === order[0]) results.idsEnq.push(await measure(() => rawListWithIds(`${tag}-ids-list-${round}`), 'list raw enqueue + ids'))
       // what bench, move and bulk loads ask for: no ids back (EnqueueOptions.ids = false)
-      if (kind === 'list' && who === order[1]) results.noIdsEnq.push(await measure(() => adapterEnqueue(broker, `${kind}:${tag}-noids-${round}`, false), 'list adapter enqueue, ids: false'))
+      if (kind !== 'bullmq' && who === order[1]) results.noIdsEnq.push(await measure(() => adapterEnqueue(broker, `${kind}:${tag}-noids-${round}`, false), `${kind} adapter enqueue, ids: false`))
     }
     for (const who of order) {
       if (who === 'raw') results.rawCon.push(await measure(() => rawOps.consume(rawName), `${kind} raw consume`))
@@ -227,7 +227,7 @@ for (const kind of ['list', 'stream', 'bullmq'] as const) {
     `| ${kind} ${what} | ${raw0} | ${median(r.map((x) => x.rate)).toFixed(0)} | ${median(a.map((x) => x.rate)).toFixed(0)} | ${(median(a.map((x) => x.rate)) / median(r.map((x) => x.rate))).toFixed(2)}x | ${median(r.map((x) => x.cpuUs)).toFixed(1)} | ${median(a.map((x) => x.cpuUs)).toFixed(1)} |`
   rows.push(line('enqueue', results.rawEnq, results.adEnq))
   if (kind === 'list') rows.push(line('enqueue', results.idsEnq, results.adEnq).replace('| raw ioredis |', '| raw ioredis + sha1 ids |'))
-  if (kind === 'list') rows.push(line('enqueue (ids: false)', results.rawEnq, results.noIdsEnq))
+  if (kind !== 'bullmq') rows.push(line('enqueue (ids: false)', results.rawEnq, results.noIdsEnq))
   rows.push(line('consume + ack', results.rawCon, results.adCon))
   process.stderr.write(`${kind} done\n`)
 }
