@@ -2,10 +2,22 @@
 // another, retried and dead-lettered through the broker itself.
 import amqp from 'amqplib'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import type {Broker} from '../../src/adapters/contract.js'
 import {createBroker} from '../../src/adapters/registry.js'
 import {isolatedHome, runCli} from '../helpers/cli.js'
 
 const env = isolatedHome()
+/** Runs fn on a connected broker of its own, closed afterwards (AMQP queues must exist before enqueue). */
+async function withBroker<T>(url: string, fn: (b: Broker) => Promise<T>): Promise<T> {
+  const broker = await createBroker(url, {timeoutMs: 5000})
+  try {
+    await broker.connect()
+    return await fn(broker)
+  } finally {
+    await broker.close()
+  }
+}
+
 const events = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)
 
 const targets = [
@@ -16,15 +28,7 @@ const targets = [
 
 describe.each(targets)('queue work on $name', ({url, queue, flags, deadOutcome, deadCounts}) => {
   // AMQP queues must exist before enqueue; the adapter makes it (and removes it afterwards)
-  const admin = async <T>(fn: (b: Awaited<ReturnType<typeof createBroker>>) => Promise<T>) => {
-    const broker = await createBroker(url, {timeoutMs: 5000})
-    try {
-      await broker.connect()
-      return await fn(broker)
-    } finally {
-      await broker.close()
-    }
-  }
+  const admin = <T>(fn: (b: Broker) => Promise<T>) => withBroker(url, fn)
   beforeAll(() => admin(async (b) => b.createQueue?.(queue)))
   afterAll(() => admin(async (b) => b.deleteQueue?.(queue)).catch(() => {}))
 
@@ -53,15 +57,7 @@ describe.each(targets)('queue work on $name', ({url, queue, flags, deadOutcome, 
 describe('queue work on a queue with no dead-letter route (a RabbitMQ queue without a DLX)', () => {
   const url = 'amqp://guest:guest@127.0.0.1:5672'
   const queue = `work-e2e-nodlx-${process.pid}`
-  const admin = async <T>(fn: (b: Awaited<ReturnType<typeof createBroker>>) => Promise<T>) => {
-    const broker = await createBroker(url, {timeoutMs: 5000})
-    try {
-      await broker.connect()
-      return await fn(broker)
-    } finally {
-      await broker.close()
-    }
-  }
+  const admin = <T>(fn: (b: Broker) => Promise<T>) => withBroker(url, fn)
   beforeAll(() => admin(async (b) => b.createQueue?.(queue)))
   afterAll(() => admin(async (b) => b.deleteQueue?.(queue)).catch(() => {}))
   const failing = ['work', queue, '--url', url, '--echo', '--fail-rate', '1', '--max-attempts', '2', '--json']
