@@ -54,35 +54,43 @@ const scripted = raw as Scripted
 const chunks = <T>(items: T[]) => Array.from({length: Math.ceil(items.length / CHUNK)}, (_, i) => items.slice(i * CHUNK, (i + 1) * CHUNK))
 
 // ---- raw loops ----
+/** Keeps up to PREFETCH fetched items unsettled, settling each at once, until N are settled. */
+async function rawConsume<T>(fetch: (room: number) => Promise<T[]>, settle: (item: T) => Promise<unknown>): Promise<void> {
+  let got = 0
+  let outstanding = 0
+  await new Promise<void>((resolve, reject) => {
+    const loop = async () => {
+      while (got < N) {
+        const room = PREFETCH - outstanding
+        if (room <= 0) {
+          await new Promise((r) => setImmediate(r))
+          continue
+        }
+        const items = await fetch(room)
+        for (const item of items) {
+          outstanding++
+          void settle(item).then(() => {
+            outstanding--
+            if (++got === N) resolve()
+          }, reject)
+        }
+        if (items.length === 0) await new Promise((r) => setTimeout(r, 1))
+      }
+    }
+    loop().catch(reject)
+  })
+}
+
 const rawList = {
   enqueue: async (key: string) => {
     for (const c of chunks(payloads)) await raw.lpush(key, ...c)
   },
   consume: async (key: string) => {
     const [processing, leases] = [`{${key}}:processing`, `{${key}}:leases`]
-    let got = 0
-    let outstanding = 0
-    await new Promise<void>((resolve, reject) => {
-      const loop = async () => {
-        while (got < N) {
-          const room = PREFETCH - outstanding
-          if (room <= 0) {
-            await new Promise((r) => setImmediate(r))
-            continue
-          }
-          const items = await scripted.benchFetchBuffer(key, processing, leases, room, Date.now() + 30_000)
-          for (const v of items) {
-            outstanding++
-            void scripted.benchSettle(processing, leases, key, v, '', 'R').then(() => {
-              outstanding--
-              if (++got === N) resolve()
-            }, reject)
-          }
-          if (items.length === 0) await new Promise((r) => setTimeout(r, 1))
-        }
-      }
-      loop().catch(reject)
-    })
+    await rawConsume(
+      (room) => scripted.benchFetchBuffer(key, processing, leases, room, Date.now() + 30_000),
+      (v) => scripted.benchSettle(processing, leases, key, v, '', 'R'),
+    )
   },
 }
 
@@ -107,30 +115,14 @@ const rawStream = {
   },
   consume: async (key: string) => {
     await raw.call('XGROUP', 'CREATE', key, 'g', '0', 'MKSTREAM').catch(() => {})
-    let got = 0
-    let outstanding = 0
-    await new Promise<void>((resolve, reject) => {
-      const loop = async () => {
-        while (got < N) {
-          const room = PREFETCH - outstanding
-          if (room <= 0) {
-            await new Promise((r) => setImmediate(r))
-            continue
-          }
-          const reply = (await raw.callBuffer('XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', room, 'STREAMS', key, '>')) as unknown[] | null
-          const entries = (reply && (Buffer.isBuffer(reply[0]) ? reply[1] : (reply[0] as unknown[])?.[1])) as [Buffer, Buffer[]][] | undefined
-          for (const [id] of entries ?? []) {
-            outstanding++
-            void raw.call('XACK', key, 'g', id).then(() => {
-              outstanding--
-              if (++got === N) resolve()
-            }, reject)
-          }
-          if (!entries?.length) await new Promise((r) => setTimeout(r, 1))
-        }
-      }
-      loop().catch(reject)
-    })
+    await rawConsume(
+      async (room) => {
+        const reply = (await raw.callBuffer('XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', room, 'STREAMS', key, '>')) as unknown[] | null
+        const entries = (reply && (Buffer.isBuffer(reply[0]) ? reply[1] : (reply[0] as unknown[])?.[1])) as [Buffer, Buffer[]][] | undefined
+        return (entries ?? []).map(([id]) => id)
+      },
+      (id) => raw.call('XACK', key, 'g', id),
+    )
   },
 }
 
