@@ -315,14 +315,20 @@ export class Worker extends WorkerEmitter {
     if (!this.ackEarly) {
       if (attempt >= this.maxAttempts) this.exhausted(lease, message, attempt, error)
       else {
-        const delay = this.caps.delay
-        const delayMs = delay ? Math.min(backoffDelay(attempt, this.backoff), delay.maxMs) : 0
         this.counts.retried++
-        this.settle(lease.nack(delayMs > 0 ? {delayMs, failed: true} : {failed: true}))
+        const delayMs = this.requeue(lease, backoffDelay(attempt, this.backoff))
         if (this.hasRetrying) this.emit('retrying', {message, attempt, delayMs})
       }
     }
     this.finishedOne()
+  }
+
+  /** Puts a failed message back, after `backoffMs` where the broker can delay; returns the delay used. */
+  private requeue(lease: Lease, backoffMs: number): number {
+    const delay = this.caps.delay
+    const delayMs = delay ? Math.min(backoffMs, delay.maxMs) : 0
+    this.settle(lease.nack(delayMs > 0 ? {delayMs, failed: true} : {failed: true}))
+    return delayMs
   }
 
   /** Out of attempts: dead-letter, requeue, drop or stop, as `onExhausted` says. Never a silent drop. */
@@ -341,9 +347,7 @@ export class Worker extends WorkerEmitter {
     } else if (policy === 'requeue') {
       outcome = 'requeued'
       this.counts.kept++
-      const delay = this.caps.delay
-      const delayMs = delay ? Math.min(this.backoff.maxMs, delay.maxMs) : 0
-      this.settle(lease.nack(delayMs > 0 ? {delayMs, failed: true} : {failed: true}))
+      this.requeue(lease, this.backoff.maxMs)
     } else {
       // 'stop', or 'dead-letter' on a queue that has no dead-letter route: keep it, stop working
       outcome = 'kept'
