@@ -20,16 +20,20 @@ export interface CopyTarget {
   timeoutMs: number
 }
 
-/** The copy's properties: the original's, with the attempts header; broker-set or routing headers left out. */
-export function copyProperties(msg: AmqpMessage, attempts: number, username: string): Options.Publish {
+/**
+ * The properties of a copy we publish of a delivery (an attempt recorded, a dead letter): the
+ * original's, with `headers` added; broker-set and routing headers left out.
+ */
+export function copyProperties(msg: AmqpMessage, headers: Record<string, unknown>, username: string): Options.Publish {
   const {headers: original, userId, ...props} = msg.properties
-  const headers: Record<string, unknown> = {...original}
-  // quorum queues set x-delivery-count on delivery; CC/BCC would route the copy to other queues too
-  delete headers['x-delivery-count']
-  delete headers.CC
-  delete headers.BCC
-  headers[ATTEMPTS_HEADER] = attempts
-  const out: Options.Publish = {...props, headers, mandatory: true}
+  const merged: Record<string, unknown> = {...original}
+  // quorum queues set x-delivery-count on delivery (meaningless on a copy); CC/BCC would route the
+  // copy to other queues too
+  delete merged['x-delivery-count']
+  delete merged.CC
+  delete merged.BCC
+  const out: Options.Publish = {...props, headers: {...merged, ...headers}}
+  // RabbitMQ refuses a publish whose user_id names someone other than the login
   if (userId !== undefined && String(userId) === username) out.userId = String(userId)
   return out
 }
@@ -47,7 +51,7 @@ export async function publishAttemptCopy(ch: ConfirmChannel, msg: ConsumeMessage
     await new Promise<void>((resolve, reject) => {
       timer = setTimeout(() => reject(new Error(`no confirm within ${Math.round(t.timeoutMs / 1000)} s`)), t.timeoutMs)
       try {
-        ch.publish('', t.queue, msg.content, copyProperties(msg, attempts, t.username), (err: unknown) => (err ? reject(err) : resolve()))
+        ch.publish('', t.queue, msg.content, {...copyProperties(msg, {[ATTEMPTS_HEADER]: attempts}, t.username), mandatory: true}, (err: unknown) => (err ? reject(err) : resolve()))
       } catch (error) {
         reject(error)
       }

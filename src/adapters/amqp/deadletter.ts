@@ -3,6 +3,7 @@
 // then the queue(s) bound to that exchange for that key. AMQP alone cannot read queue arguments.
 import type {ConfirmChannel, ConsumeMessage} from 'amqplib'
 import {ConnectionError} from '../../core/errors.js'
+import {copyProperties} from './attempts.js'
 import type {DeadLetterSink} from './consume.js'
 import {ATTEMPTS_HEADER, DEAD_FROM_HEADER, ERROR_HEADER} from './envelope.js'
 import {replyText} from './errors.js'
@@ -51,7 +52,7 @@ export async function resolveDeadLetterRoute(mgmt: MgmtClient, q: MgmtQueue): Pr
  * letters, then the caller acks the original — at worst a duplicate, never a loss. (A plain
  * basic.reject would dead-letter too, but RabbitMQ records only "rejected", not why.)
  */
-export async function deadLetterSink(mgmt: MgmtClient, queue: string, publisher: () => Promise<ConfirmChannel>): Promise<DeadLetterSink> {
+export async function deadLetterSink(mgmt: MgmtClient, queue: string, username: string, publisher: () => Promise<ConfirmChannel>): Promise<DeadLetterSink> {
   const route = await resolveDeadLetterRoute(mgmt, await mgmt.queue(queue))
   if (!route) return {missing: `queue "${queue}" has no dead-letter exchange`, deadLetter: async () => {}}
   return {
@@ -59,10 +60,9 @@ export async function deadLetterSink(mgmt: MgmtClient, queue: string, publisher:
       const ch = await publisher()
       // the dead letter carries its deliveries in our header: a count of the source queue's
       // (x-delivery-count) would mean nothing in the dead-letter queue
-      const headers: Record<string, unknown> = {...msg.properties.headers, [ERROR_HEADER]: reason.slice(0, 1000), [DEAD_FROM_HEADER]: queue, [ATTEMPTS_HEADER]: attempts}
-      delete headers['x-delivery-count']
+      const props = copyProperties(msg, {[ERROR_HEADER]: reason.slice(0, 1000), [DEAD_FROM_HEADER]: queue, [ATTEMPTS_HEADER]: attempts}, username)
       await new Promise<void>((resolve, reject) => {
-        ch.publish(route.exchange, route.routingKey, msg.content, {...msg.properties, headers, persistent: true}, (err) =>
+        ch.publish(route.exchange, route.routingKey, msg.content, {...props, persistent: true}, (err) =>
           err ? reject(new ConnectionError(`could not dead-letter to ${route.exchange || '(default exchange)'}: ${replyText(err)}`)) : resolve(),
         )
       })

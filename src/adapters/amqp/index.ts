@@ -393,7 +393,7 @@ export class AmqpBroker implements Broker {
   }
 
   private async deadLetterSink(queue: string): Promise<DeadLetterSink | undefined> {
-    return this.mgmt ? deadLetterSink(this.mgmt, queue, () => this.publisher().channel) : undefined
+    return this.mgmt ? deadLetterSink(this.mgmt, queue, this.config.username, () => this.publisher().channel) : undefined
   }
 
   /** Classic queues only flag redeliveries: failed attempts are counted on copies (attempts.ts). */
