@@ -171,10 +171,12 @@ export async function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, 
     const since = Date.now()
     const budget = options.reconnectMs ?? 0
     const why = dead.error
+    const stopped = (reason: string, transient: boolean) => new ConnectionError(`consumer on "${ctx.queue}" at ${ctx.where} stopped: ${reason}`, transient)
+    const timedOut = () => stopped(`the connection did not come back within ${Math.round(budget / 1000)} s`, true)
     // the broker closed the channel itself (queue deleted, refused): not an outage
-    const refused = (reason?: Error) => end(new ConnectionError(`consumer on "${ctx.queue}" at ${ctx.where} stopped: ${reason?.message ?? 'the channel closed'}`))
+    const refused = (reason?: Error) => end(stopped(reason?.message ?? 'the channel closed', false))
     if (why) return refused(why)
-    if (budget <= 0) return end(new ConnectionError(`consumer on "${ctx.queue}" at ${ctx.where} stopped: the channel closed (lost the connection?)`, true))
+    if (budget <= 0) return end(stopped('the channel closed (lost the connection?)', true))
     let told = false
     for (;;) {
       const back = ctx.reconnected()
@@ -185,17 +187,17 @@ export async function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, 
         options.onConnection?.('lost', new ConnectionError(`lost the connection to ${ctx.where}`, true))
       }
       const left = budget - (Date.now() - since)
-      if (left <= 0) return end(new ConnectionError(`consumer on "${ctx.queue}" at ${ctx.where} stopped: the connection did not come back within ${Math.round(budget / 1000)} s`, true))
+      if (left <= 0) return end(timedOut())
       let timer: NodeJS.Timeout | undefined
       try {
         await Promise.race([
           back,
           new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new ConnectionError(`consumer on "${ctx.queue}" at ${ctx.where} stopped: the connection did not come back within ${Math.round(budget / 1000)} s`, true)), left)
+            timer = setTimeout(() => reject(timedOut()), left)
           }),
         ])
       } catch (error) {
-        return end(isUserError(error) ? error : new ConnectionError(`consumer on "${ctx.queue}" at ${ctx.where} stopped: ${(error as Error)?.message ?? error}`, true))
+        return end(isUserError(error) ? error : stopped(String((error as Error)?.message ?? error), true))
       } finally {
         clearTimeout(timer)
       }
