@@ -3,7 +3,7 @@
 // worker runtime, every processed message recorded in an HDR histogram and a sequence tracker.
 import type {Broker, EnqueueOptions, OutgoingMessage} from '../adapters/contract.js'
 import {isTransient} from '../core/errors.js'
-import {backoffDelay} from '../runtime/backoff.js'
+import {backoffDelay, OUTAGE_BACKOFF} from '../runtime/backoff.js'
 import {DEFAULT_RECONNECT_TIMEOUT_MS, Worker, type Job} from '../runtime/worker.js'
 import {LatencyRecorder, type Histogram} from './histogram.js'
 import {clock, HEADER_BYTES, PayloadFactory} from './payload.js'
@@ -169,7 +169,7 @@ export async function runBench(input: RunInput): Promise<RunOutcome> {
           }
           out.resent++
           pending = unconfirmed
-          await sleep(backoffDelay(attempt, {initialMs: 100, maxMs: 2000, factor: 2, jitter: 0.5}))
+          await sleep(backoffDelay(attempt, OUTAGE_BACKOFF))
         }
       }
       out.lastSendAt = clock()

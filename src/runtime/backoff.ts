@@ -14,6 +14,9 @@ export interface BackoffOptions {
 
 export const DEFAULT_BACKOFF: BackoffOptions = {initialMs: 1000, maxMs: 60_000, factor: 2, jitter: 0.5}
 
+/** Between tries while a broker is away (a restart, a network blip): 100 ms doubling to 2 s, half of it random. */
+export const OUTAGE_BACKOFF: BackoffOptions = {initialMs: 100, maxMs: 2000, factor: 2, jitter: 0.5}
+
 /** Delay before retrying after the `attempt`-th delivery failed (attempt ≥ 1). */
 export function backoffDelay(attempt: number, options: BackoffOptions = DEFAULT_BACKOFF, random = Math.random): number {
   const factor = options.factor ?? 2

@@ -4,7 +4,7 @@
 // `reconnectMs`, backing off with jitter; leases handed out before it stay valid: settled once Redis
 // is back, or redelivered when they expire. Flavors supply `fetch` and how to settle one item.
 import type {ConsumeOptions, Lease, LeaseHandler, Message, NackOptions, Subscription} from '../contract.js'
-import {backoffDelay} from '../../runtime/backoff.js'
+import {backoffDelay, OUTAGE_BACKOFF} from '../../runtime/backoff.js'
 import {isConnectionFailure} from './connection.js'
 
 export interface SettleOps {
@@ -32,9 +32,6 @@ export interface LoopSpec {
   reconnectMs?: number
   onConnection?: ConsumeOptions['onConnection']
 }
-
-/** Waits between tries while Redis is away: 100 ms doubling to 2 s, half of it random. */
-const RECONNECT_BACKOFF = {initialMs: 100, maxMs: 2000, factor: 2, jitter: 0.5}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -122,7 +119,7 @@ export function startLoop(spec: LoopSpec): Subscription {
           // Redis is away: wait (interruptibly, so close() stays prompt) and try again
           await new Promise<void>((resolve) => {
             wake = resolve
-            setTimeout(resolve, backoffDelay(++failures, RECONNECT_BACKOFF))
+            setTimeout(resolve, backoffDelay(++failures, OUTAGE_BACKOFF))
           })
           wake = undefined
           continue
