@@ -23,7 +23,9 @@ export function connectionError(error: unknown, where: string, vhost: string): C
   if (isUserError(error)) return error as ConnectionError
   const text = replyText(error)
   const code = (error as {code?: string})?.code
-  if (/ACCESS.REFUSED|403/.test(text) || /ACCESS.REFUSED/.test(String((error as Error)?.message))) {
+  // a refused login: by name, or by reply code 403 (never any "403" in the text: OpenSSL 3 errors
+  // start with a hex thread id, which may hold one)
+  if (/ACCESS.REFUSED/.test(text) || /ACCESS.REFUSED/.test(String((error as Error)?.message)) || replyCode(error) === 403) {
     return new ConnectionError(`RabbitMQ at ${where} refused the login (ACCESS_REFUSED) — check the user and password in the URL`)
   }
   // RabbitMQ closes the connection at connection.open for an unknown or forbidden vhost; amqplib

@@ -1,6 +1,7 @@
 // URL → connection settings for the AMQP adapter (no broker needed).
 import {describe, expect, it} from 'vitest'
 import {DEFAULT_MAX_MESSAGE_BYTES, parseAmqpConfig} from '../../../src/adapters/amqp/config.js'
+import {connectionError} from '../../../src/adapters/amqp/errors.js'
 
 const parse = (url: string, mgmtUrl?: string) => parseAmqpConfig(new URL(url), {timeoutMs: 1000, mgmtUrl})
 
@@ -42,5 +43,14 @@ describe('amqp URL', () => {
     expect(() => parse('amqp://h?queueType=lazy')).toThrow(/classic, quorum or stream/)
     expect(() => parse('amqp://h?flavor=rq')).toThrow(/flavor=celery/)
     expect(() => parse('amqp://h?maxMessageBytes=-1')).toThrow(/whole number/)
+  })
+})
+
+describe('amqp connect errors', () => {
+  it('an OpenSSL error whose thread id holds "403" is still a TLS mismatch, not a refused login (a Node 24 flake)', () => {
+    const tls = Object.assign(new Error('40373E1AB17F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number'), {code: 'ERR_SSL_WRONG_VERSION_NUMBER'})
+    expect(connectionError(tls, 'amqps://h:5672', '/').message).toMatch(/does not speak TLS/)
+    const refused = new Error('Handshake terminated by server: 403 (ACCESS-REFUSED) with message "ACCESS_REFUSED - Login was refused"')
+    expect(connectionError(refused, 'amqp://h:5672', '/').message).toMatch(/refused the login/)
   })
 })
