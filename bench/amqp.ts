@@ -5,7 +5,7 @@
 // properties on the wire (message id, timestamp). Consume: prefetch 100, manual ack of each message.
 import {randomUUID} from 'node:crypto'
 import amqp, {type ConfirmChannel} from 'amqplib'
-import type {Broker} from '../src/adapters/contract.js'
+import type {Broker} from '../src/broker/contract.js'
 
 // the built adapter (npm run build), as users run it: tsx's transform would add per-closure
 // overhead (esbuild keepNames) to our side only, since amqplib is plain JavaScript

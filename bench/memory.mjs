@@ -13,8 +13,8 @@ const minutes = Number(values.minutes)
 const everyMs = Number(String(values.every).replace(/s$/, '')) * 1000
 
 const {createBroker} = await import('../dist/adapters/registry.js')
-const {planBench} = await import('../dist/bench/plan.js')
-const {runBench} = await import('../dist/bench/run.js')
+const {planBench} = await import('../dist/loadgen/plan.js')
+const {runBench} = await import('../dist/loadgen/run.js')
 
 const broker = await createBroker('memory://memory-bench', {timeoutMs: 1000})
 await broker.connect()

@@ -1,18 +1,18 @@
-// `queue move` throughput (src/core/ops: consume → confirmed enqueue → ack, in batches) against a
+// `queue move` throughput (src/services/ops: consume → confirmed enqueue → ack, in batches) against a
 // hand-written loop over the same adapter calls with the same batch size, side by side in one run;
 // rounds alternate which goes first; medians. Also export (peek → NDJSON) and import (NDJSON →
 // enqueue) rates. Aim: move within 15% of the hand-written loop.
 // Run: npm run build && npx tsx bench/ops.ts [messages=10000] [rounds=3] [url …]
 // Default URLs: redis://127.0.0.1:6379/13 (list) and amqp://guest:guest@127.0.0.1:5672/.
 import {Readable} from 'node:stream'
-import type {Broker, Lease} from '../src/adapters/contract.js'
+import type {Broker, Lease} from '../src/broker/contract.js'
 
 // the built code, as users run it (a computed path: dist/ has no type declarations)
 const dist = (path: string) => import(new URL(`../dist/${path}`, import.meta.url).href)
 const {createBroker} = (await dist('adapters/registry.js')) as typeof import('../src/adapters/registry.js')
-const {moveMessages} = (await dist('core/ops/move.js')) as typeof import('../src/core/ops/move.js')
-const {exportMessages} = (await dist('core/ops/export.js')) as typeof import('../src/core/ops/export.js')
-const {importMessages} = (await dist('core/ops/import.js')) as typeof import('../src/core/ops/import.js')
+const {moveMessages} = (await dist('services/ops/move.js')) as typeof import('../src/services/ops/move.js')
+const {exportMessages} = (await dist('services/ops/export.js')) as typeof import('../src/services/ops/export.js')
+const {importMessages} = (await dist('services/ops/import.js')) as typeof import('../src/services/ops/import.js')
 
 const N = Number(process.argv[2] ?? 10_000)
 const ROUNDS = Number(process.argv[3] ?? 3)

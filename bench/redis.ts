@@ -7,7 +7,7 @@
 import {hash} from 'node:crypto'
 import {Queue, Worker} from 'bullmq'
 import {Redis} from 'ioredis'
-import type {Broker} from '../src/adapters/contract.js'
+import type {Broker} from '../src/broker/contract.js'
 
 // the built adapter, as users run it (tsx's transform would add per-closure overhead to our side only)
 // (imported by URL so typechecking does not depend on a build being present)

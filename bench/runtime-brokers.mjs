@@ -15,11 +15,11 @@ const {values} = parseArgs({options: {rounds: {type: 'string', default: '3'}, on
 const rounds = Number(values.rounds)
 const scale = Number(values.scale)
 const {createBroker} = await import('../dist/adapters/registry.js')
-const {planBench} = await import('../dist/bench/plan.js')
-const {runBench} = await import('../dist/bench/run.js')
-const {LatencyRecorder} = await import('../dist/bench/histogram.js')
-const {PayloadFactory, clock} = await import('../dist/bench/payload.js')
-const {SequenceTracker} = await import('../dist/bench/tracker.js')
+const {planBench} = await import('../dist/loadgen/plan.js')
+const {runBench} = await import('../dist/loadgen/run.js')
+const {LatencyRecorder} = await import('../dist/loadgen/histogram.js')
+const {PayloadFactory, clock} = await import('../dist/loadgen/payload.js')
+const {SequenceTracker} = await import('../dist/loadgen/tracker.js')
 
 const PREFETCH = 64
 const BATCH = 100

@@ -28,9 +28,9 @@ const rounds = Number(values.rounds)
 const window = Number(values.window)
 
 const {createBroker} = await import('../dist/adapters/registry.js')
-const {planBench} = await import('../dist/bench/plan.js')
-const {runBench} = await import('../dist/bench/run.js')
-const {buildResult} = await import('../dist/bench/result.js')
+const {planBench} = await import('../dist/loadgen/plan.js')
+const {runBench} = await import('../dist/loadgen/run.js')
+const {buildResult} = await import('../dist/loadgen/result.js')
 
 const origin = performance.timeOrigin
 const clock = () => origin + performance.now()

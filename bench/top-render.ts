@@ -8,9 +8,9 @@ import {Writable} from 'node:stream'
 import {Box, render} from 'ink'
 import {createElement as h} from 'react'
 import {QueueList} from '../src/tui/components/queue-list.js'
-import {QueueHistory} from '../src/tui/history.js'
+import {QueueHistory} from '../src/services/history.js'
 import {buildRows, sortRows, totals} from '../src/tui/rows.js'
-import type {BrokerSnapshot} from '../src/tui/poller.js'
+import type {BrokerSnapshot} from '../src/services/poller.js'
 
 const frames = Number(process.argv[2] ?? 200)
 class FakeTty extends Writable {

@@ -1,8 +1,8 @@
 // URL scheme → lazily imported adapter. Nothing else imports a broker SDK, so a command pays only
 // for the transport it talks to.
-import type {Broker, BrokerFactory, BrokerOptions} from './contract.js'
-import {UsageError} from '../core/errors.js'
-import {redactUrl, rememberSecrets} from '../core/redact.js'
+import type {Broker, BrokerFactory, BrokerOptions} from '../broker/contract.js'
+import {UsageError} from '../kernel/errors.js'
+import {redactUrl, rememberSecrets} from '../kernel/redact.js'
 
 const loaders: Record<string, () => Promise<BrokerFactory>> = {
   'memory:': async () => (await import('./memory/index.js')).createMemoryBroker,

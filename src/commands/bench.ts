@@ -1,13 +1,13 @@
 import {readFile, writeFile} from 'node:fs/promises'
 import {randomBytes} from 'node:crypto'
 import {Flags} from '@oclif/core'
-import {BaseCommand} from '../core/base-command.js'
-import {CheckFailedError, UsageError} from '../core/errors.js'
-import {colorEnabled, ProgressLine} from '../core/output.js'
-import {handleShutdown} from '../core/signals.js'
-import {formatDuration, parseDuration} from '../core/units.js'
-import {checkPublishOptions, planBench} from '../bench/plan.js'
-import {failedAssertions, parseAssertion, renderComparison, renderResult} from '../bench/report.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {CheckFailedError, UsageError} from '../kernel/errors.js'
+import {colorEnabled, ProgressLine} from '../kernel/output.js'
+import {handleShutdown} from '../cli/signals.js'
+import {formatDuration, parseDuration} from '../kernel/units.js'
+import {checkPublishOptions, planBench} from '../loadgen/plan.js'
+import {failedAssertions, parseAssertion, renderComparison, renderResult} from '../loadgen/report.js'
 
 export default class Bench extends BaseCommand<typeof Bench> {
   static override summary = 'Load-test a queue end to end: throughput, latency percentiles, lost and duplicated messages.'
@@ -81,7 +81,7 @@ The bench queue (queuectl-bench-RUNID) is deleted at the end unless --keep. Ctrl
     if (flags.agents > 1 && broker.transport === 'memory') {
       throw new UsageError(`--agents ${flags.agents} needs a broker every agent can reach — memory:// lives inside one process; give --url redis://…, amqp://… or sqs://…`)
     }
-    const {benchOnBroker} = await import('../bench/session.js')
+    const {benchOnBroker} = await import('../loadgen/session.js')
     const color = colorEnabled(process.stderr)
     const progress = json ? undefined : new ProgressLine()
     const shutdown = handleShutdown({
@@ -124,7 +124,7 @@ The bench queue (queuectl-bench-RUNID) is deleted at the end unless --keep. Ctrl
 
   private async compare(files: string[], json: boolean): Promise<unknown> {
     if (files.length !== 2) throw new UsageError(`--compare takes two result files (from --out), got ${files.length}: --compare before.json after.json`)
-    const {loadResult} = await import('../bench/session.js')
+    const {loadResult} = await import('../loadgen/session.js')
     const [a, b] = await Promise.all(files.map(loadResult))
     if (json) return {a, b}
     process.stdout.write(`${renderComparison(a!, b!, ['a', 'b'], colorEnabled())}\n`)

@@ -1,11 +1,11 @@
 import {Args, Flags} from '@oclif/core'
-import type {MessageState} from '../adapters/contract.js'
-import {BaseCommand} from '../core/base-command.js'
-import {NotSupportedError, UsageError} from '../core/errors.js'
-import {writeAudit} from '../core/ops/audit.js'
-import {capabilitiesFor} from '../core/ops/capabilities.js'
-import {confirmDestructive} from '../core/ops/confirm.js'
-import {parseState} from '../core/states.js'
+import type {MessageState} from '../broker/contract.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {NotSupportedError, UsageError} from '../kernel/errors.js'
+import {writeAudit} from '../services/ops/audit.js'
+import {capabilitiesFor} from '../broker/capabilities.js'
+import {confirmDestructive} from '../services/ops/confirm.js'
+import {parseState} from '../services/states.js'
 
 export default class Purge extends BaseCommand<typeof Purge> {
   static override summary = 'Remove every message in one state of a queue.'

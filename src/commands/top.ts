@@ -1,16 +1,16 @@
 import {Flags} from '@oclif/core'
-import type {Broker, QueueStats} from '../adapters/contract.js'
-import {BaseCommand} from '../core/base-command.js'
-import {loadConfig} from '../core/config.js'
-import type {ResolvedConnection} from '../core/connection.js'
-import {UsageError} from '../core/errors.js'
-import {colorEnabled} from '../core/output.js'
-import {redactText, redactUrl} from '../core/redact.js'
-import {handleShutdown} from '../core/signals.js'
-import {formatDuration, parseDuration} from '../core/units.js'
+import type {Broker, QueueStats} from '../broker/contract.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {loadConfig} from '../services/config.js'
+import type {ResolvedConnection} from '../services/connection.js'
+import {UsageError} from '../kernel/errors.js'
+import {colorEnabled} from '../kernel/output.js'
+import {redactText, redactUrl} from '../kernel/redact.js'
+import {handleShutdown} from '../cli/signals.js'
+import {formatDuration, parseDuration} from '../kernel/units.js'
 import {firstFrame} from '../tui/first-frame.js'
-import {pollQueueStats} from '../tui/poller.js'
-import {RetryingBroker} from '../tui/retrying-broker.js'
+import {pollQueueStats} from '../services/poller.js'
+import {RetryingBroker} from '../services/retrying-broker.js'
 
 interface Target {
   /** Absent: the broker the flags, QUEUE_URL or the current context point at. */
@@ -164,7 +164,7 @@ Not on a terminal, or with --once: prints one snapshot table and exits (--json: 
     )
     if (!this.jsonEnabled()) {
       // the table formatter (cli-table3) only on this path: the live screen does not need it
-      const [{renderQueueTable}, {paint}] = await Promise.all([import('../core/render.js'), import('../core/output.js')])
+      const [{renderQueueTable}, {paint}] = await Promise.all([import('../services/render.js'), import('../kernel/output.js')])
       out.forEach((b, i) => {
         if (i > 0) this.log('')
         const title = `${b.broker}${b.latencyMs === undefined ? '' : `  (${formatDuration(b.latencyMs)})`}`

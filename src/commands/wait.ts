@@ -1,11 +1,11 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../core/base-command.js'
-import {CheckFailedError, InterruptedError, UsageError} from '../core/errors.js'
-import {parseCondition} from '../core/ops/conditions.js'
-import {waitFor} from '../core/ops/wait.js'
-import {ProgressLine} from '../core/output.js'
-import {onInterrupt} from '../core/signals.js'
-import {formatDuration, parseDuration} from '../core/units.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {CheckFailedError, InterruptedError, UsageError} from '../kernel/errors.js'
+import {parseCondition} from '../services/ops/conditions.js'
+import {waitFor} from '../services/ops/wait.js'
+import {ProgressLine} from '../kernel/output.js'
+import {onInterrupt} from '../cli/signals.js'
+import {formatDuration, parseDuration} from '../kernel/units.js'
 
 export default class Wait extends BaseCommand<typeof Wait> {
   static override summary = 'Wait until a queue meets a condition: a CI gate such as "the workers drained the queue".'

@@ -1,6 +1,6 @@
 // Typed events of the worker runtime. The runtime knows nothing of terminals: `work` and `bench`
 // subscribe and render. Emitting costs nothing when nobody listens (the hot path checks first).
-import type {Message} from '../adapters/contract.js'
+import type {Message} from '../broker/contract.js'
 
 export interface WorkerEvents {
   /** A handler started on a delivery. `attempt` is 1 on the first delivery. */

@@ -4,7 +4,7 @@ import {spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {extname, resolve} from 'node:path'
 import {pathToFileURL} from 'node:url'
-import {UsageError} from '../core/errors.js'
+import {UsageError} from '../kernel/errors.js'
 import type {Job, JobHandler} from './worker.js'
 
 const LOADABLE = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'])

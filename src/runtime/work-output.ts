@@ -1,8 +1,8 @@
 // How `queue work` shows a Worker: NDJSON events (--json), one line per message (--echo), failure
 // lines, a live status line on a TTY, and the closing summary. The Worker itself prints nothing.
-import {payloadPreview, payloadText} from '../core/envelope.js'
-import {ndjsonLine, paint, ProgressLine} from '../core/output.js'
-import {formatDuration} from '../core/units.js'
+import {payloadPreview, payloadText} from '../services/envelope.js'
+import {ndjsonLine, paint, ProgressLine} from '../kernel/output.js'
+import {formatDuration} from '../kernel/units.js'
 import type {DeadOutcome, WorkerSummary} from './events.js'
 import type {Worker} from './worker.js'
 

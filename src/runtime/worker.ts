@@ -10,9 +10,9 @@
 // outage is resumed (by the adapter, or by subscribing again) for up to `reconnectTimeoutMs`; a
 // permanent refusal (queue deleted, credentials refused) or a longer outage ends the worker with
 // the error.
-import type {Broker, Capabilities, Lease, Message, Subscription} from '../adapters/contract.js'
-import {isTransient} from '../core/errors.js'
-import {backoffDelay, DEFAULT_BACKOFF, type BackoffOptions} from './backoff.js'
+import type {Broker, Capabilities, Lease, Message, Subscription} from '../broker/contract.js'
+import {isTransient} from '../kernel/errors.js'
+import {backoffDelay, DEFAULT_BACKOFF, type BackoffOptions} from '../kernel/backoff.js'
 import {WorkerEmitter, type DeadOutcome, type WorkerSummary} from './events.js'
 import {Fifo} from './fifo.js'
 

@@ -1,11 +1,11 @@
 // The queue actions of the detail view, carried out once the user confirmed them, with the same
 // core operations as `queue purge`, `queue retry` and `queue move` (and the same audit log).
 // Each resolves with one status line for the screen.
-import type {Broker} from '../adapters/contract.js'
-import {NotSupportedError} from '../core/errors.js'
-import {writeAudit} from '../core/ops/audit.js'
-import {checkDestination, moveMessages, sourceQueue} from '../core/ops/move.js'
-import {retryMessages} from '../core/ops/retry.js'
+import type {Broker} from '../broker/contract.js'
+import {NotSupportedError} from '../kernel/errors.js'
+import {writeAudit} from '../services/ops/audit.js'
+import {checkDestination, moveMessages, sourceQueue} from '../services/ops/move.js'
+import {retryMessages} from '../services/ops/retry.js'
 import type {PendingAction} from './keys.js'
 
 const BATCH_SIZE = 100

@@ -4,8 +4,8 @@
 // are loaded from.
 import {Box, render, useApp, useInput} from 'ink'
 import {useCallback, useEffect, useMemo, useRef, useState} from 'react'
-import type {Broker, MessageState} from '../adapters/contract.js'
-import {redactText} from '../core/redact.js'
+import type {Broker, MessageState} from '../broker/contract.js'
+import {redactText} from '../kernel/redact.js'
 import {runAction} from './actions.js'
 import {Connecting} from './components/connecting.js'
 import {Footer} from './components/footer.js'

@@ -1,7 +1,7 @@
 // The queue list's columns and which of them fit the terminal: the least useful go first on a
 // narrow terminal, and the name takes what is left.
-import {formatDuration} from '../core/units.js'
-import {sparkline} from './history.js'
+import {formatDuration} from '../kernel/units.js'
+import {sparkline} from '../services/history.js'
 import {deadOf, formatCount, formatRate, type QueueRow, type SortKey, type Totals} from './rows.js'
 
 export type ColumnId = 'source' | 'name' | 'kind' | SortKey | 'trend'

@@ -1,7 +1,7 @@
 // What each key does, k9s style, as a pure reducer: (state, key, context) → new state and at
 // most one effect for the app to carry out (quit, run a confirmed action, refresh, peek again).
 // Keeping it free of React makes every key path testable without a terminal.
-import type {MessageState} from '../adapters/contract.js'
+import type {MessageState} from '../broker/contract.js'
 import {findRow, nextSort, type QueueRow, type Sort} from './rows.js'
 
 export type View = 'list' | 'detail' | 'payload'

@@ -1,8 +1,8 @@
 // The payload viewer's text: JSON pretty-printed, UTF-8 text as is, anything else as a hex dump
 // (offset, 16 bytes, printable ASCII), so a binary payload never garbles the terminal.
-import type {Message} from '../adapters/contract.js'
-import {bodyOf, payloadText} from '../core/envelope.js'
-import {formatBytes} from '../core/units.js'
+import type {Message} from '../broker/contract.js'
+import {bodyOf, payloadText} from '../services/envelope.js'
+import {formatBytes} from '../kernel/units.js'
 
 export function hexDump(bytes: Buffer, maxBytes = 4096): string[] {
   const lines: string[] = []

@@ -1,7 +1,7 @@
 // From broker snapshots to the rows of the queue list: filter, sort, totals, and the width each
 // column gets. Pure functions, so the list component and the tests agree on one definition.
-import type {QueueStats} from '../adapters/contract.js'
-import type {BrokerSnapshot} from './poller.js'
+import type {QueueStats} from '../broker/contract.js'
+import type {BrokerSnapshot} from '../services/poller.js'
 
 export interface QueueRow {
   /** Unique across brokers: broker index and queue name. */

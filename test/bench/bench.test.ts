@@ -2,13 +2,13 @@
 // a full closed- and open-loop run, thresholds, and two agents meeting through one broker.
 import {describe, expect, it} from 'vitest'
 import {createBroker} from '../../src/adapters/registry.js'
-import {UsageError} from '../../src/core/errors.js'
-import {decodeHistogram} from '../../src/bench/histogram.js'
-import {PayloadFactory, readHeader} from '../../src/bench/payload.js'
-import {parseRatePlan, planBench, Schedule, type PlanInput} from '../../src/bench/plan.js'
-import {failedAssertions, parseAssertion, renderComparison, renderResult} from '../../src/bench/report.js'
-import {benchOnBroker} from '../../src/bench/session.js'
-import {SequenceTracker} from '../../src/bench/tracker.js'
+import {UsageError} from '../../src/kernel/errors.js'
+import {decodeHistogram} from '../../src/loadgen/histogram.js'
+import {PayloadFactory, readHeader} from '../../src/loadgen/payload.js'
+import {parseRatePlan, planBench, Schedule, type PlanInput} from '../../src/loadgen/plan.js'
+import {failedAssertions, parseAssertion, renderComparison, renderResult} from '../../src/loadgen/report.js'
+import {benchOnBroker} from '../../src/loadgen/session.js'
+import {SequenceTracker} from '../../src/loadgen/tracker.js'
 
 const base: PlanInput = {producers: 1, consumers: 1, concurrency: 16, batch: 50, size: '128B', workMs: 0, drain: '10s'}
 

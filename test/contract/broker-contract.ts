@@ -1,7 +1,7 @@
 // ONE suite, run against every adapter (unstorage/keyv style). A capability the adapter lacks is
 // skipped by its declaration, with the reason in the test name; nothing is skipped silently.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {Broker, Capabilities, Lease, Message, OutgoingMessage} from '../../src/adapters/contract.js'
+import type {Broker, Capabilities, Lease, Message, OutgoingMessage} from '../../src/broker/contract.js'
 
 export interface ContractTarget {
   /** A connected broker. Called once per suite. */

@@ -1,7 +1,7 @@
 // export → import across brokers, byte for byte: binary payloads, UTF-8 text, JSON, names, headers
 // and content types survive AMQP → SQS, Redis list → AMQP, SQS → BullMQ and BullMQ → Redis list.
 import {afterAll, describe, expect, it} from 'vitest'
-import type {OutgoingMessage} from '../../src/adapters/contract.js'
+import type {OutgoingMessage} from '../../src/broker/contract.js'
 import {isolatedHome, runCli} from '../helpers/cli.js'
 import {open, targets, type OpsTarget} from '../ops/targets.js'
 

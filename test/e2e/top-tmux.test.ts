@@ -3,7 +3,7 @@
 // confirmation, back, quit (and the terminal is given back).
 import {execFileSync} from 'node:child_process'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {Broker} from '../../src/adapters/contract.js'
+import type {Broker} from '../../src/broker/contract.js'
 import {openBroker} from '../../src/adapters/registry.js'
 import {BIN, isolatedHome} from '../helpers/cli.js'
 import {colourCodes} from '../tui/sgr.js'

@@ -3,7 +3,7 @@
 import {createServer, request} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {Broker} from '../../src/adapters/contract.js'
+import type {Broker} from '../../src/broker/contract.js'
 import {openBroker} from '../../src/adapters/registry.js'
 import {isolatedHome, runCli} from '../helpers/cli.js'
 

@@ -2,7 +2,7 @@
 // another, retried and dead-lettered through the broker itself.
 import amqp from 'amqplib'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {Broker} from '../../src/adapters/contract.js'
+import type {Broker} from '../../src/broker/contract.js'
 import {createBroker} from '../../src/adapters/registry.js'
 import {isolatedHome, runCli} from '../helpers/cli.js'
 

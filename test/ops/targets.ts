@@ -1,7 +1,7 @@
 // The brokers the ops e2e tests run on, behind one shape: a URL for the CLI, fresh queues (with a
 // dead-letter place where the broker needs one declared), and dead messages made the way a worker
 // makes them (consume → deadLetter).
-import type {Broker} from '../../src/adapters/contract.js'
+import type {Broker} from '../../src/broker/contract.js'
 import {createBroker} from '../../src/adapters/registry.js'
 import {AMQP_URL, declareQueue, dropQueue as dropAmqpQueue} from '../adapters/amqp/helpers.js'
 import {adminClient, createQueueWithDlq, dropQueueWithDlq, emulatorUrl} from '../adapters/sqs/helpers.js'

@@ -327,7 +327,7 @@ export function numbered(from: number, to: number, pad = 0): string {
 // ---------------------------------------------------------------- direct broker access (setup only)
 
 /** Runs `fn` with a connected adapter (to create or delete a test queue), then closes it. */
-export async function withBroker<T>(url: string, fn: (broker: import('../../src/adapters/contract.js').Broker) => Promise<T>): Promise<T> {
+export async function withBroker<T>(url: string, fn: (broker: import('../../src/broker/contract.js').Broker) => Promise<T>): Promise<T> {
   const {openBroker} = await import('../../src/adapters/registry.js')
   const broker = await openBroker(url, {timeoutMs: 10_000})
   try {

@@ -4,7 +4,7 @@
 // and the stats poller behind `queue top` must show stale values and recover when the network does.
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 import {isolatedHome} from '../helpers/cli.js'
-import {StatsPoller} from '../../src/tui/poller.js'
+import {StatsPoller} from '../../src/services/poller.js'
 import {FaultProxy, PrivateRedis, freePort, runQ, sleep, until, withBroker} from './harness.js'
 
 const env = isolatedHome()

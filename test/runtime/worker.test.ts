@@ -1,8 +1,8 @@
 // The worker runtime against the real memory broker: concurrency, ack modes, retries and
 // dead-lettering, timeouts, lease extension, close semantics, --max-jobs and --until-empty.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {Broker, Lease} from '../../src/adapters/contract.js'
-import {ConnectionError} from '../../src/core/errors.js'
+import type {Broker, Lease} from '../../src/broker/contract.js'
+import {ConnectionError} from '../../src/kernel/errors.js'
 import {createBroker} from '../../src/adapters/registry.js'
 import {Worker, type Job} from '../../src/runtime/worker.js'
 

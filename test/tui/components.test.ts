@@ -2,13 +2,13 @@
 import {render} from 'ink-testing-library'
 import {createElement as h} from 'react'
 import {afterEach, describe, expect, it} from 'vitest'
-import type {Message} from '../../src/adapters/contract.js'
+import type {Message} from '../../src/broker/contract.js'
 import {clock, Footer} from '../../src/tui/components/footer.js'
 import {Help} from '../../src/tui/components/help.js'
 import {PayloadView, QueueDetail} from '../../src/tui/components/queue-detail.js'
 import {QueueList, scrollOffset} from '../../src/tui/components/queue-list.js'
-import {QueueHistory} from '../../src/tui/history.js'
-import type {BrokerSnapshot} from '../../src/tui/poller.js'
+import {QueueHistory} from '../../src/services/history.js'
+import type {BrokerSnapshot} from '../../src/services/poller.js'
 import {totals, type QueueRow} from '../../src/tui/rows.js'
 
 const instances: {unmount(): void}[] = []

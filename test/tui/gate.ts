@@ -1,6 +1,6 @@
 // A real memory broker behind a gate, to play a broker that stops answering (calls hang until the
 // gate opens) or refuses (calls reject), and to count how many stats calls run at once.
-import type {Broker, Message, PeekOptions, QueueRef, QueueStats} from '../../src/adapters/contract.js'
+import type {Broker, Message, PeekOptions, QueueRef, QueueStats} from '../../src/broker/contract.js'
 import {createBroker} from '../../src/adapters/registry.js'
 
 let n = 0

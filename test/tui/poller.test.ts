@@ -1,7 +1,7 @@
 // StatsPoller against the memory broker: values, deleted queues, bounded concurrency, and a broker
 // that stops answering (stale, last values kept, recovers by itself).
 import {afterEach, describe, expect, it} from 'vitest'
-import {pollQueueStats, StatsPoller, type BrokerSnapshot} from '../../src/tui/poller.js'
+import {pollQueueStats, StatsPoller, type BrokerSnapshot} from '../../src/services/poller.js'
 import {eventually, gatedBroker, memoryBroker} from './gate.js'
 
 const pollers: StatsPoller[] = []

@@ -1,9 +1,9 @@
 // The pure parts of `queue top`: rows (filter, sort, totals), the column layout, the sparkline,
 // the payload viewer's text and the key reducer.
 import {describe, expect, it} from 'vitest'
-import type {QueueStats} from '../../src/adapters/contract.js'
+import type {QueueStats} from '../../src/broker/contract.js'
 import {layoutColumns} from '../../src/tui/columns.js'
-import {QueueHistory, sparkline} from '../../src/tui/history.js'
+import {QueueHistory, sparkline} from '../../src/services/history.js'
 import {initialUiState, reduceKey, splitKeys, type KeyContext, type UiState} from '../../src/tui/keys.js'
 import {hexDump, payloadLines} from '../../src/tui/payload.js'
 import {filterRows, findRow, formatCount, nextSort, sortRows, totals, type QueueRow} from '../../src/tui/rows.js'

@@ -1,12 +1,12 @@
 import {Readable} from 'node:stream'
 import {describe, expect, it} from 'vitest'
-import {redactText, redactUrl, rememberSecrets} from '../../src/core/redact.js'
-import {formatDuration, parseDuration, parseRate, parseSize} from '../../src/core/units.js'
-import {nearNames} from '../../src/core/suggest.js'
-import {parseState} from '../../src/core/states.js'
-import {parseHeaders, readNdjson} from '../../src/core/payloads.js'
+import {redactText, redactUrl, rememberSecrets} from '../../src/kernel/redact.js'
+import {formatDuration, parseDuration, parseRate, parseSize} from '../../src/kernel/units.js'
+import {nearNames} from '../../src/kernel/suggest.js'
+import {parseState} from '../../src/services/states.js'
+import {parseHeaders, readNdjson} from '../../src/services/payloads.js'
 import {parseBrokerUrl} from '../../src/adapters/registry.js'
-import {colorEnabled} from '../../src/core/output.js'
+import {colorEnabled} from '../../src/kernel/output.js'
 
 describe('redaction', () => {
   it('masks the password of a URL and secret query parameters', () => {

@@ -1,9 +1,9 @@
 // inspect's logic on the memory broker, in process: thresholds, suggestions, peeking by state.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {Broker, Lease} from '../../src/adapters/contract.js'
+import type {Broker, Lease} from '../../src/broker/contract.js'
 import {openBroker} from '../../src/adapters/registry.js'
-import {checkThresholds, peekMessages, statsOfAll} from '../../src/core/inspect.js'
-import {checkOptions, sendInBatches} from '../../src/core/enqueue.js'
+import {checkThresholds, peekMessages, statsOfAll} from '../../src/services/inspect.js'
+import {checkOptions, sendInBatches} from '../../src/services/enqueue.js'
 
 let broker: Broker
 beforeAll(async () => {

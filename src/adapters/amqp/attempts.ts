@@ -5,7 +5,7 @@
 // is acked only once the broker confirmed the copy (at worst a duplicate, never a loss).
 // Quorum queues count deliveries themselves (x-delivery-count) and streams are not requeued.
 import type {ConfirmChannel, ConsumeMessage, Message as AmqpMessage, Options} from 'amqplib'
-import {ConnectionError} from '../../core/errors.js'
+import {ConnectionError} from '../../kernel/errors.js'
 import {ATTEMPTS_HEADER} from './envelope.js'
 import {replyText} from './errors.js'
 

@@ -1,5 +1,5 @@
 // What the AMQP adapter can do depends on the queue type and on whether the management API answers.
-import type {Capabilities, MessageState} from '../contract.js'
+import type {Capabilities, MessageState} from '../../broker/contract.js'
 import type {QueueType} from './config.js'
 import type {MgmtQueue} from './mgmt.js'
 

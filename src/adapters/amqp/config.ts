@@ -9,9 +9,9 @@
 // maxMessageBytes: the server's max_message_size when it is not RabbitMQ's default 128 MiB.
 // heartbeat, frameMax: passed to amqplib.
 import {readFileSync} from 'node:fs'
-import type {BrokerOptions} from '../contract.js'
-import {UsageError} from '../../core/errors.js'
-import {redactUrl, rememberSecrets} from '../../core/redact.js'
+import type {BrokerOptions} from '../../broker/contract.js'
+import {UsageError} from '../../kernel/errors.js'
+import {redactUrl, rememberSecrets} from '../../kernel/redact.js'
 
 export type QueueType = 'classic' | 'quorum' | 'stream'
 

@@ -7,8 +7,8 @@
 // nothing on the new channel, and acking one there would close it): they come back as redeliveries.
 // A failed attempt on a classic queue is requeued as a confirmed copy carrying the count (attempts.ts).
 import type {Channel, ConsumeMessage} from 'amqplib'
-import type {ConsumeOptions, Lease, LeaseHandler, Message, NackOptions, Subscription} from '../contract.js'
-import {ConnectionError, NotSupportedError, UsageError, isUserError} from '../../core/errors.js'
+import type {ConsumeOptions, Lease, LeaseHandler, Message, NackOptions, Subscription} from '../../broker/contract.js'
+import {ConnectionError, NotSupportedError, UsageError, isUserError} from '../../kernel/errors.js'
 import type {AttemptCopier} from './attempts.js'
 import {toMessage} from './envelope.js'
 import {channelError} from './errors.js'

@@ -2,7 +2,7 @@
 // x-dead-letter-routing-key arguments or its policy's dead-letter-exchange / dead-letter-routing-key,
 // then the queue(s) bound to that exchange for that key. AMQP alone cannot read queue arguments.
 import type {ConfirmChannel, ConsumeMessage} from 'amqplib'
-import {ConnectionError} from '../../core/errors.js'
+import {ConnectionError} from '../../kernel/errors.js'
 import {copyProperties} from './attempts.js'
 import type {DeadLetterSink} from './consume.js'
 import {ATTEMPTS_HEADER, DEAD_FROM_HEADER, ERROR_HEADER} from './envelope.js'

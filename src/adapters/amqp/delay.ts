@@ -3,7 +3,7 @@
 // Without the plugin we refuse and spell out the usual alternative (a TTL queue dead-lettering
 // into the real one), rather than sending at once and pretending.
 import type {Channel} from 'amqplib'
-import {NotSupportedError} from '../../core/errors.js'
+import {NotSupportedError} from '../../kernel/errors.js'
 
 export const DELAYED_EXCHANGE = 'queuectl.delayed'
 

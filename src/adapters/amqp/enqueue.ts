@@ -1,9 +1,9 @@
 // What enqueue refuses before the first publish: options RabbitMQ would silently ignore (priority
 // on a queue without x-max-priority, delay without the plugin, dedup ids) and payloads over the
 // server's max_message_size. Nothing is sent when one message of the batch is refused.
-import type {Capabilities, OutgoingMessage} from '../contract.js'
-import {NotSupportedError, UsageError} from '../../core/errors.js'
-import {formatBytes} from '../../core/units.js'
+import type {Capabilities, OutgoingMessage} from '../../broker/contract.js'
+import {NotSupportedError, UsageError} from '../../kernel/errors.js'
+import {formatBytes} from '../../kernel/units.js'
 import type {QueueType} from './config.js'
 import {noDelayError} from './delay.js'
 import {toOutgoing, type Outgoing} from './envelope.js'

@@ -5,9 +5,9 @@
 // tasks (protocol-2 headers) are decoded.
 import {randomUUID} from 'node:crypto'
 import type {Message as AmqpMessage, Options} from 'amqplib'
-import type {Message, MessageState, OutgoingMessage} from '../contract.js'
+import type {Message, MessageState, OutgoingMessage} from '../../broker/contract.js'
 import {celeryArgsFromPayload, decodeCeleryTask, encodeCeleryTask, isCeleryTaskHeaders} from '../formats/celery.js'
-import {UsageError} from '../../core/errors.js'
+import {UsageError} from '../../kernel/errors.js'
 
 export const ERROR_HEADER = 'x-queuectl-error'
 export const DEAD_FROM_HEADER = 'x-queuectl-dead-from'

@@ -1,8 +1,8 @@
 // amqplib's errors → one UserError line each. amqplib reports broker refusals as text such as
 // `Operation failed: QueueDeclare; 406 (PRECONDITION-FAILED) with message "…"`; we keep RabbitMQ's
 // own reason and add what to do about it.
-import {ConnectionError, NotFoundError, NotSupportedError, UserError, isUserError} from '../../core/errors.js'
-import {redactText} from '../../core/redact.js'
+import {ConnectionError, NotFoundError, NotSupportedError, UserError, isUserError} from '../../kernel/errors.js'
+import {redactText} from '../../kernel/redact.js'
 
 /** RabbitMQ's reply text inside an amqplib error message, e.g. `NOT_FOUND - no queue 'x' in vhost '/'`. */
 export function replyText(error: unknown): string {

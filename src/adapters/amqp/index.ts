@@ -19,9 +19,9 @@ import type {
   QueueRef,
   QueueStats,
   Subscription,
-} from '../contract.js'
-import {ConnectionError, NotSupportedError, isTransient, isUserError} from '../../core/errors.js'
-import {backoffDelay} from '../../runtime/backoff.js'
+} from '../../broker/contract.js'
+import {ConnectionError, NotSupportedError, isTransient, isUserError} from '../../kernel/errors.js'
+import {backoffDelay} from '../../kernel/backoff.js'
 import {publishAttemptCopy, type AttemptCopier} from './attempts.js'
 import {amqpCapabilities, queueCapabilities} from './capabilities.js'
 import {parseAmqpConfig, type AmqpConfig} from './config.js'

@@ -2,8 +2,8 @@
 // without it we cannot list queues, count unacked messages, show rates or find a queue's DLQ, and
 // the adapter declares so. Its numbers come from periodic stats (collect_statistics_interval, 5 s
 // by default), so they lag the broker by up to that long.
-import {ConnectionError, NotFoundError} from '../../core/errors.js'
-import {redactText} from '../../core/redact.js'
+import {ConnectionError, NotFoundError} from '../../kernel/errors.js'
+import {redactText} from '../../kernel/redact.js'
 
 export interface MgmtQueue {
   name: string

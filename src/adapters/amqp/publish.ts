@@ -2,7 +2,7 @@
 // with a bounded window of unconfirmed messages (so a big batch neither floods the socket nor the
 // broker), and the caller learns exactly how many RabbitMQ confirmed if the channel dies midway.
 import type {ConfirmChannel, Message as AmqpMessage} from 'amqplib'
-import {EnqueueError, ExitCode, InterruptedError, NotFoundError} from '../../core/errors.js'
+import {EnqueueError, ExitCode, InterruptedError, NotFoundError} from '../../kernel/errors.js'
 import type {Outgoing} from './envelope.js'
 import {replyText} from './errors.js'
 

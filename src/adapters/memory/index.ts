@@ -17,9 +17,9 @@ import type {
   QueueStats,
   RetryOptions,
   Subscription,
-} from '../contract.js'
-import {NotSupportedError, UsageError} from '../../core/errors.js'
-import {queueNotFound} from '../../core/suggest.js'
+} from '../../broker/contract.js'
+import {NotSupportedError, UsageError} from '../../kernel/errors.js'
+import {queueNotFound} from '../../kernel/suggest.js'
 import {MemoryQueue, toMessage, type MemorySubscriber} from './queue.js'
 
 const stores = new Map<string, Map<string, MemoryQueue>>()

@@ -2,7 +2,7 @@
 // Waiting messages sit in one FIFO per priority (highest served first), delayed ones in a heap by
 // due time, leased ones in a map swept for expired leases; nothing allocates per message beyond
 // the message itself and its lease.
-import type {Lease, LeaseHandler, Message, MessageState, NackOptions, OutgoingMessage} from '../contract.js'
+import type {Lease, LeaseHandler, Message, MessageState, NackOptions, OutgoingMessage} from '../../broker/contract.js'
 import {Deque} from './deque.js'
 import {MinHeap} from './heap.js'
 import {InflightList} from './inflight.js'

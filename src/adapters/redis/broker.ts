@@ -15,9 +15,9 @@ import type {
   QueueStats,
   RetryOptions,
   Subscription,
-} from '../contract.js'
-import {NotFoundError, NotSupportedError, UsageError, isUserError} from '../../core/errors.js'
-import {queueNotFound} from '../../core/suggest.js'
+} from '../../broker/contract.js'
+import {NotFoundError, NotSupportedError, UsageError, isUserError} from '../../kernel/errors.js'
+import {queueNotFound} from '../../kernel/suggest.js'
 import {connectClient, connectionError, createClient, type RedisClient, type RedisTarget} from './connection.js'
 import {KeyClaims, type Flavor, type FlavorContext} from './flavor.js'
 import {FLAVORS, flavorByKind} from './flavors/index.js'

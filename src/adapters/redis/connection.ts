@@ -2,9 +2,9 @@
 // driver errors into one ConnectionError line that names the cause (never the password).
 import {readFileSync} from 'node:fs'
 import {Cluster, Redis, type RedisOptions} from 'ioredis'
-import type {BrokerOptions} from '../contract.js'
-import {ConnectionError, UsageError, type UserError} from '../../core/errors.js'
-import {redactText} from '../../core/redact.js'
+import type {BrokerOptions} from '../../broker/contract.js'
+import {ConnectionError, UsageError, type UserError} from '../../kernel/errors.js'
+import {redactText} from '../../kernel/redact.js'
 
 export type RedisClient = Redis | Cluster
 

@@ -3,8 +3,8 @@
 // on close. A lost connection is waited out (ioredis reconnects in the background) for up to
 // `reconnectMs`, backing off with jitter; leases handed out before it stay valid: settled once Redis
 // is back, or redelivered when they expire. Flavors supply `fetch` and how to settle one item.
-import type {ConsumeOptions, Lease, LeaseHandler, Message, NackOptions, Subscription} from '../contract.js'
-import {backoffDelay, OUTAGE_BACKOFF} from '../../runtime/backoff.js'
+import type {ConsumeOptions, Lease, LeaseHandler, Message, NackOptions, Subscription} from '../../broker/contract.js'
+import {backoffDelay, OUTAGE_BACKOFF} from '../../kernel/backoff.js'
 import {isConnectionFailure} from './connection.js'
 
 export interface SettleOps {

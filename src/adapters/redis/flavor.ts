@@ -32,7 +32,7 @@ import type {
   QueueStats,
   RetryOptions,
   Subscription,
-} from '../contract.js'
+} from '../../broker/contract.js'
 import type {RedisClient, RedisTarget} from './connection.js'
 
 /** One SCAN pass: MATCH pattern and/or TYPE filter (done server-side). */

@@ -9,9 +9,9 @@
 //   ?group=NAME                             the Streams consumer group (default: the only one, or queuectl)
 //   ?leaseMs=30000                          default lease length for consume
 //   ?scanBudgetMs=5000                      time allowed for SCAN-based detection
-import type {BrokerFactory} from '../contract.js'
-import {UsageError} from '../../core/errors.js'
-import {redactUrl} from '../../core/redact.js'
+import type {BrokerFactory} from '../../broker/contract.js'
+import {UsageError} from '../../kernel/errors.js'
+import {redactUrl} from '../../kernel/redact.js'
 import {RedisBroker} from './broker.js'
 import {targetOf} from './connection.js'
 import {FLAVORS, flavorByKind} from './flavors/index.js'

@@ -1,5 +1,5 @@
 // What SQS can do, kept apart from the SDK so anything may import it without loading @aws-sdk.
-import type {Capabilities, MessageState} from '../contract.js'
+import type {Capabilities, MessageState} from '../../broker/contract.js'
 
 /** SQS's own per-message delay limit: 15 minutes. */
 export const SQS_MAX_DELAY_MS = 900_000

@@ -2,8 +2,8 @@
 // reserved queuectl-* names. SQS bodies must be text from a restricted Unicode set, so a payload
 // that is not such text (binary, NUL…) travels base64-encoded and is marked so.
 import type {MessageAttributeValue, Message as SqsMessage, SendMessageBatchRequestEntry} from '@aws-sdk/client-sqs'
-import type {Message, MessageState, OutgoingMessage} from '../contract.js'
-import {UsageError} from '../../core/errors.js'
+import type {Message, MessageState, OutgoingMessage} from '../../broker/contract.js'
+import {UsageError} from '../../kernel/errors.js'
 import {SQS_MAX_ATTRIBUTES} from './capabilities.js'
 
 export const ATTR_NAME = 'queuectl-name'

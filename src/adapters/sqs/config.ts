@@ -4,9 +4,9 @@
 //   sqs://KEYID:SECRET@127.0.0.1:4566?region=us-east-1        emulator with inline credentials
 // Options: fifo=true (declare FIFO capabilities: no per-message delay), group=NAME (default
 // MessageGroupId for FIFO sends), wait=SECONDS (long-poll wait, 1-20, default 20).
-import type {BrokerOptions} from '../contract.js'
-import {UsageError} from '../../core/errors.js'
-import {redactUrl} from '../../core/redact.js'
+import type {BrokerOptions} from '../../broker/contract.js'
+import {UsageError} from '../../kernel/errors.js'
+import {redactUrl} from '../../kernel/redact.js'
 
 export interface SqsSettings {
   region?: string

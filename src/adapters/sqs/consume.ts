@@ -9,8 +9,8 @@
 // Consumers that stop once the queue is idle (move, export --consume) ask for short polls
 // (pollWaitMs) so that their close waits for every poll.
 import {ReceiveMessageCommand, type Message as SqsMessage, type SQSClient} from '@aws-sdk/client-sqs'
-import type {ConsumeOptions, Lease, LeaseHandler, Subscription} from '../contract.js'
-import {ConnectionError, isUserError} from '../../core/errors.js'
+import type {ConsumeOptions, Lease, LeaseHandler, Subscription} from '../../broker/contract.js'
+import {ConnectionError, isUserError} from '../../kernel/errors.js'
 import {decodeMessage} from './codec.js'
 import {backoffMs, isQueueMissing, isThrottling, sleep, toUserError} from './errors.js'
 import type {QueueInfo} from './queues.js'

@@ -3,9 +3,9 @@
 // Entries the service rejects as retryable (SenderFault false) are retried with back-off; the rest
 // are reported by index and never counted as sent.
 import {SendMessageBatchCommand, type SQSClient, type SendMessageBatchRequestEntry} from '@aws-sdk/client-sqs'
-import type {EnqueueOptions, OutgoingMessage} from '../contract.js'
-import {EnqueueError, ExitCode, NotSupportedError, UsageError, isUserError} from '../../core/errors.js'
-import {formatBytes} from '../../core/units.js'
+import type {EnqueueOptions, OutgoingMessage} from '../../broker/contract.js'
+import {EnqueueError, ExitCode, NotSupportedError, UsageError, isUserError} from '../../kernel/errors.js'
+import {formatBytes} from '../../kernel/units.js'
 import {SQS_MAX_DELAY_MS, SQS_MAX_MESSAGE_BYTES} from './capabilities.js'
 import {encodeAttributes, encodeBody, messageSize} from './codec.js'
 import {backoffMs, sleep, throttled, toUserError} from './errors.js'

@@ -1,6 +1,6 @@
 // SDK failures → one-line UserErrors, and the back-off used wherever SQS throttles us.
-import {ConnectionError, NotFoundError, UsageError, isUserError} from '../../core/errors.js'
-import {redactText} from '../../core/redact.js'
+import {ConnectionError, NotFoundError, UsageError, isUserError} from '../../kernel/errors.js'
+import {redactText} from '../../kernel/redact.js'
 
 interface AwsError {
   name?: string

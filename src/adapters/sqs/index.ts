@@ -25,8 +25,8 @@ import type {
   QueueStats,
   RetryOptions,
   Subscription,
-} from '../contract.js'
-import {ConnectionError, NotSupportedError} from '../../core/errors.js'
+} from '../../broker/contract.js'
+import {ConnectionError, NotSupportedError} from '../../kernel/errors.js'
 import {sqsCapabilities, sqsFifoCapabilities} from './capabilities.js'
 import {decodeMessage} from './codec.js'
 import {parseSqsUrl, type SqsSettings} from './config.js'

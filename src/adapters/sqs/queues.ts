@@ -1,8 +1,8 @@
 // Queue names → queue URLs (GetQueueUrl, cached) and the attributes the adapter decides by
 // (FIFO, deduplication, size limit, redrive policy), cached briefly so batches do not re-ask.
 import {GetQueueAttributesCommand, GetQueueUrlCommand, ListQueuesCommand, type SQSClient} from '@aws-sdk/client-sqs'
-import {UsageError} from '../../core/errors.js'
-import {queueNotFound} from '../../core/suggest.js'
+import {UsageError} from '../../kernel/errors.js'
+import {queueNotFound} from '../../kernel/suggest.js'
 import {SQS_MAX_MESSAGE_BYTES} from './capabilities.js'
 import {isQueueMissing, throttled, toUserError} from './errors.js'
 

@@ -13,8 +13,8 @@ import {
   type SQSClient,
   type SendMessageBatchRequestEntry,
 } from '@aws-sdk/client-sqs'
-import type {RetryOptions} from '../contract.js'
-import {EnqueueError, ExitCode, NotSupportedError} from '../../core/errors.js'
+import type {RetryOptions} from '../../broker/contract.js'
+import {EnqueueError, ExitCode, NotSupportedError} from '../../kernel/errors.js'
 import {carriedAttributes} from './codec.js'
 import {errorName, sleep, throttled, toUserError} from './errors.js'
 import type {QueueDirectory, QueueInfo} from './queues.js'

@@ -1,8 +1,8 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../../core/base-command.js'
-import {configPath, loadConfig, saveConfig} from '../../core/config.js'
-import {UsageError} from '../../core/errors.js'
-import {redactUrl} from '../../core/redact.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {configPath, loadConfig, saveConfig} from '../../services/config.js'
+import {UsageError} from '../../kernel/errors.js'
+import {redactUrl} from '../../kernel/redact.js'
 import {parseBrokerUrl} from '../../adapters/registry.js'
 
 export default class ContextAdd extends BaseCommand<typeof ContextAdd> {

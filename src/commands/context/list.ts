@@ -1,7 +1,7 @@
-import {BaseCommand} from '../../core/base-command.js'
-import {loadConfig} from '../../core/config.js'
-import {renderTable} from '../../core/output.js'
-import {redactUrl} from '../../core/redact.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {loadConfig} from '../../services/config.js'
+import {renderTable} from '../../kernel/output.js'
+import {redactUrl} from '../../kernel/redact.js'
 
 export default class ContextList extends BaseCommand<typeof ContextList> {
   static override summary = 'List saved contexts (passwords redacted).'

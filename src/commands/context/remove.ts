@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
-import {BaseCommand} from '../../core/base-command.js'
-import {getContext, loadConfig, saveConfig} from '../../core/config.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {getContext, loadConfig, saveConfig} from '../../services/config.js'
 
 export default class ContextRemove extends BaseCommand<typeof ContextRemove> {
   static override summary = 'Forget a saved context.'

@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
-import {BaseCommand} from '../../core/base-command.js'
-import {getContext, loadConfig, saveConfig} from '../../core/config.js'
-import {redactUrl} from '../../core/redact.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {getContext, loadConfig, saveConfig} from '../../services/config.js'
+import {redactUrl} from '../../kernel/redact.js'
 
 export default class ContextUse extends BaseCommand<typeof ContextUse> {
   static override summary = 'Make a saved context the current one.'

@@ -2,8 +2,8 @@
 // that took, or why they are stale. Lines beyond `maxLines` fold into "+N more".
 import {Box} from 'ink'
 import {Text} from './text.js'
-import {formatDuration} from '../../core/units.js'
-import type {BrokerSnapshot} from '../poller.js'
+import {formatDuration} from '../../kernel/units.js'
+import type {BrokerSnapshot} from '../../services/poller.js'
 
 export function clock(at: number): string {
   const d = new Date(at)

@@ -2,11 +2,11 @@
 // payload; or, in the payload view, the whole payload scrolled. Pure: everything comes as props.
 import {Box} from 'ink'
 import {Text} from './text.js'
-import type {Message, MessageState} from '../../adapters/contract.js'
-import {payloadPreview} from '../../core/envelope.js'
-import {formatDuration} from '../../core/units.js'
+import type {Message, MessageState} from '../../broker/contract.js'
+import {payloadPreview} from '../../services/envelope.js'
+import {formatDuration} from '../../kernel/units.js'
 import {clean, fit} from '../columns.js'
-import {sparkline} from '../history.js'
+import {sparkline} from '../../services/history.js'
 import {messageFacts, payloadLines} from '../payload.js'
 import {formatCount, type QueueRow} from '../rows.js'
 

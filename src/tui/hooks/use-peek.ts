@@ -2,9 +2,9 @@
 // (`exact`); where it requeues or bumps receive counts, only when asked (the `token` changes).
 // Each peek is time-bound and a late answer for an older request is dropped.
 import {useEffect, useState} from 'react'
-import type {Broker, MessageState} from '../../adapters/contract.js'
-import {redactText} from '../../core/redact.js'
-import {formatDuration} from '../../core/units.js'
+import type {Broker, MessageState} from '../../broker/contract.js'
+import {redactText} from '../../kernel/redact.js'
+import {formatDuration} from '../../kernel/units.js'
 import type {PeekResult} from '../components/queue-detail.js'
 
 export interface PeekOptions {

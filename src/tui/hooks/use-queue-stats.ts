@@ -1,8 +1,8 @@
 // React side of polling: one StatsPoller a broker, started on mount and stopped on unmount; the
 // component re-renders with each new snapshot. Components never poll themselves.
 import {useEffect, useMemo, useState} from 'react'
-import type {Broker} from '../../adapters/contract.js'
-import {StatsPoller, type BrokerSnapshot, type PollerOptions} from '../poller.js'
+import type {Broker} from '../../broker/contract.js'
+import {StatsPoller, type BrokerSnapshot, type PollerOptions} from '../../services/poller.js'
 
 export interface QueueStatsControl {
   snapshots: BrokerSnapshot[]

@@ -4,7 +4,7 @@
 import {createServer, type AddressInfo} from 'node:net'
 import amqp from 'amqplib'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {Broker, Lease} from '../../../src/adapters/contract.js'
+import type {Broker, Lease} from '../../../src/broker/contract.js'
 import {AMQP_URL, declareQueue, dropAllTestQueues, eventually, openAmqp, uniqueQueue} from './helpers.js'
 
 let broker: Broker

@@ -2,7 +2,7 @@
 // the right exit code, never a password, and must leave the connection usable.
 import amqp from 'amqplib'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {Broker} from '../../../src/adapters/contract.js'
+import type {Broker} from '../../../src/broker/contract.js'
 import {createBroker} from '../../../src/adapters/registry.js'
 import {AMQP_URL, MGMT_AUTH, MGMT_URL, declareQueue, dropAllTestQueues, eventually, openAmqp, uniqueQueue} from './helpers.js'
 

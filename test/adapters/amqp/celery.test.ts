@@ -9,7 +9,7 @@ import {fileURLToPath} from 'node:url'
 import {promisify} from 'node:util'
 import amqp from 'amqplib'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {Broker} from '../../../src/adapters/contract.js'
+import type {Broker} from '../../../src/broker/contract.js'
 import {isolatedHome, runCli} from '../../helpers/cli.js'
 import {AMQP_URL, declareQueue, dropQueue, eventually, openAmqp, uniqueQueue} from './helpers.js'
 

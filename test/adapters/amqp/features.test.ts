@@ -2,9 +2,9 @@
 // queues found through queue arguments, stats details, peek's requeue side effects, subscriptions.
 import {createServer, type AddressInfo} from 'node:net'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {Broker, Lease} from '../../../src/adapters/contract.js'
+import type {Broker, Lease} from '../../../src/broker/contract.js'
 import {createBroker} from '../../../src/adapters/registry.js'
-import {connectWithin} from '../../../src/core/connection.js'
+import {connectWithin} from '../../../src/services/connection.js'
 import {AMQP_URL, declareQueue, dropAllTestQueues, eventually, openAmqp, uniqueQueue} from './helpers.js'
 
 let broker: Broker

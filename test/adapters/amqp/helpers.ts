@@ -2,7 +2,7 @@
 // amqplib directly (arguments the adapter's createQueue does not take: DLX, x-max-priority).
 import amqp from 'amqplib'
 import {createBroker} from '../../../src/adapters/registry.js'
-import type {Broker} from '../../../src/adapters/contract.js'
+import type {Broker} from '../../../src/broker/contract.js'
 
 export const AMQP_URL = process.env.QUEUECTL_TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/'
 export const MGMT_URL = process.env.QUEUECTL_TEST_RABBITMQ_MGMT ?? 'http://127.0.0.1:15672'

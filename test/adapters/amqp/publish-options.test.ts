@@ -2,7 +2,7 @@
 // plain (unconfirmed) channel when confirms are off; the capability says both are a choice (on
 // classic queues).
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {Broker, Message} from '../../../src/adapters/contract.js'
+import type {Broker, Message} from '../../../src/broker/contract.js'
 import {declareQueue, dropAllTestQueues, openAmqp, uniqueQueue} from './helpers.js'
 
 let broker: Broker

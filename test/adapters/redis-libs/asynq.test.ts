@@ -6,7 +6,7 @@
 import {randomUUID} from 'node:crypto'
 import {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {Broker} from '../../../src/adapters/contract.js'
+import type {Broker} from '../../../src/broker/contract.js'
 import {decodeAsynqTask, encodeAsynqTask, type AsynqTask} from '../../../src/adapters/redis/flavors/asynq-proto.js'
 import {isolatedHome, runCli} from '../../helpers/cli.js'
 import {LIB_DB, REDIS_HOST, libUrl, openLib, uniqueName} from './helpers.js'

@@ -3,7 +3,7 @@
 // its control (pidbox) queues. The listing still works and shows only real queues.
 import {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {Broker} from '../../../src/adapters/contract.js'
+import type {Broker} from '../../../src/broker/contract.js'
 import {LIB_DB, REDIS_HOST, openLib} from './helpers.js'
 
 const DB = LIB_DB.rq // the RQ tests here never touch these keys

@@ -6,7 +6,7 @@ import {existsSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import {promisify} from 'node:util'
 import {createBroker} from '../../../src/adapters/registry.js'
-import type {Broker} from '../../../src/adapters/contract.js'
+import type {Broker} from '../../../src/broker/contract.js'
 
 export const REDIS_HOST = process.env.QUEUECTL_TEST_REDIS ?? '127.0.0.1:6379'
 /** One database per library, used by these tests only (others use 0 and 9–13); never flushed. */
@@ -15,7 +15,7 @@ export const libUrl = (db: number, query = '') => `redis://${REDIS_HOST}/${db}${
 
 export const PYTHON = '/usr/bin/python3'
 export const RUBY = '/usr/bin/ruby'
-export const INTEROP_DIR = fileURLToPath(new URL('../../interop/', import.meta.url))
+export const INTEROP_DIR = fileURLToPath(new URL('../../interop', import.meta.url))
 
 export const execFileP = promisify(execFile)
 

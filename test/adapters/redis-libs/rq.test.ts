@@ -9,7 +9,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {Broker} from '../../../src/adapters/contract.js'
+import type {Broker} from '../../../src/broker/contract.js'
 import {isolatedHome, runCli} from '../../helpers/cli.js'
 import {INTEROP_DIR, LIB_DB, PYTHON, REDIS_HOST, Worker, canRun, libUrl, openLib, runJson, uniqueName, until} from './helpers.js'
 

@@ -4,7 +4,7 @@
 // does; a job enqueued by `queue enqueue sidekiq:NAME` is run by a real Sidekiq process.
 import {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {Broker} from '../../../src/adapters/contract.js'
+import type {Broker} from '../../../src/broker/contract.js'
 import {isolatedHome, runCli} from '../../helpers/cli.js'
 import {LIB_DB, REDIS_HOST, RUBY, Worker, canRun, libUrl, openLib, runJson, uniqueName, until} from './helpers.js'
 

@@ -3,7 +3,7 @@
 import {Queue, Worker, type Job} from 'bullmq'
 import {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {Broker} from '../../../src/adapters/contract.js'
+import type {Broker} from '../../../src/broker/contract.js'
 import {DB, REDIS_HOST, openRedis} from './targets.js'
 
 const [host, port] = REDIS_HOST.split(':') as [string, string]

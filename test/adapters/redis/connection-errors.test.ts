@@ -2,7 +2,7 @@
 import {spawnSync} from 'node:child_process'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {createBroker} from '../../../src/adapters/registry.js'
-import {EnqueueError} from '../../../src/core/errors.js'
+import {EnqueueError} from '../../../src/kernel/errors.js'
 import {freePort, startRedis, type PrivateRedis} from './private-server.js'
 
 const PASSWORD = 'Sekr1t-pw-7731'

@@ -3,7 +3,7 @@
 import {Queue} from 'bullmq'
 import {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {QueueList} from '../../../src/adapters/contract.js'
+import type {QueueList} from '../../../src/broker/contract.js'
 import {DB, REDIS_HOST, openRedis} from './targets.js'
 
 const [host, port] = REDIS_HOST.split(':') as [string, string]

@@ -1,7 +1,7 @@
 // Contract targets for the Redis flavors, on the single Redis (own db per flavor, never db 0) and
 // on the test cluster (unique names; the cluster is ours alone).
 import {createBroker} from '../../../src/adapters/registry.js'
-import type {Broker} from '../../../src/adapters/contract.js'
+import type {Broker} from '../../../src/broker/contract.js'
 import type {ContractTarget} from '../../contract/broker-contract.js'
 
 export const REDIS_HOST = process.env.QUEUECTL_TEST_REDIS ?? '127.0.0.1:6379'

@@ -6,7 +6,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {createBroker} from '../../../src/adapters/registry.js'
-import type {BrokerOptions} from '../../../src/adapters/contract.js'
+import type {BrokerOptions} from '../../../src/broker/contract.js'
 import {startRedis, type PrivateRedis} from './private-server.js'
 
 const openssl = (dir: string, args: string[]) => {

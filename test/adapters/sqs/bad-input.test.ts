@@ -2,9 +2,9 @@
 // documented exit code, and nothing half-sent unless the service itself rejected it.
 import {CreateQueueCommand, SetQueueAttributesCommand} from '@aws-sdk/client-sqs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {Broker} from '../../../src/adapters/contract.js'
+import type {Broker} from '../../../src/broker/contract.js'
 import {createBroker, openBroker} from '../../../src/adapters/registry.js'
-import {EnqueueError} from '../../../src/core/errors.js'
+import {EnqueueError} from '../../../src/kernel/errors.js'
 import {REGION, adminClient, createQueueWithDlq, emulatorUrl, sqsEndpoint} from './helpers.js'
 import {startFaultProxy} from './fault-proxy.js'
 

@@ -6,7 +6,7 @@ import {isolatedHome, runCli} from '../../helpers/cli.js'
 import {REGION, adminClient, createQueueWithDlq, emulatorUrl, sqsEndpoint} from './helpers.js'
 import {startFaultProxy} from './fault-proxy.js'
 import {CreateQueueCommand, GetQueueAttributesCommand} from '@aws-sdk/client-sqs'
-import type {Lease} from '../../../src/adapters/contract.js'
+import type {Lease} from '../../../src/broker/contract.js'
 import {openBroker} from '../../../src/adapters/registry.js'
 
 const admin = adminClient()

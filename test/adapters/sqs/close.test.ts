@@ -3,7 +3,7 @@
 // poll's lease. These tests send or hand back messages right after a close and expect them visible.
 import {GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand} from '@aws-sdk/client-sqs'
 import {afterAll, describe, expect, it} from 'vitest'
-import type {Lease} from '../../../src/adapters/contract.js'
+import type {Lease} from '../../../src/broker/contract.js'
 import {openBroker} from '../../../src/adapters/registry.js'
 import {isolatedHome, runCli} from '../../helpers/cli.js'
 import {adminClient, createQueueWithDlq, emulatorUrl} from './helpers.js'

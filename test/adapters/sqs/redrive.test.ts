@@ -1,6 +1,6 @@
 // Dead letters, retry (DLQ → source), peek's visibility side effect and lease extension, on the emulator.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {Broker, Lease} from '../../../src/adapters/contract.js'
+import type {Broker, Lease} from '../../../src/broker/contract.js'
 import {openBroker} from '../../../src/adapters/registry.js'
 import {adminClient, createQueueWithDlq, emulatorUrl} from './helpers.js'
 

@@ -10,8 +10,8 @@
 // is installed here: the writes below follow asynq's own Lua scripts (enqueueCmd, scheduleCmd,
 // runAllCmd) and the messages are built to asynq.proto.
 import {randomUUID} from 'node:crypto'
-import type {Capabilities, Message, MessageState, QueueStats, RetryOptions} from '../../contract.js'
-import {NotFoundError, NotSupportedError, UsageError} from '../../../core/errors.js'
+import type {Capabilities, Message, MessageState, QueueStats, RetryOptions} from '../../../broker/contract.js'
+import {NotFoundError, NotSupportedError, UsageError} from '../../../kernel/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
 import {REDIS_PUBLISH} from '../flavor.js'
 import {runScript, type ScriptDef} from '../scripts.js'

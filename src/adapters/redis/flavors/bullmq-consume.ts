@@ -4,7 +4,7 @@
 // outlives the subscription until its last lease is settled, because settling goes through it.
 import {randomUUID} from 'node:crypto'
 import type {Job} from 'bullmq'
-import type {ConsumeOptions, LeaseHandler, Subscription} from '../../contract.js'
+import type {ConsumeOptions, LeaseHandler, Subscription} from '../../../broker/contract.js'
 import {startLoop} from '../consumer.js'
 import type {FlavorContext} from '../flavor.js'
 import {fromJob} from './bullmq-job.js'

@@ -3,7 +3,7 @@
 // bytes as base64. How to turn `data` back into the exact bytes, plus headers and content type,
 // rides in the job options under `queuectl` (BullMQ keeps unknown option keys).
 import type {Job, JobsOptions} from 'bullmq'
-import type {Message, MessageState, OutgoingMessage} from '../../contract.js'
+import type {Message, MessageState, OutgoingMessage} from '../../../broker/contract.js'
 
 /** BullMQ's highest allowed priority number (1 is served first, 0 means none). */
 export const BULLMQ_PRIORITY_LIMIT = 2 ** 21 - 1

@@ -4,8 +4,8 @@
 // (`{bull}` on a Cluster, where BullMQ needs a hash tag) or ?prefix= in the URL. A queue under
 // another prefix is addressed as bullmq:<prefix>:<queue>.
 import type {Queue} from 'bullmq'
-import type {Capabilities, Message, MessageState, QueueStats} from '../../contract.js'
-import {NotFoundError, NotSupportedError, UsageError} from '../../../core/errors.js'
+import type {Capabilities, Message, MessageState, QueueStats} from '../../../broker/contract.js'
+import {NotFoundError, NotSupportedError, UsageError} from '../../../kernel/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
 import {REDIS_PUBLISH} from '../flavor.js'
 import {BULLMQ_PRIORITY_LIMIT, fromJob, toJob, undecodableJob} from './bullmq-job.js'

@@ -5,8 +5,8 @@
 // with the body base64-encoded when properties.body_encoding is 'base64' (kombu always does). The
 // task inside (protocol 2 headers + body) is Celery's, decoded by ../../formats/celery.ts.
 import {createHash, randomUUID} from 'node:crypto'
-import type {Message, MessageState, OutgoingMessage} from '../../contract.js'
-import {UsageError} from '../../../core/errors.js'
+import type {Message, MessageState, OutgoingMessage} from '../../../broker/contract.js'
+import {UsageError} from '../../../kernel/errors.js'
 import {celeryArgsFromPayload, decodeCeleryTask, encodeCeleryTask} from '../../formats/celery.js'
 
 /** kombu's separator in binding members and priority sub-queue names (`emails\x06\x163`). */

@@ -5,8 +5,8 @@
 //   unacked / unacked_index     hash delivery_tag → [envelope, exchange, routing_key] + zset of times,
 //                               shared by every queue: what workers hold (in flight, and eta tasks)
 // queuectl reads these and LPUSHes tasks the way a Celery producer does; Celery workers consume.
-import type {Capabilities, Message, QueueStats} from '../../contract.js'
-import {NotFoundError, NotSupportedError} from '../../../core/errors.js'
+import type {Capabilities, Message, QueueStats} from '../../../broker/contract.js'
+import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
 import {REDIS_PUBLISH} from '../flavor.js'
 import {KOMBU_SEP, bindingQueue, encodeForCelery, envelopeToMessage, isControlExchange, unackedTarget} from './celery-envelope.js'

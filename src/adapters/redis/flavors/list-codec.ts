@@ -3,7 +3,7 @@
 // carry (name, headers, content type, a delivery count after a nack) the item is a small JSON
 // envelope that starts with {"queuectl":1 so it cannot be mistaken for a user's JSON.
 import {hash, randomUUID} from 'node:crypto'
-import type {Message, MessageState, OutgoingMessage} from '../../contract.js'
+import type {Message, MessageState, OutgoingMessage} from '../../../broker/contract.js'
 
 const MARK_TEXT = '{"queuectl":1,'
 const MARK = Buffer.from(MARK_TEXT)

@@ -7,8 +7,8 @@
 //   {<key>}:dead           dead-lettered items (envelopes with the error)
 // Empty lists vanish in Redis, so queues made or fed by queuectl are also kept in the set
 // `queuectl:lists` so that `stats` still finds an empty queue.
-import type {Capabilities, Message, MessageState, OutgoingMessage, QueueStats} from '../../contract.js'
-import {NotFoundError, NotSupportedError} from '../../../core/errors.js'
+import type {Capabilities, Message, MessageState, OutgoingMessage, QueueStats} from '../../../broker/contract.js'
+import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
 import {REDIS_PUBLISH, auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type Probe} from '../flavor.js'
 import {startLoop} from '../consumer.js'
 import {defineScript, runScript, type ScriptDef} from '../scripts.js'

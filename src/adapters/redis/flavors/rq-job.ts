@@ -5,7 +5,7 @@
 // exception text lives in `exc_info` (zlib-compressed text) or, since RQ 1.12, in the results
 // stream `rq:results:<id>` (`exc_string`: base64 of zlib-compressed text).
 import {inflateSync} from 'node:zlib'
-import type {Message, MessageState} from '../../contract.js'
+import type {Message, MessageState} from '../../../broker/contract.js'
 
 export const RQ_DATA_CONTENT_TYPE = 'application/x-python-pickle; compression=zlib'
 

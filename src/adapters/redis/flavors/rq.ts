@@ -8,8 +8,8 @@
 //   rq:workers                  set of rq:worker:<name> hashes (queues = comma-separated names)
 // The call is a pickle: queuectl never writes or unpickles one, so it does not enqueue RQ jobs;
 // it shows them, and requeues failed ones as FailedJobRegistry.requeue does.
-import type {Capabilities, Message, MessageState, QueueStats, RetryOptions} from '../../contract.js'
-import {NotFoundError, NotSupportedError} from '../../../core/errors.js'
+import type {Capabilities, Message, MessageState, QueueStats, RetryOptions} from '../../../broker/contract.js'
+import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
 import {REDIS_PUBLISH} from '../flavor.js'
 import {runScript, type ScriptDef} from '../scripts.js'

@@ -1,7 +1,7 @@
 // Helpers the flavors share: chunked batch writes that can say how many made it, calls coalesced
 // per tick, lease length.
-import type {EnqueueOptions} from '../../contract.js'
-import {EnqueueError, InterruptedError, UsageError, isTransient, isUserError} from '../../../core/errors.js'
+import type {EnqueueOptions} from '../../../broker/contract.js'
+import {EnqueueError, InterruptedError, UsageError, isTransient, isUserError} from '../../../kernel/errors.js'
 import {connectionError, type RedisClient} from '../connection.js'
 import type {FlavorContext} from '../flavor.js'
 

@@ -4,8 +4,8 @@
 // Anything else a job carries (middleware fields, ActiveJob's `wrapped`, tags…) is kept as is:
 // the decoded body is the whole object, and a retry writes every field back.
 import {randomBytes} from 'node:crypto'
-import type {Message, MessageState, OutgoingMessage} from '../../contract.js'
-import {UsageError} from '../../../core/errors.js'
+import type {Message, MessageState, OutgoingMessage} from '../../../broker/contract.js'
+import {UsageError} from '../../../kernel/errors.js'
 
 export type SidekiqJob = Record<string, unknown> & {class?: unknown; args?: unknown; jid?: unknown; queue?: unknown}
 

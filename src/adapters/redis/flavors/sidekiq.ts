@@ -9,8 +9,8 @@
 //   stat:processed, stat:failed (+ :YYYY-MM-DD)  counters
 // queuectl enqueues as Sidekiq::Client.push does and retries as SortedEntry#retry does; Sidekiq
 // processes run the jobs.
-import type {Capabilities, Message, MessageState, QueueStats, RetryOptions} from '../../contract.js'
-import {NotFoundError, NotSupportedError} from '../../../core/errors.js'
+import type {Capabilities, Message, MessageState, QueueStats, RetryOptions} from '../../../broker/contract.js'
+import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
 import {REDIS_PUBLISH} from '../flavor.js'
 import {runScript, type ScriptDef} from '../scripts.js'

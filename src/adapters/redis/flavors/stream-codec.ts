@@ -2,7 +2,7 @@
 // (the bytes), `name`, `headers` (JSON) and `ct`; a dead-lettered copy adds `error`, `attempts`
 // and `origin` (the original entry id). Entries written by other programs have arbitrary fields:
 // they are shown as a JSON object of their fields.
-import type {Message, MessageState, OutgoingMessage} from '../../contract.js'
+import type {Message, MessageState, OutgoingMessage} from '../../../broker/contract.js'
 
 export type StreamEntry = [id: Buffer | string, fields: Buffer[]]
 

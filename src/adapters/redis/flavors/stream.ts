@@ -5,8 +5,8 @@
 // Dead-lettered entries are copied to the stream {<key>}:dead (same hash slot) and acked.
 import {hostname} from 'node:os'
 import {randomBytes} from 'node:crypto'
-import type {Capabilities, Message, MessageState, QueueStats} from '../../contract.js'
-import {NotFoundError, NotSupportedError, UsageError} from '../../../core/errors.js'
+import type {Capabilities, Message, MessageState, QueueStats} from '../../../broker/contract.js'
+import {NotFoundError, NotSupportedError, UsageError} from '../../../kernel/errors.js'
 import {REDIS_PUBLISH, auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type Probe} from '../flavor.js'
 import {startLoop} from '../consumer.js'
 import {decodeEntry, fieldsOf, isPlain, type StreamEntry} from './stream-codec.js'

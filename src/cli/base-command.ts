@@ -1,0 +1,109 @@
+// Every command extends BaseCommand: it owns the common flags, the JSON envelope, opening and
+// closing brokers, and turning errors into one line and a stable exit code.
+import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+import type {Broker} from '../broker/contract.js'
+import {createBroker} from '../adapters/registry.js'
+import {brokerOptions, connectWithin, resolveConnection, type ResolvedConnection} from '../services/connection.js'
+import {ExitCode, isUserError} from '../kernel/errors.js'
+import {redactText} from '../kernel/redact.js'
+import {parseDuration} from '../kernel/units.js'
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+/** Exit code for a bug: sysexits' EX_SOFTWARE. */
+export const BUG_EXIT_CODE = 70
+
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true
+
+  static override baseFlags = {
+    url: Flags.string({
+      char: 'u',
+      summary: 'Broker URL (redis://, rediss://, redis+cluster://, amqp://, amqps://, sqs://, memory://).',
+      helpGroup: 'CONNECTION',
+    }),
+    context: Flags.string({summary: 'Use this named context instead of the current one.', helpGroup: 'CONNECTION'}),
+    timeout: Flags.string({summary: 'Connect timeout.', default: '5s', helpGroup: 'CONNECTION'}),
+    'tls-ca': Flags.string({summary: 'CA certificate (PEM file) to trust for rediss:// and amqps://.', helpGroup: 'CONNECTION'}),
+    'tls-insecure': Flags.boolean({
+      summary: 'DANGEROUS: accept any TLS certificate (no verification; open to interception).',
+      helpGroup: 'CONNECTION',
+    }),
+    'mgmt-url': Flags.string({summary: 'RabbitMQ management API URL (default: same host, port 15672).', helpGroup: 'CONNECTION'}),
+    endpoint: Flags.string({summary: 'SQS endpoint for emulators, e.g. http://127.0.0.1:4566.', helpGroup: 'CONNECTION'}),
+  }
+
+  protected flags!: BaseFlags<T>
+  protected args!: BaseArgs<T>
+  private readonly brokers: Broker[] = []
+
+  override async init(): Promise<void> {
+    await super.init()
+    const ctor = this.ctor as typeof BaseCommand
+    const {args, flags} = await this.parse({
+      flags: ctor.flags,
+      baseFlags: ctor.baseFlags,
+      enableJsonFlag: ctor.enableJsonFlag,
+      args: ctor.args,
+      strict: ctor.strict,
+    })
+    this.flags = flags as BaseFlags<T>
+    this.args = args as BaseArgs<T>
+  }
+
+  /**
+   * Opens the broker the flags, environment or config point at; closed when the command ends.
+   * `url` or `connection` name one explicitly; a connection (a saved context of
+   * `top --all-contexts`) brings its own mgmtUrl, used where no --mgmt-url is given.
+   */
+  protected async openBroker(options: {fallbackUrl?: string; url?: string; connection?: ResolvedConnection} = {}): Promise<Broker> {
+    const flags = this.flags as unknown as BaseFlags<typeof BaseCommand>
+    const resolved =
+      options.connection ?? (options.url ? {url: options.url, source: 'flag' as const} : await resolveConnection(flags, options.fallbackUrl))
+    const timeoutMs = parseDuration(flags.timeout, '--timeout')
+    const connection = {
+      timeoutMs,
+      mgmtUrl: flags['mgmt-url'],
+      endpoint: flags.endpoint,
+      tlsCa: flags['tls-ca'],
+      tlsInsecure: flags['tls-insecure'],
+    }
+    const broker = await createBroker(resolved.url, brokerOptions(connection, resolved))
+    await connectWithin(broker, timeoutMs)
+    this.brokers.push(broker)
+    return broker
+  }
+
+  override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
+    if (error instanceof Errors.ExitError) throw error
+    const debug = /queuectl|\*/.test(process.env.DEBUG ?? '')
+    let exitCode: number
+    let message: string
+    if (isUserError(error)) {
+      exitCode = error.exitCode
+      message = error.message
+    } else if (error instanceof Errors.CLIError) {
+      // oclif's own parse errors: unknown flag, missing argument
+      exitCode = error.oclif?.exit === 1 || error.oclif?.exit === undefined ? ExitCode.usage : error.oclif.exit
+      message = redactText(error.message.split('\n')[0]!)
+      const more = error.message.split('\n').slice(1).join(' ').replace(/\s+/g, ' ').trim()
+      if (more) message += ` (${redactText(more)})`
+    } else {
+      exitCode = BUG_EXIT_CODE
+      message = `internal error: ${redactText(error?.message ?? String(error))} — this is a bug; rerun with DEBUG=queuectl for the stack`
+    }
+    if (this.jsonEnabled()) {
+      this.logJson({error: {message, exitCode, kind: error?.name ?? 'Error'}})
+    } else {
+      process.stderr.write(`Error: ${message.replace(/\n/g, ' ')}\n`)
+    }
+    if (debug && error?.stack) process.stderr.write(`${redactText(error.stack)}\n`)
+    this.exit(exitCode)
+  }
+
+  override async finally(error: Error | undefined): Promise<unknown> {
+    await Promise.allSettled(this.brokers.splice(0).map((b) => b.close()))
+    return super.finally(error)
+  }
+}

@@ -1,0 +1,268 @@
+// One agent's bench run on one queue: producers (closed loop with a bounded window, or open loop
+// on a schedule where latency counts from the *intended* send time) and consumers running the real
+// worker runtime, every processed message recorded in an HDR histogram and a sequence tracker.
+import type {Broker, EnqueueOptions, OutgoingMessage} from '../broker/contract.js'
+import {isTransient} from '../kernel/errors.js'
+import {backoffDelay, OUTAGE_BACKOFF} from '../kernel/backoff.js'
+import {DEFAULT_RECONNECT_TIMEOUT_MS, Worker, type Job} from '../runtime/worker.js'
+import {LatencyRecorder, type Histogram} from './histogram.js'
+import {clock, HEADER_BYTES, PayloadFactory} from './payload.js'
+import {Schedule, type BenchPlan} from './plan.js'
+import {SequenceTracker} from './tracker.js'
+
+export interface BenchProgress {
+  elapsedMs: number
+  sent: number
+  processed: number
+  /** Processed per second over the last interval. */
+  rate: number
+}
+
+export interface RunInput {
+  broker: Broker
+  queue: string
+  plan: BenchPlan
+  /** This agent's index (0 when alone): the high bits of every sequence number's identity. */
+  agent?: number
+  /** Bytes of --payload, carried after the header. */
+  body?: Buffer
+  /** Graceful stop (Ctrl-C): stop producing, drain briefly, report as partial. */
+  stop?: AbortSignal
+  /** Forced stop: hand back everything at once. */
+  force?: AbortSignal
+  /** Epoch ms to start producing at (agents start together). */
+  startAt?: number
+  /** After producing, consumers run until every sent message is processed, or (agents) this says the queue is idle, or drainMs passes. */
+  drainCheck?: () => Promise<boolean>
+  onProgress?: (progress: BenchProgress) => void
+  /** How long producers and consumers wait out a broker outage before giving up. Default 60 s. */
+  reconnectTimeoutMs?: number
+}
+
+export interface RunOutcome {
+  partial: boolean
+  /** Messages the broker confirmed. */
+  sent: number
+  /** Sequence numbers claimed whose enqueue failed (so they are not counted as lost). */
+  sendFailed: number
+  /** Handler completions, duplicates included. */
+  processed: number
+  redeliveries: number
+  /** Enqueue calls that failed. */
+  errors: number
+  /** Batches (or their unconfirmed part) sent again after a connection failure. */
+  resent: number
+  /** Messages on the queue that were not bench messages. */
+  foreign: number
+  startedAt: number
+  lastSendAt: number
+  lastDoneAt: number
+  histogram: Histogram
+  tracker: SequenceTracker
+  lastError?: string
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => (ms < 1 ? setImmediate(resolve) : setTimeout(resolve, ms)))
+
+export async function runBench(input: RunInput): Promise<RunOutcome> {
+  const {broker, queue, plan} = input
+  const agent = input.agent ?? 0
+  const latency = new LatencyRecorder()
+  const tracker = new SequenceTracker()
+  const factory = new PayloadFactory(plan.sizeBytes, input.body)
+  const out: RunOutcome = {
+    partial: false, sent: 0, sendFailed: 0, processed: 0, redeliveries: 0, errors: 0, resent: 0, foreign: 0,
+    startedAt: 0, lastSendAt: 0, lastDoneAt: 0, histogram: undefined as unknown as Histogram, tracker,
+  }
+  // each payload is a fresh view the bench never touches again
+  const enqueueOptions: EnqueueOptions = {transferPayloads: true, ids: false, persistent: plan.persistent, confirms: plan.confirms}
+  let nextSeq = 0
+  const lowWater = Math.floor(plan.inflight / 2)
+  let producing = true
+  let wake: (() => void) | undefined
+  const notify = () => {
+    const w = wake
+    wake = undefined
+    w?.()
+  }
+
+  // latency counts for messages sent from here on (after --warmup); every agent uses the shared start
+  let measureFrom = -Infinity
+  const record = (payload: Buffer): void => {
+    if (payload.length < HEADER_BYTES || payload.readUInt16LE(14) !== 0x5142) {
+      out.foreign++
+      return
+    }
+    const now = clock()
+    const sentAt = payload.readDoubleLE(0)
+    if (sentAt >= measureFrom) latency.record(Math.round((now - sentAt) * 1000))
+    tracker.mark(payload.readUInt16LE(12), payload.readUInt32LE(8))
+    out.processed++
+    out.lastDoneAt = now
+    // refill the closed-loop window in batches, not one message at a time
+    if (wake !== undefined && out.sent - out.processed <= lowWater) notify()
+  }
+  const workMs = plan.workMs
+  const reconnectTimeoutMs = input.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS
+  const handler = (job: Job): unknown => {
+    if (job.attempt > 1) out.redeliveries++
+    const payload = job.message.payload
+    if (workMs > 0) return sleep(workMs).then(() => record(payload))
+    record(payload)
+    return undefined
+  }
+
+  const workers = Array.from({length: plan.consumers}, () =>
+    new Worker(broker, queue, handler, {concurrency: plan.concurrency, prefetch: plan.prefetch, maxAttempts: Number.MAX_SAFE_INTEGER, reconnectTimeoutMs}),
+  )
+  const stopAll = () => {
+    producing = false
+    notify()
+  }
+  input.stop?.addEventListener('abort', stopAll)
+  input.force?.addEventListener('abort', stopAll)
+  let ticker: NodeJS.Timeout | undefined
+  try {
+    await Promise.all(workers.map((w) => w.start()))
+    if (input.startAt !== undefined) await sleep(Math.max(0, input.startAt - clock()))
+    out.startedAt = clock()
+    const warmupMs = plan.warmupMs ?? 0
+    if (warmupMs > 0) measureFrom = (input.startAt ?? out.startedAt) + warmupMs
+    const endAt = plan.durationMs !== undefined ? out.startedAt + warmupMs + plan.durationMs : Infinity
+    let claimed = 0
+    const claim = (want: number): number => {
+      const n = plan.count !== undefined ? Math.min(want, plan.count - claimed) : want
+      claimed += n
+      return n
+    }
+    // A connection failure (broker restart) is waited out: the batch, or the part of it the broker
+    // did not confirm, is sent again until it goes through, for up to reconnectTimeoutMs of
+    // continuous failure. A message whose first send was stored after all arrives twice: the
+    // tracker counts it as a duplicate (at-least-once), never as lost. Anything else, or a longer
+    // outage, counts the unconfirmed messages as not sent (sendFailed) and carries on.
+    let outageSince: number | undefined
+    const send = async (messages: OutgoingMessage[]): Promise<void> => {
+      let pending = messages
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await broker.enqueue(queue, pending, enqueueOptions)
+          out.sent += pending.length
+          outageSince = undefined
+          break
+        } catch (error) {
+          out.errors++
+          out.lastError = (error as Error)?.message ?? String(error)
+          const e = error as {sent?: unknown; pending?: unknown}
+          // which messages may still be missing: the adapter's list, else all of them
+          const unconfirmed = Array.isArray(e.pending) ? (e.pending as number[]).map((i) => pending[i]!) : pending
+          const ok = pending.length - unconfirmed.length
+          out.sent += ok
+          outageSince ??= clock()
+          const retry = isTransient(error) && producing && clock() - outageSince < reconnectTimeoutMs && !input.force?.aborted
+          if (!retry) {
+            // without the adapter's list, its confirmed count is all we know
+            const confirmed = Array.isArray(e.pending) ? 0 : typeof e.sent === 'number' ? e.sent : 0
+            out.sent += confirmed
+            out.sendFailed += unconfirmed.length - confirmed
+            await sleep(50) // a failing broker is not hammered in a tight loop
+            break
+          }
+          out.resent++
+          pending = unconfirmed
+          await sleep(backoffDelay(attempt, OUTAGE_BACKOFF))
+        }
+      }
+      out.lastSendAt = clock()
+    }
+
+    // An in-process broker settles everything in microtasks: yield now and then so timers, I/O
+    // and signals (Ctrl-C) get their turn.
+    let lastYield = clock()
+    const yieldSometimes = async (): Promise<void> => {
+      const t = clock()
+      if (t - lastYield < 5) return
+      await new Promise((resolve) => setImmediate(resolve))
+      lastYield = clock()
+    }
+
+    const closedProducer = async (): Promise<void> => {
+      while (producing && clock() < endAt) {
+        await yieldSometimes()
+        const room = plan.inflight - (out.sent - out.processed)
+        if (room <= 0) {
+          await new Promise<void>((resolve) => {
+            wake = resolve
+            setTimeout(notify, 100) // re-check the clock even if nothing is processed
+          })
+          continue
+        }
+        const n = claim(Math.min(plan.batch, room))
+        if (n === 0) return
+        const t = clock()
+        const batch = new Array<OutgoingMessage>(n)
+        for (let k = 0; k < n; k++) batch[k] = {payload: factory.make(t, nextSeq++, agent)}
+        await send(batch)
+      }
+    }
+
+    const openProducer = async (index: number): Promise<void> => {
+      const perProducer = plan.steps!.map((s) => ({rate: s.rate / plan.producers, durationMs: s.durationMs}))
+      // the warm-up runs at the first step's rate, then the schedule proper
+      if (warmupMs > 0) perProducer.unshift({rate: perProducer[0]!.rate, durationMs: warmupMs})
+      const schedule = new Schedule(perProducer)
+      const offset = (index * 1000) / plan.steps![0]!.rate
+      const total = plan.count !== undefined ? Math.ceil(plan.count / plan.producers) : schedule.countWithin(warmupMs + (plan.durationMs ?? Infinity))
+      let i = 0
+      while (producing && i < total) {
+        await yieldSometimes()
+        const now = clock() - out.startedAt
+        let n = 0
+        while (i + n < total && n < plan.batch && schedule.at(i + n) + offset <= now) n++
+        if (n === 0) {
+          // a real timer, never a setImmediate spin: a busy-looping process gets descheduled on a
+          // loaded machine, and the stall would show up (honestly, but needlessly) in the tail
+          await new Promise((resolve) => setTimeout(resolve, Math.max(1, schedule.at(i) + offset - now)))
+          continue
+        }
+        n = claim(n)
+        if (n === 0) return
+        const batch = new Array<OutgoingMessage>(n)
+        for (let k = 0; k < n; k++) batch[k] = {payload: factory.make(out.startedAt + schedule.at(i + k) + offset, nextSeq++, agent)}
+        i += n
+        await send(batch)
+      }
+    }
+
+    let lastProcessed = 0
+    let lastTick = out.startedAt
+    ticker = setInterval(() => {
+      const t = clock()
+      const rate = ((out.processed - lastProcessed) * 1000) / Math.max(1, t - lastTick)
+      lastProcessed = out.processed
+      lastTick = t
+      input.onProgress?.({elapsedMs: t - out.startedAt, sent: out.sent, processed: out.processed, rate})
+    }, 250)
+    ticker.unref()
+
+    const producers = Array.from({length: plan.producers}, (_, i) => (plan.mode === 'open' ? openProducer(i) : closedProducer()))
+    await Promise.all(producers)
+    producing = false
+
+    // Drain: consumers finish what was sent (or what every agent sent), bounded by --drain.
+    const interrupted = () => Boolean(input.stop?.aborted || input.force?.aborted)
+    const drainUntil = clock() + (interrupted() ? Math.min(plan.drainMs, 2000) : plan.drainMs)
+    if (input.drainCheck) {
+      while (!(await input.drainCheck()) && clock() < drainUntil && !input.force?.aborted) await sleep(100)
+    } else {
+      while (tracker.unique < out.sent && clock() < drainUntil && !input.force?.aborted) await sleep(5)
+    }
+    out.partial = interrupted()
+  } finally {
+    clearInterval(ticker)
+    input.stop?.removeEventListener('abort', stopAll)
+    input.force?.removeEventListener('abort', stopAll)
+    await Promise.all(workers.map((w) => w.close(true)))
+    out.histogram = latency.flush()
+  }
+  return out
+}

@@ -1,0 +1,102 @@
+// What `queue inspect` computes: stats for every queue or one, peeked messages, and the CI
+// thresholds (--max-depth, --max-age, --max-dead) with a one-line reason for each crossing.
+import type {Broker, Capabilities, Message, MessageState, QueueList, QueueStats} from '../broker/contract.js'
+import {NotSupportedError} from '../kernel/errors.js'
+import {formatDuration} from '../kernel/units.js'
+
+export interface Thresholds {
+  maxDepth?: number
+  maxAgeMs?: number
+  maxDead?: number
+}
+
+/** What the broker can do with this queue: per-queue where the adapter says so (Redis flavors). */
+export async function capabilitiesFor(broker: Broker, queue: string): Promise<Capabilities> {
+  return broker.capabilitiesOf ? broker.capabilitiesOf(queue) : broker.capabilities
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight, keeping order. */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length)
+  let next = 0
+  const workers = Array.from({length: Math.min(limit, items.length)}, async () => {
+    while (next < items.length) {
+      const i = next++
+      out[i] = await fn(items[i]!)
+    }
+  })
+  await Promise.all(workers)
+  return out
+}
+
+/** Stats of every queue; `incomplete` says why some may be missing (e.g. a SCAN budget ran out). */
+export async function statsOfAll(broker: Broker): Promise<{stats: QueueStats[]; incomplete?: string}> {
+  if (!broker.capabilities.listQueues) {
+    // the adapter's own refusal says why, where it knows (AMQP: what is wrong with the management API)
+    await broker.listQueues()
+    throw new NotSupportedError(
+      `${broker.displayUrl} cannot list its queues (${broker.transport} without a listing API) — name one: queue inspect QUEUE`,
+    )
+  }
+  const queues: QueueList = await broker.listQueues()
+  const stats = await mapLimit(queues, 8, async (q) => {
+    try {
+      return await broker.stats(q.name)
+    } catch (error) {
+      // a queue that vanished between list and stats is not worth failing the listing for
+      if ((error as {exitCode?: number}).exitCode === 4) return undefined
+      throw error
+    }
+  })
+  return {stats: stats.filter((s): s is QueueStats => s !== undefined), incomplete: queues.incomplete}
+}
+
+export async function peekMessages(broker: Broker, queue: string, limit: number, state?: MessageState): Promise<Message[]> {
+  if (limit <= 0) return []
+  const caps = await capabilitiesFor(broker, queue)
+  if (caps.peek === 'none') {
+    throw new NotSupportedError(`${broker.displayUrl} cannot peek at messages without consuming them — use \`queue export --consume\` to drain instead`)
+  }
+  if (state && !caps.states.includes(state)) {
+    throw new NotSupportedError(`queue "${queue}" on ${broker.displayUrl} keeps no "${state}" messages — states here: ${caps.states.join(', ')}`)
+  }
+  return broker.peek(queue, {limit, state})
+}
+
+/** Why peeking is not quite free, for the brokers where it is not. */
+export function peekCaveat(caps: Capabilities): string | undefined {
+  switch (caps.peek) {
+    case 'requeue':
+      return 'note: peeking took the messages and requeued them: they are now flagged redelivered and may have changed order'
+    case 'visibility':
+      return 'note: peeking received the messages with a short visibility timeout: their receive counts went up (this can push them to a dead-letter queue)'
+    default:
+      return undefined
+  }
+}
+
+export function deadCount(stats: QueueStats): number {
+  return (stats.counts.dead ?? 0) + (stats.counts.retry ?? 0)
+}
+
+export function depthOf(stats: QueueStats): number {
+  return (stats.counts.waiting ?? 0) + (stats.counts.delayed ?? 0) + (stats.counts.paused ?? 0)
+}
+
+/** The thresholds crossed, each as one line. */
+export function checkThresholds(stats: QueueStats[], t: Thresholds): string[] {
+  const out: string[] = []
+  for (const s of stats) {
+    const depth = depthOf(s)
+    if (t.maxDepth !== undefined && depth > t.maxDepth) out.push(`${s.name}: depth ${depth} is over --max-depth ${t.maxDepth}`)
+    if (t.maxAgeMs !== undefined && s.oldestAgeMs === undefined && depth > 0) {
+      throw new NotSupportedError(`${s.kind} queue "${s.name}" does not tell the age of its oldest message, so --max-age cannot be checked — use --max-depth`)
+    }
+    if (t.maxAgeMs !== undefined && s.oldestAgeMs !== undefined && s.oldestAgeMs > t.maxAgeMs) {
+      out.push(`${s.name}: oldest message is ${formatDuration(s.oldestAgeMs)} old, over --max-age ${formatDuration(t.maxAgeMs)}`)
+    }
+    const dead = deadCount(s)
+    if (t.maxDead !== undefined && dead > t.maxDead) out.push(`${s.name}: ${dead} dead/failed, over --max-dead ${t.maxDead}`)
+  }
+  return out
+}

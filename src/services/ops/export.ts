@@ -1,0 +1,59 @@
+// `queue export`: messages as NDJSON (message-format.ts). By default a peek — nothing is removed
+// (how honest the peek is depends on the broker: AMQP requeues, SQS bumps receive counts);
+// --consume drains instead, acking each batch only once its lines are written out.
+import type {Broker, MessageState} from '../../broker/contract.js'
+import {NotSupportedError} from '../../kernel/errors.js'
+import {peekCaveat} from '../inspect.js'
+import {drainQueue, type DrainReport} from './drain.js'
+import {capabilitiesFor} from '../../broker/capabilities.js'
+import {exportLine} from './message-format.js'
+import {sourceQueue} from './move.js'
+
+export type LineWriter = (lines: string) => Promise<void>
+
+export interface ExportOptions {
+  state?: MessageState
+  limit?: number
+  consume: boolean
+  batchSize: number
+  idleMs: number
+  signal?: AbortSignal
+}
+
+export interface ExportReport {
+  exported: number
+  consumed: boolean
+  drain?: DrainReport
+  /** Why peeking was not quite free, when it was not (AMQP requeue, SQS receive counts). */
+  caveat?: string
+}
+
+export async function exportMessages(broker: Broker, queue: string, write: LineWriter, options: ExportOptions): Promise<ExportReport> {
+  if (options.consume) {
+    const from = await sourceQueue(broker, queue, options.state)
+    const drain = await drainQueue(broker, from, async (messages) => write(messages.map((m) => `${exportLine(m)}\n`).join('')), {
+      limit: options.limit,
+      batchSize: options.batchSize,
+      idleMs: options.idleMs,
+      signal: options.signal,
+    })
+    return {exported: drain.done, consumed: true, drain}
+  }
+  const stats = await broker.stats(queue)
+  const caps = await capabilitiesFor(broker, queue)
+  if (caps.peek === 'none') {
+    throw new NotSupportedError(`${broker.displayUrl} cannot read messages without consuming them — export with --consume (removes them) instead`)
+  }
+  const state = options.state ?? 'waiting'
+  if (!caps.states.includes(state)) {
+    throw new NotSupportedError(`${stats.kind} queue "${queue}" keeps no "${state}" messages it can show — states here: ${caps.states.join(', ')}`)
+  }
+  const count = stats.counts[state] ?? (state === 'dead' ? stats.counts.dead : undefined)
+  // the count is a snapshot (approximate on SQS): ask for a little more, never fewer than 1000
+  const limit = options.limit ?? Math.max(1000, Math.ceil((count ?? 0) * 1.1) + 10)
+  const messages = await broker.peek(queue, {limit, state: options.state})
+  for (let i = 0; i < messages.length; i += options.batchSize) {
+    await write(messages.slice(i, i + options.batchSize).map((m) => `${exportLine(m)}\n`).join(''))
+  }
+  return {exported: messages.length, consumed: false, caveat: messages.length > 0 ? peekCaveat(caps) : undefined}
+}

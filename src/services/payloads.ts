@@ -1,0 +1,149 @@
+// Where `enqueue` payloads come from — an argument, a file, or NDJSON on stdin — and their
+// validation before anything is sent. Stdin is validated in full first (spooled to a temp file
+// past a few MiB, so a huge input streams in bounded memory) and only then sent: a bad line 3
+// of 10 means nothing was sent.
+import {createReadStream, createWriteStream, type WriteStream} from 'node:fs'
+import {mkdtemp, readFile, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {createInterface} from 'node:readline'
+import type {Readable} from 'node:stream'
+import {UsageError} from '../kernel/errors.js'
+
+export type PayloadValidator = (value: unknown) => string | undefined
+
+/** Compiles a JSON Schema file into a validator returning the first failing path and reason. */
+export async function loadSchemaValidator(path: string): Promise<PayloadValidator> {
+  let schema: unknown
+  try {
+    schema = JSON.parse(await readFile(path, 'utf8'))
+  } catch (error) {
+    throw new UsageError(`cannot read the schema ${path}: ${(error as Error).message} — give a JSON Schema file`)
+  }
+  const {default: Ajv} = (await import('ajv')) as unknown as {default: new (o: object) => {compile(s: unknown): AjvValidate}}
+  let validate: AjvValidate
+  try {
+    validate = new Ajv({allErrors: false, strict: false}).compile(schema)
+  } catch (error) {
+    throw new UsageError(`the schema ${path} is not a valid JSON Schema: ${(error as Error).message}`)
+  }
+  return (value) => {
+    if (validate(value)) return undefined
+    const e = validate.errors?.[0]
+    return e ? `${e.instancePath || '/'} ${e.message ?? 'is invalid'}` : 'does not match the schema'
+  }
+}
+
+interface AjvValidate {
+  (value: unknown): boolean
+  errors?: {instancePath: string; message?: string}[] | null
+}
+
+/** Parses and validates one payload; the error names where it came from. */
+export function checkJsonPayload(text: string, where: string, validator?: PayloadValidator): void {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (error) {
+    throw new UsageError(`${where} is not valid JSON (${(error as Error).message}) — nothing was sent; fix it and run again`)
+  }
+  const problem = validator?.(value)
+  if (problem) throw new UsageError(`${where} fails the schema at ${problem} — nothing was sent`)
+}
+
+const SPOOL_AFTER_BYTES = 8 * 1024 * 1024
+
+/** NDJSON lines, validated, ready to be read again in order. */
+export interface ValidatedLines {
+  count: number
+  bytes: number
+  lines(): AsyncIterable<{text: string; line: number}>
+  dispose(): Promise<void>
+}
+
+/** Reads NDJSON, validates every non-blank line, keeps them in memory or spooled to a temp file. */
+export async function readNdjson(
+  input: Readable,
+  options: {validator?: PayloadValidator; maxBytes?: number; onLine?: (n: number) => void} = {},
+): Promise<ValidatedLines> {
+  const kept: {text: string; line: number}[] = []
+  let spool: {dir: string; file: string; out: WriteStream} | undefined
+  let count = 0
+  let bytes = 0
+  let lineNo = 0
+  const reader = createInterface({input, crlfDelay: Infinity})
+  try {
+    for await (const raw of reader) {
+      lineNo++
+      const text = raw.trim()
+      if (text === '') continue
+      checkJsonPayload(text, `line ${lineNo}`, options.validator)
+      const size = Buffer.byteLength(text)
+      if (options.maxBytes !== undefined && size > options.maxBytes) {
+        throw new UsageError(`line ${lineNo} is ${size} bytes, over the broker's limit of ${options.maxBytes} — nothing was sent`)
+      }
+      count++
+      bytes += size
+      options.onLine?.(count)
+      if (!spool && bytes > SPOOL_AFTER_BYTES) {
+        const dir = await mkdtemp(join(tmpdir(), 'queuectl-spool-'))
+        const file = join(dir, 'lines.ndjson')
+        spool = {dir, file, out: createWriteStream(file)}
+        for (const k of kept) await write(spool.out, `${k.line}\t${k.text}\n`)
+        kept.length = 0
+      }
+      if (spool) await write(spool.out, `${lineNo}\t${text}\n`)
+      else kept.push({text, line: lineNo})
+    }
+  } catch (error) {
+    if (spool) {
+      spool.out.destroy()
+      await rm(spool.dir, {recursive: true, force: true})
+    }
+    throw error
+  }
+  if (spool) await new Promise<void>((resolve, reject) => spool!.out.end((e?: Error | null) => (e ? reject(e) : resolve())))
+  const file = spool?.file
+  return {
+    count,
+    bytes,
+    async *lines() {
+      if (!file) {
+        yield* kept
+        return
+      }
+      for await (const row of createInterface({input: createReadStream(file), crlfDelay: Infinity})) {
+        const tab = row.indexOf('\t')
+        yield {line: Number(row.slice(0, tab)), text: row.slice(tab + 1)}
+      }
+    },
+    async dispose() {
+      if (spool) await rm(spool.dir, {recursive: true, force: true})
+    },
+  }
+}
+
+function write(out: WriteStream, chunk: string): Promise<void> {
+  return out.write(chunk) ? Promise.resolve() : new Promise((resolve) => out.once('drain', resolve))
+}
+
+/** "k=v" pairs from --header flags. */
+export function parseHeaders(pairs: string[] | undefined): Record<string, string> | undefined {
+  if (!pairs || pairs.length === 0) return undefined
+  const headers: Record<string, string> = {}
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=')
+    if (eq <= 0) throw new UsageError(`--header "${pair}" must look like key=value`)
+    headers[pair.slice(0, eq).trim()] = pair.slice(eq + 1)
+  }
+  return headers
+}
+
+export function looksLikeJson(text: string): boolean {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
+}
