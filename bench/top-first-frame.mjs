@@ -17,7 +17,7 @@ const URL_ = 'redis://127.0.0.1:6379/14'
 const bundled = privateBuild('bundled', true)
 const unbundled = privateBuild('unbundled', false)
 
-const bare = fileURLToPath(new URL('./bare-oclif', import.meta.url))
+const bare = fileURLToPath(new URL('./bare-oclif/', import.meta.url))
 execFileSync(process.execPath, [`${root}node_modules/oclif/bin/run.js`, 'manifest'], {cwd: bare, stdio: 'ignore'})
 
 await seedQueues(`${bundled}dist/adapters/registry.js`, URL_, 100)

@@ -7,7 +7,7 @@ import {promisify} from 'node:util'
 import {afterAll, describe, expect, it} from 'vitest'
 
 const run = promisify(execFile)
-const root = new URL('../..', import.meta.url).pathname
+const root = new URL('../../', import.meta.url).pathname
 const work = mkdtempSync(join(tmpdir(), 'queuectl-pack-'))
 afterAll(() => rmSync(work, {recursive: true, force: true}))
 

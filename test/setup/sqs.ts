@@ -24,7 +24,7 @@ let child: ChildProcess | undefined
 
 export async function setup(project: TestProject): Promise<void> {
   child = spawn(process.execPath, ['--input-type=module', '-e', EMULATOR], {
-    cwd: new URL('../..', import.meta.url),
+    cwd: new URL('../../', import.meta.url),
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   })
   const endpoint = await new Promise<string>((resolve, reject) => {

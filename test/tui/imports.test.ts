@@ -5,7 +5,7 @@ import {join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {describe, expect, it} from 'vitest'
 
-const src = fileURLToPath(new URL('../../src', import.meta.url))
+const src = fileURLToPath(new URL('../../src/', import.meta.url))
 
 function files(dir: string): string[] {
   return readdirSync(dir, {withFileTypes: true}).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : /\.tsx?$/.test(e.name) ? [join(dir, e.name)] : []))
@@ -24,8 +24,8 @@ describe('where Ink and React are imported', () => {
 
   it('the top command loads the TUI with a dynamic import, and statically only what has no Ink in it', () => {
     const top = readFileSync(join(src, 'commands/top.ts'), 'utf8')
-    expect(top).toContain("import('./app.js')")
-    const staticTui = [...top.matchAll(STATIC_IMPORT)].map((m) => m[1]!).filter((p) => p.startsWith('./'))
+    expect(top).toContain("import('../tui/app.js')")
+    const staticTui = [...top.matchAll(STATIC_IMPORT)].map((m) => m[1]!).filter((p) => p.startsWith('../tui/'))
     for (const path of staticTui) {
       const file = readFileSync(join(src, path.replace(/^\.\.\//, '').replace(/\.js$/, '.ts')), 'utf8')
       expect([...file.matchAll(STATIC_IMPORT)].map((m) => m[1]!).filter((p) => /^(ink|react)/.test(p) || p.includes('components') || p.includes('hooks'))).toEqual([])

@@ -15,7 +15,7 @@ export const libUrl = (db: number, query = '') => `redis://${REDIS_HOST}/${db}${
 
 export const PYTHON = '/usr/bin/python3'
 export const RUBY = '/usr/bin/ruby'
-export const INTEROP_DIR = fileURLToPath(new URL('../../interop', import.meta.url))
+export const INTEROP_DIR = fileURLToPath(new URL('../../interop/', import.meta.url))
 
 export const execFileP = promisify(execFile)
 

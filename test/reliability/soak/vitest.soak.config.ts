@@ -3,7 +3,7 @@
 import {readdirSync} from 'node:fs'
 import {defineConfig} from 'vitest/config'
 
-const setupDir = new URL('../../setup', import.meta.url)
+const setupDir = new URL('../../setup/', import.meta.url)
 const setups = readdirSync(setupDir)
   .filter((f) => /\.(ts|js)$/.test(f))
   .sort()
@@ -11,7 +11,7 @@ const setups = readdirSync(setupDir)
 
 export default defineConfig({
   test: {
-    root: new URL('../../..', import.meta.url).pathname,
+    root: new URL('../../../', import.meta.url).pathname,
     include: ['test/reliability/soak/**/*.test.ts'],
     globalSetup: setups,
     testTimeout: 900_000,
