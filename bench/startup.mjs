@@ -7,7 +7,7 @@ import {fileURLToPath} from 'node:url'
 
 const runs = Number(process.argv[2] ?? 25)
 const root = fileURLToPath(new URL('..', import.meta.url))
-const bare = fileURLToPath(new URL('./bare-oclif', import.meta.url))
+const bare = fileURLToPath(new URL('./bare-oclif/', import.meta.url))
 execFileSync(process.execPath, [`${root}node_modules/oclif/bin/run.js`, 'manifest'], {cwd: bare, stdio: 'ignore'})
 
 const cases = {
