@@ -8,7 +8,7 @@ import {transportOptionsOf, type ConnectionFlagValues} from '../../services/targ
 
 export default class ContextAdd extends BaseCommand<typeof ContextAdd> {
   static override summary = 'Save a broker URL under a name.'
-  static override description = `Contexts live in $XDG_CONFIG_HOME/queuectl/config.json (mode 0600, since URLs may hold passwords). The first context added becomes the current one.`
+  static override description = `Contexts live in $XDG_CONFIG_HOME/queuectl/config.json (mode 0600, since URLs may hold passwords). The first context added becomes the current one. A transport's connection options given with it (--mgmt-url, --endpoint) are saved with it.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> local redis://127.0.0.1:6379',
     '<%= config.bin %> <%= command.id %> prod-rabbit amqps://ops:secret@rabbit.internal/prod --mgmt-url https://rabbit.internal:15671 --use',
