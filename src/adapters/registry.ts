@@ -1,58 +1,73 @@
-// URL scheme → lazily imported adapter. Nothing else imports a broker SDK, so a command pays only
-// for the transport it talks to.
-import type {Broker, BrokerFactory, BrokerOptions} from '../broker/contract.js'
+// The transports queuectl knows: one descriptor each, one line per transport. A descriptor is data
+// and a lazy import, so nothing else loads a broker SDK and a command pays only for the transport
+// it talks to. Adding a transport: its folder, one line here, its dependency (CONTRIBUTING.md).
+import type {Broker, BrokerOptions} from '../broker/contract.js'
+import type {TransportDescriptor, TransportOption} from '../broker/descriptor.js'
 import {UsageError} from '../kernel/errors.js'
 import {redactUrl, rememberSecrets} from '../kernel/redact.js'
+import {memoryTransport} from './memory/descriptor.js'
+import {redisTransport} from './redis/descriptor.js'
+import {amqpTransport} from './amqp/descriptor.js'
+import {sqsTransport} from './sqs/descriptor.js'
 
-const loaders: Record<string, () => Promise<BrokerFactory>> = {
-  'memory:': async () => (await import('./memory/index.js')).createMemoryBroker,
-  'redis:': async () => (await import('./redis/index.js')).createRedisBroker,
-  'rediss:': async () => (await import('./redis/index.js')).createRedisBroker,
-  'redis+cluster:': async () => (await import('./redis/index.js')).createRedisBroker,
-  'amqp:': async () => (await import('./amqp/index.js')).createAmqpBroker,
-  'amqps:': async () => (await import('./amqp/index.js')).createAmqpBroker,
-  'sqs:': async () => (await import('./sqs/index.js')).createSqsBroker,
+export const TRANSPORTS: readonly TransportDescriptor[] = [
+  memoryTransport,
+  redisTransport,
+  amqpTransport,
+  sqsTransport,
+]
+
+const byScheme = new Map<string, TransportDescriptor>(TRANSPORTS.flatMap((t) => t.schemes.map((s) => [`${s}:`, t] as const)))
+
+export const SUPPORTED_SCHEMES = [...byScheme.keys()].map((s) => s.slice(0, -1))
+
+/** Every transport's connection options, each name once, in registry order. */
+export const TRANSPORT_OPTIONS: readonly TransportOption[] = [
+  ...new Map(TRANSPORTS.flatMap((t) => t.options ?? []).map((o) => [o.name, o])).values(),
+]
+
+/** The first example URL of each transport, for messages that show what a good URL looks like. */
+export function exampleUrls(): string[] {
+  return TRANSPORTS.map((t) => t.examples[0]!)
 }
 
-export const SUPPORTED_SCHEMES = Object.keys(loaders).map((s) => s.slice(0, -1))
+/** The transport serving a parsed URL. */
+export function transportOf(url: URL): TransportDescriptor {
+  const transport = byScheme.get(url.protocol)
+  if (!transport) throw new UsageError(`unknown scheme "${url.protocol.slice(0, -1)}" in ${redactUrl(url)} — supported: ${SUPPORTED_SCHEMES.join(', ')}`)
+  return transport
+}
 
 /** Parses a connection URL, or throws a UsageError that says what a good one looks like. */
 export function parseBrokerUrl(raw: string): URL {
   const text = raw.trim()
-  if (!text) throw new UsageError('the connection URL is empty — give one such as redis://127.0.0.1:6379 or memory://')
+  if (!text) throw new UsageError(`the connection URL is empty — give one such as ${orList(exampleUrls())}`)
   let url: URL
   try {
-    url = new URL(clusterSeeds(text))
+    url = new URL(prepared(text))
   } catch {
-    throw new UsageError(
-      `"${redactUrl(text)}" is not a valid URL — write it as scheme://host:port, e.g. redis://127.0.0.1:6379, amqp://guest:***@127.0.0.1:5672/, sqs://?region=us-east-1 or memory://`,
-    )
+    throw new UsageError(`"${redactUrl(text)}" is not a valid URL — write it as scheme://host:port, e.g. ${orList(exampleUrls())}`)
   }
   rememberSecrets(url)
-  if (!(url.protocol in loaders)) {
-    throw new UsageError(
-      `unknown scheme "${url.protocol.slice(0, -1)}" in ${redactUrl(url)} — supported: ${SUPPORTED_SCHEMES.join(', ')}`,
-    )
-  }
+  transportOf(url)
   return url
 }
 
-// WHATWG URLs hold one host; redis+cluster://h1:p1,h2:p2 keeps the first as the host and the
-// other seeds in ?seeds=h2:p2 (the Redis adapter reads both and shows the list again).
-function clusterSeeds(text: string): string {
-  const match = /^(redis\+cluster:\/\/(?:[^@/?#]*@)?)([^/?#]+)(.*)$/i.exec(text)
-  if (!match || !match[2]!.includes(',')) return text
-  const [first, ...rest] = match[2]!.split(',').filter(Boolean)
-  const tail = match[3]!
-  const hash = tail.indexOf('#')
-  const [body, fragment] = hash >= 0 ? [tail.slice(0, hash), tail.slice(hash)] : [tail, '']
-  return `${match[1]}${first}${body}${body.includes('?') ? '&' : '?'}seeds=${rest.join(',')}${fragment}`
+/** The text after its transport's pre-parsing (several hosts folded into the query), when the scheme is known. */
+function prepared(text: string): string {
+  const scheme = /^([a-z][a-z0-9+.-]*:)/i.exec(text)?.[1]?.toLowerCase()
+  const transport = scheme === undefined ? undefined : byScheme.get(scheme)
+  return transport?.prepareUrl ? transport.prepareUrl(text) : text
+}
+
+function orList(items: string[]): string {
+  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`
 }
 
 /** Creates (but does not connect) the broker for a URL. */
 export async function createBroker(raw: string | URL, options: BrokerOptions): Promise<Broker> {
   const url = typeof raw === 'string' ? parseBrokerUrl(raw) : raw
-  const factory = await loaders[url.protocol]!()
+  const factory = await transportOf(url).load()
   return factory(url, options)
 }
 

@@ -264,10 +264,11 @@ export interface BrokerOptions {
   /** Connect timeout in ms. */
   timeoutMs: number
   tls?: {caFile?: string; insecure?: boolean}
-  /** Management API URL (AMQP) or endpoint override (SQS). */
-  mgmtUrl?: string
-  endpoint?: string
-  region?: string
+  /**
+   * The transports' own connection options by name, as their descriptors declare them (AMQP's
+   * `mgmt-url`, SQS's `endpoint`); each adapter reads its own and ignores the others.
+   */
+  options?: Record<string, string | undefined>
 }
 
 export type BrokerFactory = (url: URL, options: BrokerOptions) => Promise<Broker>

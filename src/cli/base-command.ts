@@ -2,11 +2,11 @@
 // closing brokers, and turning errors into one line and a stable exit code.
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import type {Broker} from '../broker/contract.js'
-import {createBroker} from '../adapters/registry.js'
-import {brokerOptions, connectWithin, resolveConnection, type ResolvedConnection} from '../services/connection.js'
+import {SUPPORTED_SCHEMES, TRANSPORT_OPTIONS} from '../adapters/registry.js'
+import {resolveConnection, type ResolvedConnection} from '../services/connection.js'
+import {connectionSettings, openTarget, type ConnectionFlagValues} from '../services/targets.js'
 import {ExitCode, isUserError} from '../kernel/errors.js'
 import {redactText} from '../kernel/redact.js'
-import {parseDuration} from '../kernel/units.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -14,13 +14,18 @@ export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args
 /** Exit code for a bug: sysexits' EX_SOFTWARE. */
 export const BUG_EXIT_CODE = 70
 
+/** Each transport's own connection options (RabbitMQ's --mgmt-url, SQS's --endpoint), as its descriptor declares them. */
+const transportFlags = Object.fromEntries(
+  TRANSPORT_OPTIONS.map((o) => [o.name, Flags.string({summary: o.summary, helpGroup: 'CONNECTION', ...(o.env ? {env: o.env} : {})})]),
+)
+
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true
 
   static override baseFlags = {
     url: Flags.string({
       char: 'u',
-      summary: 'Broker URL (redis://, rediss://, redis+cluster://, amqp://, amqps://, sqs://, memory://).',
+      summary: `Broker URL (${SUPPORTED_SCHEMES.map((s) => `${s}://`).join(', ')}).`,
       helpGroup: 'CONNECTION',
     }),
     context: Flags.string({summary: 'Use this named context instead of the current one.', helpGroup: 'CONNECTION'}),
@@ -30,8 +35,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       summary: 'DANGEROUS: accept any TLS certificate (no verification; open to interception).',
       helpGroup: 'CONNECTION',
     }),
-    'mgmt-url': Flags.string({summary: 'RabbitMQ management API URL (default: same host, port 15672).', helpGroup: 'CONNECTION'}),
-    endpoint: Flags.string({summary: 'SQS endpoint for emulators, e.g. http://127.0.0.1:4566.', helpGroup: 'CONNECTION'}),
+    ...transportFlags,
   }
 
   protected flags!: BaseFlags<T>
@@ -55,22 +59,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /**
    * Opens the broker the flags, environment or config point at; closed when the command ends.
    * `url` or `connection` name one explicitly; a connection (a saved context of
-   * `top --all-contexts`) brings its own mgmtUrl, used where no --mgmt-url is given.
+   * `top --all-contexts`) brings its own transport options, used where no flag gives them.
    */
   protected async openBroker(options: {fallbackUrl?: string; url?: string; connection?: ResolvedConnection} = {}): Promise<Broker> {
     const flags = this.flags as unknown as BaseFlags<typeof BaseCommand>
     const resolved =
       options.connection ?? (options.url ? {url: options.url, source: 'flag' as const} : await resolveConnection(flags, options.fallbackUrl))
-    const timeoutMs = parseDuration(flags.timeout, '--timeout')
-    const connection = {
-      timeoutMs,
-      mgmtUrl: flags['mgmt-url'],
-      endpoint: flags.endpoint,
-      tlsCa: flags['tls-ca'],
-      tlsInsecure: flags['tls-insecure'],
-    }
-    const broker = await createBroker(resolved.url, brokerOptions(connection, resolved))
-    await connectWithin(broker, timeoutMs)
+    const broker = await openTarget(resolved, connectionSettings(flags as unknown as ConnectionFlagValues))
     this.brokers.push(broker)
     return broker
   }

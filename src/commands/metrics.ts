@@ -1,10 +1,9 @@
 import {createServer, type Server} from 'node:http'
 import {Flags} from '@oclif/core'
-import type {Broker} from '../broker/contract.js'
-import {createBroker} from '../adapters/registry.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {getContext, loadConfig} from '../services/config.js'
-import {brokerOptions, connectWithin, resolveConnection, type ConnectionFlags, type ResolvedConnection} from '../services/connection.js'
+import {contextConnection, resolveConnection, type ResolvedConnection} from '../services/connection.js'
+import {connectionSettings, openTarget, type ConnectionFlagValues} from '../services/targets.js'
 import {ConnectionError, UsageError} from '../kernel/errors.js'
 import {MetricsCollector, type MetricsTarget} from '../services/ops/metrics-collector.js'
 import {createExposition} from '../services/ops/metrics-exposition.js'
@@ -97,12 +96,11 @@ Name contexts as arguments to watch several brokers at once (each is a broker la
   private async targets(contexts: string[], queues: string[]): Promise<MetricsTarget[]> {
     const flags = this.flags
     const timeoutMs = Math.min(parseDuration(flags.timeout ?? '5s', '--timeout'), parseDuration(flags['poll-timeout'], '--poll-timeout'))
-    const conn: ConnectionFlags = {timeoutMs, mgmtUrl: flags['mgmt-url'], endpoint: flags.endpoint, tlsCa: flags['tls-ca'], tlsInsecure: flags['tls-insecure']}
+    const settings = connectionSettings(flags as unknown as ConnectionFlagValues, timeoutMs)
     const resolved: {label: string; r: ResolvedConnection}[] = []
     const config = contexts.length > 0 || flags.context ? await loadConfig() : undefined
     for (const name of [...contexts, ...(flags.context ? [flags.context] : [])]) {
-      const c = getContext(config!, name)
-      resolved.push({label: name, r: {url: c.url, source: 'context', mgmtUrl: c.mgmtUrl}})
+      resolved.push({label: name, r: contextConnection(getContext(config!, name))})
     }
     if (flags.url) resolved.push({label: redactUrl(flags.url), r: {url: flags.url, source: 'flag'}})
     if (resolved.length === 0) {
@@ -116,11 +114,7 @@ Name contexts as arguments to watch several brokers at once (each is a broker la
       return {
         label,
         queues,
-        open: async (): Promise<Broker> => {
-          const broker = await createBroker(r.url, brokerOptions(conn, r))
-          await connectWithin(broker, timeoutMs)
-          return broker
-        },
+        open: () => openTarget(r, settings),
       }
     })
   }

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import type {Broker, QueueStats} from '../broker/contract.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {loadConfig} from '../services/config.js'
-import type {ResolvedConnection} from '../services/connection.js'
+import {contextConnection, type ResolvedConnection} from '../services/connection.js'
 import {UsageError} from '../kernel/errors.js'
 import {colorEnabled} from '../kernel/output.js'
 import {redactText, redactUrl} from '../kernel/redact.js'
@@ -123,10 +123,7 @@ Not on a terminal, or with --once: prints one snapshot table and exits (--json: 
       const names = Object.keys(config.contexts)
       if (names.length === 0) throw new UsageError('--all-contexts found no saved contexts — add one with `queue context add NAME URL`, or pass --url')
       // each context with its own options (its management API URL), not just its URL
-      return names.map((name) => {
-        const {url, mgmtUrl} = config.contexts[name]!
-        return {connection: {url, source: 'context' as const, mgmtUrl}, label: name}
-      })
+      return names.map((name) => ({connection: contextConnection(config.contexts[name]!), label: name}))
     }
     const urls = flags.url ?? []
     if (urls.length === 0) return [{label: ''}]

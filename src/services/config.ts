@@ -4,11 +4,12 @@ import {homedir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {NotFoundError, UsageError} from '../kernel/errors.js'
 import {nearNames} from '../kernel/suggest.js'
+import {TRANSPORT_OPTIONS} from '../adapters/registry.js'
 
 export interface Context {
   url: string
-  /** Management API (AMQP) or endpoint (SQS), when not derivable from the URL. */
-  mgmtUrl?: string
+  /** Transport connection options saved with it, by option name (mgmt-url, endpoint…). */
+  options?: Record<string, string>
 }
 
 export interface Config {
@@ -31,10 +32,23 @@ export async function loadConfig(path = configPath()): Promise<Config> {
   }
   try {
     const parsed = JSON.parse(text) as Partial<Config>
-    return {currentContext: parsed.currentContext, contexts: parsed.contexts ?? {}}
+    const contexts = Object.fromEntries(Object.entries(parsed.contexts ?? {}).map(([name, c]) => [name, upgradeContext(c)]))
+    return {currentContext: parsed.currentContext, contexts}
   } catch {
     throw new UsageError(`the config file ${path} is not valid JSON — fix it or remove it and add contexts again`)
   }
+}
+
+/** A context as older versions saved it (an option in a field of its own, e.g. mgmtUrl) → options by name. */
+function upgradeContext(context: Context): Context {
+  const out: Context & Record<string, unknown> = {...context}
+  for (const option of TRANSPORT_OPTIONS) {
+    const key = option.legacyContextKey
+    if (!key || typeof out[key] !== 'string') continue
+    out.options = {[option.name]: out[key] as string, ...out.options}
+    delete out[key]
+  }
+  return out
 }
 
 export async function saveConfig(config: Config, path = configPath()): Promise<void> {

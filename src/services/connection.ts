@@ -2,7 +2,8 @@
 // (memory:// for commands that can run without a server) > a clear error.
 import type {Broker, BrokerOptions} from '../broker/contract.js'
 import {ConnectionError, UsageError, isUserError} from '../kernel/errors.js'
-import {getContext, loadConfig} from './config.js'
+import {SUPPORTED_SCHEMES} from '../adapters/registry.js'
+import {getContext, loadConfig, type Context} from './config.js'
 import {redactText} from '../kernel/redact.js'
 import {formatDuration} from '../kernel/units.js'
 
@@ -10,16 +11,22 @@ export interface ConnectionFlags {
   url?: string
   context?: string
   timeoutMs: number
-  mgmtUrl?: string
-  endpoint?: string
   tlsCa?: string
   tlsInsecure?: boolean
+  /** The transports' connection options given on the command line, by option name (mgmt-url, endpoint…). */
+  options?: Record<string, string | undefined>
 }
 
 export interface ResolvedConnection {
   url: string
   source: 'flag' | 'context' | 'env' | 'current-context' | 'default'
-  mgmtUrl?: string
+  /** A saved context's own transport options, used where the command line gives none. */
+  options?: Record<string, string>
+}
+
+/** A saved context as a connection: its URL and its own transport options. */
+export function contextConnection(context: Context, source: 'context' | 'current-context' = 'context'): ResolvedConnection {
+  return {url: context.url, source, ...(context.options ? {options: context.options} : {})}
 }
 
 export async function resolveConnection(
@@ -28,28 +35,26 @@ export async function resolveConnection(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ResolvedConnection> {
   if (flags.url) return {url: flags.url, source: 'flag'}
-  if (flags.context) {
-    const context = getContext(await loadConfig(), flags.context)
-    return {url: context.url, source: 'context', mgmtUrl: context.mgmtUrl}
-  }
+  if (flags.context) return contextConnection(getContext(await loadConfig(), flags.context))
   if (env.QUEUE_URL) return {url: env.QUEUE_URL, source: 'env'}
   const config = await loadConfig()
   if (config.currentContext && config.contexts[config.currentContext]) {
-    const context = config.contexts[config.currentContext]!
-    return {url: context.url, source: 'current-context', mgmtUrl: context.mgmtUrl}
+    return contextConnection(config.contexts[config.currentContext]!, 'current-context')
   }
   if (fallback) return {url: fallback, source: 'default'}
   throw new UsageError(
-    'no broker given — pass --url redis://127.0.0.1:6379 (or amqp://, sqs://, memory://), set QUEUE_URL, or add a context with `queue context add NAME URL`',
+    `no broker given — pass --url (${SUPPORTED_SCHEMES.map((s) => `${s}://`).join(', ')}), set QUEUE_URL, or add a context with \`queue context add NAME URL\``,
   )
 }
 
 export function brokerOptions(flags: ConnectionFlags, resolved?: ResolvedConnection): BrokerOptions {
+  // a flag beats the context's own value, option by option
+  const options: Record<string, string | undefined> = {...resolved?.options}
+  for (const [name, value] of Object.entries(flags.options ?? {})) if (value !== undefined) options[name] = value
   return {
     timeoutMs: flags.timeoutMs,
-    mgmtUrl: flags.mgmtUrl ?? resolved?.mgmtUrl,
-    endpoint: flags.endpoint,
     tls: flags.tlsCa || flags.tlsInsecure ? {caFile: flags.tlsCa, insecure: flags.tlsInsecure} : undefined,
+    options,
   }
 }
 

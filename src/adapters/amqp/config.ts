@@ -105,7 +105,7 @@ export function parseAmqpConfig(url: URL, options: BrokerOptions): AmqpConfig {
     frameMax: intParam(url, 'frameMax'),
     timeoutMs: options.timeoutMs,
     tlsOptions,
-    mgmt: mgmtEndpoint(options.mgmtUrl, first.host, tls, username, password),
+    mgmt: mgmtEndpoint(options.options?.['mgmt-url'], first.host, tls, username, password),
     displayUrl: displayUrl(url),
   }
 }

@@ -49,9 +49,10 @@ export function parseSqsUrl(url: URL, options: BrokerOptions): SqsSettings {
       throw new UsageError(`unknown option "${key}" in ${redactUrl(url)} — sqs:// takes: ${[...KNOWN].join(', ')}`)
     }
   }
-  const region = url.searchParams.get('region') || options.region || undefined
+  const region = url.searchParams.get('region') || undefined
+  const endpointOption = options.options?.endpoint
   let endpoint: string | undefined
-  if (options.endpoint) endpoint = checkEndpoint(options.endpoint, '--endpoint')
+  if (endpointOption) endpoint = checkEndpoint(endpointOption, '--endpoint')
   else if (url.searchParams.get('endpoint')) endpoint = checkEndpoint(url.searchParams.get('endpoint')!, 'endpoint=')
   else if (url.hostname) {
     // sqs://host:port → that host as the endpoint: plain http only on loopback (emulators)

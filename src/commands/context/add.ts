@@ -4,10 +4,11 @@ import {configPath, loadConfig, saveConfig} from '../../services/config.js'
 import {UsageError} from '../../kernel/errors.js'
 import {redactUrl} from '../../kernel/redact.js'
 import {parseBrokerUrl} from '../../adapters/registry.js'
+import {transportOptionsOf, type ConnectionFlagValues} from '../../services/targets.js'
 
 export default class ContextAdd extends BaseCommand<typeof ContextAdd> {
   static override summary = 'Save a broker URL under a name.'
-  static override description = `Contexts live in $XDG_CONFIG_HOME/queuectl/config.json (mode 0600, since URLs may hold passwords). The first context added becomes the current one.`
+  static override description = `Contexts live in $XDG_CONFIG_HOME/queuectl/config.json (mode 0600, since URLs may hold passwords). The first context added becomes the current one. A transport's connection options given with it (--mgmt-url, --endpoint) are saved with it.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> local redis://127.0.0.1:6379',
     '<%= config.bin %> <%= command.id %> prod-rabbit amqps://ops:secret@rabbit.internal/prod --mgmt-url https://rabbit.internal:15671 --use',
@@ -31,7 +32,9 @@ export default class ContextAdd extends BaseCommand<typeof ContextAdd> {
     if (config.contexts[name] && !this.flags.force) {
       throw new UsageError(`context "${name}" already exists — pass --force to replace it`)
     }
-    config.contexts[name] = {url, ...(this.flags['mgmt-url'] ? {mgmtUrl: this.flags['mgmt-url']} : {})}
+    // the transport options given with it (--mgmt-url…) are kept with the context
+    const options = transportOptionsOf(this.flags as unknown as ConnectionFlagValues)
+    config.contexts[name] = {url, ...(Object.keys(options).length > 0 ? {options} : {})}
     if (this.flags.use || !config.currentContext) config.currentContext = name
     await saveConfig(config)
     const result = {name, url: redactUrl(url), current: config.currentContext === name, path: configPath()}

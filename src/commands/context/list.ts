@@ -13,7 +13,8 @@ export default class ContextList extends BaseCommand<typeof ContextList> {
       name,
       url: redactUrl(c.url),
       current: name === config.currentContext,
-      ...(c.mgmtUrl ? {mgmtUrl: redactUrl(c.mgmtUrl)} : {}),
+      // options may be URLs with a password (a management API's)
+      ...(c.options ? {options: Object.fromEntries(Object.entries(c.options).map(([k, v]) => [k, redactUrl(v)]))} : {}),
     }))
     if (!this.jsonEnabled()) {
       this.log(

@@ -3,6 +3,7 @@
 // `payloadBase64` when it is not. Import reads back name, headers, content type and payload (and
 // priority when asked); ids, states and times belong to the broker that held the message.
 import type {Message, OutgoingMessage} from '../../broker/contract.js'
+import {TRANSPORTS} from '../../adapters/registry.js'
 import {messageToJson} from '../envelope.js'
 
 export function exportLine(message: Message): string {
@@ -11,10 +12,17 @@ export function exportLine(message: Message): string {
   return JSON.stringify(json)
 }
 
-/** Headers the broker sets itself (dead-lettering history, delivery counts, ours on RabbitMQ classic queues): not copied. */
-const BROKER_HEADERS = /^(x-death|x-first-death-.*|x-last-death-.*|x-delivery-count|x-queuectl-attempts)$/i
-/** Our own dead-letter notes: dropped when a message goes back to work (retry). */
-const DEAD_LETTER_HEADERS = /^(x-queuectl-error|x-queuectl-dead-from)$/i
+/** Headers a broker sets itself (dead-lettering history, delivery counts), as each transport declares them: not copied, whichever broker the message came from. */
+const BROKER_HEADERS = headerPattern(TRANSPORTS.flatMap((t) => t.headers?.broker ?? []))
+/** Dead-letter notes: dropped when a message goes back to work (retry). */
+const DEAD_LETTER_HEADERS = headerPattern(TRANSPORTS.flatMap((t) => t.headers?.deadLetter ?? []))
+
+/** Header names, `prefix*` for a prefix, as one case-insensitive whole-name pattern. */
+function headerPattern(names: readonly string[]): RegExp {
+  if (names.length === 0) return /(?!)/
+  const alternatives = names.map((n) => n.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*'))
+  return new RegExp(`^(${alternatives.join('|')})$`, 'i')
+}
 
 export function copyHeaders(headers: Record<string, string>, options: {retry?: boolean} = {}): Record<string, string> | undefined {
   const out: Record<string, string> = {}

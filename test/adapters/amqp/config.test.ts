@@ -3,7 +3,7 @@ import {describe, expect, it} from 'vitest'
 import {DEFAULT_MAX_MESSAGE_BYTES, parseAmqpConfig} from '../../../src/adapters/amqp/config.js'
 import {connectionError} from '../../../src/adapters/amqp/errors.js'
 
-const parse = (url: string, mgmtUrl?: string) => parseAmqpConfig(new URL(url), {timeoutMs: 1000, mgmtUrl})
+const parse = (url: string, mgmtUrl?: string) => parseAmqpConfig(new URL(url), {timeoutMs: 1000, options: {'mgmt-url': mgmtUrl}})
 
 describe('amqp URL', () => {
   it('reads the vhost from the path: none, "/" and %2F are the default vhost', () => {

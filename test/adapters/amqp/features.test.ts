@@ -41,7 +41,7 @@ describe('amqp without the management API', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
     const port = (silent.address() as AddressInfo).port
     try {
-      const b = await createBroker(AMQP_URL, {timeoutMs: 3000, mgmtUrl: `http://127.0.0.1:${port}`})
+      const b = await createBroker(AMQP_URL, {timeoutMs: 3000, options: {'mgmt-url': `http://127.0.0.1:${port}`}})
       await connectWithin(b, 3000) // rejects if connect() outlives the timeout
       expect(b.capabilities.listQueues).toBe(false)
       await b.close()

@@ -15,7 +15,7 @@ export function uniqueQueue(hint: string): string {
 }
 
 export async function openAmqp(query = '', options: {mgmtUrl?: string} = {}): Promise<Broker> {
-  const broker = await createBroker(`${AMQP_URL}${query}`, {timeoutMs: 10_000, mgmtUrl: options.mgmtUrl})
+  const broker = await createBroker(`${AMQP_URL}${query}`, {timeoutMs: 10_000, options: {'mgmt-url': options.mgmtUrl}})
   await broker.connect()
   return broker
 }

@@ -165,7 +165,7 @@ describe('partial batch failures and throttling', () => {
   it('retryable rejected entries are retried and sent once', async () => {
     const q = await fresh('retryable')
     const proxy = await startFaultProxy(sqsEndpoint(), {failEntries: {bodyMatches: /^flaky/, times: 2}})
-    const b = await openBroker(emulatorUrl(), {timeoutMs: 5000, endpoint: proxy.endpoint})
+    const b = await openBroker(emulatorUrl(), {timeoutMs: 5000, options: {endpoint: proxy.endpoint}})
     try {
       const messages = Array.from({length: 30}, (_, i) => ({payload: i % 7 === 0 ? `flaky-${i}` : `fine-${i}`}))
       const ids = await b.enqueue(q, messages)
@@ -181,7 +181,7 @@ describe('partial batch failures and throttling', () => {
   it('entries that stay retryable-failed are reported, exit 1', async () => {
     const q = await fresh('stuck')
     const proxy = await startFaultProxy(sqsEndpoint(), {failEntries: {bodyMatches: /^stuck/, times: 1000}})
-    const b = await openBroker(emulatorUrl(), {timeoutMs: 5000, endpoint: proxy.endpoint})
+    const b = await openBroker(emulatorUrl(), {timeoutMs: 5000, options: {endpoint: proxy.endpoint}})
     try {
       const error = await b.enqueue(q, [{payload: 'ok-0'}, {payload: 'stuck-1'}, {payload: 'ok-2'}]).then(() => undefined, (e: unknown) => e)
       expect(error).toMatchObject({exitCode: 1, sent: 2})
@@ -196,7 +196,7 @@ describe('partial batch failures and throttling', () => {
   it('throttling → backs off and continues until everything is sent', async () => {
     const q = await fresh('throttled')
     const proxy = await startFaultProxy(sqsEndpoint(), {throttle: {action: 'SendMessageBatch', times: 6}})
-    const b = await openBroker(emulatorUrl(), {timeoutMs: 5000, endpoint: proxy.endpoint})
+    const b = await openBroker(emulatorUrl(), {timeoutMs: 5000, options: {endpoint: proxy.endpoint}})
     try {
       const ids = await b.enqueue(q, Array.from({length: 50}, (_, i) => ({payload: `t${i}`})))
       expect(new Set(ids).size).toBe(50)

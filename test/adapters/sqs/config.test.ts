@@ -3,7 +3,7 @@ import {describe, expect, it} from 'vitest'
 import {parseSqsUrl} from '../../../src/adapters/sqs/config.js'
 import {encodeBody, messageSize} from '../../../src/adapters/sqs/codec.js'
 
-const parse = (url: string, options: {endpoint?: string} = {}) => parseSqsUrl(new URL(url), {timeoutMs: 1000, ...options})
+const parse = (url: string, options: {endpoint?: string} = {}) => parseSqsUrl(new URL(url), {timeoutMs: 1000, options})
 
 describe('sqs:// URLs', () => {
   it('plain sqs:// leaves region, endpoint and credentials to the AWS chain', () => {

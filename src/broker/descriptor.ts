@@ -1,0 +1,47 @@
+// A transport described as data: everything the registry, the CLI's connection flags, saved
+// contexts and the export format need to know about it, without loading its SDK. Each transport
+// exports one from src/adapters/<transport>/descriptor.ts; the registry is the list of them.
+import type {BrokerFactory} from './contract.js'
+
+/**
+ * A connection option of one transport (RabbitMQ's management API URL, an SQS endpoint): a
+ * CONNECTION flag on every command, kept per saved context, handed to the adapter as
+ * `BrokerOptions.options[name]`.
+ */
+export interface TransportOption {
+  /** The flag name without dashes; also the key in `BrokerOptions.options` and in a context's options. */
+  name: string
+  /** One line for `--help`. */
+  summary: string
+  /** Environment variable read when the flag is not given. */
+  env?: string
+  /** The value may hold credentials (a URL with a password): shown only redacted. */
+  secret?: boolean
+  /** The field a saved context kept this option in before options were stored per transport. */
+  legacyContextKey?: string
+}
+
+/** Header names the broker (or the adapter on its behalf) writes itself; `prefix*` matches a prefix. */
+export interface TransportHeaders {
+  /** Delivery history and counts: never copied onto another message (export, move, import). */
+  broker?: readonly string[]
+  /** Dead-letter notes: dropped when a message goes back to work (retry). */
+  deadLetter?: readonly string[]
+}
+
+export interface TransportDescriptor {
+  /** The transport's folder name under src/adapters. */
+  name: string
+  /** URL schemes it serves, without the colon. */
+  schemes: readonly string[]
+  /** One line: what it talks to. */
+  summary: string
+  /** Connection URLs a user can start from. */
+  examples: readonly string[]
+  options?: readonly TransportOption[]
+  headers?: TransportHeaders
+  /** Rewrites a URL text the WHATWG parser cannot hold as it is (several hosts), before parsing. */
+  prepareUrl?(text: string): string
+  /** Imports the adapter (and its SDK) only now: start-up pays for the one transport used. */
+  load(): Promise<BrokerFactory>
+}
