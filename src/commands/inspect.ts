@@ -3,7 +3,8 @@ import type {Message, QueueStats} from '../broker/contract.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {messageToJson} from '../services/envelope.js'
 import {UsageError} from '../kernel/errors.js'
-import {capabilitiesFor, checkThresholds, peekCaveat, peekMessages, statsOfAll} from '../services/inspect.js'
+import {capabilitiesFor, checkThresholds, peekCaveat, peekMessages} from '../services/inspect.js'
+import {queueStats} from '../services/stats.js'
 import {paint} from '../kernel/output.js'
 import {renderMessageTable, renderQueueSummary, renderQueueTable} from '../services/render.js'
 import {parseState} from '../services/states.js'
@@ -49,7 +50,7 @@ Thresholds turn inspect into a CI check: when one is crossed the command prints 
     const broker = await this.openBroker()
     const {stats, incomplete}: {stats: QueueStats[]; incomplete?: string} = args.queue
       ? {stats: [await broker.stats(args.queue)]}
-      : await statsOfAll(broker)
+      : await queueStats(broker, {nameThem: 'name one: queue inspect QUEUE'})
     const messages: Message[] = args.queue ? await peekMessages(broker, args.queue, flags.peek, state) : []
     const violations = checkThresholds(stats, thresholds)
     const caveat = messages.length > 0 ? peekCaveat(await capabilitiesFor(broker, args.queue!)) : undefined
