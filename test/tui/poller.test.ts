@@ -1,7 +1,8 @@
 // StatsPoller against the memory broker: values, deleted queues, bounded concurrency, and a broker
 // that stops answering (stale, last values kept, recovers by itself).
 import {afterEach, describe, expect, it} from 'vitest'
-import {pollQueueStats, StatsPoller, type BrokerSnapshot} from '../../src/services/poller.js'
+import {StatsPoller, type BrokerSnapshot} from '../../src/services/poller.js'
+import {queueStats} from '../../src/services/stats.js'
 import {eventually, gatedBroker, memoryBroker} from './gate.js'
 
 const pollers: StatsPoller[] = []
@@ -15,11 +16,11 @@ function start(poller: StatsPoller): StatsPoller {
   return poller
 }
 
-describe('pollQueueStats', () => {
+describe('queueStats', () => {
   it('returns the stats of every queue, a bounded number at a time', async () => {
     const broker = await gatedBroker()
     for (let i = 0; i < 30; i++) await broker.inner.enqueue(`q${i}`, Array.from({length: i}, () => ({payload: 'x'})))
-    const stats = await pollQueueStats(broker.broker, {concurrency: 4})
+    const {stats} = await queueStats(broker.broker, {concurrency: 4})
     expect(stats).toHaveLength(30)
     expect(stats.find((s) => s.name === 'q7')!.counts.waiting).toBe(7)
     expect(broker.maxConcurrentStats).toBeGreaterThan(1)
@@ -30,8 +31,8 @@ describe('pollQueueStats', () => {
     const broker = await memoryBroker()
     await broker.enqueue('a', [{payload: '1'}])
     await broker.enqueue('b', [{payload: '1'}])
-    expect((await pollQueueStats(broker, {queues: ['b']})).map((s) => s.name)).toEqual(['b'])
-    await expect(pollQueueStats(broker, {queues: ['nope']})).rejects.toThrow(/queue "nope" not found/)
+    expect((await queueStats(broker, {queues: ['b']})).stats.map((s) => s.name)).toEqual(['b'])
+    await expect(queueStats(broker, {queues: ['nope']})).rejects.toThrow(/queue "nope" not found/)
   })
 })
 
