@@ -112,3 +112,40 @@ describe('StatsPoller', () => {
     await eventually(() => expect(poller.snapshot.queues[0]!.counts.waiting).toBe(2))
   })
 })
+
+describe('StatsPoller opening its own broker (queue metrics)', () => {
+  it('opens on the first poll, drops the connection after a failure, reopens and recovers; stop closes it', async () => {
+    const gated = await gatedBroker()
+    await gated.inner.enqueue('jobs', [{payload: '1'}])
+    let opened = 0
+    let closed = 0
+    const open = async () => {
+      opened++
+      return Object.assign(Object.create(gated.broker) as typeof gated.broker, {transport: 'memory', close: async () => void closed++})
+    }
+    const poller = new StatsPoller({label: 'gated', open}, {intervalMs: 50, timeoutMs: 300})
+    expect(poller.snapshot).toMatchObject({displayUrl: 'gated', transport: 'unknown', loading: true})
+    start(poller)
+    await poller.firstPoll
+    expect(poller.snapshot).toMatchObject({transport: 'memory', stale: false, durationMs: expect.any(Number)})
+    expect(opened).toBe(1)
+    gated.mode = 'refuse'
+    await eventually(() => expect(poller.snapshot.errors).toBeGreaterThan(0))
+    expect(poller.snapshot.stale).toBe(true)
+    expect(poller.snapshot.queues[0]!.counts.waiting).toBe(1)
+    await eventually(() => expect(closed).toBeGreaterThan(0))
+    gated.mode = 'open'
+    await eventually(() => expect(poller.snapshot.stale).toBe(false))
+    expect(opened).toBeGreaterThan(1)
+    const before = closed
+    await poller.stop()
+    expect(closed).toBe(before + 1)
+  })
+
+  it('a queue it was told to watch that does not exist is an error, not an empty list', async () => {
+    const broker = await memoryBroker()
+    const poller = new StatsPoller({label: 'm', open: async () => broker}, {intervalMs: 1000, queues: ['nope']})
+    await poller.poll()
+    expect(poller.snapshot).toMatchObject({stale: true, errors: 1, error: expect.stringMatching(/queue "nope" not found/)})
+  })
+})
