@@ -97,8 +97,9 @@ export class StatsPoller {
   }
 
   start(): void {
-    if (this.running || this.stopped) return
+    if (this.running) return
     this.running = true
+    this.stopped = false
     this.schedule(0)
   }
 
