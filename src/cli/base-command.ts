@@ -1,11 +1,12 @@
-// Every command extends BaseCommand: it owns the common flags, the JSON envelope, opening and
-// closing brokers, and turning errors into one line and a stable exit code.
+// Every command extends BaseCommand: it owns the common flags, the JSON envelope (of results and
+// of failures, with the work done so far), opening and closing brokers, and turning errors into
+// one line and a stable exit code.
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import type {Broker} from '../broker/contract.js'
 import {SUPPORTED_SCHEMES, TRANSPORT_OPTIONS} from '../adapters/registry.js'
 import {resolveConnection, type ResolvedConnection} from '../services/connection.js'
 import {connectionSettings, openTarget, type ConnectionFlagValues} from '../services/targets.js'
-import {ExitCode, isUserError} from '../kernel/errors.js'
+import {ExitCode, isUserError, UserError} from '../kernel/errors.js'
 import {redactText} from '../kernel/redact.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -18,6 +19,27 @@ export const BUG_EXIT_CODE = 70
 const transportFlags = Object.fromEntries(
   TRANSPORT_OPTIONS.map((o) => [o.name, Flags.string({summary: o.summary, helpGroup: 'CONNECTION', ...(o.env ? {env: o.env} : {})})]),
 )
+
+/** What `fail` throws: the error, and the result so far for the JSON envelope. */
+class Failure extends Error {
+  constructor(
+    readonly error: Error,
+    readonly partial: object | undefined,
+    readonly line: string | undefined,
+  ) {
+    super(error.message)
+  }
+}
+
+/**
+ * A run that stopped partway on `cause`, reworded as `message` (which says what was done): exit
+ * code and kind are the cause's, or those of a lost connection for an error that is not a UserError.
+ */
+export function stoppedBy(cause: Error, message: string): UserError {
+  const error = new UserError(message, isUserError(cause) ? cause.exitCode : ExitCode.connection)
+  error.name = isUserError(cause) ? cause.name : 'ConnectionError'
+  return error
+}
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true
@@ -70,8 +92,19 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return broker
   }
 
-  override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
-    if (error instanceof Errors.ExitError) throw error
+  /**
+   * Ends the command with `error`, keeping the work done so far. The one envelope of every failure:
+   * with --json, `{...partial, error: {message, exitCode, kind}}` on stdout (and, where there is a
+   * partial result, the error's line on stderr too, for whoever watches); otherwise the line alone.
+   * `line` replaces the usual `Error: message` (inspect's `check failed: …`).
+   */
+  protected fail(error: Error, partial?: object, options: {line?: string} = {}): never {
+    throw new Failure(error, partial, options.line)
+  }
+
+  override async catch(thrown: Error & {exitCode?: number}): Promise<unknown> {
+    if (thrown instanceof Errors.ExitError) throw thrown
+    const {error, partial, line} = thrown instanceof Failure ? thrown : {error: thrown, partial: undefined, line: undefined}
     const debug = /queuectl|\*/.test(process.env.DEBUG ?? '')
     let exitCode: number
     let message: string
@@ -88,11 +121,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       exitCode = BUG_EXIT_CODE
       message = `internal error: ${redactText(error?.message ?? String(error))} — this is a bug; rerun with DEBUG=queuectl for the stack`
     }
-    if (this.jsonEnabled()) {
-      this.logJson({error: {message, exitCode, kind: error?.name ?? 'Error'}})
-    } else {
-      process.stderr.write(`Error: ${message.replace(/\n/g, ' ')}\n`)
-    }
+    const json = this.jsonEnabled()
+    if (json) this.logJson({...partial, error: {message, exitCode, kind: error?.name ?? 'Error'}})
+    if (!json || partial) process.stderr.write(`${line ?? `Error: ${message.replace(/\n/g, ' ')}`}\n`)
     if (debug && error?.stack) process.stderr.write(`${redactText(error.stack)}\n`)
     this.exit(exitCode)
   }

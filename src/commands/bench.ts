@@ -115,10 +115,7 @@ The bench queue (queuectl-bench-RUNID) is deleted at the end unless --keep. Ctrl
       this.exit(shutdown.exitCode)
     }
     const failures = failedAssertions(result, assertions)
-    if (failures.length > 0) {
-      if (json) this.logJson(result)
-      throw new CheckFailedError(`${failures.join('; ')} (in ${formatDuration(result.durationMs)})`)
-    }
+    if (failures.length > 0) this.fail(new CheckFailedError(`${failures.join('; ')} (in ${formatDuration(result.durationMs)})`), result)
     return result
   }
 

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../cli/base-command.js'
-import {ExitCode, InterruptedError, UsageError, isUserError} from '../kernel/errors.js'
+import {BaseCommand, stoppedBy} from '../cli/base-command.js'
+import {InterruptedError, UsageError} from '../kernel/errors.js'
 import {writeAudit} from '../services/ops/audit.js'
 import {confirmDestructive} from '../services/ops/confirm.js'
 import {exportMessages} from '../services/ops/export.js'
@@ -70,10 +70,7 @@ By default nothing is removed: the messages are peeked (AMQP requeues them, flag
     process.stderr.write(`exported ${report.exported} message${report.exported === 1 ? '' : 's'} from "${args.queue}"${flags.consume ? ' (removed from the queue)' : ''}\n`)
     const stopped = report.drain
     if (stopped?.stoppedBy === 'interrupted') throw new InterruptedError(`interrupted after exporting ${report.exported} messages`)
-    if (stopped?.error) {
-      process.stderr.write(`Error: the export stopped: ${stopped.error.message} — the messages not written stay on the queue\n`)
-      this.exit(isUserError(stopped.error) ? stopped.error.exitCode : ExitCode.connection)
-    }
+    if (stopped?.error) throw stoppedBy(stopped.error, `the export stopped: ${stopped.error.message} — the messages not written stay on the queue`)
     return undefined
   }
 }

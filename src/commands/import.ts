@@ -57,8 +57,9 @@ Lines are sent in batches as they are read: at a bad line (a truncated file) the
     } catch (error) {
       // a batch that failed midway: EnqueueError says how many made it; record that much
       const sent = (error as {sent?: number}).sent
-      if (sent !== undefined) await writeAudit({command: 'import', url: broker.displayUrl, queue: args.queue, counts: {imported: sent}, details: {outcome: 'error'}})
-      throw error
+      if (sent === undefined) throw error
+      await writeAudit({command: 'import', url: broker.displayUrl, queue: args.queue, counts: {imported: sent}, details: {outcome: 'error'}})
+      this.fail(error as Error, {queue: args.queue, imported: sent})
     } finally {
       progress.done()
       interrupt.dispose()
@@ -71,7 +72,7 @@ Lines are sent in batches as they are read: at a bad line (a truncated file) the
       const tail = flags['all-or-nothing']
         ? 'nothing was imported (--all-or-nothing)'
         : `${report.imported} message${report.imported === 1 ? '' : 's'} before it were imported, nothing from it on — fix the line and import the rest (tail -n +${report.badLine.line})`
-      throw new CheckFailedError(`${report.badLine.message}; ${tail}`)
+      this.fail(new CheckFailedError(`${report.badLine.message}; ${tail}`), result)
     }
     this.log(`imported ${report.imported} message${report.imported === 1 ? '' : 's'} into "${args.queue}"`)
     return result

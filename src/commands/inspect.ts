@@ -2,8 +2,9 @@ import {Args, Flags} from '@oclif/core'
 import type {Message, QueueStats} from '../broker/contract.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {messageToJson} from '../services/envelope.js'
-import {UsageError} from '../kernel/errors.js'
-import {capabilitiesFor, checkThresholds, peekCaveat, peekMessages, statsOfAll} from '../services/inspect.js'
+import {CheckFailedError, UsageError} from '../kernel/errors.js'
+import {capabilitiesFor, checkThresholds, peekCaveat, peekMessages} from '../services/inspect.js'
+import {queueStats} from '../services/stats.js'
 import {paint} from '../kernel/output.js'
 import {renderMessageTable, renderQueueSummary, renderQueueTable} from '../services/render.js'
 import {parseState} from '../services/states.js'
@@ -49,7 +50,7 @@ Thresholds turn inspect into a CI check: when one is crossed the command prints 
     const broker = await this.openBroker()
     const {stats, incomplete}: {stats: QueueStats[]; incomplete?: string} = args.queue
       ? {stats: [await broker.stats(args.queue)]}
-      : await statsOfAll(broker)
+      : await queueStats(broker, {nameThem: 'name one: queue inspect QUEUE'})
     const messages: Message[] = args.queue ? await peekMessages(broker, args.queue, flags.peek, state) : []
     const violations = checkThresholds(stats, thresholds)
     const caveat = messages.length > 0 ? peekCaveat(await capabilitiesFor(broker, args.queue!)) : undefined
@@ -58,10 +59,7 @@ Thresholds turn inspect into a CI check: when one is crossed the command prints 
       const result = args.queue
         ? {broker: broker.displayUrl, queue: stats[0], messages: messages.map((m) => messageToJson(m, {raw: flags.raw})), note: caveat, violations}
         : {broker: broker.displayUrl, queues: stats, incomplete, violations}
-      if (violations.length > 0) {
-        this.logJson(result)
-        this.failChecks(violations)
-      }
+      if (violations.length > 0) this.failChecks(violations, result)
       return result
     }
 
@@ -86,8 +84,8 @@ Thresholds turn inspect into a CI check: when one is crossed the command prints 
     return undefined
   }
 
-  private failChecks(violations: string[]): never {
-    process.stderr.write(`check failed: ${violations.join('; ')}\n`)
-    this.exit(1)
+  private failChecks(violations: string[], result?: object): never {
+    const why = violations.join('; ')
+    this.fail(new CheckFailedError(why), result, {line: `check failed: ${why}`})
   }
 }

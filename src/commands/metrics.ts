@@ -47,13 +47,13 @@ Name contexts as arguments to watch several brokers at once (each is a broker la
     const collector = new MetricsCollector(targets, intervalMs, pollTimeoutMs)
     const exposition = await createExposition(collector, intervalMs + pollTimeoutMs)
     if (flags.once) {
-      await collector.start()
+      await collector.pollOnce()
       await collector.stop()
       const text = await exposition.render()
       process.stdout.write(text)
-      const failed = [...collector.snapshots.values()].filter((s) => s.lastError !== undefined)
-      for (const s of failed) process.stderr.write(`warning: ${s.label}: ${s.lastError}\n`)
-      if (failed.length === targets.length) throw new ConnectionError(`no broker answered: ${failed.map((s) => `${s.label}: ${s.lastError}`).join('; ')}`)
+      const failed = [...collector.snapshots].filter(([, s]) => s.error !== undefined)
+      for (const [label, s] of failed) process.stderr.write(`warning: ${label}: ${s.error}\n`)
+      if (failed.length === targets.length) throw new ConnectionError(`no broker answered: ${failed.map(([label, s]) => `${label}: ${s.error}`).join('; ')}`)
       return undefined
     }
 

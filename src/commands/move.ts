@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../cli/base-command.js'
-import {ExitCode, InterruptedError, UsageError, isUserError} from '../kernel/errors.js'
+import {BaseCommand, stoppedBy} from '../cli/base-command.js'
+import {InterruptedError, UsageError} from '../kernel/errors.js'
 import {writeAudit} from '../services/ops/audit.js'
 import {confirmDestructive} from '../services/ops/confirm.js'
 import {parseFilter} from '../services/ops/filter.js'
@@ -91,13 +91,10 @@ The destination must exist (exit 4 before anything is touched) unless --create. 
     })
     const result = {from: args.source, to: args.destination, state, moved: report.done, failed: report.failed, skipped: report.skipped, remaining, stoppedBy: report.stoppedBy}
     const summary = `moved ${report.done}, failed ${report.failed}${filter ? `, not matching ${report.skipped}` : ''}${remaining === undefined ? '' : `, ${remaining} left in the source`}`
-    if (report.stoppedBy === 'interrupted') throw new InterruptedError(`interrupted: ${summary} — run the command again to finish`)
+    if (report.stoppedBy === 'interrupted') this.fail(new InterruptedError(`interrupted: ${summary} — run the command again to finish`), result)
     if (report.error) {
-      const cause = isUserError(report.error) ? report.error.message : report.error.message
-      const code = isUserError(report.error) ? report.error.exitCode : ExitCode.connection
-      process.stderr.write(`Error: the move stopped: ${cause} — ${summary}; failed messages went back to the source (they may also be at the destination); run the command again to finish\n`)
-      if (this.jsonEnabled()) this.logJson({...result, error: cause})
-      this.exit(code)
+      const why = `the move stopped: ${report.error.message} — ${summary}; failed messages went back to the source (they may also be at the destination); run the command again to finish`
+      this.fail(stoppedBy(report.error, why), result)
     }
     this.log(summary)
     return result

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../cli/base-command.js'
-import {ExitCode, UsageError, isUserError} from '../kernel/errors.js'
+import {BaseCommand, stoppedBy} from '../cli/base-command.js'
+import {UsageError} from '../kernel/errors.js'
 import {writeAudit} from '../services/ops/audit.js'
 import {confirmDestructive} from '../services/ops/confirm.js'
 import {retryMessages} from '../services/ops/retry.js'
@@ -71,12 +71,7 @@ export default class Retry extends BaseCommand<typeof Retry> {
       details: {state, ids, limit: flags.limit, via: report.via, error: report.error?.message},
     })
     const result = {queue: args.queue, state, retried: report.retried, failed: report.failed, via: report.via}
-    if (report.error) {
-      const code = isUserError(report.error) ? report.error.exitCode : ExitCode.connection
-      process.stderr.write(`Error: the retry stopped: ${report.error.message} — ${report.retried} were retried; run the command again to finish\n`)
-      if (this.jsonEnabled()) this.logJson({...result, error: report.error.message})
-      this.exit(code)
-    }
+    if (report.error) this.fail(stoppedBy(report.error, `the retry stopped: ${report.error.message} — ${report.retried} were retried; run the command again to finish`), result)
     if (ids && report.retried < ids.length) process.stderr.write(`note: ${ids.length - report.retried} of the named ids were not found among the ${state} messages\n`)
     this.log(`retried ${report.retried} ${state} message${report.retried === 1 ? '' : 's'} of "${args.queue}"${report.via === 'broker' ? '' : ` (moved back from ${report.via})`}`)
     return result

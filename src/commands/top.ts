@@ -9,7 +9,7 @@ import {redactText, redactUrl} from '../kernel/redact.js'
 import {handleShutdown} from '../cli/signals.js'
 import {formatDuration, parseDuration} from '../kernel/units.js'
 import {firstFrame} from '../tui/first-frame.js'
-import {pollQueueStats} from '../services/poller.js'
+import {queueStats} from '../services/stats.js'
 import {RetryingBroker} from '../services/retrying-broker.js'
 
 interface Target {
@@ -151,7 +151,7 @@ Not on a terminal, or with --once: prints one snapshot table and exits (--json: 
           return {...base, queues: [], error: redactText(String((broker.error as Error)?.message ?? broker.error))}
         }
         try {
-          const stats = await pollQueueStats(broker, {queues})
+          const {stats} = await queueStats(broker, {queues})
           return {...base, queues: stats, latencyMs: Date.now() - started}
         } catch (error) {
           if (brokers.length === 1) throw error

@@ -52,14 +52,8 @@ Conditions: empty (nothing waiting, in flight, delayed or retrying), or METRIC O
       interrupt.dispose()
     }
     const json = {broker: broker.displayUrl, queue: args.queue, until: condition.text, held: result.held, observed: result.observed, polls: result.polls, elapsedMs: result.elapsedMs}
-    if (result.interrupted) throw new InterruptedError(`interrupted while waiting for ${condition.text} on "${args.queue}" (last seen: ${result.observed})`)
-    if (!result.held) {
-      const why = new CheckFailedError(`"${args.queue}" did not reach ${condition.text} within ${formatDuration(timeoutMs)} — last seen: ${result.observed}`)
-      if (!this.jsonEnabled()) throw why
-      this.logJson(json) // the result document, then exit 1 (as inspect does for its checks)
-      process.stderr.write(`Error: ${why.message}\n`)
-      this.exit(why.exitCode)
-    }
+    if (result.interrupted) this.fail(new InterruptedError(`interrupted while waiting for ${condition.text} on "${args.queue}" (last seen: ${result.observed})`), json)
+    if (!result.held) this.fail(new CheckFailedError(`"${args.queue}" did not reach ${condition.text} within ${formatDuration(timeoutMs)} — last seen: ${result.observed}`), json)
     this.log(`${args.queue}: ${condition.text} holds (${result.observed}) after ${formatDuration(result.elapsedMs)}`)
     return json
   }

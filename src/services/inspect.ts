@@ -1,6 +1,6 @@
-// What `queue inspect` computes: stats for every queue or one, peeked messages, and the CI
+// What `queue inspect` computes beyond the stats (services/stats.ts): peeked messages, and the CI
 // thresholds (--max-depth, --max-age, --max-dead) with a one-line reason for each crossing.
-import type {Broker, Capabilities, Message, MessageState, QueueList, QueueStats} from '../broker/contract.js'
+import type {Broker, Capabilities, Message, MessageState, QueueStats} from '../broker/contract.js'
 import {NotSupportedError} from '../kernel/errors.js'
 import {formatDuration} from '../kernel/units.js'
 
@@ -13,42 +13,6 @@ export interface Thresholds {
 /** What the broker can do with this queue: per-queue where the adapter says so (Redis flavors). */
 export async function capabilitiesFor(broker: Broker, queue: string): Promise<Capabilities> {
   return broker.capabilitiesOf ? broker.capabilitiesOf(queue) : broker.capabilities
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight, keeping order. */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length)
-  let next = 0
-  const workers = Array.from({length: Math.min(limit, items.length)}, async () => {
-    while (next < items.length) {
-      const i = next++
-      out[i] = await fn(items[i]!)
-    }
-  })
-  await Promise.all(workers)
-  return out
-}
-
-/** Stats of every queue; `incomplete` says why some may be missing (e.g. a SCAN budget ran out). */
-export async function statsOfAll(broker: Broker): Promise<{stats: QueueStats[]; incomplete?: string}> {
-  if (!broker.capabilities.listQueues) {
-    // the adapter's own refusal says why, where it knows (AMQP: what is wrong with the management API)
-    await broker.listQueues()
-    throw new NotSupportedError(
-      `${broker.displayUrl} cannot list its queues (${broker.transport} without a listing API) — name one: queue inspect QUEUE`,
-    )
-  }
-  const queues: QueueList = await broker.listQueues()
-  const stats = await mapLimit(queues, 8, async (q) => {
-    try {
-      return await broker.stats(q.name)
-    } catch (error) {
-      // a queue that vanished between list and stats is not worth failing the listing for
-      if ((error as {exitCode?: number}).exitCode === 4) return undefined
-      throw error
-    }
-  })
-  return {stats: stats.filter((s): s is QueueStats => s !== undefined), incomplete: queues.incomplete}
 }
 
 export async function peekMessages(broker: Broker, queue: string, limit: number, state?: MessageState): Promise<Message[]> {

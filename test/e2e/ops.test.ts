@@ -69,6 +69,10 @@ describe.each(targets())('ops on $name', (t) => {
     expect(timedOut.code).toBe(1)
     // on a loaded machine the first answer may come after the deadline: then the last error is shown
     expect(timedOut.stderr).toMatch(/did not reach empty within 3\.0s — last seen: (messages 2 \(want 0\)|last poll failed)/)
+    // with --json, one envelope: the result so far, and the error
+    const json = await runCli(['wait', q, '--until', 'empty', '--timeout', '2s', '--interval', '200ms', '--url', t.url(), '--json'], {env})
+    expect(json.code).toBe(1)
+    expect(JSON.parse(json.stdout)).toMatchObject({queue: q, held: false, error: {exitCode: 1, kind: 'CheckFailedError', message: expect.stringMatching(/did not reach empty/)}})
     const held = await runCli(['wait', q, '--until', 'depth<3 and dead==0', '--timeout', '20s', '--url', t.url()], {env})
     expect(held.stderr).toBe('')
     expect(held.code).toBe(0)

@@ -1,7 +1,8 @@
 // StatsPoller against the memory broker: values, deleted queues, bounded concurrency, and a broker
 // that stops answering (stale, last values kept, recovers by itself).
 import {afterEach, describe, expect, it} from 'vitest'
-import {pollQueueStats, StatsPoller, type BrokerSnapshot} from '../../src/services/poller.js'
+import {StatsPoller, type BrokerSnapshot} from '../../src/services/poller.js'
+import {queueStats} from '../../src/services/stats.js'
 import {eventually, gatedBroker, memoryBroker} from './gate.js'
 
 const pollers: StatsPoller[] = []
@@ -15,11 +16,11 @@ function start(poller: StatsPoller): StatsPoller {
   return poller
 }
 
-describe('pollQueueStats', () => {
+describe('queueStats', () => {
   it('returns the stats of every queue, a bounded number at a time', async () => {
     const broker = await gatedBroker()
     for (let i = 0; i < 30; i++) await broker.inner.enqueue(`q${i}`, Array.from({length: i}, () => ({payload: 'x'})))
-    const stats = await pollQueueStats(broker.broker, {concurrency: 4})
+    const {stats} = await queueStats(broker.broker, {concurrency: 4})
     expect(stats).toHaveLength(30)
     expect(stats.find((s) => s.name === 'q7')!.counts.waiting).toBe(7)
     expect(broker.maxConcurrentStats).toBeGreaterThan(1)
@@ -30,8 +31,8 @@ describe('pollQueueStats', () => {
     const broker = await memoryBroker()
     await broker.enqueue('a', [{payload: '1'}])
     await broker.enqueue('b', [{payload: '1'}])
-    expect((await pollQueueStats(broker, {queues: ['b']})).map((s) => s.name)).toEqual(['b'])
-    await expect(pollQueueStats(broker, {queues: ['nope']})).rejects.toThrow(/queue "nope" not found/)
+    expect((await queueStats(broker, {queues: ['b']})).stats.map((s) => s.name)).toEqual(['b'])
+    await expect(queueStats(broker, {queues: ['nope']})).rejects.toThrow(/queue "nope" not found/)
   })
 })
 
@@ -109,5 +110,42 @@ describe('StatsPoller', () => {
     expect(poller.snapshot.queues[0]!.counts.waiting).toBe(1)
     poller.setPaused(false)
     await eventually(() => expect(poller.snapshot.queues[0]!.counts.waiting).toBe(2))
+  })
+})
+
+describe('StatsPoller opening its own broker (queue metrics)', () => {
+  it('opens on the first poll, drops the connection after a failure, reopens and recovers; stop closes it', async () => {
+    const gated = await gatedBroker()
+    await gated.inner.enqueue('jobs', [{payload: '1'}])
+    let opened = 0
+    let closed = 0
+    const open = async () => {
+      opened++
+      return Object.assign(Object.create(gated.broker) as typeof gated.broker, {transport: 'memory', close: async () => void closed++})
+    }
+    const poller = new StatsPoller({label: 'gated', open}, {intervalMs: 50, timeoutMs: 300})
+    expect(poller.snapshot).toMatchObject({displayUrl: 'gated', transport: 'unknown', loading: true})
+    start(poller)
+    await poller.firstPoll
+    expect(poller.snapshot).toMatchObject({transport: 'memory', stale: false, durationMs: expect.any(Number)})
+    expect(opened).toBe(1)
+    gated.mode = 'refuse'
+    await eventually(() => expect(poller.snapshot.errors).toBeGreaterThan(0))
+    expect(poller.snapshot.stale).toBe(true)
+    expect(poller.snapshot.queues[0]!.counts.waiting).toBe(1)
+    await eventually(() => expect(closed).toBeGreaterThan(0))
+    gated.mode = 'open'
+    await eventually(() => expect(poller.snapshot.stale).toBe(false))
+    expect(opened).toBeGreaterThan(1)
+    const before = closed
+    await poller.stop()
+    expect(closed).toBe(before + 1)
+  })
+
+  it('a queue it was told to watch that does not exist is an error, not an empty list', async () => {
+    const broker = await memoryBroker()
+    const poller = new StatsPoller({label: 'm', open: async () => broker}, {intervalMs: 1000, queues: ['nope']})
+    await poller.poll()
+    expect(poller.snapshot).toMatchObject({stale: true, errors: 1, error: expect.stringMatching(/queue "nope" not found/)})
   })
 })

@@ -2,7 +2,8 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Broker, Lease} from '../../src/broker/contract.js'
 import {openBroker} from '../../src/adapters/registry.js'
-import {checkThresholds, peekMessages, statsOfAll} from '../../src/services/inspect.js'
+import {checkThresholds, peekMessages} from '../../src/services/inspect.js'
+import {queueStats} from '../../src/services/stats.js'
 import {checkOptions, sendInBatches} from '../../src/services/enqueue.js'
 
 let broker: Broker
@@ -16,7 +17,7 @@ describe('inspect on memory', () => {
     await broker.enqueue('emails', [{payload: '{"a":1}'}, {payload: '{"a":2}'}, {payload: 'x', delayMs: 60_000}])
     await broker.enqueue('orders', [{payload: 'o'}])
     await new Promise((r) => setTimeout(r, 30))
-    const {stats} = await statsOfAll(broker)
+    const {stats} = await queueStats(broker)
     expect(stats.map((s) => s.name)).toEqual(['emails', 'orders'])
     expect(stats[0]!.counts).toMatchObject({waiting: 2, delayed: 1, inflight: 0, dead: 0})
     expect(checkThresholds(stats, {maxDepth: 3})).toEqual([])

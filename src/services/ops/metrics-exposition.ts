@@ -30,18 +30,17 @@ export async function createExposition(collector: MetricsCollector, staleAfterMs
   const fill = () => {
     for (const g of [messages, oldest, consumers, rateIn, rateOut, paused, up, age, stale, lastSuccess, duration, errors, queues]) g.reset()
     const now = Date.now()
-    for (const snap of collector.snapshots.values()) {
-      const broker = snap.label
-      up.set({broker, transport: snap.transport ?? 'unknown'}, snap.lastError === undefined && snap.lastSuccess !== undefined ? 1 : 0)
-      errors.inc({broker}, snap.errors)
-      if (snap.lastDurationMs !== undefined) duration.set({broker}, snap.lastDurationMs / 1000)
-      const dataAge = snap.lastSuccess === undefined ? Infinity : now - snap.lastSuccess
+    for (const [broker, snap] of collector.snapshots) {
+      up.set({broker, transport: snap.transport}, snap.error === undefined && snap.lastRefreshAt !== undefined ? 1 : 0)
+      errors.inc({broker}, snap.errors ?? 0)
+      if (snap.durationMs !== undefined) duration.set({broker}, snap.durationMs / 1000)
+      const dataAge = snap.lastRefreshAt === undefined ? Infinity : now - snap.lastRefreshAt
       stale.set({broker}, dataAge > staleAfterMs ? 1 : 0)
-      if (snap.lastSuccess === undefined) continue
+      if (snap.lastRefreshAt === undefined) continue
       age.set({broker}, dataAge / 1000)
-      lastSuccess.set({broker}, snap.lastSuccess / 1000)
-      queues.set({broker}, snap.stats.length)
-      for (const s of snap.stats) {
+      lastSuccess.set({broker}, snap.lastRefreshAt / 1000)
+      queues.set({broker}, snap.queues.length)
+      for (const s of snap.queues) {
         const labels = {broker, queue: s.name, kind: s.kind}
         for (const [state, n] of Object.entries(s.counts) as [MessageState, number][]) messages.set({...labels, state}, n)
         if (s.oldestAgeMs !== undefined) oldest.set(labels, s.oldestAgeMs / 1000)
