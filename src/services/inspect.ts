@@ -10,14 +10,9 @@ export interface Thresholds {
   maxDead?: number
 }
 
-/** What the broker can do with this queue: per-queue where the adapter says so (Redis flavors). */
-export async function capabilitiesFor(broker: Broker, queue: string): Promise<Capabilities> {
-  return broker.capabilitiesOf ? broker.capabilitiesOf(queue) : broker.capabilities
-}
-
 export async function peekMessages(broker: Broker, queue: string, limit: number, state?: MessageState): Promise<Message[]> {
   if (limit <= 0) return []
-  const caps = await capabilitiesFor(broker, queue)
+  const caps = await broker.capabilitiesOf(queue)
   if (caps.peek === 'none') {
     throw new NotSupportedError(`${broker.displayUrl} cannot peek at messages without consuming them — use \`queue export --consume\` to drain instead`)
   }

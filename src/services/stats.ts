@@ -72,7 +72,7 @@ export async function queueStats(broker: Broker, options: QueueStatsOptions = {}
 async function listQueues(broker: Broker, nameThem = 'name them with --queue'): Promise<QueueList> {
   const queues: QueueList = await broker.listQueues()
   // a broker without a listing API usually refuses above with its own reason (AMQP: what is wrong with the management API)
-  if (!broker.capabilities.listQueues) {
+  if (!(await broker.capabilitiesOf()).listQueues) {
     throw new NotSupportedError(`${broker.displayUrl} cannot list its queues (${broker.transport} without a listing API) — ${nameThem}`)
   }
   return queues
