@@ -1,7 +1,32 @@
-// The capabilities that apply to one queue: per queue where the adapter knows better (Redis holds
-// list, stream and BullMQ queues side by side), else the broker's.
-import type {Broker, Capabilities} from './contract.js'
+// The one refusal for an operation a queue cannot honour: a NotSupportedError naming where, what
+// it cannot do, and the capability's advice (or a default one) on what to do instead.
+import {NotSupportedError} from '../kernel/errors.js'
+import type {Capabilities} from './contract.js'
 
-export async function capabilitiesFor(broker: Broker, queue: string): Promise<Capabilities> {
-  return broker.capabilitiesOf ? broker.capabilitiesOf(queue) : broker.capabilities
+/** The operations a capability can refuse, each with its `advice` entry. */
+export type Refusable = keyof NonNullable<Capabilities['advice']>
+
+const CANNOT: Record<Refusable, string> = {
+  delay: 'delay messages',
+  priority: 'order messages by priority',
+  retry: 'retry messages',
+  pause: 'be paused or resumed',
+  create: 'be created',
+  delete: 'be deleted',
+  extend: 'extend a lease',
+}
+
+const INSTEAD: Record<Refusable, string> = {
+  delay: 'send without --delay, or schedule the send yourself',
+  priority: 'send without --priority',
+  retry: 'move the dead messages back instead (`queue move`)',
+  pause: 'stop its consumers instead',
+  create: 'make the queue with the broker\'s own tools first',
+  delete: 'purge it instead (`queue purge`)',
+  extend: 'settle the message sooner, or consume with a longer lease',
+}
+
+/** `where` names the queue: `list queue "jobs" on redis://host`, `queue "jobs" on amqp://host`. */
+export function refuse(op: Refusable, where: string, caps: Pick<Capabilities, 'advice'>): NotSupportedError {
+  return new NotSupportedError(`${where} cannot ${CANNOT[op]} — ${caps.advice?.[op] ?? INSTEAD[op]}`)
 }

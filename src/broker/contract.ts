@@ -1,6 +1,8 @@
 // The broker contract: the one interface every transport implements. Read this file first.
-// Commands and the runtime only ever see a Broker; what a transport cannot do it declares in
-// `capabilities`, and callers refuse clearly instead of silently ignoring an option.
+// Commands and the runtime only ever see a Broker; what a transport or one of its queues cannot do
+// it declares in `capabilitiesOf(queue)`, and callers refuse clearly instead of silently ignoring an
+// option. Every operation method exists on every broker: one the queue cannot honour refuses with
+// the capability's advice (NotSupportedError).
 
 /** Where a message is in its life. Adapters map their own words onto these. */
 export type MessageState =
@@ -37,8 +39,10 @@ export interface Capabilities {
   delay: false | {maxMs: number}
   /** Priority range served highest first, or false. */
   priority: false | {min: number; max: number}
-  /** Can move a message to a dead state/queue. */
-  deadLetter: boolean
+  /** Where Lease.deadLetter sends a message: kept in the queue under state 'dead' ('state'), a queue of its own ('queue'), or false (cannot). */
+  deadLetter: false | 'state' | 'queue'
+  /** The dead-letter queue's name, on one queue's capabilities, when deadLetter is 'queue' and known. Replaces reading stats.details.deadLetterQueue. */
+  deadLetterQueue?: string
   /** A lease that is not settled in time is redelivered. */
   leaseExpiry: boolean
   /** Stats include in/out rates. */
@@ -53,8 +57,20 @@ export interface Capabilities {
   dedup: boolean
   /** Message groups (SQS FIFO MessageGroupId). */
   groups: boolean
-  /** What to do instead, for refusals of an option this broker lacks or limits. */
-  advice?: {delay?: string; priority?: string}
+  /** The broker lives in this process (memory://): no other process reaches it (bench --agents). */
+  inProcess: boolean
+  /** Broker.retry: the library's own revival into waiting, from these states; false: none (a DLQ queue is retried by moving its messages back). */
+  retry: false | {states: readonly MessageState[]}
+  /** Broker.pause / resume. */
+  pause: boolean
+  /** Broker.createQueue makes an empty queue. */
+  create: boolean
+  /** Broker.deleteQueue. */
+  delete: boolean
+  /** Lease.extend keeps a lease longer. */
+  extend: boolean
+  /** What to do instead, for each refusal of an option or operation this queue lacks or limits. */
+  advice?: {delay?: string; priority?: string; retry?: string; pause?: string; create?: string; delete?: string; extend?: string}
   /**
    * Whether `EnqueueOptions.persistent` / `confirms` are the caller's choice here. Absent: the
    * adapter declares neither, and a caller asking for either refuses.
@@ -181,8 +197,8 @@ export interface Lease {
   nack(options?: NackOptions): Promise<void>
   /** Give up on it: to the dead state/queue. */
   deadLetter(reason: string): Promise<void>
-  /** Keep the lease longer (slow handlers), where the broker supports it. */
-  extend?(ms: number): Promise<void>
+  /** Keep the lease longer (slow handlers). Only where `capabilities.extend`; elsewhere it refuses. */
+  extend(ms: number): Promise<void>
 }
 
 export interface ConsumeOptions {
@@ -231,7 +247,6 @@ export interface Broker {
   readonly transport: string
   /** The URL with secrets redacted. */
   readonly displayUrl: string
-  readonly capabilities: Capabilities
 
   /** Checks the connection works (and credentials); rejects with a ConnectionError. */
   connect(): Promise<void>
@@ -244,18 +259,20 @@ export interface Broker {
   consume(queue: string, handler: LeaseHandler, options: ConsumeOptions): Promise<Subscription>
   /** Removes messages in a state (default: waiting); resolves with how many. */
   purge(queue: string, state?: MessageState): Promise<number>
-  /** Creates the queue when the broker has such a thing; a no-op where queues are implicit. */
-  createQueue?(queue: string): Promise<void>
-  deleteQueue?(queue: string): Promise<void>
-  /** The library's own retry: dead/retry → waiting. Resolves with how many. */
-  retry?(queue: string, options: RetryOptions): Promise<number>
   /**
-   * The capabilities for one queue, where they differ by queue (Redis: list, stream and bullmq
-   * queues on one server). Callers fall back to `capabilities` when absent.
+   * One queue's capabilities; without a queue, the broker's own (listing, inProcess, what a new
+   * queue gets). The only capability read callers do.
    */
-  capabilitiesOf?(queue: string): Promise<Capabilities>
-  pause?(queue: string): Promise<void>
-  resume?(queue: string): Promise<void>
+  capabilitiesOf(queue?: string): Promise<Capabilities>
+  /** Makes an empty queue (`capabilities.create`). */
+  createQueue(queue: string): Promise<void>
+  /** Removes the queue and its messages (`capabilities.delete`). */
+  deleteQueue(queue: string): Promise<void>
+  /** The library's own retry from `capabilities.retry.states` → waiting. Resolves with how many. */
+  retry(queue: string, options: RetryOptions): Promise<number>
+  /** Stops delivery from the queue (`capabilities.pause`). */
+  pause(queue: string): Promise<void>
+  resume(queue: string): Promise<void>
   /** Idempotent. */
   close(): Promise<void>
 }

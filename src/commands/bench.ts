@@ -77,8 +77,9 @@ The bench queue (queuectl-bench-RUNID) is deleted at the end unless --keep. Ctrl
     if (!/^[\w.-]{1,64}$/.test(runId)) throw new UsageError(`--run-id "${runId}" may use only letters, digits, "-", "_" and "." (up to 64)`)
 
     const broker = await this.openBroker({fallbackUrl: 'memory://'})
-    checkPublishOptions(plan, broker.capabilities, broker.displayUrl)
-    if (flags.agents > 1 && broker.transport === 'memory') {
+    const caps = await broker.capabilitiesOf()
+    checkPublishOptions(plan, caps, broker.displayUrl)
+    if (flags.agents > 1 && caps.inProcess) {
       throw new UsageError(`--agents ${flags.agents} needs a broker every agent can reach — memory:// lives inside one process; give --url redis://…, amqp://… or sqs://…`)
     }
     const {benchOnBroker} = await import('../loadgen/session.js')

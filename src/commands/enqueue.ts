@@ -4,7 +4,6 @@ import type {OutgoingMessage} from '../broker/contract.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {type MessageTemplate, checkOptions, sendInBatches} from '../services/enqueue.js'
 import {UsageError} from '../kernel/errors.js'
-import {capabilitiesFor} from '../services/inspect.js'
 import {ndjsonLine, ProgressLine} from '../kernel/output.js'
 import {checkJsonPayload, loadSchemaValidator, looksLikeJson, parseHeaders, readNdjson, type ValidatedLines} from '../services/payloads.js'
 import {onInterrupt} from '../cli/signals.js'
@@ -62,7 +61,7 @@ Prints the ids of the messages, one a line (NDJSON objects with --json).`
 
     // Connect first (to learn the broker's limits), then read and validate everything, then send.
     const broker = await this.openBroker()
-    const caps = await capabilitiesFor(broker, args.queue)
+    const caps = await broker.capabilitiesOf(args.queue)
     checkOptions(broker, caps, template)
     const max = caps.maxPayloadBytes
     const progress = new ProgressLine()

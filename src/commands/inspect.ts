@@ -3,7 +3,7 @@ import type {Message, QueueStats} from '../broker/contract.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {messageToJson} from '../services/envelope.js'
 import {UsageError} from '../kernel/errors.js'
-import {capabilitiesFor, checkThresholds, peekCaveat, peekMessages, statsOfAll} from '../services/inspect.js'
+import {checkThresholds, peekCaveat, peekMessages, statsOfAll} from '../services/inspect.js'
 import {paint} from '../kernel/output.js'
 import {renderMessageTable, renderQueueSummary, renderQueueTable} from '../services/render.js'
 import {parseState} from '../services/states.js'
@@ -52,7 +52,7 @@ Thresholds turn inspect into a CI check: when one is crossed the command prints 
       : await statsOfAll(broker)
     const messages: Message[] = args.queue ? await peekMessages(broker, args.queue, flags.peek, state) : []
     const violations = checkThresholds(stats, thresholds)
-    const caveat = messages.length > 0 ? peekCaveat(await capabilitiesFor(broker, args.queue!)) : undefined
+    const caveat = messages.length > 0 ? peekCaveat(await broker.capabilitiesOf(args.queue!)) : undefined
 
     if (this.jsonEnabled()) {
       const result = args.queue

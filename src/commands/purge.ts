@@ -3,7 +3,6 @@ import type {MessageState} from '../broker/contract.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {NotSupportedError, UsageError} from '../kernel/errors.js'
 import {writeAudit} from '../services/ops/audit.js'
-import {capabilitiesFor} from '../broker/capabilities.js'
 import {confirmDestructive} from '../services/ops/confirm.js'
 import {parseState} from '../services/states.js'
 
@@ -32,7 +31,7 @@ export default class Purge extends BaseCommand<typeof Purge> {
     const state: MessageState = parseState(flags.state)
     const broker = await this.openBroker()
     const stats = await broker.stats(args.queue) // a missing queue is exit 4 first
-    const caps = await capabilitiesFor(broker, args.queue)
+    const caps = await broker.capabilitiesOf(args.queue)
     if (!caps.purgeStates.includes(state)) {
       throw new NotSupportedError(`${stats.kind} queue "${args.queue}" cannot purge "${state}" messages — it can purge: ${caps.purgeStates.join(', ') || 'nothing'}`)
     }

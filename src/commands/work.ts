@@ -95,7 +95,8 @@ With --json, stdout is a stream of NDJSON events, one a line ({"event":"complete
 
     const broker = flags.demo ? await this.openBroker({url: 'memory://'}) : await this.openBroker()
     if (flags['on-exhausted'] === 'dead-letter' && flags.ack === 'late') {
-      const caps = (await broker.capabilitiesOf?.(queue).catch(() => undefined)) ?? broker.capabilities
+      // a queue not made yet gets what a new queue gets
+      const caps = await broker.capabilitiesOf(queue).catch(() => broker.capabilitiesOf())
       if (!caps.deadLetter) {
         throw new UsageError(`--on-exhausted dead-letter: ${queue} on ${broker.displayUrl} has no dead-letter route (capability deadLetter: false) — give it one (a DLX, a redrive policy) or choose --on-exhausted requeue, drop or stop`)
       }

@@ -25,11 +25,12 @@ const START_MARGIN_MS = 2000
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 export async function joinAgents(broker: Broker, queue: string, runId: string, agents: number, stop?: AbortSignal): Promise<AgentRole> {
-  if (broker.capabilities.peek === 'none') {
+  const caps = await broker.capabilitiesOf()
+  if (caps.peek === 'none') {
     throw new NotSupportedError(`--agents needs a broker that can peek; ${broker.transport} cannot — run one agent per queue instead`)
   }
   const joinQueue = `${queue}.join`
-  await broker.createQueue?.(joinQueue)
+  if (caps.create) await broker.createQueue(joinQueue)
   const id = randomBytes(8).toString('hex')
   await broker.enqueue(joinQueue, [{payload: JSON.stringify({type: 'join', runId, id, at: clock()}), contentType: 'application/json'}])
   const until = Date.now() + JOIN_TIMEOUT_MS
@@ -88,7 +89,8 @@ interface AgentReport {
 export async function publishAgentResult(broker: Broker, queue: string, role: AgentRole, outcome: RunOutcome): Promise<void> {
   if (role.leader) return
   const resultQueue = `${queue}.results`
-  await broker.createQueue?.(resultQueue)
+  const caps = await broker.capabilitiesOf()
+  if (caps.create) await broker.createQueue(resultQueue)
   const report: AgentReport = {
     sent: outcome.sent, sendFailed: outcome.sendFailed, processed: outcome.processed, redeliveries: outcome.redeliveries,
     errors: outcome.errors, resent: outcome.resent, foreign: outcome.foreign, startedAt: outcome.startedAt, lastSendAt: outcome.lastSendAt,
@@ -96,7 +98,7 @@ export async function publishAgentResult(broker: Broker, queue: string, role: Ag
     histogram: hdr.encodeIntoCompressedBase64(outcome.histogram), seen: outcome.tracker.export(),
   }
   const text = JSON.stringify(report)
-  const chunk = Math.min(broker.capabilities.maxPayloadBytes ?? 1e6, 1e6) - 1024 // room for the part envelope
+  const chunk = Math.min(caps.maxPayloadBytes ?? 1e6, 1e6) - 1024 // room for the part envelope
   const parts = Math.max(1, Math.ceil(text.length / chunk))
   const messages = Array.from({length: parts}, (_, part) => ({
     payload: JSON.stringify({type: 'result', index: role.index, part, parts, data: text.slice(part * chunk, (part + 1) * chunk)} satisfies ResultPart),
@@ -115,7 +117,7 @@ export async function mergeAgentResults(
   note: (line: string) => void,
 ): Promise<{outcome: RunOutcome; sent: number; sendFailed: number; missing: number}> {
   const resultQueue = `${queue}.results`
-  await broker.createQueue?.(resultQueue)
+  if ((await broker.capabilitiesOf()).create) await broker.createQueue(resultQueue)
   const parts = new Map<number, string[]>()
   const complete = new Set<number>()
   const subscription = await broker.consume(
@@ -160,6 +162,6 @@ export async function mergeAgentResults(
     own.partial ||= r.partial
     own.lastError ??= r.lastError
   }
-  await Promise.all([`${queue}.join`, resultQueue].map((q) => broker.deleteQueue?.(q).catch(() => {})))
+  if ((await broker.capabilitiesOf()).delete) await Promise.all([`${queue}.join`, resultQueue].map((q) => broker.deleteQueue(q).catch(() => {})))
   return {outcome: own, sent, sendFailed, missing}
 }

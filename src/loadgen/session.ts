@@ -41,11 +41,13 @@ export async function benchOnBroker(input: SessionInput): Promise<BenchResult | 
       throw error
     },
   )
-  if (!existed) await broker.createQueue?.(queue)
+  // what a new queue gets: where queues are implicit (made by the first message), nothing to create
+  if (!existed && (await broker.capabilitiesOf()).create) await broker.createQueue(queue)
   let role: AgentRole = {index: 0, leader: true, agents: 1}
   const cleanup = async () => {
     if (input.keep || existed || !role.leader) return
-    await (broker.deleteQueue ? broker.deleteQueue(queue) : broker.purge(queue).then(() => undefined)).catch(() => {})
+    const caps = await broker.capabilitiesOf(queue).catch(() => undefined)
+    await (caps?.delete ? broker.deleteQueue(queue) : broker.purge(queue).then(() => undefined)).catch(() => {})
   }
   try {
     if (input.agents > 1) {

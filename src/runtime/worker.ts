@@ -108,7 +108,7 @@ export class Worker extends WorkerEmitter {
   private ticker: NodeJS.Timeout | undefined
   private idleTimer: NodeJS.Timeout | undefined
   private timed = false
-  private caps: Capabilities
+  private caps!: Capabilities
   private hasStarted = false
   private hasRetrying = false
   private hasDead = false
@@ -134,7 +134,6 @@ export class Worker extends WorkerEmitter {
     options: WorkerOptions = {},
   ) {
     super()
-    this.caps = broker.capabilities
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 1))
     this.prefetch = Math.max(this.concurrency, Math.floor(options.prefetch ?? this.concurrency))
     this.ackEarly = options.ack === 'early'
@@ -166,8 +165,9 @@ export class Worker extends WorkerEmitter {
     if (this.state !== 'new') return
     this.state = 'running'
     this.startedAtMs = now()
-    // per-queue capabilities where they differ by queue (Redis list vs BullMQ on one server)
-    this.caps = (await this.broker.capabilitiesOf?.(this.queue).catch(() => undefined)) ?? this.broker.capabilities
+    // per-queue capabilities where they differ by queue (Redis list vs BullMQ on one server); a
+    // queue not made yet gets what a new queue gets
+    this.caps = await this.broker.capabilitiesOf(this.queue).catch(() => this.broker.capabilitiesOf())
     this.watch(await this.subscribe())
     this.tickMs = Math.max(5, Math.min(this.timeoutMs > 0 ? this.timeoutMs / 10 : Infinity, this.leaseMs / 4, 1000))
     this.ticker = setInterval(() => this.onTick(), this.tickMs)
@@ -431,7 +431,7 @@ export class Worker extends WorkerEmitter {
         const error = new Error(`timed out after ${Math.round(this.timeoutMs)}ms`)
         slot.controller?.abort(error)
         this.fail(i, slot.gen, error)
-      } else if (lease.extend && (this.ticks - slot.extendTick) * this.tickMs >= this.leaseMs / 2) {
+      } else if (this.caps.extend && (this.ticks - slot.extendTick) * this.tickMs >= this.leaseMs / 2) {
         slot.extendTick = this.ticks
         this.settle(lease.extend(this.leaseMs))
       }

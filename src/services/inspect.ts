@@ -10,11 +10,6 @@ export interface Thresholds {
   maxDead?: number
 }
 
-/** What the broker can do with this queue: per-queue where the adapter says so (Redis flavors). */
-export async function capabilitiesFor(broker: Broker, queue: string): Promise<Capabilities> {
-  return broker.capabilitiesOf ? broker.capabilitiesOf(queue) : broker.capabilities
-}
-
 /** Runs `fn` over `items` with at most `limit` in flight, keeping order. */
 export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length)
@@ -31,7 +26,7 @@ export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) =>
 
 /** Stats of every queue; `incomplete` says why some may be missing (e.g. a SCAN budget ran out). */
 export async function statsOfAll(broker: Broker): Promise<{stats: QueueStats[]; incomplete?: string}> {
-  if (!broker.capabilities.listQueues) {
+  if (!(await broker.capabilitiesOf()).listQueues) {
     // the adapter's own refusal says why, where it knows (AMQP: what is wrong with the management API)
     await broker.listQueues()
     throw new NotSupportedError(
@@ -53,7 +48,7 @@ export async function statsOfAll(broker: Broker): Promise<{stats: QueueStats[]; 
 
 export async function peekMessages(broker: Broker, queue: string, limit: number, state?: MessageState): Promise<Message[]> {
   if (limit <= 0) return []
-  const caps = await capabilitiesFor(broker, queue)
+  const caps = await broker.capabilitiesOf(queue)
   if (caps.peek === 'none') {
     throw new NotSupportedError(`${broker.displayUrl} cannot peek at messages without consuming them — use \`queue export --consume\` to drain instead`)
   }

@@ -20,7 +20,7 @@ export interface PollQueueOptions {
 export async function pollQueueStats(broker: Broker, options: PollQueueOptions = {}): Promise<QueueStats[]> {
   const names = options.queues?.length
     ? [...options.queues]
-    : broker.capabilities.listQueues
+    : (await broker.capabilitiesOf()).listQueues
       ? (await broker.listQueues()).map((q) => q.name)
       : []
   const results: (QueueStats | undefined)[] = new Array(names.length)

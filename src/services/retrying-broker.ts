@@ -1,22 +1,8 @@
 // A broker that could not be reached when `top` started, among several: instead of failing the
 // whole screen it shows as a stale row with the connection error, and each poll tries to open it
 // again (at most one attempt at a time), so it recovers by itself like a broker that drops later.
-import type {Broker, Capabilities} from '../broker/contract.js'
+import type {Broker} from '../broker/contract.js'
 import {redactText} from '../kernel/redact.js'
-
-const UNKNOWN: Capabilities = {
-  listQueues: true,
-  peek: 'none',
-  delay: false,
-  priority: false,
-  deadLetter: false,
-  leaseExpiry: false,
-  rates: false,
-  states: [],
-  purgeStates: [],
-  dedup: false,
-  groups: false,
-}
 
 export class RetryingBroker implements Broker {
   private inner: Broker | undefined
@@ -30,10 +16,6 @@ export class RetryingBroker implements Broker {
     private readonly open: () => Promise<Broker>,
   ) {
     this.lastError = firstError
-  }
-
-  get capabilities(): Capabilities {
-    return this.inner?.capabilities ?? UNKNOWN
   }
 
   private async broker(): Promise<Broker> {
@@ -64,11 +46,13 @@ export class RetryingBroker implements Broker {
   enqueue: Broker['enqueue'] = async (q, m, o) => (await this.broker()).enqueue(q, m, o)
   consume: Broker['consume'] = async (q, h, o) => (await this.broker()).consume(q, h, o)
   purge: Broker['purge'] = async (q, s) => (await this.broker()).purge(q, s)
-  retry = async (q: string, o: Parameters<NonNullable<Broker['retry']>>[1]) => {
-    const b = await this.broker()
-    if (!b.retry) throw new Error(`${this.displayUrl} cannot retry messages`)
-    return b.retry(q, o)
-  }
+  // every call opens the broker first: until it answers, each one fails with why it does not
+  capabilitiesOf: Broker['capabilitiesOf'] = async (q) => (await this.broker()).capabilitiesOf(q)
+  createQueue: Broker['createQueue'] = async (q) => (await this.broker()).createQueue(q)
+  deleteQueue: Broker['deleteQueue'] = async (q) => (await this.broker()).deleteQueue(q)
+  retry: Broker['retry'] = async (q, o) => (await this.broker()).retry(q, o)
+  pause: Broker['pause'] = async (q) => (await this.broker()).pause(q)
+  resume: Broker['resume'] = async (q) => (await this.broker()).resume(q)
 
   async close(): Promise<void> {
     // the opened broker is closed by the command that opened it

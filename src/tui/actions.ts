@@ -2,7 +2,6 @@
 // core operations as `queue purge`, `queue retry` and `queue move` (and the same audit log).
 // Each resolves with one status line for the screen.
 import type {Broker} from '../broker/contract.js'
-import {NotSupportedError} from '../kernel/errors.js'
 import {writeAudit} from '../services/ops/audit.js'
 import {checkDestination, moveMessages, sourceQueue} from '../services/ops/move.js'
 import {retryMessages} from '../services/ops/retry.js'
@@ -32,9 +31,8 @@ export async function runAction(broker: Broker, action: PendingAction): Promise<
     }
     case 'pause':
     case 'resume': {
-      const fn = action.kind === 'pause' ? broker.pause : broker.resume
-      if (!fn) throw new NotSupportedError(`${broker.displayUrl} cannot ${action.kind} queues`)
-      await fn.call(broker, queue)
+      // the broker refuses, with its advice, a queue that cannot pause
+      await (action.kind === 'pause' ? broker.pause(queue) : broker.resume(queue))
       return `${action.kind === 'pause' ? 'paused' : 'resumed'} "${queue}"`
     }
     case 'move': {

@@ -4,7 +4,7 @@
 // are loaded from.
 import {Box, render, useApp, useInput} from 'ink'
 import {useCallback, useEffect, useMemo, useRef, useState} from 'react'
-import type {Broker, MessageState} from '../broker/contract.js'
+import type {Capabilities, Broker, MessageState} from '../broker/contract.js'
 import {redactText} from '../kernel/redact.js'
 import {runAction} from './actions.js'
 import {Connecting} from './components/connecting.js'
@@ -14,10 +14,11 @@ import {PayloadView, QueueDetail} from './components/queue-detail.js'
 import {QueueList} from './components/queue-list.js'
 import {StatusLine} from './components/status-line.js'
 import {ColorContext, Text} from './components/text.js'
+import {useQueueCapabilities} from './hooks/use-capabilities.js'
 import {usePeek} from './hooks/use-peek.js'
 import {useAllQueueStats} from './hooks/use-queue-stats.js'
 import {useTerminalSize} from './hooks/use-terminal-size.js'
-import {initialUiState, reduceKey, splitKeys, type DetailContext, type Effect, type KeyContext, type PendingAction, type UiState} from './keys.js'
+import {detailContext, initialUiState, reduceKey, splitKeys, type DetailContext, type Effect, type KeyContext, type PendingAction, type UiState} from './keys.js'
 import {buildRows, filterRows, sortRows, totals} from './rows.js'
 
 export interface TopAppProps {
@@ -30,7 +31,6 @@ export interface TopAppProps {
   initialUi?: Partial<UiState>
 }
 
-const PEEK_ORDER: MessageState[] = ['waiting', 'delayed', 'retry', 'dead', 'inflight', 'completed', 'paused']
 const FOOTER_MAX = 3
 
 export function TopApp({brokers, labels, intervalMs, queues, initialUi}: TopAppProps) {
@@ -52,24 +52,16 @@ export function TopApp({brokers, labels, intervalMs, queues, initialUi}: TopAppP
   const height = Math.max(4, size.rows - 1)
   const footerLines = Math.min(brokers.length, FOOTER_MAX)
   const main = Math.max(1, height - footerLines - 2)
-  const peek = usePeek(inDetail ? detailBroker : undefined, detailRow?.stats.name, ui.peekState, {
+  // the selected queue's own capabilities: the keys and peeks it supports (Redis: list vs bullmq)
+  const caps = useQueueCapabilities(detailBroker, detailRow?.stats.name, peekToken)
+  const peek = usePeek(inDetail ? detailBroker : undefined, detailRow?.stats.name, caps, ui.peekState, {
     limit: Math.max(5, Math.min(100, main)),
     intervalMs,
     paused: ui.paused,
     token: peekToken,
   })
 
-  const detail: DetailContext | undefined =
-    detailRow && detailBroker
-      ? {
-          row: detailRow,
-          peekStates: PEEK_ORDER.filter((s) => detailBroker.capabilities.states.includes(s)),
-          purgeStates: detailBroker.capabilities.purgeStates,
-          // the broker's own retry, or moving back from the dead-letter queue it reports
-          canRetry: typeof detailBroker.retry === 'function' || typeof detailRow.stats.details?.deadLetterQueue === 'string',
-          canPause: typeof detailBroker.pause === 'function' && typeof detailBroker.resume === 'function',
-        }
-      : undefined
+  const detail: DetailContext | undefined = detailRow && detailBroker ? detailContext(detailRow, caps) : undefined
   const ctx: KeyContext = {rows, allRows, pageSize: Math.max(1, main - 3), messageCount: peek.messages.length, detail}
 
   const run = useCallback(
@@ -113,7 +105,7 @@ export function TopApp({brokers, labels, intervalMs, queues, initialUi}: TopAppP
   else if (inDetail && ui.view === 'payload' && peek.messages[ui.messageIndex]) {
     body = <PayloadView message={peek.messages[ui.messageIndex]!} scroll={ui.payloadScroll} height={main + 1} width={size.columns} now={now} />
   } else if (inDetail) {
-    body = <QueueDetail row={detailRow} series={seriesOf(snapshots[detailRow.brokerIndex]!, detailRow.stats.name, detailBroker!)} peek={peek} messageIndex={ui.messageIndex} width={size.columns} height={main + 1} now={now} />
+    body = <QueueDetail row={detailRow} series={seriesOf(snapshots[detailRow.brokerIndex]!, detailRow.stats.name, caps, detailRow.stats.counts)} peek={peek} messageIndex={ui.messageIndex} width={size.columns} height={main + 1} now={now} />
   } else {
     body = (
       <>
@@ -138,15 +130,16 @@ export function TopApp({brokers, labels, intervalMs, queues, initialUi}: TopAppP
       <Box flexDirection="column" flexGrow={1}>
         {body}
       </Box>
-      <StatusLine ui={{...ui, view: inDetail ? ui.view : 'list'}} busy={busy} />
+      <StatusLine ui={{...ui, view: inDetail ? ui.view : 'list'}} busy={busy} detail={detail} />
       <Footer snapshots={snapshots} intervalMs={intervalMs} paused={ui.paused} maxLines={FOOTER_MAX} width={size.columns} />
     </Box>
   )
 }
 
-function seriesOf(snapshot: {history: {series(q: string, s: MessageState): number[]}}, queue: string, broker: Broker) {
+function seriesOf(snapshot: {history: {series(q: string, s: MessageState): number[]}}, queue: string, caps: Capabilities | undefined, counts: Partial<Record<MessageState, number>>) {
   const out: Partial<Record<MessageState, number[]>> = {}
-  for (const state of broker.capabilities.states) out[state] = snapshot.history.series(queue, state)
+  // until the queue's capabilities are read, the states its stats count
+  for (const state of caps?.states ?? (Object.keys(counts) as MessageState[])) out[state] = snapshot.history.series(queue, state)
   return out
 }
 

@@ -1,7 +1,7 @@
 // What each key does, k9s style, as a pure reducer: (state, key, context) → new state and at
 // most one effect for the app to carry out (quit, run a confirmed action, refresh, peek again).
 // Keeping it free of React makes every key path testable without a terminal.
-import type {MessageState} from '../broker/contract.js'
+import type {Capabilities, MessageState} from '../broker/contract.js'
 import {findRow, nextSort, type QueueRow, type Sort} from './rows.js'
 
 export type View = 'list' | 'detail' | 'payload'
@@ -71,6 +71,41 @@ export interface DetailContext {
   purgeStates: readonly MessageState[]
   canRetry: boolean
   canPause: boolean
+  /** What to do instead, for the keys this queue refuses. */
+  advice?: Capabilities['advice']
+  /** The queue's capabilities are still being read: its action keys wait. */
+  loading?: boolean
+}
+
+/** The tab order of peekable states. */
+export const PEEK_ORDER: readonly MessageState[] = ['waiting', 'delayed', 'retry', 'dead', 'inflight', 'completed', 'paused']
+
+/** What the detail view offers for one queue, from its own capabilities (undefined: not read yet). */
+export function detailContext(row: QueueRow, caps: Capabilities | undefined): DetailContext {
+  if (!caps) return {row, peekStates: ['waiting'], purgeStates: [], canRetry: false, canPause: false, loading: true}
+  return {
+    row,
+    peekStates: PEEK_ORDER.filter((s) => caps.states.includes(s)),
+    purgeStates: caps.purgeStates,
+    // the library's own retry, or moving back from the queue's dead-letter queue
+    canRetry: caps.retry !== false || (caps.deadLetter === 'queue' && caps.deadLetterQueue !== undefined),
+    canPause: caps.pause,
+    advice: caps.advice,
+  }
+}
+
+/** The key hints of the detail view: only the actions this queue supports. */
+export function detailHints(detail: DetailContext | undefined): string {
+  const keys = ['Esc back', '↑↓ select', 'Enter payload']
+  if (!detail || detail.peekStates.length > 1) keys.push('Tab state')
+  keys.push('r peek')
+  if (detail && !detail.loading) {
+    if (detail.purgeStates.length > 0) keys.push('D purge')
+    if (detail.canRetry) keys.push('R retry')
+  }
+  keys.push('M move')
+  if (detail?.canPause) keys.push(detail.row.stats.paused ? 'P resume queue' : 'P pause queue')
+  return keys.join('  ')
 }
 
 export interface KeyContext {
@@ -177,6 +212,10 @@ function detailKey(state: UiState, input: string, key: KeyPress, ctx: KeyContext
   const {row} = detail
   const base = {brokerIndex: row.brokerIndex, queue: row.stats.name}
   const where = `"${row.stats.name}" on ${row.source}`
+  const refused = (what: string, advice?: string): KeyResult => ({
+    state: {...state, status: {text: `${where} cannot ${what}${advice ? ` — ${advice}` : ''}`, error: true}},
+  })
+  if (detail.loading && (input === 'D' || input === 'R' || input === 'P')) return {state: {...state, status: {text: `reading what ${where} can do…`, error: false}}}
   if (input === 'D') {
     const st = detail.purgeStates.includes(state.peekState) ? state.peekState : detail.purgeStates[0]
     if (!st) return {state: {...state, status: {text: `${row.source} cannot purge ${row.stats.name}`, error: true}}}
@@ -185,13 +224,13 @@ function detailKey(state: UiState, input: string, key: KeyPress, ctx: KeyContext
     return {state: {...state, confirm: {...base, kind: 'purge', state: st, question}}}
   }
   if (input === 'R') {
-    if (!detail.canRetry) return {state: {...state, status: {text: `${row.source} cannot retry messages`, error: true}}}
+    if (!detail.canRetry) return refused('retry messages', detail.advice?.retry)
     const st: MessageState = state.peekState === 'retry' ? 'retry' : 'dead'
     const question = `Retry ${row.stats.counts[st] ?? 'all'} ${st} message(s) of ${where} (back to waiting)?`
     return {state: {...state, confirm: {...base, kind: 'retry', state: st, question}}}
   }
   if (input === 'P') {
-    if (!detail.canPause) return {state: {...state, status: {text: `${row.source} cannot pause queues`, error: true}}}
+    if (!detail.canPause) return refused('be paused', detail.advice?.pause)
     const kind = row.stats.paused ? 'resume' : 'pause'
     // pausing stops no data from being lost: no confirmation, like k9s' scale
     return {state, effect: {type: 'run', action: {...base, kind, question: ''}}}

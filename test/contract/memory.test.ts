@@ -13,10 +13,10 @@ describeBrokerContract(
     },
     freshQueue: async (broker, hint) => {
       const q = `${hint}-${process.pid}-${n++}`
-      await broker.createQueue!(q)
+      await broker.createQueue(q)
       return q
     },
-    dropQueue: (broker, q) => broker.deleteQueue!(q),
+    dropQueue: (broker, q) => broker.deleteQueue(q),
     shortLeaseMs: 200,
   },
   memoryCapabilities,

@@ -51,7 +51,7 @@ afterAll(async () => {
   try {
     tmux('kill-session', '-t', session)
   } catch {}
-  for (const q of [emails, billing]) await broker?.deleteQueue?.(q).catch(() => {})
+  for (const q of [emails, billing]) await broker?.deleteQueue(q).catch(() => {})
   await broker?.close()
 })
 

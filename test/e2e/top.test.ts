@@ -20,7 +20,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  for (const q of queues) await broker.deleteQueue?.(q).catch(() => {})
+  for (const q of queues) await broker.deleteQueue(q).catch(() => {})
   await broker.close()
 })
 

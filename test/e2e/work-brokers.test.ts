@@ -29,8 +29,8 @@ const targets = [
 describe.each(targets)('queue work on $name', ({url, queue, flags, deadOutcome, deadCounts}) => {
   // AMQP queues must exist before enqueue; the adapter makes it (and removes it afterwards)
   const admin = <T>(fn: (b: Broker) => Promise<T>) => withBroker(url, fn)
-  beforeAll(() => admin(async (b) => b.createQueue?.(queue)))
-  afterAll(() => admin(async (b) => b.deleteQueue?.(queue)).catch(() => {}))
+  beforeAll(() => admin(async (b) => b.createQueue(queue)))
+  afterAll(() => admin(async (b) => b.deleteQueue(queue)).catch(() => {}))
 
   it('works what another process enqueued until the queue is empty, dead-lettering (or, asked to, dropping) what keeps failing', async () => {
     const sent = await runCli(['enqueue', '--url', url, queue, '--count', '6', '{"job":"resize"}'], {env})
@@ -58,8 +58,8 @@ describe('queue work on a queue with no dead-letter route (a RabbitMQ queue with
   const url = 'amqp://guest:guest@127.0.0.1:5672'
   const queue = `work-e2e-nodlx-${process.pid}`
   const admin = <T>(fn: (b: Broker) => Promise<T>) => withBroker(url, fn)
-  beforeAll(() => admin(async (b) => b.createQueue?.(queue)))
-  afterAll(() => admin(async (b) => b.deleteQueue?.(queue)).catch(() => {}))
+  beforeAll(() => admin(async (b) => b.createQueue(queue)))
+  afterAll(() => admin(async (b) => b.deleteQueue(queue)).catch(() => {}))
   const failing = ['work', queue, '--url', url, '--echo', '--fail-rate', '1', '--max-attempts', '2', '--json']
 
   it('keeps a message out of attempts on the queue and stops (exit 1, naming the choices); drops only when told', async () => {

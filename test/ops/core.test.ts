@@ -63,7 +63,7 @@ describe('wait conditions', () => {
 
   it('refuses a metric the broker never reports instead of waiting for ever', async () => {
     const b = await memory()
-    await b.createQueue!('q')
+    await b.createQueue('q')
     await expect(waitFor(b, 'q', {condition: parseCondition('completed==0'), deadline: Date.now() + 5000, intervalMs: 50})).rejects.toThrow(/does not report "completed"/)
   })
 })
@@ -107,7 +107,7 @@ describe('move, retry and import on the memory broker', () => {
   it('moves only matching messages, hands the others back, and respects --limit', async () => {
     const b = await memory()
     await b.enqueue('src', [...Array(6)].map((_, i) => ({payload: `m${i}`, name: i % 2 === 0 ? 'email' : 'sms'})))
-    await b.createQueue!('dst')
+    await b.createQueue('dst')
     const r = await moveMessages(b, 'src', b, 'dst', {batchSize: 2, idleMs: 300, filter: parseFilter('name=="email"'), limit: 2})
     expect(r).toMatchObject({done: 2, failed: 0, stoppedBy: 'limit'})
     expect((await b.stats('dst')).counts.waiting).toBe(2)
@@ -138,7 +138,7 @@ describe('move, retry and import on the memory broker', () => {
 
   it('import stops at a truncated line after sending everything before it; all-or-nothing sends nothing', async () => {
     const b = await memory()
-    await b.createQueue!('q')
+    await b.createQueue('q')
     const good = [...Array(5)].map((_, i) => exportLine(msg({payload: Buffer.from(`p${i}`)})))
     const text = `${good.join('\n')}\n{"payload":"trunc`
     const streamed = await importMessages(b, 'q', () => Readable.from([text]), false, {batchSize: 2, allOrNothing: false, priority: false})

@@ -43,10 +43,10 @@ function redisTarget(kind: 'list' | 'bullmq'): OpsTarget {
     fresh: (hint) =>
       withBroker(REDIS_OPS_URL, async (b) => {
         const q = `${kind}:${unique(hint)}`
-        await b.createQueue!(q)
+        await b.createQueue(q)
         return q
       }),
-    drop: (q) => withBroker(REDIS_OPS_URL, (b) => b.deleteQueue!(q).catch(() => {})),
+    drop: (q) => withBroker(REDIS_OPS_URL, (b) => b.deleteQueue(q).catch(() => {})),
     dead: true,
   }
 }

@@ -29,7 +29,7 @@ afterAll(async () => {
 describe.skipIf(!PrivateRabbit.available())('RabbitMQ restart (private node, stop_app/start_app)', () => {
   it('worker loses the broker for longer than --reconnect-timeout: exit 3 in one line; restarted, it completes every message (none lost)', async () => {
     const queue = uniqueName('restart')
-    await withBroker(rabbit.url, (b) => b.createQueue!(queue))
+    await withBroker(rabbit.url, (b) => b.createQueue(queue))
     const before = 1500
     const after = 500
     const enq = await runQ(['enqueue', queue, '--url', rabbit.url], {env, input: numbered(0, before)})
@@ -59,7 +59,7 @@ describe.skipIf(!PrivateRabbit.available())('RabbitMQ restart (private node, sto
 
   it('worker across a RabbitMQ restart reconnects and completes every message (none lost)', async () => {
     const queue = uniqueName('rework')
-    await withBroker(rabbit.url, (b) => b.createQueue!(queue))
+    await withBroker(rabbit.url, (b) => b.createQueue(queue))
     const before = 2000
     const after = 500
     const enq = await runQ(['enqueue', queue, '--url', rabbit.url], {env, input: numbered(0, before)})
@@ -87,11 +87,11 @@ describe.skipIf(!PrivateRabbit.available())('RabbitMQ restart (private node, sto
 
   it('a permanent refusal still stops at once: the queue deleted under a worker ends it in one line, exit 3', async () => {
     const queue = uniqueName('gone')
-    await withBroker(rabbit.url, (b) => b.createQueue!(queue))
+    await withBroker(rabbit.url, (b) => b.createQueue(queue))
     const w = startCli(['work', queue, '--url', rabbit.url, '--echo'], env)
     await until(async () => (await rabbit.ctl('list_consumers', 'queue_name')).includes(queue), 'the worker to consume', 60_000, 500)
     const deletedAt = Date.now()
-    await withBroker(rabbit.url, (b) => b.deleteQueue!(queue))
+    await withBroker(rabbit.url, (b) => b.deleteQueue(queue))
     const exit = await w.exited
     const tookMs = Date.now() - deletedAt
     expect(exit.code, w.stderr()).toBe(3)

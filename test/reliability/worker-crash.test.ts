@@ -56,7 +56,7 @@ describe('worker crash (kill -9 mid-batch)', () => {
 
   it('RabbitMQ: unacked deliveries of the dead worker are requeued on connection close; none lost', async () => {
     const queue = uniqueName('crash')
-    await withBroker(AMQP, (b) => b.createQueue!(queue))
+    await withBroker(AMQP, (b) => b.createQueue(queue))
     try {
       const r = await crashAndRecover(AMQP, queue, [])
       console.log(`[reliability] worker-crash amqp: ${JSON.stringify({...r, book: {...r.book, lost: r.book.lost.length}})}`)
@@ -64,7 +64,7 @@ describe('worker crash (kill -9 mid-batch)', () => {
       expect(r.book.unique).toBe(N)
       expect(r.book.duplicated).toBeLessThanOrEqual(16)
     } finally {
-      await withBroker(AMQP, (b) => b.deleteQueue!(queue)).catch(() => {})
+      await withBroker(AMQP, (b) => b.deleteQueue(queue)).catch(() => {})
     }
   }, 180_000)
 })

@@ -17,7 +17,7 @@ afterAll(() => broker.close())
 
 async function queueWith(count: number): Promise<string> {
   const queue = `rt-${process.pid}-${n++}`
-  await broker.createQueue!(queue)
+  await broker.createQueue(queue)
   if (count > 0) await broker.enqueue(queue, Array.from({length: count}, (_, i) => ({payload: JSON.stringify({i})})))
   return queue
 }
@@ -116,6 +116,7 @@ describe('Worker', () => {
         ack: () => Promise.reject(new ConnectionError('lost the connection (test)', true)),
         nack: (o) => lease.nack(o),
         deadLetter: (r) => lease.deadLetter(r),
+        extend: (ms) => lease.extend(ms),
       }), options)
     const worker = new Worker(flaky, queue, () => undefined, {concurrency: 4, prefetch: 20, backoff: fast})
     const errors: string[] = []

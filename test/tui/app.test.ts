@@ -135,7 +135,7 @@ describe('TopApp', () => {
     // like `queue move`, a destination that does not exist is refused before anything moves
     await eventually(() => expect(app.frame()).toContain('move failed: queue "nowhere" not found'))
     expect((await broker.stats('reports')).counts.waiting).toBe(1)
-    await broker.createQueue!('archive')
+    await broker.createQueue('archive')
     await app.press('M')
     await app.press('archive')
     await app.press(ENTER)

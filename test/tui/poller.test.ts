@@ -55,7 +55,7 @@ describe('StatsPoller', () => {
     await broker.enqueue('kept', [{payload: '1'}])
     const poller = start(new StatsPoller(broker, {intervalMs: 100}))
     await eventually(() => expect(poller.snapshot.queues).toHaveLength(2))
-    await broker.deleteQueue!('gone')
+    await broker.deleteQueue('gone')
     await eventually(() => expect(poller.snapshot.queues.map((q) => q.name)).toEqual(['kept']))
     expect(poller.snapshot.stale).toBe(false)
   })

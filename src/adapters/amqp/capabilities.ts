@@ -15,6 +15,16 @@ export interface AmqpFacts {
   maxMessageBytes: number
 }
 
+/** What to do instead, for each refusal. */
+export const AMQP_ADVICE: NonNullable<Capabilities['advice']> = {
+  retry: 'RabbitMQ has no retry of its own: `queue retry` moves dead messages back from the dead-letter queue',
+  pause: 'RabbitMQ cannot pause a queue: stop its consumers instead',
+  extend: 'RabbitMQ keeps a lease until it is settled or the channel closes (consumer_timeout aside): there is nothing to extend',
+  delay:
+    'RabbitMQ delays only with the rabbitmq_delayed_message_exchange plugin: enable it, or publish to a holding queue declared with x-message-ttl=<delay ms>, x-dead-letter-exchange="" and x-dead-letter-routing-key=<queue> so expired messages move into the queue',
+  priority: 'priority needs a classic queue declared with x-max-priority',
+}
+
 export function amqpCapabilities(f: AmqpFacts): Capabilities {
   const states: MessageState[] = f.mgmt ? ['waiting', 'inflight', 'dead'] : ['waiting']
   return {
@@ -25,7 +35,7 @@ export function amqpCapabilities(f: AmqpFacts): Capabilities {
     // API); quorum queues ignore priority before RabbitMQ 4 and only know two levels after
     priority: f.queueType === 'classic' && f.mgmt ? {min: 0, max: 255} : false,
     // our dead-letter keeps the reason, which needs the queue's DLX: only the management API tells it
-    deadLetter: f.mgmt,
+    deadLetter: f.mgmt ? 'queue' : false,
     // RabbitMQ redelivers only when the channel closes or consumer_timeout (30 min) fires
     leaseExpiry: false,
     rates: f.mgmt,
@@ -36,19 +46,23 @@ export function amqpCapabilities(f: AmqpFacts): Capabilities {
     groups: false,
     // quorum queues and streams write every message to disk whatever its delivery mode
     publish: {persistent: f.queueType === 'classic' ? 'choice' : 'always', confirms: 'choice'},
-    advice: {
-      delay:
-        'RabbitMQ delays only with the rabbitmq_delayed_message_exchange plugin: enable it, or publish to a holding queue declared with x-message-ttl=<delay ms>, x-dead-letter-exchange="" and x-dead-letter-routing-key=<queue> so expired messages move into the queue',
-      priority: 'priority needs a classic queue declared with x-max-priority',
-    },
+    inProcess: false,
+    // dead messages are retried by moving them back from the dead-letter queue (services/ops/retry)
+    retry: false,
+    pause: false,
+    create: true,
+    delete: true,
+    // a lease lasts until it is settled or the channel closes: nothing to extend
+    extend: false,
+    advice: AMQP_ADVICE,
   }
 }
 
-/** One queue's capabilities: its own type, x-max-priority, and whether it dead-letters (into a queue). */
+/** One queue's capabilities: its own type, x-max-priority, and whether it dead-letters (into which queue, when one is bound). */
 export function queueCapabilities(
   q: MgmtQueue,
   deadLetters: boolean,
-  deadLetterQueue: boolean,
+  deadLetterQueue: string | undefined,
   f: Pick<AmqpFacts, 'delayedExchange' | 'maxMessageBytes'>,
 ): Capabilities {
   const queueType: QueueType = q.type === 'quorum' || q.type === 'stream' ? q.type : 'classic'
@@ -57,7 +71,8 @@ export function queueCapabilities(
   return {
     ...base,
     priority: queueType === 'classic' && maxPriority > 0 ? {min: 0, max: maxPriority} : false,
-    deadLetter: deadLetters,
+    deadLetter: deadLetters ? 'queue' : false,
+    ...(deadLetterQueue ? {deadLetterQueue} : {}),
     states: deadLetterQueue ? base.states : base.states.filter((s) => s !== 'dead'),
     purgeStates: deadLetterQueue ? base.purgeStates : base.purgeStates.filter((s) => s !== 'dead'),
   }

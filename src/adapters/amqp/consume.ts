@@ -8,7 +8,9 @@
 // A failed attempt on a classic queue is requeued as a confirmed copy carrying the count (attempts.ts).
 import type {Channel, ConsumeMessage} from 'amqplib'
 import type {ConsumeOptions, Lease, LeaseHandler, Message, NackOptions, Subscription} from '../../broker/contract.js'
+import {refuse} from '../../broker/capabilities.js'
 import {ConnectionError, NotSupportedError, UsageError, isUserError} from '../../kernel/errors.js'
+import {AMQP_ADVICE} from './capabilities.js'
 import type {AttemptCopier} from './attempts.js'
 import {toMessage} from './envelope.js'
 import {channelError} from './errors.js'
@@ -123,6 +125,9 @@ export async function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, 
           await sink.deadLetter(msg, reason, message.attempts)
           ch.ack(msg)
         }),
+      extend: async () => {
+        throw refuse('extend', `queue "${ctx.queue}"`, {advice: AMQP_ADVICE})
+      },
     }
   }
 

@@ -20,6 +20,7 @@ import type {
   QueueStats,
   Subscription,
 } from '../../broker/contract.js'
+import {refuse} from '../../broker/capabilities.js'
 import {ConnectionError, NotSupportedError, isTransient, isUserError} from '../../kernel/errors.js'
 import {backoffDelay} from '../../kernel/backoff.js'
 import {publishAttemptCopy, type AttemptCopier} from './attempts.js'
@@ -46,7 +47,8 @@ export class AmqpBroker implements Broker {
   readonly displayUrl: string
   /** client-provided connection name, as the management UI shows it. */
   readonly connectionName = `queuectl pid=${process.pid} #${++connectionSeq}`
-  capabilities: Capabilities
+  /** What connect() found out: the management API answers; the delayed-message exchange type exists. */
+  private facts = {mgmt: false, delayedExchange: false}
   serverVersion?: string
   private conn?: ChannelModel
   private mgmt?: MgmtClient
@@ -65,11 +67,11 @@ export class AmqpBroker implements Broker {
 
   constructor(private readonly config: AmqpConfig) {
     this.displayUrl = config.displayUrl
-    this.capabilities = this.capsFor(false, false)
   }
 
-  private capsFor(mgmt: boolean, delayedExchange: boolean): Capabilities {
-    return amqpCapabilities({queueType: this.config.queueType, mgmt, delayedExchange, maxMessageBytes: this.config.maxMessageBytes})
+  /** The broker's own capabilities, from what connect() found. */
+  private brokerCapabilities(): Capabilities {
+    return amqpCapabilities({queueType: this.config.queueType, ...this.facts, maxMessageBytes: this.config.maxMessageBytes})
   }
 
   /** Opens a connection to the first endpoint that takes it. */
@@ -156,7 +158,7 @@ export class AmqpBroker implements Broker {
       }
       this.mgmtProblem = probe.problem
     } else this.mgmt = mgmt
-    this.capabilities = this.capsFor(!!this.mgmt, 'exchangeTypes' in probe && probe.exchangeTypes.includes('x-delayed-message'))
+    this.facts = {mgmt: !!this.mgmt, delayedExchange: 'exchangeTypes' in probe && probe.exchangeTypes.includes('x-delayed-message')}
   }
 
   private connection(): ChannelModel {
@@ -210,11 +212,11 @@ export class AmqpBroker implements Broker {
   }
 
   /** Per queue, from the management API: its type, x-max-priority and dead-letter route. */
-  async capabilitiesOf(queue: string): Promise<Capabilities> {
-    const q = this.mgmt ? await this.mgmt.queue(queue).catch(() => undefined) : undefined
-    if (!q) return this.capabilities
+  async capabilitiesOf(queue?: string): Promise<Capabilities> {
+    const q = this.mgmt && queue !== undefined ? await this.mgmt.queue(queue).catch(() => undefined) : undefined
+    if (!q) return this.brokerCapabilities()
     const route = await resolveDeadLetterRoute(this.mgmt!, q)
-    return queueCapabilities(q, !!route, !!route?.queue, {delayedExchange: this.capabilities.delay !== false, maxMessageBytes: this.config.maxMessageBytes})
+    return queueCapabilities(q, !!route, route?.queue, {delayedExchange: this.facts.delayedExchange, maxMessageBytes: this.config.maxMessageBytes})
   }
 
   async listQueues(): Promise<QueueRef[]> {
@@ -308,7 +310,7 @@ export class AmqpBroker implements Broker {
     const items = prepareMessages(messages, {
       queue,
       flavor: flavor as 'celery' | undefined,
-      capabilities: this.capabilities,
+      capabilities: this.brokerCapabilities(),
       queueType: this.config.queueType,
       serverVersion: this.serverVersion,
       maxMessageBytes: this.config.maxMessageBytes,
@@ -424,6 +426,24 @@ export class AmqpBroker implements Broker {
       await ch.checkQueue(queue)
       await ch.deleteQueue(queue)
     })
+  }
+
+  /** Refuses (no retry or pause of its own), after checking the queue exists (exit 4 first). */
+  private async refuseOn(op: 'retry' | 'pause', queue: string): Promise<never> {
+    await this.checkQueue(queue)
+    throw refuse(op, `queue "${queue}" on ${this.displayUrl}`, await this.capabilitiesOf(queue))
+  }
+
+  async retry(queue: string): Promise<number> {
+    return this.refuseOn('retry', queue)
+  }
+
+  async pause(queue: string): Promise<void> {
+    return this.refuseOn('pause', queue)
+  }
+
+  async resume(queue: string): Promise<void> {
+    return this.refuseOn('pause', queue)
   }
 
   async close(): Promise<void> {

@@ -18,6 +18,7 @@ import type {
   RetryOptions,
   Subscription,
 } from '../../broker/contract.js'
+import {refuse} from '../../broker/capabilities.js'
 import {NotSupportedError, UsageError} from '../../kernel/errors.js'
 import {queueNotFound} from '../../kernel/suggest.js'
 import {MemoryQueue, toMessage, type MemorySubscriber} from './queue.js'
@@ -31,7 +32,7 @@ export const memoryCapabilities: Capabilities = {
   peek: 'exact',
   delay: {maxMs: 365 * 24 * 3600 * 1000},
   priority: {min: 0, max: 255},
-  deadLetter: true,
+  deadLetter: 'state',
   leaseExpiry: true,
   rates: true,
   states: STATES,
@@ -40,6 +41,13 @@ export const memoryCapabilities: Capabilities = {
   groups: false,
   // in-process: nothing reaches a disk; enqueue resolves once the message is stored
   publish: {persistent: 'never', confirms: 'always'},
+  inProcess: true,
+  retry: {states: ['dead']},
+  pause: false,
+  create: true,
+  delete: true,
+  extend: true,
+  advice: {pause: 'memory:// queues cannot be paused: stop their consumers instead'},
 }
 
 function positiveInt(url: URL, key: string, fallback: number): number {
@@ -52,7 +60,6 @@ function positiveInt(url: URL, key: string, fallback: number): number {
 
 class MemoryBroker implements Broker {
   readonly transport = 'memory'
-  readonly capabilities = memoryCapabilities
   private readonly queues: Map<string, MemoryQueue>
   private readonly subscriptions = new Set<Subscription>()
   private closed = false
@@ -73,6 +80,10 @@ class MemoryBroker implements Broker {
   }
 
   async connect(): Promise<void> {}
+
+  async capabilitiesOf(): Promise<Capabilities> {
+    return memoryCapabilities
+  }
 
   async listQueues(): Promise<QueueRef[]> {
     return [...this.queues.keys()].sort().map((name) => ({name, kind: 'memory'}))
@@ -167,8 +178,8 @@ class MemoryBroker implements Broker {
   }
 
   async purge(queue: string, state: MessageState = 'waiting'): Promise<number> {
-    if (!this.capabilities.purgeStates.includes(state)) {
-      throw new NotSupportedError(`memory:// cannot purge "${state}" messages — it can purge: ${this.capabilities.purgeStates.join(', ')}`)
+    if (!memoryCapabilities.purgeStates.includes(state)) {
+      throw new NotSupportedError(`memory:// cannot purge "${state}" messages — it can purge: ${memoryCapabilities.purgeStates.join(', ')}`)
     }
     return this.existing(queue).purge(state)
   }
@@ -177,6 +188,16 @@ class MemoryBroker implements Broker {
     const state = options.state ?? 'dead'
     if (state !== 'dead') throw new NotSupportedError(`memory:// retries only dead messages, not "${state}"`)
     return this.existing(queue).retryDead(options.ids ? new Set(options.ids) : undefined, options.limit ?? Infinity)
+  }
+
+  async pause(queue: string): Promise<void> {
+    this.existing(queue)
+    throw refuse('pause', `memory queue "${queue}"`, memoryCapabilities)
+  }
+
+  async resume(queue: string): Promise<void> {
+    this.existing(queue)
+    throw refuse('pause', `memory queue "${queue}"`, memoryCapabilities)
   }
 
   async close(): Promise<void> {

@@ -16,6 +16,7 @@ import type {
   RetryOptions,
   Subscription,
 } from '../../broker/contract.js'
+import {refuse} from '../../broker/capabilities.js'
 import {NotFoundError, NotSupportedError, UsageError, isUserError} from '../../kernel/errors.js'
 import {queueNotFound} from '../../kernel/suggest.js'
 import {connectClient, connectionError, createClient, type RedisClient, type RedisTarget} from './connection.js'
@@ -31,7 +32,6 @@ interface Resolved {
 
 export class RedisBroker implements Broker {
   readonly transport = 'redis'
-  readonly capabilities: Capabilities
   private readonly client: RedisClient
   private readonly ctx: FlavorContext
   private readonly resolved = new Map<string, Resolved>()
@@ -47,7 +47,6 @@ export class RedisBroker implements Broker {
     private readonly defaultFlavor: Flavor,
     private readonly scanBudgetMs: number = DEFAULT_SCAN_BUDGET_MS,
   ) {
-    this.capabilities = defaultFlavor.capabilities
     this.client = createClient(target, timeoutMs)
     this.client.on('error', () => {}) // failures surface as rejected commands
     const broker = this
@@ -236,19 +235,25 @@ export class RedisBroker implements Broker {
     })
   }
 
+  /** `list queue "jobs" on redis://host`, for refusals. */
+  private where(r: Resolved): string {
+    return `${r.flavor.kind} queue "${r.name}" on ${this.displayUrl}`
+  }
+
   async createQueue(queue: string): Promise<void> {
     return this.run(async () => {
       const r = await this.resolve(queue, true)
+      if (!r.flavor.capabilities.create || !r.flavor.create) throw refuse('create', this.where(r), r.flavor.capabilities)
       this.resolved.delete(queue)
-      await r.flavor.create?.(this.ctx, r.name)
+      await r.flavor.create(this.ctx, r.name)
     })
   }
 
   async deleteQueue(queue: string): Promise<void> {
     return this.run(async () => {
       const r = await this.resolve(queue, false)
+      if (!r.flavor.capabilities.delete || !r.flavor.delete) throw refuse('delete', this.where(r), r.flavor.capabilities)
       this.resolved.delete(queue)
-      if (!r.flavor.delete) throw new NotSupportedError(`${r.flavor.kind} queues cannot be deleted by queuectl`)
       await r.flavor.delete(this.ctx, r.name)
     })
   }
@@ -256,7 +261,7 @@ export class RedisBroker implements Broker {
   async retry(queue: string, options: RetryOptions): Promise<number> {
     return this.run(async () => {
       const r = await this.resolve(queue, false)
-      if (!r.flavor.retry) throw new NotSupportedError(`${r.flavor.kind} queues have no retry — move the messages instead`)
+      if (!r.flavor.capabilities.retry || !r.flavor.retry) throw refuse('retry', this.where(r), r.flavor.capabilities)
       return r.flavor.retry(this.ctx, r.name, options)
     })
   }
@@ -264,7 +269,7 @@ export class RedisBroker implements Broker {
   async pause(queue: string): Promise<void> {
     return this.run(async () => {
       const r = await this.resolve(queue, false)
-      if (!r.flavor.pause) throw new NotSupportedError(`${r.flavor.kind} queues cannot be paused — only bullmq: queues can`)
+      if (!r.flavor.capabilities.pause || !r.flavor.pause) throw refuse('pause', this.where(r), r.flavor.capabilities)
       await r.flavor.pause(this.ctx, r.name)
     })
   }
@@ -272,14 +277,15 @@ export class RedisBroker implements Broker {
   async resume(queue: string): Promise<void> {
     return this.run(async () => {
       const r = await this.resolve(queue, false)
-      if (!r.flavor.resume) throw new NotSupportedError(`${r.flavor.kind} queues cannot be paused or resumed — only bullmq: queues can`)
+      if (!r.flavor.capabilities.pause || !r.flavor.resume) throw refuse('pause', this.where(r), r.flavor.capabilities)
       await r.flavor.resume(this.ctx, r.name)
     })
   }
 
-  /** The capabilities of the flavor that holds `queue` (they differ between list, stream, bullmq). */
-  async capabilitiesOf(queue: string): Promise<Capabilities> {
-    return (await this.resolve(queue, true)).flavor.capabilities
+  /** The capabilities of the flavor that holds `queue` (they differ between list, stream, bullmq…); without one, the default flavor's. */
+  async capabilitiesOf(queue?: string): Promise<Capabilities> {
+    if (queue === undefined) return this.defaultFlavor.capabilities
+    return this.run(async () => (await this.resolve(queue, true)).flavor.capabilities)
   }
 
   async close(): Promise<void> {

@@ -11,7 +11,7 @@ export interface SettleOps {
   ack(): Promise<void>
   nack(options?: NackOptions): Promise<void>
   deadLetter(reason: string): Promise<void>
-  extend?(ms: number): Promise<void>
+  extend(ms: number): Promise<void>
 }
 
 export interface LoopSpec {
@@ -61,7 +61,7 @@ export function startLoop(spec: LoopSpec): Subscription {
       ack: once(() => ops.ack()),
       nack: once((o?: NackOptions) => ops.nack(o)),
       deadLetter: once((reason: string) => ops.deadLetter(reason)),
-      extend: ops.extend ? async (ms: number) => (settled ? undefined : ops.extend!(ms)) : undefined,
+      extend: async (ms: number) => (settled ? undefined : ops.extend(ms)),
     }
   }
 
@@ -101,7 +101,6 @@ export function startLoop(spec: LoopSpec): Subscription {
           outstanding++
           const settle = settleOnce(ops)
           const lease: Lease = {message, ...settle}
-          if (!settle.extend) delete (lease as {extend?: unknown}).extend
           if (!open) {
             // fetched while closing: give it straight back rather than strand it
             await lease.nack().catch(() => {})

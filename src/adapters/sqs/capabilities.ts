@@ -16,7 +16,8 @@ export const sqsCapabilities: Capabilities = {
   peek: 'visibility',
   delay: {maxMs: SQS_MAX_DELAY_MS},
   priority: false,
-  deadLetter: true,
+  // to the queue named by its RedrivePolicy; per queue, capabilitiesOf says whether it has one
+  deadLetter: 'queue',
   leaseExpiry: true,
   rates: false,
   states: STATES,
@@ -26,10 +27,21 @@ export const sqsCapabilities: Capabilities = {
   groups: true,
   // SQS stores every message redundantly and answers each send: neither is a choice
   publish: {persistent: 'always', confirms: 'always'},
+  inProcess: false,
+  // the redrive: DLQ → source
+  retry: {states: ['dead']},
+  pause: false,
+  create: true,
+  delete: true,
+  extend: true,
   advice: {
     delay: 'SQS holds a message back at most 15 minutes (FIFO queues only per queue, with DelaySeconds): for longer, keep it in a scheduler or a database and send it when due',
+    pause: 'SQS queues cannot be paused: stop their consumers instead',
   },
 }
+
+/** Without a RedrivePolicy a queue can neither dead-letter nor redrive. */
+export const NO_DLQ_ADVICE = 'give the queue a dead-letter queue first: a RedrivePolicy (aws sqs set-queue-attributes --attributes RedrivePolicy=…)'
 
 /** A connection declared FIFO (`sqs://?fifo=true`): FIFO queues take no per-message delay. */
 export const sqsFifoCapabilities: Capabilities = {...sqsCapabilities, delay: false}

@@ -26,8 +26,9 @@ import type {
   RetryOptions,
   Subscription,
 } from '../../broker/contract.js'
+import {refuse} from '../../broker/capabilities.js'
 import {ConnectionError, NotSupportedError} from '../../kernel/errors.js'
-import {sqsCapabilities, sqsFifoCapabilities} from './capabilities.js'
+import {NO_DLQ_ADVICE, sqsCapabilities, sqsFifoCapabilities} from './capabilities.js'
 import {decodeMessage} from './codec.js'
 import {parseSqsUrl, type SqsSettings} from './config.js'
 import {startConsumer} from './consume.js'
@@ -48,7 +49,7 @@ const PEEK_VISIBILITY_S = 15
 class SqsBroker implements Broker {
   readonly transport = 'sqs'
   readonly displayUrl: string
-  readonly capabilities: Capabilities
+  private readonly capabilities: Capabilities
   private readonly client: SQSClient
   private readonly dir: QueueDirectory
   private readonly deleter: BatchDeleter
@@ -100,12 +101,16 @@ class SqsBroker implements Broker {
     }
   }
 
-  /** FIFO queues take no per-message delay, standard ones no deduplication ids; each queue has its own size limit. */
-  async capabilitiesOf(queue: string): Promise<Capabilities> {
+  /** FIFO queues take no per-message delay, standard ones no deduplication ids; each queue has its own size limit and DLQ. */
+  async capabilitiesOf(queue?: string): Promise<Capabilities> {
+    if (queue === undefined) return this.capabilities
     const info = await this.dir.info(queue)
-    // dead-lettering needs the queue's redrive policy (its DLQ)
     const base = info.fifo ? sqsFifoCapabilities : {...sqsCapabilities, dedup: false}
-    return {...base, maxPayloadBytes: info.maxBytes, deadLetter: info.deadLetter !== undefined}
+    // dead-lettering and the redrive need the queue's redrive policy (its DLQ)
+    if (!info.deadLetter) {
+      return {...base, maxPayloadBytes: info.maxBytes, deadLetter: false, retry: false, advice: {...base.advice, retry: NO_DLQ_ADVICE}}
+    }
+    return {...base, maxPayloadBytes: info.maxBytes, deadLetterQueue: info.deadLetter.name}
   }
 
   async listQueues(): Promise<QueueRef[]> {
@@ -287,6 +292,15 @@ class SqsBroker implements Broker {
 
   async retry(queue: string, options: RetryOptions): Promise<number> {
     return retryDeadLetters(this.ctx, queue, options)
+  }
+
+  async pause(queue: string): Promise<void> {
+    await this.dir.info(queue)
+    throw refuse('pause', `queue "${queue}" on ${this.displayUrl}`, this.capabilities)
+  }
+
+  async resume(queue: string): Promise<void> {
+    return this.pause(queue)
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,6 @@ import type {Broker, MessageState} from '../../broker/contract.js'
 import {NotSupportedError} from '../../kernel/errors.js'
 import {peekCaveat} from '../inspect.js'
 import {drainQueue, type DrainReport} from './drain.js'
-import {capabilitiesFor} from '../../broker/capabilities.js'
 import {exportLine} from './message-format.js'
 import {sourceQueue} from './move.js'
 
@@ -40,7 +39,7 @@ export async function exportMessages(broker: Broker, queue: string, write: LineW
     return {exported: drain.done, consumed: true, drain}
   }
   const stats = await broker.stats(queue)
-  const caps = await capabilitiesFor(broker, queue)
+  const caps = await broker.capabilitiesOf(queue)
   if (caps.peek === 'none') {
     throw new NotSupportedError(`${broker.displayUrl} cannot read messages without consuming them — export with --consume (removes them) instead`)
   }

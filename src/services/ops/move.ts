@@ -3,20 +3,22 @@
 // before the first message is touched: a missing destination, a state the source cannot give.
 import type {Broker, MessageState} from '../../broker/contract.js'
 import {NotSupportedError, UsageError} from '../../kernel/errors.js'
-import {capabilitiesFor} from '../../broker/capabilities.js'
+import {refuse} from '../../broker/capabilities.js'
 import {drainQueue, type DrainReport} from './drain.js'
 import type {MessageFilter} from './filter.js'
 import {toOutgoing} from './message-format.js'
 
 /** The queue holding a queue's dead messages, where the broker keeps them in a queue of their own (AMQP, SQS). */
 export async function deadLetterQueueOf(broker: Broker, queue: string, verb: string): Promise<string> {
-  const stats = await broker.stats(queue)
-  const dlq = stats.details?.deadLetterQueue
-  if (typeof dlq === 'string' && dlq !== '') return dlq
+  await broker.stats(queue) // NotFoundError (exit 4) before anything else
+  const caps = await broker.capabilitiesOf(queue)
+  if (caps.deadLetter === 'queue' && caps.deadLetterQueue) return caps.deadLetterQueue
+  if (caps.deadLetter === 'state') {
+    const instead = caps.retry ? `use \`queue retry ${queue}\`` : (caps.advice?.retry ?? 'peek them with --state dead')
+    throw new NotSupportedError(`${broker.transport} keeps dead messages of "${queue}" inside the queue, not in a queue of their own, so they cannot be ${verb} this way — ${instead}`)
+  }
   throw new NotSupportedError(
-    broker.retry
-      ? `${broker.transport} keeps dead messages of "${queue}" inside the queue, not in a queue of their own, so they cannot be ${verb} this way — use \`queue retry ${queue}\``
-      : `queue "${queue}" on ${broker.displayUrl} has no dead-letter queue to take dead messages from — declare one (AMQP x-dead-letter-exchange, SQS RedrivePolicy)`,
+    `queue "${queue}" on ${broker.displayUrl} has no dead-letter queue to take dead messages from — declare one (AMQP x-dead-letter-exchange, SQS RedrivePolicy)`,
   )
 }
 
@@ -33,7 +35,9 @@ export async function sourceQueue(broker: Broker, queue: string, state: MessageS
 /** Refuses a destination that does not exist (exit 4), unless asked to create it. */
 export async function checkDestination(broker: Broker, queue: string, create: boolean): Promise<void> {
   if (create) {
-    if (!broker.createQueue) throw new NotSupportedError(`${broker.transport} cannot create queues — make "${queue}" first`)
+    // a queue not made yet gets what a new queue gets
+    const caps = await broker.capabilitiesOf(queue).catch(() => broker.capabilitiesOf())
+    if (!caps.create) throw refuse('create', `queue "${queue}" on ${broker.displayUrl}`, caps)
     await broker.createQueue(queue)
   }
   await broker.stats(queue)
@@ -57,7 +61,7 @@ export interface MoveReport extends DrainReport {
 
 export async function moveMessages(src: Broker, from: string, dst: Broker, to: string, options: MoveOptions): Promise<MoveReport> {
   if (src === dst && from === to) throw new UsageError(`the source and destination are the same queue "${from}" — name another destination`)
-  const caps = await capabilitiesFor(dst, to)
+  const caps = await dst.capabilitiesOf(to)
   const keep = {retry: options.retry, priority: Boolean(caps.priority), groups: caps.groups, dedup: caps.groups && caps.dedup}
   const report = await drainQueue(
     src,

@@ -2,6 +2,7 @@
 // where the adapter has one (BullMQ retryJobs, SQS redrive); otherwise by moving them from the
 // queue's dead-letter queue back to it (AMQP DLX → source).
 import type {Broker, MessageState} from '../../broker/contract.js'
+import {refuse} from '../../broker/capabilities.js'
 import {NotSupportedError} from '../../kernel/errors.js'
 import {deadLetterQueueOf, moveMessages} from './move.js'
 
@@ -24,9 +25,15 @@ export interface RetryReport {
 }
 
 export async function retryMessages(broker: Broker, queue: string, req: RetryRequest): Promise<RetryReport> {
-  if (broker.retry) {
+  const caps = await broker.capabilitiesOf(queue)
+  if (caps.retry) {
     const retried = await broker.retry(queue, {state: req.state, ids: req.ids, limit: req.limit})
     return {retried, via: 'broker', failed: 0}
+  }
+  // no retry of its own and no dead-letter queue to move from
+  if (caps.deadLetter !== 'queue') {
+    await broker.stats(queue) // NotFoundError (exit 4) before the refusal
+    throw refuse('retry', `queue "${queue}" on ${broker.displayUrl}`, caps)
   }
   if (req.state !== 'dead') throw new NotSupportedError(`${broker.transport} can retry only dead messages (from the dead-letter queue), not "${req.state}"`)
   const dlq = await deadLetterQueueOf(broker, queue, 'retried')

@@ -1,17 +1,17 @@
 // The line above the footer: the open prompt (filter, jump, move target), a confirmation
 // question, the result of the last action, or the key hints of the current view.
 import {Text} from './text.js'
-import type {UiState} from '../keys.js'
+import {detailHints, type DetailContext, type UiState} from '../keys.js'
 
 const HINTS = {
   list: '? help  / filter  : jump  s sort  Enter open  p pause  q quit',
-  detail: 'Esc back  ↑↓ select  Enter payload  Tab state  r peek  D purge  R retry  M move  P pause queue',
   payload: 'Esc back  ↑↓ scroll',
 } as const
 
 const PROMPTS = {filter: 'filter', jump: 'jump to queue', move: 'move waiting messages to queue'} as const
 
-export function StatusLine({ui, busy}: {ui: UiState; busy?: string}) {
+/** `detail`: what the queue in detail supports, so only its keys are offered. */
+export function StatusLine({ui, busy, detail}: {ui: UiState; busy?: string; detail?: DetailContext}) {
   if (ui.confirm) {
     return (
       <Text color="yellow" bold wrap="truncate">
@@ -34,7 +34,7 @@ export function StatusLine({ui, busy}: {ui: UiState; busy?: string}) {
   return (
     <Text dimColor wrap="truncate">
       {filter}
-      {HINTS[ui.view]}
+      {ui.view === 'detail' ? detailHints(detail) : HINTS[ui.view]}
     </Text>
   )
 }

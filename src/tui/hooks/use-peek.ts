@@ -2,7 +2,7 @@
 // (`exact`); where it requeues or bumps receive counts, only when asked (the `token` changes).
 // Each peek is time-bound and a late answer for an older request is dropped.
 import {useEffect, useState} from 'react'
-import type {Broker, MessageState} from '../../broker/contract.js'
+import type {Broker, Capabilities, MessageState} from '../../broker/contract.js'
 import {redactText} from '../../kernel/redact.js'
 import {formatDuration} from '../../kernel/units.js'
 import type {PeekResult} from '../components/queue-detail.js'
@@ -16,28 +16,33 @@ export interface PeekOptions {
   timeoutMs?: number
 }
 
-export function peekNote(broker: Broker | undefined): string | undefined {
-  if (broker?.capabilities.peek === 'requeue') return 'peek requeues (redelivered flag set); r peeks again'
-  if (broker?.capabilities.peek === 'visibility') return 'peek raises receive counts; r peeks again'
+export function peekNote(caps: Capabilities | undefined): string | undefined {
+  if (caps?.peek === 'requeue') return 'peek requeues (redelivered flag set); r peeks again'
+  if (caps?.peek === 'visibility') return 'peek raises receive counts; r peeks again'
   return undefined
 }
 
-export function usePeek(broker: Broker | undefined, queue: string | undefined, state: MessageState, options: PeekOptions): PeekResult {
+/** Peeks once `caps` (the queue's own capabilities) are known. */
+export function usePeek(broker: Broker | undefined, queue: string | undefined, caps: Capabilities | undefined, state: MessageState, options: PeekOptions): PeekResult {
   const [result, setResult] = useState<PeekResult>({state, messages: [], loading: false})
   const {limit, intervalMs, paused, token} = options
   const timeoutMs = options.timeoutMs ?? Math.max(2000, intervalMs * 2)
 
   useEffect(() => {
     if (!broker || queue === undefined) return
+    if (!caps) {
+      setResult({state, messages: [], loading: true})
+      return
+    }
     let cancelled = false
     let timer: NodeJS.Timeout | undefined
-    const note = peekNote(broker)
-    const repeat = broker.capabilities.peek === 'exact' && !paused
-    if (broker.capabilities.peek === 'none') {
+    const note = peekNote(caps)
+    const repeat = caps.peek === 'exact' && !paused
+    if (caps.peek === 'none') {
       setResult({state, messages: [], loading: false, error: `${broker.displayUrl} cannot peek without consuming`})
       return
     }
-    if (!broker.capabilities.states.includes(state)) {
+    if (!caps.states.includes(state)) {
       setResult({state, messages: [], loading: false, error: `${broker.transport} keeps no ${state} messages`})
       return
     }
@@ -64,7 +69,7 @@ export function usePeek(broker: Broker | undefined, queue: string | undefined, s
       cancelled = true
       clearTimeout(timer)
     }
-  }, [broker, queue, state, limit, intervalMs, paused, token, timeoutMs])
+  }, [broker, queue, caps, state, limit, intervalMs, paused, token, timeoutMs])
 
   return result
 }

@@ -50,7 +50,7 @@ describe('amqp: connecting', () => {
       const broker = await createBroker(`amqp://${user}:${SECRET}@127.0.0.1:5672/`, {timeoutMs: 5000})
       try {
         await broker.connect() // AMQP itself accepts the user: connecting works, without the API
-        expect(broker.capabilities.listQueues).toBe(false)
+        expect((await broker.capabilitiesOf()).listQueues).toBe(false)
         const error = (await broker.listQueues().then(() => undefined, (e: unknown) => e)) as {exitCode?: number; message: string}
         expect(error.exitCode).toBe(3)
         expect(error.message).toMatch(/management API at \S+ refused the credentials \(HTTP 401\)/)
@@ -123,7 +123,7 @@ describe('amqp: refusals that keep the connection usable', () => {
     const q = await declareQueue(uniqueQueue('precondition'))
     const quorum = await openAmqp('?queueType=quorum')
     try {
-      const error = (await quorum.createQueue!(q).catch((e: unknown) => e)) as {exitCode: number; message: string}
+      const error = (await quorum.createQueue(q).catch((e: unknown) => e)) as {exitCode: number; message: string}
       expect(error.exitCode).toBe(4)
       expect(error.message).toMatch(/already exists with different arguments \(PRECONDITION_FAILED: .*x-queue-type/)
       expect(error.message.split('\n')).toHaveLength(1)
@@ -213,7 +213,7 @@ describe('amqp: refusals that keep the connection usable', () => {
   })
 
   it('delay without the delayed-message plugin is refused with the TTL + DLX alternative', async () => {
-    expect(broker.capabilities.delay).toBe(false)
+    expect((await broker.capabilitiesOf()).delay).toBe(false)
     const q = await declareQueue(uniqueQueue('delay'))
     const error = (await broker.enqueue(q, [{payload: 'later', delayMs: 5000}]).catch((e: unknown) => e)) as {exitCode: number; message: string}
     expect(error.exitCode).toBe(4)
@@ -230,7 +230,7 @@ describe('amqp: refusals that keep the connection usable', () => {
     await expect(broker.enqueue(capped, [{payload: 'p', priority: 9}])).rejects.toMatchObject({exitCode: 2, message: expect.stringMatching(/above the x-max-priority \(5\)/)})
     const quorum = await openAmqp('?queueType=quorum')
     try {
-      expect(quorum.capabilities.priority).toBe(false)
+      expect((await quorum.capabilitiesOf()).priority).toBe(false)
       await expect(quorum.enqueue(plain, [{payload: 'p', priority: 1}])).rejects.toMatchObject({exitCode: 4, message: expect.stringMatching(/quorum queues have no message priority/)})
     } finally {
       await quorum.close()

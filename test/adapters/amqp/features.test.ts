@@ -29,7 +29,7 @@ describe('amqp without the management API', () => {
   afterAll(() => bare?.close())
 
   it('declares less and says what listing needs', async () => {
-    expect(bare.capabilities).toMatchObject({listQueues: false, rates: false, deadLetter: false, priority: false, states: ['waiting'], purgeStates: ['waiting']})
+    expect(await bare.capabilitiesOf()).toMatchObject({listQueues: false, rates: false, deadLetter: false, priority: false, states: ['waiting'], purgeStates: ['waiting']})
     await expect(bare.listQueues()).rejects.toMatchObject({
       exitCode: 4,
       message: expect.stringMatching(/^listing queues .* needs the RabbitMQ management API, and the management API at \S+ did not answer \(.*ECONNREFUSED.*\) — enable it with rabbitmq-plugins enable rabbitmq_management, or point --mgmt-url at it$/),
@@ -43,7 +43,7 @@ describe('amqp without the management API', () => {
     try {
       const b = await createBroker(AMQP_URL, {timeoutMs: 3000, mgmtUrl: `http://127.0.0.1:${port}`})
       await connectWithin(b, 3000) // rejects if connect() outlives the timeout
-      expect(b.capabilities.listQueues).toBe(false)
+      expect((await b.capabilitiesOf()).listQueues).toBe(false)
       await b.close()
     } finally {
       silent.close()
@@ -80,9 +80,9 @@ describe('amqp with the management API', () => {
     const classic = await declareQueue(uniqueQueue('caps-classic'), {maxPriority: 7, dlq: true})
     const plain = await declareQueue(uniqueQueue('caps-plain'))
     const quorum = await declareQueue(uniqueQueue('caps-quorum'), {type: 'quorum', dlq: true})
-    expect(await broker.capabilitiesOf!(classic)).toMatchObject({priority: {min: 0, max: 7}, deadLetter: true, states: ['waiting', 'inflight', 'dead']})
-    expect(await broker.capabilitiesOf!(plain)).toMatchObject({priority: false, deadLetter: false, states: ['waiting', 'inflight'], purgeStates: ['waiting']})
-    expect(await broker.capabilitiesOf!(quorum)).toMatchObject({priority: false, deadLetter: true})
+    expect(await broker.capabilitiesOf(classic)).toMatchObject({priority: {min: 0, max: 7}, deadLetter: 'queue', states: ['waiting', 'inflight', 'dead']})
+    expect(await broker.capabilitiesOf(plain)).toMatchObject({priority: false, deadLetter: false, states: ['waiting', 'inflight'], purgeStates: ['waiting']})
+    expect(await broker.capabilitiesOf(quorum)).toMatchObject({priority: false, deadLetter: 'queue'})
   })
 
   it('dead-letters with the reason, peeks and purges the dead ones', async () => {
@@ -120,7 +120,7 @@ describe('amqp with the management API', () => {
     const first = await broker.peek(q, {limit: 2})
     expect(first.map((m) => m.payload.toString())).toEqual(['one', 'two'])
     expect(first[0]!.attempts).toBe(0)
-    expect(broker.capabilities.peek).toBe('requeue')
+    expect((await broker.capabilitiesOf()).peek).toBe('requeue')
     const again = await broker.peek(q, {limit: 10})
     expect(again.map((m) => m.payload.toString())).toEqual(['one', 'two', 'three'])
     expect(again[0]!.attempts).toBe(1) // the redelivered flag our first peek raised
@@ -150,7 +150,7 @@ describe('amqp with the management API', () => {
   it('a subscription whose queue is deleted ends with an error', async () => {
     const q = await declareQueue(uniqueQueue('deleted'))
     const sub = await broker.consume(q, () => {}, {prefetch: 1})
-    await broker.deleteQueue!(q)
+    await broker.deleteQueue(q)
     const error = await sub.closed
     expect(error?.message).toMatch(/cancelled the consumer|stopped/)
   })
@@ -159,11 +159,11 @@ describe('amqp with the management API', () => {
     const quorum = await openAmqp('?queueType=quorum')
     try {
       const q = uniqueQueue('created')
-      await quorum.createQueue!(q)
-      await quorum.createQueue!(q) // idempotent with the same arguments
+      await quorum.createQueue(q)
+      await quorum.createQueue(q) // idempotent with the same arguments
       expect((await quorum.stats(q)).details?.type).toBe('quorum')
-      await quorum.deleteQueue!(q)
-      await expect(quorum.deleteQueue!(q)).rejects.toMatchObject({exitCode: 4})
+      await quorum.deleteQueue(q)
+      await expect(quorum.deleteQueue(q)).rejects.toMatchObject({exitCode: 4})
     } finally {
       await quorum.close()
     }

@@ -32,10 +32,10 @@ const deliveryMode = (m: Message) => (m.raw as {properties: {deliveryMode?: numb
 
 describe('amqp publish options', () => {
   it('declares persistent and confirms as the caller\'s choice; quorum queues always persist', async () => {
-    expect(broker.capabilities.publish).toEqual({persistent: 'choice', confirms: 'choice'})
+    expect((await broker.capabilitiesOf()).publish).toEqual({persistent: 'choice', confirms: 'choice'})
     const quorum = await openAmqp('?queueType=quorum')
     try {
-      expect(quorum.capabilities.publish).toEqual({persistent: 'always', confirms: 'choice'})
+      expect((await quorum.capabilitiesOf()).publish).toEqual({persistent: 'always', confirms: 'choice'})
     } finally {
       await quorum.close()
     }

@@ -150,7 +150,7 @@ describe('redis sidekiq interop (ruby-sidekiq)', {timeout: 120_000}, () => {
     expect(r.jobs[0]).toMatchObject({jid: ids.retried, retry_count: -1, error_message: 'boom', class: 'QctlFail', args: ['boom']})
     expect(typeof r.jobs[0]!.enqueued_at).toBe('number')
 
-    expect(await broker.retry!(`sidekiq:${work}`, {state: 'dead'})).toBe(1)
+    expect(await broker.retry(`sidekiq:${work}`, {state: 'dead'})).toBe(1)
     r = await report(work)
     expect(r.dead).toHaveLength(0)
     expect(r.jobs.map((j) => j.jid).sort()).toEqual([ids.retried, ids.dead].sort())

@@ -129,17 +129,17 @@ describe('bullmq interop', () => {
     workers.push(w)
     await until('1 failed', async () => ((await q.getFailedCount()) === 1 ? true : undefined))
     await w.close()
-    expect(await broker.retry!(name, {state: 'dead'})).toBe(1)
+    expect(await broker.retry(name, {state: 'dead'})).toBe(1)
     expect((await broker.stats(name)).counts).toMatchObject({waiting: 1, dead: 0})
 
     await q.add('soon', {n: 2}, {delay: 60_000})
-    expect(await broker.retry!(name, {state: 'delayed'})).toBe(1)
+    expect(await broker.retry(name, {state: 'delayed'})).toBe(1)
     expect((await broker.stats(name)).counts).toMatchObject({waiting: 2, delayed: 0})
 
-    await broker.pause!(name)
+    await broker.pause(name)
     expect(await q.isPaused()).toBe(true)
     expect((await broker.stats(name)).paused).toBe(true)
-    await broker.resume!(name)
+    await broker.resume(name)
     expect(await q.isPaused()).toBe(false)
 
     expect(await broker.purge(name, 'waiting')).toBe(2)

@@ -22,10 +22,10 @@ export function redisTarget(url: string, kind: 'list' | 'stream' | 'bullmq'): Co
     open: () => openRedis(url),
     freshQueue: async (broker, hint) => {
       const q = `${kind}:${hint}-${process.pid}-${Date.now().toString(36)}-${n++}`
-      await broker.createQueue!(q)
+      await broker.createQueue(q)
       return q
     },
-    dropQueue: (broker, q) => broker.deleteQueue!(q),
+    dropQueue: (broker, q) => broker.deleteQueue(q),
     shortLeaseMs: 300,
     timeoutMs: 30_000,
   }

@@ -53,7 +53,7 @@ describe('dead letters', () => {
     await broker.enqueue(q, [1, 2, 3].map((i) => ({payload: `r${i}`, name: 'job', headers: {trace: `t${i}`}})))
     for (const lease of await take(q, 3)) await lease.deadLetter('boom')
     await eventually(async () => ((await broker.stats(q)).counts.dead === 3 ? true : undefined), 10_000, '3 dead')
-    const moved = await broker.retry!(q, {})
+    const moved = await broker.retry(q, {})
     expect(moved).toBe(3)
     const stats = await broker.stats(q)
     expect(stats.counts).toMatchObject({waiting: 3, dead: 0})
@@ -76,8 +76,8 @@ describe('dead letters', () => {
       return list.length === 6 ? list : undefined
     }, 10_000, '6 dead to peek')
     const pick = dead.slice(0, 2).map((m) => m.id)
-    expect(await broker.retry!(q, {ids: pick})).toBe(2)
-    expect(await broker.retry!(q, {limit: 1})).toBe(1)
+    expect(await broker.retry(q, {ids: pick})).toBe(2)
+    expect(await broker.retry(q, {limit: 1})).toBe(1)
     const stats = await broker.stats(q)
     expect(stats.counts).toMatchObject({waiting: 3, dead: 3})
   })
@@ -93,7 +93,7 @@ describe('dead letters', () => {
     }, 10_000, 'the dead letter')
     expect(dead!.lastError).toBe('bad order')
     expect((dead!.raw as {Attributes?: Record<string, string>}).Attributes?.MessageGroupId).toBe('orders-1')
-    expect(await broker.retry!(q, {})).toBe(1)
+    expect(await broker.retry(q, {})).toBe(1)
     const [again] = await take(q, 1)
     expect((again!.message.raw as {Attributes?: Record<string, string>}).Attributes?.MessageGroupId).toBe('orders-1')
     await again!.ack()
@@ -114,7 +114,7 @@ describe('dead letters', () => {
 
   it('a queue without a DLQ: deadLetter and retry refuse with exit 4 and the fix', async () => {
     const q = `nodlq-${process.pid}-${n++}`
-    await broker.createQueue!(q)
+    await broker.createQueue(q)
     await broker.enqueue(q, [{payload: 'x'}])
     const [lease] = await take(q, 1)
     await expect(lease!.deadLetter('why')).rejects.toMatchObject({exitCode: 4, message: expect.stringMatching(/RedrivePolicy/)})
@@ -123,8 +123,8 @@ describe('dead letters', () => {
     const [again] = await take(q, 1)
     expect(again!.message.attempts).toBe(2)
     await again!.ack()
-    await expect(broker.retry!(q, {})).rejects.toMatchObject({exitCode: 4})
-    await broker.deleteQueue!(q)
+    await expect(broker.retry(q, {})).rejects.toMatchObject({exitCode: 4})
+    await broker.deleteQueue(q)
   })
 })
 
@@ -149,7 +149,7 @@ describe('visibility', () => {
     const q = await fresh('extend')
     await broker.enqueue(q, [{payload: 'slow'}])
     const [lease] = await take(q, 1, 1000)
-    await lease!.extend!(6000)
+    await lease!.extend(6000)
     await sleep(2500)
     expect((await broker.stats(q)).counts).toMatchObject({waiting: 0, inflight: 1})
     await lease!.ack()
@@ -184,16 +184,16 @@ describe('per-queue capabilities', () => {
   it('a FIFO queue declares no delay; each queue its own size limit', async () => {
     const std = await fresh('capsstd')
     const fifo = await fresh('capsfifo', {fifo: true})
-    expect((await broker.capabilitiesOf!(std)).delay).toEqual({maxMs: 900_000})
-    expect(await broker.capabilitiesOf!(fifo)).toMatchObject({delay: false, dedup: true, groups: true, maxPayloadBytes: 1_048_576})
+    expect((await broker.capabilitiesOf(std)).delay).toEqual({maxMs: 900_000})
+    expect(await broker.capabilitiesOf(fifo)).toMatchObject({delay: false, dedup: true, groups: true, maxPayloadBytes: 1_048_576})
   })
 
   it('dead-letters only a queue with a redrive policy (the runtime then keeps, not drops, what runs out of attempts)', async () => {
     const withDlq = await fresh('capsdlq')
     const plain = `capsplain-${process.pid}-${n++}`
-    await broker.createQueue!(plain)
-    expect((await broker.capabilitiesOf!(withDlq)).deadLetter).toBe(true)
-    expect((await broker.capabilitiesOf!(plain)).deadLetter).toBe(false)
-    await broker.deleteQueue!(plain)
+    await broker.createQueue(plain)
+    expect((await broker.capabilitiesOf(withDlq)).deadLetter).toBe('queue')
+    expect((await broker.capabilitiesOf(plain)).deadLetter).toBe(false)
+    await broker.deleteQueue(plain)
   })
 })

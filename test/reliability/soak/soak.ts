@@ -53,7 +53,7 @@ function rssMbOf(pid: number): number {
 export async function soak(o: SoakOptions): Promise<SoakResult> {
   const env = isolatedHome()
   return withBroker(o.url, async (broker) => {
-    if (o.createQueue) await broker.createQueue!(o.queue)
+    if (o.createQueue) await broker.createQueue(o.queue)
     const worker = startCli(['work', o.queue, '--url', o.url, '--echo', '--json', '--concurrency', String(o.concurrency ?? 16)], env)
     const seen: number[] = []
     let workerErrors = 0
@@ -120,7 +120,7 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
     const rssEndMb = rssMbOf(pid)
     worker.child.kill('SIGTERM')
     const exit = await worker.exited
-    await broker.deleteQueue?.(o.queue).catch(() => {})
+    await broker.deleteQueue(o.queue).catch(() => {})
     const book = ledger(sent, seen)
     // memory flat: the highest RSS of the second half of the windows against that of the first half
     const w = windows.map((x) => x.rssMb)

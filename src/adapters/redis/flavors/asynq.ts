@@ -31,6 +31,16 @@ export const asynqCapabilities: Capabilities = {
   dedup: false,
   groups: false,
   publish: REDIS_PUBLISH,
+  inProcess: false,
+  retry: {states: ['retry', 'dead']},
+  pause: true,
+  create: true,
+  delete: false,
+  extend: false,
+  advice: {
+    delete: 'remove it with asynq itself (`asynq queue remove QUEUE`)',
+    extend: 'asynq servers hold their own tasks: queuectl does not consume them',
+  },
 }
 
 

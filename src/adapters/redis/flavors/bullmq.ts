@@ -17,7 +17,7 @@ export const bullmqCapabilities: Capabilities = {
   peek: 'exact',
   delay: {maxMs: 365 * 24 * 3600 * 1000},
   priority: {min: 1, max: BULLMQ_PRIORITY_LIMIT},
-  deadLetter: true,
+  deadLetter: 'state',
   leaseExpiry: true,
   rates: false,
   states: ['waiting', 'inflight', 'delayed', 'dead', 'completed'],
@@ -25,6 +25,12 @@ export const bullmqCapabilities: Capabilities = {
   dedup: true,
   groups: false,
   publish: REDIS_PUBLISH,
+  inProcess: false,
+  retry: {states: ['dead', 'completed', 'delayed']},
+  pause: true,
+  create: true,
+  delete: true,
+  extend: true,
 }
 
 // contract state → BullMQ job types (BullMQ 6 has no paused list: a paused queue keeps its jobs in wait)

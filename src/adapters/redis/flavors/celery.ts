@@ -39,6 +39,17 @@ export const celeryCapabilities: Capabilities = {
   dedup: false,
   groups: false,
   publish: REDIS_PUBLISH,
+  inProcess: false,
+  retry: false,
+  pause: false,
+  create: true,
+  delete: true,
+  extend: false,
+  advice: {
+    pause: 'stop its Celery workers consuming it (`celery control cancel_consumer QUEUE`)',
+    retry: 'Celery retries tasks inside its workers (Task.retry); it keeps no dead tasks for queuectl to revive',
+    extend: 'Celery workers hold their own tasks: queuectl does not consume them',
+  },
 }
 
 const listKey = (name: string, priority: number) => (priority === 0 ? name : `${name}${KOMBU_SEP}${priority}`)

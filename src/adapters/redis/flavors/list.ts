@@ -29,7 +29,7 @@ export const listCapabilities: Capabilities = {
   peek: 'exact',
   delay: false,
   priority: false,
-  deadLetter: true,
+  deadLetter: 'state',
   leaseExpiry: true,
   rates: false,
   states: ['waiting', 'inflight', 'dead'],
@@ -37,6 +37,15 @@ export const listCapabilities: Capabilities = {
   dedup: false,
   groups: false,
   publish: REDIS_PUBLISH,
+  inProcess: false,
+  retry: {states: ['dead']},
+  pause: false,
+  create: true,
+  delete: true,
+  extend: true,
+  advice: {
+    pause: 'only bullmq: and asynq: queues pause — stop its consumers instead',
+  },
 }
 
 const FETCH: ScriptDef = {

@@ -28,6 +28,18 @@ export const rqCapabilities: Capabilities = {
   dedup: false,
   groups: false,
   publish: REDIS_PUBLISH,
+  inProcess: false,
+  retry: {states: ['dead']},
+  pause: false,
+  create: false,
+  delete: false,
+  extend: false,
+  advice: {
+    pause: 'stop its RQ workers (`rq suspend`)',
+    create: 'RQ makes a queue with its first job: enqueue with RQ itself',
+    delete: 'empty it with RQ (`rq empty QUEUE`)',
+    extend: 'RQ workers hold their own jobs: queuectl does not consume them',
+  },
 }
 
 

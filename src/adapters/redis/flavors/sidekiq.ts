@@ -30,6 +30,16 @@ export const sidekiqCapabilities: Capabilities = {
   dedup: false,
   groups: false,
   publish: REDIS_PUBLISH,
+  inProcess: false,
+  retry: {states: ['retry', 'dead']},
+  pause: false,
+  create: true,
+  delete: true,
+  extend: false,
+  advice: {
+    pause: 'Sidekiq pauses queues only in Sidekiq Pro (Sidekiq::Queue#pause!) — stop its Sidekiq processes instead',
+    extend: 'Sidekiq processes hold their own jobs: queuectl does not consume them',
+  },
 }
 
 

@@ -17,7 +17,7 @@ export const streamCapabilities: Capabilities = {
   peek: 'exact',
   delay: false,
   priority: false,
-  deadLetter: true,
+  deadLetter: 'state',
   leaseExpiry: true,
   rates: false,
   states: ['waiting', 'inflight', 'dead'],
@@ -25,6 +25,16 @@ export const streamCapabilities: Capabilities = {
   dedup: false,
   groups: false,
   publish: REDIS_PUBLISH,
+  inProcess: false,
+  retry: false,
+  pause: false,
+  create: true,
+  delete: true,
+  extend: true,
+  advice: {
+    pause: 'only bullmq: and asynq: queues pause — stop its consumers instead',
+    retry: 'streams have no retry of their own: peek the dead entries (--state dead) and enqueue them again',
+  },
 }
 
 const DEFAULT_GROUP = 'queuectl'
