@@ -379,6 +379,184 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       expect(names.find((r) => r.name === q)?.kind).toBeTruthy()
     }, timeout + 15_000)
 
+    describe('capabilitiesOf', () => {
+      it('capabilitiesOf() without a queue resolves with what the suite was told', async () => {
+        expect(await broker.capabilitiesOf()).toEqual(caps)
+      }, timeout)
+
+      it("capabilitiesOf(queue) of a fresh queue agrees with what the suite was told (a queue may know its own priority range and dead-letter queue)", async () => {
+        const q = await fresh('caps')
+        const own = await broker.capabilitiesOf(q)
+        const same = ['listQueues', 'peek', 'delay', 'leaseExpiry', 'rates', 'dedup', 'groups', 'inProcess', 'retry', 'pause', 'create', 'delete', 'extend', 'publish', 'maxPayloadBytes'] as const
+        for (const key of same) expect(own[key], key).toEqual(caps[key])
+        expect(Boolean(own.priority)).toBe(Boolean(caps.priority))
+        if (own.priority && caps.priority) {
+          expect(own.priority.min).toBeGreaterThanOrEqual(caps.priority.min)
+          expect(own.priority.max).toBeLessThanOrEqual(caps.priority.max)
+        }
+        // a queue without a dead-letter route says so; one with it routes the way the broker does
+        if (own.deadLetter) expect(own.deadLetter).toBe(caps.deadLetter)
+        if (own.deadLetterQueue !== undefined) expect(own.deadLetter).toBe('queue')
+        for (const s of own.states) expect(caps.states).toContain(s)
+        for (const s of own.purgeStates) expect(own.states).toContain(s)
+      }, timeout)
+    })
+
+    describe('refusals: a method whose capability is false refuses (NotSupportedError, exit 4)', () => {
+      it.skipIf(Boolean(caps.retry))('retry refuses [declared: capabilities.retry false]', async () => {
+        const q = await fresh('noretry')
+        await expect(broker.retry(q, {state: 'dead'})).rejects.toMatchObject({exitCode: 4})
+      }, timeout)
+
+      it.skipIf(caps.pause)('pause and resume refuse [declared: capabilities.pause false]', async () => {
+        const q = await fresh('nopause')
+        await expect(broker.pause(q)).rejects.toMatchObject({exitCode: 4})
+        await expect(broker.resume(q)).rejects.toMatchObject({exitCode: 4})
+      }, timeout)
+
+      it.skipIf(caps.create)('createQueue refuses [declared: capabilities.create false]', async () => {
+        const q = await fresh('nocreate')
+        await expect(broker.createQueue(`${q}-another`)).rejects.toMatchObject({exitCode: 4})
+      }, timeout)
+
+      it.skipIf(caps.delete)('deleteQueue refuses and the queue stays [declared: capabilities.delete false]', async () => {
+        const q = await fresh('nodelete')
+        await expect(broker.deleteQueue(q)).rejects.toMatchObject({exitCode: 4})
+        await broker.stats(q)
+      }, timeout)
+
+      it.skipIf(caps.extend || !consumes || !enqueues)('lease.extend refuses and the lease still settles [declared: capabilities.extend false; needs consume]', async () => {
+        const q = await fresh('noextend')
+        await broker.enqueue(q, outs([{payload: 'held'}]))
+        const [lease] = await take(broker, q, 1)
+        await expect(lease!.extend(10_000)).rejects.toMatchObject({exitCode: 4})
+        await lease!.ack()
+      }, timeout)
+    })
+
+    it.skipIf(!(caps.retry && caps.retry.states.includes('dead') && caps.deadLetter === 'state') || !consumes)(
+      "a dead-lettered message comes back to waiting with retry({state: 'dead'}) [needs capabilities.retry with 'dead', deadLetter 'state', consume]",
+      async () => {
+        const q = await fresh('retry')
+        await broker.enqueue(q, outs([{payload: 'revive'}]))
+        const [lease] = await take(broker, q, 1)
+        await lease!.deadLetter('dead on purpose')
+        await eventually(async () => ((await broker.stats(q)).counts.dead === 1 ? true : undefined), 10_000, '1 dead')
+        expect(await broker.retry(q, {state: 'dead'})).toBe(1)
+        const back = await eventually(async () => {
+          const s = await broker.stats(q)
+          return s.counts.waiting === 1 && (s.counts.dead ?? 0) === 0 ? s : undefined
+        }, 10_000, 'back to waiting')
+        expect(back.counts.waiting).toBe(1)
+        const got = await drain(broker, q, 1)
+        expect(got.map(sent)).toEqual(['revive'])
+      },
+      timeout,
+    )
+
+    it.skipIf(caps.deadLetter !== 'queue' || !consumes)("deadLetter 'queue': capabilitiesOf names the dead-letter queue, whose stats count the dead-lettered message [needs deadLetter 'queue', consume]", async () => {
+      const q = await fresh('dlq')
+      const dlq = (await broker.capabilitiesOf(q)).deadLetterQueue
+      expect(typeof dlq).toBe('string')
+      const before = (await broker.stats(dlq!)).counts.waiting ?? 0
+      await broker.enqueue(q, outs([{payload: 'to the dlq'}]))
+      const [lease] = await take(broker, q, 1)
+      await lease!.deadLetter('dead on purpose')
+      await eventually(async () => ((await broker.stats(dlq!)).counts.waiting === before + 1 ? true : undefined), 20_000, `1 more waiting in ${dlq}`)
+    }, timeout + 20_000)
+
+    describe('pause / resume', () => {
+      it.skipIf(!caps.pause || !enqueues)('a paused queue says so in its stats, a resumed one not [needs capabilities.pause]', async () => {
+        const q = await fresh('paused-stats')
+        await broker.enqueue(q, outs([{payload: 'held back'}]))
+        await broker.pause(q)
+        expect((await broker.stats(q)).paused).toBe(true)
+        await broker.resume(q)
+        expect((await broker.stats(q)).paused).toBeFalsy()
+        expect((await broker.stats(q)).counts.waiting).toBe(1)
+      }, timeout)
+
+      it.skipIf(!caps.pause || !consumes)('a paused queue delivers nothing; resumed, it delivers [needs capabilities.pause, consume]', async () => {
+        const q = await fresh('paused')
+        await broker.enqueue(q, outs([{payload: 'after resume'}]))
+        await broker.pause(q)
+        const got: Lease[] = []
+        const sub = await broker.consume(q, (lease) => got.push(lease), {prefetch: 1})
+        try {
+          await sleep(1500)
+          expect(got).toHaveLength(0)
+          await broker.resume(q)
+          await eventually(() => (got.length >= 1 ? true : undefined), 10_000, 'delivery after resume')
+          expect(sent(got[0]!.message)).toBe('after resume')
+          await got[0]!.ack()
+        } finally {
+          await sub.close()
+        }
+      }, timeout)
+    })
+
+    describe('nack options', () => {
+      it.skipIf(!caps.delay || !consumes)('nack({delayMs}) holds the message back about that long [needs capabilities.delay, consume]', async () => {
+        const q = await fresh('nack-delay')
+        const delayMs = 1500
+        await broker.enqueue(q, outs([{payload: 'later again'}]))
+        const [first] = await take(broker, q, 1)
+        const at = Date.now()
+        await first!.nack({delayMs})
+        const [second] = await take(broker, q, 1, delayMs + 15_000)
+        expect(Date.now() - at).toBeGreaterThanOrEqual(delayMs - 100)
+        expect(sent(second!.message)).toBe('later again')
+        await second!.ack()
+      }, timeout + 20_000)
+
+      it.skipIf(!consumes)('nack({failed: true}): the next delivery counts one attempt more [needs consume]', async () => {
+        const q = await fresh('nack-failed')
+        await broker.enqueue(q, outs([{payload: 'failing'}]))
+        const [first] = await take(broker, q, 1)
+        const attempts = first!.message.attempts
+        await first!.nack({failed: true})
+        const [second] = await take(broker, q, 1)
+        expect(sent(second!.message)).toBe('failing')
+        expect(second!.message.attempts).toBe(attempts + 1)
+        await second!.ack()
+      }, timeout)
+    })
+
+    it.skipIf(!caps.dedup || !enqueues)('two messages with the same dedupId: one is stored [needs capabilities.dedup]', async () => {
+      const q = await fresh('dedup')
+      const dedupId = `d-${Date.now()}`
+      await broker.enqueue(q, outs([{payload: 'one', dedupId}]))
+      await broker.enqueue(q, outs([{payload: 'two', dedupId}]))
+      await sleep(target.settleMs ?? 0)
+      await eventually(async () => ((await broker.stats(q)).counts.waiting === 1 ? true : undefined), 10_000, '1 waiting')
+      if (consumes) {
+        const got = await drain(broker, q, 1)
+        expect(got.map(sent)).toEqual(['one'])
+      }
+    }, timeout)
+
+    it.skipIf(!caps.groups || !consumes)('groupId is kept on the consumed message [needs capabilities.groups, consume]', async () => {
+      const q = await fresh('groups')
+      await broker.enqueue(q, outs([{payload: 'grouped', groupId: 'g-contract'}]))
+      const [lease] = await take(broker, q, 1)
+      expect(lease!.message.groupId).toBe('g-contract')
+      await lease!.ack()
+    }, timeout)
+
+    it.skipIf(!caps.extend || !caps.leaseExpiry || !consumes)('lease.extend keeps a lease past its expiry [needs capabilities.extend, leaseExpiry, consume]', async () => {
+      const q = await fresh('extend')
+      const leaseMs = target.shortLeaseMs ?? 300
+      await broker.enqueue(q, outs([{payload: 'kept'}, {payload: 'dropped'}]))
+      const leases = await take(broker, q, 2, 5000, leaseMs)
+      const kept = leases.find((l) => sent(l.message) === 'kept')!
+      await kept.extend(60_000)
+      // the lease left alone expires and comes back; the extended one does not
+      const again = await take(broker, q, 1, leaseMs * 10 + 10_000, leaseMs)
+      expect(again.map((l) => sent(l.message))).toEqual(['dropped'])
+      await again[0]!.ack()
+      await kept.ack()
+    }, timeout + 20_000)
+
     it('close() is idempotent', async () => {
       const other = await target.open()
       await other.close()

@@ -86,10 +86,10 @@ export function libraryTarget(kind: LibraryKind): ContractTarget {
         job: {name: 'contract.task', argsOf},
         freshQueue: async (broker, hint) => {
           const q = `celery:${unique(hint)}`
-          await broker.createQueue!(q)
+          await broker.createQueue(q)
           return q
         },
-        dropQueue: (broker, q) => broker.deleteQueue!(q),
+        dropQueue: (broker, q) => broker.deleteQueue(q),
       }
     case 'sidekiq':
       return {
@@ -103,13 +103,13 @@ export function libraryTarget(kind: LibraryKind): ContractTarget {
         },
         freshQueue: async (broker, hint) => {
           const q = `sidekiq:${unique(hint)}`
-          await broker.createQueue!(q)
+          await broker.createQueue(q)
           return q
         },
         // the schedule set is shared by every queue: take this queue's delayed jobs out too
         dropQueue: async (broker, q) => {
           await broker.purge(q, 'delayed')
-          await broker.deleteQueue!(q)
+          await broker.deleteQueue(q)
         },
       }
     case 'rq':
@@ -133,7 +133,7 @@ export function libraryTarget(kind: LibraryKind): ContractTarget {
         ...base,
         freshQueue: async (broker, hint) => {
           const q = `asynq:${unique(hint)}`
-          await broker.createQueue!(q)
+          await broker.createQueue(q)
           return q
         },
         // queuectl does not delete asynq queues: do what `asynq queue rm --force` does
