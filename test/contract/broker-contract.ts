@@ -456,8 +456,9 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
           return s.counts.waiting === 1 && (s.counts.dead ?? 0) === 0 ? s : undefined
         }, 10_000, 'back to waiting')
         expect(back.counts.waiting).toBe(1)
-        const got = await drain(broker, q, 1)
-        expect(got.map(sent)).toEqual(['revive'])
+        const [again] = await take(broker, q, 1)
+        expect(sent(again!.message)).toBe('revive')
+        await again!.ack()
       },
       timeout,
     )
@@ -472,6 +473,23 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       await lease!.deadLetter('dead on purpose')
       await eventually(async () => ((await broker.stats(dlq!)).counts.waiting === before + 1 ? true : undefined), 20_000, `1 more waiting in ${dlq}`)
     }, timeout + 20_000)
+
+    it.skipIf(!(caps.retry && caps.retry.states.includes('dead') && caps.deadLetter === 'queue') || !consumes)(
+      "a message dead-lettered into its queue's dead-letter queue comes back with retry({state: 'dead'}) [needs capabilities.retry with 'dead', deadLetter 'queue', consume]",
+      async () => {
+        const q = await fresh('redrive')
+        const dlq = (await broker.capabilitiesOf(q)).deadLetterQueue!
+        await broker.enqueue(q, outs([{payload: 'redriven'}]))
+        const [lease] = await take(broker, q, 1)
+        await lease!.deadLetter('dead on purpose')
+        await eventually(async () => ((await broker.stats(dlq)).counts.waiting === 1 ? true : undefined), 20_000, `1 waiting in ${dlq}`)
+        expect(await broker.retry(q, {state: 'dead'})).toBe(1)
+        const [back] = await take(broker, q, 1, 20_000)
+        expect(sent(back!.message)).toBe('redriven')
+        await back!.ack()
+      },
+      timeout + 40_000,
+    )
 
     describe('pause / resume', () => {
       it.skipIf(!caps.pause || !enqueues)('a paused queue says so in its stats, a resumed one not [needs capabilities.pause]', async () => {
@@ -538,8 +556,9 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       await sleep(target.settleMs ?? 0)
       await eventually(async () => ((await broker.stats(q)).counts.waiting === 1 ? true : undefined), 10_000, '1 waiting')
       if (consumes) {
-        const got = await drain(broker, q, 1)
-        expect(got.map(sent)).toEqual(['one'])
+        const [only] = await take(broker, q, 1)
+        expect(sent(only!.message)).toBe('one')
+        await only!.ack()
       }
     }, timeout)
 
