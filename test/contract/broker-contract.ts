@@ -241,6 +241,16 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       expect(got[1]!.at - sentAt).toBeGreaterThanOrEqual(delayMs - 50)
     }, timeout + 20_000)
 
+    it.skipIf(!caps.delay || !caps.states.includes('delayed') || !enqueues)("a delayed message counts as delayed, not waiting, until it is due [needs capabilities.delay, 'delayed' in capabilities.states]", async () => {
+      const q = await fresh('delayed-count')
+      await broker.enqueue(q, outs([{payload: 'not yet', delayMs: 60_000}]))
+      const stats = await eventually(async () => {
+        const s = await broker.stats(q)
+        return s.counts.delayed === 1 ? s : undefined
+      }, 10_000, '1 delayed')
+      expect(stats.counts.waiting).toBe(0)
+    }, timeout)
+
     it.skipIf(!caps.priority || !consumes)('serves higher priority first, FIFO within a priority [needs capabilities.priority, consume]', async () => {
       const range = caps.priority as {min: number; max: number}
       const q = await fresh('priority')
