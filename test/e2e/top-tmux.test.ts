@@ -164,3 +164,77 @@ describe('queue top in a terminal', () => {
     }
   }, 90_000)
 })
+
+describe('queue top offers the keys of the selected queue', () => {
+  const caps = `${session}-caps`
+  const list = `list:${tag}-plain`
+  const bull = `bullmq:${tag}-jobs`
+  const kiq = `sidekiq:${tag}-work`
+  const capsScreen = () => tmux('capture-pane', '-p', '-t', caps)
+  const hints = (text: string) => text.split('\n').find((l) => l.includes('Esc back')) ?? ''
+  async function until(test: (text: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs
+    let text = ''
+    while (Date.now() < deadline) {
+      text = capsScreen()
+      if (test(text)) return text
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    throw new Error(`timed out waiting for ${what}; the screen was:\n${text}`)
+  }
+  async function open(queue: string): Promise<string> {
+    tmux('send-keys', '-t', caps, 'Escape')
+    tmux('send-keys', '-t', caps, ':')
+    for (const ch of queue) {
+      tmux('send-keys', '-t', caps, '-l', ch)
+      await new Promise((resolve) => setTimeout(resolve, 40))
+    }
+    tmux('send-keys', '-t', caps, 'Enter')
+    // the action keys show once the queue's capabilities are read (each of these queues purges)
+    return until((t) => t.includes(`${queue} (`) && /Esc back.*D purge/.test(t), `the detail of ${queue}`)
+  }
+
+  beforeAll(async () => {
+    await broker.enqueue(list, [{payload: '{"n":1}'}])
+    await broker.enqueue(bull, [{payload: '{"n":2}', name: 'job'}])
+    await broker.enqueue(kiq, [{payload: '[3]', name: 'HardJob'}])
+    const env = Object.entries({...isolatedHome(), NO_COLOR: '1'}).flatMap(([k, v]) => ['-e', `${k}=${v}`])
+    tmux('new-session', '-d', '-s', caps, '-x', '160', '-y', '30', ...env, `node ${BIN} top --url ${URL} --interval 500ms; echo "exit=$?"; sleep 120`)
+  })
+
+  afterAll(async () => {
+    try {
+      tmux('kill-session', '-t', caps)
+    } catch {}
+    for (const q of [list, bull, kiq]) await broker?.deleteQueue(q).catch(() => {})
+  })
+
+  it('P on a list or sidekiq queue is neither offered nor done; on a bullmq queue it pauses and resumes', async () => {
+    await until((t) => t.includes('TOTAL ('), 'the queue list', 60_000)
+
+    let s = await open(list)
+    expect(hints(s)).not.toMatch(/\bP\b/)
+    tmux('send-keys', '-t', caps, 'P')
+    s = await until((t) => t.includes('cannot be paused'), 'the refusal')
+    expect(s).toMatch(/only bullmq: and asynq: queues pause/)
+
+    s = await open(kiq)
+    expect(hints(s)).not.toMatch(/\bP\b/)
+    expect(hints(s)).toMatch(/R retry/)
+    tmux('send-keys', '-t', caps, 'P')
+    await until((t) => t.includes('cannot be paused') && t.includes('Sidekiq Pro'), 'the sidekiq refusal')
+
+    s = await open(bull)
+    expect(hints(s)).toMatch(/P pause queue/)
+    tmux('send-keys', '-t', caps, 'P')
+    await until((t) => t.includes(`paused "${bull}"`), 'the pause')
+    expect((await broker.stats(bull)).paused).toBe(true)
+    await until((t) => t.includes(`${bull} (bullmq) on redis://127.0.0.1:6379  PAUSED`), 'the paused queue')
+    tmux('send-keys', '-t', caps, 'P')
+    await until((t) => t.includes(`resumed "${bull}"`), 'the resume')
+    expect((await broker.stats(bull)).paused).toBeFalsy()
+
+    tmux('send-keys', '-t', caps, 'q')
+    expect(await until((t) => /exit=\d+/.test(t), 'the process to exit')).toContain('exit=0')
+  }, 150_000)
+})

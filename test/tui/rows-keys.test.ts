@@ -1,10 +1,16 @@
 // The pure parts of `queue top`: rows (filter, sort, totals), the column layout, the sparkline,
 // the payload viewer's text and the key reducer.
 import {describe, expect, it} from 'vitest'
-import type {QueueStats} from '../../src/broker/contract.js'
+import type {Capabilities, QueueStats} from '../../src/broker/contract.js'
+import {amqpCapabilities} from '../../src/adapters/amqp/capabilities.js'
+import {bullmqCapabilities} from '../../src/adapters/redis/flavors/bullmq.js'
+import {celeryCapabilities} from '../../src/adapters/redis/flavors/celery.js'
+import {listCapabilities} from '../../src/adapters/redis/flavors/list.js'
+import {sidekiqCapabilities} from '../../src/adapters/redis/flavors/sidekiq.js'
+import {streamCapabilities} from '../../src/adapters/redis/flavors/stream.js'
 import {layoutColumns} from '../../src/tui/columns.js'
 import {QueueHistory, sparkline} from '../../src/services/history.js'
-import {initialUiState, reduceKey, splitKeys, type KeyContext, type UiState} from '../../src/tui/keys.js'
+import {detailContext, detailHints, initialUiState, reduceKey, splitKeys, type KeyContext, type UiState} from '../../src/tui/keys.js'
 import {hexDump, payloadLines} from '../../src/tui/payload.js'
 import {filterRows, findRow, formatCount, nextSort, sortRows, totals, type QueueRow} from '../../src/tui/rows.js'
 
@@ -179,5 +185,71 @@ describe('keys', () => {
     for (const [ch, key] of splitKeys('dlq\r', {})) s = press(s, ch, key).state
     expect(s.prompt).toBeUndefined()
     expect(s.filter).toBe('dlq')
+  })
+})
+
+describe('keys follow the selected queue\'s own capabilities', () => {
+  const redisRow = (name: string, kind: string, extra: Partial<QueueStats> = {}): QueueRow => ({
+    ...row(`${kind}:${name}`, 3),
+    source: 'redis://t',
+    stats: {name: `${kind}:${name}`, kind, counts: {waiting: 3, dead: 1}, ...extra},
+  })
+  const list = redisRow('jobs', 'list')
+  const bull = redisRow('emails', 'bullmq')
+  const sidekiq = redisRow('default', 'sidekiq')
+  const stream = redisRow('events', 'stream')
+  const celery = redisRow('celery', 'celery')
+  const all = [list, bull, sidekiq, stream, celery]
+  const at = (r: QueueRow, caps: Capabilities | undefined) => ({
+    state: {...initialUiState, view: 'detail' as const, detailKey: r.key, selectedKey: r.key},
+    ctx: {rows: all, allRows: all, pageSize: 10, messageCount: 0, detail: detailContext(r, caps)} satisfies KeyContext,
+  })
+  const press = (r: QueueRow, caps: Capabilities | undefined, input: string) => {
+    const {state, ctx} = at(r, caps)
+    return reduceKey(state, input, {}, ctx)
+  }
+
+  it('P pauses a bullmq queue and is neither offered nor accepted on a list or sidekiq queue, with the advice', () => {
+    expect(press(bull, bullmqCapabilities, 'P').effect).toMatchObject({type: 'run', action: {kind: 'pause', queue: 'bullmq:emails'}})
+    expect(press({...bull, stats: {...bull.stats, paused: true}}, bullmqCapabilities, 'P').effect).toMatchObject({action: {kind: 'resume'}})
+    expect(detailHints(at(bull, bullmqCapabilities).ctx.detail)).toMatch(/P pause queue/)
+    for (const [r, caps] of [[list, listCapabilities], [sidekiq, sidekiqCapabilities]] as const) {
+      const refused = press(r, caps, 'P')
+      expect(refused.effect).toBeUndefined()
+      expect(refused.state.status).toEqual({text: `"${r.stats.name}" on redis://t cannot be paused — ${caps.advice!.pause}`, error: true})
+      expect(detailHints(at(r, caps).ctx.detail)).not.toMatch(/\bP\b/)
+    }
+  })
+
+  it('R is offered where the queue retries (list, sidekiq) and refused on stream and celery queues', () => {
+    expect(press(list, listCapabilities, 'R').state.confirm).toMatchObject({kind: 'retry', state: 'dead'})
+    expect(press(sidekiq, sidekiqCapabilities, 'R').state.confirm).toMatchObject({kind: 'retry'})
+    for (const [r, caps] of [[stream, streamCapabilities], [celery, celeryCapabilities]] as const) {
+      const refused = press(r, caps, 'R')
+      expect(refused.state.confirm).toBeUndefined()
+      expect(refused.state.status?.error).toBe(true)
+      expect(refused.state.status?.text).toContain(caps.advice!.retry!)
+      expect(detailHints(at(r, caps).ctx.detail)).not.toMatch(/R retry/)
+    }
+  })
+
+  it('R moves back from a dead-letter queue only where the queue names one', () => {
+    const amqp = {...row('orders', 1), stats: {name: 'orders', kind: 'amqp', counts: {waiting: 1}}}
+    const base = amqpCapabilities({queueType: 'classic', mgmt: true, delayedExchange: false, maxMessageBytes: 1e6})
+    expect(detailContext(amqp, {...base, deadLetterQueue: 'orders.dlq'}).canRetry).toBe(true)
+    expect(detailContext(amqp, base).canRetry).toBe(false)
+  })
+
+  it('peek states and purge states are the queue\'s own', () => {
+    expect(detailContext(bull, bullmqCapabilities).peekStates).toEqual(['waiting', 'delayed', 'dead', 'inflight', 'completed'])
+    expect(detailContext(celery, celeryCapabilities)).toMatchObject({peekStates: ['waiting', 'inflight'], purgeStates: ['waiting']})
+  })
+
+  it('until the queue\'s capabilities are read, its action keys wait and none is offered', () => {
+    const waiting = press(bull, undefined, 'P')
+    expect(waiting.effect).toBeUndefined()
+    expect(waiting.state.status).toMatchObject({error: false, text: expect.stringMatching(/reading what/)})
+    expect(press(bull, undefined, 'R').state.confirm).toBeUndefined()
+    expect(detailHints(at(bull, undefined).ctx.detail)).not.toMatch(/[DRP] (purge|retry|pause)/)
   })
 })

@@ -18,7 +18,7 @@ export interface AmqpFacts {
 /** What to do instead, for each refusal. */
 export const AMQP_ADVICE: NonNullable<Capabilities['advice']> = {
   retry: 'RabbitMQ has no retry of its own: `queue retry` moves dead messages back from the dead-letter queue',
-  pause: 'RabbitMQ cannot pause a queue: stop its consumers instead',
+  pause: 'RabbitMQ has no pause: stop its consumers instead',
   extend: 'RabbitMQ keeps a lease until it is settled or the channel closes (consumer_timeout aside): there is nothing to extend',
   delay:
     'RabbitMQ delays only with the rabbitmq_delayed_message_exchange plugin: enable it, or publish to a holding queue declared with x-message-ttl=<delay ms>, x-dead-letter-exchange="" and x-dead-letter-routing-key=<queue> so expired messages move into the queue',

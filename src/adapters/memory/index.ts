@@ -47,7 +47,7 @@ export const memoryCapabilities: Capabilities = {
   create: true,
   delete: true,
   extend: true,
-  advice: {pause: 'memory:// queues cannot be paused: stop their consumers instead'},
+  advice: {pause: 'stop its consumers instead'},
 }
 
 function positiveInt(url: URL, key: string, fallback: number): number {

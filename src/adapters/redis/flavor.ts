@@ -102,7 +102,11 @@ export interface Flavor {
   readonly kind: string
   /** One line for `--help` and errors: what layout this is. */
   readonly description: string
-  /** What this flavor can do; the broker declares the default flavor's. */
+  /**
+   * What this flavor's queues can do; the broker's own are the default flavor's. `create`,
+   * `delete`, `retry` and `pause` say which of the optional methods below it has (the broker
+   * refuses the others with `advice`); test/unit/capabilities.test.ts checks they agree.
+   */
   readonly capabilities: Capabilities
   /**
    * The SCAN passes `discover` will ask for. The broker starts every flavor's passes at once so

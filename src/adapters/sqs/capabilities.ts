@@ -36,7 +36,7 @@ export const sqsCapabilities: Capabilities = {
   extend: true,
   advice: {
     delay: 'SQS holds a message back at most 15 minutes (FIFO queues only per queue, with DelaySeconds): for longer, keep it in a scheduler or a database and send it when due',
-    pause: 'SQS queues cannot be paused: stop their consumers instead',
+    pause: 'SQS has no pause: stop its consumers instead',
   },
 }
 

@@ -77,9 +77,11 @@ export async function drainQueue(broker: Broker, queue: string, sink: Sink, opti
   }
   // two batches' worth: the next batch arrives while the current one is being copied
   const prefetch = Math.max(1, Math.min(options.batchSize * 2, limit === Infinity ? options.batchSize * 2 : limit)) + maxHeld
+  // leases are kept alive where they can be; elsewhere they do not expire (AMQP) or cannot be helped
+  const {extend} = await broker.capabilitiesOf(queue)
   const sub: Subscription = await broker.consume(queue, handler, {prefetch, leaseMs: LEASE_MS, pollWaitMs: POLL_WAIT_MS})
   const keepAlive = setInterval(() => {
-    for (const lease of live) void lease.extend?.(LEASE_MS).catch(() => {})
+    if (extend) for (const lease of live) void lease.extend(LEASE_MS).catch(() => {})
   }, LEASE_MS / 3)
   let lost: Error | undefined
   void sub.closed.then((error) => {

@@ -16,7 +16,7 @@ export const HELP: ReadonlyArray<readonly [string, ReadonlyArray<readonly [strin
       ['D', 'purge the state shown (asks first)'],
       ['R', 'retry dead messages (asks first)'],
       ['M', 'move waiting messages to another queue (asks first)'],
-      ['P', 'pause / resume the queue, where the broker can'],
+      ['P', 'pause / resume the queue, where it can (offered only there)'],
     ],
   ],
 ]
