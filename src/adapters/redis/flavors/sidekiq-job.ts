@@ -26,6 +26,9 @@ export function queueOfJob(raw: string): string | undefined {
   return 'job' in parsed && typeof parsed.job.queue === 'string' ? parsed.job.queue : undefined
 }
 
+/** Fields Sidekiq itself writes into a job; any other string field is a header (middleware, or queuectl's --header). */
+const SIDEKIQ_FIELDS = new Set(['class', 'args', 'jid', 'queue', 'retry', 'wrapped', 'created_at', 'enqueued_at', 'at', 'error_message', 'error_class', 'failed_at', 'retried_at', 'retry_count', 'backtrace', 'dead'])
+
 const seconds = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? Math.round(v * 1000) : undefined)
 
 /** `score` is the sorted-set score (seconds) for scheduled, retry and dead jobs. */
@@ -58,6 +61,8 @@ export function sidekiqJobToMessage(raw: Buffer, queue: string, state: MessageSt
   for (const key of ['class', 'jid', 'queue', 'retry', 'wrapped']) {
     if (job[key] !== undefined) message.headers[key] = typeof job[key] === 'string' ? (job[key] as string) : JSON.stringify(job[key])
   }
+  // enqueue writes headers as extra string fields of the job: read them back the same way
+  for (const [key, value] of Object.entries(job)) if (typeof value === 'string' && !SIDEKIQ_FIELDS.has(key)) message.headers[key] = value
   return message
 }
 

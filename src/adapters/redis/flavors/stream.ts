@@ -242,19 +242,25 @@ export const streamFlavor: Flavor = {
     const lease = (entry: StreamEntry, attempts: number) => {
       const message = decodeEntry(name, entry, 'inflight', attempts)
       const id = message.id
+      let renewing: NodeJS.Timeout | undefined
+      const stopRenewing = () => clearInterval(renewing)
+      const resetIdle = () => ctx.client.call('XCLAIM', name, group, consumer, 0, id, 'JUSTID')
       return {
         message,
         ops: {
           ack: async () => {
+            stopRenewing()
             await xack(id)
           },
           nack: async (o?: {delayMs?: number}) => {
             if (o?.delayMs) throw new NotSupportedError('streams cannot delay a redelivery — nack without a delay')
+            stopRenewing()
             // make it look long idle so the next XAUTOCLAIM (ours or another consumer's) takes it
             await ctx.client.call('XCLAIM', name, group, consumer, 0, id, 'IDLE', ONE_YEAR_MS, 'JUSTID')
             lastClaim = 0
           },
           deadLetter: async (reason: string) => {
+            stopRenewing()
             const fields: (string | Buffer)[] = []
             const list = entry[1] ?? []
             for (let i = 0; i + 1 < list.length; i += 2) {
@@ -267,9 +273,18 @@ export const streamFlavor: Flavor = {
               .call('XACK', name, group, id)
               .exec()
           },
-          extend: async () => {
-            // resets the idle time, which is what XAUTOCLAIM measures leases by
-            await ctx.client.call('XCLAIM', name, group, consumer, 0, id, 'JUSTID')
+          extend: async (ms: number) => {
+            // XAUTOCLAIM measures leases by idle time, which XCLAIM can only reset to now (never
+            // into the future): reset it now and every third of a lease until `ms` is up
+            stopRenewing()
+            await resetIdle()
+            const until = Date.now() + ms
+            if (ms <= leaseMs) return
+            renewing = setInterval(() => {
+              if (Date.now() + leaseMs >= until) stopRenewing()
+              resetIdle().catch(stopRenewing)
+            }, claimEveryMs)
+            renewing.unref()
           },
         },
       }
