@@ -3,7 +3,7 @@
 // worker with the same data, retry revives a failed job as Job#retry does, leases use bull's lock.
 import Bull from 'bull'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {Broker} from '../../../src/broker/contract.js'
+import type {Broker, Lease} from '../../../src/broker/contract.js'
 import {REDIS_HOST, openLib, uniqueName, until} from './helpers.js'
 import {BULL_DB} from './node-dbs.js'
 
@@ -141,7 +141,7 @@ describe('bull flavor with the real bull library', {timeout: 60_000}, () => {
     const q = queue(name)
     await q.add({a: 1})
     await q.add({b: 2})
-    const leases: import('../../../src/broker/contract.js').Lease[] = []
+    const leases: Lease[] = []
     const sub = await broker.consume(`bull:${name}`, (l) => leases.push(l), {prefetch: 2, leaseMs: 5000})
     await until('2 leases', () => (leases.length === 2 ? true : undefined))
     const first = leases.find((l) => (l.message.body as {a?: number}).a === 1)!
@@ -155,6 +155,35 @@ describe('bull flavor with the real bull library', {timeout: 60_000}, () => {
     const dead = await q.getJob(second.message.id)
     expect(await dead!.getState()).toBe('failed')
     expect(dead!.failedReason).toBe('not today')
+  })
+
+  it('bull’s stalled check and queuectl’s respect each other’s locks', async () => {
+    const name = uniqueName('bull-stall')
+    const producer = queue(name)
+    await producer.add({from: 'queuectl'})
+    // a queuectl lease of 600 ms, abandoned: a real bull worker recovers it once the lock is gone
+    const leases: Lease[] = []
+    const sub = await broker.consume(`bull:${name}`, (l) => leases.push(l), {prefetch: 1, leaseMs: 600})
+    await until('the lease', () => (leases.length === 1 ? true : undefined))
+    await sub.close()
+    const worker = new Bull(name, {redis, settings: {stalledInterval: 200, lockDuration: 2000}})
+    made.push(worker)
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    const ran: unknown[] = []
+    void worker.process(async (job) => {
+      ran.push(job.data)
+      await held
+    })
+    await until('the bull worker ran the stalled job', () => (ran.length === 1 ? true : undefined), 10_000)
+    expect(ran[0]).toEqual({from: 'queuectl'})
+    // the other way round: a job the bull worker holds (lock renewed) never reaches a queuectl consumer
+    const others: Lease[] = []
+    const watcher = await broker.consume(`bull:${name}`, (l) => others.push(l), {prefetch: 1, leaseMs: 200})
+    await new Promise((resolve) => setTimeout(resolve, 2500))
+    await watcher.close()
+    expect(others).toHaveLength(0)
+    release()
   })
 
   it('pause, resume and purge by state go through bull', async () => {
