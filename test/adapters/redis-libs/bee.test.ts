@@ -189,6 +189,9 @@ describe('BullMQ, Bull and Bee-Queue queues on one Redis', {timeout: 60_000}, ()
       expect(error?.exitCode).toBe(2)
       expect(error?.message).toContain(`bee:${name}, bullmq:${name}`)
       expect((await broker.stats(other)).kind).toBe('bull')
+      // neither writes into the other's keys
+      await expect(broker.enqueue(`bull:${name}`, [{payload: '{}'}])).rejects.toMatchObject({exitCode: 4, message: expect.stringMatching(/is a BullMQ queue/)})
+      await expect(broker.stats(`bullmq:${other}`)).rejects.toMatchObject({exitCode: 4})
     } finally {
       await broker.close()
       await bullmq.obliterate({force: true}).catch(() => {})
