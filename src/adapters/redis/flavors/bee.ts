@@ -29,6 +29,9 @@ export const beeCapabilities: Capabilities = {
   publish: REDIS_PUBLISH,
 }
 
+/** The keys a Bee-Queue queue may hold jobs in (any of them makes the queue). */
+const QUEUE_KEYS = new Set(['id', 'jobs', 'waiting', 'active', 'succeeded', 'failed', 'delayed'])
+
 const prefixOf = (ctx: FlavorContext) => ctx.params.get('beePrefix') ?? 'bq'
 const keysOf = (ctx: FlavorContext, name: string) => beeKeys(prefixOf(ctx), name)
 
@@ -76,22 +79,21 @@ export const beeFlavor: Flavor = {
   kind: 'bee',
   description: 'Bee-Queue queues (bq:<queue>:jobs hash, waiting/active lists, succeeded/failed sets)',
   capabilities: beeCapabilities,
-  scans: [
-    {match: 'bq:*:jobs', type: 'hash'},
-    {match: 'bq:*:id', type: 'string'},
-  ],
+  scans: [{match: 'bq:*'}],
 
   async discover(ctx: FlavorContext, claims: KeyClaims) {
     const prefix = prefixOf(ctx)
-    const [jobs, ids] = await Promise.all([ctx.scanner.scan({match: `${prefix}:*:jobs`, type: 'hash'}), ctx.scanner.scan({match: `${prefix}:*:id`, type: 'string'})])
+    // one pass over the prefix (a queue has about ten keys: its jobs live in one hash)
+    const found = await ctx.scanner.scan({match: `${prefix}:*`})
     const names = new Set<string>()
-    for (const key of [...jobs.keys, ...ids.keys]) {
-      if (claims.isClaimed(key)) continue
-      const name = key.slice(prefix.length + 1, key.lastIndexOf(':'))
+    for (const key of found.keys) {
+      const at = key.lastIndexOf(':')
+      if (!QUEUE_KEYS.has(key.slice(at + 1)) || claims.isClaimed(key)) continue
+      const name = key.slice(prefix.length + 1, at)
       if (name) names.add(name)
     }
     for (const name of names) claims.claimPrefix(`${prefix}:${name}:`)
-    return {names: [...names].sort(), complete: jobs.complete && ids.complete}
+    return {names: [...names].sort(), complete: found.complete}
   },
 
   async probe(ctx, name): Promise<Probe> {
