@@ -143,18 +143,18 @@ describe('bee flavor with the real bee-queue library', {timeout: 60_000}, () => 
     const name = uniqueName('bee-stall')
     const producer = bee(name, {isWorker: false})
     await producer.createJob({from: 'queuectl'}).save()
-    const stalling = await openLib(BEE_DB, '?stallInterval=500')
+    const stalling = await openLib(BEE_DB, '?stallInterval=1000')
     try {
       const leases: Lease[] = []
-      const sub = await stalling.consume(`bee:${name}`, (l) => leases.push(l), {prefetch: 1, leaseMs: 2500})
+      const sub = await stalling.consume(`bee:${name}`, (l) => leases.push(l), {prefetch: 1, leaseMs: 3000})
       await until('the lease', () => (leases.length === 1 ? true : undefined))
-      // a bee worker checking for stalled jobs every 500 ms while the lease runs
-      const worker = bee(name, {stallInterval: 500})
+      // a bee worker checking for stalled jobs every second while the lease runs
+      const worker = bee(name, {stallInterval: 1000})
       const ran: unknown[] = []
       worker.process(async (job: BeeQueue.Job<unknown>) => void ran.push(job.data))
-      await new Promise((resolve) => setTimeout(resolve, 1800))
+      await new Promise((resolve) => setTimeout(resolve, 2200))
       expect(ran).toEqual([]) // still leased: not reset
-      await until('the bee worker ran the job after the lease', () => (ran.length === 1 ? true : undefined), 10_000)
+      await until('the bee worker ran the job after the lease', () => (ran.length === 1 ? true : undefined), 15_000)
       expect(ran[0]).toEqual({from: 'queuectl'})
       await sub.close()
     } finally {

@@ -166,7 +166,7 @@ describe('bull flavor with the real bull library', {timeout: 60_000}, () => {
     const sub = await broker.consume(`bull:${name}`, (l) => leases.push(l), {prefetch: 1, leaseMs: 600})
     await until('the lease', () => (leases.length === 1 ? true : undefined))
     await sub.close()
-    const worker = new Bull(name, {redis, settings: {stalledInterval: 200, lockDuration: 2000}})
+    const worker = new Bull(name, {redis, settings: {stalledInterval: 200, lockDuration: 6000}})
     made.push(worker)
     let release!: () => void
     const held = new Promise<void>((resolve) => (release = resolve))
