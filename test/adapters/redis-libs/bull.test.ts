@@ -186,6 +186,25 @@ describe('bull flavor with the real bull library', {timeout: 60_000}, () => {
     release()
   })
 
+  it('a job bull cannot read is listed raw and does not stop a consumer', async () => {
+    const name = uniqueName('bull-corrupt')
+    const q = queue(name)
+    const bad = await q.add({bad: true})
+    await q.add({good: true})
+    await q.client.hset(`bull:${name}:${bad.id}`, 'data', '{oops')
+    const peeked = await broker.peek(`bull:${name}`, {limit: 5})
+    expect(peeked.map((m) => Boolean(m.undecodable))).toEqual([true, false])
+    expect(peeked[0]!.payload.toString()).toBe('{oops')
+    const leases: Lease[] = []
+    const sub = await broker.consume(`bull:${name}`, (l) => leases.push(l), {prefetch: 1})
+    await until('the good job', () => (leases.length === 1 ? true : undefined))
+    expect(leases[0]!.message.body).toEqual({good: true})
+    await leases[0]!.ack()
+    const ended = await Promise.race([sub.closed, new Promise((resolve) => setTimeout(() => resolve('open'), 300))])
+    expect(ended).toBe('open')
+    await sub.close()
+  })
+
   it('pause, resume and purge by state go through bull', async () => {
     const name = uniqueName('bull-ops')
     const q = queue(name)

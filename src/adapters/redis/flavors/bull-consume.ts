@@ -13,6 +13,15 @@ import {leaseMsOf} from './shared.js'
 
 const FETCH_PARALLEL = 50
 
+/**
+ * A job whose hash bull cannot parse (broken opts/data JSON) must not end the subscription: it
+ * stays active without a handler, and bull's stalled check returns it, then fails it.
+ */
+function skipUnreadable(error: unknown): null {
+  if (error instanceof SyntaxError) return null
+  throw error
+}
+
 /** bull's retryJob script: the leased job back to wait (or paused), lock checked and released. */
 async function requeue(queue: BullQueue, job: BullJob, front: boolean): Promise<void> {
   const id = String(job.id)
@@ -74,7 +83,7 @@ export async function consumeBull(
     describeError: (error) => error as Error,
     fetch: async (n) => {
       const want = Math.min(n, FETCH_PARALLEL)
-      const got = (await Promise.all(Array.from({length: want}, () => queue.moveToActive()))).filter((j): j is BullJob => Boolean(j))
+      const got = (await Promise.all(Array.from({length: want}, () => queue.moveToActive().catch(skipUnreadable)))).filter((j): j is BullJob => Boolean(j))
       if (got.length === 0) return []
       // deliveries, which bull does not count (attemptsMade counts failures): BullMQ's field name
       const pipe = queue.client.pipeline()
