@@ -111,7 +111,10 @@ export const bullmqFlavor: Flavor = {
     const {prefix, queue} = split(ctx, name)
     const base = `${prefix}:${queue}`
     // a Bull (v3/v4) queue paused writes a meta holding only `paused`: that one is not BullMQ's
-    const fields = await ctx.client.hkeys(`${base}:meta`).catch(() => [] as string[])
+    const fields = await ctx.client.hkeys(`${base}:meta`).catch((error: unknown) => {
+      if (/WRONGTYPE/.test(String((error as Error)?.message))) return [] as string[]
+      throw error
+    })
     return fields.some((f) => f !== 'paused') ? {exists: true} : {exists: false}
   },
 
