@@ -116,8 +116,12 @@ export const bullmqFlavor: Flavor = {
   async probe(ctx, name): Promise<Probe> {
     const {prefix, queue} = split(ctx, name)
     const base = `${prefix}:${queue}`
-    const n = await ctx.client.exists(`${base}:meta`)
-    return n > 0 ? {exists: true} : {exists: false}
+    // a Bull (v3/v4) queue paused writes a meta holding only `paused`: that one is not BullMQ's
+    const fields = await ctx.client.hkeys(`${base}:meta`).catch((error: unknown) => {
+      if (/WRONGTYPE/.test(String((error as Error)?.message))) return [] as string[]
+      throw error
+    })
+    return fields.some((f) => f !== 'paused') ? {exists: true} : {exists: false}
   },
 
   async create(ctx, name) {

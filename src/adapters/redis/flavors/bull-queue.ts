@@ -1,0 +1,91 @@
+// bull's Queue, made on a connection of queuectl's own: the library is imported only when a Bull
+// queue is touched. Bull defines its Lua scripts as commands on the connection by name
+// (moveToActive, moveToFinished…), and BullMQ defines others under the same names, so Bull gets a
+// dedicated duplicate connection, never the shared one. No blocking or subscriber connection is
+// ever made: jobs are taken with moveToActive (non-blocking) and no events are listened to.
+import type {RedisClient} from '../connection.js'
+import type {FlavorContext} from '../flavor.js'
+import type {BullJob} from './bull-job.js'
+
+export interface BullSettings {
+  lockDuration?: number
+  stalledInterval?: number
+  maxStalledCount?: number
+  guardInterval?: number
+}
+
+/** The parts of bull's Queue that the flavor uses. */
+export interface BullQueue {
+  readonly token: string
+  readonly client: RedisClient & Record<string, unknown>
+  toKey(type: string): string
+  getJobCounts(): Promise<Record<string, number>>
+  isPaused(): Promise<boolean>
+  getRanges(types: string[], start: number, end: number, asc: boolean): Promise<string[]>
+  getJob(id: string): Promise<BullJob | null>
+  addBulk(jobs: {name: string; data: unknown; opts: Record<string, unknown>}[]): Promise<BullJob[]>
+  clean(grace: number, type: string, limit?: number): Promise<unknown[]>
+  pause(): Promise<void>
+  resume(): Promise<void>
+  retryJobs(opts: {count?: number}): Promise<void>
+  obliterate(opts: {force: boolean}): Promise<void>
+  moveToActive(): Promise<BullJob | null>
+  moveUnlockedJobsToWait(): Promise<void>
+  updateDelayTimer(): Promise<void>
+  close(): Promise<void>
+}
+
+type BullQueueClass = new (name: string, opts: Record<string, unknown>) => BullQueue
+
+const connections = new WeakMap<FlavorContext, Promise<RedisClient>>()
+const queues = new WeakMap<FlavorContext, Map<string, Promise<BullQueue>>>()
+
+function connectionFor(ctx: FlavorContext): Promise<RedisClient> {
+  let conn = connections.get(ctx)
+  if (!conn) {
+    // every bull Queue on it adds an error listener (removed when that queue closes)
+    conn = ctx.duplicate().then((c) => c.setMaxListeners(0))
+    connections.set(ctx, conn)
+    conn.catch(() => connections.delete(ctx))
+  }
+  return conn
+}
+
+/** A new bull Queue on the flavor's Bull connection (`settings` for consumers: lock, stalled check). */
+export async function makeBullQueue(ctx: FlavorContext, prefix: string, queue: string, settings?: BullSettings): Promise<BullQueue> {
+  const [conn, mod] = await Promise.all([connectionFor(ctx), import('bull')])
+  const Queue = ((mod as {default?: unknown}).default ?? mod) as unknown as BullQueueClass
+  return new Queue(queue, {
+    prefix,
+    skipVersionCheck: true,
+    settings,
+    createClient: (type: string) => {
+      if (type === 'client') return conn
+      throw new Error(`queuectl drives bull without a ${type} connection`)
+    },
+  })
+}
+
+/** The cached bull Queue for reads and writes (no consumer settings). */
+export function bullQueueFor(ctx: FlavorContext, prefix: string, queue: string): Promise<BullQueue> {
+  let cache = queues.get(ctx)
+  if (!cache) queues.set(ctx, (cache = new Map()))
+  const key = `${prefix}\n${queue}`
+  let made = cache.get(key)
+  if (!made) {
+    made = makeBullQueue(ctx, prefix, queue)
+    cache.set(key, made)
+    made.catch(() => cache.delete(key))
+  }
+  return made
+}
+
+/** Closes the cached queues (they hold no connection of their own) and the Bull connection. */
+export async function closeBullQueues(ctx: FlavorContext): Promise<void> {
+  const cache = queues.get(ctx)
+  queues.delete(ctx)
+  if (cache) await Promise.allSettled([...cache.values()].map(async (q) => (await q).close()))
+  const conn = connections.get(ctx)
+  connections.delete(ctx)
+  if (conn) (await conn.catch(() => undefined))?.disconnect()
+}

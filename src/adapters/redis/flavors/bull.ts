@@ -1,0 +1,259 @@
+// `bull`: Bull (v3/v4) queues, BullMQ's predecessor, through the bull library (imported only when
+// a Bull queue is touched; see ./bull-queue.ts). Keys are <prefix>:<queue>:… (prefix `bull`, or
+// ?prefix=): wait, active, paused (lists), delayed, priority, completed, failed (zsets), id (the
+// job counter), meta-paused, stalled, stalled-check, and one hash per job. BullMQ uses the same
+// prefix and several of the same names, but always keeps a `meta` hash with its version, which
+// Bull never writes (a paused Bull queue has a `meta` holding only `paused`): that tells them apart.
+// A queue under another prefix is addressed as bull:<prefix>:<queue>.
+import type {Capabilities, Message, MessageState, QueueStats, RetryOptions} from '../../../broker/contract.js'
+import {NotFoundError, NotSupportedError, UsageError} from '../../../kernel/errors.js'
+import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
+import {REDIS_PUBLISH} from '../flavor.js'
+import {BULL_PRIORITY_LIMIT, fromBullJob, toBullJob, undecodableBullJob} from './bull-job.js'
+import {consumeBull} from './bull-consume.js'
+import {bullQueueFor, closeBullQueues, type BullQueue} from './bull-queue.js'
+import {enqueueInChunks} from './shared.js'
+
+export const bullCapabilities: Capabilities = {
+  listQueues: true,
+  peek: 'exact',
+  delay: {maxMs: 365 * 24 * 3600 * 1000},
+  priority: {min: 1, max: BULL_PRIORITY_LIMIT},
+  deadLetter: true,
+  leaseExpiry: true,
+  rates: false,
+  states: ['waiting', 'inflight', 'delayed', 'dead', 'completed', 'paused'],
+  purgeStates: ['waiting', 'delayed', 'dead', 'completed', 'paused'],
+  dedup: true,
+  groups: false,
+  publish: REDIS_PUBLISH,
+}
+
+// contract state → bull's list or zset (and whether bull lists it oldest first)
+const TYPES: Partial<Record<MessageState, {type: string; asc: boolean}>> = {
+  waiting: {type: 'wait', asc: true},
+  inflight: {type: 'active', asc: true},
+  delayed: {type: 'delayed', asc: true},
+  dead: {type: 'failed', asc: false},
+  completed: {type: 'completed', asc: false},
+  paused: {type: 'paused', asc: true},
+}
+
+/** Keys only Bull writes (BullMQ's are told apart by its meta; Bee-Queue has none of these). */
+const BULL_ONLY = ['wait', 'paused', 'completed', 'priority', 'meta-paused', 'stalled-check']
+
+function defaultPrefix(ctx: FlavorContext): string {
+  return ctx.params.get('prefix') ?? (ctx.cluster ? '{bull}' : 'bull')
+}
+
+/** `emails` → (default prefix, emails); `myapp:emails` → (myapp, emails). */
+function split(ctx: FlavorContext, name: string): {prefix: string; queue: string} {
+  const at = name.lastIndexOf(':')
+  const prefix = at >= 0 ? name.slice(0, at) : defaultPrefix(ctx)
+  const queue = at >= 0 ? name.slice(at + 1) : name
+  if (!queue || !prefix) throw new UsageError(`"bull:${name}" is not a Bull queue name — write bull:QUEUE or bull:PREFIX:QUEUE`)
+  return {prefix, queue}
+}
+
+/** A `meta` hash with anything but `paused` in it is BullMQ's (Bull writes only `paused` there). */
+const isBullmqMeta = (fields: unknown) => Array.isArray(fields) && fields.some((f) => f !== 'paused')
+
+/** Bull, BullMQ or nothing under <base>: (base = prefix:queue). */
+async function kindAt(ctx: FlavorContext, base: string): Promise<'bull' | 'bullmq' | 'none' | {wrongType: string}> {
+  const results = (await ctx.client.pipeline().type(`${base}:id`).hkeys(`${base}:meta`).exists(...['active', 'delayed', 'failed', ...BULL_ONLY].map((k) => `${base}:${k}`)).exec()) ?? []
+  const [idType, meta, others] = results.map(([error, value]) => (error ? undefined : value))
+  if (isBullmqMeta(meta)) return 'bullmq'
+  if (idType !== 'string' && idType !== 'none' && idType !== undefined) return {wrongType: String(idType)}
+  return idType === 'string' || Number(others) > 0 ? 'bull' : 'none'
+}
+
+async function existing(ctx: FlavorContext, name: string): Promise<BullQueue> {
+  const {prefix, queue} = split(ctx, name)
+  const kind = await kindAt(ctx, `${prefix}:${queue}`)
+  if (kind === 'bull') return bullQueueFor(ctx, prefix, queue)
+  if (kind === 'bullmq') throw new NotFoundError(`${prefix}:${queue} on ${ctx.displayUrl} is a BullMQ queue, not a Bull one — name it bullmq:${name}`)
+  if (typeof kind === 'object') throw new NotFoundError(`key "${prefix}:${queue}:id" on ${ctx.displayUrl} is a ${kind.wrongType}, not a Bull queue — check the name`)
+  throw new NotFoundError(`Bull queue "${name}" not found on ${ctx.displayUrl} (no ${prefix}:${queue}:id) — run \`queue inspect\` to list the queues, or ?prefix= for another prefix`)
+}
+
+function typeOf(state: MessageState) {
+  const type = TYPES[state]
+  if (!type) throw new NotSupportedError(`Bull keeps no "${state}" jobs — states: ${bullCapabilities.states.join(', ')}`)
+  return type
+}
+
+async function peekIds(ctx: FlavorContext, name: string, queue: BullQueue, ids: string[], state: MessageState): Promise<Message[]> {
+  const read = async (id: string): Promise<Message | undefined> => {
+    try {
+      const job = await queue.getJob(id)
+      return job ? fromBullJob(name, job, state) : undefined // removed meanwhile
+    } catch (error) {
+      // bull cannot parse this hash (corrupt data/opts): show it raw instead of failing the listing
+      const hash = await ctx.client.hgetall(queue.toKey(id))
+      return undecodableBullJob(name, id, state, hash, `bull cannot read job ${id}: ${(error as Error).message}`)
+    }
+  }
+  return (await Promise.all(ids.map(read))).filter((m): m is Message => m !== undefined)
+}
+
+export const bullFlavor: Flavor = {
+  kind: 'bull',
+  description: 'Bull v3/v4 queues (<prefix>:<queue>:id, wait, active… without BullMQ’s meta), through the bull library',
+  capabilities: bullCapabilities,
+  scans: [{match: '*:id', type: 'string'}],
+
+  async discover(ctx: FlavorContext, claims: KeyClaims) {
+    const found = await ctx.scanner.scan({match: '*:id', type: 'string'})
+    const candidates = found.keys.filter((k) => k.split(':').length >= 3 && !claims.isClaimed(k))
+    const pipe = ctx.client.pipeline()
+    for (const key of candidates) {
+      const base = key.slice(0, -':id'.length)
+      pipe.get(key).hkeys(`${base}:meta`).exists(...BULL_ONLY.map((k) => `${base}:${k}`)).type(`${base}:failed`)
+    }
+    const results = candidates.length > 0 ? ((await pipe.exec()) ?? []) : []
+    const dflt = defaultPrefix(ctx)
+    const names: string[] = []
+    candidates.forEach((key, i) => {
+      const [id, meta, only, failed] = results.slice(i * 4, i * 4 + 4).map(([error, value]) => (error ? undefined : value))
+      const parts = key.split(':')
+      const queue = parts[parts.length - 2]!
+      const prefix = parts.slice(0, -2).join(':')
+      if (typeof id !== 'string' || !/^\d+$/.test(id) || isBullmqMeta(meta)) return
+      // under the default prefix the job counter is enough; elsewhere a key only Bull writes must be there too
+      if (prefix !== dflt && Number(only) === 0 && failed !== 'zset') return
+      claims.claimPrefix(`${prefix}:${queue}:`)
+      names.push(prefix === dflt ? queue : `${prefix}:${queue}`)
+    })
+    return {names: names.sort(), complete: found.complete}
+  },
+
+  async probe(ctx, name): Promise<Probe> {
+    const {prefix, queue} = split(ctx, name)
+    const kind = await kindAt(ctx, `${prefix}:${queue}`)
+    if (typeof kind === 'object') return {exists: false, wrongType: kind.wrongType, key: `${prefix}:${queue}:id`}
+    return kind === 'bull' ? {exists: true} : {exists: false}
+  },
+
+  async create(ctx, name) {
+    const {prefix, queue} = split(ctx, name)
+    if ((await kindAt(ctx, `${prefix}:${queue}`)) === 'bullmq') await existing(ctx, name)
+    // bull has no "create": its job counter at 0 (bull INCRs it to 1 for the first job) marks the queue
+    await ctx.client.setnx(`${prefix}:${queue}:id`, '0')
+  },
+
+  async delete(ctx, name) {
+    await (await existing(ctx, name)).obliterate({force: true})
+  },
+
+  async stats(ctx, name): Promise<QueueStats> {
+    const queue = await existing(ctx, name)
+    const [c, paused, prioritized, oldestId] = await Promise.all([
+      queue.getJobCounts(),
+      queue.isPaused(),
+      ctx.client.zcard(queue.toKey('priority')),
+      ctx.client.lindex(queue.toKey('wait'), -1),
+    ])
+    const stats: QueueStats = {
+      name,
+      kind: 'bull',
+      counts: {
+        waiting: c.waiting ?? 0,
+        inflight: c.active ?? 0,
+        delayed: c.delayed ?? 0,
+        dead: c.failed ?? 0,
+        completed: c.completed ?? 0,
+        paused: c.paused ?? 0,
+      },
+      paused,
+      details: {prefix: split(ctx, name).prefix, prioritized},
+    }
+    const timestamp = oldestId ? Number(await ctx.client.hget(queue.toKey(oldestId), 'timestamp')) : NaN
+    if (Number.isFinite(timestamp) && timestamp > 0) stats.oldestAgeMs = Math.max(0, Date.now() - timestamp)
+    return stats
+  },
+
+  async peek(ctx, name, options): Promise<Message[]> {
+    const queue = await existing(ctx, name)
+    const state = options.state ?? 'waiting'
+    const {type, asc} = typeOf(state)
+    const limit = Math.max(0, options.limit)
+    if (limit === 0) return []
+    const ids = await queue.getRanges([type], 0, limit - 1, asc)
+    return peekIds(ctx, name, queue, ids.slice(0, limit), state)
+  },
+
+  async enqueue(ctx, name, messages, options) {
+    const {prefix, queue: q} = split(ctx, name)
+    if ((await kindAt(ctx, `${prefix}:${q}`)) === 'bullmq') await existing(ctx, name) // refuses: BullMQ's keys
+    const queue = await bullQueueFor(ctx, prefix, q)
+    const jobs = messages.map(toBullJob)
+    const byChunk: string[][] = []
+    await enqueueInChunks(
+      ctx,
+      jobs,
+      options,
+      async (chunk, index) => {
+        const added = await queue.addBulk(chunk)
+        // bull's addBulk ignores errors inside its MULTI: a job without an id was not added
+        if (added.some((job) => job.id === undefined || job.id === null)) throw new Error(`bull did not add every job of a batch to ${name}`)
+        byChunk[index] = added.map((job) => String(job.id))
+      },
+      (j) => (typeof j.data === 'string' ? j.data.length : 256),
+    )
+    return byChunk.flat()
+  },
+
+  async consume(ctx, name, handler, options) {
+    const {prefix, queue} = split(ctx, name)
+    if ((await kindAt(ctx, `${prefix}:${queue}`)) !== 'bull') await bullFlavor.create!(ctx, name)
+    return consumeBull(ctx, name, prefix, queue, handler, options)
+  },
+
+  async purge(ctx, name, state: MessageState = 'waiting') {
+    const queue = await existing(ctx, name)
+    if (!bullCapabilities.purgeStates.includes(state)) {
+      throw new NotSupportedError(`Bull queues cannot purge "${state}" jobs here — they can purge: ${bullCapabilities.purgeStates.join(', ')}`)
+    }
+    // bull's clean; a grace in the future, so jobs added this very millisecond go too
+    return (await queue.clean(-60_000, typeOf(state).type)).length
+  },
+
+  retry: (ctx, name, options) => retryBull(ctx, name, options),
+
+  async pause(ctx, name) {
+    await (await existing(ctx, name)).pause()
+  },
+
+  async resume(ctx, name) {
+    await (await existing(ctx, name)).resume()
+  },
+
+  close: (ctx) => closeBullQueues(ctx),
+}
+
+/** bull's own retry: Job#retry for failed jobs (or Queue#retryJobs for all), Job#promote for delayed. */
+async function retryBull(ctx: FlavorContext, name: string, options: RetryOptions): Promise<number> {
+  const queue = await existing(ctx, name)
+  const state = options.state ?? 'dead'
+  if (state !== 'dead' && state !== 'delayed') throw new NotSupportedError(`Bull retries failed jobs and promotes delayed ones, not "${state}"`)
+  const type = state === 'dead' ? 'failed' : 'delayed'
+  const count = async () => (await queue.getJobCounts())[type] ?? 0
+  if (state === 'dead' && !options.ids && options.limit === undefined) {
+    const before = await count()
+    await queue.retryJobs({count: 1000})
+    return Math.max(0, before - (await count()))
+  }
+  const ids = options.ids ?? (await queue.getRanges([type], 0, (options.limit ?? 10_000_000) - 1, true))
+  let moved = 0
+  for (const id of ids.slice(0, options.limit ?? ids.length)) {
+    const job = await queue.getJob(id)
+    if (!job) continue
+    try {
+      await (state === 'dead' ? job.retry() : job.promote())
+      moved++
+    } catch {
+      // not in that state (or locked): bull refuses it, and so do we
+    }
+  }
+  return moved
+}
