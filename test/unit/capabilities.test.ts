@@ -19,8 +19,8 @@ describe('capabilities', () => {
     for (const op of ['retry', 'pause'] as const) if (!caps[op]) expect(caps.advice?.[op], `${flavor.kind} advice.${op}`).toBeTruthy()
   })
 
-  it('pause is for bullmq and asynq queues', () => {
-    expect(FLAVORS.filter((f) => f.capabilities.pause).map((f) => f.kind).sort()).toEqual(['asynq', 'bullmq'])
+  it('pause is for bullmq, bull and asynq queues', () => {
+    expect(FLAVORS.filter((f) => f.capabilities.pause).map((f) => f.kind).sort()).toEqual(['asynq', 'bull', 'bullmq'])
   })
 
   it('a refusal is one line naming the queue, what it cannot do and the advice', () => {

@@ -56,12 +56,13 @@ export async function consumeBee(ctx: FlavorContext, display: string, prefix: st
   const leaseMs = options.leaseMs ?? leaseMsOf(ctx)
   const stallInterval = stallIntervalOf(ctx)
   const k = beeKeys(prefix, queue)
-  /** Held leases: id → until when its id is kept out of `stalling`. */
-  const held = new Map<string, number>()
+  // a held job leaves `stalling` at each upkeep until its lease (kept in Redis) runs out
+  const hold = (id: string, ms: number) => ctx.client.zadd(k.leases, Date.now() + ms, id)
   const upkeep = async () => {
     const now = Date.now()
-    const keep = [...held].filter(([, until]) => until > now).map(([id]) => id)
+    const keep = await ctx.client.zrangebyscore(k.leases, now, '+inf')
     if (keep.length > 0) await ctx.client.srem(k.stalling, ...keep)
+    await ctx.client.zremrangebyscore(k.leases, '-inf', `(${now}`)
     await runScript(ctx.client, BEE_CHECK_STALLED, [k.stallBlock, k.stalling, k.waiting, k.active], [stallInterval])
     while (Number(await runScript(ctx.client, BEE_RAISE_DELAYED, [k.delayed, k.waiting], [Date.now()])) >= 1000);
   }
@@ -81,14 +82,15 @@ export async function consumeBee(ctx: FlavorContext, display: string, prefix: st
       for (let i = 0; i + 1 < flat.length; i += 2) {
         const id = flat[i]!
         const json = flat[i + 1]!
-        held.set(id, Date.now() + leaseMs)
-        const ops = settleOps(ctx, k, id, json, () => held.delete(id))
+        const ops = settleOps(ctx, k, id, json, () => void ctx.client.zrem(k.leases, id).catch(() => {}))
         const extend = async (ms: number) => {
-          if (held.has(id)) held.set(id, Date.now() + ms)
+          await hold(id, ms)
           await ctx.client.srem(k.stalling, id)
         }
         out.push({message: beeJobToMessage(display, id, json === '' ? null : json, 'inflight'), ops: {...ops, extend}})
       }
+      const until = Date.now() + leaseMs
+      if (out.length > 0) await ctx.client.zadd(k.leases, ...out.flatMap((l) => [until, l.message.id]))
       return out
     },
   })

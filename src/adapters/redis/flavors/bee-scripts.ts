@@ -19,6 +19,8 @@ export function beeKeys(prefix: string, queue: string) {
     stallBlock: k('stallBlock'),
     events: k('events'),
     earlierDelayed: k('earlierDelayed'),
+    /** queuectl's own: id → until when a lease keeps the job out of `stalling` (in Redis, so an extend outlives the subscription that leased it). */
+    leases: k('queuectl-leases'),
   }
 }
 

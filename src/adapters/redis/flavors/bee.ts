@@ -19,7 +19,7 @@ export const beeCapabilities: Capabilities = {
   peek: 'exact',
   delay: {maxMs: 10 * 365 * 24 * 3600 * 1000},
   priority: false,
-  deadLetter: true,
+  deadLetter: 'state',
   leaseExpiry: true,
   rates: false,
   states: ['waiting', 'inflight', 'delayed', 'dead', 'completed'],
@@ -27,6 +27,13 @@ export const beeCapabilities: Capabilities = {
   dedup: true,
   groups: false,
   publish: REDIS_PUBLISH,
+  inProcess: false,
+  retry: {states: ['dead']},
+  pause: false,
+  create: true,
+  delete: true,
+  extend: true,
+  advice: {pause: 'Bee-Queue has no pause — stop its workers instead (queue.close())'},
 }
 
 /** The keys a Bee-Queue queue may hold jobs in (any of them makes the queue). */
@@ -111,7 +118,7 @@ export const beeFlavor: Flavor = {
   async delete(ctx, name) {
     // Queue#destroy: every key of the queue
     const k = keysOf(ctx, name)
-    await ctx.client.del(k.id, k.jobs, k.stallBlock, k.stalling, k.waiting, k.active, k.succeeded, k.failed, k.delayed)
+    await ctx.client.del(k.id, k.jobs, k.stallBlock, k.stalling, k.leases, k.waiting, k.active, k.succeeded, k.failed, k.delayed)
   },
 
   async stats(ctx, name): Promise<QueueStats> {

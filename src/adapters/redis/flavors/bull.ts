@@ -19,7 +19,7 @@ export const bullCapabilities: Capabilities = {
   peek: 'exact',
   delay: {maxMs: 365 * 24 * 3600 * 1000},
   priority: {min: 1, max: BULL_PRIORITY_LIMIT},
-  deadLetter: true,
+  deadLetter: 'state',
   leaseExpiry: true,
   rates: false,
   states: ['waiting', 'inflight', 'delayed', 'dead', 'completed', 'paused'],
@@ -27,6 +27,12 @@ export const bullCapabilities: Capabilities = {
   dedup: true,
   groups: false,
   publish: REDIS_PUBLISH,
+  inProcess: false,
+  retry: {states: ['dead', 'delayed']},
+  pause: true,
+  create: true,
+  delete: true,
+  extend: true,
 }
 
 // contract state → bull's list or zset (and whether bull lists it oldest first)
