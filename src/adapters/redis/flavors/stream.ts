@@ -6,6 +6,7 @@
 import {hostname} from 'node:os'
 import {randomBytes} from 'node:crypto'
 import type {Capabilities, Message, MessageState, QueueStats} from '../../../broker/contract.js'
+import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError, UsageError} from '../../../kernel/errors.js'
 import {REDIS_PUBLISH, auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type Probe} from '../flavor.js'
 import {startLoop} from '../consumer.js'
@@ -160,33 +161,30 @@ export const streamFlavor: Flavor = {
     return stats
   },
 
-  async peek(ctx, name, options): Promise<Message[]> {
-    await existingStream(ctx, name)
-    const state = options.state ?? 'waiting'
-    const limit = Math.max(0, options.limit)
-    if (limit === 0) return []
-    if (state === 'dead') {
-      const rows = (await ctx.client.callBuffer('XRANGE', auxKey(name, 'dead'), '-', '+', 'COUNT', limit)) as StreamEntry[]
-      return rows.map((e) => decodeEntry(name, e, 'dead', 0))
-    }
-    const picked = pickGroup(ctx, name, await groupsOf(ctx, name), false)
-    const group = typeof picked === 'object' ? picked : undefined
-    if (state === 'waiting') {
-      const rows = (await ctx.client.callBuffer('XRANGE', name, `(${group?.lastDeliveredId ?? '0-0'}`, '+', 'COUNT', limit)) as StreamEntry[]
-      return rows.map((e) => decodeEntry(name, e, 'waiting', 0))
-    }
-    if (state === 'inflight') {
-      if (!group) return []
-      const pending = (await ctx.client.call('XPENDING', name, group.name, '-', '+', limit)) as [string, string, number, number][]
-      const out: Message[] = []
-      for (const [id, , , deliveries] of pending) {
-        const rows = (await ctx.client.callBuffer('XRANGE', name, id, id)) as StreamEntry[]
-        if (rows[0]) out.push(decodeEntry(name, rows[0], 'inflight', Number(deliveries)))
+  peek: (ctx, name, options) =>
+    peekWith(options, () => existingStream(ctx, name), async (_, state, limit) => {
+      if (state === 'dead') {
+        const rows = (await ctx.client.callBuffer('XRANGE', auxKey(name, 'dead'), '-', '+', 'COUNT', limit)) as StreamEntry[]
+        return rows.map((e) => decodeEntry(name, e, 'dead', 0))
       }
-      return out
-    }
-    throw new NotSupportedError(`streams keep no "${state}" messages — states: ${streamCapabilities.states.join(', ')}`)
-  },
+      const picked = pickGroup(ctx, name, await groupsOf(ctx, name), false)
+      const group = typeof picked === 'object' ? picked : undefined
+      if (state === 'waiting') {
+        const rows = (await ctx.client.callBuffer('XRANGE', name, `(${group?.lastDeliveredId ?? '0-0'}`, '+', 'COUNT', limit)) as StreamEntry[]
+        return rows.map((e) => decodeEntry(name, e, 'waiting', 0))
+      }
+      if (state === 'inflight') {
+        if (!group) return []
+        const pending = (await ctx.client.call('XPENDING', name, group.name, '-', '+', limit)) as [string, string, number, number][]
+        const out: Message[] = []
+        for (const [id, , , deliveries] of pending) {
+          const rows = (await ctx.client.callBuffer('XRANGE', name, id, id)) as StreamEntry[]
+          if (rows[0]) out.push(decodeEntry(name, rows[0], 'inflight', Number(deliveries)))
+        }
+        return out
+      }
+      throw new NotSupportedError(`streams keep no "${state}" messages — states: ${streamCapabilities.states.join(', ')}`)
+    }),
 
   async enqueue(ctx, name, messages, options) {
     for (const m of messages) {
