@@ -103,6 +103,29 @@ function streamEntries(reply: unknown[] | null): StreamEntry[] {
   return ((reply[0] as [unknown, StreamEntry[]])[1] as StreamEntry[]) ?? []
 }
 
+/** An entry's fields without those a dead letter sets anew (error, attempts, origin). */
+function carriedFields(entry: StreamEntry): (string | Buffer)[] {
+  const fields: (string | Buffer)[] = []
+  const list = entry[1] ?? []
+  for (let i = 0; i + 1 < list.length; i += 2) {
+    const f = list[i]!.toString()
+    if (f !== 'error' && f !== 'attempts' && f !== 'origin') fields.push(f, list[i + 1]!)
+  }
+  return fields
+}
+
+/** How many times each claimed entry was delivered (XPENDING, one pipeline); 2 where Redis does not say. */
+async function deliveriesOf(ctx: FlavorContext, name: string, group: string, entries: StreamEntry[]): Promise<number[]> {
+  if (entries.length === 0) return []
+  const pipe = ctx.client.pipeline()
+  for (const e of entries) pipe.call('XPENDING', name, group, e[0].toString(), e[0].toString(), 1)
+  const counts = (await pipe.exec()) ?? []
+  return entries.map((_, i) => {
+    const row = (counts[i]?.[1] as [string, string, number, number][] | undefined)?.[0]
+    return Number(row?.[3] ?? 2)
+  })
+}
+
 export const streamFlavor: Flavor = {
   kind: 'stream',
   description: 'a Redis Stream read through a consumer group (XADD, XREADGROUP, XACK, XAUTOCLAIM)',
@@ -243,15 +266,9 @@ export const streamFlavor: Flavor = {
             lastClaim = 0
           },
           deadLetter: async (reason: string) => {
-            const fields: (string | Buffer)[] = []
-            const list = entry[1] ?? []
-            for (let i = 0; i + 1 < list.length; i += 2) {
-              const f = list[i]!.toString()
-              if (f !== 'error' && f !== 'attempts' && f !== 'origin') fields.push(f, list[i + 1]!)
-            }
             await ctx.client
               .multi()
-              .call('XADD', dead, '*', ...fields, 'error', reason, 'attempts', String(attempts), 'origin', id)
+              .call('XADD', dead, '*', ...carriedFields(entry), 'error', reason, 'attempts', String(attempts), 'origin', id)
               .call('XACK', name, group, id)
               .exec()
           },
@@ -275,15 +292,10 @@ export const streamFlavor: Flavor = {
           lastClaim = Date.now()
           const [next, entries] = (await ctx.client.callBuffer('XAUTOCLAIM', name, group, consumer, leaseMs, cursor, 'COUNT', n)) as [Buffer, StreamEntry[]]
           cursor = next.toString()
-          if (entries.length > 0) {
-            const pipe = ctx.client.pipeline()
-            for (const e of entries) pipe.call('XPENDING', name, group, e[0].toString(), e[0].toString(), 1)
-            const counts = (await pipe.exec()) ?? []
-            entries.forEach((e, i) => {
-              const row = (counts[i]?.[1] as [string, string, number, number][] | undefined)?.[0]
-              if (e[1]) out.push(lease(e, Number(row?.[3] ?? 2)))
-            })
-          }
+          const counts = await deliveriesOf(ctx, name, group, entries)
+          entries.forEach((e, i) => {
+            if (e[1]) out.push(lease(e, counts[i]!))
+          })
         }
         const room = n - out.length
         if (room > 0) {
