@@ -55,13 +55,8 @@ export async function consumeBullmq(
     connection.disconnect()
   })
   set.add(leases.close)
-  return startLoop({
-    prefetch: options.prefetch,
-    handler,
-    reconnectMs: options.reconnectMs,
-    onConnection: options.onConnection,
+  return startLoop(handler, options, {
     maxIdleMs: 50,
-    describeError: (error) => error as Error,
     fetch: (n) => leases.fetch(n),
     dispose: () => leases.dispose(),
   })

@@ -213,13 +213,8 @@ export const listFlavor: Flavor = {
     })
     const settle = (old: Buffer, next: Buffer | '', dest: string, side: 'R' | 'L') =>
       settleScript([k.processing, k.leases, dest, old, next, side]).then(() => undefined)
-    return startLoop({
-      prefetch: options.prefetch,
-      handler,
-      reconnectMs: options.reconnectMs,
-      onConnection: options.onConnection,
+    return startLoop(handler, options, {
       upkeepMs: Math.max(50, Math.min(1000, Math.floor(leaseMs / 3))),
-      describeError: (error) => error as Error,
       upkeep: async () => {
         const expired = await ctx.client.zrangebyscoreBuffer(k.leases, '-inf', Date.now(), 'LIMIT', 0, 100)
         for (const raw of expired) {

@@ -280,12 +280,7 @@ export const streamFlavor: Flavor = {
       }
     }
 
-    return startLoop({
-      prefetch: options.prefetch,
-      handler,
-      reconnectMs: options.reconnectMs,
-      onConnection: options.onConnection,
-      describeError: (error) => error as Error,
+    return startLoop(handler, options, {
       fetch: async (n) => {
         const out: ReturnType<typeof lease>[] = []
         if (Date.now() - lastClaim >= claimEveryMs) {
