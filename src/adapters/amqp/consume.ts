@@ -9,6 +9,9 @@
 import type {Channel, ConsumeMessage} from 'amqplib'
 import type {ConsumeOptions, Lease, LeaseHandler, Message, NackOptions, Subscription} from '../../broker/contract.js'
 import {refuse} from '../../broker/capabilities.js'
+import {onceLease, type SettleOps} from '../../broker/kit/lease.js'
+import {ClosedSignal, Outage, resumes, withDeadline} from '../../broker/kit/subscription.js'
+import {sleep} from '../../kernel/backoff.js'
 import {ConnectionError, NotSupportedError, UsageError, isUserError} from '../../kernel/errors.js'
 import {AMQP_ADVICE} from './capabilities.js'
 import type {AttemptCopier} from './attempts.js'
@@ -54,114 +57,117 @@ export async function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, 
   if (!Number.isInteger(options.prefetch) || options.prefetch < 1 || options.prefetch > 65535) {
     throw new UsageError(`prefetch ${options.prefetch} is out of range — AMQP allows 1 to 65535`)
   }
-  let resolveClosed!: (e: Error | undefined) => void
-  const closed = new Promise<Error | undefined>((resolve) => (resolveClosed = resolve))
-  let stopping = false
-  let unsettled = 0
-  let live!: Live
-  const end = (error: Error | undefined) => resolveClosed(stopping ? undefined : error)
+  const consumer = new AmqpConsumer(ctx, handler, options)
+  await consumer.attach()
+  return {closed: consumer.closed.promise, resumes: resumes(options), close: () => consumer.close()}
+}
 
+class AmqpConsumer {
+  readonly closed = new ClosedSignal()
+  private stopping = false
+  private unsettled = 0
+  private live!: Live
   /** Our own close of the channel, once idle: closing the connection before it is done loses the last acks. */
-  let closingChannel: Promise<void> | undefined
-  const closeChannelWhenIdle = () => {
-    if (stopping && unsettled === 0 && live.open) closingChannel ??= live.ch.close().catch(() => {})
+  private closingChannel: Promise<void> | undefined
+  private readonly sinkPromise: Promise<DeadLetterSink | undefined>
+  private readonly copierPromise: Promise<AttemptCopier | undefined>
+
+  constructor(
+    private readonly ctx: ConsumeContext,
+    private readonly handler: LeaseHandler,
+    private readonly options: ConsumeOptions,
+  ) {
+    this.sinkPromise = ctx.deadLetters().catch(() => undefined)
+    this.copierPromise = ctx.attemptCopies().catch(() => undefined)
   }
 
-  const sinkPromise = ctx.deadLetters().catch(() => undefined)
-  const copierPromise = ctx.attemptCopies().catch(() => undefined)
+  private end(error: Error | undefined): void {
+    this.closed.end(this.stopping ? undefined : error)
+  }
 
-  const makeLease = (msg: ConsumeMessage, message: Message, state: Live): Lease => {
-    let settled = false
-    const settle = async (how: (ch: Channel) => Promise<void> | void) => {
-      if (settled) return
-      settled = true
+  private closeChannelWhenIdle(): void {
+    if (this.stopping && this.unsettled === 0 && this.live.open) this.closingChannel ??= this.live.ch.close().catch(() => {})
+  }
+
+  private makeLease(msg: ConsumeMessage, message: Message, state: Live): Lease {
+    /** Settles on the channel that delivered it, while that channel lives. */
+    const onLive = async (how: (ch: Channel) => Promise<void> | void) => {
+      // its channel died: RabbitMQ has requeued it already, and its delivery tag is void
+      if (!state.open) return
       try {
-        // its channel died: RabbitMQ has requeued it already, and its delivery tag is void
-        if (!state.open) return
         await how(state.ch)
       } catch (error) {
         if (state.open) throw error // else it died midway: same as above
-      } finally {
-        ctx.onActivity()
-        unsettled--
-        closeChannelWhenIdle()
       }
     }
-    return {
-      message,
-      ack: () => settle((ch) => ch.ack(msg)),
-      nack: (opts?: NackOptions) =>
-        settle(async (ch) => {
-          if (opts?.delayMs) {
-            ch.nack(msg, false, true)
-            throw new NotSupportedError(`nack with a delay is not supported on amqp (no delayed-message exchange) — the message was requeued at once`)
-          }
-          const copy = opts?.failed ? await copierPromise : undefined
-          if (!copy) return ch.nack(msg, false, true)
-          try {
-            await copy(msg, message.attempts)
-          } catch (error) {
-            if (!state.open) return // RabbitMQ has requeued the original
-            ch.nack(msg, false, true)
-            throw new ConnectionError(
-              `could not record attempt ${message.attempts} of message ${message.id} on "${ctx.queue}": ${(error as Error).message} — it was requeued as it was, so its attempts may not grow`,
-            )
-          }
-          // the channel died meanwhile: the copy and the requeued original both come back (a duplicate, never a loss)
-          if (state.open) ch.ack(msg)
-        }),
-      deadLetter: (reason: string) =>
-        settle(async (ch) => {
-          const sink = await sinkPromise
-          if (sink?.missing) {
-            ch.nack(msg, false, true)
-            throw new NotSupportedError(`${sink.missing} — the message was requeued, not dropped`)
-          }
-          if (!sink) {
-            // management API unknown: let the broker apply the queue's own DLX (none → RabbitMQ drops it)
-            ch.nack(msg, false, false)
-            return
-          }
-          await sink.deadLetter(msg, reason, message.attempts)
-          ch.ack(msg)
-        }),
+    const ops: SettleOps = {
+      ack: () => onLive((ch) => ch.ack(msg)),
+      nack: (opts?: NackOptions) => onLive((ch) => this.nackOn(ch, msg, message, state, opts)),
+      deadLetter: (reason: string) => onLive((ch) => this.deadLetterOn(ch, msg, message, reason)),
       extend: async () => {
-        throw refuse('extend', `queue "${ctx.queue}"`, {advice: AMQP_ADVICE})
+        throw refuse('extend', `queue "${this.ctx.queue}"`, {advice: AMQP_ADVICE})
       },
     }
+    return onceLease(message, ops, {
+      finished: () => {
+        this.ctx.onActivity()
+        this.unsettled--
+        this.closeChannelWhenIdle()
+      },
+    })
+  }
+
+  private async nackOn(ch: Channel, msg: ConsumeMessage, message: Message, state: Live, opts?: NackOptions): Promise<void> {
+    if (opts?.delayMs) {
+      ch.nack(msg, false, true)
+      throw new NotSupportedError(`nack with a delay is not supported on amqp (no delayed-message exchange) — the message was requeued at once`)
+    }
+    const copy = opts?.failed ? await this.copierPromise : undefined
+    if (!copy) return ch.nack(msg, false, true)
+    try {
+      await copy(msg, message.attempts)
+    } catch (error) {
+      if (!state.open) return // RabbitMQ has requeued the original
+      ch.nack(msg, false, true)
+      throw new ConnectionError(
+        `could not record attempt ${message.attempts} of message ${message.id} on "${this.ctx.queue}": ${(error as Error).message} — it was requeued as it was, so its attempts may not grow`,
+      )
+    }
+    // the channel died meanwhile: the copy and the requeued original both come back (a duplicate, never a loss)
+    if (state.open) ch.ack(msg)
+  }
+
+  private async deadLetterOn(ch: Channel, msg: ConsumeMessage, message: Message, reason: string): Promise<void> {
+    const sink = await this.sinkPromise
+    if (sink?.missing) {
+      ch.nack(msg, false, true)
+      throw new NotSupportedError(`${sink.missing} — the message was requeued, not dropped`)
+    }
+    if (!sink) {
+      // management API unknown: let the broker apply the queue's own DLX (none → RabbitMQ drops it)
+      ch.nack(msg, false, false)
+      return
+    }
+    await sink.deadLetter(msg, reason, message.attempts)
+    ch.ack(msg)
   }
 
   /** Opens a channel and consumes on it; the old one (if any) is dead by now. */
-  const attach = async (): Promise<void> => {
+  async attach(): Promise<void> {
+    const {ctx} = this
     const ch = await ctx.openChannel()
     const state: Live = {ch, open: true, ready: false}
-    live = state
+    this.live = state
     ch.on('error', (error: Error) => (state.error = error))
     ch.on('close', () => {
       state.open = false
-      if (!state.ready || live !== state) return
-      if (stopping) resolveClosed(undefined)
-      else void recover(state)
+      if (!state.ready || this.live !== state) return
+      if (this.stopping) this.closed.end(undefined)
+      else void this.recover(state)
     })
-    const onMessage = (msg: ConsumeMessage | null) => {
-      if (msg === null) {
-        // basic.cancel from the broker: the queue was deleted or the node went away
-        state.error ??= new Error(`RabbitMQ cancelled the consumer (queue "${ctx.queue}" deleted?)`)
-        void ch.close().catch(() => {})
-        return
-      }
-      if (stopping) {
-        // arrived between our cancel and its confirmation: hand it straight back
-        ch.nack(msg, false, true)
-        return
-      }
-      unsettled++
-      ctx.onActivity()
-      handler(makeLease(msg, toMessage(msg, ctx.queue, 'inflight', true), state))
-    }
     try {
-      await ch.prefetch(options.prefetch)
-      state.consumerTag = (await ch.consume(ctx.queue, onMessage, {noAck: false})).consumerTag
+      await ch.prefetch(this.options.prefetch)
+      state.consumerTag = (await ch.consume(ctx.queue, (msg) => this.onMessage(state, msg), {noAck: false})).consumerTag
       state.ready = true
     } catch (error) {
       await ch.close().catch(() => {})
@@ -169,69 +175,71 @@ export async function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, 
     }
   }
 
+  private onMessage(state: Live, msg: ConsumeMessage | null): void {
+    const {ch} = state
+    if (msg === null) {
+      // basic.cancel from the broker: the queue was deleted or the node went away
+      state.error ??= new Error(`RabbitMQ cancelled the consumer (queue "${this.ctx.queue}" deleted?)`)
+      void ch.close().catch(() => {})
+      return
+    }
+    if (this.stopping) {
+      // arrived between our cancel and its confirmation: hand it straight back
+      ch.nack(msg, false, true)
+      return
+    }
+    this.unsettled++
+    this.ctx.onActivity()
+    this.handler(this.makeLease(msg, toMessage(msg, this.ctx.queue, 'inflight', true), state))
+  }
+
+  private stopped(reason: string, transient: boolean): ConnectionError {
+    return new ConnectionError(`consumer on "${this.ctx.queue}" at ${this.ctx.where} stopped: ${reason}`, transient)
+  }
+
   /** Our channel closed without our asking: wait for a lost connection to come back and consume again. */
-  const recover = async (dead: Live): Promise<void> => {
+  private async recover(dead: Live): Promise<void> {
     // the connection's own close event comes right after its channels': let it land first
     await new Promise((resolve) => setImmediate(resolve))
-    const since = Date.now()
-    const budget = options.reconnectMs ?? 0
-    const why = dead.error
-    const stopped = (reason: string, transient: boolean) => new ConnectionError(`consumer on "${ctx.queue}" at ${ctx.where} stopped: ${reason}`, transient)
-    const timedOut = () => stopped(`the connection did not come back within ${Math.round(budget / 1000)} s`, true)
+    const outage = new Outage(this.options.reconnectMs ?? 0, this.options.onConnection)
+    outage.begin()
+    const timedOut = () => this.stopped(`the connection did not come back within ${Math.round(outage.budgetMs / 1000)} s`, true)
     // the broker closed the channel itself (queue deleted, refused): not an outage
-    const refused = (reason?: Error) => end(stopped(reason?.message ?? 'the channel closed', false))
-    if (why) return refused(why)
-    if (budget <= 0) return end(stopped('the channel closed (lost the connection?)', true))
-    let told = false
+    const refused = (reason?: Error) => this.end(this.stopped(reason?.message ?? 'the channel closed', false))
+    if (dead.error) return refused(dead.error)
+    if (outage.budgetMs <= 0) return this.end(this.stopped('the channel closed (lost the connection?)', true))
     for (;;) {
-      const back = ctx.reconnected()
+      const back = this.ctx.reconnected()
       if (!back) return refused()
       back.catch(() => {})
-      if (!told) {
-        told = true
-        options.onConnection?.('lost', new ConnectionError(`lost the connection to ${ctx.where}`, true))
-      }
-      const left = budget - (Date.now() - since)
-      if (left <= 0) return end(timedOut())
-      let timer: NodeJS.Timeout | undefined
+      outage.lost(new ConnectionError(`lost the connection to ${this.ctx.where}`, true))
+      const left = outage.left()
+      if (left <= 0) return this.end(timedOut())
       try {
-        await Promise.race([
-          back,
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(timedOut()), left)
-          }),
-        ])
+        await withDeadline(back, left, timedOut)
       } catch (error) {
-        return end(isUserError(error) ? error : stopped(String((error as Error)?.message ?? error), true))
-      } finally {
-        clearTimeout(timer)
+        return this.end(isUserError(error) ? error : this.stopped(String((error as Error)?.message ?? error), true))
       }
-      if (stopping) return end(undefined)
+      if (this.stopping) return this.end(undefined)
       try {
-        await attach()
-        options.onConnection?.('back')
+        await this.attach()
+        outage.over()
         return
       } catch (error) {
         // lost again while subscribing: go round; a refusal (queue gone, access denied) ends it
-        if (!(error instanceof ConnectionError && (error.transient || !live.error))) return end(error as Error)
-        await new Promise((resolve) => setTimeout(resolve, 200))
+        if (!(error instanceof ConnectionError && (error.transient || !this.live.error))) return this.end(error as Error)
+        await sleep(200)
       }
     }
   }
 
-  await attach()
-
-  return {
-    closed,
-    resumes: (options.reconnectMs ?? 0) > 0,
-    close: async () => {
-      // called again (the broker closing): wait for a channel close under way, so that the
-      // connection's close does not overtake the acks sent just before it (amqplib writes them first)
-      if (stopping) return closingChannel
-      stopping = true
-      if (live.open && live.consumerTag) await live.ch.cancel(live.consumerTag).catch(() => {})
-      closeChannelWhenIdle()
-      if (!live.open) resolveClosed(undefined)
-    },
+  async close(): Promise<void> {
+    // called again (the broker closing): wait for a channel close under way, so that the
+    // connection's close does not overtake the acks sent just before it (amqplib writes them first)
+    if (this.stopping) return this.closingChannel
+    this.stopping = true
+    if (this.live.open && this.live.consumerTag) await this.live.ch.cancel(this.live.consumerTag).catch(() => {})
+    this.closeChannelWhenIdle()
+    if (!this.live.open) this.closed.end(undefined)
   }
 }

@@ -22,7 +22,7 @@ import type {
 } from '../../broker/contract.js'
 import {refuse} from '../../broker/capabilities.js'
 import {ConnectionError, NotSupportedError, isTransient, isUserError} from '../../kernel/errors.js'
-import {backoffDelay} from '../../kernel/backoff.js'
+import {REDIAL_BACKOFF, backoffDelay, sleep} from '../../kernel/backoff.js'
 import {publishAttemptCopy, type AttemptCopier} from './attempts.js'
 import {amqpCapabilities, queueCapabilities} from './capabilities.js'
 import {parseAmqpConfig, type AmqpConfig} from './config.js'
@@ -128,7 +128,7 @@ export class AmqpBroker implements Broker {
           if (!isTransient(error)) throw error
         }
         // unref: a command that has finished does not wait for this back-off to run out
-        await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, {initialMs: 200, maxMs: 3000, factor: 2, jitter: 0.5})).unref())
+        await sleep(backoffDelay(attempt, REDIAL_BACKOFF), true)
       }
     })().finally(() => (this.reopening = undefined))
     return this.reopening

@@ -47,124 +47,153 @@ export interface PublishRun {
 }
 
 export async function publishConfirmed(ch: ConfirmChannel, items: Outgoing[], run: PublishRun): Promise<void> {
-  let published = 0
-  let confirmed = 0
-  let nacked = 0
-  let failure: Error | undefined
-  let lastReported = 0
-  const returned = new Set<string>()
-  const onReturn = (msg: AmqpMessage) => returned.add(String(msg.properties.messageId))
-  ch.on('return', onReturn)
+  const batch = new ConfirmedBatch(ch, items, run)
+  // a blocked connection takes publishes but never confirms them: notice it instead of hanging
+  const watchdog = watchBlocked(run, (error) => batch.fail(error))
+  try {
+    await batch.publishAll()
+  } finally {
+    clearInterval(watchdog)
+    batch.unlisten()
+  }
+  batch.report()
+}
 
-  let wake: (() => void) | undefined
-  const nudge = () => {
-    const w = wake
-    wake = undefined
+/** One confirmed batch on one channel: what was published, confirmed, nacked, returned. */
+class ConfirmedBatch {
+  private published = 0
+  private confirmed = 0
+  private nacked = 0
+  private failure: Error | undefined
+  private lastReported = 0
+  private readonly returned = new Set<string>()
+  /** Per message: 1 confirmed, 2 nacked (0: not published, or no answer yet). */
+  private readonly outcome: Uint8Array
+  private wake: (() => void) | undefined
+  private needDrain = false
+  private readonly onReturn = (msg: AmqpMessage) => this.returned.add(String(msg.properties.messageId))
+  private readonly onClose = () => this.fail(new Error(this.run.closeReason() ?? 'channel closed'))
+  private readonly onDrain = () => {
+    this.needDrain = false
+    this.nudge()
+  }
+
+  constructor(
+    private readonly ch: ConfirmChannel,
+    private readonly items: Outgoing[],
+    private readonly run: PublishRun,
+  ) {
+    this.outcome = new Uint8Array(items.length)
+    ch.on('return', this.onReturn)
+    ch.on('close', this.onClose)
+    ch.on('drain', this.onDrain)
+  }
+
+  unlisten(): void {
+    this.ch.off('return', this.onReturn)
+    this.ch.off('close', this.onClose)
+    this.ch.off('drain', this.onDrain)
+  }
+
+  fail(error: Error): void {
+    this.failure ??= error
+    this.nudge()
+  }
+
+  private nudge(): void {
+    const w = this.wake
+    this.wake = undefined
     w?.()
   }
-  const settled = () => confirmed + nacked
-  const waitUntil = async (done: () => boolean) => {
-    while (!done() && !failure) await new Promise<void>((resolve) => (wake = resolve))
-  }
-  const onClose = () => {
-    failure ??= new Error(run.closeReason() ?? 'channel closed')
-    nudge()
-  }
-  let needDrain = false
-  const onDrain = () => {
-    needDrain = false
-    nudge()
-  }
-  ch.on('close', onClose)
-  ch.on('drain', onDrain)
-  // a blocked connection takes publishes but never confirms them: notice it instead of hanging
-  const watchdog = watchBlocked(run, (error) => {
-    failure ??= error
-    nudge()
-  })
 
-  // per message: 1 confirmed, 2 nacked (0: not published, or no answer yet)
-  const outcome = new Uint8Array(items.length)
-  const onConfirm = (index: number, err: unknown) => {
+  private settled(): number {
+    return this.confirmed + this.nacked
+  }
+
+  private async waitUntil(done: () => boolean): Promise<void> {
+    while (!done() && !this.failure) await new Promise<void>((resolve) => (this.wake = resolve))
+  }
+
+  private onConfirm(index: number, err: unknown): void {
     if (err) {
       const text = String((err as Error)?.message ?? err)
       if (/nack/i.test(text)) {
-        nacked++
-        outcome[index] = 2
-      } else failure ??= new Error(run.closeReason() ?? text)
+        this.nacked++
+        this.outcome[index] = 2
+      } else this.failure ??= new Error(this.run.closeReason() ?? text)
     } else {
-      confirmed++
-      outcome[index] = 1
+      this.confirmed++
+      this.outcome[index] = 1
     }
-    if (run.onProgress && confirmed - lastReported >= PROGRESS_EVERY) {
-      lastReported = confirmed
-      run.onProgress(confirmed)
+    if (this.run.onProgress && this.confirmed - this.lastReported >= PROGRESS_EVERY) {
+      this.lastReported = this.confirmed
+      this.run.onProgress(this.confirmed)
     }
-    if (wake) nudge()
+    if (this.wake) this.nudge()
   }
 
-  try {
+  async publishAll(): Promise<void> {
+    const {items, run} = this
     for (let index = 0; index < items.length; index++) {
       const item = items[index]!
-      if (run.signal?.aborted) throw new InterruptedError(`enqueue interrupted after ${confirmed} of ${items.length} confirmed`)
+      if (run.signal?.aborted) throw new InterruptedError(`enqueue interrupted after ${this.confirmed} of ${items.length} confirmed`)
       // only await when the window is full: an await per message costs more than the publish
-      if (published - settled() >= CONFIRM_WINDOW) await waitUntil(() => published - settled() < CONFIRM_WINDOW)
-      if (failure) break
+      if (this.published - this.settled() >= CONFIRM_WINDOW) await this.waitUntil(() => this.published - this.settled() < CONFIRM_WINDOW)
+      if (this.failure) break
       const {exchange, routingKey} = run.target(item)
       let ok: boolean
       try {
-        ok = ch.publish(exchange, routingKey, item.content, item.options, (err: unknown) => onConfirm(index, err))
+        ok = this.ch.publish(exchange, routingKey, item.content, item.options, (err: unknown) => this.onConfirm(index, err))
       } catch (error) {
-        failure ??= new Error(run.closeReason() ?? replyText(error))
+        this.failure ??= new Error(run.closeReason() ?? replyText(error))
         break
       }
-      published++
+      this.published++
       if (!ok) {
-        needDrain = true
-        await waitUntil(() => !needDrain)
+        this.needDrain = true
+        await this.waitUntil(() => !this.needDrain)
       }
     }
-    await waitUntil(() => settled() >= published)
-  } finally {
-    clearInterval(watchdog)
-    ch.off('return', onReturn)
-    ch.off('close', onClose)
-    ch.off('drain', onDrain)
+    await this.waitUntil(() => this.settled() >= this.published)
   }
 
-  if (failure && /larger than configured max size/.test(failure.message)) {
-    throw new AmqpEnqueueError(
-      `RabbitMQ refused a message to "${run.queue}" as too large (${replyText(failure)}): ${confirmed} of ${items.length} confirmed, the rest were not stored — split the payload or raise max_message_size in rabbitmq.conf`,
-      published,
-      confirmed,
-      ExitCode.notFound,
-    )
-  }
-  if (failure) {
-    const pending: number[] = []
-    // unconfirmed, nacked, or confirmed only after coming back unroutable (basic.return)
-    for (let i = 0; i < items.length; i++) if (outcome[i] !== 1 || returned.has(String(items[i]!.options.messageId))) pending.push(i)
-    throw new AmqpEnqueueError(
-      `the channel to ${run.where} closed during the batch: ${published} of ${items.length} published, ${confirmed} confirmed by RabbitMQ (${replyText(failure)}) — the ${published - confirmed} unconfirmed may or may not be in "${run.queue}"; re-send the unconfirmed if duplicates are acceptable`,
-      published,
-      confirmed,
-      ExitCode.connection,
-      {pending, transient: run.connectionLost?.() ?? false},
-    )
-  }
-  if (run.onProgress && confirmed !== lastReported) run.onProgress(confirmed)
-  if (nacked > 0) {
-    throw new AmqpEnqueueError(
-      `RabbitMQ refused ${nacked} of ${items.length} messages to "${run.queue}" (basic.nack) — the queue may be full (x-max-length with x-overflow=reject-publish) or the broker short of resources; ${confirmed} were stored`,
-      published,
-      confirmed,
-      ExitCode.checkFailed,
-    )
-  }
-  if (returned.size > 0) {
-    throw new NotFoundError(
-      `${returned.size} of ${items.length} messages could not be routed to "${run.queue}" (basic.return: the queue vanished while sending?) — they were NOT stored; check the queue exists`,
-    )
+  /** Throws what went wrong with the batch, if anything; reports the last progress. */
+  report(): void {
+    const {items, run, failure, published, confirmed} = this
+    if (failure && /larger than configured max size/.test(failure.message)) {
+      throw new AmqpEnqueueError(
+        `RabbitMQ refused a message to "${run.queue}" as too large (${replyText(failure)}): ${confirmed} of ${items.length} confirmed, the rest were not stored — split the payload or raise max_message_size in rabbitmq.conf`,
+        published,
+        confirmed,
+        ExitCode.notFound,
+      )
+    }
+    if (failure) {
+      const pending: number[] = []
+      // unconfirmed, nacked, or confirmed only after coming back unroutable (basic.return)
+      for (let i = 0; i < items.length; i++) if (this.outcome[i] !== 1 || this.returned.has(String(items[i]!.options.messageId))) pending.push(i)
+      throw new AmqpEnqueueError(
+        `the channel to ${run.where} closed during the batch: ${published} of ${items.length} published, ${confirmed} confirmed by RabbitMQ (${replyText(failure)}) — the ${published - confirmed} unconfirmed may or may not be in "${run.queue}"; re-send the unconfirmed if duplicates are acceptable`,
+        published,
+        confirmed,
+        ExitCode.connection,
+        {pending, transient: run.connectionLost?.() ?? false},
+      )
+    }
+    if (run.onProgress && confirmed !== this.lastReported) run.onProgress(confirmed)
+    if (this.nacked > 0) {
+      throw new AmqpEnqueueError(
+        `RabbitMQ refused ${this.nacked} of ${items.length} messages to "${run.queue}" (basic.nack) — the queue may be full (x-max-length with x-overflow=reject-publish) or the broker short of resources; ${confirmed} were stored`,
+        published,
+        confirmed,
+        ExitCode.checkFailed,
+      )
+    }
+    if (this.returned.size > 0) {
+      throw new NotFoundError(
+        `${this.returned.size} of ${items.length} messages could not be routed to "${run.queue}" (basic.return: the queue vanished while sending?) — they were NOT stored; check the queue exists`,
+      )
+    }
   }
 }
 

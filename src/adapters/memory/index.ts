@@ -19,6 +19,7 @@ import type {
   Subscription,
 } from '../../broker/contract.js'
 import {refuse} from '../../broker/capabilities.js'
+import {ClosedSignal} from '../../broker/kit/subscription.js'
 import {NotSupportedError, UsageError} from '../../kernel/errors.js'
 import {queueNotFound} from '../../kernel/suggest.js'
 import {MemoryQueue, toMessage, type MemorySubscriber} from './queue.js'
@@ -162,14 +163,14 @@ class MemoryBroker implements Broker {
       outstanding: 0,
       open: true,
     }
-    let resolveClosed!: (error: Error | undefined) => void
+    const closed = new ClosedSignal()
     const subscription: Subscription = {
-      closed: new Promise((resolve) => (resolveClosed = resolve)),
+      closed: closed.promise,
       close: async () => {
         if (!subscriber.open) return
         q.unsubscribe(subscriber)
         this.subscriptions.delete(subscription)
-        resolveClosed(undefined)
+        closed.end(undefined)
       },
     }
     this.subscriptions.add(subscription)

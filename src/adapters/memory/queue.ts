@@ -3,6 +3,7 @@
 // due time, leased ones in a map swept for expired leases; nothing allocates per message beyond
 // the message itself and its lease.
 import type {Lease, LeaseHandler, Message, MessageState, NackOptions, OutgoingMessage} from '../../broker/contract.js'
+import {SettleOnce} from '../../broker/kit/lease.js'
 import {Deque} from './deque.js'
 import {MinHeap} from './heap.js'
 import {InflightList} from './inflight.js'
@@ -43,38 +44,38 @@ const DISPATCH_SLICE = 16_384
 let nextId = 0
 const idPrefix = `m${process.pid.toString(36)}${Date.now().toString(36)}-`
 
-class MemoryLease implements Lease {
-  private done = false
+class MemoryLease extends SettleOnce implements Lease {
   constructor(
     private readonly queue: MemoryQueue,
     private readonly stored: StoredMessage,
     private readonly token: number,
     readonly message: Message,
-  ) {}
+  ) {
+    super()
+  }
 
-  private settle(): boolean {
-    if (this.done) return false
-    this.done = true
-    return this.stored.token === this.token && this.stored.state === 'inflight'
+  /** The first settle of a lease still current (not expired and redelivered meanwhile). */
+  private current(): boolean {
+    return this.claim() && this.stored.token === this.token && this.stored.state === 'inflight'
   }
 
   ack(): Promise<void> {
-    if (this.settle()) this.queue.finish(this.stored)
+    if (this.current()) this.queue.finish(this.stored)
     return SETTLED
   }
 
   nack(options?: NackOptions): Promise<void> {
-    if (this.settle()) this.queue.requeue(this.stored, options?.delayMs ?? 0, undefined)
+    if (this.current()) this.queue.requeue(this.stored, options?.delayMs ?? 0, undefined)
     return SETTLED
   }
 
   deadLetter(reason: string): Promise<void> {
-    if (this.settle()) this.queue.bury(this.stored, reason)
+    if (this.current()) this.queue.bury(this.stored, reason)
     return SETTLED
   }
 
   extend(ms: number): Promise<void> {
-    if (!this.done && this.stored.token === this.token) this.stored.leaseExpiresAt = Date.now() + ms
+    if (!this.settled && this.stored.token === this.token) this.stored.leaseExpiresAt = Date.now() + ms
     return SETTLED
   }
 }

@@ -5,6 +5,7 @@ import {Cluster, Redis, type RedisOptions} from 'ioredis'
 import type {BrokerOptions} from '../../broker/contract.js'
 import {ConnectionError, UsageError, type UserError} from '../../kernel/errors.js'
 import {redactText} from '../../kernel/redact.js'
+import {OUTAGE_BACKOFF, backoffDelay} from '../../kernel/backoff.js'
 
 export type RedisClient = Redis | Cluster
 
@@ -173,8 +174,8 @@ export async function connectClient(client: RedisClient, timeoutMs: number, wher
     ])
     // Connected: from now on a dropped connection is retried in the background (long-running
     // commands such as top and metrics recover by themselves); commands still fail at once while
-    // it is down (no offline queue), and close() stops the retries.
-    const reconnect = (times: number) => Math.min(100 * times, 2000)
+    // it is down (no offline queue), and close() stops the retries. Re-dials back off as the consume loop does.
+    const reconnect = (times: number) => backoffDelay(times, OUTAGE_BACKOFF)
     if (client instanceof Cluster) client.options.clusterRetryStrategy = reconnect
     else client.options.retryStrategy = reconnect
   } catch (error) {

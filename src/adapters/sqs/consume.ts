@@ -10,9 +10,12 @@
 // (pollWaitMs) so that their close waits for every poll.
 import {ReceiveMessageCommand, type Message as SqsMessage, type SQSClient} from '@aws-sdk/client-sqs'
 import type {ConsumeOptions, Lease, LeaseHandler, Subscription} from '../../broker/contract.js'
+import {onceLease, type SettleOps} from '../../broker/kit/lease.js'
+import {ClosedSignal, Waker} from '../../broker/kit/subscription.js'
 import {ConnectionError, isUserError} from '../../kernel/errors.js'
+import {sleep} from '../../kernel/backoff.js'
 import {decodeMessage} from './codec.js'
-import {backoffMs, isQueueMissing, isThrottling, sleep, toUserError} from './errors.js'
+import {backoffMs, isQueueMissing, isThrottling, toUserError} from './errors.js'
 import type {QueueInfo} from './queues.js'
 import {sendToDeadLetter, type RedriveContext} from './redrive.js'
 import {BatchDeleter, MAX_VISIBILITY_S, changeVisibility, release} from './settle.js'
@@ -39,136 +42,149 @@ interface Receive {
 }
 
 export function startConsumer(ctx: ConsumeContext, info: QueueInfo, handler: LeaseHandler, options: ConsumeOptions): Subscription {
-  const prefetch = Math.max(1, Math.floor(options.prefetch))
-  const visibility = options.leaseMs === undefined ? undefined : Math.min(MAX_VISIBILITY_S, Math.max(1, Math.ceil(options.leaseMs / 1000)))
-  const waitSeconds = options.pollWaitMs === undefined ? ctx.waitSeconds : Math.min(ctx.waitSeconds, Math.max(1, Math.ceil(options.pollWaitMs / 1000)))
-  const receives = new Set<Receive>()
-  /** Dropped polls may still take messages until then (epoch ms). */
-  let deadPollsUntil = 0
-  /** Seconds a message handed back now must stay hidden so that no dropped poll can take it. */
-  const holdBackS = () => Math.max(0, Math.ceil((deadPollsUntil - Date.now()) / 1000))
-  let open = true
-  let outstanding = 0
-  let requested = 0
-  let failures = 0
-  let wake: (() => void) | undefined
-  let roomFreed = new Promise<void>((resolve) => (wake = resolve))
-  const freeRoom = () => {
-    wake?.()
-    roomFreed = new Promise<void>((resolve) => (wake = resolve))
-  }
-  let resolveClosed!: (error: Error | undefined) => void
-  const closed = new Promise<Error | undefined>((resolve) => (resolveClosed = resolve))
-  const end = (error: Error | undefined) => {
-    if (!open) return
-    open = false
-    freeRoom()
-    resolveClosed(error)
-  }
-  ctx.signal.addEventListener('abort', () => end(undefined), {once: true})
+  const consumer = new SqsConsumer(ctx, info, handler, options)
+  return {closed: consumer.closed.promise, close: () => consumer.close()}
+}
 
-  const lease = (raw: SqsMessage): Lease => {
-    let settled = false
-    const settle = async (action: () => Promise<void>) => {
-      if (settled) return
-      settled = true
-      outstanding--
-      freeRoom()
-      try {
-        await action()
-      } catch (error) {
-        // not settled after all (no DLQ, lease expired…): the caller may still nack or retry
-        settled = false
-        outstanding++
-        throw error
-      }
-    }
+class SqsConsumer {
+  readonly closed = new ClosedSignal()
+  private readonly prefetch: number
+  private readonly visibility: number | undefined
+  private readonly waitSeconds: number
+  private readonly receives = new Set<Receive>()
+  /** Dropped polls may still take messages until then (epoch ms). */
+  private deadPollsUntil = 0
+  private open = true
+  private outstanding = 0
+  private requested = 0
+  private failures = 0
+  /** Wakes pollers waiting for room (a lease settled) or for the end. */
+  private readonly roomFreed = new Waker()
+
+  constructor(
+    private readonly ctx: ConsumeContext,
+    private readonly info: QueueInfo,
+    private readonly handler: LeaseHandler,
+    options: ConsumeOptions,
+  ) {
+    this.prefetch = Math.max(1, Math.floor(options.prefetch))
+    this.visibility = options.leaseMs === undefined ? undefined : Math.min(MAX_VISIBILITY_S, Math.max(1, Math.ceil(options.leaseMs / 1000)))
+    this.waitSeconds = options.pollWaitMs === undefined ? ctx.waitSeconds : Math.min(ctx.waitSeconds, Math.max(1, Math.ceil(options.pollWaitMs / 1000)))
+    ctx.signal.addEventListener('abort', () => this.end(undefined), {once: true})
+    // FIFO: a group hands out one batch at a time and unlocks on delete, so extra polls only contend
+    const pollers = info.fifo ? 1 : Math.min(MAX_POLLERS, Math.ceil(this.prefetch / 10))
+    for (let i = 0; i < pollers; i++) void this.poll()
+  }
+
+  /** Seconds a message handed back now must stay hidden so that no dropped poll can take it. */
+  private holdBackS(): number {
+    return Math.max(0, Math.ceil((this.deadPollsUntil - Date.now()) / 1000))
+  }
+
+  private end(error: Error | undefined): void {
+    if (!this.open) return
+    this.open = false
+    this.roomFreed.wake()
+    this.closed.end(error)
+  }
+
+  private lease(raw: SqsMessage): Lease {
+    const {ctx, info} = this
     const handle = raw.ReceiptHandle!
-    return {
-      message: decodeMessage(info.name, raw, 'inflight'),
-      ack: () => settle(() => ctx.deleter.delete(info.url, handle)),
-      nack: (o) => settle(() => changeVisibility(ctx.client, info.url, handle, Math.max((o?.delayMs ?? 0) / 1000, holdBackS()))),
-      deadLetter: (reason) =>
-        settle(async () => {
-          await sendToDeadLetter(ctx, info, raw, reason)
-          await ctx.deleter.delete(info.url, handle)
-        }),
-      extend: async (ms) => {
-        if (!settled) await changeVisibility(ctx.client, info.url, handle, ms / 1000)
+    const ops: SettleOps = {
+      ack: () => ctx.deleter.delete(info.url, handle),
+      nack: (o) => changeVisibility(ctx.client, info.url, handle, Math.max((o?.delayMs ?? 0) / 1000, this.holdBackS())),
+      deadLetter: async (reason) => {
+        await sendToDeadLetter(ctx, info, raw, reason)
+        await ctx.deleter.delete(info.url, handle)
       },
+      extend: (ms) => changeVisibility(ctx.client, info.url, handle, ms / 1000),
     }
+    return onceLease(decodeMessage(info.name, raw, 'inflight'), ops, {
+      claimed: () => {
+        this.outstanding--
+        this.roomFreed.wake()
+      },
+      // not settled after all (no DLQ, lease expired…): the caller may still nack or retry
+      unclaimed: () => this.outstanding++,
+    })
   }
 
   /** One ReceiveMessage call: the messages, or 'stop' (closed, or failed for good), or 'retry' (a transient failure: back off). */
-  const receive = async (n: number): Promise<SqsMessage[] | 'stop' | 'retry'> => {
+  private async receive(n: number): Promise<SqsMessage[] | 'stop' | 'retry'> {
+    const {ctx, info} = this
     const aborter = new AbortController()
     const onClose = () => aborter.abort()
     ctx.signal.addEventListener('abort', onClose, {once: true})
     let finish!: () => void
-    const r: Receive = {endsAt: Date.now() + waitSeconds * 1000, aborter, done: new Promise<void>((resolve) => (finish = resolve))}
-    receives.add(r)
+    const r: Receive = {endsAt: Date.now() + this.waitSeconds * 1000, aborter, done: new Promise<void>((resolve) => (finish = resolve))}
+    this.receives.add(r)
     try {
       const out = await ctx.client.send(
         new ReceiveMessageCommand({
           QueueUrl: info.url,
           MaxNumberOfMessages: n,
-          WaitTimeSeconds: waitSeconds,
-          VisibilityTimeout: visibility,
+          WaitTimeSeconds: this.waitSeconds,
+          VisibilityTimeout: this.visibility,
           MessageAttributeNames: ['All'],
           MessageSystemAttributeNames: ['All'],
         }),
         {abortSignal: aborter.signal},
       )
-      failures = 0
+      this.failures = 0
       const received = out.Messages ?? []
-      if (!open) {
+      if (!this.open) {
         // the subscription closed while this poll waited: hand the messages straight back
         const handles = received.map((m) => m.ReceiptHandle!)
-        if (handles.length > 0) await release(ctx.client, info.url, handles, holdBackS()).catch(() => {})
+        if (handles.length > 0) await release(ctx.client, info.url, handles, this.holdBackS()).catch(() => {})
         return 'stop'
       }
       return received
     } catch (error) {
-      if (!open || aborter.signal.aborted) return 'stop'
-      if (isQueueMissing(error)) {
-        end(toUserError(error, ctx.where, info.name))
-        return 'stop'
-      }
-      const mapped = toUserError(error, ctx.where, info.name)
-      // network trouble and throttling are waited out; bad credentials or a missing queue end it
-      const transient = isThrottling(error) || !isUserError(mapped) || (mapped instanceof ConnectionError && mapped.message.startsWith('cannot reach'))
-      if (!transient || (!isThrottling(error) && ++failures >= MAX_CONSECUTIVE_FAILURES)) {
-        end(mapped)
-        return 'stop'
-      }
-      return 'retry'
+      if (!this.open || aborter.signal.aborted) return 'stop'
+      return this.failed(error)
     } finally {
       ctx.signal.removeEventListener('abort', onClose)
-      receives.delete(r)
+      this.receives.delete(r)
       finish()
     }
   }
 
-  const poll = async () => {
-    while (open) {
-      const room = prefetch - outstanding - requested
+  /** A receive failed: network trouble and throttling are waited out; bad credentials or a missing queue end it. */
+  private failed(error: unknown): 'stop' | 'retry' {
+    const mapped = toUserError(error, this.ctx.where, this.info.name)
+    if (isQueueMissing(error)) {
+      this.end(mapped)
+      return 'stop'
+    }
+    const transient = isThrottling(error) || !isUserError(mapped) || (mapped instanceof ConnectionError && mapped.message.startsWith('cannot reach'))
+    if (!transient || (!isThrottling(error) && ++this.failures >= MAX_CONSECUTIVE_FAILURES)) {
+      this.end(mapped)
+      return 'stop'
+    }
+    return 'retry'
+  }
+
+  private async poll(): Promise<void> {
+    while (this.open) {
+      const room = this.prefetch - this.outstanding - this.requested
       if (room <= 0) {
-        await roomFreed
+        await this.roomFreed.wait()
         continue
       }
       const n = Math.min(10, room)
-      requested += n
-      const received = await receive(n)
-      requested -= n
+      this.requested += n
+      const received = await this.receive(n)
+      this.requested -= n
       if (received === 'stop') return
       if (received === 'retry') {
-        await sleep(backoffMs(Math.min(failures + 3, 8)))
+        await sleep(backoffMs(Math.min(this.failures + 3, 8)))
         continue
       }
       for (const raw of received) {
-        outstanding++
+        this.outstanding++
         try {
-          handler(lease(raw))
+          this.handler(this.lease(raw))
         } catch {
           // a throwing handler is the caller's bug; the lease stays unsettled and expires
         }
@@ -176,25 +192,18 @@ export function startConsumer(ctx: ConsumeContext, info: QueueInfo, handler: Lea
     }
   }
 
-  // FIFO: a group hands out one batch at a time and unlocks on delete, so extra polls only contend
-  const pollers = info.fifo ? 1 : Math.min(MAX_POLLERS, Math.ceil(prefetch / 10))
-  for (let i = 0; i < pollers; i++) void poll()
-
-  return {
-    closed,
-    close: async () => {
-      end(undefined)
-      const drop = (r: Receive) => {
-        deadPollsUntil = Math.max(deadPollsUntil, r.endsAt + 1000)
-        r.aborter.abort()
-      }
-      const now = Date.now()
-      for (const r of receives) if (r.endsAt - now > CLOSE_WAIT_MS) drop(r)
-      // a short poll is waited for, though not past its end by much (a network gone quiet)
-      const waited = [...receives]
-      const late = setTimeout(() => waited.filter((r) => receives.has(r)).forEach(drop), CLOSE_WAIT_MS * 2)
-      await Promise.all(waited.map((r) => r.done))
-      clearTimeout(late)
-    },
+  async close(): Promise<void> {
+    this.end(undefined)
+    const drop = (r: Receive) => {
+      this.deadPollsUntil = Math.max(this.deadPollsUntil, r.endsAt + 1000)
+      r.aborter.abort()
+    }
+    const now = Date.now()
+    for (const r of this.receives) if (r.endsAt - now > CLOSE_WAIT_MS) drop(r)
+    // a short poll is waited for, though not past its end by much (a network gone quiet)
+    const waited = [...this.receives]
+    const late = setTimeout(() => waited.filter((r) => this.receives.has(r)).forEach(drop), CLOSE_WAIT_MS * 2)
+    await Promise.all(waited.map((r) => r.done))
+    clearTimeout(late)
   }
 }

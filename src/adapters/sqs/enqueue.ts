@@ -4,11 +4,13 @@
 // are reported by index and never counted as sent.
 import {SendMessageBatchCommand, type SQSClient, type SendMessageBatchRequestEntry} from '@aws-sdk/client-sqs'
 import type {EnqueueOptions, OutgoingMessage} from '../../broker/contract.js'
+import {chunkBySize} from '../../broker/kit/chunk.js'
 import {EnqueueError, ExitCode, NotSupportedError, UsageError, isUserError} from '../../kernel/errors.js'
 import {formatBytes} from '../../kernel/units.js'
+import {sleep} from '../../kernel/backoff.js'
 import {SQS_MAX_DELAY_MS, SQS_MAX_MESSAGE_BYTES} from './capabilities.js'
 import {encodeAttributes, encodeBody, messageSize} from './codec.js'
-import {backoffMs, sleep, throttled, toUserError} from './errors.js'
+import {backoffMs, throttled, toUserError} from './errors.js'
 import type {QueueInfo} from './queues.js'
 
 /** SendMessageBatch calls in flight at once on a standard queue (FIFO sends one at a time, in order). */
@@ -85,20 +87,7 @@ export function prepare(ctx: SendContext, info: QueueInfo, messages: OutgoingMes
 
 /** Packs entries into batches of at most 10 and at most 1 MiB in total, keeping their order. */
 export function pack(prepared: Prepared[]): SendMessageBatchRequestEntry[][] {
-  const batches: SendMessageBatchRequestEntry[][] = []
-  let current: SendMessageBatchRequestEntry[] = []
-  let bytes = 0
-  for (const {entry, size} of prepared) {
-    if (current.length === 10 || (current.length > 0 && bytes + size > SQS_MAX_MESSAGE_BYTES)) {
-      batches.push(current)
-      current = []
-      bytes = 0
-    }
-    current.push(entry)
-    bytes += size
-  }
-  if (current.length > 0) batches.push(current)
-  return batches
+  return chunkBySize(prepared, (p) => p.size, {maxItems: 10, maxBytes: SQS_MAX_MESSAGE_BYTES}).map((batch) => batch.map((p) => p.entry))
 }
 
 interface Failure {

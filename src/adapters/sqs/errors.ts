@@ -1,6 +1,7 @@
 // SDK failures → one-line UserErrors, and the back-off used wherever SQS throttles us.
 import {ConnectionError, NotFoundError, UsageError, isUserError} from '../../kernel/errors.js'
 import {redactText} from '../../kernel/redact.js'
+import {THROTTLE_BACKOFF, backoffDelay, sleep} from '../../kernel/backoff.js'
 
 interface AwsError {
   name?: string
@@ -81,11 +82,9 @@ export function toUserError(error: unknown, where: string, queue?: string): Erro
   return error instanceof Error ? error : new Error(text(error))
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-/** Exponential back-off with full jitter, capped: attempt 0 → up to 100 ms, … up to 5 s. */
+/** The one throttling back-off, counted from 0 here: attempt 0 → up to 100 ms, … up to 5 s. */
 export function backoffMs(attempt: number): number {
-  return Math.random() * Math.min(5000, 100 * 2 ** attempt)
+  return backoffDelay(attempt + 1, THROTTLE_BACKOFF)
 }
 
 /** Runs `call` again while SQS throttles it (the SDK's own retries gave up), up to ~1 minute. */

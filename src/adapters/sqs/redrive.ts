@@ -16,7 +16,8 @@ import {
 import type {RetryOptions} from '../../broker/contract.js'
 import {EnqueueError, ExitCode, NotSupportedError} from '../../kernel/errors.js'
 import {carriedAttributes} from './codec.js'
-import {errorName, sleep, throttled, toUserError} from './errors.js'
+import {sleep} from '../../kernel/backoff.js'
+import {errorName, throttled, toUserError} from './errors.js'
 import type {QueueDirectory, QueueInfo} from './queues.js'
 import {release} from './settle.js'
 

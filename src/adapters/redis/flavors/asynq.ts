@@ -11,12 +11,13 @@
 // runAllCmd) and the messages are built to asynq.proto.
 import {randomUUID} from 'node:crypto'
 import type {Capabilities, Message, MessageState, QueueStats, RetryOptions} from '../../../broker/contract.js'
+import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError, UsageError} from '../../../kernel/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
 import {REDIS_PUBLISH} from '../flavor.js'
 import {runScript, type ScriptDef} from '../scripts.js'
 import {decodeAsynqTask, encodeAsynqTask} from './asynq-proto.js'
-import {enqueueInChunks} from './shared.js'
+import {emptyIfWrongType, enqueueInChunks} from './shared.js'
 
 export const asynqCapabilities: Capabilities = {
   listQueues: true,
@@ -41,13 +42,6 @@ export const asynqCapabilities: Capabilities = {
     delete: 'remove it with asynq itself (`asynq queue remove QUEUE`)',
     extend: 'asynq servers hold their own tasks: queuectl does not consume them',
   },
-}
-
-
-/** A registry key of another type (someone else's `asynq:queues`) means no queues of ours, not a failed listing. */
-const emptyIfWrongType = <T>(empty: T) => (error: unknown): T => {
-  if (/WRONGTYPE/.test(String((error as Error)?.message))) return empty
-  throw error
 }
 
 const QUEUES = 'asynq:queues'
@@ -206,23 +200,20 @@ export const asynqFlavor: Flavor = {
     return stats
   },
 
-  async peek(ctx, name, options): Promise<Message[]> {
-    await existing(ctx, name)
-    const state = options.state ?? 'waiting'
-    const limit = Math.max(0, options.limit)
-    if (limit === 0) return []
-    const q = k(name)
-    if (state === 'waiting' || state === 'inflight') {
-      const ids = await ctx.client.lrange(state === 'waiting' ? q.pending : q.active, -limit, -1)
-      return messagesOf(ctx, name, state, ids.reverse().map((id) => ({id})))
-    }
-    const zset = ZSET_OF[state]
-    if (!zset) throw new NotSupportedError(`asynq keeps no "${state}" tasks — states: ${asynqCapabilities.states.join(', ')}`)
-    const flat = await ctx.client.zrange(q[zset], '0', String(limit - 1), 'WITHSCORES')
-    const ids: {id: string; score: number}[] = []
-    for (let i = 0; i + 1 < flat.length; i += 2) ids.push({id: flat[i]!, score: Number(flat[i + 1])})
-    return messagesOf(ctx, name, state, ids)
-  },
+  peek: (ctx, name, options) =>
+    peekWith(options, () => existing(ctx, name), async (_, state, limit) => {
+      const q = k(name)
+      if (state === 'waiting' || state === 'inflight') {
+        const ids = await ctx.client.lrange(state === 'waiting' ? q.pending : q.active, -limit, -1)
+        return messagesOf(ctx, name, state, ids.reverse().map((id) => ({id})))
+      }
+      const zset = ZSET_OF[state]
+      if (!zset) throw new NotSupportedError(`asynq keeps no "${state}" tasks — states: ${asynqCapabilities.states.join(', ')}`)
+      const flat = await ctx.client.zrange(q[zset], '0', String(limit - 1), 'WITHSCORES')
+      const ids: {id: string; score: number}[] = []
+      for (let i = 0; i + 1 < flat.length; i += 2) ids.push({id: flat[i]!, score: Number(flat[i + 1])})
+      return messagesOf(ctx, name, state, ids)
+    }),
 
   async enqueue(ctx, name, messages, options) {
     const now = Date.now()

@@ -67,15 +67,10 @@ export async function consumeBee(ctx: FlavorContext, display: string, prefix: st
     while (Number(await runScript(ctx.client, BEE_RAISE_DELAYED, [k.delayed, k.waiting], [Date.now()])) >= 1000);
   }
   await upkeep()
-  return startLoop({
-    prefetch: options.prefetch,
-    handler,
-    reconnectMs: options.reconnectMs,
-    onConnection: options.onConnection,
+  return startLoop(handler, options, {
     maxIdleMs: 50,
     upkeep,
     upkeepMs: Math.max(50, Math.floor(stallInterval / 2)),
-    describeError: (error) => error as Error,
     fetch: async (n) => {
       const flat = (await runScript(ctx.client, BEE_FETCH, [k.waiting, k.active, k.jobs], [Math.min(n, FETCH_MAX)])) as string[]
       const out = []

@@ -72,15 +72,10 @@ export async function consumeBull(
   await queue.moveUnlockedJobsToWait()
   void queue.updateDelayTimer() // bull's own timer: due delayed jobs move to wait until close()
 
-  return startLoop({
-    prefetch: options.prefetch,
-    handler,
-    reconnectMs: options.reconnectMs,
-    onConnection: options.onConnection,
+  return startLoop(handler, options, {
     maxIdleMs: 50,
     upkeepMs: stalledInterval,
     upkeep: () => queue.moveUnlockedJobsToWait(),
-    describeError: (error) => error as Error,
     fetch: async (n) => {
       const want = Math.min(n, FETCH_PARALLEL)
       const got = (await Promise.all(Array.from({length: want}, () => queue.moveToActive().catch(skipUnreadable)))).filter((j): j is BullJob => Boolean(j))

@@ -5,6 +5,7 @@
 // another prefix is addressed as bullmq:<prefix>:<queue>.
 import type {Queue} from 'bullmq'
 import type {Capabilities, Message, MessageState, QueueStats} from '../../../broker/contract.js'
+import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError, UsageError} from '../../../kernel/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
 import {REDIS_PUBLISH} from '../flavor.js'
@@ -160,27 +161,24 @@ export const bullmqFlavor: Flavor = {
     return stats
   },
 
-  async peek(ctx, name, options): Promise<Message[]> {
-    const queue = await existing(ctx, name)
-    const state = options.state ?? 'waiting'
-    const limit = Math.max(0, options.limit)
-    if (limit === 0) return []
-    const ids = await queue.getRanges(typesOf(state), 0, limit - 1, true)
-    const {Job} = await import('bullmq')
-    const {prefix, queue: q} = split(ctx, name)
-    const out: Message[] = []
-    for (const id of ids.slice(0, limit)) {
-      try {
-        const job = await Job.fromId(queue, id)
-        if (job) out.push(fromJob(name, job, state))
-      } catch (error) {
-        // BullMQ cannot parse this hash (corrupt data/opts): show it raw instead of failing the listing
-        const hash = await ctx.client.hgetall(`${prefix}:${q}:${id}`)
-        out.push(undecodableJob(name, id, state, hash, `BullMQ cannot read job ${id}: ${(error as Error).message}`))
+  peek: (ctx, name, options) =>
+    peekWith(options, () => existing(ctx, name), async (queue, state, limit) => {
+      const ids = await queue.getRanges(typesOf(state), 0, limit - 1, true)
+      const {Job} = await import('bullmq')
+      const {prefix, queue: q} = split(ctx, name)
+      const out: Message[] = []
+      for (const id of ids.slice(0, limit)) {
+        try {
+          const job = await Job.fromId(queue, id)
+          if (job) out.push(fromJob(name, job, state))
+        } catch (error) {
+          // BullMQ cannot parse this hash (corrupt data/opts): show it raw instead of failing the listing
+          const hash = await ctx.client.hgetall(`${prefix}:${q}:${id}`)
+          out.push(undecodableJob(name, id, state, hash, `BullMQ cannot read job ${id}: ${(error as Error).message}`))
+        }
       }
-    }
-    return out
-  },
+      return out
+    }),
 
   async enqueue(ctx, name, messages, options) {
     const queue = await queueFor(ctx, name)

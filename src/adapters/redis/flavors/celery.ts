@@ -6,18 +6,12 @@
 //                               shared by every queue: what workers hold (in flight, and eta tasks)
 // queuectl reads these and LPUSHes tasks the way a Celery producer does; Celery workers consume.
 import type {Capabilities, Message, QueueStats} from '../../../broker/contract.js'
+import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
 import {REDIS_PUBLISH} from '../flavor.js'
 import {KOMBU_SEP, bindingQueue, encodeForCelery, envelopeToMessage, isControlExchange, unackedTarget} from './celery-envelope.js'
-import {enqueueInChunks} from './shared.js'
-
-
-/** A registry key of another type (someone else's `_kombu.binding.x`) means no queues of ours, not a failed listing. */
-const emptyIfWrongType = <T>(empty: T) => (error: unknown): T => {
-  if (/WRONGTYPE/.test(String((error as Error)?.message))) return empty
-  throw error
-}
+import {emptyIfWrongType, enqueueInChunks} from './shared.js'
 
 const BINDING_PREFIX = '_kombu.binding.'
 const UNACKED = 'unacked'
@@ -168,24 +162,21 @@ export const celeryFlavor: Flavor = {
     return stats
   },
 
-  async peek(ctx, name, options): Promise<Message[]> {
-    await existing(ctx, name)
-    const state = options.state ?? 'waiting'
-    const limit = Math.max(0, options.limit)
-    if (limit === 0) return []
-    if (state === 'inflight') {
-      return (await unackedOf(ctx, name)).slice(0, limit).map((raw) => envelopeToMessage(raw, name, 'inflight', true))
-    }
-    if (state !== 'waiting') throw new NotSupportedError(`Celery queues on Redis keep no "${state}" messages — states: ${celeryCapabilities.states.join(', ')}`)
-    // served in priority order (the queue itself first), each list from its right end
-    const out: Message[] = []
-    for (const p of PRIORITIES) {
-      if (out.length >= limit) break
-      const items = await ctx.client.lrangeBuffer(listKey(name, p), -(limit - out.length), -1)
-      for (const raw of items.reverse()) out.push(envelopeToMessage(raw, name, 'waiting'))
-    }
-    return out
-  },
+  peek: (ctx, name, options) =>
+    peekWith(options, () => existing(ctx, name), async (_, state, limit) => {
+      if (state === 'inflight') {
+        return (await unackedOf(ctx, name)).slice(0, limit).map((raw) => envelopeToMessage(raw, name, 'inflight', true))
+      }
+      if (state !== 'waiting') throw new NotSupportedError(`Celery queues on Redis keep no "${state}" messages — states: ${celeryCapabilities.states.join(', ')}`)
+      // served in priority order (the queue itself first), each list from its right end
+      const out: Message[] = []
+      for (const p of PRIORITIES) {
+        if (out.length >= limit) break
+        const items = await ctx.client.lrangeBuffer(listKey(name, p), -(limit - out.length), -1)
+        for (const raw of items.reverse()) out.push(envelopeToMessage(raw, name, 'waiting'))
+      }
+      return out
+    }),
 
   async enqueue(ctx, name, messages, options) {
     const {ids, items} = encodeForCelery(name, messages) // throws UsageError before anything is sent

@@ -7,7 +7,8 @@
 //   {<key>}:dead           dead-lettered items (envelopes with the error)
 // Empty lists vanish in Redis, so queues made or fed by queuectl are also kept in the set
 // `queuectl:lists` so that `stats` still finds an empty queue.
-import type {Capabilities, Message, MessageState, OutgoingMessage, QueueStats} from '../../../broker/contract.js'
+import type {Capabilities, MessageState, OutgoingMessage, QueueStats} from '../../../broker/contract.js'
+import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
 import {REDIS_PUBLISH, auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type Probe} from '../flavor.js'
 import {startLoop} from '../consumer.js'
@@ -153,17 +154,21 @@ export const listFlavor: Flavor = {
     return stats
   },
 
-  async peek(ctx, name, options): Promise<Message[]> {
-    const k = await existing(ctx, name)
-    const state = options.state ?? 'waiting'
-    const key = {waiting: k.main, inflight: k.processing, dead: k.dead}[state as 'waiting']
-    if (!key) throw new NotSupportedError(`list queues keep no "${state}" messages — states: ${listCapabilities.states.join(', ')}`)
-    const limit = Math.max(0, options.limit)
-    if (limit === 0) return []
-    // oldest first: the right end of the list is served next
-    const items = await ctx.client.lrangeBuffer(key, -limit, -1)
-    return items.reverse().map((raw) => toMessage(name, decodeItem(raw), state, raw))
-  },
+  peek: (ctx, name, options) =>
+    peekWith(
+      options,
+      async (state) => {
+        const k = await existing(ctx, name)
+        const key = {waiting: k.main, inflight: k.processing, dead: k.dead}[state as 'waiting']
+        if (!key) throw new NotSupportedError(`list queues keep no "${state}" messages — states: ${listCapabilities.states.join(', ')}`)
+        return key
+      },
+      async (key, state, limit) => {
+        // oldest first: the right end of the list is served next
+        const items = await ctx.client.lrangeBuffer(key, -limit, -1)
+        return items.reverse().map((raw) => toMessage(name, decodeItem(raw), state, raw))
+      },
+    ),
 
   async enqueue(ctx, name, messages: OutgoingMessage[], options) {
     for (const m of messages) {
@@ -217,13 +222,8 @@ export const listFlavor: Flavor = {
     })
     const settle = (old: Buffer, next: Buffer | '', dest: string, side: 'R' | 'L') =>
       settleScript([k.processing, k.leases, dest, old, next, side]).then(() => undefined)
-    return startLoop({
-      prefetch: options.prefetch,
-      handler,
-      reconnectMs: options.reconnectMs,
-      onConnection: options.onConnection,
+    return startLoop(handler, options, {
       upkeepMs: Math.max(50, Math.min(1000, Math.floor(leaseMs / 3))),
-      describeError: (error) => error as Error,
       upkeep: async () => {
         const expired = await ctx.client.zrangebyscoreBuffer(k.leases, '-inf', Date.now(), 'LIMIT', 0, 100)
         for (const raw of expired) {

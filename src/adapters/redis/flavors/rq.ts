@@ -9,11 +9,13 @@
 // The call is a pickle: queuectl never writes or unpickles one, so it does not enqueue RQ jobs;
 // it shows them, and requeues failed ones as FailedJobRegistry.requeue does.
 import type {Capabilities, Message, MessageState, QueueStats, RetryOptions} from '../../../broker/contract.js'
+import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
 import {REDIS_PUBLISH} from '../flavor.js'
 import {runScript, type ScriptDef} from '../scripts.js'
 import {rqJobToMessage, rqResultExc} from './rq-job.js'
+import {emptyIfWrongType} from './shared.js'
 
 export const rqCapabilities: Capabilities = {
   listQueues: true,
@@ -40,13 +42,6 @@ export const rqCapabilities: Capabilities = {
     delete: 'empty it with RQ (`rq empty QUEUE`)',
     extend: 'RQ workers hold their own jobs: queuectl does not consume them',
   },
-}
-
-
-/** A registry key of another type (someone else's `rq:queues`) means no queues of ours, not a failed listing. */
-const emptyIfWrongType = <T>(empty: T) => (error: unknown): T => {
-  if (/WRONGTYPE/.test(String((error as Error)?.message))) return empty
-  throw error
 }
 
 const QUEUES = 'rq:queues'
@@ -159,25 +154,22 @@ export const rqFlavor: Flavor = {
     return stats
   },
 
-  async peek(ctx, name, options): Promise<Message[]> {
-    await existing(ctx, name)
-    const state = options.state ?? 'waiting'
-    const limit = Math.max(0, options.limit)
-    if (limit === 0) return []
-    if (state === 'waiting') {
-      const ids = await ctx.client.lrange(queueKey(name), 0, limit - 1)
-      return messagesOf(ctx, name, state, ids.map((id) => ({id})))
-    }
-    const kind = REGISTRY[state]
-    if (!kind) throw new NotSupportedError(`RQ keeps no "${state}" jobs — states: ${rqCapabilities.states.join(', ')}`)
-    const key = registryKey(kind, name)
-    const flat = EXPIRING.has(kind)
-      ? await ctx.client.zrangebyscore(key, `(${Date.now() / 1000}`, '+inf', 'WITHSCORES', 'LIMIT', 0, limit)
-      : await ctx.client.zrange(key, '0', String(limit - 1), 'WITHSCORES')
-    const ids: {id: string; score: number}[] = []
-    for (let i = 0; i + 1 < flat.length; i += 2) ids.push({id: flat[i]!, score: Number(flat[i + 1])})
-    return messagesOf(ctx, name, state, ids)
-  },
+  peek: (ctx, name, options) =>
+    peekWith(options, () => existing(ctx, name), async (_, state, limit) => {
+      if (state === 'waiting') {
+        const ids = await ctx.client.lrange(queueKey(name), 0, limit - 1)
+        return messagesOf(ctx, name, state, ids.map((id) => ({id})))
+      }
+      const kind = REGISTRY[state]
+      if (!kind) throw new NotSupportedError(`RQ keeps no "${state}" jobs — states: ${rqCapabilities.states.join(', ')}`)
+      const key = registryKey(kind, name)
+      const flat = EXPIRING.has(kind)
+        ? await ctx.client.zrangebyscore(key, `(${Date.now() / 1000}`, '+inf', 'WITHSCORES', 'LIMIT', 0, limit)
+        : await ctx.client.zrange(key, '0', String(limit - 1), 'WITHSCORES')
+      const ids: {id: string; score: number}[] = []
+      for (let i = 0; i + 1 < flat.length; i += 2) ids.push({id: flat[i]!, score: Number(flat[i + 1])})
+      return messagesOf(ctx, name, state, ids)
+    }),
 
   async enqueue(_ctx, name) {
     throw new NotSupportedError(`rq:${name} jobs are pickled Python calls, which queuectl never writes — enqueue with RQ itself (Queue("${name}").enqueue(...)); queuectl can inspect the queue and requeue failed jobs`)

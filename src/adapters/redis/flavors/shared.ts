@@ -1,31 +1,13 @@
 // Helpers the flavors share: chunked batch writes that can say how many made it, calls coalesced
-// per tick, lease length.
+// per tick, lease length, registry sets of another type.
 import type {EnqueueOptions} from '../../../broker/contract.js'
+import {chunkBySize} from '../../../broker/kit/chunk.js'
 import {EnqueueError, InterruptedError, UsageError, isTransient, isUserError} from '../../../kernel/errors.js'
 import {connectionError, type RedisClient} from '../connection.js'
 import type {FlavorContext} from '../flavor.js'
 
-const CHUNK_ITEMS = 1000
-const CHUNK_BYTES = 4 * 1024 * 1024
-
-/** Splits items into chunks of at most 1,000 items / 4 MiB (one round trip each). */
-export function chunk<T>(items: T[], size: (item: T) => number): T[][] {
-  const chunks: T[][] = []
-  let current: T[] = []
-  let bytes = 0
-  for (const item of items) {
-    const n = size(item)
-    if (current.length > 0 && (current.length >= CHUNK_ITEMS || bytes + n > CHUNK_BYTES)) {
-      chunks.push(current)
-      current = []
-      bytes = 0
-    }
-    current.push(item)
-    bytes += n
-  }
-  if (current.length > 0) chunks.push(current)
-  return chunks
-}
+/** One round trip each: at most 1,000 items / 4 MiB. */
+const CHUNK_LIMITS = {maxItems: 1000, maxBytes: 4 * 1024 * 1024}
 
 /**
  * Sends items chunk by chunk, keeping a few chunks in flight (pipelined on one connection), and
@@ -39,7 +21,7 @@ export async function enqueueInChunks<T>(
   size: (item: T) => number = (item) => (Buffer.isBuffer(item) ? item.length : 256),
   inFlight = 4,
 ): Promise<void> {
-  const chunks = chunk(items, size)
+  const chunks = chunkBySize(items, size, CHUNK_LIMITS)
   let sent = 0
   let next = 0
   let failure: unknown
@@ -121,3 +103,11 @@ export function perTickPipeline<A>(client: RedisClient, add: (pipe: Pipe, call: 
       queued.push({call, resolve, reject})
     })
 }
+
+/** A registry key of another type (someone else's `queues` set) means no queues of ours, not a failed listing. */
+export const emptyIfWrongType =
+  <T>(empty: T) =>
+  (error: unknown): T => {
+    if (/WRONGTYPE/.test(String((error as Error)?.message))) return empty
+    throw error
+  }

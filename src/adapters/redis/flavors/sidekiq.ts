@@ -9,13 +9,14 @@
 //   stat:processed, stat:failed (+ :YYYY-MM-DD)  counters
 // queuectl enqueues as Sidekiq::Client.push does and retries as SortedEntry#retry does; Sidekiq
 // processes run the jobs.
-import type {Capabilities, Message, MessageState, QueueStats, RetryOptions} from '../../../broker/contract.js'
+import type {Capabilities, MessageState, QueueStats, RetryOptions} from '../../../broker/contract.js'
+import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
 import {REDIS_PUBLISH} from '../flavor.js'
 import {runScript, type ScriptDef} from '../scripts.js'
 import {encodeSidekiqJobs, queueOfJob, requeuedJob, sidekiqJobToMessage} from './sidekiq-job.js'
-import {enqueueInChunks} from './shared.js'
+import {emptyIfWrongType, enqueueInChunks} from './shared.js'
 
 export const sidekiqCapabilities: Capabilities = {
   listQueues: true,
@@ -40,13 +41,6 @@ export const sidekiqCapabilities: Capabilities = {
     pause: 'Sidekiq pauses queues only in Sidekiq Pro (Sidekiq::Queue#pause!) — stop its Sidekiq processes instead',
     extend: 'Sidekiq processes hold their own jobs: queuectl does not consume them',
   },
-}
-
-
-/** A registry key of another type (someone else's `queues`) means no queues of ours, not a failed listing. */
-const emptyIfWrongType = <T>(empty: T) => (error: unknown): T => {
-  if (/WRONGTYPE/.test(String((error as Error)?.message))) return empty
-  throw error
 }
 
 type SetName = 'schedule' | 'retry' | 'dead'
@@ -240,26 +234,23 @@ export const sidekiqFlavor: Flavor = {
     return stats
   },
 
-  async peek(ctx, name, options): Promise<Message[]> {
-    await existing(ctx, name)
-    const state = options.state ?? 'waiting'
-    const limit = Math.max(0, options.limit)
-    if (limit === 0) return []
-    if (state === 'waiting') {
-      const items = await ctx.client.lrangeBuffer(keys(ctx).queue(name), -limit, -1)
-      return items.reverse().map((raw) => sidekiqJobToMessage(raw, name, 'waiting'))
-    }
-    if (state === 'inflight') {
-      const busy = (await processes(ctx)).flatMap((p) => p.busy).filter((b) => b.queue === name)
-      return busy.sort((a, b) => a.runAt - b.runAt).slice(0, limit).map((b) => sidekiqJobToMessage(Buffer.from(b.payload), name, 'inflight'))
-    }
-    const set = SET_OF[state]
-    if (!set) throw new NotSupportedError(`Sidekiq keeps no "${state}" jobs — states: ${sidekiqCapabilities.states.join(', ')}`)
-    const entries = await setEntriesOf(ctx, set, name)
-    // the dead set is newest-last by death time; show the most recent deaths first, like Sidekiq's UI
-    const ordered = set === 'dead' ? entries.reverse() : entries
-    return ordered.slice(0, limit).map((e) => sidekiqJobToMessage(e.raw, name, state, e.score))
-  },
+  peek: (ctx, name, options) =>
+    peekWith(options, () => existing(ctx, name), async (_, state, limit) => {
+      if (state === 'waiting') {
+        const items = await ctx.client.lrangeBuffer(keys(ctx).queue(name), -limit, -1)
+        return items.reverse().map((raw) => sidekiqJobToMessage(raw, name, 'waiting'))
+      }
+      if (state === 'inflight') {
+        const busy = (await processes(ctx)).flatMap((p) => p.busy).filter((b) => b.queue === name)
+        return busy.sort((a, b) => a.runAt - b.runAt).slice(0, limit).map((b) => sidekiqJobToMessage(Buffer.from(b.payload), name, 'inflight'))
+      }
+      const set = SET_OF[state]
+      if (!set) throw new NotSupportedError(`Sidekiq keeps no "${state}" jobs — states: ${sidekiqCapabilities.states.join(', ')}`)
+      const entries = await setEntriesOf(ctx, set, name)
+      // the dead set is newest-last by death time; show the most recent deaths first, like Sidekiq's UI
+      const ordered = set === 'dead' ? entries.reverse() : entries
+      return ordered.slice(0, limit).map((e) => sidekiqJobToMessage(e.raw, name, state, e.score))
+    }),
 
   async enqueue(ctx, name, messages, options) {
     const jobs = encodeSidekiqJobs(name, messages) // throws UsageError before anything is sent

@@ -6,6 +6,7 @@
 import {hostname} from 'node:os'
 import {randomBytes} from 'node:crypto'
 import type {Capabilities, Message, MessageState, QueueStats} from '../../../broker/contract.js'
+import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError, UsageError} from '../../../kernel/errors.js'
 import {REDIS_PUBLISH, auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type Probe} from '../flavor.js'
 import {startLoop} from '../consumer.js'
@@ -112,6 +113,50 @@ function streamEntries(reply: unknown[] | null): StreamEntry[] {
   return ((reply[0] as [unknown, StreamEntry[]])[1] as StreamEntry[]) ?? []
 }
 
+/** An entry's fields without those a dead letter sets anew (error, attempts, origin). */
+/**
+ * Keeps an entry's lease for `ms`: XAUTOCLAIM measures leases by idle time, which XCLAIM can only
+ * reset to now (never into the future), so `reset` runs now and every `everyMs` until `ms` is up.
+ */
+function idleRenewer(reset: () => Promise<unknown>, leaseMs: number, everyMs: number) {
+  let timer: NodeJS.Timeout | undefined
+  const stop = () => clearInterval(timer)
+  const extend = async (ms: number) => {
+    stop()
+    await reset()
+    const until = Date.now() + ms
+    if (ms <= leaseMs) return
+    timer = setInterval(() => {
+      if (Date.now() + leaseMs >= until) stop()
+      reset().catch(stop)
+    }, everyMs)
+    timer.unref()
+  }
+  return {stop, extend}
+}
+
+function carriedFields(entry: StreamEntry): (string | Buffer)[] {
+  const fields: (string | Buffer)[] = []
+  const list = entry[1] ?? []
+  for (let i = 0; i + 1 < list.length; i += 2) {
+    const f = list[i]!.toString()
+    if (f !== 'error' && f !== 'attempts' && f !== 'origin') fields.push(f, list[i + 1]!)
+  }
+  return fields
+}
+
+/** How many times each claimed entry was delivered (XPENDING, one pipeline); 2 where Redis does not say. */
+async function deliveriesOf(ctx: FlavorContext, name: string, group: string, entries: StreamEntry[]): Promise<number[]> {
+  if (entries.length === 0) return []
+  const pipe = ctx.client.pipeline()
+  for (const e of entries) pipe.call('XPENDING', name, group, e[0].toString(), e[0].toString(), 1)
+  const counts = (await pipe.exec()) ?? []
+  return entries.map((_, i) => {
+    const row = (counts[i]?.[1] as [string, string, number, number][] | undefined)?.[0]
+    return Number(row?.[3] ?? 2)
+  })
+}
+
 export const streamFlavor: Flavor = {
   kind: 'stream',
   description: 'a Redis Stream read through a consumer group (XADD, XREADGROUP, XACK, XAUTOCLAIM)',
@@ -170,33 +215,30 @@ export const streamFlavor: Flavor = {
     return stats
   },
 
-  async peek(ctx, name, options): Promise<Message[]> {
-    await existingStream(ctx, name)
-    const state = options.state ?? 'waiting'
-    const limit = Math.max(0, options.limit)
-    if (limit === 0) return []
-    if (state === 'dead') {
-      const rows = (await ctx.client.callBuffer('XRANGE', auxKey(name, 'dead'), '-', '+', 'COUNT', limit)) as StreamEntry[]
-      return rows.map((e) => decodeEntry(name, e, 'dead', 0))
-    }
-    const picked = pickGroup(ctx, name, await groupsOf(ctx, name), false)
-    const group = typeof picked === 'object' ? picked : undefined
-    if (state === 'waiting') {
-      const rows = (await ctx.client.callBuffer('XRANGE', name, `(${group?.lastDeliveredId ?? '0-0'}`, '+', 'COUNT', limit)) as StreamEntry[]
-      return rows.map((e) => decodeEntry(name, e, 'waiting', 0))
-    }
-    if (state === 'inflight') {
-      if (!group) return []
-      const pending = (await ctx.client.call('XPENDING', name, group.name, '-', '+', limit)) as [string, string, number, number][]
-      const out: Message[] = []
-      for (const [id, , , deliveries] of pending) {
-        const rows = (await ctx.client.callBuffer('XRANGE', name, id, id)) as StreamEntry[]
-        if (rows[0]) out.push(decodeEntry(name, rows[0], 'inflight', Number(deliveries)))
+  peek: (ctx, name, options) =>
+    peekWith(options, () => existingStream(ctx, name), async (_, state, limit) => {
+      if (state === 'dead') {
+        const rows = (await ctx.client.callBuffer('XRANGE', auxKey(name, 'dead'), '-', '+', 'COUNT', limit)) as StreamEntry[]
+        return rows.map((e) => decodeEntry(name, e, 'dead', 0))
       }
-      return out
-    }
-    throw new NotSupportedError(`streams keep no "${state}" messages — states: ${streamCapabilities.states.join(', ')}`)
-  },
+      const picked = pickGroup(ctx, name, await groupsOf(ctx, name), false)
+      const group = typeof picked === 'object' ? picked : undefined
+      if (state === 'waiting') {
+        const rows = (await ctx.client.callBuffer('XRANGE', name, `(${group?.lastDeliveredId ?? '0-0'}`, '+', 'COUNT', limit)) as StreamEntry[]
+        return rows.map((e) => decodeEntry(name, e, 'waiting', 0))
+      }
+      if (state === 'inflight') {
+        if (!group) return []
+        const pending = (await ctx.client.call('XPENDING', name, group.name, '-', '+', limit)) as [string, string, number, number][]
+        const out: Message[] = []
+        for (const [id, , , deliveries] of pending) {
+          const rows = (await ctx.client.callBuffer('XRANGE', name, id, id)) as StreamEntry[]
+          if (rows[0]) out.push(decodeEntry(name, rows[0], 'inflight', Number(deliveries)))
+        }
+        return out
+      }
+      throw new NotSupportedError(`streams keep no "${state}" messages — states: ${streamCapabilities.states.join(', ')}`)
+    }),
 
   async enqueue(ctx, name, messages, options) {
     for (const m of messages) {
@@ -242,9 +284,8 @@ export const streamFlavor: Flavor = {
     const lease = (entry: StreamEntry, attempts: number) => {
       const message = decodeEntry(name, entry, 'inflight', attempts)
       const id = message.id
-      let renewing: NodeJS.Timeout | undefined
-      const stopRenewing = () => clearInterval(renewing)
-      const resetIdle = () => ctx.client.call('XCLAIM', name, group, consumer, 0, id, 'JUSTID')
+      const renewer = idleRenewer(() => ctx.client.call('XCLAIM', name, group, consumer, 0, id, 'JUSTID'), leaseMs, claimEveryMs)
+      const stopRenewing = renewer.stop
       return {
         message,
         ops: {
@@ -261,56 +302,28 @@ export const streamFlavor: Flavor = {
           },
           deadLetter: async (reason: string) => {
             stopRenewing()
-            const fields: (string | Buffer)[] = []
-            const list = entry[1] ?? []
-            for (let i = 0; i + 1 < list.length; i += 2) {
-              const f = list[i]!.toString()
-              if (f !== 'error' && f !== 'attempts' && f !== 'origin') fields.push(f, list[i + 1]!)
-            }
             await ctx.client
               .multi()
-              .call('XADD', dead, '*', ...fields, 'error', reason, 'attempts', String(attempts), 'origin', id)
+              .call('XADD', dead, '*', ...carriedFields(entry), 'error', reason, 'attempts', String(attempts), 'origin', id)
               .call('XACK', name, group, id)
               .exec()
           },
-          extend: async (ms: number) => {
-            // XAUTOCLAIM measures leases by idle time, which XCLAIM can only reset to now (never
-            // into the future): reset it now and every third of a lease until `ms` is up
-            stopRenewing()
-            await resetIdle()
-            const until = Date.now() + ms
-            if (ms <= leaseMs) return
-            renewing = setInterval(() => {
-              if (Date.now() + leaseMs >= until) stopRenewing()
-              resetIdle().catch(stopRenewing)
-            }, claimEveryMs)
-            renewing.unref()
-          },
+          extend: renewer.extend,
         },
       }
     }
 
-    return startLoop({
-      prefetch: options.prefetch,
-      handler,
-      reconnectMs: options.reconnectMs,
-      onConnection: options.onConnection,
-      describeError: (error) => error as Error,
+    return startLoop(handler, options, {
       fetch: async (n) => {
         const out: ReturnType<typeof lease>[] = []
         if (Date.now() - lastClaim >= claimEveryMs) {
           lastClaim = Date.now()
           const [next, entries] = (await ctx.client.callBuffer('XAUTOCLAIM', name, group, consumer, leaseMs, cursor, 'COUNT', n)) as [Buffer, StreamEntry[]]
           cursor = next.toString()
-          if (entries.length > 0) {
-            const pipe = ctx.client.pipeline()
-            for (const e of entries) pipe.call('XPENDING', name, group, e[0].toString(), e[0].toString(), 1)
-            const counts = (await pipe.exec()) ?? []
-            entries.forEach((e, i) => {
-              const row = (counts[i]?.[1] as [string, string, number, number][] | undefined)?.[0]
-              if (e[1]) out.push(lease(e, Number(row?.[3] ?? 2)))
-            })
-          }
+          const counts = await deliveriesOf(ctx, name, group, entries)
+          entries.forEach((e, i) => {
+            if (e[1]) out.push(lease(e, counts[i]!))
+          })
         }
         const room = n - out.length
         if (room > 0) {

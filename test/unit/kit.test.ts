@@ -1,0 +1,168 @@
+// The adapter kit (src/broker/kit) on its own, without a broker: the rules every adapter now
+// inherits from it.
+import {describe, expect, it} from 'vitest'
+import type {Lease, Message} from '../../src/broker/contract.js'
+import {chunkBySize} from '../../src/broker/kit/chunk.js'
+import {onceLease, type SettleOps} from '../../src/broker/kit/lease.js'
+import {peekWith} from '../../src/broker/kit/peek.js'
+import {startPollLoop} from '../../src/broker/kit/poll-loop.js'
+import {ClosedSignal, Outage, Waker, withDeadline} from '../../src/broker/kit/subscription.js'
+
+const message = (id = 'm1'): Message => ({id, queue: 'q', payload: Buffer.from('x'), headers: {}, attempts: 1, state: 'inflight', priority: 0, enqueuedAt: 0, availableAt: 0})
+
+function recordingOps(log: string[], fail?: string): SettleOps {
+  const op = (name: string) => async () => {
+    log.push(name)
+    if (name === fail) throw new Error(`${name} failed`)
+  }
+  return {ack: op('ack'), nack: op('nack'), deadLetter: op('deadLetter'), extend: op('extend')}
+}
+
+describe('onceLease', () => {
+  it('settles once: the first of ack/nack/deadLetter wins, later calls and extend do nothing', async () => {
+    const log: string[] = []
+    const hooks: string[] = []
+    const lease = onceLease(message(), recordingOps(log), {claimed: () => hooks.push('claimed'), finished: () => hooks.push('finished')})
+    await lease.extend!(10)
+    await lease.nack()
+    await lease.ack()
+    await lease.deadLetter('x')
+    await lease.extend!(10)
+    expect(log).toEqual(['extend', 'nack'])
+    expect(hooks).toEqual(['claimed', 'finished'])
+  })
+
+  it('extend is the broker’s own while unsettled: a refusal reaches the caller', async () => {
+    const refusing = {...recordingOps([]), extend: async () => Promise.reject(new Error('cannot extend here'))}
+    await expect(onceLease(message(), refusing).extend(10)).rejects.toThrow('cannot extend here')
+  })
+
+  it('a failed settle counts, unless `unclaimed` says the message is still ours', async () => {
+    const log: string[] = []
+    const counted = onceLease(message(), recordingOps(log, 'ack'))
+    await expect(counted.ack()).rejects.toThrow('ack failed')
+    await counted.nack()
+    expect(log).toEqual(['ack'])
+
+    const again: string[] = []
+    let outstanding = 1
+    const reopened = onceLease(message(), recordingOps(again, 'ack'), {claimed: () => outstanding--, unclaimed: () => outstanding++})
+    await expect(reopened.ack()).rejects.toThrow('ack failed')
+    expect(outstanding).toBe(1)
+    await reopened.nack()
+    expect(again).toEqual(['ack', 'nack'])
+    expect(outstanding).toBe(0)
+  })
+})
+
+describe('subscription pieces', () => {
+  it('ClosedSignal resolves with the first end()', async () => {
+    const closed = new ClosedSignal()
+    closed.end(new Error('first'))
+    closed.end(undefined)
+    expect((await closed.promise)?.message).toBe('first')
+  })
+
+  it('Waker wakes every waiter at once, or each after its own timeout', async () => {
+    const waker = new Waker()
+    const woken: string[] = []
+    const a = waker.wait().then(() => woken.push('a'))
+    const b = waker.wait(60_000).then(() => woken.push('b'))
+    waker.wake()
+    await Promise.all([a, b])
+    expect(woken.sort()).toEqual(['a', 'b'])
+    const t = Date.now()
+    await waker.wait(20)
+    expect(Date.now() - t).toBeGreaterThanOrEqual(15)
+  })
+
+  it('Outage tells lost once and back once, and counts its budget from the first failure', () => {
+    const told: string[] = []
+    const outage = new Outage(1000, (state) => told.push(state))
+    expect(outage.begin()).toBe(true)
+    expect(outage.begin()).toBe(false)
+    outage.lost(new Error('gone'))
+    outage.lost(new Error('gone'))
+    expect(outage.left()).toBeGreaterThan(900)
+    expect(outage.nextDelay()).toBeLessThanOrEqual(100)
+    outage.over()
+    outage.over()
+    expect(told).toEqual(['lost', 'back'])
+  })
+
+  it('withDeadline rejects with the timeout error when the promise is late', async () => {
+    await expect(withDeadline(new Promise(() => {}), 10, () => new Error('late'))).rejects.toThrow('late')
+    await expect(withDeadline(Promise.resolve(1), 1000, () => new Error('late'))).resolves.toBe(1)
+  })
+})
+
+describe('chunkBySize', () => {
+  it('keeps order and both limits; an oversized item goes alone', () => {
+    const sizes = [3, 3, 3, 10, 1, 1, 1, 1]
+    expect(chunkBySize(sizes, (n) => n, {maxItems: 3, maxBytes: 6})).toEqual([[3, 3], [3], [10], [1, 1, 1], [1]])
+  })
+})
+
+describe('peekWith', () => {
+  it('opens the queue even for limit 0, then reads nothing', async () => {
+    const calls: string[] = []
+    const out = await peekWith(
+      {limit: 0},
+      async (state) => void calls.push(`open ${state}`),
+      async () => {
+        calls.push('read')
+        return []
+      },
+    )
+    expect(out).toEqual([])
+    expect(calls).toEqual(['open waiting'])
+  })
+})
+
+describe('startPollLoop', () => {
+  it('never holds more than prefetch unsettled leases, and hands items fetched while closing straight back', async () => {
+    const log: string[] = []
+    const leases: Lease[] = []
+    let asked = 0
+    const sub = startPollLoop({
+      prefetch: 2,
+      handler: (lease) => leases.push(lease),
+      fetch: async (n) => {
+        asked = Math.max(asked, n)
+        return Array.from({length: n}, (_, i) => ({message: message(`m${i}`), ops: recordingOps(log)}))
+      },
+      describeError: (error) => error as Error,
+      isConnectionFailure: () => false,
+    })
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    expect(leases.length).toBe(2)
+    expect(asked).toBe(2)
+    await leases[0]!.ack()
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    expect(leases.length).toBe(3)
+    await sub.close()
+    expect(await sub.closed).toBeUndefined()
+    expect(sub.resumes).toBe(false)
+  })
+
+  it('waits out a connection failure within reconnectMs, then ends with the error', async () => {
+    const told: string[] = []
+    let calls = 0
+    const sub = startPollLoop({
+      prefetch: 1,
+      handler: () => {},
+      fetch: async () => {
+        calls++
+        throw new Error('ECONNREFUSED')
+      },
+      describeError: (error) => error as Error,
+      isConnectionFailure: () => true,
+      reconnectMs: 150,
+      onConnection: (state) => told.push(state),
+    })
+    expect(sub.resumes).toBe(true)
+    expect((await sub.closed)?.message).toBe('ECONNREFUSED')
+    expect(calls).toBeGreaterThan(1)
+    expect(told).toEqual(['lost'])
+  })
+})
