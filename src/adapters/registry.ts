@@ -12,6 +12,8 @@ const loaders: Record<string, () => Promise<BrokerFactory>> = {
   'amqp:': async () => (await import('./amqp/index.js')).createAmqpBroker,
   'amqps:': async () => (await import('./amqp/index.js')).createAmqpBroker,
   'sqs:': async () => (await import('./sqs/index.js')).createSqsBroker,
+  'nats:': async () => (await import('./nats/index.js')).createNatsBroker,
+  'nats+tls:': async () => (await import('./nats/index.js')).createNatsBroker,
 }
 
 export const SUPPORTED_SCHEMES = Object.keys(loaders).map((s) => s.slice(0, -1))
@@ -40,7 +42,7 @@ export function parseBrokerUrl(raw: string): URL {
 // WHATWG URLs hold one host; redis+cluster://h1:p1,h2:p2 keeps the first as the host and the
 // other seeds in ?seeds=h2:p2 (the Redis adapter reads both and shows the list again).
 function clusterSeeds(text: string): string {
-  const match = /^(redis\+cluster:\/\/(?:[^@/?#]*@)?)([^/?#]+)(.*)$/i.exec(text)
+  const match = /^((?:redis\+cluster|nats|nats\+tls):\/\/(?:[^@/?#]*@)?)([^/?#]+)(.*)$/i.exec(text)
   if (!match || !match[2]!.includes(',')) return text
   const [first, ...rest] = match[2]!.split(',').filter(Boolean)
   const tail = match[3]!
