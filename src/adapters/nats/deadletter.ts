@@ -94,6 +94,10 @@ export async function purgeDead(ctx: DeadLetterContext, streamName: string, cons
   }
 }
 
+// the dead-letter publish's own Nats-Msg-Id stays behind (and the original's was never copied:
+// republished inside the dedup window it would be dropped as a duplicate)
+const keepOnRetry = (key: string) => key !== 'Nats-Msg-Id' && (!META_HEADERS.has(key) || key === HEADER.name)
+
 async function readIds(ctx: DeadLetterContext, route: {stream: string; subject: string}, ids: string[]): Promise<StoredMsg[]> {
   const out: StoredMsg[] = []
   for (const id of ids) {
@@ -121,7 +125,7 @@ export async function retryDead(ctx: DeadLetterContext, streamName: string, cons
     const picked = batch.slice(0, limit - moved)
     for (const m of picked) {
       const h = makeHeaders()
-      for (const key of m.header?.keys() ?? []) if (!META_HEADERS.has(key) || key === HEADER.name) for (const v of m.header.values(key)) h.append(key, v)
+      for (const key of m.header?.keys() ?? []) if (keepOnRetry(key)) for (const v of m.header.values(key)) h.append(key, v)
       try {
         await ctx.js.publish(m.header.get(HEADER.subject) || streamName, m.data, {headers: h})
         await ctx.jsm.streams.deleteMessage(route.stream, m.seq)
