@@ -152,9 +152,12 @@ function watchOutage(ctx: ConsumeContext, options: ConsumeOptions, end: (e: Erro
     if (reconnectMs <= 0) end(new ConnectionError(`lost the connection to ${ctx.where}${error ? `: ${error.message}` : ''}`, true))
     else options.onConnection?.('lost', error ?? new ConnectionError(`lost the connection to ${ctx.where}`, true))
   }
-  const off = ctx.watch.on((up) => {
-    if (!up) lost()
-  })
+  const back = () => {
+    if (lostAt === undefined) return
+    lostAt = undefined
+    options.onConnection?.('back')
+  }
+  const off = ctx.watch.on((up) => (up ? back() : lost()))
   return {
     ride: async (error) => {
       lost(error instanceof Error ? error : undefined)
@@ -163,8 +166,7 @@ function watchOutage(ctx: ConsumeContext, options: ConsumeOptions, end: (e: Erro
         end(new ConnectionError(`lost the connection to ${ctx.where} and it did not come back within ${reconnectMs} ms`, true))
         return false
       }
-      lostAt = undefined
-      options.onConnection?.('back')
+      back()
       return true
     },
     dispose: off,

@@ -88,11 +88,11 @@ export class PrivateNats {
     }
   }
 
-  async stop(): Promise<void> {
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const proc = this.proc
     if (!proc || proc.exitCode !== null) return
     const exited = new Promise((resolve) => proc.once('exit', resolve))
-    proc.kill('SIGTERM')
+    proc.kill(signal)
     await exited
   }
 
