@@ -46,7 +46,6 @@ export async function statsOf(ctx: DeadLetterContext, t: Target): Promise<QueueS
   }
   Object.assign(details, {
     consumer: c.name,
-    filterSubject: c.config.filter_subject || undefined,
     maxDeliver: c.config.max_deliver,
     ackWaitMs: nanosToMs(c.config.ack_wait),
     maxAckPending: c.config.max_ack_pending,
@@ -56,6 +55,7 @@ export async function statsOf(ctx: DeadLetterContext, t: Target): Promise<QueueS
     deliveredSeq: c.delivered.stream_seq,
     deadLetterQueue: deadLetterRoute(s.config.name, c.name).stream,
   })
+  if (c.config.filter_subject) details.filterSubject = c.config.filter_subject
   stats.counts = {waiting: c.num_pending, inflight: c.num_ack_pending, dead: await countDead(ctx, s.config.name, c.name)}
   if (c.num_pending + c.num_ack_pending > 0) {
     // the first unacked message's timestamp: one MSG.GET
