@@ -2,10 +2,11 @@
 // in Queuectl-Name, content type in Content-Type, the dedup id in Nats-Msg-Id. The id is the
 // stream sequence.
 import {headers as makeHeaders, type MsgHdrs} from '@nats-io/transport-node'
-import type {JsMsg, StoredMsg} from '@nats-io/jetstream'
+import type {StoredMsg} from '@nats-io/jetstream'
 import type {Message, MessageState, OutgoingMessage} from '../../broker/contract.js'
 import {UsageError} from '../../kernel/errors.js'
 import {HEADER, META_HEADERS} from './names.js'
+import type {Delivered} from './pull.js'
 
 const MSG_ID = 'Nats-Msg-Id'
 // header names are tokens: no whitespace, colons or control characters
@@ -71,8 +72,8 @@ export function toMessage(queue: string, raw: Native, state: MessageState, attem
   return message
 }
 
-export function fromJsMsg(queue: string, msg: JsMsg): Message {
-  const time = new Date(Math.floor(Number(msg.info.timestampNanos) / 1e6))
+export function fromDelivered(queue: string, msg: Delivered): Message {
+  const time = new Date(msg.info.timestampMs)
   return toMessage(queue, {subject: msg.subject, seq: msg.seq, data: msg.data, header: msg.headers, time}, 'inflight', msg.info.deliveryCount)
 }
 

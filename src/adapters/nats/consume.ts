@@ -1,56 +1,39 @@
-// consume: a few pull loops share the prefetch window (never more unsettled leases plus open pull
-// requests than `prefetch`). ack → +ACK, nack → -NAK (with its delay), extend → +WPI (working),
-// deadLetter → publish to STREAM_DLQ then +TERM. A lease the server's ack_wait would end before
-// `leaseMs` is kept alive with +WPI. Connection loss: the client reconnects; the loops wait for it
-// up to `reconnectMs`, then end. Messages a pull brings after close() are handed straight back.
-import type {Consumer, ConsumerInfo, JsMsg} from '@nats-io/jetstream'
+// consume: one pull session per subscription (pull.ts) keeps the window full: never more
+// unsettled leases plus messages asked for than `prefetch`. ack → +ACK, nack → -NAK (with its
+// delay), extend → +WPI (working), deadLetter → publish to STREAM_DLQ then +TERM. A lease the
+// server's ack_wait would end before `leaseMs` is kept alive with +WPI. Connection loss: the client
+// reconnects by itself; the subscription waits for it up to `reconnectMs`, then ends. Messages
+// that arrive after close() are handed straight back.
+import type {ConsumerInfo} from '@nats-io/jetstream'
+import type {NatsConnection} from '@nats-io/transport-node'
 import type {ConsumeOptions, Lease, LeaseHandler, Subscription} from '../../broker/contract.js'
-import {ConnectionError, NotFoundError, isUserError} from '../../kernel/errors.js'
-import {fromJsMsg} from './codec.js'
-import {isConnectionTrouble, isNotFound, requestError, sleep} from './errors.js'
+import {ConnectionError, NotFoundError} from '../../kernel/errors.js'
+import {fromDelivered} from './codec.js'
+import {requestError} from './errors.js'
+import {PullSession, type Delivered} from './pull.js'
 import type {ConnectionWatch} from './watch.js'
 
 export interface ConsumeContext {
-  consumer: Consumer
+  nc: NatsConnection
   info: ConsumerInfo
   label: string
   where: string
   watch: ConnectionWatch
   /** Publishes the message to the dead-letter stream (not the term). */
-  deadLetter(msg: JsMsg, reason: string): Promise<void>
+  deadLetter(msg: Delivered, reason: string): Promise<void>
 }
 
-const MAX_PULLERS = 3
-const MAX_FAILURES = 8
 const DEFAULT_EXPIRES_MS = 5000
+/** Pull requests the server has not answered this long after they expired are taken as lost. */
+const LOST_REQUEST_GRACE_MS = 3000
 
 interface Window {
-  open: boolean
   outstanding: number
-  requested: number
-  /** Pulls open now. */
-  pulls: number
-  roomFreed: Promise<void>
-  freeRoom(): void
+  /** Called when room frees. */
+  refill(): void
 }
 
-function makeWindow(): Window {
-  let wake!: () => void
-  const w: Window = {
-    open: true,
-    outstanding: 0,
-    requested: 0,
-    pulls: 0,
-    roomFreed: new Promise<void>((resolve) => (wake = resolve)),
-    freeRoom: () => {
-      wake()
-      w.roomFreed = new Promise<void>((resolve) => (wake = resolve))
-    },
-  }
-  return w
-}
-
-function makeLease(ctx: ConsumeContext, w: Window, msg: JsMsg, leaseMs: number | undefined): Lease {
+function makeLease(ctx: ConsumeContext, w: Window, msg: Delivered, leaseMs: number | undefined): Lease {
   const ackWaitMs = Number(ctx.info.config.ack_wait ?? 30e9) / 1e6
   const maxDeliver = ctx.info.config.max_deliver ?? -1
   let settled = false
@@ -69,7 +52,6 @@ function makeLease(ctx: ConsumeContext, w: Window, msg: JsMsg, leaseMs: number |
     settled = true
     clearInterval(keepAlive)
     w.outstanding--
-    w.freeRoom()
     try {
       await action()
     } catch (error) {
@@ -77,6 +59,8 @@ function makeLease(ctx: ConsumeContext, w: Window, msg: JsMsg, leaseMs: number |
       settled = false
       w.outstanding++
       throw requestError(error, ctx.where)
+    } finally {
+      w.refill()
     }
   }
   const toDead = async (reason: string) => {
@@ -85,7 +69,7 @@ function makeLease(ctx: ConsumeContext, w: Window, msg: JsMsg, leaseMs: number |
   }
   if (leaseMs !== undefined) keepUntil(Date.now() + leaseMs)
   return {
-    message: fromJsMsg(ctx.label, msg),
+    message: fromDelivered(ctx.label, msg),
     ack: () => settle(() => msg.ack()),
     nack: (o) =>
       settle(() =>
@@ -103,126 +87,84 @@ function makeLease(ctx: ConsumeContext, w: Window, msg: JsMsg, leaseMs: number |
 
 export function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, options: ConsumeOptions): Subscription {
   const prefetch = Math.max(1, Math.floor(options.prefetch))
-  const w = makeWindow()
-  const stops = new Set<() => void>()
+  const expires = Math.max(1000, options.pollWaitMs ?? DEFAULT_EXPIRES_MS)
+  let open = true
   let resolveClosed!: (error: Error | undefined) => void
   const closed = new Promise<Error | undefined>((resolve) => (resolveClosed = resolve))
+  const w: Window = {outstanding: 0, refill: () => refill()}
   const end = (error: Error | undefined) => {
-    if (!w.open) return
-    w.open = false
-    for (const stop of stops) stop()
-    w.freeRoom()
+    if (!open) return
+    open = false
+    clearInterval(timer)
+    outage.dispose()
+    session.close()
     resolveClosed(error)
   }
-  const deliver = (msg: JsMsg) => {
-    w.requested--
-    // brought by a pull after close(): hand it straight back
-    if (!w.open) return msg.nak()
-    w.outstanding++
-    try {
-      handler(makeLease(ctx, w, msg, options.leaseMs))
-    } catch {
-      // a throwing handler is the caller's bug; the lease stays unsettled and expires
-    }
+  const session = new PullSession(ctx.nc, ctx.info.stream_name, ctx.info.name, expires, {
+    message: (msg) => {
+      // brought by a pull after close(): hand it straight back
+      if (!open) return msg.nak()
+      w.outstanding++
+      try {
+        handler(makeLease(ctx, w, msg, options.leaseMs))
+      } catch {
+        // a throwing handler is the caller's bug; the lease stays unsettled and expires
+      }
+    },
+    freed: () => refill(),
+    trouble: (code, description) => {
+      if (code === 409 && /deleted/.test(description)) end(new NotFoundError(`${ctx.label} went away: ${description}`))
+      else if (code === 400 || code === 500) end(new ConnectionError(`${ctx.where} refused the pull on ${ctx.label}: ${code} ${description}`))
+      // 503 (JetStream not ready yet, after a restart): the timer asks again
+      else session.reset()
+    },
+  })
+  // while a pull is open, wait for a quarter of the window: many one-message pulls cost more than they bring
+  const refill = () => {
+    if (!open || !ctx.watch.up) return
+    const room = prefetch - w.outstanding - session.requested
+    if (room >= (session.requested > 0 ? Math.ceil(prefetch / 4) : 1)) session.pull(room)
   }
-  const outage = watchOutage(ctx, options, end)
-  const expires = Math.max(1000, options.pollWaitMs ?? DEFAULT_EXPIRES_MS)
-  const pullers = Math.min(MAX_PULLERS, Math.ceil(prefetch / 10))
-  const loops = Array.from({length: pullers}, () => pullLoop(ctx, w, prefetch, expires, stops, deliver, outage, end))
+  const outage = watchOutage(ctx, options, end, () => {
+    session.reset()
+    refill()
+  })
+  const timer = setInterval(() => {
+    if (session.requested > 0 && Date.now() - session.lastActivity > expires + LOST_REQUEST_GRACE_MS) session.reset()
+    refill()
+  }, 1000)
+  refill()
   return {
     closed,
     resumes: (options.reconnectMs ?? 0) > 0,
     close: async () => {
       end(undefined)
-      outage.dispose()
-      await Promise.all(loops)
     },
   }
 }
 
-interface Outage {
-  /** Waits out a lost connection: true once it is back, false when the subscription ended. */
-  ride(error: unknown): Promise<boolean>
-  dispose(): void
-}
-
-function watchOutage(ctx: ConsumeContext, options: ConsumeOptions, end: (e: Error | undefined) => void): Outage {
+function watchOutage(ctx: ConsumeContext, options: ConsumeOptions, end: (e: Error | undefined) => void, resumed: () => void): {dispose(): void} {
   const reconnectMs = options.reconnectMs ?? 0
-  let lostAt: number | undefined
-  const lost = (error?: Error) => {
-    if (lostAt !== undefined) return
-    lostAt = Date.now()
-    if (reconnectMs <= 0) end(new ConnectionError(`lost the connection to ${ctx.where}${error ? `: ${error.message}` : ''}`, true))
-    else options.onConnection?.('lost', error ?? new ConnectionError(`lost the connection to ${ctx.where}`, true))
-  }
-  const back = () => {
-    if (lostAt === undefined) return
-    lostAt = undefined
-    options.onConnection?.('back')
-  }
-  const off = ctx.watch.on((up) => (up ? back() : lost()))
+  let giveUp: NodeJS.Timeout | undefined
+  let lost = false
+  const off = ctx.watch.on((up) => {
+    if (!up && !lost) {
+      lost = true
+      const error = new ConnectionError(`lost the connection to ${ctx.where}`, true)
+      if (reconnectMs <= 0 || ctx.watch.closed) return end(error)
+      options.onConnection?.('lost', error)
+      giveUp = setTimeout(() => end(new ConnectionError(`lost the connection to ${ctx.where} and it did not come back within ${reconnectMs} ms`, true)), reconnectMs)
+    } else if (up && lost) {
+      lost = false
+      clearTimeout(giveUp)
+      options.onConnection?.('back')
+      resumed()
+    }
+  })
   return {
-    ride: async (error) => {
-      lost(error instanceof Error ? error : undefined)
-      const left = reconnectMs - (Date.now() - (lostAt ?? Date.now()))
-      if (left <= 0 || !(await ctx.watch.waitUp(left))) {
-        end(new ConnectionError(`lost the connection to ${ctx.where} and it did not come back within ${reconnectMs} ms`, true))
-        return false
-      }
-      back()
-      return true
+    dispose: () => {
+      clearTimeout(giveUp)
+      off()
     },
-    dispose: off,
-  }
-}
-
-async function pullLoop(
-  ctx: ConsumeContext,
-  w: Window,
-  prefetch: number,
-  expires: number,
-  stops: Set<() => void>,
-  deliver: (msg: JsMsg) => void,
-  outage: Outage,
-  end: (e: Error | undefined) => void,
-): Promise<void> {
-  let failures = 0
-  while (w.open) {
-    const room = prefetch - w.outstanding - w.requested
-    // while a pull is open, wait for a quarter of the window: many one-message pulls cost more than they bring
-    if (room <= 0 || (w.pulls > 0 && room < Math.ceil(prefetch / 4))) {
-      await w.roomFreed
-      continue
-    }
-    if (!ctx.watch.up && !(await outage.ride(undefined))) return
-    w.requested += room
-    w.pulls++
-    let got = 0
-    try {
-      const msgs = await ctx.consumer.fetch({max_messages: room, expires})
-      const stop = () => msgs.stop()
-      stops.add(stop)
-      if (!w.open) msgs.stop()
-      try {
-        for await (const msg of msgs) {
-          got++
-          deliver(msg)
-        }
-      } finally {
-        stops.delete(stop)
-      }
-      failures = 0
-    } catch (error) {
-      if (!w.open) return
-      if (isNotFound(error, 'consumer') || isNotFound(error, 'stream')) return end(new NotFoundError(`${ctx.label} went away: ${(error as Error).message}`))
-      if (isUserError(error) && !isConnectionTrouble(error)) return end(error as Error)
-      if (!ctx.watch.up) {
-        if (!(await outage.ride(error))) return
-      } else if (++failures >= MAX_FAILURES) return end(requestError(error, ctx.where))
-      else await sleep(Math.min(2000, 100 * 2 ** failures))
-    } finally {
-      w.requested -= room - got
-      w.pulls--
-    }
   }
 }

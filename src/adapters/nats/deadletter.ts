@@ -2,13 +2,14 @@
 // (made on first use, limits retention, file storage), subject queuectl.dlq.STREAM.CONSUMER, with
 // its headers plus the reason, original subject, sequence and deliveries; then the source message
 // is terminated (+TERM). retry publishes it back on its original subject and deletes it here.
-import {RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type JsMsg, type StoredMsg} from '@nats-io/jetstream'
+import {RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type StoredMsg} from '@nats-io/jetstream'
 import {headers as makeHeaders} from '@nats-io/transport-node'
 import type {Message, RetryOptions} from '../../broker/contract.js'
 import {NotSupportedError} from '../../kernel/errors.js'
 import {fromStored} from './codec.js'
 import {isNotFound, requestError} from './errors.js'
 import {deadLetterRoute, HEADER, META_HEADERS} from './names.js'
+import type {Delivered} from './pull.js'
 
 export interface DeadLetterContext {
   js: JetStreamClient
@@ -35,7 +36,7 @@ async function ensureStream(ctx: DeadLetterContext, stream: string, subjects: st
   known.add(stream)
 }
 
-export async function publishDead(ctx: DeadLetterContext, streamName: string, consumer: string, msg: JsMsg, reason: string): Promise<void> {
+export async function publishDead(ctx: DeadLetterContext, streamName: string, consumer: string, msg: Delivered, reason: string): Promise<void> {
   const route = deadLetterRoute(streamName, consumer)
   await ensureStream(ctx, route.stream, route.subjects)
   const h = makeHeaders()

@@ -126,15 +126,13 @@ class NatsBroker implements Broker {
   }
 
   async consume(queue: string, handler: LeaseHandler, options: ConsumeOptions): Promise<Subscription> {
-    const {js, watch} = await this.conn()
+    const {nc, watch} = await this.conn()
     const t = await this.consumerOf(queue)
     const stream = t.stream.config.name
-    const consumer = await js.consumers.get(stream, t.consumer.name).catch((e) => {
-      throw requestError(e, this.displayUrl)
-    })
+    if (t.consumer.config.deliver_subject) throw new NotSupportedError(`${t.label} is a push consumer: nats:// consumes through durable pull consumers — make one for this queue`)
     const dl = await this.dl()
     const sub = startConsumer(
-      {consumer, info: t.consumer, label: t.label, where: this.displayUrl, watch, deadLetter: (msg, reason) => publishDead(dl, stream, t.consumer.name, msg, reason)},
+      {nc, info: t.consumer, label: t.label, where: this.displayUrl, watch, deadLetter: (msg, reason) => publishDead(dl, stream, t.consumer.name, msg, reason)},
       handler,
       options,
     )
