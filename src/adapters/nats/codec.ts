@@ -61,7 +61,7 @@ export function toMessage(queue: string, raw: Native, state: MessageState, attem
     attempts,
     state,
     enqueuedAt: raw.time?.getTime(),
-    raw: {subject: raw.subject, seq: raw.seq, headers: decodeHeaders(h, true)},
+    raw: h ? {subject: raw.subject, seq: raw.seq, headers: decodeHeaders(h, true)} : {subject: raw.subject, seq: raw.seq},
   }
   if (name) message.name = name
   if (contentType) message.contentType = contentType

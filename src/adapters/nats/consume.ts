@@ -6,7 +6,7 @@
 // that arrive after close() are handed straight back.
 import type {ConsumerInfo} from '@nats-io/jetstream'
 import type {NatsConnection} from '@nats-io/transport-node'
-import type {ConsumeOptions, Lease, LeaseHandler, Subscription} from '../../broker/contract.js'
+import type {ConsumeOptions, Lease, LeaseHandler, Message, NackOptions, Subscription} from '../../broker/contract.js'
 import {ConnectionError, NotFoundError} from '../../kernel/errors.js'
 import {fromDelivered} from './codec.js'
 import {requestError} from './errors.js'
@@ -33,55 +33,93 @@ interface Window {
   refill(): void
 }
 
-function makeLease(ctx: ConsumeContext, w: Window, msg: Delivered, leaseMs: number | undefined): Lease {
-  const ackWaitMs = Number(ctx.info.config.ack_wait ?? 30e9) / 1e6
-  const maxDeliver = ctx.info.config.max_deliver ?? -1
-  let settled = false
-  let keepAlive: NodeJS.Timeout | undefined
-  const keepUntil = (until: number) => {
-    clearInterval(keepAlive)
-    if (until - Date.now() <= ackWaitMs) return
-    keepAlive = setInterval(() => {
-      if (settled || Date.now() >= until - ackWaitMs / 2) clearInterval(keepAlive)
-      if (!settled) msg.working()
-    }, Math.max(100, ackWaitMs / 2))
-    keepAlive.unref()
+class NatsLease implements Lease {
+  readonly message: Message
+  private settled = false
+  private keepAlive?: NodeJS.Timeout
+
+  constructor(
+    private readonly ctx: ConsumeContext,
+    private readonly w: Window,
+    private readonly msg: Delivered,
+    leaseMs: number | undefined,
+  ) {
+    this.message = fromDelivered(ctx.label, msg)
+    if (leaseMs !== undefined) this.keepUntil(Date.now() + leaseMs)
   }
-  const settle = async (action: () => Promise<void> | void) => {
-    if (settled) return
-    settled = true
-    clearInterval(keepAlive)
-    w.outstanding--
+
+  private get ackWaitMs(): number {
+    return Number(this.ctx.info.config.ack_wait ?? 30e9) / 1e6
+  }
+
+  /** +WPI every half ack_wait until `until` is within one ack_wait. */
+  private keepUntil(until: number): void {
+    clearInterval(this.keepAlive)
+    const ackWaitMs = this.ackWaitMs
+    if (until - Date.now() <= ackWaitMs) return
+    const timer = setInterval(() => {
+      if (this.settled || Date.now() >= until - ackWaitMs / 2) clearInterval(timer)
+      if (!this.settled) this.msg.working()
+    }, Math.max(100, ackWaitMs / 2))
+    timer.unref()
+    this.keepAlive = timer
+  }
+
+  private async settle(action: () => Promise<void> | void): Promise<void> {
+    if (this.settled) return
+    this.settled = true
+    clearInterval(this.keepAlive)
+    this.w.outstanding--
     try {
       await action()
     } catch (error) {
       // not settled after all (no dead-letter stream, connection closed): the caller may try again
-      settled = false
-      w.outstanding++
-      throw requestError(error, ctx.where)
+      this.settled = false
+      this.w.outstanding++
+      throw requestError(error, this.ctx.where)
     } finally {
-      w.refill()
+      this.w.refill()
     }
   }
-  const toDead = async (reason: string) => {
-    await ctx.deadLetter(msg, reason)
-    msg.term()
+
+  ack(): Promise<void> {
+    if (this.settled) return Promise.resolve()
+    // the hot path: a sync settle, no closure
+    this.settled = true
+    clearInterval(this.keepAlive)
+    this.w.outstanding--
+    try {
+      this.msg.ack()
+    } catch (error) {
+      this.settled = false
+      this.w.outstanding++
+      return Promise.reject(requestError(error, this.ctx.where))
+    } finally {
+      this.w.refill()
+    }
+    return Promise.resolve()
   }
-  if (leaseMs !== undefined) keepUntil(Date.now() + leaseMs)
-  return {
-    message: fromDelivered(ctx.label, msg),
-    ack: () => settle(() => msg.ack()),
-    nack: (o) =>
-      settle(() =>
-        // the server would never deliver it again: the dead-letter route instead of a silent drop
-        maxDeliver > 0 && msg.info.deliveryCount >= maxDeliver ? toDead(`max_deliver (${maxDeliver}) exhausted`) : msg.nak(o?.delayMs),
-      ),
-    deadLetter: (reason) => settle(() => toDead(reason)),
-    extend: async (ms) => {
-      if (settled) return
-      msg.working()
-      keepUntil(Date.now() + ms)
-    },
+
+  nack(o?: NackOptions): Promise<void> {
+    const maxDeliver = this.ctx.info.config.max_deliver ?? -1
+    // the server would never deliver it again: the dead-letter route instead of a silent drop
+    if (maxDeliver > 0 && this.msg.info.deliveryCount >= maxDeliver) return this.settle(() => this.toDead(`max_deliver (${maxDeliver}) exhausted`))
+    return this.settle(() => this.msg.nak(o?.delayMs))
+  }
+
+  deadLetter(reason: string): Promise<void> {
+    return this.settle(() => this.toDead(reason))
+  }
+
+  async extend(ms: number): Promise<void> {
+    if (this.settled) return
+    this.msg.working()
+    this.keepUntil(Date.now() + ms)
+  }
+
+  private async toDead(reason: string): Promise<void> {
+    await this.ctx.deadLetter(this.msg, reason)
+    this.msg.term()
   }
 }
 
@@ -106,7 +144,7 @@ export function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, option
       if (!open) return msg.nak()
       w.outstanding++
       try {
-        handler(makeLease(ctx, w, msg, options.leaseMs))
+        handler(new NatsLease(ctx, w, msg, options.leaseMs))
       } catch {
         // a throwing handler is the caller's bug; the lease stays unsettled and expires
       }

@@ -20,24 +20,54 @@ export interface Delivered {
 const enc = new TextEncoder()
 
 /** $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending> (or the v2 form with domain and account). */
+class DeliveredMsg implements Delivered {
+  constructor(
+    private readonly msg: Msg,
+    readonly seq: number,
+    readonly info: {deliveryCount: number; timestampMs: number},
+  ) {}
+
+  get subject(): string {
+    return this.msg.subject
+  }
+
+  get data(): Uint8Array {
+    return this.msg.data
+  }
+
+  get headers(): MsgHdrs | undefined {
+    return this.msg.headers
+  }
+
+  ack(): void {
+    this.msg.respond(ACK)
+  }
+
+  nak(delayMs?: number): void {
+    this.msg.respond(delayMs && delayMs > 0 ? enc.encode(`-NAK ${JSON.stringify({delay: Math.round(delayMs * 1e6)})}`) : NAK)
+  }
+
+  working(): void {
+    this.msg.respond(WPI)
+  }
+
+  term(): void {
+    this.msg.respond(TERM)
+  }
+}
+
+const ACK = enc.encode('+ACK')
+const NAK = enc.encode('-NAK')
+const WPI = enc.encode('+WPI')
+const TERM = enc.encode('+TERM')
+
 export function toDelivered(msg: Msg): Delivered | undefined {
   const reply = msg.reply
   if (!reply?.startsWith('$JS.ACK.')) return undefined
   const t = reply.split('.')
   const at = t.length === 9 ? 4 : t.length >= 11 ? 6 : -1
   if (at < 0) return undefined
-  const send = (text: string) => msg.respond(enc.encode(text))
-  return {
-    subject: msg.subject,
-    seq: Number(t[at + 1]),
-    data: msg.data,
-    headers: msg.headers,
-    info: {deliveryCount: Number(t[at]), timestampMs: Math.floor(Number(t[at + 3]) / 1e6)},
-    ack: () => send('+ACK'),
-    nak: (delayMs) => send(delayMs && delayMs > 0 ? `-NAK ${JSON.stringify({delay: Math.round(delayMs * 1e6)})}` : '-NAK'),
-    working: () => send('+WPI'),
-    term: () => send('+TERM'),
-  }
+  return new DeliveredMsg(msg, Number(t[at + 1]), {deliveryCount: Number(t[at]), timestampMs: Math.floor(Number(t[at + 3]) / 1e6)})
 }
 
 export interface PullEvents {
