@@ -30,12 +30,13 @@ export function encodeHeaders(message: OutgoingMessage, index: number): MsgHdrs 
   return h
 }
 
-/** Headers as one value per name (repeated ones joined by ", "), queuectl's own facts left out. */
+/** Headers as one value per name (repeated ones joined by ", "), queuectl's own facts and Content-Type left out. */
 export function decodeHeaders(h: MsgHdrs | undefined, keepMeta = false): Record<string, string> {
   const out: Record<string, string> = {}
   if (!h) return out
   for (const key of h.keys()) {
-    if (!keepMeta && META_HEADERS.has(key)) continue
+    // Content-Type is the message's contentType, not one of its headers
+    if (!keepMeta && (META_HEADERS.has(key) || key === HEADER.contentType)) continue
     out[key] = h.values(key).join(', ')
   }
   return out
