@@ -64,7 +64,7 @@ class NatsBroker implements Broker {
         return {nc, js, jsm, dir: new Directory(jsm, this.displayUrl, this.settings.consumer), watch: new ConnectionWatch(nc)}
       } catch (error) {
         await nc.close().catch(() => {})
-        throw /jetstream not enabled|503|no responders/i.test(String((error as Error)?.message ?? error))
+        throw /jetstream (is )?not enabled|no responders/i.test(String((error as Error)?.message ?? error))
           ? new ConnectionError(`${this.displayUrl} answers but has no JetStream — start nats-server with -js`)
           : connectError(error, this.displayUrl)
       }

@@ -39,6 +39,18 @@ describe('nats:// connection failures', () => {
     expect(error!.message).not.toContain('s3cr3t-token')
   })
 
+  it('a server without JetStream is exit 3, saying to start it with -js', async () => {
+    const plain = await PrivateNats.create(['--no-js'])
+    await plain.start()
+    try {
+      const broker = await createBroker(`nats://127.0.0.1:${plain.port}`, {timeoutMs: 2000})
+      await expect(broker.connect()).rejects.toMatchObject({exitCode: 3, message: expect.stringMatching(/has no JetStream — start nats-server with -js/)})
+      await broker.close()
+    } finally {
+      await plain.dispose()
+    }
+  })
+
   it('nothing listening is a transient ConnectionError (exit 3)', async () => {
     const port = await freePort()
     const broker = await createBroker(`nats://127.0.0.1:${port}`, {timeoutMs: 2000})

@@ -60,7 +60,7 @@ export async function freePort(): Promise<number> {
   })
 }
 
-/** A nats-server of our own with JetStream on a free port; `start()` again after `stop()` restarts it on the same store. */
+/** A nats-server of our own with JetStream (unless extra has '--no-js') on a free port; `start()` again after `stop()` restarts it on the same store. */
 export class PrivateNats {
   private proc?: ChildProcess
   readonly dir = mkdtempSync(join(tmpdir(), 'queuectl-nats-'))
@@ -74,7 +74,9 @@ export class PrivateNats {
   }
 
   async start(): Promise<void> {
-    this.proc = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.dir, ...this.extra], {stdio: 'ignore'})
+    const js = this.extra.includes('--no-js') ? [] : ['-js', '-sd', this.dir]
+    const extra = this.extra.filter((a) => a !== '--no-js')
+    this.proc = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(this.port), ...js, ...extra], {stdio: 'ignore'})
     const until = Date.now() + 10_000
     for (;;) {
       const ok = await new Promise<boolean>((resolve) => {
