@@ -3,6 +3,8 @@
 // lost); without, it ends with a ConnectionError. The server is the test's own, on a spare port.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Broker} from '../../../src/broker/contract.js'
+import {isolatedHome} from '../../helpers/cli.js'
+import {completedSeqs, killChildren, ledger, numbered, runQ, startCli, until as waitFor} from '../../reliability/harness.js'
 import {admin, makeStream, openNats, PrivateNats} from './helpers.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -23,7 +25,10 @@ describe('nats:// across a nats-server restart', () => {
     await server.start()
     url = `nats://127.0.0.1:${server.port}`
   }, 20_000)
-  afterAll(() => server?.dispose())
+  afterAll(async () => {
+    killChildren()
+    await server?.dispose()
+  })
 
   async function prepare(name: string, n: number): Promise<Broker> {
     const conn = await admin(`127.0.0.1:${server.port}`)
@@ -77,4 +82,25 @@ describe('nats:// across a nats-server restart', () => {
     await broker.close()
     expect(error).toMatchObject({exitCode: 3, transient: true})
   }, 30_000)
+
+  it('queue work across a restart waits it out and completes every message (built CLI)', async () => {
+    const env = isolatedHome()
+    const conn = await admin(`127.0.0.1:${server.port}`)
+    await makeStream(conn.jsm, 'WORKRESTART', {ackWaitMs: 3000})
+    await conn.nc.close()
+    const n = 1500
+    const enq = await runQ(['enqueue', 'WORKRESTART', '--url', url], {env, input: numbered(0, n)})
+    expect(enq.code, enq.stderr).toBe(0)
+    const w = startCli(['work', 'WORKRESTART', '--url', url, '--echo', '--json', '--delay-ms', '5', '--concurrency', '8', '--until-empty', '--reconnect-timeout', '30s'], env)
+    await waitFor(() => completedSeqs(w.stdout()).length >= 200, 'the worker to complete 200', 30_000)
+    await server.stop('SIGKILL')
+    await sleep(1000)
+    await server.start()
+    const exit = await w.exited
+    expect(exit.code, w.stderr()).toBe(0)
+    const book = ledger(n, completedSeqs(w.stdout()))
+    console.log(`[nats-restart] work: ${JSON.stringify({...book, lost: book.lost.length})}`)
+    expect(book.lost).toEqual([])
+  }, 90_000)
 })
+
