@@ -75,6 +75,7 @@ function displayUrl(url: URL, servers: string[], token: boolean): string {
   const auth = token ? '***@' : url.username ? `${url.username}${url.password ? ':***' : ''}@` : ''
   const query = new URLSearchParams(url.searchParams)
   query.delete('seeds')
-  const rest = query.size > 0 ? `?${query.toString()}` : ''
+  // readable, not form-encoded: a display string, never parsed again
+  const rest = query.size > 0 ? `?${[...query].map(([k, v]) => `${k}=${v}`).join('&')}` : ''
   return redactUrl(`${url.protocol}//${auth}${servers.join(',')}${rest}`)
 }
