@@ -1,6 +1,10 @@
 // Bad input on nats://: wrong credentials (exit 3, password never shown), nothing listening
 // (exit 3), a missing stream or consumer (exit 4, near names), a subject no stream captures
 // (exit 4), a payload over max_payload (exit 2, nothing sent), delay/priority refused.
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {nkeys} from '@nats-io/transport-node'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {createBroker} from '../../../src/adapters/registry.js'
 import type {Broker} from '../../../src/broker/contract.js'
@@ -64,6 +68,40 @@ describe('nats:// connection failures', () => {
     expect(broker.displayUrl).toBe(`nats://u:***@127.0.0.1:${dead},127.0.0.1:${server.port}`)
     await broker.connect()
     await broker.close()
+  })
+})
+
+describe('nats:// with an nkey', () => {
+  let server: PrivateNats
+  let dir: string
+  let seedFile: string
+  beforeAll(async () => {
+    const user = nkeys.createUser()
+    dir = mkdtempSync(join(tmpdir(), 'queuectl-nkey-'))
+    seedFile = join(dir, 'user.nk')
+    writeFileSync(seedFile, `${new TextDecoder().decode(user.getSeed())}\n`)
+    writeFileSync(join(dir, 'server.conf'), `authorization { users = [ { nkey: ${user.getPublicKey()} } ] }\n`)
+    server = await PrivateNats.create(['-c', join(dir, 'server.conf')])
+    await server.start()
+  }, 20_000)
+  afterAll(async () => {
+    await server?.dispose()
+    rmSync(dir, {recursive: true, force: true})
+  })
+
+  it('?nkey=FILE signs in with the seed in that file', async () => {
+    const broker = await openNats(`nats://127.0.0.1:${server.port}?nkey=${seedFile}`)
+    expect(await broker.listQueues()).toEqual([])
+    await broker.close()
+  })
+
+  it('without it the login is refused (exit 3); a missing file is exit 2', async () => {
+    const none = await createBroker(`nats://127.0.0.1:${server.port}`, {timeoutMs: 3000})
+    await expect(none.connect()).rejects.toMatchObject({exitCode: 3, message: expect.stringMatching(/refused the login/)})
+    await none.close()
+    const missing = await createBroker(`nats://127.0.0.1:${server.port}?nkey=${join(dir, 'nope.nk')}`, {timeoutMs: 3000})
+    await expect(missing.connect()).rejects.toMatchObject({exitCode: 2, message: expect.stringMatching(/cannot read the nkey seed file/)})
+    await missing.close()
   })
 })
 
