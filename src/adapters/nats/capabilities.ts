@@ -51,3 +51,6 @@ export const natsCapabilityExtras = {
   extend: true,
   advice: ADVICE,
 }
+
+/** The new fields for one queue (its stream): the extras plus the name of its dead-letter stream. */
+export const natsQueueExtras = (stream: string) => ({...natsCapabilityExtras, deadLetterQueue: deadLetterStreamOf(stream)})

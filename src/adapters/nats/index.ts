@@ -82,6 +82,7 @@ class NatsBroker implements Broker {
     await this.conn()
   }
 
+  // once issue 14's contract lands: {...natsCapabilities, ...natsQueueExtras(stream), maxPayloadBytes}
   async capabilitiesOf(_queue?: string): Promise<Capabilities> {
     const {nc} = await this.conn()
     return {...natsCapabilities, maxPayloadBytes: nc.info?.max_payload ?? NATS_DEFAULT_MAX_PAYLOAD}
@@ -194,8 +195,9 @@ class NatsBroker implements Broker {
   }
 
   async retry(queue: string, options: RetryOptions): Promise<number> {
-    const t = await this.consumerOf(queue)
-    return retryDead(await this.dl(), t.stream.config.name, t.consumer.name, options)
+    // no consumer made here: dead letters of a stream without one can only be the default's
+    const t = await (await this.conn()).dir.resolve(queue)
+    return retryDead(await this.dl(), t.stream.config.name, t.consumer?.name ?? DEFAULT_CONSUMER, options)
   }
 
   async pause(queue: string): Promise<void> {
