@@ -152,8 +152,9 @@ export function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, option
     freed: () => refill(),
     trouble: (code, description) => {
       if (code === 409 && /deleted/.test(description)) end(new NotFoundError(`${ctx.label} went away: ${description}`))
+      else if (code === 409 && /push/.test(description)) end(new NotFoundError(`${ctx.label} became a push consumer: ${description}`))
       else if (code === 400 || code === 500) end(new ConnectionError(`${ctx.where} refused the pull on ${ctx.label}: ${code} ${description}`))
-      // 503 (JetStream not ready yet, after a restart): the timer asks again
+      // 503 (JetStream not ready yet, after a restart), a leadership change: the timer asks again
       else session.reset()
     },
   })
