@@ -171,6 +171,11 @@ describe('nats:// with a raw JetStream client', () => {
     expect(stats.counts.waiting).toBe(1)
     expect(String(stats.details?.note)).toMatch(/no durable pull consumer/)
     expect((await broker.peek(s, {limit: 5})).map((m) => m.payload.toString())).toEqual(['x'])
+    // consuming makes the durable pull consumer "queuectl"
+    const [lease] = await take(broker, s, 1)
+    await lease!.ack()
+    expect((await conn.jsm.consumers.info(s, 'queuectl')).config.ack_policy).toBe('explicit')
+    expect((await broker.stats(s)).details).toMatchObject({consumer: 'queuectl'})
   })
 
   it('createQueue makes a work-queue stream and its consumer; deleteQueue removes them', async () => {
