@@ -9,12 +9,14 @@ import {memoryTransport} from './memory/descriptor.js'
 import {redisTransport} from './redis/descriptor.js'
 import {amqpTransport} from './amqp/descriptor.js'
 import {sqsTransport} from './sqs/descriptor.js'
+import {natsTransport} from './nats/descriptor.js'
 
 export const TRANSPORTS: readonly TransportDescriptor[] = [
   memoryTransport,
   redisTransport,
   amqpTransport,
   sqsTransport,
+  natsTransport,
 ]
 
 const byScheme = new Map<string, TransportDescriptor>(TRANSPORTS.flatMap((t) => t.schemes.map((s) => [`${s}:`, t] as const)))

@@ -45,3 +45,18 @@ export interface TransportDescriptor {
   /** Imports the adapter (and its SDK) only now: start-up pays for the one transport used. */
   load(): Promise<BrokerFactory>
 }
+
+/**
+ * WHATWG URLs hold one host: `scheme://h1:p1,h2:p2/x` keeps the first as the host and the other
+ * seeds in `?seeds=h2:p2` (the adapter reads both and shows the list again). For the transports
+ * that take several seed servers (redis+cluster, nats); other texts are returned as they are.
+ */
+export function seedsInQuery(text: string, schemes: readonly string[]): string {
+  const match = /^([a-z][a-z0-9+.-]*):\/\/((?:[^@/?#]*@)?)([^/?#]+)(.*)$/i.exec(text)
+  if (!match || !schemes.includes(match[1]!.toLowerCase()) || !match[3]!.includes(',')) return text
+  const [first, ...rest] = match[3]!.split(',').filter(Boolean)
+  const tail = match[4]!
+  const hash = tail.indexOf('#')
+  const [body, fragment] = hash >= 0 ? [tail.slice(0, hash), tail.slice(hash)] : [tail, '']
+  return `${match[1]}://${match[2]}${first}${body}${body.includes('?') ? '&' : '?'}seeds=${rest.join(',')}${fragment}`
+}

@@ -1,0 +1,20 @@
+// nats:// and nats+tls:// described for the registry, without loading @nats-io/*.
+import {seedsInQuery, type TransportDescriptor} from '../../broker/descriptor.js'
+
+export const natsTransport: TransportDescriptor = {
+  name: 'nats',
+  // nats+tls rather than tls://, which would name no broker among the others
+  schemes: ['nats', 'nats+tls'],
+  summary: 'NATS JetStream: a queue is a stream and its durable pull consumer (STREAM or STREAM/CONSUMER)',
+  examples: ['nats://127.0.0.1:4222', 'nats://user:***@nats1:4222,nats2:4222', 'nats+tls://nats.example.com:4222'],
+  options: [
+    {name: 'creds', summary: 'NATS credentials file (JWT and nkey seed) to authenticate with.', env: 'NATS_CREDS'},
+    {name: 'nkey', summary: 'NATS nkey seed file (SU…) to authenticate with.', env: 'NATS_NKEY'},
+  ],
+  headers: {
+    // what a dead letter carries (names.ts HEADER): dropped when it goes back to work
+    deadLetter: ['Queuectl-Dead-Reason', 'Queuectl-Original-Subject', 'Queuectl-Original-Seq', 'Queuectl-Deliveries', 'Queuectl-Dead-At'],
+  },
+  prepareUrl: (text) => seedsInQuery(text, ['nats', 'nats+tls']),
+  load: async () => (await import('./index.js')).createNatsBroker,
+}
