@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Start-up of `queue --help` and `queue inspect --url memory://` against a bare oclif command,
 // interleaved in one run (the machine is noisy), median of N runs each, as ratios.
-// Usage: npm run build && node bench/startup.mjs [runs=25]
+// Usage: npm run build && node bench/startup.mjs [runs=25] [BEFORE_ROOT]
+// BEFORE_ROOT: another built checkout (e.g. a worktree of an earlier commit), measured in the same
+// interleaved run, so a change is compared before/after side by side.
 import {execFileSync, spawnSync} from 'node:child_process'
 import {fileURLToPath} from 'node:url'
 
@@ -16,6 +18,12 @@ const cases = {
   'queue --help': [`${root}bin/run.js`, '--help'],
   'queue inspect --url memory://': [`${root}bin/run.js`, 'inspect', '--url', 'memory://'],
   'queue enqueue q x --url memory://': [`${root}bin/run.js`, 'enqueue', 'q', 'x', '--url', 'memory://'],
+}
+const before = process.argv[3]
+if (before) {
+  const at = before.endsWith('/') ? before : `${before}/`
+  cases['before: queue --help'] = [`${at}bin/run.js`, '--help']
+  cases['before: queue inspect --url memory://'] = [`${at}bin/run.js`, 'inspect', '--url', 'memory://']
 }
 // Each run also reports its own CPU time (user + system) at exit: on a busy machine wall-clock
 // medians swing with the run queue, CPU time much less.
