@@ -105,7 +105,10 @@ export const beeFlavor: Flavor = {
 
   async probe(ctx, name): Promise<Probe> {
     const k = keysOf(ctx, name)
-    const [type, n] = await Promise.all([ctx.client.type(k.jobs), ctx.client.exists(k.id, k.waiting, k.active, k.succeeded, k.failed, k.delayed)])
+    // one EXISTS per key: Bee-Queue's keys carry no hash tag, so on a cluster they sit in different slots
+    const others = [k.id, k.waiting, k.active, k.succeeded, k.failed, k.delayed]
+    const [type, ...found] = await Promise.all([ctx.client.type(k.jobs), ...others.map((key) => ctx.client.exists(key))])
+    const n = found.reduce((a, b) => a + b, 0)
     if (type !== 'hash' && type !== 'none') return {exists: false, wrongType: type, key: k.jobs}
     return type === 'hash' || n > 0 ? {exists: true} : {exists: false}
   },
