@@ -47,6 +47,8 @@ export const memoryCapabilities: Capabilities = {
   create: true,
   delete: true,
   extend: true,
+  consume: true,
+  enqueue: true,
   advice: {pause: 'stop its consumers instead'},
 }
 
