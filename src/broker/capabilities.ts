@@ -14,6 +14,8 @@ const CANNOT: Record<Refusable, string> = {
   create: 'be created',
   delete: 'be deleted',
   extend: 'extend a lease',
+  consume: 'be consumed by queuectl',
+  enqueue: 'be enqueued to by queuectl',
 }
 
 const INSTEAD: Record<Refusable, string> = {
@@ -24,6 +26,8 @@ const INSTEAD: Record<Refusable, string> = {
   create: 'make the queue with the broker\'s own tools first',
   delete: 'purge it instead (`queue purge`)',
   extend: 'settle the message sooner, or consume with a longer lease',
+  consume: 'run the workers that own it',
+  enqueue: 'send with the library that owns it',
 }
 
 /** `where` names the queue: `list queue "jobs" on redis://host`, `queue "jobs" on amqp://host`. */

@@ -69,8 +69,12 @@ export interface Capabilities {
   delete: boolean
   /** Lease.extend keeps a lease longer. */
   extend: boolean
+  /** Broker.consume delivers from this queue (false: a job library's own workers consume it, e.g. Celery, Sidekiq, RQ, asynq). */
+  consume: boolean
+  /** Broker.enqueue sends to this queue (false: queuectl cannot write the library's jobs, e.g. RQ's pickled calls). */
+  enqueue: boolean
   /** What to do instead, for each refusal of an option or operation this queue lacks or limits. */
-  advice?: {delay?: string; priority?: string; retry?: string; pause?: string; create?: string; delete?: string; extend?: string}
+  advice?: {delay?: string; priority?: string; retry?: string; pause?: string; create?: string; delete?: string; extend?: string; consume?: string; enqueue?: string}
   /**
    * Whether `EnqueueOptions.persistent` / `confirms` are the caller's choice here. Absent: the
    * adapter declares neither, and a caller asking for either refuses.

@@ -1,5 +1,6 @@
 import {readFile} from 'node:fs/promises'
 import {Args, Flags} from '@oclif/core'
+import {refuse} from '../broker/capabilities.js'
 import type {OutgoingMessage} from '../broker/contract.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {type MessageTemplate, checkOptions, sendInBatches} from '../services/enqueue.js'
@@ -62,6 +63,8 @@ Prints the ids of the messages, one a line (NDJSON objects with --json).`
     // Connect first (to learn the broker's limits), then read and validate everything, then send.
     const broker = await this.openBroker()
     const caps = await broker.capabilitiesOf(args.queue)
+    // before reading stdin or the file: RQ's pickled jobs are refused whatever the payload
+    if (!caps.enqueue) throw refuse('enqueue', `queue "${args.queue}" on ${broker.displayUrl}`, caps)
     checkOptions(broker, caps, template)
     const max = caps.maxPayloadBytes
     const progress = new ProgressLine()

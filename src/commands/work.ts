@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core'
+import {refuse} from '../broker/capabilities.js'
 import type {Broker} from '../broker/contract.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {CheckFailedError, UsageError, UserError, isUserError} from '../kernel/errors.js'
@@ -94,9 +95,11 @@ With --json, stdout is a stream of NDJSON events, one a line ({"event":"complete
     handler = simulate(handler, {failRate, delayMs})
 
     const broker = flags.demo ? await this.openBroker({url: 'memory://'}) : await this.openBroker()
+    // a queue not made yet gets what a new queue gets
+    const caps = await broker.capabilitiesOf(queue).catch(() => broker.capabilitiesOf())
+    // before the dead-letter check: a queue its library's own workers consume says so, not "no dead-letter route"
+    if (!caps.consume) throw refuse('consume', `queue "${queue}" on ${broker.displayUrl}`, caps)
     if (flags['on-exhausted'] === 'dead-letter' && flags.ack === 'late') {
-      // a queue not made yet gets what a new queue gets
-      const caps = await broker.capabilitiesOf(queue).catch(() => broker.capabilitiesOf())
       if (!caps.deadLetter) {
         throw new UsageError(`--on-exhausted dead-letter: ${queue} on ${broker.displayUrl} has no dead-letter route (capability deadLetter: false) — give it one (a DLX, a redrive policy) or choose --on-exhausted requeue, drop or stop`)
       }

@@ -1,6 +1,7 @@
 // A whole `queue bench` session on one broker: set up the queue, run (alone or as one of several
 // agents), build the result, clean up what we created.
 import {readFile} from 'node:fs/promises'
+import {refuse} from '../broker/capabilities.js'
 import type {Broker} from '../broker/contract.js'
 import {UsageError, isUserError} from '../kernel/errors.js'
 import {formatDuration} from '../kernel/units.js'
@@ -34,6 +35,9 @@ const int = (n: number) => Math.round(n).toLocaleString('en-US')
 export async function benchOnBroker(input: SessionInput): Promise<BenchResult | undefined> {
   const {broker, plan} = input
   const queue = input.queue ?? `queuectl-bench-${input.runId}`
+  // before the queue is made or a message sent: a bench both enqueues and consumes (a queue not made yet gets what a new queue gets)
+  const caps = await broker.capabilitiesOf(queue).catch(() => broker.capabilitiesOf())
+  for (const op of ['enqueue', 'consume'] as const) if (!caps[op]) throw refuse(op, `queue "${queue}" on ${broker.displayUrl}`, caps)
   const existed = await broker.stats(queue).then(
     () => true,
     (error) => {

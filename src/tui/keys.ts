@@ -71,6 +71,8 @@ export interface DetailContext {
   purgeStates: readonly MessageState[]
   canRetry: boolean
   canPause: boolean
+  /** M: a move takes the messages by consuming them (capabilities.consume). */
+  canMove: boolean
   /** What to do instead, for the keys this queue refuses. */
   advice?: Capabilities['advice']
   /** The queue's capabilities are still being read: its action keys wait. */
@@ -82,7 +84,7 @@ export const PEEK_ORDER: readonly MessageState[] = ['waiting', 'delayed', 'retry
 
 /** What the detail view offers for one queue, from its own capabilities (undefined: not read yet). */
 export function detailContext(row: QueueRow, caps: Capabilities | undefined): DetailContext {
-  if (!caps) return {row, peekStates: ['waiting'], purgeStates: [], canRetry: false, canPause: false, loading: true}
+  if (!caps) return {row, peekStates: ['waiting'], purgeStates: [], canRetry: false, canPause: false, canMove: true, loading: true}
   return {
     row,
     peekStates: PEEK_ORDER.filter((s) => caps.states.includes(s)),
@@ -90,6 +92,7 @@ export function detailContext(row: QueueRow, caps: Capabilities | undefined): De
     // the library's own retry, or moving back from the queue's dead-letter queue
     canRetry: caps.retry !== false || (caps.deadLetter === 'queue' && caps.deadLetterQueue !== undefined),
     canPause: caps.pause,
+    canMove: caps.consume,
     advice: caps.advice,
   }
 }
@@ -103,7 +106,7 @@ export function detailHints(detail: DetailContext | undefined): string {
     if (detail.purgeStates.length > 0) keys.push('D purge')
     if (detail.canRetry) keys.push('R retry')
   }
-  keys.push('M move')
+  if (!detail || detail.canMove) keys.push('M move')
   if (detail?.canPause) keys.push(detail.row.stats.paused ? 'P resume queue' : 'P pause queue')
   return keys.join('  ')
 }
@@ -235,7 +238,10 @@ function detailKey(state: UiState, input: string, key: KeyPress, ctx: KeyContext
     // pausing stops no data from being lost: no confirmation, like k9s' scale
     return {state, effect: {type: 'run', action: {...base, kind, question: ''}}}
   }
-  if (input === 'M') return {state: {...state, prompt: {kind: 'move', text: ''}}}
+  if (input === 'M') {
+    if (!detail.canMove) return refused('be consumed by queuectl, so M cannot move its messages', detail.advice?.consume)
+    return {state: {...state, prompt: {kind: 'move', text: ''}}}
+  }
   return {state}
 }
 

@@ -19,13 +19,6 @@ export interface ContractTarget {
   /** Per-test timeout (ms). */
   timeoutMs?: number
   /**
-   * What queuectl refuses on this target by the job library's design, each with why: the library's
-   * own workers consume (Celery, Sidekiq, RQ, asynq), RQ jobs are pickled calls. No Capabilities
-   * field says so yet: the tests needing it are skipped with [needs consume] / [needs enqueue] in
-   * their name, and the refusal itself is tested (NotSupportedError, exit 4).
-   */
-  refuses?: {consume?: string; enqueue?: string}
-  /**
    * A job library's format: every message needs a task `name`; where the payload becomes the
    * job's JSON arguments rather than bytes kept as sent (Celery, Sidekiq), `argsOf` reads those
    * arguments back from a message, and the suite sends each text as a one-argument call.
@@ -88,8 +81,6 @@ async function drain(broker: Broker, queue: string, n: number, ms = 10_000, pref
 const text = (m: Message) => m.payload.toString('utf8')
 
 export function describeBrokerContract(name: string, target: ContractTarget, caps: Capabilities): void {
-  const consumes = !target.refuses?.consume
-  const enqueues = !target.refuses?.enqueue
   const argsOf = target.job?.argsOf
   /** A message the target's format takes: named where it needs a name, the text as one JSON argument where payloads are arguments. */
   const out = (m: OutgoingMessage): OutgoingMessage => {
@@ -128,7 +119,7 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       expect(broker.displayUrl).not.toMatch(/:[^:/@]+@/) // never a password
     })
 
-    it.skipIf(!enqueues)('enqueue → stats → peek keeps the name, headers and payload [needs enqueue]', async () => {
+    it.skipIf(!caps.enqueue)('enqueue → stats → peek keeps the name, headers and payload [needs capabilities.enqueue]', async () => {
       const q = await fresh('stored')
       const ids = await broker.enqueue(q, outs([{payload: '{"n":1}', name: 'first', headers: {trace: 'abc'}}]))
       expect(ids).toHaveLength(1)
@@ -145,17 +136,17 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       }
     }, timeout)
 
-    it.skipIf(enqueues)(`enqueue refuses with NotSupportedError (exit 4) [declared: ${target.refuses?.enqueue ?? 'none'}]`, async () => {
+    it.skipIf(caps.enqueue)('enqueue refuses with NotSupportedError (exit 4) and the advice [declared: capabilities.enqueue false]', async () => {
       const q = await fresh('noenqueue')
-      await expect(broker.enqueue(q, outs([{payload: 'x'}]))).rejects.toMatchObject({exitCode: 4})
+      await expect(broker.enqueue(q, outs([{payload: 'x'}]))).rejects.toMatchObject({exitCode: 4, message: expect.stringContaining(caps.advice?.enqueue ?? ' — ')})
     }, timeout)
 
-    it.skipIf(consumes)(`consume refuses with NotSupportedError (exit 4) [declared: ${target.refuses?.consume ?? 'none'}]`, async () => {
+    it.skipIf(caps.consume)('consume refuses with NotSupportedError (exit 4) and the advice [declared: capabilities.consume false]', async () => {
       const q = await fresh('noconsume')
-      await expect(broker.consume(q, () => {}, {prefetch: 1})).rejects.toMatchObject({exitCode: 4})
+      await expect(broker.consume(q, () => {}, {prefetch: 1})).rejects.toMatchObject({exitCode: 4, message: expect.stringContaining(caps.advice?.consume ?? ' — ')})
     }, timeout)
 
-    it.skipIf(!consumes)('enqueue → peek → consume → ack round trip [needs consume]', async () => {
+    it.skipIf(!caps.consume)('enqueue → peek → consume → ack round trip [needs capabilities.consume]', async () => {
       const q = await fresh('roundtrip')
       const ids = await broker.enqueue(q, [{payload: '{"n":1}', name: 'first', headers: {trace: 'abc'}}])
       expect(ids).toHaveLength(1)
@@ -186,7 +177,7 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       }, 5000, 'queue empty after ack')
     }, timeout)
 
-    it.skipIf(!consumes)('nack requeues the message for another delivery [needs consume]', async () => {
+    it.skipIf(!caps.consume)('nack requeues the message for another delivery [needs capabilities.consume]', async () => {
       const q = await fresh('nack')
       await broker.enqueue(q, [{payload: 'again'}])
       const [first] = await take(broker, q, 1)
@@ -197,7 +188,7 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       await second!.ack()
     }, timeout)
 
-    it.skipIf(!consumes)('settling a lease twice is harmless [needs consume]', async () => {
+    it.skipIf(!caps.consume)('settling a lease twice is harmless [needs capabilities.consume]', async () => {
       const q = await fresh('twice')
       await broker.enqueue(q, [{payload: 'once'}, {payload: 'other'}])
       const [lease] = await take(broker, q, 1)
@@ -209,7 +200,7 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
     }, timeout)
 
     describe('lease expiry', () => {
-      it.skipIf(!caps.leaseExpiry || !consumes)('an unsettled lease is redelivered after it expires [needs capabilities.leaseExpiry, consume]', async () => {
+      it.skipIf(!caps.leaseExpiry || !caps.consume)('an unsettled lease is redelivered after it expires [needs capabilities.leaseExpiry, capabilities.consume]', async () => {
         const q = await fresh('lease')
         const leaseMs = target.shortLeaseMs ?? 300
         await broker.enqueue(q, [{payload: 'slow'}])
@@ -222,7 +213,7 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       }, timeout + 20_000)
     })
 
-    it.skipIf(!caps.delay || !consumes)('delay holds a message back until it is due [needs capabilities.delay, consume]', async () => {
+    it.skipIf(!caps.delay || !caps.consume)('delay holds a message back until it is due [needs capabilities.delay, capabilities.consume]', async () => {
       const q = await fresh('delay')
       const delayMs = 1500
       const sentAt = Date.now()
@@ -241,7 +232,7 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       expect(got[1]!.at - sentAt).toBeGreaterThanOrEqual(delayMs - 50)
     }, timeout + 20_000)
 
-    it.skipIf(!caps.delay || !caps.states.includes('delayed') || !enqueues)("a delayed message counts as delayed, not waiting, until it is due [needs capabilities.delay, 'delayed' in capabilities.states]", async () => {
+    it.skipIf(!caps.delay || !caps.states.includes('delayed') || !caps.enqueue)("a delayed message counts as delayed, not waiting, until it is due [needs capabilities.delay, 'delayed' in capabilities.states, capabilities.enqueue]", async () => {
       const q = await fresh('delayed-count')
       await broker.enqueue(q, outs([{payload: 'not yet', delayMs: 60_000}]))
       const stats = await eventually(async () => {
@@ -251,7 +242,7 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       expect(stats.counts.waiting).toBe(0)
     }, timeout)
 
-    it.skipIf(!caps.priority || !consumes)('serves higher priority first, FIFO within a priority [needs capabilities.priority, consume]', async () => {
+    it.skipIf(!caps.priority || !caps.consume)('serves higher priority first, FIFO within a priority [needs capabilities.priority, capabilities.consume]', async () => {
       const range = caps.priority as {min: number; max: number}
       const q = await fresh('priority')
       const lo = range.min
@@ -267,7 +258,7 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       expect(got.map(text)).toEqual(['hi-1', 'hi-2', 'lo-1', 'lo-2'])
     }, timeout)
 
-    it.skipIf(!caps.purgeStates.includes('waiting') || !enqueues)("purge empties the waiting messages and says how many [needs 'waiting' in capabilities.purgeStates, enqueue]", async () => {
+    it.skipIf(!caps.purgeStates.includes('waiting') || !caps.enqueue)("purge empties the waiting messages and says how many [needs 'waiting' in capabilities.purgeStates, capabilities.enqueue]", async () => {
       const q = await fresh('purge')
       await broker.enqueue(q, outs(Array.from({length: 25}, (_, i) => ({payload: `p${i}`}))))
       await eventually(async () => ((await broker.stats(q)).counts.waiting === 25 ? true : undefined), 10_000, '25 waiting')
@@ -281,7 +272,7 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       await expect(broker.purge(q, 'waiting')).rejects.toMatchObject({exitCode: 4})
     }, timeout)
 
-    it.skipIf(!consumes)('counts messages by state [needs consume]', async () => {
+    it.skipIf(!caps.consume)('counts messages by state [needs capabilities.consume]', async () => {
       const q = await fresh('counts')
       await broker.enqueue(q, [{payload: 'a'}, {payload: 'b'}, {payload: 'c'}])
       if (caps.delay) await broker.enqueue(q, [{payload: 'd', delayMs: 60_000}])
@@ -308,7 +299,7 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       }
     }, timeout)
 
-    it.skipIf(!enqueues)('takes a batch of 1,000 in one call and stores each: 1,000 distinct ids, 1,000 waiting [needs enqueue]', async () => {
+    it.skipIf(!caps.enqueue)('takes a batch of 1,000 in one call and stores each: 1,000 distinct ids, 1,000 waiting [needs capabilities.enqueue]', async () => {
       const q = await fresh('stored-batch')
       const ids = await broker.enqueue(q, outs(Array.from({length: 1000}, (_, i) => ({payload: `s${i}`}))))
       expect(ids).toHaveLength(1000)
@@ -320,7 +311,7 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       }
     }, timeout + 15_000)
 
-    it.skipIf(!consumes)('takes a batch of 1,000 in one call and delivers each exactly once [needs consume]', async () => {
+    it.skipIf(!caps.consume)('takes a batch of 1,000 in one call and delivers each exactly once [needs capabilities.consume]', async () => {
       const q = await fresh('batch')
       const batch: OutgoingMessage[] = Array.from({length: 1000}, (_, i) => ({payload: JSON.stringify({seq: i})}))
       const ids = await broker.enqueue(q, batch)
@@ -331,7 +322,7 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       expect(seqs).toEqual(Array.from({length: 1000}, (_, i) => i))
     }, 2 * timeout + 60_000)
 
-    it.skipIf(!consumes)('enqueue with ids: false stores every message; its ids are all there or none [needs consume]', async () => {
+    it.skipIf(!caps.consume)('enqueue with ids: false stores every message; its ids are all there or none [needs capabilities.consume]', async () => {
       const q = await fresh('noids')
       const ids = await broker.enqueue(q, Array.from({length: 50}, (_, i) => ({payload: `n${i}`})), {ids: false})
       expect([0, 50]).toContain(ids.length)
@@ -339,7 +330,7 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       expect(got.map(text).sort()).toEqual(Array.from({length: 50}, (_, i) => `n${i}`).sort())
     }, 2 * timeout + 30_000)
 
-    it.skipIf(!consumes || Boolean(argsOf))('keeps payload bytes exactly: binary, unicode and large [needs consume, payloads kept as bytes]', async () => {
+    it.skipIf(!caps.consume || Boolean(argsOf))('keeps payload bytes exactly: binary, unicode and large [needs capabilities.consume, payloads kept as bytes]', async () => {
       const q = await fresh('bytes')
       const binary = Buffer.from(Array.from({length: 256}, (_, i) => i))
       const unicode = Buffer.from('héllo wörld — 日本語 🚀 \u0000 end', 'utf8')
@@ -354,7 +345,7 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       expect(byLength.get(large.length)?.equals(large)).toBe(true)
     }, timeout + 30_000)
 
-    it.skipIf(!consumes)('two concurrent consumers never hold the same message at once [needs consume]', async () => {
+    it.skipIf(!caps.consume)('two concurrent consumers never hold the same message at once [needs capabilities.consume]', async () => {
       const q = await fresh('concurrent')
       const n = 200
       await broker.enqueue(q, Array.from({length: n}, (_, i) => ({payload: `c${i}`})))
@@ -389,7 +380,7 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
     it.skipIf(!caps.listQueues)('lists the queues it holds [needs capabilities.listQueues]', async () => {
       const q = await fresh('listed')
       // freshQueue made it; a message too where we can send one (an empty Redis list does not exist)
-      if (enqueues) await broker.enqueue(q, outs([{payload: 'x'}]))
+      if (caps.enqueue) await broker.enqueue(q, outs([{payload: 'x'}]))
       const names = await eventually(async () => {
         const list = await broker.listQueues()
         return list.some((r) => r.name === q) ? list : undefined
@@ -443,7 +434,7 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
         await broker.stats(q)
       }, timeout)
 
-      it.skipIf(caps.extend || !consumes || !enqueues)('lease.extend refuses and the lease still settles [declared: capabilities.extend false; needs consume]', async () => {
+      it.skipIf(caps.extend || !caps.consume || !caps.enqueue)('lease.extend refuses and the lease still settles [declared: capabilities.extend false; needs capabilities.consume, enqueue]', async () => {
         const q = await fresh('noextend')
         await broker.enqueue(q, outs([{payload: 'held'}]))
         const [lease] = await take(broker, q, 1)
@@ -452,8 +443,8 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       }, timeout)
     })
 
-    it.skipIf(!(caps.retry && caps.retry.states.includes('dead') && caps.deadLetter === 'state') || !consumes)(
-      "a dead-lettered message comes back to waiting with retry({state: 'dead'}) [needs capabilities.retry with 'dead', deadLetter 'state', consume]",
+    it.skipIf(!(caps.retry && caps.retry.states.includes('dead') && caps.deadLetter === 'state') || !caps.consume)(
+      "a dead-lettered message comes back to waiting with retry({state: 'dead'}) [needs capabilities.retry with 'dead', deadLetter 'state', capabilities.consume]",
       async () => {
         const q = await fresh('retry')
         await broker.enqueue(q, outs([{payload: 'revive'}]))
@@ -473,7 +464,7 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       timeout,
     )
 
-    it.skipIf(caps.deadLetter !== 'queue' || !consumes)("deadLetter 'queue': capabilitiesOf names the dead-letter queue, whose stats count the dead-lettered message [needs deadLetter 'queue', consume]", async () => {
+    it.skipIf(caps.deadLetter !== 'queue' || !caps.consume)("deadLetter 'queue': capabilitiesOf names the dead-letter queue, whose stats count the dead-lettered message [needs deadLetter 'queue', capabilities.consume]", async () => {
       const q = await fresh('dlq')
       const dlq = (await broker.capabilitiesOf(q)).deadLetterQueue
       expect(typeof dlq).toBe('string')
@@ -488,8 +479,8 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       await eventually(async () => ((await broker.stats(dlq!)).counts.waiting === before + 1 ? true : undefined), 20_000, `1 more waiting in ${dlq}`)
     }, timeout + 20_000)
 
-    it.skipIf(!(caps.retry && caps.retry.states.includes('dead') && caps.deadLetter === 'queue') || !consumes)(
-      "a message dead-lettered into its queue's dead-letter queue comes back with retry({state: 'dead'}) [needs capabilities.retry with 'dead', deadLetter 'queue', consume]",
+    it.skipIf(!(caps.retry && caps.retry.states.includes('dead') && caps.deadLetter === 'queue') || !caps.consume)(
+      "a message dead-lettered into its queue's dead-letter queue comes back with retry({state: 'dead'}) [needs capabilities.retry with 'dead', deadLetter 'queue', capabilities.consume]",
       async () => {
         const q = await fresh('redrive')
         const dlq = (await broker.capabilitiesOf(q)).deadLetterQueue!
@@ -506,7 +497,7 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
     )
 
     describe('pause / resume', () => {
-      it.skipIf(!caps.pause || !enqueues)('a paused queue says so in its stats, a resumed one not [needs capabilities.pause]', async () => {
+      it.skipIf(!caps.pause || !caps.enqueue)('a paused queue says so in its stats, a resumed one not [needs capabilities.pause, enqueue]', async () => {
         const q = await fresh('paused-stats')
         await broker.enqueue(q, outs([{payload: 'held back'}]))
         await broker.pause(q)
@@ -516,7 +507,7 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
         expect((await broker.stats(q)).counts.waiting).toBe(1)
       }, timeout)
 
-      it.skipIf(!caps.pause || !consumes)('a paused queue delivers nothing; resumed, it delivers [needs capabilities.pause, consume]', async () => {
+      it.skipIf(!caps.pause || !caps.consume)('a paused queue delivers nothing; resumed, it delivers [needs capabilities.pause, capabilities.consume]', async () => {
         const q = await fresh('paused')
         await broker.enqueue(q, outs([{payload: 'after resume'}]))
         await broker.pause(q)
@@ -536,7 +527,7 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
     })
 
     describe('nack options', () => {
-      it.skipIf(!caps.delay || !consumes)('nack({delayMs}) holds the message back about that long [needs capabilities.delay, consume]', async () => {
+      it.skipIf(!caps.delay || !caps.consume)('nack({delayMs}) holds the message back about that long [needs capabilities.delay, capabilities.consume]', async () => {
         const q = await fresh('nack-delay')
         const delayMs = 1500
         await broker.enqueue(q, outs([{payload: 'later again'}]))
@@ -549,7 +540,7 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
         await second!.ack()
       }, timeout + 20_000)
 
-      it.skipIf(!consumes)('nack({failed: true}): the next delivery counts one attempt more [needs consume]', async () => {
+      it.skipIf(!caps.consume)('nack({failed: true}): the next delivery counts one attempt more [needs capabilities.consume]', async () => {
         const q = await fresh('nack-failed')
         await broker.enqueue(q, outs([{payload: 'failing'}]))
         const [first] = await take(broker, q, 1)
@@ -562,21 +553,21 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       }, timeout)
     })
 
-    it.skipIf(!caps.dedup || !enqueues)('two messages with the same dedupId: one is stored [needs capabilities.dedup]', async () => {
+    it.skipIf(!caps.dedup || !caps.enqueue)('two messages with the same dedupId: one is stored [needs capabilities.dedup, enqueue]', async () => {
       const q = await fresh('dedup')
       const dedupId = `d-${Date.now()}`
       await broker.enqueue(q, outs([{payload: 'one', dedupId}]))
       await broker.enqueue(q, outs([{payload: 'two', dedupId}]))
       await sleep(target.settleMs ?? 0)
       await eventually(async () => ((await broker.stats(q)).counts.waiting === 1 ? true : undefined), 10_000, '1 waiting')
-      if (consumes) {
+      if (caps.consume) {
         const [only] = await take(broker, q, 1)
         expect(sent(only!.message)).toBe('one')
         await only!.ack()
       }
     }, timeout)
 
-    it.skipIf(!caps.groups || !consumes || Boolean(target.unshown?.groups))(`groupId is kept on the consumed message [needs capabilities.groups, consume${target.unshown?.groups ? `; not shown here: ${target.unshown.groups}` : ''}]`, async () => {
+    it.skipIf(!caps.groups || !caps.consume || Boolean(target.unshown?.groups))(`groupId is kept on the consumed message [needs capabilities.groups, capabilities.consume${target.unshown?.groups ? `; not shown here: ${target.unshown.groups}` : ''}]`, async () => {
       const q = await fresh('groups')
       await broker.enqueue(q, outs([{payload: 'grouped', groupId: 'g-contract'}]))
       const [lease] = await take(broker, q, 1)
@@ -584,7 +575,7 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       await lease!.ack()
     }, timeout)
 
-    it.skipIf(!caps.extend || !caps.leaseExpiry || !consumes)('lease.extend keeps a lease past its expiry [needs capabilities.extend, leaseExpiry, consume]', async () => {
+    it.skipIf(!caps.extend || !caps.leaseExpiry || !caps.consume)('lease.extend keeps a lease past its expiry [needs capabilities.extend, leaseExpiry, capabilities.consume]', async () => {
       const q = await fresh('extend')
       const leaseMs = target.shortLeaseMs ?? 300
       // in groups of their own, so a FIFO queue hands out both at once

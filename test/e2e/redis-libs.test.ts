@@ -92,4 +92,24 @@ describe('job libraries side by side (e2e)', {timeout: 120_000}, () => {
     expect(rqPurge.stderr).toMatch(/cannot purge/)
     expect(await raw.llen(`rq:queue:${names.rq}`)).toBe(1)
   }, 120_000)
+
+  it('work, bench and move read capabilities.consume/enqueue first: one line, exit 4, nothing touched', async () => {
+    const work = await cli(['work', `celery:${names.celery}`, '--echo', '--on-exhausted', 'dead-letter'])
+    expect(work.code).toBe(4)
+    expect(work.stderr.trim()).toMatch(/^Error: queue "celery:mail-\S+" on redis:\/\/\S+ cannot be consumed by queuectl — run Celery workers on it/)
+    const bench = await cli(['bench', '--queue', `celery:bench-${tag}`, '--count', '10'])
+    expect(bench.code).toBe(4)
+    expect(bench.stderr).toMatch(/cannot be consumed by queuectl/)
+    expect(await raw.exists(`_kombu.binding.bench-${tag}`, `bench-${tag}`)).toBe(0)
+    const source = `list:mv-${tag}`
+    await raw.rpush(`mv-${tag}`, 'x')
+    try {
+      const move = await cli(['move', source, `rq:${names.rq}`, '--yes'])
+      expect(move.code).toBe(4)
+      expect(move.stderr).toMatch(/cannot be enqueued to by queuectl — RQ jobs are pickled Python calls/)
+      expect(await raw.llen(`mv-${tag}`)).toBe(1)
+    } finally {
+      await raw.del(`mv-${tag}`)
+    }
+  }, 120_000)
 })

@@ -131,7 +131,7 @@ describe('keys', () => {
     expect(opened.effect).toEqual({type: 'peek'})
     expect(opened.state.view).toBe('detail')
     expect(opened.state.detailKey).toBe(rows[1]!.key)
-    s = press(opened.state, '', {escape: true}, ctx({detail: {row: rows[1]!, peekStates: ['waiting'], purgeStates: ['waiting'], canRetry: false, canPause: false}})).state
+    s = press(opened.state, '', {escape: true}, ctx({detail: {row: rows[1]!, peekStates: ['waiting'], purgeStates: ['waiting'], canRetry: false, canPause: false, canMove: true}})).state
     expect(s.view).toBe('list')
   })
 
@@ -146,7 +146,7 @@ describe('keys', () => {
   })
 
   it('asks before purging and runs only on y', () => {
-    const detail = {row: rows[1]!, peekStates: ['waiting' as const], purgeStates: ['waiting' as const], canRetry: true, canPause: false}
+    const detail = {row: rows[1]!, peekStates: ['waiting' as const], purgeStates: ['waiting' as const], canRetry: true, canPause: false, canMove: true}
     const inDetail: UiState = {...initialUiState, view: 'detail', detailKey: rows[1]!.key}
     const asked = press(inDetail, 'D', {}, ctx({detail}))
     expect(asked.effect).toBeUndefined()
@@ -158,7 +158,7 @@ describe('keys', () => {
   })
 
   it('asks for a target, then confirmation, before moving', () => {
-    const detail = {row: rows[0]!, peekStates: ['waiting' as const], purgeStates: [], canRetry: false, canPause: false}
+    const detail = {row: rows[0]!, peekStates: ['waiting' as const], purgeStates: [], canRetry: false, canPause: false, canMove: true}
     let s = press({...initialUiState, view: 'detail', detailKey: rows[0]!.key}, 'M', {}, ctx({detail})).state
     expect(s.prompt?.kind).toBe('move')
     for (const ch of 'later') s = press(s, ch, {}, ctx({detail})).state
@@ -230,6 +230,17 @@ describe('keys follow the selected queue\'s own capabilities', () => {
       expect(refused.state.status?.error).toBe(true)
       expect(refused.state.status?.text).toContain(caps.advice!.retry!)
       expect(detailHints(at(r, caps).ctx.detail)).not.toMatch(/R retry/)
+    }
+  })
+
+  it('M is offered where queuectl consumes the queue (list) and refused on sidekiq and celery queues, with the advice', () => {
+    expect(press(list, listCapabilities, 'M').state.prompt?.kind).toBe('move')
+    expect(detailHints(at(list, listCapabilities).ctx.detail)).toMatch(/M move/)
+    for (const [r, caps] of [[sidekiq, sidekiqCapabilities], [celery, celeryCapabilities]] as const) {
+      const refused = press(r, caps, 'M')
+      expect(refused.state.prompt).toBeUndefined()
+      expect(refused.state.status).toEqual({text: `"${r.stats.name}" on redis://t cannot be consumed by queuectl, so M cannot move its messages — ${caps.advice!.consume}`, error: true})
+      expect(detailHints(at(r, caps).ctx.detail)).not.toMatch(/M move/)
     }
   })
 

@@ -16,7 +16,12 @@ describe('capabilities', () => {
     })
     expect(caps.inProcess).toBe(false)
     // a refused operation says what to do instead
-    for (const op of ['retry', 'pause'] as const) if (!caps[op]) expect(caps.advice?.[op], `${flavor.kind} advice.${op}`).toBeTruthy()
+    for (const op of ['retry', 'pause', 'consume', 'enqueue'] as const) if (!caps[op]) expect(caps.advice?.[op], `${flavor.kind} advice.${op}`).toBeTruthy()
+  })
+
+  it('the job libraries\' own workers consume their queues; RQ jobs are not enqueued by queuectl', () => {
+    expect(FLAVORS.filter((f) => !f.capabilities.consume).map((f) => f.kind).sort()).toEqual(['asynq', 'celery', 'rq', 'sidekiq'])
+    expect(FLAVORS.filter((f) => !f.capabilities.enqueue).map((f) => f.kind)).toEqual(['rq'])
   })
 
   it('pause is for bullmq, bull and asynq queues', () => {
@@ -27,12 +32,13 @@ describe('capabilities', () => {
     const error = refuse('pause', 'list queue "jobs" on redis://h', {advice: {pause: 'stop its consumers'}})
     expect(error).toMatchObject({exitCode: 4, message: 'list queue "jobs" on redis://h cannot be paused or resumed — stop its consumers'})
     expect(refuse('retry', 'queue "q"', {}).message).toMatch(/^queue "q" cannot retry messages — \S/)
+    expect(refuse('consume', 'queue "q"', {}).message).toMatch(/^queue "q" cannot be consumed by queuectl — \S/)
   })
 
   it('memory:// is in-process, retries dead messages, and refuses pause with its advice', async () => {
     const broker = await createBroker('memory://caps-unit', {timeoutMs: 1000})
     await broker.createQueue('q')
-    expect(await broker.capabilitiesOf('q')).toMatchObject({inProcess: true, retry: {states: ['dead']}, pause: false, deadLetter: 'state', extend: true})
+    expect(await broker.capabilitiesOf('q')).toMatchObject({inProcess: true, retry: {states: ['dead']}, pause: false, deadLetter: 'state', extend: true, consume: true, enqueue: true})
     await expect(broker.pause('q')).rejects.toMatchObject({exitCode: 4, message: expect.stringMatching(/^memory queue "q" cannot be paused or resumed — stop/)})
     await broker.deleteQueue('q')
     await broker.close()

@@ -54,6 +54,8 @@ export function amqpCapabilities(f: AmqpFacts): Capabilities {
     delete: true,
     // a lease lasts until it is settled or the channel closes: nothing to extend
     extend: false,
+    consume: true,
+    enqueue: true,
     advice: AMQP_ADVICE,
   }
 }

@@ -48,6 +48,8 @@ export const memoryCapabilities: Capabilities = {
   create: true,
   delete: true,
   extend: true,
+  consume: true,
+  enqueue: true,
   advice: {pause: 'stop its consumers instead'},
 }
 

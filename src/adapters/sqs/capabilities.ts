@@ -34,6 +34,8 @@ export const sqsCapabilities: Capabilities = {
   create: true,
   delete: true,
   extend: true,
+  consume: true,
+  enqueue: true,
   advice: {
     delay: 'SQS holds a message back at most 15 minutes (FIFO queues only per queue, with DelaySeconds): for longer, keep it in a scheduler or a database and send it when due',
     pause: 'SQS has no pause: stop its consumers instead',

@@ -49,6 +49,13 @@ export function isQueueMissing(error: unknown): boolean {
   return name === 'QueueDoesNotExist' || name === 'AWS.SimpleQueueService.NonExistentQueue' || name === 'NonExistentQueue'
 }
 
+/** SQS no longer holds the message under this receipt handle: its visibility timeout ran out (and maybe someone received it again). */
+export function isLeaseGone(error: unknown): boolean {
+  const name = errorName(error)
+  if (name === 'MessageNotInflight' || name === 'AWS.SimpleQueueService.MessageNotInflight') return true
+  return (name === 'InvalidParameterValue' || name === 'ReceiptHandleIsInvalid') && /receipt handle has expired/i.test(text(error))
+}
+
 function text(error: unknown): string {
   return redactText(String((error as AwsError)?.message ?? error)).split('\n')[0]!
 }

@@ -7,7 +7,8 @@ import {
   DeleteMessageBatchCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs'
-import {throttled} from './errors.js'
+import {NotFoundError} from '../../kernel/errors.js'
+import {isLeaseGone, throttled} from './errors.js'
 
 /** SQS caps a visibility timeout at 12 hours. */
 export const MAX_VISIBILITY_S = 43_200
@@ -72,11 +73,20 @@ export class BatchDeleter {
   }
 }
 
+/** Extends or hands back a lease; one SQS has already taken back (expired) is a NotFoundError saying so, not the SDK's MessageNotInflight. */
 export async function changeVisibility(client: SQSClient, queueUrl: string, handle: string, seconds: number): Promise<void> {
   const timeout = Math.max(0, Math.min(MAX_VISIBILITY_S, Math.ceil(seconds)))
-  await throttled(() =>
-    client.send(new ChangeMessageVisibilityCommand({QueueUrl: queueUrl, ReceiptHandle: handle, VisibilityTimeout: timeout})),
-  )
+  try {
+    await throttled(() =>
+      client.send(new ChangeMessageVisibilityCommand({QueueUrl: queueUrl, ReceiptHandle: handle, VisibilityTimeout: timeout})),
+    )
+  } catch (error) {
+    if (!isLeaseGone(error)) throw error
+    const queue = queueUrl.slice(queueUrl.lastIndexOf('/') + 1)
+    throw new NotFoundError(
+      `the lease on a message of queue "${queue}" has expired: SQS took the message back and will deliver it again — settle or extend it sooner, or consume with a longer lease`,
+    )
+  }
 }
 
 /** Makes received messages visible again, at once or after `visibilityS` (peek, polls that return after a close). */

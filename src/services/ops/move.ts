@@ -26,17 +26,29 @@ export async function deadLetterQueueOf(broker: Broker, queue: string, verb: str
 export async function sourceQueue(broker: Broker, queue: string, state: MessageState | undefined): Promise<string> {
   if (state === undefined || state === 'waiting') {
     await broker.stats(queue) // NotFoundError (exit 4) before anything else
+    await checkConsumable(broker, queue)
     return queue
   }
-  if (state === 'dead') return deadLetterQueueOf(broker, queue, 'moved')
+  if (state === 'dead') {
+    const dlq = await deadLetterQueueOf(broker, queue, 'moved')
+    await checkConsumable(broker, dlq)
+    return dlq
+  }
   throw new NotSupportedError(`only waiting and dead messages can be moved (consumed and re-sent); "${state}" messages cannot — use \`queue retry\` or \`queue purge\``)
 }
 
-/** Refuses a destination that does not exist (exit 4), unless asked to create it. */
+/** Moving and consuming exports take messages by consuming them: refused before any is touched. */
+async function checkConsumable(broker: Broker, queue: string): Promise<void> {
+  const caps = await broker.capabilitiesOf(queue)
+  if (!caps.consume) throw refuse('consume', `queue "${queue}" on ${broker.displayUrl}`, caps)
+}
+
+/** Refuses a destination that does not exist (exit 4), unless asked to create it, or that queuectl cannot enqueue to. */
 export async function checkDestination(broker: Broker, queue: string, create: boolean): Promise<void> {
+  // a queue not made yet gets what a new queue gets
+  const caps = await broker.capabilitiesOf(queue).catch(() => broker.capabilitiesOf())
+  if (!caps.enqueue) throw refuse('enqueue', `queue "${queue}" on ${broker.displayUrl}`, caps)
   if (create) {
-    // a queue not made yet gets what a new queue gets
-    const caps = await broker.capabilitiesOf(queue).catch(() => broker.capabilitiesOf())
     if (!caps.create) throw refuse('create', `queue "${queue}" on ${broker.displayUrl}`, caps)
     await broker.createQueue(queue)
   }

@@ -65,9 +65,10 @@ const argsOf = (m: Message): unknown[] => ((m.body as {args?: unknown[]} | undef
 export type LibraryKind = 'celery' | 'sidekiq' | 'rq' | 'asynq'
 
 /**
- * Contract targets for the job-library flavors. Their own workers consume (queuectl refuses), RQ
- * jobs are pickled calls queuectl never writes, every message needs a task name, and Celery and
- * Sidekiq keep JSON arguments inside their own job rather than payload bytes.
+ * Contract targets for the job-library flavors. Their own workers consume (capabilities.consume
+ * false), RQ jobs are pickled calls queuectl never writes (capabilities.enqueue false), every
+ * message needs a task name, and Celery and Sidekiq keep JSON arguments inside their own job
+ * rather than payload bytes.
  */
 export function libraryTarget(kind: LibraryKind): ContractTarget {
   const db = DB[kind]
@@ -75,7 +76,6 @@ export function libraryTarget(kind: LibraryKind): ContractTarget {
   const base = {
     open: () => openRedis(url),
     timeoutMs: 30_000,
-    refuses: {consume: `${kind} queues are worked by the library's own workers`} as NonNullable<ContractTarget['refuses']>,
     job: {name: 'contract.task'} as NonNullable<ContractTarget['job']>,
   }
   const unique = (hint: string) => `${hint}-${process.pid}-${Date.now().toString(36)}-${n++}`
@@ -115,7 +115,6 @@ export function libraryTarget(kind: LibraryKind): ContractTarget {
     case 'rq':
       return {
         ...base,
-        refuses: {...base.refuses, enqueue: 'RQ jobs are pickled Python calls, which queuectl never writes'},
         // RQ has no empty-queue registration of its own besides rq:queues, which Queue() writes
         freshQueue: async (_broker, hint) => {
           const name = unique(hint)

@@ -38,7 +38,10 @@ export const asynqCapabilities: Capabilities = {
   create: true,
   delete: false,
   extend: false,
+  consume: false,
+  enqueue: true,
   advice: {
+    consume: 'run asynq servers (Go) on it; queuectl can inspect, enqueue, retry, pause and resume it',
     delete: 'remove it with asynq itself (`asynq queue remove QUEUE`)',
     extend: 'asynq servers hold their own tasks: queuectl does not consume them',
   },

@@ -32,6 +32,8 @@ export const bullmqCapabilities: Capabilities = {
   create: true,
   delete: true,
   extend: true,
+  consume: true,
+  enqueue: true,
 }
 
 // contract state → BullMQ job types (BullMQ 6 has no paused list: a paused queue keeps its jobs in wait)

@@ -39,7 +39,10 @@ export const celeryCapabilities: Capabilities = {
   create: true,
   delete: true,
   extend: false,
+  consume: false,
+  enqueue: true,
   advice: {
+    consume: 'run Celery workers on it (`celery -A <app> worker -Q QUEUE`); queuectl can inspect it and enqueue tasks',
     pause: 'stop its Celery workers consuming it (`celery control cancel_consumer QUEUE`)',
     retry: 'Celery retries tasks inside its workers (Task.retry); it keeps no dead tasks for queuectl to revive',
     extend: 'Celery workers hold their own tasks: queuectl does not consume them',

@@ -44,6 +44,8 @@ export const listCapabilities: Capabilities = {
   create: true,
   delete: true,
   extend: true,
+  consume: true,
+  enqueue: true,
   advice: {
     pause: 'only bullmq: and asynq: queues pause — stop its consumers instead',
   },

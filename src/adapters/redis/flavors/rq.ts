@@ -36,7 +36,11 @@ export const rqCapabilities: Capabilities = {
   create: false,
   delete: false,
   extend: false,
+  consume: false,
+  enqueue: false,
   advice: {
+    consume: 'run RQ workers on it (`rq worker QUEUE`); queuectl can inspect it and requeue failed jobs',
+    enqueue: 'RQ jobs are pickled Python calls, which queuectl never writes: enqueue with RQ itself (Queue("QUEUE").enqueue(...)); queuectl can inspect the queue and requeue failed jobs',
     pause: 'stop its RQ workers (`rq suspend`)',
     create: 'RQ makes a queue with its first job: enqueue with RQ itself',
     delete: 'empty it with RQ (`rq empty QUEUE`)',

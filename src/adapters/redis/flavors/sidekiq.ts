@@ -37,7 +37,10 @@ export const sidekiqCapabilities: Capabilities = {
   create: true,
   delete: true,
   extend: false,
+  consume: false,
+  enqueue: true,
   advice: {
+    consume: 'run Sidekiq processes on it (`sidekiq -q QUEUE`); queuectl can inspect, enqueue and retry',
     pause: 'Sidekiq pauses queues only in Sidekiq Pro (Sidekiq::Queue#pause!) — stop its Sidekiq processes instead',
     extend: 'Sidekiq processes hold their own jobs: queuectl does not consume them',
   },

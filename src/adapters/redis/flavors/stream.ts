@@ -32,6 +32,8 @@ export const streamCapabilities: Capabilities = {
   create: true,
   delete: true,
   extend: true,
+  consume: true,
+  enqueue: true,
   advice: {
     pause: 'only bullmq: and asynq: queues pause — stop its consumers instead',
     retry: 'streams have no retry of their own: peek the dead entries (--state dead) and enqueue them again',
