@@ -38,6 +38,8 @@ export const natsCapabilities: Capabilities = {
   create: true,
   delete: true,
   extend: true,
+  consume: true,
+  enqueue: true,
 }
 
 /** The name of the dead-letter stream for a stream (created on the first dead letter). */

@@ -33,6 +33,8 @@ export const beeCapabilities: Capabilities = {
   create: true,
   delete: true,
   extend: true,
+  consume: true,
+  enqueue: true,
   advice: {pause: 'Bee-Queue has no pause — stop its workers instead (queue.close())'},
 }
 

@@ -33,6 +33,8 @@ export const bullCapabilities: Capabilities = {
   create: true,
   delete: true,
   extend: true,
+  consume: true,
+  enqueue: true,
 }
 
 // contract state → bull's list or zset (and whether bull lists it oldest first)
