@@ -6,13 +6,13 @@
 // Bull never writes (a paused Bull queue has a `meta` holding only `paused`): that tells them apart.
 // A queue under another prefix is addressed as bull:<prefix>:<queue>.
 import type {Capabilities, Message, MessageState, QueueStats, RetryOptions} from '../../../broker/contract.js'
-import {NotFoundError, NotSupportedError, UsageError} from '../../../kernel/errors.js'
+import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
 import {REDIS_PUBLISH} from '../flavor.js'
 import {BULL_PRIORITY_LIMIT, fromBullJob, toBullJob, undecodableBullJob} from './bull-job.js'
 import {consumeBull} from './bull-consume.js'
 import {bullQueueFor, closeBullQueues, type BullQueue} from './bull-queue.js'
-import {enqueueInChunks} from './shared.js'
+import {bullPrefix, enqueueInChunks, splitBullName} from './shared.js'
 
 export const bullCapabilities: Capabilities = {
   listQueues: true,
@@ -48,18 +48,7 @@ const TYPES: Partial<Record<MessageState, {type: string; asc: boolean}>> = {
 /** Keys only Bull writes (BullMQ's are told apart by its meta; Bee-Queue has none of these). */
 const BULL_ONLY = ['wait', 'paused', 'completed', 'priority', 'meta-paused', 'stalled-check']
 
-function defaultPrefix(ctx: FlavorContext): string {
-  return ctx.params.get('prefix') ?? (ctx.cluster ? '{bull}' : 'bull')
-}
-
-/** `emails` → (default prefix, emails); `myapp:emails` → (myapp, emails). */
-function split(ctx: FlavorContext, name: string): {prefix: string; queue: string} {
-  const at = name.lastIndexOf(':')
-  const prefix = at >= 0 ? name.slice(0, at) : defaultPrefix(ctx)
-  const queue = at >= 0 ? name.slice(at + 1) : name
-  if (!queue || !prefix) throw new UsageError(`"bull:${name}" is not a Bull queue name — write bull:QUEUE or bull:PREFIX:QUEUE`)
-  return {prefix, queue}
-}
+const split = (ctx: FlavorContext, name: string) => splitBullName(ctx, name, 'bull', 'Bull')
 
 /** A `meta` hash with anything but `paused` in it is BullMQ's (Bull writes only `paused` there). */
 const isBullmqMeta = (fields: unknown) => Array.isArray(fields) && fields.some((f) => f !== 'paused')
@@ -117,7 +106,7 @@ export const bullFlavor: Flavor = {
       pipe.get(key).hkeys(`${base}:meta`).exists(...BULL_ONLY.map((k) => `${base}:${k}`)).type(`${base}:failed`)
     }
     const results = candidates.length > 0 ? ((await pipe.exec()) ?? []) : []
-    const dflt = defaultPrefix(ctx)
+    const dflt = bullPrefix(ctx)
     const names: string[] = []
     candidates.forEach((key, i) => {
       const [id, meta, only, failed] = results.slice(i * 4, i * 4 + 4).map(([error, value]) => (error ? undefined : value))

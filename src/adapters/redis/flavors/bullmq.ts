@@ -6,12 +6,12 @@
 import type {Queue} from 'bullmq'
 import type {Capabilities, Message, MessageState, QueueStats} from '../../../broker/contract.js'
 import {peekWith} from '../../../broker/kit/peek.js'
-import {NotFoundError, NotSupportedError, UsageError} from '../../../kernel/errors.js'
+import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
 import {REDIS_PUBLISH} from '../flavor.js'
 import {BULLMQ_PRIORITY_LIMIT, fromJob, toJob, undecodableJob} from './bullmq-job.js'
 import {closeWorkers, consumeBullmq} from './bullmq-consume.js'
-import {enqueueInChunks} from './shared.js'
+import {bullPrefix, enqueueInChunks, splitBullName} from './shared.js'
 
 export const bullmqCapabilities: Capabilities = {
   listQueues: true,
@@ -43,18 +43,7 @@ const TYPES: Record<string, ('wait' | 'prioritized' | 'active' | 'delayed' | 'fa
   completed: ['completed'],
 }
 
-function defaultPrefix(ctx: FlavorContext): string {
-  return ctx.params.get('prefix') ?? (ctx.cluster ? '{bull}' : 'bull')
-}
-
-/** `emails` → (default prefix, emails); `myapp:emails` → (myapp, emails). */
-function split(ctx: FlavorContext, name: string): {prefix: string; queue: string} {
-  const at = name.lastIndexOf(':')
-  const prefix = at >= 0 ? name.slice(0, at) : defaultPrefix(ctx)
-  const queue = at >= 0 ? name.slice(at + 1) : name
-  if (!queue || !prefix) throw new UsageError(`"bullmq:${name}" is not a BullMQ queue name — write bullmq:QUEUE or bullmq:PREFIX:QUEUE`)
-  return {prefix, queue}
-}
+const split = (ctx: FlavorContext, name: string) => splitBullName(ctx, name, 'bullmq', 'BullMQ')
 
 const queues = new WeakMap<FlavorContext, Map<string, Promise<Queue>>>()
 
@@ -101,7 +90,7 @@ export const bullmqFlavor: Flavor = {
     for (const key of candidates) pipe.hget(key, 'version')
     const versions = candidates.length > 0 ? ((await pipe.exec()) ?? []) : []
     const names: string[] = []
-    const dflt = defaultPrefix(ctx)
+    const dflt = bullPrefix(ctx)
     candidates.forEach((key, i) => {
       const version = versions[i]?.[1]
       if (typeof version !== 'string' || !version.startsWith('bullmq')) return
@@ -268,7 +257,7 @@ bullmqFlavor.locate = async (ctx, name) => {
   const found = new Set<string>()
   if ((await bullmqFlavor.probe(ctx, name)).exists) found.add(name)
   const {keys} = await ctx.scanner.scan({match: `*:${globEscape(name)}:meta`, type: 'hash'})
-  const dflt = defaultPrefix(ctx)
+  const dflt = bullPrefix(ctx)
   for (const key of keys) {
     const prefix = key.slice(0, -`:${name}:meta`.length)
     if (!prefix) continue

@@ -1,5 +1,5 @@
 // Helpers the flavors share: chunked batch writes that can say how many made it, calls coalesced
-// per tick, lease length, registry sets of another type.
+// per tick, lease length, registry sets of another type, Bull/BullMQ queue names.
 import type {EnqueueOptions} from '../../../broker/contract.js'
 import {chunkBySize} from '../../../broker/kit/chunk.js'
 import {EnqueueError, InterruptedError, UsageError, isTransient, isUserError} from '../../../kernel/errors.js'
@@ -111,3 +111,17 @@ export const emptyIfWrongType =
     if (/WRONGTYPE/.test(String((error as Error)?.message))) return empty
     throw error
   }
+
+/** Bull's and BullMQ's default key prefix: `bull` (`{bull}` on a Cluster, where BullMQ needs a hash tag) or ?prefix=. */
+export function bullPrefix(ctx: FlavorContext): string {
+  return ctx.params.get('prefix') ?? (ctx.cluster ? '{bull}' : 'bull')
+}
+
+/** `emails` → (default prefix, emails); `myapp:emails` → (myapp, emails). `kind` and `library` word the error. */
+export function splitBullName(ctx: FlavorContext, name: string, kind: string, library: string): {prefix: string; queue: string} {
+  const at = name.lastIndexOf(':')
+  const prefix = at >= 0 ? name.slice(0, at) : bullPrefix(ctx)
+  const queue = at >= 0 ? name.slice(at + 1) : name
+  if (!queue || !prefix) throw new UsageError(`"${kind}:${name}" is not a ${library} queue name — write ${kind}:QUEUE or ${kind}:PREFIX:QUEUE`)
+  return {prefix, queue}
+}
