@@ -12,7 +12,7 @@ import {REDIS_PUBLISH} from '../flavor.js'
 import {BULL_PRIORITY_LIMIT, fromBullJob, toBullJob, undecodableBullJob} from './bull-job.js'
 import {consumeBull} from './bull-consume.js'
 import {bullQueueFor, closeBullQueues, type BullQueue} from './bull-queue.js'
-import {bullPrefix, enqueueInChunks, splitBullName} from './shared.js'
+import {bullPrefix, enqueueInChunks, jobDataSize, splitBullName} from './shared.js'
 
 export const bullCapabilities: Capabilities = {
   listQueues: true,
@@ -181,19 +181,17 @@ export const bullFlavor: Flavor = {
     const {prefix, queue: q} = split(ctx, name)
     if ((await kindAt(ctx, `${prefix}:${q}`)) === 'bullmq') await existing(ctx, name) // refuses: BullMQ's keys
     const queue = await bullQueueFor(ctx, prefix, q)
-    const jobs = messages.map(toBullJob)
-    const byChunk: string[][] = []
-    await enqueueInChunks(
+    const byChunk = await enqueueInChunks(
       ctx,
-      jobs,
+      messages.map(toBullJob),
       options,
-      async (chunk, index) => {
+      async (chunk) => {
         const added = await queue.addBulk(chunk)
         // bull's addBulk ignores errors inside its MULTI: a job without an id was not added
         if (added.some((job) => job.id === undefined || job.id === null)) throw new Error(`bull did not add every job of a batch to ${name}`)
-        byChunk[index] = added.map((job) => String(job.id))
+        return added.map((job) => String(job.id))
       },
-      (j) => (typeof j.data === 'string' ? j.data.length : 256),
+      jobDataSize,
     )
     return byChunk.flat()
   },

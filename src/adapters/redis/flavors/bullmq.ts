@@ -11,7 +11,7 @@ import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
 import {REDIS_PUBLISH} from '../flavor.js'
 import {BULLMQ_PRIORITY_LIMIT, fromJob, toJob, undecodableJob} from './bullmq-job.js'
 import {closeWorkers, consumeBullmq} from './bullmq-consume.js'
-import {bullPrefix, enqueueInChunks, splitBullName} from './shared.js'
+import {bullPrefix, enqueueInChunks, jobDataSize, splitBullName} from './shared.js'
 
 export const bullmqCapabilities: Capabilities = {
   listQueues: true,
@@ -171,20 +171,9 @@ export const bullmqFlavor: Flavor = {
 
   async enqueue(ctx, name, messages, options) {
     const queue = await queueFor(ctx, name)
-    const jobs = messages.map(toJob)
-    const byChunk: string[][] = []
     // several addBulk calls in flight on one connection (each is one MULTI, applied in order)
-    await enqueueInChunks(
-      ctx,
-      jobs,
-      options,
-      async (chunk, index) => {
-        const added = await queue.addBulk(chunk as Parameters<Queue['addBulk']>[0])
-        byChunk[index] = added.map((job) => String(job.id))
-      },
-      (j) => (typeof j.data === 'string' ? j.data.length : 256),
-    )
-    return byChunk.flat()
+    const add = async (chunk: ReturnType<typeof toJob>[]) => (await queue.addBulk(chunk as Parameters<Queue['addBulk']>[0])).map((job) => String(job.id))
+    return (await enqueueInChunks(ctx, messages.map(toJob), options, add, jobDataSize)).flat()
   },
 
   async consume(ctx, name, handler, options) {

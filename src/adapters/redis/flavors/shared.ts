@@ -12,16 +12,18 @@ const CHUNK_LIMITS = {maxItems: 1000, maxBytes: 4 * 1024 * 1024}
 /**
  * Sends items chunk by chunk, keeping a few chunks in flight (pipelined on one connection), and
  * counts only confirmed chunks: if Redis goes away, EnqueueError says exactly how many were sent.
+ * Returns what `send` returned for each chunk, in chunk order (the ids it added, say).
  */
-export async function enqueueInChunks<T>(
+export async function enqueueInChunks<T, R>(
   ctx: FlavorContext,
   items: T[],
   options: EnqueueOptions,
-  send: (chunk: T[], index: number) => Promise<unknown>,
+  send: (chunk: T[]) => Promise<R>,
   size: (item: T) => number = (item) => (Buffer.isBuffer(item) ? item.length : 256),
   inFlight = 4,
-): Promise<void> {
+): Promise<R[]> {
   const chunks = chunkBySize(items, size, CHUNK_LIMITS)
+  const results: R[] = new Array(chunks.length)
   let sent = 0
   let next = 0
   let failure: unknown
@@ -35,7 +37,7 @@ export async function enqueueInChunks<T>(
       }
       const i = next++
       try {
-        await send(chunks[i]!, i)
+        results[i] = await send(chunks[i]!)
         confirmed[i] = true
         // report progress only for the confirmed prefix, so the count never overstates
         while (contiguous < chunks.length && confirmed[contiguous]) sent += chunks[contiguous++]!.length
@@ -46,7 +48,7 @@ export async function enqueueInChunks<T>(
     }
   }
   await Promise.all(Array.from({length: Math.min(inFlight, chunks.length)}, worker))
-  if (failure === undefined) return
+  if (failure === undefined) return results
   // chunks confirmed after a gap were written too: count them all
   const total = chunks.reduce((n, c, i) => n + (confirmed[i] ? c.length : 0), 0)
   const cause = isUserError(failure) ? failure : connectionError(failure, ctx.displayUrl, ctx.target.username)
@@ -64,6 +66,9 @@ export async function enqueueInChunks<T>(
     {pending, transient: isTransient(cause)},
   )
 }
+
+/** A Bull or BullMQ job's weight in a chunk: its data's length when that is a string. */
+export const jobDataSize = (job: {data: unknown}) => (typeof job.data === 'string' ? job.data.length : 256)
 
 export function leaseMsOf(ctx: FlavorContext): number {
   const raw = ctx.params.get('leaseMs')
