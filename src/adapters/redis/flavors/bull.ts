@@ -12,7 +12,7 @@ import {REDIS_PUBLISH} from '../flavor.js'
 import {BULL_PRIORITY_LIMIT, fromBullJob, toBullJob, undecodableBullJob} from './bull-job.js'
 import {consumeBull} from './bull-consume.js'
 import {bullQueueFor, closeBullQueues, type BullQueue} from './bull-queue.js'
-import {bullPrefix, enqueueInChunks, jobDataSize, splitBullName} from './shared.js'
+import {bullPrefix, bullQueueOfKey, enqueueInChunks, jobDataSize, splitBullName} from './shared.js'
 
 export const bullCapabilities: Capabilities = {
   listQueues: true,
@@ -110,14 +110,12 @@ export const bullFlavor: Flavor = {
     const names: string[] = []
     candidates.forEach((key, i) => {
       const [id, meta, only, failed] = results.slice(i * 4, i * 4 + 4).map(([error, value]) => (error ? undefined : value))
-      const parts = key.split(':')
-      const queue = parts[parts.length - 2]!
-      const prefix = parts.slice(0, -2).join(':')
+      const {prefix, queue, listed} = bullQueueOfKey(key, dflt)
       if (typeof id !== 'string' || !/^\d+$/.test(id) || isBullmqMeta(meta)) return
       // under the default prefix the job counter is enough; elsewhere a key only Bull writes must be there too
       if (prefix !== dflt && Number(only) === 0 && failed !== 'zset') return
       claims.claimPrefix(`${prefix}:${queue}:`)
-      names.push(prefix === dflt ? queue : `${prefix}:${queue}`)
+      names.push(listed)
     })
     return {names: names.sort(), complete: found.complete}
   },

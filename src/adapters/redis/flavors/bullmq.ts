@@ -11,7 +11,7 @@ import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
 import {REDIS_PUBLISH} from '../flavor.js'
 import {BULLMQ_PRIORITY_LIMIT, fromJob, toJob, undecodableJob} from './bullmq-job.js'
 import {closeWorkers, consumeBullmq} from './bullmq-consume.js'
-import {bullPrefix, enqueueInChunks, jobDataSize, splitBullName} from './shared.js'
+import {bullPrefix, bullQueueOfKey, enqueueInChunks, jobDataSize, splitBullName} from './shared.js'
 
 export const bullmqCapabilities: Capabilities = {
   listQueues: true,
@@ -94,11 +94,9 @@ export const bullmqFlavor: Flavor = {
     candidates.forEach((key, i) => {
       const version = versions[i]?.[1]
       if (typeof version !== 'string' || !version.startsWith('bullmq')) return
-      const parts = key.split(':')
-      const queue = parts[parts.length - 2]!
-      const prefix = parts.slice(0, -2).join(':')
+      const {prefix, queue, listed} = bullQueueOfKey(key, dflt)
       claims.claimPrefix(`${prefix}:${queue}:`)
-      names.push(prefix === dflt ? queue : `${prefix}:${queue}`)
+      names.push(listed)
     })
     return {names: names.sort(), complete: found.complete}
   },

@@ -122,6 +122,14 @@ export function bullPrefix(ctx: FlavorContext): string {
   return ctx.params.get('prefix') ?? (ctx.cluster ? '{bull}' : 'bull')
 }
 
+/** A key `<prefix>:<queue>:<suffix>` → its queue, `listed` as discover names it: bare under the default prefix. */
+export function bullQueueOfKey(key: string, defaultPrefix: string): {prefix: string; queue: string; listed: string} {
+  const parts = key.split(':')
+  const queue = parts[parts.length - 2]!
+  const prefix = parts.slice(0, -2).join(':')
+  return {prefix, queue, listed: prefix === defaultPrefix ? queue : `${prefix}:${queue}`}
+}
+
 /** `emails` → (default prefix, emails); `myapp:emails` → (myapp, emails). `kind` and `library` word the error. */
 export function splitBullName(ctx: FlavorContext, name: string, kind: string, library: string): {prefix: string; queue: string} {
   const at = name.lastIndexOf(':')
