@@ -11,7 +11,7 @@ import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
 import {REDIS_PUBLISH} from '../flavor.js'
 import {BULLMQ_PRIORITY_LIMIT, fromJob, toJob, undecodableJob} from './bullmq-job.js'
 import {closeWorkers, consumeBullmq} from './bullmq-consume.js'
-import {bullPrefix, bullQueueOfKey, enqueueInChunks, jobDataSize, splitBullName} from './shared.js'
+import {bullPrefix, bullQueueOfKey, emptyIfWrongType, enqueueInChunks, jobDataSize, splitBullName} from './shared.js'
 
 export const bullmqCapabilities: Capabilities = {
   listQueues: true,
@@ -105,10 +105,7 @@ export const bullmqFlavor: Flavor = {
     const {prefix, queue} = split(ctx, name)
     const base = `${prefix}:${queue}`
     // a Bull (v3/v4) queue paused writes a meta holding only `paused`: that one is not BullMQ's
-    const fields = await ctx.client.hkeys(`${base}:meta`).catch((error: unknown) => {
-      if (/WRONGTYPE/.test(String((error as Error)?.message))) return [] as string[]
-      throw error
-    })
+    const fields = await ctx.client.hkeys(`${base}:meta`).catch(emptyIfWrongType<string[]>([]))
     return fields.some((f) => f !== 'paused') ? {exists: true} : {exists: false}
   },
 
