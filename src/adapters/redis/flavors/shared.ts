@@ -70,13 +70,16 @@ export async function enqueueInChunks<T, R>(
 /** A Bull or BullMQ job's weight in a chunk: its data's length when that is a string. */
 export const jobDataSize = (job: {data: unknown}) => (typeof job.data === 'string' ? job.data.length : 256)
 
-export function leaseMsOf(ctx: FlavorContext): number {
-  const raw = ctx.params.get('leaseMs')
-  if (raw === null) return 30_000
+/** A URL parameter in milliseconds (a positive whole number), or `fallback` when absent. */
+export function msParamOf(ctx: FlavorContext, key: string, fallback: number): number {
+  const raw = ctx.params.get(key)
+  if (raw === null) return fallback
   const n = Number(raw)
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`leaseMs=${raw} in the Redis URL must be a positive number of milliseconds`)
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${key}=${raw} in the Redis URL must be a positive number of milliseconds`)
   return n
 }
+
+export const leaseMsOf = (ctx: FlavorContext): number => msParamOf(ctx, 'leaseMs', 30_000)
 
 export type Pipe = ReturnType<RedisClient['pipeline']>
 
