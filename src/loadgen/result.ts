@@ -6,16 +6,20 @@ import type {RunOutcome} from './run.js'
 
 export const RESULT_FORMAT = 'queuectl-bench/1'
 
-export interface BenchResult {
-  format: typeof RESULT_FORMAT
-  /** True when the run was interrupted (Ctrl-C) or an agent did not report: numbers cover part of it. */
-  partial: boolean
+/** What the run was: which broker and queue, how many agents, the plan. */
+export interface ResultMeta {
   runId: string
   broker: string
   transport: string
   queue: string
   agents: number
   plan: BenchPlan
+}
+
+export interface BenchResult extends ResultMeta {
+  format: typeof RESULT_FORMAT
+  /** True when the run was interrupted (Ctrl-C) or an agent did not report: numbers cover part of it. */
+  partial: boolean
   startedAt: string
   /** From the first send to the last processed message. */
   durationMs: number
@@ -37,15 +41,6 @@ export interface BenchResult {
   latency: LatencySummary
   /** Messages on the queue that were not this run's (another producer is using it). */
   foreign?: number
-}
-
-export interface ResultMeta {
-  runId: string
-  broker: string
-  transport: string
-  queue: string
-  agents: number
-  plan: BenchPlan
 }
 
 /** Builds the result; `outcomes` are every agent's (one when alone), already merged into the first. */

@@ -6,23 +6,16 @@
 // 5000 ms): a shorter one would reset their jobs. Due delayed jobs are raised here as a bee worker
 // with activateDelayedJobs does.
 import type {ConsumeOptions, LeaseHandler, NackOptions, Subscription} from '../../../broker/contract.js'
-import {UsageError} from '../../../kernel/errors.js'
 import {startLoop} from '../consumer.js'
 import type {FlavorContext} from '../flavor.js'
 import {runScript} from '../scripts.js'
 import {beeJobToMessage, settledBeeJob} from './bee-job.js'
 import {BEE_CHECK_STALLED, BEE_FETCH, BEE_RAISE_DELAYED, BEE_SETTLE, beeKeys} from './bee-scripts.js'
-import {leaseMsOf} from './shared.js'
+import {leaseMsOf, msParamOf} from './shared.js'
 
 const FETCH_MAX = 100
 
-export function stallIntervalOf(ctx: FlavorContext): number {
-  const raw = ctx.params.get('stallInterval')
-  if (raw === null) return 5000
-  const n = Number(raw)
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`stallInterval=${raw} in the Redis URL must be a positive number of milliseconds`)
-  return n
-}
+export const stallIntervalOf = (ctx: FlavorContext): number => msParamOf(ctx, 'stallInterval', 5000)
 
 type Keys = ReturnType<typeof beeKeys>
 

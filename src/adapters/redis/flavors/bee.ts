@@ -164,19 +164,9 @@ export const beeFlavor: Flavor = {
 
   async enqueue(ctx, name, messages, options) {
     const k = keysOf(ctx, name)
-    const jobs = messages.map((m) => encodeBeeJob(m))
-    const byChunk: string[][] = []
-    await enqueueInChunks(
-      ctx,
-      jobs,
-      options,
-      async (chunk, index) => {
-        const args = chunk.flatMap((j) => [j.id, j.json, j.at])
-        byChunk[index] = (await runScript(ctx.client, BEE_ADD, [k.id, k.jobs, k.waiting, k.delayed, k.earlierDelayed], args)) as string[]
-      },
-      (j) => j.json.length,
-    )
-    return byChunk.flat()
+    const add = async (chunk: ReturnType<typeof encodeBeeJob>[]) =>
+      (await runScript(ctx.client, BEE_ADD, [k.id, k.jobs, k.waiting, k.delayed, k.earlierDelayed], chunk.flatMap((j) => [j.id, j.json, j.at]))) as string[]
+    return (await enqueueInChunks(ctx, messages.map((m) => encodeBeeJob(m)), options, add, (j) => j.json.length)).flat()
   },
 
   consume: (ctx, name, handler, options) => consumeBee(ctx, name, prefixOf(ctx), name, handler, options),

@@ -3,6 +3,7 @@
 // array), processedOn, finishedOn, returnvalue. The payload becomes `data` (./node-job-data.ts);
 // the name defaults to Bull's own `__default__`, so a plain `queue.process(fn)` runs the job.
 import type {Message, MessageState, OutgoingMessage} from '../../../broker/contract.js'
+import {addJobSchedule, undecodableJobHash} from './job-hash.js'
 import {decodeData, encodeData, extraOf} from './node-job-data.js'
 
 /** Bull's name for a job added without one (what `queue.process(handler)` handles). */
@@ -60,26 +61,9 @@ export function fromBullJob(queue: string, job: BullJob, state: MessageState, st
   if (job.name && job.name !== BULL_DEFAULT_NAME) message.name = job.name
   // the native form only when someone reads it (--raw): opts, attemptsMade, stacktrace…
   Object.defineProperty(message, 'raw', {get: () => job.toJSON(), enumerable: true, configurable: true})
-  const priority = Number(job.opts.priority)
-  if (priority > 0) message.priority = toBullPriority(priority)
-  if (job.delay > 0) message.availableAt = job.timestamp + job.delay
-  if (job.failedReason) message.lastError = job.failedReason
-  return message
+  return addJobSchedule(message, job, Number(job.opts.priority), toBullPriority)
 }
 
 /** A job hash bull itself cannot read (broken JSON): listed anyway, with the reason. */
-export function undecodableBullJob(queue: string, id: string, state: MessageState, hash: Record<string, string>, reason: string): Message {
-  return {
-    id,
-    queue,
-    name: hash.name,
-    payload: Buffer.from(hash.data ?? '', 'utf8'),
-    headers: {},
-    attempts: Number(hash.attemptsMade ?? 0) || 0,
-    state,
-    enqueuedAt: Number(hash.timestamp) || undefined,
-    lastError: hash.failedReason,
-    undecodable: reason,
-    raw: hash,
-  }
-}
+export const undecodableBullJob = (queue: string, id: string, state: MessageState, hash: Record<string, string>, reason: string): Message =>
+  undecodableJobHash(queue, id, state, hash, reason, hash.attemptsMade)

@@ -6,13 +6,13 @@
 // Bull never writes (a paused Bull queue has a `meta` holding only `paused`): that tells them apart.
 // A queue under another prefix is addressed as bull:<prefix>:<queue>.
 import type {Capabilities, Message, MessageState, QueueStats, RetryOptions} from '../../../broker/contract.js'
-import {NotFoundError, NotSupportedError, UsageError} from '../../../kernel/errors.js'
+import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
 import {REDIS_PUBLISH} from '../flavor.js'
 import {BULL_PRIORITY_LIMIT, fromBullJob, toBullJob, undecodableBullJob} from './bull-job.js'
 import {consumeBull} from './bull-consume.js'
 import {bullQueueFor, closeBullQueues, type BullQueue} from './bull-queue.js'
-import {enqueueInChunks} from './shared.js'
+import {bullPrefix, bullQueueOfKey, enqueueInChunks, jobDataSize, splitBullName} from './shared.js'
 
 export const bullCapabilities: Capabilities = {
   listQueues: true,
@@ -50,18 +50,7 @@ const TYPES: Partial<Record<MessageState, {type: string; asc: boolean}>> = {
 /** Keys only Bull writes (BullMQ's are told apart by its meta; Bee-Queue has none of these). */
 const BULL_ONLY = ['wait', 'paused', 'completed', 'priority', 'meta-paused', 'stalled-check']
 
-function defaultPrefix(ctx: FlavorContext): string {
-  return ctx.params.get('prefix') ?? (ctx.cluster ? '{bull}' : 'bull')
-}
-
-/** `emails` → (default prefix, emails); `myapp:emails` → (myapp, emails). */
-function split(ctx: FlavorContext, name: string): {prefix: string; queue: string} {
-  const at = name.lastIndexOf(':')
-  const prefix = at >= 0 ? name.slice(0, at) : defaultPrefix(ctx)
-  const queue = at >= 0 ? name.slice(at + 1) : name
-  if (!queue || !prefix) throw new UsageError(`"bull:${name}" is not a Bull queue name — write bull:QUEUE or bull:PREFIX:QUEUE`)
-  return {prefix, queue}
-}
+const split = (ctx: FlavorContext, name: string) => splitBullName(ctx, name, 'bull', 'Bull')
 
 /** A `meta` hash with anything but `paused` in it is BullMQ's (Bull writes only `paused` there). */
 const isBullmqMeta = (fields: unknown) => Array.isArray(fields) && fields.some((f) => f !== 'paused')
@@ -119,18 +108,16 @@ export const bullFlavor: Flavor = {
       pipe.get(key).hkeys(`${base}:meta`).exists(...BULL_ONLY.map((k) => `${base}:${k}`)).type(`${base}:failed`)
     }
     const results = candidates.length > 0 ? ((await pipe.exec()) ?? []) : []
-    const dflt = defaultPrefix(ctx)
+    const dflt = bullPrefix(ctx)
     const names: string[] = []
     candidates.forEach((key, i) => {
       const [id, meta, only, failed] = results.slice(i * 4, i * 4 + 4).map(([error, value]) => (error ? undefined : value))
-      const parts = key.split(':')
-      const queue = parts[parts.length - 2]!
-      const prefix = parts.slice(0, -2).join(':')
+      const {prefix, queue, listed} = bullQueueOfKey(key, dflt)
       if (typeof id !== 'string' || !/^\d+$/.test(id) || isBullmqMeta(meta)) return
       // under the default prefix the job counter is enough; elsewhere a key only Bull writes must be there too
       if (prefix !== dflt && Number(only) === 0 && failed !== 'zset') return
       claims.claimPrefix(`${prefix}:${queue}:`)
-      names.push(prefix === dflt ? queue : `${prefix}:${queue}`)
+      names.push(listed)
     })
     return {names: names.sort(), complete: found.complete}
   },
@@ -194,19 +181,17 @@ export const bullFlavor: Flavor = {
     const {prefix, queue: q} = split(ctx, name)
     if ((await kindAt(ctx, `${prefix}:${q}`)) === 'bullmq') await existing(ctx, name) // refuses: BullMQ's keys
     const queue = await bullQueueFor(ctx, prefix, q)
-    const jobs = messages.map(toBullJob)
-    const byChunk: string[][] = []
-    await enqueueInChunks(
+    const byChunk = await enqueueInChunks(
       ctx,
-      jobs,
+      messages.map(toBullJob),
       options,
-      async (chunk, index) => {
+      async (chunk) => {
         const added = await queue.addBulk(chunk)
         // bull's addBulk ignores errors inside its MULTI: a job without an id was not added
         if (added.some((job) => job.id === undefined || job.id === null)) throw new Error(`bull did not add every job of a batch to ${name}`)
-        byChunk[index] = added.map((job) => String(job.id))
+        return added.map((job) => String(job.id))
       },
-      (j) => (typeof j.data === 'string' ? j.data.length : 256),
+      jobDataSize,
     )
     return byChunk.flat()
   },

@@ -4,6 +4,7 @@
 // rides in the job options under `queuectl` (BullMQ keeps unknown option keys).
 import type {Job, JobsOptions} from 'bullmq'
 import type {Message, MessageState, OutgoingMessage} from '../../../broker/contract.js'
+import {addJobSchedule, undecodableJobHash} from './job-hash.js'
 
 /** BullMQ's highest allowed priority number (1 is served first, 0 means none). */
 export const BULLMQ_PRIORITY_LIMIT = 2 ** 21 - 1
@@ -84,25 +85,9 @@ export function fromJob(queue: string, job: Job, state: MessageState): Message {
   if (body !== undefined) message.body = body
   if (extra.ct) message.contentType = extra.ct
   else if (body !== undefined) message.contentType = 'application/json'
-  if (job.priority > 0) message.priority = fromBullPriority(job.priority)
-  if (job.delay > 0) message.availableAt = job.timestamp + job.delay
-  if (job.failedReason) message.lastError = job.failedReason
-  return message
+  return addJobSchedule(message, job, job.priority, fromBullPriority)
 }
 
 /** A job hash BullMQ itself cannot read: listed anyway, with the reason. */
-export function undecodableJob(queue: string, id: string, state: MessageState, hash: Record<string, string>, reason: string): Message {
-  return {
-    id,
-    queue,
-    name: hash.name,
-    payload: Buffer.from(hash.data ?? '', 'utf8'),
-    headers: {},
-    attempts: Number(hash.ats ?? hash.attemptsMade ?? 0) || 0,
-    state,
-    enqueuedAt: Number(hash.timestamp) || undefined,
-    lastError: hash.failedReason,
-    undecodable: reason,
-    raw: hash,
-  }
-}
+export const undecodableJob = (queue: string, id: string, state: MessageState, hash: Record<string, string>, reason: string): Message =>
+  undecodableJobHash(queue, id, state, hash, reason, hash.ats ?? hash.attemptsMade)

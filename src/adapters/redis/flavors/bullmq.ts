@@ -6,12 +6,12 @@
 import type {Queue} from 'bullmq'
 import type {Capabilities, Message, MessageState, QueueStats} from '../../../broker/contract.js'
 import {peekWith} from '../../../broker/kit/peek.js'
-import {NotFoundError, NotSupportedError, UsageError} from '../../../kernel/errors.js'
+import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
 import {REDIS_PUBLISH} from '../flavor.js'
 import {BULLMQ_PRIORITY_LIMIT, fromJob, toJob, undecodableJob} from './bullmq-job.js'
 import {closeWorkers, consumeBullmq} from './bullmq-consume.js'
-import {enqueueInChunks} from './shared.js'
+import {bullPrefix, bullQueueOfKey, emptyIfWrongType, enqueueInChunks, jobDataSize, splitBullName} from './shared.js'
 
 export const bullmqCapabilities: Capabilities = {
   listQueues: true,
@@ -45,18 +45,7 @@ const TYPES: Record<string, ('wait' | 'prioritized' | 'active' | 'delayed' | 'fa
   completed: ['completed'],
 }
 
-function defaultPrefix(ctx: FlavorContext): string {
-  return ctx.params.get('prefix') ?? (ctx.cluster ? '{bull}' : 'bull')
-}
-
-/** `emails` → (default prefix, emails); `myapp:emails` → (myapp, emails). */
-function split(ctx: FlavorContext, name: string): {prefix: string; queue: string} {
-  const at = name.lastIndexOf(':')
-  const prefix = at >= 0 ? name.slice(0, at) : defaultPrefix(ctx)
-  const queue = at >= 0 ? name.slice(at + 1) : name
-  if (!queue || !prefix) throw new UsageError(`"bullmq:${name}" is not a BullMQ queue name — write bullmq:QUEUE or bullmq:PREFIX:QUEUE`)
-  return {prefix, queue}
-}
+const split = (ctx: FlavorContext, name: string) => splitBullName(ctx, name, 'bullmq', 'BullMQ')
 
 const queues = new WeakMap<FlavorContext, Map<string, Promise<Queue>>>()
 
@@ -103,15 +92,13 @@ export const bullmqFlavor: Flavor = {
     for (const key of candidates) pipe.hget(key, 'version')
     const versions = candidates.length > 0 ? ((await pipe.exec()) ?? []) : []
     const names: string[] = []
-    const dflt = defaultPrefix(ctx)
+    const dflt = bullPrefix(ctx)
     candidates.forEach((key, i) => {
       const version = versions[i]?.[1]
       if (typeof version !== 'string' || !version.startsWith('bullmq')) return
-      const parts = key.split(':')
-      const queue = parts[parts.length - 2]!
-      const prefix = parts.slice(0, -2).join(':')
+      const {prefix, queue, listed} = bullQueueOfKey(key, dflt)
       claims.claimPrefix(`${prefix}:${queue}:`)
-      names.push(prefix === dflt ? queue : `${prefix}:${queue}`)
+      names.push(listed)
     })
     return {names: names.sort(), complete: found.complete}
   },
@@ -120,10 +107,7 @@ export const bullmqFlavor: Flavor = {
     const {prefix, queue} = split(ctx, name)
     const base = `${prefix}:${queue}`
     // a Bull (v3/v4) queue paused writes a meta holding only `paused`: that one is not BullMQ's
-    const fields = await ctx.client.hkeys(`${base}:meta`).catch((error: unknown) => {
-      if (/WRONGTYPE/.test(String((error as Error)?.message))) return [] as string[]
-      throw error
-    })
+    const fields = await ctx.client.hkeys(`${base}:meta`).catch(emptyIfWrongType<string[]>([]))
     return fields.some((f) => f !== 'paused') ? {exists: true} : {exists: false}
   },
 
@@ -184,20 +168,9 @@ export const bullmqFlavor: Flavor = {
 
   async enqueue(ctx, name, messages, options) {
     const queue = await queueFor(ctx, name)
-    const jobs = messages.map(toJob)
-    const byChunk: string[][] = []
     // several addBulk calls in flight on one connection (each is one MULTI, applied in order)
-    await enqueueInChunks(
-      ctx,
-      jobs,
-      options,
-      async (chunk, index) => {
-        const added = await queue.addBulk(chunk as Parameters<Queue['addBulk']>[0])
-        byChunk[index] = added.map((job) => String(job.id))
-      },
-      (j) => (typeof j.data === 'string' ? j.data.length : 256),
-    )
-    return byChunk.flat()
+    const add = async (chunk: ReturnType<typeof toJob>[]) => (await queue.addBulk(chunk as Parameters<Queue['addBulk']>[0])).map((job) => String(job.id))
+    return (await enqueueInChunks(ctx, messages.map(toJob), options, add, jobDataSize)).flat()
   },
 
   async consume(ctx, name, handler, options) {
@@ -270,7 +243,7 @@ bullmqFlavor.locate = async (ctx, name) => {
   const found = new Set<string>()
   if ((await bullmqFlavor.probe(ctx, name)).exists) found.add(name)
   const {keys} = await ctx.scanner.scan({match: `*:${globEscape(name)}:meta`, type: 'hash'})
-  const dflt = defaultPrefix(ctx)
+  const dflt = bullPrefix(ctx)
   for (const key of keys) {
     const prefix = key.slice(0, -`:${name}:meta`.length)
     if (!prefix) continue

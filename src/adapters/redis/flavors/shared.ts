@@ -1,5 +1,5 @@
 // Helpers the flavors share: chunked batch writes that can say how many made it, calls coalesced
-// per tick, lease length, registry sets of another type.
+// per tick, lease length, registry sets of another type, Bull/BullMQ queue names.
 import type {EnqueueOptions} from '../../../broker/contract.js'
 import {chunkBySize} from '../../../broker/kit/chunk.js'
 import {EnqueueError, InterruptedError, UsageError, isTransient, isUserError} from '../../../kernel/errors.js'
@@ -12,16 +12,18 @@ const CHUNK_LIMITS = {maxItems: 1000, maxBytes: 4 * 1024 * 1024}
 /**
  * Sends items chunk by chunk, keeping a few chunks in flight (pipelined on one connection), and
  * counts only confirmed chunks: if Redis goes away, EnqueueError says exactly how many were sent.
+ * Returns what `send` returned for each chunk, in chunk order (the ids it added, say).
  */
-export async function enqueueInChunks<T>(
+export async function enqueueInChunks<T, R>(
   ctx: FlavorContext,
   items: T[],
   options: EnqueueOptions,
-  send: (chunk: T[], index: number) => Promise<unknown>,
+  send: (chunk: T[]) => Promise<R>,
   size: (item: T) => number = (item) => (Buffer.isBuffer(item) ? item.length : 256),
   inFlight = 4,
-): Promise<void> {
+): Promise<R[]> {
   const chunks = chunkBySize(items, size, CHUNK_LIMITS)
+  const results: R[] = new Array(chunks.length)
   let sent = 0
   let next = 0
   let failure: unknown
@@ -35,7 +37,7 @@ export async function enqueueInChunks<T>(
       }
       const i = next++
       try {
-        await send(chunks[i]!, i)
+        results[i] = await send(chunks[i]!)
         confirmed[i] = true
         // report progress only for the confirmed prefix, so the count never overstates
         while (contiguous < chunks.length && confirmed[contiguous]) sent += chunks[contiguous++]!.length
@@ -46,7 +48,7 @@ export async function enqueueInChunks<T>(
     }
   }
   await Promise.all(Array.from({length: Math.min(inFlight, chunks.length)}, worker))
-  if (failure === undefined) return
+  if (failure === undefined) return results
   // chunks confirmed after a gap were written too: count them all
   const total = chunks.reduce((n, c, i) => n + (confirmed[i] ? c.length : 0), 0)
   const cause = isUserError(failure) ? failure : connectionError(failure, ctx.displayUrl, ctx.target.username)
@@ -65,13 +67,19 @@ export async function enqueueInChunks<T>(
   )
 }
 
-export function leaseMsOf(ctx: FlavorContext): number {
-  const raw = ctx.params.get('leaseMs')
-  if (raw === null) return 30_000
+/** A Bull or BullMQ job's weight in a chunk: its data's length when that is a string. */
+export const jobDataSize = (job: {data: unknown}) => (typeof job.data === 'string' ? job.data.length : 256)
+
+/** A URL parameter in milliseconds (a positive whole number), or `fallback` when absent. */
+export function msParamOf(ctx: FlavorContext, key: string, fallback: number): number {
+  const raw = ctx.params.get(key)
+  if (raw === null) return fallback
   const n = Number(raw)
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`leaseMs=${raw} in the Redis URL must be a positive number of milliseconds`)
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${key}=${raw} in the Redis URL must be a positive number of milliseconds`)
   return n
 }
+
+export const leaseMsOf = (ctx: FlavorContext): number => msParamOf(ctx, 'leaseMs', 30_000)
 
 export type Pipe = ReturnType<RedisClient['pipeline']>
 
@@ -111,3 +119,25 @@ export const emptyIfWrongType =
     if (/WRONGTYPE/.test(String((error as Error)?.message))) return empty
     throw error
   }
+
+/** Bull's and BullMQ's default key prefix: `bull` (`{bull}` on a Cluster, where BullMQ needs a hash tag) or ?prefix=. */
+export function bullPrefix(ctx: FlavorContext): string {
+  return ctx.params.get('prefix') ?? (ctx.cluster ? '{bull}' : 'bull')
+}
+
+/** A key `<prefix>:<queue>:<suffix>` → its queue, `listed` as discover names it: bare under the default prefix. */
+export function bullQueueOfKey(key: string, defaultPrefix: string): {prefix: string; queue: string; listed: string} {
+  const parts = key.split(':')
+  const queue = parts[parts.length - 2]!
+  const prefix = parts.slice(0, -2).join(':')
+  return {prefix, queue, listed: prefix === defaultPrefix ? queue : `${prefix}:${queue}`}
+}
+
+/** `emails` → (default prefix, emails); `myapp:emails` → (myapp, emails). `kind` and `library` word the error. */
+export function splitBullName(ctx: FlavorContext, name: string, kind: string, library: string): {prefix: string; queue: string} {
+  const at = name.lastIndexOf(':')
+  const prefix = at >= 0 ? name.slice(0, at) : bullPrefix(ctx)
+  const queue = at >= 0 ? name.slice(at + 1) : name
+  if (!queue || !prefix) throw new UsageError(`"${kind}:${name}" is not a ${library} queue name — write ${kind}:QUEUE or ${kind}:PREFIX:QUEUE`)
+  return {prefix, queue}
+}

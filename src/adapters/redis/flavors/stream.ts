@@ -249,10 +249,9 @@ export const streamFlavor: Flavor = {
     }
     const type = await ctx.client.type(name)
     if (type !== 'stream' && type !== 'none') throw new NotFoundError(`key "${name}" on ${ctx.displayUrl} is a ${type}, not a stream — enqueue to another name`)
-    const byChunk: string[][] = []
     const wantIds = options.ids !== false
     // several chunks in flight on one connection: Redis applies them in order, so XADD ids stay ordered
-    await enqueueInChunks(ctx, messages, options, async (chunk, index) => {
+    const byChunk = await enqueueInChunks(ctx, messages, options, async (chunk) => {
       const pipe = ctx.client.pipeline()
       for (const m of chunk) {
         // the common case without an array per message
@@ -262,9 +261,9 @@ export const streamFlavor: Flavor = {
       const results = (await pipe.exec()) ?? []
       const failed = results.find(([error]) => error)
       if (failed) throw failed[0]
-      if (wantIds) byChunk[index] = results.map(([, id]) => String(id))
+      return wantIds ? results.map(([, id]) => String(id)) : []
     }, (m) => m.payload.length)
-    return wantIds ? byChunk.flat() : []
+    return byChunk.flat()
   },
 
   async consume(ctx, name, handler, options) {
