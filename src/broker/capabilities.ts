@@ -34,3 +34,6 @@ const INSTEAD: Record<Refusable, string> = {
 export function refuse(op: Refusable, where: string, caps: Pick<Capabilities, 'advice'>): NotSupportedError {
   return new NotSupportedError(`${where} cannot ${CANNOT[op]} — ${caps.advice?.[op] ?? INSTEAD[op]}`)
 }
+
+/** A queue on a server that queuectl fully drives: made, deleted, consumed with leases it can extend, enqueued to. Adapters spread it and declare the rest. */
+export const DRIVEN_QUEUE = {inProcess: false, create: true, delete: true, extend: true, consume: true, enqueue: true} as const

@@ -216,7 +216,7 @@ describe('queue top offers the keys of the selected queue', () => {
     expect(hints(s)).not.toMatch(/\bP\b/)
     tmux('send-keys', '-t', caps, 'P')
     s = await until((t) => t.includes('cannot be paused'), 'the refusal')
-    expect(s).toMatch(/only bullmq: and asynq: queues pause/)
+    expect(s).toMatch(/only bullmq:, bull: and asynq: queues pause/)
 
     s = await open(kiq)
     expect(hints(s)).not.toMatch(/\bP\b/)

@@ -1,6 +1,7 @@
 // What NATS JetStream (nats-server 2.9) can do, kept apart from the SDK so anything may import it
 // without loading @nats-io/*.
 import type {Capabilities, MessageState} from '../../broker/contract.js'
+import {DRIVEN_QUEUE} from '../../broker/capabilities.js'
 
 /** nats-server's default max_payload (1 MiB); the server's own value comes with its INFO. */
 export const NATS_DEFAULT_MAX_PAYLOAD = 1_048_576
@@ -17,6 +18,7 @@ const ADVICE = {
 
 /** The broker's capabilities; maxPayloadBytes is refined per server, deadLetterQueue per queue, by capabilitiesOf. */
 export const natsCapabilities: Capabilities = {
+  ...DRIVEN_QUEUE,
   listQueues: true,
   peek: 'exact',
   delay: false,
@@ -32,14 +34,8 @@ export const natsCapabilities: Capabilities = {
   advice: ADVICE,
   // the stream's storage (file or memory) decides persistence; every publish waits for its ack
   publish: {persistent: 'server', confirms: 'always'},
-  inProcess: false,
   retry: {states: ['dead']},
   pause: false,
-  create: true,
-  delete: true,
-  extend: true,
-  consume: true,
-  enqueue: true,
 }
 
 /** The name of the dead-letter stream for a stream (created on the first dead letter). */

@@ -34,10 +34,20 @@ import type {
   Subscription,
 } from '../../broker/contract.js'
 import type {RedisClient, RedisTarget} from './connection.js'
+import {DRIVEN_QUEUE} from '../../broker/capabilities.js'
 
 /** One SCAN pass: MATCH pattern and/or TYPE filter (done server-side). */
 /** Every flavor: Redis acknowledges each write (always "confirmed"); whether it reaches disk is the server's appendonly/save configuration. */
 export const REDIS_PUBLISH = {persistent: 'server', confirms: 'always'} as const
+
+/** What every Redis flavor shares: SCAN lists its queues, reads are exact, each write is acknowledged, nothing lives in this process, no groups or rates. */
+export const REDIS_FLAVOR = {listQueues: true, peek: 'exact', rates: false, groups: false, publish: REDIS_PUBLISH, inProcess: false} as const
+
+/** A layout queuectl drives itself (list, stream, BullMQ, Bull, Bee-Queue): leases that expire and extend, dead letters kept in the queue. */
+export const DRIVEN_REDIS = {...DRIVEN_QUEUE, deadLetter: 'state', leaseExpiry: true} as const
+
+/** A job library's queue its own workers consume (Celery, Sidekiq, RQ, asynq): queuectl reads, enqueues and revives, but takes no leases. */
+export const LIBRARY_WORKERS = {deadLetter: false, leaseExpiry: false, extend: false, consume: false} as const
 
 export interface ScanSpec {
   match?: string

@@ -1,5 +1,6 @@
 // What SQS can do, kept apart from the SDK so anything may import it without loading @aws-sdk.
 import type {Capabilities, MessageState} from '../../broker/contract.js'
+import {DRIVEN_QUEUE} from '../../broker/capabilities.js'
 
 /** SQS's own per-message delay limit: 15 minutes. */
 export const SQS_MAX_DELAY_MS = 900_000
@@ -12,6 +13,7 @@ const STATES: readonly MessageState[] = ['waiting', 'inflight', 'delayed', 'dead
 
 /** Standard queues: per-message delay up to 15 min, no ordering promise. */
 export const sqsCapabilities: Capabilities = {
+  ...DRIVEN_QUEUE,
   listQueues: true,
   peek: 'visibility',
   delay: {maxMs: SQS_MAX_DELAY_MS},
@@ -27,15 +29,9 @@ export const sqsCapabilities: Capabilities = {
   groups: true,
   // SQS stores every message redundantly and answers each send: neither is a choice
   publish: {persistent: 'always', confirms: 'always'},
-  inProcess: false,
   // the redrive: DLQ → source
   retry: {states: ['dead']},
   pause: false,
-  create: true,
-  delete: true,
-  extend: true,
-  consume: true,
-  enqueue: true,
   advice: {
     delay: 'SQS holds a message back at most 15 minutes (FIFO queues only per queue, with DelaySeconds): for longer, keep it in a scheduler or a database and send it when due',
     pause: 'SQS has no pause: stop its consumers instead',

@@ -14,31 +14,23 @@ import type {Capabilities, Message, MessageState, QueueStats, RetryOptions} from
 import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError, UsageError} from '../../../kernel/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
-import {REDIS_PUBLISH} from '../flavor.js'
+import {REDIS_FLAVOR, LIBRARY_WORKERS} from '../flavor.js'
 import {runScript, type ScriptDef} from '../scripts.js'
 import {decodeAsynqTask, encodeAsynqTask} from './asynq-proto.js'
 import {emptyIfWrongType, enqueueInChunks} from './shared.js'
 
 export const asynqCapabilities: Capabilities = {
-  listQueues: true,
-  peek: 'exact',
+  ...REDIS_FLAVOR,
+  ...LIBRARY_WORKERS,
   delay: {maxMs: 10 * 365 * 24 * 3600 * 1000},
   priority: false,
-  deadLetter: false,
-  leaseExpiry: false,
-  rates: false,
   states: ['waiting', 'inflight', 'delayed', 'retry', 'dead', 'completed'],
   purgeStates: ['waiting', 'delayed', 'retry', 'dead', 'completed'],
   dedup: false,
-  groups: false,
-  publish: REDIS_PUBLISH,
-  inProcess: false,
   retry: {states: ['retry', 'dead']},
   pause: true,
   create: true,
   delete: false,
-  extend: false,
-  consume: false,
   enqueue: true,
   advice: {
     consume: 'run asynq servers (Go) on it; queuectl can inspect, enqueue, retry, pause and resume it',

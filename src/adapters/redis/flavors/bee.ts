@@ -7,7 +7,7 @@
 import type {Capabilities, Message, MessageState, QueueStats, RetryOptions} from '../../../broker/contract.js'
 import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
-import {REDIS_PUBLISH} from '../flavor.js'
+import {REDIS_FLAVOR, DRIVEN_REDIS} from '../flavor.js'
 import {runScript} from '../scripts.js'
 import {beeJobToMessage, encodeBeeJob} from './bee-job.js'
 import {consumeBee} from './bee-consume.js'
@@ -15,26 +15,15 @@ import {BEE_ADD, BEE_PURGE, BEE_RETRY, beeKeys} from './bee-scripts.js'
 import {enqueueInChunks} from './shared.js'
 
 export const beeCapabilities: Capabilities = {
-  listQueues: true,
-  peek: 'exact',
+  ...REDIS_FLAVOR,
+  ...DRIVEN_REDIS,
   delay: {maxMs: 10 * 365 * 24 * 3600 * 1000},
   priority: false,
-  deadLetter: 'state',
-  leaseExpiry: true,
-  rates: false,
   states: ['waiting', 'inflight', 'delayed', 'dead', 'completed'],
   purgeStates: ['waiting', 'delayed', 'dead', 'completed'],
   dedup: true,
-  groups: false,
-  publish: REDIS_PUBLISH,
-  inProcess: false,
   retry: {states: ['dead']},
   pause: false,
-  create: true,
-  delete: true,
-  extend: true,
-  consume: true,
-  enqueue: true,
   advice: {pause: 'Bee-Queue has no pause — stop its workers instead (queue.close())'},
 }
 

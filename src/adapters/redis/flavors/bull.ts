@@ -8,33 +8,22 @@
 import type {Capabilities, Message, MessageState, QueueStats, RetryOptions} from '../../../broker/contract.js'
 import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
-import {REDIS_PUBLISH} from '../flavor.js'
+import {REDIS_FLAVOR, DRIVEN_REDIS} from '../flavor.js'
 import {BULL_PRIORITY_LIMIT, fromBullJob, toBullJob, undecodableBullJob} from './bull-job.js'
 import {consumeBull} from './bull-consume.js'
 import {bullQueueFor, closeBullQueues, type BullQueue} from './bull-queue.js'
 import {bullPrefix, bullQueueOfKey, enqueueInChunks, jobDataSize, splitBullName} from './shared.js'
 
 export const bullCapabilities: Capabilities = {
-  listQueues: true,
-  peek: 'exact',
+  ...REDIS_FLAVOR,
+  ...DRIVEN_REDIS,
   delay: {maxMs: 365 * 24 * 3600 * 1000},
   priority: {min: 1, max: BULL_PRIORITY_LIMIT},
-  deadLetter: 'state',
-  leaseExpiry: true,
-  rates: false,
   states: ['waiting', 'inflight', 'delayed', 'dead', 'completed', 'paused'],
   purgeStates: ['waiting', 'delayed', 'dead', 'completed', 'paused'],
   dedup: true,
-  groups: false,
-  publish: REDIS_PUBLISH,
-  inProcess: false,
   retry: {states: ['dead', 'delayed']},
   pause: true,
-  create: true,
-  delete: true,
-  extend: true,
-  consume: true,
-  enqueue: true,
 }
 
 // contract state → bull's list or zset (and whether bull lists it oldest first)

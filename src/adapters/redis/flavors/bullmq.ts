@@ -8,32 +8,21 @@ import type {Capabilities, Message, MessageState, QueueStats} from '../../../bro
 import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
-import {REDIS_PUBLISH} from '../flavor.js'
+import {REDIS_FLAVOR, DRIVEN_REDIS} from '../flavor.js'
 import {BULLMQ_PRIORITY_LIMIT, fromJob, toJob, undecodableJob} from './bullmq-job.js'
 import {closeWorkers, consumeBullmq} from './bullmq-consume.js'
 import {bullPrefix, bullQueueOfKey, emptyIfWrongType, enqueueInChunks, jobDataSize, splitBullName} from './shared.js'
 
 export const bullmqCapabilities: Capabilities = {
-  listQueues: true,
-  peek: 'exact',
+  ...REDIS_FLAVOR,
+  ...DRIVEN_REDIS,
   delay: {maxMs: 365 * 24 * 3600 * 1000},
   priority: {min: 1, max: BULLMQ_PRIORITY_LIMIT},
-  deadLetter: 'state',
-  leaseExpiry: true,
-  rates: false,
   states: ['waiting', 'inflight', 'delayed', 'dead', 'completed'],
   purgeStates: ['waiting', 'delayed', 'dead', 'completed'],
   dedup: true,
-  groups: false,
-  publish: REDIS_PUBLISH,
-  inProcess: false,
   retry: {states: ['dead', 'completed', 'delayed']},
   pause: true,
-  create: true,
-  delete: true,
-  extend: true,
-  consume: true,
-  enqueue: true,
 }
 
 // contract state → BullMQ job types (BullMQ 6 has no paused list: a paused queue keeps its jobs in wait)

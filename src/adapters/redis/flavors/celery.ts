@@ -9,7 +9,7 @@ import type {Capabilities, Message, QueueStats} from '../../../broker/contract.j
 import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
-import {REDIS_PUBLISH} from '../flavor.js'
+import {REDIS_FLAVOR, LIBRARY_WORKERS} from '../flavor.js'
 import {KOMBU_SEP, bindingQueue, encodeForCelery, envelopeToMessage, isControlExchange, unackedTarget} from './celery-envelope.js'
 import {emptyIfWrongType, enqueueInChunks} from './shared.js'
 
@@ -20,26 +20,18 @@ const UNACKED_INDEX = 'unacked_index'
 const PRIORITIES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
 
 export const celeryCapabilities: Capabilities = {
-  listQueues: true,
-  peek: 'exact',
+  ...REDIS_FLAVOR,
+  ...LIBRARY_WORKERS,
   // an eta task: the worker that takes it holds it until due
   delay: {maxMs: 365 * 24 * 3600 * 1000},
   priority: false,
-  deadLetter: false,
-  leaseExpiry: false,
-  rates: false,
   states: ['waiting', 'inflight'],
   purgeStates: ['waiting'],
   dedup: false,
-  groups: false,
-  publish: REDIS_PUBLISH,
-  inProcess: false,
   retry: false,
   pause: false,
   create: true,
   delete: true,
-  extend: false,
-  consume: false,
   enqueue: true,
   advice: {
     consume: 'run Celery workers on it (`celery -A <app> worker -Q QUEUE`); queuectl can inspect it and enqueue tasks',

@@ -10,7 +10,7 @@
 import type {Capabilities, MessageState, OutgoingMessage, QueueStats} from '../../../broker/contract.js'
 import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
-import {REDIS_PUBLISH, auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type Probe} from '../flavor.js'
+import {REDIS_FLAVOR, DRIVEN_REDIS, auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type Probe} from '../flavor.js'
 import {startLoop} from '../consumer.js'
 import {defineScript, runScript, type ScriptDef} from '../scripts.js'
 import {decodeItem, encodeOutgoing, encodeRequeued, rawId, rawItem, toMessage} from './list-codec.js'
@@ -26,28 +26,17 @@ const keysOf = (name: string) => ({
 })
 
 export const listCapabilities: Capabilities = {
-  listQueues: true,
-  peek: 'exact',
+  ...REDIS_FLAVOR,
+  ...DRIVEN_REDIS,
   delay: false,
   priority: false,
-  deadLetter: 'state',
-  leaseExpiry: true,
-  rates: false,
   states: ['waiting', 'inflight', 'dead'],
   purgeStates: ['waiting', 'dead'],
   dedup: false,
-  groups: false,
-  publish: REDIS_PUBLISH,
-  inProcess: false,
   retry: {states: ['dead']},
   pause: false,
-  create: true,
-  delete: true,
-  extend: true,
-  consume: true,
-  enqueue: true,
   advice: {
-    pause: 'only bullmq: and asynq: queues pause — stop its consumers instead',
+    pause: 'only bullmq:, bull: and asynq: queues pause — stop its consumers instead',
   },
 }
 

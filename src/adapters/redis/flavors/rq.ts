@@ -12,31 +12,23 @@ import type {Capabilities, Message, MessageState, QueueStats, RetryOptions} from
 import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
-import {REDIS_PUBLISH} from '../flavor.js'
+import {REDIS_FLAVOR, LIBRARY_WORKERS} from '../flavor.js'
 import {runScript, type ScriptDef} from '../scripts.js'
 import {rqJobToMessage, rqResultExc} from './rq-job.js'
 import {emptyIfWrongType} from './shared.js'
 
 export const rqCapabilities: Capabilities = {
-  listQueues: true,
-  peek: 'exact',
+  ...REDIS_FLAVOR,
+  ...LIBRARY_WORKERS,
   delay: false,
   priority: false,
-  deadLetter: false,
-  leaseExpiry: false,
-  rates: false,
   states: ['waiting', 'inflight', 'delayed', 'dead', 'completed'],
   purgeStates: [],
   dedup: false,
-  groups: false,
-  publish: REDIS_PUBLISH,
-  inProcess: false,
   retry: {states: ['dead']},
   pause: false,
   create: false,
   delete: false,
-  extend: false,
-  consume: false,
   enqueue: false,
   advice: {
     consume: 'run RQ workers on it (`rq worker QUEUE`); queuectl can inspect it and requeue failed jobs',

@@ -13,31 +13,23 @@ import type {Capabilities, MessageState, QueueStats, RetryOptions} from '../../.
 import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
-import {REDIS_PUBLISH} from '../flavor.js'
+import {REDIS_FLAVOR, LIBRARY_WORKERS} from '../flavor.js'
 import {runScript, type ScriptDef} from '../scripts.js'
 import {encodeSidekiqJobs, queueOfJob, requeuedJob, sidekiqJobToMessage} from './sidekiq-job.js'
 import {emptyIfWrongType, enqueueInChunks} from './shared.js'
 
 export const sidekiqCapabilities: Capabilities = {
-  listQueues: true,
-  peek: 'exact',
+  ...REDIS_FLAVOR,
+  ...LIBRARY_WORKERS,
   delay: {maxMs: 10 * 365 * 24 * 3600 * 1000},
   priority: false,
-  deadLetter: false,
-  leaseExpiry: false,
-  rates: false,
   states: ['waiting', 'inflight', 'delayed', 'retry', 'dead'],
   purgeStates: ['waiting', 'delayed', 'retry', 'dead'],
   dedup: false,
-  groups: false,
-  publish: REDIS_PUBLISH,
-  inProcess: false,
   retry: {states: ['retry', 'dead']},
   pause: false,
   create: true,
   delete: true,
-  extend: false,
-  consume: false,
   enqueue: true,
   advice: {
     consume: 'run Sidekiq processes on it (`sidekiq -q QUEUE`); queuectl can inspect, enqueue and retry',

@@ -8,34 +8,18 @@ import {randomBytes} from 'node:crypto'
 import type {Capabilities, Message, MessageState, QueueStats} from '../../../broker/contract.js'
 import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError, UsageError} from '../../../kernel/errors.js'
-import {REDIS_PUBLISH, auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type Probe} from '../flavor.js'
+import {auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type Probe} from '../flavor.js'
 import {startLoop} from '../consumer.js'
 import {decodeEntry, fieldsOf, isPlain, type StreamEntry} from './stream-codec.js'
+import {listCapabilities} from './list.js'
 import {enqueueInChunks, leaseMsOf, perTickPipeline} from './shared.js'
 
+/** What a list queue can do, but for retry: a stream keeps no retry of its own. */
 export const streamCapabilities: Capabilities = {
-  listQueues: true,
-  peek: 'exact',
-  delay: false,
-  priority: false,
-  deadLetter: 'state',
-  leaseExpiry: true,
-  rates: false,
-  states: ['waiting', 'inflight', 'dead'],
-  purgeStates: ['waiting', 'dead'],
-  dedup: false,
-  groups: false,
-  publish: REDIS_PUBLISH,
-  inProcess: false,
+  ...listCapabilities,
   retry: false,
-  pause: false,
-  create: true,
-  delete: true,
-  extend: true,
-  consume: true,
-  enqueue: true,
   advice: {
-    pause: 'only bullmq: and asynq: queues pause — stop its consumers instead',
+    ...listCapabilities.advice,
     retry: 'streams have no retry of their own: peek the dead entries (--state dead) and enqueue them again',
   },
 }
