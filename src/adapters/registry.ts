@@ -12,6 +12,8 @@ const loaders: Record<string, () => Promise<BrokerFactory>> = {
   'amqp:': async () => (await import('./amqp/index.js')).createAmqpBroker,
   'amqps:': async () => (await import('./amqp/index.js')).createAmqpBroker,
   'sqs:': async () => (await import('./sqs/index.js')).createSqsBroker,
+  'postgres:': async () => (await import('./postgres/index.js')).createPostgresBroker,
+  'postgresql:': async () => (await import('./postgres/index.js')).createPostgresBroker,
 }
 
 export const SUPPORTED_SCHEMES = Object.keys(loaders).map((s) => s.slice(0, -1))
