@@ -1,7 +1,8 @@
 // Payload bytes ↔ the job's JSON data, so the library's own worker sees what it expects: canonical
 // JSON is stored as the value itself; anything else, and anything with headers, a content type or
-// a name the library has no column for, as {"_queuectl": {…}, …}. jsonb (pg-boss) reorders keys and
-// refuses \u0000, so "canonical" there also means keys in jsonb's order and no NUL.
+// a name the library has no column for, as {"_queuectl": {…}, …}. PostgreSQL's JSON functions refuse
+// \u0000 (so NUL never rides as text) and jsonb (pg-boss) reorders keys (so canonical there also
+// means keys in jsonb's order).
 import type {Message, OutgoingMessage} from '../../broker/contract.js'
 
 /** What rides in the data under `_queuectl`: how to get the exact bytes back, and what has no column. */
@@ -31,7 +32,7 @@ function jsonbOrdered(value: unknown): boolean {
 
 /** The payload as a JSON value that round-trips to the same bytes, or undefined. */
 function canonicalJson(text: string, jsonb: boolean): {value: unknown} | undefined {
-  if (jsonb && text.includes('\\u0000')) return undefined
+  if (text.includes('\\u0000')) return undefined
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -69,7 +70,7 @@ export function encodeData(message: OutgoingMessage, options: {jsonb: boolean; n
     return options.jsonb ? {[META]: meta, ...value} : {...value, [META]: meta}
   }
   if (json) return {[META]: {...meta, enc: 'json'}, payload: value}
-  if (text !== undefined && !(options.jsonb && text.includes('\u0000'))) return {[META]: {...meta, enc: 'text'}, payload: text}
+  if (text !== undefined && !text.includes('\u0000')) return {[META]: {...meta, enc: 'text'}, payload: text}
   return {[META]: {...meta, enc: 'base64'}, payload: payload.toString('base64')}
 }
 

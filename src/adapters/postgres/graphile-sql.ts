@@ -39,10 +39,19 @@ export const peekSql = (s: string, state: string) => `
   WHERE jobs.task_id = $1 AND ${STATE_WHERE[state]!.replace(/\b(locked_at|attempts|max_attempts|last_error|run_at)\b/g, 'jobs.$1')}
   ORDER BY jobs.priority, jobs.run_at, jobs.id LIMIT $2`
 
-/** addJobs (helpers.js): add_jobs over json_populate_recordset; rows come back in input order. */
+/**
+ * addJobs (helpers.js): add_jobs over json_populate_recordset; rows come back in input order. One
+ * batch shares now(), and workers order ties arbitrarily: a microsecond apart (ending at now(), so
+ * all are due) keeps it FIFO.
+ */
 export const addJobsSql = (s: string) => `
   SELECT id::text AS id FROM ${s}.add_jobs(
-    array(SELECT json_populate_recordset(null::${s}.job_spec, $1::json)),
+    array(
+      SELECT (spec.identifier, spec.payload, spec.queue_name, COALESCE(spec.run_at, now() - (json_array_length($1::json) - i) * interval '1 microsecond'),
+              spec.max_attempts, spec.job_key, spec.priority, spec.flags)::${s}.job_spec
+      FROM json_populate_recordset(null::${s}.job_spec, $1::json) WITH ORDINALITY AS spec(identifier, payload, queue_name, run_at, max_attempts, job_key, priority, flags, i)
+      ORDER BY i
+    ),
     false
   )`
 

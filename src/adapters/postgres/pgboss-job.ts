@@ -1,5 +1,5 @@
 // pg-boss job rows ↔ Messages, and outgoing messages → the records its insert() takes.
-import {createHash, randomUUID} from 'node:crypto'
+import {createHash, randomBytes} from 'node:crypto'
 import type {Message, MessageState, OutgoingMessage} from '../../broker/contract.js'
 import {applyDecoded, decodeData, encodeData} from './codec.js'
 
@@ -26,9 +26,36 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 export const isUuid = (id: string) => UUID.test(id)
 
+let lastMs = 0
+let seq = 0
+
+/**
+ * A UUIDv7, increasing within this process: one batch shares pg-boss's created_on (one
+ * transaction), and its fetch orders ties by id, so time-ordered ids keep the batch FIFO.
+ */
+export function orderedUuid(now = Date.now()): string {
+  if (now <= lastMs) {
+    seq++
+    if (seq > 0xfff) {
+      lastMs++
+      seq = 0
+    }
+  } else {
+    lastMs = now
+    seq = 0
+  }
+  const bytes = randomBytes(16)
+  bytes.writeUIntBE(lastMs, 0, 6)
+  bytes[6] = 0x70 | (seq >> 8)
+  bytes[7] = seq & 0xff
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80
+  const hex = bytes.toString('hex')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
+
 /** A stable job id for a dedup id, so the same one twice hits pg-boss's (name, id) key. */
 export function idFor(queue: string, dedupId: string | undefined): string {
-  if (!dedupId) return randomUUID()
+  if (!dedupId) return orderedUuid()
   if (isUuid(dedupId)) return dedupId.toLowerCase()
   const hex = createHash('sha1').update(`queuectl\0${queue}\0${dedupId}`).digest('hex')
   const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)
