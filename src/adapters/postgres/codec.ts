@@ -1,8 +1,8 @@
 // Payload bytes ↔ the job's JSON data, so the library's own worker sees what it expects: canonical
 // JSON is stored as the value itself; anything else, and anything with headers, a content type or
 // a name the library has no column for, as {"_queuectl": {…}, …}. PostgreSQL's JSON functions refuse
-// \u0000 (so NUL never rides as text) and jsonb (pg-boss) reorders keys (so canonical there also
-// means keys in jsonb's order).
+// \u0000, so NUL never rides as text. jsonb (pg-boss) keeps an object's keys in its own order
+// (shorter first): the library's worker gets the same object, read back its bytes are jsonb's order.
 import type {Message, OutgoingMessage} from '../../broker/contract.js'
 
 /** What rides in the data under `_queuectl`: how to get the exact bytes back, and what has no column. */
@@ -17,21 +17,8 @@ interface Meta {
 const META = '_queuectl'
 const utf8 = new TextDecoder('utf-8', {fatal: true})
 
-/** jsonb's key order: shorter keys first, then bytewise. */
-function jsonbOrdered(value: unknown): boolean {
-  if (Array.isArray(value)) return value.every(jsonbOrdered)
-  if (value === null || typeof value !== 'object') return true
-  const keys = Object.keys(value)
-  for (let i = 1; i < keys.length; i++) {
-    const a = Buffer.from(keys[i - 1]!)
-    const b = Buffer.from(keys[i]!)
-    if (a.length > b.length || (a.length === b.length && Buffer.compare(a, b) >= 0)) return false
-  }
-  return Object.values(value).every(jsonbOrdered)
-}
-
 /** The payload as a JSON value that round-trips to the same bytes, or undefined. */
-function canonicalJson(text: string, jsonb: boolean): {value: unknown} | undefined {
+function canonicalJson(text: string): {value: unknown} | undefined {
   if (text.includes('\\u0000')) return undefined
   let value: unknown
   try {
@@ -40,7 +27,6 @@ function canonicalJson(text: string, jsonb: boolean): {value: unknown} | undefin
     return undefined
   }
   if (JSON.stringify(value) !== text) return undefined
-  if (jsonb && !jsonbOrdered(value)) return undefined
   return {value}
 }
 
@@ -61,7 +47,7 @@ export function encodeData(message: OutgoingMessage, options: {jsonb: boolean; n
     text = undefined
   }
   const jsonish = !message.contentType || /json/i.test(message.contentType)
-  const json = text !== undefined && jsonish ? canonicalJson(text, options.jsonb) : undefined
+  const json = text !== undefined && jsonish ? canonicalJson(text) : undefined
   const hasMeta = Object.keys(meta).length > 0
   if (json && !hasMeta) return json.value
   const value = json?.value

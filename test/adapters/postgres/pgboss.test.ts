@@ -85,7 +85,7 @@ describe('pg-boss 10 beside queuectl', () => {
     await until(async () => (seen.length >= 2 ? true : undefined), 10_000, 'pg-boss to run both jobs')
     await boss.offWork(q)
     // (pg-boss hands a batch over in UPDATE … RETURNING order, not priority order)
-    expect(seen.map((s) => s.data).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([{plain: 'json'}, {to: 'ada', n: 1}])
+    expect(seen.map((s) => s.data).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([{n: 1, to: 'ada'}, {plain: 'json'}])
     expect(seen.map((s) => s.id).sort()).toEqual([...ids].sort())
     await until(async () => ((await broker.stats(q)).counts.completed === 2 ? true : undefined), 5000, 'both completed')
   })
