@@ -97,9 +97,11 @@ export function toUserError(error: unknown, where: string, target: PgTarget): Er
     case '53300':
       return new ConnectionError(`PostgreSQL at ${where} has too many connections: ${text}`, true)
   }
-  if (/self.signed|certificate|SSL|TLS/i.test(text) && !e?.code) {
+  // a SQLSTATE is five characters; Node's socket errors (ECONNREFUSED…) are not
+  if (typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return error as Error
+  if (/self.signed|certificate|SSL|TLS/i.test(text)) {
     return new ConnectionError(`TLS to ${where} failed: ${text} — ?sslmode=disable for a server without TLS, or --tls-ca FILE`)
   }
-  if (!e?.code && NETWORK.test(text)) return new ConnectionError(`cannot connect to PostgreSQL at ${where}: ${text}`, true)
+  if (NETWORK.test(`${e?.code ?? ''} ${text}`)) return new ConnectionError(`cannot connect to PostgreSQL at ${where}: ${text}`, true)
   return error as Error
 }
