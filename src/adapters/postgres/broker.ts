@@ -38,7 +38,7 @@ export class PostgresBroker implements Broker {
   readonly transport = 'postgres'
   private pool: Pool | undefined
   private readonly contexts = new Map<string, FlavorContext>()
-  private readonly refusals = new Map<string, string>()
+  private readonly refusals = new Map<string, Error>()
   private readonly subscriptions = new Set<Subscription>()
   private readonly workerId = `queuectl-${randomBytes(6).toString('hex')}`
   private closed = false
@@ -124,7 +124,7 @@ export class PostgresBroker implements Broker {
     const ctx = this.contexts.get(flavor.kind)
     if (ctx) return ctx
     const refused = this.refusals.get(flavor.kind)
-    if (refused) throw new NotSupportedError(refused)
+    if (refused) throw refused
     const library = flavor.kind === 'pgboss' ? 'pg-boss' : 'graphile-worker'
     throw new NotFoundError(`no ${library} tables in database "${this.target.database}" on ${this.displayUrl} — start ${library} once against it, or give ?schema= for a non-default schema`)
   }

@@ -4,7 +4,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {openBroker} from '../../../src/adapters/registry.js'
 import type {Broker} from '../../../src/broker/contract.js'
 import {refusingServer} from './fake-server.js'
-import {PG_HOST, admin, freshDatabase, installPgboss, openPostgres, type TestDb} from './helpers.js'
+import {PG_HOST, admin, freshDatabase, installGraphile, installPgboss, openPostgres, type TestDb} from './helpers.js'
 
 const open = (url: string) => openBroker(url, {timeoutMs: 3000})
 
@@ -17,6 +17,7 @@ describe('postgres:// bad input', () => {
     db = await freshDatabase('bad_input')
     empty = await freshDatabase('empty')
     await installPgboss(db.url)
+    await installGraphile(db.url) // the read-only role below may read pg-boss's schema only
     const broker = await openPostgres(db.url)
     await broker.enqueue('pgboss:emails', [{payload: '{"a":1}'}, {payload: '{"a":2}'}])
     await broker.close()
@@ -87,6 +88,10 @@ describe('postgres:// bad input', () => {
     })
     afterAll(async () => {
       await broker?.close()
+    })
+
+    it('inspects the library it may read; the other is refused naming the grant', async () => {
+      await expect(broker.stats('graphile:emails')).rejects.toMatchObject({exitCode: 3, message: expect.stringMatching(/permission denied for schema graphile_worker.*GRANT USAGE ON SCHEMA graphile_worker/)})
     })
 
     it('inspects', async () => {
