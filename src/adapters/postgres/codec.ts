@@ -1,8 +1,9 @@
-// Payload bytes ↔ the job's JSON data, so the library's own worker sees what it expects: canonical
-// JSON is stored as the value itself; anything else, and anything with headers, a content type or
+// Payload bytes ↔ the job's JSON data, so the library's own worker sees what it expects: JSON is
+// stored as the value itself; anything else, and anything with headers, a content type or
 // a name the library has no column for, as {"_queuectl": {…}, …}. PostgreSQL's JSON functions refuse
-// \u0000, so NUL never rides as text. jsonb (pg-boss) keeps an object's keys in its own order
-// (shorter first): the library's worker gets the same object, read back its bytes are jsonb's order.
+// \u0000, so NUL never rides as text. jsonb (pg-boss) normalises JSON (its own key order, no
+// spaces): the library's worker gets the same value; read back, the bytes are jsonb's serialisation.
+import {isUtf8} from 'node:buffer'
 import type {Message, OutgoingMessage} from '../../broker/contract.js'
 
 /** What rides in the data under `_queuectl`: how to get the exact bytes back, and what has no column. */
@@ -15,10 +16,23 @@ interface Meta {
 }
 
 const META = '_queuectl'
-const utf8 = new TextDecoder('utf-8', {fatal: true})
+export interface CodecOptions {
+  /** The column is jsonb (pg-boss): it normalises any JSON, so any JSON is stored as itself. */
+  jsonb: boolean
+  /** The library keeps the name itself (graphile's task identifier), so it does not ride in the data. */
+  nameColumn: boolean
+}
 
-/** The payload as a JSON value that round-trips to the same bytes, or undefined. */
-function canonicalJson(text: string): {value: unknown} | undefined {
+function textOf(payload: Buffer | string): string | undefined {
+  if (typeof payload === 'string') return payload
+  return isUtf8(payload) ? payload.toString('utf8') : undefined
+}
+
+/**
+ * The value, when `text` is JSON the library may store as itself. A json column keeps the text but
+ * the driver reads it back re-serialised, so there only canonical JSON comes back the same.
+ */
+function asJson(text: string, jsonb: boolean): {value: unknown} | undefined {
   if (text.includes('\\u0000')) return undefined
   let value: unknown
   try {
@@ -26,30 +40,34 @@ function canonicalJson(text: string): {value: unknown} | undefined {
   } catch {
     return undefined
   }
-  if (JSON.stringify(value) !== text) return undefined
+  if (!jsonb && JSON.stringify(value) !== text) return undefined
   return {value}
 }
 
-/**
- * The data to store for a message. `nameColumn`: the library keeps the name itself (graphile's
- * task identifier), so it does not ride in the data.
- */
-export function encodeData(message: OutgoingMessage, options: {jsonb: boolean; nameColumn: boolean}): unknown {
-  const payload = typeof message.payload === 'string' ? Buffer.from(message.payload, 'utf8') : message.payload
+function metaFor(message: OutgoingMessage, options: CodecOptions): Meta | undefined {
   const meta: Meta = {}
   if (message.headers && Object.keys(message.headers).length > 0) meta.headers = message.headers
   if (message.contentType) meta.ct = message.contentType
   if (message.name && !options.nameColumn) meta.name = message.name
-  let text: string | undefined
-  try {
-    text = utf8.decode(payload)
-  } catch {
-    text = undefined
+  return Object.keys(meta).length > 0 ? meta : undefined
+}
+
+/** The data as JSON text: plain JSON goes as it came (no re-serialising a batch), the rest via encodeData. */
+export function encodeDataJson(message: OutgoingMessage, options: CodecOptions): string {
+  if (!metaFor(message, options)) {
+    const text = textOf(message.payload)
+    if (text !== undefined && asJson(text, options.jsonb)) return text
   }
+  return JSON.stringify(encodeData(message, options))
+}
+
+/** The data to store for a message. */
+export function encodeData(message: OutgoingMessage, options: CodecOptions): unknown {
+  const meta = metaFor(message, options)
+  const text = textOf(message.payload)
   const jsonish = !message.contentType || /json/i.test(message.contentType)
-  const json = text !== undefined && jsonish ? canonicalJson(text) : undefined
-  const hasMeta = Object.keys(meta).length > 0
-  if (json && !hasMeta) return json.value
+  const json = text !== undefined && jsonish ? asJson(text, options.jsonb) : undefined
+  if (json && !meta) return json.value
   const value = json?.value
   if (json && value !== null && typeof value === 'object' && !Array.isArray(value) && !(META in value)) {
     // an object keeps its fields where the library's worker looks for them, plus ours
@@ -57,7 +75,8 @@ export function encodeData(message: OutgoingMessage, options: {jsonb: boolean; n
   }
   if (json) return {[META]: {...meta, enc: 'json'}, payload: value}
   if (text !== undefined && !text.includes('\u0000')) return {[META]: {...meta, enc: 'text'}, payload: text}
-  return {[META]: {...meta, enc: 'base64'}, payload: payload.toString('base64')}
+  const bytes = typeof message.payload === 'string' ? Buffer.from(message.payload, 'utf8') : message.payload
+  return {[META]: {...meta, enc: 'base64'}, payload: bytes.toString('base64')}
 }
 
 export interface Decoded {

@@ -2,7 +2,7 @@
 // a named queue (queue_name, run one at a time) is the message group; priority is negated
 // (graphile-worker runs lower numbers first, the contract higher first).
 import type {Message, MessageState, OutgoingMessage} from '../../broker/contract.js'
-import {applyDecoded, decodeData, encodeData} from './codec.js'
+import {applyDecoded, decodeData, encodeDataJson} from './codec.js'
 
 export interface GraphileRow {
   id: string
@@ -48,15 +48,13 @@ export function toMessage(queue: string, row: GraphileRow, now = Date.now()): Me
   return message
 }
 
-/** The job_spec add_jobs takes. */
-export function toSpec(task: string, message: OutgoingMessage, now: number): Record<string, unknown> {
-  const spec: Record<string, unknown> = {
-    identifier: task,
-    payload: encodeData({...message, name: message.name === task ? undefined : message.name}, {jsonb: false, nameColumn: false}),
-  }
-  if (message.groupId) spec.queue_name = message.groupId
-  if (message.delayMs && message.delayMs > 0) spec.run_at = new Date(now + message.delayMs).toISOString()
-  if (message.dedupId) spec.job_key = message.dedupId
-  if (message.priority) spec.priority = -message.priority
-  return spec
+/** The job_spec add_jobs takes, as JSON text. */
+export function toSpec(task: string, message: OutgoingMessage, now: number): string {
+  const payload = encodeDataJson({...message, name: message.name === task ? undefined : message.name}, {jsonb: false, nameColumn: false})
+  let json = `{"identifier":${JSON.stringify(task)},"payload":${payload}`
+  if (message.groupId) json += `,"queue_name":${JSON.stringify(message.groupId)}`
+  if (message.delayMs && message.delayMs > 0) json += `,"run_at":"${new Date(now + message.delayMs).toISOString()}"`
+  if (message.dedupId) json += `,"job_key":${JSON.stringify(message.dedupId)}`
+  if (message.priority) json += `,"priority":${-Math.trunc(message.priority)}`
+  return `${json}}`
 }

@@ -1,7 +1,7 @@
 // pg-boss job rows ↔ Messages, and outgoing messages → the records its insert() takes.
 import {createHash, randomBytes} from 'node:crypto'
 import type {Message, MessageState, OutgoingMessage} from '../../broker/contract.js'
-import {applyDecoded, decodeData, encodeData} from './codec.js'
+import {applyDecoded, decodeData, encodeDataJson} from './codec.js'
 
 export interface PgbossRow {
   id: string
@@ -62,17 +62,14 @@ export function idFor(queue: string, dedupId: string | undefined): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`
 }
 
-/** The record pg-boss's insertJobs reads (json_to_recordset). */
-export function toRecord(queue: string, message: OutgoingMessage): Record<string, unknown> {
-  const record: Record<string, unknown> = {
-    id: idFor(queue, message.dedupId),
-    name: queue,
-    data: encodeData(message, {jsonb: true, nameColumn: false}),
-  }
-  if (message.priority !== undefined) record.priority = message.priority
-  if (message.delayMs && message.delayMs > 0) record.startAfter = `${Math.round(message.delayMs)} milliseconds`
-  if (message.dedupId) record.singletonKey = message.dedupId
-  return record
+/** The record pg-boss's insertJobs reads (json_to_recordset), as JSON text, and its id. */
+export function toRecord(queue: string, message: OutgoingMessage): {id: string; json: string; dedup: boolean} {
+  const id = idFor(queue, message.dedupId)
+  let json = `{"id":"${id}","name":${JSON.stringify(queue)},"data":${encodeDataJson(message, {jsonb: true, nameColumn: false})}`
+  if (message.priority !== undefined) json += `,"priority":${Math.trunc(message.priority)}`
+  if (message.delayMs && message.delayMs > 0) json += `,"startAfter":"${Math.round(message.delayMs)} milliseconds"`
+  if (message.dedupId) json += `,"singletonKey":${JSON.stringify(message.dedupId)}`
+  return {id, json: `${json}}`, dedup: Boolean(message.dedupId)}
 }
 
 export function stateOf(row: PgbossRow, now: number): MessageState {

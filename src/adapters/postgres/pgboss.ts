@@ -118,17 +118,16 @@ export const pgbossFlavor: Flavor = {
 
   async enqueue(ctx, name, messages) {
     if (!(await pgbossFlavor.exists(ctx, name))) await create(ctx, name)
-    const records = messages.map((m) => toRecord(name, m))
     for (const m of messages) {
       if (m.groupId) throw new NotSupportedError('pg-boss has no message groups — drop the group id')
     }
-    const inserted = await ctx.db.query<{id: string}>(sql.insertJobsSql(ctx.schema), [JSON.stringify(records), null, null, null, null, null])
-    const made = new Set(inserted.map((r) => r.id))
-    // a dedup id already there: pg-boss skipped the insert (ON CONFLICT DO NOTHING); the job is the one stored
-    return records.map((r) => {
-      if (!made.has(r.id as string) && r.singletonKey === undefined) throw new NotFoundError(`pg-boss queue "${name}" vanished while enqueueing on ${ctx.displayUrl}`)
-      return r.id as string
-    })
+    const records = messages.map((m) => toRecord(name, m))
+    const inserted = await ctx.db.query<{id: string}>(sql.insertJobsSql(ctx.schema), [`[${records.map((r) => r.json).join(',')}]`, null, null, null, null, null])
+    if (inserted.length < records.length && !records.some((r) => r.dedup)) {
+      throw new NotFoundError(`pg-boss queue "${name}" vanished while enqueueing on ${ctx.displayUrl}`)
+    }
+    // a dedup id already there: pg-boss skipped the insert (ON CONFLICT DO NOTHING); the id is the stored job's
+    return records.map((r) => r.id)
   },
 
   consume: consumePgboss,

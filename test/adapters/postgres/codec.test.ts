@@ -1,7 +1,7 @@
 // Payload bytes ↔ job data: the library's worker sees plain JSON as itself; everything else comes
 // back byte for byte.
 import {describe, expect, it} from 'vitest'
-import {decodeData, encodeData} from '../../../src/adapters/postgres/codec.js'
+import {decodeData, encodeData, encodeDataJson} from '../../../src/adapters/postgres/codec.js'
 
 const jsonb = {jsonb: true, nameColumn: false}
 const roundTrip = (data: unknown) => JSON.parse(JSON.stringify(data)) as unknown
@@ -24,10 +24,16 @@ describe('postgres job data codec', () => {
     expect(encodeData({payload: '{"a":1}', name: 'x'}, {jsonb: false, nameColumn: true})).toEqual({a: 1})
   })
 
-  it('text, non-canonical JSON, NUL and binary come back byte for byte', () => {
+  it('jsonb (pg-boss) keeps any JSON as its value; json (graphile) keeps non-canonical JSON byte for byte', () => {
+    expect(encodeData({payload: '{ "spaced": true }'}, jsonb)).toEqual({spaced: true})
+    const spaced = Buffer.from('{ "spaced": true }')
+    const back = decodeData(roundTrip(encodeData({payload: spaced}, {jsonb: false, nameColumn: true})))
+    expect(back.payload.equals(spaced)).toBe(true)
+  })
+
+  it('text, NUL and binary come back byte for byte', () => {
     const cases = [
       Buffer.from('plain text'),
-      Buffer.from('{ "spaced": true }'),
       Buffer.from('{"nul":"a\\u0000b"}'),
       Buffer.from('with \u0000 inside'),
       Buffer.from([0, 1, 2, 253, 254, 255]),
@@ -36,6 +42,11 @@ describe('postgres job data codec', () => {
       const back = decodeData(roundTrip(encodeData({payload}, jsonb)))
       expect(back.payload.equals(payload)).toBe(true)
     }
+  })
+
+  it('plain JSON goes into a batch as its own text', () => {
+    expect(encodeDataJson({payload: '{"b":1,"a":2}'}, jsonb)).toBe('{"b":1,"a":2}')
+    expect(JSON.parse(encodeDataJson({payload: Buffer.from([255])}, jsonb))).toEqual({_queuectl: {enc: 'base64'}, payload: '/w=='})
   })
 
   it('an object that already has our key is wrapped, not merged', () => {
