@@ -255,7 +255,8 @@ export class PostgresBroker implements Broker {
   }
 
   /** The capabilities of the library that holds `queue` (and, for pg-boss, its dead-letter queue). */
-  async capabilitiesOf(queue: string): Promise<Capabilities> {
+  async capabilitiesOf(queue?: string): Promise<Capabilities> {
+    if (queue === undefined) return this.capabilities
     return this.run(async () => {
       const r = await this.resolve(queue, true)
       return r.flavor.capabilitiesOf ? r.flavor.capabilitiesOf(r.ctx, r.name) : r.flavor.capabilities
