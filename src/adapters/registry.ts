@@ -10,6 +10,7 @@ import {redisTransport} from './redis/descriptor.js'
 import {amqpTransport} from './amqp/descriptor.js'
 import {sqsTransport} from './sqs/descriptor.js'
 import {natsTransport} from './nats/descriptor.js'
+import {postgresTransport} from './postgres/descriptor.js'
 
 export const TRANSPORTS: readonly TransportDescriptor[] = [
   memoryTransport,
@@ -17,6 +18,7 @@ export const TRANSPORTS: readonly TransportDescriptor[] = [
   amqpTransport,
   sqsTransport,
   natsTransport,
+  postgresTransport,
 ]
 
 const byScheme = new Map<string, TransportDescriptor>(TRANSPORTS.flatMap((t) => t.schemes.map((s) => [`${s}:`, t] as const)))

@@ -1,0 +1,51 @@
+// What each library's tables can do.
+import {DRIVEN_QUEUE} from '../../broker/capabilities.js'
+import type {Capabilities} from '../../broker/contract.js'
+
+const YEAR_MS = 365 * 24 * 3600 * 1000
+// a committed INSERT is on disk (the server's fsync/synchronous_commit decide how surely)
+const PUBLISH = {persistent: 'server', confirms: 'always'} as const
+
+export const pgbossCapabilities: Capabilities = {
+  ...DRIVEN_QUEUE,
+  listQueues: true,
+  peek: 'exact',
+  delay: {maxMs: YEAR_MS},
+  priority: {min: 0, max: 2 ** 31 - 1},
+  deadLetter: 'state',
+  leaseExpiry: true,
+  rates: false,
+  states: ['waiting', 'inflight', 'delayed', 'retry', 'dead', 'completed'],
+  purgeStates: ['waiting', 'delayed', 'retry', 'dead', 'completed'],
+  dedup: true,
+  groups: false,
+  publish: PUBLISH,
+  retry: {states: ['dead']},
+  pause: false,
+  advice: {priority: 'pg-boss serves higher priority numbers first (0 is the default)'},
+}
+
+export const graphileCapabilities: Capabilities = {
+  ...DRIVEN_QUEUE,
+  listQueues: true,
+  peek: 'exact',
+  delay: {maxMs: YEAR_MS},
+  // graphile-worker runs lower numbers first (smallint); ours run higher first: we negate
+  priority: {min: -32767, max: 32767},
+  deadLetter: 'state',
+  leaseExpiry: true,
+  rates: false,
+  states: ['waiting', 'inflight', 'delayed', 'retry', 'dead'],
+  purgeStates: ['waiting', 'delayed', 'retry', 'dead'],
+  dedup: true,
+  groups: true,
+  publish: PUBLISH,
+  retry: {states: ['dead', 'retry']},
+  pause: false,
+}
+
+
+/** A pg-boss queue that names a dead-letter queue: failed jobs are also copied there. */
+export function pgbossWithDeadLetterQueue(queue: string): Capabilities {
+  return {...pgbossCapabilities, deadLetter: 'queue', deadLetterQueue: queue}
+}

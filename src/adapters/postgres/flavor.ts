@@ -1,0 +1,62 @@
+// The Flavor interface: how one job library's tables in PostgreSQL (pg-boss, graphile-worker) plug
+// into the PostgreSQL adapter. The broker (broker.ts) owns the pool, detection, `kind:name`
+// addressing and bare-name detection; a flavor owns everything about its own tables.
+//
+// Rules every flavor follows:
+// - Queue names passed in are WITHOUT the `kind:` prefix (`emails`, not `pgboss:emails`).
+// - Reads are plain SELECTs (no locks a worker would wait on); writes use the library's own SQL
+//   (its functions, or the statements its source runs), so its workers see what they expect.
+// - A queue that does not exist → NotFoundError (exit 4).
+import type {
+  Capabilities,
+  ConsumeOptions,
+  EnqueueOptions,
+  LeaseHandler,
+  Message,
+  MessageState,
+  OutgoingMessage,
+  PeekOptions,
+  QueueStats,
+  RetryOptions,
+  Subscription,
+} from '../../broker/contract.js'
+import type {Db} from './connection.js'
+
+/** What a flavor gets to work with: one per broker and library. */
+export interface FlavorContext {
+  readonly db: Db
+  /** The library's schema, already quoted for SQL (`"pgboss"`). */
+  readonly schema: string
+  /** Its schema version (pg-boss version table, graphile-worker's last migration). */
+  readonly version: number
+  /** Redacted URL, for messages. */
+  readonly displayUrl: string
+  readonly params: URLSearchParams
+  /** Unique per broker: the prefix of the worker ids our leases are taken under. */
+  readonly workerId: string
+  /** Driver errors → the UserError the user should see. */
+  wrap(error: unknown): Error
+}
+
+export interface Flavor {
+  /** The `kind` users type and `QueueRef.kind` shows: pgboss, graphile. */
+  readonly kind: string
+  readonly description: string
+  readonly capabilities: Capabilities
+
+  /** Every queue of this library (names without the kind). */
+  list(ctx: FlavorContext): Promise<string[]>
+  exists(ctx: FlavorContext, name: string): Promise<boolean>
+  /** Per-queue capabilities (a pg-boss queue with a dead-letter queue says which). */
+  capabilitiesOf?(ctx: FlavorContext, name: string): Promise<Capabilities>
+
+  stats(ctx: FlavorContext, name: string): Promise<QueueStats>
+  peek(ctx: FlavorContext, name: string, options: PeekOptions): Promise<Message[]>
+  /** Creates the queue when it does not exist yet (the library's own way). */
+  enqueue(ctx: FlavorContext, name: string, messages: OutgoingMessage[], options: EnqueueOptions): Promise<string[]>
+  consume(ctx: FlavorContext, name: string, handler: LeaseHandler, options: ConsumeOptions): Promise<Subscription>
+  purge(ctx: FlavorContext, name: string, state: MessageState): Promise<number>
+  create(ctx: FlavorContext, name: string): Promise<void>
+  delete(ctx: FlavorContext, name: string): Promise<void>
+  retry(ctx: FlavorContext, name: string, options: RetryOptions): Promise<number>
+}

@@ -1,0 +1,127 @@
+// `graphile`: graphile-worker 0.16+ jobs (its _private_ tables, schema graphile_worker or
+// ?schema=). A queue is a task identifier; named queues are message groups. Writes go through the
+// library: add_jobs, its getJobs/completeJobs/failJobs statements, reschedule_jobs.
+// States: locked → inflight; attempts >= max_attempts → dead (permanently failed, last_error);
+// failed before and will run again → retry; run_at ahead → delayed; else waiting.
+import type {MessageState, QueueStats, RetryOptions} from '../../broker/contract.js'
+import {NotSupportedError, UsageError} from '../../kernel/errors.js'
+import {queueNotFound} from '../../kernel/suggest.js'
+import {graphileCapabilities} from './capabilities.js'
+import type {Flavor, FlavorContext} from './flavor.js'
+import {consumeGraphile} from './graphile-consume.js'
+import {toMessage, toSpec, type GraphileRow} from './graphile-job.js'
+import * as sql from './graphile-sql.js'
+
+const taskIds = new WeakMap<FlavorContext, Map<string, number>>()
+
+async function findTask(ctx: FlavorContext, name: string): Promise<number | undefined> {
+  let cache = taskIds.get(ctx)
+  if (!cache) taskIds.set(ctx, (cache = new Map()))
+  const cached = cache.get(name)
+  if (cached !== undefined) return cached
+  const [row] = await ctx.db.query<{id: number}>(sql.taskIdSql(ctx.schema), [name])
+  if (row) cache.set(name, row.id)
+  return row?.id
+}
+
+async function taskOf(ctx: FlavorContext, name: string): Promise<number> {
+  const id = await findTask(ctx, name)
+  if (id !== undefined) return id
+  const names = await graphileFlavor.list(ctx).catch(() => [] as string[])
+  throw queueNotFound(`graphile:${name}`, ctx.displayUrl, names.map((n) => `graphile:${n}`))
+}
+
+async function ensureTask(ctx: FlavorContext, name: string): Promise<number> {
+  if (!name || name.length > 128) throw new UsageError(`"${name}" is not a graphile-worker task identifier (1–128 characters)`)
+  const id = await findTask(ctx, name)
+  if (id !== undefined) return id
+  await ctx.db.query(sql.ensureTaskSql(ctx.schema), [name])
+  return taskOf(ctx, name)
+}
+
+function assertState(state: MessageState, allowed: readonly MessageState[], what: string): void {
+  if (!allowed.includes(state)) throw new NotSupportedError(`graphile-worker ${what} no "${state}" jobs — states: ${allowed.join(', ')}${state === 'completed' ? ' (it deletes jobs once done)' : ''}`)
+}
+
+async function stats(ctx: FlavorContext, name: string): Promise<QueueStats> {
+  const task = await taskOf(ctx, name)
+  const [row] = await ctx.db.query<Record<string, number> & {oldest: Date | null}>(sql.statsSql(ctx.schema), [task])
+  const r = row!
+  return {
+    name,
+    kind: 'graphile',
+    counts: {waiting: r.waiting!, delayed: r.delayed!, retry: r.retry!, inflight: r.inflight!, dead: r.dead!},
+    oldestAgeMs: r.oldest ? Math.max(0, Date.now() - r.oldest.getTime()) : undefined,
+    details: {taskIdentifier: name, inNamedQueues: r.in_named_queues},
+  }
+}
+
+async function retry(ctx: FlavorContext, name: string, options: RetryOptions): Promise<number> {
+  const state = options.state ?? 'dead'
+  if (state !== 'dead' && state !== 'retry') throw new NotSupportedError(`graphile-worker retries dead or retry jobs, not "${state}" ones`)
+  const task = await taskOf(ctx, name)
+  const ids = options.ids ? options.ids.filter((id) => /^\d+$/.test(id)) : null
+  if (ids && ids.length === 0) return 0
+  const found = await ctx.db.query<{id: string}>(sql.idsInStateSql(ctx.schema, state), [task, ids, options.limit ?? 2 ** 31 - 1])
+  if (found.length === 0) return 0
+  // dead jobs get their attempts back; retry jobs just run now
+  const [row] = await ctx.db.query<{n: number}>(sql.rescheduleSql(ctx.schema), [found.map((r) => r.id), state === 'dead' ? 0 : null])
+  return row!.n
+}
+
+export const graphileFlavor: Flavor = {
+  kind: 'graphile',
+  description: 'graphile-worker 0.16+ jobs by task identifier (schema graphile_worker, or ?schema=)',
+  capabilities: graphileCapabilities,
+
+  async list(ctx) {
+    return (await ctx.db.query<{identifier: string}>(sql.listSql(ctx.schema))).map((r) => r.identifier)
+  },
+
+  async exists(ctx, name) {
+    return (await findTask(ctx, name)) !== undefined
+  },
+
+  stats,
+
+  async peek(ctx, name, options) {
+    const state = options.state ?? 'waiting'
+    assertState(state, graphileCapabilities.states, 'keeps')
+    const task = await taskOf(ctx, name)
+    const rows = await ctx.db.query<GraphileRow>(sql.peekSql(ctx.schema, state), [task, options.limit])
+    const now = Date.now()
+    return rows.map((row) => toMessage(name, row, now))
+  },
+
+  async enqueue(ctx, name, messages) {
+    await ensureTask(ctx, name)
+    const now = Date.now()
+    const specs = messages.map((m) => toSpec(name, m, now))
+    const rows = await ctx.db.query<{id: string}>(sql.addJobsSql(ctx.schema), [`[${specs.join(',')}]`])
+    return rows.map((r) => r.id)
+  },
+
+  async consume(ctx, name, handler, options) {
+    return consumeGraphile(ctx, name, await ensureTask(ctx, name), handler, options)
+  },
+
+  async purge(ctx, name, state) {
+    assertState(state, graphileCapabilities.purgeStates, 'can purge')
+    const task = await taskOf(ctx, name)
+    const [row] = await ctx.db.query<{n: number}>(sql.purgeSql(ctx.schema, state), [task])
+    return row!.n
+  },
+
+  async create(ctx, name) {
+    await ensureTask(ctx, name)
+  },
+
+  async delete(ctx, name) {
+    const task = await taskOf(ctx, name)
+    await ctx.db.query(sql.deleteJobsSql(ctx.schema), [task])
+    await ctx.db.query(sql.deleteTaskSql(ctx.schema), [task])
+    taskIds.get(ctx)?.delete(name)
+  },
+
+  retry,
+}

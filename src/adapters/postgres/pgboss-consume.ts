@@ -1,0 +1,59 @@
+// Consuming pg-boss jobs the way its workers do: fetchNextJob (SKIP LOCKED, state → active),
+// completeJobs on ack (batched per tick), failJobs on a failed nack or dead-letter — so a pg-boss
+// worker beside us never gets the same job, and retries, backoff and dead-letter queues apply.
+import type {ConsumeOptions, LeaseHandler, Subscription} from '../../broker/contract.js'
+import type {FlavorContext} from './flavor.js'
+import {toMessage, type PgbossRow} from './pgboss-job.js'
+import * as sql from './pgboss-sql.js'
+import {coalesce, onceLease, pollConsumer} from './poll.js'
+
+const ms = (n: number) => `${Math.max(0, Math.round(n))} milliseconds`
+
+export async function consumePgboss(ctx: FlavorContext, name: string, handler: LeaseHandler, options: ConsumeOptions): Promise<Subscription> {
+  const s = ctx.schema
+  const db = ctx.db
+  const lease = options.leaseMs ? ms(options.leaseMs) : null
+  const complete = coalesce<string>(async (ids) => {
+    await db.query(sql.completeSql(s), [name, ids, null])
+  })
+  const fail = async (id: string, message: string) => {
+    await db.query(sql.failByIdSql(s), [name, [id], JSON.stringify({message})])
+  }
+  return pollConsumer<PgbossRow>({
+    async fetch(n) {
+      const rows = await db.query<PgbossRow>(sql.fetchSql(s), [name, n, lease])
+      // UPDATE … RETURNING keeps no order: serve them as fetchNextJob ordered them
+      return rows.sort((a, b) => b.priority - a.priority || a.created_on.getTime() - b.created_on.getTime() || (a.id < b.id ? -1 : 1))
+    },
+    lease(row, settled) {
+      const id = row.id
+      return onceLease(toMessage(name, row), {
+        ack: () => complete(id),
+        async nack(opts) {
+          if (!opts?.failed) {
+            await db.query(sql.returnSql(s), [name, [id], ms(opts?.delayMs ?? 0)])
+            return
+          }
+          await fail(id, 'failed (handed back by queuectl)')
+          if (opts.delayMs) await db.query(sql.delayRetrySql(s), [name, [id], ms(opts.delayMs)])
+        },
+        async deadLetter(reason) {
+          await db.query(sql.exhaustSql(s), [name, [id]])
+          await fail(id, reason)
+        },
+        async extend(n) {
+          await db.query(sql.extendSql(s), [name, id, ms(n)])
+        },
+      }, settled)
+    },
+    async giveBack(rows) {
+      await db.query(sql.returnSql(s), [name, rows.map((r) => r.id), ms(0)])
+    },
+    // as often as the shortest lease could run out; pg-boss's own maintenance is every minute or two
+    sweepEveryMs: Math.max(250, Math.min((options.leaseMs ?? 60_000) / 2, 30_000)),
+    async sweep() {
+      await db.query(sql.failByTimeoutSql(s), [name])
+    },
+    wrap: (error) => ctx.wrap(error),
+  }, handler, options)
+}

@@ -1,0 +1,250 @@
+// pg-boss 10's statements (schema versions 21–24), as its src/plans.js writes them, with the schema
+// passed in already quoted. Where queuectl needs a variant (one queue's timeouts, ids or all) the
+// change is named in a comment; everything else is the library's text.
+
+export const PGBOSS_VERSIONS = {min: 21, max: 24}
+
+// contract state → a predicate on the job table
+export const STATE_WHERE: Record<string, string> = {
+  waiting: "state = 'created' AND start_after <= now()",
+  delayed: "state = 'created' AND start_after > now()",
+  retry: "state = 'retry'",
+  inflight: "state = 'active'",
+  completed: "state = 'completed'",
+  dead: "state IN ('failed', 'cancelled')",
+}
+
+const jobColumns = (a = '') =>
+  ['id', 'name', 'priority', 'data', 'retry_count', 'retry_limit', 'start_after', 'started_on', 'created_on', 'completed_on', 'singleton_key', 'output', 'dead_letter', 'policy']
+    .map((c) => a + c)
+    .concat(`${a}state::text AS state`, `extract(epoch FROM ${a}expire_in) AS expire_seconds`)
+    .join(', ')
+
+/** One pass over the queue's partition: every count, and the oldest waiting job. */
+export const statsSql = (s: string) => `
+  SELECT
+    count(*) FILTER (WHERE ${STATE_WHERE.waiting})::int AS waiting,
+    count(*) FILTER (WHERE ${STATE_WHERE.delayed})::int AS delayed,
+    count(*) FILTER (WHERE state = 'retry')::int AS retry,
+    count(*) FILTER (WHERE state = 'active')::int AS inflight,
+    count(*) FILTER (WHERE state = 'completed')::int AS completed,
+    count(*) FILTER (WHERE state = 'failed')::int AS failed,
+    count(*) FILTER (WHERE state = 'cancelled')::int AS cancelled,
+    min(start_after) FILTER (WHERE ${STATE_WHERE.waiting}) AS oldest
+  FROM ${s}.job WHERE name = $1`
+
+export const archiveStatsSql = (s: string) =>
+  `SELECT state::text AS state, count(*)::int AS n FROM ${s}.archive WHERE name = $1 GROUP BY 1`
+
+export const queueSql = (s: string) =>
+  `SELECT name, policy, retry_limit, retry_delay, retry_backoff, expire_seconds, retention_minutes, dead_letter FROM ${s}.queue WHERE name = $1`
+
+export const listSql = (s: string) => `SELECT name FROM ${s}.queue WHERE name NOT LIKE '\\_\\_pgboss\\_\\_%' ORDER BY name`
+
+/** In the order a worker would take them (fetchNextJob's ORDER BY). */
+export const peekSql = (s: string, state: string) => `
+  SELECT ${jobColumns()} FROM ${s}.job WHERE name = $1 AND ${STATE_WHERE[state]}
+  ORDER BY ${state === 'waiting' || state === 'delayed' || state === 'retry' ? 'priority desc, created_on, id' : 'created_on, id'} LIMIT $2`
+
+export const createQueueSql = (s: string) => `SELECT ${s}.create_queue($1, $2)`
+export const deleteQueueSql = (s: string) => `SELECT ${s}.delete_queue($1)`
+
+/** plans.insertJobs, plus RETURNING id so dedup (ON CONFLICT DO NOTHING) shows. */
+export const insertJobsSql = (s: string) => `
+  WITH defaults as (
+    SELECT $2 as expire_in, $3 as keep_until, $4::int as retry_limit, $5::int as retry_delay, $6::bool as retry_backoff
+  )
+  INSERT INTO ${s}.job (id, name, data, priority, start_after, singleton_key, singleton_on, dead_letter, expire_in, keep_until, retry_limit, retry_delay, retry_backoff, policy)
+  SELECT
+    COALESCE(id, gen_random_uuid()) as id,
+    j.name,
+    data,
+    COALESCE(priority, 0) as priority,
+    j.start_after,
+    "singletonKey" as singleton_key,
+    CASE
+      WHEN "singletonSeconds" IS NOT NULL THEN 'epoch'::timestamp + '1 second'::interval * ("singletonSeconds" * floor( date_part('epoch', now()) / "singletonSeconds" ))
+      ELSE NULL
+      END as singleton_on,
+    COALESCE("deadLetter", q.dead_letter) as dead_letter,
+    CASE
+      WHEN "expireInSeconds" IS NOT NULL THEN "expireInSeconds"::numeric * interval '1s'
+      WHEN q.expire_seconds IS NOT NULL THEN q.expire_seconds * interval '1s'
+      WHEN defaults.expire_in IS NOT NULL THEN defaults.expire_in::numeric * interval '1s'
+      ELSE interval '15 minutes'
+      END as expire_in,
+    CASE
+      WHEN "keepUntil" IS NOT NULL THEN "keepUntil"
+      ELSE COALESCE(j.start_after, now()) + CAST(COALESCE((q.retention_minutes * 60)::text, defaults.keep_until, '14 days') as interval)
+      END as keep_until,
+    COALESCE("retryLimit", q.retry_limit, defaults.retry_limit, 2),
+    CASE
+      WHEN COALESCE("retryBackoff", q.retry_backoff, defaults.retry_backoff, false)
+        THEN GREATEST(COALESCE("retryDelay", q.retry_delay, defaults.retry_delay), 1)
+      ELSE COALESCE("retryDelay", q.retry_delay, defaults.retry_delay, 0)
+      END as retry_delay,
+    COALESCE("retryBackoff", q.retry_backoff, defaults.retry_backoff, false) as retry_backoff,
+    q.policy
+  FROM (
+    SELECT *,
+      CASE
+        WHEN right("startAfter", 1) = 'Z' THEN CAST("startAfter" as timestamp with time zone)
+        ELSE now() + CAST(COALESCE("startAfter",'0') as interval)
+        END as start_after
+    FROM json_to_recordset($1) as x (
+      id uuid, name text, priority integer, data jsonb, "startAfter" text, "retryLimit" integer, "retryDelay" integer,
+      "retryBackoff" boolean, "singletonKey" text, "singletonSeconds" integer, "expireInSeconds" integer,
+      "keepUntil" timestamp with time zone, "deadLetter" text
+    )
+  ) j
+  JOIN ${s}.queue q ON j.name = q.name,
+    defaults
+  ON CONFLICT DO NOTHING
+  RETURNING id`
+
+/** plans.fetchNextJob({includeMetadata, priority}), plus `expire_in` set when the consumer asks for a lease length ($3). */
+export const fetchSql = (s: string) => `
+  WITH next as (
+    SELECT id, singleton_key, policy
+    FROM ${s}.job
+    WHERE name = $1
+      AND state < 'active'
+      AND start_after < now()
+    ORDER BY priority desc, created_on, id
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+  ), grouped as (
+    SELECT
+      n.id,
+      n.policy as grouped_policy,
+      row_number() OVER (
+        PARTITION BY CASE
+          WHEN $2 > 1 AND n.policy in ('singleton', 'stately') THEN n.singleton_key
+          ELSE n.id::text
+        END
+      ) as row_number
+    FROM next n
+  )
+  UPDATE ${s}.job j SET
+    state = 'active',
+    started_on = now(),
+    retry_count = CASE WHEN started_on IS NOT NULL THEN retry_count + 1 ELSE retry_count END,
+    expire_in = COALESCE($3::interval, expire_in)
+  FROM grouped
+  WHERE name = $1 AND j.id = grouped.id
+    AND (
+      (grouped.grouped_policy IN ('singleton', 'stately') AND grouped.row_number = 1)
+      OR COALESCE(grouped.grouped_policy, '') NOT IN ('singleton', 'stately')
+    )
+  RETURNING ${jobColumns('j.')}`
+
+/** plans.completeJobs. */
+export const completeSql = (s: string) => `
+  WITH results AS (
+    UPDATE ${s}.job
+    SET completed_on = now(), state = 'completed', output = $3::jsonb
+    WHERE name = $1 AND id IN (SELECT UNNEST($2::uuid[])) AND state = 'active'
+    RETURNING *
+  )
+  SELECT COUNT(*) FROM results`
+
+/** A plain hand-back: the job waits again as it was; its next fetch counts one more attempt. */
+export const returnSql = (s: string) => `
+  UPDATE ${s}.job SET
+    state = CASE WHEN retry_count > 0 THEN 'retry'::${s}.job_state ELSE 'created'::${s}.job_state END,
+    start_after = now() + $3::interval
+  WHERE name = $1 AND id = ANY($2::uuid[]) AND state = 'active'`
+
+/** No retries left, so the library's fail records it as failed (and copies it to its dead-letter queue). */
+export const exhaustSql = (s: string) =>
+  `UPDATE ${s}.job SET retry_limit = retry_count WHERE name = $1 AND id = ANY($2::uuid[]) AND state = 'active'`
+
+export const delayRetrySql = (s: string) =>
+  `UPDATE ${s}.job SET start_after = now() + $3::interval WHERE name = $1 AND id = ANY($2::uuid[]) AND state = 'retry'`
+
+export const extendSql = (s: string) =>
+  `UPDATE ${s}.job SET expire_in = (now() - started_on) + $3::interval WHERE name = $1 AND id = $2 AND state = 'active'`
+
+/** plans.failJobsById. */
+export const failByIdSql = (s: string) =>
+  failJobsSql(s, "name = $1 AND id IN (SELECT UNNEST($2::uuid[])) AND state < 'completed'", '$3::jsonb')
+
+/** plans.failJobsByTimeout, for one queue (the library's maintenance does every queue). */
+export const failByTimeoutSql = (s: string) =>
+  failJobsSql(s, "name = $1 AND state = 'active' AND (started_on + expire_in) < now()", '\'{ "value": { "message": "job failed by timeout in active state" } }\'::jsonb')
+
+const FAIL_COLUMNS = 'id, name, priority, data, state, retry_limit, retry_count, retry_delay, retry_backoff, start_after, started_on, singleton_key, singleton_on, expire_in, created_on, completed_on, keep_until, dead_letter, policy, output'
+
+/** plans.failJobs: retry while retries are left (with its delay/backoff), else failed, plus the dead-letter copy. */
+function failJobsSql(s: string, where: string, output: string): string {
+  return `
+  WITH deleted_jobs AS (
+    DELETE FROM ${s}.job WHERE ${where} RETURNING *
+  ),
+  retried_jobs AS (
+    INSERT INTO ${s}.job (${FAIL_COLUMNS})
+    SELECT id, name, priority, data,
+      CASE WHEN retry_count < retry_limit THEN 'retry'::${s}.job_state ELSE 'failed'::${s}.job_state END as state,
+      retry_limit, retry_count, retry_delay, retry_backoff,
+      CASE
+        WHEN retry_count = retry_limit THEN start_after
+        WHEN NOT retry_backoff THEN now() + retry_delay * interval '1'
+        ELSE now() + (
+              retry_delay * 2 ^ LEAST(16, retry_count + 1) / 2 +
+              retry_delay * 2 ^ LEAST(16, retry_count + 1) / 2 * random()
+          ) * interval '1'
+        END as start_after,
+      started_on, singleton_key, singleton_on, expire_in, created_on,
+      CASE WHEN retry_count < retry_limit THEN NULL ELSE now() END as completed_on,
+      keep_until, dead_letter, policy, ${output}
+    FROM deleted_jobs
+    ON CONFLICT DO NOTHING
+    RETURNING *
+  ),
+  failed_jobs as (
+    INSERT INTO ${s}.job (${FAIL_COLUMNS})
+    SELECT id, name, priority, data, 'failed'::${s}.job_state as state,
+      retry_limit, retry_count, retry_delay, retry_backoff, start_after, started_on, singleton_key, singleton_on,
+      expire_in, created_on, now() as completed_on, keep_until, dead_letter, policy, ${output}
+    FROM deleted_jobs
+    WHERE id NOT IN (SELECT id from retried_jobs)
+    RETURNING *
+  ),
+  results as (
+    SELECT * FROM retried_jobs
+    UNION ALL
+    SELECT * FROM failed_jobs
+  ),
+  dlq_jobs as (
+    INSERT INTO ${s}.job (name, data, output, retry_limit, keep_until)
+    SELECT dead_letter, data, output, retry_limit, keep_until + (keep_until - start_after)
+    FROM results
+    WHERE state = 'failed' AND dead_letter IS NOT NULL AND NOT name = dead_letter
+  )
+  SELECT COUNT(*) FROM results`
+}
+
+/** plans.retryJobs (failed → retry with one more allowed), for given ids or the first $3 failed. */
+export const retryFailedSql = (s: string) => `
+  WITH results as (
+    UPDATE ${s}.job SET state = 'retry', retry_limit = retry_limit + 1
+    WHERE name = $1 AND state = 'failed' AND id IN (
+      SELECT id FROM ${s}.job WHERE name = $1 AND state = 'failed' AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[])) ORDER BY created_on LIMIT $3
+    )
+    RETURNING 1
+  )
+  SELECT COUNT(*)::int AS n FROM results`
+
+/** plans.resumeJobs (cancelled → created), for given ids or the first $3 cancelled. */
+export const resumeCancelledSql = (s: string) => `
+  WITH results as (
+    UPDATE ${s}.job SET completed_on = NULL, state = 'created'
+    WHERE name = $1 AND state = 'cancelled' AND id IN (
+      SELECT id FROM ${s}.job WHERE name = $1 AND state = 'cancelled' AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[])) ORDER BY created_on LIMIT $3
+    )
+    RETURNING 1
+  )
+  SELECT COUNT(*)::int AS n FROM results`
+
+export const purgeSql = (s: string, state: string) =>
+  `WITH d AS (DELETE FROM ${s}.job WHERE name = $1 AND ${STATE_WHERE[state]} RETURNING 1) SELECT count(*)::int AS n FROM d`

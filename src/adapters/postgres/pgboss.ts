@@ -1,0 +1,151 @@
+// `pgboss`: pg-boss 10 queues (schema versions 21–24), driven with the statements pg-boss itself
+// runs (./pgboss-sql.ts): create_queue/delete_queue, insertJobs, fetchNextJob (SKIP LOCKED),
+// completeJobs, failJobs (retries, backoff, dead-letter queues), retryJobs/resumeJobs.
+// States: created → waiting (delayed while start_after is ahead), retry → retry, active → inflight,
+// completed → completed, failed and cancelled → dead; the archive is counted under details.
+import type {Capabilities, MessageState, QueueStats, RetryOptions} from '../../broker/contract.js'
+import {NotFoundError, NotSupportedError, UsageError} from '../../kernel/errors.js'
+import {queueNotFound} from '../../kernel/suggest.js'
+import {pgbossCapabilities, pgbossWithDeadLetterQueue} from './capabilities.js'
+import type {Flavor, FlavorContext} from './flavor.js'
+import {consumePgboss} from './pgboss-consume.js'
+import {isUuid, toMessage, toRecord, type PgbossRow} from './pgboss-job.js'
+import * as sql from './pgboss-sql.js'
+
+const known = new WeakMap<FlavorContext, Set<string>>()
+
+function knownOf(ctx: FlavorContext): Set<string> {
+  let set = known.get(ctx)
+  if (!set) known.set(ctx, (set = new Set()))
+  return set
+}
+
+interface QueueRow {
+  name: string
+  policy: string | null
+  retry_limit: number | null
+  retry_delay: number | null
+  retry_backoff: boolean | null
+  expire_seconds: number | null
+  retention_minutes: number | null
+  dead_letter: string | null
+}
+
+async function queueRow(ctx: FlavorContext, name: string): Promise<QueueRow> {
+  const [row] = await ctx.db.query<QueueRow>(sql.queueSql(ctx.schema), [name])
+  if (!row) {
+    const names = await pgbossFlavor.list(ctx).catch(() => [] as string[])
+    throw queueNotFound(`pgboss:${name}`, ctx.displayUrl, names.map((n) => `pgboss:${n}`))
+  }
+  return row
+}
+
+function assertState(state: MessageState, allowed: readonly MessageState[], what: string): void {
+  if (!allowed.includes(state)) throw new NotSupportedError(`pg-boss ${what} no "${state}" jobs — states: ${allowed.join(', ')}`)
+}
+
+async function stats(ctx: FlavorContext, name: string): Promise<QueueStats> {
+  const queue = await queueRow(ctx, name)
+  const [[row], archived] = await Promise.all([
+    ctx.db.query<Record<string, number> & {oldest: Date | null}>(sql.statsSql(ctx.schema), [name]),
+    ctx.db.query<{state: string; n: number}>(sql.archiveStatsSql(ctx.schema), [name]),
+  ])
+  const r = row!
+  const details: Record<string, unknown> = {policy: queue.policy ?? 'standard', failed: r.failed, cancelled: r.cancelled}
+  if (archived.length > 0) details.archived = Object.fromEntries(archived.map((a) => [a.state, a.n]))
+  if (queue.dead_letter) details.deadLetterQueue = `pgboss:${queue.dead_letter}`
+  if (queue.retry_limit !== null) details.retryLimit = queue.retry_limit
+  return {
+    name,
+    kind: 'pgboss',
+    counts: {waiting: r.waiting!, delayed: r.delayed!, retry: r.retry!, inflight: r.inflight!, completed: r.completed!, dead: r.failed! + r.cancelled!},
+    oldestAgeMs: r.oldest ? Math.max(0, Date.now() - r.oldest.getTime()) : undefined,
+    details,
+  }
+}
+
+async function create(ctx: FlavorContext, name: string): Promise<void> {
+  if (!/^[\w.\-/]+$/.test(name)) throw new UsageError(`"${name}" is not a pg-boss queue name — use letters, digits, _, -, . or /`)
+  await ctx.db.query(sql.createQueueSql(ctx.schema), [name, JSON.stringify({policy: 'standard'})])
+  knownOf(ctx).add(name)
+}
+
+async function retry(ctx: FlavorContext, name: string, options: RetryOptions): Promise<number> {
+  const state = options.state ?? 'dead'
+  if (state !== 'dead') throw new NotSupportedError(`pg-boss retries failed (dead) jobs, not "${state}" ones — they run again by themselves`)
+  await queueRow(ctx, name)
+  const ids = options.ids ? options.ids.filter(isUuid) : null
+  if (ids && ids.length === 0) return 0
+  const limit = options.limit ?? 2 ** 31 - 1
+  const [failed] = await ctx.db.query<{n: number}>(sql.retryFailedSql(ctx.schema), [name, ids, limit])
+  const left = limit - failed!.n
+  if (left <= 0) return failed!.n
+  const [cancelled] = await ctx.db.query<{n: number}>(sql.resumeCancelledSql(ctx.schema), [name, ids, left])
+  return failed!.n + cancelled!.n
+}
+
+export const pgbossFlavor: Flavor = {
+  kind: 'pgboss',
+  description: 'pg-boss 10 queues (schema pgboss, or ?schema=)',
+  capabilities: pgbossCapabilities,
+
+  async list(ctx) {
+    return (await ctx.db.query<{name: string}>(sql.listSql(ctx.schema))).map((r) => r.name)
+  },
+
+  async exists(ctx, name) {
+    if (knownOf(ctx).has(name)) return true
+    const rows = await ctx.db.query(sql.queueSql(ctx.schema), [name])
+    if (rows.length > 0) knownOf(ctx).add(name)
+    return rows.length > 0
+  },
+
+  async capabilitiesOf(ctx, name): Promise<Capabilities> {
+    const [row] = await ctx.db.query<QueueRow>(sql.queueSql(ctx.schema), [name])
+    return row?.dead_letter ? pgbossWithDeadLetterQueue(`pgboss:${row.dead_letter}`) : pgbossCapabilities
+  },
+
+  stats,
+
+  async peek(ctx, name, options) {
+    const state = options.state ?? 'waiting'
+    assertState(state, pgbossCapabilities.states, 'keeps')
+    await queueRow(ctx, name)
+    const rows = await ctx.db.query<PgbossRow>(sql.peekSql(ctx.schema, state), [name, options.limit])
+    const now = Date.now()
+    return rows.map((row) => toMessage(name, row, now))
+  },
+
+  async enqueue(ctx, name, messages) {
+    if (!(await pgbossFlavor.exists(ctx, name))) await create(ctx, name)
+    for (const m of messages) {
+      if (m.groupId) throw new NotSupportedError('pg-boss has no message groups — drop the group id')
+    }
+    const records = messages.map((m) => toRecord(name, m))
+    const inserted = await ctx.db.query<{id: string}>(sql.insertJobsSql(ctx.schema), [`[${records.map((r) => r.json).join(',')}]`, null, null, null, null, null])
+    if (inserted.length < records.length && !records.some((r) => r.dedup)) {
+      throw new NotFoundError(`pg-boss queue "${name}" vanished while enqueueing on ${ctx.displayUrl}`)
+    }
+    // a dedup id already there: pg-boss skipped the insert (ON CONFLICT DO NOTHING); the id is the stored job's
+    return records.map((r) => r.id)
+  },
+
+  consume: consumePgboss,
+
+  async purge(ctx, name, state) {
+    assertState(state, pgbossCapabilities.purgeStates, 'can purge')
+    await queueRow(ctx, name)
+    const [row] = await ctx.db.query<{n: number}>(sql.purgeSql(ctx.schema, state), [name])
+    return row!.n
+  },
+
+  create,
+
+  async delete(ctx, name) {
+    await queueRow(ctx, name)
+    await ctx.db.query(sql.deleteQueueSql(ctx.schema), [name])
+    knownOf(ctx).delete(name)
+  },
+
+  retry,
+}

@@ -1,0 +1,156 @@
+// graphile-worker 0.17 as producer and worker beside queuectl: jobs in every state made by the
+// library show the same counts as its own columns say (is_available, locked, attempts); a job
+// queuectl enqueues is run by its worker with the same payload; queue retry revives a
+// permanently failed job as rescheduleJobs does; its worker and our consumer never share a job.
+import type {Runner, Task, WorkerUtils} from 'graphile-worker'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import type {Broker, Lease} from '../../../src/broker/contract.js'
+import {admin, freshDatabase, installGraphile, openPostgres, quietLogger, type TestDb} from './helpers.js'
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function until<T>(check: () => Promise<T | undefined> | T | undefined, ms: number, what: string): Promise<T> {
+  const end = Date.now() + ms
+  for (;;) {
+    const value = await check()
+    if (value !== undefined) return value
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await sleep(50)
+  }
+}
+
+describe('graphile-worker beside queuectl', () => {
+  let db: TestDb
+  let utils: WorkerUtils
+  let broker: Broker
+  const runners: Runner[] = []
+
+  async function runWorker(taskList: Record<string, Task>, concurrency = 1): Promise<Runner> {
+    const {run} = await import('graphile-worker')
+    const runner = await run({connectionString: db.url, taskList, concurrency, pollInterval: 100, noHandleSignals: true, logger: await quietLogger()})
+    runners.push(runner)
+    return runner
+  }
+
+  beforeAll(async () => {
+    db = await freshDatabase('graphile')
+    await installGraphile(db.url)
+    const {makeWorkerUtils} = await import('graphile-worker')
+    utils = await makeWorkerUtils({connectionString: db.url, logger: await quietLogger()})
+    broker = await openPostgres(db.url)
+  })
+
+  afterAll(async () => {
+    for (const r of runners) await r.stop().catch(() => {})
+    await utils?.release()
+    await broker?.close()
+    await db?.drop()
+  })
+
+  it('counts every state as the library records it', async () => {
+    const q = 'states'
+    let release!: () => void
+    const blocked = new Promise<void>((resolve) => (release = resolve))
+    let started = false
+    await utils.addJob(q, {kind: 'fail'}, {priority: -3, maxAttempts: 5})
+    await utils.addJob(q, {kind: 'die'}, {priority: -2, maxAttempts: 1})
+    await utils.addJob(q, {kind: 'block'}, {priority: -1})
+    const runner = await runWorker({
+      [q]: async (payload) => {
+        const kind = (payload as {kind: string}).kind
+        if (kind === 'block') {
+          started = true
+          return blocked
+        }
+        throw new Error(`${kind} on purpose`)
+      },
+    })
+    await until(() => (started ? true : undefined), 10_000, 'the blocking job to start')
+    // concurrency 1 and the blocking job running: nothing else is taken now
+    await utils.addJob(q, {n: 1})
+    await utils.addJob(q, {n: 2})
+    await utils.addJob(q, {later: true}, {runAt: new Date(Date.now() + 3600_000)})
+    const doomed = await utils.addJob(q, {doomed: true})
+    await utils.permanentlyFailJobs([doomed.id], 'given up')
+
+    const stats = await broker.stats(q)
+    expect(stats.name).toBe('graphile:states')
+    expect(stats.counts).toEqual({waiting: 2, delayed: 1, retry: 1, inflight: 1, dead: 2})
+    const [lib] = await admin<{available: number; locked: number; failed: number}>(
+      `SELECT count(*) FILTER (WHERE is_available)::int AS available, count(*) FILTER (WHERE locked_at IS NOT NULL)::int AS locked,
+              count(*) FILTER (WHERE attempts >= max_attempts AND locked_at IS NULL)::int AS failed
+       FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id WHERE t.identifier = $1`, [q], db.name)
+    expect(lib).toEqual({available: stats.counts.waiting! + stats.counts.delayed! + stats.counts.retry!, locked: stats.counts.inflight, failed: stats.counts.dead})
+
+    const dead = await broker.peek(q, {state: 'dead', limit: 10})
+    expect(dead.map((m) => m.lastError).sort()).toEqual(['die on purpose', 'given up'])
+    expect((await broker.peek(q, {limit: 10})).map((m) => m.body)).toEqual([{n: 1}, {n: 2}])
+    const [inflight] = await broker.peek(q, {state: 'inflight', limit: 1})
+    expect(inflight!.body).toEqual({kind: 'block'})
+    expect((await broker.peek(q, {state: 'retry', limit: 1}))[0]!.lastError).toBe('fail on purpose')
+    release()
+    await runner.stop()
+  })
+
+  it('a job queuectl enqueues is run by graphile-worker with the same payload', async () => {
+    const q = 'to-graphile'
+    const ids = await broker.enqueue(`graphile:${q}`, [{payload: JSON.stringify({to: 'ada', n: 1})}, {payload: '{"in":"group"}', groupId: 'serial'}])
+    // the group is graphile-worker's named queue
+    expect((await broker.peek(q, {limit: 5})).map((m) => m.groupId)).toEqual([undefined, 'serial'])
+    const seen: {id: string; payload: unknown}[] = []
+    const runner = await runWorker({
+      [q]: async (payload, helpers) => {
+        seen.push({id: helpers.job.id, payload})
+      },
+    })
+    await until(() => (seen.length >= 2 ? true : undefined), 10_000, 'graphile-worker to run both')
+    await runner.stop()
+    expect(seen.map((s) => s.payload)).toEqual([{to: 'ada', n: 1}, {in: 'group'}])
+    expect(seen.map((s) => s.id).sort()).toEqual([...ids].sort())
+    await expect(broker.stats(q)).resolves.toMatchObject({counts: {waiting: 0, inflight: 0, dead: 0}})
+  })
+
+  it('queue retry revives a permanently failed job as rescheduleJobs does, and the worker runs it', async () => {
+    const q = 'revive'
+    const job = await utils.addJob(q, {fix: 'me'})
+    await utils.permanentlyFailJobs([job.id], 'broken')
+    expect((await broker.stats(q)).counts.dead).toBe(1)
+    expect(await broker.retry!(`graphile:${q}`, {})).toBe(1)
+    const ran: unknown[] = []
+    const runner = await runWorker({[q]: async (payload) => void ran.push(payload)})
+    await until(() => (ran.length > 0 ? true : undefined), 10_000, 'the revived job to run')
+    await runner.stop()
+    expect(ran).toEqual([{fix: 'me'}])
+  })
+
+  it('our consumer and a graphile-worker side by side never get the same job', async () => {
+    const q = 'shared'
+    const n = 300
+    await broker.enqueue(`graphile:${q}`, Array.from({length: n}, (_, i) => ({payload: JSON.stringify({i})})))
+    const ours: number[] = []
+    const theirs: number[] = []
+    const runner = await runWorker({[q]: async (payload) => void theirs.push((payload as {i: number}).i)}, 4)
+    const sub = await broker.consume(q, (lease: Lease) => {
+      ours.push((lease.message.body as {i: number}).i)
+      void lease.ack()
+    }, {prefetch: 10})
+    await until(() => (ours.length + theirs.length >= n ? true : undefined), 30_000, 'all jobs')
+    await sub.close()
+    await runner.stop()
+    expect([...ours, ...theirs].sort((a, b) => a - b)).toEqual(Array.from({length: n}, (_, i) => i))
+    expect(ours.length).toBeGreaterThan(0)
+  })
+
+  it('a failed nack records the error and backs off as graphile-worker does', async () => {
+    const q = 'backoff'
+    await broker.enqueue(`graphile:${q}`, [{payload: '{"x":1}'}])
+    const leases: Lease[] = []
+    const sub = await broker.consume(q, (lease) => leases.push(lease), {prefetch: 1})
+    await until(() => (leases.length > 0 ? true : undefined), 5000, 'a lease')
+    await sub.close()
+    await leases[0]!.nack({failed: true})
+    const [retry] = await broker.peek(q, {state: 'retry', limit: 1})
+    expect(retry!.attempts).toBe(1)
+    expect(retry!.availableAt! - Date.now()).toBeGreaterThan(1000) // exp(1) s
+  })
+})

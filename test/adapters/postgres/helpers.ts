@@ -1,0 +1,65 @@
+// PostgreSQL test fixtures: each test file gets its own database (dropped afterwards), with the
+// real libraries' tables installed by the libraries themselves (pg-boss start, graphile-worker's
+// runMigrations).
+import pg from 'pg'
+import {createBroker} from '../../../src/adapters/registry.js'
+import type {Broker} from '../../../src/broker/contract.js'
+
+export const PG_HOST = process.env.QUEUECTL_TEST_PG ?? '127.0.0.1:5432'
+export const ADMIN_URL = `postgres://postgres@${PG_HOST}/postgres`
+
+export async function admin<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, values?: unknown[], database = 'postgres'): Promise<T[]> {
+  const client = new pg.Client({connectionString: `postgres://postgres@${PG_HOST}/${database}`})
+  await client.connect()
+  try {
+    return (await client.query<T>(sql, values)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+export interface TestDb {
+  name: string
+  url: string
+  drop(): Promise<void>
+}
+
+let n = 0
+/** A new empty database named after the test, dropped (FORCE: our pools may linger) by drop(). */
+export async function freshDatabase(hint: string): Promise<TestDb> {
+  const name = `qc_${hint.replace(/\W/g, '_')}_${process.pid}_${Date.now().toString(36)}_${n++}`.toLowerCase()
+  await admin(`CREATE DATABASE ${name}`)
+  return {
+    name,
+    url: `postgres://postgres@${PG_HOST}/${name}`,
+    drop: async () => {
+      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    },
+  }
+}
+
+/** pg-boss creates its schema on start; stopped again at once (tests start their own when they need a worker). */
+export async function installPgboss(url: string, schema?: string): Promise<void> {
+  const {default: PgBoss} = await import('pg-boss')
+  const boss = new PgBoss({connectionString: url, schema, supervise: false, schedule: false})
+  boss.on('error', () => {})
+  await boss.start()
+  await boss.stop({graceful: false, wait: true})
+}
+
+export async function installGraphile(url: string, schema?: string): Promise<void> {
+  const {runMigrations} = await import('graphile-worker')
+  await runMigrations({connectionString: url, schema, logger: await quietLogger()})
+}
+
+/** graphile-worker's Logger with every line dropped (its migrations and workers talk a lot). */
+export async function quietLogger() {
+  const {Logger} = await import('graphile-worker')
+  return new Logger(() => () => {})
+}
+
+export async function openPostgres(url: string): Promise<Broker> {
+  const broker = await createBroker(url, {timeoutMs: 5000})
+  await broker.connect()
+  return broker
+}

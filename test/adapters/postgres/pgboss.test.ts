@@ -1,0 +1,155 @@
+// pg-boss 10 as producer and worker beside queuectl: jobs in every state made by pg-boss show the
+// same counts as its own getQueueSize and SQL; a job queuectl enqueues is run by pg-boss's worker
+// with the same data; queue retry revives a failed job as boss.retry does; a pg-boss worker and
+// our consumer side by side never share a job.
+import type PgBoss from 'pg-boss'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import type {Broker, Lease} from '../../../src/broker/contract.js'
+import {admin, freshDatabase, openPostgres, type TestDb} from './helpers.js'
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function until<T>(check: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
+  const end = Date.now() + ms
+  for (;;) {
+    const value = await check()
+    if (value !== undefined) return value
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await sleep(50)
+  }
+}
+
+describe('pg-boss 10 beside queuectl', () => {
+  let db: TestDb
+  let boss: PgBoss
+  let broker: Broker
+
+  beforeAll(async () => {
+    db = await freshDatabase('pgboss')
+    const {default: Boss} = await import('pg-boss')
+    boss = new Boss({connectionString: db.url, supervise: false, schedule: false})
+    boss.on('error', () => {})
+    await boss.start()
+    broker = await openPostgres(db.url)
+  })
+
+  afterAll(async () => {
+    await broker?.close()
+    await boss?.stop({graceful: false, wait: true}).catch(() => {})
+    await db?.drop()
+  })
+
+  it('counts every state as pg-boss does', async () => {
+    const q = 'states'
+    await boss.createQueue(q)
+    for (let i = 0; i < 3; i++) await boss.send(q, {n: i})
+    await boss.send(q, {later: true}, {startAfter: 3600})
+    const [active] = await boss.fetch(q)
+    expect(active).toBeTruthy()
+    await boss.send(q, {done: true}, {priority: 10})
+    const [done] = await boss.fetch(q)
+    await boss.complete(q, done!.id)
+    await boss.send(q, {bad: true}, {priority: 10, retryLimit: 0})
+    const [bad] = await boss.fetch(q)
+    await boss.fail(q, bad!.id, new Error('kaputt'))
+    await boss.send(q, {again: true}, {priority: 10, retryLimit: 3, retryDelay: 3600})
+    const [again] = await boss.fetch(q)
+    await boss.fail(q, again!.id, new Error('once more'))
+    const cancelId = await boss.send(q, {stop: true}, {startAfter: 3600})
+    await boss.cancel(q, cancelId!)
+
+    const stats = await broker.stats(q)
+    expect(stats.name).toBe('pgboss:states')
+    expect(stats.counts).toEqual({waiting: 2, delayed: 1, retry: 1, inflight: 1, completed: 1, dead: 2})
+    // pg-boss's own counts: queued (created + retry) and everything not yet completed
+    expect(await boss.getQueueSize(q)).toBe(stats.counts.waiting! + stats.counts.delayed! + stats.counts.retry!)
+    expect(await boss.getQueueSize(q, {before: 'completed'})).toBe(stats.counts.waiting! + stats.counts.delayed! + stats.counts.retry! + stats.counts.inflight!)
+    const rows = await admin<{state: string; n: number}>(`SELECT state::text, count(*)::int AS n FROM pgboss.job WHERE name = $1 GROUP BY 1`, [q], db.name)
+    const sql = Object.fromEntries(rows.map((r) => [r.state, r.n]))
+    expect(sql).toEqual({created: 3, retry: 1, active: 1, completed: 1, failed: 1, cancelled: 1})
+
+    const dead = await broker.peek(q, {state: 'dead', limit: 10})
+    expect(dead.map((m) => m.lastError).sort()).toEqual(['cancelled', 'kaputt'])
+    const waiting = await broker.peek(q, {limit: 10})
+    expect(waiting.map((m) => m.body)).toEqual([{n: 1}, {n: 2}])
+    expect((await broker.peek(q, {state: 'retry', limit: 1}))[0]!.lastError).toBe('once more')
+  })
+
+  it('a job queuectl enqueues is run by pg-boss\'s worker with the same data', async () => {
+    const q = 'to-boss'
+    const ids = await broker.enqueue(`pgboss:${q}`, [{payload: JSON.stringify({to: 'ada', n: 1})}, {payload: '{"plain":"json"}', priority: 5}])
+    const seen: {id: string; data: unknown}[] = []
+    await boss.work(q, {pollingIntervalSeconds: 0.5, batchSize: 5}, async (jobs) => {
+      for (const job of jobs) seen.push({id: job.id, data: job.data})
+    })
+    await until(async () => (seen.length >= 2 ? true : undefined), 10_000, 'pg-boss to run both jobs')
+    await boss.offWork(q)
+    // (pg-boss hands a batch over in UPDATE … RETURNING order, not priority order)
+    expect(seen.map((s) => s.data).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([{n: 1, to: 'ada'}, {plain: 'json'}])
+    expect(seen.map((s) => s.id).sort()).toEqual([...ids].sort())
+    await until(async () => ((await broker.stats(q)).counts.completed === 2 ? true : undefined), 5000, 'both completed')
+  })
+
+  it('queue retry revives a failed job the way boss.retry does', async () => {
+    const q = 'revive'
+    await boss.createQueue(q, {name: q, retryLimit: 0})
+    const id = await boss.send(q, {fix: 'me'})
+    const [job] = await boss.fetch(q)
+    await boss.fail(q, job!.id, new Error('broken'))
+    expect((await broker.stats(q)).counts.dead).toBe(1)
+    expect(await broker.retry!(q, {})).toBe(1)
+    const row = await boss.getJobById(q, id!)
+    expect(row?.state).toBe('retry')
+    expect(row?.retryLimit).toBe(1)
+    // and pg-boss runs it again
+    const [again] = await boss.fetch(q)
+    expect(again?.id).toBe(id)
+    expect(again?.data).toEqual({fix: 'me'})
+  })
+
+  it('our consumer and a pg-boss worker side by side never get the same job', async () => {
+    const q = 'shared'
+    const n = 300
+    await broker.enqueue(`pgboss:${q}`, Array.from({length: n}, (_, i) => ({payload: JSON.stringify({i})})))
+    const ours: number[] = []
+    const theirs: number[] = []
+    await boss.work<{i: number}>(q, {pollingIntervalSeconds: 0.5, batchSize: 10}, async (jobs) => {
+      for (const job of jobs) theirs.push(job.data.i)
+    })
+    const sub = await broker.consume(q, (lease: Lease) => {
+      ours.push((lease.message.body as {i: number}).i)
+      void lease.ack()
+    }, {prefetch: 10})
+    await until(async () => (ours.length + theirs.length >= n ? true : undefined), 30_000, 'all jobs')
+    await sub.close()
+    await boss.offWork(q)
+    const all = [...ours, ...theirs].sort((a, b) => a - b)
+    expect(all).toEqual(Array.from({length: n}, (_, i) => i))
+    expect(ours.length).toBeGreaterThan(0)
+  })
+
+  it('a dead-lettered lease goes to the queue\'s dead-letter queue as pg-boss configured it', async () => {
+    await boss.createQueue('dlq')
+    await boss.createQueue('with-dlq', {name: 'with-dlq', deadLetter: 'dlq', retryLimit: 5})
+    await broker.enqueue('with-dlq', [{payload: '{"x":1}'}])
+    const leases: Lease[] = []
+    const sub = await broker.consume('with-dlq', (lease) => leases.push(lease), {prefetch: 1})
+    await until(async () => (leases.length > 0 ? true : undefined), 5000, 'one lease')
+    await sub.close()
+    await leases[0]!.deadLetter('no way')
+    expect((await broker.stats('with-dlq')).counts.dead).toBe(1)
+    expect((await broker.stats('with-dlq')).details?.deadLetterQueue).toBe('pgboss:dlq')
+    const [copy] = await boss.fetch('dlq')
+    expect(copy?.data).toEqual({x: 1})
+  })
+
+  it('purges by state and deletes a queue the way pg-boss does', async () => {
+    const q = 'purged'
+    await broker.enqueue(`pgboss:${q}`, [{payload: '1'}, {payload: '2'}, {payload: '3', delayMs: 60_000}])
+    expect(await broker.purge(q, 'waiting')).toBe(2)
+    expect(await broker.purge(q, 'delayed')).toBe(1)
+    await broker.deleteQueue!(q)
+    expect(await boss.getQueue(q)).toBeNull()
+    await expect(broker.stats(`pgboss:${q}`)).rejects.toMatchObject({exitCode: 4})
+  })
+})
