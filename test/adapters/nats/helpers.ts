@@ -2,7 +2,7 @@
 // private nats-server (own port, own store) for auth and restart tests.
 import {spawn, type ChildProcess} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
-import {createServer} from 'node:net'
+import {createServer, connect as tcpConnect} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {AckPolicy, RetentionPolicy, StorageType, jetstreamManager, type JetStreamManager} from '@nats-io/jetstream'
@@ -79,12 +79,17 @@ export class PrivateNats {
     this.proc = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(this.port), ...js, ...extra], {stdio: 'ignore'})
     const until = Date.now() + 10_000
     for (;;) {
+      // connect, never bind: a probe that binds the port could take it from the starting server
       const ok = await new Promise<boolean>((resolve) => {
-        const s = createServer()
-        s.once('error', () => resolve(true)) // in use: the server listens
-        s.listen(this.port, '127.0.0.1', () => s.close(() => resolve(false)))
+        const socket = tcpConnect(this.port, '127.0.0.1')
+        socket.once('connect', () => {
+          socket.destroy()
+          resolve(true)
+        })
+        socket.once('error', () => resolve(false))
       })
       if (ok) return
+      if (this.proc.exitCode !== null) throw new Error(`nats-server on ${this.port} exited with ${this.proc.exitCode} while starting`)
       if (Date.now() > until) throw new Error(`nats-server on ${this.port} did not start`)
       await new Promise((r) => setTimeout(r, 50))
     }
