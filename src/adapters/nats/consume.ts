@@ -7,6 +7,7 @@
 import type {ConsumerInfo} from '@nats-io/jetstream'
 import type {NatsConnection} from '@nats-io/transport-node'
 import type {ConsumeOptions, Lease, LeaseHandler, Message, NackOptions, Subscription} from '../../broker/contract.js'
+import {ClosedSignal, resumes} from '../../broker/kit/subscription.js'
 import {ConnectionError, NotFoundError} from '../../kernel/errors.js'
 import {fromDelivered} from './codec.js'
 import {requestError} from './errors.js'
@@ -127,8 +128,7 @@ export function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, option
   const prefetch = Math.max(1, Math.floor(options.prefetch))
   const expires = Math.max(1000, options.pollWaitMs ?? DEFAULT_EXPIRES_MS)
   let open = true
-  let resolveClosed!: (error: Error | undefined) => void
-  const closed = new Promise<Error | undefined>((resolve) => (resolveClosed = resolve))
+  const closed = new ClosedSignal()
   const w: Window = {outstanding: 0, refill: () => refill()}
   const end = (error: Error | undefined) => {
     if (!open) return
@@ -136,7 +136,7 @@ export function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, option
     clearInterval(timer)
     outage.dispose()
     session.close()
-    resolveClosed(error)
+    closed.end(error)
   }
   const session = new PullSession(ctx.nc, ctx.info.stream_name, ctx.info.name, expires, {
     message: (msg) => {
@@ -174,8 +174,8 @@ export function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, option
   }, 1000)
   refill()
   return {
-    closed,
-    resumes: (options.reconnectMs ?? 0) > 0,
+    closed: closed.promise,
+    resumes: resumes(options),
     close: async () => {
       end(undefined)
     },
