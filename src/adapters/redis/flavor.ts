@@ -1,5 +1,5 @@
-// The Flavor interface: how one queue layout on Redis (a plain list, a Stream, BullMQ, and later
-// Celery, Sidekiq, RQ, asynq) plugs into the Redis adapter.
+// The Flavor interface: how one queue layout on Redis (a plain list, a Stream, BullMQ, Bull,
+// Bee-Queue, Celery, Sidekiq, RQ, asynq) plugs into the Redis adapter.
 //
 // The adapter (broker.ts) owns the connection, `kind:name` addressing and bare-name detection; a
 // flavor owns everything about its own keys. To add a flavor:
