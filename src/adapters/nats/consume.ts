@@ -7,6 +7,7 @@
 import type {ConsumerInfo} from '@nats-io/jetstream'
 import type {NatsConnection} from '@nats-io/transport-node'
 import type {ConsumeOptions, Lease, LeaseHandler, Message, NackOptions, Subscription} from '../../broker/contract.js'
+import {SettleOnce} from '../../broker/kit/lease.js'
 import {ClosedSignal, resumes} from '../../broker/kit/subscription.js'
 import {ConnectionError, NotFoundError} from '../../kernel/errors.js'
 import {fromDelivered} from './codec.js'
@@ -34,9 +35,8 @@ interface Window {
   refill(): void
 }
 
-class NatsLease implements Lease {
+class NatsLease extends SettleOnce implements Lease {
   readonly message: Message
-  private settled = false
   private keepAlive?: NodeJS.Timeout
 
   constructor(
@@ -45,6 +45,7 @@ class NatsLease implements Lease {
     private readonly msg: Delivered,
     leaseMs: number | undefined,
   ) {
+    super()
     this.message = fromDelivered(ctx.label, msg)
     if (leaseMs !== undefined) this.keepUntil(Date.now() + leaseMs)
   }
@@ -67,15 +68,14 @@ class NatsLease implements Lease {
   }
 
   private async settle(action: () => Promise<void> | void): Promise<void> {
-    if (this.settled) return
-    this.settled = true
+    if (!this.claim()) return
     clearInterval(this.keepAlive)
     this.w.outstanding--
     try {
       await action()
     } catch (error) {
       // not settled after all (no dead-letter stream, connection closed): the caller may try again
-      this.settled = false
+      this.unclaim()
       this.w.outstanding++
       throw requestError(error, this.ctx.where)
     } finally {
@@ -84,15 +84,14 @@ class NatsLease implements Lease {
   }
 
   ack(): Promise<void> {
-    if (this.settled) return Promise.resolve()
     // the hot path: a sync settle, no closure
-    this.settled = true
+    if (!this.claim()) return Promise.resolve()
     clearInterval(this.keepAlive)
     this.w.outstanding--
     try {
       this.msg.ack()
     } catch (error) {
-      this.settled = false
+      this.unclaim()
       this.w.outstanding++
       return Promise.reject(requestError(error, this.ctx.where))
     } finally {
