@@ -31,7 +31,7 @@ export const TRANSPORT_OPTIONS: readonly TransportOption[] = [
 ]
 
 /** The first example URL of each transport, for messages that show what a good URL looks like. */
-export function exampleUrls(): string[] {
+function exampleUrls(): string[] {
   return TRANSPORTS.map((t) => t.examples[0]!)
 }
 

@@ -41,7 +41,7 @@ export interface Capabilities {
   priority: false | {min: number; max: number}
   /** Where Lease.deadLetter sends a message: kept in the queue under state 'dead' ('state'), a queue of its own ('queue'), or false (cannot). */
   deadLetter: false | 'state' | 'queue'
-  /** The dead-letter queue's name, on one queue's capabilities, when deadLetter is 'queue' and known. Replaces reading stats.details.deadLetterQueue. */
+  /** The dead-letter queue's name, on one queue's capabilities, when deadLetter is 'queue' and known: what `move --state dead` and `retry` take messages from. */
   deadLetterQueue?: string
   /** A lease that is not settled in time is redelivered. */
   leaseExpiry: boolean

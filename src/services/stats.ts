@@ -23,7 +23,7 @@ export interface QueueStatsResult {
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight, keeping order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>, signal?: AbortSignal): Promise<R[]> {
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>, signal?: AbortSignal): Promise<R[]> {
   const out = new Array<R>(items.length)
   let next = 0
   const workers = Array.from({length: Math.max(1, Math.min(limit, items.length))}, async () => {

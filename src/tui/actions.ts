@@ -1,5 +1,5 @@
 // The queue actions of the detail view, carried out once the user confirmed them, with the same
-// core operations as `queue purge`, `queue retry` and `queue move` (and the same audit log).
+// services (src/services/ops) as `queue purge`, `queue retry` and `queue move` (and the same audit log).
 // Each resolves with one status line for the screen.
 import type {Broker} from '../broker/contract.js'
 import {writeAudit} from '../services/ops/audit.js'

@@ -80,7 +80,7 @@ export interface DetailContext {
 }
 
 /** The tab order of peekable states. */
-export const PEEK_ORDER: readonly MessageState[] = ['waiting', 'delayed', 'retry', 'dead', 'inflight', 'completed', 'paused']
+const PEEK_ORDER: readonly MessageState[] = ['waiting', 'delayed', 'retry', 'dead', 'inflight', 'completed', 'paused']
 
 /** What the detail view offers for one queue, from its own capabilities (undefined: not read yet). */
 export function detailContext(row: QueueRow, caps: Capabilities | undefined): DetailContext {

@@ -17,7 +17,7 @@ export interface QueueRow {
   stale: boolean
 }
 
-export const SORT_KEYS = ['name', 'waiting', 'inflight', 'delayed', 'dead', 'consumers', 'in', 'out', 'oldest'] as const
+const SORT_KEYS = ['name', 'waiting', 'inflight', 'delayed', 'dead', 'consumers', 'in', 'out', 'oldest'] as const
 export type SortKey = (typeof SORT_KEYS)[number]
 
 export interface Sort {
@@ -25,7 +25,7 @@ export interface Sort {
   desc: boolean
 }
 
-export function rowKey(brokerIndex: number, queue: string): string {
+function rowKey(brokerIndex: number, queue: string): string {
   return `${brokerIndex}/${queue}`
 }
 

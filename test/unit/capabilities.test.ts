@@ -8,7 +8,9 @@ import {refuse} from '../../src/broker/capabilities.js'
 describe('capabilities', () => {
   it.each(FLAVORS.map((f) => [f.kind, f] as const))('the %s flavor declares the operations it has, and only those', (_kind, flavor) => {
     const caps = flavor.capabilities
-    expect({retry: caps.retry !== false, pause: caps.pause, create: caps.create, delete: caps.delete}).toEqual({
+    expect({enqueue: caps.enqueue, consume: caps.consume, retry: caps.retry !== false, pause: caps.pause, create: caps.create, delete: caps.delete}).toEqual({
+      enqueue: typeof flavor.enqueue === 'function',
+      consume: typeof flavor.consume === 'function',
       retry: typeof flavor.retry === 'function',
       pause: typeof flavor.pause === 'function' && typeof flavor.resume === 'function',
       create: typeof flavor.create === 'function',

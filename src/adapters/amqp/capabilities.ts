@@ -4,7 +4,7 @@ import type {QueueType} from './config.js'
 import type {MgmtQueue} from './mgmt.js'
 
 /** The rabbitmq_delayed_message_exchange plugin holds a message for at most 2^32-1 ms. */
-export const DELAYED_EXCHANGE_MAX_MS = 2 ** 32 - 1
+const DELAYED_EXCHANGE_MAX_MS = 2 ** 32 - 1
 
 export interface AmqpFacts {
   queueType: QueueType

@@ -17,7 +17,7 @@ export interface DeadLetterRoute {
   queue?: string
 }
 
-export function deadLetterArgs(q: MgmtQueue): {exchange: string; routingKey?: string} | undefined {
+function deadLetterArgs(q: MgmtQueue): {exchange: string; routingKey?: string} | undefined {
   const args = q.arguments ?? {}
   const policy = q.effective_policy_definition ?? {}
   const exchange = args['x-dead-letter-exchange'] ?? policy['dead-letter-exchange']

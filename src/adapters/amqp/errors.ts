@@ -11,7 +11,7 @@ export function replyText(error: unknown): string {
   return redactText(m ? m[1]! : message).replace(/\s+/g, ' ').trim()
 }
 
-export function replyCode(error: unknown): number | undefined {
+function replyCode(error: unknown): number | undefined {
   const code = (error as {code?: unknown})?.code
   if (typeof code === 'number') return code
   const m = /; (\d{3}) \(|: (\d{3}) \(/.exec(String((error as Error)?.message ?? ''))

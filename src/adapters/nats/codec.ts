@@ -31,7 +31,7 @@ export function encodeHeaders(message: OutgoingMessage, index: number): MsgHdrs 
 }
 
 /** Headers as one value per name (repeated ones joined by ", "), queuectl's own facts and Content-Type left out. */
-export function decodeHeaders(h: MsgHdrs | undefined, keepMeta = false): Record<string, string> {
+function decodeHeaders(h: MsgHdrs | undefined, keepMeta = false): Record<string, string> {
   const out: Record<string, string> = {}
   if (!h) return out
   for (const key of h.keys()) {

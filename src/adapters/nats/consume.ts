@@ -7,6 +7,8 @@
 import type {ConsumerInfo} from '@nats-io/jetstream'
 import type {NatsConnection} from '@nats-io/transport-node'
 import type {ConsumeOptions, Lease, LeaseHandler, Message, NackOptions, Subscription} from '../../broker/contract.js'
+import {SettleOnce} from '../../broker/kit/lease.js'
+import {ClosedSignal, resumes} from '../../broker/kit/subscription.js'
 import {ConnectionError, NotFoundError} from '../../kernel/errors.js'
 import {fromDelivered} from './codec.js'
 import {requestError} from './errors.js'
@@ -33,9 +35,8 @@ interface Window {
   refill(): void
 }
 
-class NatsLease implements Lease {
+class NatsLease extends SettleOnce implements Lease {
   readonly message: Message
-  private settled = false
   private keepAlive?: NodeJS.Timeout
 
   constructor(
@@ -44,6 +45,7 @@ class NatsLease implements Lease {
     private readonly msg: Delivered,
     leaseMs: number | undefined,
   ) {
+    super()
     this.message = fromDelivered(ctx.label, msg)
     if (leaseMs !== undefined) this.keepUntil(Date.now() + leaseMs)
   }
@@ -66,15 +68,14 @@ class NatsLease implements Lease {
   }
 
   private async settle(action: () => Promise<void> | void): Promise<void> {
-    if (this.settled) return
-    this.settled = true
+    if (!this.claim()) return
     clearInterval(this.keepAlive)
     this.w.outstanding--
     try {
       await action()
     } catch (error) {
       // not settled after all (no dead-letter stream, connection closed): the caller may try again
-      this.settled = false
+      this.unclaim()
       this.w.outstanding++
       throw requestError(error, this.ctx.where)
     } finally {
@@ -83,15 +84,14 @@ class NatsLease implements Lease {
   }
 
   ack(): Promise<void> {
-    if (this.settled) return Promise.resolve()
     // the hot path: a sync settle, no closure
-    this.settled = true
+    if (!this.claim()) return Promise.resolve()
     clearInterval(this.keepAlive)
     this.w.outstanding--
     try {
       this.msg.ack()
     } catch (error) {
-      this.settled = false
+      this.unclaim()
       this.w.outstanding++
       return Promise.reject(requestError(error, this.ctx.where))
     } finally {
@@ -127,8 +127,7 @@ export function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, option
   const prefetch = Math.max(1, Math.floor(options.prefetch))
   const expires = Math.max(1000, options.pollWaitMs ?? DEFAULT_EXPIRES_MS)
   let open = true
-  let resolveClosed!: (error: Error | undefined) => void
-  const closed = new Promise<Error | undefined>((resolve) => (resolveClosed = resolve))
+  const closed = new ClosedSignal()
   const w: Window = {outstanding: 0, refill: () => refill()}
   const end = (error: Error | undefined) => {
     if (!open) return
@@ -136,7 +135,7 @@ export function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, option
     clearInterval(timer)
     outage.dispose()
     session.close()
-    resolveClosed(error)
+    closed.end(error)
   }
   const session = new PullSession(ctx.nc, ctx.info.stream_name, ctx.info.name, expires, {
     message: (msg) => {
@@ -174,8 +173,8 @@ export function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, option
   }, 1000)
   refill()
   return {
-    closed,
-    resumes: (options.reconnectMs ?? 0) > 0,
+    closed: closed.promise,
+    resumes: resumes(options),
     close: async () => {
       end(undefined)
     },

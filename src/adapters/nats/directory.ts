@@ -15,7 +15,7 @@ export interface Target {
 
 const CACHE_MS = 5000
 
-export const isPullConsumer = (c: ConsumerInfo): boolean => !c.config.deliver_subject
+const isPullConsumer = (c: ConsumerInfo): boolean => !c.config.deliver_subject
 
 export class Directory {
   private readonly cache = new Map<string, {at: number; info: StreamInfo}>()

@@ -21,7 +21,7 @@ export interface PublishContext {
 }
 
 /** The subject to publish a stream's messages on. */
-export function publishSubject(stream: StreamInfo, chosen?: string): string {
+function publishSubject(stream: StreamInfo, chosen?: string): string {
   const subjects = stream.config.subjects ?? []
   const name = stream.config.name
   if (chosen) {

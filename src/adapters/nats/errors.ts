@@ -18,7 +18,7 @@ function text(error: unknown): string {
   return redactText(`${String(e?.message ?? error)}${cause}`).split('\n')[0]!
 }
 
-export function isAuthError(error: unknown): boolean {
+function isAuthError(error: unknown): boolean {
   const e = error as NatsLikeError
   return e?.name === 'AuthorizationError' || e?.name === 'UserAuthenticationExpiredError' || AUTH.test(String(e?.message ?? ''))
 }

@@ -81,7 +81,7 @@ class NatsBroker implements Broker {
     await this.conn()
   }
 
-  // once issue 14's contract lands: {...natsCapabilities, ...natsQueueExtras(stream), maxPayloadBytes}
+  /** The broker's capabilities with this server's max_payload; one queue's add its stream's dead-letter stream. */
   async capabilitiesOf(queue?: string): Promise<Capabilities> {
     const {nc} = await this.conn()
     const caps = {...natsCapabilities, maxPayloadBytes: nc.info?.max_payload ?? NATS_DEFAULT_MAX_PAYLOAD}

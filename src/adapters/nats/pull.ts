@@ -61,7 +61,7 @@ const NAK = enc.encode('-NAK')
 const WPI = enc.encode('+WPI')
 const TERM = enc.encode('+TERM')
 
-export function toDelivered(msg: Msg): Delivered | undefined {
+function toDelivered(msg: Msg): Delivered | undefined {
   const reply = msg.reply
   if (!reply?.startsWith('$JS.ACK.')) return undefined
   const t = reply.split('.')

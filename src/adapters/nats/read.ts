@@ -1,6 +1,7 @@
 // The read side: stats from stream and consumer info, peek by sequence (MSG.GET, no side effects).
 import type {JetStreamManager, StoredMsg} from '@nats-io/jetstream'
-import type {Message, PeekOptions, QueueStats} from '../../broker/contract.js'
+import type {Message, MessageState, PeekOptions, QueueStats} from '../../broker/contract.js'
+import {peekWith} from '../../broker/kit/peek.js'
 import {NotSupportedError} from '../../kernel/errors.js'
 import {fromStored} from './codec.js'
 import {countDead, peekDead, type DeadLetterContext} from './deadletter.js'
@@ -66,18 +67,24 @@ export async function statsOf(ctx: DeadLetterContext, t: Target): Promise<QueueS
 }
 
 export async function peekTarget(ctx: DeadLetterContext, t: Target, options: PeekOptions): Promise<Message[]> {
-  const state = options.state ?? 'waiting'
+  const open = async (state: MessageState) => {
+    if (state !== 'waiting' && state !== 'inflight' && state !== 'dead') throw new NotSupportedError(`nats:// can peek waiting, inflight and dead messages, not "${state}"`)
+    return t
+  }
+  return peekWith(options, open, (target, state, limit) => readState(ctx, target, state, limit))
+}
+
+async function readState(ctx: DeadLetterContext, t: Target, state: MessageState, limit: number): Promise<Message[]> {
   const name = t.stream.config.name
   const c = t.consumer
-  if (state === 'dead') return c ? peekDead(ctx, t.label, name, c.name, options.limit) : []
-  if (state !== 'waiting' && state !== 'inflight') throw new NotSupportedError(`nats:// can peek waiting, inflight and dead messages, not "${state}"`)
+  if (state === 'dead') return c ? peekDead(ctx, t.label, name, c.name, limit) : []
   const filter = c?.config.filter_subject || '>'
   // waiting: never delivered (after the consumer's delivered sequence); inflight: delivered, above the ack floor
   const from = !c ? t.stream.state.first_seq : state === 'waiting' ? c.delivered.stream_seq + 1 : c.ack_floor.stream_seq + 1
   const to = c && state === 'inflight' ? c.delivered.stream_seq : Infinity
   if (!c && state === 'inflight') return []
   try {
-    const got = await readRange(ctx.jsm, name, filter, Math.max(1, from), options.limit, to)
+    const got = await readRange(ctx.jsm, name, filter, Math.max(1, from), limit, to)
     return got.map((m) => fromStored(t.label, m, state, state === 'inflight' ? 1 : 0))
   } catch (error) {
     if (isNotFound(error, 'stream')) return []

@@ -198,7 +198,7 @@ export class RedisBroker implements Broker {
   async enqueue(queue: string, messages: OutgoingMessage[], options: EnqueueOptions = {}): Promise<string[]> {
     return this.run(async () => {
       const r = await this.resolve(this.withFlavor(queue, options.flavor), true)
-      if (!r.flavor.capabilities.enqueue) throw refuse('enqueue', this.where(r), r.flavor.capabilities)
+      if (!r.flavor.capabilities.enqueue || !r.flavor.enqueue) throw refuse('enqueue', this.where(r), r.flavor.capabilities)
       if (messages.length === 0) return []
       return r.flavor.enqueue(this.ctx, r.name, messages, options)
     })
@@ -207,7 +207,7 @@ export class RedisBroker implements Broker {
   async consume(queue: string, handler: LeaseHandler, options: ConsumeOptions): Promise<Subscription> {
     return this.run(async () => {
       const r = await this.resolve(queue, true)
-      if (!r.flavor.capabilities.consume) throw refuse('consume', this.where(r), r.flavor.capabilities)
+      if (!r.flavor.capabilities.consume || !r.flavor.consume) throw refuse('consume', this.where(r), r.flavor.capabilities)
       const full = `${r.flavor.kind}:${r.name}`
       const told = options.onConnection
       const onConnection: ConsumeOptions['onConnection'] = told

@@ -1,5 +1,5 @@
-// The Flavor interface: how one queue layout on Redis (a plain list, a Stream, BullMQ, and later
-// Celery, Sidekiq, RQ, asynq) plugs into the Redis adapter.
+// The Flavor interface: how one queue layout on Redis (a plain list, a Stream, BullMQ, Bull,
+// Bee-Queue, Celery, Sidekiq, RQ, asynq) plugs into the Redis adapter.
 //
 // The adapter (broker.ts) owns the connection, `kind:name` addressing and bare-name detection; a
 // flavor owns everything about its own keys. To add a flavor:
@@ -113,9 +113,9 @@ export interface Flavor {
   /** One line for `--help` and errors: what layout this is. */
   readonly description: string
   /**
-   * What this flavor's queues can do; the broker's own are the default flavor's. `create`,
-   * `delete`, `retry` and `pause` say which of the optional methods below it has (the broker
-   * refuses the others with `advice`); test/unit/capabilities.test.ts checks they agree.
+   * What this flavor's queues can do; the broker's own are the default flavor's. `enqueue`,
+   * `consume`, `create`, `delete`, `retry` and `pause` say which of the optional methods below it
+   * has (the broker refuses the others with `advice`); test/unit/capabilities.test.ts checks they agree.
    */
   readonly capabilities: Capabilities
   /**
@@ -140,8 +140,8 @@ export interface Flavor {
   stats(ctx: FlavorContext, name: string): Promise<QueueStats>
   peek(ctx: FlavorContext, name: string, options: PeekOptions): Promise<Message[]>
   /** Creates the queue when it does not exist yet (enqueue on a fresh name). */
-  enqueue(ctx: FlavorContext, name: string, messages: OutgoingMessage[], options: EnqueueOptions): Promise<string[]>
-  consume(ctx: FlavorContext, name: string, handler: LeaseHandler, options: ConsumeOptions): Promise<Subscription>
+  enqueue?(ctx: FlavorContext, name: string, messages: OutgoingMessage[], options: EnqueueOptions): Promise<string[]>
+  consume?(ctx: FlavorContext, name: string, handler: LeaseHandler, options: ConsumeOptions): Promise<Subscription>
   purge(ctx: FlavorContext, name: string, state: MessageState): Promise<number>
 
   /** Makes an empty queue visible (so `stats` finds it before the first message). */

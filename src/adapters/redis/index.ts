@@ -1,9 +1,9 @@
-// redis://, rediss:// and redis+cluster:// — plain lists, Streams and BullMQ queues (see
-// ./flavor.ts for how a queue layout plugs in). URL options:
+// redis://, rediss:// and redis+cluster:// — plain lists, Streams and the job libraries' queues
+// (./flavors/index.ts lists them; ./flavor.ts says how a queue layout plugs in). URL options:
 //   redis://user:pass@host:6379/DB          db index (not on a cluster)
 //   rediss://…                              TLS (--tls-ca FILE; --tls-insecure skips verification)
 //   redis+cluster://h1:p1,h2:p2             Redis Cluster seeds
-//   ?flavor=list|stream|bullmq              the kind a bare new queue name gets, and whose
+//   ?flavor=list|stream|bullmq|…            the kind a bare new queue name gets, and whose
 //                                           capabilities the broker declares (default list)
 //   ?prefix=bull                            BullMQ key prefix (default bull, {bull} on a cluster)
 //   ?group=NAME                             the Streams consumer group (default: the only one, or queuectl)

@@ -6,10 +6,10 @@ import type {Message, MessageState, OutgoingMessage} from '../../broker/contract
 import {UsageError} from '../../kernel/errors.js'
 import {SQS_MAX_ATTRIBUTES} from './capabilities.js'
 
-export const ATTR_NAME = 'queuectl-name'
-export const ATTR_CONTENT_TYPE = 'queuectl-content-type'
-export const ATTR_ENCODING = 'queuectl-encoding'
-export const ATTR_ERROR = 'queuectl-error'
+const ATTR_NAME = 'queuectl-name'
+const ATTR_CONTENT_TYPE = 'queuectl-content-type'
+const ATTR_ENCODING = 'queuectl-encoding'
+const ATTR_ERROR = 'queuectl-error'
 const RESERVED = new Set([ATTR_NAME, ATTR_CONTENT_TYPE, ATTR_ENCODING, ATTR_ERROR])
 
 /** Characters SQS refuses in bodies and attribute values. */

@@ -22,7 +22,7 @@ export interface QueueInfo {
 const INFO_TTL_MS = 30_000
 const REGION_IN_HOST = [/(?:^|\.)sqs\.([a-z]{2}(?:-[a-z]+)+-\d+)\./, /^([a-z]{2}(?:-[a-z]+)+-\d+)\.queue\./]
 
-export function isQueueUrl(queue: string): boolean {
+function isQueueUrl(queue: string): boolean {
   return /^https?:\/\//i.test(queue)
 }
 
@@ -32,7 +32,7 @@ export function queueName(queue: string): string {
 }
 
 /** The name in an SQS queue ARN (arn:aws:sqs:region:account:name). */
-export function arnName(arn: string): string {
+function arnName(arn: string): string {
   return arn.split(':').pop() ?? arn
 }
 

@@ -10,7 +10,7 @@ export function clock(at: number): string {
   return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':')
 }
 
-export function footerLine(s: BrokerSnapshot): {text: string; color?: string} {
+function footerLine(s: BrokerSnapshot): {text: string; color?: string} {
   const last = s.lastRefreshAt === undefined ? '' : `refreshed ${clock(s.lastRefreshAt)} in ${formatDuration(s.latencyMs)}`
   if (s.stale) return {text: `${s.displayUrl}  STALE ${last ? `(${last}) ` : ''}— ${s.error ?? 'no answer'}`, color: 'red'}
   if (s.loading) return {text: `${s.displayUrl}  loading…`, color: 'gray'}

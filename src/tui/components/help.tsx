@@ -2,7 +2,7 @@
 import {Box} from 'ink'
 import {Text} from './text.js'
 
-export const HELP: ReadonlyArray<readonly [string, ReadonlyArray<readonly [string, string]>]> = [
+const HELP: ReadonlyArray<readonly [string, ReadonlyArray<readonly [string, string]>]> = [
   ['General', [['?', 'this help (any key closes it)'], ['q  ctrl-c', 'quit'], ['p', 'pause / resume refreshing'], [':', 'jump to a queue by name']]],
   ['Queue list', [['↑↓ j k  PgUp PgDn  g G', 'move'], ['Enter', 'open the queue'], ['/', 'filter (!text excludes; Esc clears)'], ['s  S', 'next sort column  /  reverse order']]],
   [

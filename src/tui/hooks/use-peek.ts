@@ -16,7 +16,7 @@ export interface PeekOptions {
   timeoutMs?: number
 }
 
-export function peekNote(caps: Capabilities | undefined): string | undefined {
+function peekNote(caps: Capabilities | undefined): string | undefined {
   if (caps?.peek === 'requeue') return 'peek requeues (redelivered flag set); r peeks again'
   if (caps?.peek === 'visibility') return 'peek raises receive counts; r peeks again'
   return undefined

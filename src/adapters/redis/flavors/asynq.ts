@@ -243,10 +243,6 @@ export const asynqFlavor: Flavor = {
     return tasks.map((t) => t.id)
   },
 
-  async consume(_ctx, name) {
-    throw new NotSupportedError(`asynq:${name} is processed by asynq servers (Go), not by queuectl; queuectl can inspect, enqueue, retry, pause and resume it`)
-  },
-
   async purge(ctx, name, state) {
     await existing(ctx, name)
     const q = k(name)

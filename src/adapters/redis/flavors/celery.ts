@@ -106,10 +106,6 @@ async function unackedOf(ctx: FlavorContext, name: string): Promise<Buffer[]> {
   return out.sort((a, b) => a.at - b.at).map((e) => e.envelope)
 }
 
-function refuseConsume(name: string): never {
-  throw new NotSupportedError(`celery:${name} is consumed by Celery workers, not by queuectl — run \`celery -A <app> worker -Q ${name}\`; queuectl can inspect it and enqueue tasks`)
-}
-
 export const celeryFlavor: Flavor = {
   kind: 'celery',
   description: "Celery queues in kombu's Redis layout (_kombu.binding.* sets, one list per queue)",
@@ -181,10 +177,6 @@ export const celeryFlavor: Flavor = {
     await ctx.client.sadd(`${BINDING_PREFIX}${name}`, bindingMember(name))
     await enqueueInChunks(ctx, items, options, (chunk) => ctx.client.lpush(name, ...chunk), (item) => item.length)
     return ids
-  },
-
-  async consume(_ctx, name) {
-    return refuseConsume(name)
   },
 
   async purge(ctx, name, state) {

@@ -16,7 +16,7 @@ import {defineScript, runScript, type ScriptDef} from '../scripts.js'
 import {decodeItem, encodeOutgoing, encodeRequeued, rawId, rawItem, toMessage} from './list-codec.js'
 import {enqueueInChunks, leaseMsOf, perTickPipeline} from './shared.js'
 
-export const LIST_REGISTRY = 'queuectl:lists'
+const LIST_REGISTRY = 'queuectl:lists'
 
 const keysOf = (name: string) => ({
   main: name,

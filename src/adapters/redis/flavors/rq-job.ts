@@ -7,7 +7,7 @@
 import {inflateSync} from 'node:zlib'
 import type {Message, MessageState} from '../../../broker/contract.js'
 
-export const RQ_DATA_CONTENT_TYPE = 'application/x-python-pickle; compression=zlib'
+const RQ_DATA_CONTENT_TYPE = 'application/x-python-pickle; compression=zlib'
 
 const text = (v: Buffer | undefined) => (v === undefined || v.length === 0 ? undefined : v.toString('utf8'))
 

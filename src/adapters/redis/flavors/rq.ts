@@ -167,14 +167,6 @@ export const rqFlavor: Flavor = {
       return messagesOf(ctx, name, state, ids)
     }),
 
-  async enqueue(_ctx, name) {
-    throw new NotSupportedError(`rq:${name} jobs are pickled Python calls, which queuectl never writes — enqueue with RQ itself (Queue("${name}").enqueue(...)); queuectl can inspect the queue and requeue failed jobs`)
-  },
-
-  async consume(_ctx, name) {
-    throw new NotSupportedError(`rq:${name} is worked by RQ workers, not by queuectl — run \`rq worker ${name}\``)
-  },
-
   async purge(_ctx, name, state) {
     throw new NotSupportedError(`queuectl does not purge RQ queues (jobs have hashes and dependents RQ must clean up) — run \`rq empty ${name}\`; asked for "${state}"`)
   },

@@ -265,10 +265,6 @@ export const sidekiqFlavor: Flavor = {
     return jobs.map((j) => j.jid)
   },
 
-  async consume(_ctx, name) {
-    throw new NotSupportedError(`sidekiq:${name} is worked by Sidekiq processes, not by queuectl — run \`sidekiq -q ${name}\`; queuectl can inspect, enqueue and retry`)
-  },
-
   async purge(ctx, name, state) {
     await existing(ctx, name)
     recentReads.delete(ctx)

@@ -99,7 +99,6 @@ function streamEntries(reply: unknown[] | null): StreamEntry[] {
   return ((reply[0] as [unknown, StreamEntry[]])[1] as StreamEntry[]) ?? []
 }
 
-/** An entry's fields without those a dead letter sets anew (error, attempts, origin). */
 /**
  * Keeps an entry's lease for `ms`: XAUTOCLAIM measures leases by idle time, which XCLAIM can only
  * reset to now (never into the future), so `reset` runs now and every `everyMs` until `ms` is up.
@@ -121,6 +120,7 @@ function idleRenewer(reset: () => Promise<unknown>, leaseMs: number, everyMs: nu
   return {stop, extend}
 }
 
+/** An entry's fields without those a dead letter sets anew (error, attempts, origin). */
 function carriedFields(entry: StreamEntry): (string | Buffer)[] {
   const fields: (string | Buffer)[] = []
   const list = entry[1] ?? []
