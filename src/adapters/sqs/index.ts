@@ -49,7 +49,7 @@ const PEEK_VISIBILITY_S = 15
 class SqsBroker implements Broker {
   readonly transport = 'sqs'
   readonly displayUrl: string
-  private readonly capabilities: Capabilities
+  private readonly brokerCapabilities: Capabilities
   private readonly client: SQSClient
   private readonly dir: QueueDirectory
   private readonly deleter: BatchDeleter
@@ -59,7 +59,7 @@ class SqsBroker implements Broker {
 
   constructor(private readonly settings: SqsSettings) {
     this.displayUrl = settings.displayUrl
-    this.capabilities = settings.fifo ? sqsFifoCapabilities : sqsCapabilities
+    this.brokerCapabilities = settings.fifo ? sqsFifoCapabilities : sqsCapabilities
     this.client = new SQSClient({
       region: settings.region,
       endpoint: settings.endpoint,
@@ -103,7 +103,7 @@ class SqsBroker implements Broker {
 
   /** FIFO queues take no per-message delay, standard ones no deduplication ids; each queue has its own size limit and DLQ. */
   async capabilitiesOf(queue?: string): Promise<Capabilities> {
-    if (queue === undefined) return this.capabilities
+    if (queue === undefined) return this.brokerCapabilities
     const info = await this.dir.info(queue)
     const base = info.fifo ? sqsFifoCapabilities : {...sqsCapabilities, dedup: false}
     // dead-lettering and the redrive need the queue's redrive policy (its DLQ)
@@ -296,7 +296,7 @@ class SqsBroker implements Broker {
 
   async pause(queue: string): Promise<void> {
     await this.dir.info(queue)
-    throw refuse('pause', `queue "${queue}" on ${this.displayUrl}`, this.capabilities)
+    throw refuse('pause', `queue "${queue}" on ${this.displayUrl}`, this.brokerCapabilities)
   }
 
   async resume(queue: string): Promise<void> {
