@@ -43,17 +43,34 @@ export const peekSql = (s: string, state: string) => `
  * addJobs (helpers.js): add_jobs over json_populate_recordset; rows come back in input order. One
  * batch shares now(), and workers order ties arbitrarily: a microsecond apart (ending at now(), so
  * all are due) keeps it FIFO.
+ * A job_key keeps the first job (dedupId is first-wins), as add_job's job_key_mode 'unsafe_dedupe' does, not add_jobs' replace.
  */
 export const addJobsSql = (s: string) => `
-  SELECT id::text AS id FROM ${s}.add_jobs(
-    array(
-      SELECT (spec.identifier, spec.payload, spec.queue_name, COALESCE(spec.run_at, now() - (json_array_length($1::json) - i) * interval '1 microsecond'),
-              spec.max_attempts, spec.job_key, spec.priority, spec.flags)::${s}.job_spec
-      FROM json_populate_recordset(null::${s}.job_spec, $1::json) WITH ORDINALITY AS spec(identifier, payload, queue_name, run_at, max_attempts, job_key, priority, flags, i)
-      ORDER BY i
-    ),
-    false
-  )`
+  WITH spec AS MATERIALIZED (
+    SELECT spec.*, COALESCE(spec.run_at, now() - (json_array_length($1::json) - i) * interval '1 microsecond') AS due,
+      row_number() OVER (PARTITION BY job_key ORDER BY i) AS nth
+    FROM json_populate_recordset(null::${s}.job_spec, $1::json) WITH ORDINALITY AS spec(identifier, payload, queue_name, run_at, max_attempts, job_key, priority, flags, i)
+  ), held AS MATERIALIZED (
+    SELECT jobs.key, jobs.id FROM ${s}._private_jobs AS jobs
+    WHERE jobs.key = any(array(SELECT job_key FROM spec WHERE job_key IS NOT NULL))
+  ), fresh AS MATERIALIZED (
+    SELECT spec.*, row_number() OVER (ORDER BY i) AS r FROM spec
+    WHERE job_key IS NULL OR (nth = 1 AND NOT EXISTS (SELECT 1 FROM held WHERE held.key = spec.job_key))
+  ), added AS MATERIALIZED (
+    SELECT added.id, added.key, added.ordinality AS r
+    FROM (SELECT array(
+      SELECT (identifier, payload, queue_name, due, max_attempts, job_key, priority, flags)::${s}.job_spec FROM fresh ORDER BY i
+    ) AS specs) AS batch,
+    LATERAL ${s}.add_jobs(batch.specs, false) WITH ORDINALITY AS added
+    WHERE cardinality(batch.specs) > 0
+  )
+  SELECT COALESCE(held.id, by_key.id, by_rank.id)::text AS id
+  FROM spec
+  LEFT JOIN held ON held.key = spec.job_key
+  LEFT JOIN added AS by_key ON by_key.key = spec.job_key
+  LEFT JOIN fresh ON fresh.i = spec.i
+  LEFT JOIN added AS by_rank ON by_rank.r = fresh.r
+  ORDER BY spec.i`
 
 /** batchGetJobs, named-queue strategy 2, for one task. */
 export const fetchSql = (s: string) => `

@@ -122,8 +122,11 @@ export const pgbossFlavor: Flavor = {
       if (m.groupId) throw new NotSupportedError('pg-boss has no message groups — drop the group id')
     }
     const records = messages.map((m) => toRecord(name, m))
-    const inserted = await ctx.db.query<{id: string}>(sql.insertJobsSql(ctx.schema), [`[${records.map((r) => r.json).join(',')}]`, null, null, null, null, null])
-    if (inserted.length < records.length && !records.some((r) => r.dedup)) {
+    // one insert orders its rows as the join does, so a dedup id twice in a batch keeps the first here
+    const seen = new Set<string>()
+    const firsts = records.filter((r) => !r.dedup || (!seen.has(r.id) && seen.add(r.id)))
+    const inserted = await ctx.db.query<{id: string}>(sql.insertJobsSql(ctx.schema), [`[${firsts.map((r) => r.json).join(',')}]`, null, null, null, null, null])
+    if (inserted.length < firsts.length && !firsts.some((r) => r.dedup)) {
       throw new NotFoundError(`pg-boss queue "${name}" vanished while enqueueing on ${ctx.displayUrl}`)
     }
     // a dedup id already there: pg-boss skipped the insert (ON CONFLICT DO NOTHING); the id is the stored job's
