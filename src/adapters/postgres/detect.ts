@@ -59,15 +59,13 @@ async function pgbossVersion(db: Db, schema: string, hasQueueTable: boolean, whe
   const {min, max} = PGBOSS_VERSIONS
   if (version === undefined || version < min || version > max || !hasQueueTable) {
     const newer = version !== undefined && version > max
-    return {refused: new NotSupportedError(`pg-boss schema version ${version ?? 'none'} in "${schema}" on ${where} is not one queuectl knows — it reads versions ${min}–${max} (pg-boss 10.x); ${newer ? `${pgbossRelease(version)} changed its tables (job columns, no archive, per-queue tables): upgrade queuectl` : 'upgrade pg-boss to 10 (it migrates on start)'}`)}
+    return {refused: new NotSupportedError(`pg-boss schema version ${version ?? 'none'} in "${schema}" on ${where} is not one queuectl knows — it reads versions ${min}–${max} (pg-boss 10.x–11.x); ${newer ? `${pgbossRelease(version)} fetches and settles jobs differently (dependencies, group concurrency, heartbeats, key_strict_fifo): upgrade queuectl` : 'upgrade pg-boss to 10 (it migrates on start)'}`)}
   }
   return {schema, version}
 }
 
-// which pg-boss writes a schema version above 10's (their migrationStore.js releases)
+// which pg-boss writes a schema version above 11's (their migrationStore.js releases)
 function pgbossRelease(version: number): string {
-  if (version === 25) return 'pg-boss 11.0'
-  if (version === 26) return 'pg-boss 11.1–12.5'
   if (version <= 46) return 'pg-boss 12.6–12.38'
   return 'a pg-boss newer than 12.38'
 }

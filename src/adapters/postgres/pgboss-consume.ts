@@ -17,11 +17,11 @@ export async function consumePgboss(ctx: FlavorContext, name: string, handler: L
     await db.query(sql.completeSql(s), [name, ids, null])
   })
   const fail = async (id: string, message: string) => {
-    await db.query(sql.failByIdSql(s), [name, [id], JSON.stringify({message})])
+    await db.query(sql.failByIdSql(s, ctx.version), [name, [id], JSON.stringify({message})])
   }
   return pollConsumer<PgbossRow>({
     async fetch(n) {
-      const rows = await db.query<PgbossRow>(sql.fetchSql(s), [name, n, lease])
+      const rows = await db.query<PgbossRow>(sql.fetchSql(s, ctx.version), [name, n, lease])
       // UPDATE … RETURNING keeps no order: serve them as fetchNextJob ordered them
       return rows.sort((a, b) => b.priority - a.priority || a.created_on.getTime() - b.created_on.getTime() || (a.id < b.id ? -1 : 1))
     },
@@ -42,7 +42,7 @@ export async function consumePgboss(ctx: FlavorContext, name: string, handler: L
           await fail(id, reason)
         },
         async extend(n) {
-          await db.query(sql.extendSql(s), [name, id, ms(n)])
+          await db.query(sql.extendSql(s, ctx.version), [name, id, ms(n)])
         },
       }, settled)
     },
@@ -52,7 +52,7 @@ export async function consumePgboss(ctx: FlavorContext, name: string, handler: L
     // as often as the shortest lease could run out; pg-boss's own maintenance is every minute or two
     sweepEveryMs: Math.max(250, Math.min((options.leaseMs ?? 60_000) / 2, 30_000)),
     async sweep() {
-      await db.query(sql.failByTimeoutSql(s), [name])
+      await db.query(sql.failByTimeoutSql(s, ctx.version), [name])
     },
     wrap: (error) => ctx.wrap(error),
   }, handler, options)
