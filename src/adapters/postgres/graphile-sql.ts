@@ -43,9 +43,24 @@ export const peekSql = (s: string, state: string) => `
  * addJobs (helpers.js): add_jobs over json_populate_recordset; rows come back in input order. One
  * batch shares now(), and workers order ties arbitrarily: a microsecond apart (ending at now(), so
  * all are due) keeps it FIFO.
- * A job_key keeps the first job (dedupId is first-wins), as add_job's job_key_mode 'unsafe_dedupe' does, not add_jobs' replace.
  */
 export const addJobsSql = (s: string) => `
+  SELECT id::text AS id FROM ${s}.add_jobs(
+    array(
+      SELECT (spec.identifier, spec.payload, spec.queue_name, COALESCE(spec.run_at, now() - (json_array_length($1::json) - i) * interval '1 microsecond'),
+              spec.max_attempts, spec.job_key, spec.priority, spec.flags)::${s}.job_spec
+      FROM json_populate_recordset(null::${s}.job_spec, $1::json) WITH ORDINALITY AS spec(identifier, payload, queue_name, run_at, max_attempts, job_key, priority, flags, i)
+      ORDER BY i
+    ),
+    false
+  )`
+
+/**
+ * addJobsSql for a batch with job keys: a key keeps the first job (dedupId is first-wins), as add_job's
+ * job_key_mode 'unsafe_dedupe' does, not add_jobs' replace. Only the first spec of a key no job has
+ * goes to add_jobs; the others get the id of the job holding it, in input order.
+ */
+export const addJobsKeepFirstSql = (s: string) => `
   WITH spec AS MATERIALIZED (
     SELECT spec.*, COALESCE(spec.run_at, now() - (json_array_length($1::json) - i) * interval '1 microsecond') AS due,
       row_number() OVER (PARTITION BY job_key ORDER BY i) AS nth
