@@ -59,15 +59,9 @@ async function pgbossVersion(db: Db, schema: string, hasQueueTable: boolean, whe
   const {min, max} = PGBOSS_VERSIONS
   if (version === undefined || version < min || version > max || !hasQueueTable) {
     const newer = version !== undefined && version > max
-    return {refused: new NotSupportedError(`pg-boss schema version ${version ?? 'none'} in "${schema}" on ${where} is not one queuectl knows — it reads versions ${min}–${max} (pg-boss 10.x–11.x); ${newer ? `${pgbossRelease(version)} fetches and settles jobs differently (dependencies, group concurrency, heartbeats, key_strict_fifo): upgrade queuectl` : 'upgrade pg-boss to 10 (it migrates on start)'}`)}
+    return {refused: new NotSupportedError(`pg-boss schema version ${version ?? 'none'} in "${schema}" on ${where} is not one queuectl knows — it reads versions ${min}–${max} (pg-boss 10.x–12.38); ${newer ? 'a pg-boss newer than 12.38 changed its tables: upgrade queuectl' : 'upgrade pg-boss to 10 (it migrates on start)'}`)}
   }
   return {schema, version}
-}
-
-// which pg-boss writes a schema version above 11's (their migrationStore.js releases)
-function pgbossRelease(version: number): string {
-  if (version <= 46) return 'pg-boss 12.6–12.38'
-  return 'a pg-boss newer than 12.38'
 }
 
 async function graphileVersion(db: Db, schema: string, where: string): Promise<Found> {

@@ -1,4 +1,4 @@
-// `pgboss`: pg-boss 10 and 11 queues (schema versions 21–26), driven with the statements pg-boss itself
+// `pgboss`: pg-boss 10, 11 and 12 queues (schema versions 21–46), driven with the statements pg-boss itself
 // runs (./pgboss-sql.ts): create_queue/delete_queue, insertJobs, fetchNextJob (SKIP LOCKED),
 // completeJobs, failJobs (retries, backoff, dead-letter queues), retryJobs/resumeJobs.
 // States: created → waiting (delayed while start_after is ahead), retry → retry, active → inflight,
@@ -47,7 +47,7 @@ function assertState(state: MessageState, allowed: readonly MessageState[], what
 async function stats(ctx: FlavorContext, name: string): Promise<QueueStats> {
   const queue = await queueRow(ctx, name)
   const [[row], archived] = await Promise.all([
-    ctx.db.query<Record<string, number> & {oldest: Date | null}>(sql.statsSql(ctx.schema), [name]),
+    ctx.db.query<Record<string, number> & {oldest: Date | null}>(sql.statsSql(ctx.schema, ctx.version), [name]),
     // pg-boss 11 has no archive: it deletes jobs after deletion_seconds
     sql.isV11(ctx.version) ? [] : ctx.db.query<{state: string; n: number}>(sql.archiveStatsSql(ctx.schema), [name]),
   ])
@@ -87,7 +87,7 @@ async function retry(ctx: FlavorContext, name: string, options: RetryOptions): P
 
 export const pgbossFlavor: Flavor = {
   kind: 'pgboss',
-  description: 'pg-boss 10–11 queues (schema pgboss, or ?schema=)',
+  description: 'pg-boss 10–12 queues (schema pgboss, or ?schema=)',
   capabilities: pgbossCapabilities,
 
   async list(ctx) {
@@ -140,7 +140,7 @@ export const pgbossFlavor: Flavor = {
   async purge(ctx, name, state) {
     assertState(state, pgbossCapabilities.purgeStates, 'can purge')
     await queueRow(ctx, name)
-    const [row] = await ctx.db.query<{n: number}>(sql.purgeSql(ctx.schema, state), [name])
+    const [row] = await ctx.db.query<{n: number}>(sql.purgeSql(ctx.schema, ctx.version, state), [name])
     return row!.n
   },
 
