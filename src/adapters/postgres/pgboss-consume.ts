@@ -2,6 +2,7 @@
 // completeJobs on ack (batched per tick), failJobs on a failed nack or dead-letter — so a pg-boss
 // worker beside us never gets the same job, and retries, backoff and dead-letter queues apply.
 import type {ConsumeOptions, LeaseHandler, Subscription} from '../../broker/contract.js'
+import {NotSupportedError} from '../../kernel/errors.js'
 import type {FlavorContext} from './flavor.js'
 import {toMessage, type PgbossRow} from './pgboss-job.js'
 import * as sql from './pgboss-sql.js'
@@ -13,6 +14,9 @@ export async function consumePgboss(ctx: FlavorContext, name: string, handler: L
   const s = ctx.schema
   const db = ctx.db
   const lease = options.leaseMs ? ms(options.leaseMs) : null
+  // pg-boss 12.10's key_strict_fifo hands out one job per key in order; our fetch does not keep that
+  const [queue] = await db.query<{policy: string | null}>(`SELECT policy FROM ${s}.queue WHERE name = $1`, [name])
+  if (queue?.policy === 'key_strict_fifo') throw new NotSupportedError(`pg-boss queue "${name}" has the key_strict_fifo policy, which queuectl cannot consume without breaking its per-key order — use pg-boss's own worker`)
   const complete = coalesce<string>(async (ids) => {
     await db.query(sql.completeSql(s), [name, ids, null])
   })

@@ -143,6 +143,14 @@ for (const major of [11, 12] as const) {
       const [copy] = await boss.fetch('dlq')
       expect(copy?.data).toEqual({x: 2})
     })
+    it.skipIf(nodeMajor < 22 || major < 12)(`a key_strict_fifo queue is inspected but not consumed ${needs}`, async () => {
+      const q = 'strict'
+      await boss.createQueue(q, {policy: 'key_strict_fifo'})
+      await boss.send(q, {n: 1}, {singletonKey: 'k'})
+      expect((await broker.stats(q)).counts.waiting).toBe(1)
+      await expect(broker.consume(q, () => {}, {prefetch: 1})).rejects.toMatchObject({message: expect.stringContaining('key_strict_fifo')})
+    })
+
     it.skipIf(nodeMajor < 22 || major < 12)(`a job blocked by its dependencies is held back (delayed), and not consumed ${needs}`, async () => {
       const q = 'blocked'
       await boss.createQueue(q)
