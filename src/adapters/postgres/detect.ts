@@ -58,7 +58,8 @@ async function pgbossVersion(db: Db, schema: string, hasQueueTable: boolean, whe
   const version = row?.version
   const {min, max} = PGBOSS_VERSIONS
   if (version === undefined || version < min || version > max || !hasQueueTable) {
-    return {refused: new NotSupportedError(`pg-boss schema version ${version ?? 'none'} in "${schema}" on ${where} is not one queuectl knows — it reads versions ${min}–${max} (pg-boss 10.x); ${version !== undefined && version > max ? 'a newer pg-boss changed its tables: upgrade queuectl' : 'upgrade pg-boss to 10 (it migrates on start)'}`)}
+    const newer = version !== undefined && version > max
+    return {refused: new NotSupportedError(`pg-boss schema version ${version ?? 'none'} in "${schema}" on ${where} is not one queuectl knows — it reads versions ${min}–${max} (pg-boss 10.x–12.38); ${newer ? 'a pg-boss newer than 12.38 changed its tables: upgrade queuectl' : 'upgrade pg-boss to 10 (it migrates on start)'}`)}
   }
   return {schema, version}
 }

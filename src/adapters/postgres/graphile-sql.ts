@@ -55,6 +55,38 @@ export const addJobsSql = (s: string) => `
     false
   )`
 
+/**
+ * addJobsSql for a batch with job keys: a key keeps the first job (dedupId is first-wins), as add_job's
+ * job_key_mode 'unsafe_dedupe' does, not add_jobs' replace. Only the first spec of a key no job has
+ * goes to add_jobs; the others get the id of the job holding it, in input order.
+ */
+export const addJobsKeepFirstSql = (s: string) => `
+  WITH spec AS MATERIALIZED (
+    SELECT spec.*, COALESCE(spec.run_at, now() - (json_array_length($1::json) - i) * interval '1 microsecond') AS due,
+      row_number() OVER (PARTITION BY job_key ORDER BY i) AS nth
+    FROM json_populate_recordset(null::${s}.job_spec, $1::json) WITH ORDINALITY AS spec(identifier, payload, queue_name, run_at, max_attempts, job_key, priority, flags, i)
+  ), held AS MATERIALIZED (
+    SELECT jobs.key, jobs.id FROM ${s}._private_jobs AS jobs
+    WHERE jobs.key = any(array(SELECT job_key FROM spec WHERE job_key IS NOT NULL))
+  ), fresh AS MATERIALIZED (
+    SELECT spec.*, row_number() OVER (ORDER BY i) AS r FROM spec
+    WHERE job_key IS NULL OR (nth = 1 AND NOT EXISTS (SELECT 1 FROM held WHERE held.key = spec.job_key))
+  ), added AS MATERIALIZED (
+    SELECT added.id, added.key, added.ordinality AS r
+    FROM (SELECT array(
+      SELECT (identifier, payload, queue_name, due, max_attempts, job_key, priority, flags)::${s}.job_spec FROM fresh ORDER BY i
+    ) AS specs) AS batch,
+    LATERAL ${s}.add_jobs(batch.specs, false) WITH ORDINALITY AS added
+    WHERE cardinality(batch.specs) > 0
+  )
+  SELECT COALESCE(held.id, by_key.id, by_rank.id)::text AS id
+  FROM spec
+  LEFT JOIN held ON held.key = spec.job_key
+  LEFT JOIN added AS by_key ON by_key.key = spec.job_key
+  LEFT JOIN fresh ON fresh.i = spec.i
+  LEFT JOIN added AS by_rank ON by_rank.r = fresh.r
+  ORDER BY spec.i`
+
 /** batchGetJobs, named-queue strategy 2, for one task. */
 export const fetchSql = (s: string) => `
   WITH j AS (

@@ -97,7 +97,8 @@ export const graphileFlavor: Flavor = {
     await ensureTask(ctx, name)
     const now = Date.now()
     const specs = messages.map((m) => toSpec(name, m, now))
-    const rows = await ctx.db.query<{id: string}>(sql.addJobsSql(ctx.schema), [`[${specs.join(',')}]`])
+    const statement = messages.some((m) => m.dedupId) ? sql.addJobsKeepFirstSql : sql.addJobsSql
+    const rows = await ctx.db.query<{id: string}>(statement(ctx.schema), [`[${specs.join(',')}]`])
     return rows.map((r) => r.id)
   },
 

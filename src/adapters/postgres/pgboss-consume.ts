@@ -2,6 +2,7 @@
 // completeJobs on ack (batched per tick), failJobs on a failed nack or dead-letter — so a pg-boss
 // worker beside us never gets the same job, and retries, backoff and dead-letter queues apply.
 import type {ConsumeOptions, LeaseHandler, Subscription} from '../../broker/contract.js'
+import {NotSupportedError} from '../../kernel/errors.js'
 import type {FlavorContext} from './flavor.js'
 import {toMessage, type PgbossRow} from './pgboss-job.js'
 import * as sql from './pgboss-sql.js'
@@ -13,15 +14,18 @@ export async function consumePgboss(ctx: FlavorContext, name: string, handler: L
   const s = ctx.schema
   const db = ctx.db
   const lease = options.leaseMs ? ms(options.leaseMs) : null
+  // pg-boss 12.10's key_strict_fifo hands out one job per key in order; our fetch does not keep that
+  const [queue] = await db.query<{policy: string | null}>(`SELECT policy FROM ${s}.queue WHERE name = $1`, [name])
+  if (queue?.policy === 'key_strict_fifo') throw new NotSupportedError(`pg-boss queue "${name}" has the key_strict_fifo policy, which queuectl cannot consume without breaking its per-key order — use pg-boss's own worker`)
   const complete = coalesce<string>(async (ids) => {
     await db.query(sql.completeSql(s), [name, ids, null])
   })
   const fail = async (id: string, message: string) => {
-    await db.query(sql.failByIdSql(s), [name, [id], JSON.stringify({message})])
+    await db.query(sql.failByIdSql(s, ctx.version), [name, [id], JSON.stringify({message})])
   }
   return pollConsumer<PgbossRow>({
     async fetch(n) {
-      const rows = await db.query<PgbossRow>(sql.fetchSql(s), [name, n, lease])
+      const rows = await db.query<PgbossRow>(sql.fetchSql(s, ctx.version), [name, n, lease])
       // UPDATE … RETURNING keeps no order: serve them as fetchNextJob ordered them
       return rows.sort((a, b) => b.priority - a.priority || a.created_on.getTime() - b.created_on.getTime() || (a.id < b.id ? -1 : 1))
     },
@@ -42,7 +46,7 @@ export async function consumePgboss(ctx: FlavorContext, name: string, handler: L
           await fail(id, reason)
         },
         async extend(n) {
-          await db.query(sql.extendSql(s), [name, id, ms(n)])
+          await db.query(sql.extendSql(s, ctx.version), [name, id, ms(n)])
         },
       }, settled)
     },
@@ -52,7 +56,7 @@ export async function consumePgboss(ctx: FlavorContext, name: string, handler: L
     // as often as the shortest lease could run out; pg-boss's own maintenance is every minute or two
     sweepEveryMs: Math.max(250, Math.min((options.leaseMs ?? 60_000) / 2, 30_000)),
     async sweep() {
-      await db.query(sql.failByTimeoutSql(s), [name])
+      await db.query(sql.failByTimeoutSql(s, ctx.version), [name])
     },
     wrap: (error) => ctx.wrap(error),
   }, handler, options)

@@ -1,4 +1,4 @@
-// `pgboss`: pg-boss 10 queues (schema versions 21–24), driven with the statements pg-boss itself
+// `pgboss`: pg-boss 10, 11 and 12 queues (schema versions 21–46), driven with the statements pg-boss itself
 // runs (./pgboss-sql.ts): create_queue/delete_queue, insertJobs, fetchNextJob (SKIP LOCKED),
 // completeJobs, failJobs (retries, backoff, dead-letter queues), retryJobs/resumeJobs.
 // States: created → waiting (delayed while start_after is ahead), retry → retry, active → inflight,
@@ -32,7 +32,7 @@ interface QueueRow {
 }
 
 async function queueRow(ctx: FlavorContext, name: string): Promise<QueueRow> {
-  const [row] = await ctx.db.query<QueueRow>(sql.queueSql(ctx.schema), [name])
+  const [row] = await ctx.db.query<QueueRow>(sql.queueSql(ctx.schema, ctx.version), [name])
   if (!row) {
     const names = await pgbossFlavor.list(ctx).catch(() => [] as string[])
     throw queueNotFound(`pgboss:${name}`, ctx.displayUrl, names.map((n) => `pgboss:${n}`))
@@ -47,8 +47,9 @@ function assertState(state: MessageState, allowed: readonly MessageState[], what
 async function stats(ctx: FlavorContext, name: string): Promise<QueueStats> {
   const queue = await queueRow(ctx, name)
   const [[row], archived] = await Promise.all([
-    ctx.db.query<Record<string, number> & {oldest: Date | null}>(sql.statsSql(ctx.schema), [name]),
-    ctx.db.query<{state: string; n: number}>(sql.archiveStatsSql(ctx.schema), [name]),
+    ctx.db.query<Record<string, number> & {oldest: Date | null}>(sql.statsSql(ctx.schema, ctx.version), [name]),
+    // pg-boss 11 has no archive: it deletes jobs after deletion_seconds
+    sql.isV11(ctx.version) ? [] : ctx.db.query<{state: string; n: number}>(sql.archiveStatsSql(ctx.schema), [name]),
   ])
   const r = row!
   const details: Record<string, unknown> = {policy: queue.policy ?? 'standard', failed: r.failed, cancelled: r.cancelled}
@@ -86,7 +87,7 @@ async function retry(ctx: FlavorContext, name: string, options: RetryOptions): P
 
 export const pgbossFlavor: Flavor = {
   kind: 'pgboss',
-  description: 'pg-boss 10 queues (schema pgboss, or ?schema=)',
+  description: 'pg-boss 10–12 queues (schema pgboss, or ?schema=)',
   capabilities: pgbossCapabilities,
 
   async list(ctx) {
@@ -95,13 +96,13 @@ export const pgbossFlavor: Flavor = {
 
   async exists(ctx, name) {
     if (knownOf(ctx).has(name)) return true
-    const rows = await ctx.db.query(sql.queueSql(ctx.schema), [name])
+    const rows = await ctx.db.query(sql.queueSql(ctx.schema, ctx.version), [name])
     if (rows.length > 0) knownOf(ctx).add(name)
     return rows.length > 0
   },
 
   async capabilitiesOf(ctx, name): Promise<Capabilities> {
-    const [row] = await ctx.db.query<QueueRow>(sql.queueSql(ctx.schema), [name])
+    const [row] = await ctx.db.query<QueueRow>(sql.queueSql(ctx.schema, ctx.version), [name])
     return row?.dead_letter ? pgbossWithDeadLetterQueue(`pgboss:${row.dead_letter}`) : pgbossCapabilities
   },
 
@@ -111,7 +112,7 @@ export const pgbossFlavor: Flavor = {
     const state = options.state ?? 'waiting'
     assertState(state, pgbossCapabilities.states, 'keeps')
     await queueRow(ctx, name)
-    const rows = await ctx.db.query<PgbossRow>(sql.peekSql(ctx.schema, state), [name, options.limit])
+    const rows = await ctx.db.query<PgbossRow>(sql.peekSql(ctx.schema, ctx.version, state), [name, options.limit])
     const now = Date.now()
     return rows.map((row) => toMessage(name, row, now))
   },
@@ -122,8 +123,12 @@ export const pgbossFlavor: Flavor = {
       if (m.groupId) throw new NotSupportedError('pg-boss has no message groups — drop the group id')
     }
     const records = messages.map((m) => toRecord(name, m))
-    const inserted = await ctx.db.query<{id: string}>(sql.insertJobsSql(ctx.schema), [`[${records.map((r) => r.json).join(',')}]`, null, null, null, null, null])
-    if (inserted.length < records.length && !records.some((r) => r.dedup)) {
+    // one insert orders its rows as the join does, so a dedup id twice in a batch keeps the first here
+    const seen = new Set<string>()
+    const firsts = records.filter((r) => !r.dedup || (!seen.has(r.id) && seen.add(r.id)))
+    const batch = `[${firsts.map((r) => r.json).join(',')}]`
+    const inserted = await ctx.db.query<{id: string}>(sql.insertJobsSql(ctx.schema, ctx.version), sql.isV11(ctx.version) ? [batch] : [batch, null, null, null, null, null])
+    if (inserted.length < firsts.length && !firsts.some((r) => r.dedup)) {
       throw new NotFoundError(`pg-boss queue "${name}" vanished while enqueueing on ${ctx.displayUrl}`)
     }
     // a dedup id already there: pg-boss skipped the insert (ON CONFLICT DO NOTHING); the id is the stored job's
@@ -135,7 +140,7 @@ export const pgbossFlavor: Flavor = {
   async purge(ctx, name, state) {
     assertState(state, pgbossCapabilities.purgeStates, 'can purge')
     await queueRow(ctx, name)
-    const [row] = await ctx.db.query<{n: number}>(sql.purgeSql(ctx.schema, state), [name])
+    const [row] = await ctx.db.query<{n: number}>(sql.purgeSql(ctx.schema, ctx.version, state), [name])
     return row!.n
   },
 

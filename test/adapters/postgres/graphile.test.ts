@@ -110,6 +110,26 @@ describe('graphile-worker beside queuectl', () => {
     await expect(broker.stats(q)).resolves.toMatchObject({counts: {waiting: 0, inflight: 0, dead: 0}})
   })
 
+  it('a dedupId keeps the first job (job_key as unsafe_dedupe), in a batch, across batches and beside addJob', async () => {
+    const q = 'dedup'
+    const theirs = await utils.addJob(q, {by: 'graphile'}, {jobKey: 'k-lib'})
+    const first = await broker.enqueue(`graphile:${q}`, [
+      {payload: '{"n":1}', dedupId: 'k1'},
+      {payload: '{"n":2}'},
+      {payload: '{"n":3}', dedupId: 'k1'},
+      {payload: '{"n":4}', dedupId: 'k-lib'},
+      {payload: '{"n":5}', dedupId: 'k2'},
+    ])
+    expect(new Set(first).size).toBe(4)
+    expect(first[2]).toBe(first[0])
+    expect(first[3]).toBe(theirs.id)
+    const again = await broker.enqueue(`graphile:${q}`, [{payload: '{"n":6}', dedupId: 'k2'}, {payload: '{"n":7}', dedupId: 'k1'}])
+    expect(again).toEqual([first[4], first[0]])
+    const waiting = await broker.peek(q, {limit: 10})
+    expect(waiting.map((m) => m.body)).toEqual([{by: 'graphile'}, {n: 1}, {n: 2}, {n: 5}])
+    expect(waiting.map((m) => m.id)).toEqual([theirs.id, first[0], first[1], first[4]])
+  })
+
   it('queue retry revives a permanently failed job as rescheduleJobs does, and the worker runs it', async () => {
     const q = 'revive'
     const job = await utils.addJob(q, {fix: 'me'})

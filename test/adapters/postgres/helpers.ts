@@ -38,9 +38,20 @@ export async function freshDatabase(hint: string): Promise<TestDb> {
   }
 }
 
+/** The Node major version: pg-boss 11 and later need Node >= 22. */
+export const nodeMajor = Number(process.versions.node.split('.')[0])
+
+/** pg-boss 11 or 12 through its npm alias (a devDependency), by a name tsc does not resolve, as they need Node >= 22. */
+export async function importPgboss(major: 11 | 12): Promise<new (options: Record<string, unknown>) => any> {
+  const name = `pg-boss-${major}`
+  const module = (await import(name)) as {default?: new (options: Record<string, unknown>) => any; PgBoss?: new (options: Record<string, unknown>) => any}
+  // pg-boss 11 is CommonJS (the class is the export), 12 is ESM with a named PgBoss
+  return (module.PgBoss ?? module.default)!
+}
+
 /** pg-boss creates its schema on start; stopped again at once (tests start their own when they need a worker). */
-export async function installPgboss(url: string, schema?: string): Promise<void> {
-  const {default: PgBoss} = await import('pg-boss')
+export async function installPgboss(url: string, schema?: string, major: 10 | 11 | 12 = 10): Promise<void> {
+  const PgBoss = major === 10 ? (await import('pg-boss')).default : await importPgboss(major)
   const boss = new PgBoss({connectionString: url, schema, supervise: false, schedule: false})
   boss.on('error', () => {})
   await boss.start()

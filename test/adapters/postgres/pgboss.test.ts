@@ -90,6 +90,14 @@ describe('pg-boss 10 beside queuectl', () => {
     await until(async () => ((await broker.stats(q)).counts.completed === 2 ? true : undefined), 5000, 'both completed')
   })
 
+  it('a dedupId keeps the first job (same id, so pg-boss\'s insert skips the rest), in a batch and across batches', async () => {
+    const q = 'dedup'
+    const first = await broker.enqueue(`pgboss:${q}`, [{payload: '{"n":1}', dedupId: 'k1'}, {payload: '{"n":2}', dedupId: 'k1'}, {payload: '{"n":3}'}])
+    expect(first[1]).toBe(first[0])
+    expect(await broker.enqueue(`pgboss:${q}`, [{payload: '{"n":4}', dedupId: 'k1'}])).toEqual([first[0]])
+    expect((await broker.peek(q, {limit: 10})).map((m) => (m.body as {n: number}).n).sort()).toEqual([1, 3])
+  })
+
   it('queue retry revives a failed job the way boss.retry does', async () => {
     const q = 'revive'
     await boss.createQueue(q, {name: q, retryLimit: 0})
