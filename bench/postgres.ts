@@ -20,12 +20,12 @@ const N = Number(process.argv[2] ?? 20_000)
 const ROUNDS = Number(process.argv[3] ?? 3)
 const HOST = process.argv[4] ?? '127.0.0.1:5432'
 const BATCH = 1000
-const SINGLE_N = Math.max(100, Math.floor(N / 4))
+const SINGLE_N = Math.max(100, Math.floor(N / 10))
 const LANES = 10
 const CONCURRENCY = 100
 // pg-boss's work() waits out its polling interval (0.5 s at least) after every batch: ~200 jobs/s at batchSize 100
 const WORK_N = Math.min(Math.floor(N / 2), 2000)
-const BIG = 1_000_000
+const BIG = Number(process.env.BENCH_BIG ?? 1_000_000)
 const INSPECT_RUNS = 5
 const DB = `qc_pgbench_${process.pid}`
 const URL_ = `postgres://postgres@${HOST}/${DB}`
@@ -80,10 +80,10 @@ try {
   const boss_ = boss
   const u = utils
 
-  /** Polls until no job of the queue is left unfinished (the libraries' workers complete without telling the caller when it is written). */
+  /** Polls until the jobs taken are written as done (the libraries' workers complete without telling the caller when). */
   const drained = async (kind: 'pgboss' | 'graphile', name: string) => {
     const check = kind === 'pgboss'
-      ? `SELECT count(*)::int AS n FROM pgboss.job WHERE name = '${name}' AND state < 'completed'`
+      ? `SELECT count(*)::int AS n FROM pgboss.job WHERE name = '${name}' AND state = 'active'`
       : `SELECT count(*)::int AS n FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id WHERE t.identifier = '${name}'`
     while ((await q.query(check)).rows[0].n > 0) await sleep(5)
   }
