@@ -65,10 +65,31 @@ async function stats(ctx: FlavorContext, name: string): Promise<QueueStats> {
   }
 }
 
+/** Creations in flight, per broker: concurrent enqueues to one new queue share one create_queue. */
+const creating = new WeakMap<FlavorContext, Map<string, Promise<void>>>()
+
 async function create(ctx: FlavorContext, name: string): Promise<void> {
   if (!/^[\w.\-/]+$/.test(name)) throw new UsageError(`"${name}" is not a pg-boss queue name — use letters, digits, _, -, . or /`)
-  await ctx.db.query(sql.createQueueSql(ctx.schema), [name, JSON.stringify({policy: 'standard'})])
+  let inFlight = creating.get(ctx)
+  if (!inFlight) creating.set(ctx, (inFlight = new Map()))
+  let done = inFlight.get(name)
+  if (!done) {
+    done = createQueueRow(ctx, name).finally(() => inFlight.delete(name))
+    inFlight.set(name, done)
+  }
+  await done
   knownOf(ctx).add(name)
+}
+
+// two create_queue calls for one new name (this process and another) can deadlock each other
+// (40P01): PostgreSQL aborts one, and it is retried, then finds the queue made
+async function createQueueRow(ctx: FlavorContext, name: string, tries = 3): Promise<void> {
+  try {
+    await ctx.db.query(sql.createQueueSql(ctx.schema), [name, JSON.stringify({policy: 'standard'})])
+  } catch (error) {
+    if ((error as {code?: string}).code !== '40P01' || tries <= 1) throw error
+    await createQueueRow(ctx, name, tries - 1)
+  }
 }
 
 async function retry(ctx: FlavorContext, name: string, options: RetryOptions): Promise<number> {

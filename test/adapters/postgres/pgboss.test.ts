@@ -39,6 +39,13 @@ describe('pg-boss 10 beside queuectl', () => {
     await db?.drop()
   })
 
+  it('concurrent enqueues to a new queue make it once: no deadlock in create_queue, every job stored', async () => {
+    const q = `fresh-${Date.now()}`
+    await Promise.all(Array.from({length: 8}, (_, i) => broker.enqueue(`pgboss:${q}`, [{payload: JSON.stringify({i})}])))
+    expect((await broker.stats(`pgboss:${q}`)).counts.waiting).toBe(8)
+    expect(await boss.getQueueSize(q)).toBe(8)
+  })
+
   it('counts every state as pg-boss does', async () => {
     const q = 'states'
     await boss.createQueue(q)
