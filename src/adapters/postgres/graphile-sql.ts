@@ -19,6 +19,8 @@ export const listSql = (s: string) => `SELECT identifier FROM ${s}._private_task
 export const ensureTaskSql = (s: string) =>
   `INSERT INTO ${s}._private_tasks (identifier) VALUES ($1) ON CONFLICT DO NOTHING`
 
+// counts of several tasks in one pass: graphile-worker has no index on task_id, so each count is a
+// scan of the whole table, and stats of many tasks at once share it (graphile.ts TaskCounts)
 export const statsSql = (s: string) => `
   SELECT
     count(*) FILTER (WHERE ${STATE_WHERE.waiting})::int AS waiting,
@@ -27,8 +29,9 @@ export const statsSql = (s: string) => `
     count(*) FILTER (WHERE ${STATE_WHERE.inflight})::int AS inflight,
     count(*) FILTER (WHERE ${STATE_WHERE.dead})::int AS dead,
     count(*) FILTER (WHERE job_queue_id IS NOT NULL)::int AS in_named_queues,
-    min(run_at) FILTER (WHERE ${STATE_WHERE.waiting}) AS oldest
-  FROM ${s}._private_jobs WHERE task_id = $1`
+    min(run_at) FILTER (WHERE ${STATE_WHERE.waiting}) AS oldest,
+    task_id
+  FROM ${s}._private_jobs WHERE task_id = any($1::int[]) GROUP BY task_id`
 
 const COLUMNS = 'jobs.id::text AS id, jobs.job_queue_id, jobs.payload, jobs.priority, jobs.run_at, jobs.attempts, jobs.max_attempts, jobs.last_error, jobs.created_at, jobs.key, jobs.locked_at, jobs.locked_by, jobs.flags'
 

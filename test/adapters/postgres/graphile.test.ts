@@ -47,6 +47,19 @@ describe('graphile-worker beside queuectl', () => {
     await db?.drop()
   })
 
+  it('stats of many tasks at once (shared scans) give each task its own counts, and a write before a call is always counted', async () => {
+    const tasks = Array.from({length: 6}, (_, i) => `many-${i}`)
+    for (const [i, task] of tasks.entries()) for (let n = 0; n <= i; n++) await utils.addJob(task, {n})
+    const all = await Promise.all(tasks.map((t) => broker.stats(`graphile:${t}`)))
+    expect(all.map((s) => s.counts.waiting)).toEqual([1, 2, 3, 4, 5, 6])
+    // a call made after a write sees it, even while other counts are running
+    const before = broker.stats('graphile:many-0')
+    await utils.addJob('many-0', {n: 'late'})
+    const [first, after] = await Promise.all([before, broker.stats('graphile:many-0')])
+    expect(first.counts.waiting).toBeGreaterThanOrEqual(1)
+    expect(after.counts.waiting).toBe(2)
+  })
+
   it('counts every state as the library records it', async () => {
     const q = 'states'
     let release!: () => void
