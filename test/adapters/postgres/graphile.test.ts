@@ -5,19 +5,8 @@
 import type {Runner, Task, WorkerUtils} from 'graphile-worker'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Broker, Lease} from '../../../src/broker/contract.js'
-import {admin, freshDatabase, installGraphile, openPostgres, quietLogger, type TestDb} from './helpers.js'
+import {admin, freshDatabase, installGraphile, openPostgres, quietLogger, type TestDb, until} from './helpers.js'
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function until<T>(check: () => Promise<T | undefined> | T | undefined, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(50)
-  }
-}
 
 describe('graphile-worker beside queuectl', () => {
   let db: TestDb

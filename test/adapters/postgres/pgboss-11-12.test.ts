@@ -3,19 +3,8 @@
 // queuectl, on Node >= 22 (CI's second run, Node 24).
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Broker, Lease} from '../../../src/broker/contract.js'
-import {admin, freshDatabase, importPgboss, nodeMajor, openPostgres, type TestDb} from './helpers.js'
+import {admin, freshDatabase, importPgboss, nodeMajor, openPostgres, type TestDb, sleep, until} from './helpers.js'
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function until<T>(check: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(50)
-  }
-}
 
 for (const major of [11, 12] as const) {
   const needs = `[pg-boss ${major} needs Node >= 22]`
