@@ -184,7 +184,8 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       await first!.nack()
       const [second] = await take(broker, q, 1)
       expect(text(second!.message)).toBe('again')
-      expect(second!.message.attempts).toBeGreaterThanOrEqual(2)
+      // a plain hand-back need not count: RabbitMQ counts failed attempts only (its requeue marks look like a peek's)
+      expect(second!.message.attempts).toBeGreaterThanOrEqual(1)
       await second!.ack()
     }, timeout)
 

@@ -1,9 +1,16 @@
-// Counting attempts on classic queues. A classic queue only flags a redelivery (never counts it),
-// so a message that always fails would look like attempt 2 forever. As Celery does, a failed
-// attempt is recorded on a copy: the copy goes back to the same queue (default exchange) with the
-// attempts so far in x-queuectl-attempts and every other property and header kept; the original
-// is acked only once the broker confirmed the copy (at worst a duplicate, never a loss).
-// Quorum queues count deliveries themselves (x-delivery-count) and streams are not requeued.
+// Counting attempts on RabbitMQ. The rule: an attempt counts only when a handler is known to have
+// run and failed, which our worker records on the message itself. A failed attempt is requeued as
+// a copy: the copy goes back to the same queue (default exchange) with the failed attempts so far
+// in x-queuectl-attempts and every other property and header kept; the original is acked only once
+// the broker confirmed the copy (at worst a duplicate, never a loss). Attempts = that header + 1.
+// Why not the broker's own marks: a peek (basic.get, then a requeue) raises the redelivered flag
+// on classic queues and x-delivery-count on quorum queues (RabbitMQ 3.x counts every return)
+// exactly as a consumer that died mid-job does, and nothing tells the two apart; counting them made
+// one `inspect --peek` cost every message an attempt. So neither counts, on either queue type, and
+// a plain hand-back (nack without `failed`) costs nothing either. The price: a job that kills its
+// worker (not a failure the worker sees) is not counted and comes back without end; a quorum
+// queue's own delivery-limit bounds that (it counts peeks too: set it well above them).
+// Streams are not requeued.
 import type {ConfirmChannel, ConsumeMessage, Message as AmqpMessage, Options} from 'amqplib'
 import {ConnectionError} from '../../kernel/errors.js'
 import {ATTEMPTS_HEADER} from './envelope.js'

@@ -5,7 +5,7 @@
 // (up to options.reconnectMs), opens a new channel and consumes again. RabbitMQ requeues whatever
 // the dead channel had delivered; settling those leases does nothing (their delivery tags mean
 // nothing on the new channel, and acking one there would close it): they come back as redeliveries.
-// A failed attempt on a classic queue is requeued as a confirmed copy carrying the count (attempts.ts).
+// A failed attempt is requeued as a confirmed copy carrying the count (attempts.ts).
 import type {Channel, ConsumeMessage} from 'amqplib'
 import type {ConsumeOptions, Lease, LeaseHandler, Message, NackOptions, Subscription} from '../../broker/contract.js'
 import {refuse} from '../../broker/capabilities.js'
@@ -36,7 +36,7 @@ export interface ConsumeContext {
    */
   reconnected: () => Promise<void> | undefined
   deadLetters: () => Promise<DeadLetterSink | undefined>
-  /** Records a failed attempt in a copy where the queue does not count deliveries (classic); undefined where it does. */
+  /** Records a failed attempt in a copy (attempts.ts); undefined where messages are not requeued (streams). */
   attemptCopies: () => Promise<AttemptCopier | undefined>
   /** Called on every delivery and settlement (the broker's stats freshness depends on it). */
   onActivity: () => void

@@ -1,7 +1,7 @@
 // AMQP messages ↔ the queuectl envelope. Our own conventions on the wire: message_id = the id we
 // return, type = the message name, timestamp = enqueue time (AMQP timestamps are whole seconds),
-// header x-queuectl-error = why we dead-lettered it, x-queuectl-attempts = deliveries before this
-// copy (a failed attempt on a classic queue is requeued as a copy carrying it: attempts.ts). Celery
+// header x-queuectl-error = why we dead-lettered it, x-queuectl-attempts = failed attempts before
+// this copy (a failed attempt is requeued as a copy carrying it: attempts.ts). Celery
 // tasks (protocol-2 headers) are decoded.
 import {randomUUID} from 'node:crypto'
 import type {Message as AmqpMessage, Options} from 'amqplib'
@@ -22,16 +22,13 @@ function headerText(value: unknown): string {
 }
 
 /**
- * How many times it was delivered before: the deliveries recorded on our copy (x-queuectl-attempts)
- * plus RabbitMQ's own count since — x-delivery-count on quorum queues; a classic queue only flags a
- * redelivery, so it counts as one.
+ * Failed attempts before this delivery: only those our worker recorded on its copy
+ * (x-queuectl-attempts). RabbitMQ's redelivered flag and quorum x-delivery-count are raised by a
+ * peek's requeue exactly as by a consumer that died, so neither counts (attempts.ts has the rule).
  */
 function previousDeliveries(msg: AmqpMessage): number {
   const recorded = Number(headerText(msg.properties.headers?.[ATTEMPTS_HEADER]))
-  const copies = Number.isSafeInteger(recorded) && recorded > 0 ? recorded : 0
-  const count = Number(msg.properties.headers?.['x-delivery-count'])
-  if (Number.isFinite(count) && count > 0) return copies + count
-  return copies + (msg.fields.redelivered ? 1 : 0)
+  return Number.isSafeInteger(recorded) && recorded > 0 ? recorded : 0
 }
 
 /** `delivered` is true for a consumed message (this delivery counts), false for a peek. */

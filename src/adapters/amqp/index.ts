@@ -279,7 +279,8 @@ export class AmqpBroker implements Broker {
     const source = await this.sourceFor(queue, options.state, 'peek')
     const state = options.state ?? 'waiting'
     // basic.get without ack, then closing the channel returns them all: the broker sets their
-    // redelivered flag (quorum queues also count it as a delivery)
+    // redelivered flag (quorum queues also count it as a delivery), which is why neither is taken
+    // as an attempt (attempts.ts)
     this.touched.set(source, Date.now())
     const peeked = await this.withChannel(source, async (ch) => {
       const out: Message[] = []
@@ -398,11 +399,11 @@ export class AmqpBroker implements Broker {
     return this.mgmt ? deadLetterSink(this.mgmt, queue, this.config.username, () => this.publisher().channel) : undefined
   }
 
-  /** Classic queues only flag redeliveries: failed attempts are counted on copies (attempts.ts). */
+  /** Failed attempts are counted on copies, on classic and quorum queues alike (attempts.ts); streams are not requeued. */
   private async attemptCopier(queue: string): Promise<AttemptCopier | undefined> {
     // the queue's own type where the management API tells it, else the URL's ?queueType
     const type = (await this.mgmtQueue(queue))?.type ?? this.config.queueType
-    if (type === 'quorum' || type === 'stream') return undefined
+    if (type === 'stream') return undefined
     const target = {queue, username: this.config.username, timeoutMs: Math.max(this.config.timeoutMs, 5000)}
     return async (msg, attempts) => publishAttemptCopy(await this.publisher().channel, msg, attempts, target)
   }

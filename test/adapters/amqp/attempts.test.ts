@@ -1,6 +1,6 @@
-// Attempts on RabbitMQ: a classic queue only flags a redelivery, so a failed attempt is requeued
-// as a confirmed copy carrying x-queuectl-attempts (properties and headers kept); quorum queues
-// count deliveries themselves and get plain requeues.
+// Attempts on RabbitMQ: a failed attempt is requeued as a confirmed copy carrying
+// x-queuectl-attempts (properties and headers kept), on classic and quorum queues alike; the
+// redelivered flag and x-delivery-count are not attempts (a peek raises them too: attempts.ts).
 import {createServer, type AddressInfo} from 'node:net'
 import amqp from 'amqplib'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -69,8 +69,8 @@ describe('failed attempts on a classic queue', () => {
     expect(peeked!.attempts).toBe(4) // the header, read by peek/inspect
     expect(peeked!.headers).toMatchObject({'x-queuectl-attempts': '4', trace: 'abc', n: '7'})
     const last = await once(broker, q, (l) => l.ack())
-    // 4 recorded plus the redelivered flag our peek raised, plus this delivery
-    expect(last.message.attempts).toBe(6)
+    // 4 recorded plus this delivery: the redelivered flag our peek raised is no attempt
+    expect(last.message.attempts).toBe(5)
     const props = (last.message.raw as {properties: amqp.MessageProperties}).properties
     expect(props).toMatchObject({
       contentType: 'application/json',
@@ -96,7 +96,7 @@ describe('failed attempts on a classic queue', () => {
     const again = await broker.peek(q, {limit: 2})
     expect(again.map((m) => m.payload.toString())).toEqual(['first', 'second'])
     expect(again[0]!.headers['x-queuectl-attempts']).toBeUndefined()
-    expect(again[0]!.attempts).toBe(1) // the redelivered flag only
+    expect(again[0]!.attempts).toBe(0) // flagged redelivered, but no attempt failed
   })
 
   it('are counted without the management API too (the URL says classic)', async () => {
@@ -141,14 +141,17 @@ describe('failed attempts on a classic queue', () => {
 })
 
 describe('failed attempts on a quorum queue', () => {
-  it('are counted by RabbitMQ (x-delivery-count): plain requeues, no copies', async () => {
+  it('are counted on copies too: x-delivery-count also counts peeks, so it is not used', async () => {
     const q = await declareQueue(uniqueQueue('att-quorum'), {type: 'quorum'})
     await broker.enqueue(q, [{payload: 'q'}])
+    await broker.peek(q, {limit: 1})
+    await broker.peek(q, {limit: 1})
     const seen: Lease[] = []
     for (let i = 0; i < 3; i++) seen.push(await once(broker, q, (l) => l.nack({failed: true})))
     expect(seen.map((l) => l.message.attempts)).toEqual([1, 2, 3])
-    expect(seen.every((l) => l.message.headers['x-queuectl-attempts'] === undefined)).toBe(true)
-    expect(seen[2]!.message.headers['x-delivery-count']).toBe('2')
+    expect(seen.map((l) => l.message.headers['x-queuectl-attempts'])).toEqual([undefined, '1', '2'])
+    expect(seen[0]!.message.headers['x-delivery-count']).toBe('2') // RabbitMQ counted our two peeks
+    expect((await broker.stats(q)).counts.waiting).toBe(1) // one message, not a pile of copies
   })
 })
 

@@ -123,7 +123,8 @@ describe('amqp with the management API', () => {
     expect((await broker.capabilitiesOf()).peek).toBe('requeue')
     const again = await broker.peek(q, {limit: 10})
     expect(again.map((m) => m.payload.toString())).toEqual(['one', 'two', 'three'])
-    expect(again[0]!.attempts).toBe(1) // the redelivered flag our first peek raised
+    expect(again[0]!.attempts).toBe(0) // our first peek raised the redelivered flag: no attempt
+    expect((again[0]!.raw as {fields: {redelivered: boolean}}).fields.redelivered).toBe(true)
     expect((await broker.stats(q)).counts.waiting).toBe(3)
     await expect(broker.peek(q, {limit: 1, state: 'inflight'})).rejects.toMatchObject({exitCode: 4})
   })
