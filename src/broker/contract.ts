@@ -179,6 +179,11 @@ export interface EnqueueOptions {
 export interface PeekOptions {
   limit: number
   state?: MessageState
+  /**
+   * Where a peek is a receive that counts toward a redrive to the dead-letter queue (SQS
+   * maxReceiveCount), the adapter refuses to peek unless this is set.
+   */
+  consumeReceives?: boolean
 }
 
 export interface NackOptions {

@@ -12,7 +12,7 @@ export default class Export extends BaseCommand<typeof Export> {
   static override summary = 'Write the messages of a queue as NDJSON (a backup, or a move between brokers with import).'
   static override description = `One message a line: id, name, headers, contentType and the payload byte for byte (payload as text when it is UTF-8, payloadBase64 when not), plus state, attempts and times. \`queue import\` reads it back on any broker.
 
-By default nothing is removed: the messages are peeked (AMQP requeues them, flagged redelivered; SQS counts a receive). --consume drains the queue instead, each batch acknowledged only after its lines were written; it asks first on a terminal and needs --yes elsewhere.`
+By default nothing is removed: the messages are peeked (AMQP requeues them, flagged redelivered; SQS counts a receive, so a queue with a redrive policy is refused unless --consume-receives). --consume drains the queue instead, each batch acknowledged only after its lines were written; it asks first on a terminal and needs --yes elsewhere.`
   static override examples = [
     {description: 'Back up a queue', command: '<%= config.bin %> <%= command.id %> emails > emails.ndjson'},
     {description: 'Drain the dead letters into a file', command: '<%= config.bin %> <%= command.id %> orders --state dead --consume --yes > dead.ndjson'},
@@ -30,6 +30,7 @@ By default nothing is removed: the messages are peeked (AMQP requeues them, flag
     yes: Flags.boolean({char: 'y', summary: 'With --consume: do not ask (needed when not on a terminal).'}),
     'batch-size': Flags.integer({summary: 'Messages per batch.', min: 1, default: 100}),
     idle: Flags.string({summary: 'With --consume: stop when nothing arrived for this long.', default: '3s'}),
+    'consume-receives': Flags.boolean({summary: 'SQS, without --consume: peek a queue with a redrive policy anyway (each message uses up one of its maxReceiveCount receives).'}),
   }
 
   async run(): Promise<unknown> {
@@ -52,7 +53,15 @@ By default nothing is removed: the messages are peeked (AMQP requeues them, flag
     const interrupt = onInterrupt()
     let report
     try {
-      report = await exportMessages(broker, args.queue, writeStdout, {state, limit: flags.limit, consume: flags.consume, batchSize: flags['batch-size'], idleMs, signal: interrupt.signal})
+      report = await exportMessages(broker, args.queue, writeStdout, {
+        state,
+        limit: flags.limit,
+        consume: flags.consume,
+        batchSize: flags['batch-size'],
+        idleMs,
+        signal: interrupt.signal,
+        consumeReceives: flags['consume-receives'],
+      })
     } finally {
       interrupt.dispose()
     }

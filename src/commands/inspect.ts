@@ -12,7 +12,7 @@ import {parseDuration} from '../kernel/units.js'
 
 export default class Inspect extends BaseCommand<typeof Inspect> {
   static override summary = 'Show queues, their counts by state, and peek at messages.'
-  static override description = `Without a queue, lists every queue the broker holds with its counts. With a queue, shows its stats and, with --peek, messages without consuming them (how honest a peek is depends on the broker: AMQP requeues, SQS bumps receive counts; the output says so).
+  static override description = `Without a queue, lists every queue the broker holds with its counts. With a queue, shows its stats and, with --peek, messages without consuming them (how honest a peek is depends on the broker: AMQP requeues, SQS bumps receive counts; the output says so). On SQS a queue with a redrive policy is not peeked unless --consume-receives: each peek would bring its messages one receive closer to the dead-letter queue.
 
 Thresholds turn inspect into a CI check: when one is crossed the command prints why and exits 1.`
   static override examples = [
@@ -30,6 +30,7 @@ Thresholds turn inspect into a CI check: when one is crossed the command prints 
     peek: Flags.integer({summary: 'Show up to N messages without consuming them.', default: 0, min: 0}),
     state: Flags.string({summary: 'Which messages to peek: waiting, inflight, delayed, retry, dead (failed), completed.'}),
     raw: Flags.boolean({summary: "Include the broker's native form of each message (JSON output)."}),
+    'consume-receives': Flags.boolean({summary: 'SQS: peek a queue with a redrive policy anyway (each message shown uses up one of its maxReceiveCount receives).'}),
     'max-depth': Flags.integer({summary: 'Exit 1 when waiting + delayed messages exceed N.', min: 0, helpGroup: 'CHECKS'}),
     'max-age': Flags.string({summary: 'Exit 1 when the oldest waiting message is older than this (e.g. 30s).', helpGroup: 'CHECKS'}),
     'max-dead': Flags.integer({summary: 'Exit 1 when dead/failed messages exceed N.', min: 0, helpGroup: 'CHECKS'}),
@@ -51,7 +52,7 @@ Thresholds turn inspect into a CI check: when one is crossed the command prints 
     const {stats, incomplete}: {stats: QueueStats[]; incomplete?: string} = args.queue
       ? {stats: [await broker.stats(args.queue)]}
       : await queueStats(broker, {nameThem: 'name one: queue inspect QUEUE'})
-    const messages: Message[] = args.queue ? await peekMessages(broker, args.queue, flags.peek, state) : []
+    const messages: Message[] = args.queue ? await peekMessages(broker, args.queue, flags.peek, state, {consumeReceives: flags['consume-receives']}) : []
     const violations = checkThresholds(stats, thresholds)
     const caveat = messages.length > 0 ? peekCaveat(await broker.capabilitiesOf(args.queue!)) : undefined
 

@@ -10,7 +10,11 @@ export interface Thresholds {
   maxDead?: number
 }
 
-export async function peekMessages(broker: Broker, queue: string, limit: number, state?: MessageState): Promise<Message[]> {
+/**
+ * The one peek of inspect, export and top. `consumeReceives` is the user's opt-in where a peek
+ * counts toward a redrive (SQS with a RedrivePolicy): without it the adapter refuses.
+ */
+export async function peekMessages(broker: Broker, queue: string, limit: number, state?: MessageState, options: {consumeReceives?: boolean} = {}): Promise<Message[]> {
   if (limit <= 0) return []
   const caps = await broker.capabilitiesOf(queue)
   if (caps.peek === 'none') {
@@ -19,7 +23,7 @@ export async function peekMessages(broker: Broker, queue: string, limit: number,
   if (state && !caps.states.includes(state)) {
     throw new NotSupportedError(`queue "${queue}" on ${broker.displayUrl} keeps no "${state}" messages — states here: ${caps.states.join(', ')}`)
   }
-  return broker.peek(queue, {limit, state})
+  return broker.peek(queue, {limit, state, consumeReceives: options.consumeReceives})
 }
 
 /** Why peeking is not quite free, for the brokers where it is not. */

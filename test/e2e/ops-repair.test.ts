@@ -28,7 +28,7 @@ describe.each(targets())('repair on $name', (t) => {
   it('export: a peek leaves the queue as it was; --consume drains it', async () => {
     const q = await fresh(t, 'export')
     await fill(t, q, 5, 'exp')
-    const peeked = await runCli(['export', q, '--url', t.url()], {env})
+    const peeked = await runCli(['export', q, '--url', t.url(), ...(t.peekFlags ?? [])], {env})
     expect(peeked.code).toBe(0)
     expect(peeked.stdout.trim().split('\n').map((l) => JSON.parse(l).name)).toEqual(['exp', 'exp', 'exp', 'exp', 'exp'])
     await eventually(async () => (await waiting(t, q)) === 5, 20_000, 'the 5 still waiting')
@@ -52,7 +52,7 @@ describe.each(targets())('move details on $name', (t) => {
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout)).toMatchObject({moved: 3, failed: 0})
     await eventually(async () => (await waiting(t, src)) === 4, 20_000, '4 left at the source')
-    const out = await runCli(['export', dst, '--url', t.url()], {env})
+    const out = await runCli(['export', dst, '--url', t.url(), ...(t.peekFlags ?? [])], {env})
     expect(out.stdout.trim().split('\n').map((l) => JSON.parse(l).name)).toEqual(['email', 'email', 'email'])
   }, 180_000)
 

@@ -70,14 +70,14 @@ describe.each([
     } finally {
       await b.close()
     }
-    const exported = await runCli(['export', src, '--url', from.url()], {env})
+    const exported = await runCli(['export', src, '--url', from.url(), ...(from.peekFlags ?? [])], {env})
     expect(exported.code).toBe(0)
     expect(essence(exported.stdout)).toEqual(expected)
     const imported = await runCli(['import', dst, '--url', to.url()], {env, input: exported.stdout})
     expect(imported.stderr).toBe('')
     expect(imported.code).toBe(0)
     expect(imported.stdout).toMatch(/imported 4 messages/)
-    const back = await runCli(['export', dst, '--url', to.url()], {env})
+    const back = await runCli(['export', dst, '--url', to.url(), ...(to.peekFlags ?? [])], {env})
     expect(back.code).toBe(0)
     expect(essence(back.stdout)).toEqual(expected)
   }, 180_000)

@@ -16,6 +16,8 @@ export interface OpsTarget {
   drop(queue: string): Promise<void>
   /** Whether `retry` reads dead messages (false: no dead-letter place for this target). */
   dead: boolean
+  /** What a peek (export without --consume) needs: SQS refuses to peek a queue with a redrive policy without an opt-in. */
+  peekFlags?: string[]
 }
 
 let seq = 0
@@ -83,6 +85,7 @@ export function targets(): OpsTarget[] {
         }
       },
       dead: true,
+      peekFlags: ['--consume-receives'],
     },
   ]
 }

@@ -161,19 +161,24 @@ class SqsBroker implements Broker {
     return {name: info.name, kind: info.fifo ? 'sqs-fifo' : 'sqs', counts, details}
   }
 
-  /** Receives with a short visibility timeout and releases at once: receive counts go up. */
+  /**
+   * Receives with a short visibility timeout and releases at once: receive counts go up. So on a
+   * queue with a redrive policy it refuses unless `consumeReceives`: each peek would bring every
+   * message it shows one receive closer to the dead-letter queue before any worker saw it.
+   */
   async peek(queue: string, options: PeekOptions): Promise<Message[]> {
     const state = options.state ?? 'waiting'
     let target: QueueInfo
-    if (state === 'waiting') target = await this.dir.info(queue)
+    if (state === 'waiting') target = await this.dir.info(queue, true)
     else if (state === 'dead') {
-      const source = await this.dir.info(queue)
+      const source = await this.dir.info(queue, true)
       const dlq = await this.dir.deadLetterOf(queue)
       if (!dlq) throw new NotSupportedError(`queue "${source.name}" has no dead-letter queue (no RedrivePolicy), so it has no dead messages to show`)
-      target = dlq
+      target = await this.dir.info(dlq.name, true)
     } else {
       throw new NotSupportedError(`sqs:// can peek waiting messages and dead ones (in the DLQ), not "${state}" — SQS hides in-flight and delayed messages`)
     }
+    if (target.deadLetter && !options.consumeReceives) throw peekRefused(target)
     const got: Message[] = []
     const handles: string[] = []
     try {
@@ -311,6 +316,14 @@ class SqsBroker implements Broker {
     this.aborter.abort()
     this.client.destroy()
   }
+}
+
+/** Why a peek would count: one line naming the redrive policy and the way out. */
+function peekRefused(q: QueueInfo): NotSupportedError {
+  const dl = q.deadLetter!
+  return new NotSupportedError(
+    `will not peek "${q.name}": on SQS a peek is a receive, and its redrive policy moves a message to "${dl.name}" after maxReceiveCount ${dl.maxReceiveCount} receives — pass --consume-receives to peek anyway (each message shown uses up one receive)`,
+  )
 }
 
 export const createSqsBroker: BrokerFactory = async (url, options) => new SqsBroker(parseSqsUrl(url, options))

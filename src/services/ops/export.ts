@@ -17,6 +17,8 @@ export interface ExportOptions {
   batchSize: number
   idleMs: number
   signal?: AbortSignal
+  /** Peek even where a peek counts toward a redrive (SQS maxReceiveCount): else refused. */
+  consumeReceives?: boolean
 }
 
 export interface ExportReport {
@@ -50,7 +52,7 @@ export async function exportMessages(broker: Broker, queue: string, write: LineW
   const count = stats.counts[state] ?? (state === 'dead' ? stats.counts.dead : undefined)
   // the count is a snapshot (approximate on SQS): ask for a little more, never fewer than 1000
   const limit = options.limit ?? Math.max(1000, Math.ceil((count ?? 0) * 1.1) + 10)
-  const messages = await broker.peek(queue, {limit, state: options.state})
+  const messages = await broker.peek(queue, {limit, state: options.state, consumeReceives: options.consumeReceives})
   for (let i = 0; i < messages.length; i += options.batchSize) {
     await write(messages.slice(i, i + options.batchSize).map((m) => `${exportLine(m)}\n`).join(''))
   }

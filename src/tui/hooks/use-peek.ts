@@ -5,6 +5,7 @@ import {useEffect, useState} from 'react'
 import type {Broker, Capabilities, MessageState} from '../../broker/contract.js'
 import {redactText} from '../../kernel/redact.js'
 import {formatDuration} from '../../kernel/units.js'
+import {peekMessages} from '../../services/inspect.js'
 import type {PeekResult} from '../components/queue-detail.js'
 
 export interface PeekOptions {
@@ -51,7 +52,8 @@ export function usePeek(broker: Broker | undefined, queue: string | undefined, c
       let deadline: NodeJS.Timeout | undefined
       try {
         const messages = await Promise.race([
-          broker.peek(queue, {limit, state}),
+          // the service inspect and export use: the same refusals (an SQS redrive policy) show in the pane
+          peekMessages(broker, queue, limit, state),
           new Promise<never>((_, reject) => {
             deadline = setTimeout(() => reject(new Error(`no answer within ${formatDuration(timeoutMs)}`)), timeoutMs)
           }),

@@ -41,7 +41,8 @@ describe('queue … on sqs://', {timeout: 90_000}, () => {
 
   it('lists queues and shows one with its DLQ; the secret never shows', async () => {
     const q = await fresh('list')
-    const r = await runCli(['inspect', q, '--url', emulatorUrl(), '--peek', '1'], {env: cleanEnv})
+    // the queue has a redrive policy: a peek is refused without --consume-receives (peek-receives.test.ts)
+    const r = await runCli(['inspect', q, '--url', emulatorUrl(), '--peek', '1', '--consume-receives'], {env: cleanEnv})
     expect(r.code).toBe(0)
     expect(r.stdout).toContain(`${q}-dlq`)
     const all = await runCli(['inspect', '--url', emulatorUrl(), '--json'], {env: cleanEnv})

@@ -129,10 +129,10 @@ describe('dead letters', () => {
 })
 
 describe('visibility', () => {
-  it('peek hands messages back at once, and says so by the receive count', async () => {
+  it('peek (opted in on a queue with a redrive policy) hands messages back at once, and says so by the receive count', async () => {
     const q = await fresh('peek')
     await broker.enqueue(q, [{payload: 'seen'}])
-    const [peeked] = await broker.peek(q, {limit: 5})
+    const [peeked] = await broker.peek(q, {limit: 5, consumeReceives: true})
     expect(peeked!.attempts).toBe(0)
     expect((await broker.stats(q)).counts).toMatchObject({waiting: 1, inflight: 0})
     const [lease] = await take(q, 1)
