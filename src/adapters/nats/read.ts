@@ -1,5 +1,6 @@
 // The read side: stats from stream and consumer info, peek by sequence (MSG.GET, no side effects).
-import type {JetStreamManager, StoredMsg} from '@nats-io/jetstream'
+// Inflight lists only what is still pending, so that it agrees with the count (readInflight).
+import {RetentionPolicy, type JetStreamManager, type StoredMsg} from '@nats-io/jetstream'
 import type {Message, MessageState, PeekOptions, QueueStats} from '../../broker/contract.js'
 import {peekWith} from '../../broker/kit/peek.js'
 import {NotSupportedError} from '../../kernel/errors.js'
@@ -74,17 +75,38 @@ export async function peekTarget(ctx: DeadLetterContext, t: Target, options: Pee
   return peekWith(options, open, (target, state, limit) => readState(ctx, target, state, limit))
 }
 
+/**
+ * The messages still pending (num_ack_pending of them): delivered, above the ack floor, and not
+ * given up on. JetStream does not say which sequences are pending: above the floor there may also
+ * be messages that used up max_deliver (the server stops delivering them, but the floor stays
+ * below them while others are pending). On a work-queue stream an acked message leaves the stream,
+ * so every message above the floor beyond the pending count is one given up on, and those are the
+ * oldest (a message uses up max_deliver only after max_deliver ack waits from its first delivery,
+ * and first deliveries go in sequence order): they are left out, so the list agrees with the count.
+ * Elsewhere acked messages stay too and cannot be told apart: the first `pending` are listed.
+ */
+async function readInflight(ctx: DeadLetterContext, t: Target, c: NonNullable<Target['consumer']>, limit: number): Promise<StoredMsg[]> {
+  const name = t.stream.config.name
+  const filter = c.config.filter_subject || '>'
+  const from = Math.max(1, c.ack_floor.stream_seq + 1)
+  const to = c.delivered.stream_seq
+  const pending = c.num_ack_pending
+  if (pending <= 0) return []
+  if (to - from + 1 <= pending || t.stream.config.retention !== RetentionPolicy.Workqueue) return readRange(ctx.jsm, name, filter, from, Math.min(limit, pending), to)
+  const above = await readRange(ctx.jsm, name, filter, from, Infinity, to)
+  return above.slice(Math.max(0, above.length - pending)).slice(0, limit)
+}
+
 async function readState(ctx: DeadLetterContext, t: Target, state: MessageState, limit: number): Promise<Message[]> {
   const name = t.stream.config.name
   const c = t.consumer
   if (state === 'dead') return c ? peekDead(ctx, t.label, name, c.name, limit) : []
-  const filter = c?.config.filter_subject || '>'
-  // waiting: never delivered (after the consumer's delivered sequence); inflight: delivered, above the ack floor
-  const from = !c ? t.stream.state.first_seq : state === 'waiting' ? c.delivered.stream_seq + 1 : c.ack_floor.stream_seq + 1
-  const to = c && state === 'inflight' ? c.delivered.stream_seq : Infinity
   if (!c && state === 'inflight') return []
+  const filter = c?.config.filter_subject || '>'
+  // waiting: never delivered (after the consumer's delivered sequence); inflight: see readInflight
+  const from = !c ? t.stream.state.first_seq : c.delivered.stream_seq + 1
   try {
-    const got = await readRange(ctx.jsm, name, filter, Math.max(1, from), limit, to)
+    const got = c && state === 'inflight' ? await readInflight(ctx, t, c, limit) : await readRange(ctx.jsm, name, filter, Math.max(1, from), limit)
     return got.map((m) => fromStored(t.label, m, state, state === 'inflight' ? 1 : 0))
   } catch (error) {
     if (isNotFound(error, 'stream')) return []
