@@ -30,9 +30,9 @@ export async function peekMessages(broker: Broker, queue: string, limit: number,
 export function peekCaveat(caps: Capabilities): string | undefined {
   switch (caps.peek) {
     case 'requeue':
-      return 'note: peeking took the messages and requeued them: they are now flagged redelivered and may have changed order'
+      return 'note: peeking took the messages and requeued them: they are now flagged redelivered (no attempt counted) and may have changed order'
     case 'visibility':
-      return 'note: peeking received the messages with a short visibility timeout: their receive counts went up (this can push them to a dead-letter queue)'
+      return 'note: peeking received the messages with a short visibility timeout: their receive counts went up (with a redrive policy, that brings them closer to the dead-letter queue)'
     default:
       return undefined
   }

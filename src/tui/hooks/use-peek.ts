@@ -18,7 +18,7 @@ export interface PeekOptions {
 }
 
 function peekNote(caps: Capabilities | undefined): string | undefined {
-  if (caps?.peek === 'requeue') return 'peek requeues (redelivered flag set); r peeks again'
+  if (caps?.peek === 'requeue') return 'peek requeues (redelivered flag set, no attempt counted); r peeks again'
   if (caps?.peek === 'visibility') return 'peek raises receive counts; r peeks again'
   return undefined
 }

@@ -44,7 +44,9 @@ describe.each(['classic', 'quorum'] as const)('a peek on a %s queue', (type) => 
     for (let i = 0; i < 2; i++) {
       const peek = await runCli(['inspect', q, '--url', url, '--peek', '5', '--json'], {env})
       expect(peek.code).toBe(0)
-      peekedAttempts.push((JSON.parse(peek.stdout) as {messages: {attempts: number}[]}).messages.map((m) => m.attempts))
+      const out = JSON.parse(peek.stdout) as {messages: {attempts: number}[]; note: string}
+      expect(out.note).toMatch(/flagged redelivered \(no attempt counted\)/)
+      peekedAttempts.push(out.messages.map((m) => m.attempts))
     }
     const run = await runCli(['work', q, '--url', url, '--handler', handler, '--max-attempts', '2', '--backoff', '10ms', '--until-empty', '--json'], {
       env,
