@@ -5,8 +5,8 @@
 //   {<key>}:processing     leased items
 //   {<key>}:leases         zset item → lease deadline (ms)
 //   {<key>}:dead           dead-lettered items (envelopes with the error)
-// Empty lists vanish in Redis, so queues made or fed by queuectl are also kept in the set
-// `queuectl:lists` so that `stats` still finds an empty queue.
+// Empty lists vanish in Redis, so queues made, fed or consumed by queuectl are also kept in the set
+// `queuectl:lists` so that `stats` still finds an empty queue; purging an empty queue drops its name.
 import type {Capabilities, MessageState, OutgoingMessage, QueueStats} from '../../../broker/contract.js'
 import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
@@ -201,9 +201,9 @@ export const listFlavor: Flavor = {
   },
 
   async consume(ctx, name, handler, options) {
-    const k = keysOf(name)
-    const type = await typeOf(ctx, name)
-    if (type !== 'list' && type !== 'none') throw new NotFoundError(`key "${name}" on ${ctx.displayUrl} is a ${type}, not a list`)
+    // a name that is no queue is refused, not registered: a typo must leave nothing behind
+    const k = await existing(ctx, name)
+    // registered, so a drained list (its key gone) is still found when the consumer subscribes again
     await ctx.client.sadd(LIST_REGISTRY, name)
     const leaseMs = options.leaseMs ?? leaseMsOf(ctx)
     // settles (acks above all) asked for in the same tick share one write
@@ -250,7 +250,10 @@ export const listFlavor: Flavor = {
     const k = await existing(ctx, name)
     const key = {waiting: k.main, dead: k.dead}[state as 'waiting']
     if (!key) throw new NotSupportedError(`list queues cannot purge "${state}" messages — they can purge: ${listCapabilities.purgeStates.join(', ')}`)
-    return Number(await runScript(ctx.client, COUNT_AND_DELETE, [key], []))
+    const removed = Number(await runScript(ctx.client, COUNT_AND_DELETE, [key], []))
+    // purging a queue that was already empty forgets its name: how a typo's queue goes away
+    if (removed === 0 && (await ctx.client.exists(k.main, k.processing, k.dead)) === 0) await ctx.client.srem(LIST_REGISTRY, name)
+    return removed
   },
 
   async retry(ctx, name, options) {
