@@ -13,7 +13,7 @@ import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
 import {REDIS_FLAVOR, DRIVEN_REDIS, auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type Probe} from '../flavor.js'
 import {startLoop} from '../consumer.js'
 import {defineScript, runScript, type ScriptDef} from '../scripts.js'
-import {decodeItem, encodeOutgoing, encodeRequeued, rawId, rawItem, toMessage} from './list-codec.js'
+import {decodeItem, encodeOutgoing, encodeRequeued, nthId, numberIds, rawId, rawItem, RawIdCounter, toMessage} from './list-codec.js'
 import {enqueueInChunks, leaseMsOf, perTickPipeline} from './shared.js'
 
 const LIST_REGISTRY = 'queuectl:lists'
@@ -71,6 +71,13 @@ const COUNT_AND_DELETE: ScriptDef = {
   lua: `local n = redis.call('LLEN', KEYS[1])
 redis.call('DEL', KEYS[1])
 return n`,
+}
+
+const counters = new WeakMap<FlavorContext, RawIdCounter>()
+function rawIdCounterOf(ctx: FlavorContext): RawIdCounter {
+  let counter = counters.get(ctx)
+  if (!counter) counters.set(ctx, (counter = new RawIdCounter()))
+  return counter
 }
 
 async function typeOf(ctx: FlavorContext, key: string): Promise<string> {
@@ -157,7 +164,7 @@ export const listFlavor: Flavor = {
       async (key, state, limit) => {
         // oldest first: the right end of the list is served next
         const items = await ctx.client.lrangeBuffer(key, -limit, -1)
-        return items.reverse().map((raw) => toMessage(name, decodeItem(raw), state, raw))
+        return numberIds(items.reverse().map((raw) => toMessage(name, decodeItem(raw), state, raw)))
       },
     ),
 
@@ -186,6 +193,7 @@ export const listFlavor: Flavor = {
       ids[i] = e.id
     }
     const wantIds = options.ids !== false
+    const counter = rawIdCounterOf(ctx)
     // chunks are sent in order: `at` is where the chunk being sent starts. Two in flight, not four:
     // a 1,000-item LPUSH is one big command, and more of them buffered measured slower (GC)
     let at = 0
@@ -194,7 +202,7 @@ export const listFlavor: Flavor = {
       at += chunk.length
       const pushed = ctx.client.lpush(name, ...chunk)
       // hash the raw items' ids while Redis works on the push, not before it
-      if (wantIds) for (let i = start; i < at; i++) ids[i] ??= rawId(items[i]!)
+      if (wantIds) for (let i = start; i < at; i++) ids[i] ??= counter.next(name, rawId(items[i]!))
       await pushed
     }, (item) => item.length, 2)
     return wantIds ? (ids as string[]) : []
@@ -224,9 +232,12 @@ export const listFlavor: Flavor = {
       },
       fetch: async (n) => {
         const items = (await runScript(ctx.client, FETCH, [k.main, k.processing, k.leases], [n, Date.now() + leaseMs], true)) as Buffer[]
-        return items.map((raw) => {
-          const decoded = decodeItem(raw)
-          const message = toMessage(name, decoded, 'inflight', raw, 1)
+        // the batch is the oldest of the waiting items: numbered as a peek of them showed them
+        const all = items.map((raw) => decodeItem(raw))
+        const messages = numberIds(items.map((raw, i) => toMessage(name, all[i]!, 'inflight', raw, 1)))
+        return items.map((raw, i) => {
+          const decoded = all[i]!
+          const message = messages[i]!
           return {
             message,
             ops: {
@@ -264,10 +275,14 @@ export const listFlavor: Flavor = {
     const limit = options.limit ?? Number.MAX_SAFE_INTEGER
     let moved = 0
     const items = await ctx.client.lrangeBuffer(k.dead, 0, -1)
+    // ids as peek shows them: equal items numbered oldest first, so an id moves exactly one
+    const seen = new Map<string, number>()
     for (const raw of items.reverse()) {
       if (moved >= limit) break
       const decoded = decodeItem(raw)
-      if (ids && !ids.has(decoded.id)) continue
+      const nth = (seen.get(decoded.id) ?? 0) + 1
+      seen.set(decoded.id, nth)
+      if (ids && !ids.has(nthId(decoded.id, nth))) continue
       const next = encodeRequeued({...decoded, lastError: undefined}, decoded.attempts)
       const n = Number(await runScript(ctx.client, SETTLE, [k.dead, k.leases, k.main], [raw, next, 'L']))
       moved += n
