@@ -4,6 +4,7 @@ import {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 import {connectClient, createClient, targetOf} from '../../../src/adapters/redis/connection.js'
 import {isolatedHome, runCli} from '../../helpers/cli.js'
+import {killChildren, startCli} from '../../reliability/harness.js'
 import {startRedis, type PrivateRedis} from './private-server.js'
 import {DB, REDIS_HOST, openRedis} from './targets.js'
 
@@ -21,6 +22,7 @@ describe('the database of a Redis URL', () => {
     await raw.del(`${tag}-a`)
     await raw.srem('queuectl:lists', `${tag}-a`)
     raw.disconnect()
+    killChildren()
     await small?.stop()
   })
 
@@ -60,6 +62,19 @@ describe('the database of a Redis URL', () => {
     } finally {
       await broker.close()
     }
+  })
+
+  it('a BullMQ worker\'s own connections (blocking ones included) are on the URL\'s db too', async () => {
+    const url = `redis://127.0.0.1:${small.port}/1`
+    expect((await runCli(['enqueue', 'bullmq:dbsel', '{"a":1}', '--url', url], {env})).code).toBe(0)
+    const w = startCli(['work', 'bullmq:dbsel', '--echo', '--json', '--url', url], env)
+    await expect.poll(() => w.stdout(), {timeout: 20_000}).toMatch(/"event":"completed"/)
+    const probe = new Redis({port: small.port, host: '127.0.0.1'})
+    const clients = String(await probe.client('LIST')).trim().split('\n').filter((l) => !/ cmd=client\|list /.test(l))
+    probe.disconnect()
+    w.child.kill('SIGKILL')
+    expect(clients.length).toBeGreaterThanOrEqual(2)
+    for (const line of clients) expect(line).toMatch(/ db=1 /)
   })
 
   it('a cluster refuses a db other than 0, through redis+cluster:// and through one of its nodes', async () => {
