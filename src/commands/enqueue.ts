@@ -96,18 +96,24 @@ Prints the ids of the messages, one a line (NDJSON objects with --json).`
       : repeat({...template, payload: single!, contentType: flags['content-type'] ?? guessContentType(single!)}, flags.count)
     const interrupt = onInterrupt()
     const json = this.jsonEnabled()
+    // memory:// and the like: the id printed names a message that dies with this process
+    const extra = caps.inProcess ? {inProcess: true} : {}
     try {
-      await sendInBatches(broker, args.queue, messages, {
+      const report = await sendInBatches(broker, args.queue, messages, {
         batchSize: flags['batch-size'],
         total,
         flavor: flags.flavor,
         signal: interrupt.signal,
         onBatch: (ids, sent) => {
           // NDJSON is a stream: written as it goes, not as oclif's one JSON document at the end
-          process.stdout.write(ids.map((id) => (json ? ndjsonLine({id, queue: args.queue}) : id)).join('\n') + '\n')
+          process.stdout.write(ids.map((id) => (json ? ndjsonLine({id, queue: args.queue, ...extra}) : id)).join('\n') + '\n')
           if (total > 1000) progress.update(`sent ${sent}/${total}`)
         },
       })
+      if (caps.inProcess && report.sent > 0) {
+        const n = report.sent === 1 ? 'the message lives' : `the ${report.sent} messages live`
+        process.stderr.write(`warning: ${broker.displayUrl} is in-process: ${n} only in this process and ${report.sent === 1 ? 'is' : 'are'} gone now that it exits — enqueue to a broker URL (redis://, amqp://…) to keep messages\n`)
+      }
     } finally {
       progress.done()
       interrupt.dispose()

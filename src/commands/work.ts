@@ -1,8 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 import {refuse} from '../broker/capabilities.js'
-import type {Broker} from '../broker/contract.js'
+import type {Broker, Capabilities} from '../broker/contract.js'
 import {BaseCommand} from '../cli/base-command.js'
-import {CheckFailedError, UsageError, UserError, isUserError} from '../kernel/errors.js'
+import {CheckFailedError, NotFoundError, UsageError, UserError, isUserError} from '../kernel/errors.js'
 import {colorEnabled, ndjsonLine} from '../kernel/output.js'
 import {handleShutdown} from '../cli/signals.js'
 import {formatDuration, parseDuration} from '../kernel/units.js'
@@ -16,7 +16,7 @@ export default class Work extends BaseCommand<typeof Work> {
 
 A message that fails --max-attempts times is never dropped unless you say so: it is dead-lettered where the queue has a dead-letter route (BullMQ failed set, Redis list/stream dead list, a RabbitMQ DLX, an SQS redrive policy, memory://); where it has none, it is put back on the queue and the worker stops (exit 1) naming it. --on-exhausted chooses otherwise: requeue keeps retrying it (after --backoff-max where the broker can delay), drop acks it away.
 
-A --handler module's default export (or named "handler") is called as handler(job) with job.message (payload Buffer, body = decoded JSON), job.attempt and job.signal (aborted on timeout or a forced stop); it succeeds unless it throws or rejects. .ts handlers load through tsx when it is installed. --exec runs a shell command per job with the payload on stdin; exit code 0 is success.
+A --handler module's default export (or named "handler") is called as handler(job) with job.message (payload: the Buffer as stored; body: the payload decoded as JSON whenever it parses as JSON, on every broker, with or without a content type, else undefined; where the adapter decodes more — a Celery task's args and kwargs, a stream entry's fields — that instead), job.attempt and job.signal (aborted on timeout or a forced stop); it succeeds unless it throws or rejects. .ts handlers load through tsx when it is installed. --exec runs a shell command per job with the payload on stdin; exit code 0 is success.
 
 A broker that goes away (restart, network blip) is waited for: the worker subscribes again once it is back, for up to --reconnect-timeout (default 60s; 0 stops at the first failure), then exits 3 with the error. Leases from before the outage are settled if the broker still can, else redelivered (at-least-once: a message may run twice). A permanent refusal (queue deleted, credentials refused) stops it at once.
 
@@ -60,6 +60,7 @@ With --json, stdout is a stream of NDJSON events, one a line ({"event":"complete
     'fail-rate': Flags.string({summary: 'Fail this fraction of jobs on purpose (0..1), to test retries and DLQs.', helpGroup: 'SIMULATE'}),
     'delay-ms': Flags.string({summary: 'Each job takes this long: ms or a range, e.g. 10-50.', helpGroup: 'SIMULATE'}),
     demo: Flags.boolean({summary: 'Run on the embedded memory broker with a built-in producer (no server needed).', helpGroup: 'SIMULATE'}),
+    create: Flags.boolean({summary: 'Make the queue when it does not exist yet (otherwise a missing queue is exit 4 and nothing is created).'}),
   }
 
   async run(): Promise<unknown> {
@@ -104,6 +105,7 @@ With --json, stdout is a stream of NDJSON events, one a line ({"event":"complete
         throw new UsageError(`--on-exhausted dead-letter: ${queue} on ${broker.displayUrl} has no dead-letter route (capability deadLetter: false) — give it one (a DLX, a redrive policy) or choose --on-exhausted requeue, drop or stop`)
       }
     }
+    await queueToWork(broker, queue, flags.create || flags.demo, caps)
     const worker = new Worker(broker, queue, handler, options)
     const stopOutput = attachWorkOutput(worker, {json, echo, color: colorEnabled(process.stderr)})
     const stopProducer = flags.demo ? startDemoProducer(broker, queue) : () => {}
@@ -167,4 +169,18 @@ function startDemoProducer(broker: Broker, queue: string): () => void {
     void broker.enqueue(queue, batch).catch(() => {})
   }, 200)
   return () => clearInterval(timer)
+}
+
+/** A queue that does not exist is refused (a typo must leave nothing behind), or made when asked to. */
+async function queueToWork(broker: Broker, queue: string, create: boolean, caps: Capabilities): Promise<void> {
+  try {
+    await broker.stats(queue)
+  } catch (error) {
+    if (!(error instanceof NotFoundError) || !create) {
+      if (error instanceof NotFoundError && caps.create) throw new NotFoundError(`${error.message} (or give --create to make it)`, error.suggestions)
+      throw error
+    }
+    if (!caps.create) throw refuse('create', `queue "${queue}" on ${broker.displayUrl}`, caps)
+    await broker.createQueue(queue)
+  }
 }

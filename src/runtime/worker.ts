@@ -13,6 +13,7 @@
 import type {Broker, Capabilities, Lease, Message, Subscription} from '../broker/contract.js'
 import {isTransient} from '../kernel/errors.js'
 import {backoffDelay, DEFAULT_BACKOFF, type BackoffOptions} from '../kernel/backoff.js'
+import {withBody} from './body.js'
 import {WorkerEmitter, type DeadOutcome, type WorkerSummary} from './events.js'
 import {Fifo} from './fifo.js'
 
@@ -259,7 +260,7 @@ export class Worker extends WorkerEmitter {
   private run(lease: Lease): void {
     const index = this.free.pop()!
     const slot = this.slots[index]!
-    const message = lease.message
+    const message = withBody(lease.message)
     const attempt = message.attempts > 0 ? message.attempts : 1
     const controller = this.timeoutMs > 0 ? new AbortController() : undefined
     const job: Job = {message, attempt, signal: controller ? controller.signal : this.stopAll.signal}

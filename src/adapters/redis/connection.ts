@@ -3,7 +3,7 @@
 import {readFileSync} from 'node:fs'
 import {Cluster, Redis, type RedisOptions} from 'ioredis'
 import type {BrokerOptions} from '../../broker/contract.js'
-import {ConnectionError, UsageError, type UserError} from '../../kernel/errors.js'
+import {ConnectionError, NotFoundError, UsageError, type UserError} from '../../kernel/errors.js'
 import {redactText} from '../../kernel/redact.js'
 import {OUTAGE_BACKOFF, backoffDelay} from '../../kernel/backoff.js'
 
@@ -189,4 +189,41 @@ export async function connectClient(client: RedisClient, timeoutMs: number, wher
   } finally {
     clearTimeout(timer)
   }
+  await checkDatabase(client, where)
+}
+
+/**
+ * ioredis sends SELECT db on every (re)connect but only emits an 'error' when the server refuses
+ * it, and the connection then silently stays on db 0: ask again and refuse loudly instead.
+ */
+async function checkDatabase(client: RedisClient, where: string): Promise<void> {
+  if (client instanceof Cluster) return
+  const db = client.options.db ?? 0
+  if (db === 0) return
+  let refusal: UserError | undefined
+  try {
+    await client.select(db)
+    return
+  } catch (error) {
+    const message = String((error as Error)?.message ?? error)
+    if (/not allowed in cluster mode/i.test(message)) {
+      refusal = new UsageError(`${where} is a Redis Cluster node, and a cluster has only database 0 — drop the /${db}, or use redis+cluster:// for the cluster`)
+    } else if (/out of range|invalid DB index/i.test(message)) {
+      refusal = new NotFoundError(`${where}: ${await databaseCount(client, db)} — pick one of them`)
+    } else refusal = connectionError(error, where)
+  }
+  client.disconnect()
+  throw refusal
+}
+
+/** "the server has 16 databases (0–15)", from CONFIG GET when the user may run it. */
+async function databaseCount(client: Redis, db: number): Promise<string> {
+  try {
+    const reply = (await client.config('GET', 'databases')) as string[]
+    const n = Number(reply[1])
+    if (Number.isInteger(n) && n > 0) return `the server has ${n} database${n === 1 ? '' : 's'} (0–${n - 1})`
+  } catch {
+    // CONFIG may be renamed or refused by an ACL: say what we know
+  }
+  return `the server has no database ${db} (it refuses SELECT ${db})`
 }

@@ -48,7 +48,10 @@ function isUtf8(buf: Buffer): boolean {
   }
 }
 
-/** Ids of raw items are a hash of their bytes: identical raw items are indistinguishable anyway. */
+/**
+ * The base id of a raw item is a hash of its bytes; equal items in one list are told apart by
+ * their order (see numberIds), so every id names exactly one item.
+ */
 export function rawId(item: Buffer | string): string {
   // one-shot hash: several times cheaper than createHash() on the enqueue/consume hot path
   return hash('sha1', item, 'hex').slice(0, 20)
@@ -138,4 +141,37 @@ export function toMessage(queue: string, decoded: DecodedItem, state: MessageSta
   if (decoded.lastError !== undefined) message.lastError = decoded.lastError
   if (decoded.undecodable !== undefined) message.undecodable = decoded.undecodable
   return message
+}
+
+/** The id of the n-th item (oldest first, from 1) of a list with the same base id: `id`, `id.2`, `id.3`… */
+export function nthId(id: string, n: number): string {
+  return n > 1 ? `${id}.${n}` : id
+}
+
+/** Makes the ids of `messages` (one list, oldest first) unique: equal base ids get nthId's numbers. */
+export function numberIds(messages: Message[]): Message[] {
+  const seen = new Map<string, number>()
+  for (const m of messages) {
+    const n = (seen.get(m.id) ?? 0) + 1
+    seen.set(m.id, n)
+    m.id = nthId(m.id, n)
+  }
+  return messages
+}
+
+// bounded: past this many distinct payloads a repeat is numbered from 1 again (ids stay unique in the list, only the printed one lags)
+const MAX_COUNTED = 10_000
+
+/** Numbers the raw items one broker enqueues to each list, across its enqueue calls (batches of one command). */
+export class RawIdCounter {
+  private readonly counts = new Map<string, Map<string, number>>()
+
+  next(queue: string, id: string): string {
+    let perQueue = this.counts.get(queue)
+    if (!perQueue) this.counts.set(queue, (perQueue = new Map()))
+    if (perQueue.size >= MAX_COUNTED && !perQueue.has(id)) perQueue.clear()
+    const n = (perQueue.get(id) ?? 0) + 1
+    perQueue.set(id, n)
+    return nthId(id, n)
+  }
 }

@@ -5,15 +5,15 @@
 //   {<key>}:processing     leased items
 //   {<key>}:leases         zset item → lease deadline (ms)
 //   {<key>}:dead           dead-lettered items (envelopes with the error)
-// Empty lists vanish in Redis, so queues made or fed by queuectl are also kept in the set
-// `queuectl:lists` so that `stats` still finds an empty queue.
+// Empty lists vanish in Redis, so queues made, fed or consumed by queuectl are also kept in the set
+// `queuectl:lists` so that `stats` still finds an empty queue; purging an empty queue drops its name.
 import type {Capabilities, MessageState, OutgoingMessage, QueueStats} from '../../../broker/contract.js'
 import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
 import {REDIS_FLAVOR, DRIVEN_REDIS, auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type Probe} from '../flavor.js'
 import {startLoop} from '../consumer.js'
 import {defineScript, runScript, type ScriptDef} from '../scripts.js'
-import {decodeItem, encodeOutgoing, encodeRequeued, rawId, rawItem, toMessage} from './list-codec.js'
+import {decodeItem, encodeOutgoing, encodeRequeued, nthId, numberIds, rawId, rawItem, RawIdCounter, toMessage} from './list-codec.js'
 import {enqueueInChunks, leaseMsOf, perTickPipeline} from './shared.js'
 
 const LIST_REGISTRY = 'queuectl:lists'
@@ -71,6 +71,13 @@ const COUNT_AND_DELETE: ScriptDef = {
   lua: `local n = redis.call('LLEN', KEYS[1])
 redis.call('DEL', KEYS[1])
 return n`,
+}
+
+const counters = new WeakMap<FlavorContext, RawIdCounter>()
+function rawIdCounterOf(ctx: FlavorContext): RawIdCounter {
+  let counter = counters.get(ctx)
+  if (!counter) counters.set(ctx, (counter = new RawIdCounter()))
+  return counter
 }
 
 async function typeOf(ctx: FlavorContext, key: string): Promise<string> {
@@ -157,7 +164,7 @@ export const listFlavor: Flavor = {
       async (key, state, limit) => {
         // oldest first: the right end of the list is served next
         const items = await ctx.client.lrangeBuffer(key, -limit, -1)
-        return items.reverse().map((raw) => toMessage(name, decodeItem(raw), state, raw))
+        return numberIds(items.reverse().map((raw) => toMessage(name, decodeItem(raw), state, raw)))
       },
     ),
 
@@ -186,6 +193,7 @@ export const listFlavor: Flavor = {
       ids[i] = e.id
     }
     const wantIds = options.ids !== false
+    const counter = rawIdCounterOf(ctx)
     // chunks are sent in order: `at` is where the chunk being sent starts. Two in flight, not four:
     // a 1,000-item LPUSH is one big command, and more of them buffered measured slower (GC)
     let at = 0
@@ -194,16 +202,16 @@ export const listFlavor: Flavor = {
       at += chunk.length
       const pushed = ctx.client.lpush(name, ...chunk)
       // hash the raw items' ids while Redis works on the push, not before it
-      if (wantIds) for (let i = start; i < at; i++) ids[i] ??= rawId(items[i]!)
+      if (wantIds) for (let i = start; i < at; i++) ids[i] ??= counter.next(name, rawId(items[i]!))
       await pushed
     }, (item) => item.length, 2)
     return wantIds ? (ids as string[]) : []
   },
 
   async consume(ctx, name, handler, options) {
-    const k = keysOf(name)
-    const type = await typeOf(ctx, name)
-    if (type !== 'list' && type !== 'none') throw new NotFoundError(`key "${name}" on ${ctx.displayUrl} is a ${type}, not a list`)
+    // a name that is no queue is refused, not registered: a typo must leave nothing behind
+    const k = await existing(ctx, name)
+    // registered, so a drained list (its key gone) is still found when the consumer subscribes again
     await ctx.client.sadd(LIST_REGISTRY, name)
     const leaseMs = options.leaseMs ?? leaseMsOf(ctx)
     // settles (acks above all) asked for in the same tick share one write
@@ -224,9 +232,12 @@ export const listFlavor: Flavor = {
       },
       fetch: async (n) => {
         const items = (await runScript(ctx.client, FETCH, [k.main, k.processing, k.leases], [n, Date.now() + leaseMs], true)) as Buffer[]
-        return items.map((raw) => {
-          const decoded = decodeItem(raw)
-          const message = toMessage(name, decoded, 'inflight', raw, 1)
+        // the batch is the oldest of the waiting items: numbered as a peek of them showed them
+        const all = items.map((raw) => decodeItem(raw))
+        const messages = numberIds(items.map((raw, i) => toMessage(name, all[i]!, 'inflight', raw, 1)))
+        return items.map((raw, i) => {
+          const decoded = all[i]!
+          const message = messages[i]!
           return {
             message,
             ops: {
@@ -250,7 +261,10 @@ export const listFlavor: Flavor = {
     const k = await existing(ctx, name)
     const key = {waiting: k.main, dead: k.dead}[state as 'waiting']
     if (!key) throw new NotSupportedError(`list queues cannot purge "${state}" messages — they can purge: ${listCapabilities.purgeStates.join(', ')}`)
-    return Number(await runScript(ctx.client, COUNT_AND_DELETE, [key], []))
+    const removed = Number(await runScript(ctx.client, COUNT_AND_DELETE, [key], []))
+    // purging a queue that was already empty forgets its name: how a typo's queue goes away
+    if (removed === 0 && (await ctx.client.exists(k.main, k.processing, k.dead)) === 0) await ctx.client.srem(LIST_REGISTRY, name)
+    return removed
   },
 
   async retry(ctx, name, options) {
@@ -261,10 +275,14 @@ export const listFlavor: Flavor = {
     const limit = options.limit ?? Number.MAX_SAFE_INTEGER
     let moved = 0
     const items = await ctx.client.lrangeBuffer(k.dead, 0, -1)
+    // ids as peek shows them: equal items numbered oldest first, so an id moves exactly one
+    const seen = new Map<string, number>()
     for (const raw of items.reverse()) {
       if (moved >= limit) break
       const decoded = decodeItem(raw)
-      if (ids && !ids.has(decoded.id)) continue
+      const nth = (seen.get(decoded.id) ?? 0) + 1
+      seen.set(decoded.id, nth)
+      if (ids && !ids.has(nthId(decoded.id, nth))) continue
       const next = encodeRequeued({...decoded, lastError: undefined}, decoded.attempts)
       const n = Number(await runScript(ctx.client, SETTLE, [k.dead, k.leases, k.main], [raw, next, 'L']))
       moved += n
