@@ -15,8 +15,9 @@ export const pgbossCapabilities: Capabilities = {
   deadLetter: 'state',
   leaseExpiry: true,
   rates: false,
-  states: ['waiting', 'inflight', 'delayed', 'retry', 'dead', 'completed'],
-  purgeStates: ['waiting', 'delayed', 'retry', 'dead', 'completed'],
+  // pg-boss's own `retry` state is fetched by its workers like `created`: waiting or delayed
+  states: ['waiting', 'inflight', 'delayed', 'dead', 'completed'],
+  purgeStates: ['waiting', 'delayed', 'dead', 'completed'],
   dedup: true,
   groups: false,
   publish: PUBLISH,
