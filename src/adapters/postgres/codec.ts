@@ -44,7 +44,6 @@ function assertPlaceFor(message: OutgoingMessage, target: DataTarget): void {
  * checking it is JSON PostgreSQL takes. Throws a UserError naming the cause and the fix.
  */
 export function encodeDataJson(message: OutgoingMessage, target: DataTarget): string {
-  assertPlaceFor(message, target)
   const text = textOf(message.payload)
   if (text === undefined) {
     throw new UsageError(`${target.library} keeps job data as JSON: the payload for ${target.queue} is binary, not UTF-8 JSON — send JSON (binary could ride base64-encoded inside a JSON string)`)
@@ -53,12 +52,14 @@ export function encodeDataJson(message: OutgoingMessage, target: DataTarget): st
     JSON.parse(text)
   } catch {
     const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text
-    throw new UsageError(`${target.library} keeps job data as JSON: the payload for ${target.queue} is not JSON (${JSON.stringify(shown)}) — send a JSON value, e.g. a string in quotes: ${JSON.stringify(JSON.stringify(shown))}`)
+    throw new UsageError(`${target.library} keeps job data as JSON: the payload for ${target.queue} is not JSON: ${JSON.stringify(shown)} — send a JSON value, e.g. the text as a JSON string: '${JSON.stringify(shown)}'`)
   }
   // PostgreSQL's JSON functions refuse the NUL character, so the insert would fail on it
   if (/(?<!\\)(?:\\\\)*\\u0000/i.test(text)) {
     throw new UsageError(`${target.library} keeps job data in PostgreSQL JSON, which cannot hold the NUL character (\\u0000) in ${target.queue}'s payload — remove it from the payload`)
   }
+  // after the payload: a non-JSON payload comes with a guessed non-JSON content type, and its fix is the payload
+  assertPlaceFor(message, target)
   return text
 }
 

@@ -19,6 +19,10 @@ describe('postgres job data codec', () => {
     }
   })
 
+  it('a non-JSON payload is refused for what it is, not for the content type guessed for it', () => {
+    expect(() => encodeDataJson({payload: 'plain', contentType: 'application/octet-stream'}, boss)).toThrow(expect.objectContaining({exitCode: 2, message: expect.stringContaining('not JSON')}))
+  })
+
   it('a name equal to the queue is the queue; headers, another name, another content type are refused (exit 4)', () => {
     expect(encodeDataJson({payload: '{}', name: 'emails'}, boss)).toBe('{}')
     expect(() => encodeDataJson({payload: '{}', headers: {trace: 't1'}}, boss)).toThrow(expect.objectContaining({exitCode: 4, message: expect.stringContaining('header "trace"')}))
@@ -28,7 +32,7 @@ describe('postgres job data codec', () => {
   })
 
   it('a payload that is not JSON, binary, or JSON with NUL is refused (exit 2) with the fix', () => {
-    expect(() => encodeDataJson({payload: 'plain text'}, boss)).toThrow(expect.objectContaining({exitCode: 2, message: expect.stringContaining('is not JSON ("plain text") — send a JSON value, e.g. a string in quotes: "\\"plain text\\""')}))
+    expect(() => encodeDataJson({payload: 'plain text'}, boss)).toThrow(expect.objectContaining({exitCode: 2, message: expect.stringContaining(`is not JSON: "plain text" — send a JSON value, e.g. the text as a JSON string: '"plain text"'`)}))
     expect(() => encodeDataJson({payload: ''}, boss)).toThrow(expect.objectContaining({exitCode: 2}))
     expect(() => encodeDataJson({payload: Buffer.from([0, 1, 255])}, boss)).toThrow(expect.objectContaining({exitCode: 2, message: expect.stringContaining('binary')}))
     expect(() => encodeDataJson({payload: '{"nul":"a\\u0000b"}'}, boss)).toThrow(expect.objectContaining({exitCode: 2, message: expect.stringContaining('NUL')}))
