@@ -5,6 +5,7 @@
 import type {Runner, Task, WorkerUtils} from 'graphile-worker'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Broker, Lease} from '../../../src/broker/contract.js'
+import {deadCount} from '../../../src/services/inspect.js'
 import {admin, freshDatabase, installGraphile, openPostgres, quietLogger, type TestDb, until} from './helpers.js'
 
 
@@ -138,6 +139,10 @@ describe('graphile-worker beside queuectl', () => {
     await utils.permanentlyFailJobs([job.id], 'broken')
     expect((await broker.stats(q)).counts.dead).toBe(1)
     expect(await broker.retry!(`graphile:${q}`, {})).toBe(1)
+    // attempts back to 0 (its last_error stays): waiting, not retry, which inspect counts as dead
+    const after = await broker.stats(q)
+    expect(after.counts).toMatchObject({waiting: 1, retry: 0, dead: 0})
+    expect(deadCount(after)).toBe(0)
     const ran: unknown[] = []
     const runner = await runWorker({[q]: async (payload) => void ran.push(payload)})
     await until(() => (ran.length > 0 ? true : undefined), 10_000, 'the revived job to run')

@@ -5,6 +5,7 @@
 import type PgBoss from 'pg-boss'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Broker, Lease} from '../../../src/broker/contract.js'
+import {deadCount} from '../../../src/services/inspect.js'
 import {admin, freshDatabase, openPostgres, type TestDb, until} from './helpers.js'
 
 
@@ -108,6 +109,10 @@ describe('pg-boss 10 beside queuectl', () => {
     const row = await boss.getJobById(q, id!)
     expect(row?.state).toBe('retry')
     expect(row?.retryLimit).toBe(1)
+    // pg-boss's workers fetch it: waiting, not dead, in what inspect, top and wait --until dead==0 read
+    const after = await broker.stats(q)
+    expect(after.counts).toMatchObject({waiting: 1, dead: 0})
+    expect(deadCount(after)).toBe(0)
     // and pg-boss runs it again
     const [again] = await boss.fetch(q)
     expect(again?.id).toBe(id)
