@@ -6,7 +6,7 @@ import type {Runner, Task, WorkerUtils} from 'graphile-worker'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Broker, Lease} from '../../../src/broker/contract.js'
 import {deadCount} from '../../../src/services/inspect.js'
-import {admin, freshDatabase, installGraphile, openPostgres, quietLogger, type TestDb, until} from './helpers.js'
+import {admin, freshDatabase, installGraphile, openPostgres, quietLogger, sleep, type TestDb, until} from './helpers.js'
 
 
 describe('graphile-worker beside queuectl', () => {
@@ -179,5 +179,18 @@ describe('graphile-worker beside queuectl', () => {
     const [retry] = await broker.peek(q, {state: 'retry', limit: 1})
     expect(retry!.attempts).toBe(1)
     expect(retry!.availableAt! - Date.now()).toBeGreaterThan(1000) // exp(1) s
+  })
+
+  it('a batch takes one job per named queue, as graphile-worker 0.18\'s getJobs does (two of one queue never run at once)', async () => {
+    const q = 'serial'
+    await broker.enqueue(`graphile:${q}`, [{payload: '{"n":1}', groupId: 'g'}, {payload: '{"n":2}', groupId: 'g'}, {payload: '{"n":3}'}])
+    const leases: Lease[] = []
+    const sub = await broker.consume(q, (lease) => leases.push(lease), {prefetch: 10})
+    await until(() => (leases.length >= 2 ? true : undefined), 5000, 'two leases')
+    await sleep(500)
+    await sub.close()
+    // one of group g and the ungrouped one; the second of g waits for the first to finish
+    expect(leases.map((l) => (l.message.body as {n: number}).n).sort()).toEqual([1, 3])
+    for (const lease of leases) await lease.ack()
   })
 })
