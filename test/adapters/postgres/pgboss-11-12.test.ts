@@ -3,11 +3,14 @@
 // queuectl, on Node >= 22 (CI's second run, Node 24).
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Broker, Lease} from '../../../src/broker/contract.js'
+import {describeWriteFidelity, pgbossLibrary} from './fidelity.js'
 import {admin, freshDatabase, importPgboss, nodeMajor, openPostgres, type TestDb, sleep, until} from './helpers.js'
 
 
 for (const major of [11, 12] as const) {
   const needs = `[pg-boss ${major} needs Node >= 22]`
+
+  describeWriteFidelity(`pg-boss ${major}`, pgbossLibrary(major), nodeMajor >= 22, ` ${needs}`)
 
   describe(`pg-boss ${major} beside queuectl`, () => {
     let db: TestDb
