@@ -8,6 +8,8 @@ const PUBLISH = {persistent: 'server', confirms: 'always'} as const
 
 export const pgbossCapabilities: Capabilities = {
   ...DRIVEN_QUEUE,
+  // data is jsonb, and its workers get exactly it: no place for headers or other bytes
+  payload: 'json',
   listQueues: true,
   peek: 'exact',
   delay: {maxMs: YEAR_MS},
@@ -28,6 +30,8 @@ export const pgbossCapabilities: Capabilities = {
 
 export const graphileCapabilities: Capabilities = {
   ...DRIVEN_QUEUE,
+  // payload is json, and its tasks get exactly it: no place for headers or other bytes
+  payload: 'json',
   listQueues: true,
   peek: 'exact',
   delay: {maxMs: YEAR_MS},
