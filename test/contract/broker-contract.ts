@@ -25,12 +25,6 @@ export interface ContractTarget {
    */
   job?: {name: string; argsOf?: (m: Message) => unknown[]}
   /**
-   * The payload is the job's JSON data and nothing else, as the library's worker receives it
-   * (pg-boss, graphile-worker): the suite sends each text as a JSON string and reads it back from
-   * the body, and instead of keeping a name and headers the broker must refuse them (exit 4). Says why.
-   */
-  jsonData?: string
-  /**
    * What `capabilitiesOf()` (no queue) declares, where the broker's capabilities are wider than
    * the fresh queues' the suite is told about (SQS: a connection that may also hold FIFO queues
    * deduplicates; its standard queues do not). Default: the same.
@@ -88,17 +82,19 @@ const text = (m: Message) => m.payload.toString('utf8')
 
 export function describeBrokerContract(name: string, target: ContractTarget, caps: Capabilities): void {
   const argsOf = target.job?.argsOf
+  // capabilities.payload 'json': each text goes as a JSON string, read back from the body; names and headers are refused
+  const jsonData = caps.payload === 'json'
   /** A message the target's format takes: named where it needs a name, the text as one JSON argument where payloads are arguments. */
   const out = (m: OutgoingMessage): OutgoingMessage => {
     const named = target.job && m.name === undefined ? {...m, name: target.job.name} : m
-    if (target.jsonData && typeof m.payload === 'string') return {...named, payload: JSON.stringify(m.payload)}
+    if (jsonData && typeof m.payload === 'string') return {...named, payload: JSON.stringify(m.payload)}
     return argsOf && typeof m.payload === 'string' ? {...named, payload: JSON.stringify([m.payload])} : named
   }
   const outs = (ms: OutgoingMessage[]) => ms.map(out)
   /** The text a message was sent with (see `out`). */
-  const sent = (m: Message) => (argsOf ? String(argsOf(m)[0]) : target.jsonData ? String(m.body) : text(m))
+  const sent = (m: Message) => (argsOf ? String(argsOf(m)[0]) : jsonData ? String(m.body) : text(m))
   /** A name and headers, where the target keeps them. */
-  const tagged: {name?: string; headers?: Record<string, string>} = target.jsonData ? {} : {name: 'first', headers: {trace: 'abc'}}
+  const tagged: {name?: string; headers?: Record<string, string>} = jsonData ? {} : {name: 'first', headers: {trace: 'abc'}}
 
   describe(`broker contract: ${name}`, () => {
     let broker: Broker
@@ -145,7 +141,7 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       }
     }, timeout)
 
-    it.skipIf(!target.jsonData || !caps.enqueue)(`refuses a name and headers the job data has no place for, storing nothing [declared: ${target.jsonData ?? 'jsonData'}]`, async () => {
+    it.skipIf(!jsonData || !caps.enqueue)("refuses a name and headers the job data has no place for, storing nothing [needs capabilities.payload 'json', capabilities.enqueue]", async () => {
       const q = await fresh('refused')
       await expect(broker.enqueue(q, outs([{payload: '{}'}, {payload: '{}', headers: {trace: 'abc'}}]))).rejects.toMatchObject({exitCode: 4, message: expect.stringContaining('"trace"')})
       await expect(broker.enqueue(q, outs([{payload: '{}', name: 'first'}]))).rejects.toMatchObject({exitCode: 4, message: expect.stringContaining('"first"')})
@@ -346,7 +342,7 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       expect(got.map(sent).sort()).toEqual(Array.from({length: 50}, (_, i) => `n${i}`).sort())
     }, 2 * timeout + 30_000)
 
-    it.skipIf(!caps.consume || Boolean(argsOf) || Boolean(target.jsonData))('keeps payload bytes exactly: binary, unicode and large [needs capabilities.consume, payloads kept as bytes]', async () => {
+    it.skipIf(!caps.consume || Boolean(argsOf) || jsonData)("keeps payload bytes exactly: binary, unicode and large [needs capabilities.consume, payloads kept as bytes: no job.argsOf, no capabilities.payload 'json']", async () => {
       const q = await fresh('bytes')
       const binary = Buffer.from(Array.from({length: 256}, (_, i) => i))
       const unicode = Buffer.from('héllo wörld — 日本語 🚀 \u0000 end', 'utf8')

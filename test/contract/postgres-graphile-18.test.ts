@@ -23,7 +23,6 @@ if (nodeHasGraphile18) {
     },
     dropQueue: (broker, q) => broker.deleteQueue!(q),
     shortLeaseMs: 300,
-    jsonData: 'graphile-worker keeps only the JSON payload',
     timeoutMs: 30_000,
   }, graphileCapabilities)
 } else {

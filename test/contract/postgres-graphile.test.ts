@@ -21,7 +21,6 @@ describeBrokerContract('postgres graphile', {
   },
   dropQueue: (broker, q) => broker.deleteQueue!(q),
   shortLeaseMs: 300,
-  jsonData: 'graphile-worker keeps only the JSON payload',
   timeoutMs: 30_000,
 }, graphileCapabilities)
 

@@ -26,7 +26,6 @@ for (const major of [11, 12] as const) {
       },
       dropQueue: (broker, q) => broker.deleteQueue!(q),
       shortLeaseMs: 300,
-      jsonData: 'pg-boss keeps only the JSON data (jsonb)',
       timeoutMs: 30_000,
     }, pgbossCapabilities)
   } else {

@@ -21,7 +21,6 @@ describeBrokerContract('postgres pgboss', {
   },
   dropQueue: (broker, q) => broker.deleteQueue!(q),
   shortLeaseMs: 300,
-  jsonData: 'pg-boss keeps only the JSON data (jsonb)',
   timeoutMs: 30_000,
 }, pgbossCapabilities)
 
