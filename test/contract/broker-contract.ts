@@ -464,7 +464,7 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
         await lease!.deadLetter('dead on purpose')
         await eventually(async () => ((await broker.stats(q)).counts.dead === 1 ? true : undefined), 10_000, '1 dead')
         expect(await broker.retry(q, {state: 'dead'})).toBe(1)
-        // back to work: waiting, or `retry` where the library marks a revived job so (pg-boss, graphile-worker)
+        // back to work: waiting, or `retry` where the library marks a revived job so
         const back = await eventually(async () => {
           const s = await broker.stats(q)
           return (s.counts.waiting ?? 0) + (s.counts.retry ?? 0) === 1 && (s.counts.dead ?? 0) === 0 ? s : undefined
