@@ -53,6 +53,11 @@ export interface Capabilities {
   purgeStates: readonly MessageState[]
   /** Largest payload in bytes the broker accepts, when it has a limit. */
   maxPayloadBytes?: number
+  /**
+   * 'json': the payload is the job's JSON data and nothing else (pg-boss, graphile-worker): bytes
+   * that are not JSON, headers and a name other than the queue are refused. Absent: any bytes.
+   */
+  payload?: 'json'
   /** Deduplication ids (SQS FIFO, BullMQ job ids). */
   dedup: boolean
   /** Message groups (SQS FIFO MessageGroupId). */

@@ -41,6 +41,19 @@ export class PayloadFactory {
   }
 }
 
+/** A bench message for a broker that keeps only JSON (capabilities.payload 'json'): its bytes as a base64 JSON string. */
+export const toJsonPayload = (bytes: Buffer): Buffer => Buffer.from(`"${bytes.toString('base64')}"`)
+
+/** The bytes back from toJsonPayload; anything else as it is (then not a bench message). */
+export function fromJsonPayload(payload: Buffer): Buffer {
+  if (payload[0] !== 0x22) return payload
+  try {
+    return Buffer.from(JSON.parse(payload.toString('utf8')) as string, 'base64')
+  } catch {
+    return payload
+  }
+}
+
 export interface Header {
   sentAt: number
   seq: number

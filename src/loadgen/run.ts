@@ -6,7 +6,7 @@ import {isTransient} from '../kernel/errors.js'
 import {backoffDelay, OUTAGE_BACKOFF} from '../kernel/backoff.js'
 import {DEFAULT_RECONNECT_TIMEOUT_MS, Worker, type Job} from '../runtime/worker.js'
 import {LatencyRecorder, type Histogram} from './histogram.js'
-import {clock, HEADER_BYTES, PayloadFactory} from './payload.js'
+import {clock, fromJsonPayload, HEADER_BYTES, PayloadFactory, toJsonPayload} from './payload.js'
 import {Schedule, type BenchPlan} from './plan.js'
 import {SequenceTracker} from './tracker.js'
 
@@ -26,6 +26,8 @@ export interface RunInput {
   agent?: number
   /** Bytes of --payload, carried after the header. */
   body?: Buffer
+  /** The broker keeps only JSON (capabilities.payload 'json'): messages travel as base64 JSON strings. */
+  jsonPayloads?: boolean
   /** Graceful stop (Ctrl-C): stop producing, drain briefly, report as partial. */
   stop?: AbortSignal
   /** Forced stop: hand back everything at once. */
@@ -70,6 +72,8 @@ export async function runBench(input: RunInput): Promise<RunOutcome> {
   const latency = new LatencyRecorder()
   const tracker = new SequenceTracker()
   const factory = new PayloadFactory(plan.sizeBytes, input.body)
+  const json = input.jsonPayloads === true
+  const make = (sentAt: number, seq: number): Buffer => (json ? toJsonPayload(factory.make(sentAt, seq, agent)) : factory.make(sentAt, seq, agent))
   const out: RunOutcome = {
     partial: false, sent: 0, sendFailed: 0, processed: 0, redeliveries: 0, errors: 0, resent: 0, foreign: 0,
     startedAt: 0, lastSendAt: 0, lastDoneAt: 0, histogram: undefined as unknown as Histogram, tracker,
@@ -88,7 +92,8 @@ export async function runBench(input: RunInput): Promise<RunOutcome> {
 
   // latency counts for messages sent from here on (after --warmup); every agent uses the shared start
   let measureFrom = -Infinity
-  const record = (payload: Buffer): void => {
+  const record = (received: Buffer): void => {
+    const payload = json ? fromJsonPayload(received) : received
     if (payload.length < HEADER_BYTES || payload.readUInt16LE(14) !== 0x5142) {
       out.foreign++
       return
@@ -200,7 +205,7 @@ export async function runBench(input: RunInput): Promise<RunOutcome> {
         if (n === 0) return
         const t = clock()
         const batch = new Array<OutgoingMessage>(n)
-        for (let k = 0; k < n; k++) batch[k] = {payload: factory.make(t, nextSeq++, agent)}
+        for (let k = 0; k < n; k++) batch[k] = {payload: make(t, nextSeq++)}
         await send(batch)
       }
     }
@@ -227,7 +232,7 @@ export async function runBench(input: RunInput): Promise<RunOutcome> {
         n = claim(n)
         if (n === 0) return
         const batch = new Array<OutgoingMessage>(n)
-        for (let k = 0; k < n; k++) batch[k] = {payload: factory.make(out.startedAt + schedule.at(i + k) + offset, nextSeq++, agent)}
+        for (let k = 0; k < n; k++) batch[k] = {payload: make(out.startedAt + schedule.at(i + k) + offset, nextSeq++)}
         i += n
         await send(batch)
       }

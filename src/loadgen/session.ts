@@ -66,6 +66,7 @@ export async function benchOnBroker(input: SessionInput): Promise<BenchResult | 
       plan,
       agent: role.index,
       body: input.body,
+      jsonPayloads: caps.payload === 'json',
       stop: input.stop,
       force: input.force,
       startAt: role.startAt,

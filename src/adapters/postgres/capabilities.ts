@@ -8,6 +8,8 @@ const PUBLISH = {persistent: 'server', confirms: 'always'} as const
 
 export const pgbossCapabilities: Capabilities = {
   ...DRIVEN_QUEUE,
+  // data is jsonb, and its workers get exactly it: no place for headers or other bytes
+  payload: 'json',
   listQueues: true,
   peek: 'exact',
   delay: {maxMs: YEAR_MS},
@@ -15,8 +17,9 @@ export const pgbossCapabilities: Capabilities = {
   deadLetter: 'state',
   leaseExpiry: true,
   rates: false,
-  states: ['waiting', 'inflight', 'delayed', 'retry', 'dead', 'completed'],
-  purgeStates: ['waiting', 'delayed', 'retry', 'dead', 'completed'],
+  // pg-boss's own `retry` state is fetched by its workers like `created`: waiting or delayed
+  states: ['waiting', 'inflight', 'delayed', 'dead', 'completed'],
+  purgeStates: ['waiting', 'delayed', 'dead', 'completed'],
   dedup: true,
   groups: false,
   publish: PUBLISH,
@@ -27,6 +30,8 @@ export const pgbossCapabilities: Capabilities = {
 
 export const graphileCapabilities: Capabilities = {
   ...DRIVEN_QUEUE,
+  // payload is json, and its tasks get exactly it: no place for headers or other bytes
+  payload: 'json',
   listQueues: true,
   peek: 'exact',
   delay: {maxMs: YEAR_MS},

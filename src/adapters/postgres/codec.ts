@@ -1,118 +1,78 @@
-// Payload bytes ↔ the job's JSON data, so the library's own worker sees what it expects: JSON is
-// stored as the value itself; anything else, and anything with headers, a content type or
-// a name the library has no column for, as {"_queuectl": {…}, …}. PostgreSQL's JSON functions refuse
-// \u0000, so NUL never rides as text. jsonb (pg-boss) normalises JSON (its own key order, no
-// spaces): the library's worker gets the same value; read back, the bytes are jsonb's serialisation.
+// Payload ↔ job data. The data IS the payload: the JSON value the user gave, stored as itself
+// (pg-boss `data` is jsonb, graphile-worker `payload` json), so the library's own worker receives
+// exactly it. Neither library has a column its workers ignore for headers, a message name or a
+// content type, so those are refused with one line instead of riding inside the data. The default
+// content type (JSON) is implied, never stored. jsonb normalises JSON (its own key order, no
+// spaces): the worker gets the same value; read back, the bytes are the server's serialisation.
 import {isUtf8} from 'node:buffer'
 import type {Message, OutgoingMessage} from '../../broker/contract.js'
+import {NotSupportedError, UsageError} from '../../kernel/errors.js'
 
-/** What rides in the data under `_queuectl`: how to get the exact bytes back, and what has no column. */
-interface Meta {
-  headers?: Record<string, string>
-  ct?: string
-  name?: string
-  /** Absent: the rest of the object is the payload. text/base64: the payload is in `payload`. */
-  enc?: 'json' | 'text' | 'base64'
+/** Where the data goes: named in refusals. */
+export interface DataTarget {
+  /** pg-boss, graphile-worker */
+  library: string
+  /** The queue as the user writes it: pgboss:emails */
+  queue: string
+  /** The library's own name for the job's name: the queue name, the task identifier. */
+  nameIs: string
 }
 
-const META = '_queuectl'
-export interface CodecOptions {
-  /** The column is jsonb (pg-boss): it normalises any JSON, so any JSON is stored as itself. */
-  jsonb: boolean
-  /** The library keeps the name itself (graphile's task identifier), so it does not ride in the data. */
-  nameColumn: boolean
-}
+const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\s*(?:;.*)?$/i
 
 function textOf(payload: Buffer | string): string | undefined {
   if (typeof payload === 'string') return payload
   return isUtf8(payload) ? payload.toString('utf8') : undefined
 }
 
+/** Refuses what the library has no place for: headers, a name other than the queue, a content type other than JSON. */
+function assertPlaceFor(message: OutgoingMessage, target: DataTarget): void {
+  const headers = Object.keys(message.headers ?? {})
+  if (headers.length > 0) {
+    throw new NotSupportedError(`${target.library} keeps only the job data, no headers: ${target.queue} cannot keep header "${headers[0]}" — drop the headers (or put them in the JSON payload)`)
+  }
+  if (message.name !== undefined && message.name !== target.queue.slice(target.queue.indexOf(':') + 1)) {
+    throw new NotSupportedError(`${target.library} has no job name besides ${target.nameIs}: ${target.queue} cannot keep name "${message.name}" — drop the name, or enqueue to that queue instead`)
+  }
+  if (message.contentType !== undefined && !JSON_TYPE.test(message.contentType)) {
+    throw new NotSupportedError(`${target.library} keeps job data as JSON: ${target.queue} cannot keep content type "${message.contentType}" — send a JSON payload without --content-type`)
+  }
+}
+
 /**
- * The value, when `text` is JSON the library may store as itself. A json column keeps the text but
- * the driver reads it back re-serialised, so there only canonical JSON comes back the same.
+ * The data as JSON text, exactly as given (no re-serialising: jsonb/json parse it server side), after
+ * checking it is JSON PostgreSQL takes. Throws a UserError naming the cause and the fix.
  */
-function asJson(text: string, jsonb: boolean): {value: unknown} | undefined {
-  if (text.includes('\\u0000')) return undefined
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch {
-    return undefined
-  }
-  if (!jsonb && JSON.stringify(value) !== text) return undefined
-  return {value}
-}
-
-function metaFor(message: OutgoingMessage, options: CodecOptions): Meta | undefined {
-  const meta: Meta = {}
-  if (message.headers && Object.keys(message.headers).length > 0) meta.headers = message.headers
-  if (message.contentType) meta.ct = message.contentType
-  if (message.name && !options.nameColumn) meta.name = message.name
-  return Object.keys(meta).length > 0 ? meta : undefined
-}
-
-/** The data as JSON text: plain JSON goes as it came (no re-serialising a batch), the rest via encodeData. */
-export function encodeDataJson(message: OutgoingMessage, options: CodecOptions): string {
-  if (!metaFor(message, options)) {
-    const text = textOf(message.payload)
-    if (text !== undefined && asJson(text, options.jsonb)) return text
-  }
-  return JSON.stringify(encodeData(message, options))
-}
-
-/** The data to store for a message. */
-export function encodeData(message: OutgoingMessage, options: CodecOptions): unknown {
-  const meta = metaFor(message, options)
+export function encodeDataJson(message: OutgoingMessage, target: DataTarget): string {
   const text = textOf(message.payload)
-  const jsonish = !message.contentType || /json/i.test(message.contentType)
-  const json = text !== undefined && jsonish ? asJson(text, options.jsonb) : undefined
-  if (json && !meta) return json.value
-  const value = json?.value
-  if (json && value !== null && typeof value === 'object' && !Array.isArray(value) && !(META in value)) {
-    // an object keeps its fields where the library's worker looks for them, plus ours
-    return options.jsonb ? {[META]: meta, ...value} : {...value, [META]: meta}
+  if (text === undefined) {
+    throw new UsageError(`${target.library} keeps job data as JSON: the payload for ${target.queue} is binary, not UTF-8 JSON — send JSON (binary could ride base64-encoded inside a JSON string)`)
   }
-  if (json) return {[META]: {...meta, enc: 'json'}, payload: value}
-  if (text !== undefined && !text.includes('\u0000')) return {[META]: {...meta, enc: 'text'}, payload: text}
-  const bytes = typeof message.payload === 'string' ? Buffer.from(message.payload, 'utf8') : message.payload
-  return {[META]: {...meta, enc: 'base64'}, payload: bytes.toString('base64')}
+  try {
+    JSON.parse(text)
+  } catch {
+    const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text
+    throw new UsageError(`${target.library} keeps job data as JSON: the payload for ${target.queue} is not JSON: ${JSON.stringify(shown)} — send a JSON value, e.g. the text as a JSON string: '${JSON.stringify(shown)}'`)
+  }
+  // PostgreSQL's JSON functions refuse the NUL character, so the insert would fail on it
+  if (/(?<!\\)(?:\\\\)*\\u0000/i.test(text)) {
+    throw new UsageError(`${target.library} keeps job data in PostgreSQL JSON, which cannot hold the NUL character (\\u0000) in ${target.queue}'s payload — remove it from the payload`)
+  }
+  // after the payload: a non-JSON payload comes with a guessed non-JSON content type, and its fix is the payload
+  assertPlaceFor(message, target)
+  return text
 }
 
 export interface Decoded {
   payload: Buffer
-  body?: unknown
+  body: unknown
   headers: Record<string, string>
-  contentType?: string
-  name?: string
+  contentType: string
 }
 
-/** The message parts back from the stored data (parsed by the driver). */
+/** The message parts from the stored data (parsed by the driver): the data is the payload. */
 export function decodeData(data: unknown): Decoded {
-  const meta = metaOf(data)
-  if (!meta) return jsonParts(data === undefined ? null : data)
-  const record = data as Record<string, unknown>
-  const base = {headers: meta.headers ?? {}, name: meta.name, contentType: meta.ct}
-  if (meta.enc === 'base64') return {...base, payload: Buffer.from(String(record.payload ?? ''), 'base64')}
-  if (meta.enc === 'text') return {...base, payload: Buffer.from(String(record.payload ?? ''), 'utf8')}
-  const value = meta.enc === 'json' ? record.payload : withoutMeta(record)
-  const parts = jsonParts(value)
-  return {...parts, ...base, contentType: meta.ct ?? parts.contentType}
-}
-
-function metaOf(data: unknown): Meta | undefined {
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) return undefined
-  const meta = (data as Record<string, unknown>)[META]
-  return meta !== null && typeof meta === 'object' && !Array.isArray(meta) ? (meta as Meta) : undefined
-}
-
-function withoutMeta(record: Record<string, unknown>): Record<string, unknown> {
-  const copy: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(record)) if (key !== META) copy[key] = value
-  return copy
-}
-
-function jsonParts(value: unknown): Decoded {
+  const value = data === undefined ? null : data
   return {payload: Buffer.from(JSON.stringify(value), 'utf8'), body: value, headers: {}, contentType: 'application/json'}
 }
 
@@ -120,8 +80,7 @@ function jsonParts(value: unknown): Decoded {
 export function applyDecoded(message: Message, decoded: Decoded): Message {
   message.payload = decoded.payload
   message.headers = decoded.headers
-  if (decoded.body !== undefined) message.body = decoded.body
-  if (decoded.contentType) message.contentType = decoded.contentType
-  if (decoded.name !== undefined) message.name = decoded.name
+  message.body = decoded.body
+  message.contentType = decoded.contentType
   return message
 }

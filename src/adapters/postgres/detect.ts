@@ -69,7 +69,7 @@ async function graphileVersion(db: Db, schema: string, where: string): Promise<F
   const version = row?.version ?? 0
   const {min, max} = GRAPHILE_MIGRATIONS
   if (version < min || version > max) {
-    return {refused: new NotSupportedError(`graphile-worker migration ${version} in "${schema}" on ${where} is not one queuectl knows — it reads migrations ${min}–${max} (graphile-worker 0.16–0.17)${version > max ? ': upgrade queuectl' : ''}`)}
+    return {refused: new NotSupportedError(`graphile-worker migration ${version} in "${schema}" on ${where} is not one queuectl knows — it reads migrations ${min}–${max} (graphile-worker 0.16–0.18)${version > max ? ': upgrade queuectl' : ''}`)}
   }
   return {schema, version}
 }

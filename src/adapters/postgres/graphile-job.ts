@@ -24,7 +24,8 @@ export interface GraphileRow {
 export function stateOf(row: GraphileRow, now: number): MessageState {
   if (row.locked_at) return 'inflight'
   if (row.attempts >= row.max_attempts) return 'dead'
-  if (row.last_error !== null) return 'retry'
+  // a revived job (attempts set back to 0) keeps its last_error but is not failing
+  if (row.last_error !== null && row.attempts > 0) return 'retry'
   return row.run_at.getTime() > now ? 'delayed' : 'waiting'
 }
 
@@ -32,7 +33,6 @@ export function toMessage(queue: string, row: GraphileRow, now = Date.now()): Me
   const message: Message = {
     id: row.id,
     queue,
-    name: queue,
     payload: Buffer.alloc(0),
     headers: {},
     attempts: row.attempts,
@@ -50,7 +50,7 @@ export function toMessage(queue: string, row: GraphileRow, now = Date.now()): Me
 
 /** The job_spec add_jobs takes, as JSON text. */
 export function toSpec(task: string, message: OutgoingMessage, now: number): string {
-  const payload = encodeDataJson({...message, name: message.name === task ? undefined : message.name}, {jsonb: false, nameColumn: false})
+  const payload = encodeDataJson(message, {library: 'graphile-worker', queue: `graphile:${task}`, nameIs: 'the task identifier'})
   let json = `{"identifier":${JSON.stringify(task)},"payload":${payload}`
   if (message.groupId) json += `,"queue_name":${JSON.stringify(message.groupId)}`
   if (message.delayMs && message.delayMs > 0) json += `,"run_at":"${new Date(now + message.delayMs).toISOString()}"`

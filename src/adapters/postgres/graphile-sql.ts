@@ -1,23 +1,26 @@
-// graphile-worker 0.16+/0.17 statements (its _private_ tables, migrations up to 19), as its
+// graphile-worker 0.16–0.18 statements (its _private_ tables, migrations up to 20), as its
 // dist/sql/*.js write them, with the schema passed in already quoted. Our variants say why.
+// Migration 20 (0.18) only rewrote add_job/add_jobs not to spend task ids: the tables are the same.
 
-export const GRAPHILE_MIGRATIONS = {min: 16, max: 19}
+export const GRAPHILE_MIGRATIONS = {min: 16, max: 20}
 
 const ALIVE = 'locked_at IS NULL AND attempts < max_attempts'
+// not failing: never failed, or revived (reschedule_jobs set its attempts back to 0, last_error stays)
+const FRESH = '(last_error IS NULL OR attempts = 0)'
 // contract state → a predicate on _private_jobs
 export const STATE_WHERE: Record<string, string> = {
-  waiting: `${ALIVE} AND last_error IS NULL AND run_at <= now()`,
-  delayed: `${ALIVE} AND last_error IS NULL AND run_at > now()`,
-  retry: `${ALIVE} AND last_error IS NOT NULL`,
+  waiting: `${ALIVE} AND ${FRESH} AND run_at <= now()`,
+  delayed: `${ALIVE} AND ${FRESH} AND run_at > now()`,
+  retry: `${ALIVE} AND last_error IS NOT NULL AND attempts > 0`,
   inflight: 'locked_at IS NOT NULL',
   dead: 'locked_at IS NULL AND attempts >= max_attempts',
 }
 
 export const taskIdSql = (s: string) => `SELECT id FROM ${s}._private_tasks WHERE identifier = $1`
 export const listSql = (s: string) => `SELECT identifier FROM ${s}._private_tasks ORDER BY identifier`
-/** getTaskDetails: registers the identifier the way the library does. */
+/** getTaskDetails (0.18): registers the identifier only when missing, so no identity value is spent. */
 export const ensureTaskSql = (s: string) =>
-  `INSERT INTO ${s}._private_tasks (identifier) VALUES ($1) ON CONFLICT DO NOTHING`
+  `INSERT INTO ${s}._private_tasks (identifier) SELECT $1::text WHERE NOT EXISTS (SELECT 1 FROM ${s}._private_tasks WHERE identifier = $1::text) ON CONFLICT DO NOTHING`
 
 // counts of several tasks in one pass: graphile-worker has no index on task_id, so each count is a
 // scan of the whole table, and stats of many tasks at once share it (graphile.ts TaskCounts)
@@ -90,9 +93,12 @@ export const addJobsKeepFirstSql = (s: string) => `
   LEFT JOIN added AS by_rank ON by_rank.r = fresh.r
   ORDER BY spec.i`
 
-/** batchGetJobs, named-queue strategy 2, for one task. */
+/**
+ * batchGetJobs (0.18), named-queue strategy 2, for one task: a batch keeps one job per named queue,
+ * so two jobs of one queue never run at once (0.17 could lock several).
+ */
 export const fetchSql = (s: string) => `
-  WITH j AS (
+  WITH j_raw AS (
     SELECT jobs.job_queue_id, jobs.priority, jobs.run_at, jobs.id
       FROM ${s}._private_jobs AS jobs
       WHERE jobs.is_available = true
@@ -109,6 +115,10 @@ export const fetchSql = (s: string) => `
       ORDER BY priority ASC, run_at ASC
       LIMIT $3
       FOR UPDATE SKIP LOCKED
+  ), j AS (
+    SELECT DISTINCT ON (job_queue_id, CASE WHEN job_queue_id IS NULL THEN id END) job_queue_id, priority, run_at, id
+      FROM j_raw
+      ORDER BY job_queue_id, CASE WHEN job_queue_id IS NULL THEN id END, priority ASC, run_at ASC
   ), q AS (
     UPDATE ${s}._private_job_queues AS job_queues
       SET locked_by = $1::text, locked_at = now()

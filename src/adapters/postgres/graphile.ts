@@ -138,9 +138,10 @@ export const graphileFlavor: Flavor = {
   },
 
   async enqueue(ctx, name, messages) {
-    await ensureTask(ctx, name)
     const now = Date.now()
+    // every message checked before the task is made or anything written
     const specs = messages.map((m) => toSpec(name, m, now))
+    await ensureTask(ctx, name)
     const statement = messages.some((m) => m.dedupId) ? sql.addJobsKeepFirstSql : sql.addJobsSql
     const rows = await ctx.db.query<{id: string}>(statement(ctx.schema), [`[${specs.join(',')}]`])
     return rows.map((r) => r.id)

@@ -65,7 +65,8 @@ export function idFor(queue: string, dedupId: string | undefined): string {
 /** The record pg-boss's insertJobs reads (json_to_recordset), as JSON text, and its id. */
 export function toRecord(queue: string, message: OutgoingMessage): {id: string; json: string; dedup: boolean} {
   const id = idFor(queue, message.dedupId)
-  let json = `{"id":"${id}","name":${JSON.stringify(queue)},"data":${encodeDataJson(message, {jsonb: true, nameColumn: false})}`
+  const data = encodeDataJson(message, {library: 'pg-boss', queue: `pgboss:${queue}`, nameIs: 'the queue name'})
+  let json = `{"id":"${id}","name":${JSON.stringify(queue)},"data":${data}`
   if (message.priority !== undefined) json += `,"priority":${Math.trunc(message.priority)}`
   if (message.delayMs && message.delayMs > 0) json += `,"startAfter":"${Math.round(message.delayMs)} milliseconds"`
   if (message.dedupId) json += `,"singletonKey":${JSON.stringify(message.dedupId)}`
@@ -75,9 +76,8 @@ export function toRecord(queue: string, message: OutgoingMessage): {id: string; 
 export function stateOf(row: PgbossRow, now: number): MessageState {
   switch (row.state) {
     case 'created':
+    case 'retry': // its workers fetch it like a created job
       return row.start_after.getTime() > now ? 'delayed' : 'waiting'
-    case 'retry':
-      return 'retry'
     case 'active':
       return 'inflight'
     case 'completed':

@@ -13,13 +13,15 @@ const hasHeartbeat = (version: number) => version >= 30
 /** pg-boss 12.19 (schema 31) on: jobs blocked until the jobs they depend on complete. */
 export const hasBlocked = (version: number) => version >= 31
 
-// contract state → a predicate on the job table; a job blocked by its dependencies is held back (delayed)
+// contract state → a predicate on the job table. pg-boss's workers fetch `retry` jobs as they fetch
+// `created` ones (state < 'active'), so both are waiting, or delayed while start_after is ahead; a
+// job blocked by its dependencies is held back (delayed)
 export function stateWhere(v: number): Record<string, string> {
   const blocked = hasBlocked(v)
+  const queued = "state IN ('created', 'retry')"
   return {
-    waiting: `state = 'created' AND start_after <= now()${blocked ? ' AND NOT blocked' : ''}`,
-    delayed: blocked ? "state = 'created' AND (start_after > now() OR blocked)" : "state = 'created' AND start_after > now()",
-    retry: "state = 'retry'",
+    waiting: `${queued} AND start_after <= now()${blocked ? ' AND NOT blocked' : ''}`,
+    delayed: blocked ? `${queued} AND (start_after > now() OR blocked)` : `${queued} AND start_after > now()`,
     inflight: "state = 'active'",
     completed: "state = 'completed'",
     dead: "state IN ('failed', 'cancelled')",
@@ -37,7 +39,7 @@ export const statsSql = (s: string, v: number) => `
   SELECT
     count(*) FILTER (WHERE ${stateWhere(v).waiting})::int AS waiting,
     count(*) FILTER (WHERE ${stateWhere(v).delayed})::int AS delayed,
-    count(*) FILTER (WHERE state = 'retry')::int AS retry,
+    count(*) FILTER (WHERE state = 'retry')::int AS retrying,
     count(*) FILTER (WHERE state = 'active')::int AS inflight,
     count(*) FILTER (WHERE state = 'completed')::int AS completed,
     count(*) FILTER (WHERE state = 'failed')::int AS failed,
@@ -56,7 +58,7 @@ export const listSql = (s: string) => `SELECT name FROM ${s}.queue WHERE name NO
 /** In the order a worker would take them (fetchNextJob's ORDER BY). */
 export const peekSql = (s: string, v: number, state: string) => `
   SELECT ${jobColumns(v)} FROM ${s}.job WHERE name = $1 AND ${stateWhere(v)[state]}
-  ORDER BY ${state === 'waiting' || state === 'delayed' || state === 'retry' ? 'priority desc, created_on, id' : 'created_on, id'} LIMIT $2`
+  ORDER BY ${state === 'waiting' || state === 'delayed' ? 'priority desc, created_on, id' : 'created_on, id'} LIMIT $2`
 
 export const createQueueSql = (s: string) => `SELECT ${s}.create_queue($1, $2)`
 export const deleteQueueSql = (s: string) => `SELECT ${s}.delete_queue($1)`

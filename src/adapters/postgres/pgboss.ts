@@ -1,8 +1,9 @@
 // `pgboss`: pg-boss 10, 11 and 12 queues (schema versions 21–46), driven with the statements pg-boss itself
 // runs (./pgboss-sql.ts): create_queue/delete_queue, insertJobs, fetchNextJob (SKIP LOCKED),
 // completeJobs, failJobs (retries, backoff, dead-letter queues), retryJobs/resumeJobs.
-// States: created → waiting (delayed while start_after is ahead), retry → retry, active → inflight,
-// completed → completed, failed and cancelled → dead; the archive is counted under details.
+// States: created and retry → waiting (delayed while start_after is ahead: its workers fetch both),
+// active → inflight, completed → completed, failed and cancelled → dead; how many of the queued
+// jobs are pg-boss retries, and the archive, are counted under details.
 import type {Capabilities, MessageState, QueueStats, RetryOptions} from '../../broker/contract.js'
 import {NotFoundError, NotSupportedError, UsageError} from '../../kernel/errors.js'
 import {queueNotFound} from '../../kernel/suggest.js'
@@ -52,14 +53,14 @@ async function stats(ctx: FlavorContext, name: string): Promise<QueueStats> {
     sql.isV11(ctx.version) ? [] : ctx.db.query<{state: string; n: number}>(sql.archiveStatsSql(ctx.schema), [name]),
   ])
   const r = row!
-  const details: Record<string, unknown> = {policy: queue.policy ?? 'standard', failed: r.failed, cancelled: r.cancelled}
+  const details: Record<string, unknown> = {policy: queue.policy ?? 'standard', retrying: r.retrying, failed: r.failed, cancelled: r.cancelled}
   if (archived.length > 0) details.archived = Object.fromEntries(archived.map((a) => [a.state, a.n]))
   if (queue.dead_letter) details.deadLetterQueue = `pgboss:${queue.dead_letter}`
   if (queue.retry_limit !== null) details.retryLimit = queue.retry_limit
   return {
     name,
     kind: 'pgboss',
-    counts: {waiting: r.waiting!, delayed: r.delayed!, retry: r.retry!, inflight: r.inflight!, completed: r.completed!, dead: r.failed! + r.cancelled!},
+    counts: {waiting: r.waiting!, delayed: r.delayed!, inflight: r.inflight!, completed: r.completed!, dead: r.failed! + r.cancelled!},
     oldestAgeMs: r.oldest ? Math.max(0, Date.now() - r.oldest.getTime()) : undefined,
     details,
   }
@@ -139,11 +140,12 @@ export const pgbossFlavor: Flavor = {
   },
 
   async enqueue(ctx, name, messages) {
-    if (!(await pgbossFlavor.exists(ctx, name))) await create(ctx, name)
     for (const m of messages) {
       if (m.groupId) throw new NotSupportedError('pg-boss has no message groups — drop the group id')
     }
+    // every message checked before the queue is made or anything written
     const records = messages.map((m) => toRecord(name, m))
+    if (!(await pgbossFlavor.exists(ctx, name))) await create(ctx, name)
     // one insert orders its rows as the join does, so a dedup id twice in a batch keeps the first here
     const seen = new Set<string>()
     const firsts = records.filter((r) => !r.dedup || (!seen.has(r.id) && seen.add(r.id)))

@@ -102,7 +102,7 @@ describe('postgres:// bad input', () => {
 
     it('is refused destructive commands with exit 3 naming the permission', async () => {
       await expect(broker.purge('emails')).rejects.toMatchObject({exitCode: 3, message: expect.stringMatching(/permission denied for table job.*role "qc_ro_\d+"/)})
-      await expect(broker.enqueue('emails', [{payload: 'x'}])).rejects.toMatchObject({exitCode: 3, message: expect.stringContaining('permission denied')})
+      await expect(broker.enqueue('emails', [{payload: '"x"'}])).rejects.toMatchObject({exitCode: 3, message: expect.stringContaining('permission denied')})
       await expect(broker.retry!('emails', {})).rejects.toMatchObject({exitCode: 3})
     })
   })

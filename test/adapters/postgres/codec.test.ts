@@ -1,56 +1,48 @@
-// Payload bytes ↔ job data: the library's worker sees plain JSON as itself; everything else comes
-// back byte for byte.
+// Payload ↔ job data: the data is exactly the JSON the user gave; what the libraries have no place
+// for (headers, another name, a non-JSON content type) and what is not JSON is refused.
 import {describe, expect, it} from 'vitest'
-import {decodeData, encodeData, encodeDataJson} from '../../../src/adapters/postgres/codec.js'
+import {decodeData, encodeDataJson} from '../../../src/adapters/postgres/codec.js'
 
-const jsonb = {jsonb: true, nameColumn: false}
-const roundTrip = (data: unknown) => JSON.parse(JSON.stringify(data)) as unknown
+const boss = {library: 'pg-boss', queue: 'pgboss:emails', nameIs: 'the queue name'}
 
 describe('postgres job data codec', () => {
-  it('stores canonical JSON as the value itself', () => {
-    expect(encodeData({payload: '{"to":"ada","n":1}'}, jsonb)).toEqual({to: 'ada', n: 1})
-    expect(encodeData({payload: '[1,2]'}, jsonb)).toEqual([1, 2])
-    expect(decodeData({to: 'ada'})).toMatchObject({payload: Buffer.from('{"to":"ada"}'), body: {to: 'ada'}, headers: {}})
-  })
-
-  it('keeps headers, name and content type beside an object, where its worker ignores them', () => {
-    const data = encodeData({payload: '{"a":1}', headers: {trace: 't1'}, name: 'welcome', contentType: 'application/json'}, jsonb)
-    expect(data).toMatchObject({a: 1, _queuectl: {headers: {trace: 't1'}, name: 'welcome', ct: 'application/json'}})
-    const back = decodeData(roundTrip(data))
-    expect(back).toMatchObject({payload: Buffer.from('{"a":1}'), headers: {trace: 't1'}, name: 'welcome', body: {a: 1}})
-  })
-
-  it('a task identifier column keeps the name out of the data', () => {
-    expect(encodeData({payload: '{"a":1}', name: 'x'}, {jsonb: false, nameColumn: true})).toEqual({a: 1})
-  })
-
-  it('jsonb (pg-boss) keeps any JSON as its value; json (graphile) keeps non-canonical JSON byte for byte', () => {
-    expect(encodeData({payload: '{ "spaced": true }'}, jsonb)).toEqual({spaced: true})
-    const spaced = Buffer.from('{ "spaced": true }')
-    const back = decodeData(roundTrip(encodeData({payload: spaced}, {jsonb: false, nameColumn: true})))
-    expect(back.payload.equals(spaced)).toBe(true)
-  })
-
-  it('text, NUL and binary come back byte for byte', () => {
-    const cases = [
-      Buffer.from('plain text'),
-      Buffer.from('{"nul":"a\\u0000b"}'),
-      Buffer.from('with \u0000 inside'),
-      Buffer.from([0, 1, 2, 253, 254, 255]),
-    ]
-    for (const payload of cases) {
-      const back = decodeData(roundTrip(encodeData({payload}, jsonb)))
-      expect(back.payload.equals(payload)).toBe(true)
+  it('stores any JSON value as its own text: object, array, string, number, null', () => {
+    for (const text of ['{"to":"ada","n":1}', '[1,"two",{"three":[3]}]', '"just text"', '42', 'null', '{ "spaced": true }\n']) {
+      expect(encodeDataJson({payload: text}, boss)).toBe(text)
+      expect(encodeDataJson({payload: Buffer.from(text)}, boss)).toBe(text)
     }
   })
 
-  it('plain JSON goes into a batch as its own text', () => {
-    expect(encodeDataJson({payload: '{"b":1,"a":2}'}, jsonb)).toBe('{"b":1,"a":2}')
-    expect(JSON.parse(encodeDataJson({payload: Buffer.from([255])}, jsonb))).toEqual({_queuectl: {enc: 'base64'}, payload: '/w=='})
+  it('the default content type is implied: JSON types are accepted and not stored', () => {
+    for (const contentType of ['application/json', 'application/json; charset=utf-8', 'application/vnd.api+json']) {
+      expect(encodeDataJson({payload: '[1]', contentType}, boss)).toBe('[1]')
+    }
   })
 
-  it('an object that already has our key is wrapped, not merged', () => {
-    const data = encodeData({payload: '{"_queuectl":1}', headers: {h: 'v'}}, jsonb)
-    expect(decodeData(roundTrip(data)).payload.toString()).toBe('{"_queuectl":1}')
+  it('a non-JSON payload is refused for what it is, not for the content type guessed for it', () => {
+    expect(() => encodeDataJson({payload: 'plain', contentType: 'application/octet-stream'}, boss)).toThrow(expect.objectContaining({exitCode: 2, message: expect.stringContaining('not JSON')}))
+  })
+
+  it('a name equal to the queue is the queue; headers, another name, another content type are refused (exit 4)', () => {
+    expect(encodeDataJson({payload: '{}', name: 'emails'}, boss)).toBe('{}')
+    expect(() => encodeDataJson({payload: '{}', headers: {trace: 't1'}}, boss)).toThrow(expect.objectContaining({exitCode: 4, message: expect.stringContaining('header "trace"')}))
+    expect(() => encodeDataJson({payload: '{}', name: 'welcome'}, boss)).toThrow(expect.objectContaining({exitCode: 4, message: expect.stringContaining('name "welcome"')}))
+    expect(() => encodeDataJson({payload: '{}', contentType: 'text/plain'}, boss)).toThrow(expect.objectContaining({exitCode: 4, message: expect.stringContaining('"text/plain"')}))
+    expect(encodeDataJson({payload: '{}', headers: {}}, boss)).toBe('{}')
+  })
+
+  it('a payload that is not JSON, binary, or JSON with NUL is refused (exit 2) with the fix', () => {
+    expect(() => encodeDataJson({payload: 'plain text'}, boss)).toThrow(expect.objectContaining({exitCode: 2, message: expect.stringContaining(`is not JSON: "plain text" — send a JSON value, e.g. the text as a JSON string: '"plain text"'`)}))
+    expect(() => encodeDataJson({payload: ''}, boss)).toThrow(expect.objectContaining({exitCode: 2}))
+    expect(() => encodeDataJson({payload: Buffer.from([0, 1, 255])}, boss)).toThrow(expect.objectContaining({exitCode: 2, message: expect.stringContaining('binary')}))
+    expect(() => encodeDataJson({payload: '{"nul":"a\\u0000b"}'}, boss)).toThrow(expect.objectContaining({exitCode: 2, message: expect.stringContaining('NUL')}))
+    // an escaped backslash before u0000 is text, not NUL
+    expect(encodeDataJson({payload: '"a\\\\u0000b"'}, boss)).toBe('"a\\\\u0000b"')
+  })
+
+  it('the data read back is the payload, with no envelope of ours', () => {
+    expect(decodeData({to: 'ada', _queuectl: 1})).toEqual({payload: Buffer.from('{"to":"ada","_queuectl":1}'), body: {to: 'ada', _queuectl: 1}, headers: {}, contentType: 'application/json'})
+    expect(decodeData([1, 'two']).payload.toString()).toBe('[1,"two"]')
+    expect(decodeData('s').payload.toString()).toBe('"s"')
   })
 })

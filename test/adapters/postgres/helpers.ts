@@ -58,14 +58,23 @@ export async function installPgboss(url: string, schema?: string, major: 10 | 11
   await boss.stop({graceful: false, wait: true})
 }
 
-export async function installGraphile(url: string, schema?: string): Promise<void> {
-  const {runMigrations} = await import('graphile-worker')
-  await runMigrations({connectionString: url, schema, logger: await quietLogger()})
+/** graphile-worker 0.17 (the devDependency) or 0.18 (its npm alias, needs Node >= 22.18), by a name tsc does not resolve. */
+export type GraphilePackage = 'graphile-worker' | 'graphile-worker-18'
+export async function importGraphile(pkg: GraphilePackage = 'graphile-worker'): Promise<typeof import('graphile-worker')> {
+  return (await import(pkg)) as typeof import('graphile-worker')
+}
+
+/** Node >= 22.18, which graphile-worker 0.18 needs. */
+export const nodeHasGraphile18 = nodeMajor > 22 || (nodeMajor === 22 && Number(process.versions.node.split('.')[1]) >= 18)
+
+export async function installGraphile(url: string, schema?: string, pkg?: GraphilePackage): Promise<void> {
+  const {runMigrations} = await importGraphile(pkg)
+  await runMigrations({connectionString: url, schema, logger: await quietLogger(pkg)})
 }
 
 /** graphile-worker's Logger with every line dropped (its migrations and workers talk a lot). */
-export async function quietLogger() {
-  const {Logger} = await import('graphile-worker')
+export async function quietLogger(pkg?: GraphilePackage) {
+  const {Logger} = await importGraphile(pkg)
   return new Logger(() => () => {})
 }
 

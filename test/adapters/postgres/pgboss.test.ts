@@ -5,6 +5,7 @@
 import type PgBoss from 'pg-boss'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Broker, Lease} from '../../../src/broker/contract.js'
+import {deadCount} from '../../../src/services/inspect.js'
 import {admin, freshDatabase, openPostgres, type TestDb, until} from './helpers.js'
 
 
@@ -56,10 +57,12 @@ describe('pg-boss 10 beside queuectl', () => {
 
     const stats = await broker.stats(q)
     expect(stats.name).toBe('pgboss:states')
-    expect(stats.counts).toEqual({waiting: 2, delayed: 1, retry: 1, inflight: 1, completed: 1, dead: 2})
+    // the job in pg-boss's `retry` (due in an hour) is delayed: its workers fetch it like a created one
+    expect(stats.counts).toEqual({waiting: 2, delayed: 2, inflight: 1, completed: 1, dead: 2})
+    expect(stats.details).toMatchObject({retrying: 1, failed: 1, cancelled: 1})
     // pg-boss's own counts: queued (created + retry) and everything not yet completed
-    expect(await boss.getQueueSize(q)).toBe(stats.counts.waiting! + stats.counts.delayed! + stats.counts.retry!)
-    expect(await boss.getQueueSize(q, {before: 'completed'})).toBe(stats.counts.waiting! + stats.counts.delayed! + stats.counts.retry! + stats.counts.inflight!)
+    expect(await boss.getQueueSize(q)).toBe(stats.counts.waiting! + stats.counts.delayed!)
+    expect(await boss.getQueueSize(q, {before: 'completed'})).toBe(stats.counts.waiting! + stats.counts.delayed! + stats.counts.inflight!)
     const rows = await admin<{state: string; n: number}>(`SELECT state::text, count(*)::int AS n FROM pgboss.job WHERE name = $1 GROUP BY 1`, [q], db.name)
     const sql = Object.fromEntries(rows.map((r) => [r.state, r.n]))
     expect(sql).toEqual({created: 3, retry: 1, active: 1, completed: 1, failed: 1, cancelled: 1})
@@ -68,7 +71,8 @@ describe('pg-boss 10 beside queuectl', () => {
     expect(dead.map((m) => m.lastError).sort()).toEqual(['cancelled', 'kaputt'])
     const waiting = await broker.peek(q, {limit: 10})
     expect(waiting.map((m) => m.body)).toEqual([{n: 1}, {n: 2}])
-    expect((await broker.peek(q, {state: 'retry', limit: 1}))[0]!.lastError).toBe('once more')
+    const delayed = await broker.peek(q, {state: 'delayed', limit: 5})
+    expect(delayed.map((m) => [m.body, m.lastError])).toEqual([[{again: true}, 'once more'], [{later: true}, undefined]])
   })
 
   it('a job queuectl enqueues is run by pg-boss\'s worker with the same data', async () => {
@@ -105,6 +109,10 @@ describe('pg-boss 10 beside queuectl', () => {
     const row = await boss.getJobById(q, id!)
     expect(row?.state).toBe('retry')
     expect(row?.retryLimit).toBe(1)
+    // pg-boss's workers fetch it: waiting, not dead, in what inspect, top and wait --until dead==0 read
+    const after = await broker.stats(q)
+    expect(after.counts).toMatchObject({waiting: 1, dead: 0})
+    expect(deadCount(after)).toBe(0)
     // and pg-boss runs it again
     const [again] = await boss.fetch(q)
     expect(again?.id).toBe(id)
