@@ -71,7 +71,7 @@ export class AmqpBroker implements Broker {
 
   /** The broker's own capabilities, from what connect() found. */
   private brokerCapabilities(): Capabilities {
-    return amqpCapabilities({queueType: this.config.queueType, ...this.facts, maxMessageBytes: this.config.maxMessageBytes})
+    return amqpCapabilities({queueType: this.config.queueType, ...this.facts, maxMessageBytes: this.config.maxMessageBytes, flavor: this.config.flavor})
   }
 
   /** Opens a connection to the first endpoint that takes it. */
@@ -216,7 +216,7 @@ export class AmqpBroker implements Broker {
     const q = this.mgmt && queue !== undefined ? await this.mgmt.queue(queue).catch(() => undefined) : undefined
     if (!q) return this.brokerCapabilities()
     const route = await resolveDeadLetterRoute(this.mgmt!, q)
-    return queueCapabilities(q, !!route, route?.queue, {delayedExchange: this.facts.delayedExchange, maxMessageBytes: this.config.maxMessageBytes})
+    return queueCapabilities(q, !!route, route?.queue, {delayedExchange: this.facts.delayedExchange, maxMessageBytes: this.config.maxMessageBytes, flavor: this.config.flavor})
   }
 
   async listQueues(): Promise<QueueRef[]> {
