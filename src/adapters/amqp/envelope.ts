@@ -6,7 +6,7 @@
 import {randomUUID} from 'node:crypto'
 import type {Message as AmqpMessage, Options} from 'amqplib'
 import type {Message, MessageState, OutgoingMessage} from '../../broker/contract.js'
-import {celeryArgsFromPayload, decodeCeleryTask, encodeCeleryTask, isCeleryTaskHeaders} from '../formats/celery.js'
+import {celeryArgsFromPayload, celeryHeadersFromText, decodeCeleryTask, encodeCeleryTask, isCeleryTaskHeaders} from '../formats/celery.js'
 import {UsageError} from '../../kernel/errors.js'
 
 export const ERROR_HEADER = 'x-queuectl-error'
@@ -105,10 +105,26 @@ export function toOutgoing(m: OutgoingMessage, index: number, flavor: 'celery' |
     // Celery holds an eta task itself, so the broker delivers it at once: no delayed exchange
     return {id: task.id, content: task.body, options}
   }
+  if (m.headers && isCeleryTaskHeaders(m.headers)) return celeryCopy(m, m.headers, options)
   const id = randomUUID()
   options.messageId = id
   if (m.name) options.type = m.name
   if (m.contentType) options.contentType = m.contentType
+  const content = typeof m.payload === 'string' ? Buffer.from(m.payload, 'utf8') : m.payload
+  return {id, content, options, delayMs: m.delayMs && m.delayMs > 0 ? m.delayMs : undefined}
+}
+
+/** A Celery task sent again as it is (move, retry, import): its headers in the types Celery wrote, its id as correlation id. */
+function celeryCopy(m: OutgoingMessage, headers: Record<string, string>, options: Options.Publish): Outgoing {
+  const id = headers.id!
+  Object.assign(options, {
+    messageId: id,
+    correlationId: id,
+    contentType: m.contentType,
+    // kombu decodes the body with it; Celery always sends utf-8
+    contentEncoding: 'utf-8',
+    headers: celeryHeadersFromText(headers),
+  })
   const content = typeof m.payload === 'string' ? Buffer.from(m.payload, 'utf8') : m.payload
   return {id, content, options, delayMs: m.delayMs && m.delayMs > 0 ? m.delayMs : undefined}
 }
