@@ -74,6 +74,8 @@ export interface Outgoing {
   content: Buffer
   options: Options.Publish
   delayMs?: number
+  /** A Celery task's countdown (its eta is in the headers): Celery 5.5's native delayed delivery may route it through the delay exchanges. */
+  celeryDelayMs?: number
 }
 
 /** Prepares a message for publishing: persistent, with an id, name, time and (for Celery) the task headers. */
@@ -102,8 +104,8 @@ export function toOutgoing(m: OutgoingMessage, index: number, flavor: 'celery' |
       contentEncoding: task.properties.contentEncoding,
       headers: {...m.headers, ...task.headers},
     })
-    // Celery holds an eta task itself, so the broker delivers it at once: no delayed exchange
-    return {id: task.id, content: task.body, options}
+    // Celery holds an eta task itself, so the broker delivers it at once: no delayed-message plugin
+    return {id: task.id, content: task.body, options, celeryDelayMs: m.delayMs && m.delayMs > 0 ? m.delayMs : undefined}
   }
   if (m.headers && isCeleryTaskHeaders(m.headers)) return celeryCopy(m, m.headers, options)
   const id = randomUUID()

@@ -48,6 +48,18 @@ def record(self, path, *args, **kwargs):
 if __name__ == '__main__':
     # python3 celery_app.py send QUEUE PATH TEXT: sends one task the way an application would
     # python3 celery_app.py record QUEUE PATH [COUNTDOWN]: sends qctl.record(PATH, 1, 'two', flag=True)
+    # python3 celery_app.py record55 QUEUE PATH COUNTDOWN: what Celery 5.5's send_task publishes for a
+    # queue with native delayed delivery (celery 5.5.3 celery/app/base.py send_task: the same task
+    # message, to the topic exchange celery_delayed_27, routing key = the countdown's 28 bits then
+    # the queue's routing key, as kombu 5.5.4 kombu/transport/native_delayed_delivery.py's
+    # calculate_routing_key writes it); Celery 5.5 cannot run here (Debian has 5.2)
+    if sys.argv[1] == 'record55':
+        queue, countdown = sys.argv[2], int(sys.argv[4])
+        bits = '.'.join(format(countdown, '028b'))
+        result = app.send_task('qctl.record', args=[sys.argv[3], 1, 'two'], kwargs={'flag': True, 'n': None}, countdown=countdown,
+                               exchange=Exchange('celery_delayed_27', type='topic'), routing_key=f'{bits}.{queue}')
+        print(json.dumps({'id': result.id}))
+        sys.exit(0)
     if sys.argv[1] == 'record':
         countdown = float(sys.argv[4]) if len(sys.argv) > 4 else None
         result = app.send_task('qctl.record', args=[sys.argv[3], 1, 'two'], kwargs={'flag': True, 'n': None}, queue=sys.argv[2], countdown=countdown)
