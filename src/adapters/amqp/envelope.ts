@@ -88,6 +88,8 @@ export function toOutgoing(m: OutgoingMessage, index: number, flavor: 'celery' |
   }
   if (m.headers) options.headers = {...m.headers}
   if (m.priority !== undefined) options.priority = m.priority
+  // already a Celery task (move, retry, import, even with ?flavor=celery): sent as it is, not wrapped again
+  if (m.headers && isCeleryTaskHeaders(m.headers)) return celeryCopy(m, m.headers, options)
   if (flavor === 'celery') {
     if (!m.name) throw new UsageError(`message ${index + 1} has no task name — a Celery message needs one (the registered task, e.g. proj.tasks.add)`)
     let call: {args: unknown[]; kwargs: Record<string, unknown>}
@@ -107,7 +109,6 @@ export function toOutgoing(m: OutgoingMessage, index: number, flavor: 'celery' |
     // Celery holds an eta task itself, so the broker delivers it at once: no delayed-message plugin
     return {id: task.id, content: task.body, options, celeryDelayMs: m.delayMs && m.delayMs > 0 ? m.delayMs : undefined}
   }
-  if (m.headers && isCeleryTaskHeaders(m.headers)) return celeryCopy(m, m.headers, options)
   const id = randomUUID()
   options.messageId = id
   if (m.name) options.type = m.name

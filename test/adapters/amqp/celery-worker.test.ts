@@ -39,6 +39,7 @@ describe('amqp: queuectl → the real Celery 5.2 worker', () => {
   const dead = uniqueQueue('cw-dead')
   const park = uniqueQueue('cw-park')
   const park2 = uniqueQueue('cw-park2')
+  const park3 = uniqueQueue('cw-park3')
   const consumed = [
     {name: plain},
     {name: prio, args: {'x-max-priority': 10}},
@@ -74,6 +75,7 @@ describe('amqp: queuectl → the real Celery 5.2 worker', () => {
     await declareQueue(dead, {dlq: true})
     await declareQueue(park)
     await declareQueue(park2)
+    await declareQueue(park3)
     // dead-lettered by RabbitMQ itself (basic.reject, requeue=false: x-death headers), before any worker runs
     await celerySends('retry-plain', dead)
     await celerySends('retry-eta', dead, 1)
@@ -87,6 +89,7 @@ describe('amqp: queuectl → the real Celery 5.2 worker', () => {
     await conn.close()
     await celerySends('move', park, 2)
     await celerySends('export', park2)
+    await celerySends('flavored', park3)
 
     worker = spawn(
       PYTHON,
@@ -108,7 +111,7 @@ describe('amqp: queuectl → the real Celery 5.2 worker', () => {
         })
       })
     }
-    for (const q of [plain, prio, dead, park, park2]) await dropCeleryQueue(q).catch(() => {})
+    for (const q of [plain, prio, dead, park, park2, park3]) await dropCeleryQueue(q).catch(() => {})
   }, 30_000)
 
   it('enqueue --flavor celery: the worker runs the task with exactly the args and kwargs given', async () => {
@@ -162,6 +165,14 @@ describe('amqp: queuectl → the real Celery 5.2 worker', () => {
     const r = await ran(path)
     expect(r).toMatchObject({args: [path, 1, 'two'], kwargs: {flag: true, n: null}, id, retries: 0})
     expect(r.eta).toMatch(/\+00:00$/)
+  }, 90_000)
+
+  it('move with ?flavor=celery in the URL sends the task as it is, not wrapped as the args of a new one', async () => {
+    const {path, id} = sentByCelery.flavored!
+    const cli = await runCli(['move', park3, plain, '--yes', '--idle', '1s', '--url', `${AMQP_URL}?flavor=celery`], {env})
+    expect(cli.code, cli.stderr).toBe(0)
+    const r = await ran(path)
+    expect(r).toMatchObject({args: [path, 1, 'two'], kwargs: {flag: true, n: null}, id})
   }, 90_000)
 
   it('export → import of a task Celery sent: the worker runs it with exactly its args and kwargs', async () => {
