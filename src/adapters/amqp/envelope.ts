@@ -129,5 +129,7 @@ function celeryCopy(m: OutgoingMessage, headers: Record<string, string>, options
     headers: celeryHeadersFromText(headers),
   })
   const content = typeof m.payload === 'string' ? Buffer.from(m.payload, 'utf8') : m.payload
-  return {id, content, options, delayMs: m.delayMs && m.delayMs > 0 ? m.delayMs : undefined}
+  // an eta still ahead: Celery 5.5 would send it through its delay queues again, where the vhost has them
+  const due = headers.eta ? Date.parse(headers.eta) - Date.now() : NaN
+  return {id, content, options, celeryDelayMs: due > 0 ? due : undefined}
 }

@@ -50,6 +50,7 @@ describe('amqp: Celery 5.5 native delayed delivery (source-derived fixtures) wit
   const a = `${PREFIX}-c55-a`
   const b = `${PREFIX}-c55-b`
   const plain = `${PREFIX}-c55-direct`
+  const park = `${PREFIX}-c55-park`
   let vhost: Awaited<ReturnType<typeof createVhost>>
   let broker: Broker
   let worker: ChildProcess | undefined
@@ -67,6 +68,7 @@ describe('amqp: Celery 5.5 native delayed delivery (source-derived fixtures) wit
       await declareCelery55Queue(ch, a, {bindForDelay: true})
       await declareCelery55Queue(ch, b, {bindForDelay: true})
       await declareCelery55Queue(ch, plain, {bindForDelay: false})
+      await ch.assertQueue(park, {durable: true}) // Celery 5.2's producer declares its direct exchange
     })
     broker = await openAmqp(encodeURIComponent(vhost.vhost))
   }, 60_000)
@@ -133,6 +135,23 @@ describe('amqp: Celery 5.5 native delayed delivery (source-derived fixtures) wit
     // it went through the delay queues: it reached the worker only once due
     expect(r.ran_at).toBeGreaterThanOrEqual(sentAt + 4.5)
     expect(Date.parse(r.eta) / 1000).toBeGreaterThanOrEqual(sentAt + 4.9)
+  }, 120_000)
+
+  it('move of a task whose eta is still ahead sends it through the delay queues again, as Celery 5.5 sends an eta task; it runs when due', async () => {
+    const path = join(dir, 'moved.json')
+    const sentAt = Date.now() / 1000
+    await run(PYTHON, [join(APP_DIR, 'celery_app.py'), 'record', park, path, '8'], {env: pyEnv(), timeout: 60_000})
+    const before = (await broker.stats(a)).counts.delayed!
+    const cli = await runCli(['move', park, a, '--yes', '--idle', '1s', '--url', vhost.url], {env})
+    expect(cli.code, cli.stderr).toBe(0)
+    expect((await broker.stats(a)).counts).toMatchObject({waiting: 0, delayed: before + 1})
+    await eventually(() => (existsSync(path) ? true : undefined), 60_000, 'the worker to run the moved task').catch((error: Error) => {
+      throw new Error(`${error.message}\nworker log:\n${log.slice(-3000)}`)
+    })
+    const r = JSON.parse(readFileSync(path, 'utf8')) as {args: unknown[]; kwargs: unknown; ran_at: number}
+    expect(r.args).toEqual([path, 1, 'two'])
+    expect(r.kwargs).toEqual({flag: true, n: null})
+    expect(r.ran_at).toBeGreaterThanOrEqual(sentAt + 7.5)
   }, 120_000)
 
   it('a queue not bound for native delayed delivery gets the task at once, with an eta the worker holds (as Celery 5.5 does for a direct exchange)', async () => {
