@@ -79,7 +79,7 @@ export function safeToRead(q: MgmtQueue, serverVersion: string | undefined): boo
 
 /** What counting needs from AMQP: exact ready counts, and the routing keys of a queue's messages (read and returned). */
 export interface DelayQueueReader {
-  readyCount(queue: string): Promise<number>
+  readyCounts(queues: string[]): Promise<number[]>
   routingKeys(queue: string, limit: number): Promise<string[]>
 }
 
@@ -101,7 +101,7 @@ export async function nativeDelayedCount(
   const mine = targets?.filter((t) => t.queue === queue) ?? []
   if (!targets || mine.length === 0) return undefined
   const queues = delayQueues(await mgmt.listQueues())
-  const counts = await Promise.all(queues.map((q) => reader.readyCount(q.name)))
+  const counts = await reader.readyCounts(queues.map((q) => q.name))
   const total = counts.reduce((a, b) => a + b, 0)
   // one target queue: every delayed task is its own, nothing to read
   if (total === 0 || targets.every((t) => t.queue === queue)) return {count: total}

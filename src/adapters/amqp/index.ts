@@ -377,7 +377,13 @@ export class AmqpBroker implements Broker {
   /** Tasks for `queue` held in Celery 5.5's delay queues (counted as delayed). */
   private async celeryDelayed(queue: string): Promise<{count: number} | {unknown: string} | undefined> {
     const reader = {
-      readyCount: async (name: string) => (await this.checkQueue(name)).messageCount,
+      // 28 passive declares on one channel: `top` asks every second
+      readyCounts: (names: string[]) =>
+        this.withChannel(queue, async (ch) => {
+          const counts: number[] = []
+          for (const name of names) counts.push((await ch.checkQueue(name)).messageCount)
+          return counts
+        }),
       // basic.get without ack, then closing the channel returns them (classic queues count no delivery)
       routingKeys: (name: string, limit: number) =>
         this.withChannel(name, async (ch) => {
