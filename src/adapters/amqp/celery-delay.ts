@@ -12,9 +12,8 @@ import type {MgmtBinding, MgmtClient, MgmtQueue} from './mgmt.js'
 
 export const NATIVE_DELAY_EXCHANGE = 'celery_delayed_27'
 export const NATIVE_DELIVERY_EXCHANGE = 'celery_delayed_delivery'
-/** kombu's MAX_NUMBER_OF_BITS_TO_USE: the longest countdown is 2^28 - 1 s. */
+/** kombu's MAX_NUMBER_OF_BITS_TO_USE: the longest countdown is 2^28 - 1 s (8.5 years; --delay stops at 365 days). */
 const BITS = 28
-export const NATIVE_DELAY_MAX_SECONDS = 2 ** BITS - 1
 const DELAY_QUEUE = /^celery_delayed_(\d+)$/
 
 /** Where Celery 5.5 publishes a task due in `countdown` whole seconds (≥ 1) for `routingKey`. */
