@@ -35,5 +35,11 @@ export function refuse(op: Refusable, where: string, caps: Pick<Capabilities, 'a
   return new NotSupportedError(`${where} cannot ${CANNOT[op]} — ${caps.advice?.[op] ?? INSTEAD[op]}`)
 }
 
+/** The capabilities an enqueue with `flavor` gets (the queue's own, changed where the flavor declares). */
+export function withFlavor(caps: Capabilities, flavor: string | undefined): Capabilities {
+  const changes = flavor === undefined ? undefined : caps.flavors?.[flavor]
+  return changes ? {...caps, ...changes} : caps
+}
+
 /** A queue on a server that queuectl fully drives: made, deleted, consumed with leases it can extend, enqueued to. Adapters spread it and declare the rest. */
 export const DRIVEN_QUEUE = {inProcess: false, create: true, delete: true, extend: true, consume: true, enqueue: true} as const

@@ -85,6 +85,8 @@ export interface Capabilities {
    * adapter declares neither, and a caller asking for either refuses.
    */
   publish?: {persistent: PublishChoice; confirms: PublishChoice}
+  /** What differs when enqueueing with `EnqueueOptions.flavor` set to the key (AMQP's celery: an eta the Celery worker holds, so it delays without a broker plugin). */
+  flavors?: Record<string, Partial<Pick<Capabilities, 'delay'>>>
 }
 
 /**

@@ -1,6 +1,6 @@
 import {readFile} from 'node:fs/promises'
 import {Args, Flags} from '@oclif/core'
-import {refuse} from '../broker/capabilities.js'
+import {refuse, withFlavor} from '../broker/capabilities.js'
 import type {OutgoingMessage} from '../broker/contract.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {type MessageTemplate, checkOptions, sendInBatches} from '../services/enqueue.js'
@@ -65,7 +65,7 @@ Prints the ids of the messages, one a line (NDJSON objects with --json).`
     const caps = await broker.capabilitiesOf(args.queue)
     // before reading stdin or the file: RQ's pickled jobs are refused whatever the payload
     if (!caps.enqueue) throw refuse('enqueue', `queue "${args.queue}" on ${broker.displayUrl}`, caps)
-    checkOptions(broker, caps, template)
+    checkOptions(broker, withFlavor(caps, flags.flavor), template)
     const max = caps.maxPayloadBytes
     const progress = new ProgressLine()
     let single: Buffer | undefined

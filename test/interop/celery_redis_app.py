@@ -2,6 +2,7 @@
 # /usr/bin/python3). QCTL_BROKER is the redis:// URL (its own db). Tasks write a file so a test
 # can see that a real worker ran them.
 #   python3 celery_redis_app.py send QUEUE      sends tasks in several states, prints their ids
+#   python3 celery_redis_app.py send-one QUEUE PATH TEXT   one write_file(PATH, TEXT, suffix='!')
 #   python3 celery_redis_app.py count QUEUE     the queue's length as kombu reports it
 #   python3 celery_redis_app.py scheduled ID    whether the workers hold task ID (inspect().scheduled())
 import json
@@ -51,6 +52,9 @@ if __name__ == '__main__':
         print(json.dumps({'ids': ids, 'count': count(queue)}))
     elif cmd == 'send-eta':
         print(json.dumps({'id': app.send_task('qctl.write_file', args=['/tmp/qctl-never-6', 'held'], queue=sys.argv[2], countdown=3600).id}))
+    elif cmd == 'send-one':
+        # send-one QUEUE PATH TEXT: write_file(PATH, TEXT, suffix='!')
+        print(json.dumps({'id': app.send_task('qctl.write_file', args=[sys.argv[3], sys.argv[4]], kwargs={'suffix': '!'}, queue=sys.argv[2]).id}))
     elif cmd == 'count':
         print(json.dumps({'count': count(sys.argv[2])}))
     elif cmd == 'scheduled':

@@ -13,7 +13,12 @@ export interface AmqpFacts {
   /** The x-delayed-message exchange type exists (plugin on; seen through the management API). */
   delayedExchange: boolean
   maxMessageBytes: number
+  /** Every enqueue is a Celery task (?flavor=celery). */
+  flavor?: 'celery'
 }
+
+/** A Celery eta: the worker that takes the task holds it until due (Redis's celery flavor allows as long). */
+const CELERY_DELAY = {maxMs: 365 * 24 * 3600 * 1000}
 
 /** What to do instead, for each refusal. */
 export const AMQP_ADVICE: NonNullable<Capabilities['advice']> = {
@@ -30,7 +35,8 @@ export function amqpCapabilities(f: AmqpFacts): Capabilities {
   return {
     listQueues: f.mgmt,
     peek: f.queueType === 'stream' ? 'none' : 'requeue',
-    delay: f.delayedExchange ? {maxMs: DELAYED_EXCHANGE_MAX_MS} : false,
+    delay: f.flavor === 'celery' ? CELERY_DELAY : f.delayedExchange ? {maxMs: DELAYED_EXCHANGE_MAX_MS} : false,
+    flavors: {celery: {delay: CELERY_DELAY}},
     // classic queues serve x-max-priority levels strictly (checked per queue through the management
     // API); quorum queues ignore priority before RabbitMQ 4 and only know two levels after
     priority: f.queueType === 'classic' && f.mgmt ? {min: 0, max: 255} : false,
@@ -65,7 +71,7 @@ export function queueCapabilities(
   q: MgmtQueue,
   deadLetters: boolean,
   deadLetterQueue: string | undefined,
-  f: Pick<AmqpFacts, 'delayedExchange' | 'maxMessageBytes'>,
+  f: Pick<AmqpFacts, 'delayedExchange' | 'maxMessageBytes' | 'flavor'>,
 ): Capabilities {
   const queueType: QueueType = q.type === 'quorum' || q.type === 'stream' ? q.type : 'classic'
   const base = amqpCapabilities({...f, queueType, mgmt: true})

@@ -6,7 +6,7 @@
 import {randomUUID} from 'node:crypto'
 import type {Message as AmqpMessage, Options} from 'amqplib'
 import type {Message, MessageState, OutgoingMessage} from '../../broker/contract.js'
-import {celeryArgsFromPayload, decodeCeleryTask, encodeCeleryTask, isCeleryTaskHeaders} from '../formats/celery.js'
+import {celeryArgsFromPayload, celeryHeadersFromText, decodeCeleryTask, encodeCeleryTask, isCeleryTaskHeaders} from '../formats/celery.js'
 import {UsageError} from '../../kernel/errors.js'
 
 export const ERROR_HEADER = 'x-queuectl-error'
@@ -71,6 +71,8 @@ export interface Outgoing {
   content: Buffer
   options: Options.Publish
   delayMs?: number
+  /** A Celery task's countdown (its eta is in the headers): Celery 5.5's native delayed delivery may route it through the delay exchanges. */
+  celeryDelayMs?: number
 }
 
 /** Prepares a message for publishing: persistent, with an id, name, time and (for Celery) the task headers. */
@@ -83,6 +85,8 @@ export function toOutgoing(m: OutgoingMessage, index: number, flavor: 'celery' |
   }
   if (m.headers) options.headers = {...m.headers}
   if (m.priority !== undefined) options.priority = m.priority
+  // already a Celery task (move, retry, import, even with ?flavor=celery): sent as it is, not wrapped again
+  if (m.headers && isCeleryTaskHeaders(m.headers)) return celeryCopy(m, m.headers, options)
   if (flavor === 'celery') {
     if (!m.name) throw new UsageError(`message ${index + 1} has no task name — a Celery message needs one (the registered task, e.g. proj.tasks.add)`)
     let call: {args: unknown[]; kwargs: Record<string, unknown>}
@@ -99,8 +103,8 @@ export function toOutgoing(m: OutgoingMessage, index: number, flavor: 'celery' |
       contentEncoding: task.properties.contentEncoding,
       headers: {...m.headers, ...task.headers},
     })
-    // Celery holds an eta task itself, so the broker delivers it at once: no delayed exchange
-    return {id: task.id, content: task.body, options}
+    // Celery holds an eta task itself, so the broker delivers it at once: no delayed-message plugin
+    return {id: task.id, content: task.body, options, celeryDelayMs: m.delayMs && m.delayMs > 0 ? m.delayMs : undefined}
   }
   const id = randomUUID()
   options.messageId = id
@@ -108,4 +112,21 @@ export function toOutgoing(m: OutgoingMessage, index: number, flavor: 'celery' |
   if (m.contentType) options.contentType = m.contentType
   const content = typeof m.payload === 'string' ? Buffer.from(m.payload, 'utf8') : m.payload
   return {id, content, options, delayMs: m.delayMs && m.delayMs > 0 ? m.delayMs : undefined}
+}
+
+/** A Celery task sent again as it is (move, retry, import): its headers in the types Celery wrote, its id as correlation id. */
+function celeryCopy(m: OutgoingMessage, headers: Record<string, string>, options: Options.Publish): Outgoing {
+  const id = headers.id!
+  Object.assign(options, {
+    messageId: id,
+    correlationId: id,
+    contentType: m.contentType,
+    // kombu decodes the body with it; Celery always sends utf-8
+    contentEncoding: 'utf-8',
+    headers: celeryHeadersFromText(headers),
+  })
+  const content = typeof m.payload === 'string' ? Buffer.from(m.payload, 'utf8') : m.payload
+  // an eta still ahead: Celery 5.5 would send it through its delay queues again, where the vhost has them
+  const due = headers.eta ? Date.parse(headers.eta) - Date.now() : NaN
+  return {id, content, options, celeryDelayMs: due > 0 ? due : undefined}
 }

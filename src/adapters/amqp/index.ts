@@ -34,6 +34,7 @@ import {channelError, connectionError, replyText} from './errors.js'
 import {MgmtClient, MgmtRefusedError, type MgmtQueue} from './mgmt.js'
 import {publishConfirmed, publishUnconfirmed, type PublishTarget} from './publish.js'
 import {DELAYED_EXCHANGE, ensureDelayedBinding} from './delay.js'
+import {NATIVE_DELAY_EXCHANGE, nativeDelayRoutingKey, nativeDelayTargets, nativeDelayedCount, type NativeDelayTarget} from './celery-delay.js'
 
 let connectionSeq = 0
 
@@ -64,6 +65,7 @@ export class AmqpBroker implements Broker {
   private mgmtProblem?: Error
   /** When this broker last changed a queue's unacked set (delivery, settle, peek). */
   private readonly touched = new Map<string, number>()
+  private nativeTargetsSeen?: {at: number; targets: Promise<NativeDelayTarget[] | undefined>}
 
   constructor(private readonly config: AmqpConfig) {
     this.displayUrl = config.displayUrl
@@ -71,7 +73,7 @@ export class AmqpBroker implements Broker {
 
   /** The broker's own capabilities, from what connect() found. */
   private brokerCapabilities(): Capabilities {
-    return amqpCapabilities({queueType: this.config.queueType, ...this.facts, maxMessageBytes: this.config.maxMessageBytes})
+    return amqpCapabilities({queueType: this.config.queueType, ...this.facts, maxMessageBytes: this.config.maxMessageBytes, flavor: this.config.flavor})
   }
 
   /** Opens a connection to the first endpoint that takes it. */
@@ -216,7 +218,7 @@ export class AmqpBroker implements Broker {
     const q = this.mgmt && queue !== undefined ? await this.mgmt.queue(queue).catch(() => undefined) : undefined
     if (!q) return this.brokerCapabilities()
     const route = await resolveDeadLetterRoute(this.mgmt!, q)
-    return queueCapabilities(q, !!route, route?.queue, {delayedExchange: this.facts.delayedExchange, maxMessageBytes: this.config.maxMessageBytes})
+    return queueCapabilities(q, !!route, route?.queue, {delayedExchange: this.facts.delayedExchange, maxMessageBytes: this.config.maxMessageBytes, flavor: this.config.flavor})
   }
 
   async listQueues(): Promise<QueueRef[]> {
@@ -242,6 +244,8 @@ export class AmqpBroker implements Broker {
       const dead = await this.checkQueue(route.queue).catch(() => undefined)
       if (dead) stats.counts.dead = dead.messageCount
     }
+    const celeryDelayed = await this.celeryDelayed(queue).catch(() => undefined)
+    if (celeryDelayed && 'count' in celeryDelayed) stats.counts.delayed = celeryDelayed.count
     if (q.head_message_timestamp) stats.oldestAgeMs = Math.max(0, Date.now() - q.head_message_timestamp * 1000)
     stats.details = definedOnly({
       type: q.type,
@@ -250,6 +254,7 @@ export class AmqpBroker implements Broker {
       policy: q.policy ?? undefined,
       deadLetterExchange: route?.exchange,
       deadLetterQueue: route?.queue,
+      celeryDelayed: celeryDelayed && ('unknown' in celeryDelayed ? celeryDelayed.unknown : 'in the delay queues celery_delayed_0…27 of Celery 5.5 (native delayed delivery)'),
       note: fresh
         ? 'in-flight counts and rates come from management stats, refreshed every collect_statistics_interval (5 s by default)'
         : 'in-flight count left out: this process just delivered or settled messages and the management stats (5 s behind) do not show it yet',
@@ -320,10 +325,13 @@ export class AmqpBroker implements Broker {
     if (messages.some((m) => m.priority !== undefined)) await checkPriorities(this.needMgmt('priority'), queue, messages)
     const delayed = items.some((m) => m.delayMs)
     if (delayed) await this.withChannel(queue, (ch) => ensureDelayedBinding(ch, queue))
+    const native = items.some((m) => (m.celeryDelayMs ?? 0) >= 1000) ? await this.nativeDelayTarget(queue) : undefined
     if (options.persistent === false) for (const m of items) m.options.persistent = false
     const pub = options.confirms === false ? this.publisher(false) : await this.publisher()
     const direct: PublishTarget = {exchange: '', routingKey: queue}
-    const target = (m: {delayMs?: number; options: {headers?: Record<string, unknown>; mandatory?: boolean}}): PublishTarget => {
+    const target = (m: {delayMs?: number; celeryDelayMs?: number; options: {headers?: Record<string, unknown>; mandatory?: boolean}}): PublishTarget => {
+      // what Celery 5.5 publishes: whole seconds (int(countdown)); under one second it sends the task directly
+      if (native && m.celeryDelayMs && m.celeryDelayMs >= 1000) return {exchange: NATIVE_DELAY_EXCHANGE, routingKey: nativeDelayRoutingKey(Math.floor(m.celeryDelayMs / 1000), native.routingKey)}
       if (!m.delayMs) return direct
       m.options.headers = {...m.options.headers, 'x-delay': m.delayMs}
       // the plugin routes only when due, so a mandatory publish would always come back as unroutable
@@ -348,6 +356,48 @@ export class AmqpBroker implements Broker {
       throw error
     }
     return items.map((m) => m.id)
+  }
+
+  /** The queue's part in Celery 5.5's native delayed delivery, when the vhost has it and the management API shows the bindings. */
+  private async nativeDelayTarget(queue: string): Promise<NativeDelayTarget | undefined> {
+    // without the bindings a task sent to the delay exchanges could be dropped when due: the worker holds an eta task instead
+    if (!this.mgmt) return undefined
+    return (await this.nativeTargets())?.find((t) => t.queue === queue)
+  }
+
+  /** The vhost's native delay targets, looked up at most once per stats interval (inspect asks for every queue). */
+  private nativeTargets(): Promise<NativeDelayTarget[] | undefined> {
+    const cached = this.nativeTargetsSeen
+    if (cached && Date.now() - cached.at < STATS_LAG_MS) return cached.targets
+    const targets = nativeDelayTargets(this.mgmt!)
+    this.nativeTargetsSeen = {at: Date.now(), targets}
+    targets.catch(() => (this.nativeTargetsSeen = undefined))
+    return targets
+  }
+
+  /** Tasks for `queue` held in Celery 5.5's delay queues (counted as delayed). */
+  private async celeryDelayed(queue: string): Promise<{count: number} | {unknown: string} | undefined> {
+    const reader = {
+      // 28 passive declares on one channel: `top` asks every second
+      readyCounts: (names: string[]) =>
+        this.withChannel(queue, async (ch) => {
+          const counts: number[] = []
+          for (const name of names) counts.push((await ch.checkQueue(name)).messageCount)
+          return counts
+        }),
+      // basic.get without ack, then closing the channel returns them (classic queues count no delivery)
+      routingKeys: (name: string, limit: number) =>
+        this.withChannel(name, async (ch) => {
+          const keys: string[] = []
+          while (keys.length < limit) {
+            const m = await ch.get(name, {noAck: false})
+            if (!m) break
+            keys.push(m.fields.routingKey)
+          }
+          return keys
+        }),
+    }
+    return nativeDelayedCount(this.mgmt!, queue, reader, this.serverVersion, () => this.nativeTargets())
   }
 
   /** One confirm channel (and one plain channel, for confirms: false) reused across enqueues; replaced after the broker closes it. */

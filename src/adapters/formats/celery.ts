@@ -67,8 +67,8 @@ export function encodeCeleryTask(spec: CeleryTaskSpec): CeleryEncoded {
     task: spec.task,
     id,
     shadow: null,
-    eta: spec.eta === undefined ? null : new Date(spec.eta).toISOString(),
-    expires: spec.expires === undefined ? null : new Date(spec.expires).toISOString(),
+    eta: spec.eta === undefined ? null : celeryIsoformat(spec.eta),
+    expires: spec.expires === undefined ? null : celeryIsoformat(spec.expires),
     group: spec.group ?? null,
     group_index: null,
     retries: spec.retries ?? 0,
@@ -82,6 +82,57 @@ export function encodeCeleryTask(spec: CeleryTaskSpec): CeleryEncoded {
   }
   const body = Buffer.from(JSON.stringify([args, kwargs, {callbacks: null, errbacks: null, chain: null, chord: null}]), 'utf8')
   return {id, headers, properties: {correlationId: id, contentType: CELERY_CONTENT_TYPE, contentEncoding: 'utf-8'}, body}
+}
+
+/** An epoch-ms time as Celery writes eta/expires: Python's isoformat() of an aware UTC datetime. */
+export function celeryIsoformat(ms: number): string {
+  const iso = new Date(ms).toISOString() // 2030-01-02T03:04:05.678Z
+  const millis = iso.slice(20, 23)
+  // isoformat() leaves out a zero fraction and writes microseconds otherwise
+  return `${iso.slice(0, 19)}${millis === '000' ? '' : `.${millis}000`}+00:00`
+}
+
+/**
+ * Protocol-2 headers back from their text (how peek, export and move carry headers) to the types
+ * Celery's worker reads: a header that was None is '' as text, and Celery 5.2 crashes on eta=''
+ * (maybe_iso8601('') is None, then maybe_make_aware(None)); retries must be an int, timelimit a
+ * pair, ignore_result a bool. Headers that are not Celery's stay text.
+ */
+export function celeryHeadersFromText(headers: Record<string, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {...headers}
+  for (const [key, text] of Object.entries(headers)) {
+    if (NULLABLE_TEXT.has(key)) out[key] = text === '' || text === 'None' ? null : text
+    else if (key === 'retries' || key === 'replaced_task_nesting') out[key] = wholeNumber(text) ?? 0
+    else if (key === 'group_index') out[key] = wholeNumber(text) ?? null
+    else if (key === 'ignore_result') out[key] = text === 'true' || text === 'True'
+    else if (key === 'timelimit') out[key] = timeLimits(text)
+    else if (key === 'stamped_headers' || key === 'stamps') out[key] = jsonOr(text, null)
+  }
+  return out
+}
+
+/** Protocol-2 headers that are a string or None. */
+const NULLABLE_TEXT = new Set(['eta', 'expires', 'shadow', 'group', 'root_id', 'parent_id', 'argsrepr', 'kwargsrepr', 'origin'])
+
+function wholeNumber(text: string): number | undefined {
+  const n = Number(text)
+  return text.trim() !== '' && Number.isSafeInteger(n) ? n : undefined
+}
+
+function jsonOr(text: string, fallback: unknown): unknown {
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return fallback
+  }
+}
+
+/** [hard, soft] seconds, each a number or None. */
+function timeLimits(text: string): [number | null, number | null] {
+  const value = jsonOr(text, null)
+  if (!Array.isArray(value)) return [null, null]
+  const limit = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null)
+  return [limit(value[0]), limit(value[1])]
 }
 
 /**

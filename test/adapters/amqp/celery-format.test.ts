@@ -1,12 +1,12 @@
 // The transport-neutral Celery protocol-2 codec (src/adapters/formats/celery.ts).
 import {describe, expect, it} from 'vitest'
-import {celeryArgsFromPayload, decodeCeleryTask, encodeCeleryTask, pyRepr} from '../../../src/adapters/formats/celery.js'
+import {celeryArgsFromPayload, celeryHeadersFromText, celeryIsoformat, decodeCeleryTask, encodeCeleryTask, pyRepr} from '../../../src/adapters/formats/celery.js'
 
 describe('celery format', () => {
   it('encodes protocol-2 headers, properties and body the way Celery does', () => {
     const eta = Date.UTC(2030, 0, 2, 3, 4, 5)
     const t = encodeCeleryTask({task: 'proj.add', args: [1, 'two'], kwargs: {z: true}, eta})
-    expect(t.headers).toMatchObject({lang: 'py', task: 'proj.add', id: t.id, root_id: t.id, parent_id: null, retries: 0, eta: '2030-01-02T03:04:05.000Z', argsrepr: "(1, 'two')", kwargsrepr: "{'z': True}"})
+    expect(t.headers).toMatchObject({lang: 'py', task: 'proj.add', id: t.id, root_id: t.id, parent_id: null, retries: 0, eta: '2030-01-02T03:04:05+00:00', argsrepr: "(1, 'two')", kwargsrepr: "{'z': True}"})
     expect(t.headers.timelimit).toEqual([null, null])
     expect(t.properties).toEqual({correlationId: t.id, contentType: 'application/json', contentEncoding: 'utf-8'})
     expect(JSON.parse(t.body.toString())).toEqual([[1, 'two'], {z: true}, {callbacks: null, errbacks: null, chain: null, chord: null}])
@@ -41,5 +41,26 @@ describe('celery format', () => {
     expect(pyRepr(['a'], true)).toBe("('a',)")
     expect(pyRepr([null, false, 1.5, "it's"], true)).toBe("(None, False, 1.5, 'it\\'s')")
     expect(pyRepr({a: [1]})).toBe("{'a': [1]}")
+  })
+
+  it("writes eta/expires as Python's isoformat() of an aware UTC datetime, as Celery 5.2 does", () => {
+    expect(celeryIsoformat(Date.UTC(2030, 0, 2, 3, 4, 5, 678))).toBe('2030-01-02T03:04:05.678000+00:00')
+    expect(celeryIsoformat(Date.UTC(2030, 0, 2, 3, 4, 5))).toBe('2030-01-02T03:04:05+00:00')
+  })
+
+  it('gives headers read back as text (peek, export, move) the types Celery wrote: None, not an empty eta', () => {
+    const t = encodeCeleryTask({task: 'proj.add', args: [1]})
+    // as toMessage shows them: null is '', arrays JSON, numbers and booleans text
+    const text = Object.fromEntries(Object.entries(t.headers).map(([k, v]) => [k, v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v)]))
+    const typed = celeryHeadersFromText({...text, 'x-custom': 'kept'})
+    expect(typed).toEqual({...t.headers, 'x-custom': 'kept'})
+    expect(typed.eta).toBeNull()
+    expect(celeryHeadersFromText({eta: '2030-01-02T03:04:05+00:00', retries: '3', timelimit: '[30,null]', ignore_result: 'true', group_index: '2'})).toEqual({
+      eta: '2030-01-02T03:04:05+00:00',
+      retries: 3,
+      timelimit: [30, null],
+      ignore_result: true,
+      group_index: 2,
+    })
   })
 })

@@ -2,7 +2,7 @@
 // tasks Celery sent in several states show with the counts and fields Celery itself reports; a
 // task enqueued by `queue enqueue celery:NAME` (into a queue that did not exist) is run by a real
 // Celery worker, which writes a file. Bad input: non-JSON items, pickled bodies, unrunnable args.
-import {existsSync, mkdtempSync, readFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Redis} from 'ioredis'
@@ -150,6 +150,28 @@ describe('redis celery interop (python3-celery)', {timeout: 120_000}, () => {
       return r.held ? r : undefined
     })
     expect(seen.held).toBe(true)
+  }, 200_000)
+
+  it('export → import of a task Celery sent: the worker runs it with its id, args and kwargs (not the body as args)', async () => {
+    const from = queue('export')
+    const to = queue('import')
+    const target = join(dir, 'imported.txt')
+    const {id} = (await app('send-one', from, target, 'exported')) as {id: string}
+    const exported = await cli(['export', `celery:${from}`])
+    expect(exported.code, exported.stderr).toBe(0)
+    const file = join(dir, 'export.ndjson')
+    writeFileSync(file, exported.stdout)
+    const imported = await cli(['import', `celery:${to}`, '--create', '--file', file])
+    expect(imported.code, imported.stderr).toBe(0)
+    const worker = new Worker(PYTHON, ['-m', 'celery', '-A', 'celery_redis_app', 'worker', '-Q', to, '--pool', 'solo', '--without-gossip', '--without-mingle', '--without-heartbeat', '-l', 'info'], env)
+    workers.push(worker)
+    await until(`the Celery worker to run the imported task`, () => (worker.log.includes(`Task qctl.write_file[${id}]`) ? true : undefined), 100_000).catch((error: Error) => {
+      throw new Error(`${error.message}\n${worker.tail()}`)
+    })
+    await until('the task to write its file', () => (existsSync(target) ? true : undefined), 10_000).catch((error: Error) => {
+      throw new Error(`${error.message}\n${worker.tail()}`)
+    })
+    expect(readFileSync(target, 'utf8')).toBe('exported!')
   }, 200_000)
 
   it('refuses arguments Celery could not take (exit 2) before anything is sent', async () => {

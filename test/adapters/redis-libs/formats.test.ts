@@ -57,7 +57,7 @@ describe('kombu envelope (Celery on Redis)', () => {
     const m = envelopeToMessage(Buffer.from(items[0]!), 'emails', 'waiting')
     expect(m).toMatchObject({id: ids[0], name: 'tasks.add', attempts: 0, body: {args: [2, 3], kwargs: {}, retries: 0}})
     const delayed = encodeForCelery('emails', [{name: 't', payload: '{"x": 1}', delayMs: 60_000}], Date.UTC(2030, 0, 1))
-    expect(JSON.parse(delayed.items[0]!).headers.eta).toBe('2030-01-01T00:01:00.000Z')
+    expect(JSON.parse(delayed.items[0]!).headers.eta).toBe('2030-01-01T00:01:00+00:00')
     expect(envelopeToMessage(Buffer.from(delayed.items[0]!), 'emails', 'waiting').availableAt).toBe(Date.UTC(2030, 0, 1, 0, 1))
   })
 

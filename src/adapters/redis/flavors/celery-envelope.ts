@@ -7,7 +7,7 @@
 import {createHash, randomUUID} from 'node:crypto'
 import type {Message, MessageState, OutgoingMessage} from '../../../broker/contract.js'
 import {UsageError} from '../../../kernel/errors.js'
-import {celeryArgsFromPayload, decodeCeleryTask, encodeCeleryTask} from '../../formats/celery.js'
+import {celeryArgsFromPayload, celeryHeadersFromText, decodeCeleryTask, encodeCeleryTask, isCeleryTaskHeaders} from '../../formats/celery.js'
 
 /** kombu's separator in binding members and priority sub-queue names (`emails\x06\x163`). */
 export const KOMBU_SEP = '\x06\x16'
@@ -104,6 +104,12 @@ export function encodeForCelery(queue: string, messages: OutgoingMessage[], now 
     if (!m.name) throw new UsageError(`${which}a Celery task needs its registered name — add --name (e.g. --name proj.tasks.add)`)
     if (m.dedupId !== undefined) throw new UsageError(`${which}Celery queues have no deduplication ids — drop --dedup-id`)
     if (m.priority !== undefined) throw new UsageError(`${which}queuectl does not set Celery priorities on Redis (kombu reverses them: 0 is served first) — send without --priority`)
+    // a task sent again (import, a move from RabbitMQ): its body and headers as they were, not the body as args
+    if (m.headers && isCeleryTaskHeaders(m.headers)) {
+      ids.push(m.headers.id!)
+      items.push(JSON.stringify(kombuEnvelope(queue, m.headers.id!, celeryHeadersFromText(m.headers), Buffer.from(m.payload), m.contentType ?? 'application/json')))
+      return
+    }
     let call: {args: unknown[]; kwargs: Record<string, unknown>}
     try {
       call = celeryArgsFromPayload(m.payload)
@@ -111,24 +117,28 @@ export function encodeForCelery(queue: string, messages: OutgoingMessage[], now 
       throw new UsageError(`${which}${(error as Error).message} — nothing was sent`)
     }
     const task = encodeCeleryTask({task: m.name, ...call, eta: m.delayMs ? now + m.delayMs : undefined})
-    const envelope: KombuEnvelope = {
-      body: task.body.toString('base64'),
-      'content-encoding': task.properties.contentEncoding,
-      'content-type': task.properties.contentType,
-      headers: {...m.headers, ...task.headers},
-      properties: {
-        correlation_id: task.properties.correlationId,
-        delivery_mode: 2,
-        delivery_info: {exchange: '', routing_key: queue},
-        priority: 0,
-        body_encoding: 'base64',
-        delivery_tag: randomUUID(),
-      },
-    }
     ids.push(task.id)
-    items.push(JSON.stringify(envelope))
+    items.push(JSON.stringify(kombuEnvelope(queue, task.id, {...m.headers, ...task.headers}, task.body, task.properties.contentType)))
   })
   return {ids, items}
+}
+
+/** One list item as kombu's Redis transport writes it for `queue`. */
+function kombuEnvelope(queue: string, id: string, headers: Record<string, unknown>, body: Buffer, contentType: string): KombuEnvelope {
+  return {
+    body: body.toString('base64'),
+    'content-encoding': 'utf-8',
+    'content-type': contentType,
+    headers,
+    properties: {
+      correlation_id: id,
+      delivery_mode: 2,
+      delivery_info: {exchange: '', routing_key: queue},
+      priority: 0,
+      body_encoding: 'base64',
+      delivery_tag: randomUUID(),
+    },
+  }
 }
 
 /** The queue an `unacked` value belongs to: [envelope, exchange, routing_key]. */
