@@ -95,11 +95,11 @@ describe('kombu envelope (Celery on Redis)', () => {
 
 describe('Sidekiq job JSON', () => {
   it('builds jobs as Sidekiq::Client does: 24-hex jid, enqueued_at only when not scheduled', () => {
-    const [now, later] = encodeSidekiqJobs('default', [{name: 'HardWorker', payload: '[1, "two"]'}, {name: 'HardWorker', payload: '[]', delayMs: 5000}], 1_700_000_000_000)
+    const [now, later] = encodeSidekiqJobs('default', [{name: 'HardWorker', payload: '[1, "two"]'}, {name: 'HardWorker', payload: '[]', delayMs: 5000}], 'seconds', 1_700_000_000_250)
     expect(now!.jid).toMatch(/^[0-9a-f]{24}$/)
-    expect(JSON.parse(now!.json)).toEqual({retry: true, queue: 'default', class: 'HardWorker', args: [1, 'two'], jid: now!.jid, created_at: 1_700_000_000, enqueued_at: 1_700_000_000})
+    expect(JSON.parse(now!.json)).toEqual({retry: true, queue: 'default', class: 'HardWorker', args: [1, 'two'], jid: now!.jid, created_at: 1_700_000_000.25, enqueued_at: 1_700_000_000.25})
     expect(JSON.parse(later!.json).enqueued_at).toBeUndefined()
-    expect(later!.at).toBe(1_700_000_005)
+    expect(later!.at).toBe(1_700_000_005.25)
   })
 
   it('refuses arguments that are not a JSON array, and a job without a class (exit 2)', () => {
@@ -113,8 +113,8 @@ describe('Sidekiq job JSON', () => {
     const raw = JSON.stringify({class: 'W', args: [], jid: 'j1', queue: 'q', retry_count: 2, error_class: 'E', error_message: 'm', tenant: 'acme', bid: 'batch-1'})
     const m = sidekiqJobToMessage(Buffer.from(raw), 'q', 'retry', 1_700_000_000.5)
     expect(m).toMatchObject({id: 'j1', name: 'W', attempts: 3, lastError: 'E: m', availableAt: 1_700_000_000_500, body: {tenant: 'acme', bid: 'batch-1'}})
-    const back = JSON.parse(requeuedJob(raw, 1_700_000_100_000)!.json)
-    expect(back).toMatchObject({tenant: 'acme', bid: 'batch-1', retry_count: 1, enqueued_at: 1_700_000_100})
+    const back = JSON.parse(requeuedJob(raw, 'seconds', 1_700_000_100_500)!.json)
+    expect(back).toMatchObject({tenant: 'acme', bid: 'batch-1', retry_count: 1, enqueued_at: 1_700_000_100.5})
     expect(sidekiqJobToMessage(Buffer.from('[1]'), 'q', 'waiting').undecodable).toMatch(/not a JSON object/)
     expect(sidekiqJobToMessage(Buffer.from('{"jid":"x"}'), 'q', 'waiting').undecodable).toMatch(/needs "class"/)
     expect(sidekiqJobToMessage(Buffer.from(JSON.stringify({class: 'JobWrapper', wrapped: 'SendEmail', args: []})), 'q', 'waiting').name).toBe('SendEmail')
