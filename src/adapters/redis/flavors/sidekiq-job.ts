@@ -69,8 +69,9 @@ export function sidekiqStamp(ms: number, format: TimeFormat): number {
 /** A job's time fields rewritten in `format` (a job moving from a Sidekiq 8 to a Sidekiq 7, or back). */
 function convertTimes(job: SidekiqJob, format: TimeFormat): void {
   for (const field of TIME_FIELDS) {
-    const ms = sidekiqTime(job[field])
-    if (ms !== undefined) job[field] = sidekiqStamp(ms, format)
+    const v = job[field]
+    if (typeof v !== 'number' || !Number.isFinite(v) || (v >= MS_THRESHOLD) === (format === 'ms')) continue
+    job[field] = sidekiqStamp(sidekiqTime(v)!, format)
   }
 }
 
