@@ -1,8 +1,9 @@
 // BullMQ (the real bullmq 6 package): read-only commands write nothing — not even the queue's
 // meta — and work for a Redis user limited to `+@read`; a job hash BullMQ cannot read (a timestamp
 // that is no number) is listed as undecodable; job schedulers (upsertJobScheduler) show as delayed
-// jobs naming their scheduler. The read-only checks run on a private redis-server, so MONITOR and a
-// dump of every key see this test's traffic only.
+// jobs naming their scheduler; what queuectl's retry, move and export | import write is run by a
+// real BullMQ Worker with exactly the data given. The read-only checks run on a private
+// redis-server, so MONITOR and a dump of every key see this test's traffic only.
 import {Queue, Worker} from 'bullmq'
 import {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -121,4 +122,49 @@ describe('bullmq: read-only commands on a +@read user (private redis-server)', {
       await admin.del(`bull:${QUEUE}:bad-ts`)
     }
   })
+
+  it('a real BullMQ Worker runs what retry, move and export | import wrote, with exactly the data given', async () => {
+    const cli = (args: string[], input?: string) => runCli([...args, '--url', adminUrl], {env: home, timeoutMs: 60_000, input})
+    const given = [
+      {name: 'order', data: {id: 7, note: 'é ✓ "quoted"', items: [1, {a: null}]}},
+      {name: 'text', data: 'plain text, not JSON'},
+      {name: 'num', data: 42},
+    ]
+    const fill = async (name: string) => {
+      const q = new Queue(name, {connection: admin})
+      await q.addBulk(given)
+      await q.close()
+    }
+    await fill('src-exp')
+    await fill('src-mv')
+    const exported = await cli(['export', 'bullmq:src-exp'])
+    expect(exported.code).toBe(0)
+    const imported = await cli(['import', 'bullmq:dst-imp', '--create'], exported.stdout)
+    expect({code: imported.code, stderr: imported.stderr}).toMatchObject({code: 0})
+    const moved = await cli(['move', 'bullmq:src-mv', 'bullmq:dst-mv', '--create', '--yes', '--idle', '500ms'])
+    expect(moved.code).toBe(0)
+
+    // retry: a worker fails every job once, `queue retry` puts them back
+    await fill('retried')
+    const failing = new Worker('retried', async () => {
+      throw new Error('first run fails')
+    }, {connection: new Redis({host: '127.0.0.1', port: server.port, maxRetriesPerRequest: null})})
+    const retryQueue = new Queue('retried', {connection: admin})
+    await until('3 failed', async () => ((await retryQueue.getFailedCount()) === 3 ? true : undefined))
+    await failing.close()
+    await retryQueue.close()
+    expect((await cli(['retry', 'bullmq:retried', '--yes'])).code).toBe(0)
+
+    for (const name of ['dst-imp', 'dst-mv', 'retried']) {
+      const seen: {name: string; data: unknown}[] = []
+      const w = new Worker(name, async (job) => void seen.push({name: job.name, data: job.data}), {
+        connection: new Redis({host: '127.0.0.1', port: server.port, maxRetriesPerRequest: null}),
+        concurrency: 1,
+      })
+      await until(`3 jobs of ${name} run`, async () => (seen.length >= 3 ? true : undefined))
+      await w.close()
+      const byName = (a: {name: string}, b: {name: string}) => a.name.localeCompare(b.name)
+      expect({queue: name, seen: seen.sort(byName)}).toEqual({queue: name, seen: [...given].sort(byName)})
+    }
+  }, 120_000)
 })
