@@ -1,9 +1,12 @@
 // BullMQ (the real bullmq 6 package): read-only commands write nothing — not even the queue's
-// meta — and work for a Redis user limited to `+@read`; a job hash BullMQ cannot read (a timestamp
+// meta — and work for a Redis user limited to `+@read` (so do those on Bull and Bee-Queue queues,
+// which read without MULTI/EXEC); a job hash BullMQ cannot read (a timestamp
 // that is no number) is listed as undecodable; job schedulers (upsertJobScheduler) show as delayed
 // jobs naming their scheduler; what queuectl's retry, move and export | import write is run by a
 // real BullMQ Worker with exactly the data given. The read-only checks run on a private
 // redis-server, so MONITOR and a dump of every key see this test's traffic only.
+import Bull from 'bull'
+import BeeQueue from 'bee-queue'
 import {Queue, Worker} from 'bullmq'
 import {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -52,6 +55,14 @@ describe('bullmq: read-only commands on a +@read user (private redis-server)', {
     await queue.upsertJobScheduler('nightly-report', {pattern: '0 3 * * *'}, {name: 'report', data: {kind: 'nightly'}})
     await queue.close()
     await admin.hset(`bull:${QUEUE}:meta`, 'version', 'bullmq:5.0.0')
+    // a Bull and a Bee-Queue queue beside it, written by their own packages
+    const bull = new Bull('ro-bull', {redis: {host: '127.0.0.1', port: server.port}})
+    await bull.add({n: 1})
+    await bull.add({n: 2}, {delay: 3_600_000})
+    await bull.close()
+    const bee = new BeeQueue('ro-bee', {redis: {host: '127.0.0.1', port: server.port}, isWorker: false, getEvents: false})
+    await bee.createJob({n: 1}).save()
+    await bee.close()
   }, 120_000)
 
   afterAll(async () => {
@@ -60,7 +71,7 @@ describe('bullmq: read-only commands on a +@read user (private redis-server)', {
     await server?.stop()
   })
 
-  it('inspect, top --once, metrics --once, wait, export and purge/retry/move --dry-run succeed as a +@read user and change nothing', async () => {
+  it('inspect, top --once, metrics --once, wait, export and purge/retry/move --dry-run (BullMQ; inspect on Bull and Bee-Queue too) succeed as a +@read user and change nothing', async () => {
     const before = await snapshot(admin)
     monitor = await admin.monitor()
     monitor.on('monitor', (_time: string, args: string[]) => monitorLog.push(args.join(' ')))
@@ -77,10 +88,15 @@ describe('bullmq: read-only commands on a +@read user (private redis-server)', {
       purge: await cli(['purge', `bullmq:${QUEUE}`, '--dry-run']),
       retry: await cli(['retry', `bullmq:${QUEUE}`, '--dry-run']),
       move: await cli(['move', `bullmq:${QUEUE}`, `bullmq:${QUEUE}-copy`, '--create', '--dry-run']),
+      bull: await cli(['inspect', 'bull:ro-bull', '--peek', '5', '--json']),
+      bullDelayed: await cli(['inspect', 'bull:ro-bull', '--peek', '5', '--state', 'delayed']),
+      bee: await cli(['inspect', 'bee:ro-bee', '--peek', '5', '--json']),
     }
     for (const [what, r] of Object.entries(runs)) expect({what, code: r.code, stderr: r.stderr.replace(/^exported \d+ messages? from .*\n/, '')}).toEqual({what, code: 0, stderr: ''})
     const stats = JSON.parse(runs.inspect.stdout)
     expect(stats.queue).toMatchObject({counts: {waiting: 1, delayed: 2, dead: 1, completed: 1}})
+    expect(JSON.parse(runs.bull.stdout)).toMatchObject({queue: {counts: {waiting: 1, delayed: 1}}, messages: [{body: {n: 1}}]})
+    expect(JSON.parse(runs.bee.stdout)).toMatchObject({queue: {counts: {waiting: 1}}, messages: [{body: {n: 1}}]})
     expect(runs.metrics.stdout).toContain(QUEUE)
     expect(runs.top.stdout).toContain(QUEUE)
     expect(runs.export.stdout.trim().split('\n')).toHaveLength(1)
