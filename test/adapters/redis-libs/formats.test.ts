@@ -6,7 +6,7 @@ import {describe, expect, it} from 'vitest'
 import {ProtoError, decodeAsynqTask, encodeAsynqTask} from '../../../src/adapters/redis/flavors/asynq-proto.js'
 import {KOMBU_SEP, bindingQueue, encodeForCelery, envelopeToMessage, isControlExchange, unackedTarget} from '../../../src/adapters/redis/flavors/celery-envelope.js'
 import {rqExcText, rqFunctionName, rqJobToMessage, rqResultExc, rqTime} from '../../../src/adapters/redis/flavors/rq-job.js'
-import {encodeSidekiqJobs, requeuedJob, sidekiqJobToMessage} from '../../../src/adapters/redis/flavors/sidekiq-job.js'
+import {encodeSidekiqJobs, sidekiqStamp, sidekiqTime, timeFormatOf, requeuedJob, sidekiqJobToMessage} from '../../../src/adapters/redis/flavors/sidekiq-job.js'
 
 describe('asynq TaskMessage protobuf', () => {
   it('encodes to the wire bytes asynq.proto defines (hand-computed)', () => {
@@ -118,6 +118,28 @@ describe('Sidekiq job JSON', () => {
     expect(sidekiqJobToMessage(Buffer.from('[1]'), 'q', 'waiting').undecodable).toMatch(/not a JSON object/)
     expect(sidekiqJobToMessage(Buffer.from('{"jid":"x"}'), 'q', 'waiting').undecodable).toMatch(/needs "class"/)
     expect(sidekiqJobToMessage(Buffer.from(JSON.stringify({class: 'JobWrapper', wrapped: 'SendEmail', args: []})), 'q', 'waiting').name).toBe('SendEmail')
+  })
+})
+
+describe('Sidekiq 7/8 job times and classes (sidekiq/sidekiq v8.1.7 api.rb time_from_timestamp, display_class)', () => {
+  it('reads integer ms (8) and float seconds (≤ 7) as the same instant, and writes seconds with a fraction', () => {
+    expect(sidekiqTime(1_796_604_693_686)).toBe(1_796_604_693_686)
+    expect(sidekiqTime(1_796_604_693.686)).toBe(1_796_604_693_686)
+    expect(sidekiqTime('1796604693')).toBeUndefined()
+    expect(sidekiqStamp(1_796_604_693_686, 'ms')).toBe(1_796_604_693_686)
+    expect(sidekiqStamp(1_796_604_693_000, 'seconds')).not.toBe(1_796_604_693)
+    expect(JSON.stringify(sidekiqStamp(1_796_604_693_000, 'seconds'))).toMatch(/^1796604693\.\d+$/)
+    expect(timeFormatOf({created_at: 1_796_604_693_686})).toBe('ms')
+    expect(timeFormatOf({enqueued_at: 1_796_604_693.5})).toBe('seconds')
+    expect(timeFormatOf({class: 'W'})).toBeUndefined()
+  })
+
+  it('shows the ActiveJob class under either wrapper (renamed Sidekiq::ActiveJob::Wrapper in 8), and display_class first', () => {
+    const name = (job: object) => sidekiqJobToMessage(Buffer.from(JSON.stringify(job)), 'q', 'waiting').name
+    expect(name({class: 'Sidekiq::ActiveJob::Wrapper', wrapped: 'SendEmail', args: [{job_class: 'SendEmail'}]})).toBe('SendEmail')
+    expect(name({class: 'Sidekiq::ActiveJob::Wrapper', args: [{job_class: 'Billing'}]})).toBe('Billing')
+    expect(name({class: 'ActiveJob::QueueAdapters::SidekiqAdapter::JobWrapper', args: [{job_class: 'Old'}]})).toBe('Old')
+    expect(name({class: 'W', display_class: 'Shown', args: []})).toBe('Shown')
   })
 })
 
