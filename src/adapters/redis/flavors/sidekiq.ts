@@ -185,15 +185,7 @@ async function markers(ctx: FlavorContext): Promise<number> {
   return ctx.client.exists(k.k('stat:processed'), k.k('stat:failed'), k.processes, k.set('schedule'), k.set('retry'), k.set('dead'))
 }
 
-/**
- * A queue named as `sidekiq:NAME` exists when `queues` holds it (Sidekiq::Queue.all lists that
- * set), even on a Redis where Sidekiq never ran: `probe`, which also serves bare-name detection,
- * wants Sidekiq's own keys beside an empty queue's name.
- */
 async function existing(ctx: FlavorContext, name: string): Promise<void> {
-  const k = keys(ctx)
-  const [member, type] = await Promise.all([ctx.client.sismember(k.queues, name).catch(emptyIfWrongType(0)), ctx.client.type(k.queue(name))])
-  if (member === 1 && (type === 'list' || type === 'none')) return
   const probe = await sidekiqFlavor.probe(ctx, name)
   if (probe.exists) return
   if ('wrongType' in probe) throw new NotFoundError(`key "${probe.key}" on ${ctx.displayUrl} is a ${probe.wrongType}, not a Sidekiq queue — check the name`)
@@ -228,7 +220,11 @@ export const sidekiqFlavor: Flavor = {
   },
 
   async create(ctx, name) {
-    await ctx.client.sadd(keys(ctx).queues, name)
+    const k = keys(ctx)
+    await ctx.client.sadd(k.queues, name)
+    // an empty queue is told from an app's own `queues` set by Sidekiq's keys beside it: on a Redis
+    // where Sidekiq never ran, write the one its Stats reads as 0 when absent (changes no count)
+    await ctx.client.set(k.k('stat:processed'), '0', 'NX')
   },
 
   async delete(ctx, name) {
