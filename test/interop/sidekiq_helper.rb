@@ -1,6 +1,8 @@
 # Drives Sidekiq's own client and API for queuectl's interop tests. REDIS_URL picks the db.
 #   ruby sidekiq_helper.rb push QUEUE WORKQUEUE   waiting, scheduled, unknown-field and failing jobs
 #   ruby sidekiq_helper.rb report QUEUE           what Sidekiq's API says about QUEUE, as JSON
+#   ruby sidekiq_helper.rb kill QUEUE KEY VALUE   a QctlSetKey(KEY, VALUE) job put in the dead set as
+#                                                 DeadSet#kill does; prints its jid
 require 'json'
 require 'sidekiq'
 require 'sidekiq/api'
@@ -23,6 +25,14 @@ when 'push'
     'dead' => Sidekiq::Client.push('class' => 'QctlFail', 'args' => ['gone'], 'queue' => work, 'retry' => 0)
   }
   puts JSON.generate(ids)
+when 'kill'
+  key, value = ARGV[2], ARGV[3]
+  job = { 'class' => 'QctlSetKey', 'args' => [key, value], 'queue' => queue, 'retry' => 2, 'jid' => SecureRandom.hex(12),
+          'created_at' => Time.now.to_f, 'enqueued_at' => Time.now.to_f, 'error_message' => 'killed', 'error_class' => 'RuntimeError',
+          'failed_at' => Time.now.to_f, 'retry_count' => 2 }
+  Sidekiq.redis { |c| c.sadd('queues', queue) } # it was enqueued there before it died
+  Sidekiq::DeadSet.new.kill(Sidekiq.dump_json(job), notify_failure: false)
+  puts JSON.generate('jid' => job['jid'])
 when 'report'
   q = Sidekiq::Queue.new(queue)
   stats = Sidekiq::Stats.new

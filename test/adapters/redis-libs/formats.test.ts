@@ -6,7 +6,7 @@ import {describe, expect, it} from 'vitest'
 import {ProtoError, decodeAsynqTask, encodeAsynqTask} from '../../../src/adapters/redis/flavors/asynq-proto.js'
 import {KOMBU_SEP, bindingQueue, encodeForCelery, envelopeToMessage, isControlExchange, unackedTarget} from '../../../src/adapters/redis/flavors/celery-envelope.js'
 import {rqExcText, rqFunctionName, rqJobToMessage, rqResultExc, rqTime} from '../../../src/adapters/redis/flavors/rq-job.js'
-import {encodeSidekiqJobs, requeuedJob, sidekiqJobToMessage} from '../../../src/adapters/redis/flavors/sidekiq-job.js'
+import {encodeSidekiqJobs, sidekiqStamp, sidekiqTime, timeFormatOf, requeuedJob, sidekiqJobToMessage} from '../../../src/adapters/redis/flavors/sidekiq-job.js'
 
 describe('asynq TaskMessage protobuf', () => {
   it('encodes to the wire bytes asynq.proto defines (hand-computed)', () => {
@@ -95,11 +95,11 @@ describe('kombu envelope (Celery on Redis)', () => {
 
 describe('Sidekiq job JSON', () => {
   it('builds jobs as Sidekiq::Client does: 24-hex jid, enqueued_at only when not scheduled', () => {
-    const [now, later] = encodeSidekiqJobs('default', [{name: 'HardWorker', payload: '[1, "two"]'}, {name: 'HardWorker', payload: '[]', delayMs: 5000}], 1_700_000_000_000)
+    const [now, later] = encodeSidekiqJobs('default', [{name: 'HardWorker', payload: '[1, "two"]'}, {name: 'HardWorker', payload: '[]', delayMs: 5000}], 'seconds', 1_700_000_000_250)
     expect(now!.jid).toMatch(/^[0-9a-f]{24}$/)
-    expect(JSON.parse(now!.json)).toEqual({retry: true, queue: 'default', class: 'HardWorker', args: [1, 'two'], jid: now!.jid, created_at: 1_700_000_000, enqueued_at: 1_700_000_000})
+    expect(JSON.parse(now!.json)).toEqual({retry: true, queue: 'default', class: 'HardWorker', args: [1, 'two'], jid: now!.jid, created_at: 1_700_000_000.25, enqueued_at: 1_700_000_000.25})
     expect(JSON.parse(later!.json).enqueued_at).toBeUndefined()
-    expect(later!.at).toBe(1_700_000_005)
+    expect(later!.at).toBe(1_700_000_005.25)
   })
 
   it('refuses arguments that are not a JSON array, and a job without a class (exit 2)', () => {
@@ -113,11 +113,33 @@ describe('Sidekiq job JSON', () => {
     const raw = JSON.stringify({class: 'W', args: [], jid: 'j1', queue: 'q', retry_count: 2, error_class: 'E', error_message: 'm', tenant: 'acme', bid: 'batch-1'})
     const m = sidekiqJobToMessage(Buffer.from(raw), 'q', 'retry', 1_700_000_000.5)
     expect(m).toMatchObject({id: 'j1', name: 'W', attempts: 3, lastError: 'E: m', availableAt: 1_700_000_000_500, body: {tenant: 'acme', bid: 'batch-1'}})
-    const back = JSON.parse(requeuedJob(raw, 1_700_000_100_000)!.json)
-    expect(back).toMatchObject({tenant: 'acme', bid: 'batch-1', retry_count: 1, enqueued_at: 1_700_000_100})
+    const back = JSON.parse(requeuedJob(raw, 'seconds', 1_700_000_100_500)!.json)
+    expect(back).toMatchObject({tenant: 'acme', bid: 'batch-1', retry_count: 1, enqueued_at: 1_700_000_100.5})
     expect(sidekiqJobToMessage(Buffer.from('[1]'), 'q', 'waiting').undecodable).toMatch(/not a JSON object/)
     expect(sidekiqJobToMessage(Buffer.from('{"jid":"x"}'), 'q', 'waiting').undecodable).toMatch(/needs "class"/)
     expect(sidekiqJobToMessage(Buffer.from(JSON.stringify({class: 'JobWrapper', wrapped: 'SendEmail', args: []})), 'q', 'waiting').name).toBe('SendEmail')
+  })
+})
+
+describe('Sidekiq 7/8 job times and classes (sidekiq/sidekiq v8.1.7 api.rb time_from_timestamp, display_class)', () => {
+  it('reads integer ms (8) and float seconds (≤ 7) as the same instant, and writes seconds with a fraction', () => {
+    expect(sidekiqTime(1_796_604_693_686)).toBe(1_796_604_693_686)
+    expect(sidekiqTime(1_796_604_693.686)).toBe(1_796_604_693_686)
+    expect(sidekiqTime('1796604693')).toBeUndefined()
+    expect(sidekiqStamp(1_796_604_693_686, 'ms')).toBe(1_796_604_693_686)
+    expect(sidekiqStamp(1_796_604_693_000, 'seconds')).not.toBe(1_796_604_693)
+    expect(JSON.stringify(sidekiqStamp(1_796_604_693_000, 'seconds'))).toMatch(/^1796604693\.\d+$/)
+    expect(timeFormatOf({created_at: 1_796_604_693_686})).toBe('ms')
+    expect(timeFormatOf({enqueued_at: 1_796_604_693.5})).toBe('seconds')
+    expect(timeFormatOf({class: 'W'})).toBeUndefined()
+  })
+
+  it('shows the ActiveJob class under either wrapper (renamed Sidekiq::ActiveJob::Wrapper in 8), and display_class first', () => {
+    const name = (job: object) => sidekiqJobToMessage(Buffer.from(JSON.stringify(job)), 'q', 'waiting').name
+    expect(name({class: 'Sidekiq::ActiveJob::Wrapper', wrapped: 'SendEmail', args: [{job_class: 'SendEmail'}]})).toBe('SendEmail')
+    expect(name({class: 'Sidekiq::ActiveJob::Wrapper', args: [{job_class: 'Billing'}]})).toBe('Billing')
+    expect(name({class: 'ActiveJob::QueueAdapters::SidekiqAdapter::JobWrapper', args: [{job_class: 'Old'}]})).toBe('Old')
+    expect(name({class: 'W', display_class: 'Shown', args: []})).toBe('Shown')
   })
 })
 

@@ -1,11 +1,13 @@
 // Sidekiq, both ways, with a real Sidekiq 6.4 (Debian ruby-sidekiq): jobs Sidekiq::Client pushed
 // (waiting, scheduled) and jobs a real Sidekiq process failed (retry and dead sets) show with the
 // counts and fields Sidekiq's own API reports; `queue retry` puts them back as SortedEntry#retry
-// does; a job enqueued by `queue enqueue sidekiq:NAME` is run by a real Sidekiq process.
+// does; jobs queuectl wrote (enqueue, retry from the dead set, move, export | import, import
+// --create on a Redis where Sidekiq never ran) are run by a real Sidekiq process with their args.
 import {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Broker} from '../../../src/broker/contract.js'
 import {isolatedHome, runCli} from '../../helpers/cli.js'
+import {PrivateRedis, freePort} from '../../reliability/harness.js'
 import {LIB_DB, REDIS_HOST, RUBY, Worker, canRun, libUrl, openLib, runJson, uniqueName, until} from './helpers.js'
 
 const DB = LIB_DB.sidekiq
@@ -186,6 +188,70 @@ describe('redis sidekiq interop (ruby-sidekiq)', {timeout: 120_000}, () => {
     await raw.set(release, '1')
     await until('the blocking job to finish', async () => ((await broker.stats(`sidekiq:${q}`)).counts.inflight === 0 ? true : undefined))
     await raw.del(release)
+  }, 180_000)
+
+  it('export | import keeps the jobs in Sidekiq’s own format: class, args, jid, retry and every other field', async () => {
+    const copy = queue('copy')
+    const exported = await cli(['export', `sidekiq:${idle}`])
+    expect(exported.code).toBe(0)
+    const imported = await runCli(['import', `sidekiq:${copy}`, '--create', '--url', URL], {env: home, input: exported.stdout, timeoutMs: 90_000})
+    expect(imported.stderr).not.toMatch(/arguments must be/)
+    expect(imported.code).toBe(0)
+    const [source, dest] = [await report(idle), await report(copy)]
+    expect(dest.jobs).toHaveLength(source.jobs.length)
+    const strip = (j: Job) => ({...j, queue: undefined, enqueued_at: undefined})
+    expect(dest.jobs.map(strip)).toEqual(source.jobs.map(strip))
+    expect(dest.jobs.every((j) => j.queue === copy)).toBe(true)
+  }, 120_000)
+
+  it('a real Sidekiq runs with exactly their args the jobs of retry --state dead, move and export | import', async () => {
+    const [dead, moved, copied, src, exp] = [queue('dead'), queue('moved'), queue('copied'), queue('src'), queue('exp')]
+    const value = (q: string) => `ran ${q} ✓ "quoted"`
+    const {jid} = await runJson<{jid: string}>(RUBY, ['sidekiq_helper.rb', 'kill', dead, `qctl-key-${dead}`, value(dead)], env)
+    const retried = await cli(['retry', `sidekiq:${dead}`, '--state', 'dead', '--yes'])
+    expect(retried.code).toBe(0)
+    expect((await report(dead)).jobs[0]).toMatchObject({jid, retry_count: 1, args: [`qctl-key-${dead}`, value(dead)]})
+
+    await broker.enqueue(`list:${src}`, [{name: 'QctlSetKey', payload: JSON.stringify([`qctl-key-${moved}`, value(moved)])}])
+    const move = await cli(['move', `list:${src}`, `sidekiq:${moved}`, '--create', '--yes', '--idle', '500ms'])
+    expect(move.code).toBe(0)
+
+    await broker.enqueue(`sidekiq:${exp}`, [{name: 'QctlSetKey', payload: JSON.stringify([`qctl-key-${copied}`, value(copied)]), headers: {tenant: 'acme'}}])
+    const exported = await cli(['export', `sidekiq:${exp}`])
+    const imported = await runCli(['import', `sidekiq:${copied}`, '--create', '--url', URL], {env: home, input: exported.stdout, timeoutMs: 90_000})
+    expect(imported.code).toBe(0)
+    expect((await report(copied)).jobs[0]).toMatchObject({class: 'QctlSetKey', retry: true, tenant: 'acme', args: [`qctl-key-${copied}`, value(copied)]})
+
+    const w = new Worker(RUBY, ['-S', 'sidekiq', '-r', './sidekiq_app.rb', '-q', dead, '-q', moved, '-q', copied, '-c', '2', '-t', '5'], env, 240)
+    workers.push(w)
+    for (const q of [dead, moved, copied]) {
+      await until(`Sidekiq to run the job of ${q} (log: ${w.tail(300)})`, async () => ((await raw.get(`qctl-key-${q}`)) === value(q) ? true : undefined), 90_000)
+    }
+    await w.stop()
+    raw.del(`list:${src}`, src).catch(() => {})
+  }, 180_000)
+
+  it('import --create sidekiq:NEW on a Redis where Sidekiq never ran: created, imported, run by a real Sidekiq', async () => {
+    const server = new PrivateRedis(await freePort())
+    await server.start()
+    try {
+      const fresh = server.url
+      const line = JSON.stringify({name: 'QctlSetKey', headers: {}, payload: JSON.stringify(['qctl-key-fresh', 'fresh ✓'])})
+      const empty = await runCli(['import', 'sidekiq:empty', '--create', '--url', fresh], {env: home, input: '', timeoutMs: 60_000})
+      expect(empty.stderr).toBe('')
+      expect(empty.code).toBe(0)
+      const r = await runCli(['import', 'sidekiq:fresh', '--create', '--url', fresh], {env: home, input: `${line}\n`, timeoutMs: 60_000})
+      expect(r.stderr).toBe('')
+      expect(r.code).toBe(0)
+      const inspected = await runCli(['inspect', 'sidekiq:empty', '--url', fresh, '--json'], {env: home, timeoutMs: 60_000})
+      expect(inspected.code).toBe(0)
+      const w = new Worker(RUBY, ['-S', 'sidekiq', '-r', './sidekiq_app.rb', '-q', 'fresh', '-c', '1', '-t', '5'], {REDIS_URL: fresh}, 240)
+      workers.push(w)
+      await until(`Sidekiq to run the imported job (log: ${w.tail(300)})`, async () => ((await server.cli('GET', 'qctl-key-fresh')) === 'fresh ✓' ? true : undefined), 90_000)
+      await w.stop()
+    } finally {
+      await server.stop()
+    }
   }, 180_000)
 
   it('refuses arguments Sidekiq could not run (exit 2) before anything is sent', async () => {

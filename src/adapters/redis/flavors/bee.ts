@@ -117,8 +117,8 @@ export const beeFlavor: Flavor = {
 
   async stats(ctx, name): Promise<QueueStats> {
     const k = await existing(ctx, name)
-    // Queue#checkHealth, plus the stalling set and the oldest waiting job
-    const results = (await ctx.client.multi().llen(k.waiting).llen(k.active).scard(k.succeeded).scard(k.failed).zcard(k.delayed).get(k.id).scard(k.stalling).lindex(k.waiting, -1).exec()) ?? []
+    // Queue#checkHealth's reads, plus the stalling set and the oldest waiting job, without its MULTI (a `+@read` ACL user may not run EXEC)
+    const results = (await ctx.client.pipeline().llen(k.waiting).llen(k.active).scard(k.succeeded).scard(k.failed).zcard(k.delayed).get(k.id).scard(k.stalling).lindex(k.waiting, -1).exec()) ?? []
     const [waiting, active, succeeded, failed, delayed, newest, stalling, oldestId] = results.map(([, v]) => v)
     const stats: QueueStats = {
       name,

@@ -36,6 +36,8 @@ const TYPES: Partial<Record<MessageState, {type: string; asc: boolean}>> = {
   paused: {type: 'paused', asc: true},
 }
 
+const LIST_TYPES = new Set(['wait', 'active', 'paused'])
+
 /** Keys only Bull writes (BullMQ's are told apart by its meta; Bee-Queue has none of these). */
 const BULL_ONLY = ['wait', 'paused', 'completed', 'priority', 'meta-paused', 'stalled-check']
 
@@ -131,24 +133,25 @@ export const bullFlavor: Flavor = {
 
   async stats(ctx, name): Promise<QueueStats> {
     const queue = await existing(ctx, name)
-    const [c, paused, prioritized, oldestId] = await Promise.all([
-      queue.getJobCounts(),
-      queue.isPaused(),
+    // plain reads, not getJobCounts/isPaused (MULTI/EXEC, which a `+@read` ACL user may not run)
+    const k = (type: string) => queue.toKey(type)
+    const [waiting, active, delayed, failed, completed, pausedJobs, pausedOld, pausedNew, prioritized, oldestId] = await Promise.all([
+      ctx.client.llen(k('wait')),
+      ctx.client.llen(k('active')),
+      ctx.client.zcard(k('delayed')),
+      ctx.client.zcard(k('failed')),
+      ctx.client.zcard(k('completed')),
+      ctx.client.llen(k('paused')),
+      ctx.client.exists(k('meta-paused')),
+      ctx.client.hexists(k('meta'), 'paused'),
       ctx.client.zcard(queue.toKey('priority')),
       ctx.client.lindex(queue.toKey('wait'), -1),
     ])
     const stats: QueueStats = {
       name,
       kind: 'bull',
-      counts: {
-        waiting: c.waiting ?? 0,
-        inflight: c.active ?? 0,
-        delayed: c.delayed ?? 0,
-        dead: c.failed ?? 0,
-        completed: c.completed ?? 0,
-        paused: c.paused ?? 0,
-      },
-      paused,
+      counts: {waiting, inflight: active, delayed, dead: failed, completed, paused: pausedJobs},
+      paused: pausedOld === 1 || pausedNew === 1,
       details: {prefix: split(ctx, name).prefix, prioritized},
     }
     const timestamp = oldestId ? Number(await ctx.client.hget(queue.toKey(oldestId), 'timestamp')) : NaN
@@ -162,7 +165,13 @@ export const bullFlavor: Flavor = {
     const {type, asc} = typeOf(state)
     const limit = Math.max(0, options.limit)
     if (limit === 0) return []
-    const ids = await queue.getRanges([type], 0, limit - 1, asc)
+    // getRanges' own reads without its MULTI: lists hold ids newest-first, zsets by score
+    const key = queue.toKey(type)
+    const ids = LIST_TYPES.has(type)
+      ? (await ctx.client.lrange(key, -limit, -1)).reverse()
+      : asc
+        ? await ctx.client.zrange(key, '0', String(limit - 1))
+        : await ctx.client.zrevrange(key, '0', String(limit - 1))
     return peekIds(ctx, name, queue, ids.slice(0, limit), state)
   },
 

@@ -73,7 +73,8 @@ export function fromJob(queue: string, job: Job, state: MessageState): Message {
     headers: extra.headers ?? {},
     attempts: job.attemptsStarted ?? job.attemptsMade ?? 0,
     state,
-    enqueuedAt: job.timestamp,
+    // BullMQ parses the hash's timestamp with parseInt: anything else comes back NaN
+    enqueuedAt: Number.isFinite(job.timestamp) ? job.timestamp : undefined,
   }
   // the native form only when someone reads it (--raw): serialising every job costs on consume
   Object.defineProperty(message, 'raw', {get: () => job.asJSON(), enumerable: true, configurable: true})
@@ -85,6 +86,8 @@ export function fromJob(queue: string, job: Job, state: MessageState): Message {
   if (body !== undefined) message.body = body
   if (extra.ct) message.contentType = extra.ct
   else if (body !== undefined) message.contentType = 'application/json'
+  // a job a job scheduler made (upsertJobScheduler): name the scheduler it came from
+  if (job.repeatJobKey) message.headers = {...message.headers, scheduler: job.repeatJobKey}
   return addJobSchedule(message, job, job.priority, fromBullPriority)
 }
 

@@ -1,6 +1,8 @@
 // `bullmq`: BullMQ queues, always through the bullmq library (imported only when a bullmq queue is
 // touched): getJobCounts, getRanges + Job.fromId, addBulk, a manual Worker, retryJobs,
-// promoteJobs, clean, pause/resume. Keys are <prefix>:<queue>:…; the prefix defaults to `bull`
+// promoteJobs, clean, pause/resume. Reads (stats, peek) write nothing: plain read commands
+// (./bullmq-read.ts) and a Queue made with skipMetasUpdate, so looking at a queue never rewrites its
+// meta and works for a `+@read` ACL user. Keys are <prefix>:<queue>:…; the prefix defaults to `bull`
 // (`{bull}` on a Cluster, where BullMQ needs a hash tag) or ?prefix= in the URL. A queue under
 // another prefix is addressed as bullmq:<prefix>:<queue>.
 import type {Queue} from 'bullmq'
@@ -10,6 +12,7 @@ import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
 import {REDIS_FLAVOR, DRIVEN_REDIS} from '../flavor.js'
 import {BULLMQ_PRIORITY_LIMIT, fromJob, toJob, undecodableJob} from './bullmq-job.js'
+import {oldestWaiting, readCounts, readIds, readMeta, type BullmqType} from './bullmq-read.js'
 import {closeWorkers, consumeBullmq} from './bullmq-consume.js'
 import {bullPrefix, bullQueueOfKey, emptyIfWrongType, enqueueInChunks, jobDataSize, splitBullName} from './shared.js'
 
@@ -25,9 +28,9 @@ export const bullmqCapabilities: Capabilities = {
   pause: true,
 }
 
-// contract state → BullMQ job types (BullMQ 6 has no paused list: a paused queue keeps its jobs in wait)
-const TYPES: Record<string, ('wait' | 'prioritized' | 'active' | 'delayed' | 'failed' | 'completed')[]> = {
-  waiting: ['wait', 'prioritized'],
+// contract state → BullMQ job types (BullMQ 6 has no paused list: a paused queue keeps its jobs in wait; a queue BullMQ 5 paused may still have one)
+const TYPES: Record<string, BullmqType[]> = {
+  waiting: ['wait', 'paused', 'prioritized'],
   inflight: ['active'],
   delayed: ['delayed'],
   dead: ['failed'],
@@ -38,28 +41,39 @@ const split = (ctx: FlavorContext, name: string) => splitBullName(ctx, name, 'bu
 
 const queues = new WeakMap<FlavorContext, Map<string, Promise<Queue>>>()
 
-async function queueFor(ctx: FlavorContext, name: string): Promise<Queue> {
+/**
+ * The library's Queue for `name`. A writer (enqueue, retry, clean…) writes the queue's meta on
+ * first use as BullMQ does; a reader (`read`) is made with skipMetasUpdate and writes nothing.
+ */
+async function queueFor(ctx: FlavorContext, name: string, read = false): Promise<Queue> {
   let cache = queues.get(ctx)
   if (!cache) queues.set(ctx, (cache = new Map()))
-  let queue = cache.get(name)
+  const cacheKey = `${read ? 'r' : 'w'}:${name}`
+  let queue = cache.get(cacheKey)
   if (!queue) {
     const {prefix, queue: q} = split(ctx, name)
     queue = import('bullmq').then(({Queue}) => {
-      const made = new Queue(q, {connection: ctx.client, prefix, skipVersionCheck: true})
+      const made = new Queue(q, {connection: ctx.client, prefix, skipVersionCheck: true, skipMetasUpdate: read})
       made.on('error', () => {}) // errors reach callers through the rejected calls
       return made
     })
-    cache.set(name, queue)
+    cache.set(cacheKey, queue)
   }
   return queue
 }
 
-async function existing(ctx: FlavorContext, name: string): Promise<Queue> {
+/** The queue for a command that changes it, after checking it exists (exit 4). */
+async function existing(ctx: FlavorContext, name: string, read = false): Promise<Queue> {
   const probe = await bullmqFlavor.probe(ctx, name)
   if (!probe.exists) {
     throw new NotFoundError(`BullMQ queue "${name}" not found on ${ctx.displayUrl} (no ${split(ctx, name).prefix}:${split(ctx, name).queue}:meta) — run \`queue inspect\` to list the queues, or ?prefix= for another prefix`)
   }
-  return queueFor(ctx, name)
+  return queueFor(ctx, name, read)
+}
+
+const baseOf = (ctx: FlavorContext, name: string) => {
+  const {prefix, queue} = split(ctx, name)
+  return `${prefix}:${queue}`
 }
 
 function typesOf(state: MessageState) {
@@ -110,45 +124,46 @@ export const bullmqFlavor: Flavor = {
   },
 
   async stats(ctx, name): Promise<QueueStats> {
-    const queue = await existing(ctx, name)
-    const [c, paused, version, workers] = await Promise.all([
-      queue.getJobCounts('wait', 'prioritized', 'active', 'delayed', 'failed', 'completed', 'waiting-children'),
-      queue.isPaused(),
-      queue.getVersion().catch(() => null),
+    const queue = await existing(ctx, name, true)
+    const base = baseOf(ctx, name)
+    const [c, meta, workers, oldest] = await Promise.all([
+      readCounts(ctx, base, ['wait', 'paused', 'prioritized', 'active', 'delayed', 'failed', 'completed', 'waiting-children']),
+      readMeta(ctx, base),
       queue.getWorkersCount().catch(() => undefined), // CLIENT LIST may be denied by an ACL
+      oldestWaiting(ctx, base),
     ])
     const stats: QueueStats = {
       name,
       kind: 'bullmq',
       counts: {
-        waiting: (c.wait ?? 0) + (c.prioritized ?? 0),
-        inflight: c.active ?? 0,
-        delayed: c.delayed ?? 0,
-        dead: c.failed ?? 0,
-        completed: c.completed ?? 0,
+        waiting: c.wait + c.paused + c.prioritized,
+        inflight: c.active,
+        delayed: c.delayed,
+        dead: c.failed,
+        completed: c.completed,
       },
-      paused,
-      details: {prefix: split(ctx, name).prefix, version, prioritized: c.prioritized ?? 0, waitingChildren: c['waiting-children'] ?? 0},
+      paused: meta.paused,
+      details: {prefix: split(ctx, name).prefix, version: meta.version, prioritized: c.prioritized, waitingChildren: c['waiting-children'], schedulers: meta.schedulers},
     }
     if (workers !== undefined) stats.consumers = workers
-    const [oldest] = await queue.getJobs(['wait'], -1, -1, true).catch(() => [])
-    if (oldest?.timestamp) stats.oldestAgeMs = Math.max(0, Date.now() - oldest.timestamp)
+    if (oldest !== undefined) stats.oldestAgeMs = Math.max(0, Date.now() - oldest)
     return stats
   },
 
   peek: (ctx, name, options) =>
-    peekWith(options, () => existing(ctx, name), async (queue, state, limit) => {
-      const ids = await queue.getRanges(typesOf(state), 0, limit - 1, true)
+    peekWith(options, () => existing(ctx, name, true), async (queue, state, limit) => {
+      const base = baseOf(ctx, name)
+      const ids = await readIds(ctx, base, typesOf(state), limit)
       const {Job} = await import('bullmq')
-      const {prefix, queue: q} = split(ctx, name)
       const out: Message[] = []
-      for (const id of ids.slice(0, limit)) {
+      for (const id of ids) {
         try {
           const job = await Job.fromId(queue, id)
+          if (job && !Number.isFinite(job.timestamp)) throw new Error('its "timestamp" is not a number of milliseconds')
           if (job) out.push(fromJob(name, job, state))
         } catch (error) {
-          // BullMQ cannot parse this hash (corrupt data/opts): show it raw instead of failing the listing
-          const hash = await ctx.client.hgetall(`${prefix}:${q}:${id}`)
+          // BullMQ cannot parse this hash (corrupt data/opts, a timestamp that is no number): show it raw instead of failing the listing
+          const hash = await ctx.client.hgetall(`${base}:${id}`)
           out.push(undecodableJob(name, id, state, hash, `BullMQ cannot read job ${id}: ${(error as Error).message}`))
         }
       }
@@ -175,7 +190,7 @@ export const bullmqFlavor: Flavor = {
     }
     let removed = 0
     // a grace in the future, so jobs added this very millisecond go too
-    for (const type of typesOf(state)) removed += (await queue.clean(-60_000, 0, type)).length
+    for (const type of typesOf(state)) removed += (await queue.clean(-60_000, 0, type as Exclude<BullmqType, 'waiting-children'>)).length
     return removed
   },
 

@@ -10,7 +10,7 @@ export function addJobSchedule(
   fromLibrary: (p: number) => number,
 ): Message {
   if (priority > 0) message.priority = fromLibrary(priority)
-  if (job.delay > 0) message.availableAt = job.timestamp + job.delay
+  if (job.delay > 0 && Number.isFinite(job.timestamp)) message.availableAt = job.timestamp + job.delay
   if (job.failedReason) message.lastError = job.failedReason
   return message
 }

@@ -1,4 +1,4 @@
-// RQ's job hash (checked against RQ 1.13) as a Message. The hash `rq:job:<id>` holds readable
+// RQ's job hash (checked against RQ 1.13; RQ 2.x fields from its rq/job.py to_dict) as a Message. The hash `rq:job:<id>` holds readable
 // metadata (status, origin, description such as `app.tasks.send('a', 1)`, ISO timestamps, timeout,
 // worker_name) and two pickled fields: `data` (zlib-compressed pickle of the call) and `meta`.
 // Pickles are NEVER unpickled: `data` is kept as opaque bytes and only its size is shown. The
@@ -71,8 +71,10 @@ export function rqJobToMessage(id: string, hash: Record<string, Buffer>, queue: 
   if (state === 'delayed' && score !== undefined) message.availableAt = Math.round(score * 1000)
   if (exception) message.lastError = lastLine(exception)
   const started = rqTime(hash.started_at)
-  if (started !== undefined) message.attempts = 1
-  for (const key of ['status', 'origin', 'worker_name', 'timeout', 'result_ttl', 'failure_ttl', 'retries_left', 'group_id']) {
+  // RQ 2 counts the retries it made (number_of_retries); RQ 1 only says whether it started
+  const retries = Number(text(hash.number_of_retries) ?? 0) || 0
+  if (started !== undefined) message.attempts = 1 + retries
+  for (const key of ['status', 'origin', 'worker_name', 'timeout', 'result_ttl', 'failure_ttl', 'retries_left', 'number_of_retries', 'repeats_left', 'group_id']) {
     const v = text(hash[key])
     if (v !== undefined) message.headers[key] = v
   }
@@ -85,6 +87,7 @@ export function rqJobToMessage(id: string, hash: Record<string, Buffer>, queue: 
     enqueuedAt: text(hash.enqueued_at),
     startedAt: text(hash.started_at),
     endedAt: text(hash.ended_at),
+    lastHeartbeat: text(hash.last_heartbeat),
     timeout: text(hash.timeout),
     workerName: text(hash.worker_name),
     exception,

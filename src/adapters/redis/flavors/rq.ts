@@ -1,9 +1,12 @@
-// `rq`: RQ (Python) queues, checked against RQ 1.13:
+// `rq`: RQ (Python) queues, checked against RQ 1.13 (RQ 2.x from its source):
 //   rq:queues                   set of `rq:queue:<name>` (also for queues that are empty now)
 //   rq:queue:<name>             list of job ids (RPUSH in, workers LPOP: oldest at the left)
 //   rq:wip:<q> (started), rq:finished:<q>, rq:failed:<q>, rq:deferred:<q>, rq:scheduled:<q>,
 //   rq:canceled:<q>             registries (zsets of job ids; started/finished/failed scores are
-//                               expiry times, so RQ's count ignores the expired ones — so do we)
+//                               expiry times, so RQ's count ignores the expired ones — so do we).
+//                               From RQ 2.0 the started registry holds executions, `<job id>:<execution
+//                               id>` (a job may have several, each with rq:execution:<both> hash);
+//                               RQ 1 holds bare job ids: in flight counts each job once either way
 //   rq:job:<id>                 the job hash (see ./rq-job.ts), rq:results:<id> its results stream
 //   rq:workers                  set of rq:worker:<name> hashes (queues = comma-separated names)
 // The call is a pickle: queuectl never writes or unpickles one, so it does not enqueue RQ jobs;
@@ -73,7 +76,27 @@ async function existing(ctx: FlavorContext, name: string): Promise<void> {
 
 async function countRegistry(ctx: FlavorContext, kind: string, name: string): Promise<number> {
   const key = registryKey(kind, name)
+  if (kind === 'wip') return (await startedJobs(ctx, name)).length
   return EXPIRING.has(kind) ? ctx.client.zcount(key, `(${Date.now() / 1000}`, '+inf') : ctx.client.zcard(key)
+}
+
+/** RQ's parse_composite_key: `job:execution` (RQ 2) or a bare job id (RQ 1). */
+function parseEntry(entry: string): {id: string; execution?: string} {
+  const colon = entry.indexOf(':')
+  return colon < 0 ? {id: entry} : {id: entry.slice(0, colon), execution: entry.slice(colon + 1)}
+}
+
+/** The jobs running now, oldest expiry first: live started-registry entries, one per job with its execution ids. */
+async function startedJobs(ctx: FlavorContext, name: string): Promise<{id: string; score: number; executions: string[]}[]> {
+  const flat = await ctx.client.zrangebyscore(registryKey('wip', name), `(${Date.now() / 1000}`, '+inf', 'WITHSCORES')
+  const jobs = new Map<string, {id: string; score: number; executions: string[]}>()
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const {id, execution} = parseEntry(flat[i]!)
+    const job = jobs.get(id) ?? {id, score: Number(flat[i + 1]), executions: []}
+    if (execution) job.executions.push(execution)
+    jobs.set(id, job)
+  }
+  return [...jobs.values()]
 }
 
 async function messagesOf(ctx: FlavorContext, name: string, state: MessageState, ids: {id: string; score?: number}[]): Promise<Message[]> {
@@ -155,6 +178,15 @@ export const rqFlavor: Flavor = {
       if (state === 'waiting') {
         const ids = await ctx.client.lrange(queueKey(name), 0, limit - 1)
         return messagesOf(ctx, name, state, ids.map((id) => ({id})))
+      }
+      if (state === 'inflight') {
+        const started = (await startedJobs(ctx, name)).slice(0, limit)
+        const messages = await messagesOf(ctx, name, state, started)
+        // RQ 2: name the executions (a job run again while an abandoned execution is not cleaned up yet has two)
+        messages.forEach((m, i) => {
+          if (started[i]!.executions.length > 0) m.headers.executions = started[i]!.executions.join(',')
+        })
+        return messages
       }
       const kind = REGISTRY[state]
       if (!kind) throw new NotSupportedError(`RQ keeps no "${state}" jobs — states: ${rqCapabilities.states.join(', ')}`)

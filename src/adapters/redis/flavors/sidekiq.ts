@@ -1,21 +1,22 @@
-// `sidekiq`: Sidekiq queues (checked against Sidekiq 6.4). Keys, all under an optional
+// `sidekiq`: Sidekiq queues (checked against Sidekiq 6.4; 7.x and 8.x from their source). Keys, all under an optional
 // namespace (?sidekiqNamespace=myapp → myapp:queues…, as redis-namespace writes them):
 //   queues                      set of queue names
 //   queue:<name>                list of job JSON (LPUSH in, workers BRPOP: oldest at the right)
 //   schedule, retry, dead       zsets shared by every queue (score = when, in seconds); each job
 //                               names its queue, so per-queue counts read the jobs
-//   processes + <identity>      process hashes (info JSON: queues, concurrency…), <identity>:workers
+//   processes + <identity>      process hashes (info JSON: queues, or from 8.0.8 capsules with their
+//                               weights; version from 7.1), <identity>:work (7+) or :workers (6)
 //                               = the jobs running now
 //   stat:processed, stat:failed (+ :YYYY-MM-DD)  counters
 // queuectl enqueues as Sidekiq::Client.push does and retries as SortedEntry#retry does; Sidekiq
-// processes run the jobs.
+// processes run the jobs. Job times are written as the Sidekiq in use writes them (see writeFormat).
 import type {Capabilities, MessageState, QueueStats, RetryOptions} from '../../../broker/contract.js'
 import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
 import {REDIS_FLAVOR, LIBRARY_WORKERS} from '../flavor.js'
 import {runScript, type ScriptDef} from '../scripts.js'
-import {encodeSidekiqJobs, queueOfJob, requeuedJob, sidekiqJobToMessage} from './sidekiq-job.js'
+import {encodeSidekiqJobs, parseSidekiqJob, queueOfJob, requeuedJob, sidekiqJobToMessage, timeFormatOf, type TimeFormat} from './sidekiq-job.js'
 import {emptyIfWrongType, enqueueInChunks} from './shared.js'
 
 export const sidekiqCapabilities: Capabilities = {
@@ -103,7 +104,30 @@ async function setEntriesOf(ctx: FlavorContext, set: SetName, name: string) {
 interface ProcessInfo {
   identity: string
   queues: string[]
+  /** Sidekiq::VERSION, reported from 7.1 on. */
+  version?: string
   busy: {queue: string; payload: string; runAt: number}[]
+}
+
+/** A process's queues: its capsules' weights from Sidekiq 8.0.8 (Process#queues), else `queues`. */
+function queuesOfInfo(info: {queues?: unknown; capsules?: unknown}): string[] {
+  if (info.capsules && typeof info.capsules === 'object') {
+    const names = Object.values(info.capsules as Record<string, {weights?: Record<string, unknown>}>).flatMap((c) => Object.keys(c?.weights ?? {}))
+    return [...new Set(names)]
+  }
+  return Array.isArray(info.queues) ? info.queues.map(String) : []
+}
+
+/** The jobs running now: `<identity>:work` from Sidekiq 7 (payload a JSON string), `:workers` in 6 (payload an object). */
+function busyOf(work: Record<string, string>): ProcessInfo['busy'] {
+  return Object.values(work).flatMap((v) => {
+    try {
+      const w = JSON.parse(v) as {queue?: string; payload?: unknown; run_at?: number}
+      return [{queue: String(w.queue), payload: typeof w.payload === 'string' ? w.payload : JSON.stringify(w.payload), runAt: Number(w.run_at ?? 0)}]
+    } catch {
+      return []
+    }
+  })
 }
 
 async function processes(ctx: FlavorContext): Promise<ProcessInfo[]> {
@@ -111,25 +135,48 @@ async function processes(ctx: FlavorContext): Promise<ProcessInfo[]> {
   const identities = await ctx.client.smembers(k.processes)
   const out: ProcessInfo[] = []
   for (const identity of identities) {
-    const [info, workers] = await Promise.all([ctx.client.hget(k.k(identity), 'info'), ctx.client.hgetall(k.k(`${identity}:workers`))])
+    const [info, work, workers] = await Promise.all([
+      ctx.client.hget(k.k(identity), 'info'),
+      ctx.client.hgetall(k.k(`${identity}:work`)),
+      ctx.client.hgetall(k.k(`${identity}:workers`)),
+    ])
     if (info === null) continue // a process that died without cleaning up: its hash expired
-    let queues: string[] = []
+    let parsed: {queues?: unknown; capsules?: unknown; version?: unknown} = {}
     try {
-      queues = ((JSON.parse(info) as {queues?: string[]}).queues ?? []).map(String)
+      parsed = JSON.parse(info) as typeof parsed
     } catch {
       // a broken info blob: the process still counts, with no queues known
     }
-    const busy = Object.values(workers).flatMap((v) => {
-      try {
-        const w = JSON.parse(v) as {queue?: string; payload?: unknown; run_at?: number}
-        return [{queue: String(w.queue), payload: typeof w.payload === 'string' ? w.payload : JSON.stringify(w.payload), runAt: Number(w.run_at ?? 0)}]
-      } catch {
-        return []
-      }
-    })
-    out.push({identity, queues, busy})
+    const process: ProcessInfo = {identity, queues: queuesOfInfo(parsed), busy: [...busyOf(work), ...busyOf(workers)]}
+    if (typeof parsed.version === 'string') process.version = parsed.version
+    out.push(process)
   }
   return out
+}
+
+/**
+ * How to write job times for the Sidekiq in use: the live processes' version when they report
+ * one (integer ms if every one is 8+, float seconds if any is older: it would misread ms; a
+ * process without a version is older than 7.1), else the format of the queue's newest job or
+ * of the newest scheduled or retried one, else float seconds, which every Sidekiq reads
+ * (8 takes a JSON float as the old format) while 6 and 7 misread ms by a factor of 1000.
+ */
+export async function writeFormat(ctx: FlavorContext, name: string): Promise<TimeFormat> {
+  const procs = await processes(ctx)
+  if (procs.length > 0) return procs.every((p) => Number(p.version?.split('.')[0]) >= 8) ? 'ms' : 'seconds'
+  const k = keys(ctx)
+  const [newest, scheduled, retry] = await Promise.all([
+    ctx.client.lindex(k.queue(name), 0),
+    ctx.client.zrange(k.set('schedule'), '-1', '-1'),
+    ctx.client.zrange(k.set('retry'), '-1', '-1'),
+  ])
+  for (const raw of [newest, scheduled[0], retry[0]]) {
+    if (!raw) continue
+    const parsed = parseSidekiqJob(raw)
+    const format = 'job' in parsed ? timeFormatOf(parsed.job) : undefined
+    if (format) return format
+  }
+  return 'seconds'
 }
 
 /** How many of Sidekiq's global keys exist (evidence that a `queues` set is Sidekiq's). */
@@ -173,7 +220,11 @@ export const sidekiqFlavor: Flavor = {
   },
 
   async create(ctx, name) {
-    await ctx.client.sadd(keys(ctx).queues, name)
+    const k = keys(ctx)
+    await ctx.client.sadd(k.queues, name)
+    // an empty queue is told from an app's own `queues` set by Sidekiq's keys beside it: on a Redis
+    // where Sidekiq never ran, write the one its Stats reads as 0 when absent (changes no count)
+    await ctx.client.set(k.k('stat:processed'), '0', 'NX')
   },
 
   async delete(ctx, name) {
@@ -248,9 +299,10 @@ export const sidekiqFlavor: Flavor = {
     }),
 
   async enqueue(ctx, name, messages, options) {
-    const jobs = encodeSidekiqJobs(name, messages) // throws UsageError before anything is sent
+    encodeSidekiqJobs(name, messages) // throws UsageError before anything is read or sent
     recentReads.delete(ctx)
     const k = keys(ctx)
+    const jobs = encodeSidekiqJobs(name, messages, await writeFormat(ctx, name))
     const type = await ctx.client.type(k.queue(name))
     if (type !== 'list' && type !== 'none') throw new NotFoundError(`key "${k.queue(name)}" on ${ctx.displayUrl} is a ${type}, not a Sidekiq queue — enqueue to another name`)
     await ctx.client.sadd(k.queues, name)
@@ -291,12 +343,13 @@ export const sidekiqFlavor: Flavor = {
     const ids = options.ids ? new Set(options.ids) : undefined
     const limit = options.limit ?? Number.MAX_SAFE_INTEGER
     let moved = 0
+    const format = await writeFormat(ctx, name)
     for (const e of await setEntriesOf(ctx, set, name)) {
       if (moved >= limit) break
       const raw = e.raw.toString('utf8')
       const msg = sidekiqJobToMessage(e.raw, name, state)
       if (ids && !ids.has(msg.id)) continue
-      const next = requeuedJob(raw)
+      const next = requeuedJob(raw, format)
       if (!next) continue
       moved += Number(await runScript(ctx.client, REQUEUE, [k.set(set), k.queue(next.queue), k.queues], [e.raw, next.json, next.queue]))
     }
