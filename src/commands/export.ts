@@ -1,10 +1,11 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand, stoppedBy} from '../cli/base-command.js'
-import {InterruptedError, UsageError} from '../kernel/errors.js'
+import {InterruptedError, UsageError, UserError} from '../kernel/errors.js'
 import {writeAudit} from '../services/ops/audit.js'
 import {confirmDestructive} from '../services/ops/confirm.js'
-import {exportMessages} from '../services/ops/export.js'
-import {onInterrupt} from '../cli/signals.js'
+import {exportMessages, type LineWriter} from '../services/ops/export.js'
+import {fstatSync} from 'node:fs'
+import {onInterrupt, signalExitCode} from '../cli/signals.js'
 import {parseState} from '../services/states.js'
 import {parseDuration} from '../kernel/units.js'
 
@@ -50,9 +51,19 @@ By default nothing is removed: the messages are peeked (AMQP requeues them, flag
       if (!go) return undefined
     }
     const interrupt = onInterrupt()
+    const out = stdoutWriter()
     let report
     try {
-      report = await exportMessages(broker, args.queue, writeStdout, {state, limit: flags.limit, consume: flags.consume, batchSize: flags['batch-size'], idleMs, signal: interrupt.signal})
+      report = await exportMessages(broker, args.queue, out.write, {
+        state,
+        limit: flags.limit,
+        consume: flags.consume,
+        batchSize: flags['batch-size'],
+        idleMs,
+        signal: interrupt.signal,
+        confirmBy: out.confirmBy,
+      })
+      if (!flags.consume) await out.confirmBy?.finish()
     } finally {
       interrupt.dispose()
     }
@@ -62,22 +73,61 @@ By default nothing is removed: the messages are peeked (AMQP requeues them, flag
         url: broker.displayUrl,
         queue: args.queue,
         counts: {exported: report.exported, failed: report.drain?.failed ?? 0},
-        details: {consume: true, state: state ?? 'waiting', limit: flags.limit, outcome: report.drain?.stoppedBy},
+        details: {consume: true, state: state ?? 'waiting', limit: flags.limit, outcome: report.drain?.stoppedBy, error: report.drain?.error?.message},
       })
     } else {
       if (report.caveat) process.stderr.write(`${report.caveat}\n`)
     }
-    process.stderr.write(`exported ${report.exported} message${report.exported === 1 ? '' : 's'} from "${args.queue}"${flags.consume ? ' (removed from the queue)' : ''}\n`)
+    const done = `exported ${report.exported} message${report.exported === 1 ? '' : 's'} from "${args.queue}"${flags.consume ? ' (removed from the queue)' : ''}`
     const stopped = report.drain
+    // a failure is one line, with the count in it
+    if (stopped?.error) throw stoppedBy(stopped.error, `the export stopped: ${stopped.error.message} — ${done}; the rest stays on the queue`)
+    process.stderr.write(`${done}\n`)
     if (stopped?.stoppedBy === 'interrupted') throw new InterruptedError(`interrupted after exporting ${report.exported} messages`)
-    if (stopped?.error) throw stoppedBy(stopped.error, `the export stopped: ${stopped.error.message} — the messages not written stay on the queue`)
     return undefined
   }
 }
 
-/** Resolves once stdout took the lines (so --consume acks only what was handed to the OS). */
-function writeStdout(text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    process.stdout.write(text, (error) => (error ? reject(error) : resolve()))
-  })
+/**
+ * Writes to stdout, resolving once stdout took the lines (so --consume acks only what was handed
+ * to the OS). Into a pipe or socket, whose reader may quit without reading what it was given
+ * (`| head`), the last newline of each write is held back and sent with the next: a write that
+ * succeeds after it shows the reader was still there, and `finish` sends the last one.
+ */
+function stdoutWriter(): {write: LineWriter; confirmBy?: {finish: () => Promise<void>}} {
+  // a reader that went away is an error of the write in hand, not a crash
+  process.stdout.on('error', () => {})
+  const send = (text: string) =>
+    new Promise<void>((resolve, reject) => {
+      process.stdout.write(text, (error) => (error ? reject(readerGone(error)) : resolve()))
+    })
+  let piped = false
+  try {
+    const stat = fstatSync(1)
+    piped = stat.isFIFO() || stat.isSocket()
+  } catch {
+    // no stdout to look at: write plainly
+  }
+  if (!piped) return {write: send}
+  let held = ''
+  return {
+    write: async (lines) => {
+      const text = held + lines.slice(0, -1)
+      held = lines.slice(-1)
+      await send(text)
+    },
+    confirmBy: {
+      finish: async () => {
+        const last = held
+        held = ''
+        if (last) await send(last)
+      },
+    },
+  }
+}
+
+function readerGone(error: Error): Error {
+  if ((error as NodeJS.ErrnoException).code !== 'EPIPE') return error
+  // as a shell reports a process that SIGPIPE ended: 128 + 13
+  return new UserError('the reader of the output went away (EPIPE): the lines it may not have read stay on the queue', signalExitCode('SIGPIPE'))
 }

@@ -19,6 +19,12 @@ export interface DrainOptions {
   maxHeld?: number
   signal?: AbortSignal
   onProgress?: (report: DrainReport) => void
+  /**
+   * A sink whose success does not prove delivery (a pipe takes bytes its reader may never read):
+   * each batch is acked only once the NEXT batch was taken too, or `finish` succeeded at the end;
+   * otherwise it is handed back. One more batch is held unsettled.
+   */
+  confirmBy?: {finish: () => Promise<void>}
 }
 
 export interface DrainReport {
@@ -76,7 +82,10 @@ export async function drainQueue(broker: Broker, queue: string, sink: Sink, opti
     poke()
   }
   // two batches' worth: the next batch arrives while the current one is being copied
-  const prefetch = Math.max(1, Math.min(options.batchSize * 2, limit === Infinity ? options.batchSize * 2 : limit)) + maxHeld
+  const ahead = options.confirmBy ? 3 : 2
+  const prefetch = Math.max(1, Math.min(options.batchSize * ahead, limit === Infinity ? options.batchSize * ahead : limit)) + maxHeld
+  /** The batch the sink took last, not yet acked (confirmBy only). */
+  let unconfirmed: Lease[] = []
   // leases are kept alive where they can be; elsewhere they do not expire (AMQP) or cannot be helped
   const {extend} = await broker.capabilitiesOf(queue)
   const sub: Subscription = await broker.consume(queue, handler, {prefetch, leaseMs: LEASE_MS, pollWaitMs: POLL_WAIT_MS})
@@ -125,16 +134,17 @@ export async function drainQueue(broker: Broker, queue: string, sink: Sink, opti
         })
         wake = undefined
       }
-      const batch = pending.splice(0, options.batchSize)
+      let batch = pending.splice(0, options.batchSize)
       try {
         await sink(batch.map((l) => l.message))
       } catch (error) {
-        report.failed += batch.length
+        report.failed += batch.length + unconfirmed.length
         report.stoppedBy = 'error'
         report.error = error as Error
-        await Promise.allSettled(batch.map((l) => settle(l, 'nack')))
+        await Promise.allSettled([...unconfirmed.splice(0), ...batch].map((l) => settle(l, 'nack')))
         break
       }
+      if (options.confirmBy) [batch, unconfirmed] = [unconfirmed, batch]
       // a failed ack leaves the message leased: it comes back and is copied again (a duplicate)
       const acks = await Promise.allSettled(batch.map((l) => settle(l, 'ack')))
       const failedAck = acks.find((a) => a.status === 'rejected')
@@ -146,8 +156,11 @@ export async function drainQueue(broker: Broker, queue: string, sink: Sink, opti
         break
       }
     }
+    // after an error the last batch is handed back (in finally), not confirmed
+    if (unconfirmed.length > 0 && !report.error) await confirmLast()
   } finally {
     stopping = true
+    unconfirmed.splice(0).forEach((l) => pending.push(l))
     options.signal?.removeEventListener('abort', poke)
     // closing first: on SQS, a message handed back while one of our polls is still open would
     // fall into that poll and stay hidden for its lease
@@ -157,6 +170,28 @@ export async function drainQueue(broker: Broker, queue: string, sink: Sink, opti
     clearInterval(keepAlive)
   }
   return report
+
+  /** The end of a confirmBy drain: the last batch is acked once `finish` proved it delivered, else handed back. */
+  async function confirmLast(): Promise<void> {
+    const last = unconfirmed.splice(0)
+    try {
+      await options.confirmBy!.finish()
+    } catch (error) {
+      report.failed += last.length
+      report.stoppedBy = 'error'
+      report.error = error as Error
+      await Promise.allSettled(last.map((l) => settle(l, 'nack')))
+      return
+    }
+    const acks = await Promise.allSettled(last.map((l) => settle(l, 'ack')))
+    report.done += last.length
+    options.onProgress?.(report)
+    const failedAck = acks.find((a) => a.status === 'rejected')
+    if (failedAck) {
+      report.stoppedBy = 'error'
+      report.error = (failedAck as PromiseRejectedResult).reason as Error
+    }
+  }
 
   function settle(lease: Lease, how: 'ack' | 'nack'): Promise<void> {
     live.delete(lease)

@@ -1,6 +1,7 @@
 // `queue export`: messages as NDJSON (message-format.ts). By default a peek — nothing is removed
 // (how honest the peek is depends on the broker: AMQP requeues, SQS bumps receive counts);
-// --consume drains instead, acking each batch only once its lines are written out.
+// --consume drains instead, acking each batch only once its lines are written out (and, into a
+// pipe, once the next write proved the reader is still there).
 import type {Broker, MessageState} from '../../broker/contract.js'
 import {NotSupportedError} from '../../kernel/errors.js'
 import {peekCaveat} from '../inspect.js'
@@ -17,6 +18,11 @@ export interface ExportOptions {
   batchSize: number
   idleMs: number
   signal?: AbortSignal
+  /**
+   * The writer cannot prove its reader took the lines (a pipe): each batch is removed only once
+   * the next one was written too, or `finish` wrote the end; a reader gone (EPIPE) gets nothing removed that it may not have read.
+   */
+  confirmBy?: {finish: () => Promise<void>}
 }
 
 export interface ExportReport {
@@ -35,6 +41,7 @@ export async function exportMessages(broker: Broker, queue: string, write: LineW
       batchSize: options.batchSize,
       idleMs: options.idleMs,
       signal: options.signal,
+      confirmBy: options.confirmBy,
     })
     return {exported: drain.done, consumed: true, drain}
   }
