@@ -459,9 +459,14 @@ export class AmqpBroker implements Broker {
   }
 }
 
-/** amqplib has no forceful close: end the socket under it (the broker requeues what was unacked). */
+/**
+ * amqplib has no forceful close: end the socket under it (the broker requeues what was unacked)
+ * and stop its heartbeat timers, which would otherwise keep the process alive for a minute.
+ */
 function destroySocket(conn: ChannelModel): void {
-  ;(conn.connection as unknown as {stream?: {destroy(): void}}).stream?.destroy()
+  const c = conn.connection as unknown as {stream?: {destroy(): void}; heartbeater?: {clear(): void}}
+  c.heartbeater?.clear()
+  c.stream?.destroy()
 }
 
 function definedOnly(o: Record<string, unknown>): Record<string, unknown> {
