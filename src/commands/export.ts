@@ -61,9 +61,9 @@ By default nothing is removed: the messages are peeked (AMQP requeues them, flag
         batchSize: flags['batch-size'],
         idleMs,
         signal: interrupt.signal,
-        confirmBy: out.confirmBy,
+        confirming: out.confirming,
       })
-      if (!flags.consume) await out.confirmBy?.finish()
+      if (!flags.consume) await out.finish()
     } finally {
       interrupt.dispose()
     }
@@ -88,41 +88,80 @@ By default nothing is removed: the messages are peeked (AMQP requeues them, flag
   }
 }
 
+/** How long the reader of a pipe gets to read what it was given (or to quit) before a write proves it still there. */
+const READER_GRACE_MS = 250
+
+interface StdoutWriter {
+  write: LineWriter
+  /** Into a pipe: confirmations come later (see LineWriter). */
+  confirming: boolean
+  /** Sends what is held back and settles every confirmation. */
+  finish(): Promise<void>
+}
+
 /**
  * Writes to stdout, resolving once stdout took the lines (so --consume acks only what was handed
- * to the OS). Into a pipe or socket, whose reader may quit without reading what it was given
- * (`| head`), the last newline of each write is held back and sent with the next: a write that
- * succeeds after it shows the reader was still there, and `finish` sends the last one.
+ * to the OS). A pipe's reader may quit without reading what the pipe took (`| head`): there, the
+ * last newline of each write is held back and sent READER_GRACE_MS later; a batch is confirmed
+ * once a write succeeded that long after it (the reader was still there), refused on EPIPE.
  */
-function stdoutWriter(): {write: LineWriter; confirmBy?: {finish: () => Promise<void>}} {
+function stdoutWriter(): StdoutWriter {
   // a reader that went away is an error of the write in hand, not a crash
   process.stdout.on('error', () => {})
   const send = (text: string) =>
     new Promise<void>((resolve, reject) => {
       process.stdout.write(text, (error) => (error ? reject(readerGone(error)) : resolve()))
     })
-  let piped = false
-  try {
-    const stat = fstatSync(1)
-    piped = stat.isFIFO() || stat.isSocket()
-  } catch {
-    // no stdout to look at: write plainly
-  }
-  if (!piped) return {write: send}
+  if (!isPipe()) return {write: send, confirming: false, finish: async () => {}}
   let held = ''
+  let timer: NodeJS.Timeout | undefined
+  const waiting: {at: number; resolve: () => void; reject: (error: Error) => void}[] = []
+  const settle = async (text: string) => {
+    try {
+      await send(text)
+    } catch (error) {
+      for (const w of waiting.splice(0)) w.reject(error as Error)
+      throw error
+    }
+    const proven = Date.now() - READER_GRACE_MS
+    while (waiting.length > 0 && waiting[0]!.at <= proven) waiting.shift()!.resolve()
+  }
+  const probe = async () => {
+    timer = undefined
+    const text = held
+    held = ''
+    await settle(text).catch(() => {})
+    // a batch written less than the grace ago is still unproven: look again
+    if (waiting.length > 0) timer = setTimeout(() => void probe(), READER_GRACE_MS)
+  }
   return {
+    confirming: true,
     write: async (lines) => {
       const text = held + lines.slice(0, -1)
       held = lines.slice(-1)
-      await send(text)
+      await settle(text)
+      const confirmed = new Promise<void>((resolve, reject) => waiting.push({at: Date.now(), resolve, reject}))
+      confirmed.catch(() => {}) // a peek does not wait for confirmations: its refusals are no crash
+      clearTimeout(timer)
+      timer = setTimeout(() => void probe(), READER_GRACE_MS)
+      return {confirmed}
     },
-    confirmBy: {
-      finish: async () => {
-        const last = held
-        held = ''
-        if (last) await send(last)
-      },
+    async finish() {
+      clearTimeout(timer)
+      if (waiting.length > 0) await new Promise((resolve) => setTimeout(resolve, READER_GRACE_MS))
+      const text = held
+      held = ''
+      await settle(text)
     },
+  }
+}
+
+function isPipe(): boolean {
+  try {
+    const stat = fstatSync(1)
+    return stat.isFIFO() || stat.isSocket()
+  } catch {
+    return false
   }
 }
 

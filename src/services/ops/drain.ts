@@ -19,12 +19,8 @@ export interface DrainOptions {
   maxHeld?: number
   signal?: AbortSignal
   onProgress?: (report: DrainReport) => void
-  /**
-   * A sink whose success does not prove delivery (a pipe takes bytes its reader may never read):
-   * each batch is acked only once the NEXT batch was taken too, or `finish` succeeded at the end;
-   * otherwise it is handed back. One more batch is held unsettled.
-   */
-  confirmBy?: {finish: () => Promise<void>}
+  /** The sink confirms batches later (see Sink): hold more of them leased meanwhile. */
+  confirming?: boolean
 }
 
 export interface DrainReport {
@@ -38,7 +34,15 @@ export interface DrainReport {
   error?: Error
 }
 
-export type Sink = (messages: Message[]) => Promise<void>
+/**
+ * Takes a batch; resolves once it holds it. A sink whose taking does not prove delivery (a pipe
+ * takes bytes its reader may never read) resolves with `confirmed`, settled later: the batch is
+ * acked once it resolves, handed back if it rejects, and the drain takes more meanwhile.
+ */
+export type Sink = (messages: Message[]) => Promise<void | {confirmed: Promise<void>}>
+
+/** Batches a confirming sink may hold unconfirmed: the prefetch is this many batches. */
+const CONFIRM_AHEAD = 20
 
 /** Send a partial batch once no message arrived for this long. */
 const LINGER_MS = 10
@@ -82,10 +86,11 @@ export async function drainQueue(broker: Broker, queue: string, sink: Sink, opti
     poke()
   }
   // two batches' worth: the next batch arrives while the current one is being copied
-  const ahead = options.confirmBy ? 3 : 2
+  const ahead = options.confirming ? CONFIRM_AHEAD : 2
   const prefetch = Math.max(1, Math.min(options.batchSize * ahead, limit === Infinity ? options.batchSize * ahead : limit)) + maxHeld
-  /** The batch the sink took last, not yet acked (confirmBy only). */
-  let unconfirmed: Lease[] = []
+  /** Batches a confirming sink took and has not confirmed yet. */
+  const confirming = new Set<Promise<void>>()
+  let refused: Error | undefined
   // leases are kept alive where they can be; elsewhere they do not expire (AMQP) or cannot be helped
   const {extend} = await broker.capabilitiesOf(queue)
   const sub: Subscription = await broker.consume(queue, handler, {prefetch, leaseMs: LEASE_MS, pollWaitMs: POLL_WAIT_MS})
@@ -109,9 +114,9 @@ export async function drainQueue(broker: Broker, queue: string, sink: Sink, opti
         report.stoppedBy = 'limit'
         break
       }
-      if (lost) {
+      if (lost ?? refused) {
         report.stoppedBy = 'error'
-        report.error = lost
+        report.error = lost ?? refused
         break
       }
       if (pending.length === 0) {
@@ -134,33 +139,48 @@ export async function drainQueue(broker: Broker, queue: string, sink: Sink, opti
         })
         wake = undefined
       }
-      let batch = pending.splice(0, options.batchSize)
+      const batch = pending.splice(0, options.batchSize)
+      let taking
       try {
-        await sink(batch.map((l) => l.message))
+        taking = await sink(batch.map((l) => l.message))
       } catch (error) {
-        report.failed += batch.length + unconfirmed.length
+        report.failed += batch.length
         report.stoppedBy = 'error'
         report.error = error as Error
-        await Promise.allSettled([...unconfirmed.splice(0), ...batch].map((l) => settle(l, 'nack')))
+        await Promise.allSettled(batch.map((l) => settle(l, 'nack')))
         break
       }
-      if (options.confirmBy) [batch, unconfirmed] = [unconfirmed, batch]
-      // a failed ack leaves the message leased: it comes back and is copied again (a duplicate)
-      const acks = await Promise.allSettled(batch.map((l) => settle(l, 'ack')))
-      const failedAck = acks.find((a) => a.status === 'rejected')
-      report.done += batch.length
-      options.onProgress?.(report)
+      if (taking) {
+        const later = taking.confirmed.then(
+          async () => {
+            refused ??= await ackBatch(batch)
+          },
+          async (error: Error) => {
+            refused ??= error
+            report.failed += batch.length
+            await Promise.allSettled(batch.map((l) => settle(l, 'nack')))
+            poke()
+          },
+        )
+        confirming.add(later)
+        void later.finally(() => confirming.delete(later))
+        continue
+      }
+      const failedAck = await ackBatch(batch)
       if (failedAck) {
         report.stoppedBy = 'error'
-        report.error = (failedAck as PromiseRejectedResult).reason as Error
+        report.error = failedAck
         break
       }
     }
-    // after an error the last batch is handed back (in finally), not confirmed
-    if (unconfirmed.length > 0 && !report.error) await confirmLast()
+    // what the sink took and has yet to confirm: confirmed (acked) or refused (handed back)
+    while (confirming.size > 0) await Promise.allSettled([...confirming])
+    if (refused && !report.error) {
+      report.stoppedBy = 'error'
+      report.error = refused
+    }
   } finally {
     stopping = true
-    unconfirmed.splice(0).forEach((l) => pending.push(l))
     options.signal?.removeEventListener('abort', poke)
     // closing first: on SQS, a message handed back while one of our polls is still open would
     // fall into that poll and stay hidden for its lease
@@ -171,26 +191,14 @@ export async function drainQueue(broker: Broker, queue: string, sink: Sink, opti
   }
   return report
 
-  /** The end of a confirmBy drain: the last batch is acked once `finish` proved it delivered, else handed back. */
-  async function confirmLast(): Promise<void> {
-    const last = unconfirmed.splice(0)
-    try {
-      await options.confirmBy!.finish()
-    } catch (error) {
-      report.failed += last.length
-      report.stoppedBy = 'error'
-      report.error = error as Error
-      await Promise.allSettled(last.map((l) => settle(l, 'nack')))
-      return
-    }
-    const acks = await Promise.allSettled(last.map((l) => settle(l, 'ack')))
-    report.done += last.length
+  /** Acks a batch the sink holds; resolves with the error of a failed ack, if one failed. */
+  async function ackBatch(batch: Lease[]): Promise<Error | undefined> {
+    // a failed ack leaves the message leased: it comes back and is copied again (a duplicate)
+    const acks = await Promise.allSettled(batch.map((l) => settle(l, 'ack')))
+    report.done += batch.length
     options.onProgress?.(report)
     const failedAck = acks.find((a) => a.status === 'rejected')
-    if (failedAck) {
-      report.stoppedBy = 'error'
-      report.error = (failedAck as PromiseRejectedResult).reason as Error
-    }
+    return failedAck ? ((failedAck as PromiseRejectedResult).reason as Error) : undefined
   }
 
   function settle(lease: Lease, how: 'ack' | 'nack'): Promise<void> {
