@@ -64,10 +64,12 @@ By default nothing is removed: the messages are peeked (AMQP requeues them, flag
         confirming: out.confirming,
       })
       if (!flags.consume) await out.finish()
-    } finally {
+    } catch (error) {
       interrupt.dispose()
+      throw error
     }
     if (flags.consume) {
+      // a signal until the audit line is written does not cost it
       await writeAudit({
         command: 'export',
         url: broker.displayUrl,
@@ -78,6 +80,7 @@ By default nothing is removed: the messages are peeked (AMQP requeues them, flag
     } else {
       if (report.caveat) process.stderr.write(`${report.caveat}\n`)
     }
+    interrupt.dispose()
     const done = `exported ${report.exported} message${report.exported === 1 ? '' : 's'} from "${args.queue}"${flags.consume ? ' (removed from the queue)' : ''}`
     const stopped = report.drain
     // a failure is one line, with the count in it

@@ -86,8 +86,8 @@ The destination must exist (exit 4 before anything is touched) unless --create. 
       report = {...report, stoppedBy: 'error', error: error as Error}
     } finally {
       progress.done()
-      interrupt.dispose()
     }
+    // a signal from here on must not cost the audit line: handled until it is written
     let remaining: number | undefined
     if (!report.error) {
       try {
@@ -103,6 +103,7 @@ The destination must exist (exit 4 before anything is touched) unless --create. 
       counts: {moved: report.done, failed: report.failed, skipped: report.skipped},
       details: {to: args.destination, toUrl: dst.displayUrl, state, filter: flags.filter, limit: flags.limit, outcome: report.stoppedBy, error: report.error?.message},
     })
+    interrupt.dispose()
     const result = {from: args.source, to: args.destination, state, moved: report.done, failed: report.failed, skipped: report.skipped, remaining, stoppedBy: report.stoppedBy}
     const summary = `moved ${report.done}, failed ${report.failed}${filter ? `, not matching ${report.skipped}` : ''}${remaining === undefined ? '' : `, ${remaining} left in the source`}`
     if (report.stoppedBy === 'interrupted') this.fail(new InterruptedError(`interrupted: ${summary} — run the command again to finish`), result)

@@ -3,6 +3,7 @@
 // are never touched). Every long command must end within its --timeout (plus start-up and a short
 // close) with exit 3 or, on SIGTERM, 143; move writes its audit line; nothing is lost.
 import {spawn} from 'node:child_process'
+import amqp from 'amqplib'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
@@ -11,7 +12,7 @@ import {isolatedHome} from '../helpers/cli.js'
 import {open} from '../ops/targets.js'
 import {BIN, FaultProxy, killChildren, sleep, startCli, until, type Running} from './harness.js'
 
-const T = 2000
+const T = 3000
 // start-up of a CLI on a loaded 2-core machine, a short close, and the scheduler's own delays
 const MARGIN = 6000
 const proxies: FaultProxy[] = []
@@ -67,6 +68,18 @@ async function held(t: Target, q: string): Promise<number> {
   return (c.waiting ?? 0) + (c.inflight ?? 0) + (c.delayed ?? 0)
 }
 
+/** Messages ready on a queue now (RabbitMQ's management counts lag by seconds: ask AMQP itself). */
+async function arrived(t: Target, q: string): Promise<number> {
+  if (t.name !== 'RabbitMQ') return held(t, q)
+  const conn = await amqp.connect(t.url(t.port))
+  try {
+    const ch = await conn.createChannel()
+    return (await ch.checkQueue(q)).messageCount
+  } finally {
+    await conn.close()
+  }
+}
+
 async function proxy(t: Target): Promise<FaultProxy> {
   const p = new FaultProxy(t.port)
   await p.start()
@@ -83,11 +96,13 @@ function auditOf(home: Record<string, string>, command: string): Record<string, 
   }
 }
 
-/** Stalls once the command is connected (and, if given, once `ready` holds); resolves with when. */
-async function stallWhen(p: FaultProxy, run: Running, ready?: () => Promise<boolean>): Promise<number> {
+/** Stalls once the command is connected and then `ready` holds (or `settleMs` passed); resolves with when. */
+async function stallWhen(p: FaultProxy, run: Running, ready?: () => Promise<boolean>, settleMs = 1000): Promise<number> {
   await until(() => p.connections > 0 || run.child.exitCode !== null, 'the CLI to connect', 30_000, 20)
   if (ready) await until(async () => run.child.exitCode !== null || (await ready()), 'the command to get going', 30_000, 50)
-  else await sleep(1000)
+  else await sleep(settleMs)
+  // a command that ended before the stall (e.g. its connect timed out on a starved machine) tests nothing
+  expect(run.child.exitCode, `it ended before the stall: ${run.stderr()}`).toBeNull()
   p.set('stall')
   return Date.now()
 }
@@ -105,10 +120,9 @@ for (const t of TARGETS) {
       const q = await fresh(t, 'wait', 1)
       const p = await proxy(t)
       const env = isolatedHome()
-      const started = Date.now()
       const run = startCli(['wait', q, '--until', 'empty', '--timeout', '4s', '--interval', '200ms', '--url', t.url(p.port)], env)
-      await stallWhen(p, run)
-      const r = await ended(run, started, 4000 + MARGIN)
+      const at = await stallWhen(p, run)
+      const r = await ended(run, at, 4000 + MARGIN)
       expect([1, 3], r.stderr).toContain(r.code)
       expect(r.ms, r.stderr).toBeLessThan(4000 + MARGIN)
     }, 120_000)
@@ -119,8 +133,8 @@ for (const t of TARGETS) {
       const dst = await fresh(t, 'move-dst')
       const p = await proxy(t)
       const env = isolatedHome()
-      const run = startCli(['move', src, dst, '--yes', '--batch-size', '20', '--idle', '2s', '--timeout', '2s', '--url', t.url(p.port)], env)
-      const at = await stallWhen(p, run, async () => (await held(t, dst)) > 0)
+      const run = startCli(['move', src, dst, '--yes', '--batch-size', '20', '--idle', '2s', '--timeout', '3s', '--url', t.url(p.port)], env)
+      const at = await stallWhen(p, run, async () => (await arrived(t, dst)) > 0)
       await sleep(300)
       run.child.kill('SIGTERM')
       const r = await ended(run, at, T + MARGIN)
@@ -128,7 +142,7 @@ for (const t of TARGETS) {
       expect(r.ms, r.stderr).toBeLessThan(T + MARGIN)
       expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1)
       const audit = auditOf(env, 'move')
-      expect(audit, 'one audit line').toHaveLength(1)
+      expect(audit, `one audit line (stderr: ${r.stderr})`).toHaveLength(1)
       const moved = (audit[0]!.counts as {moved: number}).moved
       p.set('pass')
       // leases of the stalled connection come back (connection closed, or their lease expired)
@@ -140,7 +154,7 @@ for (const t of TARGETS) {
       const q = await fresh(t, 'import')
       const p = await proxy(t)
       const env = isolatedHome()
-      const child = spawn(process.execPath, [BIN, 'import', q, '--timeout', '2s', '--url', t.url(p.port)], {
+      const child = spawn(process.execPath, [BIN, 'import', q, '--timeout', '3s', '--url', t.url(p.port)], {
         env: {...process.env, ...env, NO_COLOR: '1'},
         stdio: ['pipe', 'pipe', 'pipe'],
       })
@@ -171,7 +185,7 @@ for (const t of TARGETS) {
       const q = await fresh(t, 'export', n)
       const p = await proxy(t)
       const env = isolatedHome()
-      const run = startCli(['export', q, '--consume', '--yes', '--batch-size', '20', '--idle', '2s', '--timeout', '2s', '--url', t.url(p.port)], env)
+      const run = startCli(['export', q, '--consume', '--yes', '--batch-size', '20', '--idle', '2s', '--timeout', '3s', '--url', t.url(p.port)], env)
       const at = await stallWhen(p, run, async () => run.stdout().length > 0)
       const r = await ended(run, at, T + 2000 + MARGIN)
       expect([0, 3], r.stderr).toContain(r.code)
@@ -184,8 +198,9 @@ for (const t of TARGETS) {
     it('work: the first SIGTERM during a stall stops it within its grace', async () => {
       const q = await fresh(t, 'work', 5)
       const p = await proxy(t)
-      const run = startCli(['work', q, '--echo', '--grace', '2s', '--timeout', '2s', '--url', t.url(p.port)], isolatedHome())
-      const at = await stallWhen(p, run)
+      const run = startCli(['work', q, '--echo', '--grace', '2s', '--timeout', '3s', '--url', t.url(p.port)], isolatedHome())
+      // once it works (echoed a message): its signal handling is in place
+      const at = await stallWhen(p, run, async () => run.stdout().length > 0)
       await sleep(500)
       run.child.kill('SIGTERM')
       const r = await ended(run, at, 2500 + T + MARGIN)
@@ -197,7 +212,7 @@ for (const t of TARGETS) {
       const q = t.queue('bench')
       made.push({t, q})
       const p = await proxy(t)
-      const run = startCli(['bench', '--queue', q, '--duration', '60s', '--rate', '200/s', '--timeout', '2s', '--url', t.url(p.port)], isolatedHome())
+      const run = startCli(['bench', '--queue', q, '--duration', '60s', '--rate', '200/s', '--timeout', '3s', '--url', t.url(p.port)], isolatedHome())
       const at = await stallWhen(p, run)
       await sleep(500)
       run.child.kill('SIGTERM')
@@ -209,7 +224,7 @@ for (const t of TARGETS) {
     it('metrics (serving): SIGTERM during a stall stops it within --timeout', async () => {
       const q = await fresh(t, 'metrics', 1)
       const p = await proxy(t)
-      const run = startCli(['metrics', '--listen', '127.0.0.1:0', '--queue', q, '--interval', '300ms', '--poll-timeout', '1s', '--timeout', '2s', '--url', t.url(p.port)], isolatedHome())
+      const run = startCli(['metrics', '--listen', '127.0.0.1:0', '--queue', q, '--interval', '300ms', '--poll-timeout', '1s', '--timeout', '3s', '--url', t.url(p.port)], isolatedHome())
       const at = await stallWhen(p, run)
       await sleep(1500)
       run.child.kill('SIGTERM')
