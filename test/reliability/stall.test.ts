@@ -19,14 +19,14 @@ const proxies: FaultProxy[] = []
 interface Target {
   name: string
   port: number
-  /** --timeout: RabbitMQ's connect and counts go through its management API too, slow on a starved machine. */
+  /** --timeout: RabbitMQ's connect and counts also go through its management API (several HTTP calls a count), slow on a starved machine. */
   timeoutMs: number
   url(port: number): string
   queue(hint: string): string
 }
 const TARGETS: Target[] = [
   {name: 'Redis', port: 6379, timeoutMs: 3000, url: (p) => `redis://127.0.0.1:${p}/13`, queue: (h) => `list:${unique(h)}`},
-  {name: 'RabbitMQ', port: 5672, timeoutMs: 5000, url: (p) => `amqp://guest:guest@127.0.0.1:${p}/`, queue: unique},
+  {name: 'RabbitMQ', port: 5672, timeoutMs: 8000, url: (p) => `amqp://guest:guest@127.0.0.1:${p}/`, queue: unique},
   {name: 'NATS', port: 4222, timeoutMs: 3000, url: (p) => `nats://127.0.0.1:${p}`, queue: unique},
 ]
 let seq = 0
