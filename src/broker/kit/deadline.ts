@@ -35,7 +35,7 @@ export function closeGraceMs(timeoutMs: number): number {
 /** Extra time listQueues gets over the per-call timeout: its own SCAN/listing budget runs inside it. */
 const LISTING_BUDGET_MS = 5000
 /** Bulk calls (purge, retry, delete) may be slow without being stalled: a larger bound, still a bound. */
-const BULK_FACTOR = 10
+const BULK_FACTOR = 3
 /** Peeks of many messages: one more timeout per this many asked for. */
 const PEEK_PER_TIMEOUT = 10_000
 
