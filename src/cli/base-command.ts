@@ -51,7 +51,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       helpGroup: 'CONNECTION',
     }),
     context: Flags.string({summary: 'Use this named context instead of the current one.', helpGroup: 'CONNECTION'}),
-    timeout: Flags.string({summary: 'Connect timeout.', default: '5s', helpGroup: 'CONNECTION'}),
+    timeout: Flags.string({summary: 'Connect timeout, and the longest a broker call may go unanswered (then exit 3).', default: '5s', helpGroup: 'CONNECTION'}),
     'tls-ca': Flags.string({summary: 'CA certificate (PEM file) to trust for rediss:// and amqps://.', helpGroup: 'CONNECTION'}),
     'tls-insecure': Flags.boolean({
       summary: 'DANGEROUS: accept any TLS certificate (no verification; open to interception).',

@@ -1,10 +1,11 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand, stoppedBy} from '../cli/base-command.js'
-import {InterruptedError, UsageError} from '../kernel/errors.js'
+import {InterruptedError, UsageError, UserError} from '../kernel/errors.js'
 import {writeAudit} from '../services/ops/audit.js'
 import {confirmDestructive} from '../services/ops/confirm.js'
-import {exportMessages} from '../services/ops/export.js'
-import {onInterrupt} from '../cli/signals.js'
+import {exportMessages, type LineWriter} from '../services/ops/export.js'
+import {fstatSync} from 'node:fs'
+import {onInterrupt, signalExitCode} from '../cli/signals.js'
 import {parseState} from '../services/states.js'
 import {parseDuration} from '../kernel/units.js'
 
@@ -51,9 +52,10 @@ By default nothing is removed: the messages are peeked (AMQP requeues them, flag
       if (!go) return undefined
     }
     const interrupt = onInterrupt()
+    const out = stdoutWriter()
     let report
     try {
-      report = await exportMessages(broker, args.queue, writeStdout, {
+      report = await exportMessages(broker, args.queue, out.write, {
         state,
         limit: flags.limit,
         consume: flags.consume,
@@ -61,32 +63,115 @@ By default nothing is removed: the messages are peeked (AMQP requeues them, flag
         idleMs,
         signal: interrupt.signal,
         consumeReceives: flags['consume-receives'],
+        confirming: out.confirming,
       })
-    } finally {
+      if (!flags.consume) await out.finish()
+    } catch (error) {
       interrupt.dispose()
+      throw error
     }
     if (flags.consume) {
+      // a signal until the audit line is written does not cost it
       await writeAudit({
         command: 'export',
         url: broker.displayUrl,
         queue: args.queue,
         counts: {exported: report.exported, failed: report.drain?.failed ?? 0},
-        details: {consume: true, state: state ?? 'waiting', limit: flags.limit, outcome: report.drain?.stoppedBy},
+        details: {consume: true, state: state ?? 'waiting', limit: flags.limit, outcome: report.drain?.stoppedBy, error: report.drain?.error?.message},
       })
     } else {
       if (report.caveat) process.stderr.write(`${report.caveat}\n`)
     }
-    process.stderr.write(`exported ${report.exported} message${report.exported === 1 ? '' : 's'} from "${args.queue}"${flags.consume ? ' (removed from the queue)' : ''}\n`)
+    interrupt.dispose()
+    const done = `exported ${report.exported} message${report.exported === 1 ? '' : 's'} from "${args.queue}"${flags.consume ? ' (removed from the queue)' : ''}`
     const stopped = report.drain
+    // a failure is one line, with the count in it
+    if (stopped?.error) throw stoppedBy(stopped.error, `the export stopped: ${stopped.error.message} — ${done}; the rest stays on the queue`)
+    process.stderr.write(`${done}\n`)
     if (stopped?.stoppedBy === 'interrupted') throw new InterruptedError(`interrupted after exporting ${report.exported} messages`)
-    if (stopped?.error) throw stoppedBy(stopped.error, `the export stopped: ${stopped.error.message} — the messages not written stay on the queue`)
     return undefined
   }
 }
 
-/** Resolves once stdout took the lines (so --consume acks only what was handed to the OS). */
-function writeStdout(text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    process.stdout.write(text, (error) => (error ? reject(error) : resolve()))
-  })
+/** How long the reader of a pipe gets to read what it was given (or to quit) before a write proves it still there. */
+const READER_GRACE_MS = 250
+
+interface StdoutWriter {
+  write: LineWriter
+  /** Into a pipe: confirmations come later (see LineWriter). */
+  confirming: boolean
+  /** Sends what is held back and settles every confirmation. */
+  finish(): Promise<void>
+}
+
+/**
+ * Writes to stdout, resolving once stdout took the lines (so --consume acks only what was handed
+ * to the OS). A pipe's reader may quit without reading what the pipe took (`| head`): there, the
+ * last newline of each write is held back and sent READER_GRACE_MS later; a batch is confirmed
+ * once a write succeeded that long after it (the reader was still there), refused on EPIPE.
+ */
+function stdoutWriter(): StdoutWriter {
+  // a reader that went away is an error of the write in hand, not a crash
+  process.stdout.on('error', () => {})
+  const send = (text: string) =>
+    new Promise<void>((resolve, reject) => {
+      process.stdout.write(text, (error) => (error ? reject(readerGone(error)) : resolve()))
+    })
+  if (!isPipe()) return {write: send, confirming: false, finish: async () => {}}
+  let held = ''
+  let timer: NodeJS.Timeout | undefined
+  const waiting: {at: number; resolve: () => void; reject: (error: Error) => void}[] = []
+  const settle = async (text: string) => {
+    try {
+      await send(text)
+    } catch (error) {
+      for (const w of waiting.splice(0)) w.reject(error as Error)
+      throw error
+    }
+    const proven = Date.now() - READER_GRACE_MS
+    while (waiting.length > 0 && waiting[0]!.at <= proven) waiting.shift()!.resolve()
+  }
+  const probe = async () => {
+    timer = undefined
+    const text = held
+    held = ''
+    await settle(text).catch(() => {})
+    // a batch written less than the grace ago is still unproven: look again
+    if (waiting.length > 0) timer = setTimeout(() => void probe(), READER_GRACE_MS)
+  }
+  return {
+    confirming: true,
+    write: async (lines) => {
+      const text = held + lines.slice(0, -1)
+      held = lines.slice(-1)
+      await settle(text)
+      const confirmed = new Promise<void>((resolve, reject) => waiting.push({at: Date.now(), resolve, reject}))
+      confirmed.catch(() => {}) // a peek does not wait for confirmations: its refusals are no crash
+      clearTimeout(timer)
+      timer = setTimeout(() => void probe(), READER_GRACE_MS)
+      return {confirmed}
+    },
+    async finish() {
+      clearTimeout(timer)
+      if (waiting.length > 0) await new Promise((resolve) => setTimeout(resolve, READER_GRACE_MS))
+      const text = held
+      held = ''
+      await settle(text)
+    },
+  }
+}
+
+function isPipe(): boolean {
+  try {
+    const stat = fstatSync(1)
+    return stat.isFIFO() || stat.isSocket()
+  } catch {
+    return false
+  }
+}
+
+function readerGone(error: Error): Error {
+  if ((error as NodeJS.ErrnoException).code !== 'EPIPE') return error
+  // as a shell reports a process that SIGPIPE ended: 128 + 13
+  return new UserError('the reader of the output went away (EPIPE): the lines it may not have read stay on the queue', signalExitCode('SIGPIPE'))
 }

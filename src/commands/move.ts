@@ -5,6 +5,7 @@ import {writeAudit} from '../services/ops/audit.js'
 import {confirmDestructive} from '../services/ops/confirm.js'
 import {parseFilter} from '../services/ops/filter.js'
 import {checkDestination, moveMessages, sourceQueue} from '../services/ops/move.js'
+import type {DrainReport} from '../services/ops/drain.js'
 import {ProgressLine} from '../kernel/output.js'
 import {onInterrupt} from '../cli/signals.js'
 import {parseState} from '../services/states.js'
@@ -67,7 +68,7 @@ The destination must exist (exit 4 before anything is touched) unless --create. 
 
     const progress = new ProgressLine()
     const interrupt = onInterrupt()
-    let report
+    let report: DrainReport = {done: 0, failed: 0, skipped: 0, stoppedBy: 'error'}
     try {
       report = await moveMessages(src, from, dst, args.destination, {
         limit: flags.limit,
@@ -75,13 +76,26 @@ The destination must exist (exit 4 before anything is touched) unless --create. 
         batchSize: flags['batch-size'],
         idleMs,
         signal: interrupt.signal,
-        onProgress: (r) => progress.update(`moved ${r.done}${n === undefined ? '' : `/${n}`}`),
+        onProgress: (r) => {
+          report = {...r}
+          progress.update(`moved ${r.done}${n === undefined ? '' : `/${n}`}`)
+        },
       })
+    } catch (error) {
+      // it stopped before it could report: the counts so far still go to the audit log
+      report = {...report, stoppedBy: 'error', error: error as Error}
     } finally {
       progress.done()
-      interrupt.dispose()
     }
-    const remaining = (await src.stats(from).catch(() => undefined))?.counts.waiting
+    // a signal from here on must not cost the audit line: handled until it is written
+    let remaining: number | undefined
+    if (!report.error) {
+      try {
+        remaining = (await src.stats(from)).counts.waiting
+      } catch (error) {
+        report = {...report, stoppedBy: 'error', error: error as Error}
+      }
+    }
     await writeAudit({
       command: 'move',
       url: src.displayUrl,
@@ -89,11 +103,12 @@ The destination must exist (exit 4 before anything is touched) unless --create. 
       counts: {moved: report.done, failed: report.failed, skipped: report.skipped},
       details: {to: args.destination, toUrl: dst.displayUrl, state, filter: flags.filter, limit: flags.limit, outcome: report.stoppedBy, error: report.error?.message},
     })
+    interrupt.dispose()
     const result = {from: args.source, to: args.destination, state, moved: report.done, failed: report.failed, skipped: report.skipped, remaining, stoppedBy: report.stoppedBy}
     const summary = `moved ${report.done}, failed ${report.failed}${filter ? `, not matching ${report.skipped}` : ''}${remaining === undefined ? '' : `, ${remaining} left in the source`}`
     if (report.stoppedBy === 'interrupted') this.fail(new InterruptedError(`interrupted: ${summary} — run the command again to finish`), result)
     if (report.error) {
-      const why = `the move stopped: ${report.error.message} — ${summary}; failed messages went back to the source (they may also be at the destination); run the command again to finish`
+      const why = `the move stopped: ${report.error.message} — ${summary}; messages not moved stay on the source (some may also be at the destination); run the command again to finish`
       this.fail(stoppedBy(report.error, why), result)
     }
     this.log(summary)

@@ -2,6 +2,7 @@
 // options) and the command's connection flags → a connected broker. BaseCommand, top and metrics
 // all open brokers through here.
 import type {Broker} from '../broker/contract.js'
+import {boundedBroker} from '../broker/kit/deadline.js'
 import {TRANSPORT_OPTIONS, createBroker} from '../adapters/registry.js'
 import {rememberSecrets} from '../kernel/redact.js'
 import {parseDuration} from '../kernel/units.js'
@@ -38,9 +39,14 @@ export function connectionSettings(flags: ConnectionFlagValues, timeoutMs?: numb
   }
 }
 
-/** Creates the broker and connects within the timeout; the caller closes it. */
+/**
+ * Creates the broker and connects within the timeout; the caller closes it. Every later call is
+ * bounded by the same timeout: a stalled network is an outage (exit 3), not a hang.
+ */
 export async function openTarget(connection: ResolvedConnection, settings: ConnectionFlags): Promise<Broker> {
   const broker = await createBroker(connection.url, brokerOptions(settings, connection))
   await connectWithin(broker, settings.timeoutMs)
-  return broker
+  // a broker in this process has no network to stall: no timer on each of its calls
+  if ((await broker.capabilitiesOf()).inProcess) return broker
+  return boundedBroker(broker, settings.timeoutMs)
 }

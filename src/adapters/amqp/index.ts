@@ -21,6 +21,7 @@ import type {
   Subscription,
 } from '../../broker/contract.js'
 import {refuse} from '../../broker/capabilities.js'
+import {closeGraceMs, closeWithin} from '../../broker/kit/deadline.js'
 import {ConnectionError, NotSupportedError, isTransient, isUserError} from '../../kernel/errors.js'
 import {REDIAL_BACKOFF, backoffDelay, sleep} from '../../kernel/backoff.js'
 import {publishAttemptCopy, type AttemptCopier} from './attempts.js'
@@ -500,11 +501,23 @@ export class AmqpBroker implements Broker {
   async close(): Promise<void> {
     if (this.closing) return
     this.closing = true
-    await Promise.allSettled([...this.subscriptions].map((s) => s.close()))
+    // each step a short while at most: on a stalled network the close handshake never completes
+    const grace = closeGraceMs(this.config.timeoutMs)
+    await closeWithin(() => Promise.allSettled([...this.subscriptions].map((s) => s.close())), grace, () => {})
     const conn = this.conn
     this.conn = undefined
-    if (conn) await conn.close().catch(() => {})
+    if (conn) await closeWithin(() => conn.close(), grace, () => destroySocket(conn))
   }
+}
+
+/**
+ * amqplib has no forceful close: end the socket under it (the broker requeues what was unacked)
+ * and stop its heartbeat timers, which would otherwise keep the process alive for a minute.
+ */
+function destroySocket(conn: ChannelModel): void {
+  const c = conn.connection as unknown as {stream?: {destroy(): void}; heartbeater?: {clear(): void}}
+  c.heartbeater?.clear()
+  c.stream?.destroy()
 }
 
 function definedOnly(o: Record<string, unknown>): Record<string, unknown> {

@@ -19,6 +19,7 @@ import type {
   RetryOptions,
   Subscription,
 } from '../../broker/contract.js'
+import {closeGraceMs, closeWithin, within} from '../../broker/kit/deadline.js'
 import {ConnectionError, NotSupportedError} from '../../kernel/errors.js'
 import {NATS_DEFAULT_MAX_PAYLOAD, deadLetterStreamOf, natsCapabilities} from './capabilities.js'
 import {parseNatsUrl, type NatsSettings} from './config.js'
@@ -216,9 +217,12 @@ class NatsBroker implements Broker {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    await Promise.all([...this.subscriptions].map((s) => s.close()))
-    const live = await this.live?.catch(() => undefined)
-    if (live) await live.nc.drain().catch(() => live.nc.close())
+    // each step a short while at most: on a stalled network a drain never gets its flush answered
+    const grace = closeGraceMs(this.settings.timeoutMs)
+    await closeWithin(() => Promise.allSettled([...this.subscriptions].map((s) => s.close())), grace, () => {})
+    const live = await within(this.live ?? Promise.resolve(undefined), grace, () => new Error('connect pending')).catch(() => undefined)
+    // close() destroys the socket without a goodbye
+    if (live) await closeWithin(() => live.nc.drain(), grace, () => void live.nc.close().catch(() => {}))
   }
 }
 

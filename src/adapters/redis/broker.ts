@@ -23,6 +23,7 @@ import {connectClient, connectionError, createClient, type RedisClient, type Red
 import {KeyClaims, type Flavor, type FlavorContext} from './flavor.js'
 import {FLAVORS, flavorByKind} from './flavors/index.js'
 import {createScanner, DEFAULT_SCAN_BUDGET_MS} from './scan.js'
+import {closeGraceMs, closeWithin} from '../../broker/kit/deadline.js'
 
 interface Resolved {
   flavor: Flavor
@@ -293,12 +294,18 @@ export class RedisBroker implements Broker {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    await Promise.allSettled([...this.subscriptions].map((s) => s.close()))
+    // each step a short while at most: on a stalled network QUIT never gets its answer
+    const grace = closeGraceMs(this.timeoutMs)
+    const disconnectAll = () => {
+      for (const copy of this.duplicates) copy.disconnect()
+      this.duplicates.clear()
+      this.client.disconnect()
+    }
+    await closeWithin(() => Promise.allSettled([...this.subscriptions].map((s) => s.close())), grace, () => {})
     this.subscriptions.clear()
-    await Promise.allSettled(FLAVORS.map((f) => f.close?.(this.ctx)))
+    await closeWithin(() => Promise.allSettled(FLAVORS.map((f) => f.close?.(this.ctx))), grace, () => {})
     for (const copy of this.duplicates) copy.disconnect()
     this.duplicates.clear()
-    await this.client.quit().catch(() => this.client.disconnect())
-    this.client.disconnect()
+    await closeWithin(() => this.client.quit(), grace, disconnectAll)
   }
 }

@@ -19,6 +19,8 @@ export interface DrainOptions {
   maxHeld?: number
   signal?: AbortSignal
   onProgress?: (report: DrainReport) => void
+  /** The sink confirms batches later (see Sink): hold more of them leased meanwhile. */
+  confirming?: boolean
 }
 
 export interface DrainReport {
@@ -32,7 +34,15 @@ export interface DrainReport {
   error?: Error
 }
 
-export type Sink = (messages: Message[]) => Promise<void>
+/**
+ * Takes a batch; resolves once it holds it. A sink whose taking does not prove delivery (a pipe
+ * takes bytes its reader may never read) resolves with `confirmed`, settled later: the batch is
+ * acked once it resolves, handed back if it rejects, and the drain takes more meanwhile.
+ */
+export type Sink = (messages: Message[]) => Promise<void | {confirmed: Promise<void>}>
+
+/** Batches a confirming sink may hold unconfirmed: the prefetch is this many batches. */
+const CONFIRM_AHEAD = 20
 
 /** Send a partial batch once no message arrived for this long. */
 const LINGER_MS = 10
@@ -76,7 +86,11 @@ export async function drainQueue(broker: Broker, queue: string, sink: Sink, opti
     poke()
   }
   // two batches' worth: the next batch arrives while the current one is being copied
-  const prefetch = Math.max(1, Math.min(options.batchSize * 2, limit === Infinity ? options.batchSize * 2 : limit)) + maxHeld
+  const ahead = options.confirming ? CONFIRM_AHEAD : 2
+  const prefetch = Math.max(1, Math.min(options.batchSize * ahead, limit === Infinity ? options.batchSize * ahead : limit)) + maxHeld
+  /** Batches a confirming sink took and has not confirmed yet. */
+  const confirming = new Set<Promise<void>>()
+  let refused: Error | undefined
   // leases are kept alive where they can be; elsewhere they do not expire (AMQP) or cannot be helped
   const {extend} = await broker.capabilitiesOf(queue)
   const sub: Subscription = await broker.consume(queue, handler, {prefetch, leaseMs: LEASE_MS, pollWaitMs: POLL_WAIT_MS})
@@ -100,9 +114,9 @@ export async function drainQueue(broker: Broker, queue: string, sink: Sink, opti
         report.stoppedBy = 'limit'
         break
       }
-      if (lost) {
+      if (lost ?? refused) {
         report.stoppedBy = 'error'
-        report.error = lost
+        report.error = lost ?? refused
         break
       }
       if (pending.length === 0) {
@@ -126,8 +140,9 @@ export async function drainQueue(broker: Broker, queue: string, sink: Sink, opti
         wake = undefined
       }
       const batch = pending.splice(0, options.batchSize)
+      let taking
       try {
-        await sink(batch.map((l) => l.message))
+        taking = await sink(batch.map((l) => l.message))
       } catch (error) {
         report.failed += batch.length
         report.stoppedBy = 'error'
@@ -135,16 +150,34 @@ export async function drainQueue(broker: Broker, queue: string, sink: Sink, opti
         await Promise.allSettled(batch.map((l) => settle(l, 'nack')))
         break
       }
-      // a failed ack leaves the message leased: it comes back and is copied again (a duplicate)
-      const acks = await Promise.allSettled(batch.map((l) => settle(l, 'ack')))
-      const failedAck = acks.find((a) => a.status === 'rejected')
-      report.done += batch.length
-      options.onProgress?.(report)
+      if (taking) {
+        const later = taking.confirmed.then(
+          async () => {
+            refused ??= await ackBatch(batch)
+          },
+          async (error: Error) => {
+            refused ??= error
+            report.failed += batch.length
+            await Promise.allSettled(batch.map((l) => settle(l, 'nack')))
+            poke()
+          },
+        )
+        confirming.add(later)
+        void later.finally(() => confirming.delete(later))
+        continue
+      }
+      const failedAck = await ackBatch(batch)
       if (failedAck) {
         report.stoppedBy = 'error'
-        report.error = (failedAck as PromiseRejectedResult).reason as Error
+        report.error = failedAck
         break
       }
+    }
+    // what the sink took and has yet to confirm: confirmed (acked) or refused (handed back)
+    while (confirming.size > 0) await Promise.allSettled([...confirming])
+    if (refused && !report.error) {
+      report.stoppedBy = 'error'
+      report.error = refused
     }
   } finally {
     stopping = true
@@ -157,6 +190,16 @@ export async function drainQueue(broker: Broker, queue: string, sink: Sink, opti
     clearInterval(keepAlive)
   }
   return report
+
+  /** Acks a batch the sink holds; resolves with the error of a failed ack, if one failed. */
+  async function ackBatch(batch: Lease[]): Promise<Error | undefined> {
+    // a failed ack leaves the message leased: it comes back and is copied again (a duplicate)
+    const acks = await Promise.allSettled(batch.map((l) => settle(l, 'ack')))
+    report.done += batch.length
+    options.onProgress?.(report)
+    const failedAck = acks.find((a) => a.status === 'rejected')
+    return failedAck ? ((failedAck as PromiseRejectedResult).reason as Error) : undefined
+  }
 
   function settle(lease: Lease, how: 'ack' | 'nack'): Promise<void> {
     live.delete(lease)

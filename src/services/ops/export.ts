@@ -1,6 +1,7 @@
 // `queue export`: messages as NDJSON (message-format.ts). By default a peek — nothing is removed
 // (how honest the peek is depends on the broker: AMQP requeues, SQS bumps receive counts);
-// --consume drains instead, acking each batch only once its lines are written out.
+// --consume drains instead, acking each batch only once its lines are written out (and, into a
+// pipe, once the writer confirmed its reader was still there after them).
 import type {Broker, MessageState} from '../../broker/contract.js'
 import {NotSupportedError} from '../../kernel/errors.js'
 import {peekCaveat} from '../inspect.js'
@@ -8,7 +9,11 @@ import {drainQueue, type DrainReport} from './drain.js'
 import {exportLine} from './message-format.js'
 import {sourceQueue} from './move.js'
 
-export type LineWriter = (lines: string) => Promise<void>
+/**
+ * Writes lines; resolves once the output took them. A writer that cannot tell yet whether its
+ * reader will read them (a pipe) resolves with `confirmed`, settled once it can.
+ */
+export type LineWriter = (lines: string) => Promise<void | {confirmed: Promise<void>}>
 
 export interface ExportOptions {
   state?: MessageState
@@ -19,6 +24,8 @@ export interface ExportOptions {
   signal?: AbortSignal
   /** Peek even where a peek counts toward a redrive (SQS maxReceiveCount): else refused. */
   consumeReceives?: boolean
+  /** The writer confirms what it wrote later (a pipe: see LineWriter): a batch is removed only once confirmed. */
+  confirming?: boolean
 }
 
 export interface ExportReport {
@@ -37,6 +44,7 @@ export async function exportMessages(broker: Broker, queue: string, write: LineW
       batchSize: options.batchSize,
       idleMs: options.idleMs,
       signal: options.signal,
+      confirming: options.confirming,
     })
     return {exported: drain.done, consumed: true, drain}
   }
