@@ -8,6 +8,8 @@ import {resolveConnection, type ResolvedConnection} from '../services/connection
 import {connectionSettings, openTarget, type ConnectionFlagValues} from '../services/targets.js'
 import {ExitCode, isUserError, UserError} from '../kernel/errors.js'
 import {redactText} from '../kernel/redact.js'
+import {safeBlock, safeLine, safeOutput} from '../kernel/terminal.js'
+import {format} from 'node:util'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -41,6 +43,20 @@ export function stoppedBy(cause: Error, message: string): UserError {
   return error
 }
 
+/**
+ * A password or token given on the command line (--url, a context's URL, --mgmt-url) is masked in
+ * the process title, so `ps` and /proc/PID/cmdline stop showing it once the arguments are read.
+ */
+export function scrubProcessTitle(argv: readonly string[] = process.argv): void {
+  const shown = argv.slice(1).map((arg) => redactText(arg))
+  if (shown.every((arg, i) => arg === argv[i + 1])) return
+  try {
+    process.title = [process.argv0, ...shown].join(' ')
+  } catch {
+    // a platform without a settable title: nothing more to do
+  }
+}
+
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true
 
@@ -66,6 +82,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   override async init(): Promise<void> {
     await super.init()
+    scrubProcessTitle()
     const ctor = this.ctor as typeof BaseCommand
     const {args, flags} = await this.parse({
       flags: ctor.flags,
@@ -76,6 +93,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
+  }
+
+  /** Human output: our colours kept, any other control character (a broker's bytes) escaped. */
+  override log(message = '', ...args: unknown[]): void {
+    super.log(safeOutput(format(message, ...args)))
+  }
+
+  override logToStderr(message = '', ...args: unknown[]): void {
+    super.logToStderr(safeOutput(format(message, ...args)))
   }
 
   /**
@@ -123,8 +149,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
     const json = this.jsonEnabled()
     if (json) this.logJson({...partial, error: {message, exitCode, kind: error?.name ?? 'Error'}})
-    if (!json || partial) process.stderr.write(`${line ?? `Error: ${message.replace(/\n/g, ' ')}`}\n`)
-    if (debug && error?.stack) process.stderr.write(`${redactText(error.stack)}\n`)
+    // the message may quote a broker's names or errors: one line, escaped for the terminal
+    if (!json || partial) process.stderr.write(`${safeLine(line ?? `Error: ${message.replace(/\n/g, ' ')}`)}\n`)
+    if (debug && error?.stack) process.stderr.write(`${safeBlock(redactText(error.stack))}\n`)
     this.exit(exitCode)
   }
 

@@ -7,6 +7,7 @@ import {exportMessages} from '../services/ops/export.js'
 import {onInterrupt} from '../cli/signals.js'
 import {parseState} from '../services/states.js'
 import {parseDuration} from '../kernel/units.js'
+import {safeLine} from '../kernel/terminal.js'
 
 export default class Export extends BaseCommand<typeof Export> {
   static override summary = 'Write the messages of a queue as NDJSON (a backup, or a move between brokers with import).'
@@ -65,9 +66,9 @@ By default nothing is removed: the messages are peeked (AMQP requeues them, flag
         details: {consume: true, state: state ?? 'waiting', limit: flags.limit, outcome: report.drain?.stoppedBy},
       })
     } else {
-      if (report.caveat) process.stderr.write(`${report.caveat}\n`)
+      if (report.caveat) process.stderr.write(`${safeLine(report.caveat)}\n`)
     }
-    process.stderr.write(`exported ${report.exported} message${report.exported === 1 ? '' : 's'} from "${args.queue}"${flags.consume ? ' (removed from the queue)' : ''}\n`)
+    process.stderr.write(`exported ${report.exported} message${report.exported === 1 ? '' : 's'} from "${safeLine(args.queue)}"${flags.consume ? ' (removed from the queue)' : ''}\n`)
     const stopped = report.drain
     if (stopped?.stoppedBy === 'interrupted') throw new InterruptedError(`interrupted after exporting ${report.exported} messages`)
     if (stopped?.error) throw stoppedBy(stopped.error, `the export stopped: ${stopped.error.message} — the messages not written stay on the queue`)

@@ -9,6 +9,7 @@ import {paint} from '../kernel/output.js'
 import {renderMessageTable, renderQueueSummary, renderQueueTable} from '../services/render.js'
 import {parseState} from '../services/states.js'
 import {parseDuration} from '../kernel/units.js'
+import {safeLine} from '../kernel/terminal.js'
 
 export default class Inspect extends BaseCommand<typeof Inspect> {
   static override summary = 'Show queues, their counts by state, and peek at messages.'
@@ -65,10 +66,10 @@ Thresholds turn inspect into a CI check: when one is crossed the command prints 
 
     if (args.queue) {
       const s = stats[0]!
-      this.log(`${paint(s.name, 'bold')} (${s.kind}) on ${broker.displayUrl}`)
+      this.log(`${paint(safeLine(s.name), 'bold')} (${s.kind}) on ${broker.displayUrl}`)
       this.log(renderQueueSummary(s))
       if (s.details && Object.keys(s.details).length > 0) {
-        for (const [key, value] of Object.entries(s.details)) this.log(`${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
+        for (const [key, value] of Object.entries(s.details)) this.log(`${safeLine(key)}: ${safeLine(typeof value === 'string' ? value : JSON.stringify(value))}`)
       }
       if (flags.peek > 0) {
         this.log('')
@@ -78,8 +79,8 @@ Thresholds turn inspect into a CI check: when one is crossed the command prints 
     } else {
       this.log(stats.length === 0 ? `no queues on ${broker.displayUrl}` : renderQueueTable(stats))
     }
-    if (caveat) process.stderr.write(`${caveat}\n`)
-    if (incomplete) process.stderr.write(`note: the list may be incomplete: ${incomplete}\n`)
+    if (caveat) process.stderr.write(`${safeLine(caveat)}\n`)
+    if (incomplete) process.stderr.write(`note: the list may be incomplete: ${safeLine(incomplete)}\n`)
     if (violations.length > 0) this.failChecks(violations)
     return undefined
   }
