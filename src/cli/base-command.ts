@@ -7,6 +7,7 @@ import {SUPPORTED_SCHEMES, TRANSPORT_OPTIONS} from '../adapters/registry.js'
 import {resolveConnection, type ResolvedConnection} from '../services/connection.js'
 import {connectionSettings, openTarget, type ConnectionFlagValues} from '../services/targets.js'
 import {ExitCode, isUserError, UserError} from '../kernel/errors.js'
+import {checkCount} from '../kernel/units.js'
 import {redactText} from '../kernel/redact.js'
 import {safeBlock, safeLine, safeOutput} from '../kernel/terminal.js'
 import {format} from 'node:util'
@@ -91,6 +92,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       args: ctor.args,
       strict: ctor.strict,
     })
+    // an integer flag past 2^31-1 (--peek 99999999999999999999) is a typo: refused, never a crash or a 1 ms timer
+    for (const [name, value] of Object.entries(flags)) {
+      const min = (ctor.flags?.[name] as {min?: number} | undefined)?.min
+      if (typeof value === 'number') checkCount(value, `--${name}`, min ?? Number.MIN_SAFE_INTEGER)
+    }
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
   }

@@ -31,7 +31,7 @@ The bench queue (queuectl-bench-RUNID) is deleted at the end unless --keep. Ctrl
   ]
 
   static override flags = {
-    count: Flags.integer({char: 'n', summary: 'Send this many messages (instead of --duration).', helpGroup: 'LOAD'}),
+    count: Flags.integer({char: 'n', summary: 'Send this many messages (instead of --duration).', min: 1, helpGroup: 'LOAD'}),
     duration: Flags.string({char: 'd', summary: 'Produce for this long (default 5s; with a stepped --rate, its length).', helpGroup: 'LOAD'}),
     rate: Flags.string({summary: 'Open loop: arrival rate, 5000/s, or stepped from:to:step/every, e.g. 1000:10000:1000/10s.', helpGroup: 'LOAD'}),
     producers: Flags.integer({summary: 'Concurrent producers.', default: 1, min: 1, helpGroup: 'LOAD'}),

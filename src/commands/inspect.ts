@@ -44,7 +44,7 @@ Thresholds turn inspect into a CI check: when one is crossed the command prints 
     if (args.queue !== undefined && args.queue.trim() === '') throw new UsageError('the queue name is empty — give a name, or omit it to list all queues')
     const thresholds = {
       maxDepth: flags['max-depth'],
-      maxAgeMs: flags['max-age'] === undefined ? undefined : parseDuration(flags['max-age'], '--max-age'),
+      maxAgeMs: flags['max-age'] === undefined ? undefined : parseDuration(flags['max-age'], '--max-age', {timer: false}),
       maxDead: flags['max-dead'],
     }
 
