@@ -40,6 +40,11 @@ export function connectionSettings(flags: ConnectionFlagValues, timeoutMs?: numb
 
 /** Creates the broker and connects within the timeout; the caller closes it. */
 export async function openTarget(connection: ResolvedConnection, settings: ConnectionFlags): Promise<Broker> {
+  // a saved context's own secret options (a management URL with a password) are masked like the flags'
+  for (const {name, secret} of TRANSPORT_OPTIONS) {
+    const value = connection.options?.[name]
+    if (secret && value && URL.canParse(value)) rememberSecrets(new URL(value))
+  }
   const broker = await createBroker(connection.url, brokerOptions(settings, connection))
   await connectWithin(broker, settings.timeoutMs)
   return broker
