@@ -1,7 +1,7 @@
 // Every command extends BaseCommand: it owns the common flags, the JSON envelope (of results and
 // of failures, with the work done so far), opening and closing brokers, and turning errors into
 // one line and a stable exit code.
-import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+import {Command, Errors, Flags, ux, type Interfaces} from '@oclif/core'
 import type {Broker} from '../broker/contract.js'
 import {SUPPORTED_SCHEMES, TRANSPORT_OPTIONS} from '../adapters/registry.js'
 import {resolveConnection, type ResolvedConnection} from '../services/connection.js'
@@ -9,7 +9,7 @@ import {connectionSettings, openTarget, type ConnectionFlagValues} from '../serv
 import {ExitCode, isUserError, UserError} from '../kernel/errors.js'
 import {checkCount} from '../kernel/units.js'
 import {redactText} from '../kernel/redact.js'
-import {safeBlock, safeLine, safeOutput} from '../kernel/terminal.js'
+import {jsonEscaped, safeBlock, safeLine, safeOutput} from '../kernel/terminal.js'
 import {format} from 'node:util'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -104,6 +104,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** Human output: our colours kept, any other control character (a broker's bytes) escaped. */
   override log(message = '', ...args: unknown[]): void {
     super.log(safeOutput(format(message, ...args)))
+  }
+
+  /** --json output: the same data, with C1 and bidi characters as \u escapes (a terminal acts on them raw). */
+  override logJson(json: unknown): void {
+    ux.stdout(jsonEscaped(ux.colorizeJson(json, {pretty: true, theme: this.config.theme?.json})))
   }
 
   override logToStderr(message = '', ...args: unknown[]): void {

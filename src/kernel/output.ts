@@ -3,7 +3,7 @@
 import {createRequire} from 'node:module'
 import type TableType from 'cli-table3'
 import {redactValue} from './redact.js'
-import {safeLine} from './terminal.js'
+import {jsonEscaped, safeLine} from './terminal.js'
 
 // cli-table3 costs ~40 ms to load: only commands that print a table pay for it
 const loadTable = () => createRequire(import.meta.url)('cli-table3') as typeof TableType
@@ -66,7 +66,7 @@ export function renderTable<Row>(columns: Column<Row>[], rows: Row[], color = co
 
 /** One JSON value a line, secrets redacted in each string (never in the joined text). */
 export function ndjsonLine(value: unknown): string {
-  return JSON.stringify(redactValue(value))
+  return jsonEscaped(JSON.stringify(redactValue(value)))
 }
 
 /** A single updating line on stderr, only when stderr is a TTY; throttled. */

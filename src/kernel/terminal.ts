@@ -40,3 +40,11 @@ export function safeOutput(text: string): string {
     .map((part, i) => (i % 2 === 1 ? part : safeBlock(part)))
     .join('')
 }
+
+// what JSON.stringify leaves raw inside strings but a terminal may act on (C1 CSI, bidi, separators)
+const JSON_RAW = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
+
+/** JSON text with those characters written as \uXXXX escapes: the same data for any parser, safe on a terminal. */
+export function jsonEscaped(text: string): string {
+  return text.replace(JSON_RAW, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}

@@ -50,8 +50,13 @@ describe('terminal escapes in broker bytes', () => {
     expect(peek.stdout).toContain('\\x1b[2J')
 
     const peekJson = await runQ(['inspect', q, '--peek', '5', '--json', '--url', U], {env})
+    noRaw(peekJson, 'inspect --json')
     const messages = (JSON.parse(peekJson.stdout) as {messages: {payload?: string}[]}).messages
     expect(messages.map((m) => m.payload)).toContain(text) // exact bytes, JSON-escaped
+
+    const exported = await runQ(['export', q, '--url', U], {env})
+    noRaw(exported, 'export')
+    expect(exported.stdout.trim().split('\n').map((l) => (JSON.parse(l) as {payload: string}).payload)).toContain(text)
 
     const missing = await runQ(['inspect', `list:nope-${NASTY}`, '--url', U], {env})
     expect(missing.code).toBe(4)
@@ -62,6 +67,12 @@ describe('terminal escapes in broker bytes', () => {
     expect(work.code).toBe(0)
     noRaw(work, 'work --echo')
     expect(work.stdout).toContain('\\u202eevil')
+
+    expect((await runQ(['enqueue', q, text, '--url', U], {env})).code).toBe(0)
+    const workJson = await runQ(['work', q, '--echo', '--json', '--until-empty', '--url', U], {env})
+    noRaw(workJson, 'work --echo --json')
+    const completed = workJson.stdout.trim().split('\n').map((l) => JSON.parse(l) as {event: string; payload?: string}).find((e) => e.event === 'completed')
+    expect(completed?.payload).toBe(text)
   }, 60_000)
 })
 

@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {redactText, redactUrl, redactValue, rememberSecret} from '../../src/kernel/redact.js'
-import {safeBlock, safeLine, safeOutput} from '../../src/kernel/terminal.js'
+import {jsonEscaped, safeBlock, safeLine, safeOutput} from '../../src/kernel/terminal.js'
 import {ndjsonLine, renderTable} from '../../src/kernel/output.js'
 import {writeAudit} from '../../src/services/ops/audit.js'
 import '../../src/adapters/registry.js' // declares which schemes' user part is a token
@@ -90,6 +90,13 @@ describe('terminal escaping: broker bytes never reach the terminal raw', () => {
 
   it('safeOutput keeps our colour codes and escapes the rest', () => {
     expect(safeOutput('\u001b[1mname\u001b[22m \u001b]52;c;x\u0007')).toBe('\u001b[1mname\u001b[22m \\x1b]52;c;x\\x07')
+  })
+
+  it('jsonEscaped writes C1, DEL and bidi as \\u escapes: the same data for a parser', () => {
+    const value = {t: NASTY.join(' ')}
+    const text = jsonEscaped(JSON.stringify(value))
+    expect(text).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/)
+    expect(JSON.parse(text)).toEqual(value)
   })
 
   it('every table cell is escaped (queue listing, message table, context list)', () => {
