@@ -12,6 +12,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: ['test/reliability/soak/**', 'node_modules/**'],
     globalSetup: setups,
+    // every audit log a test file wrote parses as NDJSON
+    setupFiles: ['./test/helpers/audit-check.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -4,7 +4,7 @@
 import type {Broker, BrokerOptions} from '../broker/contract.js'
 import type {TransportDescriptor, TransportOption} from '../broker/descriptor.js'
 import {UsageError} from '../kernel/errors.js'
-import {redactUrl, rememberSecrets} from '../kernel/redact.js'
+import {declareTokenUserSchemes, redactUrl, rememberSecrets} from '../kernel/redact.js'
 import {memoryTransport} from './memory/descriptor.js'
 import {redisTransport} from './redis/descriptor.js'
 import {amqpTransport} from './amqp/descriptor.js'
@@ -20,6 +20,9 @@ export const TRANSPORTS: readonly TransportDescriptor[] = [
   natsTransport,
   postgresTransport,
 ]
+
+// the redaction of every output path knows which user parts are tokens
+declareTokenUserSchemes(TRANSPORTS.filter((t) => t.tokenUser).flatMap((t) => t.schemes))
 
 const byScheme = new Map<string, TransportDescriptor>(TRANSPORTS.flatMap((t) => t.schemes.map((s) => [`${s}:`, t] as const)))
 

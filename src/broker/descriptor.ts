@@ -39,6 +39,8 @@ export interface TransportDescriptor {
   /** Connection URLs a user can start from. */
   examples: readonly string[]
   options?: readonly TransportOption[]
+  /** A user part with no password is a token (nats://TOKEN@host): redacted like a password. */
+  tokenUser?: boolean
   headers?: TransportHeaders
   /** Rewrites a URL text the WHATWG parser cannot hold as it is (several hosts), before parsing. */
   prepareUrl?(text: string): string

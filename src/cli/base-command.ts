@@ -1,13 +1,16 @@
 // Every command extends BaseCommand: it owns the common flags, the JSON envelope (of results and
 // of failures, with the work done so far), opening and closing brokers, and turning errors into
 // one line and a stable exit code.
-import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+import {Command, Errors, Flags, ux, type Interfaces} from '@oclif/core'
 import type {Broker} from '../broker/contract.js'
 import {SUPPORTED_SCHEMES, TRANSPORT_OPTIONS} from '../adapters/registry.js'
 import {resolveConnection, type ResolvedConnection} from '../services/connection.js'
 import {connectionSettings, openTarget, type ConnectionFlagValues} from '../services/targets.js'
 import {ExitCode, isUserError, UserError} from '../kernel/errors.js'
+import {checkCount} from '../kernel/units.js'
 import {redactText} from '../kernel/redact.js'
+import {jsonEscaped, safeBlock, safeLine, safeOutput} from '../kernel/terminal.js'
+import {format} from 'node:util'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -41,6 +44,20 @@ export function stoppedBy(cause: Error, message: string): UserError {
   return error
 }
 
+/**
+ * A password or token given on the command line (--url, a context's URL, --mgmt-url) is masked in
+ * the process title, so `ps` and /proc/PID/cmdline stop showing it once the arguments are read.
+ */
+export function scrubProcessTitle(argv: readonly string[] = process.argv): void {
+  const shown = argv.slice(1).map((arg) => redactText(arg))
+  if (shown.every((arg, i) => arg === argv[i + 1])) return
+  try {
+    process.title = [process.argv0, ...shown].join(' ')
+  } catch {
+    // a platform without a settable title: nothing more to do
+  }
+}
+
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true
 
@@ -66,6 +83,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   override async init(): Promise<void> {
     await super.init()
+    scrubProcessTitle()
     const ctor = this.ctor as typeof BaseCommand
     const {args, flags} = await this.parse({
       flags: ctor.flags,
@@ -74,8 +92,27 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       args: ctor.args,
       strict: ctor.strict,
     })
+    // an integer flag past 2^31-1 (--peek 99999999999999999999) is a typo: refused, never a crash or a 1 ms timer
+    for (const [name, value] of Object.entries(flags)) {
+      const min = (ctor.flags?.[name] as {min?: number} | undefined)?.min
+      if (typeof value === 'number') checkCount(value, `--${name}`, min ?? Number.MIN_SAFE_INTEGER)
+    }
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
+  }
+
+  /** Human output: our colours kept, any other control character (a broker's bytes) escaped. */
+  override log(message = '', ...args: unknown[]): void {
+    super.log(safeOutput(format(message, ...args)))
+  }
+
+  /** --json output: the same data, with C1 and bidi characters as \u escapes (a terminal acts on them raw). */
+  override logJson(json: unknown): void {
+    ux.stdout(jsonEscaped(ux.colorizeJson(json, {pretty: true, theme: this.config.theme?.json})))
+  }
+
+  override logToStderr(message = '', ...args: unknown[]): void {
+    super.logToStderr(safeOutput(format(message, ...args)))
   }
 
   /**
@@ -123,8 +160,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
     const json = this.jsonEnabled()
     if (json) this.logJson({...partial, error: {message, exitCode, kind: error?.name ?? 'Error'}})
-    if (!json || partial) process.stderr.write(`${line ?? `Error: ${message.replace(/\n/g, ' ')}`}\n`)
-    if (debug && error?.stack) process.stderr.write(`${redactText(error.stack)}\n`)
+    // the message may quote a broker's names or errors: one line, escaped for the terminal
+    if (!json || partial) process.stderr.write(`${safeLine(line ?? `Error: ${message.replace(/\n/g, ' ')}`)}\n`)
+    if (debug && error?.stack) process.stderr.write(`${safeBlock(redactText(error.stack))}\n`)
     this.exit(exitCode)
   }
 

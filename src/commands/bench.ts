@@ -8,6 +8,7 @@ import {handleShutdown} from '../cli/signals.js'
 import {formatDuration, parseDuration} from '../kernel/units.js'
 import {checkPublishOptions, planBench} from '../loadgen/plan.js'
 import {failedAssertions, parseAssertion, renderComparison, renderResult} from '../loadgen/report.js'
+import {safeOutput} from '../kernel/terminal.js'
 
 export default class Bench extends BaseCommand<typeof Bench> {
   static override summary = 'Load-test a queue end to end: throughput, latency percentiles, lost and duplicated messages.'
@@ -30,7 +31,7 @@ The bench queue (queuectl-bench-RUNID) is deleted at the end unless --keep. Ctrl
   ]
 
   static override flags = {
-    count: Flags.integer({char: 'n', summary: 'Send this many messages (instead of --duration).', helpGroup: 'LOAD'}),
+    count: Flags.integer({char: 'n', summary: 'Send this many messages (instead of --duration).', min: 1, helpGroup: 'LOAD'}),
     duration: Flags.string({char: 'd', summary: 'Produce for this long (default 5s; with a stepped --rate, its length).', helpGroup: 'LOAD'}),
     rate: Flags.string({summary: 'Open loop: arrival rate, 5000/s, or stepped from:to:step/every, e.g. 1000:10000:1000/10s.', helpGroup: 'LOAD'}),
     producers: Flags.integer({summary: 'Concurrent producers.', default: 1, min: 1, helpGroup: 'LOAD'}),
@@ -98,7 +99,7 @@ The bench queue (queuectl-bench-RUNID) is deleted at the end unless --keep. Ctrl
         broker, plan, runId, body, agents: flags.agents, queue: flags.queue, keep: flags.keep, reconnectTimeoutMs,
         stop: shutdown.graceful, force: shutdown.force,
         onStatus: (line) => progress?.update(line, true),
-        onNote: (line) => !json && process.stderr.write(`${line}\n`),
+        onNote: (line) => !json && process.stderr.write(`${safeOutput(line)}\n`),
         color,
       })
     } finally {
@@ -108,7 +109,7 @@ The bench queue (queuectl-bench-RUNID) is deleted at the end unless --keep. Ctrl
     if (flags.out) await writeFile(flags.out, `${JSON.stringify(result, null, 2)}\n`)
     if (!result) return undefined // a non-leading agent: the leader prints the merged report
     if (!json) {
-      process.stdout.write(`${renderResult(result, colorEnabled())}\n`)
+      process.stdout.write(`${safeOutput(renderResult(result, colorEnabled()))}\n`)
       if (flags.out) process.stderr.write(`result written to ${flags.out}\n`)
     }
     if (shutdown.exitCode !== undefined) {
@@ -125,7 +126,7 @@ The bench queue (queuectl-bench-RUNID) is deleted at the end unless --keep. Ctrl
     const {loadResult} = await import('../loadgen/session.js')
     const [a, b] = await Promise.all(files.map(loadResult))
     if (json) return {a, b}
-    process.stdout.write(`${renderComparison(a!, b!, ['a', 'b'], colorEnabled())}\n`)
+    process.stdout.write(`${safeOutput(renderComparison(a!, b!, ['a', 'b'], colorEnabled()))}\n`)
     return undefined
   }
 }

@@ -9,6 +9,7 @@ import {ndjsonLine, ProgressLine} from '../kernel/output.js'
 import {checkJsonPayload, loadSchemaValidator, looksLikeJson, parseHeaders, readNdjson, type ValidatedLines} from '../services/payloads.js'
 import {onInterrupt} from '../cli/signals.js'
 import {parseDuration} from '../kernel/units.js'
+import {safeLine} from '../kernel/terminal.js'
 
 export default class Enqueue extends BaseCommand<typeof Enqueue> {
   static override summary = 'Put messages on a queue.'
@@ -106,7 +107,7 @@ Prints the ids of the messages, one a line (NDJSON objects with --json).`
         signal: interrupt.signal,
         onBatch: (ids, sent) => {
           // NDJSON is a stream: written as it goes, not as oclif's one JSON document at the end
-          process.stdout.write(ids.map((id) => (json ? ndjsonLine({id, queue: args.queue, ...extra}) : id)).join('\n') + '\n')
+          process.stdout.write(ids.map((id) => (json ? ndjsonLine({id, queue: args.queue, ...extra}) : safeLine(id))).join('\n') + '\n')
           if (total > 1000) progress.update(`sent ${sent}/${total}`)
         },
       })

@@ -8,6 +8,7 @@ import {fstatSync} from 'node:fs'
 import {onInterrupt, signalExitCode} from '../cli/signals.js'
 import {parseState} from '../services/states.js'
 import {parseDuration} from '../kernel/units.js'
+import {safeLine} from '../kernel/terminal.js'
 
 export default class Export extends BaseCommand<typeof Export> {
   static override summary = 'Write the messages of a queue as NDJSON (a backup, or a move between brokers with import).'
@@ -80,10 +81,10 @@ By default nothing is removed: the messages are peeked (AMQP requeues them, flag
         details: {consume: true, state: state ?? 'waiting', limit: flags.limit, outcome: report.drain?.stoppedBy, error: report.drain?.error?.message},
       })
     } else {
-      if (report.caveat) process.stderr.write(`${report.caveat}\n`)
+      if (report.caveat) process.stderr.write(`${safeLine(report.caveat)}\n`)
     }
     interrupt.dispose()
-    const done = `exported ${report.exported} message${report.exported === 1 ? '' : 's'} from "${args.queue}"${flags.consume ? ' (removed from the queue)' : ''}`
+    const done = `exported ${report.exported} message${report.exported === 1 ? '' : 's'} from "${safeLine(args.queue)}"${flags.consume ? ' (removed from the queue)' : ''}`
     const stopped = report.drain
     // a failure is one line, with the count in it
     if (stopped?.error) throw stoppedBy(stopped.error, `the export stopped: ${stopped.error.message} — ${done}; the rest stays on the queue`)

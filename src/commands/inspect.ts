@@ -9,6 +9,7 @@ import {paint} from '../kernel/output.js'
 import {renderMessageTable, renderQueueSummary, renderQueueTable} from '../services/render.js'
 import {parseState} from '../services/states.js'
 import {parseDuration} from '../kernel/units.js'
+import {safeLine} from '../kernel/terminal.js'
 
 export default class Inspect extends BaseCommand<typeof Inspect> {
   static override summary = 'Show queues, their counts by state, and peek at messages.'
@@ -44,7 +45,7 @@ Thresholds turn inspect into a CI check: when one is crossed the command prints 
     if (args.queue !== undefined && args.queue.trim() === '') throw new UsageError('the queue name is empty — give a name, or omit it to list all queues')
     const thresholds = {
       maxDepth: flags['max-depth'],
-      maxAgeMs: flags['max-age'] === undefined ? undefined : parseDuration(flags['max-age'], '--max-age'),
+      maxAgeMs: flags['max-age'] === undefined ? undefined : parseDuration(flags['max-age'], '--max-age', {timer: false}),
       maxDead: flags['max-dead'],
     }
 
@@ -66,10 +67,10 @@ Thresholds turn inspect into a CI check: when one is crossed the command prints 
 
     if (args.queue) {
       const s = stats[0]!
-      this.log(`${paint(s.name, 'bold')} (${s.kind}) on ${broker.displayUrl}`)
+      this.log(`${paint(safeLine(s.name), 'bold')} (${s.kind}) on ${broker.displayUrl}`)
       this.log(renderQueueSummary(s))
       if (s.details && Object.keys(s.details).length > 0) {
-        for (const [key, value] of Object.entries(s.details)) this.log(`${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
+        for (const [key, value] of Object.entries(s.details)) this.log(`${safeLine(key)}: ${safeLine(typeof value === 'string' ? value : JSON.stringify(value))}`)
       }
       if (flags.peek > 0) {
         this.log('')
@@ -79,8 +80,8 @@ Thresholds turn inspect into a CI check: when one is crossed the command prints 
     } else {
       this.log(stats.length === 0 ? `no queues on ${broker.displayUrl}` : renderQueueTable(stats))
     }
-    if (caveat) process.stderr.write(`${caveat}\n`)
-    if (incomplete) process.stderr.write(`note: the list may be incomplete: ${incomplete}\n`)
+    if (caveat) process.stderr.write(`${safeLine(caveat)}\n`)
+    if (incomplete) process.stderr.write(`note: the list may be incomplete: ${safeLine(incomplete)}\n`)
     if (violations.length > 0) this.failChecks(violations)
     return undefined
   }

@@ -10,6 +10,7 @@ import {createExposition} from '../services/ops/metrics-exposition.js'
 import {redactUrl} from '../kernel/redact.js'
 import {handleShutdown} from '../cli/signals.js'
 import {parseDuration} from '../kernel/units.js'
+import {safeLine, safeOutput} from '../kernel/terminal.js'
 
 export default class Metrics extends BaseCommand<typeof Metrics> {
   static override summary = 'Serve Prometheus metrics for the queues of one or more brokers.'
@@ -50,9 +51,10 @@ Name contexts as arguments to watch several brokers at once (each is a broker la
       await collector.pollOnce()
       await collector.stop()
       const text = await exposition.render()
-      process.stdout.write(text)
+      // on a terminal, a queue name's control characters are shown escaped; piped, the exposition is exact
+      process.stdout.write(process.stdout.isTTY ? safeOutput(text) : text)
       const failed = [...collector.snapshots].filter(([, s]) => s.error !== undefined)
-      for (const [label, s] of failed) process.stderr.write(`warning: ${label}: ${s.error}\n`)
+      for (const [label, s] of failed) process.stderr.write(`warning: ${safeLine(`${label}: ${s.error}`)}\n`)
       if (failed.length === targets.length) throw new ConnectionError(`no broker answered: ${failed.map(([label, s]) => `${label}: ${s.error}`).join('; ')}`)
       return undefined
     }

@@ -11,6 +11,7 @@ import {formatDuration, parseDuration} from '../kernel/units.js'
 import {firstFrame} from '../tui/first-frame.js'
 import {queueStats} from '../services/stats.js'
 import {RetryingBroker} from '../services/retrying-broker.js'
+import {parseBrokerUrl} from '../adapters/registry.js'
 
 interface Target {
   /** Absent: the broker the flags, QUEUE_URL or the current context point at. */
@@ -138,7 +139,7 @@ Not on a terminal, or with --once: prints one snapshot table and exits (--json: 
     return results.map((r, i) => {
       if (r.status === 'fulfilled') return r.value
       const connection = targets[i]!.connection!
-      return new RetryingBroker(redactUrl(connection.url), new URL(connection.url).protocol.slice(0, -1), r.reason, () => this.openBroker({connection}))
+      return new RetryingBroker(redactUrl(connection.url), parseBrokerUrl(connection.url).protocol.slice(0, -1), r.reason, () => this.openBroker({connection}))
     })
   }
 
@@ -178,7 +179,8 @@ Not on a terminal, or with --once: prints one snapshot table and exits (--json: 
 /** scheme://host:port without credentials or path: enough to tell brokers apart in a column. */
 function shortLabel(url: string): string {
   try {
-    const u = new URL(url)
+    // parsed as the registry does: several seeds (nats://h1,h2) fold into the query first
+    const u = parseBrokerUrl(url)
     return `${u.protocol}//${u.host}`
   } catch {
     return redactUrl(url)

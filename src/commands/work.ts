@@ -9,6 +9,7 @@ import {formatDuration, parseDuration} from '../kernel/units.js'
 import {execHandler, loadHandlerFile, parseDelayRange, parseFailRate, simulate} from '../runtime/handlers.js'
 import {attachWorkOutput, summaryLine} from '../runtime/work-output.js'
 import {EXHAUSTED_POLICIES, Worker, type JobHandler} from '../runtime/worker.js'
+import {safeLine} from '../kernel/terminal.js'
 
 export default class Work extends BaseCommand<typeof Work> {
   static override summary = 'Run jobs from a queue locally: a handler module, a shell command, or echo.'
@@ -139,7 +140,7 @@ With --json, stdout is a stream of NDJSON events, one a line ({"event":"complete
       stopProducer()
       stopOutput()
       if (json) process.stdout.write(`${ndjsonLine({event: 'summary', queue, ...summary, elapsedMs: Math.round(summary.elapsedMs)})}\n`)
-      else process.stdout.write(`${summaryLine(queue, summary)}\n`)
+      else process.stdout.write(`${safeLine(summaryLine(queue, summary))}\n`)
       if (summary.reason === 'error' && failure) {
         // keep a not-found (queue deleted) as exit 4; anything else is the connection's exit 3
         throw new UserError(`stopped working ${queue} on ${broker.displayUrl}: ${failure.message}`, isUserError(failure) && failure.exitCode === 4 ? 4 : 3)

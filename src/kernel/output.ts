@@ -2,7 +2,8 @@
 // NDJSON, colour (off with NO_COLOR or when not a TTY) and the progress line on stderr.
 import {createRequire} from 'node:module'
 import type TableType from 'cli-table3'
-import {redactText} from './redact.js'
+import {redactValue} from './redact.js'
+import {jsonEscaped, safeLine} from './terminal.js'
 
 // cli-table3 costs ~40 ms to load: only commands that print a table pay for it
 const loadTable = () => createRequire(import.meta.url)('cli-table3') as typeof TableType
@@ -49,7 +50,8 @@ export function renderTable<Row>(columns: Column<Row>[], rows: Row[], color = co
     table.push(
       columns.map((c) => {
         const value = c.value(row)
-        const text = value === undefined ? '-' : String(value)
+        // a cell may hold a broker's bytes (a name, a payload, an error): escaped for the terminal
+        const text = value === undefined ? '-' : safeLine(String(value))
         const style = c.style?.(row)
         return style ? paint(text, style, color) : text
       }),
@@ -62,9 +64,9 @@ export function renderTable<Row>(columns: Column<Row>[], rows: Row[], color = co
     .join('\n')
 }
 
-/** One JSON value a line, secrets redacted. */
+/** One JSON value a line, secrets redacted in each string (never in the joined text). */
 export function ndjsonLine(value: unknown): string {
-  return redactText(JSON.stringify(value))
+  return jsonEscaped(JSON.stringify(redactValue(value)))
 }
 
 /** A single updating line on stderr, only when stderr is a TTY; throttled. */

@@ -4,16 +4,41 @@ import {UsageError} from './errors.js'
 
 const DURATION_UNITS: Record<string, number> = {ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000}
 
-/** Milliseconds from "250ms", "5s", "1m30s", "2h" or a bare number of ms. */
-export function parseDuration(text: string, what = 'duration'): number {
+/** Node's longest timer (2^31-1 ms, about 24.8 days): a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+/** The largest count a flag takes: anything more is a typo, and would overflow a timer or an allocation. */
+export const MAX_COUNT = 2 ** 31 - 1
+
+/**
+ * Milliseconds from "250ms", "5s", "1m30s", "2h" or a bare number of ms. Refused above
+ * MAX_TIMER_MS (it would feed a timer) unless `timer: false` (a threshold, never waited on).
+ */
+export function parseDuration(text: string, what = 'duration', options: {timer?: boolean} = {}): number {
   const trimmed = String(text).trim()
   if (/^-/.test(trimmed)) throw new UsageError(`${what} "${text}" is negative — give a positive duration such as 5s`)
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed)
-  const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)]
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== trimmed) {
-    throw new UsageError(`${what} "${text}" is not a duration — write it like 250ms, 5s, 1m30s or 2h`)
+  let ms: number
+  if (/^\d+(\.\d+)?$/.test(trimmed)) ms = Number(trimmed)
+  else {
+    const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)]
+    if (parts.length === 0 || parts.map((p) => p[0]).join('') !== trimmed) {
+      throw new UsageError(`${what} "${text}" is not a duration — write it like 250ms, 5s, 1m30s or 2h`)
+    }
+    ms = Math.round(parts.reduce((sum, p) => sum + Number(p[1]) * DURATION_UNITS[p[2]!]!, 0))
   }
-  return Math.round(parts.reduce((sum, p) => sum + Number(p[1]) * DURATION_UNITS[p[2]!]!, 0))
+  const max = options.timer === false ? Number.MAX_SAFE_INTEGER : MAX_TIMER_MS
+  if (!(ms <= max)) {
+    throw new UsageError(`${what} "${text}" is too long — the most is ${options.timer === false ? 'about 285,000 years' : '24d20h31m23s (2147483647ms, the longest timer)'}`)
+  }
+  return ms
+}
+
+/** A number parsed from a flag: a whole number from `min` to MAX_COUNT, or a UsageError naming the flag. */
+export function checkCount(value: number, what: string, min = 0): number {
+  if (!Number.isSafeInteger(value) || value < Math.max(min, -MAX_COUNT) || value > MAX_COUNT) {
+    const range = min <= -MAX_COUNT ? `from -${MAX_COUNT} to ${MAX_COUNT}` : `from ${min} to ${MAX_COUNT}`
+    throw new UsageError(`${what} ${String(value)} is out of range — give a whole number ${range}`)
+  }
+  return value
 }
 
 const SIZE_UNITS: Record<string, number> = {b: 1, kb: 1000, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, k: 1024, m: 1024 ** 2}

@@ -110,7 +110,7 @@ export function parseAssertion(text: string): Assertion {
   if (!metric) throw new UsageError(`--assert "${text}": unknown metric "${m[1]}" — use one of ${known}`)
   const raw = m[3]!
   let value: number
-  if (metric.kind === 'latency') value = parseDuration(raw, `--assert "${text}"`)
+  if (metric.kind === 'latency') value = parseDuration(raw, `--assert "${text}"`, {timer: false})
   else if (metric.kind === 'rate') value = parseRate(raw.replace(/\s*msg/i, ''), `--assert "${text}"`)
   else {
     value = Number(raw)

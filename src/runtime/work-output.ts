@@ -2,6 +2,7 @@
 // lines, a live status line on a TTY, and the closing summary. The Worker itself prints nothing.
 import {payloadPreview, payloadText} from '../services/envelope.js'
 import {ndjsonLine, paint, ProgressLine} from '../kernel/output.js'
+import {safeLine, safeOutput} from '../kernel/terminal.js'
 import {formatDuration} from '../kernel/units.js'
 import type {DeadOutcome, WorkerSummary} from './events.js'
 import type {Worker} from './worker.js'
@@ -29,6 +30,8 @@ export function attachWorkOutput(worker: Worker, options: WorkOutputOptions): ()
   const err = options.err ?? process.stderr
   const color = options.color ?? false
   const write = (stream: NodeJS.WritableStream, line: string) => stream.write(`${line}\n`)
+  // ids, payloads, errors and reasons come from the broker or the handler: escaped for the terminal
+  const s = (text: string) => safeLine(text)
 
   if (options.json) {
     const event = (name: string, fields: Record<string, unknown>) => write(out, ndjsonLine({event: name, queue: worker.queue, ...fields}))
@@ -51,20 +54,20 @@ export function attachWorkOutput(worker: Worker, options: WorkOutputOptions): ()
   const progress = new ProgressLine(err as NodeJS.WriteStream)
   const above = (stream: NodeJS.WritableStream, line: string) => {
     progress.done()
-    write(stream, line)
+    write(stream, safeOutput(line))
   }
   if (options.echo) {
-    worker.on('completed', (e) => above(out, `${e.message.id}  attempt ${e.attempt}  ${payloadPreview(e.message, 100)}`))
+    worker.on('completed', (e) => above(out, `${s(e.message.id)}  attempt ${e.attempt}  ${s(payloadPreview(e.message, 100))}`))
   }
   worker.on('retrying', (e) =>
-    above(err, paint(`retry  ${e.message.id}  attempt ${e.attempt} failed → again in ${formatDuration(e.delayMs)}`, 'yellow', color)),
+    above(err, paint(`retry  ${s(e.message.id)}  attempt ${e.attempt} failed → again in ${formatDuration(e.delayMs)}`, 'yellow', color)),
   )
   worker.on('failed', (e) => {
-    if (!progress.enabled) above(err, `failed ${e.message.id}  attempt ${e.attempt}: ${e.error.message}`)
+    if (!progress.enabled) above(err, `failed ${s(e.message.id)}  attempt ${e.attempt}: ${s(e.error.message)}`)
   })
-  worker.on('dead', (e) => above(err, paint(`dead   ${e.message.id}  ${OUTCOME_TEXT[e.outcome]}: ${e.reason}`, 'red', color)))
-  worker.on('error', (e) => above(err, paint(`error: ${e.error.message}`, 'red', color)))
-  worker.on('reconnecting', (e) => above(err, paint(`${e.error.message} — waiting for it to come back (up to --reconnect-timeout)`, 'yellow', color)))
+  worker.on('dead', (e) => above(err, paint(`dead   ${s(e.message.id)}  ${OUTCOME_TEXT[e.outcome]}: ${s(e.reason)}`, 'red', color)))
+  worker.on('error', (e) => above(err, paint(`error: ${s(e.error.message)}`, 'red', color)))
+  worker.on('reconnecting', (e) => above(err, paint(`${s(e.error.message)} — waiting for it to come back (up to --reconnect-timeout)`, 'yellow', color)))
   worker.on('reconnected', (e) => above(err, paint(`back: consuming ${worker.queue} again after ${formatDuration(e.downMs)}`, 'green', color)))
   if (!progress.enabled) return () => {}
 

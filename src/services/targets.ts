@@ -44,6 +44,11 @@ export function connectionSettings(flags: ConnectionFlagValues, timeoutMs?: numb
  * bounded by the same timeout: a stalled network is an outage (exit 3), not a hang.
  */
 export async function openTarget(connection: ResolvedConnection, settings: ConnectionFlags): Promise<Broker> {
+  // a saved context's own secret options (a management URL with a password) are masked like the flags'
+  for (const {name, secret} of TRANSPORT_OPTIONS) {
+    const value = connection.options?.[name]
+    if (secret && value && URL.canParse(value)) rememberSecrets(new URL(value))
+  }
   const broker = await createBroker(connection.url, brokerOptions(settings, connection))
   await connectWithin(broker, settings.timeoutMs)
   // a broker in this process has no network to stall: no timer on each of its calls

@@ -1,6 +1,7 @@
 // The queue list's columns and which of them fit the terminal: the least useful go first on a
 // narrow terminal, and the name takes what is left.
 import {formatDuration} from '../kernel/units.js'
+import {safeLine} from '../kernel/terminal.js'
 import {sparkline} from '../services/history.js'
 import {deadOf, formatCount, formatRate, type QueueRow, type SortKey, type Totals} from './rows.js'
 
@@ -49,10 +50,8 @@ export function layoutColumns(width: number, showSource: boolean): ListColumn[] 
 }
 
 // names and payloads come from the broker: a control character must not reach the terminal
-const CONTROL = /[\u0000-\u001F\u007F-\u009F]/g
-
 export function clean(text: string): string {
-  return text.replace(CONTROL, '?')
+  return safeLine(text)
 }
 
 export function fit(raw: string, width: number, align: 'left' | 'right'): string {

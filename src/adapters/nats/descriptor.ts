@@ -15,6 +15,7 @@ export const natsTransport: TransportDescriptor = {
     // what a dead letter carries (names.ts HEADER): dropped when it goes back to work
     deadLetter: ['Queuectl-Dead-Reason', 'Queuectl-Original-Subject', 'Queuectl-Original-Seq', 'Queuectl-Deliveries', 'Queuectl-Dead-At'],
   },
+  tokenUser: true,
   prepareUrl: (text) => seedsInQuery(text, ['nats', 'nats+tls']),
   load: async () => (await import('./index.js')).createNatsBroker,
 }

@@ -5,6 +5,7 @@ import type {
   Capabilities,
   ConsumeOptions,
   EnqueueOptions,
+  Lease,
   LeaseHandler,
   Message,
   MessageState,
@@ -85,15 +86,32 @@ export class RedisBroker implements Broker {
     try {
       return await work()
     } catch (error) {
-      if (isUserError(error)) throw error
-      const message = String((error as Error)?.message ?? error)
-      if (/WRONGTYPE/.test(message)) {
-        throw new NotFoundError(`a key on ${this.displayUrl} has another type than this queue kind expects (${message.split('\n')[0]}) — check the queue name and kind`)
-      }
-      if (/NOPERM|NOAUTH|WRONGPASS|ECONNREFUSED|ECONNRESET|EPIPE|Connection is closed|Stream isn't writeable|enableOfflineQueue|CLUSTERDOWN|ETIMEDOUT|max retries|^LOADING\b/i.test(message)) {
-        throw connectionError(error, this.displayUrl, this.target.username)
-      }
-      throw error
+      throw this.userErrorOf(error)
+    }
+  }
+
+  /** A driver error as one UserError line where it is a known kind (lost connection, ACL, wrong type); other errors as they are. */
+  private userErrorOf(error: unknown): unknown {
+    if (isUserError(error)) return error
+    const message = String((error as Error)?.message ?? error)
+    if (/WRONGTYPE/.test(message)) {
+      return new NotFoundError(`a key on ${this.displayUrl} has another type than this queue kind expects (${message.split('\n')[0]}) — check the queue name and kind`)
+    }
+    if (/NOPERM|NOAUTH|WRONGPASS|ECONNREFUSED|ECONNRESET|EPIPE|Connection is closed|Stream isn't writeable|enableOfflineQueue|CLUSTERDOWN|ETIMEDOUT|max retries|^LOADING\b/i.test(message)) {
+      return connectionError(error, this.displayUrl, this.target.username)
+    }
+    return error
+  }
+
+  /** The lease with its settling calls' driver errors mapped: a crash mid-move says so in one line. */
+  private mappedLease(lease: Lease): Lease {
+    const map = <T>(p: Promise<T>) => p.catch((error: unknown) => Promise.reject(this.userErrorOf(error)))
+    return {
+      message: lease.message,
+      ack: () => map(lease.ack()),
+      nack: (options) => map(lease.nack(options)),
+      deadLetter: (reason) => map(lease.deadLetter(reason)),
+      extend: (ms) => map(lease.extend(ms)),
     }
   }
 
@@ -216,7 +234,7 @@ export class RedisBroker implements Broker {
         : undefined
       const sub = await r.flavor.consume(this.ctx, r.name, (lease) => {
         ;(lease.message as {queue: string}).queue = full
-        handler(lease)
+        handler(this.mappedLease(lease))
       }, {...options, onConnection})
       this.subscriptions.add(sub)
       const tracked: Subscription = {

@@ -59,6 +59,22 @@ export function targetOf(url: URL, options: BrokerOptions): RedisTarget {
   }
 }
 
+// ioredis writes some warnings with console.warn, several lines with its wiki links: an ACL user
+// without INFO gets "Skipping the ready check" (harmless: connectClient PINGs), and a password the
+// server does not need is told once, in one line of ours. Anything else passes through.
+let toldNoPassword = false
+const consoleWarn = console.warn.bind(console)
+console.warn = (...args: unknown[]) => {
+  const text = String(args[0] ?? '')
+  if (text.startsWith('Skipping the ready check')) return
+  if (/does not require a password, but a password was supplied/.test(text)) {
+    if (!toldNoPassword) process.stderr.write('warning: this Redis server needs no password — the one given in the URL was ignored\n')
+    toldNoPassword = true
+    return
+  }
+  consoleWarn(...args)
+}
+
 /** Options every connection shares: no endless retries, no offline queue, connect when told. */
 function baseOptions(target: RedisTarget, timeoutMs: number): RedisOptions {
   return {
@@ -129,7 +145,7 @@ export function connectionError(error: unknown, where: string, username?: string
   }
   if (/max retries per request/i.test(message)) {
     // ioredis's words for "the connection dropped while this command was in flight"
-    return new ConnectionError(`lost the connection to ${where} — is Redis still running?`, true)
+    return new ConnectionError(`lost the connection to ${where} mid-command — is Redis still running? (the command may or may not have been applied)`, true)
   }
   if (/Connection is closed|connection closed|ECONNRESET|EPIPE|Stream isn't writeable|enableOfflineQueue/i.test(message)) {
     return new ConnectionError(`lost the connection to ${where} (${message.split('\n')[0]}) — is Redis still running?`, true)

@@ -6,7 +6,7 @@
 // MessageGroupId for FIFO sends), wait=SECONDS (long-poll wait, 1-20, default 20).
 import type {BrokerOptions} from '../../broker/contract.js'
 import {UsageError} from '../../kernel/errors.js'
-import {redactUrl} from '../../kernel/redact.js'
+import {redactUrl, rememberSecret} from '../../kernel/redact.js'
 
 export interface SqsSettings {
   region?: string
@@ -61,6 +61,9 @@ export function parseSqsUrl(url: URL, options: BrokerOptions): SqsSettings {
   if (url.pathname && url.pathname !== '/') {
     throw new UsageError(`${redactUrl(url)} has a path — sqs:// URLs name no queue; pass the queue as an argument`)
   }
+  // keys the SDK takes from the environment are as secret as those in the URL, wherever a message quotes them
+  rememberSecret(process.env.AWS_SECRET_ACCESS_KEY)
+  rememberSecret(process.env.AWS_SESSION_TOKEN)
   let credentials: SqsSettings['credentials']
   if (url.username || url.password) {
     if (!url.username || !url.password) {

@@ -4,7 +4,7 @@
 import {appendFile, mkdir} from 'node:fs/promises'
 import {homedir, hostname, userInfo} from 'node:os'
 import {dirname, join} from 'node:path'
-import {redactText, redactUrl} from '../../kernel/redact.js'
+import {redactUrl, redactValue} from '../../kernel/redact.js'
 
 export interface AuditEntry {
   /** The command: purge, move, retry, import, export. */
@@ -44,14 +44,15 @@ export async function writeAudit(entry: AuditEntry, path = auditLogPath()): Prom
     pid: process.pid,
     command: entry.command,
     url: redactUrl(entry.url),
-    queue: entry.queue,
+    // each string redacted on its own (URLs parsed one by one), then joined: always one valid JSON line
+    queue: redactValue(entry.queue),
     counts: entry.counts,
-    ...(entry.details ? {details: entry.details} : {}),
+    ...(entry.details ? {details: redactValue(entry.details)} : {}),
   }
   try {
     await mkdir(dirname(path), {recursive: true, mode: 0o700})
     // one write of one line: O_APPEND keeps concurrent writers' lines whole
-    await appendFile(path, `${redactText(JSON.stringify(line))}\n`, {mode: 0o600})
+    await appendFile(path, `${JSON.stringify(line)}\n`, {mode: 0o600})
   } catch (error) {
     process.stderr.write(`warning: could not write the audit log ${path}: ${(error as Error).message}\n`)
   }

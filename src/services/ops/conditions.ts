@@ -48,7 +48,7 @@ function parseOne(part: string): Comparison[] {
   const word = m[1]!.toLowerCase()
   const metric: Metric = word === 'depth' || word === 'total' || word === 'age' ? word : parseMetricState(word, part)
   const op = (m[2] === '=' ? '==' : m[2]) as Op
-  const value = metric === 'age' ? parseDuration(m[3]!, `--until ${part}: the age`) : Number(m[3])
+  const value = metric === 'age' ? parseDuration(m[3]!, `--until ${part}: the age`, {timer: false}) : Number(m[3])
   if (!Number.isFinite(value) || value < 0 || (metric !== 'age' && !Number.isInteger(value))) {
     throw new UsageError(`--until "${part}": "${m[3]}" is not a count — give a whole number such as 0 or 100`)
   }

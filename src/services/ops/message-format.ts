@@ -5,11 +5,13 @@
 import type {Message, OutgoingMessage} from '../../broker/contract.js'
 import {TRANSPORTS} from '../../adapters/registry.js'
 import {messageToJson} from '../envelope.js'
+import {jsonEscaped} from '../../kernel/terminal.js'
 
 export function exportLine(message: Message): string {
   const json = messageToJson(message)
   delete json.body
-  return JSON.stringify(json)
+  // C1 and bidi characters as \u escapes: the same payload for import, nothing a terminal acts on
+  return jsonEscaped(JSON.stringify(json))
 }
 
 /** Headers a broker sets itself (dead-lettering history, delivery counts), as each transport declares them: not copied, whichever broker the message came from. */
