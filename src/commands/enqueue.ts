@@ -49,7 +49,7 @@ Prints the ids of the messages, one a line (NDJSON objects with --json).`
     const template: MessageTemplate = {
       name: flags.name,
       headers: parseHeaders(flags.header),
-      delayMs: flags.delay === undefined ? undefined : parseDuration(flags.delay, '--delay'),
+      delayMs: flags.delay === undefined ? undefined : parseDuration(flags.delay, '--delay', {timer: false}),
       priority: flags.priority,
       dedupId: flags['dedup-id'],
       groupId: flags['group-id'],

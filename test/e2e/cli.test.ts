@@ -62,6 +62,12 @@ describe('bad input: one line and the documented exit code', () => {
     expect(r.stdout).toBe('')
   })
 
+  it('a --delay longer than a Node timer is kept (a job library stores the time, nothing waits on it)', async () => {
+    const r = await runCli(['enqueue', 'q', '{}', '--delay', '40d', '--url', 'memory://'], {env: home})
+    expect(r.code).toBe(0)
+    expect(r.stdout.trim()).not.toBe('')
+  })
+
   it('an empty queue name is refused (exit 2)', async () => {
     const r = await runCli(['enqueue', '', '{}', '--url', 'memory://'], {env: home})
     expect(r.code).toBe(2)
