@@ -131,6 +131,8 @@ describe('a password leaves the process title once parsed', () => {
   it('/proc/PID/cmdline of a running `queue wait` shows the URL masked', async () => {
     if (process.platform !== 'linux') return
     const q = `list:${uniqueName('title')}`
+    // wait refuses a queue that does not exist (exit 4): the queue is there first
+    expect((await runQ(['enqueue', q, '{}', '--url', redis.url], {env})).code).toBe(0)
     const run = startCli(['wait', q, '--until', 'depth>100', '--timeout', '20s', '--url', redis.url], env)
     try {
       const cmdline = await until(async () => {

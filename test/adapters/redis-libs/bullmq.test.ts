@@ -21,7 +21,8 @@ const QUEUE = 'ro-orders'
 async function snapshot(client: Redis): Promise<Record<string, string>> {
   const out: Record<string, string> = {}
   for await (const keys of client.scanStream({count: 1000})) {
-    for (const key of keys as string[]) out[key] = `${await client.type(key)}:${((await client.dumpBuffer(key)) ?? Buffer.alloc(0)).toString('hex')}`
+    // a key with a TTL (the worker's stalled-check) may expire meanwhile: that is not a write
+    for (const key of keys as string[]) if ((await client.pttl(key)) === -1) out[key] = `${await client.type(key)}:${((await client.dumpBuffer(key)) ?? Buffer.alloc(0)).toString('hex')}`
   }
   return out
 }
