@@ -64,6 +64,8 @@ export class AmqpBroker implements Broker {
   private mgmtProblem?: Error
   /** When this broker last changed a queue's unacked set (delivery, settle, peek). */
   private readonly touched = new Map<string, number>()
+  /** Queues found on this connection: enqueue checks a queue once, then relies on mandatory publishing (basic.return) to notice it gone. */
+  private readonly found = new Set<string>()
 
   constructor(private readonly config: AmqpConfig) {
     this.displayUrl = config.displayUrl
@@ -98,6 +100,7 @@ export class AmqpBroker implements Broker {
   private attach(conn: ChannelModel): void {
     this.conn = conn
     this.blocked = undefined
+    this.found.clear()
     conn.on('error', (error: Error) => {
       if (this.conn === conn) this.lost = error
     })
@@ -316,9 +319,11 @@ export class AmqpBroker implements Broker {
       serverVersion: this.serverVersion,
       maxMessageBytes: this.config.maxMessageBytes,
     })
-    await this.checkQueue(queue) // a missing queue is exit 4, not a silent drop by the default exchange
-    if (messages.some((m) => m.priority !== undefined)) await checkPriorities(this.needMgmt('priority'), queue, messages)
     const delayed = items.some((m) => m.delayMs)
+    // a missing queue is exit 4, not a silent drop by the default exchange; a delayed message is not mandatory, so its queue is checked every time
+    if (delayed || !this.found.has(queue)) await this.checkQueue(queue)
+    if (!delayed) this.found.add(queue)
+    if (messages.some((m) => m.priority !== undefined)) await checkPriorities(this.needMgmt('priority'), queue, messages)
     if (delayed) await this.withChannel(queue, (ch) => ensureDelayedBinding(ch, queue))
     if (options.persistent === false) for (const m of items) m.options.persistent = false
     const pub = options.confirms === false ? this.publisher(false) : await this.publisher()
@@ -345,6 +350,7 @@ export class AmqpBroker implements Broker {
       })
     } catch (error) {
       if (pub.reason !== undefined) this.forgetPublisher(pub)
+      this.found.delete(queue)
       throw error
     }
     return items.map((m) => m.id)
@@ -423,6 +429,7 @@ export class AmqpBroker implements Broker {
   }
 
   async deleteQueue(queue: string): Promise<void> {
+    this.found.delete(queue)
     await this.withChannel(queue, async (ch) => {
       await ch.checkQueue(queue)
       await ch.deleteQueue(queue)

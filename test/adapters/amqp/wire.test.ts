@@ -3,7 +3,7 @@
 // delayed ACK (~40 ms on Linux); with no-delay it takes a few ms even on a busy machine.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Broker, Lease} from '../../../src/broker/contract.js'
-import {declareQueue, dropAllTestQueues, openAmqp, uniqueQueue} from './helpers.js'
+import {declareQueue, dropAllTestQueues, dropQueue, openAmqp, uniqueQueue} from './helpers.js'
 
 let broker: Broker
 beforeAll(async () => {
@@ -35,4 +35,17 @@ describe('amqp wire latency', () => {
     // Nagle + delayed ACK: ~40-50 ms each; without: 1-5 ms idle, rarely over 10 ms under load
     expect(median(times)).toBeLessThan(25)
   }, 60_000)
+
+  it('checks a queue once per connection, and still refuses with exit 4 once it is deleted behind our back', async () => {
+    const q = await declareQueue(uniqueQueue('gone'))
+    await broker.enqueue(q, [{payload: 'a'}])
+    await dropQueue(q) // another client deletes it: our next batch is returned unroutable (mandatory)
+    const error = await broker.enqueue(q, [{payload: 'b'}, {payload: 'c'}]).catch((e: unknown) => e)
+    expect(error).toMatchObject({exitCode: 4})
+    expect(String((error as Error).message)).toMatch(/could not be routed to ".*gone.*"|not found|no queue/i)
+    // and the one after that checks again: the plain not-found error, nothing published
+    await expect(broker.enqueue(q, [{payload: 'd'}])).rejects.toMatchObject({exitCode: 4})
+    await declareQueue(q)
+    await expect(broker.enqueue(q, [{payload: 'e'}])).resolves.toHaveLength(1)
+  }, 30_000)
 })
