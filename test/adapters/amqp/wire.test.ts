@@ -3,7 +3,9 @@
 // delayed ACK (~40 ms on Linux); with no-delay it takes a few ms even on a busy machine.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Broker, Lease} from '../../../src/broker/contract.js'
-import {declareQueue, dropAllTestQueues, dropQueue, openAmqp, uniqueQueue} from './helpers.js'
+import {createBroker} from '../../../src/adapters/registry.js'
+import {startTcpProxy} from '../../ops/tcp-proxy.js'
+import {MGMT_URL, declareQueue, dropAllTestQueues, dropQueue, eventually, openAmqp, sleep, uniqueQueue} from './helpers.js'
 
 let broker: Broker
 beforeAll(async () => {
@@ -47,5 +49,53 @@ describe('amqp wire latency', () => {
     await expect(broker.enqueue(q, [{payload: 'd'}])).rejects.toMatchObject({exitCode: 4})
     await declareQueue(q)
     await expect(broker.enqueue(q, [{payload: 'e'}])).resolves.toHaveLength(1)
+  }, 30_000)
+
+  it('acks a burst of deliveries in a few multiple acks, not one frame per message', async () => {
+    const q = await declareQueue(uniqueQueue('acks'))
+    const n = 400
+    await broker.enqueue(q, Array.from({length: n}, (_, i) => ({payload: `m${i}`})))
+    // what our consumer writes to the broker, counted by a proxy in between
+    const proxy = await startTcpProxy('127.0.0.1', 5672)
+    const consumer = await createBroker(`amqp://guest:guest@127.0.0.1:${proxy.port}/`, {timeoutMs: 10_000, options: {'mgmt-url': MGMT_URL}})
+    try {
+      await consumer.connect()
+      let got = 0
+      const before = proxy.forwarded
+      const sub = await consumer.consume(q, (l) => void l.ack().then(() => got++), {prefetch: 100})
+      await eventually(() => (got === n ? true : undefined), 20_000, `${n} deliveries`)
+      await sleep(100) // the last turn's acks
+      const written = proxy.forwarded - before
+      await sub.close()
+      expect((await broker.stats(q)).counts.waiting).toBe(0)
+      // one basic.ack frame is 21 bytes: one per message would be 8,400 bytes
+      expect(written).toBeLessThan((n * 21) / 4)
+    } finally {
+      await consumer.close()
+      await proxy.close()
+    }
+  }, 60_000)
+
+  it('a batched ack never covers a message still being handled: it can be handed back afterwards', async () => {
+    const q = await declareQueue(uniqueQueue('held'))
+    await broker.enqueue(q, Array.from({length: 10}, (_, i) => ({payload: `m${i}`})))
+    const seen: Lease[] = []
+    const sub = await broker.consume(q, (l) => {
+      seen.push(l)
+      if (seen.length > 1) void l.ack() // the first one is held
+    }, {prefetch: 10})
+    try {
+      await eventually(() => (seen.length === 10 ? true : undefined), 10_000, '10 deliveries')
+      await sleep(100) // the acks of the other nine go out (as a multiple ack, if it covered the first, the nack below would close the channel)
+      await seen[0]!.nack()
+      await eventually(() => (seen.length === 11 ? true : undefined), 10_000, 'the held message again')
+      expect(seen[10]!.message.payload.toString()).toBe(seen[0]!.message.payload.toString())
+      await seen[10]!.ack()
+      await sleep(100)
+    } finally {
+      await sub.close()
+    }
+    expect(seen).toHaveLength(11)
+    expect((await broker.stats(q)).counts.waiting).toBe(0)
   }, 30_000)
 })
