@@ -34,6 +34,7 @@ import {channelError, connectionError, replyText} from './errors.js'
 import {MgmtClient, MgmtRefusedError, type MgmtQueue} from './mgmt.js'
 import {publishConfirmed, publishUnconfirmed, type PublishTarget} from './publish.js'
 import {DELAYED_EXCHANGE, ensureDelayedBinding} from './delay.js'
+import {coalesceWrites} from './socket.js'
 
 let connectionSeq = 0
 
@@ -98,6 +99,7 @@ export class AmqpBroker implements Broker {
   }
 
   private attach(conn: ChannelModel): void {
+    coalesceWrites(conn)
     this.conn = conn
     this.blocked = undefined
     this.found.clear()
