@@ -21,6 +21,10 @@ const COUNT = Number(arg('count', 20_000))
 const OPEN = process.argv.includes('--open')
 const ONLY = arg('only')?.split(',')
 const AMQP = process.env.QUEUECTL_BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/'
+const NATS = process.env.QUEUECTL_BENCH_NATS_URL ?? 'nats://127.0.0.1:4222'
+const REDIS = process.env.QUEUECTL_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
+// a database of its own on the shared server: pg-boss's schema is installed there by its first start()
+const PG = process.env.QUEUECTL_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/qc_wire'
 
 // `queue bench` defaults: closed loop, inflight 1000, batch 100, concurrency 64 (prefetch 64), 128 B
 const SHAPE = {count: COUNT, size: 128, prefetch: 64, inflight: 1000, batch: 100}
@@ -29,8 +33,24 @@ const SHAPE = {count: COUNT, size: 128, prefetch: 64, inflight: 1000, batch: 100
 const CASES = [
   {name: 'amqp-classic', broker: 'RabbitMQ classic', url: AMQP, flags: ['--persistent', '--confirms'], yard: 'amqp.mjs', label: 'amqplib, noDelay, confirms, multiple acks', opts: {url: AMQP, queueType: 'classic'}},
   {name: 'amqp-quorum', broker: 'RabbitMQ quorum', url: `${AMQP}?queueType=quorum`, flags: ['--persistent', '--confirms'], yard: 'amqp.mjs', label: 'amqplib, noDelay, confirms, multiple acks', opts: {url: AMQP, queueType: 'quorum'}},
+  {name: 'nats', broker: 'NATS JetStream', url: NATS, flags: [], yard: 'nats.mjs', label: '@nats-io/jetstream, publishes in flight, consume() callback', opts: {url: NATS}},
+  {name: 'bullmq', broker: 'Redis BullMQ', url: `${REDIS}?flavor=bullmq`, flags: [], yard: 'bullmq.mjs', label: 'bullmq Queue.addBulk + Worker', opts: {url: REDIS}},
+  {name: 'pgboss', broker: 'PostgreSQL pg-boss 10', url: `${PG}?flavor=pgboss`, flags: [], yard: 'pgboss.mjs', label: 'pg-boss insert() + fetch()/complete()', opts: {url: PG}, setup: pgSetup},
   {name: 'amqp-stream', broker: 'RabbitMQ stream', url: `${AMQP}?queueType=stream`, flags: ['--persistent', '--confirms'], yard: 'amqp.mjs', label: 'amqplib, noDelay, confirms, multiple acks', opts: {url: AMQP, queueType: 'stream'}},
 ]
+
+/** The database for pg-boss, with its schema (installed by a yardstick run of one message). */
+async function pgSetup(c) {
+  const {default: pg} = await import('pg')
+  const url = new URL(PG)
+  const db = url.pathname.slice(1)
+  const admin = new pg.Client({connectionString: `${url.protocol}//${url.username}@${url.host}/postgres`})
+  await admin.connect()
+  const exists = (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [db])).rowCount > 0
+  if (!exists) await admin.query(`CREATE DATABASE "${db}"`)
+  await admin.end()
+  await yardstick(c, {count: 1})
+}
 
 async function yardstick(c, extra = {}) {
   const {stdout} = await run(process.execPath, [join(here, 'wire', c.yard), JSON.stringify({...SHAPE, ...c.opts, ...extra})], {timeout: 600_000})
@@ -67,7 +87,7 @@ async function interleaved(c, yardExtra, queueExtra) {
       console.error(`${c.name} round ${round + 1} ${who}: ${r.throughput} msg/s p50 ${r.p50} ms p99 ${r.p99} ms`)
     }
   }
-  return {yard: summary(yard), ours: summary(ours), command: ours[0].command}
+  return {yard: summary(yard), ours: summary(ours), command: ours[0].command, yardOpts: {...SHAPE, ...c.opts, ...yardExtra}}
 }
 
 const rows = []
@@ -76,6 +96,7 @@ const loadBefore = loadavg().map((x) => x.toFixed(1)).join(' ')
 for (const c of CASES) {
   if (ONLY && !ONLY.includes(c.name)) continue
   try {
+    await c.setup?.(c)
     const closed = await interleaved(c, {}, [])
     rows.push({c, op: 'bench closed loop', ...closed})
     if (OPEN) {
@@ -101,4 +122,4 @@ for (const r of rows) {
   console.log(`| ${r.c.broker} | ${r.op} | ${r.c.label} | ${r.yard.throughput} | ${r.ours.throughput} | ${x(r.ours.throughput, r.yard.throughput)} | ${r.yard.p50} / ${r.yard.p99} | ${r.ours.p50} / ${r.ours.p99} | ${x(r.ours.p50, r.yard.p50)} |`)
 }
 console.log('')
-for (const r of rows) if (r.command) console.log(`- ${r.c.name} ${r.op}: \`${r.command}\` vs \`node bench/wire/${r.c.yard} '${JSON.stringify({...SHAPE, ...r.c.opts})}'\``)
+for (const r of rows) if (r.command) console.log(`- ${r.c.name} ${r.op}: \`${r.command}\` vs \`node bench/wire/${r.c.yard} '${JSON.stringify(r.yardOpts)}'\``)

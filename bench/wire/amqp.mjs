@@ -2,8 +2,10 @@
 // TCP no-delay (amqplib's connect turns Nagle on unless told), a confirm channel publishing
 // persistent + mandatory messages with a callback per message (confirms pipelined, never awaited
 // one by one), a consumer channel with basic.qos prefetch and manual acks batched with
-// `multiple` once per event-loop turn (amqplib docs: Channel#ack allUpTo).
+// `multiple` once per event-loop turn (amqplib docs: Channel#ack allUpTo). Each message carries the
+// properties queuectl's adapter writes (message id, timestamp), so both put the same bytes on disk.
 // Run: node bench/wire/amqp.mjs '{"url":"amqp://guest:guest@127.0.0.1:5672/","queueType":"classic","count":20000,"size":128,"prefetch":64}'
+import {randomUUID} from 'node:crypto'
 import amqp from 'amqplib'
 import {main} from './loop.mjs'
 
@@ -24,7 +26,8 @@ await main(async (o) => {
       new Promise((resolve, reject) => {
         let left = buffers.length
         for (const b of buffers) {
-          pub.publish('', queue, b, {persistent: true, mandatory: true}, (err) => {
+          // the properties queuectl writes on every message: the broker stores the same bytes
+          pub.publish('', queue, b, {persistent: true, mandatory: true, messageId: randomUUID(), timestamp: Math.floor(Date.now() / 1000)}, (err) => {
             if (err) reject(err)
             else if (--left === 0) resolve()
           })
