@@ -5,6 +5,9 @@
 // way. A client gives: send(buffers) → Promise (confirmed), consume(onPayload) → Promise<stop>.
 import hdr from 'hdr-histogram-js'
 
+/** Open loop: batches sent and not yet confirmed, at most (src/loadgen/run.ts has the same). */
+const OPEN_SENDS_IN_FLIGHT = 16
+
 const origin = performance.timeOrigin
 export const clock = () => origin + performance.now()
 
@@ -80,6 +83,8 @@ export async function runLoop(client, opts) {
       for (let k = 0; k < n; k++) buffers.push(makePayload(size, start + (sent + k) * every, sent + k))
       sent += n
       send(buffers)
+      // at most OPEN_SENDS_IN_FLIGHT batches awaiting their confirms, as queue bench does
+      while (sending >= OPEN_SENDS_IN_FLIGHT && !failure) await new Promise((resolve) => (wake = resolve))
     }
   } else {
     while (sent < count && !failure) {
