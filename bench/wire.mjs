@@ -1,6 +1,6 @@
 // Wire speed (issue 22): every raw-client yardstick in bench/wire/ and `queue bench` with the same
 // shape, interleaved on this machine's brokers (rounds alternate which goes first), medians printed
-// as one markdown table: broker × operation × yardstick × queue × ratio.
+// as one markdown table: broker × operation × yardstick × queue × ratio (the median of per-round ratios).
 // Run: npm run build && node bench/wire.mjs [--only amqp-classic,amqp-quorum] [--rounds 3] [--count 20000] [--open]
 // --open: also an open-loop run of both at half the yardstick's closed-loop rate (p99 vs p50).
 import {execFile} from 'node:child_process'
@@ -72,6 +72,7 @@ async function queueBench(c, extra = []) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const spread = (xs) => ({median: median(xs), min: Math.min(...xs), max: Math.max(...xs)})
 const summary = (rs) => ({throughput: median(rs.map((r) => r.throughput)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99))})
 
 /** Runs both sides ROUNDS times, alternating who goes first. */
@@ -87,7 +88,9 @@ async function interleaved(c, yardExtra, queueExtra) {
       console.error(`${c.name} round ${round + 1} ${who}: ${r.throughput} msg/s p50 ${r.p50} ms p99 ${r.p99} ms`)
     }
   }
-  return {yard: summary(yard), ours: summary(ours), command: ours[0].command, yardOpts: {...SHAPE, ...c.opts, ...yardExtra}}
+  // the load drifts between rounds: compare within a round, then take the median of the ratios
+  const ratios = (k) => yard.map((y, i) => ours[i][k] / y[k])
+  return {yard: summary(yard), ours: summary(ours), ratio: spread(ratios('throughput')), p50Ratio: spread(ratios('p50')), command: ours[0].command, yardOpts: {...SHAPE, ...c.opts, ...yardExtra}}
 }
 
 const rows = []
@@ -109,17 +112,17 @@ for (const c of CASES) {
     rows.push({c, op: 'failed', error: error.message.split('\n')[0]})
   }
 }
-const x = (a, b) => (b ? `${(a / b).toFixed(2)}×` : '–')
+const x = (r) => `${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)})`
 console.log(`${started}, Node ${process.version}, ${ROUNDS} rounds interleaved, medians; load average before ${loadBefore}, after ${loadavg().map((v) => v.toFixed(1)).join(' ')}`)
 console.log('')
-console.log('| broker | operation | yardstick | yardstick msg/s | queue msg/s | ratio | yardstick p50 / p99 ms | queue p50 / p99 ms | p50 ratio |')
+console.log('| broker | operation | yardstick | yardstick msg/s | queue msg/s | ratio (median of rounds, range) | yardstick p50 / p99 ms | queue p50 / p99 ms | p50 ratio |')
 console.log('|---|---|---|---:|---:|---:|---:|---:|---:|')
 for (const r of rows) {
   if (r.error) {
     console.log(`| ${r.c.broker} | ${r.op} | ${r.c.label} | | | | | | ${r.error} |`)
     continue
   }
-  console.log(`| ${r.c.broker} | ${r.op} | ${r.c.label} | ${r.yard.throughput} | ${r.ours.throughput} | ${x(r.ours.throughput, r.yard.throughput)} | ${r.yard.p50} / ${r.yard.p99} | ${r.ours.p50} / ${r.ours.p99} | ${x(r.ours.p50, r.yard.p50)} |`)
+  console.log(`| ${r.c.broker} | ${r.op} | ${r.c.label} | ${r.yard.throughput} | ${r.ours.throughput} | ${x(r.ratio)} | ${r.yard.p50} / ${r.yard.p99} | ${r.ours.p50} / ${r.ours.p99} | ${x(r.p50Ratio)} |`)
 }
 console.log('')
 for (const r of rows) if (r.command) console.log(`- ${r.c.name} ${r.op}: \`${r.command}\` vs \`node bench/wire/${r.c.yard} '${JSON.stringify(r.yardOpts)}'\``)
