@@ -367,6 +367,7 @@ export class AmqpBroker implements Broker {
     const pub: Publisher = {channel: confirms ? conn.createConfirmChannel() : (conn.createChannel() as Promise<ConfirmChannel>)}
     pub.channel
       .then((ch) => {
+        ch.setMaxListeners(0) // each enqueue call in flight listens on it (close, return, drain) while it runs
         ch.on('error', (error: Error) => (pub.reason = replyText(error)))
         ch.on('close', () => {
           pub.reason ??= 'the channel closed'

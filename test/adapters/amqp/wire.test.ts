@@ -98,4 +98,20 @@ describe('amqp wire latency', () => {
     expect(seen).toHaveLength(11)
     expect((await broker.stats(q)).counts.waiting).toBe(0)
   }, 30_000)
+
+  it('takes many enqueue calls at once on one connection without a listener-leak warning (bench --rate keeps 16 in flight)', async () => {
+    const q = await declareQueue(uniqueQueue('concurrent'))
+    const warnings: Error[] = []
+    const onWarning = (w: Error) => warnings.push(w)
+    process.on('warning', onWarning)
+    try {
+      const calls = Array.from({length: 20}, (_, i) => broker.enqueue(q, Array.from({length: 10}, (_, k) => ({payload: `m${i}-${k}`}))))
+      expect((await Promise.all(calls)).flat()).toHaveLength(200)
+      await new Promise((resolve) => setImmediate(resolve)) // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', onWarning)
+    }
+    expect(warnings.map((w) => w.name)).not.toContain('MaxListenersExceededWarning')
+    expect((await broker.stats(q)).counts.waiting).toBe(200)
+  }, 30_000)
 })
