@@ -64,6 +64,9 @@ export interface RunOutcome {
   lastError?: string
 }
 
+/** Open loop: enqueue calls one producer keeps in flight at once, so a slow confirm never delays the next due batch. */
+const OPEN_SENDS_IN_FLIGHT = 16
+
 const sleep = (ms: number) => new Promise<void>((resolve) => (ms < 1 ? setImmediate(resolve) : setTimeout(resolve, ms)))
 
 export async function runBench(input: RunInput): Promise<RunOutcome> {
@@ -218,6 +221,7 @@ export async function runBench(input: RunInput): Promise<RunOutcome> {
       const offset = (index * 1000) / plan.steps![0]!.rate
       const total = plan.count !== undefined ? Math.ceil(plan.count / plan.producers) : schedule.countWithin(warmupMs + (plan.durationMs ?? Infinity))
       let i = 0
+      const sending = new Set<Promise<void>>()
       while (producing && i < total) {
         await yieldSometimes()
         const now = clock() - out.startedAt
@@ -230,12 +234,16 @@ export async function runBench(input: RunInput): Promise<RunOutcome> {
           continue
         }
         n = claim(n)
-        if (n === 0) return
+        if (n === 0) break
         const batch = new Array<OutgoingMessage>(n)
         for (let k = 0; k < n; k++) batch[k] = {payload: make(out.startedAt + schedule.at(i + k) + offset, nextSeq++)}
         i += n
-        await send(batch)
+        // not awaited: the schedule, not the broker's confirm time, decides when the next batch goes
+        const sent = send(batch).finally(() => sending.delete(sent))
+        sending.add(sent)
+        if (sending.size >= OPEN_SENDS_IN_FLIGHT) await Promise.race(sending)
       }
+      await Promise.all(sending)
     }
 
     let lastProcessed = 0

@@ -121,6 +121,23 @@ describe('a bench session on memory://', () => {
     await broker.close()
   })
 
+  it('open loop: a slow enqueue does not hold back the next due batch (sends overlap; latency is the broker’s, not the producer’s queueing)', async () => {
+    const broker = await memory('bench-open-slow')
+    // the memory broker behind a 100 ms confirm, like a far-away broker
+    const slow = Object.create(broker) as typeof broker
+    slow.enqueue = async (...args) => {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      return broker.enqueue(...args)
+    }
+    const plan = planBench({...base, rate: '1000/s', duration: '1s'})
+    const result = (await benchOnBroker({broker: slow, plan, runId: 'open-slow', agents: 1, keep: false}))!
+    expect(result).toMatchObject({sent: 1000, lost: 0})
+    // awaiting each send, batches of 50 every 100 ms fell behind the 1000/s schedule: p50 ~790 ms
+    expect(result.latency.p50).toBeLessThan(150)
+    expect(result.latency.p99).toBeLessThan(400)
+    await broker.close()
+  })
+
   it('--warmup: produces first at the same rate without recording latency; those messages still count', async () => {
     const broker = await memory('bench-warmup')
     const plan = planBench({...base, rate: '2000/s', duration: '500ms', warmup: '300ms'})

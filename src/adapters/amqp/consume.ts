@@ -13,6 +13,7 @@ import {onceLease, type SettleOps} from '../../broker/kit/lease.js'
 import {ClosedSignal, Outage, resumes, withDeadline} from '../../broker/kit/subscription.js'
 import {sleep} from '../../kernel/backoff.js'
 import {ConnectionError, NotSupportedError, UsageError, isUserError} from '../../kernel/errors.js'
+import {AckBatcher, type DirectSettle} from './acks.js'
 import {AMQP_ADVICE} from './capabilities.js'
 import type {AttemptCopier} from './attempts.js'
 import {toMessage} from './envelope.js'
@@ -45,6 +46,8 @@ export interface ConsumeContext {
 /** One channel's life: the leases it delivered are only settled on it, and only while it is open. */
 interface Live {
   ch: Channel
+  /** Its acks, batched per event-loop turn. */
+  acks: AckBatcher
   open: boolean
   /** Consuming (prefetch and basic.consume done): a close from here on is worth recovering from. */
   ready: boolean
@@ -86,22 +89,24 @@ class AmqpConsumer {
   }
 
   private closeChannelWhenIdle(): void {
-    if (this.stopping && this.unsettled === 0 && this.live.open) this.closingChannel ??= this.live.ch.close().catch(() => {})
+    if (!(this.stopping && this.unsettled === 0 && this.live.open)) return
+    this.live.acks.flush()
+    this.closingChannel ??= this.live.ch.close().catch(() => {})
   }
 
   private makeLease(msg: ConsumeMessage, message: Message, state: Live): Lease {
     /** Settles on the channel that delivered it, while that channel lives. */
-    const onLive = async (how: (ch: Channel) => Promise<void> | void) => {
+    const onLive = async (how: (ch: DirectSettle) => Promise<void> | void) => {
       // its channel died: RabbitMQ has requeued it already, and its delivery tag is void
       if (!state.open) return
       try {
-        await how(state.ch)
+        await how(state.acks.direct)
       } catch (error) {
         if (state.open) throw error // else it died midway: same as above
       }
     }
     const ops: SettleOps = {
-      ack: () => onLive((ch) => ch.ack(msg)),
+      ack: () => onLive(() => state.acks.ack(msg)),
       nack: (opts?: NackOptions) => onLive((ch) => this.nackOn(ch, msg, message, state, opts)),
       deadLetter: (reason: string) => onLive((ch) => this.deadLetterOn(ch, msg, message, reason)),
       extend: async () => {
@@ -117,7 +122,7 @@ class AmqpConsumer {
     })
   }
 
-  private async nackOn(ch: Channel, msg: ConsumeMessage, message: Message, state: Live, opts?: NackOptions): Promise<void> {
+  private async nackOn(ch: DirectSettle, msg: ConsumeMessage, message: Message, state: Live, opts?: NackOptions): Promise<void> {
     if (opts?.delayMs) {
       ch.nack(msg, false, true)
       throw new NotSupportedError(`nack with a delay is not supported on amqp (no delayed-message exchange) — the message was requeued at once`)
@@ -137,7 +142,7 @@ class AmqpConsumer {
     if (state.open) ch.ack(msg)
   }
 
-  private async deadLetterOn(ch: Channel, msg: ConsumeMessage, message: Message, reason: string): Promise<void> {
+  private async deadLetterOn(ch: DirectSettle, msg: ConsumeMessage, message: Message, reason: string): Promise<void> {
     const sink = await this.sinkPromise
     if (sink?.missing) {
       ch.nack(msg, false, true)
@@ -156,7 +161,7 @@ class AmqpConsumer {
   async attach(): Promise<void> {
     const {ctx} = this
     const ch = await ctx.openChannel()
-    const state: Live = {ch, open: true, ready: false}
+    const state: Live = {ch, acks: new AckBatcher(ch, () => state.open), open: true, ready: false}
     this.live = state
     ch.on('error', (error: Error) => (state.error = error))
     ch.on('close', () => {
@@ -189,6 +194,7 @@ class AmqpConsumer {
       return
     }
     this.unsettled++
+    state.acks.delivered(msg)
     this.ctx.onActivity()
     this.handler(this.makeLease(msg, toMessage(msg, this.ctx.queue, 'inflight', true), state))
   }

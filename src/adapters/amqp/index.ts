@@ -36,6 +36,7 @@ import {MgmtClient, MgmtRefusedError, type MgmtQueue} from './mgmt.js'
 import {publishConfirmed, publishUnconfirmed, type PublishTarget} from './publish.js'
 import {DELAYED_EXCHANGE, ensureDelayedBinding} from './delay.js'
 import {NATIVE_DELAY_EXCHANGE, nativeDelayRoutingKey, nativeDelayTargets, nativeDelayedCount, type NativeDelayTarget} from './celery-delay.js'
+import {coalesceWrites} from './socket.js'
 
 let connectionSeq = 0
 
@@ -67,6 +68,8 @@ export class AmqpBroker implements Broker {
   /** When this broker last changed a queue's unacked set (delivery, settle, peek). */
   private readonly touched = new Map<string, number>()
   private nativeTargetsSeen?: {at: number; targets: Promise<NativeDelayTarget[] | undefined>}
+  /** Queues found on this connection: enqueue checks a queue once, then relies on mandatory publishing (basic.return) to notice it gone. */
+  private readonly found = new Set<string>()
 
   constructor(private readonly config: AmqpConfig) {
     this.displayUrl = config.displayUrl
@@ -86,7 +89,8 @@ export class AmqpBroker implements Broker {
       try {
         return await amqp.connect(
           {protocol: c.tls ? 'amqps' : 'amqp', hostname: ep.host, port: ep.port, username: c.username, password: c.password, vhost: c.vhost, heartbeat: c.heartbeat, frameMax: c.frameMax},
-          {timeout: c.timeoutMs, clientProperties: {connection_name: this.connectionName}, ...c.tlsOptions},
+          // noDelay: amqplib turns Nagle on by default, and Nagle against the broker's delayed ACK stalls each small write ~40 ms
+          {timeout: c.timeoutMs, noDelay: true, clientProperties: {connection_name: this.connectionName}, ...c.tlsOptions},
         )
       } catch (error) {
         last = connectionError(error, where, c.vhost)
@@ -98,8 +102,10 @@ export class AmqpBroker implements Broker {
   }
 
   private attach(conn: ChannelModel): void {
+    coalesceWrites(conn)
     this.conn = conn
     this.blocked = undefined
+    this.found.clear()
     conn.on('error', (error: Error) => {
       if (this.conn === conn) this.lost = error
     })
@@ -322,9 +328,11 @@ export class AmqpBroker implements Broker {
       serverVersion: this.serverVersion,
       maxMessageBytes: this.config.maxMessageBytes,
     })
-    await this.checkQueue(queue) // a missing queue is exit 4, not a silent drop by the default exchange
-    if (messages.some((m) => m.priority !== undefined)) await checkPriorities(this.needMgmt('priority'), queue, messages)
     const delayed = items.some((m) => m.delayMs)
+    // a missing queue is exit 4, not a silent drop by the default exchange; a delayed message is not mandatory, so its queue is checked every time
+    if (delayed || !this.found.has(queue)) await this.checkQueue(queue)
+    if (!delayed) this.found.add(queue)
+    if (messages.some((m) => m.priority !== undefined)) await checkPriorities(this.needMgmt('priority'), queue, messages)
     if (delayed) await this.withChannel(queue, (ch) => ensureDelayedBinding(ch, queue))
     const native = items.some((m) => (m.celeryDelayMs ?? 0) >= 1000) ? await this.nativeDelayTarget(queue) : undefined
     if (options.persistent === false) for (const m of items) m.options.persistent = false
@@ -354,6 +362,7 @@ export class AmqpBroker implements Broker {
       })
     } catch (error) {
       if (pub.reason !== undefined) this.forgetPublisher(pub)
+      this.found.delete(queue)
       throw error
     }
     return items.map((m) => m.id)
@@ -410,6 +419,7 @@ export class AmqpBroker implements Broker {
     const pub: Publisher = {channel: confirms ? conn.createConfirmChannel() : (conn.createChannel() as Promise<ConfirmChannel>)}
     pub.channel
       .then((ch) => {
+        ch.setMaxListeners(0) // each enqueue call in flight listens on it (close, return, drain) while it runs
         ch.on('error', (error: Error) => (pub.reason = replyText(error)))
         ch.on('close', () => {
           pub.reason ??= 'the channel closed'
@@ -474,6 +484,7 @@ export class AmqpBroker implements Broker {
   }
 
   async deleteQueue(queue: string): Promise<void> {
+    this.found.delete(queue)
     await this.withChannel(queue, async (ch) => {
       await ch.checkQueue(queue)
       await ch.deleteQueue(queue)

@@ -1,0 +1,128 @@
+// Wire speed (issue 22): every raw-client yardstick in bench/wire/ and `queue bench` with the same
+// shape, interleaved on this machine's brokers (rounds alternate which goes first), medians printed
+// as one markdown table: broker × operation × yardstick × queue × ratio (the median of per-round ratios).
+// Run: npm run build && node bench/wire.mjs [--only amqp-classic,amqp-quorum] [--rounds 3] [--count 20000] [--open]
+// --open: also an open-loop run of both at half the yardstick's closed-loop rate (p99 vs p50).
+import {execFile} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {loadavg, tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {promisify} from 'node:util'
+
+const run = promisify(execFile)
+const here = new URL('.', import.meta.url).pathname
+const bin = join(here, '..', 'bin', 'run.js')
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`)
+  return i < 0 ? fallback : process.argv[i + 1]
+}
+const ROUNDS = Number(arg('rounds', 3))
+const COUNT = Number(arg('count', 20_000))
+const OPEN = process.argv.includes('--open')
+const ONLY = arg('only')?.split(',')
+const AMQP = process.env.QUEUECTL_BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/'
+const NATS = process.env.QUEUECTL_BENCH_NATS_URL ?? 'nats://127.0.0.1:4222'
+const REDIS = process.env.QUEUECTL_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
+// a database of its own on the shared server: pg-boss's schema is installed there by its first start()
+const PG = process.env.QUEUECTL_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/qc_wire'
+
+// `queue bench` defaults: closed loop, inflight 1000, batch 100, concurrency 64 (prefetch 64), 128 B
+const SHAPE = {count: COUNT, size: 128, prefetch: 64, inflight: 1000, batch: 100}
+
+/** name, what `queue bench` gets (--url + flags), what the yardstick gets (its script + options). */
+const CASES = [
+  {name: 'amqp-classic', broker: 'RabbitMQ classic', url: AMQP, flags: ['--persistent', '--confirms'], yard: 'amqp.mjs', label: 'amqplib, noDelay, confirms, multiple acks', opts: {url: AMQP, queueType: 'classic'}},
+  {name: 'amqp-quorum', broker: 'RabbitMQ quorum', url: `${AMQP}?queueType=quorum`, flags: ['--persistent', '--confirms'], yard: 'amqp.mjs', label: 'amqplib, noDelay, confirms, multiple acks', opts: {url: AMQP, queueType: 'quorum'}},
+  {name: 'nats', broker: 'NATS JetStream', url: NATS, flags: [], yard: 'nats.mjs', label: '@nats-io/jetstream, publishes in flight, consume() callback', opts: {url: NATS}},
+  {name: 'bullmq', broker: 'Redis BullMQ', url: `${REDIS}?flavor=bullmq`, flags: [], yard: 'bullmq.mjs', label: 'bullmq Queue.addBulk + Worker', opts: {url: REDIS}},
+  {name: 'pgboss', broker: 'PostgreSQL pg-boss 10', url: `${PG}?flavor=pgboss`, flags: [], yard: 'pgboss.mjs', label: 'pg-boss insert() + fetch()/complete()', opts: {url: PG}, setup: pgSetup},
+  {name: 'amqp-stream', broker: 'RabbitMQ stream', url: `${AMQP}?queueType=stream`, flags: ['--persistent', '--confirms'], yard: 'amqp.mjs', label: 'amqplib, noDelay, confirms, multiple acks', opts: {url: AMQP, queueType: 'stream'}},
+]
+
+/** The database for pg-boss, with its schema (installed by a yardstick run of one message). */
+async function pgSetup(c) {
+  const {default: pg} = await import('pg')
+  const url = new URL(PG)
+  const db = url.pathname.slice(1)
+  const admin = new pg.Client({connectionString: `${url.protocol}//${url.username}@${url.host}/postgres`})
+  await admin.connect()
+  const exists = (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [db])).rowCount > 0
+  if (!exists) await admin.query(`CREATE DATABASE "${db}"`)
+  await admin.end()
+  await yardstick(c, {count: 1})
+}
+
+async function yardstick(c, extra = {}) {
+  const {stdout} = await run(process.execPath, [join(here, 'wire', c.yard), JSON.stringify({...SHAPE, ...c.opts, ...extra})], {timeout: 600_000})
+  return JSON.parse(stdout.trim().split('\n').at(-1))
+}
+
+async function queueBench(c, extra = []) {
+  const dir = mkdtempSync(join(tmpdir(), 'wire-'))
+  try {
+    const out = join(dir, 'r.json')
+    const flags = ['--count', String(SHAPE.count), '--size', `${SHAPE.size}B`, '--prefetch', String(SHAPE.prefetch), '--concurrency', String(SHAPE.prefetch), '--inflight', String(SHAPE.inflight), '--batch', String(SHAPE.batch), ...c.flags, ...extra]
+    await run(process.execPath, [bin, 'bench', '--url', c.url, ...flags, '--out', out], {timeout: 600_000})
+    const r = JSON.parse(readFileSync(out, 'utf8'))
+    if (r.lost || r.errors) throw new Error(`${c.name}: queue bench lost ${r.lost}, errors ${r.errors}: ${r.lastError ?? ''}`)
+    return {throughput: r.throughput, p50: r.latency.p50, p99: r.latency.p99, command: `queue bench --url ${c.url} ${flags.join(' ')}`}
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const spread = (xs) => ({median: median(xs), min: Math.min(...xs), max: Math.max(...xs)})
+const summary = (rs) => ({throughput: median(rs.map((r) => r.throughput)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99))})
+
+/** Runs both sides ROUNDS times, alternating who goes first. */
+async function interleaved(c, yardExtra, queueExtra) {
+  const yard = []
+  const ours = []
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? ['yard', 'queue'] : ['queue', 'yard']
+    for (const who of order) {
+      if (who === 'yard') yard.push(await yardstick(c, yardExtra))
+      else ours.push(await queueBench(c, queueExtra))
+      const r = (who === 'yard' ? yard : ours).at(-1)
+      console.error(`${c.name} round ${round + 1} ${who}: ${r.throughput} msg/s p50 ${r.p50} ms p99 ${r.p99} ms`)
+    }
+  }
+  // the load drifts between rounds: compare within a round, then take the median of the ratios
+  const ratios = (k) => yard.map((y, i) => ours[i][k] / y[k])
+  return {yard: summary(yard), ours: summary(ours), ratio: spread(ratios('throughput')), p50Ratio: spread(ratios('p50')), command: ours[0].command, yardOpts: {...SHAPE, ...c.opts, ...yardExtra}}
+}
+
+const rows = []
+const started = new Date().toISOString()
+const loadBefore = loadavg().map((x) => x.toFixed(1)).join(' ')
+for (const c of CASES) {
+  if (ONLY && !ONLY.includes(c.name)) continue
+  try {
+    await c.setup?.(c)
+    const closed = await interleaved(c, {}, [])
+    rows.push({c, op: 'bench closed loop', ...closed})
+    if (OPEN) {
+      const rate = Math.max(1, Math.round(closed.yard.throughput / 2))
+      const open = await interleaved(c, {rate}, ['--rate', `${rate}/s`])
+      rows.push({c, op: `bench open loop ${rate}/s`, ...open})
+    }
+  } catch (error) {
+    console.error(`${c.name}: ${error.message}`)
+    rows.push({c, op: 'failed', error: error.message.split('\n')[0]})
+  }
+}
+const x = (r) => `${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)})`
+console.log(`${started}, Node ${process.version}, ${ROUNDS} rounds interleaved, medians; load average before ${loadBefore}, after ${loadavg().map((v) => v.toFixed(1)).join(' ')}`)
+console.log('')
+console.log('| broker | operation | yardstick | yardstick msg/s | queue msg/s | ratio (median of rounds, range) | yardstick p50 / p99 ms | queue p50 / p99 ms | p50 ratio |')
+console.log('|---|---|---|---:|---:|---:|---:|---:|---:|')
+for (const r of rows) {
+  if (r.error) {
+    console.log(`| ${r.c.broker} | ${r.op} | ${r.c.label} | | | | | | ${r.error} |`)
+    continue
+  }
+  console.log(`| ${r.c.broker} | ${r.op} | ${r.c.label} | ${r.yard.throughput} | ${r.ours.throughput} | ${x(r.ratio)} | ${r.yard.p50} / ${r.yard.p99} | ${r.ours.p50} / ${r.ours.p99} | ${x(r.p50Ratio)} |`)
+}
+console.log('')
+for (const r of rows) if (r.command) console.log(`- ${r.c.name} ${r.op}: \`${r.command}\` vs \`node bench/wire/${r.c.yard} '${JSON.stringify(r.yardOpts)}'\``)
