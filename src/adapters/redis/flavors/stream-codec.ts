@@ -1,14 +1,15 @@
 // How a stream entry maps to a Message. Entries written by queuectl carry the fields `payload`
-// (the bytes), `name`, `headers` (JSON) and `ct`; a dead-lettered copy adds `error`, `attempts`
-// and `origin` (the original entry id). Entries written by other programs have arbitrary fields:
-// they are shown as a JSON object of their fields.
+// (the bytes), `name`, `headers` (JSON) and `ct` (a type other than JSON, text or bytes); a
+// dead-lettered copy adds `error`, `attempts` and `origin` (the original entry id). Entries
+// written by other programs have arbitrary fields: they are shown as a JSON object of their fields.
 import type {Message, MessageState, OutgoingMessage} from '../../../broker/contract.js'
+import {carriesContentType} from './list-codec.js'
 
 export type StreamEntry = [id: Buffer | string, fields: Buffer[]]
 
 /** A message that is only a payload: its entry is the one field `payload`. */
 export function isPlain(message: OutgoingMessage): boolean {
-  return !message.name && !(message.headers && Object.keys(message.headers).length > 0) && !message.contentType
+  return !message.name && !(message.headers && Object.keys(message.headers).length > 0) && !carriesContentType(message.contentType)
 }
 
 export function fieldsOf(message: OutgoingMessage): (string | Buffer)[] {
@@ -16,7 +17,8 @@ export function fieldsOf(message: OutgoingMessage): (string | Buffer)[] {
   const fields: (string | Buffer)[] = ['payload', message.payload]
   if (message.name) fields.push('name', message.name)
   if (message.headers && Object.keys(message.headers).length > 0) fields.push('headers', JSON.stringify(message.headers))
-  if (message.contentType) fields.push('ct', message.contentType)
+  // a generic type (JSON, text, bytes) is what an XREADGROUP reader infers anyway: no `ct` field for it
+  if (carriesContentType(message.contentType)) fields.push('ct', message.contentType!)
   return fields
 }
 
