@@ -31,7 +31,7 @@ interface Got {
   data: string
   headers: Record<string, string>
 }
-const expected = (withTrace: boolean): Got[] => GIVEN.map((p, i) => ({data: p.toString('hex'), headers: withTrace ? {trace: `t${i}`} : {}}))
+const expected = (withTrace: boolean): Got[] => GIVEN.map((p, i): Got => ({data: p.toString('hex'), headers: withTrace ? {trace: `t${i}`} : {}}))
 
 describe('a raw JetStream pull consumer gets exactly the bytes queuectl wrote', {timeout: 60_000}, () => {
   let conn: Awaited<ReturnType<typeof admin>>
