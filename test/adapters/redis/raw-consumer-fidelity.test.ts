@@ -116,6 +116,21 @@ describe('raw list and stream consumers get exactly the bytes queuectl wrote', {
     expect(hex(await brpopAll(dst, 4))).toEqual(hex(GIVEN))
   })
 
+  it('list: a move that stops early (--limit, a destination that refuses) leaves the rest on the source as the same bytes', async () => {
+    const src = name('mv-stop-src')
+    const dst = name('mv-stop-dst')
+    await raw.lpush(src, ...GIVEN)
+    const one = await q(['move', `list:${src}`, `list:${dst}`, '--create', '--yes', '--limit', '1', '--idle', '500ms'])
+    expect(one.code, one.stderr).toBe(0)
+    expect(hex(await brpopAll(dst, 1))).toEqual(hex(GIVEN.slice(0, 1)))
+    // asynq needs a task type the list items lack: the move stops with exit 2, nothing moved
+    const refused = await q(['move', `list:${src}`, `asynq:${dst}-asynq`, '--create', '--yes', '--idle', '500ms'])
+    expect(refused.code).toBe(2)
+    await raw.srem('asynq:queues', `${dst}-asynq`)
+    // the bytes, not their order: which end a hand-back goes to is the consumer's business
+    expect(hex(await brpopAll(src, 3)).sort()).toEqual(hex(GIVEN.slice(1)).sort())
+  })
+
   it('list: export | import, of waiting and of dead items → BRPOP gets the bytes', async () => {
     const src = name('exp-src')
     const dst = name('exp-dst')

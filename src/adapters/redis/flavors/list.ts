@@ -244,7 +244,8 @@ export const listFlavor: Flavor = {
               ack: () => settle(raw, '', k.main, 'R'),
               nack: async (o) => {
                 if (o?.delayMs) throw new NotSupportedError('list queues cannot delay a redelivery — nack without a delay')
-                await settle(raw, encodeRequeued(decoded, message.attempts), k.main, 'R')
+                // a plain hand-back (move/export past --limit, a stopped move) puts the item back as it was: raw stays raw for BRPOP programs
+                await settle(raw, o?.failed ? encodeRequeued(decoded, message.attempts) : raw, k.main, 'R')
               },
               deadLetter: (reason) => settle(raw, encodeRequeued(decoded, message.attempts, reason), k.dead, 'L'),
               extend: async (ms) => {
