@@ -169,6 +169,50 @@ describe('raw list and stream consumers get exactly the bytes queuectl wrote', {
     expect(onlyPayload(await xreadgroupAll(dst))).toEqual([...expectedEntries, ...expectedEntries])
   })
 
+  it('stream: entries of other programs’ own fields keep those fields through move and export | import (dead ones too)', async () => {
+    const fields = [['job', 'resize', 'size', '100x100'], ['a', '1', 'text', 'é ✓ "q"']]
+    const fill = async (key: string) => {
+      for (const f of fields) await raw.xadd(key, '*', ...f)
+    }
+    const readFields = async (key: string) => (await xreadgroupAll(key)).map((f) => f.map(String))
+    const src = name('s-own-src')
+    const dst = name('s-own-dst')
+    await fill(src)
+    const exported = await q(['export', `stream:${src}`])
+    expect(exported.code, exported.stderr).toBe(0)
+    expect((await q(['import', `stream:${dst}`, '--create'], exported.stdout)).code).toBe(0)
+    expect(await readFields(dst)).toEqual(fields)
+
+    const mvSrc = name('s-own-mv')
+    const mvDst = name('s-own-mv-dst')
+    await fill(mvSrc)
+    const moved = await q(['move', `stream:${mvSrc}`, `stream:${mvDst}`, '--create', '--yes', '--idle', '500ms'])
+    expect(moved.code, moved.stderr).toBe(0)
+    expect(await readFields(mvDst)).toEqual(fields)
+
+    // dead-lettered by a queuectl consumer, then exported from the dead entries: the error and count are not fields of the job
+    const dead = name('s-own-dead')
+    const deadDst = name('s-own-dead-dst')
+    await fill(dead)
+    const broker = await openRedis(url)
+    try {
+      const leases: Lease[] = []
+      const sub = await broker.consume(`stream:${dead}`, (l) => void leases.push(l), {prefetch: 2})
+      const end = Date.now() + 10_000
+      while (leases.length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 50))
+      for (const l of leases) await l.deadLetter('first run fails')
+      await sub.close()
+      const [peeked] = await broker.peek(`stream:${dead}`, {limit: 1, state: 'dead'})
+      expect(peeked).toMatchObject({lastError: 'first run fails', body: {job: 'resize', size: '100x100'}})
+    } finally {
+      await broker.close()
+    }
+    const exportedDead = await q(['export', `stream:${dead}`, '--state', 'dead'])
+    expect(exportedDead.code, exportedDead.stderr).toBe(0)
+    expect((await q(['import', `stream:${deadDst}`, '--create'], exportedDead.stdout)).code).toBe(0)
+    expect(await readFields(deadDst)).toEqual(fields)
+  })
+
   it('stream: export | import → XREADGROUP gets the bytes', async () => {
     const src = name('s-exp-src')
     const dst = name('s-exp-dst')

@@ -74,8 +74,11 @@ function envelopeOf(item: DecodedItem | OutgoingMessage, id: string, extra: Part
   return Buffer.from(JSON.stringify(env), 'utf8')
 }
 
-// generic types a reader infers from the bytes anyway: not worth an envelope on a plain list
-const GENERIC_TYPES = /^(application\/octet-stream|text\/plain|application\/json)(;\s*charset=utf-8)?$/i
+/** The content type of a stream entry of another program's own fields, as a JSON object: a stream enqueue writes them back as fields. */
+export const STREAM_FIELDS_TYPE = 'application/x-redis-stream-fields+json'
+
+// generic types a reader infers from the bytes anyway (stream fields are plain JSON off a stream): not worth an envelope on a plain list
+const GENERIC_TYPES = /^(application\/octet-stream|text\/plain|application\/json|application\/x-redis-stream-fields\+json)(;\s*charset=utf-8)?$/i
 export const carriesContentType = (ct: string | undefined): boolean => ct !== undefined && !GENERIC_TYPES.test(ct)
 
 /** The item for a message that loses nothing as raw bytes (its id is rawId(item)); else undefined. */
