@@ -8,13 +8,14 @@ import {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Broker} from '../../../src/broker/contract.js'
 import {decodeAsynqTask, encodeAsynqTask, type AsynqTask} from '../../../src/adapters/redis/flavors/asynq-proto.js'
+import {taskOptionsOf} from '../../../src/adapters/redis/flavors/asynq.js'
 import {isolatedHome, runCli} from '../../helpers/cli.js'
 import {LIB_DB, REDIS_HOST, libUrl, openLib, uniqueName} from './helpers.js'
 
 const DB = LIB_DB.asynq
 const URL = libUrl(DB)
 const home = isolatedHome()
-const cli = (args: string[]) => runCli([...args, '--url', URL], {env: home, timeoutMs: 90_000})
+const cli = (args: string[], input?: string) => runCli([...args, '--url', URL], {env: home, timeoutMs: 90_000, input})
 const day = () => new Date().toISOString().slice(0, 10)
 const nowS = () => Math.floor(Date.now() / 1000)
 
@@ -145,6 +146,73 @@ describe('redis asynq (tasks written as asynq writes them)', {timeout: 120_000},
     expect(noType.code).toBe(2)
     expect(noType.stderr).toMatch(/--name/)
   }, 120_000)
+
+  it('retry, move (into asynq) and export | import write tasks as enqueueCmd does: type, payload bytes, retry, timeout and headers as given', async () => {
+    const src = queue('fid-src')
+    const imp = queue('fid-imp')
+    const mv = queue('fid-mv')
+    const payloads = [Buffer.from('{"b": 2,  "a":[1, {"é":null}]}'), Buffer.from('plain text ✓'), Buffer.from([0xff, 0x00, 0x80, 0x7b])]
+    // tasks as asynq's client writes them with asynq.MaxRetry(3), asynq.Timeout(60s) and a header
+    const given = payloads.map((payload, i) => ({type: `fid:${i}`, payload, retry: 3, timeout: 60, headers: {trace: `t${i}`}}))
+    for (const g of given) await put(src, 'pending', g)
+    const pendingTasks = async (q: string) => {
+      const ids = (await raw.lrange(`asynq:{${q}}:pending`, 0, -1)).reverse()
+      return Promise.all(ids.map(async (id) => {
+        const hash = await raw.hgetallBuffer(`asynq:{${q}}:t:${id}`)
+        expect({state: hash.state?.toString(), pendingSince: /^\d{19}$/.test(hash.pending_since?.toString() ?? '')}).toEqual({state: 'pending', pendingSince: true})
+        return {id, task: decodeAsynqTask(hash.msg!)}
+      }))
+    }
+    const expectAsGiven = async (q: string, want: {retry: number; timeout: number}) => {
+      const tasks = await pendingTasks(q)
+      expect(tasks.map(({id, task}) => ({...task, payload: task.payload.toString('hex'), idIsKey: task.id === id}))).toEqual(
+        given.map((g) => ({type: g.type, payload: g.payload.toString('hex'), id: expect.any(String), idIsKey: true, queue: q, retry: want.retry, retried: 0, errorMsg: '', timeout: want.timeout, deadline: 0, uniqueKey: '', lastFailedAt: 0, retention: 0, completedAt: 0, groupKey: '', headers: g.headers})),
+      )
+    }
+
+    // export | import: asynq's own fields (shown as retry/retried/timeout) are the task's options, not headers
+    const exported = await cli(['export', `asynq:${src}`])
+    expect(exported.code, exported.stderr).toBe(0)
+    const imported = await cli(['import', `asynq:${imp}`, '--create'], exported.stdout)
+    expect(imported.code, imported.stderr).toBe(0)
+    await expectAsGiven(imp, {retry: 3, timeout: 60})
+
+    // move into asynq from a list whose messages carry a type (name) and a header: asynq's client defaults
+    const list = `${mv}-list`
+    try {
+      for (const g of given.slice(0, 2)) expect((await cli(['enqueue', `list:${list}`, g.payload.toString('utf8'), '--name', g.type, '-H', `trace=${g.headers.trace}`])).code).toBe(0)
+      const bin = await broker.enqueue(`list:${list}`, [{payload: given[2]!.payload, name: given[2]!.type, headers: given[2]!.headers}])
+      expect(bin).toHaveLength(1)
+      const moved = await cli(['move', `list:${list}`, `asynq:${mv}`, '--create', '--yes', '--idle', '500ms'])
+      expect(moved.code, moved.stderr).toBe(0)
+      await expectAsGiven(mv, {retry: 25, timeout: 1800})
+    } finally {
+      await raw.del(list, `{${list}}:processing`, `{${list}}:leases`, `{${list}}:dead`)
+      await raw.srem('queuectl:lists', list)
+    }
+
+    // retry: asynq's runTaskCmd moves the id and sets the state; the msg (payload, headers, retried, error) stays byte for byte
+    const dead = queue('fid-retry')
+    const msgs: Buffer[] = []
+    for (const g of given) {
+      const id = await put(dead, 'archived', {...g, retried: 3, errorMsg: 'boom', lastFailedAt: nowS()})
+      msgs.push((await raw.hgetBuffer(`asynq:{${dead}}:t:${id}`, 'msg'))!)
+    }
+    const retried = await cli(['retry', `asynq:${dead}`, '--state', 'dead', '--yes'])
+    expect(retried.code, retried.stderr).toBe(0)
+    const back = await pendingTasks(dead)
+    expect(back).toHaveLength(3)
+    const stored = await Promise.all(back.map(async ({id}) => (await raw.hgetBuffer(`asynq:{${dead}}:t:${id}`, 'msg'))!.toString('hex')))
+    expect(stored.sort()).toEqual(msgs.map((m) => m.toString('hex')).sort())
+  })
+
+  it('the headers a peek shows asynq’s fields as become the new task’s options (asynq client defaults otherwise); other forms stay headers', () => {
+    expect(taskOptionsOf(undefined)).toEqual({retry: 25, timeout: 1800, deadline: 0, headers: {}})
+    expect(taskOptionsOf({retry: '0', timeout: '5s', trace: 'x'})).toEqual({retry: 0, timeout: 5, deadline: 0, headers: {trace: 'x'}})
+    // a deadline without a timeout: no default timeout, as asynq.Deadline alone
+    expect(taskOptionsOf({deadline: '2030-01-01T00:00:00.000Z', retried: '4', uniqueKey: 'asynq:{q}:unique:fid:0:abc'})).toEqual({retry: 25, timeout: 0, deadline: 1893456000, headers: {}})
+    expect(taskOptionsOf({retry: 'often', timeout: '5m', retried: 'no', group: 'g'})).toEqual({retry: 25, timeout: 1800, deadline: 0, headers: {retry: 'often', timeout: '5m', retried: 'no', group: 'g'}})
+  })
 
   it('retry runs archived and retry tasks again (back to pending), pause and resume set asynq’s paused key', async () => {
     const q = queue('ops')

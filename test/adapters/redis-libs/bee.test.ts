@@ -8,7 +8,8 @@ import {Queue as BullmqQueue} from 'bullmq'
 import {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Broker, Lease} from '../../../src/broker/contract.js'
-import {REDIS_HOST, openLib, uniqueName, until} from './helpers.js'
+import {isolatedHome, runCli} from '../../helpers/cli.js'
+import {REDIS_HOST, libUrl, openLib, uniqueName, until} from './helpers.js'
 import {BEE_DB} from './node-dbs.js'
 
 const [host, port] = REDIS_HOST.split(':') as [string, string]
@@ -113,6 +114,60 @@ describe('bee flavor with the real bee-queue library', {timeout: 60_000}, () => 
     await until('succeeded after the retry', async () => ((await q.checkHealth()).succeeded === 1 ? true : undefined))
     expect(runs).toBe(2)
     expect((await q.getJob(job.id)).status).toBe('succeeded')
+  })
+
+  it('a bee worker runs what move (from a list, from Bull, between bee queues) and export | import wrote: the same data', async () => {
+    const env = isolatedHome()
+    const cli = (args: string[], input?: string) => runCli([...args, '--url', libUrl(BEE_DB)], {env, timeoutMs: 60_000, input})
+    const given: unknown[] = [{id: 7, note: 'é ✓ "quoted"', items: [1, {a: null}], nested: {deep: [true, 1.5]}}, 'plain text, not JSON', 42, ['a', 2, {b: false}]]
+    const fill = async (name: string) => {
+      const q = bee(name, {isWorker: false})
+      for (const data of given) await q.createJob(data).save()
+    }
+    const runAll = async (name: string, n: number) => {
+      const seen: unknown[] = []
+      bee(name).process(async (job: BeeQueue.Job<unknown>) => void seen.push(job.data))
+      await until(`${n} jobs of ${name} run`, () => (seen.length >= n ? true : undefined))
+      return seen
+    }
+
+    const srcExp = uniqueName('bee-exp')
+    const dstImp = uniqueName('bee-imp')
+    await fill(srcExp)
+    const exported = await cli(['export', `bee:${srcExp}`])
+    expect(exported.code, exported.stderr).toBe(0)
+    const imported = await cli(['import', `bee:${dstImp}`, '--create'], exported.stdout)
+    expect(imported.code, imported.stderr).toBe(0)
+    expect(await runAll(dstImp, 4)).toEqual(given)
+
+    const srcMv = uniqueName('bee-mv')
+    const dstMv = uniqueName('bee-mv-dst')
+    await fill(srcMv)
+    const moved = await cli(['move', `bee:${srcMv}`, `bee:${dstMv}`, '--create', '--yes', '--idle', '500ms'])
+    expect(moved.code, moved.stderr).toBe(0)
+    expect(await runAll(dstMv, 4)).toEqual(given)
+
+    // from Bull (its jobs named) and from a plain list that LPUSH producers fill (JSON bytes → the value)
+    const fromBull = uniqueName('bull-src')
+    const fromList = uniqueName('list-src')
+    const dstOther = uniqueName('bee-from-others')
+    const bullQ = new Bull(fromBull, {redis})
+    const conn = new Redis({...redis})
+    try {
+      for (const [i, data] of given.entries()) await bullQ.add(`job-${i}`, data)
+      await conn.lpush(fromList, ...given.map((d) => JSON.stringify(d)))
+      const mb = await cli(['move', `bull:${fromBull}`, `bee:${dstOther}`, '--create', '--yes', '--idle', '500ms'])
+      expect(mb.code, mb.stderr).toBe(0)
+      const ml = await cli(['move', `list:${fromList}`, `bee:${dstOther}`, '--yes', '--idle', '500ms'])
+      expect(ml.code, ml.stderr).toBe(0)
+      expect(await runAll(dstOther, 8)).toEqual([...given, ...given])
+    } finally {
+      await bullQ.obliterate({force: true}).catch(() => {})
+      await bullQ.close().catch(() => {})
+      await conn.del(fromList, `{${fromList}}:processing`, `{${fromList}}:leases`, `{${fromList}}:dead`)
+      await conn.srem('queuectl:lists', fromList)
+      conn.disconnect()
+    }
   })
 
   it('consumes jobs a bee producer added: ack → succeeded, dead-letter → failed', async () => {

@@ -2,9 +2,12 @@
 // bull's own getJobCounts(), peek shows what bull stored, jobs queuectl enqueues run in a bull
 // worker with the same data, retry revives a failed job as Job#retry does, leases use bull's lock.
 import Bull from 'bull'
+import {Queue as BullmqQueue} from 'bullmq'
+import {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Broker, Lease} from '../../../src/broker/contract.js'
-import {REDIS_HOST, openLib, uniqueName, until} from './helpers.js'
+import {isolatedHome, runCli} from '../../helpers/cli.js'
+import {REDIS_HOST, libUrl, openLib, uniqueName, until} from './helpers.js'
 import {BULL_DB} from './node-dbs.js'
 
 const [host, port] = REDIS_HOST.split(':') as [string, string]
@@ -134,6 +137,71 @@ describe('bull flavor with the real bull library', {timeout: 60_000}, () => {
     const again = await q.getJob(job.id)
     expect(again!.failedReason).toBeUndefined() // bull's reprocess clears it, keeps attemptsMade
     expect(again!.attemptsMade).toBe(1)
+  })
+
+  it('a bull worker runs what move (from a list, from BullMQ, between bull queues) and export | import wrote: the same name and data', async () => {
+    const env = isolatedHome()
+    const cli = (args: string[], input?: string) => runCli([...args, '--url', libUrl(BULL_DB)], {env, timeoutMs: 60_000, input})
+    const given = [
+      {name: 'order', data: {id: 7, note: 'é ✓ "quoted"', items: [1, {a: null}], nested: {deep: [true, 1.5]}}},
+      {name: 'text', data: 'plain text, not JSON'},
+      {name: 'num', data: 42},
+      {name: 'list', data: ['a', 2, {b: false}]},
+    ]
+    const fill = async (name: string) => {
+      const q = queue(name)
+      for (const g of given) await q.add(g.name, g.data)
+    }
+    const runAll = async (name: string, n: number) => {
+      const seen: {name: string; data: unknown}[] = []
+      void queue(name).process('*', async (job) => void seen.push({name: job.name, data: job.data}))
+      await until(`${n} jobs of ${name} run`, () => (seen.length >= n ? true : undefined))
+      return seen
+    }
+    const byName = (a: {name: string}, b: {name: string}) => a.name.localeCompare(b.name)
+    const sorted = <T extends {name: string}>(xs: T[]) => [...xs].sort(byName)
+
+    const srcExp = uniqueName('bull-exp')
+    const dstImp = uniqueName('bull-imp')
+    await fill(srcExp)
+    const exported = await cli(['export', `bull:${srcExp}`])
+    expect(exported.code, exported.stderr).toBe(0)
+    const imported = await cli(['import', `bull:${dstImp}`, '--create'], exported.stdout)
+    expect(imported.code, imported.stderr).toBe(0)
+    expect(sorted(await runAll(dstImp, 4))).toEqual(sorted(given))
+
+    const srcMv = uniqueName('bull-mv')
+    const dstMv = uniqueName('bull-mv-dst')
+    await fill(srcMv)
+    const moved = await cli(['move', `bull:${srcMv}`, `bull:${dstMv}`, '--create', '--yes', '--idle', '500ms'])
+    expect(moved.code, moved.stderr).toBe(0)
+    expect(sorted(await runAll(dstMv, 4))).toEqual(sorted(given))
+
+    // from BullMQ (names kept) and from a plain list that LPUSH producers fill (JSON bytes → the value)
+    const [host, port] = REDIS_HOST.split(':') as [string, string]
+    const conn = new Redis({host, port: Number(port), db: BULL_DB, maxRetriesPerRequest: null})
+    const fromBullmq = uniqueName('bullmq-src')
+    const fromList = uniqueName('list-src')
+    const dstOther = uniqueName('bull-from-others')
+    let bq: BullmqQueue | undefined
+    try {
+      bq = new BullmqQueue(fromBullmq, {connection: conn})
+      await bq.addBulk(given)
+      await conn.lpush(fromList, ...given.map((g) => JSON.stringify(g.data)))
+      const mq = await cli(['move', `bullmq:${fromBullmq}`, `bull:${dstOther}`, '--create', '--yes', '--idle', '500ms'])
+      expect(mq.code, mq.stderr).toBe(0)
+      const ml = await cli(['move', `list:${fromList}`, `bull:${dstOther}`, '--yes', '--idle', '500ms'])
+      expect(ml.code, ml.stderr).toBe(0)
+      const seen = await runAll(dstOther, 8)
+      expect(sorted(seen.filter((j) => j.name !== '__default__'))).toEqual(sorted(given))
+      expect(seen.filter((j) => j.name === '__default__').map((j) => j.data)).toEqual(given.map((g) => g.data))
+    } finally {
+      await bq?.obliterate({force: true}).catch(() => {})
+      await bq?.close()
+      await conn.del(fromList, `{${fromList}}:processing`, `{${fromList}}:leases`, `{${fromList}}:dead`)
+      await conn.srem('queuectl:lists', fromList)
+      conn.disconnect()
+    }
   })
 
   it('consumes jobs a bull producer added: ack → completed, dead-letter → failed, lock held while leased', async () => {

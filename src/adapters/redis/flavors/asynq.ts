@@ -82,6 +82,30 @@ redis.call('DEL', KEYS[1])
 return #ids`,
 }
 
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/
+
+/**
+ * A task's options from the headers a peek shows them as (retry, retried, timeout, deadline,
+ * uniqueKey), so export | import and move keep MaxRetry, Timeout and Deadline instead of writing
+ * them into the task's headers; the defaults are asynq's client's. Other headers stay headers.
+ */
+export function taskOptionsOf(headers: Record<string, string> | undefined): {retry: number; timeout: number; deadline: number; headers: Record<string, string>} {
+  const rest: Record<string, string> = {}
+  let retry = DEFAULT_MAX_RETRY
+  let timeout: number | undefined
+  let deadline = 0
+  for (const [key, value] of Object.entries(headers ?? {})) {
+    if (key === 'retry' && /^\d+$/.test(value)) retry = Number(value)
+    else if (key === 'timeout' && /^\d+s$/.test(value)) timeout = Number(value.slice(0, -1))
+    else if (key === 'deadline' && ISO_TIME.test(value)) deadline = Math.floor(Date.parse(value) / 1000)
+    // a new task has not run yet, and queuectl takes no unique lock for it
+    else if ((key === 'retried' && /^\d+$/.test(value)) || (key === 'uniqueKey' && value.startsWith('asynq:{'))) continue
+    else rest[key] = value
+  }
+  // asynq's client: without a deadline or a timeout a task gets the default timeout
+  return {retry, timeout: timeout ?? (deadline ? 0 : DEFAULT_TIMEOUT_S), deadline, headers: rest}
+}
+
 const nowNs = () => (BigInt(Date.now()) * 1_000_000n).toString()
 const utcDay = () => new Date().toISOString().slice(0, 10)
 
@@ -218,7 +242,7 @@ export const asynqFlavor: Flavor = {
       if (m.priority !== undefined) throw new UsageError(`${which}asynq has no per-task priorities (queues have weights) — send without --priority`)
       if (m.dedupId !== undefined) throw new UsageError(`${which}queuectl does not take asynq unique locks — drop --dedup-id`)
       const id = randomUUID()
-      const msg = encodeAsynqTask({type: m.name, payload: typeof m.payload === 'string' ? Buffer.from(m.payload, 'utf8') : m.payload, id, queue: name, retry: DEFAULT_MAX_RETRY, timeout: DEFAULT_TIMEOUT_S, headers: m.headers})
+      const msg = encodeAsynqTask({type: m.name, payload: typeof m.payload === 'string' ? Buffer.from(m.payload, 'utf8') : m.payload, id, queue: name, ...taskOptionsOf(m.headers)})
       return {id, msg, at: m.delayMs && m.delayMs > 0 ? Math.floor((now + m.delayMs) / 1000) : undefined}
     })
     const q = k(name)

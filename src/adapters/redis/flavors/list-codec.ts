@@ -74,9 +74,12 @@ function envelopeOf(item: DecodedItem | OutgoingMessage, id: string, extra: Part
   return Buffer.from(JSON.stringify(env), 'utf8')
 }
 
-// generic types a reader infers from the bytes anyway: not worth an envelope on a plain list
-const GENERIC_TYPES = /^(application\/octet-stream|text\/plain|application\/json)(;\s*charset=utf-8)?$/i
-const carriesContentType = (ct: string | undefined) => ct !== undefined && !GENERIC_TYPES.test(ct)
+/** The content type of a stream entry of another program's own fields, as a JSON object: a stream enqueue writes them back as fields. */
+export const STREAM_FIELDS_TYPE = 'application/x-redis-stream-fields+json'
+
+// generic types a reader infers from the bytes anyway (stream fields are plain JSON off a stream): not worth an envelope on a plain list
+const GENERIC_TYPES = /^(application\/octet-stream|text\/plain|application\/json|application\/x-redis-stream-fields\+json)(;\s*charset=utf-8)?$/i
+export const carriesContentType = (ct: string | undefined): boolean => ct !== undefined && !GENERIC_TYPES.test(ct)
 
 /** The item for a message that loses nothing as raw bytes (its id is rawId(item)); else undefined. */
 export function rawItem(message: OutgoingMessage): Buffer | string | undefined {
@@ -99,6 +102,15 @@ export function encodeOutgoing(message: OutgoingMessage, now: number): {item: Bu
 /** The item to put back after a delivery: an envelope counting that delivery (and an error, if any). */
 export function encodeRequeued(decoded: DecodedItem, deliveries: number, error?: string): Buffer {
   return envelopeOf(decoded, decoded.id, {attempts: deliveries, at: decoded.enqueuedAt, ...(error ? {error} : {})})
+}
+
+/**
+ * The item `retry` puts back: the payload's raw bytes when it carries nothing else, as it was
+ * first written (LPUSH/BRPOP programs must not get an envelope), else an envelope keeping its count.
+ */
+export function encodeRetried(decoded: DecodedItem): Buffer {
+  const raw = rawItem({payload: decoded.payload, name: decoded.name, headers: decoded.headers, contentType: decoded.contentType})
+  return raw !== undefined ? toBuffer(raw) : encodeRequeued({...decoded, lastError: undefined}, decoded.attempts)
 }
 
 export function decodeItem(item: Buffer): DecodedItem {

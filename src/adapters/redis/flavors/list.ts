@@ -13,7 +13,7 @@ import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
 import {REDIS_FLAVOR, DRIVEN_REDIS, auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type Probe} from '../flavor.js'
 import {startLoop} from '../consumer.js'
 import {defineScript, runScript, type ScriptDef} from '../scripts.js'
-import {decodeItem, encodeOutgoing, encodeRequeued, nthId, numberIds, rawId, rawItem, RawIdCounter, toMessage} from './list-codec.js'
+import {decodeItem, encodeOutgoing, encodeRequeued, encodeRetried, nthId, numberIds, rawId, rawItem, RawIdCounter, toMessage} from './list-codec.js'
 import {enqueueInChunks, leaseMsOf, perTickPipeline} from './shared.js'
 
 const LIST_REGISTRY = 'queuectl:lists'
@@ -244,7 +244,8 @@ export const listFlavor: Flavor = {
               ack: () => settle(raw, '', k.main, 'R'),
               nack: async (o) => {
                 if (o?.delayMs) throw new NotSupportedError('list queues cannot delay a redelivery — nack without a delay')
-                await settle(raw, encodeRequeued(decoded, message.attempts), k.main, 'R')
+                // a plain hand-back (move/export past --limit, a stopped move) puts the item back as it was: raw stays raw for BRPOP programs
+                await settle(raw, o?.failed ? encodeRequeued(decoded, message.attempts) : raw, k.main, 'R')
               },
               deadLetter: (reason) => settle(raw, encodeRequeued(decoded, message.attempts, reason), k.dead, 'L'),
               extend: async (ms) => {
@@ -283,7 +284,7 @@ export const listFlavor: Flavor = {
       const nth = (seen.get(decoded.id) ?? 0) + 1
       seen.set(decoded.id, nth)
       if (ids && !ids.has(nthId(decoded.id, nth))) continue
-      const next = encodeRequeued({...decoded, lastError: undefined}, decoded.attempts)
+      const next = encodeRetried(decoded)
       const n = Number(await runScript(ctx.client, SETTLE, [k.dead, k.leases, k.main], [raw, next, 'L']))
       moved += n
     }
