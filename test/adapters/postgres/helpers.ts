@@ -33,6 +33,12 @@ export async function freshDatabase(hint: string): Promise<TestDb> {
     name,
     url: `postgres://postgres@${PG_HOST}/${name}`,
     drop: async () => {
+      // a client still closing (a library's pool ending) would get FORCE's terminate as an unhandled error: let it finish first
+      for (let waited = 0; waited < 3000; waited += 100) {
+        const [row] = await admin<{n: number}>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name])
+        if (!row?.n) break
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
       await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
     },
   }
