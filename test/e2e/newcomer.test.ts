@@ -1,0 +1,63 @@
+// Issue 23, a newcomer's first hour: a typo gets a suggestion, a failure names its cause and fix.
+import {describe, expect, it} from 'vitest'
+import {isolatedHome, runCli} from '../helpers/cli.js'
+
+describe('typos get a suggestion: one line, exit 2', () => {
+  const home = isolatedHome()
+
+  it('a mistyped command: queue inspekt → did you mean inspect?', async () => {
+    const r = await runCli(['inspekt'], {env: home, input: ''})
+    expect(r.code).toBe(2)
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/"inspekt".*did you mean inspect\?/)])
+    expect(r.stdout).toBe('')
+  })
+
+  it('a mistyped command with arguments: queue enque x {} → did you mean enqueue?', async () => {
+    const r = await runCli(['enque', 'x', '{}'], {env: home, input: ''})
+    expect(r.code).toBe(2)
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/"enque".*did you mean enqueue\?/)])
+  })
+
+  it('a mistyped command of a topic: queue context lst → did you mean context list?', async () => {
+    const r = await runCli(['context', 'lst'], {env: home, input: ''})
+    expect(r.code).toBe(2)
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/"context lst".*did you mean context list\?/)])
+  })
+
+  it('nothing near: says where the list of commands is', async () => {
+    const r = await runCli(['zzzzzzzz'], {env: home, input: ''})
+    expect(r.code).toBe(2)
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/"zzzzzzzz" is not a queue command.*queue --help/)])
+  })
+
+  it('a word far from every command of a topic: points at the topic\'s help, no wild guess', async () => {
+    const r = await runCli(['context', 'zzzz'], {env: home, input: ''})
+    expect(r.code).toBe(2)
+    expect(r.stderr.trim().split('\n')).toEqual(['Error: "context zzzz" is not a queue command — `queue context --help` lists them'])
+  })
+
+  it('never prompts: stdin is left alone and the command is not run', async () => {
+    const r = await runCli(['inspekt', '--url', 'memory://'], {env: home, input: 'y\n'})
+    expect(r.code).toBe(2)
+    expect(r.stdout).toBe('')
+  })
+
+  it('--json: the error envelope on stdout, nothing on stderr', async () => {
+    const r = await runCli(['inspekt', '--json'], {env: home, input: ''})
+    expect(r.code).toBe(2)
+    expect(JSON.parse(r.stdout)).toEqual({error: {message: expect.stringMatching(/did you mean inspect\?/), exitCode: 2, kind: 'UsageError'}})
+    expect(r.stderr).toBe('')
+  })
+
+  it('a mistyped flag: --peak → Nonexistent flag --peak — did you mean --peek?', async () => {
+    const r = await runCli(['inspect', '--peak', '3', '--url', 'memory://'], {env: home, input: ''})
+    expect(r.code).toBe(2)
+    expect(r.stderr.trim().split('\n')).toEqual(['Error: Nonexistent flag --peak — did you mean --peek?'])
+  })
+
+  it('a mistyped flag under --json: the envelope names the suggestion', async () => {
+    const r = await runCli(['inspect', '--peak=3', '--url', 'memory://', '--json'], {env: home, input: ''})
+    expect(r.code).toBe(2)
+    expect(JSON.parse(r.stdout)).toMatchObject({error: {message: 'Nonexistent flag --peak — did you mean --peek?', exitCode: 2}})
+  })
+})
