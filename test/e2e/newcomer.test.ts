@@ -1,5 +1,7 @@
 // Issue 23, a newcomer's first hour: a typo gets a suggestion, a failure names its cause and fix.
-import {describe, expect, it} from 'vitest'
+import amqp from 'amqplib'
+import {Redis} from 'ioredis'
+import {afterAll, describe, expect, it} from 'vitest'
 import {isolatedHome, runCli} from '../helpers/cli.js'
 
 describe('typos get a suggestion: one line, exit 2', () => {
@@ -59,5 +61,52 @@ describe('typos get a suggestion: one line, exit 2', () => {
     const r = await runCli(['inspect', '--peak=3', '--url', 'memory://', '--json'], {env: home, input: ''})
     expect(r.code).toBe(2)
     expect(JSON.parse(r.stdout)).toMatchObject({error: {message: 'Nonexistent flag --peak — did you mean --peek?', exitCode: 2}})
+  })
+})
+
+describe('a missing queue the command could create: the error names --create', {timeout: 60_000}, () => {
+  const home = isolatedHome()
+  const base = `qctl-newbie-${process.pid}-${Date.now()}`
+  const REDIS = 'redis://127.0.0.1:6379'
+  const AMQP = 'amqp://guest:guest@127.0.0.1:5672'
+  const redis = new Redis(REDIS)
+  afterAll(async () => {
+    await redis.del(`${base}-src`, `${base}-dst`, `${base}-imp`)
+    redis.disconnect()
+    const conn = await amqp.connect(AMQP)
+    const ch = await conn.createChannel()
+    await ch.deleteQueue(`${base}-amqp`)
+    await conn.close()
+  })
+
+  it('enqueue to a RabbitMQ queue that does not exist: exit 4 naming --create; with --create it is made and the message lands as given', async () => {
+    const queue = `${base}-amqp`
+    const missing = await runCli(['enqueue', queue, '{"to":"ada"}', '--url', AMQP], {env: home, input: ''})
+    expect(missing.code).toBe(4)
+    expect(missing.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`queue "${queue}" not found .*give --create to make it`))])
+    const made = await runCli(['enqueue', queue, '{"to":"ada"}', '--create', '--url', AMQP], {env: home, input: ''})
+    expect(made.code, made.stderr).toBe(0)
+    // amqplib, RabbitMQ's own client, reads it back: the bytes given
+    const conn = await amqp.connect(AMQP)
+    const ch = await conn.createChannel()
+    const got = await ch.get(queue, {noAck: true})
+    await conn.close()
+    expect(got && got.content.toString()).toBe('{"to":"ada"}')
+  })
+
+  it('move into a list that does not exist, also under --dry-run: exit 4 naming --create, nothing moved', async () => {
+    await redis.rpush(`${base}-src`, '{"n":1}')
+    for (const dry of [['--dry-run'], ['--yes']]) {
+      const r = await runCli(['move', `list:${base}-src`, `list:${base}-dst`, ...dry, '--url', REDIS], {env: home, input: ''})
+      expect(r.code, r.stderr).toBe(4)
+      expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/not found .*give --create to make it/)])
+    }
+    expect(await redis.llen(`${base}-src`)).toBe(1)
+  })
+
+  it('import into a list that does not exist: exit 4 naming --create', async () => {
+    const r = await runCli(['import', `list:${base}-imp`, '--url', REDIS], {env: home, input: '{"payload":"x"}\n'})
+    expect(r.code, r.stderr).toBe(4)
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/not found .*give --create to make it/)])
   })
 })
