@@ -1,8 +1,9 @@
 // Issue 23, a newcomer's first hour: a typo gets a suggestion, a failure names its cause and fix.
+import {spawnSync} from 'node:child_process'
 import amqp from 'amqplib'
 import {Redis} from 'ioredis'
 import {afterAll, describe, expect, it} from 'vitest'
-import {isolatedHome, runCli} from '../helpers/cli.js'
+import {BIN, isolatedHome, runCli} from '../helpers/cli.js'
 
 describe('typos get a suggestion: one line, exit 2', () => {
   const home = isolatedHome()
@@ -108,5 +109,46 @@ describe('a missing queue the command could create: the error names --create', {
     const r = await runCli(['import', `list:${base}-imp`, '--url', REDIS], {env: home, input: '{"payload":"x"}\n'})
     expect(r.code, r.stderr).toBe(4)
     expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/not found .*give --create to make it/)])
+  })
+})
+
+describe('prompts: declining exits 1; the hint repeats the invocation, --context and --url included', {timeout: 60_000}, () => {
+  const home = isolatedHome()
+  const queue = `list:qctl-newbie-decline-${process.pid}-${Date.now()}`
+  const REDIS = 'redis://127.0.0.1:6379'
+  const redis = new Redis(REDIS)
+  afterAll(async () => {
+    await redis.del(queue.slice('list:'.length), `${queue.slice('list:'.length)}-dst`)
+    // move --create registered the new list's name (queuectl:lists keeps empty list queues)
+    await redis.srem('queuectl:lists', queue.slice('list:'.length), `${queue.slice('list:'.length)}-dst`)
+    redis.disconnect()
+  })
+
+  it('not a terminal: the --yes hint keeps --context, so it runs against the same broker', async () => {
+    expect((await runCli(['context', 'add', 'r', REDIS], {env: home})).code).toBe(0)
+    // the current context is another broker: a hint without --context r would purge that one
+    expect((await runCli(['context', 'add', 'other', 'memory://'], {env: home})).code).toBe(0)
+    expect((await runCli(['context', 'use', 'other'], {env: home})).code).toBe(0)
+    expect((await runCli(['enqueue', queue, '{"n":1}', '--context', 'r'], {env: home})).code).toBe(0)
+    const r = await runCli(['purge', queue, '--context', 'r'], {env: home, input: ''})
+    expect(r.code).toBe(2)
+    expect(r.stderr.trim()).toMatch(new RegExp(`add --yes: queue purge ${queue} --context r --yes$`))
+    expect(await redis.llen(queue.slice('list:'.length))).toBe(1)
+  })
+
+  it('not a terminal: the --yes hint keeps --url and the other flags', async () => {
+    const r = await runCli(['move', queue, `${queue}-dst`, '--limit', '1', '--create', '--url', REDIS], {env: home, input: ''})
+    expect(r.code).toBe(2)
+    expect(r.stderr.trim()).toMatch(new RegExp(`add --yes: queue move ${queue} ${queue}-dst --limit 1 --create --url ${REDIS} --yes$`))
+  })
+
+  it('answering no on a terminal exits 1, says nothing was removed, and removes nothing', () => {
+    // script(1) gives the command a terminal; "n" is typed at the prompt
+    const command = `'${process.execPath}' '${BIN}' purge ${queue} --context r`
+    const r = spawnSync('script', ['-qec', command, '/dev/null'], {input: 'n\n', env: {...process.env, ...home}, encoding: 'utf8', timeout: 30_000})
+    expect(r.stdout).toMatch(/remove 1 waiting message .*\[y\/N\]/)
+    expect(r.stdout).toMatch(/nothing removed/)
+    expect(r.status).toBe(1)
+    return redis.llen(queue.slice('list:'.length)).then((n) => expect(n).toBe(1))
   })
 })
