@@ -152,3 +152,13 @@ describe('prompts: declining exits 1; the hint repeats the invocation, --context
     return redis.llen(queue.slice('list:'.length)).then((n) => expect(n).toBe(1))
   })
 })
+
+describe('README: `queue bench` with a current context benchmarks that broker', {timeout: 60_000}, () => {
+  it('the report names the current context\'s Redis, not memory://', async () => {
+    const home = isolatedHome()
+    expect((await runCli(['context', 'add', 'local', 'redis://127.0.0.1:6379'], {env: home})).code).toBe(0)
+    const r = await runCli(['bench', '--duration', '1s'], {env: home, input: ''})
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/^queue bench +redis:\/\/127\.0\.0\.1:6379 /m)
+  })
+})
