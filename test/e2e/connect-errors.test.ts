@@ -100,3 +100,17 @@ describe('nats:// at the wrong server', {timeout: 30_000}, () => {
     expect(await failure(`nats://127.0.0.1:${closed}`)).toMatch(/connection refused.*is nats-server running/)
   })
 })
+
+describe('sqs:// with an endpoint at the wrong server', {timeout: 30_000}, () => {
+  it('RabbitMQ\'s AMQP port: not HTTP, said so (not "Parse Error: Expected HTTP/")', async () => {
+    expect(await failure('sqs://k:s@127.0.0.1:5672?region=us-east-1')).toMatch(/answered in another protocol \(not HTTP\) — is the endpoint the SQS service's/)
+  })
+
+  it('an HTTP server that is not SQS (RabbitMQ management): its status, not "UnknownError"', async () => {
+    expect(await failure('sqs://k:s@127.0.0.1:15672?region=us-east-1')).toMatch(/answered HTTP \d{3}, but not as SQS — is the endpoint the SQS service's/)
+  })
+
+  it('a closed port: cannot reach, is the emulator running', async () => {
+    expect(await failure(`sqs://k:s@127.0.0.1:${closed}?region=us-east-1`)).toMatch(/cannot reach .*ECONNREFUSED.*is the endpoint right and the service \(or emulator\) running\?/)
+  })
+})
