@@ -37,8 +37,14 @@ export function nearCommands(id: string, candidates: Iterable<string>): Near[] {
 
 /** The one line for a command that does not exist. */
 export function commandNotFoundMessage(id: string, bin: string, commandIds: Iterable<string>, topics: Iterable<string>): UsageError {
-  const near = nearCommands(id, [...commandIds, ...topics])
   const words = id.split(':')
+  if (words[0]!.startsWith('-')) return new UsageError(`"${words[0]}" is a flag: it goes after the command (\`${bin} COMMAND ${words[0]}\`) — \`${bin} --help\` lists the commands`)
+  if (words[0] === 'help') {
+    // no help command: --help is the way, for the command meant
+    const rest = words.length > 1 ? nearCommands(words.slice(1).join(':'), commandIds)[0]?.candidate ?? words.slice(1).join(' ') : undefined
+    return new UsageError(`"help" is not a ${bin} command — use --help: \`${bin}${rest ? ` ${rest}` : ''} --help\``)
+  }
+  const near = nearCommands(id, [...commandIds, ...topics])
   if (near.length > 0) {
     const typed = near[0]!.typed
     return new UsageError(`"${typed}" is not a ${bin} command — did you mean ${near.map((n) => n.candidate).join(' or ')}?`, near.map((n) => n.candidate))
@@ -65,7 +71,7 @@ const hook: Hook<'command_not_found'> = async function (options) {
   const {config} = options
   const ids = config.commands.filter((c) => !c.hidden).flatMap((c) => [c.id, ...c.aliases])
   const error = commandNotFoundMessage(redactText(options.id), config.bin, ids, config.topics.map((t) => t.name))
-  const argv = options.argv ?? []
+  const argv = [options.id, ...(options.argv ?? [])]
   const end = argv.indexOf('--')
   if ((end === -1 ? argv : argv.slice(0, end)).includes('--json')) {
     process.stdout.write(`${jsonEscaped(JSON.stringify({error: {message: error.message, exitCode: error.exitCode, kind: error.name}}, null, 2))}\n`)

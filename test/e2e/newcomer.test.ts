@@ -39,6 +39,18 @@ describe('typos get a suggestion: one line, exit 2', () => {
     expect(r.stderr.trim().split('\n')).toEqual(['Error: "context zzzz" is not a queue command — `queue context --help` lists them'])
   })
 
+  it('queue help inspekt: there is no help command, --help is the way, for the command meant', async () => {
+    const r = await runCli(['help', 'inspekt'], {env: home, input: ''})
+    expect(r.code).toBe(2)
+    expect(r.stderr.trim().split('\n')).toEqual(['Error: "help" is not a queue command — use --help: `queue inspect --help`'])
+  })
+
+  it('a flag before the command: says it goes after, in the JSON envelope under --json', async () => {
+    const r = await runCli(['--json', 'inspekt'], {env: home, input: ''})
+    expect(r.code).toBe(2)
+    expect(JSON.parse(r.stdout)).toMatchObject({error: {message: expect.stringMatching(/"--json" is a flag: it goes after the command/), exitCode: 2}})
+  })
+
   it('never prompts: stdin is left alone and the command is not run', async () => {
     const r = await runCli(['inspekt', '--url', 'memory://'], {env: home, input: 'y\n'})
     expect(r.code).toBe(2)
