@@ -1,6 +1,6 @@
 // The one refusal for an operation a queue cannot honour: a NotSupportedError naming where, what
 // it cannot do, and the capability's advice (or a default one) on what to do instead.
-import {NotSupportedError} from '../kernel/errors.js'
+import {NotFoundError, NotSupportedError} from '../kernel/errors.js'
 import type {Capabilities} from './contract.js'
 
 /** The operations a capability can refuse, each with its `advice` entry. */
@@ -36,6 +36,12 @@ export function refuse(op: Refusable, where: string, caps: Pick<Capabilities, 'a
 }
 
 /** The capabilities an enqueue with `flavor` gets (the queue's own, changed where the flavor declares). */
+/** A missing queue the command could make: the error names --create (the command's flag for it). */
+export function offerCreate(error: unknown, caps: Pick<Capabilities, 'create'>): unknown {
+  if (!(error instanceof NotFoundError) || !caps.create || error.message.includes('--create')) return error
+  return new NotFoundError(`${error.message} (or give --create to make it)`, error.suggestions)
+}
+
 export function withFlavor(caps: Capabilities, flavor: string | undefined): Capabilities {
   const changes = flavor === undefined ? undefined : caps.flavors?.[flavor]
   return changes ? {...caps, ...changes} : caps

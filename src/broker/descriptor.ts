@@ -29,6 +29,22 @@ export interface TransportHeaders {
   deadLetter?: readonly string[]
 }
 
+export interface BrokerServer {
+  name: string
+  port?: number
+  /** How to name its port when not "the NAME port" ("RabbitMQ's AMQP port"). */
+  portName?: string
+}
+
+/**
+ * What to check when something answered on a port, but not in this broker's protocol:
+ * "is this the Redis port (usually 6379)? another kind of server may be listening there".
+ */
+export function wrongPortHint(server: BrokerServer): string {
+  const usual = server.port ? ` (usually ${server.port})` : ''
+  return `is this ${server.portName ?? `the ${server.name} port`}${usual}? another kind of server may be listening there`
+}
+
 export interface TransportDescriptor {
   /** The transport's folder name under src/adapters. */
   name: string
@@ -39,6 +55,8 @@ export interface TransportDescriptor {
   /** Connection URLs a user can start from. */
   examples: readonly string[]
   options?: readonly TransportOption[]
+  /** The server it talks to, as connection errors name it: "Redis", usually on port 6379. */
+  server?: BrokerServer
   /** A user part with no password is a token (nats://TOKEN@host): redacted like a password. */
   tokenUser?: boolean
   headers?: TransportHeaders

@@ -11,6 +11,7 @@ import {checkCount} from '../kernel/units.js'
 import {redactText} from '../kernel/redact.js'
 import {jsonEscaped, safeBlock, safeLine, safeOutput} from '../kernel/terminal.js'
 import {format} from 'node:util'
+import {unknownFlagsMessage} from './did-you-mean.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -154,6 +155,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       message = redactText(error.message.split('\n')[0]!)
       const more = error.message.split('\n').slice(1).join(' ').replace(/\s+/g, ' ').trim()
       if (more) message += ` (${redactText(more)})`
+      const unknown = (error as {flags?: unknown}).flags
+      if (Array.isArray(unknown) && /^Nonexistent flag/.test(error.message)) message = redactText(this.unknownFlags(unknown as string[]))
     } else {
       exitCode = BUG_EXIT_CODE
       message = `internal error: ${redactText(error?.message ?? String(error))} — this is a bug; rerun with DEBUG=queuectl for the stack`
@@ -164,6 +167,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (!json || partial) process.stderr.write(`${safeLine(line ?? `Error: ${message.replace(/\n/g, ' ')}`)}\n`)
     if (debug && error?.stack) process.stderr.write(`${safeBlock(redactText(error.stack))}\n`)
     this.exit(exitCode)
+  }
+
+  /** "Nonexistent flag --peak — did you mean --peek?", among this command's flags. */
+  private unknownFlags(typed: string[]): string {
+    const ctor = this.ctor as typeof BaseCommand
+    const names = [...Object.keys({...ctor.baseFlags, ...ctor.flags}), 'json', 'help']
+    return unknownFlagsMessage(typed, names, `${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''}`.trim())
   }
 
   override async finally(error: Error | undefined): Promise<unknown> {

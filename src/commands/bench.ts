@@ -22,7 +22,7 @@ A broker that goes away mid-run (restart, network blip) is waited for, up to --r
 
 The bench queue (queuectl-bench-RUNID) is deleted at the end unless --keep. Ctrl-C stops early and prints a report marked PARTIAL (exit 130). --assert thresholds exit 1 when one fails. Several machines: start the same command with --agents N and one --run-id on each; they meet through the broker under test and the first (by id) prints the merged report.`
   static override examples = [
-    {description: 'A 5-second run on the embedded broker (no server)', command: '<%= config.bin %> <%= command.id %>'},
+    {description: "A 5-second run on the current context's broker, or on the embedded one (no server) when there is none", command: '<%= config.bin %> <%= command.id %>'},
     {description: 'Redis, 100k messages of 1 KiB, 4 consumers of 16', command: '<%= config.bin %> <%= command.id %> --url redis://127.0.0.1:6379 --count 100000 --size 1KiB --consumers 4 --concurrency 16'},
     {description: 'Open loop at 5000/s for 30 s, failing CI on a slow tail', command: '<%= config.bin %> <%= command.id %> --rate 5000/s --duration 30s --assert "p99<50ms" --assert "throughput>4900/s"'},
     {description: 'A stepped rate: 1000/s to 10000/s, +1000/s every 10 s', command: '<%= config.bin %> <%= command.id %> --url amqp://guest:guest@127.0.0.1:5672 --rate 1000:10000:1000/10s'},

@@ -1,9 +1,10 @@
 import {readFile} from 'node:fs/promises'
 import {Args, Flags} from '@oclif/core'
-import {refuse, withFlavor} from '../broker/capabilities.js'
+import {offerCreate, refuse, withFlavor} from '../broker/capabilities.js'
 import type {OutgoingMessage} from '../broker/contract.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {type MessageTemplate, checkOptions, sendInBatches} from '../services/enqueue.js'
+import {checkDestination} from '../services/ops/move.js'
 import {UsageError} from '../kernel/errors.js'
 import {ndjsonLine, ProgressLine} from '../kernel/output.js'
 import {checkJsonPayload, loadSchemaValidator, looksLikeJson, parseHeaders, readNdjson, type ValidatedLines} from '../services/payloads.js'
@@ -41,6 +42,7 @@ Prints the ids of the messages, one a line (NDJSON objects with --json).`
     'group-id': Flags.string({summary: 'Message group id (SQS FIFO).'}),
     flavor: Flags.string({summary: "Encode for a job library on the broker: celery (name = task, payload = [args] or {args, kwargs})."}),
     'batch-size': Flags.integer({summary: 'Messages per call to the broker.', min: 1, default: 500}),
+    create: Flags.boolean({summary: 'Create the queue when it does not exist (otherwise a missing queue is exit 4 and nothing is sent).'}),
   }
 
   async run(): Promise<unknown> {
@@ -67,6 +69,7 @@ Prints the ids of the messages, one a line (NDJSON objects with --json).`
     // before reading stdin or the file: RQ's pickled jobs are refused whatever the payload
     if (!caps.enqueue) throw refuse('enqueue', `queue "${args.queue}" on ${broker.displayUrl}`, caps)
     checkOptions(broker, withFlavor(caps, flags.flavor), template)
+    if (flags.create) await checkDestination(broker, args.queue, true)
     const max = caps.maxPayloadBytes
     const progress = new ProgressLine()
     let single: Buffer | undefined
@@ -115,6 +118,8 @@ Prints the ids of the messages, one a line (NDJSON objects with --json).`
         const n = report.sent === 1 ? 'the message lives' : `the ${report.sent} messages live`
         process.stderr.write(`warning: ${broker.displayUrl} is in-process: ${n} only in this process and ${report.sent === 1 ? 'is' : 'are'} gone now that it exits — enqueue to a broker URL (redis://, amqp://…) to keep messages\n`)
       }
+    } catch (error) {
+      throw offerCreate(error, caps)
     } finally {
       progress.done()
       interrupt.dispose()

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand, stoppedBy} from '../cli/base-command.js'
-import {InterruptedError, UsageError, UserError} from '../kernel/errors.js'
+import {DeclinedError, InterruptedError, UsageError, UserError} from '../kernel/errors.js'
+import {rerunHint} from '../cli/rerun.js'
 import {writeAudit} from '../services/ops/audit.js'
 import {confirmDestructive} from '../services/ops/confirm.js'
 import {exportMessages, type LineWriter} from '../services/ops/export.js'
@@ -48,9 +49,9 @@ By default nothing is removed: the messages are peeked (AMQP requeues them, flag
       const go = await confirmDestructive({
         yes: flags.yes,
         question: `remove ${count ?? 'all'} ${state ?? 'waiting'} messages of "${args.queue}" on ${broker.displayUrl} as they are exported?`,
-        retryHint: `queue export ${args.queue} --consume`,
+        retryHint: rerunHint(this.config.bin, this.id, this.argv, ['--yes']),
       })
-      if (!go) return undefined
+      if (!go) this.fail(new DeclinedError('nothing exported: the answer was no'), undefined, {line: 'nothing exported'})
     }
     const interrupt = onInterrupt()
     const out = stdoutWriter()

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand, stoppedBy} from '../cli/base-command.js'
-import {InterruptedError, UsageError} from '../kernel/errors.js'
+import {DeclinedError, InterruptedError, UsageError} from '../kernel/errors.js'
+import {rerunHint} from '../cli/rerun.js'
 import {writeAudit} from '../services/ops/audit.js'
 import {confirmDestructive} from '../services/ops/confirm.js'
 import {parseFilter} from '../services/ops/filter.js'
@@ -60,11 +61,8 @@ The destination must exist (exit 4 before anything is touched) unless --create. 
       this.log(`would move ${filter ? 'up to ' : ''}${what} (dry run: nothing moved)`)
       return {dryRun: true, from: args.source, to: args.destination, state, count: n}
     }
-    const go = await confirmDestructive({yes: flags.yes, question: `move ${what}?`, retryHint: `queue move ${args.source} ${args.destination}`})
-    if (!go) {
-      this.log('nothing moved')
-      return {moved: 0, cancelled: true}
-    }
+    const go = await confirmDestructive({yes: flags.yes, question: `move ${what}?`, retryHint: rerunHint(this.config.bin, this.id, this.argv, ['--yes'])})
+    if (!go) this.fail(new DeclinedError('nothing moved: the answer was no'), {moved: 0, cancelled: true}, {line: 'nothing moved'})
 
     const progress = new ProgressLine()
     const interrupt = onInterrupt()

@@ -1,7 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 import type {MessageState} from '../broker/contract.js'
 import {BaseCommand} from '../cli/base-command.js'
-import {NotSupportedError, UsageError} from '../kernel/errors.js'
+import {DeclinedError, NotSupportedError, UsageError} from '../kernel/errors.js'
+import {rerunHint} from '../cli/rerun.js'
 import {writeAudit} from '../services/ops/audit.js'
 import {confirmDestructive} from '../services/ops/confirm.js'
 import {parseState} from '../services/states.js'
@@ -44,12 +45,9 @@ export default class Purge extends BaseCommand<typeof Purge> {
     const go = await confirmDestructive({
       yes: flags.yes,
       question: `remove ${what}?`,
-      retryHint: `queue purge ${args.queue}${state === 'waiting' ? '' : ` --state ${state}`}`,
+      retryHint: rerunHint(this.config.bin, this.id, this.argv, ['--yes']),
     })
-    if (!go) {
-      this.log('nothing removed')
-      return {broker: broker.displayUrl, queue: args.queue, state, removed: 0, cancelled: true}
-    }
+    if (!go) this.fail(new DeclinedError('nothing removed: the answer was no'), {broker: broker.displayUrl, queue: args.queue, state, removed: 0, cancelled: true}, {line: 'nothing removed'})
     const removed = await broker.purge(args.queue, state)
     await writeAudit({command: 'purge', url: broker.displayUrl, queue: args.queue, counts: {removed}, details: {state}})
     this.log(`removed ${removed} ${state} message${removed === 1 ? '' : 's'} from "${args.queue}"`)

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand, stoppedBy} from '../cli/base-command.js'
-import {UsageError} from '../kernel/errors.js'
+import {DeclinedError, UsageError} from '../kernel/errors.js'
+import {rerunHint} from '../cli/rerun.js'
 import {writeAudit} from '../services/ops/audit.js'
 import {confirmDestructive} from '../services/ops/confirm.js'
 import {retryMessages} from '../services/ops/retry.js'
@@ -50,11 +51,8 @@ export default class Retry extends BaseCommand<typeof Retry> {
     }
     // naming the messages is deliberate enough; "all of them" is what needs a yes
     if (!ids) {
-      const go = await confirmDestructive({yes: flags.yes, question: `retry ${what}?`, retryHint: `queue retry ${args.queue}`})
-      if (!go) {
-        this.log('nothing retried')
-        return {retried: 0, cancelled: true}
-      }
+      const go = await confirmDestructive({yes: flags.yes, question: `retry ${what}?`, retryHint: rerunHint(this.config.bin, this.id, this.argv, ['--yes'])})
+      if (!go) this.fail(new DeclinedError('nothing retried: the answer was no'), {retried: 0, cancelled: true}, {line: 'nothing retried'})
     }
     const interrupt = onInterrupt()
     let report

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {refuse} from '../broker/capabilities.js'
+import {offerCreate, refuse} from '../broker/capabilities.js'
 import type {Broker, Capabilities} from '../broker/contract.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {CheckFailedError, NotFoundError, UsageError, UserError, isUserError} from '../kernel/errors.js'
@@ -178,8 +178,7 @@ async function queueToWork(broker: Broker, queue: string, create: boolean, caps:
     await broker.stats(queue)
   } catch (error) {
     if (!(error instanceof NotFoundError) || !create) {
-      if (error instanceof NotFoundError && caps.create) throw new NotFoundError(`${error.message} (or give --create to make it)`, error.suggestions)
-      throw error
+      throw offerCreate(error, caps)
     }
     if (!caps.create) throw refuse('create', `queue "${queue}" on ${broker.displayUrl}`, caps)
     await broker.createQueue(queue)

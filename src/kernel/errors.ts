@@ -30,6 +30,13 @@ export class CheckFailedError extends UserError {
   }
 }
 
+/** Exit 1: the user answered no at a prompt; nothing was changed (a script sees it did not happen). */
+export class DeclinedError extends UserError {
+  constructor(message: string) {
+    super(message, ExitCode.checkFailed)
+  }
+}
+
 /** Exit 2: the user asked for something malformed. */
 export class UsageError extends UserError {
   constructor(message: string, suggestions: string[] = []) {

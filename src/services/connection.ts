@@ -2,7 +2,8 @@
 // (memory:// for commands that can run without a server) > a clear error.
 import type {Broker, BrokerOptions} from '../broker/contract.js'
 import {ConnectionError, UsageError, isUserError} from '../kernel/errors.js'
-import {SUPPORTED_SCHEMES} from '../adapters/registry.js'
+import {SUPPORTED_SCHEMES, TRANSPORTS} from '../adapters/registry.js'
+import {wrongPortHint} from '../broker/descriptor.js'
 import {getContext, loadConfig, type Context} from './config.js'
 import {redactText} from '../kernel/redact.js'
 import {formatDuration} from '../kernel/units.js'
@@ -58,6 +59,17 @@ export function brokerOptions(flags: ConnectionFlags, resolved?: ResolvedConnect
   }
 }
 
+/**
+ * No answer in the broker's protocol within the timeout: the broker is down or far, or the port is
+ * another kind of server's (an HTTP or Redis port waits for more bytes and never answers).
+ */
+function connectTimeoutMessage(broker: Broker, timeoutMs: number): string {
+  const server = TRANSPORTS.find((t) => t.name === broker.transport)?.server
+  const within = `could not connect to ${broker.displayUrl} within ${formatDuration(timeoutMs)}`
+  if (!server) return `${within} — is the broker running and reachable? (raise --timeout if it is slow)`
+  return `${within}: no ${server.name} answer — is ${server.name} running and reachable, and ${wrongPortHint(server)} (raise --timeout if it is slow)`
+}
+
 /** Connects within the timeout, turning whatever the driver threw into one ConnectionError line. */
 export async function connectWithin(broker: Broker, timeoutMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined
@@ -65,9 +77,7 @@ export async function connectWithin(broker: Broker, timeoutMs: number): Promise<
     timer = setTimeout(
       () =>
         reject(
-          new ConnectionError(
-            `could not connect to ${broker.displayUrl} within ${formatDuration(timeoutMs)} — is the broker running and reachable? (raise --timeout if it is slow)`,
-          ),
+          new ConnectionError(connectTimeoutMessage(broker, timeoutMs)),
         ),
       timeoutMs,
     )

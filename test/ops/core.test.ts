@@ -175,7 +175,7 @@ describe('asking before destroying', () => {
     if (answer !== undefined) setTimeout(() => (input as unknown as PassThrough).write(answer), 20)
     return {input, output}
   }
-  const ask = {question: 'remove 3 waiting messages of "q"?', retryHint: 'queue purge q'}
+  const ask = {question: 'remove 3 waiting messages of "q"?', retryHint: 'queue purge q --yes'}
 
   it('goes ahead on y, stops on anything else, and never asks with --yes', async () => {
     await expect(confirmDestructive({...ask, yes: false, ...tty('y\n')})).resolves.toBe(true)

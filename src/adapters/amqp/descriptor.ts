@@ -5,6 +5,7 @@ export const amqpTransport: TransportDescriptor = {
   name: 'amqp',
   schemes: ['amqp', 'amqps'],
   summary: 'RabbitMQ (management API from --mgmt-url, default same host, port 15672)',
+  server: {name: 'RabbitMQ', port: 5672, portName: "RabbitMQ's AMQP port"},
   examples: ['amqp://guest:***@127.0.0.1:5672/', 'amqps://ops:***@rabbit.internal/prod?queueType=quorum'],
   options: [
     {

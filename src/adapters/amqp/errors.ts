@@ -3,6 +3,8 @@
 // own reason and add what to do about it.
 import {ConnectionError, NotFoundError, NotSupportedError, UserError, isUserError} from '../../kernel/errors.js'
 import {redactText} from '../../kernel/redact.js'
+import {wrongPortHint} from '../../broker/descriptor.js'
+import {amqpTransport} from './descriptor.js'
 
 /** RabbitMQ's reply text inside an amqplib error message, e.g. `NOT_FOUND - no queue 'x' in vhost '/'`. */
 export function replyText(error: unknown): string {
@@ -44,7 +46,11 @@ export function connectionError(error: unknown, where: string, vhost: string): C
   if (/certificate|SSL|TLS|self.signed/i.test(text)) {
     return new ConnectionError(`TLS handshake with ${where} failed: ${text} — pass --tls-ca FILE (or --tls-insecure, unverified)`)
   }
-  // anything else (reset, closed during the handshake, a node still starting) may pass by itself
+  // bytes that are no AMQP frame, or a close before the handshake ended: another server's port, or a node still starting
+  if (/Frame size .* exceeds|Socket closed abruptly during opening handshake|Unexpected (frame|close)/i.test(text)) {
+    return new ConnectionError(`${where} did not answer as RabbitMQ (${text}) — ${wrongPortHint(amqpTransport.server!)}, or RabbitMQ is starting`, true)
+  }
+  // anything else (reset, a node still starting) may pass by itself
   return new ConnectionError(`cannot connect to ${where}: ${text}`, true)
 }
 

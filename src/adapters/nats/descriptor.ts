@@ -6,6 +6,7 @@ export const natsTransport: TransportDescriptor = {
   // nats+tls rather than tls://, which would name no broker among the others
   schemes: ['nats', 'nats+tls'],
   summary: 'NATS JetStream: a queue is a stream and its durable pull consumer (STREAM or STREAM/CONSUMER)',
+  server: {name: 'NATS', port: 4222},
   examples: ['nats://127.0.0.1:4222', 'nats://user:***@nats1:4222,nats2:4222', 'nats+tls://nats.example.com:4222'],
   options: [
     {name: 'creds', summary: 'NATS credentials file (JWT and nkey seed) to authenticate with.', env: 'NATS_CREDS'},

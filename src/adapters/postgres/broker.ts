@@ -19,7 +19,7 @@ import type {
 } from '../../broker/contract.js'
 import {NotFoundError, NotSupportedError, UsageError} from '../../kernel/errors.js'
 import {queueNotFound} from '../../kernel/suggest.js'
-import {createPool, toUserError, type Db, type PgTarget} from './connection.js'
+import {connectError, createPool, toUserError, type Db, type PgTarget} from './connection.js'
 import {assertUsable, detect, quoteIdent, type Detected} from './detect.js'
 import type {Flavor, FlavorContext} from './flavor.js'
 import {graphileFlavor} from './graphile.js'
@@ -73,7 +73,7 @@ export class PostgresBroker implements Broker {
       assertUsable(detected, this.target.database, this.displayUrl)
       this.remember(detected, db)
     } catch (error) {
-      throw this.wrap(error)
+      throw connectError(error, this.displayUrl, this.target)
     }
   }
 

@@ -6,6 +6,8 @@ import type {Pool, PoolClient, PoolConfig, QueryResultRow} from 'pg'
 import type {BrokerOptions} from '../../broker/contract.js'
 import {ConnectionError, NotFoundError, UsageError, isUserError} from '../../kernel/errors.js'
 import {redactText} from '../../kernel/redact.js'
+import {wrongPortHint} from '../../broker/descriptor.js'
+import {postgresTransport} from './descriptor.js'
 
 export interface PgTarget {
   config: PoolConfig
@@ -74,6 +76,21 @@ interface PgError {
 }
 
 const NETWORK = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|EHOSTUNREACH|ETIMEDOUT|timeout|Connection terminated|socket hang up|EPIPE/i
+
+/** A failure to open the first connection: refused, or another kind of server on the port, in words that say what to check. */
+export function connectError(error: unknown, where: string, target: PgTarget): Error {
+  if (isUserError(error)) return error
+  const e = error as PgError
+  const text = redactText(String(e?.message ?? error)).split('\n')[0]!
+  if (e?.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(text)) {
+    return new ConnectionError(`nothing is listening at ${where} (connection refused) — is PostgreSQL running on that host and port (usually ${postgresTransport.server!.port})?`, true)
+  }
+  // a server that is not PostgreSQL closes on the startup packet
+  if (/Connection terminated unexpectedly|ECONNRESET|EPIPE/.test(`${e?.code ?? ''} ${text}`)) {
+    return new ConnectionError(`${where} closed the connection during the PostgreSQL handshake — ${wrongPortHint(postgresTransport.server!)}, or PostgreSQL is restarting`, true)
+  }
+  return toUserError(error, where, target)
+}
 
 /** Turns a driver error into a UserError (or returns it unchanged when it is not one we know). */
 export function toUserError(error: unknown, where: string, target: PgTarget): Error {

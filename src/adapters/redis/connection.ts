@@ -6,6 +6,8 @@ import type {BrokerOptions} from '../../broker/contract.js'
 import {ConnectionError, NotFoundError, UsageError, type UserError} from '../../kernel/errors.js'
 import {redactText} from '../../kernel/redact.js'
 import {OUTAGE_BACKOFF, backoffDelay} from '../../kernel/backoff.js'
+import {wrongPortHint} from '../../broker/descriptor.js'
+import {redisTransport} from './descriptor.js'
 
 export type RedisClient = Redis | Cluster
 
@@ -123,6 +125,8 @@ export function connectionError(error: unknown, where: string, username?: string
   if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) {
     return new ConnectionError(`cannot connect to ${where}: connection refused — is Redis running and listening on that port?`, true)
   }
+  const resp = /Unknown RESP type (\d+)|Protocol error/i.exec(message)
+  if (resp) return new ConnectionError(`${where} answered in another protocol${otherProtocol(Number(resp[1]))} — is this the Redis port?`)
   if (/WRONGPASS|invalid username-password|invalid password/i.test(message)) {
     return new ConnectionError(`authentication failed at ${where} for ${who}: wrong user name or password — fix the credentials in the URL`)
   }
@@ -157,6 +161,12 @@ export function connectionError(error: unknown, where: string, username?: string
     return new ConnectionError(`${where} is loading its data set after a restart — try again in a moment`, true)
   }
   return new ConnectionError(`cannot talk to ${where}: ${message.split('\n')[0]}`)
+}
+
+/** A guess at the protocol from the first byte a non-Redis server sent: "HTTP/1.1", NATS's "INFO {…}". */
+function otherProtocol(firstByte: number): string {
+  const guess = ({72: 'HTTP', 73: 'NATS', 65: 'AMQP'} as Record<number, string>)[firstByte]
+  return guess ? ` (${guess}?)` : ''
 }
 
 /** True when an error means the connection (not the command) failed: worth retrying once Redis is back. */
@@ -201,6 +211,9 @@ export async function connectClient(client: RedisClient, timeoutMs: number, wher
       throw new ConnectionError(`TLS handshake with ${where} did not complete within ${timeoutMs} ms — is that a TLS port? use redis:// for a plain one`)
     }
     const cause = /Connection is closed|None of startup nodes|Failed to refresh/i.test(String((error as Error)?.message)) && lastError.error ? lastError.error : error
+    const closed = /Connection is closed|connection closed|ECONNRESET|EPIPE/i.test(String((cause as Error)?.message))
+    // closed before the first PING was answered: not a Redis, or one still starting
+    if (closed && !(client instanceof Cluster)) throw new ConnectionError(`${where} closed the connection before answering PING — ${wrongPortHint(redisTransport.server!)}, or Redis is restarting`, true)
     throw connectionError(cause, where, username)
   } finally {
     clearTimeout(timer)

@@ -5,6 +5,7 @@ export const redisTransport: TransportDescriptor = {
   name: 'redis',
   schemes: ['redis', 'rediss', 'redis+cluster'],
   summary: 'Redis: lists, Streams, BullMQ, Celery, Sidekiq, RQ and asynq queues; TLS with rediss://, Redis Cluster with redis+cluster://',
+  server: {name: 'Redis', port: 6379},
   examples: ['redis://127.0.0.1:6379', 'rediss://user:***@redis.internal:6380/0', 'redis+cluster://127.0.0.1:7000,127.0.0.1:7001'],
   prepareUrl: (text) => seedsInQuery(text, ['redis+cluster']),
   load: async () => (await import('./index.js')).createRedisBroker,

@@ -83,6 +83,14 @@ export function toUserError(error: unknown, where: string, queue?: string): Erro
   if (NETWORK.test(`${name} ${text(error)}`) || name === 'AbortError') {
     return new ConnectionError(`cannot reach ${where}: ${text(error)} — is the endpoint right and the service (or emulator) running?`)
   }
+  // an endpoint that is some other server: not HTTP at all, or HTTP the SDK cannot read as SQS
+  if (/Parse Error|Expected HTTP/i.test(text(error))) {
+    return new ConnectionError(`${where} answered in another protocol (not HTTP) — is the endpoint the SQS service's (an emulator's HTTP port)?`)
+  }
+  if (name === 'UnknownError' || text(error) === 'UnknownError') {
+    const status = (error as AwsError)?.$metadata?.httpStatusCode
+    return new ConnectionError(`${where} answered${status ? ` HTTP ${status}` : ''}, but not as SQS — is the endpoint the SQS service's (an emulator's port)?`)
+  }
   if (name === 'InvalidParameterValue' || name === 'InvalidAttributeValue' || name === 'InvalidAttributeName' || name === 'MissingParameter') {
     return new UsageError(`${where} refused the request: ${text(error)}`)
   }

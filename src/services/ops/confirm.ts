@@ -7,7 +7,7 @@ export interface ConfirmOptions {
   yes: boolean
   /** What will happen, as a question: "remove 42 waiting messages from emails on redis://…?" */
   question: string
-  /** The command line to suggest with --yes. */
+  /** The command line to suggest, --yes included: the invocation's own, so it names the same target. */
   retryHint: string
   input?: NodeJS.ReadStream
   output?: NodeJS.WriteStream
@@ -19,7 +19,7 @@ export async function confirmDestructive(options: ConfirmOptions): Promise<boole
   const input = options.input ?? process.stdin
   const output = options.output ?? process.stderr
   if (!input.isTTY || !output.isTTY) {
-    throw new UsageError(`refusing to ${options.question.replace(/\?$/, '')} without confirmation: not a terminal — nothing was changed; add --yes: ${options.retryHint} --yes`)
+    throw new UsageError(`refusing to ${options.question.replace(/\?$/, '')} without confirmation: not a terminal — nothing was changed; add --yes: ${options.retryHint}`)
   }
   const rl = createInterface({input, output})
   try {

@@ -3,7 +3,7 @@
 // before the first message is touched: a missing destination, a state the source cannot give.
 import type {Broker, MessageState} from '../../broker/contract.js'
 import {NotSupportedError, UsageError} from '../../kernel/errors.js'
-import {refuse} from '../../broker/capabilities.js'
+import {offerCreate, refuse} from '../../broker/capabilities.js'
 import {drainQueue, type DrainReport} from './drain.js'
 import type {MessageFilter} from './filter.js'
 import {toOutgoing} from './message-format.js'
@@ -52,7 +52,9 @@ export async function checkDestination(broker: Broker, queue: string, create: bo
     if (!caps.create) throw refuse('create', `queue "${queue}" on ${broker.displayUrl}`, caps)
     await broker.createQueue(queue)
   }
-  await broker.stats(queue)
+  await broker.stats(queue).catch((error: unknown) => {
+    throw offerCreate(error, caps)
+  })
 }
 
 export interface MoveOptions {
