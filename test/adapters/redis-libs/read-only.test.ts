@@ -75,4 +75,13 @@ describe('redis flavors: read-only commands on a +@read user (private redis-serv
     expect(writesIn(log)).toEqual([])
     expect(log.length).toBeGreaterThan(0)
   }, 120_000)
+
+  it('a write refused by the ACL names the write categories to grant (not +eval one command at a time) and that reads need only +@read', async () => {
+    for (const queue of ['bullmq:ro-write', 'list:ro-write', 'sidekiq:ro-sidekiq']) {
+      const r = await runCli(['enqueue', queue, '[1]', '--name', 'report:daily', '--url', readerUrl], {env: home, timeoutMs: 60_000})
+      expect({queue, code: r.code}).toEqual({queue, code: 3})
+      expect(r.stderr).toMatch(/ACL NOPERM\): this command writes — to let it, ACL SETUSER qctl-reader \+@write \+@scripting \+@transaction; read-only commands .* need only \+@read \+@connection \+info \+ping/)
+      expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    }
+  })
 })
