@@ -58,7 +58,7 @@ describe('postgres: read-only commands for a SELECT-only role', {timeout: 90_000
     expect({code: boss.code, stderr: boss.stderr}).toEqual({code: 0, stderr: ''})
   })
 
-  it('inspect, --peek, top --once, metrics --once, wait and export succeed and change no row', async () => {
+  it('inspect, --peek, top --once, metrics --once, wait, export and purge/retry/move --dry-run succeed and change no row', async () => {
     // the least privilege graphile-worker's row-level security leaves: a SELECT policy on its three tables
     for (const table of ['_private_tasks', '_private_jobs', '_private_job_queues']) await admin(`CREATE POLICY qctl_read ON graphile_worker.${table} FOR SELECT TO ${ROLE} USING (true)`, [], db.name)
     const before = await rows()
@@ -74,6 +74,9 @@ describe('postgres: read-only commands for a SELECT-only role', {timeout: 90_000
       runs[`${queue} peek`] = await cli(['inspect', queue, '--peek', '10', '--json'])
       runs[`${queue} wait`] = await cli(['wait', queue, '--until', 'depth>0', '--timeout', '10s'])
       runs[`${queue} export`] = await cli(['export', queue])
+      runs[`${queue} purge`] = await cli(['purge', queue, '--dry-run'])
+      runs[`${queue} retry`] = await cli(['retry', queue, '--dry-run'])
+      runs[`${queue} move`] = await cli(['move', queue, `${queue}-copy`, '--create', '--dry-run'])
     }
     const failed = Object.entries(runs).filter(([, r]) => r.code !== 0 || r.stderr.replace(/^exported \d+ messages? from .*\n/, '') !== '').map(([what, r]) => `${what}: ${r.code} ${r.stderr.trim()}`)
     expect(failed).toEqual([])
