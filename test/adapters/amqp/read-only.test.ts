@@ -62,4 +62,16 @@ describe('amqp: read-only commands for a monitoring user with read-only permissi
     for (let i = 0; i < 50 && (await counts())[QUEUE] !== 3; i++) await new Promise((resolve) => setTimeout(resolve, 100))
     expect(await counts()).toEqual(before)
   })
+
+  it('without a management tag: a named queue (inspect, --peek, wait) still reads over AMQP alone; listing queues names the tag it needs', async () => {
+    await api('PUT', `users/${encodeURIComponent(USER)}`, {password: 'pw', tags: ''})
+    const cli = (args: string[]) => runCli([...args, '--url', readerUrl], {env: home, timeoutMs: 60_000})
+    for (const args of [['inspect', QUEUE], ['inspect', QUEUE, '--peek', '1', '--json'], ['wait', QUEUE, '--until', 'depth>0', '--timeout', '10s']]) {
+      const r = await cli(args)
+      expect({args, code: r.code, stderr: r.stderr}).toEqual({args, code: 0, stderr: ''})
+    }
+    const list = await cli(['inspect'])
+    expect(list.code).toBe(3)
+    expect(list.stderr).toMatch(/needs the RabbitMQ management API, and the management API at .* refused the credentials \(HTTP 401\) — check the user and password, and that the user has the "monitoring" or "management" tag\n$/)
+  })
 })
