@@ -137,11 +137,13 @@ export function connectionError(error: unknown, where: string, username?: string
   }
   const denied = /NOPERM[^']*'([^']+)'/i.exec(message)
   if (denied || /NOPERM/i.test(message)) {
-    const what = denied ? `the "${denied[1]}" command` : 'a command or key'
+    const what = denied ? `the "${denied[1]}" command` : /\bkey/i.test(message) ? 'access to a key' : /channel/i.test(message) ? 'access to a channel' : 'a command or key'
     const user = username ?? 'default'
     // a write needs the write categories, not one command at a time; no read needs a script or a transaction
     if (denied && isWriteCommand(denied[1]!)) return new ConnectionError(`${where} refused ${what} for ${who} (ACL NOPERM): this command writes — to let it, ACL SETUSER ${user} +@write +@scripting +@transaction; read-only commands (inspect, top, metrics, wait, export, --dry-run) need only +@read +@connection +info +ping`)
-    return new ConnectionError(`${where} refused ${what} for ${who} (ACL NOPERM) — grant it, e.g. ACL SETUSER ${user} +${denied?.[1] ?? '@read'}, or use another user`)
+    // without a command name it is a key (or channel) pattern the user lacks, not a command
+    const grant = denied ? `+${denied[1]}` : /channel/i.test(message) ? "'&*' (the channels)" : "'~*' (or the key pattern of these queues)"
+    return new ConnectionError(`${where} refused ${what} for ${who} (ACL NOPERM) — grant it, e.g. ACL SETUSER ${user} ${grant}, or use another user`)
   }
   if (/SSL|TLS|certificate|wrong version number|EPROTO|packet length|secure TLS connection/i.test(message)) {
     return new ConnectionError(`TLS handshake with ${where} failed (${message.split('\n')[0]}) — is that a TLS port? use redis:// for a plain one, or --tls-ca for a private CA`)

@@ -84,4 +84,11 @@ describe('redis flavors: read-only commands on a +@read user (private redis-serv
       expect(r.stderr.trim().split('\n')).toHaveLength(1)
     }
   })
+
+  it('a user whose key pattern leaves the queues out is told to widen the key pattern, not to grant a command', async () => {
+    await admin.call('ACL', 'SETUSER', 'qctl-other-keys', 'on', '>pw', '~other:*', '+@read', '+@connection', '+info', '+ping')
+    const r = await runCli(['inspect', 'list:ro-list', '--url', `redis://qctl-other-keys:pw@127.0.0.1:${server.port}`], {env: home, timeoutMs: 60_000})
+    expect(r.code).toBe(3)
+    expect(r.stderr).toBe(`Error: redis://qctl-other-keys:***@127.0.0.1:${server.port} refused access to a key for user "qctl-other-keys" (ACL NOPERM) — grant it, e.g. ACL SETUSER qctl-other-keys '~*' (or the key pattern of these queues), or use another user\n`)
+  })
 })
