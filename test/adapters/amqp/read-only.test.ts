@@ -77,4 +77,11 @@ describe('amqp: read-only commands for a monitoring user with read-only permissi
     expect(list.code).toBe(3)
     expect(list.stderr).toMatch(/needs the RabbitMQ management API, and the management API at .* refused the credentials \(HTTP 401\) — check the user and password, and that the user has the "monitoring" or "management" tag\n$/)
   })
+
+  it('a publish by the read-only user is refused in one line saying nothing was stored and naming the write permission (was: "may or may not be in" the queue)', async () => {
+    const r = await runCli(['enqueue', QUEUE, '{"n":2}', '--url', readerUrl], {env: home, timeoutMs: 60_000})
+    expect(r.code).toBe(3)
+    expect(r.stderr).toMatch(new RegExp(`^Error: .*refused to let this user write to "${QUEUE}" \\(ACCESS_REFUSED .*\\): 0 of 1 stored, the rest NOT — give the user write permission on the vhost \\(rabbitmqctl set_permissions .*\\), or use another user\n$`))
+    expect(r.stderr).not.toMatch(/may or may not/)
+  })
 })
