@@ -168,6 +168,15 @@ class ConfirmedBatch {
         ExitCode.notFound,
       )
     }
+    if (failure && /ACCESS_REFUSED/.test(failure.message)) {
+      // a permission is refused on the first publish and the channel closes: nothing unconfirmed landed
+      throw new AmqpEnqueueError(
+        `RabbitMQ at ${run.where} refused to let this user write to "${run.queue}" (${replyText(failure)}): ${confirmed} of ${items.length} stored, the rest NOT — give the user write permission on the vhost (rabbitmqctl set_permissions -p VHOST USER CONFIGURE WRITE READ, with WRITE matching the exchange), or use another user`,
+        published,
+        confirmed,
+        ExitCode.connection,
+      )
+    }
     if (failure) {
       const pending: number[] = []
       // unconfirmed, nacked, or confirmed only after coming back unroutable (basic.return)

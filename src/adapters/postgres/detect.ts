@@ -71,8 +71,23 @@ async function graphileVersion(db: Db, schema: string, where: string): Promise<F
   if (version < min || version > max) {
     return {refused: new NotSupportedError(`graphile-worker migration ${version} in "${schema}" on ${where} is not one queuectl knows — it reads migrations ${min}–${max} (graphile-worker 0.16–0.18)${version > max ? ': upgrade queuectl' : ''}`)}
   }
+  const [hidden] = await db.query<{role: string; tables: string | null}>(HIDDEN_BY_RLS, [schema])
+  if (hidden?.tables) {
+    const role = quoteIdent(hidden.role)
+    return {refused: new ConnectionError(`graphile-worker's tables in "${schema}" on ${where} have row-level security and role ${role} neither owns them nor bypasses it, so it would see no jobs — ALTER ROLE ${role} BYPASSRLS, or CREATE POLICY … FOR SELECT TO ${role} USING (true) on ${hidden.tables}`)}
+  }
   return {schema, version}
 }
+
+// graphile-worker enables row-level security on its tables with no policy: only their owner (or a
+// superuser, or a BYPASSRLS role) sees a row, and a SELECT-only role would see empty queues
+const HIDDEN_BY_RLS = `
+  SELECT current_user AS role, string_agg(format('%I.%I', n.nspname, c.relname), ', ' ORDER BY c.relname) AS tables
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = $1 AND c.relname IN ('_private_tasks', '_private_jobs', '_private_job_queues') AND c.relrowsecurity
+    AND NOT pg_has_role(current_user, c.relowner, 'USAGE')
+    AND NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = current_user AND (r.rolsuper OR r.rolbypassrls))
+    AND NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid)`
 
 /** Refuses a database with no usable job tables, naming what is there instead. */
 export function assertUsable(detected: Detected, database: string, where: string): void {

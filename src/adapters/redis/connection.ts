@@ -116,6 +116,12 @@ export function scanNodes(client: RedisClient): Redis[] {
   return client instanceof Cluster ? client.nodes('master') : [client]
 }
 
+const WRITES = /^(eval|evalsha|fcall|multi|exec|script|set|setnx|setex|psetex|mset|del|unlink|expire|pexpire|persist|rename|hset|hmset|hsetnx|hdel|hincrby|lpush|rpush|lpop|rpop|lrem|lset|ltrim|lmove|blmove|rpoplpush|brpoplpush|brpop|blpop|sadd|srem|smove|zadd|zrem|zincrby|zpopmin|zpopmax|bzpopmin|zremrangebyscore|xadd|xack|xdel|xtrim|xgroup|xclaim|xautoclaim|xreadgroup|publish)$/i
+
+function isWriteCommand(command: string): boolean {
+  return WRITES.test(command)
+}
+
 /** One line for a driver error: refused, auth, ACL, TLS, timeout — the cause and what to do. */
 export function connectionError(error: unknown, where: string, username?: string): UserError {
   const err = error as NodeJS.ErrnoException & {message?: string}
@@ -135,8 +141,13 @@ export function connectionError(error: unknown, where: string, username?: string
   }
   const denied = /NOPERM[^']*'([^']+)'/i.exec(message)
   if (denied || /NOPERM/i.test(message)) {
-    const what = denied ? `the "${denied[1]}" command` : 'a command or key'
-    return new ConnectionError(`${where} refused ${what} for ${who} (ACL NOPERM) — grant it, e.g. ACL SETUSER ${username ?? 'default'} +${denied?.[1] ?? '@all'}, or use another user`)
+    const what = denied ? `the "${denied[1]}" command` : /\bkey/i.test(message) ? 'access to a key' : /channel/i.test(message) ? 'access to a channel' : 'a command or key'
+    const user = username ?? 'default'
+    // a write needs the write categories, not one command at a time; no read needs a script or a transaction
+    if (denied && isWriteCommand(denied[1]!)) return new ConnectionError(`${where} refused ${what} for ${who} (ACL NOPERM): this command writes — to let it, ACL SETUSER ${user} +@write +@scripting +@transaction; read-only commands (inspect, top, metrics, wait, export, --dry-run) need only +@read +@connection +info +ping`)
+    // without a command name it is a key (or channel) pattern the user lacks, not a command
+    const grant = denied ? `+${denied[1]}` : /channel/i.test(message) ? "'&*' (the channels)" : "'~*' (or the key pattern of these queues)"
+    return new ConnectionError(`${where} refused ${what} for ${who} (ACL NOPERM) — grant it, e.g. ACL SETUSER ${user} ${grant}, or use another user`)
   }
   if (/SSL|TLS|certificate|wrong version number|EPROTO|packet length|secure TLS connection/i.test(message)) {
     return new ConnectionError(`TLS handshake with ${where} failed (${message.split('\n')[0]}) — is that a TLS port? use redis:// for a plain one, or --tls-ca for a private CA`)

@@ -13,19 +13,10 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {isolatedHome, runCli} from '../../helpers/cli.js'
 import {PrivateRedis, freePort} from '../../reliability/harness.js'
 import {until} from './helpers.js'
+import {snapshot} from '../../helpers/redis-readonly.js'
 
 const home = isolatedHome()
 const QUEUE = 'ro-orders'
-
-/** Every key with its type and DUMP, to compare the whole server before and after. */
-async function snapshot(client: Redis): Promise<Record<string, string>> {
-  const out: Record<string, string> = {}
-  for await (const keys of client.scanStream({count: 1000})) {
-    // a key with a TTL (the worker's stalled-check) may expire meanwhile: that is not a write
-    for (const key of keys as string[]) if ((await client.pttl(key)) === -1) out[key] = `${await client.type(key)}:${((await client.dumpBuffer(key)) ?? Buffer.alloc(0)).toString('hex')}`
-  }
-  return out
-}
 
 describe('bullmq: read-only commands on a +@read user (private redis-server)', {timeout: 120_000}, () => {
   let server: PrivateRedis
