@@ -5,7 +5,7 @@ import type {OutgoingMessage} from '../broker/contract.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {type MessageTemplate, checkOptions, sendInBatches} from '../services/enqueue.js'
 import {checkDestination} from '../services/ops/move.js'
-import {UsageError} from '../kernel/errors.js'
+import {NotFoundError, UsageError} from '../kernel/errors.js'
 import {ndjsonLine, ProgressLine} from '../kernel/output.js'
 import {checkJsonPayload, loadSchemaValidator, looksLikeJson, parseHeaders, readNdjson, type ValidatedLines} from '../services/payloads.js'
 import {onInterrupt} from '../cli/signals.js'
@@ -65,11 +65,20 @@ Prints the ids of the messages, one a line (NDJSON objects with --json).`
 
     // Connect first (to learn the broker's limits), then read and validate everything, then send.
     const broker = await this.openBroker()
-    const caps = await broker.capabilitiesOf(args.queue)
+    // a broker that learns a queue's capabilities from the queue itself (SQS) finds no queue yet: --create makes it first
+    let caps = await broker.capabilitiesOf(args.queue).catch(async (error: unknown) => {
+      if (!(error instanceof NotFoundError)) throw error
+      const brokerCaps = await broker.capabilitiesOf()
+      if (flags.create) return brokerCaps
+      throw offerCreate(error, brokerCaps)
+    })
     // before reading stdin or the file: RQ's pickled jobs are refused whatever the payload
     if (!caps.enqueue) throw refuse('enqueue', `queue "${args.queue}" on ${broker.displayUrl}`, caps)
+    if (flags.create) {
+      await checkDestination(broker, args.queue, true)
+      caps = await broker.capabilitiesOf(args.queue)
+    }
     checkOptions(broker, withFlavor(caps, flags.flavor), template)
-    if (flags.create) await checkDestination(broker, args.queue, true)
     const max = caps.maxPayloadBytes
     const progress = new ProgressLine()
     let single: Buffer | undefined

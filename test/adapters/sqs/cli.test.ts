@@ -139,3 +139,18 @@ describe('queue … on sqs://', {timeout: 90_000}, () => {
     expect(JSON.parse(after.stdout).queue.counts).toMatchObject({waiting: 3, dead: 0})
   })
 })
+
+describe('enqueue --create on SQS', () => {
+  it('makes a queue that is not there yet and sends to it; without --create the error names it', async () => {
+    const q = `qctl-create-${Date.now().toString(36)}`
+    const refused = await runCli(['enqueue', q, '{"a":1}', '--url', emulatorUrl()], {env: cleanEnv})
+    expect(refused.code).toBe(4)
+    expect(refused.stderr).toMatch(/--create/)
+    const made = await runCli(['enqueue', q, '{"a":1}', '--create', '--url', emulatorUrl()], {env: cleanEnv})
+    expect(made.stderr).toBe('')
+    expect(made.code).toBe(0)
+    const r = await runCli(['inspect', q, '--url', emulatorUrl(), '--json'], {env: cleanEnv})
+    expect(JSON.parse(r.stdout).queue.counts.waiting).toBe(1)
+  })
+})
+
