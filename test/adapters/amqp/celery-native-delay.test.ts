@@ -13,7 +13,7 @@ import {nativeDelayRoutingKey, safeToRead, topicMatches} from '../../../src/adap
 import type {Broker} from '../../../src/broker/contract.js'
 import {isolatedHome, runCli} from '../../helpers/cli.js'
 import {createVhost, declareCelery55Queue, declareNativeDelayedDelivery, withChannel} from './celery55.js'
-import {eventually, openAmqp, PREFIX} from './helpers.js'
+import {eventually, openAmqp, PREFIX, stopWorker} from './helpers.js'
 
 const PYTHON = '/usr/bin/python3'
 const APP_DIR = fileURLToPath(new URL('.', import.meta.url))
@@ -74,16 +74,7 @@ describe('amqp: Celery 5.5 native delayed delivery (source-derived fixtures) wit
   }, 60_000)
 
   afterAll(async () => {
-    if (worker && worker.exitCode === null) {
-      worker.kill('SIGTERM')
-      await new Promise<void>((resolve) => {
-        const hard = setTimeout(() => worker!.kill('SIGKILL'), 5000)
-        worker!.once('exit', () => {
-          clearTimeout(hard)
-          resolve()
-        })
-      })
-    }
+    await stopWorker(worker)
     await broker?.close()
     await vhost?.drop()
   }, 30_000)

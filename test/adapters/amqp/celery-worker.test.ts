@@ -11,7 +11,7 @@ import {promisify} from 'node:util'
 import amqp from 'amqplib'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {isolatedHome, runCli} from '../../helpers/cli.js'
-import {AMQP_URL, declareQueue, dropQueue, eventually, uniqueQueue} from './helpers.js'
+import {AMQP_URL, declareQueue, dropQueue, eventually, stopWorker, uniqueQueue} from './helpers.js'
 
 const PYTHON = '/usr/bin/python3'
 const APP_DIR = fileURLToPath(new URL('.', import.meta.url))
@@ -101,16 +101,7 @@ describe('amqp: queuectl → the real Celery 5.2 worker', () => {
   }, 120_000)
 
   afterAll(async () => {
-    if (worker && worker.exitCode === null) {
-      worker.kill('SIGTERM')
-      await new Promise<void>((resolve) => {
-        const hard = setTimeout(() => worker!.kill('SIGKILL'), 5000)
-        worker!.once('exit', () => {
-          clearTimeout(hard)
-          resolve()
-        })
-      })
-    }
+    await stopWorker(worker)
     for (const q of [plain, prio, dead, park, park2, park3]) await dropCeleryQueue(q).catch(() => {})
   }, 30_000)
 

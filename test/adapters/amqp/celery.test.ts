@@ -11,7 +11,7 @@ import amqp from 'amqplib'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Broker} from '../../../src/broker/contract.js'
 import {isolatedHome, runCli} from '../../helpers/cli.js'
-import {AMQP_URL, declareQueue, dropQueue, eventually, openAmqp, uniqueQueue} from './helpers.js'
+import {AMQP_URL, declareQueue, dropQueue, eventually, openAmqp, stopWorker, uniqueQueue} from './helpers.js'
 
 const PYTHON = '/usr/bin/python3'
 const APP_DIR = fileURLToPath(new URL('.', import.meta.url))
@@ -44,22 +44,7 @@ describe('amqp: Celery interop (python3-celery)', () => {
   })
 
   afterAll(async () => {
-    for (const w of workers) {
-      if (w.exitCode === null) w.kill('SIGTERM')
-    }
-    await Promise.all(
-      workers.map(
-        (w) =>
-          new Promise<void>((resolve) => {
-            if (w.exitCode !== null) return resolve()
-            const hard = setTimeout(() => w.kill('SIGKILL'), 5000)
-            w.once('exit', () => {
-              clearTimeout(hard)
-              resolve()
-            })
-          }),
-      ),
-    )
+    await Promise.all(workers.map((w) => stopWorker(w)))
     await broker?.close()
     for (const q of queues) await dropCeleryQueue(q).catch(() => {})
   }, 30_000)

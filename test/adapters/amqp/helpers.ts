@@ -1,5 +1,6 @@
 // Shared by the AMQP tests: the local RabbitMQ, unique queue names per run, fixtures declared with
 // amqplib directly (arguments the adapter's createQueue does not take: DLX, x-max-priority).
+import type {ChildProcess} from 'node:child_process'
 import amqp from 'amqplib'
 import {createBroker} from '../../../src/adapters/registry.js'
 import type {Broker} from '../../../src/broker/contract.js'
@@ -83,4 +84,17 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
     if (Date.now() > until) throw new Error(`timed out after ${ms}ms waiting for ${what}`)
     await sleep(50)
   }
+}
+
+/** Stops a worker process (SIGTERM, then SIGKILL after graceMs); resolves once it has exited. */
+export function stopWorker(worker: ChildProcess | undefined, graceMs = 5000): Promise<void> {
+  if (!worker || worker.exitCode !== null || worker.signalCode !== null) return Promise.resolve()
+  return new Promise<void>((resolve) => {
+    const hard = setTimeout(() => worker.kill('SIGKILL'), graceMs)
+    worker.once('exit', () => {
+      clearTimeout(hard)
+      resolve()
+    })
+    worker.kill('SIGTERM')
+  })
 }
