@@ -1,5 +1,5 @@
-// No function in the adapters is over 80 lines (issue 14): a consume loop that long hides its
-// reliability rules. Measured as a reader sees it: the lines of a function's body, nested
+// No function in src/ is over 80 lines (issues 14 and 24): a consume loop, a command or a
+// component that long hides its rules. Measured as a reader sees it: the lines of a function's body, nested
 // functions included, found with the TypeScript parser.
 import {readdirSync, readFileSync, statSync} from 'node:fs'
 import {join, relative} from 'node:path'
@@ -8,12 +8,14 @@ import {describe, expect, it} from 'vitest'
 
 const ROOT = new URL('../../src/', import.meta.url).pathname
 const MAX_LINES = 80
+// Being split (issue 24); each split removes its line.
+const PENDING = ['commands/enqueue.ts:', 'commands/work.ts:', 'loadgen/run.ts:', 'services/ops/drain.ts:', 'tui/app.tsx:']
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name)
     if (statSync(path).isDirectory()) return sources(path)
-    return name.endsWith('.ts') ? [path] : []
+    return /\.tsx?$/.test(name) ? [path] : []
   })
 }
 
@@ -34,9 +36,10 @@ function longFunctions(file: string): string[] {
 }
 
 describe('function length', () => {
-  it(`no function under src/adapters or src/broker is over ${MAX_LINES} lines`, () => {
-    const files = [...sources(join(ROOT, 'adapters')), ...sources(join(ROOT, 'broker'))]
-    expect(files.length).toBeGreaterThan(40)
-    expect(files.flatMap(longFunctions)).toEqual([])
+  it(`no function under src/ (.ts and .tsx) is over ${MAX_LINES} lines`, () => {
+    const files = sources(ROOT)
+    expect(files.length).toBeGreaterThan(150)
+    expect(files.some((file) => file.endsWith('.tsx'))).toBe(true)
+    expect(files.flatMap(longFunctions).filter((hit) => !PENDING.some((name) => hit.startsWith(name)))).toEqual([])
   })
 })
