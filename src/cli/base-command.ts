@@ -1,7 +1,7 @@
 // Every command extends BaseCommand: it owns the common flags, the JSON envelope (of results and
 // of failures, with the work done so far), opening and closing brokers, and turning errors into
 // one line and a stable exit code.
-import {Command, Errors, Flags, ux, type Interfaces} from '@oclif/core'
+import {Command, Config, Errors, Flags, ux, type Interfaces} from '@oclif/core'
 import type {Broker} from '../broker/contract.js'
 import {SUPPORTED_SCHEMES, TRANSPORT_OPTIONS} from '../adapters/registry.js'
 import {resolveConnection, type ResolvedConnection} from '../services/connection.js'
@@ -11,10 +11,36 @@ import {checkCount} from '../kernel/units.js'
 import {redactText} from '../kernel/redact.js'
 import {jsonEscaped, safeBlock, safeLine, safeOutput} from '../kernel/terminal.js'
 import {format} from 'node:util'
+import type {Readable} from 'node:stream'
 import {unknownFlagsMessage} from './did-you-mean.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+/** Where a command writes (and reads): the process's streams, or a test's. */
+export interface CommandIO {
+  in: Readable & {isTTY?: boolean}
+  out: OutputStream
+  err: OutputStream
+}
+
+/** What a command writes to: process.stdout/stderr or a capture; the TTY facts decide colour and the live screen. */
+export type OutputStream = NodeJS.WritableStream & {isTTY?: boolean; columns?: number; rows?: number}
+
+export const processIO = (): CommandIO => ({in: process.stdin, out: process.stdout, err: process.stderr})
+
+/** One line to `stream`; the process's own through the console, as oclif does (a closed pipe is not a crash). */
+export function writeLine(stream: OutputStream, text: string): void {
+  if (stream === process.stdout) console.log(text)
+  else if (stream === process.stderr) console.error(text)
+  else stream.write(`${text}\n`)
+}
+
+/** A command run in-process by `runWith`: its exit code and what it returned. */
+export interface CommandRun {
+  exitCode: number
+  result: unknown
+}
 
 /** Exit code for a bug: sysexits' EX_SOFTWARE. */
 export const BUG_EXIT_CODE = 70
@@ -80,7 +106,30 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected flags!: BaseFlags<T>
   protected args!: BaseArgs<T>
+  /** Every byte a command prints goes to these streams (injected by `runWith`, else the process's). */
+  protected io: CommandIO = processIO()
   private readonly brokers: Broker[] = []
+
+  /**
+   * Runs the command in this process with `io` in place of the process's streams (the GitHub CLI's
+   * Options with injected I/O): its behaviour is testable without spawning the binary.
+   */
+  static async runWith(
+    this: new (argv: string[], config: Config) => BaseCommand<typeof Command>,
+    argv: string[],
+    options: {io: CommandIO; config?: Config},
+  ): Promise<CommandRun> {
+    const config = options.config ?? (await Config.load(new URL('../..', import.meta.url).pathname))
+    const cmd = new this(argv, config)
+    cmd.io = options.io
+    cmd.id ??= this.name.toLowerCase()
+    try {
+      return {exitCode: 0, result: await cmd._run()}
+    } catch (error) {
+      if (error instanceof Errors.ExitError) return {exitCode: error.oclif.exit ?? 0, result: undefined}
+      throw error
+    }
+  }
 
   override async init(): Promise<void> {
     await super.init()
@@ -104,16 +153,16 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Human output: our colours kept, any other control character (a broker's bytes) escaped. */
   override log(message = '', ...args: unknown[]): void {
-    super.log(safeOutput(format(message, ...args)))
+    if (!this.jsonEnabled()) writeLine(this.io.out, safeOutput(format(message, ...args)))
   }
 
   /** --json output: the same data, with C1 and bidi characters as \u escapes (a terminal acts on them raw). */
   override logJson(json: unknown): void {
-    ux.stdout(jsonEscaped(ux.colorizeJson(json, {pretty: true, theme: this.config.theme?.json})))
+    writeLine(this.io.out, jsonEscaped(ux.colorizeJson(json, {pretty: true, theme: this.config.theme?.json})))
   }
 
   override logToStderr(message = '', ...args: unknown[]): void {
-    super.logToStderr(safeOutput(format(message, ...args)))
+    if (!this.jsonEnabled()) writeLine(this.io.err, safeOutput(format(message, ...args)))
   }
 
   /**
@@ -164,8 +213,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const json = this.jsonEnabled()
     if (json) this.logJson({...partial, error: {message, exitCode, kind: error?.name ?? 'Error'}})
     // the message may quote a broker's names or errors: one line, escaped for the terminal
-    if (!json || partial) process.stderr.write(`${safeLine(line ?? `Error: ${message.replace(/\n/g, ' ')}`)}\n`)
-    if (debug && error?.stack) process.stderr.write(`${safeBlock(redactText(error.stack))}\n`)
+    if (!json || partial) this.io.err.write(`${safeLine(line ?? `Error: ${message.replace(/\n/g, ' ')}`)}\n`)
+    if (debug && error?.stack) this.io.err.write(`${safeBlock(redactText(error.stack))}\n`)
     this.exit(exitCode)
   }
 

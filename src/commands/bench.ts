@@ -84,13 +84,13 @@ The bench queue (queuectl-bench-RUNID) is deleted at the end unless --keep. Ctrl
       throw new UsageError(`--agents ${flags.agents} needs a broker every agent can reach — memory:// lives inside one process; give --url redis://…, amqp://… or sqs://…`)
     }
     const {benchOnBroker} = await import('../loadgen/session.js')
-    const color = colorEnabled(process.stderr)
-    const progress = json ? undefined : new ProgressLine()
+    const color = colorEnabled(this.io.err)
+    const progress = json ? undefined : new ProgressLine(this.io.err)
     const shutdown = handleShutdown({
       onSignal: (signal, n) => {
         if (json) return
         progress?.done()
-        process.stderr.write(n === 1 ? `\n${signal}: stopping early — draining, then a partial report (again to stop now)\n` : `\n${signal} again: stopping now\n`)
+        this.io.err.write(n === 1 ? `\n${signal}: stopping early — draining, then a partial report (again to stop now)\n` : `\n${signal} again: stopping now\n`)
       },
     })
     let result
@@ -99,7 +99,7 @@ The bench queue (queuectl-bench-RUNID) is deleted at the end unless --keep. Ctrl
         broker, plan, runId, body, agents: flags.agents, queue: flags.queue, keep: flags.keep, reconnectTimeoutMs,
         stop: shutdown.graceful, force: shutdown.force,
         onStatus: (line) => progress?.update(line, true),
-        onNote: (line) => !json && process.stderr.write(`${safeOutput(line)}\n`),
+        onNote: (line) => !json && this.io.err.write(`${safeOutput(line)}\n`),
         color,
       })
     } finally {
@@ -109,8 +109,8 @@ The bench queue (queuectl-bench-RUNID) is deleted at the end unless --keep. Ctrl
     if (flags.out) await writeFile(flags.out, `${JSON.stringify(result, null, 2)}\n`)
     if (!result) return undefined // a non-leading agent: the leader prints the merged report
     if (!json) {
-      process.stdout.write(`${safeOutput(renderResult(result, colorEnabled()))}\n`)
-      if (flags.out) process.stderr.write(`result written to ${flags.out}\n`)
+      this.io.out.write(`${safeOutput(renderResult(result, colorEnabled(this.io.out)))}\n`)
+      if (flags.out) this.io.err.write(`result written to ${flags.out}\n`)
     }
     if (shutdown.exitCode !== undefined) {
       if (json) this.logJson(result)
@@ -126,7 +126,7 @@ The bench queue (queuectl-bench-RUNID) is deleted at the end unless --keep. Ctrl
     const {loadResult} = await import('../loadgen/session.js')
     const [a, b] = await Promise.all(files.map(loadResult))
     if (json) return {a, b}
-    process.stdout.write(`${safeOutput(renderComparison(a!, b!, ['a', 'b'], colorEnabled()))}\n`)
+    this.io.out.write(`${safeOutput(renderComparison(a!, b!, ['a', 'b'], colorEnabled(this.io.out)))}\n`)
     return undefined
   }
 }

@@ -1,13 +1,13 @@
 import {readFile} from 'node:fs/promises'
 import {Args, Flags} from '@oclif/core'
 import {offerCreate, refuse, withFlavor} from '../broker/capabilities.js'
-import type {OutgoingMessage} from '../broker/contract.js'
+import type {Broker, Capabilities, OutgoingMessage} from '../broker/contract.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {type MessageTemplate, checkOptions, sendInBatches} from '../services/enqueue.js'
 import {checkDestination} from '../services/ops/move.js'
 import {NotFoundError, UsageError} from '../kernel/errors.js'
 import {ndjsonLine, ProgressLine} from '../kernel/output.js'
-import {checkJsonPayload, loadSchemaValidator, looksLikeJson, parseHeaders, readNdjson, type ValidatedLines} from '../services/payloads.js'
+import {checkJsonPayload, loadSchemaValidator, looksLikeJson, parseHeaders, readNdjson, type PayloadValidator, type ValidatedLines} from '../services/payloads.js'
 import {onInterrupt} from '../cli/signals.js'
 import {parseDuration} from '../kernel/units.js'
 import {safeLine} from '../kernel/terminal.js'
@@ -58,15 +58,37 @@ Prints the ids of the messages, one a line (NDJSON objects with --json).`
     }
     const validator = flags.schema ? await loadSchemaValidator(flags.schema) : undefined
     const fromStdin = args.payload === undefined && flags.file === undefined
-    if (fromStdin && process.stdin.isTTY) {
+    if (fromStdin && this.io.in.isTTY) {
       throw new UsageError('no payload — pass it as an argument, use --file, or pipe NDJSON to stdin')
     }
     if (fromStdin && flags.count !== 1) throw new UsageError('--count repeats one payload; it cannot be used with NDJSON on stdin')
 
     // Connect first (to learn the broker's limits), then read and validate everything, then send.
     const broker = await this.openBroker()
+    const caps = await this.destination(broker)
+    checkOptions(broker, withFlavor(caps, flags.flavor), template)
+    const progress = new ProgressLine(this.io.err)
+    const {single, lines} = await this.payloads(validator, caps.maxPayloadBytes, progress)
+    if (single && caps.maxPayloadBytes !== undefined && single.length > caps.maxPayloadBytes) {
+      throw new UsageError(`the payload is ${single.length} bytes, over ${broker.transport}'s limit of ${caps.maxPayloadBytes} — nothing was sent`)
+    }
+    const messages = lines
+      ? mapLines(lines, template, flags['content-type'] ?? 'application/json')
+      : repeat({...template, payload: single!, contentType: flags['content-type'] ?? guessContentType(single!)}, flags.count)
+    try {
+      await this.send(broker, caps, messages, lines ? lines.count : flags.count, progress)
+    } finally {
+      progress.done()
+      await lines?.dispose()
+    }
+    return undefined
+  }
+
+  /** The queue's capabilities, refused before any payload is read; made first with --create. */
+  private async destination(broker: Broker): Promise<Capabilities> {
+    const {flags, args} = this
     // a broker that learns a queue's capabilities from the queue itself (SQS) finds no queue yet: --create makes it first
-    let caps = await broker.capabilitiesOf(args.queue).catch(async (error: unknown) => {
+    const caps = await broker.capabilitiesOf(args.queue).catch(async (error: unknown) => {
       if (!(error instanceof NotFoundError)) throw error
       const brokerCaps = await broker.capabilitiesOf()
       if (flags.create) return brokerCaps
@@ -74,39 +96,36 @@ Prints the ids of the messages, one a line (NDJSON objects with --json).`
     })
     // before reading stdin or the file: RQ's pickled jobs are refused whatever the payload
     if (!caps.enqueue) throw refuse('enqueue', `queue "${args.queue}" on ${broker.displayUrl}`, caps)
-    if (flags.create) {
-      await checkDestination(broker, args.queue, true)
-      caps = await broker.capabilitiesOf(args.queue)
-    }
-    checkOptions(broker, withFlavor(caps, flags.flavor), template)
-    const max = caps.maxPayloadBytes
-    const progress = new ProgressLine()
-    let single: Buffer | undefined
-    let lines: ValidatedLines | undefined
+    if (!flags.create) return caps
+    await checkDestination(broker, args.queue, true)
+    return broker.capabilitiesOf(args.queue)
+  }
+
+  /** One payload (the argument or --file), or the NDJSON lines of stdin, validated in full. */
+  private async payloads(validator: PayloadValidator | undefined, maxBytes: number | undefined, progress: ProgressLine): Promise<{single?: Buffer; lines?: ValidatedLines}> {
+    const {flags, args} = this
     if (flags.file !== undefined) {
-      single = await readFile(flags.file).catch((error: NodeJS.ErrnoException) => {
+      const single = await readFile(flags.file).catch((error: NodeJS.ErrnoException) => {
         throw new UsageError(`cannot read --file ${flags.file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`)
       })
       if (validator) checkJsonPayload(single.toString('utf8'), `--file ${flags.file}`, validator)
-    } else if (args.payload !== undefined) {
-      single = Buffer.from(args.payload)
+      return {single}
+    }
+    if (args.payload !== undefined) {
       if (validator) checkJsonPayload(args.payload, 'the payload', validator)
-    } else {
-      lines = await readNdjson(process.stdin, {
-        validator,
-        maxBytes: max,
-        onLine: (n) => n % 1000 === 0 && progress.update(`validated ${n} lines`),
-      })
-      progress.done()
+      return {single: Buffer.from(args.payload)}
     }
-    if (single && max !== undefined && single.length > max) {
-      throw new UsageError(`the payload is ${single.length} bytes, over ${broker.transport}'s limit of ${max} — nothing was sent`)
-    }
+    const lines = await readNdjson(this.io.in, {
+      validator,
+      maxBytes,
+      onLine: (n) => n % 1000 === 0 && progress.update(`validated ${n} lines`),
+    })
+    progress.done()
+    return {lines}
+  }
 
-    const total = lines ? lines.count : flags.count
-    const messages = lines
-      ? mapLines(lines, template, flags['content-type'] ?? 'application/json')
-      : repeat({...template, payload: single!, contentType: flags['content-type'] ?? guessContentType(single!)}, flags.count)
+  private async send(broker: Broker, caps: Capabilities, messages: Iterable<OutgoingMessage> | AsyncIterable<OutgoingMessage>, total: number, progress: ProgressLine): Promise<void> {
+    const {flags, args} = this
     const interrupt = onInterrupt()
     const json = this.jsonEnabled()
     // memory:// and the like: the id printed names a message that dies with this process
@@ -119,22 +138,19 @@ Prints the ids of the messages, one a line (NDJSON objects with --json).`
         signal: interrupt.signal,
         onBatch: (ids, sent) => {
           // NDJSON is a stream: written as it goes, not as oclif's one JSON document at the end
-          process.stdout.write(ids.map((id) => (json ? ndjsonLine({id, queue: args.queue, ...extra}) : safeLine(id))).join('\n') + '\n')
+          this.io.out.write(ids.map((id) => (json ? ndjsonLine({id, queue: args.queue, ...extra}) : safeLine(id))).join('\n') + '\n')
           if (total > 1000) progress.update(`sent ${sent}/${total}`)
         },
       })
       if (caps.inProcess && report.sent > 0) {
         const n = report.sent === 1 ? 'the message lives' : `the ${report.sent} messages live`
-        process.stderr.write(`warning: ${broker.displayUrl} is in-process: ${n} only in this process and ${report.sent === 1 ? 'is' : 'are'} gone now that it exits — enqueue to a broker URL (redis://, amqp://…) to keep messages\n`)
+        this.io.err.write(`warning: ${broker.displayUrl} is in-process: ${n} only in this process and ${report.sent === 1 ? 'is' : 'are'} gone now that it exits — enqueue to a broker URL (redis://, amqp://…) to keep messages\n`)
       }
     } catch (error) {
       throw offerCreate(error, caps)
     } finally {
-      progress.done()
       interrupt.dispose()
-      await lines?.dispose()
     }
-    return undefined
   }
 }
 

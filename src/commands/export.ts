@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand, stoppedBy} from '../cli/base-command.js'
+import {BaseCommand, stoppedBy, type OutputStream} from '../cli/base-command.js'
 import {DeclinedError, InterruptedError, UsageError, UserError} from '../kernel/errors.js'
 import {rerunHint} from '../cli/rerun.js'
 import {writeAudit} from '../services/ops/audit.js'
@@ -46,7 +46,7 @@ By default nothing is removed: the messages are peeked (AMQP requeues them, flag
     if (flags.consume) {
       const stats = await broker.stats(args.queue)
       const count = stats.counts[state ?? 'waiting']
-      const go = await confirmDestructive({
+      const go = await confirmDestructive({input: this.io.in, output: this.io.err, 
         yes: flags.yes,
         question: `remove ${count ?? 'all'} ${state ?? 'waiting'} messages of "${args.queue}" on ${broker.displayUrl} as they are exported?`,
         retryHint: rerunHint(this.config.bin, this.id, this.argv, ['--yes']),
@@ -54,7 +54,7 @@ By default nothing is removed: the messages are peeked (AMQP requeues them, flag
       if (!go) this.fail(new DeclinedError('nothing exported: the answer was no'), undefined, {line: 'nothing exported'})
     }
     const interrupt = onInterrupt()
-    const out = stdoutWriter()
+    const out = stdoutWriter(this.io.out)
     let report
     try {
       report = await exportMessages(broker, args.queue, out.write, {
@@ -82,14 +82,14 @@ By default nothing is removed: the messages are peeked (AMQP requeues them, flag
         details: {consume: true, state: state ?? 'waiting', limit: flags.limit, outcome: report.drain?.stoppedBy, error: report.drain?.error?.message},
       })
     } else {
-      if (report.caveat) process.stderr.write(`${safeLine(report.caveat)}\n`)
+      if (report.caveat) this.io.err.write(`${safeLine(report.caveat)}\n`)
     }
     interrupt.dispose()
     const done = `exported ${report.exported} message${report.exported === 1 ? '' : 's'} from "${safeLine(args.queue)}"${flags.consume ? ' (removed from the queue)' : ''}`
     const stopped = report.drain
     // a failure is one line, with the count in it
     if (stopped?.error) throw stoppedBy(stopped.error, `the export stopped: ${stopped.error.message} — ${done}; the rest stays on the queue`)
-    process.stderr.write(`${done}\n`)
+    this.io.err.write(`${done}\n`)
     if (stopped?.stoppedBy === 'interrupted') throw new InterruptedError(`interrupted after exporting ${report.exported} messages`)
     return undefined
   }
@@ -112,14 +112,14 @@ interface StdoutWriter {
  * last newline of each write is held back and sent READER_GRACE_MS later; a batch is confirmed
  * once a write succeeded that long after it (the reader was still there), refused on EPIPE.
  */
-function stdoutWriter(): StdoutWriter {
+function stdoutWriter(stdout: OutputStream): StdoutWriter {
   // a reader that went away is an error of the write in hand, not a crash
-  process.stdout.on('error', () => {})
+  stdout.on('error', () => {})
   const send = (text: string) =>
     new Promise<void>((resolve, reject) => {
-      process.stdout.write(text, (error) => (error ? reject(readerGone(error)) : resolve()))
+      stdout.write(text, (error) => (error ? reject(readerGone(error)) : resolve()))
     })
-  if (!isPipe()) return {write: send, confirming: false, finish: async () => {}}
+  if (stdout !== process.stdout || !isPipe()) return {write: send, confirming: false, finish: async () => {}}
   let held = ''
   let timer: NodeJS.Timeout | undefined
   const waiting: {at: number; resolve: () => void; reject: (error: Error) => void}[] = []

@@ -35,7 +35,7 @@ Lines are sent in batches as they are read: at a bad line (a truncated file) the
   async run(): Promise<unknown> {
     const {flags, args} = this
     if (args.queue.trim() === '') throw new UsageError('the queue name is empty — give the queue to import into')
-    if (flags.file === undefined && process.stdin.isTTY) throw new UsageError('nothing to import — pipe an export to stdin or use --file FILE')
+    if (flags.file === undefined && this.io.in.isTTY) throw new UsageError('nothing to import — pipe an export to stdin or use --file FILE')
     if (flags.file !== undefined) {
       await access(flags.file).catch(() => {
         throw new UsageError(`cannot read --file ${flags.file}: no such file`)
@@ -43,11 +43,11 @@ Lines are sent in batches as they are read: at a bad line (a truncated file) the
     }
     const broker = await this.openBroker()
     await checkDestination(broker, args.queue, flags.create) // exit 4 before reading a line
-    const progress = new ProgressLine()
+    const progress = new ProgressLine(this.io.err)
     const interrupt = onInterrupt()
     let report
     try {
-      report = await importMessages(broker, args.queue, () => (flags.file ? createReadStream(flags.file) : process.stdin), flags.file !== undefined, {
+      report = await importMessages(broker, args.queue, () => (flags.file ? createReadStream(flags.file) : this.io.in), flags.file !== undefined, {
         batchSize: flags['batch-size'],
         allOrNothing: flags['all-or-nothing'],
         priority: flags['keep-priority'],

@@ -80,8 +80,8 @@ Thresholds turn inspect into a CI check: when one is crossed the command prints 
     } else {
       this.log(stats.length === 0 ? `no queues on ${broker.displayUrl}` : renderQueueTable(stats))
     }
-    if (caveat) process.stderr.write(`${safeLine(caveat)}\n`)
-    if (incomplete) process.stderr.write(`note: the list may be incomplete: ${safeLine(incomplete)}\n`)
+    if (caveat) this.io.err.write(`${safeLine(caveat)}\n`)
+    if (incomplete) this.io.err.write(`note: the list may be incomplete: ${safeLine(incomplete)}\n`)
     if (violations.length > 0) this.failChecks(violations)
     return undefined
   }

@@ -52,9 +52,9 @@ Name contexts as arguments to watch several brokers at once (each is a broker la
       await collector.stop()
       const text = await exposition.render()
       // on a terminal, a queue name's control characters are shown escaped; piped, the exposition is exact
-      process.stdout.write(process.stdout.isTTY ? safeOutput(text) : text)
+      this.io.out.write(this.io.out.isTTY ? safeOutput(text) : text)
       const failed = [...collector.snapshots].filter(([, s]) => s.error !== undefined)
-      for (const [label, s] of failed) process.stderr.write(`warning: ${safeLine(`${label}: ${s.error}`)}\n`)
+      for (const [label, s] of failed) this.io.err.write(`warning: ${safeLine(`${label}: ${s.error}`)}\n`)
       if (failed.length === targets.length) throw new ConnectionError(`no broker answered: ${failed.map(([label, s]) => `${label}: ${s.error}`).join('; ')}`)
       return undefined
     }
@@ -79,7 +79,7 @@ Name contexts as arguments to watch several brokers at once (each is a broker la
       await listenOn(server, listen)
       const address = server.address()
       const port = typeof address === 'object' && address ? address.port : listen.port
-      process.stderr.write(`serving metrics for ${targets.map((t) => t.label).join(', ')} on http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}/metrics (Ctrl-C to stop)\n`)
+      this.io.err.write(`serving metrics for ${targets.map((t) => t.label).join(', ')} on http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}/metrics (Ctrl-C to stop)\n`)
       // serving starts at once; the first round of polls fills the values (stale until then)
       const started = collector.start()
       await new Promise<void>((resolve) => shutdown.graceful.addEventListener('abort', () => resolve(), {once: true}))

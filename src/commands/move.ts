@@ -61,10 +61,10 @@ The destination must exist (exit 4 before anything is touched) unless --create. 
       this.log(`would move ${filter ? 'up to ' : ''}${what} (dry run: nothing moved)`)
       return {dryRun: true, from: args.source, to: args.destination, state, count: n}
     }
-    const go = await confirmDestructive({yes: flags.yes, question: `move ${what}?`, retryHint: rerunHint(this.config.bin, this.id, this.argv, ['--yes'])})
+    const go = await confirmDestructive({input: this.io.in, output: this.io.err, yes: flags.yes, question: `move ${what}?`, retryHint: rerunHint(this.config.bin, this.id, this.argv, ['--yes'])})
     if (!go) this.fail(new DeclinedError('nothing moved: the answer was no'), {moved: 0, cancelled: true}, {line: 'nothing moved'})
 
-    const progress = new ProgressLine()
+    const progress = new ProgressLine(this.io.err)
     const interrupt = onInterrupt()
     let report: DrainReport = {done: 0, failed: 0, skipped: 0, stoppedBy: 'error'}
     try {

@@ -42,7 +42,7 @@ export default class Purge extends BaseCommand<typeof Purge> {
       this.log(`would remove ${what} (dry run: nothing removed)`)
       return {dryRun: true, broker: broker.displayUrl, queue: args.queue, state, count}
     }
-    const go = await confirmDestructive({
+    const go = await confirmDestructive({input: this.io.in, output: this.io.err, 
       yes: flags.yes,
       question: `remove ${what}?`,
       retryHint: rerunHint(this.config.bin, this.id, this.argv, ['--yes']),

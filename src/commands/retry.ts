@@ -51,7 +51,7 @@ export default class Retry extends BaseCommand<typeof Retry> {
     }
     // naming the messages is deliberate enough; "all of them" is what needs a yes
     if (!ids) {
-      const go = await confirmDestructive({yes: flags.yes, question: `retry ${what}?`, retryHint: rerunHint(this.config.bin, this.id, this.argv, ['--yes'])})
+      const go = await confirmDestructive({input: this.io.in, output: this.io.err, yes: flags.yes, question: `retry ${what}?`, retryHint: rerunHint(this.config.bin, this.id, this.argv, ['--yes'])})
       if (!go) this.fail(new DeclinedError('nothing retried: the answer was no'), {retried: 0, cancelled: true}, {line: 'nothing retried'})
     }
     const interrupt = onInterrupt()
@@ -70,7 +70,7 @@ export default class Retry extends BaseCommand<typeof Retry> {
     })
     const result = {queue: args.queue, state, retried: report.retried, failed: report.failed, via: report.via}
     if (report.error) this.fail(stoppedBy(report.error, `the retry stopped: ${report.error.message} — ${report.retried} were retried; run the command again to finish`), result)
-    if (ids && report.retried < ids.length) process.stderr.write(`note: ${ids.length - report.retried} of the named ids were not found among the ${state} messages\n`)
+    if (ids && report.retried < ids.length) this.io.err.write(`note: ${ids.length - report.retried} of the named ids were not found among the ${state} messages\n`)
     this.log(`retried ${report.retried} ${state} message${report.retried === 1 ? '' : 's'} of "${args.queue}"${report.via === 'broker' ? '' : ` (moved back from ${report.via})`}`)
     return result
   }

@@ -70,8 +70,8 @@ Not on a terminal, or with --once: prints one snapshot table and exits (--json: 
 
   async run(): Promise<unknown> {
     const flags = this.flags as unknown as TopFlags
-    const live = !flags.once && !this.jsonEnabled() && Boolean(process.stdout.isTTY && process.stdin.isTTY)
-    const color = colorEnabled(process.stdout)
+    const live = !flags.once && !this.jsonEnabled() && Boolean(this.io.out.isTTY && this.io.in.isTTY)
+    const color = colorEnabled(this.io.out)
     if (live) {
       // Ink draws only the final frame when CI is set (is-in-ci, read as Ink loads); a live screen
       // on a real terminal must not go blank because a CI variable leaked into the shell
@@ -153,7 +153,7 @@ Not on a terminal, or with --once: prints one snapshot table and exits (--json: 
         }
         try {
           const {stats, incomplete} = await queueStats(broker, {queues})
-          if (incomplete) process.stderr.write(`note: ${broker.displayUrl}: ${incomplete}\n`)
+          if (incomplete) this.io.err.write(`note: ${broker.displayUrl}: ${incomplete}\n`)
           return {...base, queues: stats, latencyMs: Date.now() - started}
         } catch (error) {
           if (brokers.length === 1) throw error

@@ -36,7 +36,7 @@ Conditions: empty (nothing waiting, in flight, delayed or retrying), or METRIC O
     const intervalMs = Math.max(50, parseDuration(flags.interval, '--interval'))
     const deadline = Date.now() + timeoutMs
     const broker = await this.openBroker()
-    const progress = new ProgressLine()
+    const progress = new ProgressLine(this.io.err)
     const interrupt = onInterrupt()
     let result
     try {

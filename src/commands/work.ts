@@ -1,15 +1,12 @@
 import {Args, Flags} from '@oclif/core'
-import {offerCreate, refuse} from '../broker/capabilities.js'
-import type {Broker, Capabilities} from '../broker/contract.js'
 import {BaseCommand} from '../cli/base-command.js'
-import {CheckFailedError, NotFoundError, UsageError, UserError, isUserError} from '../kernel/errors.js'
-import {colorEnabled, ndjsonLine} from '../kernel/output.js'
+import {UsageError} from '../kernel/errors.js'
+import {colorEnabled} from '../kernel/output.js'
 import {handleShutdown} from '../cli/signals.js'
 import {formatDuration, parseDuration} from '../kernel/units.js'
 import {execHandler, loadHandlerFile, parseDelayRange, parseFailRate, simulate} from '../runtime/handlers.js'
-import {attachWorkOutput, summaryLine} from '../runtime/work-output.js'
-import {EXHAUSTED_POLICIES, Worker, type JobHandler} from '../runtime/worker.js'
-import {safeLine} from '../kernel/terminal.js'
+import {WorkSession} from '../runtime/session.js'
+import {EXHAUSTED_POLICIES, type JobHandler, type WorkerOptions} from '../runtime/worker.js'
 
 export default class Work extends BaseCommand<typeof Work> {
   static override summary = 'Run jobs from a queue locally: a handler module, a shell command, or echo.'
@@ -66,12 +63,45 @@ With --json, stdout is a stream of NDJSON events, one a line ({"event":"complete
 
   async run(): Promise<unknown> {
     const {flags, args} = this
-    const json = this.jsonEnabled()
     if (flags.demo && (flags.url || flags.context)) throw new UsageError('--demo runs on the embedded memory broker — drop --url/--context, or drop --demo to work a real queue')
     const queue = args.queue ?? (flags.demo ? 'demo' : undefined)
     if (!queue?.trim()) throw new UsageError('no queue given — name the queue to work, e.g. `queue work emails --echo` (or try `queue work --demo`)')
+    const options = this.workerOptions()
+    const graceMs = parseDuration(flags.grace, '--grace')
+    const echo = flags.echo || (flags.demo && !flags.handler && !flags.exec)
+    const handler = await this.handler(echo)
+    const broker = flags.demo ? await this.openBroker({url: 'memory://'}) : await this.openBroker()
+    const json = this.jsonEnabled()
+    const session = new WorkSession({
+      broker, queue, handler, options, graceMs,
+      create: flags.create || flags.demo,
+      demo: flags.demo,
+      output: {json, echo, color: colorEnabled(this.io.err), out: this.io.out, err: this.io.err},
+    })
+    const shutdown = handleShutdown({
+      onSignal: (signal, count) => {
+        if (json) return
+        this.io.err.write(
+          count === 1
+            ? `\n${signal}: finishing ${session.runningJobs} running job(s) (up to --grace ${formatDuration(graceMs)}); again to stop now\n`
+            : `\n${signal} again: handing running jobs back\n`,
+        )
+      },
+    })
+    try {
+      await session.run({stop: shutdown.graceful, force: shutdown.force})
+    } finally {
+      shutdown.dispose()
+    }
+    if (shutdown.exitCode !== undefined) this.exit(shutdown.exitCode)
+    return undefined
+  }
+
+  /** The worker's options from the flags (--demo: quicker retries). */
+  private workerOptions(): WorkerOptions {
+    const {flags} = this
     const backoff = {initialMs: parseDuration(flags.backoff, '--backoff'), maxMs: parseDuration(flags['backoff-max'], '--backoff-max')}
-    const options = {
+    return {
       concurrency: flags.concurrency,
       prefetch: flags.prefetch,
       ack: flags.ack,
@@ -84,103 +114,18 @@ With --json, stdout is a stream of NDJSON events, one a line ({"event":"complete
       reconnectTimeoutMs: parseDuration(flags['reconnect-timeout'], '--reconnect-timeout'),
       onExhausted: flags['on-exhausted'],
     }
-    const graceMs = parseDuration(flags.grace, '--grace')
+  }
+
+  /** What runs each job: --handler, --exec or --echo, with --fail-rate and --delay-ms around it. */
+  private async handler(echo: boolean): Promise<JobHandler> {
+    const {flags} = this
     const failRate = flags['fail-rate'] !== undefined ? parseFailRate(flags['fail-rate']) : flags.demo ? 0.1 : undefined
     const delayMs = flags['delay-ms'] !== undefined ? parseDelayRange(flags['delay-ms']) : flags.demo ? ([20, 200] as [number, number]) : undefined
-    const echo = flags.echo || (flags.demo && !flags.handler && !flags.exec)
-
     let handler: JobHandler
     if (flags.handler) handler = await loadHandlerFile(flags.handler)
     else if (flags.exec) handler = execHandler(flags.exec)
     else if (echo) handler = () => undefined
     else throw new UsageError('choose what runs each job: --handler ./file.js, --exec "command" or --echo')
-    handler = simulate(handler, {failRate, delayMs})
-
-    const broker = flags.demo ? await this.openBroker({url: 'memory://'}) : await this.openBroker()
-    // a queue not made yet gets what a new queue gets
-    const caps = await broker.capabilitiesOf(queue).catch(() => broker.capabilitiesOf())
-    // before the dead-letter check: a queue its library's own workers consume says so, not "no dead-letter route"
-    if (!caps.consume) throw refuse('consume', `queue "${queue}" on ${broker.displayUrl}`, caps)
-    if (flags['on-exhausted'] === 'dead-letter' && flags.ack === 'late') {
-      if (!caps.deadLetter) {
-        throw new UsageError(`--on-exhausted dead-letter: ${queue} on ${broker.displayUrl} has no dead-letter route (capability deadLetter: false) — give it one (a DLX, a redrive policy) or choose --on-exhausted requeue, drop or stop`)
-      }
-    }
-    await queueToWork(broker, queue, flags.create || flags.demo, caps)
-    const worker = new Worker(broker, queue, handler, options)
-    const stopOutput = attachWorkOutput(worker, {json, echo, color: colorEnabled(process.stderr)})
-    const stopProducer = flags.demo ? startDemoProducer(broker, queue) : () => {}
-    const shutdown = handleShutdown({
-      onSignal: (signal, count) => {
-        if (json) return
-        process.stderr.write(
-          count === 1
-            ? `\n${signal}: finishing ${worker.runningJobs} running job(s) (up to --grace ${formatDuration(graceMs)}); again to stop now\n`
-            : `\n${signal} again: handing running jobs back\n`,
-        )
-      },
-    })
-    let graceTimer: NodeJS.Timeout | undefined
-    shutdown.graceful.addEventListener('abort', () => {
-      stopProducer()
-      void worker.close()
-      graceTimer = setTimeout(() => void worker.close(true), graceMs)
-      graceTimer.unref()
-    })
-    shutdown.force.addEventListener('abort', () => void worker.close(true))
-    let failure: Error | undefined
-    worker.on('error', (e) => (failure = e.error))
-    let kept: {id: string; reason: string} | undefined
-    worker.on('dead', (e) => {
-      if (e.outcome === 'kept') kept ??= {id: e.message.id, reason: e.reason}
-    })
-    try {
-      await worker.start()
-      const summary = await worker.finished
-      stopProducer()
-      stopOutput()
-      if (json) process.stdout.write(`${ndjsonLine({event: 'summary', queue, ...summary, elapsedMs: Math.round(summary.elapsedMs)})}\n`)
-      else process.stdout.write(`${safeLine(summaryLine(queue, summary))}\n`)
-      if (summary.reason === 'error' && failure) {
-        // keep a not-found (queue deleted) as exit 4; anything else is the connection's exit 3
-        throw new UserError(`stopped working ${queue} on ${broker.displayUrl}: ${failure.message}`, isUserError(failure) && failure.exitCode === 4 ? 4 : 3)
-      }
-      if (summary.reason === 'exhausted' && kept) {
-        throw new CheckFailedError(
-          `stopped: message ${kept.id} ${kept.reason.split(',')[0]} and ${queue} has no dead-letter route, so it was put back on the queue — give the queue a dead-letter route, or choose --on-exhausted requeue (keep retrying) or drop (discard)`,
-        )
-      }
-    } finally {
-      clearTimeout(graceTimer)
-      stopProducer()
-      stopOutput()
-      shutdown.dispose()
-      await worker.close(true)
-    }
-    if (shutdown.exitCode !== undefined) this.exit(shutdown.exitCode)
-    return undefined
-  }
-}
-
-/** --demo: a steady trickle of fake jobs so there is something to watch. */
-function startDemoProducer(broker: Broker, queue: string): () => void {
-  let n = 0
-  const timer = setInterval(() => {
-    const batch = Array.from({length: 2}, () => ({payload: JSON.stringify({demo: ++n, to: `user${n}@example.com`}), contentType: 'application/json'}))
-    void broker.enqueue(queue, batch).catch(() => {})
-  }, 200)
-  return () => clearInterval(timer)
-}
-
-/** A queue that does not exist is refused (a typo must leave nothing behind), or made when asked to. */
-async function queueToWork(broker: Broker, queue: string, create: boolean, caps: Capabilities): Promise<void> {
-  try {
-    await broker.stats(queue)
-  } catch (error) {
-    if (!(error instanceof NotFoundError) || !create) {
-      throw offerCreate(error, caps)
-    }
-    if (!caps.create) throw refuse('create', `queue "${queue}" on ${broker.displayUrl}`, caps)
-    await broker.createQueue(queue)
+    return simulate(handler, {failRate, delayMs})
   }
 }

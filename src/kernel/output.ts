@@ -8,7 +8,7 @@ import {jsonEscaped, safeLine} from './terminal.js'
 // cli-table3 costs ~40 ms to load: only commands that print a table pay for it
 const loadTable = () => createRequire(import.meta.url)('cli-table3') as typeof TableType
 
-export function colorEnabled(stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
+export function colorEnabled(stream: {isTTY?: boolean} = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false
   if (env.FORCE_COLOR === '0' || env.FORCE_COLOR === 'false') return false
   if (env.FORCE_COLOR !== undefined) return true
@@ -74,7 +74,7 @@ export class ProgressLine {
   private last = 0
   private shown = false
   constructor(
-    private readonly stream: NodeJS.WriteStream = process.stderr,
+    private readonly stream: NodeJS.WritableStream & {isTTY?: boolean} = process.stderr,
     private readonly everyMs = 100,
   ) {}
 

@@ -9,8 +9,8 @@ export interface ConfirmOptions {
   question: string
   /** The command line to suggest, --yes included: the invocation's own, so it names the same target. */
   retryHint: string
-  input?: NodeJS.ReadStream
-  output?: NodeJS.WriteStream
+  input?: NodeJS.ReadableStream & {isTTY?: boolean}
+  output?: NodeJS.WritableStream & {isTTY?: boolean}
 }
 
 /** Resolves true to go ahead, false when the user said no; throws (exit 2) when nobody can be asked. */
