@@ -52,157 +52,196 @@ const LEASE_MS = 30_000
 const POLL_WAIT_MS = 1000
 
 export async function drainQueue(broker: Broker, queue: string, sink: Sink, options: DrainOptions): Promise<DrainReport> {
-  const limit = options.limit ?? Infinity
-  const maxHeld = options.filter ? (options.maxHeld ?? 1000) : 0
-  const report: DrainReport = {done: 0, failed: 0, skipped: 0, stoppedBy: 'idle'}
-  const pending: Lease[] = []
-  const held: Lease[] = []
-  let taken = 0
-  let stopping = false
-  let lastArrival = Date.now()
-  let wake: (() => void) | undefined
-  const poke = () => wake?.()
-  /** Hand-backs of messages that came after the limit: awaited before returning. */
-  const returning = new Set<Promise<void>>()
-  /** Leases taken and not yet settled: kept alive until they are. */
-  const live = new Set<Lease>()
-
-  const handler = (lease: Lease) => {
-    lastArrival = Date.now()
-    if (stopping || taken >= limit) {
-      const back = lease.nack().catch(() => {})
-      returning.add(back)
-      void back.finally(() => returning.delete(back))
-      return
-    }
-    live.add(lease)
-    if (options.filter && !options.filter(lease.message)) {
-      held.push(lease)
-      report.skipped++
-    } else {
-      pending.push(lease)
-      taken++
-    }
-    poke()
-  }
-  // two batches' worth: the next batch arrives while the current one is being copied
-  const ahead = options.confirming ? CONFIRM_AHEAD : 2
-  const prefetch = Math.max(1, Math.min(options.batchSize * ahead, limit === Infinity ? options.batchSize * ahead : limit)) + maxHeld
-  /** Batches a confirming sink took and has not confirmed yet. */
-  const confirming = new Set<Promise<void>>()
-  let refused: Error | undefined
+  const drain = new Drain(sink, options)
   // leases are kept alive where they can be; elsewhere they do not expire (AMQP) or cannot be helped
   const {extend} = await broker.capabilitiesOf(queue)
-  const sub: Subscription = await broker.consume(queue, handler, {prefetch, leaseMs: LEASE_MS, pollWaitMs: POLL_WAIT_MS})
-  const keepAlive = setInterval(() => {
-    if (extend) for (const lease of live) void lease.extend(LEASE_MS).catch(() => {})
-  }, LEASE_MS / 3)
-  let lost: Error | undefined
-  void sub.closed.then((error) => {
-    if (error) lost = error
-    poke()
-  })
-  options.signal?.addEventListener('abort', poke, {once: true})
+  const sub = await broker.consume(queue, (lease) => drain.take(lease), {prefetch: drain.prefetch, leaseMs: LEASE_MS, pollWaitMs: POLL_WAIT_MS})
+  return drain.run(sub, extend)
+}
 
-  try {
-    for (;;) {
-      if (options.signal?.aborted) {
-        report.stoppedBy = 'interrupted'
-        break
-      }
-      if (pending.length === 0 && taken >= limit) {
-        report.stoppedBy = 'limit'
-        break
-      }
-      if (lost ?? refused) {
-        report.stoppedBy = 'error'
-        report.error = lost ?? refused
-        break
-      }
-      if (pending.length === 0) {
-        const idleFor = Date.now() - lastArrival
-        if (idleFor >= options.idleMs) break
-        await new Promise<void>((resolve) => {
-          wake = resolve
-          setTimeout(resolve, Math.min(options.idleMs - idleFor, 250))
-        })
-        wake = undefined
-        continue
-      }
-      // fill the batch while messages keep coming; send what there is once they pause
-      while (pending.length < options.batchSize && taken < limit && !options.signal?.aborted && !lost) {
-        const quiet = Date.now() - lastArrival
-        if (quiet >= LINGER_MS) break
-        await new Promise<void>((resolve) => {
-          wake = resolve
-          setTimeout(resolve, LINGER_MS - quiet)
-        })
-        wake = undefined
-      }
-      const batch = pending.splice(0, options.batchSize)
-      let taking
-      try {
-        taking = await sink(batch.map((l) => l.message))
-      } catch (error) {
-        report.failed += batch.length
-        report.stoppedBy = 'error'
-        report.error = error as Error
-        await Promise.allSettled(batch.map((l) => settle(l, 'nack')))
-        break
-      }
-      if (taking) {
-        const later = taking.confirmed.then(
-          async () => {
-            refused ??= await ackBatch(batch)
-          },
-          async (error: Error) => {
-            refused ??= error
-            report.failed += batch.length
-            await Promise.allSettled(batch.map((l) => settle(l, 'nack')))
-            poke()
-          },
-        )
-        confirming.add(later)
-        void later.finally(() => confirming.delete(later))
-        continue
-      }
-      const failedAck = await ackBatch(batch)
-      if (failedAck) {
-        report.stoppedBy = 'error'
-        report.error = failedAck
-        break
-      }
-    }
-    // what the sink took and has yet to confirm: confirmed (acked) or refused (handed back)
-    while (confirming.size > 0) await Promise.allSettled([...confirming])
-    if (refused && !report.error) {
-      report.stoppedBy = 'error'
-      report.error = refused
-    }
-  } finally {
-    stopping = true
-    options.signal?.removeEventListener('abort', poke)
-    // closing first: on SQS, a message handed back while one of our polls is still open would
-    // fall into that poll and stay hidden for its lease
-    await sub.close().catch(() => {})
-    await Promise.allSettled([...pending.splice(0), ...held.splice(0)].map((l) => settle(l, 'nack')))
-    await Promise.allSettled([...returning])
-    clearInterval(keepAlive)
+/** One drain's state: the leases it holds, waiting for the sink, held back by the filter or being handed back. */
+class Drain {
+  readonly report: DrainReport = {done: 0, failed: 0, skipped: 0, stoppedBy: 'idle'}
+  /** Leases asked of the broker: two batches' worth (or CONFIRM_AHEAD), the limit at most, plus the held. */
+  readonly prefetch: number
+  private readonly limit: number
+  private readonly pending: Lease[] = []
+  private readonly held: Lease[] = []
+  private taken = 0
+  private stopping = false
+  private lastArrival = Date.now()
+  private wake: (() => void) | undefined
+  /** Hand-backs of messages that came after the limit: awaited before returning. */
+  private readonly returning = new Set<Promise<void>>()
+  /** Leases taken and not yet settled: kept alive until they are. */
+  private readonly live = new Set<Lease>()
+  /** Batches a confirming sink took and has not confirmed yet. */
+  private readonly confirming = new Set<Promise<void>>()
+  private refused: Error | undefined
+  private lost: Error | undefined
+  private readonly poke = () => this.wake?.()
+
+  constructor(
+    private readonly sink: Sink,
+    private readonly options: DrainOptions,
+  ) {
+    this.limit = options.limit ?? Infinity
+    const maxHeld = options.filter ? (options.maxHeld ?? 1000) : 0
+    // two batches' worth: the next batch arrives while the current one is being copied
+    const ahead = options.confirming ? CONFIRM_AHEAD : 2
+    this.prefetch = Math.max(1, Math.min(options.batchSize * ahead, this.limit === Infinity ? options.batchSize * ahead : this.limit)) + maxHeld
   }
-  return report
+
+  /** The consumer's handler: a lease to send, to hold back (filtered out), or to hand back (past the limit). */
+  take(lease: Lease): void {
+    this.lastArrival = Date.now()
+    if (this.stopping || this.taken >= this.limit) {
+      const back = lease.nack().catch(() => {})
+      this.returning.add(back)
+      void back.finally(() => this.returning.delete(back))
+      return
+    }
+    this.live.add(lease)
+    if (this.options.filter && !this.options.filter(lease.message)) {
+      this.held.push(lease)
+      this.report.skipped++
+    } else {
+      this.pending.push(lease)
+      this.taken++
+    }
+    this.poke()
+  }
+
+  async run(sub: Subscription, extend: boolean): Promise<DrainReport> {
+    const {signal} = this.options
+    const keepAlive = setInterval(() => {
+      if (extend) for (const lease of this.live) void lease.extend(LEASE_MS).catch(() => {})
+    }, LEASE_MS / 3)
+    void sub.closed.then((error) => {
+      if (error) this.lost = error
+      this.poke()
+    })
+    signal?.addEventListener('abort', this.poke, {once: true})
+    try {
+      await this.loop()
+      // what the sink took and has yet to confirm: confirmed (acked) or refused (handed back)
+      while (this.confirming.size > 0) await Promise.allSettled([...this.confirming])
+      if (this.refused && !this.report.error) this.stopOn(this.refused)
+    } finally {
+      this.stopping = true
+      signal?.removeEventListener('abort', this.poke)
+      // closing first: on SQS, a message handed back while one of our polls is still open would
+      // fall into that poll and stay hidden for its lease
+      await sub.close().catch(() => {})
+      await Promise.allSettled([...this.pending.splice(0), ...this.held.splice(0)].map((l) => this.settle(l, 'nack')))
+      await Promise.allSettled([...this.returning])
+      clearInterval(keepAlive)
+    }
+    return this.report
+  }
+
+  private async loop(): Promise<void> {
+    for (;;) {
+      if (this.shouldStop()) return
+      if (this.pending.length === 0) {
+        const idleFor = Date.now() - this.lastArrival
+        if (idleFor >= this.options.idleMs) return
+        await this.sleep(Math.min(this.options.idleMs - idleFor, 250))
+        continue
+      }
+      await this.fillBatch()
+      if (!(await this.hand(this.pending.splice(0, this.options.batchSize)))) return
+    }
+  }
+
+  /** Interrupted, at the limit, or the subscription or the sink failed: says why in the report. */
+  private shouldStop(): boolean {
+    if (this.options.signal?.aborted) {
+      this.report.stoppedBy = 'interrupted'
+      return true
+    }
+    if (this.pending.length === 0 && this.taken >= this.limit) {
+      this.report.stoppedBy = 'limit'
+      return true
+    }
+    const error = this.lost ?? this.refused
+    if (error) this.stopOn(error)
+    return error !== undefined
+  }
+
+  private stopOn(error: Error): void {
+    this.report.stoppedBy = 'error'
+    this.report.error = error
+  }
+
+  /** Fills the batch while messages keep coming; sends what there is once they pause. */
+  private async fillBatch(): Promise<void> {
+    const {options} = this
+    while (this.pending.length < options.batchSize && this.taken < this.limit && !options.signal?.aborted && !this.lost) {
+      const quiet = Date.now() - this.lastArrival
+      if (quiet >= LINGER_MS) break
+      await this.sleep(LINGER_MS - quiet)
+    }
+  }
+
+  /** Waits `ms`, or less when a lease arrives or the drain must stop. */
+  private async sleep(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.wake = resolve
+      setTimeout(resolve, ms)
+    })
+    this.wake = undefined
+  }
+
+  /** Gives a batch to the sink and acks it once the sink holds it; false when the drain must stop. */
+  private async hand(batch: Lease[]): Promise<boolean> {
+    let taking
+    try {
+      taking = await this.sink(batch.map((l) => l.message))
+    } catch (error) {
+      this.report.failed += batch.length
+      this.stopOn(error as Error)
+      await Promise.allSettled(batch.map((l) => this.settle(l, 'nack')))
+      return false
+    }
+    if (taking) {
+      this.confirmLater(batch, taking.confirmed)
+      return true
+    }
+    const failedAck = await this.ackBatch(batch)
+    if (failedAck) this.stopOn(failedAck)
+    return failedAck === undefined
+  }
+
+  /** A confirming sink's batch: acked once confirmed, handed back if refused; the drain goes on meanwhile. */
+  private confirmLater(batch: Lease[], confirmed: Promise<void>): void {
+    const later = confirmed.then(
+      async () => {
+        this.refused ??= await this.ackBatch(batch)
+      },
+      async (error: Error) => {
+        this.refused ??= error
+        this.report.failed += batch.length
+        await Promise.allSettled(batch.map((l) => this.settle(l, 'nack')))
+        this.poke()
+      },
+    )
+    this.confirming.add(later)
+    void later.finally(() => this.confirming.delete(later))
+  }
 
   /** Acks a batch the sink holds; resolves with the error of a failed ack, if one failed. */
-  async function ackBatch(batch: Lease[]): Promise<Error | undefined> {
+  private async ackBatch(batch: Lease[]): Promise<Error | undefined> {
     // a failed ack leaves the message leased: it comes back and is copied again (a duplicate)
-    const acks = await Promise.allSettled(batch.map((l) => settle(l, 'ack')))
-    report.done += batch.length
-    options.onProgress?.(report)
+    const acks = await Promise.allSettled(batch.map((l) => this.settle(l, 'ack')))
+    this.report.done += batch.length
+    this.options.onProgress?.(this.report)
     const failedAck = acks.find((a) => a.status === 'rejected')
     return failedAck ? ((failedAck as PromiseRejectedResult).reason as Error) : undefined
   }
 
-  function settle(lease: Lease, how: 'ack' | 'nack'): Promise<void> {
-    live.delete(lease)
+  private settle(lease: Lease, how: 'ack' | 'nack'): Promise<void> {
+    this.live.delete(lease)
     return how === 'ack' ? lease.ack() : lease.nack()
   }
 }
