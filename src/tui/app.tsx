@@ -3,7 +3,7 @@
 // screen. This file is the entry of the TUI bundle (dist/tui/app.js), the only place Ink and React
 // are loaded from.
 import {Box, render, useApp, useInput} from 'ink'
-import {useCallback, useEffect, useMemo, useRef, useState} from 'react'
+import {useCallback, useEffect, useMemo, useRef, useState, type Dispatch, type SetStateAction} from 'react'
 import type {Capabilities, Broker, MessageState} from '../broker/contract.js'
 import {redactText} from '../kernel/redact.js'
 import {runAction} from './actions.js'
@@ -19,7 +19,7 @@ import {usePeek} from './hooks/use-peek.js'
 import {useAllQueueStats} from './hooks/use-queue-stats.js'
 import {useTerminalSize} from './hooks/use-terminal-size.js'
 import {detailContext, initialUiState, reduceKey, splitKeys, type DetailContext, type Effect, type KeyContext, type PendingAction, type UiState} from './keys.js'
-import {buildRows, filterRows, sortRows, totals} from './rows.js'
+import {buildRows, filterRows, sortRows, totals, type QueueRow} from './rows.js'
 
 export interface TopAppProps {
   brokers: readonly Broker[]
@@ -34,10 +34,8 @@ export interface TopAppProps {
 const FOOTER_MAX = 3
 
 export function TopApp({brokers, labels, intervalMs, queues, initialUi}: TopAppProps) {
-  const {exit} = useApp()
   const size = useTerminalSize()
   const [ui, setUi] = useState<UiState>(() => ({...initialUiState, ...initialUi}))
-  const [busy, setBusy] = useState<string>()
   const [peekToken, setPeekToken] = useState(0)
   const {snapshots, refresh} = useAllQueueStats(brokers, intervalMs, {paused: ui.paused, queues})
 
@@ -63,7 +61,39 @@ export function TopApp({brokers, labels, intervalMs, queues, initialUi}: TopAppP
 
   const detail: DetailContext | undefined = detailRow && detailBroker ? detailContext(detailRow, caps) : undefined
   const ctx: KeyContext = {rows, allRows, pageSize: Math.max(1, main - 3), messageCount: peek.messages.length, detail}
+  const nextPeek = useCallback(() => setPeekToken((t) => t + 1), [])
+  const {busy, run} = useActions(brokers, setUi, () => {
+    refresh()
+    nextPeek()
+  })
+  useKeys({ui, ctx, selectedKey}, setUi, run, nextPeek)
 
+  const now = Date.now()
+  let body
+  if (ui.help) body = <Help width={size.columns} height={main + 1} />
+  else if (inDetail && ui.view === 'payload' && peek.messages[ui.messageIndex]) {
+    body = <PayloadView message={peek.messages[ui.messageIndex]!} scroll={ui.payloadScroll} height={main + 1} width={size.columns} now={now} />
+  } else if (inDetail) {
+    body = <QueueDetail row={detailRow} series={seriesOf(snapshots[detailRow.brokerIndex]!, detailRow.stats.name, caps, detailRow.stats.counts)} peek={peek} messageIndex={ui.messageIndex} width={size.columns} height={main + 1} now={now} />
+  } else {
+    body = <ListView allRows={allRows} rows={rows} snapshots={snapshots} brokerCount={brokers.length} ui={ui} selectedKey={selectedKey} width={size.columns} height={main} />
+  }
+  return (
+    <Box flexDirection="column" height={height} width={size.columns}>
+      <Box flexDirection="column" flexGrow={1}>
+        {body}
+      </Box>
+      <StatusLine ui={{...ui, view: inDetail ? ui.view : 'list'}} busy={busy} detail={detail} />
+      <Footer snapshots={snapshots} intervalMs={intervalMs} paused={ui.paused} maxLines={FOOTER_MAX} width={size.columns} />
+    </Box>
+  )
+}
+
+/** Runs a confirmed action (purge, retry…) on its broker; its outcome goes to the status line, then `after` (refresh). */
+function useActions(brokers: readonly Broker[], setUi: Dispatch<SetStateAction<UiState>>, after: () => void) {
+  const [busy, setBusy] = useState<string>()
+  const afterRef = useRef(after)
+  afterRef.current = after
   const run = useCallback(
     (action: PendingAction) => {
       const broker = brokers[action.brokerIndex]
@@ -74,16 +104,20 @@ export function TopApp({brokers, labels, intervalMs, queues, initialUi}: TopAppP
         (error: unknown) => setUi((u) => ({...u, status: {text: `${action.kind} failed: ${redactText(String((error as Error)?.message ?? error))}`, error: true}})),
       ).finally(() => {
         setBusy(undefined)
-        refresh()
-        setPeekToken((t) => t + 1)
+        afterRef.current()
       })
     },
-    [brokers, refresh],
+    [brokers, setUi],
   )
+  return {busy, run}
+}
 
+/** Keys through the reducer; its effects (quit, run an action, peek again) carried out. */
+function useKeys(state: {ui: UiState; ctx: KeyContext; selectedKey: string | undefined}, setUi: (ui: UiState) => void, run: (action: PendingAction) => void, peekAgain: () => void) {
+  const {exit} = useApp()
   // the handler reads the latest state through refs: keys can arrive faster than renders
-  const latest = useRef({ui, ctx, selectedKey})
-  latest.current = {ui, ctx, selectedKey}
+  const latest = useRef(state)
+  latest.current = state
   useInput((input, key) => {
     for (const [one, press] of splitKeys(input, key)) {
       const {ui: current, ctx: context, selectedKey: sel} = latest.current
@@ -93,46 +127,42 @@ export function TopApp({brokers, labels, intervalMs, queues, initialUi}: TopAppP
       const effect: Effect | undefined = result.effect
       if (effect?.type === 'quit') return exit()
       if (effect?.type === 'run') run(effect.action)
-      else if (effect?.type === 'peek') setPeekToken((t) => t + 1)
+      else if (effect?.type === 'peek') peekAgain()
     }
   })
+}
 
-  const now = Date.now()
+interface ListViewProps {
+  allRows: readonly QueueRow[]
+  rows: QueueRow[]
+  snapshots: readonly {loading: boolean}[]
+  brokerCount: number
+  ui: UiState
+  selectedKey: string | undefined
+  width: number
+  height: number
+}
+
+/** The queue list under its header line. */
+function ListView({allRows, rows, snapshots, brokerCount, ui, selectedKey, width, height}: ListViewProps) {
   const queueCount = allRows.length
-  const header = `queue top  ${queueCount} queue${queueCount === 1 ? '' : 's'}${brokers.length > 1 ? ` on ${brokers.length} brokers` : ''}${ui.filter ? `  (${rows.length} shown)` : ''}`
-  let body
-  if (ui.help) body = <Help width={size.columns} height={main + 1} />
-  else if (inDetail && ui.view === 'payload' && peek.messages[ui.messageIndex]) {
-    body = <PayloadView message={peek.messages[ui.messageIndex]!} scroll={ui.payloadScroll} height={main + 1} width={size.columns} now={now} />
-  } else if (inDetail) {
-    body = <QueueDetail row={detailRow} series={seriesOf(snapshots[detailRow.brokerIndex]!, detailRow.stats.name, caps, detailRow.stats.counts)} peek={peek} messageIndex={ui.messageIndex} width={size.columns} height={main + 1} now={now} />
-  } else {
-    body = (
-      <>
-        <Text bold color="cyan" wrap="truncate">
-          {header}
-        </Text>
-        <QueueList
-          rows={rows}
-          totals={totals(rows)}
-          selectedKey={selectedKey}
-          sort={ui.sort}
-          width={size.columns}
-          height={Math.max(1, main - 2)}
-          showSource={brokers.length > 1}
-          emptyText={snapshots.every((s) => s.loading) ? 'loading…' : ui.filter ? `no queue matches "${ui.filter}"` : 'no queues'}
-        />
-      </>
-    )
-  }
+  const header = `queue top  ${queueCount} queue${queueCount === 1 ? '' : 's'}${brokerCount > 1 ? ` on ${brokerCount} brokers` : ''}${ui.filter ? `  (${rows.length} shown)` : ''}`
   return (
-    <Box flexDirection="column" height={height} width={size.columns}>
-      <Box flexDirection="column" flexGrow={1}>
-        {body}
-      </Box>
-      <StatusLine ui={{...ui, view: inDetail ? ui.view : 'list'}} busy={busy} detail={detail} />
-      <Footer snapshots={snapshots} intervalMs={intervalMs} paused={ui.paused} maxLines={FOOTER_MAX} width={size.columns} />
-    </Box>
+    <>
+      <Text bold color="cyan" wrap="truncate">
+        {header}
+      </Text>
+      <QueueList
+        rows={rows}
+        totals={totals(rows)}
+        selectedKey={selectedKey}
+        sort={ui.sort}
+        width={width}
+        height={Math.max(1, height - 2)}
+        showSource={brokerCount > 1}
+        emptyText={snapshots.every((s) => s.loading) ? 'loading…' : ui.filter ? `no queue matches "${ui.filter}"` : 'no queues'}
+      />
+    </>
   )
 }
 
