@@ -10,12 +10,13 @@
 // outage is resumed (by the adapter, or by subscribing again) for up to `reconnectTimeoutMs`; a
 // permanent refusal (queue deleted, credentials refused) or a longer outage ends the worker with
 // the error.
-import type {Broker, Capabilities, Lease, Message, Subscription} from '../broker/contract.js'
-import {isTransient} from '../kernel/errors.js'
+import type {Broker, Capabilities, Lease, Message} from '../broker/contract.js'
 import {backoffDelay, DEFAULT_BACKOFF, type BackoffOptions} from '../kernel/backoff.js'
 import {withBody} from './body.js'
 import {WorkerEmitter, type DeadOutcome, type WorkerSummary} from './events.js'
-import {Fifo} from './fifo.js'
+import {LeaseKeeper} from './lease-keeper.js'
+import {Resubscriber} from './resubscriber.js'
+import {SlotPool} from './slots.js'
 
 export interface Job {
   readonly message: Message
@@ -50,8 +51,6 @@ export interface WorkerOptions {
   onExhausted?: ExhaustedPolicy
 }
 
-/** Waits between subscribe attempts during an outage: 250 ms doubling to 5 s, half of it random. */
-const RESUBSCRIBE_BACKOFF: BackoffOptions = {initialMs: 250, maxMs: 5000, factor: 2, jitter: 0.5}
 export const DEFAULT_RECONNECT_TIMEOUT_MS = 60_000
 
 /**
@@ -65,62 +64,30 @@ export const DEFAULT_RECONNECT_TIMEOUT_MS = 60_000
 export type ExhaustedPolicy = 'dead-letter' | 'requeue' | 'drop' | 'stop'
 export const EXHAUSTED_POLICIES: readonly ExhaustedPolicy[] = ['dead-letter', 'requeue', 'drop', 'stop']
 
-/** One running job: reused slots keep the hot path free of Set/Map churn. */
-interface Slot {
-  lease: Lease | undefined
-  job: Job | undefined
-  startedAt: number
-  /** Ticker counts (not clock reads) for timeouts and lease extension: cheaper per job. */
-  startTick: number
-  extendTick: number
-  controller: AbortController | undefined
-  /** Bumped each time the slot is freed, so a late handler result cannot settle a newer job. */
-  gen: number
-}
-
 const now = () => performance.now()
 
 export class Worker extends WorkerEmitter {
   readonly concurrency: number
-  private readonly prefetch: number
   private readonly ackEarly: boolean
   private readonly maxAttempts: number
   private readonly backoff: BackoffOptions
   private readonly timeoutMs: number
-  private readonly leaseMs: number
   private readonly maxJobs: number
   private readonly untilEmptyIdleMs: number
-  private readonly reconnectTimeoutMs: number
-  /** Wakes a resubscribe back-off early (close()). */
-  private wakeResubscribe: (() => void) | undefined
-  /** When the current broker outage began. */
-  private outageSince: number | undefined
-  /** Settles failed on a lost connection since the last reconnect: only the first is reported. */
-  private settleFailuresThisOutage = 0
   private readonly onExhausted: ExhaustedPolicy | undefined
-  private readonly buffer = new Fifo<Lease>()
-  private readonly slots: Slot[] = []
-  private readonly free: number[] = []
+  private readonly pool: SlotPool
+  private readonly keeper: LeaseKeeper
+  private readonly subscriber: Resubscriber
   private readonly stopAll = new AbortController()
-  private subscription: Subscription | undefined
   private state: 'new' | 'running' | 'closing' | 'closed' = 'new'
   private closing: Promise<WorkerSummary> | undefined
   private reason: WorkerSummary['reason'] = 'closed'
-  private ticker: NodeJS.Timeout | undefined
   private idleTimer: NodeJS.Timeout | undefined
-  private timed = false
   private caps!: Capabilities
-  private hasStarted = false
-  private hasRetrying = false
-  private hasDead = false
-  private hasDrained = false
-  private ticks = 0
-  private tickMs = 1000
+  /** Which events have listeners: the hot path emits only those. */
+  private listening = {timed: false, started: false, retrying: false, dead: false, drained: false}
   private idle = true
-  private running = 0
-  private settling = 0
   private settled: (() => void) | undefined
-  private knownSettled: Promise<void> | undefined
   private startedAtMs = 0
   private deliveries = 0
   readonly counts = {started: 0, completed: 0, failed: 0, retried: 0, dead: 0, dropped: 0, kept: 0, returned: 0, finished: 0}
@@ -136,30 +103,49 @@ export class Worker extends WorkerEmitter {
   ) {
     super()
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 1))
-    this.prefetch = Math.max(this.concurrency, Math.floor(options.prefetch ?? this.concurrency))
     this.ackEarly = options.ack === 'early'
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 3)
     this.backoff = options.backoff ?? DEFAULT_BACKOFF
     this.timeoutMs = options.timeoutMs ?? 0
-    this.leaseMs = options.leaseMs ?? 30_000
     this.maxJobs = options.maxJobs ?? 0
     this.untilEmptyIdleMs = options.untilEmptyIdleMs ?? 0
-    this.reconnectTimeoutMs = Math.max(0, options.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS)
     this.onExhausted = options.onExhausted
-    for (let i = this.concurrency - 1; i >= 0; i--) {
-      this.slots[i] = {lease: undefined, job: undefined, startedAt: 0, startTick: 0, extendTick: 0, controller: undefined, gen: 0}
-      this.free.push(i)
-    }
+    const leaseMs = options.leaseMs ?? 30_000
+    this.pool = new SlotPool(this.concurrency)
+    this.keeper = new LeaseKeeper(this.pool, {
+      leaseMs,
+      timeoutMs: this.timeoutMs,
+      onTimeout: (index, gen, error) => this.fail(index, gen, error),
+      onError: (error) => this.emit('error', {error}),
+      onSettled: () => this.pool.running === 0 && this.settled?.(),
+    })
+    this.subscriber = new Resubscriber({
+      broker, queue, leaseMs,
+      prefetch: Math.max(this.concurrency, Math.floor(options.prefetch ?? this.concurrency)),
+      reconnectTimeoutMs: Math.max(0, options.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS),
+      onLease: this.onLease,
+      isRunning: () => this.state === 'running',
+      onReconnecting: (error) => this.emit('reconnecting', {error}),
+      onReconnected: (downMs) => {
+        this.emit('reconnected', {downMs})
+        this.keeper.outageOver()
+      },
+      onGiveUp: (error) => {
+        this.emit('error', {error})
+        this.reason = 'error'
+        void this.close()
+      },
+    })
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve))
     this.onListenersChanged()
   }
 
   get runningJobs(): number {
-    return this.running
+    return this.pool.running
   }
 
   get bufferedLeases(): number {
-    return this.buffer.length
+    return this.pool.buffer.length
   }
 
   async start(): Promise<void> {
@@ -169,63 +155,9 @@ export class Worker extends WorkerEmitter {
     // per-queue capabilities where they differ by queue (Redis list vs BullMQ on one server); a
     // queue not made yet gets what a new queue gets
     this.caps = await this.broker.capabilitiesOf(this.queue).catch(() => this.broker.capabilitiesOf())
-    this.watch(await this.subscribe())
-    this.tickMs = Math.max(5, Math.min(this.timeoutMs > 0 ? this.timeoutMs / 10 : Infinity, this.leaseMs / 4, 1000))
-    this.ticker = setInterval(() => this.onTick(), this.tickMs)
-    this.ticker.unref()
+    await this.subscriber.start()
+    this.keeper.start(this.caps.extend)
     this.armIdleCheck()
-  }
-
-  private readonly onConnection = (state: 'lost' | 'back', error?: Error): void => {
-    if (state === 'lost') {
-      this.outageSince ??= now()
-      this.emit('reconnecting', {error: error ?? new Error('lost the connection')})
-    } else if (this.outageSince !== undefined) {
-      this.emit('reconnected', {downMs: now() - this.outageSince})
-      this.outageSince = undefined
-      this.settleFailuresThisOutage = 0
-    }
-  }
-
-  private async subscribe(): Promise<Subscription> {
-    const options = {prefetch: this.prefetch, leaseMs: this.leaseMs, reconnectMs: this.reconnectTimeoutMs, onConnection: this.onConnection}
-    const subscription = await this.broker.consume(this.queue, this.onLease, options)
-    this.subscription = subscription
-    if (this.state !== 'running') await subscription.close()
-    return subscription
-  }
-
-  /** When the subscription ends by itself: subscribe again through a passing outage, else stop with the error. */
-  private watch(subscription: Subscription): void {
-    void subscription.closed.then(async (lost) => {
-      if (!lost || this.state !== 'running' || subscription !== this.subscription) return
-      const since = now()
-      let error: Error = lost
-      // a subscription that resumes by itself has already waited reconnectTimeoutMs
-      for (let attempt = 1; this.state === 'running' && !subscription.resumes; attempt++) {
-        if (!isTransient(error) || now() - since >= this.reconnectTimeoutMs) break
-        const delayMs = Math.min(backoffDelay(attempt, RESUBSCRIBE_BACKOFF), Math.max(0, this.reconnectTimeoutMs - (now() - since)))
-        if (attempt === 1) this.onConnection('lost', error)
-        await new Promise<void>((resolve) => {
-          this.wakeResubscribe = resolve
-          setTimeout(resolve, delayMs)
-        })
-        this.wakeResubscribe = undefined
-        if (this.state !== 'running') return
-        try {
-          const next = await this.subscribe()
-          this.onConnection('back')
-          this.watch(next)
-          return
-        } catch (thrown) {
-          error = thrown instanceof Error ? thrown : new Error(String(thrown))
-        }
-      }
-      if (this.state !== 'running') return
-      this.emit('error', {error})
-      this.reason = 'error'
-      void this.close()
-    })
   }
 
   /** Graceful: stop fetching, hand back unstarted leases, wait for running jobs. Force: hand back running ones too. */
@@ -236,21 +168,23 @@ export class Worker extends WorkerEmitter {
   }
 
   protected override onListenersChanged(): void {
-    this.timed = this.has('completed') || this.has('failed')
-    this.hasStarted = this.has('started')
-    this.hasRetrying = this.has('retrying')
-    this.hasDead = this.has('dead')
-    this.hasDrained = this.has('drained')
+    this.listening = {
+      timed: this.has('completed') || this.has('failed'),
+      started: this.has('started'),
+      retrying: this.has('retrying'),
+      dead: this.has('dead'),
+      drained: this.has('drained'),
+    }
   }
 
   private readonly onLease = (lease: Lease): void => {
     this.deliveries++
     if (this.state !== 'running') {
-      this.settle(lease.nack())
+      this.keeper.settle(lease.nack())
       return
     }
-    if (this.free.length > 0 && this.mayStart()) this.run(lease)
-    else this.buffer.push(lease)
+    if (this.pool.hasFree && this.mayStart()) this.run(lease)
+    else this.pool.buffer.push(lease)
   }
 
   private mayStart(): boolean {
@@ -258,23 +192,16 @@ export class Worker extends WorkerEmitter {
   }
 
   private run(lease: Lease): void {
-    const index = this.free.pop()!
-    const slot = this.slots[index]!
     const message = withBody(lease.message)
     const attempt = message.attempts > 0 ? message.attempts : 1
     const controller = this.timeoutMs > 0 ? new AbortController() : undefined
     const job: Job = {message, attempt, signal: controller ? controller.signal : this.stopAll.signal}
-    slot.lease = lease
-    slot.job = job
-    slot.controller = controller
-    slot.startedAt = this.timed ? now() : 0
-    slot.startTick = slot.extendTick = this.ticks
-    const gen = slot.gen
-    this.running++
+    const index = this.pool.occupy(lease, job, controller, this.listening.timed ? now() : 0, this.keeper.tick)
+    const gen = this.pool.slots[index]!.gen
     this.idle = false
     this.counts.started++
-    if (this.ackEarly) this.settle(lease.ack())
-    if (this.hasStarted) this.emit('started', {message, attempt})
+    if (this.ackEarly) this.keeper.settle(lease.ack())
+    if (this.listening.started) this.emit('started', {message, attempt})
     let result: unknown
     try {
       result = this.handler(job)
@@ -291,34 +218,34 @@ export class Worker extends WorkerEmitter {
   }
 
   private succeed(index: number, gen: number, result: unknown): void {
-    const slot = this.slots[index]!
+    const slot = this.pool.slots[index]!
     if (slot.gen !== gen) return
     const lease = slot.lease!
     const job = slot.job!
     const startedAt = slot.startedAt
-    this.freeSlot(index)
+    this.pool.release(index)
     this.counts.completed++
-    if (!this.ackEarly) this.settle(lease.ack())
-    if (this.timed) this.emit('completed', {message: job.message, attempt: job.attempt, durationMs: now() - startedAt, result})
+    if (!this.ackEarly) this.keeper.settle(lease.ack())
+    if (this.listening.timed) this.emit('completed', {message: job.message, attempt: job.attempt, durationMs: now() - startedAt, result})
     this.finishedOne()
   }
 
   private fail(index: number, gen: number, thrown: unknown): void {
-    const slot = this.slots[index]!
+    const slot = this.pool.slots[index]!
     if (slot.gen !== gen) return
     const lease = slot.lease!
     const {message, attempt} = slot.job!
     const startedAt = slot.startedAt
-    this.freeSlot(index)
+    this.pool.release(index)
     const error = thrown instanceof Error ? thrown : new Error(String(thrown))
     this.counts.failed++
-    if (this.timed) this.emit('failed', {message, attempt, durationMs: now() - startedAt, error})
+    if (this.listening.timed) this.emit('failed', {message, attempt, durationMs: now() - startedAt, error})
     if (!this.ackEarly) {
       if (attempt >= this.maxAttempts) this.exhausted(lease, message, attempt, error)
       else {
         this.counts.retried++
         const delayMs = this.requeue(lease, backoffDelay(attempt, this.backoff))
-        if (this.hasRetrying) this.emit('retrying', {message, attempt, delayMs})
+        if (this.listening.retrying) this.emit('retrying', {message, attempt, delayMs})
       }
     }
     this.finishedOne()
@@ -328,7 +255,7 @@ export class Worker extends WorkerEmitter {
   private requeue(lease: Lease, backoffMs: number): number {
     const delay = this.caps.delay
     const delayMs = delay ? Math.min(backoffMs, delay.maxMs) : 0
-    this.settle(lease.nack(delayMs > 0 ? {delayMs, failed: true} : {failed: true}))
+    this.keeper.settle(lease.nack(delayMs > 0 ? {delayMs, failed: true} : {failed: true}))
     return delayMs
   }
 
@@ -340,11 +267,11 @@ export class Worker extends WorkerEmitter {
     if (policy === 'dead-letter' && this.caps.deadLetter) {
       outcome = 'dead-lettered'
       this.counts.dead++
-      this.settle(lease.deadLetter(reason))
+      this.keeper.settle(lease.deadLetter(reason))
     } else if (policy === 'drop') {
       outcome = 'dropped'
       this.counts.dropped++
-      this.settle(lease.ack())
+      this.keeper.settle(lease.ack())
     } else if (policy === 'requeue') {
       outcome = 'requeued'
       this.counts.kept++
@@ -353,90 +280,32 @@ export class Worker extends WorkerEmitter {
       // 'stop', or 'dead-letter' on a queue that has no dead-letter route: keep it, stop working
       outcome = 'kept'
       this.counts.kept++
-      this.settle(lease.nack({failed: true}))
+      this.keeper.settle(lease.nack({failed: true}))
       if (this.state === 'running') {
         this.reason = 'exhausted'
         void this.close()
       }
     }
-    if (this.hasDead) this.emit('dead', {message, attempt, reason, deadLettered: outcome === 'dead-lettered', outcome})
-  }
-
-  private freeSlot(index: number): void {
-    const slot = this.slots[index]!
-    slot.gen++
-    slot.lease = undefined
-    slot.job = undefined
-    slot.controller = undefined
-    this.free.push(index)
-    this.running--
+    if (this.listening.dead) this.emit('dead', {message, attempt, reason, deadLettered: outcome === 'dead-lettered', outcome})
   }
 
   /** After a job ends: start buffered work, notice --max-jobs and idleness. */
   private finishedOne(): void {
+    const {pool} = this
     this.counts.finished++
     if (this.maxJobs > 0 && this.counts.finished >= this.maxJobs && this.state === 'running') {
       this.reason = 'max-jobs'
       void this.close()
     }
-    while (this.free.length > 0 && this.buffer.length > 0 && this.state === 'running' && this.mayStart()) {
-      this.run(this.buffer.shift()!)
+    while (pool.hasFree && pool.buffer.length > 0 && this.state === 'running' && this.mayStart()) {
+      this.run(pool.buffer.shift()!)
     }
-    if (this.running === 0 && this.buffer.length === 0 && !this.idle) {
+    if (pool.running === 0 && pool.buffer.length === 0 && !this.idle) {
       this.idle = true
-      if (this.hasDrained) this.emit('drained', {})
+      if (this.listening.drained) this.emit('drained', {})
       this.armIdleCheck()
     }
-    if (this.running === 0 && this.settling === 0) this.settled?.()
-  }
-
-  /** Tracks broker settle calls so close() waits for the last ack to land. */
-  private settle(promise: Promise<void>): void {
-    // an adapter that returns one shared, already-settled promise (memory) needs no tracking
-    if (promise === this.knownSettled) return
-    this.settling++
-    promise.then(() => {
-      this.knownSettled = promise
-      this.settleFailuresThisOutage = 0
-      this.onSettled()
-    }, this.onSettleError)
-  }
-
-  private readonly onSettled = (): void => {
-    if (--this.settling === 0 && this.running === 0) this.settled?.()
-  }
-
-  private readonly onSettleError = (error: unknown): void => {
-    // a broker outage fails every settle in flight at once: say it once per outage, not once per
-    // message (those messages come back when their leases expire)
-    if (isTransient(error) && this.settleFailuresThisOutage++ > 0) {
-      this.onSettled()
-      return
-    }
-    const message = error instanceof Error ? error.message : String(error)
-    const e = isTransient(error) ? new Error(`${message} — settling fails until the broker is back; those messages are redelivered when their leases expire`) : error instanceof Error ? error : new Error(message)
-    this.emit('error', {error: e})
-    this.onSettled()
-  }
-
-  /** Timeouts and lease extension for every running job, from one interval instead of a timer per job. */
-  private onTick(): void {
-    this.ticks++
-    if (this.running === 0) return
-    for (let i = 0; i < this.slots.length; i++) {
-      const slot = this.slots[i]!
-      const lease = slot.lease
-      if (!lease) continue
-      // a job is at least (ticks - startTick - 1) whole ticks old; never time out early
-      if (this.timeoutMs > 0 && (this.ticks - slot.startTick - 1) * this.tickMs >= this.timeoutMs) {
-        const error = new Error(`timed out after ${Math.round(this.timeoutMs)}ms`)
-        slot.controller?.abort(error)
-        this.fail(i, slot.gen, error)
-      } else if (this.caps.extend && (this.ticks - slot.extendTick) * this.tickMs >= this.leaseMs / 2) {
-        slot.extendTick = this.ticks
-        this.settle(lease.extend(this.leaseMs))
-      }
-    }
+    if (pool.running === 0 && this.keeper.settling === 0) this.settled?.()
   }
 
   /** --until-empty: once idle for a while, ask the broker whether anything is left. */
@@ -463,22 +332,23 @@ export class Worker extends WorkerEmitter {
     this.reason = 'forced'
     this.state = 'closing'
     this.stopAll.abort(new Error('worker force-closed'))
-    for (let i = 0; i < this.slots.length; i++) {
-      const slot = this.slots[i]!
+    const slots = this.pool.slots
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!
       if (!slot.lease) continue
       const lease = slot.lease
       slot.controller?.abort(new Error('worker force-closed'))
-      this.freeSlot(i)
+      this.pool.release(i)
       this.counts.returned++
-      if (!this.ackEarly) this.settle(lease.nack())
+      if (!this.ackEarly) this.keeper.settle(lease.nack())
     }
     this.returnBuffered()
   }
 
   private returnBuffered(): void {
-    for (let lease = this.buffer.shift(); lease; lease = this.buffer.shift()) {
+    for (let lease = this.pool.buffer.shift(); lease; lease = this.pool.buffer.shift()) {
       this.counts.returned++
-      this.settle(lease.nack())
+      this.keeper.settle(lease.nack())
     }
   }
 
@@ -486,11 +356,10 @@ export class Worker extends WorkerEmitter {
     if (this.state === 'new') this.state = 'closing'
     if (this.state === 'running') this.state = 'closing'
     clearTimeout(this.idleTimer)
-    this.wakeResubscribe?.()
-    await this.subscription?.close().catch((error) => this.emit('error', {error}))
+    await this.subscriber.close().catch((error) => this.emit('error', {error}))
     this.returnBuffered()
-    if (this.running > 0 || this.settling > 0) await new Promise<void>((resolve) => (this.settled = resolve))
-    clearInterval(this.ticker)
+    if (this.pool.running > 0 || this.keeper.settling > 0) await new Promise<void>((resolve) => (this.settled = resolve))
+    this.keeper.stop()
     this.state = 'closed'
     const c = this.counts
     const summary: WorkerSummary = {
