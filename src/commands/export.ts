@@ -2,7 +2,6 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand, stoppedBy, type OutputStream} from '../cli/base-command.js'
 import {DeclinedError, InterruptedError, UsageError, UserError} from '../kernel/errors.js'
 import {rerunHint} from '../cli/rerun.js'
-import {writeAudit} from '../services/ops/audit.js'
 import {confirmDestructive} from '../services/ops/confirm.js'
 import {exportMessages, type LineWriter} from '../services/ops/export.js'
 import {fstatSync} from 'node:fs'
@@ -74,7 +73,7 @@ By default nothing is removed: the messages are peeked (AMQP requeues them, flag
     }
     if (flags.consume) {
       // a signal until the audit line is written does not cost it
-      await writeAudit({
+      await this.audit({
         command: 'export',
         url: broker.displayUrl,
         queue: args.queue,

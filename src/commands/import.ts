@@ -3,7 +3,6 @@ import {access} from 'node:fs/promises'
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {CheckFailedError, UsageError} from '../kernel/errors.js'
-import {writeAudit} from '../services/ops/audit.js'
 import {importMessages} from '../services/ops/import.js'
 import {checkDestination} from '../services/ops/move.js'
 import {ProgressLine} from '../kernel/output.js'
@@ -58,14 +57,14 @@ Lines are sent in batches as they are read: at a bad line (a truncated file) the
       // a batch that failed midway: EnqueueError says how many made it; record that much
       const sent = (error as {sent?: number}).sent
       if (sent === undefined) throw error
-      await writeAudit({command: 'import', url: broker.displayUrl, queue: args.queue, counts: {imported: sent}, details: {outcome: 'error'}})
+      await this.audit({command: 'import', url: broker.displayUrl, queue: args.queue, counts: {imported: sent}, details: {outcome: 'error'}})
       this.fail(error as Error, {queue: args.queue, imported: sent})
     } finally {
       progress.done()
       interrupt.dispose()
     }
     if (report.imported > 0) {
-      await writeAudit({command: 'import', url: broker.displayUrl, queue: args.queue, counts: {imported: report.imported}, details: {file: flags.file, badLine: report.badLine?.line}})
+      await this.audit({command: 'import', url: broker.displayUrl, queue: args.queue, counts: {imported: report.imported}, details: {file: flags.file, badLine: report.badLine?.line}})
     }
     const result = {queue: args.queue, imported: report.imported, badLine: report.badLine?.line}
     if (report.badLine) {

@@ -2,7 +2,6 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand, stoppedBy} from '../cli/base-command.js'
 import {DeclinedError, InterruptedError, UsageError} from '../kernel/errors.js'
 import {rerunHint} from '../cli/rerun.js'
-import {writeAudit} from '../services/ops/audit.js'
 import {confirmDestructive} from '../services/ops/confirm.js'
 import {parseFilter} from '../services/ops/filter.js'
 import {checkDestination, moveMessages, sourceQueue} from '../services/ops/move.js'
@@ -94,7 +93,7 @@ The destination must exist (exit 4 before anything is touched) unless --create. 
         report = {...report, stoppedBy: 'error', error: error as Error}
       }
     }
-    await writeAudit({
+    await this.audit({
       command: 'move',
       url: src.displayUrl,
       queue: args.source,

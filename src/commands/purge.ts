@@ -3,7 +3,6 @@ import type {MessageState} from '../broker/contract.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {DeclinedError, NotSupportedError, UsageError} from '../kernel/errors.js'
 import {rerunHint} from '../cli/rerun.js'
-import {writeAudit} from '../services/ops/audit.js'
 import {confirmDestructive} from '../services/ops/confirm.js'
 import {parseState} from '../services/states.js'
 
@@ -49,7 +48,7 @@ export default class Purge extends BaseCommand<typeof Purge> {
     })
     if (!go) this.fail(new DeclinedError('nothing removed: the answer was no'), {broker: broker.displayUrl, queue: args.queue, state, removed: 0, cancelled: true}, {line: 'nothing removed'})
     const removed = await broker.purge(args.queue, state)
-    await writeAudit({command: 'purge', url: broker.displayUrl, queue: args.queue, counts: {removed}, details: {state}})
+    await this.audit({command: 'purge', url: broker.displayUrl, queue: args.queue, counts: {removed}, details: {state}})
     this.log(`removed ${removed} ${state} message${removed === 1 ? '' : 's'} from "${args.queue}"`)
     return {broker: broker.displayUrl, queue: args.queue, state, removed}
   }

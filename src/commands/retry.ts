@@ -2,7 +2,6 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand, stoppedBy} from '../cli/base-command.js'
 import {DeclinedError, UsageError} from '../kernel/errors.js'
 import {rerunHint} from '../cli/rerun.js'
-import {writeAudit} from '../services/ops/audit.js'
 import {confirmDestructive} from '../services/ops/confirm.js'
 import {retryMessages} from '../services/ops/retry.js'
 import {onInterrupt} from '../cli/signals.js'
@@ -61,7 +60,7 @@ export default class Retry extends BaseCommand<typeof Retry> {
     } finally {
       interrupt.dispose()
     }
-    await writeAudit({
+    await this.audit({
       command: 'retry',
       url: broker.displayUrl,
       queue: args.queue,

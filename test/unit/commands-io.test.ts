@@ -1,6 +1,8 @@
 // Commands run in this process with injected streams (BaseCommand.runWith, after the GitHub CLI's
 // Options with injected I/O): their output, errors and exit codes, without spawning the binary.
 // The brokers are real: the embedded one (memory://NAME lives in this process) and Redis.
+import {readdirSync, readFileSync, statSync} from 'node:fs'
+import {join} from 'node:path'
 import {Readable, Writable} from 'node:stream'
 import {Config} from '@oclif/core'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -157,5 +159,20 @@ describe('work through injected streams', () => {
     const run = await Work.runWith(['jobs', '--url', MEM], {io: streams, config})
     expect(run.exitCode).toBe(2)
     expect(streams.err.text).toMatch(/choose what runs each job/)
+  })
+})
+
+describe('no command writes around its streams', () => {
+  it('src/commands/ never writes to process.stdout or process.stderr (but top\'s live screen, drawn on the terminal)', () => {
+    const dir = new URL('../../src/commands/', import.meta.url).pathname
+    const files = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? files(join(d, n)) : [join(d, n)]))
+    const hits = files(dir).flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .map((line, i) => ({where: `${file.slice(dir.length)}:${i + 1}`, line}))
+        .filter(({line}) => /process\.std(out|err)\.write/.test(line)),
+    )
+    expect(hits.map((h) => h.where).every((where) => where.startsWith('top.ts:'))).toBe(true)
+    expect(hits.length).toBeLessThanOrEqual(2)
   })
 })

@@ -36,7 +36,7 @@ function whoAmI(): string {
  * Appends one line. A failure to write is reported on stderr and never fails the command: the
  * work is already done by then, and hiding that would be worse.
  */
-export async function writeAudit(entry: AuditEntry, path = auditLogPath()): Promise<void> {
+export async function writeAudit(entry: AuditEntry, path = auditLogPath(), err: NodeJS.WritableStream = process.stderr): Promise<void> {
   const line = {
     at: new Date().toISOString(),
     user: whoAmI(),
@@ -54,6 +54,6 @@ export async function writeAudit(entry: AuditEntry, path = auditLogPath()): Prom
     // one write of one line: O_APPEND keeps concurrent writers' lines whole
     await appendFile(path, `${JSON.stringify(line)}\n`, {mode: 0o600})
   } catch (error) {
-    process.stderr.write(`warning: could not write the audit log ${path}: ${(error as Error).message}\n`)
+    err.write(`warning: could not write the audit log ${path}: ${(error as Error).message}\n`)
   }
 }
