@@ -37,6 +37,13 @@ export function writeLine(stream: OutputStream, text: string): void {
   else stream.write(`${text}\n`)
 }
 
+/** What a command runs on once its argv is parsed (the GitHub CLI's Options struct): a `runF` sees it instead of the command. */
+export interface CommandOptions {
+  flags: Record<string, unknown>
+  args: Record<string, unknown>
+  io: CommandIO
+}
+
 /** A command run in-process by `runWith`: its exit code and what it returned. */
 export interface CommandRun {
   exitCode: number
@@ -113,17 +120,21 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /**
    * Runs the command in this process with `io` in place of the process's streams (the GitHub CLI's
-   * Options with injected I/O): its behaviour is testable without spawning the binary.
+   * Options with injected I/O): its behaviour is testable without spawning the binary. With
+   * `runF`, the parsed options go to it instead of the command's `run`.
    */
   static async runWith(
     this: new (argv: string[], config: Config) => BaseCommand<typeof Command>,
     argv: string[],
-    options: {io: CommandIO; config?: Config},
+    options: {io: CommandIO; config?: Config; runF?: (options: CommandOptions) => unknown},
   ): Promise<CommandRun> {
     const config = options.config ?? (await Config.load(new URL('../..', import.meta.url).pathname))
     const cmd = new this(argv, config)
     cmd.io = options.io
     cmd.id ??= this.name.toLowerCase()
+    // a test's runF gets the parsed options in place of the command's work (flag parsing, defaults, exclusions)
+    const {runF} = options
+    if (runF) cmd.run = async () => runF({flags: cmd.flags, args: cmd.args, io: cmd.io})
     try {
       return {exitCode: 0, result: await cmd._run()}
     } catch (error) {

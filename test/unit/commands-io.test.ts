@@ -162,6 +162,23 @@ describe('work through injected streams', () => {
   })
 })
 
+describe('runF: the parsed options instead of the work', () => {
+  it('work gets its defaults and the flags given; nothing is opened', async () => {
+    let seen: {flags: Record<string, unknown>; args: Record<string, unknown>} | undefined
+    const run = await Work.runWith(['emails', '--echo', '-c', '4', '--url', 'redis://127.0.0.1:1'], {io: io(), config, runF: (o) => (seen = o)})
+    expect(run.exitCode).toBe(0)
+    expect(seen?.args).toEqual({queue: 'emails'})
+    expect(seen?.flags).toMatchObject({echo: true, concurrency: 4, 'max-attempts': 3, ack: 'late', grace: '30s'})
+  })
+
+  it('exclusive flags are refused before runF: exit 2 on the injected stderr', async () => {
+    const streams = io()
+    const run = await Work.runWith(['emails', '--echo', '--exec', 'true'], {io: streams, config, runF: () => expect.unreachable()})
+    expect(run.exitCode).toBe(2)
+    expect(streams.err.text).toMatch(/--exec.*cannot also be provided when using --echo|--echo.*cannot also be provided when using --exec/)
+  })
+})
+
 describe('no command writes around its streams', () => {
   it('src/commands/ never writes to process.stdout or process.stderr (but top\'s live screen, drawn on the terminal)', () => {
     const dir = new URL('../../src/commands/', import.meta.url).pathname
