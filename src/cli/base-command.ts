@@ -6,7 +6,7 @@ import type {Broker} from '../broker/contract.js'
 import {SUPPORTED_SCHEMES, TRANSPORT_OPTIONS} from '../adapters/registry.js'
 import {resolveConnection, type ResolvedConnection} from '../services/connection.js'
 import {connectionSettings, openTarget, type ConnectionFlagValues} from '../services/targets.js'
-import {auditLogPath, writeAudit, type AuditEntry} from '../services/ops/audit.js'
+import type {AuditEntry} from '../services/ops/audit.js'
 import {ExitCode, isUserError, UserError} from '../kernel/errors.js'
 import {checkCount} from '../kernel/units.js'
 import {redactText} from '../kernel/redact.js'
@@ -192,7 +192,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /** One line of the audit log; a failure to write it is a warning on this command's stderr. */
-  protected audit(entry: AuditEntry): Promise<void> {
+  protected async audit(entry: AuditEntry): Promise<void> {
+    // loaded by the commands that change something, not at every start-up
+    const {auditLogPath, writeAudit} = await import('../services/ops/audit.js')
     return writeAudit(entry, auditLogPath(), this.io.err)
   }
 

@@ -107,12 +107,13 @@ export interface Interrupt {
  * The simple form for commands with nothing to drain (enqueue…): the first signal aborts `signal`,
  * a second one exits at once with 128+n.
  */
-export function onInterrupt(options: {onFirst?: (name: NodeJS.Signals) => void} = {}): Interrupt {
+export function onInterrupt(options: {onFirst?: (name: NodeJS.Signals) => void; err?: NodeJS.WritableStream} = {}): Interrupt {
   const handle = handleShutdown({
     forceExitAfterMs: 0,
     onSignal(signal, count) {
       if (count === 1) return options.onFirst?.(signal)
-      process.stderr.write(`\n${signal} again: stopping now\n`)
+      const err = options.err ?? process.stderr
+      err.write(`\n${signal} again: stopping now\n`)
       process.exit(signalExitCode(signal))
     },
   })

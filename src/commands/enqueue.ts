@@ -126,7 +126,7 @@ Prints the ids of the messages, one a line (NDJSON objects with --json).`
 
   private async send(broker: Broker, caps: Capabilities, messages: Iterable<OutgoingMessage> | AsyncIterable<OutgoingMessage>, total: number, progress: ProgressLine): Promise<void> {
     const {flags, args} = this
-    const interrupt = onInterrupt()
+    const interrupt = onInterrupt({err: this.io.err})
     const json = this.jsonEnabled()
     // memory:// and the like: the id printed names a message that dies with this process
     const extra = caps.inProcess ? {inProcess: true} : {}

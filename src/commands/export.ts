@@ -52,7 +52,7 @@ By default nothing is removed: the messages are peeked (AMQP requeues them, flag
       })
       if (!go) this.fail(new DeclinedError('nothing exported: the answer was no'), undefined, {line: 'nothing exported'})
     }
-    const interrupt = onInterrupt()
+    const interrupt = onInterrupt({err: this.io.err})
     const out = stdoutWriter(this.io.out)
     let report
     try {

@@ -43,7 +43,7 @@ Lines are sent in batches as they are read: at a bad line (a truncated file) the
     const broker = await this.openBroker()
     await checkDestination(broker, args.queue, flags.create) // exit 4 before reading a line
     const progress = new ProgressLine(this.io.err)
-    const interrupt = onInterrupt()
+    const interrupt = onInterrupt({err: this.io.err})
     let report
     try {
       report = await importMessages(broker, args.queue, () => (flags.file ? createReadStream(flags.file) : this.io.in), flags.file !== undefined, {

@@ -64,7 +64,7 @@ The destination must exist (exit 4 before anything is touched) unless --create. 
     if (!go) this.fail(new DeclinedError('nothing moved: the answer was no'), {moved: 0, cancelled: true}, {line: 'nothing moved'})
 
     const progress = new ProgressLine(this.io.err)
-    const interrupt = onInterrupt()
+    const interrupt = onInterrupt({err: this.io.err})
     let report: DrainReport = {done: 0, failed: 0, skipped: 0, stoppedBy: 'error'}
     try {
       report = await moveMessages(src, from, dst, args.destination, {

@@ -53,7 +53,7 @@ export default class Retry extends BaseCommand<typeof Retry> {
       const go = await confirmDestructive({input: this.io.in, output: this.io.err, yes: flags.yes, question: `retry ${what}?`, retryHint: rerunHint(this.config.bin, this.id, this.argv, ['--yes'])})
       if (!go) this.fail(new DeclinedError('nothing retried: the answer was no'), {retried: 0, cancelled: true}, {line: 'nothing retried'})
     }
-    const interrupt = onInterrupt()
+    const interrupt = onInterrupt({err: this.io.err})
     let report
     try {
       report = await retryMessages(broker, args.queue, {state, ids, limit: flags.limit, batchSize: flags['batch-size'], idleMs, signal: interrupt.signal})

@@ -37,7 +37,7 @@ Conditions: empty (nothing waiting, in flight, delayed or retrying), or METRIC O
     const deadline = Date.now() + timeoutMs
     const broker = await this.openBroker()
     const progress = new ProgressLine(this.io.err)
-    const interrupt = onInterrupt()
+    const interrupt = onInterrupt({err: this.io.err})
     let result
     try {
       result = await waitFor(broker, args.queue, {
