@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {offerCreate, refuse} from '../broker/capabilities.js'
+import {offerCreate} from '../broker/capabilities.js'
 import type {Broker, Capabilities} from '../broker/contract.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {CheckFailedError, NotFoundError, UsageError, UserError, isUserError} from '../kernel/errors.js'
@@ -10,6 +10,7 @@ import {execHandler, loadHandlerFile, parseDelayRange, parseFailRate, simulate} 
 import {attachWorkOutput, summaryLine} from '../runtime/work-output.js'
 import {EXHAUSTED_POLICIES, Worker, type JobHandler} from '../runtime/worker.js'
 import {safeLine} from '../kernel/terminal.js'
+import {capabilitiesFor, requireCapability} from '../broker/kit/guard.js'
 
 export default class Work extends BaseCommand<typeof Work> {
   static override summary = 'Run jobs from a queue locally: a handler module, a shell command, or echo.'
@@ -98,9 +99,9 @@ With --json, stdout is a stream of NDJSON events, one a line ({"event":"complete
 
     const broker = flags.demo ? await this.openBroker({url: 'memory://'}) : await this.openBroker()
     // a queue not made yet gets what a new queue gets
-    const caps = await broker.capabilitiesOf(queue).catch(() => broker.capabilitiesOf())
+    const caps = await capabilitiesFor(broker, queue)
     // before the dead-letter check: a queue its library's own workers consume says so, not "no dead-letter route"
-    if (!caps.consume) throw refuse('consume', `queue "${queue}" on ${broker.displayUrl}`, caps)
+    requireCapability(caps, 'consume', queue, broker)
     if (flags['on-exhausted'] === 'dead-letter' && flags.ack === 'late') {
       if (!caps.deadLetter) {
         throw new UsageError(`--on-exhausted dead-letter: ${queue} on ${broker.displayUrl} has no dead-letter route (capability deadLetter: false) — give it one (a DLX, a redrive policy) or choose --on-exhausted requeue, drop or stop`)
@@ -180,7 +181,7 @@ async function queueToWork(broker: Broker, queue: string, create: boolean, caps:
     if (!(error instanceof NotFoundError) || !create) {
       throw offerCreate(error, caps)
     }
-    if (!caps.create) throw refuse('create', `queue "${queue}" on ${broker.displayUrl}`, caps)
+    requireCapability(caps, 'create', queue, broker)
     await broker.createQueue(queue)
   }
 }

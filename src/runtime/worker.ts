@@ -16,6 +16,7 @@ import {backoffDelay, DEFAULT_BACKOFF, type BackoffOptions} from '../kernel/back
 import {withBody} from './body.js'
 import {WorkerEmitter, type DeadOutcome, type WorkerSummary} from './events.js'
 import {Fifo} from './fifo.js'
+import {capabilitiesFor} from '../broker/kit/guard.js'
 
 export interface Job {
   readonly message: Message
@@ -168,7 +169,7 @@ export class Worker extends WorkerEmitter {
     this.startedAtMs = now()
     // per-queue capabilities where they differ by queue (Redis list vs BullMQ on one server); a
     // queue not made yet gets what a new queue gets
-    this.caps = await this.broker.capabilitiesOf(this.queue).catch(() => this.broker.capabilitiesOf())
+    this.caps = await capabilitiesFor(this.broker, this.queue)
     this.watch(await this.subscribe())
     this.tickMs = Math.max(5, Math.min(this.timeoutMs > 0 ? this.timeoutMs / 10 : Infinity, this.leaseMs / 4, 1000))
     this.ticker = setInterval(() => this.onTick(), this.tickMs)
