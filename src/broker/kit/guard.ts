@@ -56,19 +56,17 @@ export function guardBroker(inner: AdapterBroker): Broker {
 }
 
 class GuardedBroker implements Broker {
-  constructor(private readonly inner: AdapterBroker) {}
+  readonly transport: string
+  readonly displayUrl: string
 
-  get transport(): string {
-    return this.inner.transport
-  }
-
-  get displayUrl(): string {
-    return this.inner.displayUrl
+  constructor(private readonly inner: AdapterBroker) {
+    this.transport = inner.transport
+    this.displayUrl = inner.displayUrl
   }
 
   /** How refusals name the queue: the adapter's words (`bullmq queue "jobs" on redis://…`), else `queue "jobs" on URL`. */
   private async label(queue: string): Promise<string> {
-    return (await this.inner.queueLabel?.(queue)) ?? `queue "${queue}" on ${this.inner.displayUrl}`
+    return (await this.inner.queueLabel?.(queue)) ?? `queue "${queue}" on ${this.displayUrl}`
   }
 
   /** The refusal of `op` on a queue: the queue must exist first (not for create), then the advice of its capabilities. */
