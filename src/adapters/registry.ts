@@ -2,6 +2,7 @@
 // and a lazy import, so nothing else loads a broker SDK and a command pays only for the transport
 // it talks to. Adding a transport: its folder, one line here, its dependency (CONTRIBUTING.md).
 import type {Broker, BrokerOptions} from '../broker/contract.js'
+import {guardBroker} from '../broker/kit/guard.js'
 import type {TransportDescriptor, TransportOption} from '../broker/descriptor.js'
 import {UsageError} from '../kernel/errors.js'
 import {declareTokenUserSchemes, redactUrl, rememberSecrets} from '../kernel/redact.js'
@@ -71,11 +72,11 @@ function orList(items: string[]): string {
   return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`
 }
 
-/** Creates (but does not connect) the broker for a URL. */
+/** Creates (but does not connect) the broker for a URL, inside the guard that refuses what its queues cannot do. */
 export async function createBroker(raw: string | URL, options: BrokerOptions): Promise<Broker> {
   const url = typeof raw === 'string' ? parseBrokerUrl(raw) : raw
   const factory = await transportOf(url).load()
-  return factory(url, options)
+  return guardBroker(await factory(url, options))
 }
 
 /** Creates and connects; closes again if connecting fails. */

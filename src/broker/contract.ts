@@ -1,8 +1,9 @@
 // The broker contract: the one interface every transport implements. Read this file first.
 // Commands and the runtime only ever see a Broker; what a transport or one of its queues cannot do
 // it declares in `capabilitiesOf(queue)`, and callers refuse clearly instead of silently ignoring an
-// option. Every operation method exists on every broker: one the queue cannot honour refuses with
-// the capability's advice (NotSupportedError).
+// option. Every operation method exists on every Broker callers get: an adapter implements an
+// AdapterBroker (the optional operations only where it has them), and the guard the registry puts
+// around it (./kit/guard.ts) refuses the others with the capability's advice (NotSupportedError).
 
 /** Where a message is in its life. Adapters map their own words onto these. */
 export type MessageState =
@@ -304,4 +305,14 @@ export interface BrokerOptions {
   options?: Record<string, string | undefined>
 }
 
-export type BrokerFactory = (url: URL, options: BrokerOptions) => Promise<Broker>
+/** The operations a transport leaves out where it has none; the guard refuses them. */
+export type OptionalOperation = 'createQueue' | 'deleteQueue' | 'retry' | 'pause' | 'resume'
+
+/** What an adapter implements: the Broker, with the optional operations only where it has them. */
+export interface AdapterBroker extends Omit<Broker, OptionalOperation>, Partial<Pick<Broker, OptionalOperation>> {
+  /** How refusals name a queue (default: `queue "NAME" on URL`). */
+  queueLabel?(queue: string): Promise<string>
+}
+
+/** Makes (does not connect) a transport's broker; the registry wraps it in the guard. */
+export type BrokerFactory = (url: URL, options: BrokerOptions) => Promise<AdapterBroker>

@@ -1,6 +1,7 @@
 import {readFile} from 'node:fs/promises'
 import {Args, Flags} from '@oclif/core'
-import {offerCreate, refuse, withFlavor} from '../broker/capabilities.js'
+import {offerCreate, withFlavor} from '../broker/capabilities.js'
+import {requireCapability} from '../broker/kit/guard.js'
 import type {Broker, Capabilities, OutgoingMessage} from '../broker/contract.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {type MessageTemplate, checkOptions, sendInBatches} from '../services/enqueue.js'
@@ -95,7 +96,7 @@ Prints the ids of the messages, one a line (NDJSON objects with --json).`
       throw offerCreate(error, brokerCaps)
     })
     // before reading stdin or the file: RQ's pickled jobs are refused whatever the payload
-    if (!caps.enqueue) throw refuse('enqueue', `queue "${args.queue}" on ${broker.displayUrl}`, caps)
+    requireCapability(caps, 'enqueue', args.queue, broker)
     if (!flags.create) return caps
     await checkDestination(broker, args.queue, true)
     return broker.capabilitiesOf(args.queue)

@@ -1,7 +1,6 @@
 // A whole `queue bench` session on one broker: set up the queue, run (alone or as one of several
 // agents), build the result, clean up what we created.
 import {readFile} from 'node:fs/promises'
-import {refuse} from '../broker/capabilities.js'
 import type {Broker} from '../broker/contract.js'
 import {UsageError, isUserError} from '../kernel/errors.js'
 import {formatDuration} from '../kernel/units.js'
@@ -9,6 +8,7 @@ import {joinAgents, mergeAgentResults, publishAgentResult, type AgentRole} from 
 import {describePlan, type BenchPlan} from './plan.js'
 import {buildResult, RESULT_FORMAT, type BenchResult} from './result.js'
 import {runBench, type RunOutcome} from './run.js'
+import {capabilitiesFor, requireCapability} from '../broker/kit/guard.js'
 
 export interface SessionInput {
   broker: Broker
@@ -36,8 +36,8 @@ export async function benchOnBroker(input: SessionInput): Promise<BenchResult | 
   const {broker, plan} = input
   const queue = input.queue ?? `queuectl-bench-${input.runId}`
   // before the queue is made or a message sent: a bench both enqueues and consumes (a queue not made yet gets what a new queue gets)
-  const caps = await broker.capabilitiesOf(queue).catch(() => broker.capabilitiesOf())
-  for (const op of ['enqueue', 'consume'] as const) if (!caps[op]) throw refuse(op, `queue "${queue}" on ${broker.displayUrl}`, caps)
+  const caps = await capabilitiesFor(broker, queue)
+  for (const op of ['enqueue', 'consume'] as const) requireCapability(caps, op, queue, broker)
   const existed = await broker.stats(queue).then(
     () => true,
     (error) => {

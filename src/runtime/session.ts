@@ -2,7 +2,8 @@
 // queue can be worked (or make it), run the worker until it ends or is stopped (a grace period on
 // the first stop, jobs handed back on the second), feed --demo's producer, print the summary, and
 // turn the way it ended into an error with its exit code. The command only parses and wires signals.
-import {offerCreate, refuse} from '../broker/capabilities.js'
+import {offerCreate} from '../broker/capabilities.js'
+import {capabilitiesFor, requireCapability} from '../broker/kit/guard.js'
 import type {Broker, Capabilities} from '../broker/contract.js'
 import {CheckFailedError, NotFoundError, UsageError, UserError, isUserError} from '../kernel/errors.js'
 import {ndjsonLine} from '../kernel/output.js'
@@ -73,9 +74,9 @@ export class WorkSession {
   private async checkQueue(): Promise<void> {
     const {broker, queue, options} = this.input
     // a queue not made yet gets what a new queue gets
-    const caps = await broker.capabilitiesOf(queue).catch(() => broker.capabilitiesOf())
+    const caps = await capabilitiesFor(broker, queue)
     // before the dead-letter check: a queue its library's own workers consume says so, not "no dead-letter route"
-    if (!caps.consume) throw refuse('consume', `queue "${queue}" on ${broker.displayUrl}`, caps)
+    requireCapability(caps, 'consume', queue, broker)
     if (options.onExhausted === 'dead-letter' && options.ack !== 'early' && !caps.deadLetter) {
       throw new UsageError(`--on-exhausted dead-letter: ${queue} on ${broker.displayUrl} has no dead-letter route (capability deadLetter: false) — give it one (a DLX, a redrive policy) or choose --on-exhausted requeue, drop or stop`)
     }
@@ -131,7 +132,7 @@ async function queueToWork(broker: Broker, queue: string, create: boolean, caps:
     if (!(error instanceof NotFoundError) || !create) {
       throw offerCreate(error, caps)
     }
-    if (!caps.create) throw refuse('create', `queue "${queue}" on ${broker.displayUrl}`, caps)
+    requireCapability(caps, 'create', queue, broker)
     await broker.createQueue(queue)
   }
 }

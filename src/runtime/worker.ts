@@ -17,6 +17,7 @@ import {WorkerEmitter, type DeadOutcome, type WorkerSummary} from './events.js'
 import {LeaseKeeper} from './lease-keeper.js'
 import {Resubscriber} from './resubscriber.js'
 import {SlotPool} from './slots.js'
+import {capabilitiesFor} from '../broker/kit/guard.js'
 
 export interface Job {
   readonly message: Message
@@ -154,7 +155,7 @@ export class Worker extends WorkerEmitter {
     this.startedAtMs = now()
     // per-queue capabilities where they differ by queue (Redis list vs BullMQ on one server); a
     // queue not made yet gets what a new queue gets
-    this.caps = await this.broker.capabilitiesOf(this.queue).catch(() => this.broker.capabilitiesOf())
+    this.caps = await capabilitiesFor(this.broker, this.queue)
     await this.subscriber.start()
     this.keeper.start(this.caps.extend)
     this.armIdleCheck()

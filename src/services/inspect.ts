@@ -11,18 +11,12 @@ export interface Thresholds {
 }
 
 /**
- * The one peek of inspect, export and top. `consumeReceives` is the user's opt-in where a peek
- * counts toward a redrive (SQS with a RedrivePolicy): without it the adapter refuses.
+ * The one peek of inspect, export and top (the broker's guard refuses a queue that cannot peek or a
+ * state it does not keep). `consumeReceives` is the user's opt-in where a peek counts toward a
+ * redrive (SQS with a RedrivePolicy): without it the adapter refuses.
  */
 export async function peekMessages(broker: Broker, queue: string, limit: number, state?: MessageState, options: {consumeReceives?: boolean} = {}): Promise<Message[]> {
   if (limit <= 0) return []
-  const caps = await broker.capabilitiesOf(queue)
-  if (caps.peek === 'none') {
-    throw new NotSupportedError(`${broker.displayUrl} cannot peek at messages without consuming them — use \`queue export --consume\` to drain instead`)
-  }
-  if (state && !caps.states.includes(state)) {
-    throw new NotSupportedError(`queue "${queue}" on ${broker.displayUrl} keeps no "${state}" messages — states here: ${caps.states.join(', ')}`)
-  }
   return broker.peek(queue, {limit, state, consumeReceives: options.consumeReceives})
 }
 

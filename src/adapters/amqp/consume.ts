@@ -8,13 +8,11 @@
 // A failed attempt is requeued as a confirmed copy carrying the count (attempts.ts).
 import type {Channel, ConsumeMessage} from 'amqplib'
 import type {ConsumeOptions, Lease, LeaseHandler, Message, NackOptions, Subscription} from '../../broker/contract.js'
-import {refuse} from '../../broker/capabilities.js'
 import {onceLease, type SettleOps} from '../../broker/kit/lease.js'
 import {ClosedSignal, Outage, resumes, withDeadline} from '../../broker/kit/subscription.js'
 import {sleep} from '../../kernel/backoff.js'
 import {ConnectionError, NotSupportedError, UsageError, isUserError} from '../../kernel/errors.js'
 import {AckBatcher, type DirectSettle} from './acks.js'
-import {AMQP_ADVICE} from './capabilities.js'
 import type {AttemptCopier} from './attempts.js'
 import {toMessage} from './envelope.js'
 import {channelError} from './errors.js'
@@ -109,9 +107,6 @@ class AmqpConsumer {
       ack: () => onLive(() => state.acks.ack(msg)),
       nack: (opts?: NackOptions) => onLive((ch) => this.nackOn(ch, msg, message, state, opts)),
       deadLetter: (reason: string) => onLive((ch) => this.deadLetterOn(ch, msg, message, reason)),
-      extend: async () => {
-        throw refuse('extend', `queue "${this.ctx.queue}"`, {advice: AMQP_ADVICE})
-      },
     }
     return onceLease(message, ops, {
       finished: () => {

@@ -6,7 +6,7 @@
 // consume.ts) and the next enqueue opens a new confirm channel.
 import amqp, {type Channel, type ChannelModel, type ConfirmChannel, type Replies} from 'amqplib'
 import type {
-  Broker,
+  AdapterBroker,
   BrokerFactory,
   Capabilities,
   ConsumeOptions,
@@ -20,7 +20,6 @@ import type {
   QueueStats,
   Subscription,
 } from '../../broker/contract.js'
-import {refuse} from '../../broker/capabilities.js'
 import {closeGraceMs, closeWithin} from '../../broker/kit/deadline.js'
 import {ConnectionError, NotSupportedError, isTransient, isUserError} from '../../kernel/errors.js'
 import {REDIAL_BACKOFF, backoffDelay, sleep} from '../../kernel/backoff.js'
@@ -45,7 +44,7 @@ type Publisher = {channel: Promise<ConfirmChannel>; reason?: string}
 /** How far behind the management API's counts can be: collect_statistics_interval (5 s) plus slack. */
 const STATS_LAG_MS = 6000
 
-export class AmqpBroker implements Broker {
+export class AmqpBroker implements AdapterBroker {
   readonly transport = 'amqp'
   readonly displayUrl: string
   /** client-provided connection name, as the management UI shows it. */
@@ -489,24 +488,6 @@ export class AmqpBroker implements Broker {
       await ch.checkQueue(queue)
       await ch.deleteQueue(queue)
     })
-  }
-
-  /** Refuses (no retry or pause of its own), after checking the queue exists (exit 4 first). */
-  private async refuseOn(op: 'retry' | 'pause', queue: string): Promise<never> {
-    await this.checkQueue(queue)
-    throw refuse(op, `queue "${queue}" on ${this.displayUrl}`, await this.capabilitiesOf(queue))
-  }
-
-  async retry(queue: string): Promise<number> {
-    return this.refuseOn('retry', queue)
-  }
-
-  async pause(queue: string): Promise<void> {
-    return this.refuseOn('pause', queue)
-  }
-
-  async resume(queue: string): Promise<void> {
-    return this.refuseOn('pause', queue)
   }
 
   async close(): Promise<void> {

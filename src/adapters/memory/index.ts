@@ -3,7 +3,7 @@
 // memory:// is the store "default"). Options: ?maxAttempts=N (dead-letter after N deliveries),
 // ?leaseMs=N (default lease length).
 import type {
-  Broker,
+  AdapterBroker,
   BrokerFactory,
   Capabilities,
   ConsumeOptions,
@@ -18,7 +18,6 @@ import type {
   RetryOptions,
   Subscription,
 } from '../../broker/contract.js'
-import {refuse} from '../../broker/capabilities.js'
 import {ClosedSignal} from '../../broker/kit/subscription.js'
 import {NotSupportedError, UsageError} from '../../kernel/errors.js'
 import {queueNotFound} from '../../kernel/suggest.js'
@@ -61,7 +60,7 @@ function positiveInt(url: URL, key: string, fallback: number): number {
   return n
 }
 
-class MemoryBroker implements Broker {
+class MemoryBroker implements AdapterBroker {
   readonly transport = 'memory'
   private readonly queues: Map<string, MemoryQueue>
   private readonly subscriptions = new Set<Subscription>()
@@ -193,14 +192,9 @@ class MemoryBroker implements Broker {
     return this.existing(queue).retryDead(options.ids ? new Set(options.ids) : undefined, options.limit ?? Infinity)
   }
 
-  async pause(queue: string): Promise<void> {
-    this.existing(queue)
-    throw refuse('pause', `memory queue "${queue}"`, memoryCapabilities)
-  }
-
-  async resume(queue: string): Promise<void> {
-    this.existing(queue)
-    throw refuse('pause', `memory queue "${queue}"`, memoryCapabilities)
+  /** Refusals name the queue without the URL (the process is the broker). */
+  async queueLabel(queue: string): Promise<string> {
+    return `memory queue "${queue}"`
   }
 
   async close(): Promise<void> {

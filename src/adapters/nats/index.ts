@@ -4,7 +4,7 @@
 import {AckPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager} from '@nats-io/jetstream'
 import type {NatsConnection} from '@nats-io/transport-node'
 import type {
-  Broker,
+  AdapterBroker,
   BrokerFactory,
   Capabilities,
   ConsumeOptions,
@@ -43,7 +43,7 @@ interface Live {
   watch: ConnectionWatch
 }
 
-class NatsBroker implements Broker {
+class NatsBroker implements AdapterBroker {
   readonly transport = 'nats'
   readonly displayUrl: string
   private live?: Promise<Live>
@@ -202,17 +202,6 @@ class NatsBroker implements Broker {
     return retryDead(await this.dl(), t.stream.config.name, t.consumer?.name ?? DEFAULT_CONSUMER, options)
   }
 
-  async pause(queue: string): Promise<void> {
-    throw new NotSupportedError(`${queue}: ${this.pauseAdvice()}`)
-  }
-
-  async resume(queue: string): Promise<void> {
-    throw new NotSupportedError(`${queue}: ${this.pauseAdvice()}`)
-  }
-
-  private pauseAdvice(): string {
-    return 'nats-server 2.9 cannot pause a consumer (2.11 adds consumer pause): stop the workers instead'
-  }
 
   async close(): Promise<void> {
     if (this.closed) return

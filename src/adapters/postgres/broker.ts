@@ -1,45 +1,44 @@
-// The PostgreSQL Broker: one pool, detection of the job libraries' tables, `kind:name` addressing,
-// bare-name detection, and delegation to the flavor (pgboss, graphile) that owns the queue.
+// The PostgreSQL Broker: one pool, detection of the job libraries' tables, and the flavor table
+// (pgboss, graphile) on the flavored-broker kit (src/broker/kit/flavored.ts), which owns
+// `kind:name` addressing and delegation. Here: the pool, which libraries are there, bare names.
 import {randomBytes} from 'node:crypto'
 import type {Pool} from 'pg'
-import type {
-  Broker,
-  Capabilities,
-  ConsumeOptions,
-  EnqueueOptions,
-  LeaseHandler,
-  Message,
-  MessageState,
-  OutgoingMessage,
-  PeekOptions,
-  QueueRef,
-  QueueStats,
-  RetryOptions,
-  Subscription,
-} from '../../broker/contract.js'
-import {NotFoundError, NotSupportedError, UsageError} from '../../kernel/errors.js'
-import {queueNotFound} from '../../kernel/suggest.js'
+import {FlavoredBroker, type FlavorHost, type Located} from '../../broker/kit/flavored.js'
+import {NotFoundError, UsageError} from '../../kernel/errors.js'
 import {connectError, createPool, toUserError, type Db, type PgTarget} from './connection.js'
 import {assertUsable, detect, quoteIdent, type Detected} from './detect.js'
 import type {Flavor, FlavorContext} from './flavor.js'
 import {graphileFlavor} from './graphile.js'
 import {pgbossFlavor} from './pgboss.js'
 
-export const FLAVORS: readonly Flavor[] = [pgbossFlavor, graphileFlavor]
-export const flavorByKind = (kind: string) => FLAVORS.find((f) => f.kind === kind)
-
-interface Resolved {
-  flavor: Flavor
-  ctx: FlavorContext
-  name: string
+/** pg-boss and graphile-worker insert a batch in one statement: its progress is the whole batch. */
+function batched(flavor: Flavor): Flavor {
+  return {
+    ...flavor,
+    async enqueue(ctx, name, messages, options) {
+      const ids = await flavor.enqueue(ctx, name, messages, options)
+      options.onProgress?.(messages.length)
+      return options.ids === false ? [] : ids
+    },
+  }
 }
 
-export class PostgresBroker implements Broker {
+export const FLAVORS: readonly Flavor[] = [pgbossFlavor, graphileFlavor].map(batched)
+export const flavorByKind = (kind: string) => FLAVORS.find((f) => f.kind === kind)
+
+export type PostgresBroker = FlavoredBroker<FlavorContext, Flavor>
+
+export function createPostgresFlavoredBroker(displayUrl: string, target: PgTarget, params: URLSearchParams, defaultKind: string | undefined): PostgresBroker {
+  return new FlavoredBroker(new PostgresHost(displayUrl, target, params, defaultKind))
+}
+
+class PostgresHost implements FlavorHost<FlavorContext, Flavor> {
   readonly transport = 'postgres'
+  readonly server = 'PostgreSQL'
+  readonly flavors = FLAVORS
   private pool: Pool | undefined
   private readonly contexts = new Map<string, FlavorContext>()
   private readonly refusals = new Map<string, Error>()
-  private readonly subscriptions = new Set<Subscription>()
   private readonly workerId = `queuectl-${randomBytes(6).toString('hex')}`
   private closed = false
 
@@ -50,9 +49,10 @@ export class PostgresBroker implements Broker {
     private readonly defaultKind: string | undefined,
   ) {}
 
-  private defaultFlavor(): Flavor | undefined {
+  /** The library a new bare name goes to: ?flavor=, else the only one found. */
+  private fallbackFlavor(): Flavor | undefined {
     if (this.defaultKind) return flavorByKind(this.defaultKind)
-    const found = FLAVORS.filter((f) => this.contexts.has(f.kind))
+    const found = this.opened()
     return found.length === 1 ? found[0] : undefined
   }
 
@@ -105,8 +105,7 @@ export class PostgresBroker implements Broker {
   }
 
   /** Runs a flavor call, turning driver errors into one UserError line. */
-  private async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.closed) throw new UsageError(`the connection to ${this.displayUrl} is closed`)
+  async run<T>(work: () => Promise<T>): Promise<T> {
     if (!this.pool) await this.connect()
     try {
       return await work()
@@ -115,7 +114,7 @@ export class PostgresBroker implements Broker {
     }
   }
 
-  private contextOf(flavor: Flavor): FlavorContext {
+  contextOf(flavor: Flavor): FlavorContext {
     const ctx = this.contexts.get(flavor.kind)
     if (ctx) return ctx
     const refused = this.refusals.get(flavor.kind)
@@ -124,146 +123,42 @@ export class PostgresBroker implements Broker {
     throw new NotFoundError(`no ${library} tables in database "${this.target.database}" on ${this.displayUrl} — start ${library} once against it, or give ?schema= for a non-default schema`)
   }
 
-  /** `kind:name` → that flavor; a bare name → the one library that has it, or an error listing both. */
-  private async resolve(queue: string, forWrite: boolean): Promise<Resolved> {
-    const colon = queue.indexOf(':')
-    const kind = colon > 0 ? flavorByKind(queue.slice(0, colon)) : undefined
-    if (kind) {
-      const name = queue.slice(colon + 1)
-      if (!name) throw new UsageError(`"${queue}" names no queue — write ${kind.kind}:NAME`)
-      return {flavor: kind, ctx: this.contextOf(kind), name}
-    }
-    if (!queue) throw new UsageError('the queue name is empty')
-    const found: Resolved[] = []
+  /** A bare name: the one library that has it (a name both have is ambiguous). */
+  async detect(queue: string): Promise<{found: Located<Flavor>[]}> {
+    const found: Located<Flavor>[] = []
     for (const flavor of FLAVORS) {
       const ctx = this.contexts.get(flavor.kind)
-      if (ctx && (await flavor.exists(ctx, queue))) found.push({flavor, ctx, name: queue})
+      if (ctx && (await flavor.exists(ctx, queue))) found.push({flavor, name: queue})
     }
-    if (found.length > 1) {
-      const names = found.map((r) => `${r.flavor.kind}:${r.name}`)
-      throw new UsageError(`queue "${queue}" is ambiguous on ${this.displayUrl}: it matches ${names.join(', ')} — name one of them with its kind`, names)
+    return {found}
+  }
+
+  absent(queue: string, forWrite: boolean): Flavor | undefined {
+    const fallback = this.fallbackFlavor()
+    if (forWrite && !fallback) throw new UsageError(`queue "${queue}" does not exist yet on ${this.displayUrl} and both pg-boss and graphile-worker are there — write pgboss:${queue} or graphile:${queue}`)
+    return fallback
+  }
+
+  async discover(): Promise<{found: Located<Flavor>[]}> {
+    const found: Located<Flavor>[] = []
+    for (const flavor of this.opened()) {
+      for (const name of await flavor.list(this.contexts.get(flavor.kind)!)) found.push({flavor, name})
     }
-    if (found.length === 1) return found[0]!
-    const fallback = this.defaultFlavor()
-    if (forWrite && fallback) return {flavor: fallback, ctx: this.contextOf(fallback), name: queue}
-    if (forWrite) throw new UsageError(`queue "${queue}" does not exist yet on ${this.displayUrl} and both pg-boss and graphile-worker are there — write pgboss:${queue} or graphile:${queue}`)
-    const known = await this.listQueues().catch(() => [] as QueueRef[])
-    throw queueNotFound(queue, this.displayUrl, known.flatMap((r) => [r.name, r.name.slice(r.kind.length + 1)]))
+    return {found}
   }
 
-  async listQueues(): Promise<QueueRef[]> {
-    return this.run(async () => {
-      const refs: QueueRef[] = []
-      for (const flavor of FLAVORS) {
-        const ctx = this.contexts.get(flavor.kind)
-        if (!ctx) continue
-        for (const name of await flavor.list(ctx)) refs.push({name: `${flavor.kind}:${name}`, kind: flavor.kind})
-      }
-      return refs.sort((a, b) => a.name.localeCompare(b.name))
-    })
+  /** The libraries found in the database. */
+  opened(): Flavor[] {
+    return FLAVORS.filter((f) => this.contexts.has(f.kind))
   }
 
-  async stats(queue: string): Promise<QueueStats> {
-    return this.run(async () => {
-      const r = await this.resolve(queue, false)
-      return {...(await r.flavor.stats(r.ctx, r.name)), name: `${r.flavor.kind}:${r.name}`, kind: r.flavor.kind}
-    })
+  /** Without a queue: the default flavor's (?flavor=, else the one library found, else pg-boss). */
+  defaultFlavor(): Flavor {
+    return this.fallbackFlavor() ?? FLAVORS[0]!
   }
 
-  async peek(queue: string, options: PeekOptions): Promise<Message[]> {
-    return this.run(async () => {
-      const r = await this.resolve(queue, false)
-      const full = `${r.flavor.kind}:${r.name}`
-      return (await r.flavor.peek(r.ctx, r.name, options)).map((m) => ({...m, queue: full}))
-    })
-  }
-
-  async enqueue(queue: string, messages: OutgoingMessage[], options: EnqueueOptions = {}): Promise<string[]> {
-    return this.run(async () => {
-      if (options.flavor && !flavorByKind(options.flavor)) {
-        throw new NotSupportedError(`the PostgreSQL adapter has no "${options.flavor}" format — it knows: ${FLAVORS.map((f) => f.kind).join(', ')}`)
-      }
-      const r = await this.resolve(options.flavor && !queue.includes(':') ? `${options.flavor}:${queue}` : queue, true)
-      if (messages.length === 0) return []
-      const ids = await r.flavor.enqueue(r.ctx, r.name, messages, options)
-      options.onProgress?.(messages.length)
-      return options.ids === false ? [] : ids
-    })
-  }
-
-  async consume(queue: string, handler: LeaseHandler, options: ConsumeOptions): Promise<Subscription> {
-    return this.run(async () => {
-      const r = await this.resolve(queue, true)
-      const full = `${r.flavor.kind}:${r.name}`
-      const sub = await r.flavor.consume(r.ctx, r.name, (lease) => {
-        ;(lease.message as {queue: string}).queue = full
-        handler(lease)
-      }, options)
-      this.subscriptions.add(sub)
-      return {
-        resumes: sub.resumes,
-        closed: sub.closed,
-        close: async () => {
-          this.subscriptions.delete(sub)
-          await sub.close()
-        },
-      }
-    })
-  }
-
-  async purge(queue: string, state: MessageState = 'waiting'): Promise<number> {
-    return this.run(async () => {
-      const r = await this.resolve(queue, false)
-      return r.flavor.purge(r.ctx, r.name, state)
-    })
-  }
-
-  async createQueue(queue: string): Promise<void> {
-    return this.run(async () => {
-      const r = await this.resolve(queue, true)
-      await r.flavor.create(r.ctx, r.name)
-    })
-  }
-
-  async deleteQueue(queue: string): Promise<void> {
-    return this.run(async () => {
-      const r = await this.resolve(queue, false)
-      await r.flavor.delete(r.ctx, r.name)
-    })
-  }
-
-  async retry(queue: string, options: RetryOptions): Promise<number> {
-    return this.run(async () => {
-      const r = await this.resolve(queue, false)
-      return r.flavor.retry(r.ctx, r.name, options)
-    })
-  }
-
-  async pause(queue: string): Promise<void> {
-    await this.resolve(queue, false)
-    throw new NotSupportedError(`${queue}: neither pg-boss nor graphile-worker can pause a queue — stop its workers instead`)
-  }
-
-  async resume(queue: string): Promise<void> {
-    await this.resolve(queue, false)
-    throw new NotSupportedError(`${queue}: neither pg-boss nor graphile-worker can pause or resume a queue`)
-  }
-
-  /** The capabilities of the library that holds `queue` (and, for pg-boss, its dead-letter queue). */
-  async capabilitiesOf(queue?: string): Promise<Capabilities> {
-    // without a queue: the default flavor's (?flavor=, else the one library found, else pg-boss)
-    if (queue === undefined) return (this.defaultFlavor() ?? pgbossFlavor).capabilities
-    return this.run(async () => {
-      const r = await this.resolve(queue, true)
-      return r.flavor.capabilitiesOf ? r.flavor.capabilitiesOf(r.ctx, r.name) : r.flavor.capabilities
-    })
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return
+  async disconnect(): Promise<void> {
     this.closed = true
-    await Promise.allSettled([...this.subscriptions].map((s) => s.close()))
-    this.subscriptions.clear()
     await this.pool?.end().catch(() => {})
   }
 }

@@ -6,6 +6,9 @@ const YEAR_MS = 365 * 24 * 3600 * 1000
 // a committed INSERT is on disk (the server's fsync/synchronous_commit decide how surely)
 const PUBLISH = {persistent: 'server', confirms: 'always'} as const
 
+/** Neither library can hold back a queue's jobs. */
+const PAUSE_ADVICE = 'stop its workers instead (neither pg-boss nor graphile-worker pauses a queue)'
+
 export const pgbossCapabilities: Capabilities = {
   ...DRIVEN_QUEUE,
   // data is jsonb, and its workers get exactly it: no place for headers or other bytes
@@ -25,7 +28,7 @@ export const pgbossCapabilities: Capabilities = {
   publish: PUBLISH,
   retry: {states: ['dead']},
   pause: false,
-  advice: {priority: 'pg-boss serves higher priority numbers first (0 is the default)'},
+  advice: {priority: 'pg-boss serves higher priority numbers first (0 is the default)', pause: PAUSE_ADVICE},
 }
 
 export const graphileCapabilities: Capabilities = {
@@ -47,6 +50,7 @@ export const graphileCapabilities: Capabilities = {
   publish: PUBLISH,
   retry: {states: ['dead', 'retry']},
   pause: false,
+  advice: {pause: PAUSE_ADVICE},
 }
 
 

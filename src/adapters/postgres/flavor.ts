@@ -1,6 +1,6 @@
 // The Flavor interface: how one job library's tables in PostgreSQL (pg-boss, graphile-worker) plug
-// into the PostgreSQL adapter. The broker (broker.ts) owns the pool, detection, `kind:name`
-// addressing and bare-name detection; a flavor owns everything about its own tables.
+// into the PostgreSQL adapter. The broker (broker.ts) owns the pool, detection and bare names, the
+// flavored-broker kit `kind:name` addressing and delegation; a flavor owns its own tables.
 //
 // Rules every flavor follows:
 // - Queue names passed in are WITHOUT the `kind:` prefix (`emails`, not `pgboss:emails`).
@@ -8,19 +8,15 @@
 //   (its functions, or the statements its source runs), so its workers see what they expect.
 // - A queue that does not exist → NotFoundError (exit 4).
 import type {
-  Capabilities,
   ConsumeOptions,
   EnqueueOptions,
   LeaseHandler,
-  Message,
-  MessageState,
   OutgoingMessage,
-  PeekOptions,
-  QueueStats,
   RetryOptions,
   Subscription,
 } from '../../broker/contract.js'
 import type {Db} from './connection.js'
+import type {Flavor as KitFlavor} from '../../broker/kit/flavored.js'
 
 /** What a flavor gets to work with: one per broker and library. */
 export interface FlavorContext {
@@ -38,24 +34,14 @@ export interface FlavorContext {
   wrap(error: unknown): Error
 }
 
-export interface Flavor {
-  /** The `kind` users type and `QueueRef.kind` shows: pgboss, graphile. */
-  readonly kind: string
-  readonly description: string
-  readonly capabilities: Capabilities
-
+/** A job library: the kit's flavor (src/broker/kit/flavored.ts) with the operations both libraries have, plus how its queues are found. */
+export interface Flavor extends KitFlavor<FlavorContext> {
   /** Every queue of this library (names without the kind). */
   list(ctx: FlavorContext): Promise<string[]>
   exists(ctx: FlavorContext, name: string): Promise<boolean>
-  /** Per-queue capabilities (a pg-boss queue with a dead-letter queue says which). */
-  capabilitiesOf?(ctx: FlavorContext, name: string): Promise<Capabilities>
-
-  stats(ctx: FlavorContext, name: string): Promise<QueueStats>
-  peek(ctx: FlavorContext, name: string, options: PeekOptions): Promise<Message[]>
   /** Creates the queue when it does not exist yet (the library's own way). */
   enqueue(ctx: FlavorContext, name: string, messages: OutgoingMessage[], options: EnqueueOptions): Promise<string[]>
   consume(ctx: FlavorContext, name: string, handler: LeaseHandler, options: ConsumeOptions): Promise<Subscription>
-  purge(ctx: FlavorContext, name: string, state: MessageState): Promise<number>
   create(ctx: FlavorContext, name: string): Promise<void>
   delete(ctx: FlavorContext, name: string): Promise<void>
   retry(ctx: FlavorContext, name: string, options: RetryOptions): Promise<number>

@@ -8,7 +8,7 @@
 import type {BrokerFactory} from '../../broker/contract.js'
 import {UsageError} from '../../kernel/errors.js'
 import {redactUrl} from '../../kernel/redact.js'
-import {FLAVORS, PostgresBroker, flavorByKind} from './broker.js'
+import {FLAVORS, createPostgresFlavoredBroker, flavorByKind} from './broker.js'
 import {targetOf} from './connection.js'
 
 export const createPostgresBroker: BrokerFactory = async (url, options) => {
@@ -16,5 +16,5 @@ export const createPostgresBroker: BrokerFactory = async (url, options) => {
   if (kind !== undefined && !flavorByKind(kind)) {
     throw new UsageError(`flavor=${kind} in the PostgreSQL URL is not one of: ${FLAVORS.map((f) => f.kind).join(', ')}`)
   }
-  return new PostgresBroker(redactUrl(url), targetOf(url, options), url.searchParams, kind)
+  return createPostgresFlavoredBroker(redactUrl(url), targetOf(url, options), url.searchParams, kind)
 }

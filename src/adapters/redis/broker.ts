@@ -1,57 +1,50 @@
-// The Redis Broker: one connection (or Cluster), `kind:name` addressing, bare-name detection, and
-// delegation to the flavor that owns the queue. Flavors live in ./flavors (see ./flavor.ts).
-import type {
-  Broker,
-  Capabilities,
-  ConsumeOptions,
-  EnqueueOptions,
-  Lease,
-  LeaseHandler,
-  Message,
-  MessageState,
-  OutgoingMessage,
-  PeekOptions,
-  QueueList,
-  QueueRef,
-  QueueStats,
-  RetryOptions,
-  Subscription,
-} from '../../broker/contract.js'
-import {refuse} from '../../broker/capabilities.js'
-import {NotFoundError, NotSupportedError, UsageError, isUserError} from '../../kernel/errors.js'
-import {queueNotFound} from '../../kernel/suggest.js'
+// The Redis Broker: one connection (or Cluster) and the flavor table on the flavored-broker kit
+// (src/broker/kit/flavored.ts), which owns `kind:name` addressing and delegation. Here: the
+// connection, driver-error mapping, bare-name detection over the flavors' keys, and listing by
+// SCAN. Flavors live in ./flavors (see ./flavor.ts).
+import {FlavoredBroker, type FlavorHost, type Located} from '../../broker/kit/flavored.js'
+import {NotFoundError, isUserError} from '../../kernel/errors.js'
 import {connectClient, connectionError, createClient, type RedisClient, type RedisTarget} from './connection.js'
 import {KeyClaims, type Flavor, type FlavorContext} from './flavor.js'
-import {FLAVORS, flavorByKind} from './flavors/index.js'
+import {FLAVORS} from './flavors/index.js'
 import {createScanner, DEFAULT_SCAN_BUDGET_MS} from './scan.js'
 import {closeGraceMs, closeWithin} from '../../broker/kit/deadline.js'
 
-interface Resolved {
-  flavor: Flavor
-  /** The name inside the flavor (no kind prefix). */
-  name: string
+export type RedisBroker = FlavoredBroker<FlavorContext, Flavor>
+
+export function createRedisFlavoredBroker(
+  displayUrl: string,
+  target: RedisTarget,
+  params: URLSearchParams,
+  timeoutMs: number,
+  defaultFlavor: Flavor,
+  scanBudgetMs: number = DEFAULT_SCAN_BUDGET_MS,
+): RedisBroker {
+  return new FlavoredBroker(new RedisHost(displayUrl, target, params, timeoutMs, defaultFlavor, scanBudgetMs))
 }
 
-export class RedisBroker implements Broker {
+class RedisHost implements FlavorHost<FlavorContext, Flavor> {
   readonly transport = 'redis'
+  readonly server = 'Redis'
+  readonly flavors = FLAVORS
+  readonly closeGraceMs: number
   private readonly client: RedisClient
   private readonly ctx: FlavorContext
-  private readonly resolved = new Map<string, Resolved>()
-  private readonly subscriptions = new Set<Subscription>()
   private readonly duplicates = new Set<RedisClient>()
-  private closed = false
 
   constructor(
     readonly displayUrl: string,
     private readonly target: RedisTarget,
     params: URLSearchParams,
     private readonly timeoutMs: number,
-    private readonly defaultFlavor: Flavor,
-    private readonly scanBudgetMs: number = DEFAULT_SCAN_BUDGET_MS,
+    private readonly fallback: Flavor,
+    private readonly scanBudgetMs: number,
   ) {
+    // each close step a short while at most: on a stalled network QUIT never gets its answer
+    this.closeGraceMs = closeGraceMs(timeoutMs)
     this.client = createClient(target, timeoutMs)
     this.client.on('error', () => {}) // failures surface as rejected commands
-    const broker = this
+    const host = this
     this.ctx = {
       client: this.client,
       cluster: target.cluster,
@@ -61,7 +54,7 @@ export class RedisBroker implements Broker {
       timeoutMs,
       where: displayUrl,
       get scanner() {
-        return createScanner(broker.client, broker.scanBudgetMs)
+        return createScanner(host.client, host.scanBudgetMs)
       },
       duplicate: () => this.duplicate(),
     }
@@ -80,18 +73,25 @@ export class RedisBroker implements Broker {
     return copy
   }
 
+  contextOf(): FlavorContext {
+    return this.ctx
+  }
+
+  defaultFlavor(): Flavor {
+    return this.fallback
+  }
+
   /** Runs a flavor call, turning driver errors (lost connection, ACL) into one UserError line. */
-  private async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.closed) throw new UsageError(`the connection to ${this.displayUrl} is closed`)
+  async run<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work()
     } catch (error) {
-      throw this.userErrorOf(error)
+      throw this.leaseError(error)
     }
   }
 
   /** A driver error as one UserError line where it is a known kind (lost connection, ACL, wrong type); other errors as they are. */
-  private userErrorOf(error: unknown): unknown {
+  leaseError(error: unknown): unknown {
     if (isUserError(error)) return error
     const message = String((error as Error)?.message ?? error)
     if (/WRONGTYPE/.test(message)) {
@@ -103,44 +103,14 @@ export class RedisBroker implements Broker {
     return error
   }
 
-  /** The lease with its settling calls' driver errors mapped: a crash mid-move says so in one line. */
-  private mappedLease(lease: Lease): Lease {
-    const map = <T>(p: Promise<T>) => p.catch((error: unknown) => Promise.reject(this.userErrorOf(error)))
-    return {
-      message: lease.message,
-      ack: () => map(lease.ack()),
-      nack: (options) => map(lease.nack(options)),
-      deadLetter: (reason) => map(lease.deadLetter(reason)),
-      extend: (ms) => map(lease.extend(ms)),
-    }
+  connectionError(error: Error): Error {
+    return isUserError(error) ? error : connectionError(error, this.displayUrl, this.target.username)
   }
 
-  /** Applies EnqueueOptions.flavor: `emails` + celery → `celery:emails`, refusing flavors this adapter lacks. */
-  private withFlavor(queue: string, flavor: string | undefined): string {
-    if (!flavor) return queue
-    if (!flavorByKind(flavor)) {
-      throw new NotSupportedError(`the Redis adapter has no "${flavor}" flavor — it knows: ${FLAVORS.map((f) => f.kind).join(', ')}`)
-    }
-    const colon = queue.indexOf(':')
-    const given = colon > 0 ? flavorByKind(queue.slice(0, colon)) : undefined
-    if (given && given.kind !== flavor) throw new UsageError(`queue "${queue}" is a ${given.kind} queue, but the ${flavor} format was asked for — drop one of them`)
-    return given ? queue : `${flavor}:${queue}`
-  }
-
-  /** `kind:name` → that flavor; a bare name → the one flavor that has it (detected), or an error listing them. */
-  private async resolve(queue: string, forWrite: boolean): Promise<Resolved> {
-    const colon = queue.indexOf(':')
-    const kind = colon > 0 ? flavorByKind(queue.slice(0, colon)) : undefined
-    if (kind) {
-      const name = queue.slice(colon + 1)
-      if (!name) throw new UsageError(`"${queue}" names no queue — write ${kind.kind}:NAME`)
-      return {flavor: kind, name}
-    }
-    if (!queue) throw new UsageError('the queue name is empty')
-    const cached = this.resolved.get(queue)
-    if (cached) return cached
-    const found: Resolved[] = []
-    const wrongTypes: string[] = []
+  /** Every flavor's queue under a bare name: its own probe (or locate), and the keys of another type in the way. */
+  async detect(queue: string): Promise<{found: Located<Flavor>[]; inTheWay: string[]}> {
+    let found: Located<Flavor>[] = []
+    const inTheWay: string[] = []
     for (const flavor of FLAVORS) {
       if (flavor.locate) {
         for (const name of await flavor.locate(this.ctx, queue)) found.push({flavor, name})
@@ -148,182 +118,55 @@ export class RedisBroker implements Broker {
       }
       const probe = await flavor.probe(this.ctx, queue)
       if (probe.exists) found.push({flavor, name: queue})
-      else if ('wrongType' in probe) wrongTypes.push(`${probe.key} is a ${probe.wrongType}`)
+      else if ('wrongType' in probe) inTheWay.push(`${probe.key} is a ${probe.wrongType}`)
     }
     // A Celery queue IS a list under the same key: the list reading is the same data, less decoded.
     if (found.some((r) => r.flavor.kind === 'celery' && r.name === queue)) {
-      found.splice(0, found.length, ...found.filter((r) => !(r.flavor.kind === 'list' && r.name === queue)))
+      found = found.filter((r) => !(r.flavor.kind === 'list' && r.name === queue))
     }
-    if (found.length > 1) {
-      const names = found.map((r) => `${r.flavor.kind}:${r.name}`).sort()
-      throw new UsageError(`queue "${queue}" is ambiguous on ${this.displayUrl}: it matches ${names.join(', ')} — name one of them with its kind`, names)
-    }
-    if (found.length === 1) {
-      this.resolved.set(queue, found[0]!)
-      return found[0]!
-    }
+    found.sort((a, b) => `${a.flavor.kind}:${a.name}`.localeCompare(`${b.flavor.kind}:${b.name}`))
+    return {found, inTheWay}
+  }
+
+  absent(queue: string, forWrite: boolean, inTheWay: readonly string[]): Flavor | undefined {
     if (forWrite) {
-      if (wrongTypes.length > 0 && this.defaultFlavor.kind !== 'bullmq') {
-        throw new NotFoundError(`cannot use "${queue}" as a ${this.defaultFlavor.kind} queue on ${this.displayUrl}: key ${wrongTypes[0]} — pick another name or give the kind (e.g. bullmq:${queue})`)
+      if (inTheWay.length > 0 && this.fallback.kind !== 'bullmq') {
+        throw new NotFoundError(`cannot use "${queue}" as a ${this.fallback.kind} queue on ${this.displayUrl}: key ${inTheWay[0]} — pick another name or give the kind (e.g. bullmq:${queue})`)
       }
-      return {flavor: this.defaultFlavor, name: queue}
+      return this.fallback
     }
-    if (wrongTypes.length > 0) {
-      throw new NotFoundError(`no queue "${queue}" on ${this.displayUrl}: key ${wrongTypes.join(', ')}, not a queue — name a queue, e.g. one from \`queue inspect\``)
+    if (inTheWay.length > 0) {
+      throw new NotFoundError(`no queue "${queue}" on ${this.displayUrl}: key ${inTheWay.join(', ')}, not a queue — name a queue, e.g. one from \`queue inspect\``)
     }
-    const known = await this.listQueues().catch(() => [] as QueueRef[])
-    throw queueNotFound(queue, this.displayUrl, known.flatMap((r) => [r.name, r.name.slice(r.kind.length + 1)]))
+    return undefined
   }
 
-  async listQueues(): Promise<QueueList> {
-    return this.run(async () => {
-      const claims = new KeyClaims()
-      const scanner = createScanner(this.client, this.scanBudgetMs)
-      // start every pass now: they share the budget instead of the last flavor getting none
-      const started = FLAVORS.flatMap((f) => f.scans.map((spec) => scanner.scan(spec)))
-      started.forEach((p) => p.catch(() => {}))
-      const ctx = {...this.ctx, scanner}
-      const refs: QueueList = []
-      let complete = true
-      for (const flavor of FLAVORS) {
-        const found = await flavor.discover(ctx, claims)
-        complete &&= found.complete
-        for (const name of found.names) refs.push({name: `${flavor.kind}:${name}`, kind: flavor.kind})
-      }
-      refs.sort((a, b) => a.name.localeCompare(b.name))
-      if (!complete) {
-        refs.incomplete = `SCAN of ${this.displayUrl} stopped after ${this.scanBudgetMs} ms: queues may be missing — raise ?scanBudgetMs= in the URL, or name the queue as kind:name`
-      }
-      return refs
-    })
+  async discover(): Promise<{found: Located<Flavor>[]; incomplete?: string}> {
+    const claims = new KeyClaims()
+    const scanner = createScanner(this.client, this.scanBudgetMs)
+    // start every pass now: they share the budget instead of the last flavor getting none
+    const started = FLAVORS.flatMap((f) => f.scans.map((spec) => scanner.scan(spec)))
+    started.forEach((p) => p.catch(() => {}))
+    const ctx = {...this.ctx, scanner}
+    const found: Located<Flavor>[] = []
+    let complete = true
+    for (const flavor of FLAVORS) {
+      const listed = await flavor.discover(ctx, claims)
+      complete &&= listed.complete
+      for (const name of listed.names) found.push({flavor, name})
+    }
+    if (complete) return {found}
+    return {found, incomplete: `SCAN of ${this.displayUrl} stopped after ${this.scanBudgetMs} ms: queues may be missing — raise ?scanBudgetMs= in the URL, or name the queue as kind:name`}
   }
 
-  async stats(queue: string): Promise<QueueStats> {
-    return this.run(async () => {
-      const r = await this.resolve(queue, false)
-      const stats = await r.flavor.stats(this.ctx, r.name)
-      return {...stats, name: `${r.flavor.kind}:${r.name}`, kind: r.flavor.kind}
-    })
-  }
-
-  async peek(queue: string, options: PeekOptions): Promise<Message[]> {
-    return this.run(async () => {
-      const r = await this.resolve(queue, false)
-      const full = `${r.flavor.kind}:${r.name}`
-      return (await r.flavor.peek(this.ctx, r.name, options)).map((m) => ({...m, queue: full}))
-    })
-  }
-
-  async enqueue(queue: string, messages: OutgoingMessage[], options: EnqueueOptions = {}): Promise<string[]> {
-    return this.run(async () => {
-      const r = await this.resolve(this.withFlavor(queue, options.flavor), true)
-      if (!r.flavor.capabilities.enqueue || !r.flavor.enqueue) throw refuse('enqueue', this.where(r), r.flavor.capabilities)
-      if (messages.length === 0) return []
-      return r.flavor.enqueue(this.ctx, r.name, messages, options)
-    })
-  }
-
-  async consume(queue: string, handler: LeaseHandler, options: ConsumeOptions): Promise<Subscription> {
-    return this.run(async () => {
-      const r = await this.resolve(queue, true)
-      if (!r.flavor.capabilities.consume || !r.flavor.consume) throw refuse('consume', this.where(r), r.flavor.capabilities)
-      const full = `${r.flavor.kind}:${r.name}`
-      const told = options.onConnection
-      const onConnection: ConsumeOptions['onConnection'] = told
-        ? (state, error) => told(state, error && !isUserError(error) ? connectionError(error, this.displayUrl, this.target.username) : error)
-        : undefined
-      const sub = await r.flavor.consume(this.ctx, r.name, (lease) => {
-        ;(lease.message as {queue: string}).queue = full
-        handler(this.mappedLease(lease))
-      }, {...options, onConnection})
-      this.subscriptions.add(sub)
-      const tracked: Subscription = {
-        resumes: sub.resumes,
-        closed: sub.closed.then((error) => (error && !isUserError(error) ? connectionError(error, this.displayUrl, this.target.username) : error)),
-        close: async () => {
-          this.subscriptions.delete(sub)
-          await sub.close()
-        },
-      }
-      return tracked
-    })
-  }
-
-  async purge(queue: string, state: MessageState = 'waiting'): Promise<number> {
-    return this.run(async () => {
-      const r = await this.resolve(queue, false)
-      return r.flavor.purge(this.ctx, r.name, state)
-    })
-  }
-
-  /** `list queue "jobs" on redis://host`, for refusals. */
-  private where(r: Resolved): string {
-    return `${r.flavor.kind} queue "${r.name}" on ${this.displayUrl}`
-  }
-
-  async createQueue(queue: string): Promise<void> {
-    return this.run(async () => {
-      const r = await this.resolve(queue, true)
-      if (!r.flavor.capabilities.create || !r.flavor.create) throw refuse('create', this.where(r), r.flavor.capabilities)
-      this.resolved.delete(queue)
-      await r.flavor.create(this.ctx, r.name)
-    })
-  }
-
-  async deleteQueue(queue: string): Promise<void> {
-    return this.run(async () => {
-      const r = await this.resolve(queue, false)
-      if (!r.flavor.capabilities.delete || !r.flavor.delete) throw refuse('delete', this.where(r), r.flavor.capabilities)
-      this.resolved.delete(queue)
-      await r.flavor.delete(this.ctx, r.name)
-    })
-  }
-
-  async retry(queue: string, options: RetryOptions): Promise<number> {
-    return this.run(async () => {
-      const r = await this.resolve(queue, false)
-      if (!r.flavor.capabilities.retry || !r.flavor.retry) throw refuse('retry', this.where(r), r.flavor.capabilities)
-      return r.flavor.retry(this.ctx, r.name, options)
-    })
-  }
-
-  async pause(queue: string): Promise<void> {
-    return this.run(async () => {
-      const r = await this.resolve(queue, false)
-      if (!r.flavor.capabilities.pause || !r.flavor.pause) throw refuse('pause', this.where(r), r.flavor.capabilities)
-      await r.flavor.pause(this.ctx, r.name)
-    })
-  }
-
-  async resume(queue: string): Promise<void> {
-    return this.run(async () => {
-      const r = await this.resolve(queue, false)
-      if (!r.flavor.capabilities.pause || !r.flavor.resume) throw refuse('pause', this.where(r), r.flavor.capabilities)
-      await r.flavor.resume(this.ctx, r.name)
-    })
-  }
-
-  /** The capabilities of the flavor that holds `queue` (they differ between list, stream, bullmq…); without one, the default flavor's. */
-  async capabilitiesOf(queue?: string): Promise<Capabilities> {
-    if (queue === undefined) return this.defaultFlavor.capabilities
-    return this.run(async () => (await this.resolve(queue, true)).flavor.capabilities)
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return
-    this.closed = true
-    // each step a short while at most: on a stalled network QUIT never gets its answer
-    const grace = closeGraceMs(this.timeoutMs)
+  async disconnect(): Promise<void> {
     const disconnectAll = () => {
       for (const copy of this.duplicates) copy.disconnect()
       this.duplicates.clear()
       this.client.disconnect()
     }
-    await closeWithin(() => Promise.allSettled([...this.subscriptions].map((s) => s.close())), grace, () => {})
-    this.subscriptions.clear()
-    await closeWithin(() => Promise.allSettled(FLAVORS.map((f) => f.close?.(this.ctx))), grace, () => {})
     for (const copy of this.duplicates) copy.disconnect()
     this.duplicates.clear()
-    await closeWithin(() => this.client.quit(), grace, disconnectAll)
+    await closeWithin(() => this.client.quit(), this.closeGraceMs, disconnectAll)
   }
 }

@@ -1,8 +1,9 @@
 // The Flavor interface: how one queue layout on Redis (a plain list, a Stream, BullMQ, Bull,
 // Bee-Queue, Celery, Sidekiq, RQ, asynq) plugs into the Redis adapter.
 //
-// The adapter (broker.ts) owns the connection, `kind:name` addressing and bare-name detection; a
-// flavor owns everything about its own keys. To add a flavor:
+// The adapter (broker.ts) owns the connection and bare-name detection, the flavored-broker kit
+// (src/broker/kit/flavored.ts) `kind:name` addressing and delegation; a flavor owns everything
+// about its own keys. To add a flavor:
 //   1. write src/adapters/redis/flavors/<kind>.ts exporting a `Flavor`;
 //   2. add it to the table in src/adapters/redis/flavors/index.ts (order matters only for
 //      `discover`: a key claimed by an earlier flavor is not offered to later ones — put specific
@@ -20,21 +21,9 @@
 // - Job libraries with their own scripts (BullMQ) are driven through the library, never by
 //   writing their keys by hand; reading raw keys to show an undecodable item is fine.
 // - Heavy libraries are imported lazily (`await import('bullmq')`) inside the flavor.
-import type {
-  Capabilities,
-  ConsumeOptions,
-  EnqueueOptions,
-  LeaseHandler,
-  Message,
-  MessageState,
-  OutgoingMessage,
-  PeekOptions,
-  QueueStats,
-  RetryOptions,
-  Subscription,
-} from '../../broker/contract.js'
 import type {RedisClient, RedisTarget} from './connection.js'
 import {DRIVEN_QUEUE} from '../../broker/capabilities.js'
+import type {Flavor as KitFlavor} from '../../broker/kit/flavored.js'
 
 /** One SCAN pass: MATCH pattern and/or TYPE filter (done server-side). */
 /** Every flavor: Redis acknowledges each write (always "confirmed"); whether it reaches disk is the server's appendonly/save configuration. */
@@ -107,17 +96,8 @@ export type Probe =
   /** A key is where the queue would be, but of another type: `hash`, `string`… */
   | {exists: false; wrongType: string; key: string}
 
-export interface Flavor {
-  /** The `kind` users type and `QueueRef.kind` shows: list, stream, bullmq, celery… */
-  readonly kind: string
-  /** One line for `--help` and errors: what layout this is. */
-  readonly description: string
-  /**
-   * What this flavor's queues can do; the broker's own are the default flavor's. `enqueue`,
-   * `consume`, `create`, `delete`, `retry` and `pause` say which of the optional methods below it
-   * has (the broker refuses the others with `advice`); test/unit/capabilities.test.ts checks they agree.
-   */
-  readonly capabilities: Capabilities
+/** A Redis layout: the kit's flavor (src/broker/kit/flavored.ts) plus how its keys are found. */
+export interface Flavor extends KitFlavor<FlavorContext> {
   /**
    * The SCAN passes `discover` will ask for. The broker starts every flavor's passes at once so
    * they share the time budget fairly; `discover` then gets the same results from `ctx.scanner`.
@@ -136,23 +116,6 @@ export interface Flavor {
    * `probe` (BullMQ queues under other prefixes: `emails` → `myapp:emails`). Uses `ctx.scanner`.
    */
   locate?(ctx: FlavorContext, name: string): Promise<string[]>
-
-  stats(ctx: FlavorContext, name: string): Promise<QueueStats>
-  peek(ctx: FlavorContext, name: string, options: PeekOptions): Promise<Message[]>
-  /** Creates the queue when it does not exist yet (enqueue on a fresh name). */
-  enqueue?(ctx: FlavorContext, name: string, messages: OutgoingMessage[], options: EnqueueOptions): Promise<string[]>
-  consume?(ctx: FlavorContext, name: string, handler: LeaseHandler, options: ConsumeOptions): Promise<Subscription>
-  purge(ctx: FlavorContext, name: string, state: MessageState): Promise<number>
-
-  /** Makes an empty queue visible (so `stats` finds it before the first message). */
-  create?(ctx: FlavorContext, name: string): Promise<void>
-  /** Removes the queue and every key of it. */
-  delete?(ctx: FlavorContext, name: string): Promise<void>
-  retry?(ctx: FlavorContext, name: string, options: RetryOptions): Promise<number>
-  pause?(ctx: FlavorContext, name: string): Promise<void>
-  resume?(ctx: FlavorContext, name: string): Promise<void>
-  /** Releases what the flavor holds for this broker (library Queue objects…). */
-  close?(ctx: FlavorContext): Promise<void>
 }
 
 /**

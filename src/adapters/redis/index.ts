@@ -12,7 +12,7 @@
 import type {BrokerFactory} from '../../broker/contract.js'
 import {UsageError} from '../../kernel/errors.js'
 import {redactUrl} from '../../kernel/redact.js'
-import {RedisBroker} from './broker.js'
+import {createRedisFlavoredBroker} from './broker.js'
 import {targetOf} from './connection.js'
 import {FLAVORS, flavorByKind} from './flavors/index.js'
 import {DEFAULT_SCAN_BUDGET_MS} from './scan.js'
@@ -34,5 +34,5 @@ export const createRedisBroker: BrokerFactory = async (url, options) => {
   const budgetText = url.searchParams.get('scanBudgetMs')
   const budget = budgetText === null ? DEFAULT_SCAN_BUDGET_MS : Number(budgetText)
   if (!Number.isFinite(budget) || budget <= 0) throw new UsageError(`scanBudgetMs=${budgetText} in the Redis URL must be a positive number`)
-  return new RedisBroker(displayOf(url), targetOf(url, options), url.searchParams, options.timeoutMs, flavor, budget)
+  return createRedisFlavoredBroker(displayOf(url), targetOf(url, options), url.searchParams, options.timeoutMs, flavor, budget)
 }

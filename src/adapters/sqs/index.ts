@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-sqs'
 import {setMaxListeners} from 'node:events'
 import type {
-  Broker,
+  AdapterBroker,
   BrokerFactory,
   Capabilities,
   ConsumeOptions,
@@ -26,7 +26,6 @@ import type {
   RetryOptions,
   Subscription,
 } from '../../broker/contract.js'
-import {refuse} from '../../broker/capabilities.js'
 import {ConnectionError, NotSupportedError} from '../../kernel/errors.js'
 import {NO_DLQ_ADVICE, sqsCapabilities, sqsFifoCapabilities} from './capabilities.js'
 import {decodeMessage} from './codec.js'
@@ -46,7 +45,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 /** How long a peek holds messages before handing them back (they are released at once after). */
 const PEEK_VISIBILITY_S = 15
 
-class SqsBroker implements Broker {
+class SqsBroker implements AdapterBroker {
   readonly transport = 'sqs'
   readonly displayUrl: string
   private readonly brokerCapabilities: Capabilities
@@ -297,15 +296,6 @@ class SqsBroker implements Broker {
 
   async retry(queue: string, options: RetryOptions): Promise<number> {
     return retryDeadLetters(this.ctx, queue, options)
-  }
-
-  async pause(queue: string): Promise<void> {
-    await this.dir.info(queue)
-    throw refuse('pause', `queue "${queue}" on ${this.displayUrl}`, this.brokerCapabilities)
-  }
-
-  async resume(queue: string): Promise<void> {
-    return this.pause(queue)
   }
 
   async close(): Promise<void> {

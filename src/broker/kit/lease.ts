@@ -1,14 +1,15 @@
 // A lease settles exactly once: the first of ack, nack or deadLetter claims it; later calls, and
 // extend once it is claimed, do nothing. Adapters supply how the broker settles one message.
 import type {Lease, Message, NackOptions} from '../contract.js'
+import {refuse} from '../capabilities.js'
 
 /** How the broker settles one message; the lease calls one of ack/nack/deadLetter at most once. */
 export interface SettleOps {
   ack(): Promise<void>
   nack(options?: NackOptions): Promise<void>
   deadLetter(reason: string): Promise<void>
-  /** Keeps the lease longer; where the queue cannot (capabilities.extend false) it refuses. */
-  extend(ms: number): Promise<void>
+  /** Keeps the lease longer; left out where the queue cannot (capabilities.extend false): the guard refuses. */
+  extend?(ms: number): Promise<void>
 }
 
 /** The guard itself: a class, so that a lease written as one (the memory adapter's) needs no extra object. */
@@ -54,7 +55,9 @@ class OnceLease extends SettleOnce implements Lease {
   }
 
   async extend(ms: number): Promise<void> {
-    if (!this.settled) await this.ops.extend(ms)
+    if (this.settled) return
+    if (!this.ops.extend) throw refuse('extend', `queue "${this.message.queue}"`, {})
+    await this.ops.extend(ms)
   }
 
   ack(): Promise<void> {

@@ -3,7 +3,8 @@ import type {Message, MessageState, PeekOptions} from '../contract.js'
 
 /**
  * Opens the queue first (a missing queue or a state it does not keep is an error even for limit
- * 0), then reads `limit` messages of the state (default waiting); limit 0 reads nothing.
+ * 0), then reads `limit` messages of the state (default waiting); limit 0 reads nothing. The guard
+ * (./guard.ts) has already refused a state outside the queue's capabilities and answered limit 0.
  */
 export async function peekWith<T>(
   options: PeekOptions,

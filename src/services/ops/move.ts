@@ -3,10 +3,11 @@
 // before the first message is touched: a missing destination, a state the source cannot give.
 import type {Broker, MessageState} from '../../broker/contract.js'
 import {NotSupportedError, UsageError} from '../../kernel/errors.js'
-import {offerCreate, refuse} from '../../broker/capabilities.js'
+import {offerCreate} from '../../broker/capabilities.js'
 import {drainQueue, type DrainReport} from './drain.js'
 import type {MessageFilter} from './filter.js'
 import {toOutgoing} from './message-format.js'
+import {capabilitiesFor, requireCapability} from '../../broker/kit/guard.js'
 
 /** The queue holding a queue's dead messages, where the broker keeps them in a queue of their own (AMQP, SQS). */
 export async function deadLetterQueueOf(broker: Broker, queue: string, verb: string): Promise<string> {
@@ -40,16 +41,16 @@ export async function sourceQueue(broker: Broker, queue: string, state: MessageS
 /** Moving and consuming exports take messages by consuming them: refused before any is touched. */
 async function checkConsumable(broker: Broker, queue: string): Promise<void> {
   const caps = await broker.capabilitiesOf(queue)
-  if (!caps.consume) throw refuse('consume', `queue "${queue}" on ${broker.displayUrl}`, caps)
+  requireCapability(caps, 'consume', queue, broker)
 }
 
 /** Refuses a destination that does not exist (exit 4), unless asked to create it, or that queuectl cannot enqueue to. */
 export async function checkDestination(broker: Broker, queue: string, create: boolean): Promise<void> {
   // a queue not made yet gets what a new queue gets
-  const caps = await broker.capabilitiesOf(queue).catch(() => broker.capabilitiesOf())
-  if (!caps.enqueue) throw refuse('enqueue', `queue "${queue}" on ${broker.displayUrl}`, caps)
+  const caps = await capabilitiesFor(broker, queue)
+  requireCapability(caps, 'enqueue', queue, broker)
   if (create) {
-    if (!caps.create) throw refuse('create', `queue "${queue}" on ${broker.displayUrl}`, caps)
+    requireCapability(caps, 'create', queue, broker)
     await broker.createQueue(queue)
   }
   await broker.stats(queue).catch((error: unknown) => {

@@ -2,7 +2,7 @@
 // where the adapter has one (BullMQ retryJobs, SQS redrive); otherwise by moving them from the
 // queue's dead-letter queue back to it (AMQP DLX → source).
 import type {Broker, MessageState} from '../../broker/contract.js'
-import {refuse} from '../../broker/capabilities.js'
+import {refusal} from '../../broker/kit/guard.js'
 import {NotSupportedError} from '../../kernel/errors.js'
 import {deadLetterQueueOf, moveMessages} from './move.js'
 
@@ -33,7 +33,7 @@ export async function retryMessages(broker: Broker, queue: string, req: RetryReq
   // no retry of its own and no dead-letter queue to move from
   if (caps.deadLetter !== 'queue') {
     await broker.stats(queue) // NotFoundError (exit 4) before the refusal
-    throw refuse('retry', `queue "${queue}" on ${broker.displayUrl}`, caps)
+    throw refusal('retry', queue, broker, caps)
   }
   if (req.state !== 'dead') throw new NotSupportedError(`${broker.transport} can retry only dead messages (from the dead-letter queue), not "${req.state}"`)
   const dlq = await deadLetterQueueOf(broker, queue, 'retried')

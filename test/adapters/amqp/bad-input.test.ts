@@ -4,6 +4,7 @@ import amqp from 'amqplib'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Broker} from '../../../src/broker/contract.js'
 import {createBroker} from '../../../src/adapters/registry.js'
+import {amqpTransport} from '../../../src/adapters/amqp/descriptor.js'
 import {AMQP_URL, MGMT_AUTH, MGMT_URL, declareQueue, dropAllTestQueues, eventually, openAmqp, uniqueQueue} from './helpers.js'
 
 const SECRET = 'Wr0ngPa55word'
@@ -166,7 +167,10 @@ describe('amqp: refusals that keep the connection usable', () => {
 
   it('a channel closed by the broker mid-batch: EnqueueError exit 3 with sent and confirmed counts', async () => {
     const q = await declareQueue(uniqueQueue('midbatch'))
-    const victim = (await openAmqp()) as Broker & {connectionName: string}
+    // the adapter itself (not the guard around it): its connection name finds it in the management API
+    const adapter = await (await amqpTransport.load())(new URL(AMQP_URL), {timeoutMs: 10_000})
+    const victim = adapter as typeof adapter & {connectionName: string}
+    await victim.connect()
     const batch = Array.from({length: 200_000}, (_, i) => ({payload: `m${i}`}))
     // find our connection before sending: the management API can take seconds to list it, and a
     // quiet machine publishes a whole batch in less than that
