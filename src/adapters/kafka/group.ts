@@ -1,8 +1,8 @@
 // The consumer-group flavor: a queue is TOPIC/GROUP. waiting = the group's lag summed over the
 // partitions (what `kafka-consumer-groups --describe` shows); in flight is unknown (a group keeps
 // no per-record lease: fetched-but-uncommitted records still count as waiting); oldest age = the
-// timestamp of the first uncommitted record; consumers = the group's members. A topic with no
-// group (or a group that committed nothing) shows its retained records as waiting, and says so.
+// timestamp of the first uncommitted record; consumers = the group's members. A bare TOPIC is
+// TOPIC/queuectl; a group that committed nothing shows the retained records as waiting, and says so.
 import type {Message, MessageState, PeekOptions, QueueRef, QueueStats} from '../../broker/contract.js'
 import {peekWith} from '../../broker/kit/peek.js'
 import {NotSupportedError} from '../../kernel/errors.js'
@@ -64,26 +64,26 @@ async function deadCount(ctx: KafkaContext, topic: string): Promise<number> {
 }
 
 /** The group a queue names, the URL's ?group=, or none. A DLT's own group by default. */
-const groupOf = (ctx: KafkaContext, q: QueueName): string | undefined =>
-  q.group ?? ctx.settings.group ?? (q.topic.endsWith(DLT_SUFFIX) ? DLT_GROUP : undefined)
+const groupOf = (ctx: KafkaContext, q: QueueName): string =>
+  q.group ?? ctx.settings.group ?? (q.topic.endsWith(DLT_SUFFIX) ? DLT_GROUP : DEFAULT_GROUP)
 
 async function stats(ctx: KafkaContext, q: QueueName): Promise<QueueStats> {
   const group = groupOf(ctx, q)
   const p = await positionOf(ctx, q.topic, group)
   const details: Record<string, unknown> = {
     topic: q.topic,
-    group: group ?? null,
+    group,
     partitions: p.offsets.length,
     inflight: 'unknown: a consumer group keeps no per-record lease (fetched, uncommitted records count as waiting)',
     deadLetterTopic: deadLetterTopicOf(q.topic),
   }
-  if (!p.tracked) details.note = group ? `group "${group}" has committed nothing on ${q.topic}: all retained records count as waiting` : 'no consumer group named: waiting = the records the topic retains'
+  if (!p.tracked) details.note = `group "${group}" has committed nothing on ${q.topic}: waiting = every record the topic retains`
   const isDlt = q.topic.endsWith(DLT_SUFFIX)
   return {
     name: q.text,
     kind: 'group',
     counts: {waiting: waitingOf(p), ...(isDlt ? {} : {dead: await deadCount(ctx, q.topic)})},
-    consumers: group ? await membersOf(ctx, group) : undefined,
+    consumers: await membersOf(ctx, group),
     oldestAgeMs: await oldestAge(ctx, p),
     details,
   }
@@ -147,5 +147,5 @@ export const groupFlavor: KafkaFlavor = {
   peek,
   purge,
   consume: (ctx, q, handler, options) =>
-    consumeGroup({settings: ctx.settings, topic: q.topic, group: groupOf(ctx, q) ?? DEFAULT_GROUP, queue: q.text, publish: (r) => ctx.publish(r)}, handler, options),
+    consumeGroup({settings: ctx.settings, topic: q.topic, group: groupOf(ctx, q), queue: q.text, publish: (r) => ctx.publish(r)}, handler, options),
 }

@@ -41,6 +41,7 @@ class KafkaBroker implements Broker {
       where: this.displayUrl,
       publish: async (records: OutRecord[]) => {
         try {
+          for (const topic of new Set(records.map((r) => r.topic))) await this.ensureTopic(topic)
           await sendBatch(this.clients.producer, records)
         } catch (error) {
           throw requestError(error, this.displayUrl)
@@ -130,6 +131,15 @@ class KafkaBroker implements Broker {
     await this.connect()
     const {flavor, q} = this.resolve(queue)
     return flavor.purge(this.ctx, q, state)
+  }
+
+  private readonly madeTopics = new Set<string>()
+
+  /** Makes a dead-letter topic on its first dead letter (the broker does not auto-create here). */
+  private async ensureTopic(topic: string): Promise<void> {
+    if (this.madeTopics.has(topic)) return
+    await this.createQueue(topic)
+    this.madeTopics.add(topic)
   }
 
   /** The topic (one partition, the cluster's defaults); an existing topic is kept as it is. */

@@ -7,7 +7,7 @@ import {UsageError} from '../../kernel/errors.js'
 export const DLT_SUFFIX = '-dlt'
 /** The group that reads a dead-letter topic (retry, move): what it committed is no longer dead. */
 export const DLT_GROUP = 'queuectl-dlt'
-/** The group `queue work` uses on a queue that names only its topic (and no ?group= on the URL). */
+/** The group of a queue that names only its topic (and no ?group= on the URL): TOPIC is TOPIC/queuectl. */
 export const DEFAULT_GROUP = 'queuectl'
 
 /** Headers queuectl writes on a record it re-publishes. */
