@@ -2,7 +2,7 @@
 // consumer group (TOPIC/GROUP). What a group cannot do (lease expiry, extend, in-flight counts,
 // delay, priority) is declared and skipped.
 import {groupCapabilities} from '../../src/adapters/kafka/capabilities.js'
-import {createTopic, deleteTopic, ensureKafka, openKafka, uniqueTopic} from '../adapters/kafka/helpers.js'
+import {createTopic, ensureKafka, openKafka, uniqueTopic} from '../adapters/kafka/helpers.js'
 import {describeBrokerContract} from './broker-contract.js'
 import {describe, it} from 'vitest'
 
@@ -17,11 +17,8 @@ if (missing) {
       open: () => openKafka(),
       // a bare TOPIC is TOPIC/queuectl
       freshQueue: async (_broker, hint) => createTopic(uniqueTopic(hint)),
-      dropQueue: async (_broker, q) => {
-        const topic = q.split('/')[0]!
-        await deleteTopic(topic)
-        await deleteTopic(`${topic}-dlt`)
-      },
+      // the topic and its dead-letter topic
+      dropQueue: (broker, q) => broker.deleteQueue(q),
       largePayloadBytes: 1000 * 1024,
       timeoutMs: 30_000,
     },

@@ -7,7 +7,7 @@ import {Consumer, MessagesStreamFallbackModes, MessagesStreamModes, type Message
 import type {ConsumeOptions, LeaseHandler, Subscription} from '../../broker/contract.js'
 import {onceLease} from '../../broker/kit/lease.js'
 import {ClosedSignal, Waker, resumes} from '../../broker/kit/subscription.js'
-import {NotSupportedError} from '../../kernel/errors.js'
+import {ConnectionError, NotSupportedError} from '../../kernel/errors.js'
 import {baseOptions} from './client.js'
 import {toMessage, republished, type OutRecord} from './codec.js'
 import type {KafkaSettings} from './config.js'
@@ -16,7 +16,8 @@ import {HEADER, deadLetterTopicOf} from './names.js'
 import type {RawRecord} from './offsets.js'
 
 const COMMIT_EVERY_MS = 20
-const CLOSE_GRACE_MS = 5000
+/** Longest a closed subscription stays in its group waiting for its leases to be settled. */
+const LEAVE_GRACE_MS = 30_000
 
 export interface GroupConsumeContext {
   settings: KafkaSettings
@@ -68,7 +69,7 @@ function rawOf(m: KafkaMessage): RawRecord {
   return {topic: m.topic, partition: m.partition, offset: m.offset, timestamp: Number(m.timestamp), key: m.key?.length ? m.key : null, value: m.value, headers}
 }
 
-class GroupSubscription implements Subscription {
+export class GroupSubscription implements Subscription {
   readonly signal = new ClosedSignal()
   readonly closed = this.signal.promise
   readonly resumes: boolean
@@ -77,6 +78,7 @@ class GroupSubscription implements Subscription {
   private committed = new Map<number, bigint>()
   private flushing?: Promise<void>
   private stopping = false
+  private left = false
   private stream?: MessagesStream<Buffer, Buffer, Buffer, Buffer>
   private readonly consumer: Consumer<Buffer, Buffer, Buffer, Buffer>
 
@@ -122,6 +124,7 @@ class GroupSubscription implements Subscription {
     const done = async () => {
       this.ledger.settle(r.partition, r.offset)
       this.room.wake()
+      if (this.left) throw new ConnectionError(`${this.ctx.queue}: the consumer left its group (closed) before this record was settled; it will be delivered again`)
       await this.flushSoon()
     }
     const lease = onceLease(toMessage(this.ctx.queue, r, 'inflight', true), {
@@ -168,17 +171,26 @@ class GroupSubscription implements Subscription {
     void this.close()
   }
 
+  /** Stops delivering at once; the group member stays (so acks still commit) until every lease is settled. */
   async close(): Promise<void> {
     if (this.stopping) return
     this.stopping = true
     this.room.wake()
     await this.stream?.close().catch(() => {})
-    const until = Date.now() + CLOSE_GRACE_MS
-    while (this.ledger.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 25))
+    this.finished = this.finish()
+    this.signal.end(undefined)
+  }
+
+  /** Resolves once the consumer left its group: every lease settled and committed, or the grace passed. */
+  finished?: Promise<void>
+
+  private async finish(): Promise<void> {
+    const until = Date.now() + (this.options.leaseMs ?? LEAVE_GRACE_MS)
+    while (this.ledger.size > 0 && Date.now() < until) await this.room.wait(100)
     await this.flushing?.catch(() => {})
     await this.commitNow().catch(() => {})
+    this.left = true
     await Promise.resolve(this.consumer.close(true)).catch(() => {})
-    this.signal.end(undefined)
   }
 }
 

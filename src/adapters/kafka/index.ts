@@ -11,6 +11,7 @@
 // (Reader/Writer, per-API request/response modules), on which the share-group protocol
 // (ShareFetch/ShareAcknowledge) can be written. Its throughput is measured in BENCHMARKS.md.
 import type {Broker, BrokerFactory, Capabilities, ConsumeOptions, EnqueueOptions, LeaseHandler, Message, MessageState, OutgoingMessage, PeekOptions, QueueRef, QueueStats, RetryOptions, Subscription} from '../../broker/contract.js'
+import {closeGraceMs, closeWithin} from '../../broker/kit/deadline.js'
 import {NotSupportedError} from '../../kernel/errors.js'
 import {ADVICE, KAFKA_DEFAULT_MAX_MESSAGE_BYTES, RECORD_OVERHEAD, groupCapabilities} from './capabilities.js'
 import {ClientSet} from './client.js'
@@ -28,6 +29,8 @@ class KafkaBroker implements Broker {
   readonly displayUrl: string
   private readonly clients: ClientSet
   private readonly subscriptions = new Set<Subscription>()
+  /** Closed subscriptions whose consumer may still be in its group (GroupSubscription.finished). */
+  private readonly leaving = new Set<Subscription>()
   private readonly maxBytesCache = new Map<string, number>()
   private readonly ctx: KafkaContext
   private connected?: Promise<void>
@@ -123,7 +126,10 @@ class KafkaBroker implements Broker {
     await partitionsOf(this.clients.admin, q.topic, this.displayUrl)
     const sub = await flavor.consume(this.ctx, q, handler, options)
     this.subscriptions.add(sub)
-    void sub.closed.then(() => this.subscriptions.delete(sub))
+    void sub.closed.then(() => {
+      this.subscriptions.delete(sub)
+      this.leaving.add(sub)
+    })
     return sub
   }
 
@@ -188,7 +194,11 @@ class KafkaBroker implements Broker {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await Promise.allSettled([...this.subscriptions].map((s) => s.close()))
+      const subs = [...this.subscriptions, ...this.leaving]
+      await Promise.allSettled(subs.map((s) => s.close()))
+      // a closed group consumer lingers until its leases are settled: wait a short while at most
+      const grace = closeGraceMs(this.ctx.settings.timeoutMs)
+      await closeWithin(() => Promise.allSettled(subs.map((s) => (s as {finished?: Promise<void>}).finished)), grace, () => {})
       await this.clients.close()
     })()
     return this.closing
