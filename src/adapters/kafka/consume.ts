@@ -201,6 +201,7 @@ export class GroupSubscription implements Subscription {
 
 function deadHeaders(r: RawRecord, reason: string): Record<string, string> {
   return {
+    [HEADER.attempts]: String((Number(r.headers[HEADER.attempts] ?? 0) || 0) + 1),
     [HEADER.reason]: reason.slice(0, 1000),
     [HEADER.topic]: r.topic,
     [HEADER.partition]: String(r.partition),
