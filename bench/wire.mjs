@@ -31,15 +31,23 @@ const SHAPE = {count: COUNT, size: 128, prefetch: 64, inflight: 1000, batch: 100
 
 /** name, what `queue bench` gets (--url + flags), what the yardstick gets (its script + options). */
 const CASES = [
+  {name: 'memory', broker: 'memory://', url: 'memory://wire', flags: [], yard: 'memory.mjs', label: 'in-process probe: the loop over a bare array', opts: {}},
   {name: 'amqp-classic', broker: 'RabbitMQ classic', url: AMQP, flags: ['--persistent', '--confirms'], yard: 'amqp.mjs', label: 'amqplib, noDelay, confirms, multiple acks', opts: {url: AMQP, queueType: 'classic'}},
   {name: 'amqp-quorum', broker: 'RabbitMQ quorum', url: `${AMQP}?queueType=quorum`, flags: ['--persistent', '--confirms'], yard: 'amqp.mjs', label: 'amqplib, noDelay, confirms, multiple acks', opts: {url: AMQP, queueType: 'quorum'}},
-  {name: 'nats', broker: 'NATS JetStream', url: NATS, flags: [], yard: 'nats.mjs', label: '@nats-io/jetstream, publishes in flight, consume() callback', opts: {url: NATS}},
-  {name: 'bullmq', broker: 'Redis BullMQ', url: `${REDIS}?flavor=bullmq`, flags: [], yard: 'bullmq.mjs', label: 'bullmq Queue.addBulk + Worker', opts: {url: REDIS}},
-  {name: 'pgboss', broker: 'PostgreSQL pg-boss 10', url: `${PG}?flavor=pgboss`, flags: [], yard: 'pgboss.mjs', label: 'pg-boss insert() + fetch()/complete()', opts: {url: PG}, setup: pgSetup},
   {name: 'amqp-stream', broker: 'RabbitMQ stream', url: `${AMQP}?queueType=stream`, flags: ['--persistent', '--confirms'], yard: 'amqp.mjs', label: 'amqplib, noDelay, confirms, multiple acks', opts: {url: AMQP, queueType: 'stream'}},
+  {name: 'redis-list', broker: 'Redis list', url: REDIS, flags: [], yard: 'redis-list.mjs', label: 'ioredis LPUSH batch + Lua LMOVE fetch, pipelined acks', opts: {url: REDIS}},
+  {name: 'redis-stream', broker: 'Redis stream', url: `${REDIS}?flavor=stream`, flags: [], yard: 'redis-stream.mjs', label: 'ioredis pipelined XADD + XREADGROUP BLOCK, one XACK a turn', opts: {url: REDIS}},
+  {name: 'bullmq', broker: 'Redis BullMQ', url: `${REDIS}?flavor=bullmq`, flags: [], yard: 'bullmq.mjs', label: 'bullmq Queue.addBulk + Worker', opts: {url: REDIS}},
+  {name: 'bull', broker: 'Redis Bull', url: `${REDIS}?flavor=bull`, flags: [], yard: 'bull.mjs', label: 'bull Queue.addBulk + process(64)', opts: {url: REDIS}},
+  {name: 'bee', broker: 'Redis Bee-Queue', url: `${REDIS}?flavor=bee`, flags: [], yard: 'bee.mjs', label: 'bee-queue saveAll + process(64)', opts: {url: REDIS}},
+  {name: 'nats', broker: 'NATS JetStream', url: NATS, flags: [], yard: 'nats.mjs', label: '@nats-io/jetstream, publishes in flight, consume() callback', opts: {url: NATS}},
+  {name: 'pgboss', broker: 'PostgreSQL pg-boss 10', url: `${PG}?flavor=pgboss`, flags: [], yard: 'pgboss.mjs', label: 'pg-boss insert() + fetch()/complete()', opts: {url: PG}, setup: pgSetup},
+  {name: 'graphile', broker: 'PostgreSQL graphile-worker 0.17', url: `${PG}?flavor=graphile`, flags: [], yard: 'graphile.mjs', label: 'graphile-worker addJobs + run() (localQueue 65, completeJobBatchDelay 0)', opts: {url: PG}, setup: pgSetup},
+  {name: 'sqs', broker: 'SQS (fauxqs emulator)', url: 'sqs://test:test@SQS?region=us-east-1', flags: [], yard: 'sqs.mjs', label: '@aws-sdk/client-sqs batches of 10, 7 long polls, DeleteMessageBatch', opts: {}, setup: sqsSetup},
+  // Kafka: its transport is being added on another branch; its row goes here once it lands
 ]
 
-/** The database for pg-boss, with its schema (installed by a yardstick run of one message). */
+/** The database for pg-boss and graphile-worker, with their schemas (installed by a yardstick run of one message). */
 async function pgSetup(c) {
   const {default: pg} = await import('pg')
   const url = new URL(PG)
@@ -49,7 +57,38 @@ async function pgSetup(c) {
   const exists = (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [db])).rowCount > 0
   if (!exists) await admin.query(`CREATE DATABASE "${db}"`)
   await admin.end()
+  pgUsed = true
   await yardstick(c, {count: 1})
+}
+
+/** Drops the bench's own database at the end (no test database left behind). */
+async function pgTeardown() {
+  if (!pgUsed) return
+  const {default: pg} = await import('pg')
+  const url = new URL(PG)
+  const admin = new pg.Client({connectionString: `${url.protocol}//${url.username}@${url.host}/postgres`})
+  await admin.connect()
+  await admin.query(`DROP DATABASE IF EXISTS "${url.pathname.slice(1)}" WITH (FORCE)`)
+  await admin.end()
+}
+let pgUsed = false
+
+/** The fauxqs SQS emulator on a free loopback port, in a child process (as test/setup/sqs.ts). */
+let emulator
+async function sqsSetup(c) {
+  if (!emulator) {
+    const {spawn} = await import('node:child_process')
+    const code = "import {buildApp} from 'fauxqs'; const app = buildApp({logger: false, host: 'localhost'}); process.stdout.write(await app.listen({port: 0, host: '127.0.0.1'}) + '\\n')"
+    emulator = spawn(process.execPath, ['--input-type=module', '-e', code], {cwd: join(here, '..'), stdio: ['ignore', 'pipe', 'inherit']})
+    const endpoint = await new Promise((resolve, reject) => {
+      emulator.stdout.setEncoding('utf8').once('data', (d) => resolve(new URL(d.trim()).origin))
+      emulator.once('exit', (code) => reject(new Error(`the fauxqs emulator exited (code ${code})`)))
+      setTimeout(() => reject(new Error('the fauxqs emulator did not start within 30 s')), 30_000).unref()
+    })
+    emulator.endpoint = endpoint
+  }
+  c.url = `sqs://test:test@${new URL(emulator.endpoint).host}?region=us-east-1`
+  c.opts = {endpoint: emulator.endpoint}
 }
 
 async function yardstick(c, extra = {}) {
@@ -112,6 +151,8 @@ for (const c of CASES) {
     rows.push({c, op: 'failed', error: error.message.split('\n')[0]})
   }
 }
+emulator?.kill('SIGTERM')
+await pgTeardown().catch((error) => console.error(`dropping ${PG}: ${error.message}`))
 const x = (r) => `${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)})`
 console.log(`${started}, Node ${process.version}, ${ROUNDS} rounds interleaved, medians; load average before ${loadBefore}, after ${loadavg().map((v) => v.toFixed(1)).join(' ')}`)
 console.log('')
