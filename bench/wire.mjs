@@ -1,8 +1,10 @@
 // Wire speed (issue 22): every raw-client yardstick in bench/wire/ and `queue bench` with the same
 // shape, interleaved on this machine's brokers (rounds alternate which goes first), medians printed
 // as one markdown table: broker × operation × yardstick × queue × ratio (the median of per-round ratios).
-// Run: npm run build && node bench/wire.mjs [--only amqp-classic,amqp-quorum] [--rounds 3] [--count 20000] [--open]
+// Run: npm run build && node bench/wire.mjs [--only amqp-classic,amqp-quorum] [--rounds 3] [--count 20000] [--open] [--ops]
 // --open: also an open-loop run of both at half the yardstick's closed-loop rate (p99 vs p50).
+// --ops: also `queue enqueue`, `import`, `move` and `work` against raw clients (bench/wire-ops.mjs) on
+// Redis list, RabbitMQ classic, NATS and pg-boss (--ops-only enqueue,move to pick; --no-bench: only those).
 import {execFile} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {loadavg, tmpdir} from 'node:os'
@@ -20,6 +22,9 @@ const ROUNDS = Number(arg('rounds', 3))
 const COUNT = Number(arg('count', 20_000))
 const OPEN = process.argv.includes('--open')
 const ONLY = arg('only')?.split(',')
+const OPS = process.argv.includes('--ops')
+const OPS_ONLY = arg('ops-only')?.split(',')
+const BENCH = !process.argv.includes('--no-bench')
 const AMQP = process.env.QUEUECTL_BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/'
 const NATS = process.env.QUEUECTL_BENCH_NATS_URL ?? 'nats://127.0.0.1:4222'
 const REDIS = process.env.QUEUECTL_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -136,7 +141,7 @@ const rows = []
 const started = new Date().toISOString()
 const loadBefore = loadavg().map((x) => x.toFixed(1)).join(' ')
 for (const c of CASES) {
-  if (ONLY && !ONLY.includes(c.name)) continue
+  if (!BENCH || (ONLY && !ONLY.includes(c.name))) continue
   try {
     await c.setup?.(c)
     const closed = await interleaved(c, {}, [])
@@ -151,6 +156,12 @@ for (const c of CASES) {
     rows.push({c, op: 'failed', error: error.message.split('\n')[0]})
   }
 }
+if (OPS) {
+  const {OPS_CASES, opsRows} = await import('./wire-ops.mjs')
+  const cases = OPS_CASES({redis: REDIS, amqp: AMQP, nats: NATS, pg: PG}).filter((c) => !ONLY || ONLY.includes(c.name))
+  if (cases.some((c) => c.name === 'pgboss')) await pgSetup(CASES.find((c) => c.name === 'pgboss'))
+  rows.push(...(await opsRows(cases, {rounds: ROUNDS, count: COUNT, ops: OPS_ONLY})).map((r) => ({...r, c: {...r.c, broker: r.c.label, label: 'raw client (bench/wire/ops.mjs)'}})))
+}
 emulator?.kill('SIGTERM')
 await pgTeardown().catch((error) => console.error(`dropping ${PG}: ${error.message}`))
 const x = (r) => `${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)})`
@@ -163,7 +174,8 @@ for (const r of rows) {
     console.log(`| ${r.c.broker} | ${r.op} | ${r.c.label} | | | | | | ${r.error} |`)
     continue
   }
-  console.log(`| ${r.c.broker} | ${r.op} | ${r.c.label} | ${r.yard.throughput} | ${r.ours.throughput} | ${x(r.ratio)} | ${r.yard.p50} / ${r.yard.p99} | ${r.ours.p50} / ${r.ours.p99} | ${x(r.p50Ratio)} |`)
+  const lat = r.p50Ratio ? `${r.yard.p50} / ${r.yard.p99} | ${r.ours.p50} / ${r.ours.p99} | ${x(r.p50Ratio)}` : '| |'
+  console.log(`| ${r.c.broker} | ${r.op} | ${r.c.label} | ${r.yard.throughput} | ${r.ours.throughput} | ${x(r.ratio)} | ${lat} |`)
 }
 console.log('')
-for (const r of rows) if (r.command) console.log(`- ${r.c.name} ${r.op}: \`${r.command}\` vs \`node bench/wire/${r.c.yard} '${JSON.stringify(r.yardOpts)}'\``)
+for (const r of rows) if (r.command) console.log(`- ${r.c.name} ${r.op}: \`${r.command}\` vs \`${r.yardCommand ?? `node bench/wire/${r.c.yard} '${JSON.stringify(r.yardOpts)}'`}\``)
