@@ -143,6 +143,14 @@ async function deliveriesOf(ctx: FlavorContext, name: string, group: string, ent
   })
 }
 
+/** Names this connection has seen to be streams (or nothing) and added to: their enqueues skip the TYPE round trip. */
+const knownStreams = new WeakMap<FlavorContext, Set<string>>()
+function knownStreamsOf(ctx: FlavorContext): Set<string> {
+  let known = knownStreams.get(ctx)
+  if (!known) knownStreams.set(ctx, (known = new Set()))
+  return known
+}
+
 export const streamFlavor: Flavor = {
   kind: 'stream',
   description: 'a Redis Stream read through a consumer group (XADD, XREADGROUP, XACK, XAUTOCLAIM)',
@@ -231,8 +239,13 @@ export const streamFlavor: Flavor = {
       if (m.delayMs) throw new NotSupportedError('streams cannot delay messages — use a bullmq: queue for --delay')
       if (m.priority !== undefined) throw new NotSupportedError('streams have no priorities — use a bullmq: queue for --priority')
     }
-    const type = await ctx.client.type(name)
-    if (type !== 'stream' && type !== 'none') throw new NotFoundError(`key "${name}" on ${ctx.displayUrl} is a ${type}, not a stream — enqueue to another name`)
+    const known = knownStreamsOf(ctx)
+    const wrongType = (type: string) => new NotFoundError(`key "${name}" on ${ctx.displayUrl} is a ${type}, not a stream — enqueue to another name`)
+    // the TYPE check once per name: after it, a key of another type shows as XADD's WRONGTYPE (one round trip a batch, not two)
+    if (!known.has(name)) {
+      const type = await ctx.client.type(name)
+      if (type !== 'stream' && type !== 'none') throw wrongType(type)
+    }
     const wantIds = options.ids !== false
     // several chunks in flight on one connection: Redis applies them in order, so XADD ids stay ordered
     const byChunk = await enqueueInChunks(ctx, messages, options, async (chunk) => {
@@ -244,9 +257,14 @@ export const streamFlavor: Flavor = {
       }
       const results = (await pipe.exec()) ?? []
       const failed = results.find(([error]) => error)
+      if (failed && /WRONGTYPE/.test(String(failed[0]))) {
+        known.delete(name)
+        throw wrongType(await ctx.client.type(name))
+      }
       if (failed) throw failed[0]
       return wantIds ? results.map(([, id]) => String(id)) : []
     }, (m) => m.payload.length)
+    known.add(name)
     return byChunk.flat()
   },
 
