@@ -8,6 +8,7 @@ import {randomBytes} from 'node:crypto'
 import type {Capabilities, Message, MessageState, QueueStats} from '../../../broker/contract.js'
 import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError, UsageError} from '../../../kernel/errors.js'
+import type {RedisClient} from '../connection.js'
 import {auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type Probe} from '../flavor.js'
 import {startLoop} from '../consumer.js'
 import {decodeEntry, fieldsOf, isPlain, type StreamEntry} from './stream-codec.js'
@@ -141,6 +142,33 @@ async function deliveriesOf(ctx: FlavorContext, name: string, group: string, ent
     const row = (counts[i]?.[1] as [string, string, number, number][] | undefined)?.[0]
     return Number(row?.[3] ?? 2)
   })
+}
+
+/** Longest a consumer's XREADGROUP waits in Redis for new entries (close() waits for it at most this long). */
+const BLOCK_MS = 100
+
+/**
+ * New entries for one group consumer. With `block` (nothing came back last time) the read waits in
+ * Redis (BLOCK) instead of the loop sleeping, so an entry added meanwhile is handed out at once; it
+ * waits on a connection of its own, so acks and claims never queue behind it.
+ */
+function groupReader(ctx: FlavorContext, name: string, group: string, consumer: string) {
+  let blocking: Promise<RedisClient> | undefined
+  const blocker = () =>
+    (blocking ??= ctx.duplicate().catch((error: unknown) => {
+      blocking = undefined // made again at the next blocking read (the connection may be back)
+      throw error
+    }))
+  return {
+    async read(count: number, block: boolean): Promise<StreamEntry[]> {
+      const client = block ? await blocker() : ctx.client
+      const wait = block ? ['BLOCK', BLOCK_MS] : []
+      return streamEntries((await client.callBuffer('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, ...wait, 'STREAMS', name, '>')) as unknown[] | null)
+    },
+    dispose(): void {
+      void blocking?.then((c) => c.disconnect(), () => {})
+    },
+  }
 }
 
 /** Names this connection has seen to be streams (or nothing) and added to: their enqueues skip the TYPE round trip. */
@@ -280,6 +308,8 @@ export const streamFlavor: Flavor = {
     const claimEveryMs = Math.max(50, Math.min(1000, Math.floor(leaseMs / 3)))
     let lastClaim = 0
     let cursor = '0-0'
+    let lastEmpty = false
+    const reader = groupReader(ctx, name, group, consumer)
     const dead = auxKey(name, 'dead')
     // acks asked for in the same tick share one write
     const xack = perTickPipeline(ctx.client, (pipe, id: string) => pipe.call('XACK', name, group, id))
@@ -330,12 +360,15 @@ export const streamFlavor: Flavor = {
         }
         const room = n - out.length
         if (room > 0) {
-          const reply = (await ctx.client.callBuffer('XREADGROUP', 'GROUP', group, consumer, 'COUNT', room, 'STREAMS', name, '>')) as unknown[] | null
-          for (const e of streamEntries(reply)) out.push(lease(e, 1))
+          for (const e of await reader.read(room, out.length === 0 && lastEmpty)) out.push(lease(e, 1))
         }
+        lastEmpty = out.length === 0
         return out
       },
+      // the blocking read is the idle wait: no sleep after it
+      maxIdleMs: 1,
       dispose: async () => {
+        reader.dispose()
         // forget this consumer when it holds nothing, so XINFO does not fill with dead consumers
         const [pending] = (await ctx.client.call('XPENDING', name, group, '-', '+', 1, consumer)) as unknown[]
         if (!pending) await ctx.client.call('XGROUP', 'DELCONSUMER', name, group, consumer)
