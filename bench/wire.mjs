@@ -96,9 +96,19 @@ async function sqsSetup(c) {
   c.opts = {endpoint: emulator.endpoint}
 }
 
+/** Runs node with args under /usr/bin/time: its stdout, and its CPU seconds (user + system; start-up included). */
+async function timedNode(args) {
+  const {stdout, stderr} = await run('/usr/bin/time', ['-f', 'wire-cpu %U %S', process.execPath, ...args], {timeout: 600_000, maxBuffer: 64 * 1024 * 1024})
+  const m = /wire-cpu ([\d.]+) ([\d.]+)/.exec(stderr)
+  return {stdout, cpu: m ? Number(m[1]) + Number(m[2]) : NaN}
+}
+/** CPU ms per 1,000 messages: what the load on this machine changes least. */
+const cpuPerK = (cpu, count) => Math.round((cpu * 1_000_000) / count)
+
 async function yardstick(c, extra = {}) {
-  const {stdout} = await run(process.execPath, [join(here, 'wire', c.yard), JSON.stringify({...SHAPE, ...c.opts, ...extra})], {timeout: 600_000})
-  return JSON.parse(stdout.trim().split('\n').at(-1))
+  const opts = {...SHAPE, ...c.opts, ...extra}
+  const {stdout, cpu} = await timedNode([join(here, 'wire', c.yard), JSON.stringify(opts)])
+  return {...JSON.parse(stdout.trim().split('\n').at(-1)), cpuK: cpuPerK(cpu, opts.count)}
 }
 
 async function queueBench(c, extra = []) {
@@ -106,10 +116,10 @@ async function queueBench(c, extra = []) {
   try {
     const out = join(dir, 'r.json')
     const flags = ['--count', String(SHAPE.count), '--size', `${SHAPE.size}B`, '--prefetch', String(SHAPE.prefetch), '--concurrency', String(SHAPE.prefetch), '--inflight', String(SHAPE.inflight), '--batch', String(SHAPE.batch), ...c.flags, ...extra]
-    await run(process.execPath, [bin, 'bench', '--url', c.url, ...flags, '--out', out], {timeout: 600_000})
+    const {cpu} = await timedNode([bin, 'bench', '--url', c.url, ...flags, '--out', out])
     const r = JSON.parse(readFileSync(out, 'utf8'))
     if (r.lost || r.errors) throw new Error(`${c.name}: queue bench lost ${r.lost}, errors ${r.errors}: ${r.lastError ?? ''}`)
-    return {throughput: r.throughput, p50: r.latency.p50, p99: r.latency.p99, command: `queue bench --url ${c.url} ${flags.join(' ')}`}
+    return {throughput: r.throughput, p50: r.latency.p50, p99: r.latency.p99, cpuK: cpuPerK(cpu, SHAPE.count), command: `queue bench --url ${c.url} ${flags.join(' ')}`}
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }
@@ -117,7 +127,7 @@ async function queueBench(c, extra = []) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const spread = (xs) => ({median: median(xs), min: Math.min(...xs), max: Math.max(...xs)})
-const summary = (rs) => ({throughput: median(rs.map((r) => r.throughput)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99))})
+const summary = (rs) => ({throughput: median(rs.map((r) => r.throughput)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), cpuK: median(rs.map((r) => r.cpuK))})
 
 /** Runs both sides ROUNDS times, alternating who goes first. */
 async function interleaved(c, yardExtra, queueExtra) {
@@ -129,7 +139,7 @@ async function interleaved(c, yardExtra, queueExtra) {
       if (who === 'yard') yard.push(await yardstick(c, yardExtra))
       else ours.push(await queueBench(c, queueExtra))
       const r = (who === 'yard' ? yard : ours).at(-1)
-      console.error(`${c.name} round ${round + 1} ${who}: ${r.throughput} msg/s p50 ${r.p50} ms p99 ${r.p99} ms`)
+      console.error(`${c.name} round ${round + 1} ${who}: ${r.throughput} msg/s p50 ${r.p50} ms p99 ${r.p99} ms, CPU ${r.cpuK} ms / 1k msgs`)
     }
   }
   // the load drifts between rounds: compare within a round, then take the median of the ratios
@@ -167,14 +177,14 @@ await pgTeardown().catch((error) => console.error(`dropping ${PG}: ${error.messa
 const x = (r) => `${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)})`
 console.log(`${started}, Node ${process.version}, ${ROUNDS} rounds interleaved, medians; load average before ${loadBefore}, after ${loadavg().map((v) => v.toFixed(1)).join(' ')}`)
 console.log('')
-console.log('| broker | operation | yardstick | yardstick msg/s | queue msg/s | ratio (median of rounds, range) | yardstick p50 / p99 ms | queue p50 / p99 ms | p50 ratio |')
-console.log('|---|---|---|---:|---:|---:|---:|---:|---:|')
+console.log('| broker | operation | yardstick | yardstick msg/s | queue msg/s | ratio (median of rounds, range) | yardstick p50 / p99 ms | queue p50 / p99 ms | p50 ratio | CPU ms / 1k msgs, yardstick / queue |')
+console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---:|')
 for (const r of rows) {
   if (r.error) {
-    console.log(`| ${r.c.broker} | ${r.op} | ${r.c.label} | | | | | | ${r.error} |`)
+    console.log(`| ${r.c.broker} | ${r.op} | ${r.c.label} | | | | | | ${r.error} | |`)
     continue
   }
-  const lat = r.p50Ratio ? `${r.yard.p50} / ${r.yard.p99} | ${r.ours.p50} / ${r.ours.p99} | ${x(r.p50Ratio)}` : '| |'
+  const lat = r.p50Ratio ? `${r.yard.p50} / ${r.yard.p99} | ${r.ours.p50} / ${r.ours.p99} | ${x(r.p50Ratio)} | ${r.yard.cpuK} / ${r.ours.cpuK}` : '| | |'
   console.log(`| ${r.c.broker} | ${r.op} | ${r.c.label} | ${r.yard.throughput} | ${r.ours.throughput} | ${x(r.ratio)} | ${lat} |`)
 }
 console.log('')
