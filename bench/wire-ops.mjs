@@ -21,7 +21,8 @@ function timed(args, stdinFile) {
   return new Promise((resolve, reject) => {
     const fd = stdinFile ? openSync(stdinFile, 'r') : 'ignore'
     const t0 = performance.now()
-    const child = spawn(process.execPath, args, {stdio: [fd, 'ignore', 'pipe']})
+    // under /usr/bin/time: its CPU (user + system) too, which the machine's load changes least
+    const child = spawn('/usr/bin/time', ['-f', 'wire-cpu %U %S', process.execPath, ...args], {stdio: [fd, 'ignore', 'pipe']})
     let err = ''
     child.stderr.on('data', (d) => (err += d))
     const timer = setTimeout(() => child.kill('SIGKILL'), 600_000)
@@ -29,7 +30,8 @@ function timed(args, stdinFile) {
       clearTimeout(timer)
       if (typeof fd === 'number') closeSync(fd)
       const ms = performance.now() - t0
-      if (code === 0) resolve(ms)
+      const m = /wire-cpu ([\d.]+) ([\d.]+)/.exec(err)
+      if (code === 0) resolve({ms, cpu: m ? Number(m[1]) + Number(m[2]) : NaN})
       else reject(new Error(`${args.slice(1, 3).join(' ')} exited ${code}: ${err.trim().split('\n').slice(-2).join(' ')}`))
     })
   })
@@ -77,10 +79,10 @@ async function once(c, op, side, f) {
     if (op.fill) await raw({...base, op: 'enqueue', queue: q, file: f.messages})
     if (side === 'queue') {
       const {args, stdin} = op.queue(q, to)
-      return {ms: await timed(args, stdin), command: `queue ${args.slice(1).join(' ')}${stdin ? ' < messages.ndjson' : ''}`}
+      return {...(await timed(args, stdin)), command: `queue ${args.slice(1).join(' ')}${stdin ? ' < messages.ndjson' : ''}`}
     }
     const opts = {...base, ...op.yard(q, to)}
-    return {ms: await raw(opts), command: `node bench/wire/ops.mjs '${JSON.stringify(opts)}'`}
+    return {...(await raw(opts)), command: `node bench/wire/ops.mjs '${JSON.stringify(opts)}'`}
   } finally {
     await raw({...base, op: 'remove', queues: [q, to]})
   }
@@ -102,6 +104,7 @@ export async function opsRows(cases, {rounds, count, ops}) {
         try {
           const yard = []
           const ours = []
+          const cpu = {yard: [], queue: []}
           let command
           let yardCommand
           for (let round = 0; round < rounds; round++) {
@@ -109,12 +112,13 @@ export async function opsRows(cases, {rounds, count, ops}) {
               const r = await once(c, op, side, f)
               const rate = Math.round((count * 1000) / r.ms)
               ;(side === 'yard' ? yard : ours).push(rate)
+              cpu[side].push(Math.round((r.cpu * 1_000_000) / count))
               if (side === 'queue') command = r.command
               else yardCommand = r.command
-              console.error(`${c.name} ${name} round ${round + 1} ${side}: ${rate} msg/s (${Math.round(r.ms)} ms)`)
+              console.error(`${c.name} ${name} round ${round + 1} ${side}: ${rate} msg/s (${Math.round(r.ms)} ms), CPU ${cpu[side].at(-1)} ms / 1k msgs`)
             }
           }
-          rows.push({c, op: `${name} ${count}`, yard: {throughput: median(yard)}, ours: {throughput: median(ours)}, ratio: spread(ours.map((o, i) => o / yard[i])), command, yardCommand})
+          rows.push({c, op: `${name} ${count}`, yard: {throughput: median(yard), cpuK: median(cpu.yard)}, ours: {throughput: median(ours), cpuK: median(cpu.queue)}, ratio: spread(ours.map((o, i) => o / yard[i])), command, yardCommand})
         } catch (error) {
           console.error(`${c.name} ${name}: ${error.message}`)
           rows.push({c, op: `${name} failed`, error: error.message.split('\n')[0]})

@@ -184,8 +184,8 @@ for (const r of rows) {
     console.log(`| ${r.c.broker} | ${r.op} | ${r.c.label} | | | | | | ${r.error} | |`)
     continue
   }
-  const lat = r.p50Ratio ? `${r.yard.p50} / ${r.yard.p99} | ${r.ours.p50} / ${r.ours.p99} | ${x(r.p50Ratio)} | ${r.yard.cpuK} / ${r.ours.cpuK}` : '| | |'
-  console.log(`| ${r.c.broker} | ${r.op} | ${r.c.label} | ${r.yard.throughput} | ${r.ours.throughput} | ${x(r.ratio)} | ${lat} |`)
+  const lat = r.p50Ratio ? `${r.yard.p50} / ${r.yard.p99} | ${r.ours.p50} / ${r.ours.p99} | ${x(r.p50Ratio)}` : '| |'
+  console.log(`| ${r.c.broker} | ${r.op} | ${r.c.label} | ${r.yard.throughput} | ${r.ours.throughput} | ${x(r.ratio)} | ${lat} | ${r.yard.cpuK} / ${r.ours.cpuK} |`)
 }
 console.log('')
 for (const r of rows) if (r.command) console.log(`- ${r.c.name} ${r.op}: \`${r.command}\` vs \`${r.yardCommand ?? `node bench/wire/${r.c.yard} '${JSON.stringify(r.yardOpts)}'`}\``)
