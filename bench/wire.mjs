@@ -1,8 +1,10 @@
 // Wire speed (issue 22): every raw-client yardstick in bench/wire/ and `queue bench` with the same
 // shape, interleaved on this machine's brokers (rounds alternate which goes first), medians printed
 // as one markdown table: broker × operation × yardstick × queue × ratio (the median of per-round ratios).
-// Run: npm run build && node bench/wire.mjs [--only amqp-classic,amqp-quorum] [--rounds 3] [--count 20000] [--open]
+// Run: npm run build && node bench/wire.mjs [--only amqp-classic,amqp-quorum] [--rounds 3] [--count 20000] [--open] [--ops]
 // --open: also an open-loop run of both at half the yardstick's closed-loop rate (p99 vs p50).
+// --ops: also `queue enqueue`, `import`, `move` and `work` against raw clients (bench/wire-ops.mjs) on
+// Redis list, RabbitMQ classic, NATS and pg-boss (--ops-only enqueue,move to pick; --no-bench: only those).
 import {execFile} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {loadavg, tmpdir} from 'node:os'
@@ -20,6 +22,9 @@ const ROUNDS = Number(arg('rounds', 3))
 const COUNT = Number(arg('count', 20_000))
 const OPEN = process.argv.includes('--open')
 const ONLY = arg('only')?.split(',')
+const OPS = process.argv.includes('--ops')
+const OPS_ONLY = arg('ops-only')?.split(',')
+const BENCH = !process.argv.includes('--no-bench')
 const AMQP = process.env.QUEUECTL_BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/'
 const NATS = process.env.QUEUECTL_BENCH_NATS_URL ?? 'nats://127.0.0.1:4222'
 const KAFKA = process.env.QUEUECTL_BENCH_KAFKA_URL ?? 'kafka://127.0.0.1:9092'
@@ -32,16 +37,23 @@ const SHAPE = {count: COUNT, size: 128, prefetch: 64, inflight: 1000, batch: 100
 
 /** name, what `queue bench` gets (--url + flags), what the yardstick gets (its script + options). */
 const CASES = [
+  {name: 'memory', broker: 'memory://', url: 'memory://wire', flags: [], yard: 'memory.mjs', label: 'in-process probe: the loop over a bare array', opts: {}},
   {name: 'amqp-classic', broker: 'RabbitMQ classic', url: AMQP, flags: ['--persistent', '--confirms'], yard: 'amqp.mjs', label: 'amqplib, noDelay, confirms, multiple acks', opts: {url: AMQP, queueType: 'classic'}},
   {name: 'amqp-quorum', broker: 'RabbitMQ quorum', url: `${AMQP}?queueType=quorum`, flags: ['--persistent', '--confirms'], yard: 'amqp.mjs', label: 'amqplib, noDelay, confirms, multiple acks', opts: {url: AMQP, queueType: 'quorum'}},
-  {name: 'nats', broker: 'NATS JetStream', url: NATS, flags: [], yard: 'nats.mjs', label: '@nats-io/jetstream, publishes in flight, consume() callback', opts: {url: NATS}},
-  {name: 'bullmq', broker: 'Redis BullMQ', url: `${REDIS}?flavor=bullmq`, flags: [], yard: 'bullmq.mjs', label: 'bullmq Queue.addBulk + Worker', opts: {url: REDIS}},
-  {name: 'pgboss', broker: 'PostgreSQL pg-boss 10', url: `${PG}?flavor=pgboss`, flags: [], yard: 'pgboss.mjs', label: 'pg-boss insert() + fetch()/complete()', opts: {url: PG}, setup: pgSetup},
-  {name: 'kafka', broker: 'Kafka consumer group', url: KAFKA, flags: [], yard: 'kafka.mjs', label: '@platformatic/kafka, idempotent produce per batch, autocommit 100 ms', opts: {url: KAFKA}},
   {name: 'amqp-stream', broker: 'RabbitMQ stream', url: `${AMQP}?queueType=stream`, flags: ['--persistent', '--confirms'], yard: 'amqp.mjs', label: 'amqplib, noDelay, confirms, multiple acks', opts: {url: AMQP, queueType: 'stream'}},
+  {name: 'redis-list', broker: 'Redis list', url: REDIS, flags: [], yard: 'redis-list.mjs', label: 'ioredis LPUSH batch + Lua LMOVE fetch, pipelined acks', opts: {url: REDIS}},
+  {name: 'redis-stream', broker: 'Redis stream', url: `${REDIS}?flavor=stream`, flags: [], yard: 'redis-stream.mjs', label: 'ioredis pipelined XADD + XREADGROUP BLOCK, one XACK a turn', opts: {url: REDIS}},
+  {name: 'bullmq', broker: 'Redis BullMQ', url: `${REDIS}?flavor=bullmq`, flags: [], yard: 'bullmq.mjs', label: 'bullmq Queue.addBulk + Worker', opts: {url: REDIS}},
+  {name: 'bull', broker: 'Redis Bull', url: `${REDIS}?flavor=bull`, flags: [], yard: 'bull.mjs', label: 'bull Queue.addBulk + process(64)', opts: {url: REDIS}},
+  {name: 'bee', broker: 'Redis Bee-Queue', url: `${REDIS}?flavor=bee`, flags: [], yard: 'bee.mjs', label: 'bee-queue saveAll + process(64)', opts: {url: REDIS}},
+  {name: 'nats', broker: 'NATS JetStream', url: NATS, flags: [], yard: 'nats.mjs', label: '@nats-io/jetstream, publishes in flight, consume() callback', opts: {url: NATS}},
+  {name: 'pgboss', broker: 'PostgreSQL pg-boss 10', url: `${PG}?flavor=pgboss`, flags: [], yard: 'pgboss.mjs', label: 'pg-boss insert() + fetch()/complete()', opts: {url: PG}, setup: pgSetup},
+  {name: 'graphile', broker: 'PostgreSQL graphile-worker 0.17', url: `${PG}?flavor=graphile`, flags: [], yard: 'graphile.mjs', label: 'graphile-worker addJobs + run() (localQueue 65, completeJobBatchDelay 0)', opts: {url: PG}, setup: pgSetup},
+  {name: 'sqs', broker: 'SQS (fauxqs emulator)', url: 'sqs://test:test@SQS?region=us-east-1', flags: [], yard: 'sqs.mjs', label: '@aws-sdk/client-sqs batches of 10, 7 long polls, DeleteMessageBatch', opts: {}, setup: sqsSetup},
+  {name: 'kafka', broker: 'Kafka consumer group', url: KAFKA, flags: [], yard: 'kafka.mjs', label: '@platformatic/kafka, idempotent produce per batch, autocommit 100 ms', opts: {url: KAFKA}},
 ]
 
-/** The database for pg-boss, with its schema (installed by a yardstick run of one message). */
+/** The database for pg-boss and graphile-worker, with their schemas (installed by a yardstick run of one message). */
 async function pgSetup(c) {
   const {default: pg} = await import('pg')
   const url = new URL(PG)
@@ -51,12 +63,53 @@ async function pgSetup(c) {
   const exists = (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [db])).rowCount > 0
   if (!exists) await admin.query(`CREATE DATABASE "${db}"`)
   await admin.end()
+  pgUsed = true
   await yardstick(c, {count: 1})
 }
 
+/** Drops the bench's own database at the end (no test database left behind). */
+async function pgTeardown() {
+  if (!pgUsed) return
+  const {default: pg} = await import('pg')
+  const url = new URL(PG)
+  const admin = new pg.Client({connectionString: `${url.protocol}//${url.username}@${url.host}/postgres`})
+  await admin.connect()
+  await admin.query(`DROP DATABASE IF EXISTS "${url.pathname.slice(1)}" WITH (FORCE)`)
+  await admin.end()
+}
+let pgUsed = false
+
+/** The fauxqs SQS emulator on a free loopback port, in a child process (as test/setup/sqs.ts). */
+let emulator
+async function sqsSetup(c) {
+  if (!emulator) {
+    const {spawn} = await import('node:child_process')
+    const code = "import {buildApp} from 'fauxqs'; const app = buildApp({logger: false, host: 'localhost'}); process.stdout.write(await app.listen({port: 0, host: '127.0.0.1'}) + '\\n')"
+    emulator = spawn(process.execPath, ['--input-type=module', '-e', code], {cwd: join(here, '..'), stdio: ['ignore', 'pipe', 'inherit']})
+    const endpoint = await new Promise((resolve, reject) => {
+      emulator.stdout.setEncoding('utf8').once('data', (d) => resolve(new URL(d.trim()).origin))
+      emulator.once('exit', (code) => reject(new Error(`the fauxqs emulator exited (code ${code})`)))
+      setTimeout(() => reject(new Error('the fauxqs emulator did not start within 30 s')), 30_000).unref()
+    })
+    emulator.endpoint = endpoint
+  }
+  c.url = `sqs://test:test@${new URL(emulator.endpoint).host}?region=us-east-1`
+  c.opts = {endpoint: emulator.endpoint}
+}
+
+/** Runs node with args under /usr/bin/time: its stdout, and its CPU seconds (user + system; start-up included). */
+async function timedNode(args) {
+  const {stdout, stderr} = await run('/usr/bin/time', ['-f', 'wire-cpu %U %S', process.execPath, ...args], {timeout: 600_000, maxBuffer: 64 * 1024 * 1024})
+  const m = /wire-cpu ([\d.]+) ([\d.]+)/.exec(stderr)
+  return {stdout, cpu: m ? Number(m[1]) + Number(m[2]) : NaN}
+}
+/** CPU ms per 1,000 messages: what the load on this machine changes least. */
+const cpuPerK = (cpu, count) => Math.round((cpu * 1_000_000) / count)
+
 async function yardstick(c, extra = {}) {
-  const {stdout} = await run(process.execPath, [join(here, 'wire', c.yard), JSON.stringify({...SHAPE, ...c.opts, ...extra})], {timeout: 600_000})
-  return JSON.parse(stdout.trim().split('\n').at(-1))
+  const opts = {...SHAPE, ...c.opts, ...extra}
+  const {stdout, cpu} = await timedNode([join(here, 'wire', c.yard), JSON.stringify(opts)])
+  return {...JSON.parse(stdout.trim().split('\n').at(-1)), cpuK: cpuPerK(cpu, opts.count)}
 }
 
 async function queueBench(c, extra = []) {
@@ -64,10 +117,10 @@ async function queueBench(c, extra = []) {
   try {
     const out = join(dir, 'r.json')
     const flags = ['--count', String(SHAPE.count), '--size', `${SHAPE.size}B`, '--prefetch', String(SHAPE.prefetch), '--concurrency', String(SHAPE.prefetch), '--inflight', String(SHAPE.inflight), '--batch', String(SHAPE.batch), ...c.flags, ...extra]
-    await run(process.execPath, [bin, 'bench', '--url', c.url, ...flags, '--out', out], {timeout: 600_000})
+    const {cpu} = await timedNode([bin, 'bench', '--url', c.url, ...flags, '--out', out])
     const r = JSON.parse(readFileSync(out, 'utf8'))
     if (r.lost || r.errors) throw new Error(`${c.name}: queue bench lost ${r.lost}, errors ${r.errors}: ${r.lastError ?? ''}`)
-    return {throughput: r.throughput, p50: r.latency.p50, p99: r.latency.p99, command: `queue bench --url ${c.url} ${flags.join(' ')}`}
+    return {throughput: r.throughput, p50: r.latency.p50, p99: r.latency.p99, cpuK: cpuPerK(cpu, SHAPE.count), command: `queue bench --url ${c.url} ${flags.join(' ')}`}
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }
@@ -75,7 +128,7 @@ async function queueBench(c, extra = []) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const spread = (xs) => ({median: median(xs), min: Math.min(...xs), max: Math.max(...xs)})
-const summary = (rs) => ({throughput: median(rs.map((r) => r.throughput)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99))})
+const summary = (rs) => ({throughput: median(rs.map((r) => r.throughput)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), cpuK: median(rs.map((r) => r.cpuK))})
 
 /** Runs both sides ROUNDS times, alternating who goes first. */
 async function interleaved(c, yardExtra, queueExtra) {
@@ -87,7 +140,7 @@ async function interleaved(c, yardExtra, queueExtra) {
       if (who === 'yard') yard.push(await yardstick(c, yardExtra))
       else ours.push(await queueBench(c, queueExtra))
       const r = (who === 'yard' ? yard : ours).at(-1)
-      console.error(`${c.name} round ${round + 1} ${who}: ${r.throughput} msg/s p50 ${r.p50} ms p99 ${r.p99} ms`)
+      console.error(`${c.name} round ${round + 1} ${who}: ${r.throughput} msg/s p50 ${r.p50} ms p99 ${r.p99} ms, CPU ${r.cpuK} ms / 1k msgs`)
     }
   }
   // the load drifts between rounds: compare within a round, then take the median of the ratios
@@ -99,7 +152,7 @@ const rows = []
 const started = new Date().toISOString()
 const loadBefore = loadavg().map((x) => x.toFixed(1)).join(' ')
 for (const c of CASES) {
-  if (ONLY && !ONLY.includes(c.name)) continue
+  if (!BENCH || (ONLY && !ONLY.includes(c.name))) continue
   try {
     await c.setup?.(c)
     const closed = await interleaved(c, {}, [])
@@ -114,17 +167,26 @@ for (const c of CASES) {
     rows.push({c, op: 'failed', error: error.message.split('\n')[0]})
   }
 }
+if (OPS) {
+  const {OPS_CASES, opsRows} = await import('./wire-ops.mjs')
+  const cases = OPS_CASES({redis: REDIS, amqp: AMQP, nats: NATS, pg: PG}).filter((c) => !ONLY || ONLY.includes(c.name))
+  if (cases.some((c) => c.name === 'pgboss')) await pgSetup(CASES.find((c) => c.name === 'pgboss'))
+  rows.push(...(await opsRows(cases, {rounds: ROUNDS, count: COUNT, ops: OPS_ONLY})).map((r) => ({...r, c: {...r.c, broker: r.c.label, label: 'raw client (bench/wire/ops.mjs)'}})))
+}
+emulator?.kill('SIGTERM')
+await pgTeardown().catch((error) => console.error(`dropping ${PG}: ${error.message}`))
 const x = (r) => `${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)})`
 console.log(`${started}, Node ${process.version}, ${ROUNDS} rounds interleaved, medians; load average before ${loadBefore}, after ${loadavg().map((v) => v.toFixed(1)).join(' ')}`)
 console.log('')
-console.log('| broker | operation | yardstick | yardstick msg/s | queue msg/s | ratio (median of rounds, range) | yardstick p50 / p99 ms | queue p50 / p99 ms | p50 ratio |')
-console.log('|---|---|---|---:|---:|---:|---:|---:|---:|')
+console.log('| broker | operation | yardstick | yardstick msg/s | queue msg/s | ratio (median of rounds, range) | yardstick p50 / p99 ms | queue p50 / p99 ms | p50 ratio | CPU ms / 1k msgs, yardstick / queue |')
+console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---:|')
 for (const r of rows) {
   if (r.error) {
-    console.log(`| ${r.c.broker} | ${r.op} | ${r.c.label} | | | | | | ${r.error} |`)
+    console.log(`| ${r.c.broker} | ${r.op} | ${r.c.label} | | | | | | ${r.error} | |`)
     continue
   }
-  console.log(`| ${r.c.broker} | ${r.op} | ${r.c.label} | ${r.yard.throughput} | ${r.ours.throughput} | ${x(r.ratio)} | ${r.yard.p50} / ${r.yard.p99} | ${r.ours.p50} / ${r.ours.p99} | ${x(r.p50Ratio)} |`)
+  const lat = r.p50Ratio ? `${r.yard.p50} / ${r.yard.p99} | ${r.ours.p50} / ${r.ours.p99} | ${x(r.p50Ratio)}` : '| |'
+  console.log(`| ${r.c.broker} | ${r.op} | ${r.c.label} | ${r.yard.throughput} | ${r.ours.throughput} | ${x(r.ratio)} | ${lat} | ${r.yard.cpuK} / ${r.ours.cpuK} |`)
 }
 console.log('')
-for (const r of rows) if (r.command) console.log(`- ${r.c.name} ${r.op}: \`${r.command}\` vs \`node bench/wire/${r.c.yard} '${JSON.stringify(r.yardOpts)}'\``)
+for (const r of rows) if (r.command) console.log(`- ${r.c.name} ${r.op}: \`${r.command}\` vs \`${r.yardCommand ?? `node bench/wire/${r.c.yard} '${JSON.stringify(r.yardOpts)}'`}\``)

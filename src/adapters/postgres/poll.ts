@@ -19,6 +19,8 @@ export interface PollSource<J> {
 }
 
 const IDLE_MS = 100
+/** First pause after a fetch that found work: a job enqueued just after an empty poll waits ms, not IDLE_MS. */
+const IDLE_MIN_MS = 2
 const BATCH_MAX = 100
 
 const sleep = (ms: number, wake: {fn?: () => void}) =>
@@ -35,6 +37,8 @@ export function pollConsumer<J>(source: PollSource<J>, handler: LeaseHandler, op
   let open = true
   let outstanding = 0
   let lastSweep = 0
+  // the pause after a short fetch: IDLE_MIN_MS while jobs keep coming, doubling to IDLE_MS while none do
+  let idle = IDLE_MIN_MS
   const wake: {fn?: () => void} = {}
   let resolveClosed!: (error: Error | undefined) => void
   const closed = new Promise<Error | undefined>((resolve) => (resolveClosed = resolve))
@@ -59,7 +63,10 @@ export function pollConsumer<J>(source: PollSource<J>, handler: LeaseHandler, op
       outstanding++
       handler(source.lease(job, settled))
     }
-    if (jobs.length < room) await sleep(IDLE_MS, wake)
+    if (jobs.length >= room) return
+    if (jobs.length > 0) idle = IDLE_MIN_MS
+    await sleep(idle, wake)
+    if (jobs.length === 0) idle = Math.min(IDLE_MS, idle * 2)
   }
 
   const loop = (async () => {

@@ -90,6 +90,38 @@ describe('redis queue detection', () => {
     expect(await raw.hget(`settings-${tag}`, 'a')).toBe('1') // untouched
   })
 
+  it('list and stream enqueues check the key type once per name, and a key replaced since is still refused with its type', async () => {
+    const monitor = await raw.monitor()
+    const typeChecks: string[] = []
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (String(args[0]).toLowerCase() === 'type' && [`rt-${tag}`, `rts-${tag}`].includes(String(args[1]))) typeChecks.push(String(args[1]))
+    })
+    try {
+      for (let i = 0; i < 5; i++) {
+        await broker.enqueue(`list:rt-${tag}`, [{payload: `a${i}`}])
+        await broker.enqueue(`stream:rts-${tag}`, [{payload: `b${i}`}])
+      }
+      await raw.ping() // the monitor has seen every command sent before this one
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      // one TYPE per name, not one per batch (each was a round trip before the push)
+      expect(typeChecks.sort()).toEqual([`rt-${tag}`, `rts-${tag}`])
+    } finally {
+      monitor.disconnect()
+    }
+    expect(await raw.llen(`rt-${tag}`)).toBe(5)
+    expect(await raw.xlen(`rts-${tag}`)).toBe(5)
+    await raw.del(`rt-${tag}`, `rts-${tag}`)
+    await raw.hset(`rt-${tag}`, 'a', '1')
+    await raw.hset(`rts-${tag}`, 'a', '1')
+    const list = await broker.enqueue(`list:rt-${tag}`, [{payload: 'x'}]).then(() => undefined, (e: Error & {exitCode?: number}) => e)
+    expect(list?.exitCode).toBe(4)
+    expect(list?.message).toMatch(/is a hash, not a list/)
+    const stream = await broker.enqueue(`stream:rts-${tag}`, [{payload: 'x'}]).then(() => undefined, (e: Error & {exitCode?: number}) => e)
+    expect(stream?.exitCode).toBe(4)
+    expect(stream?.message).toMatch(/is a hash, not a stream/)
+    expect(await raw.hgetall(`rt-${tag}`)).toEqual({a: '1'}) // untouched
+  })
+
   it('an unknown name is not found (exit 4) with near names suggested', async () => {
     const error = await broker.stats(`event-${tag}`).then(() => undefined, (e: Error & {exitCode?: number}) => e)
     expect(error?.exitCode).toBe(4)

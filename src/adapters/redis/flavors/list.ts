@@ -80,6 +80,14 @@ function rawIdCounterOf(ctx: FlavorContext): RawIdCounter {
   return counter
 }
 
+/** Names this connection has seen to be lists (or nothing) and pushed to: their enqueues skip the TYPE round trip. */
+const knownLists = new WeakMap<FlavorContext, Set<string>>()
+function knownListsOf(ctx: FlavorContext): Set<string> {
+  let known = knownLists.get(ctx)
+  if (!known) knownLists.set(ctx, (known = new Set()))
+  return known
+}
+
 async function typeOf(ctx: FlavorContext, key: string): Promise<string> {
   return ctx.client.type(key)
 }
@@ -173,11 +181,16 @@ export const listFlavor: Flavor = {
       if (m.delayMs) throw new NotSupportedError(`list queues cannot delay messages — use a bullmq: queue for --delay`)
       if (m.priority !== undefined) throw new NotSupportedError(`list queues have no priorities — use a bullmq: queue for --priority`)
     }
-    const type = await typeOf(ctx, name)
-    if (type !== 'list' && type !== 'none') {
-      throw new NotFoundError(`key "${name}" on ${ctx.displayUrl} is a ${type}, not a list — enqueue to another name`)
+    const known = knownListsOf(ctx)
+    const wrongType = (type: string) => new NotFoundError(`key "${name}" on ${ctx.displayUrl} is a ${type}, not a list — enqueue to another name`)
+    // the TYPE check once per name: after it, a key of another type shows as LPUSH's WRONGTYPE (one round trip a batch, not three)
+    if (!known.has(name)) {
+      const type = await typeOf(ctx, name)
+      if (type !== 'list' && type !== 'none') throw wrongType(type)
     }
-    await ctx.client.sadd(LIST_REGISTRY, name)
+    // registered beside the first push, not before it
+    const registered = ctx.client.sadd(LIST_REGISTRY, name)
+    registered.catch(() => {}) // awaited below; a failed push must not leave it unhandled
     const now = Date.now()
     const items: (Buffer | string)[] = new Array(messages.length)
     const ids: (string | undefined)[] = new Array(messages.length)
@@ -203,8 +216,14 @@ export const listFlavor: Flavor = {
       const pushed = ctx.client.lpush(name, ...chunk)
       // hash the raw items' ids while Redis works on the push, not before it
       if (wantIds) for (let i = start; i < at; i++) ids[i] ??= counter.next(name, rawId(items[i]!))
-      await pushed
+      await pushed.catch(async (error: unknown) => {
+        if (!/WRONGTYPE/.test(String((error as Error)?.message))) throw error
+        known.delete(name)
+        throw wrongType(await typeOf(ctx, name))
+      })
     }, (item) => item.length, 2)
+    await registered
+    known.add(name)
     return wantIds ? (ids as string[]) : []
   },
 

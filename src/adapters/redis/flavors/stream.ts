@@ -8,6 +8,7 @@ import {randomBytes} from 'node:crypto'
 import type {Capabilities, Message, MessageState, QueueStats} from '../../../broker/contract.js'
 import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError, UsageError} from '../../../kernel/errors.js'
+import type {RedisClient} from '../connection.js'
 import {auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type Probe} from '../flavor.js'
 import {startLoop} from '../consumer.js'
 import {decodeEntry, fieldsOf, isPlain, type StreamEntry} from './stream-codec.js'
@@ -143,6 +144,41 @@ async function deliveriesOf(ctx: FlavorContext, name: string, group: string, ent
   })
 }
 
+/** Longest a consumer's XREADGROUP waits in Redis for new entries (close() waits for it at most this long). */
+const BLOCK_MS = 100
+
+/**
+ * New entries for one group consumer. With `block` (nothing came back last time) the read waits in
+ * Redis (BLOCK) instead of the loop sleeping, so an entry added meanwhile is handed out at once; it
+ * waits on a connection of its own, so acks and claims never queue behind it.
+ */
+function groupReader(ctx: FlavorContext, name: string, group: string, consumer: string) {
+  let blocking: Promise<RedisClient> | undefined
+  const blocker = () =>
+    (blocking ??= ctx.duplicate().catch((error: unknown) => {
+      blocking = undefined // made again at the next blocking read (the connection may be back)
+      throw error
+    }))
+  return {
+    async read(count: number, block: boolean): Promise<StreamEntry[]> {
+      const client = block ? await blocker() : ctx.client
+      const wait = block ? ['BLOCK', BLOCK_MS] : []
+      return streamEntries((await client.callBuffer('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, ...wait, 'STREAMS', name, '>')) as unknown[] | null)
+    },
+    dispose(): void {
+      void blocking?.then((c) => c.disconnect(), () => {})
+    },
+  }
+}
+
+/** Names this connection has seen to be streams (or nothing) and added to: their enqueues skip the TYPE round trip. */
+const knownStreams = new WeakMap<FlavorContext, Set<string>>()
+function knownStreamsOf(ctx: FlavorContext): Set<string> {
+  let known = knownStreams.get(ctx)
+  if (!known) knownStreams.set(ctx, (known = new Set()))
+  return known
+}
+
 export const streamFlavor: Flavor = {
   kind: 'stream',
   description: 'a Redis Stream read through a consumer group (XADD, XREADGROUP, XACK, XAUTOCLAIM)',
@@ -231,8 +267,13 @@ export const streamFlavor: Flavor = {
       if (m.delayMs) throw new NotSupportedError('streams cannot delay messages — use a bullmq: queue for --delay')
       if (m.priority !== undefined) throw new NotSupportedError('streams have no priorities — use a bullmq: queue for --priority')
     }
-    const type = await ctx.client.type(name)
-    if (type !== 'stream' && type !== 'none') throw new NotFoundError(`key "${name}" on ${ctx.displayUrl} is a ${type}, not a stream — enqueue to another name`)
+    const known = knownStreamsOf(ctx)
+    const wrongType = (type: string) => new NotFoundError(`key "${name}" on ${ctx.displayUrl} is a ${type}, not a stream — enqueue to another name`)
+    // the TYPE check once per name: after it, a key of another type shows as XADD's WRONGTYPE (one round trip a batch, not two)
+    if (!known.has(name)) {
+      const type = await ctx.client.type(name)
+      if (type !== 'stream' && type !== 'none') throw wrongType(type)
+    }
     const wantIds = options.ids !== false
     // several chunks in flight on one connection: Redis applies them in order, so XADD ids stay ordered
     const byChunk = await enqueueInChunks(ctx, messages, options, async (chunk) => {
@@ -244,9 +285,14 @@ export const streamFlavor: Flavor = {
       }
       const results = (await pipe.exec()) ?? []
       const failed = results.find(([error]) => error)
+      if (failed && /WRONGTYPE/.test(String(failed[0]))) {
+        known.delete(name)
+        throw wrongType(await ctx.client.type(name))
+      }
       if (failed) throw failed[0]
       return wantIds ? results.map(([, id]) => String(id)) : []
     }, (m) => m.payload.length)
+    known.add(name)
     return byChunk.flat()
   },
 
@@ -262,6 +308,8 @@ export const streamFlavor: Flavor = {
     const claimEveryMs = Math.max(50, Math.min(1000, Math.floor(leaseMs / 3)))
     let lastClaim = 0
     let cursor = '0-0'
+    let lastEmpty = false
+    const reader = groupReader(ctx, name, group, consumer)
     const dead = auxKey(name, 'dead')
     // acks asked for in the same tick share one write
     const xack = perTickPipeline(ctx.client, (pipe, id: string) => pipe.call('XACK', name, group, id))
@@ -312,12 +360,15 @@ export const streamFlavor: Flavor = {
         }
         const room = n - out.length
         if (room > 0) {
-          const reply = (await ctx.client.callBuffer('XREADGROUP', 'GROUP', group, consumer, 'COUNT', room, 'STREAMS', name, '>')) as unknown[] | null
-          for (const e of streamEntries(reply)) out.push(lease(e, 1))
+          for (const e of await reader.read(room, out.length === 0 && lastEmpty)) out.push(lease(e, 1))
         }
+        lastEmpty = out.length === 0
         return out
       },
+      // the blocking read is the idle wait: no sleep after it
+      maxIdleMs: 1,
       dispose: async () => {
+        reader.dispose()
         // forget this consumer when it holds nothing, so XINFO does not fill with dead consumers
         const [pending] = (await ctx.client.call('XPENDING', name, group, '-', '+', 1, consumer)) as unknown[]
         if (!pending) await ctx.client.call('XGROUP', 'DELCONSUMER', name, group, consumer)
