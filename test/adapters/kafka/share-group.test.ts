@@ -1,0 +1,123 @@
+// Share groups (KIP-932) against a real Kafka 4.4 broker (scripts/kafka.sh start; KAFKA_PORT, 9092 by default):
+// the states are made by Kafka's own KafkaShareConsumer (ShareStates.java, compiled here) or by our
+// ShareConsumer, and our counts must equal what Kafka's ShareGroupCommand (kafka-share-groups) prints.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Admin, Producer } from '@platformatic/kafka'
+import { ShareConsumer, ShareGroupClient, type ShareRecord } from '../../../src/adapters/kafka/share-group.js'
+
+const port = Number(process.env.KAFKA_PORT ?? 9092)
+const bs = { host: '127.0.0.1', port }
+const script = join(import.meta.dirname, '../../../scripts/kafka.sh')
+const run = (id: string): string => `wt-share-${id}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`
+let classes = ''
+let classpath = ''
+const children: ChildProcess[] = []
+
+/** Kafka's own view: partition → {startOffset, lag} from `kafka-share-groups --describe --group G`. */
+function kafkaDescribe (group: string): Map<number, { start: string, lag: string }> {
+  const out = execFileSync('bash', [script, 'tool', 'share-groups', '--bootstrap-server', `127.0.0.1:${port}`, '--describe', '--group', group], { encoding: 'utf8', timeout: 60_000 })
+  const rows = out.split('\n').filter(l => l.startsWith(group + ' ')).map(l => l.trim().split(/\s+/))
+  return new Map(rows.map(r => [Number(r[2]), { start: r[3]!, lag: r[4]! }]))
+}
+
+async function createTopic (topic: string, partitions: number): Promise<void> {
+  const admin = new Admin({ clientId: 'wt-share-test', bootstrapBrokers: [`127.0.0.1:${port}`] })
+  try { await admin.createTopics({ topics: [topic], partitions, replicas: 1 }) } finally { await admin.close() }
+}
+
+async function produce (topic: string, n: number, partitions: number): Promise<void> {
+  const p = new Producer({ clientId: 'wt-share-test', bootstrapBrokers: [`127.0.0.1:${port}`] })
+  try {
+    await p.send({ messages: Array.from({ length: n }, (_, i) => ({ topic, partition: i % partitions, key: Buffer.from(`k${i}`), value: Buffer.from(`v${i}`) })) })
+  } finally { await p.close() }
+}
+
+/** Our counts equal Kafka's per partition (START-OFFSET and LAG; '-' where Kafka has no state yet). */
+async function expectSameAsKafka (client: ShareGroupClient, topic: string, group: string): Promise<bigint> {
+  const ours = await client.counts(topic)
+  const theirs = kafkaDescribe(group)
+  expect(theirs.size).toBeGreaterThan(0)
+  for (const [partition, t] of theirs) {
+    const o = ours.partitions.find(p => p.partition === partition)
+    if (t.start === '-') { expect(o === undefined || o.startOffset < 0n).toBe(true); continue }
+    expect({ partition, start: String(o?.startOffset), lag: String(o?.lag) }).toEqual({ partition, start: t.start, lag: t.lag })
+  }
+  return ours.pending
+}
+
+beforeAll(() => {
+  classpath = execFileSync('bash', [script, 'classpath'], { encoding: 'utf8', timeout: 300_000 }).trim()
+  classes = mkdtempSync(join(tmpdir(), 'wt-share-java-'))
+  execFileSync('javac', ['-d', classes, '-cp', classpath, join(import.meta.dirname, 'ShareStates.java')], { timeout: 120_000 })
+}, 300_000)
+
+afterAll(() => {
+  for (const c of children) c.kill('SIGKILL')
+  if (classes) rmSync(classes, { recursive: true, force: true })
+})
+
+describe('share groups: counts equal kafka-share-groups --describe', () => {
+  it('accepted, released, rejected and acquired records made by KafkaShareConsumer', async () => {
+    const topic = run('truth'); const group = `${topic}-g`
+    await createTopic(topic, 2)
+    const java = spawn('java', ['-Xmx256m', '-cp', `${classes}:${classpath}`, 'ShareStates', `127.0.0.1:${port}`, topic, group], { stdio: ['pipe', 'pipe', 'pipe'] })
+    children.push(java)
+    const ready = await new Promise<string>((resolve, reject) => {
+      let out = ''; let err = ''
+      const timer = setTimeout(() => reject(new Error(`ShareStates did not get ready in 60 s: ${err.slice(-500)}`)), 60_000)
+      java.stdout.on('data', (d: Buffer) => { out += String(d); const m = /READY .*/.exec(out); if (m) { clearTimeout(timer); resolve(m[0]) } })
+      java.stderr.on('data', (d: Buffer) => { err += String(d) })
+      java.on('exit', code => { clearTimeout(timer); reject(new Error(`ShareStates exited ${code}: ${err.slice(-500)}`)) })
+    })
+    const expected = BigInt(/pending=(\d+)/.exec(ready)![1]!)
+    const client = new ShareGroupClient(bs, group)
+    try {
+      expect(await expectSameAsKafka(client, topic, group)).toBe(expected)
+      const counts = await client.counts(topic)
+      expect(counts.members).toBe(1)
+      expect(counts.pending).toBeGreaterThan(0n)
+    } finally {
+      java.stdin.end()
+      await client.close()
+    }
+  }, 120_000)
+})
+
+describe('share groups: consuming with the share protocol', () => {
+  it('accept is final, release redelivers with delivery count 2, reject is never redelivered', async () => {
+    const topic = run('consume'); const group = `${topic}-g`
+    await createTopic(topic, 2)
+    const client = new ShareGroupClient(bs, group)
+    const c = new ShareConsumer(client, topic)
+    try {
+      await c.join()
+      await c.fetch(1, 100) // opens the share partitions (share.auto.offset.reset=latest): records after this are delivered
+      await produce(topic, 10, 2)
+      const first: ShareRecord[] = []
+      for (let i = 0; i < 20 && first.length < 10; i++) first.push(...await c.fetch(100, 500))
+      expect(first.map(r => `${r.partition}:${r.offset}`).sort()).toEqual(['0:0', '0:1', '0:2', '0:3', '0:4', '1:0', '1:1', '1:2', '1:3', '1:4'])
+      expect(first.every(r => r.deliveryCount === 1)).toBe(true)
+      const byValue = new Map(first.map(r => [String(r.value), r]))
+      for (const r of first) c.settle(r, ['v0', 'v1'].includes(String(r.value)) ? 'release' : ['v2'].includes(String(r.value)) ? 'reject' : 'accept')
+      await c.flush()
+      // Kafka's tool agrees: only the two released records are left (the rejected one is archived)
+      expect(await expectSameAsKafka(client, topic, group)).toBe(2n)
+      const again: ShareRecord[] = []
+      for (let i = 0; i < 20 && again.length < 2; i++) again.push(...await c.fetch(100, 500))
+      expect(again.map(r => String(r.value)).sort()).toEqual(['v0', 'v1'])
+      expect(again.map(r => r.deliveryCount)).toEqual([2, 2])
+      expect(again.map(r => r.offset)).toEqual([byValue.get(String(again[0]!.value))!.offset, byValue.get(String(again[1]!.value))!.offset])
+      for (const r of again) c.settle(r, 'accept')
+      await c.flush()
+      expect(await expectSameAsKafka(client, topic, group)).toBe(0n)
+      expect(await c.fetch(100, 300)).toEqual([])
+    } finally {
+      await c.leave()
+      await client.close()
+    }
+  }, 120_000)
+})
