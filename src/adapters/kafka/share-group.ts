@@ -2,7 +2,7 @@
 // @platformatic/kafka connections: counts as `kafka-share-groups --describe` reports them, and a
 // member that acquires records and accepts, releases or rejects each one.
 import { randomUUID } from 'node:crypto'
-import { Connection, metadataV12, findCoordinatorV6, type RecordsBatch } from '@platformatic/kafka'
+import { Connection, metadataV12, findCoordinatorV6, type ConnectionOptions, type RecordsBatch } from '@platformatic/kafka'
 import {
   AckType, describeShareGroupOffsets, shareAcknowledge, shareFetch, shareGroupDescribe, shareGroupHeartbeat,
   type AckBatch, type KafkaError, type ShareGroupDescription
@@ -10,9 +10,13 @@ import {
 
 export interface Endpoint { host: string, port: number }
 export interface ShareCounts {
-  /** Σ share-partition lag: records after the start offset not yet delivered to completion (available + acquired). */
-  pending: bigint
-  partitions: Array<{ partition: number, startOffset: bigint, lag: bigint }>
+  /**
+   * Σ share-partition lag: records after the start offset not yet delivered to completion (available +
+   * acquired); undefined while a partition has no persisted state (kafka-share-groups prints '-').
+   */
+  pending: bigint | undefined
+  /** lag undefined: Kafka has no persisted state for the partition yet. */
+  partitions: Array<{ partition: number, startOffset: bigint, lag: bigint | undefined }>
   members: number
   state: string
 }
@@ -31,13 +35,15 @@ const check = (e: KafkaError, what: string): void => { if (e.code !== 0) throw n
 export class ShareGroupClient {
   private readonly conns = new Map<string, Connection>()
   private brokers = new Map<number, Endpoint>()
-  constructor (readonly bootstrap: Endpoint, readonly group: string, readonly timeoutMs = 10_000) {}
+  /** Members made on this client: close() has them leave the group (their unsettled records go back). */
+  readonly members = new Set<ShareConsumer>()
+  constructor (readonly bootstrap: Endpoint, readonly group: string, readonly timeoutMs = 10_000, readonly options: ConnectionOptions = {}) {}
 
   async conn (at: Endpoint): Promise<Connection> {
     const key = `${at.host}:${at.port}`
     let c = this.conns.get(key)
     if (!c) {
-      c = new Connection('queuectl', { connectTimeout: this.timeoutMs, requestTimeout: this.timeoutMs })
+      c = new Connection('queuectl', { ...this.options, connectTimeout: this.timeoutMs, requestTimeout: this.timeoutMs })
       this.conns.set(key, c)
       await c.connect(at.host, at.port)
     }
@@ -92,12 +98,15 @@ export class ShareGroupClient {
     if (offsets) check(offsets.error, `the offsets of share group ${this.group}`)
     const parts = (offsets?.topics ?? []).filter(t => t.topic === topic).flatMap(t => t.partitions)
     for (const p of parts) check(p.error, `share partition ${topic}-${p.partition}`)
-    const partitions = parts.map(p => ({ partition: p.partition, startOffset: p.startOffset, lag: p.lag < 0n ? 0n : p.lag }))
+    const partitions = parts.map(p => ({ partition: p.partition, startOffset: p.startOffset, lag: p.startOffset < 0n || p.lag < 0n ? undefined : p.lag }))
       .sort((a, b) => a.partition - b.partition)
-    return { pending: partitions.reduce((s, p) => s + p.lag, 0n), partitions, members: g.members.length, state: g.state }
+    const pending = partitions.some(p => p.lag === undefined) ? undefined : partitions.reduce((s, p) => s + p.lag!, 0n)
+    return { pending, partitions, members: g.members.length, state: g.state }
   }
 
   async close (): Promise<void> {
+    await Promise.allSettled([...this.members].map(async m => await m.leave()))
+    this.members.clear()
     await Promise.allSettled([...this.conns.values()].map(async c => await c.close()))
     this.conns.clear()
   }
@@ -117,7 +126,7 @@ export class ShareConsumer {
   private beat: NodeJS.Timeout | undefined
   lockTimeoutMs = 0
 
-  constructor (readonly client: ShareGroupClient, readonly topic: string) {}
+  constructor (readonly client: ShareGroupClient, readonly topic: string) { client.members.add(this) }
 
   async join (): Promise<void> {
     ({ topicId: this.topicId, leaders: this.leaders } = await this.client.topic(this.topic))
@@ -127,7 +136,7 @@ export class ShareConsumer {
       await new Promise(resolve => setTimeout(resolve, 200))
       await this.heartbeat(null)
     }
-    if (this.assigned.length === 0) throw new Error(`share group ${this.client.group} assigned no partition of ${this.topic} within ${this.client.timeoutMs} ms`)
+    // none yet (e.g. a killed member still holds them until its session times out): fetch() waits for one
   }
 
   private async heartbeat (topics: string[] | null): Promise<void> {
@@ -154,20 +163,25 @@ export class ShareConsumer {
     return [{ topicId: this.topicId, partitions: [...per].map(([partition, batches]) => ({ partition, batches })) }]
   }
 
-  /** Acquire up to maxRecords (from every leader of an assigned partition), sending pending acknowledgements. */
+  /** Acquire up to maxRecords (from every leader of an assigned partition), sending pending acknowledgements; waits maxWaitMs when none is assigned. */
   async fetch (maxRecords: number, maxWaitMs: number): Promise<ShareRecord[]> {
     const byLeader = new Map<number, number[]>()
     for (const p of this.assigned) {
       const l = this.leaders.get(p) ?? -1
       byLeader.set(l, [...(byLeader.get(l) ?? []), p])
     }
+    if (byLeader.size === 0) { await new Promise(resolve => setTimeout(resolve, maxWaitMs)); return [] }
     const out: ShareRecord[] = []
     for (const [leader, partitions] of byLeader) {
       const s = this.sessions.get(leader) ?? { epoch: 0, partitions: [] }
       const acks = this.takeAcks(leader)
+      // the session follows the assignment: new partitions are added, revoked ones forgotten
+      const added = s.epoch === 0 ? partitions : partitions.filter(p => !s.partitions.includes(p))
+      const gone = s.epoch === 0 ? [] : s.partitions.filter(p => !partitions.includes(p))
       const res = await shareFetch.async(await this.client.node(leader), {
         group: this.client.group, memberId: this.memberId, sessionEpoch: s.epoch, maxWaitMs, maxRecords,
-        topics: s.epoch === 0 ? [{ topicId: this.topicId, partitions }] : [], acks
+        topics: added.length > 0 ? [{ topicId: this.topicId, partitions: added }] : [], acks,
+        forget: gone.length > 0 ? [{ topicId: this.topicId, partitions: gone }] : []
       })
       check(res.error, `fetching from share group ${this.client.group}`)
       this.sessions.set(leader, { epoch: s.epoch + 1, partitions })
@@ -197,6 +211,7 @@ export class ShareConsumer {
 
   /** Leave the group: acquired records not acknowledged go back to the others (released by the broker). */
   async leave (): Promise<void> {
+    if (this.epoch < 0) return
     clearTimeout(this.beat)
     await this.flush().catch(() => {})
     for (const [leader, s] of this.sessions) {

@@ -98,7 +98,9 @@ export const describeShareGroupOffsets = createAPI<[group: string, topics: strin
 
 export interface ShareFetchArgs {
   group: string, memberId: string, sessionEpoch: number, maxWaitMs: number, maxRecords: number,
+  /** Partitions added to the share session (all of them at epoch 0), and those it forgets. */
   topics: Array<{ topicId: string, partitions: number[] }>, acks: AckTopic[]
+  forget?: Array<{ topicId: string, partitions: number[] }>
 }
 
 const writeAckBatches = (w: Writer, batches: AckBatch[]): Writer =>
@@ -123,7 +125,7 @@ export const shareFetch = createAPI<[args: ShareFetchArgs], ShareFetchResult>(78
     .appendInt32(a.maxWaitMs).appendInt32(1).appendInt32(0x7fffffff).appendInt32(a.maxRecords).appendInt32(a.maxRecords)
     .appendArray(fetchTopics(a), (tw, t) => tw.appendUUID(t.topicId)
       .appendArray(t.partitions, (pw, p) => writeAckBatches(pw.appendInt32(p.partition), p.batches)))
-    .appendArray([], (w, _t: string) => w)
+    .appendArray(a.forget ?? [], (w, t) => w.appendUUID(t.topicId).appendArray(t.partitions, (pw, p) => pw.appendInt32(p), true, false))
     .appendTaggedFields(),
   (_c, _k, _v, r) => {
     r.readInt32()
