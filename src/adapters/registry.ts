@@ -11,6 +11,7 @@ import {amqpTransport} from './amqp/descriptor.js'
 import {sqsTransport} from './sqs/descriptor.js'
 import {natsTransport} from './nats/descriptor.js'
 import {postgresTransport} from './postgres/descriptor.js'
+import {kafkaTransport} from './kafka/descriptor.js'
 
 export const TRANSPORTS: readonly TransportDescriptor[] = [
   memoryTransport,
@@ -19,6 +20,7 @@ export const TRANSPORTS: readonly TransportDescriptor[] = [
   sqsTransport,
   natsTransport,
   postgresTransport,
+  kafkaTransport,
 ]
 
 // the redaction of every output path knows which user parts are tokens

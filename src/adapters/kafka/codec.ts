@@ -1,0 +1,67 @@
+// Kafka records ↔ queuectl messages. A record's id is PARTITION:OFFSET; its name and content
+// type travel in headers (queuectl-name, content-type); deliveries so far in queuectl-attempts.
+import type {Message, MessageState, OutgoingMessage} from '../../broker/contract.js'
+import {HEADER} from './names.js'
+import type {RawRecord} from './offsets.js'
+
+const NAME = 'queuectl-name'
+const CONTENT_TYPE = 'content-type'
+
+function jsonBody(payload: Buffer): unknown {
+  const text = payload.toString('utf8').trim()
+  if (!text || !'{["'.includes(text[0]!) && !/^(-?\d|true|false|null)/.test(text)) return undefined
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+export function toMessage(queue: string, r: RawRecord, state: MessageState, delivered: boolean): Message {
+  const payload = r.value ?? Buffer.alloc(0)
+  const previous = Number(r.headers[HEADER.attempts] ?? 0) || 0
+  const headers = {...r.headers}
+  const name = headers[NAME]
+  delete headers[NAME]
+  return {
+    id: `${r.partition}:${r.offset}`,
+    queue,
+    name,
+    payload,
+    contentType: r.headers[CONTENT_TYPE],
+    body: jsonBody(payload),
+    headers,
+    attempts: previous + (delivered ? 1 : 0),
+    state,
+    enqueuedAt: r.timestamp,
+    groupId: r.key ? r.key.toString('utf8') : undefined,
+    lastError: r.headers[HEADER.reason],
+    raw: {topic: r.topic, partition: r.partition, offset: String(r.offset), timestamp: r.timestamp, key: r.key?.toString('utf8') ?? null},
+  }
+}
+
+export interface OutRecord {
+  topic: string
+  partition?: number
+  key?: Buffer
+  value: Buffer
+  headers: Record<string, string>
+}
+
+export function toRecord(topic: string, m: OutgoingMessage, partition?: number): OutRecord {
+  const headers: Record<string, string> = {...m.headers}
+  if (m.name) headers[NAME] = m.name
+  if (m.contentType) headers[CONTENT_TYPE] = m.contentType
+  return {
+    topic,
+    ...(partition === undefined ? {} : {partition}),
+    ...(m.groupId ? {key: Buffer.from(m.groupId)} : {}),
+    value: Buffer.isBuffer(m.payload) ? m.payload : Buffer.from(m.payload),
+    headers,
+  }
+}
+
+/** The record again, as a new record for `topic` (retry, dead letter), with `extra` headers. */
+export function republished(topic: string, r: RawRecord, extra: Record<string, string>): OutRecord {
+  return {topic, ...(r.key ? {key: r.key} : {}), value: r.value ?? Buffer.alloc(0), headers: {...r.headers, ...extra}}
+}

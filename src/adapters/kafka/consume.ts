@@ -1,0 +1,211 @@
+// `queue work` on a consumer group: the group's own consumer (classic protocol), offsets committed
+// only after ack, and only up to the lowest record still unsettled in each partition, so a crash
+// (kill -9) redelivers what was not acked and loses nothing. A nack re-publishes the record to the
+// end of its topic (queuectl-attempts + 1); deadLetter publishes it to TOPIC-dlt; both then count
+// as done. Acks are committed in small batches: ack() resolves once its offset is committed.
+import {Consumer, MessagesStreamFallbackModes, MessagesStreamModes, type Message as KafkaMessage, type MessagesStream} from '@platformatic/kafka'
+import type {ConsumeOptions, LeaseHandler, Subscription} from '../../broker/contract.js'
+import {onceLease} from '../../broker/kit/lease.js'
+import {ClosedSignal, Waker, resumes} from '../../broker/kit/subscription.js'
+import {ConnectionError, NotSupportedError} from '../../kernel/errors.js'
+import {baseOptions} from './client.js'
+import {toMessage, republished, type OutRecord} from './codec.js'
+import type {KafkaSettings} from './config.js'
+import {requestError} from './errors.js'
+import {HEADER, deadLetterTopicOf} from './names.js'
+import type {RawRecord} from './offsets.js'
+
+const COMMIT_EVERY_MS = 20
+/** Longest a closed subscription stays in its group waiting for its leases to be settled. */
+const LEAVE_GRACE_MS = 30_000
+
+export interface GroupConsumeContext {
+  settings: KafkaSettings
+  topic: string
+  group: string
+  queue: string
+  /** Re-publishes records (nack, dead letter) with the broker's shared producer. */
+  publish(records: OutRecord[]): Promise<void>
+}
+
+/** Offsets handed out and not yet settled, per partition; what may be committed. */
+class Ledger {
+  private open = new Map<number, Set<bigint>>()
+  private done = new Map<number, bigint>()
+
+  take(partition: number, offset: bigint): void {
+    let set = this.open.get(partition)
+    if (!set) this.open.set(partition, (set = new Set()))
+    set.add(offset)
+  }
+
+  settle(partition: number, offset: bigint): void {
+    this.open.get(partition)?.delete(offset)
+    const best = this.done.get(partition)
+    if (best === undefined || offset + 1n > best) this.done.set(partition, offset + 1n)
+  }
+
+  get size(): number {
+    let n = 0
+    for (const s of this.open.values()) n += s.size
+    return n
+  }
+
+  /** Partition → the offset to commit: past every settled record, not past an unsettled one. */
+  committable(): Map<number, bigint> {
+    const out = new Map<number, bigint>()
+    for (const [partition, done] of this.done) {
+      const open = [...(this.open.get(partition) ?? [])]
+      const lowest = open.length ? open.reduce((a, b) => (a < b ? a : b)) : undefined
+      out.set(partition, lowest !== undefined && lowest < done ? lowest : done)
+    }
+    return out
+  }
+}
+
+function rawOf(m: KafkaMessage): RawRecord {
+  const headers: Record<string, string> = {}
+  for (const [k, v] of m.headers) headers[k.toString('utf8')] = v ? v.toString('utf8') : ''
+  return {topic: m.topic, partition: m.partition, offset: m.offset, timestamp: Number(m.timestamp), key: m.key?.length ? m.key : null, value: m.value, headers}
+}
+
+export class GroupSubscription implements Subscription {
+  readonly signal = new ClosedSignal()
+  readonly closed = this.signal.promise
+  readonly resumes: boolean
+  private readonly ledger = new Ledger()
+  private readonly room = new Waker()
+  private committed = new Map<number, bigint>()
+  private flushing?: Promise<void>
+  private stopping = false
+  private left = false
+  private stream?: MessagesStream<Buffer, Buffer, Buffer, Buffer>
+  private readonly consumer: Consumer<Buffer, Buffer, Buffer, Buffer>
+
+  constructor(
+    private readonly ctx: GroupConsumeContext,
+    private readonly handler: LeaseHandler,
+    private readonly options: ConsumeOptions,
+  ) {
+    this.resumes = resumes(options)
+    this.consumer = new Consumer({...baseOptions(ctx.settings, 'worker'), groupId: ctx.group, autocommit: false, maxWaitTime: 500, sessionTimeout: 10_000, heartbeatInterval: 1000})
+  }
+
+  async start(): Promise<void> {
+    try {
+      this.stream = await this.consumer.consume({
+        topics: [this.ctx.topic],
+        mode: MessagesStreamModes.COMMITTED,
+        fallbackMode: MessagesStreamFallbackModes.EARLIEST,
+        autocommit: false,
+      })
+    } catch (error) {
+      await Promise.resolve(this.consumer.close(true)).catch(() => {})
+      throw requestError(error, this.ctx.settings.displayUrl)
+    }
+    this.stream.on('error', (error: Error) => this.fail(error))
+    void this.loop()
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      for await (const m of this.stream!) {
+        while (!this.stopping && this.ledger.size >= Math.max(1, this.options.prefetch)) await this.room.wait(200)
+        if (this.stopping) break
+        this.deliver(rawOf(m as KafkaMessage))
+      }
+    } catch (error) {
+      if (!this.stopping) this.fail(error as Error)
+    }
+  }
+
+  private deliver(r: RawRecord): void {
+    this.ledger.take(r.partition, r.offset)
+    const done = async () => {
+      this.ledger.settle(r.partition, r.offset)
+      this.room.wake()
+      if (this.left) throw new ConnectionError(`${this.ctx.queue}: the consumer left its group (closed) before this record was settled; it will be delivered again`)
+      await this.flushSoon()
+    }
+    const lease = onceLease(toMessage(this.ctx.queue, r, 'inflight', true), {
+      ack: done,
+      nack: async () => {
+        const attempts = String((Number(r.headers[HEADER.attempts] ?? 0) || 0) + 1)
+        await this.ctx.publish([republished(this.ctx.topic, r, {[HEADER.attempts]: attempts})])
+        await done()
+      },
+      deadLetter: async (reason) => {
+        await this.ctx.publish([republished(deadLetterTopicOf(this.ctx.topic), r, deadHeaders(r, reason))])
+        await done()
+      },
+      extend: async () => {
+        throw new NotSupportedError('a Kafka consumer group has no per-record lease to extend')
+      },
+    })
+    this.handler(lease)
+  }
+
+  /** Commits what the ledger allows, at most every COMMIT_EVERY_MS; resolves once committed. */
+  private flushSoon(): Promise<void> {
+    this.flushing ??= new Promise<void>((resolve) => setTimeout(resolve, COMMIT_EVERY_MS)).then(async () => {
+      this.flushing = undefined
+      await this.commitNow()
+    })
+    return this.flushing
+  }
+
+  private async commitNow(): Promise<void> {
+    const offsets = [...this.ledger.committable()].filter(([p, o]) => this.committed.get(p) !== o)
+    if (offsets.length === 0) return
+    try {
+      await this.consumer.commit({offsets: offsets.map(([partition, offset]) => ({topic: this.ctx.topic, partition, offset, leaderEpoch: -1}))})
+      for (const [p, o] of offsets) this.committed.set(p, o)
+    } catch (error) {
+      // a rebalance took the partition: its records come again to whoever owns it now
+      throw requestError(error, this.ctx.settings.displayUrl)
+    }
+  }
+
+  private fail(error: Error): void {
+    this.signal.end(requestError(error, this.ctx.settings.displayUrl))
+    void this.close()
+  }
+
+  /** Stops delivering at once; the group member stays (so acks still commit) until every lease is settled. */
+  async close(): Promise<void> {
+    if (this.stopping) return
+    this.stopping = true
+    this.room.wake()
+    await this.stream?.close().catch(() => {})
+    this.finished = this.finish()
+    this.signal.end(undefined)
+  }
+
+  /** Resolves once the consumer left its group: every lease settled and committed, or the grace passed. */
+  finished?: Promise<void>
+
+  private async finish(): Promise<void> {
+    const until = Date.now() + (this.options.leaseMs ?? LEAVE_GRACE_MS)
+    while (this.ledger.size > 0 && Date.now() < until) await this.room.wait(100)
+    await this.flushing?.catch(() => {})
+    await this.commitNow().catch(() => {})
+    this.left = true
+    await Promise.resolve(this.consumer.close(true)).catch(() => {})
+  }
+}
+
+function deadHeaders(r: RawRecord, reason: string): Record<string, string> {
+  return {
+    [HEADER.reason]: reason.slice(0, 1000),
+    [HEADER.topic]: r.topic,
+    [HEADER.partition]: String(r.partition),
+    [HEADER.offset]: String(r.offset),
+    [HEADER.deadAt]: new Date().toISOString(),
+  }
+}
+
+export async function consumeGroup(ctx: GroupConsumeContext, handler: LeaseHandler, options: ConsumeOptions): Promise<Subscription> {
+  const sub = new GroupSubscription(ctx, handler, options)
+  await sub.start()
+  return sub
+}

@@ -1,0 +1,71 @@
+// Producing with the idempotent producer (acks=all): records over the topic's max.message.bytes
+// are refused before anything is sent (exit 2); delay, priority and dedup ids are refused with advice.
+import type {ProduceResult, Producer} from '@platformatic/kafka'
+import type {EnqueueOptions, OutgoingMessage} from '../../broker/contract.js'
+import {EnqueueError, NotSupportedError, UsageError, isUserError} from '../../kernel/errors.js'
+import {ADVICE} from './capabilities.js'
+import {toRecord, type OutRecord} from './codec.js'
+import {isConnectionTrouble, requestError} from './errors.js'
+
+const BATCH = 500
+
+function refuseOptions(messages: OutgoingMessage[]): void {
+  for (const m of messages) {
+    if (m.delayMs) throw new NotSupportedError(`kafka:// cannot delay records — ${ADVICE.delay}`)
+    if (m.priority !== undefined) throw new NotSupportedError(`kafka:// has no priorities — ${ADVICE.priority}`)
+    if (m.dedupId) throw new NotSupportedError('kafka:// has no deduplication ids: the idempotent producer already writes a retried record once; for end-to-end dedup keep a key and dedupe in the consumer')
+  }
+}
+
+export interface ProduceTarget {
+  topic: string
+  partition?: number
+  maxBytes: number
+  where: string
+}
+
+/** Sends the records in batches; ids are PARTITION:OFFSET where the broker said the offset. */
+export async function produceAll(producer: Producer, target: ProduceTarget, messages: OutgoingMessage[], options?: EnqueueOptions): Promise<string[]> {
+  refuseOptions(messages)
+  const records = messages.map((m) => toRecord(target.topic, m, target.partition))
+  const big = records.findIndex((r) => r.value.length + (r.key?.length ?? 0) > target.maxBytes)
+  if (big >= 0) {
+    throw new UsageError(`message ${big + 1} is ${records[big]!.value.length} bytes, over ${target.topic}'s max.message.bytes (${target.maxBytes} usable) — nothing was sent; send smaller records or raise the topic's max.message.bytes`)
+  }
+  const ids: string[] = []
+  let sent = 0
+  for (let i = 0; i < records.length; i += BATCH) {
+    if (options?.signal?.aborted) break
+    const batch = records.slice(i, i + BATCH)
+    try {
+      ids.push(...(await sendBatch(producer, batch)))
+    } catch (error) {
+      const e = requestError(error, target.where)
+      if (isUserError(e) && sent === 0) throw e
+      throw new EnqueueError(`sent ${sent} of ${records.length}: ${e.message}`, sent, undefined, {
+        pending: Array.from({length: records.length - sent}, (_, k) => sent + k),
+        transient: isConnectionTrouble(error),
+      })
+    }
+    sent += batch.length
+    options?.onProgress?.(sent)
+  }
+  return options?.ids === false ? [] : ids
+}
+
+/** One produce call; the broker answers each partition's base offset, so ids follow the batch order. */
+export async function sendBatch(producer: Producer, batch: OutRecord[]): Promise<string[]> {
+  const messages = batch.map((r) => ({...r, headers: new Map(Object.entries(r.headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)]))}))
+  const result = (await producer.send({messages})) as ProduceResult
+  const next = new Map<string, bigint>()
+  for (const o of result.offsets ?? []) next.set(`${o.topic}:${o.partition}`, o.offset)
+  const ids: string[] = []
+  for (const r of batch) {
+    const partition = r.partition ?? (result.offsets?.length === 1 ? result.offsets[0]!.partition : undefined)
+    const at = partition === undefined ? undefined : next.get(`${r.topic}:${partition}`)
+    if (at === undefined || partition === undefined) continue
+    ids.push(`${partition}:${at}`)
+    next.set(`${r.topic}:${partition}`, at + 1n)
+  }
+  return ids
+}
