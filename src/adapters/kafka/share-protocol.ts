@@ -1,6 +1,7 @@
 // KIP-932 share-group requests, written on @platformatic/kafka's protocol layer (Writer, Reader,
-// createAPI): the client (1.x) knows their API keys but sends none of them. Field order follows
-// Kafka 4.4's clients/src/main/resources/common/message/*.json; every version here is flexible.
+// createAPI): the client (1.x) knows their API keys but sends none of them. ShareFetch and
+// ShareAcknowledge are v2 (Kafka 4.2+: record-limit acquisition). Field order follows Kafka 4.4's
+// clients/src/main/resources/common/message/*.json; every version here is flexible.
 import { createAPI, readRecordsBatches, Reader, Writer, type RecordsBatch } from '@platformatic/kafka'
 
 export interface KafkaError { code: number, message: string | null }
@@ -119,10 +120,12 @@ const fetchTopics = (a: ShareFetchArgs): AckTopic[] => {
   return [...byTopic].map(([topicId, parts]) => ({ topicId, partitions: [...parts].map(([partition, batches]) => ({ partition, batches })) }))
 }
 
-export const shareFetch = createAPI<[args: ShareFetchArgs], ShareFetchResult>(78, 1,
+export const shareFetch = createAPI<[args: ShareFetchArgs], ShareFetchResult>(78, 2,
   (a: ShareFetchArgs) => Writer.create()
     .appendString(a.group).appendString(a.memberId).appendInt32(a.sessionEpoch)
     .appendInt32(a.maxWaitMs).appendInt32(1).appendInt32(0x7fffffff).appendInt32(a.maxRecords).appendInt32(a.maxRecords)
+    // v2: record-limit acquisition (never more than MaxRecords acquired), no renew acknowledgements
+    .appendInt8(1).appendBoolean(false)
     .appendArray(fetchTopics(a), (tw, t) => tw.appendUUID(t.topicId)
       .appendArray(t.partitions, (pw, p) => writeAckBatches(pw.appendInt32(p.partition), p.batches)))
     .appendArray(a.forget ?? [], (w, t) => w.appendUUID(t.topicId).appendArray(t.partitions, (pw, p) => pw.appendInt32(p), true, false))
@@ -151,15 +154,16 @@ export const shareFetch = createAPI<[args: ShareFetchArgs], ShareFetchResult>(78
     return { error, lockTimeoutMs, topics }
   })
 
-export const shareAcknowledge = createAPI<[group: string, memberId: string, sessionEpoch: number, acks: AckTopic[]], ShareAckResult>(79, 1,
+export const shareAcknowledge = createAPI<[group: string, memberId: string, sessionEpoch: number, acks: AckTopic[]], ShareAckResult>(79, 2,
   (group: string, memberId: string, sessionEpoch: number, acks: AckTopic[]) => Writer.create()
-    .appendString(group).appendString(memberId).appendInt32(sessionEpoch)
+    .appendString(group).appendString(memberId).appendInt32(sessionEpoch).appendBoolean(false)
     .appendArray(acks, (tw, t) => tw.appendUUID(t.topicId)
       .appendArray(t.partitions, (pw, p) => writeAckBatches(pw.appendInt32(p.partition), p.batches)))
     .appendTaggedFields(),
   (_c, _k, _v, r) => {
     r.readInt32()
     const error = err(r)
+    r.readInt32() // v2: AcquisitionLockTimeoutMs
     const partitions: ShareAckResult['partitions'] = []
     r.readArray(t => {
       const topicId = t.readUUID()

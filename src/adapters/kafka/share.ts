@@ -6,6 +6,8 @@
 import { Admin, type ConnectionOptions } from '@platformatic/kafka'
 import type { Capabilities, ConsumeOptions, Lease, LeaseHandler, Message, QueueStats, Subscription } from '../../broker/contract.js'
 import { NotSupportedError, UsageError } from '../../kernel/errors.js'
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, RECORD_OVERHEAD } from './capabilities.js'
+import { toMessage } from './codec.js'
 import { ShareConsumer, ShareGroupClient, type ShareRecord } from './share-group.js'
 
 export const SHARE_PREFIX = 'share:'
@@ -38,20 +40,20 @@ export const shareCapabilities: Capabilities = {
   inProcess: false,
   retry: false,
   pause: false,
-  create: false,
-  delete: false,
+  create: true,
+  delete: true,
   extend: false,
   consume: true,
-  enqueue: false,
+  // enqueue produces to the topic the group reads (the transport's idempotent producer)
+  enqueue: true,
+  publish: { persistent: 'server', confirms: 'always' },
+  maxPayloadBytes: KAFKA_DEFAULT_MAX_MESSAGE_BYTES - RECORD_OVERHEAD,
   advice: {
     delay: 'Kafka share groups cannot delay a record: produce it later, or nack (release) it to be redelivered',
     priority: 'Kafka has no record priority: use one topic per priority',
     retry: 'a rejected record is archived by Kafka; with a dead-letter topic (errors.deadletterqueue.topic.name) move it back from that topic',
     pause: 'a share group cannot be paused: stop its consumers',
-    create: 'a share group exists once a consumer joins it: run `queue work` on it, or create the topic with kafka-topics',
-    delete: 'delete a share group with kafka-share-groups --delete --group GROUP once it has no members',
-    extend: 'the acquisition lock is the group\'s share.record.lock.duration.ms (kafka-configs --entity-type groups)',
-    enqueue: 'a share group reads a topic: enqueue to the topic itself (the queue TOPIC, without share:)'
+    extend: 'the acquisition lock is the group\'s share.record.lock.duration.ms (kafka-configs --entity-type groups)'
   }
 }
 
@@ -95,19 +97,12 @@ export async function shareStats (client: ShareGroupClient, queue: string, optio
   }
 }
 
-function toMessage (queue: string, r: ShareRecord): Message {
+/** The transport's record → message mapping (name and content type from headers); attempts add Kafka's delivery count. */
+function shareMessage (queue: string, topic: string, r: ShareRecord): Message {
   const headers: Record<string, string> = {}
   for (const [k, v] of r.headers) if (k) headers[k.toString()] = v?.toString() ?? ''
-  return {
-    id: `${r.partition}:${r.offset}`,
-    queue,
-    payload: r.value ?? Buffer.alloc(0),
-    headers,
-    attempts: r.deliveryCount,
-    state: 'inflight',
-    enqueuedAt: Number(r.timestamp),
-    raw: { partition: r.partition, offset: String(r.offset), key: r.key?.toString('base64') ?? null, deliveryCount: r.deliveryCount }
-  }
+  const m = toMessage(queue, { topic, partition: r.partition, offset: r.offset, timestamp: Number(r.timestamp), key: r.key, value: r.value, headers }, 'inflight', false)
+  return { ...m, attempts: m.attempts + r.deliveryCount }
 }
 
 /** One request at a time on a share session (its epochs are sequential): fetches and acknowledgements queue here. */
@@ -143,7 +138,7 @@ export async function shareConsume (client: ShareGroupClient, queue: string, han
     let done = false
     const once = async (how: 'accept' | 'release' | 'reject'): Promise<void> => { if (done) return; done = true; await settle(r, how) }
     return {
-      message: toMessage(queue, r),
+      message: shareMessage(queue, topic, r),
       ack: async () => { await once('accept') },
       nack: async (o) => {
         if (o?.delayMs) throw new NotSupportedError(shareCapabilities.advice!.delay!)
@@ -166,14 +161,23 @@ export async function shareConsume (client: ShareGroupClient, queue: string, han
     }
   }
   const closed = loop()
+  let finished: Promise<void> | undefined
+  // after close(): the session stays open while leases are held (bounded by the acquisition lock,
+  // after which Kafka releases them anyway), then the member leaves and the connections close
+  const finish = async (): Promise<void> => {
+    const until = Date.now() + (consumer.lockTimeoutMs || 30_000)
+    while (held > 0 && Date.now() < until) await new Promise<void>(resolve => { wake = resolve; setTimeout(resolve, 200) })
+    await client.close()
+  }
   return {
     closed,
+    get finished () { return finished },
     close: async () => {
       if (!open) return
       open = false
       wake?.()
-      // the session stays open: leases settle after close(); the client's close() leaves the group
       await closed
+      finished = finish()
     }
-  }
+  } as Subscription & { finished?: Promise<void> }
 }
