@@ -39,7 +39,7 @@ Prints the ids of the messages, one a line (NDJSON objects with --json).`
     schema: Flags.string({summary: 'Validate every payload against this JSON Schema file before sending any.'}),
     'content-type': Flags.string({summary: 'Content type (default: application/json when the payload is JSON).'}),
     'dedup-id': Flags.string({summary: 'Deduplication id (SQS FIFO, BullMQ job id).'}),
-    'group-id': Flags.string({summary: 'Message group id (SQS FIFO).'}),
+    'group-id': Flags.string({summary: 'Message group id (SQS FIFO); the record key on Kafka (alias --key).', aliases: ['key']}),
     flavor: Flags.string({summary: "Encode for a job library on the broker: celery (name = task, payload = [args] or {args, kwargs})."}),
     'batch-size': Flags.integer({summary: 'Messages per call to the broker.', min: 1, default: 500}),
     create: Flags.boolean({summary: 'Create the queue when it does not exist (otherwise a missing queue is exit 4 and nothing is sent).'}),

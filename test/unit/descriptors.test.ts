@@ -53,12 +53,12 @@ describe('the CONNECTION flags come from the descriptors', () => {
   const flags = BaseCommand.baseFlags as Record<string, {summary?: string; helpGroup?: string; env?: string}>
 
   it("each transport option is a CONNECTION flag with the descriptor's summary (--mgmt-url, --endpoint as before)", () => {
-    expect(TRANSPORT_OPTIONS.map((o) => o.name)).toEqual(['mgmt-url', 'endpoint', 'creds', 'nkey'])
+    expect(TRANSPORT_OPTIONS.map((o) => o.name)).toEqual(['mgmt-url', 'endpoint', 'creds', 'nkey', 'sasl-mechanism'])
     for (const option of TRANSPORT_OPTIONS) {
       expect(flags[option.name]).toMatchObject({summary: option.summary, helpGroup: 'CONNECTION'})
       expect(flags[option.name]!.env).toBe(option.env)
     }
-    expect(Object.keys(flags)).toEqual(['url', 'context', 'timeout', 'tls-ca', 'tls-insecure', 'mgmt-url', 'endpoint', 'creds', 'nkey'])
+    expect(Object.keys(flags)).toEqual(['url', 'context', 'timeout', 'tls-ca', 'tls-insecure', 'mgmt-url', 'endpoint', 'creds', 'nkey', 'sasl-mechanism'])
   })
 
   it("--url's summary lists every scheme", () => {

@@ -13,6 +13,7 @@ const SERVICES: Record<string, {name: RegExp; start: RegExp}> = {
   amqp: {name: /RabbitMQ with management/, start: /rabbitmq-server .*rabbitmq-plugins enable rabbitmq_management/},
   nats: {name: /NATS JetStream/, start: /nats-server .*-js/},
   postgres: {name: /PostgreSQL/, start: /pg_ctl/},
+  kafka: {name: /Apache Kafka/, start: /scripts\/kafka\.sh start/},
   sqs: {name: /SQS emulator/, start: /test\/setup\/sqs\.ts[\s\S]*npx fauxqs/},
 }
 

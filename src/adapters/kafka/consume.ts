@@ -16,6 +16,8 @@ import {HEADER, deadLetterTopicOf} from './names.js'
 import type {RawRecord} from './offsets.js'
 
 const COMMIT_EVERY_MS = 20
+/** A member that stops heartbeating (killed) leaves the group after this: its partitions go to the others. */
+const SESSION_MS = 10_000
 /** Longest a closed subscription stays in its group waiting for its leases to be settled. */
 const LEAVE_GRACE_MS = 30_000
 
@@ -88,23 +90,26 @@ export class GroupSubscription implements Subscription {
     private readonly options: ConsumeOptions,
   ) {
     this.resumes = resumes(options)
-    this.consumer = new Consumer({...baseOptions(ctx.settings, 'worker'), groupId: ctx.group, autocommit: false, maxWaitTime: 500, sessionTimeout: 10_000, heartbeatInterval: 1000})
+    this.consumer = new Consumer({...baseOptions(ctx.settings, 'worker'), groupId: ctx.group, autocommit: false, maxWaitTime: 500, sessionTimeout: SESSION_MS, rebalanceTimeout: SESSION_MS, heartbeatInterval: 1000})
   }
 
-  async start(): Promise<void> {
-    try {
-      this.stream = await this.consumer.consume({
-        topics: [this.ctx.topic],
-        mode: MessagesStreamModes.COMMITTED,
-        fallbackMode: MessagesStreamFallbackModes.EARLIEST,
-        autocommit: false,
-      })
-    } catch (error) {
-      await Promise.resolve(this.consumer.close(true)).catch(() => {})
-      throw requestError(error, this.ctx.settings.displayUrl)
-    }
-    this.stream.on('error', (error: Error) => this.fail(error))
-    void this.loop()
+  /** Joins in the background: a join waits out a dead member's session (a worker killed with -9), longer than one call may take. */
+  start(): void {
+    const joined = this.consumer.consume({
+      topics: [this.ctx.topic],
+      mode: MessagesStreamModes.COMMITTED,
+      fallbackMode: MessagesStreamFallbackModes.EARLIEST,
+      autocommit: false,
+    })
+    joined.then(
+      (stream) => {
+        this.stream = stream
+        if (this.stopping) return void stream.close().catch(() => {})
+        stream.on('error', (error: Error) => this.fail(error))
+        void this.loop()
+      },
+      (error) => this.fail(error),
+    )
   }
 
   private async loop(): Promise<void> {
@@ -196,6 +201,7 @@ export class GroupSubscription implements Subscription {
 
 function deadHeaders(r: RawRecord, reason: string): Record<string, string> {
   return {
+    [HEADER.attempts]: String((Number(r.headers[HEADER.attempts] ?? 0) || 0) + 1),
     [HEADER.reason]: reason.slice(0, 1000),
     [HEADER.topic]: r.topic,
     [HEADER.partition]: String(r.partition),
@@ -206,6 +212,6 @@ function deadHeaders(r: RawRecord, reason: string): Record<string, string> {
 
 export async function consumeGroup(ctx: GroupConsumeContext, handler: LeaseHandler, options: ConsumeOptions): Promise<Subscription> {
   const sub = new GroupSubscription(ctx, handler, options)
-  await sub.start()
+  sub.start()
   return sub
 }

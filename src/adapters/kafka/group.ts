@@ -129,7 +129,9 @@ async function list(ctx: KafkaContext): Promise<QueueRef[]> {
     const groups = await admin.listGroups()
     const out: QueueRef[] = topics.map((name) => ({name, kind: 'topic'}))
     const offsets = await admin.listConsumerGroupOffsets({groups: [...groups.values()].filter((g) => g.protocolType === 'consumer' || g.groupType === 'consumer').map((g) => g.id)})
-    for (const g of offsets) for (const t of g.topics ?? []) out.push({name: `${t.name}/${g.groupId}`, kind: 'group'})
+    // TOPIC already stands for TOPIC/queuectl (and TOPIC-dlt for TOPIC-dlt/queuectl-dlt)
+    const implied = (topic: string, group: string) => group === (topic.endsWith(DLT_SUFFIX) ? DLT_GROUP : DEFAULT_GROUP)
+    for (const g of offsets) for (const t of g.topics ?? []) if (!implied(t.name, g.groupId)) out.push({name: `${t.name}/${g.groupId}`, kind: 'group'})
     return out.sort((a, b) => a.name.localeCompare(b.name))
   } catch (error) {
     throw requestError(error, ctx.where)
