@@ -216,3 +216,41 @@ describe.skipIf(Boolean(missing))('share groups: the queue share:TOPIC/GROUP', (
     }
   }, 180_000)
 })
+
+/** The broker's finalized share.version (KIP-1191 dead-letter topics need 2). */
+function shareVersion (): number {
+  if (missing) return 0
+  const out = kafkaTool('org.apache.kafka.tools.FeatureCommand', '--bootstrap-server', `127.0.0.1:${port}`, 'describe')
+  return Number(/share\.version\s.*FinalizedVersionLevel:\s*(\d+)/.exec(out)?.[1] ?? 0)
+}
+const dlqReason = shareVersion() >= 2 ? '' : ' (skipped: the broker runs share.version < 2, without KIP-1191 dead-letter topics; KAFKA_SHARE_VERSION=2 scripts/kafka.sh start on a new log dir has them)'
+
+describe.skipIf(Boolean(missing) || dlqReason !== '')(`share groups: the dead-letter topic (KIP-1191)${dlqReason}`, () => {
+  it('a rejected record goes to errors.deadletterqueue.topic.name, and stats count it as dead', async () => {
+    const topic = run('dlq'); const group = `${topic}-g`; const queue = `share:${topic}/${group}`; const dlq = `dlq.${topic}`
+    await createTopic(topic, 1)
+    kafkaTool('topics', '--bootstrap-server', `127.0.0.1:${port}`, '--create', '--topic', dlq, '--config', 'errors.deadletterqueue.group.enable=true')
+    kafkaTool(ConfigCommand, '--bootstrap-server', `127.0.0.1:${port}`, '--entity-type', 'groups', '--entity-name', group, '--alter',
+      '--add-config', `share.auto.offset.reset=earliest,errors.deadletterqueue.topic.name=${dlq}`)
+    await produce(topic, 3, 1)
+    const client = new ShareGroupClient(bs, group)
+    const leases: Lease[] = []
+    const sub = await shareConsume(client, queue, l => { leases.push(l) }, { prefetch: 3 })
+    try {
+      for (let i = 0; i < 100 && leases.length < 3; i++) await new Promise(resolve => setTimeout(resolve, 100))
+      expect(leases).toHaveLength(3)
+      await leases[0]!.deadLetter('bad')
+      await leases[1]!.ack(); await leases[2]!.ack()
+      let stats = await shareStats(client, queue)
+      for (let i = 0; i < 50 && stats.counts.dead !== 1; i++) { await new Promise(resolve => setTimeout(resolve, 200)); stats = await shareStats(client, queue) }
+      expect(stats.counts.dead).toBe(1)
+      expect(stats.details?.deadLetterTopic).toBe(dlq)
+      // Kafka's own count of the dead-letter topic: its end offset
+      expect(kafkaTool('org.apache.kafka.tools.GetOffsetShell', '--bootstrap-server', `127.0.0.1:${port}`, '--topic', dlq).trim()).toBe(`${dlq}:0:1`)
+      expect(stats.counts.waiting).toBe(0)
+    } finally {
+      await sub.close()
+      await client.close()
+    }
+  }, 120_000)
+})
