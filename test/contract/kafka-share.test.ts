@@ -19,7 +19,9 @@ async function freshShareQueue(hint: string): Promise<string> {
   await kafkaTool('share-groups', ['--bootstrap-server', BOOTSTRAP, '--reset-offsets', '--to-earliest', '--execute', '--group', group, '--topic', topic])
   const admin = new Admin({clientId: 'wt-share-contract', bootstrapBrokers: [BOOTSTRAP]})
   try {
-    await admin.incrementalAlterConfigs({resources: [{resourceType: 32 as never, resourceName: group, configs: [{name: 'share.record.lock.duration.ms', configOperation: 0, value: String(LOCK_MS)}]}]})
+    await admin.incrementalAlterConfigs({
+      resources: [{resourceType: 32 as never, resourceName: group, configs: [{name: 'share.record.lock.duration.ms', configOperation: 0, value: String(LOCK_MS)}]}],
+    })
   } finally {
     await admin.close()
   }

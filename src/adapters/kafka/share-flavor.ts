@@ -27,7 +27,9 @@ function clientOf(ctx: KafkaContext, q: QueueName): ShareGroupClient {
 
 function shareError(error: unknown, ctx: KafkaContext, q: QueueName): Error {
   if (error instanceof ShareGroupError && error.code === GROUP_ID_NOT_FOUND) {
-    return new NotFoundError(`share group "${q.group}" does not exist on ${ctx.where} — it exists once a consumer joins it (queue work ${q.text}); kafka-share-groups --list shows the others`)
+    return new NotFoundError(
+      `share group "${q.group}" does not exist on ${ctx.where} — it exists once a consumer joins it (queue work ${q.text}); kafka-share-groups --list shows the others`,
+    )
   }
   return requestError(error, ctx.where)
 }
@@ -73,10 +75,14 @@ export const shareFlavor: KafkaFlavor = {
     }
   },
   async peek(_ctx, q) {
-    throw new NotSupportedError(`${q.text}: a share group has no side-effect-free read of its records (a fetch acquires them) — peek the topic itself: queue inspect ${q.topic} --peek`)
+    throw new NotSupportedError(
+      `${q.text}: a share group has no side-effect-free read of its records (a fetch acquires them) — peek the topic itself: queue inspect ${q.topic} --peek`,
+    )
   },
   async purge(_ctx, q) {
-    throw new NotSupportedError(`${q.text}: a share group's records belong to its topic — purge the topic (queue purge ${q.topic} --yes), or move the group's start offset with kafka-share-groups --reset-offsets`)
+    throw new NotSupportedError(
+      `${q.text}: a share group's records belong to its topic — purge the topic (queue purge ${q.topic} --yes), or move the group's start offset with kafka-share-groups --reset-offsets`,
+    )
   },
   async consume(ctx, q, handler, options) {
     const client = clientOf(ctx, q)

@@ -20,7 +20,10 @@ let classes = ''
 /** `kafka-share-groups --describe`: LAG summed over the partitions (undefined where it prints '-'). */
 async function describeShare(group: string): Promise<number | undefined> {
   const out = await kafkaTool('share-groups', ['--bootstrap-server', BOOTSTRAP, '--describe', '--group', group])
-  const lags = out.split('\n').filter((l) => l.startsWith(group + ' ')).map((l) => l.trim().split(/\s+/)[4]!)
+  const lags = out
+    .split('\n')
+    .filter((l) => l.startsWith(group + ' '))
+    .map((l) => l.trim().split(/\s+/)[4]!)
   return lags.includes('-') ? undefined : lags.reduce((sum, l) => sum + Number(l), 0)
 }
 
@@ -66,7 +69,17 @@ describe.skipIf(Boolean(missing))(`share groups through the binary${missing ? ` 
     const {topic, group, queue} = await shareTopic('crash', 2)
     // start at the beginning (a new share group starts at the end), and a 15 s acquisition lock
     await kafkaTool('share-groups', ['--bootstrap-server', BOOTSTRAP, '--reset-offsets', '--to-earliest', '--execute', '--group', group, '--topic', topic])
-    await kafkaTool('org.apache.kafka.tools.ConfigCommand', ['--bootstrap-server', BOOTSTRAP, '--entity-type', 'groups', '--entity-name', group, '--alter', '--add-config', 'share.record.lock.duration.ms=15000'])
+    await kafkaTool('org.apache.kafka.tools.ConfigCommand', [
+      '--bootstrap-server',
+      BOOTSTRAP,
+      '--entity-type',
+      'groups',
+      '--entity-name',
+      group,
+      '--alter',
+      '--add-config',
+      'share.record.lock.duration.ms=15000',
+    ])
     const N = 300
     const enq = await q(['enqueue', topic], numbered(0, N))
     expect(enq.code, enq.stderr).toBe(0)
