@@ -22,6 +22,7 @@ const OPEN = process.argv.includes('--open')
 const ONLY = arg('only')?.split(',')
 const AMQP = process.env.QUEUECTL_BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/'
 const NATS = process.env.QUEUECTL_BENCH_NATS_URL ?? 'nats://127.0.0.1:4222'
+const KAFKA = process.env.QUEUECTL_BENCH_KAFKA_URL ?? 'kafka://127.0.0.1:9092'
 const REDIS = process.env.QUEUECTL_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
 // a database of its own on the shared server: pg-boss's schema is installed there by its first start()
 const PG = process.env.QUEUECTL_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/qc_wire'
@@ -36,6 +37,7 @@ const CASES = [
   {name: 'nats', broker: 'NATS JetStream', url: NATS, flags: [], yard: 'nats.mjs', label: '@nats-io/jetstream, publishes in flight, consume() callback', opts: {url: NATS}},
   {name: 'bullmq', broker: 'Redis BullMQ', url: `${REDIS}?flavor=bullmq`, flags: [], yard: 'bullmq.mjs', label: 'bullmq Queue.addBulk + Worker', opts: {url: REDIS}},
   {name: 'pgboss', broker: 'PostgreSQL pg-boss 10', url: `${PG}?flavor=pgboss`, flags: [], yard: 'pgboss.mjs', label: 'pg-boss insert() + fetch()/complete()', opts: {url: PG}, setup: pgSetup},
+  {name: 'kafka', broker: 'Kafka consumer group', url: KAFKA, flags: [], yard: 'kafka.mjs', label: '@platformatic/kafka, idempotent produce per batch, autocommit 100 ms', opts: {url: KAFKA}},
   {name: 'amqp-stream', broker: 'RabbitMQ stream', url: `${AMQP}?queueType=stream`, flags: ['--persistent', '--confirms'], yard: 'amqp.mjs', label: 'amqplib, noDelay, confirms, multiple acks', opts: {url: AMQP, queueType: 'stream'}},
 ]
 

@@ -85,6 +85,10 @@ PROPS
 }
 
 start() {
+  # two test files starting it at once: the second waits, then finds it answering
+  mkdir -p "$cache"
+  exec 9>"$cache/start-$port.lock"
+  flock -w 300 9 || die "another kafka.sh start held $cache/start-$port.lock for 300 s"
   if answers "$port"; then echo "kafka.sh: something already answers on 127.0.0.1:$port; not starting another"; return 0; fi
   ensure_lib
   write_config

@@ -37,10 +37,10 @@ describe('bad input: one line and the documented exit code', () => {
   const home = isolatedHome()
 
   it('an unknown scheme is a usage error listing the supported ones (exit 2)', async () => {
-    const r = await runCli(['inspect', '--url', 'kafka://127.0.0.1:9092'], {env: home})
+    const r = await runCli(['inspect', '--url', 'mqtt://127.0.0.1:1883'], {env: home})
     expect(r.code).toBe(2)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
-    expect(r.stderr).toMatch(/unknown scheme "kafka".*supported: memory, redis/)
+    expect(r.stderr).toMatch(/unknown scheme "mqtt".*supported: memory, redis/)
   })
 
   it('a malformed URL is a usage error with an example (exit 2)', async () => {

@@ -84,7 +84,7 @@ describe('names', () => {
 
 describe('connection URLs', () => {
   it('rejects unknown schemes and malformed URLs with a usage error', () => {
-    expect(() => parseBrokerUrl('kafka://h')).toThrow(expect.objectContaining({exitCode: 2}))
+    expect(() => parseBrokerUrl('mqtt://h')).toThrow(expect.objectContaining({exitCode: 2}))
     expect(() => parseBrokerUrl('::')).toThrow(expect.objectContaining({exitCode: 2}))
     expect(() => parseBrokerUrl('  ')).toThrow(/empty/)
     expect(parseBrokerUrl('memory://').protocol).toBe('memory:')

@@ -2,7 +2,7 @@
 // only after ack, and only up to the lowest record still unsettled in each partition, so a crash
 // (kill -9) redelivers what was not acked and loses nothing. A nack re-publishes the record to the
 // end of its topic (queuectl-attempts + 1); deadLetter publishes it to TOPIC-dlt; both then count
-// as done. Acks are committed in small batches: ack() resolves once its offset is committed.
+// as done. Acks are committed in small batches, within COMMIT_EVERY_MS of the ack (and on close).
 import {Consumer, MessagesStreamFallbackModes, MessagesStreamModes, type Message as KafkaMessage, type MessagesStream} from '@platformatic/kafka'
 import type {ConsumeOptions, LeaseHandler, Subscription} from '../../broker/contract.js'
 import {onceLease} from '../../broker/kit/lease.js'
@@ -106,31 +106,37 @@ export class GroupSubscription implements Subscription {
         this.stream = stream
         if (this.stopping) return void stream.close().catch(() => {})
         stream.on('error', (error: Error) => this.fail(error))
-        void this.loop()
+        this.loop()
       },
       (error) => this.fail(error),
     )
   }
 
-  private async loop(): Promise<void> {
-    try {
-      for await (const m of this.stream!) {
-        while (!this.stopping && this.ledger.size >= Math.max(1, this.options.prefetch)) await this.room.wait(200)
-        if (this.stopping) break
-        this.deliver(rawOf(m as KafkaMessage))
-      }
-    } catch (error) {
-      if (!this.stopping) this.fail(error as Error)
+  /** Flowing 'data' events, paused while `prefetch` leases are unsettled (no promise per record). */
+  private loop(): void {
+    const stream = this.stream!
+    const room = () => Math.max(1, this.options.prefetch) - this.ledger.size
+    stream.on('data', (m: KafkaMessage) => {
+      if (this.stopping) return
+      this.deliver(rawOf(m))
+      if (room() <= 0) stream.pause()
+    })
+    this.resumeIfRoom = () => {
+      if (!this.stopping && stream.isPaused() && room() > 0) stream.resume()
     }
   }
+
+  private resumeIfRoom = (): void => {}
 
   private deliver(r: RawRecord): void {
     this.ledger.take(r.partition, r.offset)
     const done = async () => {
       this.ledger.settle(r.partition, r.offset)
       this.room.wake()
+      this.resumeIfRoom()
       if (this.left) throw new ConnectionError(`${this.ctx.queue}: the consumer left its group (closed) before this record was settled; it will be delivered again`)
-      await this.flushSoon()
+      // committed within COMMIT_EVERY_MS, not awaited: a commit lost to a crash or a rebalance means a redelivery, never a loss
+      void this.flushSoon().catch(() => {})
     }
     const lease = onceLease(toMessage(this.ctx.queue, r, 'inflight', true), {
       ack: done,

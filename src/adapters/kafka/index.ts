@@ -1,15 +1,17 @@
 // kafka:// — Apache Kafka (3.7+, 4.x; tested on 4.4). A queue is a topic read by a consumer group
 // (group.ts) or, as other flavors are added to flavors.ts, e.g. share groups, `KIND:TOPIC/GROUP`.
 //
-// Client: @platformatic/kafka (pure JavaScript, maintained, TypeScript). Compared with kafkajs 2.2.4
-// on the Kafka 4.4 broker of scripts/kafka.sh: both produce and consume there, and kafkajs was
-// faster in a naive loop (≈28k vs ≈12k msg/s, 100-byte records, batches of 500, one partition),
-// but kafkajs has had no release since 2023, speaks no KIP-848 consumer protocol, has no
-// ConsumerGroupDescribe, and its protocol layer is not meant to be extended; @platformatic/kafka
+// Client: @platformatic/kafka 1.x (pure JavaScript, maintained, TypeScript; 2.x needs Node 22, and
+// queuectl runs on Node 20). Compared with kafkajs 2.2.4 on the Kafka 4.4 broker of
+// scripts/kafka.sh: both produce and consume there, and kafkajs was faster in a naive awaited
+// loop (≈28k vs ≈12k msg/s, 100-byte records, batches of 500, one partition; the yardstick in
+// bench/wire/kafka.mjs, with @platformatic/kafka's stream flowing, reaches 11–25k), but kafkajs
+// has had no release since 2023, speaks no KIP-848 consumer protocol, has no
+// ConsumerGroupDescribe, and its protocol layer is not meant to be extended. @platformatic/kafka
 // covers every admin call this adapter needs (ListOffsets, OffsetFetch, DescribeGroups,
-// DeleteRecords, DescribeConfigs, low-level Fetch without a group) and exposes its protocol layer
-// (Reader/Writer, per-API request/response modules), on which the share-group protocol
-// (ShareFetch/ShareAcknowledge) can be written. Its throughput is measured in BENCHMARKS.md.
+// DeleteRecords, DescribeConfigs, a plain Fetch without a group) and exposes its protocol layer
+// (Reader/Writer, one module per API), on which the share-group protocol (ShareFetch,
+// ShareAcknowledge) can be written. Throughput against it: BENCHMARKS.md.
 import type {Broker, BrokerFactory, Capabilities, ConsumeOptions, EnqueueOptions, LeaseHandler, Message, MessageState, OutgoingMessage, PeekOptions, QueueRef, QueueStats, RetryOptions, Subscription} from '../../broker/contract.js'
 import {closeGraceMs, closeWithin} from '../../broker/kit/deadline.js'
 import {NotSupportedError} from '../../kernel/errors.js'
@@ -32,6 +34,7 @@ class KafkaBroker implements Broker {
   /** Closed subscriptions whose consumer may still be in its group (GroupSubscription.finished). */
   private readonly leaving = new Set<Subscription>()
   private readonly maxBytesCache = new Map<string, number>()
+  private readonly knownTopics = new Set<string>()
   private readonly ctx: KafkaContext
   private connected?: Promise<void>
 
@@ -114,7 +117,11 @@ class KafkaBroker implements Broker {
   async enqueue(queue: string, messages: OutgoingMessage[], options?: EnqueueOptions): Promise<string[]> {
     await this.connect()
     const {q} = this.resolve(queue)
-    await partitionsOf(this.clients.admin, q.topic, this.displayUrl)
+    // checked once per topic: a batch after that costs one produce, not a metadata round trip too
+    if (!this.knownTopics.has(q.topic)) {
+      await partitionsOf(this.clients.admin, q.topic, this.displayUrl)
+      this.knownTopics.add(q.topic)
+    }
     if (messages.length === 0) return []
     const target = {topic: q.topic, partition: q.partition, maxBytes: await this.maxBytes(q.topic), where: this.displayUrl}
     return produceAll(this.clients.producer, target, messages, options)
