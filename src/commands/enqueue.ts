@@ -7,14 +7,14 @@ import {type MessageTemplate, checkOptions, sendInBatches} from '../services/enq
 import {checkDestination} from '../services/ops/move.js'
 import {NotFoundError, UsageError} from '../kernel/errors.js'
 import {ndjsonLine, ProgressLine} from '../kernel/output.js'
-import {checkJsonPayload, loadSchemaValidator, looksLikeJson, parseHeaders, readNdjson, type ValidatedLines} from '../services/payloads.js'
+import {checkJsonLooking, checkJsonPayload, loadSchemaValidator, looksLikeJson, parseHeaders, readNdjson, type ValidatedLines} from '../services/payloads.js'
 import {onInterrupt} from '../cli/signals.js'
 import {parseDuration} from '../kernel/units.js'
 import {safeLine} from '../kernel/terminal.js'
 
 export default class Enqueue extends BaseCommand<typeof Enqueue> {
   static override summary = 'Put messages on a queue.'
-  static override description = `The payload comes from the argument, from --file (bytes sent exactly), or from NDJSON on standard input (one message a line). Stdin is validated in full before anything is sent: a bad line means nothing was sent, and the error names the line.
+  static override description = `The payload comes from the argument, from --file (bytes sent exactly), or from NDJSON on standard input (one message a line). Stdin is validated in full before anything is sent: a bad line means nothing was sent, and the error names the line; empty stdin is exit 2. A payload that starts with { or [ but is not JSON is refused (exit 2, with the position) unless --content-type says it is not JSON.
 
 Prints the ids of the messages, one a line (NDJSON objects with --json).`
   static override examples = [
@@ -88,9 +88,11 @@ Prints the ids of the messages, one a line (NDJSON objects with --json).`
         throw new UsageError(`cannot read --file ${flags.file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`)
       })
       if (validator) checkJsonPayload(single.toString('utf8'), `--file ${flags.file}`, validator)
+      else checkJsonLooking(single.toString('utf8'), `--file ${flags.file}`, flags['content-type'])
     } else if (args.payload !== undefined) {
       single = Buffer.from(args.payload)
       if (validator) checkJsonPayload(args.payload, 'the payload', validator)
+      else checkJsonLooking(args.payload, 'the payload', flags['content-type'])
     } else {
       lines = await readNdjson(process.stdin, {
         validator,
@@ -98,6 +100,7 @@ Prints the ids of the messages, one a line (NDJSON objects with --json).`
         onLine: (n) => n % 1000 === 0 && progress.update(`validated ${n} lines`),
       })
       progress.done()
+      if (lines.count === 0) throw new UsageError('stdin was empty: no message to send — pipe NDJSON (one JSON value per line), or pass the payload as an argument')
     }
     if (single && max !== undefined && single.length > max) {
       throw new UsageError(`the payload is ${single.length} bytes, over ${broker.transport}'s limit of ${max} — nothing was sent`)
