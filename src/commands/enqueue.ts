@@ -11,6 +11,7 @@ import {checkJsonLooking, checkJsonPayload, loadSchemaValidator, looksLikeJson, 
 import {onInterrupt} from '../cli/signals.js'
 import {parseDuration} from '../kernel/units.js'
 import {safeLine} from '../kernel/terminal.js'
+import {queueArgDescription} from '../adapters/registry.js'
 
 export default class Enqueue extends BaseCommand<typeof Enqueue> {
   static override summary = 'Put messages on a queue.'
@@ -25,7 +26,7 @@ Prints the ids of the messages, one a line (NDJSON objects with --json).`
   ]
 
   static override args = {
-    queue: Args.string({ignoreStdin: true, description: 'Queue name (on Redis: kind:name, e.g. bullmq:emails).', required: true}),
+    queue: Args.string({ignoreStdin: true, description: queueArgDescription('Queue to send to.'), required: true}),
     payload: Args.string({ignoreStdin: true, description: 'The payload. Omit it to read --file or NDJSON on stdin.'}),
   }
 

@@ -10,6 +10,7 @@ import {execHandler, loadHandlerFile, parseDelayRange, parseFailRate, simulate} 
 import {attachWorkOutput, summaryLine} from '../runtime/work-output.js'
 import {EXHAUSTED_POLICIES, Worker, type JobHandler} from '../runtime/worker.js'
 import {safeLine} from '../kernel/terminal.js'
+import {queueArgDescription} from '../adapters/registry.js'
 
 export default class Work extends BaseCommand<typeof Work> {
   static override summary = 'Run jobs from a queue locally: a handler module, a shell command, or echo.'
@@ -34,7 +35,7 @@ With --json, stdout is a stream of NDJSON events, one a line ({"event":"complete
   ]
 
   static override args = {
-    queue: Args.string({description: 'Queue to consume (on Redis: kind:name, e.g. bullmq:emails). Not needed with --demo.'}),
+    queue: Args.string({description: queueArgDescription('Queue to consume.', 'Not needed with --demo.')}),
   }
 
   static override flags = {
