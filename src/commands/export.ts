@@ -13,6 +13,7 @@ import {safeLine} from '../kernel/terminal.js'
 import {queueArgDescription} from '../adapters/registry.js'
 
 export default class Export extends BaseCommand<typeof Export> {
+  static override dataOnStdout = true
   static override summary = 'Write the messages of a queue as NDJSON (a backup, or a move between brokers with import).'
   static override description = `One message a line: id, name, headers, contentType and the payload byte for byte (payload as text when it is UTF-8, payloadBase64 when not), plus state, attempts and times. \`queue import\` reads it back on any broker.
 

@@ -51,3 +51,18 @@ describe('enqueue input mistakes', () => {
     expect(r.stderr).toMatch(/fails the schema at \/ must NOT have additional properties \("cc"\)/)
   })
 })
+
+describe('export --json: stdout is the data stream', () => {
+  it('the error document goes to stderr, never into the file being written', async () => {
+    const r = await runCli(['export', 'q', '--json', '--url', 'memory://'], {env: home})
+    expect(r.code).toBe(2)
+    expect(r.stdout).toBe('')
+    expect(JSON.parse(r.stderr.trim())).toMatchObject({error: {exitCode: 2, message: expect.stringMatching(/export writes NDJSON already — drop --json/)}})
+  })
+
+  it('other commands keep their --json error document on stdout', async () => {
+    const r = await runCli(['inspect', 'nope', '--json', '--url', 'memory://'], {env: home})
+    expect(r.code).toBe(4)
+    expect(JSON.parse(r.stdout)).toMatchObject({error: {exitCode: 4}})
+  })
+})
