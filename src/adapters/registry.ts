@@ -36,6 +36,15 @@ export const TRANSPORT_OPTIONS: readonly TransportOption[] = [
   ...new Map(TRANSPORTS.flatMap((t) => t.options ?? []).map((o) => [o.name, o])).values(),
 ]
 
+/**
+ * The QUEUE argument's help, from the descriptors: "<lead> Redis: kind:NAME …; PostgreSQL: …;
+ * elsewhere its name." Every command naming a queue uses it, so a new transport's syntax shows up.
+ */
+export function queueArgDescription(lead: string, tail = ''): string {
+  const named = TRANSPORTS.filter((t) => t.queueSyntax).map((t) => `${t.server?.name ?? t.name}: ${t.queueSyntax}`)
+  return `${lead} ${named.join('; ')}; elsewhere the queue's name.${tail ? ` ${tail}` : ''}`
+}
+
 /** The first example URL of each transport, for messages that show what a good URL looks like. */
 function exampleUrls(): string[] {
   return TRANSPORTS.map((t) => t.examples[0]!)

@@ -157,6 +157,11 @@ export interface OutgoingMessage {
   dedupId?: string
   /** Message group (SQS FIFO MessageGroupId). */
   groupId?: string
+  /**
+   * The id the message had where it came from (move, retry), kept where the broker lets a
+   * sender set it (AMQP message-id); brokers that assign their own ids ignore it.
+   */
+  messageId?: string
 }
 
 export interface EnqueueOptions {

@@ -54,6 +54,8 @@ export interface TransportDescriptor {
   summary: string
   /** Connection URLs a user can start from. */
   examples: readonly string[]
+  /** How a queue is named on it, for every command's QUEUE argument ("kind:NAME, e.g. bullmq:emails"); absent: its plain name. */
+  queueSyntax?: string
   options?: readonly TransportOption[]
   /** The server it talks to, as connection errors name it: "Redis", usually on port 6379. */
   server?: BrokerServer

@@ -95,6 +95,8 @@ export function scrubProcessTitle(argv: readonly string[] = process.argv): void 
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true
+  /** Its stdout is a data stream (NDJSON to a file or a pipe): a --json error document goes to stderr. */
+  static dataOnStdout = false
 
   static override baseFlags = {
     url: Flags.string({
@@ -230,7 +232,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       message = `internal error: ${redactText(error?.message ?? String(error))} — this is a bug; rerun with DEBUG=queuectl for the stack`
     }
     const json = this.jsonEnabled()
-    if (json) this.logJson({...partial, error: {message, exitCode, kind: error?.name ?? 'Error'}})
+    const document = {...partial, error: {message, exitCode, kind: error?.name ?? 'Error'}}
+    // a command whose stdout is its data (export > file) keeps the error document out of the data
+    if (json && (this.ctor as typeof BaseCommand).dataOnStdout) process.stderr.write(`${jsonEscaped(JSON.stringify(document))}\n`)
+    else if (json) this.logJson(document)
     // the message may quote a broker's names or errors: one line, escaped for the terminal
     if (!json || partial) this.io.err.write(`${safeLine(line ?? `Error: ${message.replace(/\n/g, ' ')}`)}\n`)
     if (debug && error?.stack) this.io.err.write(`${safeBlock(redactText(error.stack))}\n`)

@@ -8,14 +8,15 @@ import {type MessageTemplate, checkOptions, sendInBatches} from '../services/enq
 import {checkDestination} from '../services/ops/move.js'
 import {NotFoundError, UsageError} from '../kernel/errors.js'
 import {ndjsonLine, ProgressLine} from '../kernel/output.js'
-import {checkJsonPayload, loadSchemaValidator, looksLikeJson, parseHeaders, readNdjson, type PayloadValidator, type ValidatedLines} from '../services/payloads.js'
+import {checkJsonLooking, checkJsonPayload, loadSchemaValidator, looksLikeJson, parseHeaders, readNdjson, type PayloadValidator, type ValidatedLines} from '../services/payloads.js'
 import {onInterrupt} from '../cli/signals.js'
 import {parseDuration} from '../kernel/units.js'
 import {safeLine} from '../kernel/terminal.js'
+import {queueArgDescription} from '../adapters/registry.js'
 
 export default class Enqueue extends BaseCommand<typeof Enqueue> {
   static override summary = 'Put messages on a queue.'
-  static override description = `The payload comes from the argument, from --file (bytes sent exactly), or from NDJSON on standard input (one message a line). Stdin is validated in full before anything is sent: a bad line means nothing was sent, and the error names the line.
+  static override description = `The payload comes from the argument, from --file (bytes sent exactly), or from NDJSON on standard input (one message a line). Stdin is validated in full before anything is sent: a bad line means nothing was sent, and the error names the line; empty stdin is exit 2. A payload that starts with { or [ but is not JSON is refused (exit 2, with the position) unless --content-type says it is not JSON.
 
 Prints the ids of the messages, one a line (NDJSON objects with --json).`
   static override examples = [
@@ -26,7 +27,7 @@ Prints the ids of the messages, one a line (NDJSON objects with --json).`
   ]
 
   static override args = {
-    queue: Args.string({ignoreStdin: true, description: 'Queue name (on Redis: kind:name, e.g. bullmq:emails).', required: true}),
+    queue: Args.string({ignoreStdin: true, description: queueArgDescription('Queue to send to.'), required: true}),
     payload: Args.string({ignoreStdin: true, description: 'The payload. Omit it to read --file or NDJSON on stdin.'}),
   }
 
@@ -110,10 +111,12 @@ Prints the ids of the messages, one a line (NDJSON objects with --json).`
         throw new UsageError(`cannot read --file ${flags.file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`)
       })
       if (validator) checkJsonPayload(single.toString('utf8'), `--file ${flags.file}`, validator)
+      else checkJsonLooking(single.toString('utf8'), `--file ${flags.file}`, flags['content-type'])
       return {single}
     }
     if (args.payload !== undefined) {
       if (validator) checkJsonPayload(args.payload, 'the payload', validator)
+      else checkJsonLooking(args.payload, 'the payload', flags['content-type'])
       return {single: Buffer.from(args.payload)}
     }
     const lines = await readNdjson(this.io.in, {
@@ -122,6 +125,7 @@ Prints the ids of the messages, one a line (NDJSON objects with --json).`
       onLine: (n) => n % 1000 === 0 && progress.update(`validated ${n} lines`),
     })
     progress.done()
+    if (lines.count === 0) throw new UsageError('stdin was empty: no message to send — pipe NDJSON (one JSON value per line), or pass the payload as an argument')
     return {lines}
   }
 

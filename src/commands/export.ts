@@ -9,8 +9,10 @@ import {onInterrupt, signalExitCode} from '../cli/signals.js'
 import {parseState} from '../services/states.js'
 import {parseDuration} from '../kernel/units.js'
 import {safeLine} from '../kernel/terminal.js'
+import {queueArgDescription} from '../adapters/registry.js'
 
 export default class Export extends BaseCommand<typeof Export> {
+  static override dataOnStdout = true
   static override summary = 'Write the messages of a queue as NDJSON (a backup, or a move between brokers with import).'
   static override description = `One message a line: id, name, headers, contentType and the payload byte for byte (payload as text when it is UTF-8, payloadBase64 when not), plus state, attempts and times. \`queue import\` reads it back on any broker.
 
@@ -22,7 +24,7 @@ By default nothing is removed: the messages are peeked (AMQP requeues them, flag
   ]
 
   static override args = {
-    queue: Args.string({ignoreStdin: true, required: true, description: 'Queue to export (on Redis: kind:name).'}),
+    queue: Args.string({ignoreStdin: true, required: true, description: queueArgDescription('Queue to export.')}),
   }
 
   static override flags = {

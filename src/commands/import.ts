@@ -7,6 +7,7 @@ import {importMessages} from '../services/ops/import.js'
 import {checkDestination} from '../services/ops/move.js'
 import {ProgressLine} from '../kernel/output.js'
 import {onInterrupt} from '../cli/signals.js'
+import {queueArgDescription} from '../adapters/registry.js'
 
 export default class Import extends BaseCommand<typeof Import> {
   static override summary = 'Put messages from an NDJSON export back on a queue (any broker).'
@@ -20,7 +21,7 @@ Lines are sent in batches as they are read: at a bad line (a truncated file) the
   ]
 
   static override args = {
-    queue: Args.string({ignoreStdin: true, required: true, description: 'Queue to put the messages on (on Redis: kind:name).'}),
+    queue: Args.string({ignoreStdin: true, required: true, description: queueArgDescription('Queue to put the messages on.')}),
   }
 
   static override flags = {

@@ -10,6 +10,7 @@ import {renderMessageTable, renderQueueSummary, renderQueueTable} from '../servi
 import {parseState} from '../services/states.js'
 import {parseDuration} from '../kernel/units.js'
 import {safeLine} from '../kernel/terminal.js'
+import {queueArgDescription} from '../adapters/registry.js'
 
 export default class Inspect extends BaseCommand<typeof Inspect> {
   static override summary = 'Show queues, their counts by state, and peek at messages.'
@@ -24,7 +25,7 @@ Thresholds turn inspect into a CI check: when one is crossed the command prints 
   ]
 
   static override args = {
-    queue: Args.string({ignoreStdin: true, description: 'Queue name (on Redis: kind:name, e.g. bullmq:emails). Omit to list all queues.'}),
+    queue: Args.string({ignoreStdin: true, description: queueArgDescription('Queue to inspect.', 'Omit to list all queues.')}),
   }
 
   static override flags = {

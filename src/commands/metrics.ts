@@ -20,7 +20,7 @@ Name contexts as arguments to watch several brokers at once (each is a broker la
   static override examples = [
     {description: 'The current context, on the default port', command: '<%= config.bin %> <%= command.id %> --listen 127.0.0.1:9464'},
     {description: 'Two contexts and a URL', command: '<%= config.bin %> <%= command.id %> prod staging --url redis://127.0.0.1:6379'},
-    {description: 'Named queues on RabbitMQ without the management API', command: '<%= config.bin %> <%= command.id %> --url amqp://guest:***@127.0.0.1:5672/ --queue emails --queue orders'},
+    {description: 'Named queues on RabbitMQ without the management API', command: '<%= config.bin %> <%= command.id %> --url amqp://127.0.0.1:5672/ --queue emails --queue orders'},
     {description: 'One exposition on stdout (cron, node_exporter textfile)', command: '<%= config.bin %> <%= command.id %> --once > queues.prom'},
   ]
 

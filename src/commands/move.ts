@@ -19,7 +19,7 @@ The destination must exist (exit 4 before anything is touched) unless --create. 
   static override examples = [
     {description: 'Move everything from one queue to another', command: '<%= config.bin %> <%= command.id %> emails emails-backup --yes'},
     {description: 'Only the messages named "email", at most 100', command: `<%= config.bin %> <%= command.id %> jobs emails --filter 'name=="email"' --limit 100 --yes`},
-    {description: 'Dead letters of an SQS queue to another broker', command: '<%= config.bin %> <%= command.id %> orders orders --from-state dead --url sqs://… --to-url amqp://guest:***@127.0.0.1:5672/ --yes'},
+    {description: 'Dead letters of an SQS queue to another broker', command: '<%= config.bin %> <%= command.id %> orders orders --from-state dead --url sqs://… --to-url amqp://127.0.0.1:5672/ --yes'},
   ]
 
   static override args = {

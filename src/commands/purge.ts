@@ -5,6 +5,7 @@ import {DeclinedError, NotSupportedError, UsageError} from '../kernel/errors.js'
 import {rerunHint} from '../cli/rerun.js'
 import {confirmDestructive} from '../services/ops/confirm.js'
 import {parseState} from '../services/states.js'
+import {queueArgDescription} from '../adapters/registry.js'
 
 export default class Purge extends BaseCommand<typeof Purge> {
   static override summary = 'Remove every message in one state of a queue.'
@@ -16,7 +17,7 @@ export default class Purge extends BaseCommand<typeof Purge> {
   ]
 
   static override args = {
-    queue: Args.string({ignoreStdin: true, required: true, description: 'Queue name (on Redis: kind:name, e.g. bullmq:emails).'}),
+    queue: Args.string({ignoreStdin: true, required: true, description: queueArgDescription('Queue to empty.')}),
   }
 
   static override flags = {

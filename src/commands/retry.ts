@@ -7,6 +7,7 @@ import {retryMessages} from '../services/ops/retry.js'
 import {onInterrupt} from '../cli/signals.js'
 import {parseState} from '../services/states.js'
 import {parseDuration} from '../kernel/units.js'
+import {queueArgDescription} from '../adapters/registry.js'
 
 export default class Retry extends BaseCommand<typeof Retry> {
   static override summary = 'Put failed/dead messages back to waiting.'
@@ -18,7 +19,7 @@ export default class Retry extends BaseCommand<typeof Retry> {
   ]
 
   static override args = {
-    queue: Args.string({ignoreStdin: true, required: true, description: 'Queue whose dead messages to retry (on Redis: kind:name).'}),
+    queue: Args.string({ignoreStdin: true, required: true, description: queueArgDescription('Queue whose dead messages to retry.')}),
   }
 
   static override flags = {

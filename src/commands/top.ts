@@ -166,7 +166,9 @@ Not on a terminal, or with --once: prints one snapshot table and exits (--json: 
       const [{renderQueueTable}, {paint}] = await Promise.all([import('../services/render.js'), import('../kernel/output.js')])
       out.forEach((b, i) => {
         if (i > 0) this.log('')
-        const title = `${b.broker}${b.latencyMs === undefined ? '' : `  (${formatDuration(b.latencyMs)})`}`
+        // a context is named by its name (--all-contexts), the URL beside it
+        const name = b.label && b.label !== b.broker ? `${b.label}  ${b.broker}` : b.broker
+        const title = `${name}${b.latencyMs === undefined ? '' : `  (${formatDuration(b.latencyMs)})`}`
         if (brokers.length > 1 || b.error) this.log(paint(title, 'bold'))
         if (b.error) this.logToStderr(`error: ${b.error}`)
         else this.log(b.queues.length === 0 ? `no queues on ${b.broker}` : renderQueueTable(b.queues))

@@ -6,6 +6,7 @@ import {waitFor} from '../services/ops/wait.js'
 import {ProgressLine} from '../kernel/output.js'
 import {onInterrupt} from '../cli/signals.js'
 import {formatDuration, parseDuration} from '../kernel/units.js'
+import {queueArgDescription} from '../adapters/registry.js'
 
 export default class Wait extends BaseCommand<typeof Wait> {
   static override summary = 'Wait until a queue meets a condition: a CI gate such as "the workers drained the queue".'
@@ -18,7 +19,7 @@ Conditions: empty (nothing waiting, in flight, delayed or retrying), or METRIC O
   ]
 
   static override args = {
-    queue: Args.string({ignoreStdin: true, required: true, description: 'Queue name (on Redis: kind:name, e.g. bullmq:emails).'}),
+    queue: Args.string({ignoreStdin: true, required: true, description: queueArgDescription('Queue to watch.')}),
   }
 
   static override flags = {

@@ -6,6 +6,7 @@ import {handleShutdown} from '../cli/signals.js'
 import {formatDuration, parseDuration} from '../kernel/units.js'
 import {execHandler, loadHandlerFile, parseDelayRange, parseFailRate, simulate} from '../runtime/handlers.js'
 import {WorkSession} from '../runtime/session.js'
+import {queueArgDescription} from '../adapters/registry.js'
 import {EXHAUSTED_POLICIES, type JobHandler, type WorkerOptions} from '../runtime/worker.js'
 
 export default class Work extends BaseCommand<typeof Work> {
@@ -31,7 +32,7 @@ With --json, stdout is a stream of NDJSON events, one a line ({"event":"complete
   ]
 
   static override args = {
-    queue: Args.string({description: 'Queue to consume (on Redis: kind:name, e.g. bullmq:emails). Not needed with --demo.'}),
+    queue: Args.string({description: queueArgDescription('Queue to consume.', 'Not needed with --demo.')}),
   }
 
   static override flags = {

@@ -74,8 +74,34 @@ function hasSecret(text: string): boolean {
 
 /** Masks the secrets inside free text (error messages from drivers): each URL in it on its own, then the passwords this process was given. */
 export function redactText(text: string): string {
-  let out = String(text).replace(URL_IN_TEXT, (token) => (hasSecret(token) ? redactUrl(token) : token))
-  out = out.replace(QUERY_SECRET, (_m, head: string) => `${head}${MASK}`)
+  const input = String(text)
+  const out: string[] = []
+  let last = 0
+  for (const match of input.matchAll(URL_IN_TEXT)) {
+    out.push(maskLoose(input.slice(last, match.index)), maskUrlToken(match[0]))
+    last = match.index + match[0].length
+  }
+  out.push(maskLoose(input.slice(last)))
+  return out.join('')
+}
+
+/** Text outside URLs: key=secret values and the passwords this process was given. */
+function maskLoose(text: string): string {
+  return maskKnown(text.replace(QUERY_SECRET, (_m, head: string) => `${head}${MASK}`))
+}
+
+/**
+ * One URL of free text in the one redacted form, user:***@: a user whose password is masked
+ * stays readable even when it equals a known password (guest:guest is shown guest:***@, not ***:***@).
+ */
+function maskUrlToken(token: string): string {
+  const shown = hasSecret(token) ? redactUrl(token) : token
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#@]*:\*\*\*@)(.*)$/is.exec(shown)
+  return m ? `${m[1]}${m[2]}${maskLoose(m[3]!)}` : maskLoose(shown)
+}
+
+function maskKnown(text: string): string {
+  let out = text
   for (const secret of knownSecrets) {
     if (secret.length >= 3) out = out.split(secret).join(MASK)
   }

@@ -30,13 +30,19 @@ export async function loadSchemaValidator(path: string): Promise<PayloadValidato
   return (value) => {
     if (validate(value)) return undefined
     const e = validate.errors?.[0]
-    return e ? `${e.instancePath || '/'} ${e.message ?? 'is invalid'}` : 'does not match the schema'
+    return e ? `${e.instancePath || '/'} ${e.message ?? 'is invalid'}${namedProperty(e.params)}` : 'does not match the schema'
   }
 }
 
 interface AjvValidate {
   (value: unknown): boolean
-  errors?: {instancePath: string; message?: string}[] | null
+  errors?: {instancePath: string; message?: string; params?: Record<string, unknown>}[] | null
+}
+
+/** The property Ajv's message leaves out ("must NOT have additional properties"): named, escaped as JSON. */
+function namedProperty(params: Record<string, unknown> | undefined): string {
+  const name = params?.additionalProperty ?? params?.propertyName ?? params?.unevaluatedProperty
+  return typeof name === 'string' ? ` (${JSON.stringify(name)})` : ''
 }
 
 /** Parses and validates one payload; the error names where it came from. */
@@ -137,6 +143,20 @@ export function parseHeaders(pairs: string[] | undefined): Record<string, string
     headers[pair.slice(0, eq).trim()] = pair.slice(eq + 1)
   }
   return headers
+}
+
+/**
+ * Refuses a payload that looks like JSON (starts with { or [) but does not parse, unless a
+ * non-JSON --content-type says it is text: a typo would otherwise be sent as text, exit 0.
+ */
+export function checkJsonLooking(text: string, where: string, contentType: string | undefined): void {
+  if (contentType !== undefined && !/json/i.test(contentType)) return
+  if (!/^\s*[[{]/.test(text)) return
+  try {
+    JSON.parse(text)
+  } catch (error) {
+    throw new UsageError(`${where} looks like JSON but is not (${(error as Error).message}) — nothing was sent; fix it, or send it as text with --content-type text/plain`)
+  }
 }
 
 export function looksLikeJson(text: string): boolean {

@@ -36,9 +36,18 @@ export const GAP = 1
 const NAME_MIN = 12
 const NAME_MAX = 40
 
-/** The columns that fit in `width`, the name column widened into the space left (up to a limit). */
-export function layoutColumns(width: number, showSource: boolean): ListColumn[] {
+const SOURCE_MIN = 6
+const SOURCE_MAX = 28
+
+/**
+ * The columns that fit in `width`, the name column widened into the space left (up to a limit).
+ * The BROKER column is as wide as its longest label (`sourceWidth`, within bounds), so
+ * `redis://127.0.0.1:6379` is not cut while QUEUE has room to spare.
+ */
+export function layoutColumns(width: number, showSource: boolean, sourceWidth = 14): ListColumn[] {
   let columns = COLUMNS.filter((c) => showSource || c.id !== 'source').map((c) => ({...c}))
+  const source = columns.find((c) => c.id === 'source')
+  if (source) source.width = Math.max(SOURCE_MIN, Math.min(SOURCE_MAX, sourceWidth))
   const used = (cols: ListColumn[]) => cols.reduce((sum, c) => sum + c.width + GAP, 0) - GAP
   while (used(columns) > width && columns.length > 2) {
     const drop = columns.filter((c) => c.id !== 'name').reduce((a, b) => (b.priority < a.priority ? b : a))

@@ -214,7 +214,8 @@ function detailKey(state: UiState, input: string, key: KeyPress, ctx: KeyContext
   if (input === ':') return {state: {...state, prompt: {kind: 'jump', text: ''}}}
   const {row} = detail
   const base = {brokerIndex: row.brokerIndex, queue: row.stats.name}
-  const where = `"${row.stats.name}" on ${row.source}`
+  // the whole target (vhost, db, context): a purge must say exactly where it purges
+  const where = `"${row.stats.name}" on ${row.target ?? row.source}`
   const refused = (what: string, advice?: string): KeyResult => ({
     state: {...state, status: {text: `${where} cannot ${what}${advice ? ` — ${advice}` : ''}`, error: true}},
   })
@@ -278,7 +279,7 @@ function promptKey(state: UiState, prompt: NonNullable<UiState['prompt']>, input
     if (!row || !text) return {state: closed}
     if (text === row.stats.name) return {state: {...closed, status: {text: 'cannot move a queue onto itself', error: true}}}
     const n = row.stats.counts.waiting
-    const question = `Move ${n === undefined ? 'all' : n} waiting message(s) of "${row.stats.name}" to "${text}" on ${row.source}?`
+    const question = `Move ${n === undefined ? 'all' : n} waiting message(s) of "${row.stats.name}" to "${text}" on ${row.target ?? row.source}?`
     return {state: {...closed, confirm: {kind: 'move', brokerIndex: row.brokerIndex, queue: row.stats.name, to: text, question}}}
   }
   if (key.ctrl || key.tab || key.upArrow || key.downArrow || key.leftArrow || key.rightArrow) return {state}

@@ -9,6 +9,8 @@ export interface QueueRow {
   brokerIndex: number
   /** Short name of the broker (context name or host), shown when there are several. */
   source: string
+  /** The full target, as prompts name it: the redacted URL with its vhost or db, after the context name when there is one. */
+  target?: string
   stats: QueueStats
   /** Change of the waiting count over the last samples. */
   growth: number
@@ -29,6 +31,11 @@ function rowKey(brokerIndex: number, queue: string): string {
   return `${brokerIndex}/${queue}`
 }
 
+/** "prod (amqp://ops:***@rabbit/orders)" for a context, else the redacted URL itself (its vhost or db included). */
+export function fullTarget(label: string | undefined, displayUrl: string): string {
+  return label && !label.includes('://') ? `${label} (${displayUrl})` : displayUrl
+}
+
 export function buildRows(snapshots: readonly BrokerSnapshot[], labels: readonly string[]): QueueRow[] {
   const rows: QueueRow[] = []
   snapshots.forEach((snapshot, brokerIndex) => {
@@ -37,6 +44,7 @@ export function buildRows(snapshots: readonly BrokerSnapshot[], labels: readonly
         key: rowKey(brokerIndex, stats.name),
         brokerIndex,
         source: labels[brokerIndex] ?? snapshot.displayUrl,
+        target: fullTarget(labels[brokerIndex], snapshot.displayUrl),
         stats,
         growth: snapshot.history.growth(stats.name),
         depth: snapshot.history.series(stats.name),

@@ -121,7 +121,7 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       expect(['exact', 'requeue', 'visibility', 'none']).toContain(caps.peek)
       expect(caps.states).toContain('waiting')
       expect(caps.purgeStates.every((s) => caps.states.includes(s))).toBe(true)
-      expect(broker.displayUrl).not.toMatch(/:[^:/@]+@/) // never a password
+      expect(broker.displayUrl).not.toMatch(/:(?!\*\*\*@)[^:/@]+@/) // never a password: user:***@ at most (issue 23: one form)
     })
 
     it.skipIf(!caps.enqueue)('enqueue → stats → peek keeps the name, headers and payload [needs capabilities.enqueue]', async () => {

@@ -12,7 +12,7 @@ import {layoutColumns} from '../../src/tui/columns.js'
 import {QueueHistory, sparkline} from '../../src/services/history.js'
 import {detailContext, detailHints, initialUiState, reduceKey, splitKeys, type KeyContext, type UiState} from '../../src/tui/keys.js'
 import {hexDump, payloadLines} from '../../src/tui/payload.js'
-import {filterRows, findRow, formatCount, nextSort, sortRows, totals, type QueueRow} from '../../src/tui/rows.js'
+import {filterRows, findRow, formatCount, fullTarget, nextSort, sortRows, totals, type QueueRow} from '../../src/tui/rows.js'
 
 function row(name: string, waiting: number, extra: Partial<QueueStats> = {}, brokerIndex = 0): QueueRow {
   return {
@@ -67,6 +67,21 @@ describe('rows', () => {
 })
 
 describe('columns and sparklines', () => {
+  it('the BROKER column is as wide as its longest label (within bounds), the QUEUE column takes the rest (issue 23)', () => {
+    const cols = layoutColumns(140, true, 'redis://127.0.0.1:6379'.length)
+    expect(cols.find((c) => c.id === 'source')!.width).toBe(22)
+    expect(cols.find((c) => c.id === 'name')!.width).toBeGreaterThanOrEqual(12)
+    expect(cols.reduce((n, c) => n + c.width + 1, -1)).toBeLessThanOrEqual(140)
+    expect(layoutColumns(140, true, 200).find((c) => c.id === 'source')!.width).toBe(28)
+    expect(layoutColumns(140, true, 2).find((c) => c.id === 'source')!.width).toBe(6)
+  })
+
+  it('the full target of a row names the context and the URL with its vhost or db (issue 23)', () => {
+    expect(fullTarget('prod', 'amqp://ops:***@rabbit:5672/orders')).toBe('prod (amqp://ops:***@rabbit:5672/orders)')
+    expect(fullTarget('amqp://rabbit:5672', 'amqp://ops:***@rabbit:5672/orders')).toBe('amqp://ops:***@rabbit:5672/orders')
+    expect(fullTarget(undefined, 'redis://127.0.0.1:6379/13')).toBe('redis://127.0.0.1:6379/13')
+  })
+
   it('drops the least useful columns first on a narrow terminal', () => {
     const wide = layoutColumns(140, false).map((c) => c.id)
     const narrow = layoutColumns(50, false).map((c) => c.id)

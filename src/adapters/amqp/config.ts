@@ -130,9 +130,16 @@ function mgmtEndpoint(mgmtUrl: string | undefined, host: string, tls: boolean, u
   return {base: u.href.replace(/\/+$/, ''), username: user, password: pass, explicit: true}
 }
 
-/** The URL as we show it: no password at all (not even a mask), secrets in the query masked. */
+/** The URL as we show it, in the one redacted form (user:***@, secrets in the query masked). */
 function displayUrl(url: URL): string {
-  const shown = new URL(url.href)
-  shown.password = ''
+  return redactUrl(url)
+}
+
+/** One cluster node's address as errors name it: the display URL (user, vhost) on that host and port, without the node list. */
+export function endpointUrl(display: string, endpoint: {host: string; port: number}): string {
+  const shown = new URL(display)
+  shown.hostname = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host
+  shown.port = String(endpoint.port)
+  shown.search = ''
   return redactUrl(shown)
 }

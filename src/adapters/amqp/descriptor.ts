@@ -6,7 +6,7 @@ export const amqpTransport: TransportDescriptor = {
   schemes: ['amqp', 'amqps'],
   summary: 'RabbitMQ (management API from --mgmt-url, default same host, port 15672)',
   server: {name: 'RabbitMQ', port: 5672, portName: "RabbitMQ's AMQP port"},
-  examples: ['amqp://guest:***@127.0.0.1:5672/', 'amqps://ops:***@rabbit.internal/prod?queueType=quorum'],
+  examples: ['amqp://127.0.0.1:5672/', 'amqps://ops:***@rabbit.internal/prod?queueType=quorum'],
   options: [
     {
       name: 'mgmt-url',

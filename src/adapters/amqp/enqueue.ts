@@ -19,7 +19,14 @@ export interface PrepareContext {
 }
 
 export function prepareMessages(messages: OutgoingMessage[], ctx: PrepareContext): Outgoing[] {
+  // a kept message-id twice in one batch (a publisher that reused ids): the second gets a new one,
+  // since confirms and returns are matched by message-id
+  const seen = new Set<string>()
   return messages.map((m, i) => {
+    if (m.messageId !== undefined) {
+      if (seen.has(m.messageId)) m = {...m, messageId: undefined}
+      else seen.add(m.messageId)
+    }
     if (m.dedupId || m.groupId) throw new NotSupportedError('RabbitMQ has no deduplication ids or message groups — drop them (they are SQS FIFO features)')
     if (m.priority !== undefined && !ctx.capabilities.priority) {
       throw new NotSupportedError(

@@ -106,7 +106,8 @@ export function toOutgoing(m: OutgoingMessage, index: number, flavor: 'celery' |
     // Celery holds an eta task itself, so the broker delivers it at once: no delayed-message plugin
     return {id: task.id, content: task.body, options, celeryDelayMs: m.delayMs && m.delayMs > 0 ? m.delayMs : undefined}
   }
-  const id = randomUUID()
+  // a moved or retried message keeps its message-id; delivery-N is our stand-in for one it lacked
+  const id = m.messageId && !/^delivery-\d+$/.test(m.messageId) ? m.messageId : randomUUID()
   options.messageId = id
   if (m.name) options.type = m.name
   if (m.contentType) options.contentType = m.contentType

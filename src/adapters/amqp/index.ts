@@ -25,7 +25,7 @@ import {ConnectionError, NotSupportedError, isTransient, isUserError} from '../.
 import {REDIAL_BACKOFF, backoffDelay, sleep} from '../../kernel/backoff.js'
 import {publishAttemptCopy, type AttemptCopier} from './attempts.js'
 import {amqpCapabilities, queueCapabilities} from './capabilities.js'
-import {parseAmqpConfig, type AmqpConfig} from './config.js'
+import {endpointUrl, parseAmqpConfig, type AmqpConfig} from './config.js'
 import {startConsumer, type DeadLetterSink} from './consume.js'
 import {deadLetterSink, resolveDeadLetterRoute} from './deadletter.js'
 import {checkPriorities, prepareMessages} from './enqueue.js'
@@ -84,7 +84,7 @@ export class AmqpBroker implements AdapterBroker {
     const c = this.config
     let last: unknown
     for (const ep of c.endpoints) {
-      const where = `${c.tls ? 'amqps' : 'amqp'}://${ep.host}:${ep.port}`
+      const where = endpointUrl(c.displayUrl, ep)
       try {
         return await amqp.connect(
           {protocol: c.tls ? 'amqps' : 'amqp', hostname: ep.host, port: ep.port, username: c.username, password: c.password, vhost: c.vhost, heartbeat: c.heartbeat, frameMax: c.frameMax},

@@ -8,6 +8,7 @@ export const natsTransport: TransportDescriptor = {
   summary: 'NATS JetStream: a queue is a stream and its durable pull consumer (STREAM or STREAM/CONSUMER)',
   server: {name: 'NATS', port: 4222},
   examples: ['nats://127.0.0.1:4222', 'nats://user:***@nats1:4222,nats2:4222', 'nats+tls://nats.example.com:4222'],
+  queueSyntax: 'STREAM or STREAM/CONSUMER',
   options: [
     {name: 'creds', summary: 'NATS credentials file (JWT and nkey seed) to authenticate with.', env: 'NATS_CREDS'},
     {name: 'nkey', summary: 'NATS nkey seed file (SU…) to authenticate with.', env: 'NATS_NKEY'},

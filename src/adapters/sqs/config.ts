@@ -76,9 +76,7 @@ export function parseSqsUrl(url: URL, options: BrokerOptions): SqsSettings {
   if (!Number.isInteger(waitSeconds) || waitSeconds < 1 || waitSeconds > 20) {
     throw new UsageError(`wait=${waitRaw} in the sqs:// URL must be a whole number of seconds from 1 to 20`)
   }
-  // The secret never shows: not even masked, the key id is enough to tell connections apart.
-  const shown = new URL(url.href)
-  shown.password = ''
+  // shown as every URL is (kernel/redact.ts): KEYID:***@, the secret masked
   return {
     region,
     endpoint,
@@ -87,6 +85,6 @@ export function parseSqsUrl(url: URL, options: BrokerOptions): SqsSettings {
     defaultGroupId: url.searchParams.get('group') || undefined,
     waitSeconds,
     timeoutMs: options.timeoutMs,
-    displayUrl: redactUrl(shown),
+    displayUrl: redactUrl(url),
   }
 }

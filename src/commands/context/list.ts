@@ -4,6 +4,8 @@ import {renderTable} from '../../kernel/output.js'
 import {redactUrl} from '../../kernel/redact.js'
 
 export default class ContextList extends BaseCommand<typeof ContextList> {
+  // works on the config file only: no connection flags in its help or its parsing
+  static override baseFlags = {} as typeof BaseCommand.baseFlags
   static override summary = 'List saved contexts (passwords redacted).'
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
 

@@ -3,6 +3,8 @@ import {BaseCommand} from '../../cli/base-command.js'
 import {getContext, loadConfig, saveConfig} from '../../services/config.js'
 
 export default class ContextRemove extends BaseCommand<typeof ContextRemove> {
+  // works on the config file only: no connection flags in its help or its parsing
+  static override baseFlags = {} as typeof BaseCommand.baseFlags
   static override summary = 'Forget a saved context.'
   static override examples = ['<%= config.bin %> <%= command.id %> old-staging']
   static override args = {name: Args.string({ignoreStdin: true, description: 'Context name.', required: true})}

@@ -51,6 +51,8 @@ export interface OutgoingOptions {
    * arrive. Other ids (a hash of a plain Redis list item) are not unique, so they are not used.
    */
   dedup?: boolean
+  /** Source and destination are the same kind of broker: its ids mean the same there, so keep them (messageId). */
+  keepId?: boolean
 }
 
 /** A consumed message as something to send elsewhere, keeping payload bytes, name, headers and content type. */
@@ -63,6 +65,7 @@ export function toOutgoing(message: Message, options: OutgoingOptions = {}): Out
   if (options.priority && message.priority !== undefined && message.priority > 0) out.priority = message.priority
   if (options.groups && message.groupId !== undefined) out.groupId = message.groupId
   if (options.dedup && message.groupId !== undefined && message.id !== '') out.dedupId = message.id
+  if (options.keepId && message.id !== '') out.messageId = message.id
   return out
 }
 

@@ -77,7 +77,9 @@ export interface MoveReport extends DrainReport {
 export async function moveMessages(src: Broker, from: string, dst: Broker, to: string, options: MoveOptions): Promise<MoveReport> {
   if (src === dst && from === to) throw new UsageError(`the source and destination are the same queue "${from}" — name another destination`)
   const caps = await dst.capabilitiesOf(to)
-  const keep = {retry: options.retry, priority: Boolean(caps.priority), groups: caps.groups, dedup: caps.groups && caps.dedup}
+  // ids of one broker kind mean the same on another of that kind (RabbitMQ message-id): kept there
+  const keepId = src.transport === dst.transport
+  const keep = {retry: options.retry, priority: Boolean(caps.priority), groups: caps.groups, dedup: caps.groups && caps.dedup, keepId}
   const report = await drainQueue(
     src,
     from,

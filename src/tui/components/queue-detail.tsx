@@ -37,7 +37,7 @@ const STATE_LABEL: Record<MessageState, string> = {
 export function QueueDetail({row, series, peek, messageIndex, width, height, now}: QueueDetailProps) {
   const s = row.stats
   const states = (Object.keys(series) as MessageState[]).filter((st) => s.counts[st] !== undefined)
-  const title = `${s.name} (${s.kind}) on ${row.source}${s.paused ? '  PAUSED' : ''}${row.stale ? '  STALE' : ''}`
+  const title = `${s.name} (${s.kind}) on ${row.target ?? row.source}${s.paused ? '  PAUSED' : ''}${row.stale ? '  STALE' : ''}`
   const facts = [
     s.consumers === undefined ? undefined : `consumers ${s.consumers}`,
     s.oldestAgeMs === undefined ? undefined : `oldest ${formatDuration(s.oldestAgeMs)}`,

@@ -2,7 +2,7 @@
 // totals row. Pure: everything comes in as props.
 import {Box} from 'ink'
 import {Text} from './text.js'
-import {cellColor, cellText, fit, GAP, layoutColumns, totalsText, type ListColumn} from '../columns.js'
+import {cellColor, cellText, clean, fit, GAP, layoutColumns, totalsText, type ListColumn} from '../columns.js'
 import type {QueueRow, Sort, Totals} from '../rows.js'
 
 export interface QueueListProps {
@@ -25,7 +25,7 @@ export function scrollOffset(count: number, selected: number, height: number): n
 }
 
 export function QueueList({rows, totals, selectedKey, sort, width, height, showSource, emptyText}: QueueListProps) {
-  const columns = layoutColumns(width, showSource)
+  const columns = layoutColumns(width, showSource, rows.reduce((w, r) => Math.max(w, clean(r.source).length), 0))
   const selected = rows.findIndex((r) => r.key === selectedKey)
   const offset = scrollOffset(rows.length, selected, Math.max(1, height))
   const shown = rows.slice(offset, offset + Math.max(1, height))

@@ -33,9 +33,9 @@ describe('amqp URL', () => {
     expect(parse('amqp://u:pw@h/', 'https://admin:root@mgmt.local:15671/').mgmt).toEqual({base: 'https://mgmt.local:15671', username: 'admin', password: 'root', explicit: true})
   })
 
-  it('never shows the password, not even masked', () => {
+  it('shows the password masked, in the one redacted form user:***@ (issue 23)', () => {
     const c = parse('amqp://user:hunter2secret@h:5672/v?queueType=quorum')
-    expect(c.displayUrl).toBe('amqp://user@h:5672/v?queueType=quorum')
+    expect(c.displayUrl).toBe('amqp://user:***@h:5672/v?queueType=quorum')
   })
 
   it('refuses unknown parameters, queue types and flavors with exit 2', () => {

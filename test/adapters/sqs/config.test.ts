@@ -18,7 +18,7 @@ describe('sqs:// URLs', () => {
   it('KEYID:SECRET@host: inline credentials, http only on loopback, secret never displayed', () => {
     const s = parse('sqs://AKID:s3cr3t@127.0.0.1:4566?region=eu-west-1')
     expect(s).toMatchObject({endpoint: 'http://127.0.0.1:4566', credentials: {accessKeyId: 'AKID', secretAccessKey: 's3cr3t'}})
-    expect(s.displayUrl).toBe('sqs://AKID@127.0.0.1:4566?region=eu-west-1')
+    expect(s.displayUrl).toBe('sqs://AKID:***@127.0.0.1:4566?region=eu-west-1')
     expect(parse('sqs://AKID:x@sqs.example.com?region=eu-west-1').endpoint).toBe('https://sqs.example.com')
   })
 
