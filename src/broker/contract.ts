@@ -68,6 +68,8 @@ export interface Capabilities {
   retry: false | {states: readonly MessageState[]}
   /** Broker.pause / resume. */
   pause: boolean
+  /** Broker.remove deletes single jobs by id from these states (`queue job delete`, `purge --where`); absent: it cannot. */
+  remove?: {states: readonly MessageState[]}
   /** Broker.createQueue makes an empty queue. */
   create: boolean
   /** Broker.deleteQueue. */
@@ -286,6 +288,11 @@ export interface Broker {
   deleteQueue(queue: string): Promise<void>
   /** The library's own retry from `capabilities.retry.states` → waiting. Resolves with how many. */
   retry(queue: string, options: RetryOptions): Promise<number>
+  /**
+   * Deletes these jobs, each where it is in `state` (`capabilities.remove`); an id not found there
+   * is skipped. Resolves with how many were removed. Elsewhere it refuses (NotSupportedError).
+   */
+  remove(queue: string, ids: readonly string[], state: MessageState): Promise<number>
   /** Stops delivery from the queue (`capabilities.pause`). */
   pause(queue: string): Promise<void>
   resume(queue: string): Promise<void>

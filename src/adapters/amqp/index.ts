@@ -505,6 +505,11 @@ export class AmqpBroker implements Broker {
     return this.refuseOn('pause', queue)
   }
 
+  async remove(queue: string): Promise<number> {
+    await this.stats(queue) // NotFoundError (exit 4) first
+    throw new NotSupportedError(`${this.displayUrl} cannot delete one message by id without consuming the queue — take the others elsewhere with \`queue move --where\`, or drain with \`queue export --consume\``)
+  }
+
   async resume(queue: string): Promise<void> {
     return this.refuseOn('pause', queue)
   }

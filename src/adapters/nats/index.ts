@@ -206,6 +206,11 @@ class NatsBroker implements Broker {
     throw new NotSupportedError(`${queue}: ${this.pauseAdvice()}`)
   }
 
+  async remove(queue: string): Promise<number> {
+    await this.stats(queue) // NotFoundError (exit 4) first
+    throw new NotSupportedError(`${this.displayUrl} cannot delete one message by id without consuming the queue — take the others elsewhere with \`queue move --where\`, or drain with \`queue export --consume\``)
+  }
+
   async resume(queue: string): Promise<void> {
     throw new NotSupportedError(`${queue}: ${this.pauseAdvice()}`)
   }

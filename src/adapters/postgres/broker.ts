@@ -239,6 +239,14 @@ export class PostgresBroker implements Broker {
     })
   }
 
+  async remove(queue: string, ids: readonly string[], state: MessageState): Promise<number> {
+    return this.run(async () => {
+      const r = await this.resolve(queue, false)
+      if (!r.flavor.remove) throw new NotSupportedError(`${queue}: queuectl deletes single jobs by id on pg-boss only — purge the state, or retry the job`)
+      return r.flavor.remove(r.ctx, r.name, ids, state)
+    })
+  }
+
   async pause(queue: string): Promise<void> {
     await this.resolve(queue, false)
     throw new NotSupportedError(`${queue}: neither pg-boss nor graphile-worker can pause a queue — stop its workers instead`)

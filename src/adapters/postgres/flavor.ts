@@ -59,4 +59,6 @@ export interface Flavor {
   create(ctx: FlavorContext, name: string): Promise<void>
   delete(ctx: FlavorContext, name: string): Promise<void>
   retry(ctx: FlavorContext, name: string, options: RetryOptions): Promise<number>
+  /** Deletes single jobs by id (where `capabilities.remove`). */
+  remove?(ctx: FlavorContext, name: string, ids: readonly string[], state: MessageState): Promise<number>
 }

@@ -305,6 +305,10 @@ export const resumeCancelledSql = (s: string) => `
 export const purgeSql = (s: string, v: number, state: string) =>
   `WITH d AS (DELETE FROM ${s}.job WHERE name = $1 AND ${stateWhere(v)[state]} RETURNING 1) SELECT count(*)::int AS n FROM d`
 
+/** Named jobs of one state: $1 the queue, $2 their ids. */
+export const removeSql = (s: string, v: number, state: string) =>
+  `WITH d AS (DELETE FROM ${s}.job WHERE name = $1 AND id = ANY($2::uuid[]) AND ${stateWhere(v)[state]} RETURNING 1) SELECT count(*)::int AS n FROM d`
+
 const FAIL_COLUMNS_V11 = 'id, name, priority, data, state, retry_limit, retry_count, retry_delay, retry_backoff, retry_delay_max, start_after, started_on, singleton_key, singleton_on, expire_seconds, deletion_seconds, created_on, completed_on, keep_until, policy, output, dead_letter'
 
 /** pg-boss 11's failJobs: backoff capped by retry_delay_max, the dead-letter copy with that queue's settings. */

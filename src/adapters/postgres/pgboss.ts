@@ -167,6 +167,16 @@ export const pgbossFlavor: Flavor = {
     return row!.n
   },
 
+  async remove(ctx, name, ids, state) {
+    assertState(state, pgbossCapabilities.remove!.states, 'can delete single jobs from')
+    await queueRow(ctx, name)
+    // pg-boss ids are uuids: anything else names no job (and would make the cast fail)
+    const uuids = ids.filter((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id))
+    if (uuids.length === 0) return 0
+    const [row] = await ctx.db.query<{n: number}>(sql.removeSql(ctx.schema, ctx.version, state), [name, uuids])
+    return row!.n
+  },
+
   create,
 
   async delete(ctx, name) {

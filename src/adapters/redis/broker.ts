@@ -287,6 +287,16 @@ export class RedisBroker implements Broker {
     })
   }
 
+  async remove(queue: string, ids: readonly string[], state: MessageState): Promise<number> {
+    return this.run(async () => {
+      const r = await this.resolve(queue, false)
+      if (!r.flavor.capabilities.remove || !r.flavor.remove) {
+        throw new NotSupportedError(`${this.where(r)} cannot delete single jobs by id — purge the state, or move the others away with \`queue move --where\``)
+      }
+      return r.flavor.remove(this.ctx, r.name, ids, state)
+    })
+  }
+
   async pause(queue: string): Promise<void> {
     return this.run(async () => {
       const r = await this.resolve(queue, false)

@@ -149,6 +149,8 @@ export interface Flavor {
   /** Removes the queue and every key of it. */
   delete?(ctx: FlavorContext, name: string): Promise<void>
   retry?(ctx: FlavorContext, name: string, options: RetryOptions): Promise<number>
+  /** Deletes single jobs by id (where `capabilities.remove`). */
+  remove?(ctx: FlavorContext, name: string, ids: readonly string[], state: MessageState): Promise<number>
   pause?(ctx: FlavorContext, name: string): Promise<void>
   resume?(ctx: FlavorContext, name: string): Promise<void>
   /** Releases what the flavor holds for this broker (library Queue objects…). */

@@ -304,6 +304,11 @@ class SqsBroker implements Broker {
     throw refuse('pause', `queue "${queue}" on ${this.displayUrl}`, this.brokerCapabilities)
   }
 
+  async remove(queue: string): Promise<number> {
+    await this.stats(queue) // NotFoundError (exit 4) first
+    throw new NotSupportedError(`${this.displayUrl} cannot delete one message by id without consuming the queue — take the others elsewhere with \`queue move --where\`, or drain with \`queue export --consume\``)
+  }
+
   async resume(queue: string): Promise<void> {
     return this.pause(queue)
   }
