@@ -37,10 +37,10 @@ export function selectionNotes(sel: Selection, where: Where): string[] {
 }
 
 /** One job by id, wherever it is (or in `state`): NotFoundError when no state holds it. */
-export async function findJobById(broker: Broker, queue: string, id: string, options: {state?: MessageState; scan?: number} = {}): Promise<Message> {
+export async function findJobById(broker: Broker, queue: string, id: string, options: {state?: MessageState; scan?: number; acceptPeekCost?: boolean} = {}): Promise<Message> {
   const byId: Where = {text: `id == ${JSON.stringify(id)}`, failures: {count: 0}, test: (m) => m.id === id}
   let found: Message | undefined
-  const report = await findJobs(broker, [queue], {where: byId, states: options.state ? [options.state] : undefined, limit: 1, scan: options.scan ?? DEFAULT_SCAN, onMatch: (m) => void (found = m)})
+  const report = await findJobs(broker, [queue], {where: byId, states: options.state ? [options.state] : undefined, limit: 1, scan: options.scan ?? DEFAULT_SCAN, acceptPeekCost: options.acceptPeekCost, onMatch: (m) => void (found = m)})
   if (found) return found
   const unread = report.truncated.length > 0 ? ` (only the first ${options.scan ?? DEFAULT_SCAN} jobs of each state were read — raise --scan)` : ''
   throw new NotFoundError(`no job "${id}" in ${options.state ? `the ${options.state} jobs of ` : ''}"${queue}" on ${broker.displayUrl}${unread}`)

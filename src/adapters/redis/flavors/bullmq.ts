@@ -198,6 +198,18 @@ export const bullmqFlavor: Flavor = {
   async retry(ctx, name, options) {
     const queue = await existing(ctx, name)
     const state = options.state ?? 'dead'
+    if (state === 'delayed' && options.ids) {
+      const {Job} = await import('bullmq')
+      let n = 0
+      for (const id of options.ids.slice(0, options.limit ?? options.ids.length)) {
+        const job = await Job.fromId(queue, id)
+        if (job && (await job.getState()) === 'delayed') {
+          await job.promote()
+          n++
+        }
+      }
+      return n
+    }
     if (state === 'delayed') {
       const before = await queue.getDelayedCount()
       await queue.promoteJobs({count: options.limit ?? 10_000_000})
