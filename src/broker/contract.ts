@@ -185,9 +185,20 @@ export interface EnqueueOptions {
   ids?: boolean
 }
 
+/**
+ * A filter an adapter may apply on the server to skip jobs that cannot match (a pushdown): every
+ * condition must hold. A prefilter only: the caller still tests each job it gets, so an adapter
+ * may ignore any or all of it. `path` starts at the envelope: ['body', 'tenant'], ['id'].
+ */
+export interface PeekMatch {
+  all: {path: string[]; equals: string | number | boolean}[]
+}
+
 export interface PeekOptions {
   limit: number
   state?: MessageState
+  /** Skip, on the server, jobs that cannot match (where the adapter can; see PeekMatch). */
+  match?: PeekMatch
   /**
    * Where a peek is a receive that counts toward a redrive to the dead-letter queue (SQS
    * maxReceiveCount), the adapter refuses to peek unless this is set.

@@ -42,6 +42,15 @@ describe('find and act on pg-boss jobs', {timeout: 120_000}, () => {
     expect(JSON.stringify(JSON.parse(shown.stdout).raw)).toContain('smtp timeout 7')
   })
 
+  it('pushes body equalities down to SQL: with --scan 1 the one row read is the match', async () => {
+    // waiting jobs are read oldest first: tenant 42's comes first, so only a pushed-down filter reaches tenant 7's
+    const r = await cli(['find', 'pgboss:mail', '--state', 'waiting', '--where', 'body.tenant == 7 && attempts == 0', '--scan', '1', '--json'])
+    expect(r.code).toBe(0)
+    expect(r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as {id: string}).id)).toEqual([ids.w7])
+    const unpushed = await cli(['find', 'pgboss:mail', '--state', 'waiting', '--where', 'body.tenant + 0 == 7', '--scan', '1', '--json'])
+    expect(unpushed.stdout).toBe('')
+  })
+
   it('purge --where deletes exactly the matching dead job; job delete one waiting job', async () => {
     const dry = await cli(['purge', 'pgboss:mail', '--state', 'dead', '--where', 'lastError.contains("timeout 42")', '--dry-run'])
     expect(dry.stdout).toMatch(/would remove 1 dead job/)

@@ -56,8 +56,9 @@ export const queueSql = (s: string, v: number) =>
 export const listSql = (s: string) => `SELECT name FROM ${s}.queue WHERE name NOT LIKE '\\_\\_pgboss\\_\\_%' ORDER BY name`
 
 /** In the order a worker would take them (fetchNextJob's ORDER BY). */
-export const peekSql = (s: string, v: number, state: string) => `
-  SELECT ${jobColumns(v)} FROM ${s}.job WHERE name = $1 AND ${stateWhere(v)[state]}
+/** `extra`: more conditions, on parameters from $3 on (a pushed-down --where). */
+export const peekSql = (s: string, v: number, state: string, extra = '') => `
+  SELECT ${jobColumns(v)} FROM ${s}.job WHERE name = $1 AND ${stateWhere(v)[state]}${extra}
   ORDER BY ${state === 'waiting' || state === 'delayed' ? 'priority desc, created_on, id' : 'created_on, id'} LIMIT $2`
 
 export const createQueueSql = (s: string) => `SELECT ${s}.create_queue($1, $2)`

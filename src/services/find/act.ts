@@ -38,7 +38,7 @@ export function selectionNotes(sel: Selection, where: Where): string[] {
 
 /** One job by id, wherever it is (or in `state`): NotFoundError when no state holds it. */
 export async function findJobById(broker: Broker, queue: string, id: string, options: {state?: MessageState; scan?: number; acceptPeekCost?: boolean} = {}): Promise<Message> {
-  const byId: Where = {text: `id == ${JSON.stringify(id)}`, failures: {count: 0}, test: (m) => m.id === id}
+  const byId: Where = {text: `id == ${JSON.stringify(id)}`, failures: {count: 0}, test: (m) => m.id === id, pushdown: {all: [{path: ['id'], equals: id}]}}
   let found: Message | undefined
   const report = await findJobs(broker, [queue], {where: byId, states: options.state ? [options.state] : undefined, limit: 1, scan: options.scan ?? DEFAULT_SCAN, acceptPeekCost: options.acceptPeekCost, onMatch: (m) => void (found = m)})
   if (found) return found

@@ -6,7 +6,7 @@
 // ~280 KB, checks the expression against the declared variables before the first job (an unknown
 // field is an error with its column, not "no matches"), and evaluates ~3.5 M jobs/s here.
 // It is loaded lazily: only commands given --where pay for it.
-import type {Message} from '../../broker/contract.js'
+import type {Message, PeekMatch} from '../../broker/contract.js'
 import {UsageError} from '../../kernel/errors.js'
 import {bodyOf, payloadText} from '../envelope.js'
 
@@ -38,6 +38,8 @@ export interface Where {
   test(message: Message): boolean
   /** How many jobs the expression failed on, and the first failure, for a note. */
   readonly failures: {count: number; first?: string}
+  /** The equalities the expression requires (its top-level `&&` of `field == literal`), for a broker to filter on first. */
+  readonly pushdown?: PeekMatch
 }
 
 type Cel = typeof import('@marcbachmann/cel-js/evaluator')
@@ -64,9 +66,11 @@ export async function compileWhere(text: string, flag = '--where'): Promise<Wher
   }
   const failures: {count: number; first?: string} = {count: 0}
   const now = Date.now()
+  const pushdown = pushdownOf(program.ast)
   return {
     text,
     failures,
+    ...(pushdown ? {pushdown} : {}),
     test(message) {
       try {
         return program(envelopeOf(message, now, Duration)) === true
@@ -136,4 +140,47 @@ export async function whereFromFlags(flags: {where?: string; filter?: string}, n
   const where = await compileWhere(rewritten, '--filter (retired: use --where)')
   note(`note: --filter is retired; this ran as --where '${rewritten}'`)
   return where
+}
+
+interface Node {
+  op: string
+  args: unknown
+}
+
+/**
+ * The conjuncts of a top-level `&&` chain that are `path == literal` (either side): each is
+ * necessary for a match, so a broker may filter on any of them first. Undefined when none.
+ */
+export function pushdownOf(ast: unknown): PeekMatch | undefined {
+  const all: PeekMatch['all'] = []
+  const walk = (node: Node): void => {
+    if (node.op === '&&') {
+      for (const side of node.args as Node[]) walk(side)
+      return
+    }
+    if (node.op !== '==') return
+    const [a, b] = node.args as [Node, Node]
+    const path = pathOf(a) ?? pathOf(b)
+    const value = literalOf(b) ?? literalOf(a)
+    if (path && value !== undefined) all.push({path, equals: value})
+  }
+  walk(ast as Node)
+  return all.length > 0 ? {all} : undefined
+}
+
+function pathOf(node: Node): string[] | undefined {
+  if (node.op === 'id') return [node.args as string]
+  if (node.op !== '.') return undefined
+  const [inner, field] = node.args as [Node, string]
+  const head = pathOf(inner)
+  return head ? [...head, field] : undefined
+}
+
+function literalOf(node: Node): string | number | boolean | undefined {
+  if (node.op !== 'value') return undefined
+  const v = node.args as unknown
+  if (typeof v === 'string' || typeof v === 'boolean') return v
+  if (typeof v === 'number' && Number.isFinite(v)) return v
+  if (typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER)) return Number(v)
+  return undefined
 }

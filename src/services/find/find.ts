@@ -1,6 +1,7 @@
 // `queue find`: the jobs of one or more queues that match a --where, across their states. It reads
 // through the one peek (a snapshot per state, at most --scan jobs each, so memory stays bounded)
-// and tests each job client-side; where a peek costs deliveries (AMQP requeues, SQS receives) the
+// and tests each job client-side (the adapter may first skip, on the server, jobs the expression's
+// top-level equalities rule out: pg-boss does, in SQL); where a peek costs deliveries (AMQP requeues, SQS receives) the
 // scan is refused unless the caller accepts that cost, as a scan reads every job.
 import type {Broker, Message, MessageState} from '../../broker/contract.js'
 import {NotSupportedError} from '../../kernel/errors.js'
@@ -81,7 +82,7 @@ export async function findJobs(broker: Broker, queues: readonly string[], option
 async function scanState(broker: Broker, queue: string, state: MessageState, count: number | undefined, options: FindOptions, report: FindReport): Promise<boolean> {
   // the count is a snapshot: ask for a little more, never past --scan
   const want = count === undefined ? options.scan : Math.min(options.scan, count + Math.max(10, Math.ceil(count * 0.1)))
-  const messages = await peekMessages(broker, queue, want, state, {consumeReceives: options.acceptPeekCost})
+  const messages = await peekMessages(broker, queue, want, state, {consumeReceives: options.acceptPeekCost, match: options.where?.pushdown})
   let scanned = 0
   for (const message of messages) {
     if (options.signal?.aborted) {
