@@ -3,7 +3,7 @@
 // and tests each job client-side (the adapter may first skip, on the server, jobs the expression's
 // top-level equalities rule out: pg-boss does, in SQL); where a peek costs deliveries (AMQP requeues, SQS receives) the
 // scan is refused unless the caller accepts that cost, as a scan reads every job.
-import type {Broker, Message, MessageState} from '../../broker/contract.js'
+import type {Broker, Message, MessageState, QueueStats} from '../../broker/contract.js'
 import {NotSupportedError} from '../../kernel/errors.js'
 import {peekCaveat, peekMessages} from '../inspect.js'
 import type {Where} from './expression.js'
@@ -58,14 +58,13 @@ async function statesOf(broker: Broker, queue: string, asked: readonly MessageSt
 export async function findJobs(broker: Broker, queues: readonly string[], options: FindOptions): Promise<FindReport> {
   const report: FindReport = {scanned: 0, matched: 0, truncated: [], caveats: [], stoppedBy: 'end'}
   // everything that can be refused is refused before the first job is read
-  const plan: {queue: string; states: MessageState[]}[] = []
+  const plan: {queue: string; states: MessageState[]; counts: QueueStats['counts']}[] = []
   for (const queue of queues) {
-    await broker.stats(queue) // NotFoundError (exit 4)
+    const {counts} = await broker.stats(queue) // NotFoundError (exit 4)
     await checkFindable(broker, queue, options.acceptPeekCost)
-    plan.push({queue, states: await statesOf(broker, queue, options.states)})
+    plan.push({queue, counts, states: await statesOf(broker, queue, options.states)})
   }
-  for (const {queue, states} of plan) {
-    const counts = (await broker.stats(queue)).counts
+  for (const {queue, states, counts} of plan) {
     for (const state of states) {
       const count = counts[state]
       if (count === 0) continue
