@@ -3,7 +3,7 @@
 // with its column; an AMQP queue (a peek that requeues) is refused unless the cost is accepted.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {isolatedHome, runCli} from '../helpers/cli.js'
-import {dropBullQueue, findUrl, makeBullJobs, type Made} from './bullmq-jobs.js'
+import {FIND_REDIS, dropBullQueue, findUrl, makeBullJobs, type Made} from './bullmq-jobs.js'
 
 const env = isolatedHome()
 const NAME = `wt-find-find-${process.pid}-${Date.now().toString(36)}`
@@ -86,6 +86,31 @@ describe('queue find where reading costs deliveries', {timeout: 60_000}, () => {
       const ch = await conn.createChannel()
       await ch.deleteQueue(q)
       await conn.close()
+    }
+  })
+})
+
+describe('the retired move --filter', {timeout: 60_000}, () => {
+  it('still runs, rewritten to --where, with a note that shows the new form', async () => {
+    const src = `wt-find-filter-src-${process.pid}-${Date.now().toString(36)}`
+    const dst = `${src}-dst`
+    const sent = await cli(['enqueue', `list:${src}`, '--name', 'email', '{"x":1}'])
+    expect(sent.code).toBe(0)
+    await cli(['enqueue', `list:${src}`, '--name', 'sms', '{"x":1}'])
+    await cli(['enqueue', `list:${src}`, '--name', 'email', '{"y":1}'])
+    try {
+      const r = await cli(['move', `list:${src}`, `list:${dst}`, '--filter', 'name=="email" and payload~"x"', '--create', '--yes', '--idle', '1s', '--json'])
+      expect(r.code).toBe(0)
+      expect(r.stderr).toContain(`note: --filter is retired; this ran as --where 'name=="email" && payload.contains("x")'`)
+      expect(JSON.parse(r.stdout)).toMatchObject({moved: 1})
+      const bad = await cli(['move', `list:${src}`, `list:${dst}`, '--filter', 'colour=="red"', '--yes'])
+      expect(bad.code).toBe(2)
+      expect(bad.stderr).toMatch(/--filter \(retired: use --where\) "colour=="red"": Unknown variable: colour/)
+    } finally {
+      const {Redis} = await import('ioredis')
+      const redis = new Redis(FIND_REDIS)
+      await redis.del(src, dst)
+      redis.disconnect()
     }
   })
 })
