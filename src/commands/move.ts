@@ -6,6 +6,7 @@ import {rerunHint} from '../cli/rerun.js'
 import {writeAudit} from '../services/ops/audit.js'
 import {confirmDestructive} from '../services/ops/confirm.js'
 import {whereFromFlags, WHERE_EXAMPLE} from '../services/find/expression.js'
+import {describeSelection, selectJobs, selectionNotes} from '../services/find/act.js'
 import {safeLine} from '../kernel/terminal.js'
 import {checkDestination, moveMessages, sourceQueue} from '../services/ops/move.js'
 import type {DrainReport} from '../services/ops/drain.js'
@@ -61,6 +62,13 @@ The destination must exist (exit 4 before anything is touched) unless --create. 
     if (!flags['dry-run'] || !flags.create) await checkDestination(dst, args.destination, flags.create && !flags['dry-run'])
     const n = flags.limit === undefined ? available : Math.min(flags.limit, available ?? flags.limit)
     const what = `${n ?? 'all'}${filter ? ' matching' : ''} ${state} message${n === 1 ? '' : 's'} of "${args.source}" on ${src.displayUrl} to "${args.destination}"${dst === src ? '' : ` on ${dst.displayUrl}`}`
+    if (flags['dry-run'] && where && (await src.capabilitiesOf(from)).peek === 'exact') {
+      // a peek costs nothing here: count the matches and show a sample
+      const sel = await selectJobs(src, from, where, 'waiting', {limit: flags.limit})
+      for (const note of selectionNotes(sel, where)) process.stderr.write(`${safeLine(note)}\n`)
+      for (const line of describeSelection('move', sel, 'waiting', from, where)) this.log(line)
+      return {dryRun: true, from: args.source, to: args.destination, state, where: where.text, count: sel.matches.length, sample: sel.matches.slice(0, 5).map((m) => m.id)}
+    }
     if (flags['dry-run']) {
       this.log(`would move ${filter ? 'up to ' : ''}${what} (dry run: nothing moved)`)
       return {dryRun: true, from: args.source, to: args.destination, state, count: n}

@@ -99,6 +99,10 @@ describe('the retired move --filter', {timeout: 60_000}, () => {
     await cli(['enqueue', `list:${src}`, '--name', 'sms', '{"x":1}'])
     await cli(['enqueue', `list:${src}`, '--name', 'email', '{"y":1}'])
     try {
+      const dry = await cli(['move', `list:${src}`, `list:${dst}`, '--where', 'name == "email"', '--create', '--dry-run'])
+      expect(dry.code).toBe(0)
+      expect(dry.stdout).toMatch(/would move 2 waiting jobs of .* matching name == "email"/)
+      expect(dry.stdout).toContain('{"y":1}')
       const r = await cli(['move', `list:${src}`, `list:${dst}`, '--filter', 'name=="email" and payload~"x"', '--create', '--yes', '--idle', '1s', '--json'])
       expect(r.code).toBe(0)
       expect(r.stderr).toContain(`note: --filter is retired; this ran as --where 'name=="email" && payload.contains("x")'`)
