@@ -16,6 +16,7 @@ const CANNOT: Record<Refusable, string> = {
   extend: 'extend a lease',
   consume: 'be consumed by queuectl',
   enqueue: 'be enqueued to by queuectl',
+  remove: 'delete single jobs by id',
 }
 
 const INSTEAD: Record<Refusable, string> = {
@@ -28,6 +29,7 @@ const INSTEAD: Record<Refusable, string> = {
   extend: 'settle the message sooner, or consume with a longer lease',
   consume: 'run the workers that own it',
   enqueue: 'send with the library that owns it',
+  remove: 'purge the state, or move the others away with `queue move --where`',
 }
 
 /** `where` names the queue: `list queue "jobs" on redis://host`, `queue "jobs" on amqp://host`. */

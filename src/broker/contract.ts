@@ -69,6 +69,8 @@ export interface Capabilities {
   retry: false | {states: readonly MessageState[]}
   /** Broker.pause / resume. */
   pause: boolean
+  /** Broker.remove deletes single jobs by id from these states (`queue job delete`, `purge --where`); absent: it cannot. */
+  remove?: {states: readonly MessageState[]}
   /** Broker.createQueue makes an empty queue. */
   create: boolean
   /** Broker.deleteQueue. */
@@ -80,7 +82,7 @@ export interface Capabilities {
   /** Broker.enqueue sends to this queue (false: queuectl cannot write the library's jobs, e.g. RQ's pickled calls). */
   enqueue: boolean
   /** What to do instead, for each refusal of an option or operation this queue lacks or limits. */
-  advice?: {delay?: string; priority?: string; retry?: string; pause?: string; create?: string; delete?: string; extend?: string; consume?: string; enqueue?: string}
+  advice?: {delay?: string; priority?: string; retry?: string; pause?: string; create?: string; delete?: string; extend?: string; consume?: string; enqueue?: string; remove?: string}
   /**
    * Whether `EnqueueOptions.persistent` / `confirms` are the caller's choice here. Absent: the
    * adapter declares neither, and a caller asking for either refuses.
@@ -189,9 +191,20 @@ export interface EnqueueOptions {
   ids?: boolean
 }
 
+/**
+ * A filter an adapter may apply on the server to skip jobs that cannot match (a pushdown): every
+ * condition must hold. A prefilter only: the caller still tests each job it gets, so an adapter
+ * may ignore any or all of it. `path` starts at the envelope: ['body', 'tenant'], ['id'].
+ */
+export interface PeekMatch {
+  all: {path: string[]; equals: string | number | boolean}[]
+}
+
 export interface PeekOptions {
   limit: number
   state?: MessageState
+  /** Skip, on the server, jobs that cannot match (where the adapter can; see PeekMatch). */
+  match?: PeekMatch
   /**
    * Where a peek is a receive that counts toward a redrive to the dead-letter queue (SQS
    * maxReceiveCount), the adapter refuses to peek unless this is set.
@@ -292,6 +305,11 @@ export interface Broker {
   deleteQueue(queue: string): Promise<void>
   /** The library's own retry from `capabilities.retry.states` → waiting. Resolves with how many. */
   retry(queue: string, options: RetryOptions): Promise<number>
+  /**
+   * Deletes these jobs, each where it is in `state` (`capabilities.remove`); an id not found there
+   * is skipped. Resolves with how many were removed. Elsewhere it refuses (NotSupportedError).
+   */
+  remove(queue: string, ids: readonly string[], state: MessageState): Promise<number>
   /** Stops delivery from the queue (`capabilities.pause`). */
   pause(queue: string): Promise<void>
   resume(queue: string): Promise<void>
@@ -311,7 +329,7 @@ export interface BrokerOptions {
 }
 
 /** The operations a transport leaves out where it has none; the guard refuses them. */
-export type OptionalOperation = 'createQueue' | 'deleteQueue' | 'retry' | 'pause' | 'resume'
+export type OptionalOperation = 'createQueue' | 'deleteQueue' | 'retry' | 'remove' | 'pause' | 'resume'
 
 /** What an adapter implements: the Broker, with the optional operations only where it has them. */
 export interface AdapterBroker extends Omit<Broker, OptionalOperation>, Partial<Pick<Broker, OptionalOperation>> {

@@ -24,12 +24,12 @@ export default class Completion extends BaseCommand<typeof Completion> {
     if (this.flags.complete) {
       const words = this.argv.slice(this.argv.indexOf('--') + 1)
       const commands = this.config.commands as unknown as CompletableCommand[]
-      for (const word of await completions(words.length > 0 ? words : [''], commands)) process.stdout.write(`${safeLine(word)}\n`)
+      for (const word of await completions(words.length > 0 ? words : [''], commands)) this.io.out.write(`${safeLine(word)}\n`)
       return undefined
     }
     const shell = this.args.shell ?? (/zsh$/.test(process.env.SHELL ?? '') ? 'zsh' : 'bash')
     if (shell !== 'bash' && shell !== 'zsh') throw new UsageError(`no completion for "${shell}" — give bash or zsh`)
-    process.stdout.write(completionScript(shell, this.config.bin))
+    this.io.out.write(completionScript(shell, this.config.bin))
     return undefined
   }
 }

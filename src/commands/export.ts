@@ -10,6 +10,7 @@ import {parseState} from '../services/states.js'
 import {parseDuration} from '../kernel/units.js'
 import {safeLine} from '../kernel/terminal.js'
 import {queueArgDescription} from '../adapters/registry.js'
+import {compileWhere} from '../services/find/expression.js'
 
 export default class Export extends BaseCommand<typeof Export> {
   static override dataOnStdout = true
@@ -34,6 +35,7 @@ By default nothing is removed: the messages are peeked (AMQP requeues them, flag
     yes: Flags.boolean({char: 'y', summary: 'With --consume: do not ask (needed when not on a terminal).'}),
     'batch-size': Flags.integer({summary: 'Messages per batch.', min: 1, default: 100}),
     idle: Flags.string({summary: 'With --consume: stop when nothing arrived for this long.', default: '3s'}),
+    where: Flags.string({summary: 'Only the messages matching this CEL expression (see queue find --help); with --consume the others stay.'}),
     'consume-receives': Flags.boolean({summary: 'SQS, without --consume: peek a queue with a redrive policy anyway (each message uses up one of its maxReceiveCount receives).'}),
   }
 
@@ -43,6 +45,7 @@ By default nothing is removed: the messages are peeked (AMQP requeues them, flag
     if (this.jsonEnabled()) throw new UsageError('export writes NDJSON already — drop --json')
     const state = flags.state === undefined ? undefined : parseState(flags.state)
     const idleMs = parseDuration(flags.idle, '--idle')
+    const where = flags.where === undefined ? undefined : await compileWhere(flags.where)
     const broker = await this.openBroker()
     if (flags.consume) {
       const stats = await broker.stats(args.queue)
@@ -66,6 +69,7 @@ By default nothing is removed: the messages are peeked (AMQP requeues them, flag
         idleMs,
         signal: interrupt.signal,
         consumeReceives: flags['consume-receives'],
+        filter: where ? (m) => where.test(m) : undefined,
         confirming: out.confirming,
       })
       if (!flags.consume) await out.finish()
@@ -80,7 +84,7 @@ By default nothing is removed: the messages are peeked (AMQP requeues them, flag
         url: broker.displayUrl,
         queue: args.queue,
         counts: {exported: report.exported, failed: report.drain?.failed ?? 0},
-        details: {consume: true, state: state ?? 'waiting', limit: flags.limit, outcome: report.drain?.stoppedBy, error: report.drain?.error?.message},
+        details: {consume: true, state: state ?? 'waiting', where: where?.text, limit: flags.limit, outcome: report.drain?.stoppedBy, error: report.drain?.error?.message},
       })
     } else {
       if (report.caveat) this.io.err.write(`${safeLine(report.caveat)}\n`)

@@ -1,9 +1,12 @@
 import {Args, Flags} from '@oclif/core'
+import type {Message} from '../broker/contract.js'
 import {BaseCommand, stoppedBy} from '../cli/base-command.js'
 import {DeclinedError, InterruptedError, UsageError} from '../kernel/errors.js'
 import {rerunHint} from '../cli/rerun.js'
 import {confirmDestructive} from '../services/ops/confirm.js'
-import {parseFilter} from '../services/ops/filter.js'
+import {whereFromFlags, WHERE_EXAMPLE} from '../services/find/expression.js'
+import {describeSelection, selectJobs, selectionNotes} from '../services/find/act.js'
+import {safeLine} from '../kernel/terminal.js'
 import {checkDestination, moveMessages, sourceQueue} from '../services/ops/move.js'
 import type {DrainReport} from '../services/ops/drain.js'
 import {ProgressLine} from '../kernel/output.js'
@@ -18,7 +21,7 @@ export default class Move extends BaseCommand<typeof Move> {
 The destination must exist (exit 4 before anything is touched) unless --create. Asks first on a terminal; needs --yes elsewhere. Recorded in the audit log.`
   static override examples = [
     {description: 'Move everything from one queue to another', command: '<%= config.bin %> <%= command.id %> emails emails-backup --yes'},
-    {description: 'Only the messages named "email", at most 100', command: `<%= config.bin %> <%= command.id %> jobs emails --filter 'name=="email"' --limit 100 --yes`},
+    {description: 'Only the messages named "email" of tenant 42, at most 100', command: `<%= config.bin %> <%= command.id %> jobs emails --where 'name == "email" && body.tenant == 42' --limit 100 --yes`},
     {description: 'Dead letters of an SQS queue to another broker', command: '<%= config.bin %> <%= command.id %> orders orders --from-state dead --url sqs://… --to-url amqp://127.0.0.1:5672/ --yes'},
   ]
 
@@ -31,7 +34,8 @@ The destination must exist (exit 4 before anything is touched) unless --create. 
     'to-url': Flags.string({summary: 'Destination broker URL (default: the source broker).'}),
     'from-state': Flags.string({summary: 'Take messages in this state: waiting (default) or dead (from the dead-letter queue).', default: 'waiting'}),
     limit: Flags.integer({summary: 'Move at most N messages.', min: 1}),
-    filter: Flags.string({summary: `Only messages matching, e.g. 'name=="email"', 'headers.tenant=="acme"', 'payload~"urgent"' (join with and).`}),
+    where: Flags.string({summary: `Only messages matching this CEL expression, e.g. '${WHERE_EXAMPLE}' (fields: see queue find --help).`}),
+    filter: Flags.string({summary: 'Retired: the old mini-language, run as the --where it rewrites to.', hidden: true}),
     create: Flags.boolean({summary: 'Create the destination queue when it does not exist.'}),
     yes: Flags.boolean({char: 'y', summary: 'Do not ask: needed when not on a terminal.'}),
     'dry-run': Flags.boolean({summary: 'Show what would be moved; move nothing.'}),
@@ -43,7 +47,8 @@ The destination must exist (exit 4 before anything is touched) unless --create. 
     const {flags, args} = this
     if (args.source.trim() === '' || args.destination.trim() === '') throw new UsageError('a queue name is empty — give the source and the destination')
     const state = parseState(flags['from-state'])
-    const filter = flags.filter === undefined ? undefined : parseFilter(flags.filter)
+    const where = await whereFromFlags(flags, (line) => this.io.err.write(`${safeLine(line)}\n`))
+    const filter = where ? (m: Message) => where.test(m) : undefined
     const idleMs = parseDuration(flags.idle, '--idle')
     const src = await this.openBroker()
     const dst = flags['to-url'] ? await this.openBroker({url: flags['to-url']}) : src
@@ -56,6 +61,13 @@ The destination must exist (exit 4 before anything is touched) unless --create. 
     if (!flags['dry-run'] || !flags.create) await checkDestination(dst, args.destination, flags.create && !flags['dry-run'])
     const n = flags.limit === undefined ? available : Math.min(flags.limit, available ?? flags.limit)
     const what = `${n ?? 'all'}${filter ? ' matching' : ''} ${state} message${n === 1 ? '' : 's'} of "${args.source}" on ${src.displayUrl} to "${args.destination}"${dst === src ? '' : ` on ${dst.displayUrl}`}`
+    if (flags['dry-run'] && where && (await src.capabilitiesOf(from)).peek === 'exact') {
+      // a peek costs nothing here: count the matches and show a sample
+      const sel = await selectJobs(src, from, where, 'waiting', {limit: flags.limit})
+      for (const note of selectionNotes(sel, where)) this.io.err.write(`${safeLine(note)}\n`)
+      for (const line of describeSelection('move', sel, 'waiting', from, where)) this.log(line)
+      return {dryRun: true, from: args.source, to: args.destination, state, where: where.text, count: sel.matches.length, sample: sel.matches.slice(0, 5).map((m) => m.id)}
+    }
     if (flags['dry-run']) {
       this.log(`would move ${filter ? 'up to ' : ''}${what} (dry run: nothing moved)`)
       return {dryRun: true, from: args.source, to: args.destination, state, count: n}
@@ -98,7 +110,7 @@ The destination must exist (exit 4 before anything is touched) unless --create. 
       url: src.displayUrl,
       queue: args.source,
       counts: {moved: report.done, failed: report.failed, skipped: report.skipped},
-      details: {to: args.destination, toUrl: dst.displayUrl, state, filter: flags.filter, limit: flags.limit, outcome: report.stoppedBy, error: report.error?.message},
+      details: {to: args.destination, toUrl: dst.displayUrl, state, where: where?.text, limit: flags.limit, outcome: report.stoppedBy, error: report.error?.message},
     })
     interrupt.dispose()
     const result = {from: args.source, to: args.destination, state, moved: report.done, failed: report.failed, skipped: report.skipped, remaining, stoppedBy: report.stoppedBy}

@@ -8,6 +8,9 @@ import {onInterrupt} from '../cli/signals.js'
 import {parseState} from '../services/states.js'
 import {parseDuration} from '../kernel/units.js'
 import {queueArgDescription} from '../adapters/registry.js'
+import {compileWhere} from '../services/find/expression.js'
+import {DEFAULT_SCAN, describeSelection, selectJobs, selectionNotes} from '../services/find/act.js'
+import {safeLine} from '../kernel/terminal.js'
 
 export default class Retry extends BaseCommand<typeof Retry> {
   static override summary = 'Put failed/dead messages back to waiting.'
@@ -25,6 +28,8 @@ export default class Retry extends BaseCommand<typeof Retry> {
   static override flags = {
     state: Flags.string({summary: 'Which messages: dead (failed, default) or retry.', default: 'dead'}),
     id: Flags.string({summary: 'Only this message id (repeatable).', multiple: true}),
+    where: Flags.string({summary: 'Only the jobs matching this CEL expression (see queue find --help), e.g. \'body.tenant == 42\'.'}),
+    scan: Flags.integer({summary: 'With --where: read at most N jobs of the state.', min: 1, default: DEFAULT_SCAN}),
     limit: Flags.integer({summary: 'Retry at most N messages.', min: 1}),
     yes: Flags.boolean({char: 'y', summary: 'Do not ask: needed to retry all when not on a terminal.'}),
     'dry-run': Flags.boolean({summary: 'Show how many would be retried; retry nothing.'}),
@@ -37,20 +42,35 @@ export default class Retry extends BaseCommand<typeof Retry> {
     if (args.queue.trim() === '') throw new UsageError('the queue name is empty — give the queue to retry')
     const state = parseState(flags.state)
     if (state !== 'dead' && state !== 'retry') throw new UsageError(`--state ${flags.state}: only dead (failed) or retry messages can be retried`)
-    const ids = flags.id?.map((i) => i.trim()).filter(Boolean)
+    let ids = flags.id?.map((i) => i.trim()).filter(Boolean)
     if (flags.id && ids!.length === 0) throw new UsageError('--id is empty — give a message id')
+    if (flags.id && flags.where !== undefined) throw new UsageError('--id and --where both given — name the jobs, or describe them, not both')
+    const where = flags.where === undefined ? undefined : await compileWhere(flags.where)
     const idleMs = parseDuration(flags.idle, '--idle')
     const broker = await this.openBroker()
     const stats = await broker.stats(args.queue)
+    if (where) {
+      const sel = await selectJobs(broker, args.queue, where, state, {limit: flags.limit, scan: flags.scan})
+      for (const note of selectionNotes(sel, where)) this.io.err.write(`${safeLine(note)}\n`)
+      if (flags['dry-run']) {
+        for (const line of describeSelection('retry', sel, state, args.queue, where)) this.log(line)
+        return {dryRun: true, queue: args.queue, state, where: where.text, count: sel.matches.length, sample: sel.matches.slice(0, 5).map((m) => m.id)}
+      }
+      ids = sel.matches.map((m) => m.id)
+      if (ids.length === 0) {
+        this.log(`no ${state} job of "${args.queue}" matches ${where.text}: nothing retried`)
+        return {queue: args.queue, state, where: where.text, matched: 0, retried: 0}
+      }
+    }
     const count = stats.counts[state]
     const n = ids ? ids.length : flags.limit === undefined ? count : Math.min(flags.limit, count ?? flags.limit)
-    const what = `${ids ? `${ids.length} named` : (n ?? 'all')} ${state} message${n === 1 ? '' : 's'} of "${args.queue}" on ${broker.displayUrl}`
+    const what = `${ids ? `${ids.length} ${where ? 'matching' : 'named'}` : (n ?? 'all')} ${state} message${n === 1 ? '' : 's'} of "${args.queue}" on ${broker.displayUrl}`
     if (flags['dry-run']) {
       this.log(`would retry ${what} (dry run: nothing retried)`)
       return {dryRun: true, queue: args.queue, state, count: n}
     }
     // naming the messages is deliberate enough; "all of them" is what needs a yes
-    if (!ids) {
+    if (!ids || where) {
       const go = await confirmDestructive({input: this.io.in, output: this.io.err, yes: flags.yes, question: `retry ${what}?`, retryHint: rerunHint(this.config.bin, this.id, this.argv, ['--yes'])})
       if (!go) this.fail(new DeclinedError('nothing retried: the answer was no'), {retried: 0, cancelled: true}, {line: 'nothing retried'})
     }
@@ -66,11 +86,11 @@ export default class Retry extends BaseCommand<typeof Retry> {
       url: broker.displayUrl,
       queue: args.queue,
       counts: {retried: report.retried, failed: report.failed},
-      details: {state, ids, limit: flags.limit, via: report.via, error: report.error?.message},
+      details: {state, ids: where ? undefined : ids, where: where?.text, matched: where ? ids?.length : undefined, limit: flags.limit, via: report.via, error: report.error?.message},
     })
     const result = {queue: args.queue, state, retried: report.retried, failed: report.failed, via: report.via}
     if (report.error) this.fail(stoppedBy(report.error, `the retry stopped: ${report.error.message} — ${report.retried} were retried; run the command again to finish`), result)
-    if (ids && report.retried < ids.length) this.io.err.write(`note: ${ids.length - report.retried} of the named ids were not found among the ${state} messages\n`)
+    if (ids && report.retried < ids.length) this.io.err.write(`note: ${ids.length - report.retried} of the ${where ? 'matching' : 'named'} ids were not found among the ${state} messages\n`)
     this.log(`retried ${report.retried} ${state} message${report.retried === 1 ? '' : 's'} of "${args.queue}"${report.via === 'broker' ? '' : ` (moved back from ${report.via})`}`)
     return result
   }

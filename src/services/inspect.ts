@@ -1,6 +1,6 @@
 // What `queue inspect` computes beyond the stats (services/stats.ts): peeked messages, and the CI
 // thresholds (--max-depth, --max-age, --max-dead) with a one-line reason for each crossing.
-import type {Broker, Capabilities, Message, MessageState, QueueStats} from '../broker/contract.js'
+import type {Broker, Capabilities, Message, MessageState, PeekMatch, QueueStats} from '../broker/contract.js'
 import {NotSupportedError} from '../kernel/errors.js'
 import {formatDuration} from '../kernel/units.js'
 
@@ -15,9 +15,9 @@ export interface Thresholds {
  * state it does not keep). `consumeReceives` is the user's opt-in where a peek counts toward a
  * redrive (SQS with a RedrivePolicy): without it the adapter refuses.
  */
-export async function peekMessages(broker: Broker, queue: string, limit: number, state?: MessageState, options: {consumeReceives?: boolean} = {}): Promise<Message[]> {
+export async function peekMessages(broker: Broker, queue: string, limit: number, state?: MessageState, options: {consumeReceives?: boolean; match?: PeekMatch} = {}): Promise<Message[]> {
   if (limit <= 0) return []
-  return broker.peek(queue, {limit, state, consumeReceives: options.consumeReceives})
+  return broker.peek(queue, {limit, state, consumeReceives: options.consumeReceives, ...(options.match ? {match: options.match} : {})})
 }
 
 /** Why peeking is not quite free, for the brokers where it is not. */

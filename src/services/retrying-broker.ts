@@ -51,6 +51,7 @@ export class RetryingBroker implements Broker {
   createQueue: Broker['createQueue'] = async (q) => (await this.broker()).createQueue(q)
   deleteQueue: Broker['deleteQueue'] = async (q) => (await this.broker()).deleteQueue(q)
   retry: Broker['retry'] = async (q, o) => (await this.broker()).retry(q, o)
+  remove: Broker['remove'] = async (q, i, s) => (await this.broker()).remove(q, i, s)
   pause: Broker['pause'] = async (q) => (await this.broker()).pause(q)
   resume: Broker['resume'] = async (q) => (await this.broker()).resume(q)
 

@@ -285,6 +285,33 @@ export function describeBrokerContract(name: string, target: ContractTarget, cap
       await expect(broker.purge(q, 'waiting')).rejects.toMatchObject({exitCode: 4})
     }, timeout)
 
+    it.skipIf(!caps.remove?.states.includes('waiting') || !caps.enqueue)("remove deletes exactly the named waiting jobs [needs 'waiting' in capabilities.remove, enqueue]", async () => {
+      const q = await fresh('remove')
+      await broker.enqueue(q, outs([{payload: 'a'}, {payload: 'b'}, {payload: 'c'}]))
+      await sleep(target.settleMs ?? 0)
+      const peeked = await broker.peek(q, {limit: 10, state: 'waiting'})
+      const gone = peeked.find((m) => sent(m) === 'b')!
+      expect(await broker.remove(q, [gone.id], 'waiting')).toBe(1)
+      expect((await broker.peek(q, {limit: 10, state: 'waiting'})).map((m) => sent(m)).sort()).toEqual(['a', 'c'])
+      // an id the state does not hold is skipped
+      expect(await broker.remove(q, [gone.id], 'waiting')).toBe(0)
+    }, timeout)
+
+    it.skipIf(!caps.remove?.states.includes('delayed') || !caps.delay || !caps.enqueue)("remove deletes exactly the named delayed jobs [needs 'delayed' in capabilities.remove, delay, enqueue]", async () => {
+      const q = await fresh('remove-delayed')
+      await broker.enqueue(q, outs([{payload: 'x', delayMs: 3_600_000}, {payload: 'y', delayMs: 3_600_000}]))
+      await sleep(target.settleMs ?? 0)
+      const peeked = await broker.peek(q, {limit: 10, state: 'delayed'})
+      const gone = peeked.find((m) => sent(m) === 'x')!
+      expect(await broker.remove(q, [gone.id], 'delayed')).toBe(1)
+      expect((await broker.peek(q, {limit: 10, state: 'delayed'})).map((m) => sent(m))).toEqual(['y'])
+    }, timeout)
+
+    it.skipIf(Boolean(caps.remove))('remove refuses with NotSupportedError (exit 4) [declared: no capabilities.remove]', async () => {
+      const q = await fresh('noremove')
+      await expect(broker.remove(q, ['some-id'], 'waiting')).rejects.toMatchObject({exitCode: 4})
+    }, timeout)
+
     it.skipIf(!caps.consume || !caps.states.includes('inflight'))("counts messages by state [needs capabilities.consume, 'inflight' in capabilities.states]", async () => {
       const q = await fresh('counts')
       await broker.enqueue(q, outs([{payload: 'a'}, {payload: 'b'}, {payload: 'c'}]))

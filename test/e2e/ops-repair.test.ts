@@ -42,12 +42,12 @@ describe.each(targets())('repair on $name', (t) => {
 })
 
 describe.each(targets())('move details on $name', (t) => {
-  it('--filter takes only matching messages and --limit caps them; the rest stay', async () => {
+  it('--where takes only matching messages and --limit caps them; the rest stay', async () => {
     const src = await fresh(t, 'filter-src')
     const dst = await fresh(t, 'filter-dst')
     await fill(t, src, 4, 'email')
     await fill(t, src, 3, 'sms')
-    const r = await runCli(['move', src, dst, '--url', t.url(), '--yes', '--filter', 'name=="email"', '--limit', '3', '--idle', '2s', '--json'], {env, timeoutMs: 90_000})
+    const r = await runCli(['move', src, dst, '--url', t.url(), '--yes', '--where', 'name == "email"', '--limit', '3', '--idle', '2s', '--json'], {env, timeoutMs: 90_000})
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout)).toMatchObject({moved: 3, failed: 0})

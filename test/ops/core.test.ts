@@ -10,7 +10,7 @@ import {createBroker} from '../../src/adapters/registry.js'
 import {auditLogPath, writeAudit} from '../../src/services/ops/audit.js'
 import {confirmDestructive} from '../../src/services/ops/confirm.js'
 import {evaluate, parseCondition} from '../../src/services/ops/conditions.js'
-import {parseFilter} from '../../src/services/ops/filter.js'
+import {compileWhere, filterToWhere} from '../../src/services/find/expression.js'
 import {importMessages} from '../../src/services/ops/import.js'
 import {exportLine, parseExportLine} from '../../src/services/ops/message-format.js'
 import {checkDestination, moveMessages} from '../../src/services/ops/move.js'
@@ -68,18 +68,39 @@ describe('wait conditions', () => {
   })
 })
 
-describe('move filters', () => {
-  it('matches names, headers, payload text and attempts', () => {
-    expect(parseFilter('name=="email"')(msg({name: 'email'}))).toBe(true)
-    expect(parseFilter('name=="email"')(msg({name: 'sms'}))).toBe(false)
-    expect(parseFilter("headers.tenant=='acme' and attempts>=2")(msg({headers: {tenant: 'acme'}, attempts: 2}))).toBe(true)
-    expect(parseFilter('payload~"a"')(msg())).toBe(true)
-    expect(parseFilter('name!="email"')(msg())).toBe(true)
+describe('--where (CEL) and the retired --filter', () => {
+  const where = async (text: string) => {
+    const w = await compileWhere(text)
+    return (m: Message) => w.test(m)
+  }
+  it('matches names, headers, the decoded body, payload text, attempts, state and age', async () => {
+    expect((await where('name == "email"'))(msg({name: 'email'}))).toBe(true)
+    expect((await where('name == "email"'))(msg({name: 'sms'}))).toBe(false)
+    expect((await where('headers.tenant == "acme" && attempts >= 2'))(msg({headers: {tenant: 'acme'}, attempts: 2}))).toBe(true)
+    expect((await where('body.a == 1 && payload.contains("a")'))(msg())).toBe(true)
+    expect((await where('state in ["dead", "retry"]'))(msg({state: 'dead'}))).toBe(true)
+    expect((await where('age < duration("1h")'))(msg({enqueuedAt: Date.now() - 1000}))).toBe(true)
+    expect((await where('age > duration("1h")'))(msg({enqueuedAt: Date.now() - 1000}))).toBe(false)
+    expect((await where('enqueuedAt > timestamp("2020-01-01T00:00:00Z")'))(msg({enqueuedAt: Date.now()}))).toBe(true)
+    expect((await where('lastError.contains("timeout")'))(msg({lastError: 'a timeout'}))).toBe(true)
   })
-  it('refuses what it cannot read', () => {
-    expect(() => parseFilter('colour=="red"')).toThrow(/unknown field "colour"/)
-    expect(() => parseFilter('name>"a"')).toThrow(/is text/)
-    expect(() => parseFilter('just words')).toThrow(/not a comparison/)
+  it('a job the expression cannot read (a missing key) does not match, and is counted', async () => {
+    const w = await compileWhere('body.tenant == 42')
+    expect(w.test(msg())).toBe(false)
+    expect(w.test(msg({payload: Buffer.from('{"tenant":42}')}))).toBe(true)
+    expect(w.failures.count).toBe(1)
+    expect(w.failures.first).toMatch(/No such key: tenant/)
+  })
+  it('refuses a mistake before any job, with its column and an example', async () => {
+    await expect(compileWhere('colour == "red"')).rejects.toThrow(/Unknown variable: colour at column 1.*fields: id, queue, name/)
+    await expect(compileWhere('name = "a"')).rejects.toThrow(/at column 6/)
+    await expect(compileWhere('name == 3')).rejects.toThrow(/no such overload/)
+    await expect(compileWhere('name')).rejects.toThrow(/gives a string, not true or false/)
+    await expect(compileWhere('  ')).rejects.toThrow(/is empty/)
+  })
+  it('rewrites the old --filter syntax into CEL', async () => {
+    expect(filterToWhere(`headers.tenant=='acme' and payload~"a"`)).toBe(`headers.tenant=='acme' && payload.contains("a")`)
+    expect((await where(filterToWhere('name!="email" AND attempts>=0')))(msg())).toBe(true)
   })
 })
 
@@ -106,13 +127,15 @@ describe('the export line format', () => {
 describe('move, retry and import on the memory broker', () => {
   it('moves only matching messages, hands the others back, and respects --limit', async () => {
     const b = await memory()
+    const w = await compileWhere('name == "email"')
+    const isEmail = (m: Message) => w.test(m)
     await b.enqueue('src', [...Array(6)].map((_, i) => ({payload: `m${i}`, name: i % 2 === 0 ? 'email' : 'sms'})))
     await b.createQueue('dst')
-    const r = await moveMessages(b, 'src', b, 'dst', {batchSize: 2, idleMs: 300, filter: parseFilter('name=="email"'), limit: 2})
+    const r = await moveMessages(b, 'src', b, 'dst', {batchSize: 2, idleMs: 300, filter: isEmail, limit: 2})
     expect(r).toMatchObject({done: 2, failed: 0, stoppedBy: 'limit'})
     expect((await b.stats('dst')).counts.waiting).toBe(2)
     expect((await b.stats('src')).counts).toMatchObject({waiting: 4, inflight: 0})
-    const rest = await moveMessages(b, 'src', b, 'dst', {batchSize: 10, idleMs: 300, filter: parseFilter('name=="email"')})
+    const rest = await moveMessages(b, 'src', b, 'dst', {batchSize: 10, idleMs: 300, filter: isEmail})
     expect(rest).toMatchObject({done: 1, stoppedBy: 'idle'})
     const names = (await b.peek('dst', {limit: 10})).map((m) => m.name)
     expect(names).toEqual(['email', 'email', 'email'])

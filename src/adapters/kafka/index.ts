@@ -12,7 +12,7 @@
 // DeleteRecords, DescribeConfigs, a plain Fetch without a group) and exposes its protocol layer
 // (Reader/Writer, one module per API), on which the share-group protocol (ShareFetch,
 // ShareAcknowledge) can be written. Throughput against it: BENCHMARKS.md.
-import type {Broker, BrokerFactory, Capabilities, ConsumeOptions, EnqueueOptions, LeaseHandler, Message, MessageState, OutgoingMessage, PeekOptions, QueueRef, QueueStats, RetryOptions, Subscription} from '../../broker/contract.js'
+import type {AdapterBroker, BrokerFactory, Capabilities, ConsumeOptions, EnqueueOptions, LeaseHandler, Message, MessageState, OutgoingMessage, PeekOptions, QueueRef, QueueStats, RetryOptions, Subscription} from '../../broker/contract.js'
 import {closeGraceMs, closeWithin} from '../../broker/kit/deadline.js'
 import {NotSupportedError} from '../../kernel/errors.js'
 import {ADVICE, KAFKA_DEFAULT_MAX_MESSAGE_BYTES, RECORD_OVERHEAD, groupCapabilities} from './capabilities.js'
@@ -26,7 +26,7 @@ import {FLAVORS} from './flavors.js'
 import {parseQueue, deadLetterTopicOf, type QueueName} from './names.js'
 import {partitionsOf} from './offsets.js'
 
-class KafkaBroker implements Broker {
+class KafkaBroker implements AdapterBroker {
   readonly transport = 'kafka'
   readonly displayUrl: string
   private readonly clients: ClientSet

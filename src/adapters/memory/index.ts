@@ -43,6 +43,7 @@ export const memoryCapabilities: Capabilities = {
   publish: {persistent: 'never', confirms: 'always'},
   inProcess: true,
   retry: {states: ['dead']},
+  remove: {states: ['delayed', 'dead']},
   pause: false,
   create: true,
   delete: true,
@@ -190,6 +191,12 @@ class MemoryBroker implements AdapterBroker {
     const state = options.state ?? 'dead'
     if (state !== 'dead') throw new NotSupportedError(`memory:// retries only dead messages, not "${state}"`)
     return this.existing(queue).retryDead(options.ids ? new Set(options.ids) : undefined, options.limit ?? Infinity)
+  }
+
+  async remove(queue: string, ids: readonly string[], state: MessageState): Promise<number> {
+    const q = this.existing(queue)
+    if (state !== 'delayed' && state !== 'dead') throw new NotSupportedError(`memory:// deletes single messages only from delayed and dead, not "${state}" — purge the state instead`)
+    return q.remove(new Set(ids), state)
   }
 
   /** Refusals name the queue without the URL (the process is the broker). */

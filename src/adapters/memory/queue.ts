@@ -185,6 +185,19 @@ export class MemoryQueue {
     return 0
   }
 
+  /** Deletes the delayed or dead messages with these ids. */
+  remove(ids: Set<string>, state: 'delayed' | 'dead'): number {
+    if (state === 'delayed') return this.delayed.removeWhere((m) => ids.has(m.id)).length
+    let n = 0
+    for (let i = this.dead.length - 1; i >= 0; i--) {
+      if (ids.has(this.dead[i]!.id)) {
+        this.dead.splice(i, 1)
+        n++
+      }
+    }
+    return n
+  }
+
   /** Dead messages (all, or those with the given ids) back to waiting with a fresh attempt count. */
   retryDead(ids: Set<string> | undefined, limit: number): number {
     let moved = 0

@@ -27,6 +27,7 @@ export const pgbossCapabilities: Capabilities = {
   groups: false,
   publish: PUBLISH,
   retry: {states: ['dead']},
+  remove: {states: ['waiting', 'delayed', 'dead', 'completed']},
   pause: false,
   advice: {priority: 'pg-boss serves higher priority numbers first (0 is the default)', pause: PAUSE_ADVICE},
 }

@@ -56,8 +56,9 @@ export const queueSql = (s: string, v: number) =>
 export const listSql = (s: string) => `SELECT name FROM ${s}.queue WHERE name NOT LIKE '\\_\\_pgboss\\_\\_%' ORDER BY name`
 
 /** In the order a worker would take them (fetchNextJob's ORDER BY). */
-export const peekSql = (s: string, v: number, state: string) => `
-  SELECT ${jobColumns(v)} FROM ${s}.job WHERE name = $1 AND ${stateWhere(v)[state]}
+/** `extra`: more conditions, on parameters from $3 on (a pushed-down --where). */
+export const peekSql = (s: string, v: number, state: string, extra = '') => `
+  SELECT ${jobColumns(v)} FROM ${s}.job WHERE name = $1 AND ${stateWhere(v)[state]}${extra}
   ORDER BY ${state === 'waiting' || state === 'delayed' ? 'priority desc, created_on, id' : 'created_on, id'} LIMIT $2`
 
 export const createQueueSql = (s: string) => `SELECT ${s}.create_queue($1, $2)`
@@ -304,6 +305,10 @@ export const resumeCancelledSql = (s: string) => `
 
 export const purgeSql = (s: string, v: number, state: string) =>
   `WITH d AS (DELETE FROM ${s}.job WHERE name = $1 AND ${stateWhere(v)[state]} RETURNING 1) SELECT count(*)::int AS n FROM d`
+
+/** Named jobs of one state: $1 the queue, $2 their ids. */
+export const removeSql = (s: string, v: number, state: string) =>
+  `WITH d AS (DELETE FROM ${s}.job WHERE name = $1 AND id = ANY($2::uuid[]) AND ${stateWhere(v)[state]} RETURNING 1) SELECT count(*)::int AS n FROM d`
 
 const FAIL_COLUMNS_V11 = 'id, name, priority, data, state, retry_limit, retry_count, retry_delay, retry_backoff, retry_delay_max, start_after, started_on, singleton_key, singleton_on, expire_seconds, deletion_seconds, created_on, completed_on, keep_until, policy, output, dead_letter'
 

@@ -4,7 +4,7 @@
 // States: created and retry → waiting (delayed while start_after is ahead: its workers fetch both),
 // active → inflight, completed → completed, failed and cancelled → dead; how many of the queued
 // jobs are pg-boss retries, and the archive, are counted under details.
-import type {Capabilities, MessageState, QueueStats, RetryOptions} from '../../broker/contract.js'
+import type {Capabilities, MessageState, PeekMatch, QueueStats, RetryOptions} from '../../broker/contract.js'
 import {NotFoundError, NotSupportedError, UsageError} from '../../kernel/errors.js'
 import {queueNotFound} from '../../kernel/suggest.js'
 import {pgbossCapabilities, pgbossWithDeadLetterQueue} from './capabilities.js'
@@ -39,6 +39,30 @@ async function queueRow(ctx: FlavorContext, name: string): Promise<QueueRow> {
     throw queueNotFound(`pgboss:${name}`, ctx.displayUrl, names.map((n) => `pgboss:${n}`))
   }
   return row
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * A pushed-down --where (PeekMatch) as SQL on the job row: body.… equalities on the jsonb data
+ * (jsonb equality: 42 matches 42.0, never "42"), id on the uuid; the rest is left to the caller.
+ * Undefined when a condition can match no row.
+ */
+function pushdownSql(match: PeekMatch | undefined): {where: string; values: unknown[]} | undefined {
+  const parts: string[] = []
+  const values: unknown[] = []
+  for (const c of match?.all ?? []) {
+    if (c.path[0] === 'body' && c.path.length >= 2) {
+      const i = values.length + 3 // $1 the queue, $2 the limit
+      values.push(c.path.slice(1), JSON.stringify(c.equals))
+      parts.push(`data #> $${i}::text[] = $${i + 1}::jsonb`)
+    } else if (c.path.length === 1 && c.path[0] === 'id') {
+      if (typeof c.equals !== 'string' || !UUID.test(c.equals)) return undefined
+      parts.push(`id = $${values.length + 3}::uuid`)
+      values.push(c.equals)
+    }
+  }
+  return {where: parts.map((p) => ` AND ${p}`).join(''), values}
 }
 
 function assertState(state: MessageState, allowed: readonly MessageState[], what: string): void {
@@ -134,7 +158,9 @@ export const pgbossFlavor: Flavor = {
     const state = options.state ?? 'waiting'
     assertState(state, pgbossCapabilities.states, 'keeps')
     await queueRow(ctx, name)
-    const rows = await ctx.db.query<PgbossRow>(sql.peekSql(ctx.schema, ctx.version, state), [name, options.limit])
+    const pushed = pushdownSql(options.match)
+    if (!pushed) return [] // it names a job no row can be (an id that is no uuid)
+    const rows = await ctx.db.query<PgbossRow>(sql.peekSql(ctx.schema, ctx.version, state, pushed.where), [name, options.limit, ...pushed.values])
     const now = Date.now()
     return rows.map((row) => toMessage(name, row, now))
   },
@@ -164,6 +190,16 @@ export const pgbossFlavor: Flavor = {
     assertState(state, pgbossCapabilities.purgeStates, 'can purge')
     await queueRow(ctx, name)
     const [row] = await ctx.db.query<{n: number}>(sql.purgeSql(ctx.schema, ctx.version, state), [name])
+    return row!.n
+  },
+
+  async remove(ctx, name, ids, state) {
+    assertState(state, pgbossCapabilities.remove!.states, 'can delete single jobs from')
+    await queueRow(ctx, name)
+    // pg-boss ids are uuids: anything else names no job (and would make the cast fail)
+    const uuids = ids.filter((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id))
+    if (uuids.length === 0) return 0
+    const [row] = await ctx.db.query<{n: number}>(sql.removeSql(ctx.schema, ctx.version, state), [name, uuids])
     return row!.n
   },
 

@@ -92,6 +92,7 @@ export function boundedBroker(inner: Broker, timeoutMs: number): Broker {
     createQueue: (q) => bound(`create "${q}"`, () => inner.createQueue(q)),
     deleteQueue: (q) => bound(`delete "${q}"`, () => inner.deleteQueue(q), timeoutMs * BULK_FACTOR),
     retry: (q, o) => bound(`retry "${q}"`, () => inner.retry(q, o), timeoutMs * BULK_FACTOR),
+    remove: (q, ids, s) => bound(`delete jobs of "${q}"`, () => inner.remove(q, ids, s), timeoutMs * Math.max(1, Math.ceil(ids.length / 100))),
     pause: (q) => bound(`pause "${q}"`, () => inner.pause(q)),
     resume: (q) => bound(`resume "${q}"`, () => inner.resume(q)),
     close: () => inner.close(),

@@ -5,7 +5,7 @@
 //
 // API, in short:
 // - `Flavor<Ctx>`: what one flavor does for a queue name WITHOUT its `kind:` prefix. stats, peek
-//   and purge are required; enqueue, consume, create, delete, retry, pause and resume are optional
+//   and purge are required; enqueue, consume, create, delete, retry, remove, pause and resume are optional
 //   (a missing one is refused with the flavor's `capabilities.advice`, so declare it false there).
 //   `capabilitiesOf(ctx, name)` refines the table's capabilities per queue; `close(ctx)` runs on close.
 // - `FlavorHost<Ctx, F>`: what the transport owns: its connection (`connect`, `disconnect`), the
@@ -56,6 +56,8 @@ export interface Flavor<Ctx> {
   create?(ctx: Ctx, name: string): Promise<void>
   delete?(ctx: Ctx, name: string): Promise<void>
   retry?(ctx: Ctx, name: string, options: RetryOptions): Promise<number>
+  /** Deletes single jobs by id (where `capabilities.remove`). */
+  remove?(ctx: Ctx, name: string, ids: readonly string[], state: MessageState): Promise<number>
   pause?(ctx: Ctx, name: string): Promise<void>
   resume?(ctx: Ctx, name: string): Promise<void>
   /** Releases what the flavor holds (library connections) when the broker closes. */
@@ -103,7 +105,7 @@ export interface FlavorHost<Ctx, F extends Flavor<Ctx>> {
   connectionError?(error: Error): Error
 }
 
-type Optional = 'enqueue' | 'consume' | 'create' | 'delete' | 'retry' | 'pause' | 'resume'
+type Optional = 'enqueue' | 'consume' | 'create' | 'delete' | 'retry' | 'remove' | 'pause' | 'resume'
 
 /** The Broker over a flavor table. */
 export class FlavoredBroker<Ctx, F extends Flavor<Ctx>> implements Broker {
@@ -303,6 +305,13 @@ export class FlavoredBroker<Ctx, F extends Flavor<Ctx>> implements Broker {
     return this.run(async () => {
       const r = await this.resolve(queue, false)
       return this.method(r, 'retry', 'retry')(r.ctx, r.name, options)
+    })
+  }
+
+  async remove(queue: string, ids: readonly string[], state: MessageState): Promise<number> {
+    return this.run(async () => {
+      const r = await this.resolve(queue, false)
+      return this.method(r, 'remove', 'remove')(r.ctx, r.name, ids, state)
     })
   }
 

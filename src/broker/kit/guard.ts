@@ -2,7 +2,7 @@
 // cannot do is refused here, once, in one wording, so that an adapter implements only what it can
 // do and leaves the rest out (kombu's virtual Channel refuses the rest in one place the same way).
 //
-// - createQueue, deleteQueue, retry, pause, resume are optional on an AdapterBroker: a missing one
+// - createQueue, deleteQueue, retry, remove, pause, resume are optional on an AdapterBroker: a missing one
 //   is refused with `refuse()` and the queue's advice, after the existence check (a missing queue
 //   is exit 4 NotFound first, except for createQueue).
 // - peek: a broker that cannot peek, or a state the queue does not keep, is refused before the
@@ -138,6 +138,11 @@ class GuardedBroker implements Broker {
   async retry(queue: string, options: RetryOptions): Promise<number> {
     if (!this.inner.retry) return this.refusal('retry', queue)
     return this.inner.retry(queue, options)
+  }
+
+  async remove(queue: string, ids: readonly string[], state: MessageState): Promise<number> {
+    if (!this.inner.remove) return this.refusal('remove', queue)
+    return this.inner.remove(queue, ids, state)
   }
 
   async pause(queue: string): Promise<void> {

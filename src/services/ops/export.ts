@@ -2,7 +2,7 @@
 // (how honest the peek is depends on the broker: AMQP requeues, SQS bumps receive counts);
 // --consume drains instead, acking each batch only once its lines are written out (and, into a
 // pipe, once the writer confirmed its reader was still there after them).
-import type {Broker, MessageState} from '../../broker/contract.js'
+import type {Broker, Message, MessageState} from '../../broker/contract.js'
 import {NotSupportedError} from '../../kernel/errors.js'
 import {peekCaveat} from '../inspect.js'
 import {drainQueue, type DrainReport} from './drain.js'
@@ -24,6 +24,8 @@ export interface ExportOptions {
   signal?: AbortSignal
   /** Peek even where a peek counts toward a redrive (SQS maxReceiveCount): else refused. */
   consumeReceives?: boolean
+  /** Only the messages matching (a compiled --where); with --consume the others are handed back. */
+  filter?: (message: Message) => boolean
   /** The writer confirms what it wrote later (a pipe: see LineWriter): a batch is removed only once confirmed. */
   confirming?: boolean
 }
@@ -45,6 +47,7 @@ export async function exportMessages(broker: Broker, queue: string, write: LineW
       idleMs: options.idleMs,
       signal: options.signal,
       confirming: options.confirming,
+      filter: options.filter,
     })
     return {exported: drain.done, consumed: true, drain}
   }
@@ -59,8 +62,11 @@ export async function exportMessages(broker: Broker, queue: string, write: LineW
   }
   const count = stats.counts[state] ?? (state === 'dead' ? stats.counts.dead : undefined)
   // the count is a snapshot (approximate on SQS): ask for a little more, never fewer than 1000
-  const limit = options.limit ?? Math.max(1000, Math.ceil((count ?? 0) * 1.1) + 10)
-  const messages = await broker.peek(queue, {limit, state: options.state, consumeReceives: options.consumeReceives})
+  const all = Math.max(1000, Math.ceil((count ?? 0) * 1.1) + 10)
+  // with a filter, --limit counts matches: read the whole state
+  const limit = options.filter ? all : (options.limit ?? all)
+  const peeked = await broker.peek(queue, {limit, state: options.state, consumeReceives: options.consumeReceives})
+  const messages = options.filter ? peeked.filter(options.filter).slice(0, options.limit) : peeked
   for (let i = 0; i < messages.length; i += options.batchSize) {
     await write(messages.slice(i, i + options.batchSize).map((m) => `${exportLine(m)}\n`).join(''))
   }

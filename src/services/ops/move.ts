@@ -1,11 +1,10 @@
 // `queue move` and the generic half of `queue retry`: copy to the destination, wait for its
 // confirmation, then remove from the source (drain.ts). Everything that can be refused is refused
 // before the first message is touched: a missing destination, a state the source cannot give.
-import type {Broker, MessageState} from '../../broker/contract.js'
+import type {Broker, Message, MessageState} from '../../broker/contract.js'
 import {NotSupportedError, UsageError} from '../../kernel/errors.js'
 import {offerCreate} from '../../broker/capabilities.js'
 import {drainQueue, type DrainReport} from './drain.js'
-import type {MessageFilter} from './filter.js'
 import {toOutgoing} from './message-format.js'
 import {capabilitiesFor, requireCapability} from '../../broker/kit/guard.js'
 
@@ -60,7 +59,8 @@ export async function checkDestination(broker: Broker, queue: string, create: bo
 
 export interface MoveOptions {
   limit?: number
-  filter?: MessageFilter
+  /** Only messages matching (a compiled --where): the others are handed back untouched. */
+  filter?: (message: Message) => boolean
   batchSize: number
   idleMs: number
   signal?: AbortSignal

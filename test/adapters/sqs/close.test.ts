@@ -93,7 +93,7 @@ describe('closing an sqs:// consumer', {timeout: 60_000}, () => {
     expect(await counts(dst.url)).toEqual([3, 0])
   })
 
-  it('queue move --filter hands the others back visible at once, with no poll left to take them', async () => {
+  it('queue move --where hands the others back visible at once, with no poll left to take them', async () => {
     const src = await fresh('filter-src')
     const dst = await fresh('filter-dst')
     const broker = await openBroker(emulatorUrl(), {timeoutMs: 5000})
@@ -102,7 +102,7 @@ describe('closing an sqs:// consumer', {timeout: 60_000}, () => {
     } finally {
       await broker.close()
     }
-    const r = await runCli(['move', src.name, dst.name, '--filter', 'name=="email"', '--yes', '--idle', '1s', '--url', emulatorUrl(), '--json'], {env})
+    const r = await runCli(['move', src.name, dst.name, '--where', 'name == "email"', '--yes', '--idle', '1s', '--url', emulatorUrl(), '--json'], {env})
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout)).toMatchObject({moved: 2, skipped: 4})
     expect(await counts(src.url)).toEqual([4, 0])

@@ -25,6 +25,7 @@ export const bullmqCapabilities: Capabilities = {
   purgeStates: ['waiting', 'delayed', 'dead', 'completed'],
   dedup: true,
   retry: {states: ['dead', 'completed', 'delayed']},
+  remove: {states: ['waiting', 'delayed', 'dead', 'completed', 'paused']},
   pause: true,
 }
 
@@ -197,6 +198,18 @@ export const bullmqFlavor: Flavor = {
   async retry(ctx, name, options) {
     const queue = await existing(ctx, name)
     const state = options.state ?? 'dead'
+    if (state === 'delayed' && options.ids) {
+      const {Job} = await import('bullmq')
+      let n = 0
+      for (const id of options.ids.slice(0, options.limit ?? options.ids.length)) {
+        const job = await Job.fromId(queue, id)
+        if (job && (await job.getState()) === 'delayed') {
+          await job.promote()
+          n++
+        }
+      }
+      return n
+    }
     if (state === 'delayed') {
       const before = await queue.getDelayedCount()
       await queue.promoteJobs({count: options.limit ?? 10_000_000})
@@ -220,6 +233,23 @@ export const bullmqFlavor: Flavor = {
     const before = await count()
     await queue.retryJobs({state: bullState, count: options.limit ?? 10_000_000})
     return before - (await count())
+  },
+
+  async remove(ctx, name, ids, state) {
+    const queue = await existing(ctx, name)
+    const types = typesOf(state) as string[]
+    const {Job} = await import('bullmq')
+    let n = 0
+    for (const id of ids) {
+      const job = await Job.fromId(queue, id)
+      // the library's own removal (its hash, logs and the state's list or set), only from the state asked
+      const at = job ? await job.getState() : undefined
+      if (job && types.includes(at === 'waiting' ? 'wait' : String(at))) {
+        await job.remove()
+        n++
+      }
+    }
+    return n
   },
 
   async pause(ctx, name) {
