@@ -252,6 +252,12 @@ export interface Subscription {
   readonly resumes?: boolean
 }
 
+/**
+ * A new queue's settings, by the names its transport's descriptor declares in `createOptions`
+ * (durations in ms). An adapter refuses a name it does not declare for that queue.
+ */
+export type QueueOptions = Readonly<Record<string, string | number | boolean>>
+
 export interface RetryOptions {
   state?: MessageState
   ids?: string[]
@@ -280,8 +286,8 @@ export interface Broker {
    * queue gets). The only capability read callers do.
    */
   capabilitiesOf(queue?: string): Promise<Capabilities>
-  /** Makes an empty queue (`capabilities.create`). */
-  createQueue(queue: string): Promise<void>
+  /** Makes an empty queue (`capabilities.create`), with the settings its descriptor's `createOptions` declare. */
+  createQueue(queue: string, options?: QueueOptions): Promise<void>
   /** Removes the queue and its messages (`capabilities.delete`). */
   deleteQueue(queue: string): Promise<void>
   /** The library's own retry from `capabilities.retry.states` → waiting. Resolves with how many. */

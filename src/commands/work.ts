@@ -10,6 +10,7 @@ import {execHandler, loadHandlerFile, parseDelayRange, parseFailRate, simulate} 
 import {attachWorkOutput, summaryLine} from '../runtime/work-output.js'
 import {EXHAUSTED_POLICIES, Worker, type JobHandler} from '../runtime/worker.js'
 import {safeLine} from '../kernel/terminal.js'
+import {makeQueue} from '../services/ops/lifecycle.js'
 
 export default class Work extends BaseCommand<typeof Work> {
   static override summary = 'Run jobs from a queue locally: a handler module, a shell command, or echo.'
@@ -180,7 +181,6 @@ async function queueToWork(broker: Broker, queue: string, create: boolean, caps:
     if (!(error instanceof NotFoundError) || !create) {
       throw offerCreate(error, caps)
     }
-    if (!caps.create) throw refuse('create', `queue "${queue}" on ${broker.displayUrl}`, caps)
-    await broker.createQueue(queue)
+    await makeQueue(broker, queue)
   }
 }

@@ -48,7 +48,7 @@ export class RetryingBroker implements Broker {
   purge: Broker['purge'] = async (q, s) => (await this.broker()).purge(q, s)
   // every call opens the broker first: until it answers, each one fails with why it does not
   capabilitiesOf: Broker['capabilitiesOf'] = async (q) => (await this.broker()).capabilitiesOf(q)
-  createQueue: Broker['createQueue'] = async (q) => (await this.broker()).createQueue(q)
+  createQueue: Broker['createQueue'] = async (q, o) => (await this.broker()).createQueue(q, o)
   deleteQueue: Broker['deleteQueue'] = async (q) => (await this.broker()).deleteQueue(q)
   retry: Broker['retry'] = async (q, o) => (await this.broker()).retry(q, o)
   pause: Broker['pause'] = async (q) => (await this.broker()).pause(q)

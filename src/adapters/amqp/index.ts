@@ -16,6 +16,7 @@ import type {
   MessageState,
   OutgoingMessage,
   PeekOptions,
+  QueueOptions,
   QueueRef,
   QueueStats,
   Subscription,
@@ -37,6 +38,7 @@ import {publishConfirmed, publishUnconfirmed, type PublishTarget} from './publis
 import {DELAYED_EXCHANGE, ensureDelayedBinding} from './delay.js'
 import {NATIVE_DELAY_EXCHANGE, nativeDelayRoutingKey, nativeDelayTargets, nativeDelayedCount, type NativeDelayTarget} from './celery-delay.js'
 import {coalesceWrites} from './socket.js'
+import {declarationOf} from './declare.js'
 
 let connectionSeq = 0
 
@@ -477,10 +479,11 @@ export class AmqpBroker implements Broker {
     })
   }
 
-  async createQueue(queue: string): Promise<void> {
-    const type = this.config.queueType
-    const args = type === 'classic' ? {} : {'x-queue-type': type}
-    await this.withChannel(queue, (ch) => ch.assertQueue(queue, {durable: true, arguments: args}))
+  async createQueue(queue: string, options: QueueOptions = {}): Promise<void> {
+    const declaration = declarationOf(options, this.config.queueType)
+    const dlq = declaration.deadLetterQueue
+    if (dlq !== undefined && dlq !== queue) await this.withChannel(dlq, (ch) => ch.assertQueue(dlq, {durable: true}))
+    await this.withChannel(queue, (ch) => ch.assertQueue(queue, {durable: declaration.durable, arguments: declaration.arguments}))
   }
 
   async deleteQueue(queue: string): Promise<void> {

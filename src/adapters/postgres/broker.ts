@@ -16,6 +16,7 @@ import type {
   QueueStats,
   RetryOptions,
   Subscription,
+  QueueOptions,
 } from '../../broker/contract.js'
 import {NotFoundError, NotSupportedError, UsageError} from '../../kernel/errors.js'
 import {queueNotFound} from '../../kernel/suggest.js'
@@ -218,10 +219,10 @@ export class PostgresBroker implements Broker {
     })
   }
 
-  async createQueue(queue: string): Promise<void> {
+  async createQueue(queue: string, options: QueueOptions = {}): Promise<void> {
     return this.run(async () => {
       const r = await this.resolve(queue, true)
-      await r.flavor.create(r.ctx, r.name)
+      await r.flavor.create(r.ctx, r.name, options)
     })
   }
 

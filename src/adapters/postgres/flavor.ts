@@ -19,6 +19,7 @@ import type {
   QueueStats,
   RetryOptions,
   Subscription,
+  QueueOptions,
 } from '../../broker/contract.js'
 import type {Db} from './connection.js'
 
@@ -56,7 +57,8 @@ export interface Flavor {
   enqueue(ctx: FlavorContext, name: string, messages: OutgoingMessage[], options: EnqueueOptions): Promise<string[]>
   consume(ctx: FlavorContext, name: string, handler: LeaseHandler, options: ConsumeOptions): Promise<Subscription>
   purge(ctx: FlavorContext, name: string, state: MessageState): Promise<number>
-  create(ctx: FlavorContext, name: string): Promise<void>
+  /** `options`: the settings `queue create` was given (descriptor createOptions); a flavor without them refuses any. */
+  create(ctx: FlavorContext, name: string, options?: QueueOptions): Promise<void>
   delete(ctx: FlavorContext, name: string): Promise<void>
   retry(ctx: FlavorContext, name: string, options: RetryOptions): Promise<number>
 }

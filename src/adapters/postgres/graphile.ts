@@ -158,7 +158,9 @@ export const graphileFlavor: Flavor = {
     return row!.n
   },
 
-  async create(ctx, name) {
+  async create(ctx, name, options = {}) {
+    const given = Object.keys(options)
+    if (given.length) throw new UsageError(`graphile-worker queues take no settings (${given.map((o) => `--${o}`).join(', ')} are pg-boss's) — drop them`)
     await ensureTask(ctx, name)
   },
 

@@ -21,6 +21,7 @@ import type {
   MessageState,
   OutgoingMessage,
   PeekOptions,
+  QueueOptions,
   QueueRef,
   QueueStats,
   RetryOptions,
@@ -36,6 +37,7 @@ import {errorName, throttled, toUserError} from './errors.js'
 import {sendMessages} from './enqueue.js'
 import {QueueDirectory, queueName, type QueueInfo} from './queues.js'
 import {retryDeadLetters} from './redrive.js'
+import {creationOf} from './create.js'
 import {BatchDeleter, release} from './settle.js'
 
 export {sqsCapabilities, sqsFifoCapabilities} from './capabilities.js'
@@ -275,12 +277,20 @@ class SqsBroker implements Broker {
     }
   }
 
-  async createQueue(queue: string): Promise<void> {
-    const attributes = queue.endsWith('.fifo') ? {FifoQueue: 'true'} : undefined
+  async createQueue(queue: string, options: QueueOptions = {}): Promise<void> {
+    const {attributes, redrive} = creationOf(queue, options)
     try {
-      await this.client.send(new CreateQueueCommand({QueueName: queue, Attributes: attributes}))
+      if (redrive) {
+        const dlqAttributes = redrive.queue.endsWith('.fifo') ? {FifoQueue: 'true'} : undefined
+        await this.client.send(new CreateQueueCommand({QueueName: redrive.queue, Attributes: dlqAttributes}))
+        const arn = (await this.dir.info(redrive.queue, true)).arn
+        attributes.RedrivePolicy = JSON.stringify({deadLetterTargetArn: arn, maxReceiveCount: redrive.maxReceives})
+      }
+      await this.client.send(new CreateQueueCommand({QueueName: queue, Attributes: Object.keys(attributes).length ? attributes : undefined}))
     } catch (error) {
       throw toUserError(error, this.displayUrl)
+    } finally {
+      this.dir.forget(queue)
     }
   }
 

@@ -89,7 +89,7 @@ export function boundedBroker(inner: Broker, timeoutMs: number): Broker {
       boundSubscription(await bound(`consume "${q}"`, () => inner.consume(q, (lease) => handler(boundLease(lease)), o))),
     purge: (q, s) => bound(`purge "${q}"`, () => inner.purge(q, s), timeoutMs * BULK_FACTOR),
     capabilitiesOf: (q) => bound('capabilities', () => inner.capabilitiesOf(q)),
-    createQueue: (q) => bound(`create "${q}"`, () => inner.createQueue(q)),
+    createQueue: (q, o) => bound(`create "${q}"`, () => inner.createQueue(q, o)),
     deleteQueue: (q) => bound(`delete "${q}"`, () => inner.deleteQueue(q), timeoutMs * BULK_FACTOR),
     retry: (q, o) => bound(`retry "${q}"`, () => inner.retry(q, o), timeoutMs * BULK_FACTOR),
     pause: (q) => bound(`pause "${q}"`, () => inner.pause(q)),

@@ -7,6 +7,7 @@ import {offerCreate, refuse} from '../../broker/capabilities.js'
 import {drainQueue, type DrainReport} from './drain.js'
 import type {MessageFilter} from './filter.js'
 import {toOutgoing} from './message-format.js'
+import {makeQueue} from './lifecycle.js'
 
 /** The queue holding a queue's dead messages, where the broker keeps them in a queue of their own (AMQP, SQS). */
 export async function deadLetterQueueOf(broker: Broker, queue: string, verb: string): Promise<string> {
@@ -48,10 +49,7 @@ export async function checkDestination(broker: Broker, queue: string, create: bo
   // a queue not made yet gets what a new queue gets
   const caps = await broker.capabilitiesOf(queue).catch(() => broker.capabilitiesOf())
   if (!caps.enqueue) throw refuse('enqueue', `queue "${queue}" on ${broker.displayUrl}`, caps)
-  if (create) {
-    if (!caps.create) throw refuse('create', `queue "${queue}" on ${broker.displayUrl}`, caps)
-    await broker.createQueue(queue)
-  }
+  if (create) await makeQueue(broker, queue)
   await broker.stats(queue).catch((error: unknown) => {
     throw offerCreate(error, caps)
   })
