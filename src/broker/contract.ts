@@ -258,6 +258,46 @@ export interface Subscription {
  */
 export type QueueOptions = Readonly<Record<string, string | number | boolean>>
 
+/** One consumer or worker process, as the broker or the job library records it (`queue workers`). */
+export interface WorkerInfo {
+  /** Who keeps the record: rabbitmq, nats, bullmq, bull, sidekiq, rq, graphile… */
+  kind: string
+  /** Its name, tag or identity as the library's own tools show it. */
+  name: string
+  host?: string
+  pid?: number
+  /** The queues it takes work from, as queuectl names them (on Redis: kind:name). */
+  queues: string[]
+  /** Most jobs at once (threads, prefetch, max ack pending). */
+  concurrency?: number
+  /** Jobs it holds now. */
+  busy?: number
+  /** What it works on now, where the library records it. */
+  current?: {id: string; name?: string; queue?: string; startedAt?: number}[]
+  /** Epoch ms. */
+  startedAt?: number
+  /** Epoch ms of its last heartbeat (or last activity). */
+  lastSeenAt?: number
+  /** Its heartbeat is older than the library's own threshold: probably dead (kill -9) and not cleaned up yet. */
+  stale?: boolean
+  version?: string
+  /** Broker-specific facts (channel, ack mode, waiting pulls…). */
+  details?: Record<string, unknown>
+}
+
+export interface WorkersOptions {
+  /** Only those working on one of these queues; empty: every one the broker knows. */
+  queues: readonly string[]
+  /** A heartbeat older than this is stale, instead of the library's own threshold. */
+  staleAfterMs?: number
+}
+
+/** What `Broker.workers` finds, with `notes` saying what it cannot know here (SQS: no registry of consumers). */
+export interface WorkerReport {
+  workers: WorkerInfo[]
+  notes: string[]
+}
+
 export interface RetryOptions {
   state?: MessageState
   ids?: string[]
@@ -292,6 +332,8 @@ export interface Broker {
   deleteQueue(queue: string): Promise<void>
   /** The library's own retry from `capabilities.retry.states` → waiting. Resolves with how many. */
   retry(queue: string, options: RetryOptions): Promise<number>
+  /** The consumers and worker processes the broker or its job libraries record; where none are recorded, a note says so. */
+  workers(options: WorkersOptions): Promise<WorkerReport>
   /** Stops delivery from the queue (`capabilities.pause`). */
   pause(queue: string): Promise<void>
   resume(queue: string): Promise<void>

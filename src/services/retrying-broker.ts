@@ -53,6 +53,7 @@ export class RetryingBroker implements Broker {
   retry: Broker['retry'] = async (q, o) => (await this.broker()).retry(q, o)
   pause: Broker['pause'] = async (q) => (await this.broker()).pause(q)
   resume: Broker['resume'] = async (q) => (await this.broker()).resume(q)
+  workers: Broker['workers'] = async (o) => (await this.broker()).workers(o)
 
   async close(): Promise<void> {
     // the opened broker is closed by the command that opened it

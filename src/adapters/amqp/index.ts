@@ -20,6 +20,8 @@ import type {
   QueueRef,
   QueueStats,
   Subscription,
+  WorkerReport,
+  WorkersOptions,
 } from '../../broker/contract.js'
 import {refuse} from '../../broker/capabilities.js'
 import {closeGraceMs, closeWithin} from '../../broker/kit/deadline.js'
@@ -39,6 +41,7 @@ import {DELAYED_EXCHANGE, ensureDelayedBinding} from './delay.js'
 import {NATIVE_DELAY_EXCHANGE, nativeDelayRoutingKey, nativeDelayTargets, nativeDelayedCount, type NativeDelayTarget} from './celery-delay.js'
 import {coalesceWrites} from './socket.js'
 import {declarationOf} from './declare.js'
+import {amqpWorkers} from './workers.js'
 
 let connectionSeq = 0
 
@@ -498,6 +501,10 @@ export class AmqpBroker implements Broker {
   private async refuseOn(op: 'retry' | 'pause', queue: string): Promise<never> {
     await this.checkQueue(queue)
     throw refuse(op, `queue "${queue}" on ${this.displayUrl}`, await this.capabilitiesOf(queue))
+  }
+
+  async workers(options: WorkersOptions): Promise<WorkerReport> {
+    return amqpWorkers(this.mgmt, options)
   }
 
   async retry(queue: string): Promise<number> {

@@ -17,6 +17,7 @@ import type {
   QueueStats,
   RetryOptions,
   Subscription,
+  WorkerReport,
 } from '../../broker/contract.js'
 import {refuse} from '../../broker/capabilities.js'
 import {ClosedSignal} from '../../broker/kit/subscription.js'
@@ -105,6 +106,10 @@ class MemoryBroker implements Broker {
       this.queues.set(queue, q)
     }
     return q
+  }
+
+  async workers(): Promise<WorkerReport> {
+    return {workers: [], notes: ['memory:// lives in one process: its consumers are that process\'s own, and no other process can list them']}
   }
 
   async createQueue(queue: string): Promise<void> {

@@ -19,6 +19,8 @@ import type {
   QueueStats,
   RetryOptions,
   Subscription,
+  WorkerReport,
+  WorkersOptions,
 } from '../../broker/contract.js'
 import {closeGraceMs, closeWithin, within} from '../../broker/kit/deadline.js'
 import {ConnectionError, NotSupportedError, UsageError} from '../../kernel/errors.js'
@@ -33,6 +35,7 @@ import {connectError, isNotFound, requestError} from './errors.js'
 import {DEFAULT_CONSUMER, deadLetterRoute, parseQueue} from './names.js'
 import {peekTarget, statsOf} from './read.js'
 import {ConnectionWatch} from './watch.js'
+import {natsWorkers} from './workers.js'
 
 export {natsCapabilities} from './capabilities.js'
 
@@ -89,6 +92,15 @@ class NatsBroker implements Broker {
     const caps = {...natsCapabilities, maxPayloadBytes: nc.info?.max_payload ?? NATS_DEFAULT_MAX_PAYLOAD}
     // a queue is STREAM or STREAM/CONSUMER; its dead letters go to the stream's own DLQ stream
     return queue === undefined ? caps : {...caps, deadLetterQueue: deadLetterStreamOf(queue.split('/')[0]!)}
+  }
+
+  async workers(options: WorkersOptions): Promise<WorkerReport> {
+    const {jsm} = await this.conn()
+    try {
+      return await natsWorkers(jsm, options)
+    } catch (error) {
+      throw requestError(error, this.displayUrl)
+    }
   }
 
   async listQueues(): Promise<QueueRef[]> {

@@ -17,6 +17,8 @@ import type {
   RetryOptions,
   Subscription,
   QueueOptions,
+  WorkerReport,
+  WorkersOptions,
 } from '../../broker/contract.js'
 import {NotFoundError, NotSupportedError, UsageError} from '../../kernel/errors.js'
 import {queueNotFound} from '../../kernel/suggest.js'
@@ -216,6 +218,24 @@ export class PostgresBroker implements Broker {
     return this.run(async () => {
       const r = await this.resolve(queue, false)
       return r.flavor.purge(r.ctx, r.name, state)
+    })
+  }
+
+  async workers(options: WorkersOptions): Promise<WorkerReport> {
+    return this.run(async () => {
+      const report: WorkerReport = {workers: [], notes: []}
+      for (const flavor of FLAVORS) {
+        const ctx = this.contexts.get(flavor.kind)
+        if (!ctx) continue
+        if (!flavor.workers) {
+          report.notes.push(`${flavor.kind === 'pgboss' ? 'pg-boss' : flavor.kind} keeps no registry of its workers — its active jobs (inspect: inflight) are the only trace of them`)
+          continue
+        }
+        const found = await flavor.workers(ctx, options)
+        report.workers.push(...found.workers)
+        report.notes.push(...found.notes)
+      }
+      return report
     })
   }
 

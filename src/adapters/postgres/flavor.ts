@@ -20,6 +20,8 @@ import type {
   RetryOptions,
   Subscription,
   QueueOptions,
+  WorkerReport,
+  WorkersOptions,
 } from '../../broker/contract.js'
 import type {Db} from './connection.js'
 
@@ -61,4 +63,6 @@ export interface Flavor {
   create(ctx: FlavorContext, name: string, options?: QueueOptions): Promise<void>
   delete(ctx: FlavorContext, name: string): Promise<void>
   retry(ctx: FlavorContext, name: string, options: RetryOptions): Promise<number>
+  /** The workers the library records (graphile-worker's locked_by); absent: it records none. */
+  workers?(ctx: FlavorContext, options: WorkersOptions): Promise<WorkerReport>
 }

@@ -16,6 +16,8 @@ import type {
   QueueStats,
   RetryOptions,
   Subscription,
+  WorkerReport,
+  WorkersOptions,
 } from '../../broker/contract.js'
 import {refuse} from '../../broker/capabilities.js'
 import {NotFoundError, NotSupportedError, UsageError, isUserError} from '../../kernel/errors.js'
@@ -24,6 +26,7 @@ import {connectClient, connectionError, createClient, type RedisClient, type Red
 import {KeyClaims, type Flavor, type FlavorContext} from './flavor.js'
 import {FLAVORS, flavorByKind} from './flavors/index.js'
 import {createScanner, DEFAULT_SCAN_BUDGET_MS} from './scan.js'
+import {redisWorkers} from './workers.js'
 import {closeGraceMs, closeWithin} from '../../broker/kit/deadline.js'
 
 interface Resolved {
@@ -277,6 +280,10 @@ export class RedisBroker implements Broker {
       this.resolved.delete(queue)
       await r.flavor.delete(this.ctx, r.name)
     })
+  }
+
+  async workers(options: WorkersOptions): Promise<WorkerReport> {
+    return this.run(async () => redisWorkers(this.ctx.client, options, this.ctx.params.get('prefix') ?? (this.ctx.cluster ? '{bull}' : 'bull')))
   }
 
   async retry(queue: string, options: RetryOptions): Promise<number> {

@@ -26,6 +26,7 @@ import type {
   QueueStats,
   RetryOptions,
   Subscription,
+  WorkerReport,
 } from '../../broker/contract.js'
 import {refuse} from '../../broker/capabilities.js'
 import {ConnectionError, NotSupportedError} from '../../kernel/errors.js'
@@ -275,6 +276,10 @@ class SqsBroker implements Broker {
       )
       removed += res.Successful?.length ?? 0
     }
+  }
+
+  async workers(): Promise<WorkerReport> {
+    return {workers: [], notes: ['SQS keeps no registry of consumers — the messages in flight (inspect: inflight) are the only trace of them']}
   }
 
   async createQueue(queue: string, options: QueueOptions = {}): Promise<void> {

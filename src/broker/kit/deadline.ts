@@ -94,6 +94,7 @@ export function boundedBroker(inner: Broker, timeoutMs: number): Broker {
     retry: (q, o) => bound(`retry "${q}"`, () => inner.retry(q, o), timeoutMs * BULK_FACTOR),
     pause: (q) => bound(`pause "${q}"`, () => inner.pause(q)),
     resume: (q) => bound(`resume "${q}"`, () => inner.resume(q)),
+    workers: (o) => bound('workers', () => inner.workers(o)),
     close: () => inner.close(),
   }
 }
