@@ -114,6 +114,8 @@ export interface QueueStats extends QueueRef {
   paused?: boolean
   /** Transport-specific facts worth showing (DLQ, queue type, arguments…). */
   details?: Record<string, unknown>
+  /** The workers on this queue, where the caller asked the workers service (top, metrics, wait). */
+  workers?: WorkerInfo[]
 }
 
 /** The envelope every adapter returns, whatever the broker's native form. */
@@ -296,6 +298,8 @@ export interface WorkersOptions {
 export interface WorkerReport {
   workers: WorkerInfo[]
   notes: string[]
+  /** false: the broker keeps no record of its consumers at all (SQS, memory://), so none found means unknown, not 0. */
+  recorded?: boolean
 }
 
 export interface RetryOptions {

@@ -120,6 +120,21 @@ describe('queue workers on Redis job libraries', {timeout: 180_000}, () => {
       expect(bullRows).toHaveLength((await bull.getWorkers()).length)
       expect(bullRows[0]).toMatchObject({kind: 'bull'})
       expect(out.notes.join(' ')).toMatch(/plain lists/)
+      // the same service feeds wait, metrics and top
+      const waited = await runCli(['wait', `bullmq:${mq}`, '--until', 'consumers>=1', '--timeout', '20s', '--url', url], {env: home, input: ''})
+      expect(waited.stderr).toBe('')
+      expect(waited.code).toBe(0)
+      const short = await runCli(['wait', `bullmq:${mq}`, '--until', 'consumers>=2', '--timeout', '2s', '--url', url], {env: home, input: ''})
+      expect(short.code).toBe(1)
+      expect(short.stderr).toMatch(/consumers 1/)
+      const prom = await runCli(['metrics', '--once', '--queue', `bullmq:${mq}`, '--url', url], {env: home, input: ''})
+      expect(prom.code).toBe(0)
+      expect(prom.stdout).toMatch(new RegExp(`queuectl_queue_workers\\{[^}]*queue="[^"]*${mq}"[^}]*\\} 1`))
+      expect(prom.stdout).toMatch(new RegExp(`queuectl_queue_consumers\\{[^}]*queue="[^"]*${mq}"[^}]*\\} 1`))
+      const top = await runCli(['top', '--once', '--json', '--queue', `bullmq:${mq}`, '--url', url], {env: home, input: ''})
+      expect(top.code).toBe(0)
+      const snap = JSON.parse(top.stdout) as {brokers: {queues: {consumers?: number; workers?: WorkerInfo[]}[]}[]}
+      expect(snap.brokers[0]!.queues[0]).toMatchObject({consumers: 1, workers: [expect.objectContaining({name: 'wt-life-mq'})]})
     } finally {
       await worker.close()
       await bull.close()
@@ -187,9 +202,27 @@ describe('queue workers on RabbitMQ and NATS', {timeout: 60_000}, () => {
     }
   })
 
-  it('SQS-like brokers without a registry say so', async () => {
+  it('a broker without a registry of consumers says so', async () => {
     const r = await runCli(['workers', '--url', 'memory://', '--json'], {env: home, input: ''})
     expect(r.code).toBe(0)
     expect((JSON.parse(r.stdout) as Out).notes[0]).toMatch(/memory:\/\/ lives in one process/)
+  })
+
+  it('wait --until consumers>=1 on RabbitMQ holds once an amqplib consumer attaches', async () => {
+    const amqp = (await import('amqplib')).default
+    const q = `wt-life-wait-${process.pid}`
+    const conn = await amqp.connect(AMQP_URL)
+    const ch = await conn.createChannel()
+    try {
+      await ch.assertQueue(q, {durable: false})
+      const none = await runCli(['wait', q, '--until', 'consumers>=1', '--timeout', '2s', '--url', AMQP_URL], {env: home, input: ''})
+      expect(none.code).toBe(1)
+      await ch.consume(q, () => {})
+      const held = await runCli(['wait', q, '--until', 'consumers>=1', '--timeout', '20s', '--url', AMQP_URL], {env: home, input: ''})
+      expect(held.code).toBe(0)
+    } finally {
+      await ch.deleteQueue(q)
+      await conn.close()
+    }
   })
 })

@@ -109,7 +109,7 @@ class MemoryBroker implements Broker {
   }
 
   async workers(): Promise<WorkerReport> {
-    return {workers: [], notes: ['memory:// lives in one process: its consumers are that process\'s own, and no other process can list them']}
+    return {workers: [], recorded: false, notes: ['memory:// lives in one process: its consumers are that process\'s own, and no other process can list them']}
   }
 
   async createQueue(queue: string): Promise<void> {

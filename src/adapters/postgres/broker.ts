@@ -235,6 +235,8 @@ export class PostgresBroker implements Broker {
         report.workers.push(...found.workers)
         report.notes.push(...found.notes)
       }
+      // pg-boss alone records nothing: no workers found there is unknown, not 0
+      if (!this.contexts.has('graphile')) report.recorded = false
       return report
     })
   }

@@ -279,7 +279,7 @@ class SqsBroker implements Broker {
   }
 
   async workers(): Promise<WorkerReport> {
-    return {workers: [], notes: ['SQS keeps no registry of consumers — the messages in flight (inspect: inflight) are the only trace of them']}
+    return {workers: [], recorded: false, notes: ['SQS keeps no registry of consumers — the messages in flight (inspect: inflight) are the only trace of them']}
   }
 
   async createQueue(queue: string, options: QueueOptions = {}): Promise<void> {
