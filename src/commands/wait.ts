@@ -11,7 +11,7 @@ export default class Wait extends BaseCommand<typeof Wait> {
   static override summary = 'Wait until a queue meets a condition: a CI gate such as "the workers drained the queue".'
   static override description = `Polls the queue's counts until the condition holds (exit 0) or --timeout passes (exit 1, saying what was last seen). A progress line shows on a terminal.
 
-Conditions: empty (nothing waiting, in flight, delayed or retrying), or METRIC OP VALUE joined with "and": metrics depth (waiting + delayed + paused), waiting, inflight, delayed, retry, dead, completed, paused, total, age (oldest waiting, e.g. age<5m); operators < <= > >= == !=.`
+Conditions: empty (nothing waiting, in flight, delayed or retrying), or METRIC OP VALUE joined with "and": metrics depth (waiting + delayed + paused), waiting, inflight, delayed, retry, dead, completed, paused, total, age (oldest waiting, e.g. age<5m), consumers (the consumers or live workers the broker or job library records, as queue workers lists them; refused where none are recorded); operators < <= > >= == !=.`
   static override examples = [
     {description: 'Wait for the workers to drain a queue, at most 2 minutes', command: '<%= config.bin %> <%= command.id %> emails --until empty --timeout 2m'},
     {description: 'Wait until two workers consume the queue (where the broker or library records them)', command: `<%= config.bin %> <%= command.id %> bullmq:emails --until "consumers>=2" --timeout 1m`},
