@@ -23,6 +23,7 @@ async function workers(url: string, ...args: string[]): Promise<Out> {
 }
 const hasSidekiq = await canRun(RUBY, ['-e', 'require "sidekiq"'])
 const hasRq = await canRun(PYTHON, ['-c', 'import rq'])
+const hasCelery = await canRun(PYTHON, ['-c', 'import celery'])
 
 describe('queue workers on Redis job libraries', {timeout: 180_000}, () => {
   const running: Worker[] = []
@@ -93,6 +94,25 @@ describe('queue workers on Redis job libraries', {timeout: 180_000}, () => {
       await raw.set(release, '1', 'EX', 60)
       raw.disconnect()
     }
+  })
+
+  it.runIf(hasCelery)('a Celery worker on Redis, through Celery\'s inspect mailbox, as celery inspect stats shows it', async () => {
+    const url = libUrl(LIB_DB.celery)
+    const q = uniqueName('wk-celery')
+    const node = `wtlife${process.pid}@wk`
+    const env = {QCTL_BROKER: url, C_FORCE_ROOT: '1', PYTHONDONTWRITEBYTECODE: '1'}
+    const w = new Worker(PYTHON, ['-m', 'celery', '-A', 'celery_redis_app', 'worker', '-n', node, '-Q', q, '--pool', 'solo', '--without-gossip', '--without-mingle', '--without-heartbeat', '-l', 'info'], env, 120)
+    running.push(w)
+    const theirs = await until(`celery inspect to see the worker (log: ${w.tail(300)})`, async () => {
+      const out = await runJson<Record<string, {pid: number}>>(PYTHON, ['-m', 'celery', '-A', 'celery_redis_app', 'inspect', 'stats', '-d', node, '--json'], env).catch(() => undefined)
+      return out?.[node]
+    }, 60_000)
+    const out = await workers(url, `celery:${q}`)
+    expect(out.workers).toHaveLength(1)
+    expect(out.workers[0]).toMatchObject({kind: 'celery', name: node, host: 'wk', pid: theirs.pid, queues: [`celery:${q}`], busy: 0, concurrency: 1})
+    await w.stop()
+    const gone = await workers(url, `celery:${q}`)
+    expect(gone.workers).toEqual([])
   })
 
   it('a named BullMQ worker and a Bull worker, as their getWorkers() list them', async () => {

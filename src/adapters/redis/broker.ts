@@ -283,7 +283,10 @@ export class RedisBroker implements Broker {
   }
 
   async workers(options: WorkersOptions): Promise<WorkerReport> {
-    return this.run(async () => redisWorkers(this.ctx.client, options, this.ctx.params.get('prefix') ?? (this.ctx.cluster ? '{bull}' : 'bull')))
+    const ctx = this.ctx
+    const bullPrefix = ctx.params.get('prefix') ?? (ctx.cluster ? '{bull}' : 'bull')
+    const celery = ctx.cluster ? undefined : {db: ctx.target.db, reader: () => ctx.duplicate()}
+    return this.run(async () => redisWorkers({client: ctx.client, bullPrefix, celery}, options))
   }
 
   async retry(queue: string, options: RetryOptions): Promise<number> {

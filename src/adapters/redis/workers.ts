@@ -2,10 +2,12 @@
 //   BullMQ and Bull  CLIENT LIST names <prefix>:<base64 queue>[:w:<worker name>] (Queue.getWorkers)
 //   Sidekiq          `processes` set, each IDENTITY hash (info JSON, busy, beat) and IDENTITY:work(ers)
 //   RQ               `rq:workers` set of rq:worker:<name> hashes (state, current_job, last_heartbeat)
-// Plain lists and Streams keep no registry; asynq's servers and Celery's workers are not read here.
+//   Celery           its broadcast inspect mailbox (celery-inspect.ts): stats, active, active_queues
+// Plain lists and Streams keep no registry; asynq's servers are not read here.
 import type {Redis} from 'ioredis'
 import type {WorkerInfo, WorkerReport, WorkersOptions} from '../../broker/contract.js'
 import {selectWorkers} from '../../broker/kit/workers.js'
+import {celeryWorkers} from './celery-inspect.js'
 import type {RedisClient} from './connection.js'
 
 /** Sidekiq's heartbeat key lives 60 s: a process that has not beaten since is gone (Sidekiq::ProcessSet drops it). */
@@ -15,20 +17,34 @@ export const RQ_STALE_MS = 420_000
 
 const NOTES = [
   'plain lists and Streams keep no registry of their consumers (Streams: XINFO CONSUMERS shows their groups)',
-  'asynq servers and Celery workers are not listed on Redis yet (celery inspect active / asynq dash)',
+  'asynq servers are not listed yet (asynq dash shows them); Celery workers show when they answer the inspect broadcast within a second',
 ]
 
-export async function redisWorkers(client: RedisClient, options: WorkersOptions, bullPrefix = 'bull'): Promise<WorkerReport> {
-  const [bull, sidekiq, rq] = await Promise.all([bullWorkers(client, bullPrefix), sidekiqWorkers(client), rqWorkers(client)])
+export interface RedisWorkerSources {
+  client: RedisClient
+  bullPrefix: string
+  /** Celery's inspect broadcast: the db (its fanout channel names it) and a connection to block on for replies; absent on a Cluster. */
+  celery?: {db: number; reader: () => Promise<RedisClient>}
+}
+
+export async function redisWorkers(sources: RedisWorkerSources, options: WorkersOptions): Promise<WorkerReport> {
+  const {client, bullPrefix} = sources
+  const [bull, sidekiq, rq, celery] = await Promise.all([bullWorkers(client, bullPrefix), sidekiqWorkers(client), rqWorkers(client), celeryOf(sources)])
   const now = Date.now()
   return {
     workers: [
       ...selectWorkers(bull, options),
       ...selectWorkers(sidekiq, options, SIDEKIQ_STALE_MS, now),
       ...selectWorkers(rq, options, RQ_STALE_MS, now),
+      ...selectWorkers(celery, options),
     ],
     notes: NOTES,
   }
+}
+
+async function celeryOf(sources: RedisWorkerSources): Promise<WorkerInfo[]> {
+  if (!sources.celery) return []
+  return celeryWorkers(sources.client, sources.celery.reader, sources.celery.db)
 }
 
 function nodesOf(client: RedisClient): Redis[] {
