@@ -6,7 +6,8 @@ import {Redis} from 'ioredis'
 import {afterAll, describe, expect, it} from 'vitest'
 import type {WorkerInfo} from '../../src/broker/contract.js'
 import {isolatedHome, runCli} from '../helpers/cli.js'
-import {AMQP_URL} from '../adapters/amqp/helpers.js'
+import {fileURLToPath} from 'node:url'
+import {AMQP_URL, dropQueue} from '../adapters/amqp/helpers.js'
 import {NATS_URL, admin as natsAdmin, dropStream} from '../adapters/nats/helpers.js'
 import {LIB_DB, PYTHON, REDIS_HOST, RUBY, Worker, canRun, libUrl, runJson, uniqueName, until} from '../adapters/redis-libs/helpers.js'
 
@@ -24,6 +25,7 @@ async function workers(url: string, ...args: string[]): Promise<Out> {
 const hasSidekiq = await canRun(RUBY, ['-e', 'require "sidekiq"'])
 const hasRq = await canRun(PYTHON, ['-c', 'import rq'])
 const hasCelery = await canRun(PYTHON, ['-c', 'import celery'])
+const AMQP_APP_DIR = fileURLToPath(new URL('../adapters/amqp/', import.meta.url))
 
 describe('queue workers on Redis job libraries', {timeout: 180_000}, () => {
   const running: Worker[] = []
@@ -226,6 +228,28 @@ describe('queue workers on RabbitMQ and NATS', {timeout: 60_000}, () => {
     const r = await runCli(['workers', '--url', 'memory://', '--json'], {env: home, input: ''})
     expect(r.code).toBe(0)
     expect((JSON.parse(r.stdout) as Out).notes[0]).toMatch(/memory:\/\/ lives in one process/)
+  })
+
+  it.runIf(hasCelery)('a Celery worker on RabbitMQ, through Celery\'s inspect mailbox, as celery inspect stats shows it', async () => {
+    const celeryUrl = AMQP_URL.replace(/\/$/, '') + '//' // kombu spells the default vhost "//"
+    const q = `wt-life-celery-${process.pid}`
+    const node = `wtlife${process.pid}@amqp`
+    const env = {QCTL_BROKER: celeryUrl, C_FORCE_ROOT: '1', PYTHONDONTWRITEBYTECODE: '1', PYTHONPATH: AMQP_APP_DIR}
+    const w = new Worker(PYTHON, ['-m', 'celery', '-A', 'celery_app', 'worker', '-n', node, '-Q', q, '--pool', 'solo', '--without-gossip', '--without-mingle', '--without-heartbeat', '-l', 'info'], env, 120)
+    try {
+      const theirs = await until(`celery inspect to see the worker (log: ${w.tail(300)})`, async () => {
+        const out = await runJson<Record<string, {pid: number}>>(PYTHON, ['-m', 'celery', '-A', 'celery_app', 'inspect', 'stats', '-d', node, '--json'], env).catch(() => undefined)
+        return out?.[node]
+      }, 60_000)
+      const out = await workers(AMQP_URL, q)
+      const celery = out.workers.find((x) => x.kind === 'celery')
+      expect(celery).toMatchObject({name: node, host: 'amqp', pid: theirs.pid, busy: 0, concurrency: 1})
+      expect(celery!.queues).toContain(`celery:${q}`)
+      expect(out.workers.some((x) => x.kind === 'rabbitmq' && x.queues.includes(q))).toBe(true)
+    } finally {
+      await w.stop()
+      await dropQueue(q).catch(() => {})
+    }
   })
 
   it('wait --until consumers>=1 on RabbitMQ holds once an amqplib consumer attaches', async () => {

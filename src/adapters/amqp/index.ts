@@ -42,6 +42,7 @@ import {NATIVE_DELAY_EXCHANGE, nativeDelayRoutingKey, nativeDelayTargets, native
 import {coalesceWrites} from './socket.js'
 import {declarationOf} from './declare.js'
 import {amqpWorkers} from './workers.js'
+import {celeryWorkersOverAmqp} from './celery-inspect.js'
 
 let connectionSeq = 0
 
@@ -504,7 +505,7 @@ export class AmqpBroker implements Broker {
   }
 
   async workers(options: WorkersOptions): Promise<WorkerReport> {
-    return amqpWorkers(this.mgmt, options)
+    return amqpWorkers(this.mgmt, options, () => celeryWorkersOverAmqp(this.connection()))
   }
 
   async retry(queue: string): Promise<number> {

@@ -1,12 +1,14 @@
 // RabbitMQ's consumers, as its management API lists them: one row per consumer tag, with its
 // channel's prefetch and unacked count (busy; shared out when a channel holds several consumers)
-// and its connection's client properties (product, version, connection name).
+// and its connection's client properties (product, version, connection name); Celery workers
+// also through Celery's own inspect broadcast (celery-inspect.ts).
 import type {WorkerInfo, WorkerReport, WorkersOptions} from '../../broker/contract.js'
 import {selectWorkers} from '../../broker/kit/workers.js'
 import type {MgmtClient} from './mgmt.js'
 
-export async function amqpWorkers(mgmt: MgmtClient | undefined, options: WorkersOptions): Promise<WorkerReport> {
-  if (!mgmt) return {workers: [], notes: ['RabbitMQ lists its consumers through the management API, which did not answer — point --mgmt-url at it']}
+export async function amqpWorkers(mgmt: MgmtClient | undefined, options: WorkersOptions, celery: () => Promise<WorkerInfo[]>): Promise<WorkerReport> {
+  const celeryWorkers = await celery().catch(() => [])
+  if (!mgmt) return {workers: selectWorkers(celeryWorkers, options), notes: ['RabbitMQ lists its consumers through the management API, which did not answer — point --mgmt-url at it']}
   const [consumers, channels, connections] = await Promise.all([mgmt.consumers(), mgmt.channels().catch(() => []), mgmt.connections().catch(() => [])])
   const channelOf = new Map(channels.map((c) => [c.name, c]))
   const connectionOf = new Map(connections.map((c) => [c.name, c]))
@@ -36,5 +38,6 @@ export async function amqpWorkers(mgmt: MgmtClient | undefined, options: Workers
       },
     }
   })
-  return {workers: selectWorkers(workers, options), notes: []}
+  // a Celery worker is also a consumer of its queues: its inspect row says more (pid, active tasks)
+  return {workers: selectWorkers([...celeryWorkers, ...workers], options), notes: []}
 }
