@@ -241,7 +241,11 @@ describe('queue workers on RabbitMQ and NATS', {timeout: 60_000}, () => {
         const out = await runJson<Record<string, {pid: number}>>(PYTHON, ['-m', 'celery', '-A', 'celery_app', 'inspect', 'stats', '-d', node, '--json'], env).catch(() => undefined)
         return out?.[node]
       }, 60_000)
-      const out = await workers(AMQP_URL, q)
+      // the management API lists a new consumer within its stats interval: asked until both show
+      const out = await until('the Celery worker and its RabbitMQ consumer to show', async () => {
+        const o = await workers(AMQP_URL, q)
+        return o.workers.some((x) => x.kind === 'rabbitmq') && o.workers.some((x) => x.kind === 'celery') ? o : undefined
+      }, 20_000)
       const celery = out.workers.find((x) => x.kind === 'celery')
       expect(celery).toMatchObject({name: node, host: 'amqp', pid: theirs.pid, busy: 0, concurrency: 1})
       expect(celery!.queues).toContain(`celery:${q}`)
