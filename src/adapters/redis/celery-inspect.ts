@@ -1,7 +1,8 @@
 // Celery workers on Redis, asked the way `celery inspect` asks them: a broadcast on the pidbox
 // fanout (PUBLISH /<db>.celery.pidbox, kombu's fanout prefix) with a reply_to, and the replies
 // collected from a reply list bound to the reply.celery.pidbox exchange (kombu's binding set),
-// for about a second. Only the workers that answer show: a dead one cannot.
+// until every subscriber answered (at most about a second). Only the workers that answer show: a
+// dead one cannot.
 import {randomUUID} from 'node:crypto'
 import type {WorkerInfo} from '../../broker/contract.js'
 import {INSPECT_WAIT_MS, emptyReplies, inspectRequests, inspectWorkers, takeInspectReply, type InspectMethod, type InspectReplies} from '../formats/celery-inspect.js'
@@ -34,10 +35,13 @@ export async function celeryWorkers(client: RedisClient, openReader: () => Promi
   try {
     const expires = Date.now() / 1000 + waitMs / 1000
     const listeners = await Promise.all(requests.map((r) => client.publish(`/${db}.celery.pidbox`, envelope(r.body, 'celery.pidbox', {clock: 1, expires}))))
-    if (Math.max(0, ...listeners) === 0) return [] // nobody subscribed to the pidbox: no Celery worker runs
+    const expected = Math.max(0, ...listeners)
+    if (expected === 0) return [] // nobody subscribed to the pidbox: no Celery worker runs
     reader = await openReader()
     const end = Date.now() + waitMs
-    for (let left = waitMs; left > 0; left = end - Date.now()) {
+    // each worker subscribes once: done early when every subscriber answered every request
+    const answered = () => requests.every((r) => Object.keys(replies[r.method]).length >= expected)
+    for (let left = waitMs; left > 0 && !answered(); left = end - Date.now()) {
       const got = await reader.brpop(replyQueue, Math.max(0.05, left / 1000))
       if (!got) break
       takeReply(got[1], tickets, replies)

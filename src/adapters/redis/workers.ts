@@ -16,7 +16,7 @@ export const SIDEKIQ_STALE_MS = 60_000
 export const RQ_STALE_MS = 420_000
 
 const NOTES = [
-  'plain lists and Streams keep no registry of their consumers (Streams: XINFO CONSUMERS shows their groups)',
+  'plain lists, Streams and Bee-Queue keep no registry of their consumers (Streams: XINFO CONSUMERS shows their groups)',
   'asynq servers are not listed yet (asynq dash shows them); Celery workers show when they answer the inspect broadcast within a second',
 ]
 
