@@ -3,7 +3,7 @@
 // it talks to. Adding a transport: its folder, one line here, its dependency (CONTRIBUTING.md).
 import type {Broker, BrokerOptions} from '../broker/contract.js'
 import {guardBroker} from '../broker/kit/guard.js'
-import type {TransportDescriptor, TransportOption} from '../broker/descriptor.js'
+import type {CreateOption, TransportDescriptor, TransportOption} from '../broker/descriptor.js'
 import {UsageError} from '../kernel/errors.js'
 import {declareTokenUserSchemes, redactUrl, rememberSecrets} from '../kernel/redact.js'
 import {memoryTransport} from './memory/descriptor.js'
@@ -43,6 +43,18 @@ export const TRANSPORT_OPTIONS: readonly TransportOption[] = [
 export function queueArgDescription(lead: string, tail = ''): string {
   const named = TRANSPORTS.filter((t) => t.queueSyntax).map((t) => `${t.server?.name ?? t.name}: ${t.queueSyntax}`)
   return `${lead} ${named.join('; ')}; elsewhere the queue's name.${tail ? ` ${tail}` : ''}`
+}
+
+/** Every transport's `queue create` options, each name once (the first declaration's kind), with the transports that take it. */
+export const CREATE_OPTIONS: readonly (CreateOption & {transports: string[]})[] = [
+  ...TRANSPORTS.flatMap((t) => t.createOptions ?? [])
+    .reduce((all, o) => all.set(o.name, all.get(o.name) ?? {...o, transports: TRANSPORTS.filter((t) => t.createOptions?.some((c) => c.name === o.name)).map((t) => t.name)}), new Map<string, CreateOption & {transports: string[]}>())
+    .values(),
+]
+
+/** The descriptor of a transport by its name (Broker.transport). */
+export function transportNamed(name: string): TransportDescriptor | undefined {
+  return TRANSPORTS.find((t) => t.name === name)
 }
 
 /** The first example URL of each transport, for messages that show what a good URL looks like. */

@@ -117,6 +117,8 @@ export interface QueueStats extends QueueRef {
   paused?: boolean
   /** Transport-specific facts worth showing (DLQ, queue type, arguments…). */
   details?: Record<string, unknown>
+  /** The workers on this queue, where the caller asked the workers service (top, metrics, wait). */
+  workers?: WorkerInfo[]
 }
 
 /** The envelope every adapter returns, whatever the broker's native form. */
@@ -271,6 +273,54 @@ export interface Subscription {
   readonly resumes?: boolean
 }
 
+/**
+ * A new queue's settings, by the names its transport's descriptor declares in `createOptions`
+ * (durations in ms). An adapter refuses a name it does not declare for that queue.
+ */
+export type QueueOptions = Readonly<Record<string, string | number | boolean>>
+
+/** One consumer or worker process, as the broker or the job library records it (`queue workers`). */
+export interface WorkerInfo {
+  /** Who keeps the record: rabbitmq, nats, bullmq, bull, sidekiq, rq, graphile… */
+  kind: string
+  /** Its name, tag or identity as the library's own tools show it. */
+  name: string
+  host?: string
+  pid?: number
+  /** The queues it takes work from, as queuectl names them (on Redis: kind:name). */
+  queues: string[]
+  /** Most jobs at once (threads, prefetch, max ack pending). */
+  concurrency?: number
+  /** Jobs it holds now. */
+  busy?: number
+  /** What it works on now, where the library records it. */
+  current?: {id: string; name?: string; queue?: string; startedAt?: number}[]
+  /** Epoch ms. */
+  startedAt?: number
+  /** Epoch ms of its last heartbeat (or last activity). */
+  lastSeenAt?: number
+  /** Its heartbeat is older than the library's own threshold: probably dead (kill -9) and not cleaned up yet. */
+  stale?: boolean
+  version?: string
+  /** Broker-specific facts (channel, ack mode, waiting pulls…). */
+  details?: Record<string, unknown>
+}
+
+export interface WorkersOptions {
+  /** Only those working on one of these queues; empty: every one the broker knows. */
+  queues: readonly string[]
+  /** A heartbeat older than this is stale, instead of the library's own threshold. */
+  staleAfterMs?: number
+}
+
+/** What `Broker.workers` finds, with `notes` saying what it cannot know here (SQS: no registry of consumers). */
+export interface WorkerReport {
+  workers: WorkerInfo[]
+  notes: string[]
+  /** false: the broker keeps no record of its consumers at all (SQS, memory://), so none found means unknown, not 0. */
+  recorded?: boolean
+}
+
 export interface RetryOptions {
   state?: MessageState
   ids?: string[]
@@ -299,8 +349,8 @@ export interface Broker {
    * queue gets). The only capability read callers do.
    */
   capabilitiesOf(queue?: string): Promise<Capabilities>
-  /** Makes an empty queue (`capabilities.create`). */
-  createQueue(queue: string): Promise<void>
+  /** Makes an empty queue (`capabilities.create`), with the settings its descriptor's `createOptions` declare. */
+  createQueue(queue: string, options?: QueueOptions): Promise<void>
   /** Removes the queue and its messages (`capabilities.delete`). */
   deleteQueue(queue: string): Promise<void>
   /** The library's own retry from `capabilities.retry.states` → waiting. Resolves with how many. */
@@ -310,6 +360,8 @@ export interface Broker {
    * is skipped. Resolves with how many were removed. Elsewhere it refuses (NotSupportedError).
    */
   remove(queue: string, ids: readonly string[], state: MessageState): Promise<number>
+  /** The consumers and worker processes the broker or its job libraries record; where none are recorded, a note says so. */
+  workers(options: WorkersOptions): Promise<WorkerReport>
   /** Stops delivery from the queue (`capabilities.pause`). */
   pause(queue: string): Promise<void>
   resume(queue: string): Promise<void>
@@ -329,7 +381,7 @@ export interface BrokerOptions {
 }
 
 /** The operations a transport leaves out where it has none; the guard refuses them. */
-export type OptionalOperation = 'createQueue' | 'deleteQueue' | 'retry' | 'remove' | 'pause' | 'resume'
+export type OptionalOperation = 'createQueue' | 'deleteQueue' | 'retry' | 'remove' | 'workers' | 'pause' | 'resume'
 
 /** What an adapter implements: the Broker, with the optional operations only where it has them. */
 export interface AdapterBroker extends Omit<Broker, OptionalOperation>, Partial<Pick<Broker, OptionalOperation>> {

@@ -45,6 +45,19 @@ export function wrongPortHint(server: BrokerServer): string {
   return `is this ${server.portName ?? `the ${server.name} port`}${usual}? another kind of server may be listening there`
 }
 
+/**
+ * An option `queue create` can set on a new queue of this transport (RabbitMQ's --type, SQS's
+ * --visibility-timeout…): a flag of `queue create`, validated before the adapter sees it.
+ * integer: a whole number ≥ 0; duration: 30s, 5m…, handed over in ms; choice: one of `values`.
+ */
+export interface CreateOption {
+  /** The flag name without dashes; also the key in QueueOptions. */
+  name: string
+  summary: string
+  kind: 'boolean' | 'integer' | 'duration' | 'string' | 'choice'
+  values?: readonly string[]
+}
+
 export interface TransportDescriptor {
   /** The transport's folder name under src/adapters. */
   name: string
@@ -62,6 +75,8 @@ export interface TransportDescriptor {
   /** A user part with no password is a token (nats://TOKEN@host): redacted like a password. */
   tokenUser?: boolean
   headers?: TransportHeaders
+  /** What `queue create` can set on a new queue here; a flag another transport declares is refused with these named. */
+  createOptions?: readonly CreateOption[]
   /** Rewrites a URL text the WHATWG parser cannot hold as it is (several hosts), before parsing. */
   prepareUrl?(text: string): string
   /** Imports the adapter (and its SDK) only now: start-up pays for the one transport used. */

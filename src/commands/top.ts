@@ -152,7 +152,7 @@ Not on a terminal, or with --once: prints one snapshot table and exits (--json: 
           return {...base, queues: [], error: redactText(String((broker.error as Error)?.message ?? broker.error))}
         }
         try {
-          const {stats, incomplete} = await queueStats(broker, {queues})
+          const {stats, incomplete} = await queueStats(broker, {queues, workers: true})
           if (incomplete) this.io.err.write(`note: ${broker.displayUrl}: ${incomplete}\n`)
           return {...base, queues: stats, latencyMs: Date.now() - started}
         } catch (error) {

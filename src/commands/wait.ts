@@ -12,9 +12,10 @@ export default class Wait extends BaseCommand<typeof Wait> {
   static override summary = 'Wait until a queue meets a condition: a CI gate such as "the workers drained the queue".'
   static override description = `Polls the queue's counts until the condition holds (exit 0) or --timeout passes (exit 1, saying what was last seen). A progress line shows on a terminal.
 
-Conditions: empty (nothing waiting, in flight, delayed or retrying), or METRIC OP VALUE joined with "and": metrics depth (waiting + delayed + paused), waiting, inflight, delayed, retry, dead, completed, paused, total, age (oldest waiting, e.g. age<5m); operators < <= > >= == !=.`
+Conditions: empty (nothing waiting, in flight, delayed or retrying), or METRIC OP VALUE joined with "and": metrics depth (waiting + delayed + paused), waiting, inflight, delayed, retry, dead, completed, paused, total, age (oldest waiting, e.g. age<5m), consumers (the consumers or live workers the broker or job library records, as queue workers lists them; refused where none are recorded); operators < <= > >= == !=.`
   static override examples = [
     {description: 'Wait for the workers to drain a queue, at most 2 minutes', command: '<%= config.bin %> <%= command.id %> emails --until empty --timeout 2m'},
+    {description: 'Wait until two workers consume the queue (where the broker or library records them)', command: `<%= config.bin %> <%= command.id %> bullmq:emails --until "consumers>=2" --timeout 1m`},
     {description: 'Gate a deploy on a small backlog and no dead letters', command: `<%= config.bin %> <%= command.id %> emails --until "depth<100 and dead==0" --timeout 30s`},
   ]
 
@@ -23,7 +24,7 @@ Conditions: empty (nothing waiting, in flight, delayed or retrying), or METRIC O
   }
 
   static override flags = {
-    until: Flags.string({summary: 'The condition: empty, "depth<100", "dead==0", "age<5m" (join with "and").', default: 'empty'}),
+    until: Flags.string({summary: 'The condition: empty, "depth<100", "dead==0", "age<5m", "consumers>=2" (join with "and").', default: 'empty'}),
     // overrides the connect timeout: here it bounds the whole wait, connecting included
     timeout: Flags.string({summary: 'Give up (exit 1) after this long, connecting included.', default: '60s'}),
     interval: Flags.string({summary: 'How often to look.', default: '1s'}),

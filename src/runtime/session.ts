@@ -4,6 +4,7 @@
 // turn the way it ended into an error with its exit code. The command only parses and wires signals.
 import {offerCreate} from '../broker/capabilities.js'
 import {capabilitiesFor, requireCapability} from '../broker/kit/guard.js'
+import {makeQueue} from '../services/ops/lifecycle.js'
 import type {Broker, Capabilities} from '../broker/contract.js'
 import {CheckFailedError, NotFoundError, UsageError, UserError, isUserError} from '../kernel/errors.js'
 import {ndjsonLine} from '../kernel/output.js'
@@ -132,7 +133,6 @@ async function queueToWork(broker: Broker, queue: string, create: boolean, caps:
     if (!(error instanceof NotFoundError) || !create) {
       throw offerCreate(error, caps)
     }
-    requireCapability(caps, 'create', queue, broker)
-    await broker.createQueue(queue)
+    await makeQueue(broker, queue)
   }
 }

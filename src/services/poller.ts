@@ -189,7 +189,7 @@ export class StatsPoller {
       this.broker = broker
       if (this.current.transport !== broker.transport) this.update({transport: broker.transport})
     }
-    return (await queueStats(broker, {queues: this.options.queues, concurrency: this.options.concurrency ?? LIVE_CONCURRENCY, signal})).stats
+    return (await queueStats(broker, {queues: this.options.queues, concurrency: this.options.concurrency ?? LIVE_CONCURRENCY, signal, workers: true})).stats
   }
 
   private fail(error: string, started: number): void {

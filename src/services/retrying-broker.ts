@@ -48,12 +48,13 @@ export class RetryingBroker implements Broker {
   purge: Broker['purge'] = async (q, s) => (await this.broker()).purge(q, s)
   // every call opens the broker first: until it answers, each one fails with why it does not
   capabilitiesOf: Broker['capabilitiesOf'] = async (q) => (await this.broker()).capabilitiesOf(q)
-  createQueue: Broker['createQueue'] = async (q) => (await this.broker()).createQueue(q)
+  createQueue: Broker['createQueue'] = async (q, o) => (await this.broker()).createQueue(q, o)
   deleteQueue: Broker['deleteQueue'] = async (q) => (await this.broker()).deleteQueue(q)
   retry: Broker['retry'] = async (q, o) => (await this.broker()).retry(q, o)
   remove: Broker['remove'] = async (q, i, s) => (await this.broker()).remove(q, i, s)
   pause: Broker['pause'] = async (q) => (await this.broker()).pause(q)
   resume: Broker['resume'] = async (q) => (await this.broker()).resume(q)
+  workers: Broker['workers'] = async (o) => (await this.broker()).workers(o)
 
   async close(): Promise<void> {
     // the opened broker is closed by the command that opened it

@@ -2,6 +2,7 @@
 // (one snapshot and the live poller) and `queue metrics` all ask here.
 import type {Broker, QueueList, QueueStats} from '../broker/contract.js'
 import {NotFoundError, NotSupportedError} from '../kernel/errors.js'
+import {attachWorkers} from './workers.js'
 
 /** Stats calls in flight at once by default: enough to hide round trips, few enough for a management API. */
 export const STATS_CONCURRENCY = 8
@@ -20,6 +21,8 @@ export interface QueueStatsOptions {
   signal?: AbortSignal
   /** What to suggest when the broker cannot list its queues; default: name them with --queue (top, metrics). */
   nameThem?: string
+  /** Also ask who is working (services/workers.ts): each stats gets its `workers`, and `consumers` where the broker had none. */
+  workers?: boolean
   /** Listed queues only: stop reading stats after this long (from the start of the listing) and say how many were not shown. */
   budgetMs?: number
 }
@@ -87,7 +90,9 @@ export async function queueStats(broker: Broker, options: QueueStatsOptions = {}
     const note = `${unread} more queue${unread === 1 ? '' : 's'} not shown (their stats were not read within ${(options.budgetMs ?? STATS_BUDGET_MS) / 1000} s) — name the queues you want`
     incomplete = [incomplete, note].filter(Boolean).join('; ')
   }
-  return {stats: stats.filter((s): s is QueueStats => s !== undefined), incomplete}
+  const found = stats.filter((s): s is QueueStats => s !== undefined)
+  if (options.workers) await attachWorkers(broker, found)
+  return {stats: found, incomplete}
 }
 
 async function listQueues(broker: Broker, nameThem = 'name them with --queue'): Promise<QueueList> {

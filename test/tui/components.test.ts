@@ -144,6 +144,30 @@ describe('QueueDetail and PayloadView', () => {
     expect(frame.split('\n').length).toBeLessThanOrEqual(24)
   })
 
+  it('shows the workers pane: live, busy, stale, the first three workers, escaped, within the height', () => {
+    const worker = (n: number, extra = {}) => ({kind: 'sidekiq', name: `host:${n}:abc`, host: 'web-1', pid: 100 + n, queues: ['sidekiq:default'], busy: 1, concurrency: 5, lastSeenAt: 55_000, ...extra})
+    const workers = [worker(1), worker(2, {stale: true, lastSeenAt: 0}), worker(3, {name: 'evil\u001b[2Jname'}), worker(4)]
+    const frame = show(
+      h(QueueDetail, {
+        row: row(3, {stats: {...row(3).stats, workers}}),
+        series: {waiting: [0, 10, 30]},
+        peek: {state: 'waiting', messages: [], loading: false},
+        messageIndex: 0,
+        width: 100,
+        height: 16,
+        now: 61_000,
+      }),
+    )
+    expect(frame).toMatch(/WORKERS 3\s+busy 3\s+stale 1\s+\(first 3/)
+    expect(frame).toMatch(/host:1:abc\s+web-1\s+101\s+1\/5 beat 6.0s ago/)
+    expect(frame).toMatch(/host:2:abc .*STALE beat 1m01s ago/)
+    expect(frame).not.toContain('\u001b[2J')
+    expect(frame).not.toContain('host:4:abc')
+    expect(frame.split('\n').length).toBeLessThanOrEqual(16)
+    const without = show(h(QueueDetail, {row: row(3), series: {waiting: [0]}, peek: {state: 'waiting', messages: [], loading: false}, messageIndex: 0, width: 100, height: 16, now: 61_000}))
+    expect(without).not.toContain('WORKERS')
+  })
+
   it('scrolls a long payload in the payload view and shows binary as hex', () => {
     const long = JSON.stringify(Object.fromEntries(Array.from({length: 40}, (_, i) => [`k${i}`, i])))
     const frame = show(h(PayloadView, {message: message(1, long), scroll: 10, height: 12, width: 80, now: 2000}))

@@ -20,5 +20,14 @@ export const amqpTransport: TransportDescriptor = {
     broker: ['x-death', 'x-first-death-*', 'x-last-death-*', 'x-delivery-count', 'x-queuectl-attempts'],
     deadLetter: ['x-queuectl-error', 'x-queuectl-dead-from'],
   },
+  createOptions: [
+    {name: 'type', summary: 'RabbitMQ: the queue type (default: the URL\'s ?queueType, else classic).', kind: 'choice', values: ['classic', 'quorum', 'stream']},
+    {name: 'durable', summary: 'RabbitMQ: survives a broker restart (default; --no-durable for a transient classic queue).', kind: 'boolean'},
+    {name: 'dead-letter-exchange', summary: 'RabbitMQ: where rejected and expired messages go (x-dead-letter-exchange).', kind: 'string'},
+    {name: 'dead-letter-queue', summary: 'RabbitMQ, SQS, pg-boss: the queue dead letters go to (made when missing).', kind: 'string'},
+    {name: 'max-length', summary: 'RabbitMQ: most messages kept (x-max-length).', kind: 'integer'},
+    {name: 'message-ttl', summary: 'RabbitMQ: how long a message may wait, e.g. 1h (x-message-ttl).', kind: 'duration'},
+    {name: 'delivery-limit', summary: 'RabbitMQ quorum: deliveries before a message is dead-lettered (x-delivery-limit).', kind: 'integer'},
+  ],
   load: async () => (await import('./index.js')).createAmqpBroker,
 }

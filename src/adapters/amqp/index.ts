@@ -16,9 +16,12 @@ import type {
   MessageState,
   OutgoingMessage,
   PeekOptions,
+  QueueOptions,
   QueueRef,
   QueueStats,
   Subscription,
+  WorkerReport,
+  WorkersOptions,
 } from '../../broker/contract.js'
 import {closeGraceMs, closeWithin} from '../../broker/kit/deadline.js'
 import {ConnectionError, NotSupportedError, isTransient, isUserError} from '../../kernel/errors.js'
@@ -36,6 +39,9 @@ import {publishConfirmed, publishUnconfirmed, type PublishTarget} from './publis
 import {DELAYED_EXCHANGE, ensureDelayedBinding} from './delay.js'
 import {NATIVE_DELAY_EXCHANGE, nativeDelayRoutingKey, nativeDelayTargets, nativeDelayedCount, type NativeDelayTarget} from './celery-delay.js'
 import {coalesceWrites} from './socket.js'
+import {declarationOf} from './declare.js'
+import {amqpWorkers} from './workers.js'
+import {celeryWorkersOverAmqp} from './celery-inspect.js'
 
 let connectionSeq = 0
 
@@ -476,10 +482,11 @@ export class AmqpBroker implements AdapterBroker {
     })
   }
 
-  async createQueue(queue: string): Promise<void> {
-    const type = this.config.queueType
-    const args = type === 'classic' ? {} : {'x-queue-type': type}
-    await this.withChannel(queue, (ch) => ch.assertQueue(queue, {durable: true, arguments: args}))
+  async createQueue(queue: string, options: QueueOptions = {}): Promise<void> {
+    const declaration = declarationOf(options, this.config.queueType)
+    const dlq = declaration.deadLetterQueue
+    if (dlq !== undefined && dlq !== queue) await this.withChannel(dlq, (ch) => ch.assertQueue(dlq, {durable: true}))
+    await this.withChannel(queue, (ch) => ch.assertQueue(queue, {durable: declaration.durable, arguments: declaration.arguments}))
   }
 
   async deleteQueue(queue: string): Promise<void> {
@@ -488,6 +495,10 @@ export class AmqpBroker implements AdapterBroker {
       await ch.checkQueue(queue)
       await ch.deleteQueue(queue)
     })
+  }
+
+  async workers(options: WorkersOptions): Promise<WorkerReport> {
+    return amqpWorkers(this.mgmt, options, () => celeryWorkersOverAmqp(this.connection()))
   }
 
   async close(): Promise<void> {

@@ -107,4 +107,27 @@ export class MgmtClient {
   exchangeType(exchange: string): Promise<string> {
     return this.json<{type: string}>(`exchanges/${this.path(this.vhost, exchange)}`).then((e) => e.type)
   }
+
+  /** Every consumer of the vhost, with its channel and queue (`queue workers`). */
+  consumers(): Promise<MgmtConsumer[]> {
+    return this.json<MgmtConsumer[]>(`consumers/${this.path(this.vhost)}`)
+  }
+
+  channels(): Promise<{name: string; messages_unacknowledged?: number; consumer_count?: number}[]> {
+    return this.json(`vhosts/${this.path(this.vhost)}/channels?columns=name,messages_unacknowledged,consumer_count`)
+  }
+
+  connections(): Promise<{name: string; connected_at?: number; client_properties?: Record<string, unknown>}[]> {
+    return this.json(`vhosts/${this.path(this.vhost)}/connections?columns=name,connected_at,client_properties`)
+  }
+}
+
+export interface MgmtConsumer {
+  consumer_tag: string
+  queue: {name: string}
+  prefetch_count?: number
+  ack_required?: boolean
+  active?: boolean
+  exclusive?: boolean
+  channel_details?: {name?: string; connection_name?: string; peer_host?: string; peer_port?: number; user?: string}
 }

@@ -17,6 +17,7 @@ import type {
   QueueStats,
   RetryOptions,
   Subscription,
+  WorkerReport,
 } from '../../broker/contract.js'
 import {ClosedSignal} from '../../broker/kit/subscription.js'
 import {NotSupportedError, UsageError} from '../../kernel/errors.js'
@@ -105,6 +106,10 @@ class MemoryBroker implements AdapterBroker {
       this.queues.set(queue, q)
     }
     return q
+  }
+
+  async workers(): Promise<WorkerReport> {
+    return {workers: [], recorded: false, notes: ['memory:// lives in one process: its consumers are that process\'s own, and no other process can list them']}
   }
 
   async createQueue(queue: string): Promise<void> {

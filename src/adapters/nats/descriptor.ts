@@ -19,5 +19,11 @@ export const natsTransport: TransportDescriptor = {
   },
   tokenUser: true,
   prepareUrl: (text) => seedsInQuery(text, ['nats', 'nats+tls']),
+  createOptions: [
+    {name: 'retention', summary: 'NATS: the stream\'s retention, limits, workqueue (default) or interest.', kind: 'choice', values: ['limits', 'workqueue', 'interest']},
+    {name: 'subjects', summary: 'NATS: the subjects the stream captures, comma-separated (default: its name).', kind: 'string'},
+    {name: 'max-deliver', summary: 'NATS: deliveries before the consumer gives up on a message.', kind: 'integer'},
+    {name: 'ack-wait', summary: 'NATS: how long the consumer waits for an ack before redelivering, e.g. 30s.', kind: 'duration'},
+  ],
   load: async () => (await import('./index.js')).createNatsBroker,
 }

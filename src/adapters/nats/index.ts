@@ -14,13 +14,16 @@ import type {
   MessageState,
   OutgoingMessage,
   PeekOptions,
+  QueueOptions,
   QueueRef,
   QueueStats,
   RetryOptions,
   Subscription,
+  WorkerReport,
+  WorkersOptions,
 } from '../../broker/contract.js'
 import {closeGraceMs, closeWithin, within} from '../../broker/kit/deadline.js'
-import {ConnectionError, NotSupportedError} from '../../kernel/errors.js'
+import {ConnectionError, NotSupportedError, UsageError} from '../../kernel/errors.js'
 import {NATS_DEFAULT_MAX_PAYLOAD, deadLetterStreamOf, natsCapabilities} from './capabilities.js'
 import {parseNatsUrl, type NatsSettings} from './config.js'
 import {openConnection} from './connection.js'
@@ -32,6 +35,7 @@ import {connectError, isNotFound, requestError} from './errors.js'
 import {DEFAULT_CONSUMER, deadLetterRoute, parseQueue} from './names.js'
 import {peekTarget, statsOf} from './read.js'
 import {ConnectionWatch} from './watch.js'
+import {natsWorkers} from './workers.js'
 
 export {natsCapabilities} from './capabilities.js'
 
@@ -88,6 +92,15 @@ class NatsBroker implements AdapterBroker {
     const caps = {...natsCapabilities, maxPayloadBytes: nc.info?.max_payload ?? NATS_DEFAULT_MAX_PAYLOAD}
     // a queue is STREAM or STREAM/CONSUMER; its dead letters go to the stream's own DLQ stream
     return queue === undefined ? caps : {...caps, deadLetterQueue: deadLetterStreamOf(queue.split('/')[0]!)}
+  }
+
+  async workers(options: WorkersOptions): Promise<WorkerReport> {
+    const {jsm} = await this.conn()
+    try {
+      return await natsWorkers(jsm, options)
+    } catch (error) {
+      throw requestError(error, this.displayUrl)
+    }
   }
 
   async listQueues(): Promise<QueueRef[]> {
@@ -159,17 +172,28 @@ class NatsBroker implements AdapterBroker {
   }
 
   /** A work-queue stream capturing the subject of its name (or ?subject=) and its durable pull consumer. */
-  async createQueue(queue: string): Promise<void> {
+  async createQueue(queue: string, options: QueueOptions = {}): Promise<void> {
     const {jsm, dir} = await this.conn()
     const {stream, consumer} = parseQueue(queue, this.settings.consumer)
+    const subjectList = typeof options['subjects'] === 'string' ? options['subjects'].split(',').map((s) => s.trim()).filter(Boolean) : undefined
     try {
       const exists = await jsm.streams.info(stream).then(() => true, (e) => (isNotFound(e, 'stream') ? false : Promise.reject(e)))
-      if (!exists) {
-        const subjects = [this.settings.subject ?? stream]
-        await jsm.streams.add({name: stream, subjects, retention: RetentionPolicy.Workqueue, storage: StorageType.File})
+      if (exists && (options['retention'] !== undefined || subjectList)) {
+        throw new UsageError(`stream "${stream}" exists already: --retention and --subjects set a new stream — drop them (the consumer is still made), or delete the stream first`)
       }
-      await jsm.consumers.add(stream, {durable_name: consumer ?? DEFAULT_CONSUMER, ack_policy: AckPolicy.Explicit})
+      if (!exists) {
+        const subjects = subjectList?.length ? subjectList : [this.settings.subject ?? stream]
+        const retention = {limits: RetentionPolicy.Limits, interest: RetentionPolicy.Interest, workqueue: RetentionPolicy.Workqueue}[String(options['retention'] ?? 'workqueue')]
+        await jsm.streams.add({name: stream, subjects, retention, storage: StorageType.File})
+      }
+      await jsm.consumers.add(stream, {
+        durable_name: consumer ?? DEFAULT_CONSUMER,
+        ack_policy: AckPolicy.Explicit,
+        ...(options['max-deliver'] === undefined ? {} : {max_deliver: Number(options['max-deliver'])}),
+        ...(options['ack-wait'] === undefined ? {} : {ack_wait: Number(options['ack-wait']) * 1_000_000}),
+      })
     } catch (error) {
+      if (error instanceof UsageError) throw error
       throw requestError(error, this.displayUrl)
     } finally {
       dir.forget(stream)

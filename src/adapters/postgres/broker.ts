@@ -8,6 +8,7 @@ import {NotFoundError, UsageError} from '../../kernel/errors.js'
 import {connectError, createPool, toUserError, type Db, type PgTarget} from './connection.js'
 import {assertUsable, detect, quoteIdent, type Detected} from './detect.js'
 import type {Flavor, FlavorContext} from './flavor.js'
+import type {WorkerReport, WorkersOptions} from '../../broker/contract.js'
 import {graphileFlavor} from './graphile.js'
 import {pgbossFlavor} from './pgboss.js'
 
@@ -155,6 +156,25 @@ class PostgresHost implements FlavorHost<FlavorContext, Flavor> {
   /** Without a queue: the default flavor's (?flavor=, else the one library found, else pg-boss). */
   defaultFlavor(): Flavor {
     return this.fallbackFlavor() ?? FLAVORS[0]!
+  }
+
+  /** graphile-worker's locked_by; pg-boss records no workers (its active jobs are the only trace). */
+  async workers(options: WorkersOptions): Promise<WorkerReport> {
+    const report: WorkerReport = {workers: [], notes: []}
+    for (const flavor of FLAVORS) {
+      const ctx = this.contexts.get(flavor.kind)
+      if (!ctx) continue
+      if (!flavor.workers) {
+        report.notes.push(`${flavor.kind === 'pgboss' ? 'pg-boss' : flavor.kind} keeps no registry of its workers — its active jobs (inspect: inflight) are the only trace of them`)
+        continue
+      }
+      const found = await flavor.workers(ctx, options)
+      report.workers.push(...found.workers)
+      report.notes.push(...found.notes)
+    }
+    // pg-boss alone records nothing: no workers found there is unknown, not 0
+    if (!this.contexts.has('graphile')) report.recorded = false
+    return report
   }
 
   async disconnect(): Promise<void> {

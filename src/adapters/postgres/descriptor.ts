@@ -8,5 +8,12 @@ export const postgresTransport: TransportDescriptor = {
   server: {name: 'PostgreSQL', port: 5432},
   examples: ['postgres://postgres@127.0.0.1:5432/test', 'postgresql://app:***@db.internal:5432/jobs?sslmode=require&schema=pgboss'],
   queueSyntax: 'pgboss:NAME or graphile:NAME',
+  createOptions: [
+    {name: 'policy', summary: 'pg-boss: the queue policy, standard (default), short, singleton or stately.', kind: 'choice', values: ['standard', 'short', 'singleton', 'stately']},
+    {name: 'retry-limit', summary: 'pg-boss: retries of a failed job (retryLimit).', kind: 'integer'},
+    {name: 'retry-delay', summary: 'pg-boss: the wait before a retry, whole seconds, e.g. 30s (retryDelay).', kind: 'duration'},
+    {name: 'retry-backoff', summary: 'pg-boss: double the delay at each retry (retryBackoff).', kind: 'boolean'},
+    {name: 'dead-letter-queue', summary: 'RabbitMQ, SQS, pg-boss: the queue dead letters go to (made when missing).', kind: 'string'},
+  ],
   load: async () => (await import('./index.js')).createPostgresBroker,
 }

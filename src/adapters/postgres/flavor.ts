@@ -14,6 +14,9 @@ import type {
   OutgoingMessage,
   RetryOptions,
   Subscription,
+  QueueOptions,
+  WorkerReport,
+  WorkersOptions,
 } from '../../broker/contract.js'
 import type {Db} from './connection.js'
 import type {Flavor as KitFlavor} from '../../broker/kit/flavored.js'
@@ -42,7 +45,10 @@ export interface Flavor extends KitFlavor<FlavorContext> {
   /** Creates the queue when it does not exist yet (the library's own way). */
   enqueue(ctx: FlavorContext, name: string, messages: OutgoingMessage[], options: EnqueueOptions): Promise<string[]>
   consume(ctx: FlavorContext, name: string, handler: LeaseHandler, options: ConsumeOptions): Promise<Subscription>
-  create(ctx: FlavorContext, name: string): Promise<void>
+  /** `options`: the settings `queue create` was given (descriptor createOptions); a flavor without them refuses any. */
+  create(ctx: FlavorContext, name: string, options?: QueueOptions): Promise<void>
   delete(ctx: FlavorContext, name: string): Promise<void>
   retry(ctx: FlavorContext, name: string, options: RetryOptions): Promise<number>
+  /** The workers the library records (graphile-worker's locked_by); absent: it records none. */
+  workers?(ctx: FlavorContext, options: WorkersOptions): Promise<WorkerReport>
 }

@@ -221,3 +221,10 @@ export const deleteJobsSql = (s: string) =>
   `WITH d AS (DELETE FROM ${s}._private_jobs WHERE task_id = $1 AND locked_at IS NULL RETURNING 1) SELECT count(*)::int AS n FROM d`
 export const deleteTaskSql = (s: string) =>
   `DELETE FROM ${s}._private_tasks t WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM ${s}._private_jobs WHERE task_id = t.id)`
+
+/** Workers holding jobs now: graphile-worker's locked_by, with the jobs, their tasks and when each was locked. */
+export const lockedBySql = (s: string) => `
+  SELECT jobs.locked_by, jobs.id::text AS id, t.identifier, min(jobs.locked_at) OVER (PARTITION BY jobs.locked_by) AS first_lock,
+    max(jobs.locked_at) OVER (PARTITION BY jobs.locked_by) AS last_lock, jobs.locked_at
+  FROM ${s}._private_jobs AS jobs JOIN ${s}._private_tasks AS t ON t.id = jobs.task_id
+  WHERE jobs.locked_by IS NOT NULL ORDER BY jobs.locked_by, jobs.id`

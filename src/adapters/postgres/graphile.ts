@@ -3,7 +3,8 @@
 // library: add_jobs, its getJobs/completeJobs/failJobs statements, reschedule_jobs.
 // States: locked → inflight; attempts >= max_attempts → dead (permanently failed, last_error);
 // failed before and will run again → retry; run_at ahead → delayed; else waiting.
-import type {MessageState, QueueStats, RetryOptions} from '../../broker/contract.js'
+import type {MessageState, QueueStats, RetryOptions, WorkerInfo} from '../../broker/contract.js'
+import {selectWorkers} from '../../broker/kit/workers.js'
 import {NotSupportedError, UsageError} from '../../kernel/errors.js'
 import {queueNotFound} from '../../kernel/suggest.js'
 import {graphileCapabilities} from './capabilities.js'
@@ -11,6 +12,9 @@ import type {Flavor, FlavorContext} from './flavor.js'
 import {consumeGraphile} from './graphile-consume.js'
 import {toMessage, toSpec, type GraphileRow} from './graphile-job.js'
 import * as sql from './graphile-sql.js'
+
+/** graphile-worker takes over a lock held this long (its worker crashed). */
+const GRAPHILE_LOCK_TIMEOUT_MS = 4 * 3600_000
 
 const taskIds = new WeakMap<FlavorContext, Map<string, number>>()
 
@@ -158,7 +162,24 @@ export const graphileFlavor: Flavor = {
     return row!.n
   },
 
-  async create(ctx, name) {
+  async workers(ctx, options) {
+    const rows = await ctx.db.query<{locked_by: string; id: string; identifier: string; first_lock: Date; last_lock: Date; locked_at: Date}>(sql.lockedBySql(ctx.schema))
+    const byWorker = new Map<string, WorkerInfo>()
+    for (const r of rows) {
+      const w = byWorker.get(r.locked_by) ?? {kind: 'graphile', name: r.locked_by, queues: [], busy: 0, current: [], startedAt: r.first_lock.getTime(), lastSeenAt: r.last_lock.getTime()}
+      byWorker.set(r.locked_by, w)
+      const queue = `graphile:${r.identifier}`
+      if (!w.queues.includes(queue)) w.queues.push(queue)
+      w.busy = (w.busy ?? 0) + 1
+      w.current!.push({id: r.id, name: r.identifier, queue, startedAt: r.locked_at.getTime()})
+    }
+    const notes = ['graphile-worker records a worker only while it holds a job (locked_by): idle workers do not show']
+    return {workers: selectWorkers([...byWorker.values()], options, GRAPHILE_LOCK_TIMEOUT_MS), notes}
+  },
+
+  async create(ctx, name, options = {}) {
+    const given = Object.keys(options)
+    if (given.length) throw new UsageError(`graphile-worker queues take no settings (${given.map((o) => `--${o}`).join(', ')} are pg-boss's) — drop them`)
     await ensureTask(ctx, name)
   },
 

@@ -4,7 +4,7 @@
 // States: created and retry → waiting (delayed while start_after is ahead: its workers fetch both),
 // active → inflight, completed → completed, failed and cancelled → dead; how many of the queued
 // jobs are pg-boss retries, and the archive, are counted under details.
-import type {Capabilities, MessageState, PeekMatch, QueueStats, RetryOptions} from '../../broker/contract.js'
+import type {Capabilities, MessageState, PeekMatch, QueueOptions, QueueStats, RetryOptions} from '../../broker/contract.js'
 import {NotFoundError, NotSupportedError, UsageError} from '../../kernel/errors.js'
 import {queueNotFound} from '../../kernel/suggest.js'
 import {pgbossCapabilities, pgbossWithDeadLetterQueue} from './capabilities.js'
@@ -93,27 +93,45 @@ async function stats(ctx: FlavorContext, name: string): Promise<QueueStats> {
 /** Creations in flight, per broker: concurrent enqueues to one new queue share one create_queue. */
 const creating = new WeakMap<FlavorContext, Map<string, Promise<void>>>()
 
-async function create(ctx: FlavorContext, name: string): Promise<void> {
+async function create(ctx: FlavorContext, name: string, options: QueueOptions = {}): Promise<void> {
   if (!/^[\w.\-/]+$/.test(name)) throw new UsageError(`"${name}" is not a pg-boss queue name — use letters, digits, _, -, . or /`)
+  const settings = pgbossSettings(options)
+  // pg-boss keeps the dead-letter queue as a queue row the new one refers to: made first
+  if (settings.deadLetter !== undefined && settings.deadLetter !== name) await create(ctx, String(settings.deadLetter))
   let inFlight = creating.get(ctx)
   if (!inFlight) creating.set(ctx, (inFlight = new Map()))
   let done = inFlight.get(name)
   if (!done) {
-    done = createQueueRow(ctx, name).finally(() => inFlight.delete(name))
+    done = createQueueRow(ctx, name, {policy: 'standard', ...settings}).finally(() => inFlight.delete(name))
     inFlight.set(name, done)
   }
   await done
   knownOf(ctx).add(name)
 }
 
+/** `queue create`'s settings in pg-boss's own create_queue option names (retryDelay in whole seconds). */
+function pgbossSettings(options: QueueOptions): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {}
+  if (options['policy'] !== undefined) out.policy = options['policy']
+  if (options['retry-limit'] !== undefined) out.retryLimit = options['retry-limit']
+  if (options['retry-delay'] !== undefined) {
+    const s = Number(options['retry-delay']) / 1000
+    if (!Number.isInteger(s)) throw new UsageError('--retry-delay is whole seconds on pg-boss — e.g. --retry-delay 30s')
+    out.retryDelay = s
+  }
+  if (options['retry-backoff'] !== undefined) out.retryBackoff = options['retry-backoff']
+  if (options['dead-letter-queue'] !== undefined) out.deadLetter = options['dead-letter-queue']
+  return out
+}
+
 // two create_queue calls for one new name (this process and another) can deadlock each other
 // (40P01): PostgreSQL aborts one, and it is retried, then finds the queue made
-async function createQueueRow(ctx: FlavorContext, name: string, tries = 3): Promise<void> {
+async function createQueueRow(ctx: FlavorContext, name: string, settings: Record<string, unknown>, tries = 3): Promise<void> {
   try {
-    await ctx.db.query(sql.createQueueSql(ctx.schema), [name, JSON.stringify({policy: 'standard'})])
+    await ctx.db.query(sql.createQueueSql(ctx.schema), [name, JSON.stringify(settings)])
   } catch (error) {
     if ((error as {code?: string}).code !== '40P01' || tries <= 1) throw error
-    await createQueueRow(ctx, name, tries - 1)
+    await createQueueRow(ctx, name, settings, tries - 1)
   }
 }
 

@@ -8,6 +8,8 @@ import {connectClient, connectionError, createClient, type RedisClient, type Red
 import {KeyClaims, type Flavor, type FlavorContext} from './flavor.js'
 import {FLAVORS} from './flavors/index.js'
 import {createScanner, DEFAULT_SCAN_BUDGET_MS} from './scan.js'
+import {redisWorkers} from './workers.js'
+import type {WorkerReport, WorkersOptions} from '../../broker/contract.js'
 import {closeGraceMs, closeWithin} from '../../broker/kit/deadline.js'
 
 export type RedisBroker = FlavoredBroker<FlavorContext, Flavor>
@@ -157,6 +159,14 @@ class RedisHost implements FlavorHost<FlavorContext, Flavor> {
     }
     if (complete) return {found}
     return {found, incomplete: `SCAN of ${this.displayUrl} stopped after ${this.scanBudgetMs} ms: queues may be missing — raise ?scanBudgetMs= in the URL, or name the queue as kind:name`}
+  }
+
+  /** BullMQ/Bull workers (client names), Sidekiq processes, RQ workers, Celery workers (its inspect mailbox). */
+  workers(options: WorkersOptions): Promise<WorkerReport> {
+    const ctx = this.ctx
+    const bullPrefix = ctx.params.get('prefix') ?? (ctx.cluster ? '{bull}' : 'bull')
+    const celery = ctx.cluster ? undefined : {db: ctx.target.db, reader: () => ctx.duplicate()}
+    return redisWorkers({client: ctx.client, bullPrefix, celery}, options)
   }
 
   async disconnect(): Promise<void> {

@@ -21,10 +21,12 @@ import type {
   MessageState,
   OutgoingMessage,
   PeekOptions,
+  QueueOptions,
   QueueRef,
   QueueStats,
   RetryOptions,
   Subscription,
+  WorkerReport,
 } from '../../broker/contract.js'
 import {ConnectionError, NotSupportedError} from '../../kernel/errors.js'
 import {NO_DLQ_ADVICE, sqsCapabilities, sqsFifoCapabilities} from './capabilities.js'
@@ -35,6 +37,7 @@ import {errorName, throttled, toUserError} from './errors.js'
 import {sendMessages} from './enqueue.js'
 import {QueueDirectory, queueName, type QueueInfo} from './queues.js'
 import {retryDeadLetters} from './redrive.js'
+import {creationOf} from './create.js'
 import {BatchDeleter, release} from './settle.js'
 
 export {sqsCapabilities, sqsFifoCapabilities} from './capabilities.js'
@@ -274,12 +277,24 @@ class SqsBroker implements AdapterBroker {
     }
   }
 
-  async createQueue(queue: string): Promise<void> {
-    const attributes = queue.endsWith('.fifo') ? {FifoQueue: 'true'} : undefined
+  async workers(): Promise<WorkerReport> {
+    return {workers: [], recorded: false, notes: ['SQS keeps no registry of consumers — the messages in flight (inspect: inflight) are the only trace of them']}
+  }
+
+  async createQueue(queue: string, options: QueueOptions = {}): Promise<void> {
+    const {attributes, redrive} = creationOf(queue, options)
     try {
-      await this.client.send(new CreateQueueCommand({QueueName: queue, Attributes: attributes}))
+      if (redrive) {
+        const dlqAttributes = redrive.queue.endsWith('.fifo') ? {FifoQueue: 'true'} : undefined
+        await this.client.send(new CreateQueueCommand({QueueName: redrive.queue, Attributes: dlqAttributes}))
+        const arn = (await this.dir.info(redrive.queue, true)).arn
+        attributes.RedrivePolicy = JSON.stringify({deadLetterTargetArn: arn, maxReceiveCount: redrive.maxReceives})
+      }
+      await this.client.send(new CreateQueueCommand({QueueName: queue, Attributes: Object.keys(attributes).length ? attributes : undefined}))
     } catch (error) {
       throw toUserError(error, this.displayUrl)
+    } finally {
+      this.dir.forget(queue)
     }
   }
 

@@ -89,12 +89,13 @@ export function boundedBroker(inner: Broker, timeoutMs: number): Broker {
       boundSubscription(await bound(`consume "${q}"`, () => inner.consume(q, (lease) => handler(boundLease(lease)), o))),
     purge: (q, s) => bound(`purge "${q}"`, () => inner.purge(q, s), timeoutMs * BULK_FACTOR),
     capabilitiesOf: (q) => bound('capabilities', () => inner.capabilitiesOf(q)),
-    createQueue: (q) => bound(`create "${q}"`, () => inner.createQueue(q)),
+    createQueue: (q, o) => bound(`create "${q}"`, () => inner.createQueue(q, o)),
     deleteQueue: (q) => bound(`delete "${q}"`, () => inner.deleteQueue(q), timeoutMs * BULK_FACTOR),
     retry: (q, o) => bound(`retry "${q}"`, () => inner.retry(q, o), timeoutMs * BULK_FACTOR),
     remove: (q, ids, s) => bound(`delete jobs of "${q}"`, () => inner.remove(q, ids, s), timeoutMs * Math.max(1, Math.ceil(ids.length / 100))),
     pause: (q) => bound(`pause "${q}"`, () => inner.pause(q)),
     resume: (q) => bound(`resume "${q}"`, () => inner.resume(q)),
+    workers: (o) => bound('workers', () => inner.workers(o)),
     close: () => inner.close(),
   }
 }

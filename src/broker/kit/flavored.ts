@@ -27,10 +27,13 @@ import type {
   OutgoingMessage,
   PeekOptions,
   QueueList,
+  QueueOptions,
   QueueRef,
   QueueStats,
   RetryOptions,
   Subscription,
+  WorkerReport,
+  WorkersOptions,
 } from '../contract.js'
 import {refuse, type Refusable} from '../capabilities.js'
 import {NotSupportedError, UsageError} from '../../kernel/errors.js'
@@ -53,7 +56,8 @@ export interface Flavor<Ctx> {
   /** Creates the queue when it does not exist yet. */
   enqueue?(ctx: Ctx, name: string, messages: OutgoingMessage[], options: EnqueueOptions): Promise<string[]>
   consume?(ctx: Ctx, name: string, handler: LeaseHandler, options: ConsumeOptions): Promise<Subscription>
-  create?(ctx: Ctx, name: string): Promise<void>
+  /** `options`: the settings `queue create` was given (descriptor createOptions); a flavor without them refuses any. */
+  create?(ctx: Ctx, name: string, options?: QueueOptions): Promise<void>
   delete?(ctx: Ctx, name: string): Promise<void>
   retry?(ctx: Ctx, name: string, options: RetryOptions): Promise<number>
   /** Deletes single jobs by id (where `capabilities.remove`). */
@@ -99,6 +103,8 @@ export interface FlavorHost<Ctx, F extends Flavor<Ctx>> {
   discover(): Promise<{found: Located<F>[]; incomplete?: string}>
   /** The flavor a broker-wide `capabilitiesOf()` describes. */
   defaultFlavor(): F
+  /** The consumers and worker processes its libraries record (`queue workers`); default: none recorded. */
+  workers?(options: WorkersOptions): Promise<WorkerReport>
   /** A settling call's driver error, in the user's words (default: as it is). */
   leaseError?(error: unknown): unknown
   /** A subscription's lost-connection error, in the user's words (default: as it is). */
@@ -283,13 +289,19 @@ export class FlavoredBroker<Ctx, F extends Flavor<Ctx>> implements Broker {
     })
   }
 
-  async createQueue(queue: string): Promise<void> {
+  async createQueue(queue: string, options: QueueOptions = {}): Promise<void> {
     return this.run(async () => {
       const r = await this.resolve(queue, true)
       const create = this.method(r, 'create', 'create')
       this.resolved.delete(queue)
-      await create(r.ctx, r.name)
+      await create(r.ctx, r.name, options)
     })
+  }
+
+  async workers(options: WorkersOptions): Promise<WorkerReport> {
+    const host = this.host
+    if (!host.workers) return {workers: [], notes: [`${host.server} keeps no registry of its workers here`], recorded: false}
+    return this.run(() => host.workers!(options))
   }
 
   async deleteQueue(queue: string): Promise<void> {

@@ -26,10 +26,13 @@ import type {
   MessageState,
   OutgoingMessage,
   PeekOptions,
+  QueueOptions,
   QueueRef,
   QueueStats,
   RetryOptions,
   Subscription,
+  WorkerReport,
+  WorkersOptions,
 } from '../contract.js'
 import {refuse, type Refusable} from '../capabilities.js'
 import {NotSupportedError} from '../../kernel/errors.js'
@@ -46,7 +49,7 @@ export function refusal(op: Refusable, queue: string, broker: Pick<Broker, 'disp
 }
 
 /** Throws that refusal unless the queue's capabilities allow `op`. */
-export function requireCapability(caps: Capabilities, op: 'enqueue' | 'consume' | 'create', queue: string, broker: Pick<Broker, 'displayUrl'>): void {
+export function requireCapability(caps: Capabilities, op: 'enqueue' | 'consume' | 'create' | 'delete', queue: string, broker: Pick<Broker, 'displayUrl'>): void {
   if (!caps[op]) throw refusal(op, queue, broker, caps)
 }
 
@@ -125,9 +128,14 @@ class GuardedBroker implements Broker {
     return this.inner.capabilitiesOf(queue)
   }
 
-  async createQueue(queue: string): Promise<void> {
+  async createQueue(queue: string, options?: QueueOptions): Promise<void> {
     if (!this.inner.createQueue) return this.refusal('create', queue)
-    return this.inner.createQueue(queue)
+    return this.inner.createQueue(queue, options)
+  }
+
+  async workers(options: WorkersOptions): Promise<WorkerReport> {
+    if (!this.inner.workers) return {workers: [], notes: [`${this.displayUrl} keeps no registry of its consumers`], recorded: false}
+    return this.inner.workers(options)
   }
 
   async deleteQueue(queue: string): Promise<void> {

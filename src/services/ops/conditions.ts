@@ -8,7 +8,7 @@ import {formatDuration, parseDuration} from '../../kernel/units.js'
 
 type Op = '<' | '<=' | '>' | '>=' | '==' | '!='
 /** depth = waiting + delayed + paused; dead = dead + retry; total = everything not completed; age = oldest waiting (ms). */
-type Metric = MessageState | 'depth' | 'total' | 'age'
+type Metric = MessageState | 'depth' | 'total' | 'age' | 'consumers'
 
 export interface Comparison {
   metric: Metric
@@ -28,7 +28,7 @@ export interface Evaluation {
   observed: string
 }
 
-const METRICS = ['depth', 'total', 'age', ...MESSAGE_STATES]
+const METRICS = ['depth', 'total', 'age', 'consumers', ...MESSAGE_STATES]
 const COMPARISON = /^([a-z-]+)\s*(<=|>=|==|!=|<|>|=)\s*(\S+)$/i
 
 export function parseCondition(text: string): Condition {
@@ -46,7 +46,7 @@ function parseOne(part: string): Comparison[] {
     throw new UsageError(`--until "${part}" is not a condition — use empty, or METRIC OP VALUE such as "depth<100", "dead==0", "age<5m" (metrics: ${METRICS.join(', ')})`)
   }
   const word = m[1]!.toLowerCase()
-  const metric: Metric = word === 'depth' || word === 'total' || word === 'age' ? word : parseMetricState(word, part)
+  const metric: Metric = word === 'depth' || word === 'total' || word === 'age' || word === 'consumers' ? word : word === 'workers' ? 'consumers' : parseMetricState(word, part)
   const op = (m[2] === '=' ? '==' : m[2]) as Op
   const value = metric === 'age' ? parseDuration(m[3]!, `--until ${part}: the age`, {timer: false}) : Number(m[3])
   if (!Number.isFinite(value) || value < 0 || (metric !== 'age' && !Number.isInteger(value))) {
@@ -81,6 +81,7 @@ export function metricValue(stats: QueueStats, metric: Metric): number | undefin
     case 'total':
       return (['waiting', 'inflight', 'delayed', 'retry', 'paused'] as const).reduce((sum, s) => sum + (stats.counts[s] ?? 0), 0)
     case 'age': return depthOf(stats) === 0 ? 0 : stats.oldestAgeMs
+    case 'consumers': return stats.consumers
     case 'dead': return stats.counts.dead === undefined && stats.counts.retry === undefined ? undefined : deadCount(stats)
     default: return stats.counts[metric]
   }
@@ -91,6 +92,9 @@ export function checkAnswerable(condition: Condition, stats: QueueStats, transpo
   for (const c of condition.all) {
     if (c.metric === 'depth' || c.metric === 'total') continue
     if (c.metric === 'age' && depthOf(stats) === 0) continue
+    if (c.metric === 'consumers' && stats.consumers === undefined) {
+      throw new NotSupportedError(`${transport} does not know who consumes queue "${stats.name}" (it keeps no registry of consumers) — wait on depth or inflight instead`)
+    }
     if (metricValue(stats, c.metric) === undefined) {
       const known = Object.keys(stats.counts).join(', ')
       throw new NotSupportedError(`${transport} does not report "${c.metric}" for queue "${stats.name}" (it reports: ${known || 'nothing'}${stats.oldestAgeMs !== undefined ? ', age' : ''}) — wait on depth or one of those`)

@@ -16,6 +16,9 @@ export async function createExposition(collector: MetricsCollector, staleAfterMs
   const messages = gauge('queuectl_queue_messages', 'Messages in the queue by state (absent where the broker cannot count a state).', [...q, 'state'])
   const oldest = gauge('queuectl_queue_oldest_message_age_seconds', 'Age of the oldest waiting message, where the broker tells it.', q)
   const consumers = gauge('queuectl_queue_consumers', 'Consumers attached to the queue, where the broker tells it.', q)
+  const workers = gauge('queuectl_queue_workers', 'Live workers on the queue (stale ones left out), where the broker or job library records them (queue workers).', q)
+  const busy = gauge('queuectl_queue_workers_busy', 'Jobs the live workers on the queue hold now, where recorded.', q)
+  const staleWorkers = gauge('queuectl_queue_workers_stale', 'Workers on the queue whose heartbeat is past the library\'s threshold (killed without a goodbye).', q)
   const rateIn = gauge('queuectl_queue_enqueue_rate', 'Messages enqueued per second, as the broker reports it.', q)
   const rateOut = gauge('queuectl_queue_dequeue_rate', 'Messages consumed/acked per second, as the broker reports it.', q)
   const paused = gauge('queuectl_queue_paused', '1 when the queue is paused.', q)
@@ -28,7 +31,7 @@ export async function createExposition(collector: MetricsCollector, staleAfterMs
   const queues = gauge('queuectl_broker_queues', 'Queues reported for the broker.', ['broker'])
 
   const fill = () => {
-    for (const g of [messages, oldest, consumers, rateIn, rateOut, paused, up, age, stale, lastSuccess, duration, errors, queues]) g.reset()
+    for (const g of [messages, oldest, consumers, workers, busy, staleWorkers, rateIn, rateOut, paused, up, age, stale, lastSuccess, duration, errors, queues]) g.reset()
     const now = Date.now()
     for (const [broker, snap] of collector.snapshots) {
       up.set({broker, transport: snap.transport}, snap.error === undefined && snap.lastRefreshAt !== undefined ? 1 : 0)
@@ -45,6 +48,12 @@ export async function createExposition(collector: MetricsCollector, staleAfterMs
         for (const [state, n] of Object.entries(s.counts) as [MessageState, number][]) messages.set({...labels, state}, n)
         if (s.oldestAgeMs !== undefined) oldest.set(labels, s.oldestAgeMs / 1000)
         if (s.consumers !== undefined) consumers.set(labels, s.consumers)
+        if (s.workers !== undefined) {
+          const live = s.workers.filter((w) => !w.stale)
+          workers.set(labels, live.length)
+          busy.set(labels, live.reduce((sum, w) => sum + (w.busy ?? 0), 0))
+          staleWorkers.set(labels, s.workers.length - live.length)
+        }
         if (s.rates?.inPerSec !== undefined) rateIn.set(labels, s.rates.inPerSec)
         if (s.rates?.outPerSec !== undefined) rateOut.set(labels, s.rates.outPerSec)
         if (s.paused !== undefined) paused.set(labels, s.paused ? 1 : 0)

@@ -7,6 +7,7 @@ import {offerCreate} from '../../broker/capabilities.js'
 import {drainQueue, type DrainReport} from './drain.js'
 import {toOutgoing} from './message-format.js'
 import {capabilitiesFor, requireCapability} from '../../broker/kit/guard.js'
+import {makeQueue} from './lifecycle.js'
 
 /** The queue holding a queue's dead messages, where the broker keeps them in a queue of their own (AMQP, SQS). */
 export async function deadLetterQueueOf(broker: Broker, queue: string, verb: string): Promise<string> {
@@ -48,10 +49,7 @@ export async function checkDestination(broker: Broker, queue: string, create: bo
   // a queue not made yet gets what a new queue gets
   const caps = await capabilitiesFor(broker, queue)
   requireCapability(caps, 'enqueue', queue, broker)
-  if (create) {
-    requireCapability(caps, 'create', queue, broker)
-    await broker.createQueue(queue)
-  }
+  if (create) await makeQueue(broker, queue)
   await broker.stats(queue).catch((error: unknown) => {
     throw offerCreate(error, caps)
   })

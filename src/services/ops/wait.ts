@@ -1,6 +1,7 @@
 // `queue wait`: poll a queue's stats until a condition holds or the deadline passes. Transient
 // errors (a broker restarting) are retried until the deadline; a missing queue fails at once.
-import type {Broker} from '../../broker/contract.js'
+import type {Broker, QueueStats} from '../../broker/contract.js'
+import {attachWorkers} from '../workers.js'
 import {isUserError} from '../../kernel/errors.js'
 import {checkAnswerable, evaluate, type Condition} from './conditions.js'
 import {sleep, withTimeout} from './timing.js'
@@ -24,6 +25,13 @@ export interface WaitResult {
 
 const NOT_FOUND = 4
 
+/** The queue's stats; with who works on it when the condition counts consumers (the workers service fills what the broker's stats lack). */
+async function statsFor(broker: Broker, queue: string, condition: Condition): Promise<QueueStats> {
+  const stats = await broker.stats(queue)
+  if (condition.all.some((c) => c.metric === 'consumers')) await attachWorkers(broker, [stats])
+  return stats
+}
+
 export async function waitFor(broker: Broker, queue: string, options: WaitOptions): Promise<WaitResult> {
   const started = Date.now()
   let polls = 0
@@ -32,7 +40,7 @@ export async function waitFor(broker: Broker, queue: string, options: WaitOption
   for (;;) {
     if (options.signal?.aborted) return {held: false, observed, polls, elapsedMs: Date.now() - started, interrupted: true}
     try {
-      const stats = await withTimeout(broker.stats(queue), Math.max(1000, options.deadline - Date.now()), `stats of "${queue}"`)
+      const stats = await withTimeout(statsFor(broker, queue, options.condition), Math.max(1000, options.deadline - Date.now()), `stats of "${queue}"`)
       polls++
       if (first) checkAnswerable(options.condition, stats, broker.transport)
       first = false

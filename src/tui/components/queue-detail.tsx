@@ -2,7 +2,7 @@
 // payload; or, in the payload view, the whole payload scrolled. Pure: everything comes as props.
 import {Box} from 'ink'
 import {Text} from './text.js'
-import type {Message, MessageState} from '../../broker/contract.js'
+import type {Message, MessageState, WorkerInfo} from '../../broker/contract.js'
 import {payloadPreview} from '../../services/envelope.js'
 import {formatDuration} from '../../kernel/units.js'
 import {clean, fit} from '../columns.js'
@@ -45,8 +45,11 @@ export function QueueDetail({row, series, peek, messageIndex, width, height, now
     s.rates?.outPerSec === undefined ? undefined : `out ${s.rates.outPerSec.toFixed(1)}/s`,
   ].filter(Boolean)
   const sparkWidth = Math.max(0, Math.min(60, width - 20))
-  // lines left for messages and the payload once the title, states and headers are drawn
-  const left = Math.max(2, height - 3 - states.length - 2)
+  // the workers pane: a header and up to 3 workers, where the broker records them
+  const workers = s.workers ?? []
+  const workerLines = s.workers === undefined ? 0 : 1 + Math.min(3, workers.length)
+  // lines left for messages and the payload once the title, states, workers and headers are drawn
+  const left = Math.max(2, height - 3 - states.length - workerLines - 2)
   const listLines = Math.max(1, Math.min(peek.messages.length || 1, Math.floor(left / 2)))
   const payloadRoom = Math.max(0, left - listLines)
   const selected = peek.messages[messageIndex]
@@ -67,6 +70,7 @@ export function QueueDetail({row, series, peek, messageIndex, width, height, now
           <Text color={st === 'dead' && (s.counts.dead ?? 0) > 0 ? 'red' : 'cyan'}>{sparkline(series[st] ?? [], sparkWidth)}</Text>
         </Text>
       ))}
+      {s.workers === undefined ? null : <WorkersPane workers={workers} now={now} />}
       <Text bold wrap="truncate">
         {`${STATE_LABEL[peek.state].toUpperCase()} MESSAGES${peek.loading ? ' (peeking…)' : ''}`}
         <Text dimColor>{peek.note ? `  ${peek.note}` : ''}</Text>
@@ -87,6 +91,28 @@ export function QueueDetail({row, series, peek, messageIndex, width, height, now
       )}
       {selected && payloadRoom > 1 ? <PayloadView message={selected} scroll={0} height={payloadRoom} width={width} now={now} /> : null}
     </Box>
+  )
+}
+
+/** Who works on the queue: live and stale counts, then the first three workers. */
+function WorkersPane({workers, now}: {workers: readonly WorkerInfo[]; now: number}) {
+  const stale = workers.filter((w) => w.stale).length
+  const busy = workers.reduce((sum, w) => sum + (w.stale ? 0 : (w.busy ?? 0)), 0)
+  return (
+    <>
+      <Text bold wrap="truncate">
+        {`WORKERS ${workers.length - stale}`}
+        <Text dimColor>{`  busy ${busy}${stale ? `  stale ${stale}` : ''}${workers.length > 3 ? `  (first 3: queue workers for all)` : ''}`}</Text>
+      </Text>
+      {workers.slice(0, 3).map((w, i) => (
+        <Text key={i} color={w.stale ? 'red' : undefined} wrap="truncate">
+          {fit(w.name, 28, 'left')} {fit(w.host ?? '-', 15, 'left')} {fit(w.pid === undefined ? '-' : String(w.pid), 7, 'right')}{' '}
+          {fit(w.busy === undefined ? '-' : w.concurrency === undefined ? String(w.busy) : `${w.busy}/${w.concurrency}`, 7, 'right')}{' '}
+          {w.stale ? 'STALE ' : ''}
+          {w.lastSeenAt === undefined ? '' : `beat ${formatDuration(Math.max(0, now - w.lastSeenAt))} ago`}
+        </Text>
+      ))}
+    </>
   )
 }
 
