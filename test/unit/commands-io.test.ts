@@ -61,7 +61,7 @@ describe('enqueue through injected streams', () => {
     expect(run.exitCode).toBe(4)
     expect(streams.out.text).toBe('')
     expect(streams.err.text.trim().split('\n')).toHaveLength(1)
-    expect(streams.err.text).toMatch(/^Error: queue ".*-nowhere" not found on amqp:\/\/\*\*\*@.*give --create to make it/)
+    expect(streams.err.text).toMatch(/^Error: queue ".*-nowhere" not found on amqp:\/\/guest:\*\*\*@.*give --create to make it/)
     // a typo leaves nothing behind
     expect((await Inspect.runWith([`${tag}-nowhere`, '--url', AMQP], {io: io(), config})).exitCode).toBe(4)
   })

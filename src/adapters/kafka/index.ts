@@ -12,10 +12,9 @@
 // DeleteRecords, DescribeConfigs, a plain Fetch without a group) and exposes its protocol layer
 // (Reader/Writer, one module per API), on which the share-group protocol (ShareFetch,
 // ShareAcknowledge) can be written. Throughput against it: BENCHMARKS.md.
-import type {AdapterBroker, BrokerFactory, Capabilities, ConsumeOptions, EnqueueOptions, LeaseHandler, Message, MessageState, OutgoingMessage, PeekOptions, QueueRef, QueueStats, RetryOptions, Subscription} from '../../broker/contract.js'
+import type {AdapterBroker, BrokerFactory, Capabilities, ConsumeOptions, EnqueueOptions, LeaseHandler, Message, MessageState, OutgoingMessage, PeekOptions, QueueRef, QueueStats, Subscription} from '../../broker/contract.js'
 import {closeGraceMs, closeWithin} from '../../broker/kit/deadline.js'
-import {NotSupportedError} from '../../kernel/errors.js'
-import {ADVICE, KAFKA_DEFAULT_MAX_MESSAGE_BYTES, RECORD_OVERHEAD, groupCapabilities} from './capabilities.js'
+import {KAFKA_DEFAULT_MAX_MESSAGE_BYTES, RECORD_OVERHEAD, groupCapabilities} from './capabilities.js'
 import {ClientSet} from './client.js'
 import type {OutRecord} from './codec.js'
 import {parseKafkaUrl, type KafkaSettings} from './config.js'
@@ -183,18 +182,6 @@ class KafkaBroker implements AdapterBroker {
     } catch (error) {
       throw requestError(error, this.displayUrl)
     }
-  }
-
-  async retry(queue: string, _options: RetryOptions): Promise<number> {
-    throw new NotSupportedError(`${queue}: ${ADVICE.retry}`)
-  }
-
-  async pause(queue: string): Promise<void> {
-    throw new NotSupportedError(`${queue}: ${ADVICE.pause}`)
-  }
-
-  async resume(queue: string): Promise<void> {
-    throw new NotSupportedError(`${queue}: ${ADVICE.pause}`)
   }
 
   private closing?: Promise<void>
