@@ -11,6 +11,7 @@ import {toMessage} from './codec.js'
 import {consumeGroup} from './consume.js'
 import {requestError} from './errors.js'
 import type {KafkaContext, KafkaFlavor} from './flavor.js'
+import {meterOf} from './rates.js'
 import {DEFAULT_GROUP, DLT_GROUP, DLT_SUFFIX, deadLetterTopicOf, type QueueName} from './names.js'
 import {committedOf, groupExists, offsetsOf, partitionsOf, readAt, readFrom, resumeAt, type PartitionOffsets} from './offsets.js'
 
@@ -29,6 +30,12 @@ async function positionOf(ctx: KafkaContext, topic: string, group: string | unde
   const offsets = await offsetsOf(admin, topic, partitions, ctx.where)
   const committed = group && (await groupExists(admin, group, ctx.where)) ? await committedOf(admin, group, topic, partitions, ctx.where) : new Map<number, bigint>()
   return {topic, group, tracked: committed.size > 0, offsets, from: new Map(offsets.map((p) => [p.partition, resumeAt(p, committed)]))}
+}
+
+/** In: the topic's end offsets advancing; out: where the group resumes advancing (rates.ts). */
+function ratesOf(ctx: KafkaContext, p: Position): QueueStats['rates'] {
+  const sum = (values: Iterable<bigint>) => [...values].reduce((a, b) => a + b, 0n)
+  return meterOf(ctx).sample(`${p.topic}/${p.group ?? ''}`, sum(p.offsets.map((o) => o.high)), sum(p.from.values()))
 }
 
 const waitingOf = (p: Position): number => p.offsets.reduce((sum, o) => sum + Number(o.high - p.from.get(o.partition)!), 0)
@@ -77,6 +84,8 @@ async function stats(ctx: KafkaContext, q: QueueName): Promise<QueueStats> {
     inflight: 'unknown: a consumer group keeps no per-record lease (fetched, uncommitted records count as waiting)',
     deadLetterTopic: deadLetterTopicOf(q.topic),
   }
+  const rates = ratesOf(ctx, p)
+  if (!rates) details.rates = 'from offsets over time: shown from the second sample on (top, metrics), not on the first'
   if (!p.tracked) details.note = `group "${group}" has committed nothing on ${q.topic}: waiting = every record the topic retains`
   const isDlt = q.topic.endsWith(DLT_SUFFIX)
   return {
@@ -85,6 +94,7 @@ async function stats(ctx: KafkaContext, q: QueueName): Promise<QueueStats> {
     counts: {waiting: waitingOf(p), ...(isDlt ? {} : {dead: await deadCount(ctx, q.topic)})},
     consumers: await membersOf(ctx, group),
     oldestAgeMs: await oldestAge(ctx, p),
+    ...(rates ? {rates} : {}),
     details,
   }
 }
