@@ -11,6 +11,7 @@ import {toMessage} from './codec.js'
 import {consumeGroup} from './consume.js'
 import {requestError} from './errors.js'
 import type {KafkaContext, KafkaFlavor} from './flavor.js'
+import {CONSUMER_GROUP_TYPES, membersOf} from './members.js'
 import {meterOf} from './rates.js'
 import {DEFAULT_GROUP, DLT_GROUP, DLT_SUFFIX, deadLetterTopicOf, type QueueName} from './names.js'
 import {committedOf, groupExists, offsetsOf, partitionsOf, readAt, readFrom, resumeAt, type PartitionOffsets} from './offsets.js'
@@ -51,15 +52,6 @@ async function oldestAge(ctx: KafkaContext, p: Position): Promise<number | undef
   return oldest === undefined ? undefined : Math.max(0, Date.now() - oldest)
 }
 
-async function membersOf(ctx: KafkaContext, group: string): Promise<number | undefined> {
-  try {
-    const g = (await ctx.clients.admin.describeGroups({groups: [group]})).get(group)
-    return g ? g.members.size : 0
-  } catch {
-    return undefined
-  }
-}
-
 /** The dead letters not yet retried: TOPIC-dlt's records past the DLT group; 0 when it has none. */
 async function deadCount(ctx: KafkaContext, topic: string): Promise<number> {
   try {
@@ -92,7 +84,7 @@ async function stats(ctx: KafkaContext, q: QueueName): Promise<QueueStats> {
     name: q.text,
     kind: 'group',
     counts: {waiting: waitingOf(p), ...(isDlt ? {} : {dead: await deadCount(ctx, q.topic)})},
-    consumers: await membersOf(ctx, group),
+    consumers: await membersOf(ctx.clients.admin, group),
     oldestAgeMs: await oldestAge(ctx, p),
     ...(rates ? {rates} : {}),
     details,
@@ -136,7 +128,7 @@ async function list(ctx: KafkaContext): Promise<QueueRef[]> {
   const {admin} = ctx.clients
   try {
     const topics = (await admin.listTopics({includeInternals: false})).filter((t) => !t.startsWith('__'))
-    const groups = await admin.listGroups()
+    const groups = await admin.listGroups({types: CONSUMER_GROUP_TYPES})
     const out: QueueRef[] = topics.map((name) => ({name, kind: 'topic'}))
     const offsets = await admin.listConsumerGroupOffsets({groups: [...groups.values()].filter((g) => g.protocolType === 'consumer' || g.groupType === 'consumer').map((g) => g.id)})
     // TOPIC already stands for TOPIC/queuectl (and TOPIC-dlt for TOPIC-dlt/queuectl-dlt)
