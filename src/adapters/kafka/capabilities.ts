@@ -25,7 +25,8 @@ export const groupCapabilities: Capabilities = {
   priority: false,
   deadLetter: 'queue',
   leaseExpiry: false,
-  rates: false,
+  // from end and committed offsets sampled over time (rates.ts): from a queue's second stats call on
+  rates: true,
   // in flight is unknown on a consumer group: fetched-but-uncommitted records look waiting
   states: ['waiting', 'dead'],
   purgeStates: ['waiting', 'dead'],

@@ -112,17 +112,22 @@ export class GroupSubscription implements Subscription {
     )
   }
 
-  /** Flowing 'data' events, paused while `prefetch` leases are unsettled (no promise per record). */
+  /**
+   * Flowing 'data' events, paused while `prefetch` leases are unsettled (no promise per record),
+   * resumed once half of them are settled: the client's resume() starts a fetch of its own each
+   * time, so resuming at every ack (as this did) sent a fetch per record once the handlers kept up.
+   */
   private loop(): void {
     const stream = this.stream!
-    const room = () => Math.max(1, this.options.prefetch) - this.ledger.size
+    const prefetch = Math.max(1, this.options.prefetch)
+    const low = Math.floor(prefetch / 2)
     stream.on('data', (m: KafkaMessage) => {
       if (this.stopping) return
       this.deliver(rawOf(m))
-      if (room() <= 0) stream.pause()
+      if (this.ledger.size >= prefetch) stream.pause()
     })
     this.resumeIfRoom = () => {
-      if (!this.stopping && stream.isPaused() && room() > 0) stream.resume()
+      if (!this.stopping && this.ledger.size <= low && stream.isPaused()) stream.resume()
     }
   }
 

@@ -11,6 +11,8 @@ import {toMessage} from './codec.js'
 import {consumeGroup} from './consume.js'
 import {requestError} from './errors.js'
 import type {KafkaContext, KafkaFlavor} from './flavor.js'
+import {CONSUMER_GROUP_TYPES, membersOf} from './members.js'
+import {meterOf} from './rates.js'
 import {DEFAULT_GROUP, DLT_GROUP, DLT_SUFFIX, deadLetterTopicOf, type QueueName} from './names.js'
 import {committedOf, groupExists, offsetsOf, partitionsOf, readAt, readFrom, resumeAt, type PartitionOffsets} from './offsets.js'
 
@@ -31,6 +33,12 @@ async function positionOf(ctx: KafkaContext, topic: string, group: string | unde
   return {topic, group, tracked: committed.size > 0, offsets, from: new Map(offsets.map((p) => [p.partition, resumeAt(p, committed)]))}
 }
 
+/** In: the topic's end offsets advancing; out: where the group resumes advancing (rates.ts). */
+function ratesOf(ctx: KafkaContext, p: Position): QueueStats['rates'] {
+  const sum = (values: Iterable<bigint>) => [...values].reduce((a, b) => a + b, 0n)
+  return meterOf(ctx).sample(`${p.topic}/${p.group ?? ''}`, sum(p.offsets.map((o) => o.high)), sum(p.from.values()))
+}
+
 const waitingOf = (p: Position): number => p.offsets.reduce((sum, o) => sum + Number(o.high - p.from.get(o.partition)!), 0)
 
 async function oldestAge(ctx: KafkaContext, p: Position): Promise<number | undefined> {
@@ -42,15 +50,6 @@ async function oldestAge(ctx: KafkaContext, p: Position): Promise<number | undef
     if (first && (oldest === undefined || first.timestamp < oldest)) oldest = first.timestamp
   }
   return oldest === undefined ? undefined : Math.max(0, Date.now() - oldest)
-}
-
-async function membersOf(ctx: KafkaContext, group: string): Promise<number | undefined> {
-  try {
-    const g = (await ctx.clients.admin.describeGroups({groups: [group]})).get(group)
-    return g ? g.members.size : 0
-  } catch {
-    return undefined
-  }
 }
 
 /** The dead letters not yet retried: TOPIC-dlt's records past the DLT group; 0 when it has none. */
@@ -77,14 +76,17 @@ async function stats(ctx: KafkaContext, q: QueueName): Promise<QueueStats> {
     inflight: 'unknown: a consumer group keeps no per-record lease (fetched, uncommitted records count as waiting)',
     deadLetterTopic: deadLetterTopicOf(q.topic),
   }
+  const rates = ratesOf(ctx, p)
+  if (!rates) details.rates = 'from offsets over time: shown from the second sample on (top, metrics), not on the first'
   if (!p.tracked) details.note = `group "${group}" has committed nothing on ${q.topic}: waiting = every record the topic retains`
   const isDlt = q.topic.endsWith(DLT_SUFFIX)
   return {
     name: q.text,
     kind: 'group',
     counts: {waiting: waitingOf(p), ...(isDlt ? {} : {dead: await deadCount(ctx, q.topic)})},
-    consumers: await membersOf(ctx, group),
+    consumers: await membersOf(ctx.clients.admin, group),
     oldestAgeMs: await oldestAge(ctx, p),
+    ...(rates ? {rates} : {}),
     details,
   }
 }
@@ -126,7 +128,7 @@ async function list(ctx: KafkaContext): Promise<QueueRef[]> {
   const {admin} = ctx.clients
   try {
     const topics = (await admin.listTopics({includeInternals: false})).filter((t) => !t.startsWith('__'))
-    const groups = await admin.listGroups()
+    const groups = await admin.listGroups({types: CONSUMER_GROUP_TYPES})
     const out: QueueRef[] = topics.map((name) => ({name, kind: 'topic'}))
     const offsets = await admin.listConsumerGroupOffsets({groups: [...groups.values()].filter((g) => g.protocolType === 'consumer' || g.groupType === 'consumer').map((g) => g.id)})
     // TOPIC already stands for TOPIC/queuectl (and TOPIC-dlt for TOPIC-dlt/queuectl-dlt)

@@ -53,10 +53,11 @@ export async function offsetsOf(admin: Admin, topic: string, partitions: number[
   }
 }
 
-/** Whether the group exists on the cluster (any protocol, any state). */
+/** Whether the group exists on the cluster (classic or KIP-848 consumer protocol, any state). */
 export async function groupExists(admin: Admin, group: string, where: string): Promise<boolean> {
   try {
-    return (await admin.listGroups()).has(group)
+    // without types the client lists classic groups only, and a consumer-protocol group's offsets were missed
+    return (await admin.listGroups({types: ['classic', 'consumer']})).has(group)
   } catch (error) {
     throw requestError(error, where)
   }
