@@ -12,7 +12,7 @@
 // DeleteRecords, DescribeConfigs, a plain Fetch without a group) and exposes its protocol layer
 // (Reader/Writer, one module per API), on which the share-group protocol (ShareFetch,
 // ShareAcknowledge) can be written. Throughput against it: BENCHMARKS.md.
-import type {AdapterBroker, BrokerFactory, Capabilities, ConsumeOptions, EnqueueOptions, LeaseHandler, Message, MessageState, OutgoingMessage, PeekOptions, QueueOptions, QueueRef, QueueStats, Subscription} from '../../broker/contract.js'
+import type {AdapterBroker, BrokerFactory, Capabilities, ConsumeOptions, EnqueueOptions, LeaseHandler, Message, MessageState, OutgoingMessage, PeekOptions, QueueOptions, QueueRef, QueueStats, Subscription, WorkerReport, WorkersOptions} from '../../broker/contract.js'
 import {closeGraceMs, closeWithin} from '../../broker/kit/deadline.js'
 import {KAFKA_DEFAULT_MAX_MESSAGE_BYTES, RECORD_OVERHEAD, groupCapabilities} from './capabilities.js'
 import {ClientSet} from './client.js'
@@ -23,8 +23,9 @@ import {produceAll, sendBatch} from './enqueue.js'
 import {connectError, requestError} from './errors.js'
 import type {KafkaContext, KafkaFlavor} from './flavor.js'
 import {FLAVORS} from './flavors.js'
-import {parseQueue, deadLetterTopicOf, type QueueName} from './names.js'
+import {DEFAULT_GROUP, DLT_GROUP, DLT_SUFFIX, parseQueue, deadLetterTopicOf, type QueueName} from './names.js'
 import {partitionsOf} from './offsets.js'
+import {kafkaWorkers} from './workers.js'
 
 class KafkaBroker implements AdapterBroker {
   readonly transport = 'kafka'
@@ -144,6 +145,17 @@ class KafkaBroker implements AdapterBroker {
     await this.connect()
     const {flavor, q} = this.resolve(queue)
     return flavor.purge(this.ctx, q, state)
+  }
+
+  /** Consumer-group members (workers.ts); a share queue is said not to be covered. */
+  async workers(options: WorkersOptions): Promise<WorkerReport> {
+    await this.connect()
+    const named = options.queues.map((text) => this.resolve(text))
+    const asked = named.filter(({q}) => q.kind === 'group').map(({q}) => ({topic: q.topic, group: q.group ?? this.ctx.settings.group ?? (q.topic.endsWith(DLT_SUFFIX) ? DLT_GROUP : DEFAULT_GROUP)}))
+    const shares = named.filter(({q}) => q.kind !== 'group').map(({q}) => q.text)
+    const report = named.length && !asked.length ? {workers: [], notes: []} : await kafkaWorkers(this.clients.admin, asked, this.displayUrl)
+    if (shares.length) report.notes.push(`${shares.join(', ')}: share-group members are not listed yet — kafka-share-groups --describe --members shows them`)
+    return report
   }
 
   private readonly madeTopics = new Set<string>()
