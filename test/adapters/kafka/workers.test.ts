@@ -51,7 +51,7 @@ describe.skipIf(Boolean(missing))(`queue workers on kafka://${missing ? ` (skipp
       expect((await broker.workers({queues: [topic]})).workers).toEqual([])
     } finally {
       await Promise.resolve(stream?.close()).catch(() => {})
-      await consumer.close(true).catch(() => {})
+      await Promise.resolve(consumer.close(true)).catch(() => {})
       await broker.close()
     }
   }, 180_000)
