@@ -45,10 +45,13 @@ export function queueArgDescription(lead: string, tail = ''): string {
   return `${lead} ${named.join('; ')}; elsewhere the queue's name.${tail ? ` ${tail}` : ''}`
 }
 
-/** Every transport's `queue create` options, each name once (the first declaration's kind), with the transports that take it. */
+/** Every transport's `queue create` options, each name once (the first declaration's kind, every declaration's summary), with the transports that take it. */
 export const CREATE_OPTIONS: readonly (CreateOption & {transports: string[]})[] = [
   ...TRANSPORTS.flatMap((t) => t.createOptions ?? [])
-    .reduce((all, o) => all.set(o.name, all.get(o.name) ?? {...o, transports: TRANSPORTS.filter((t) => t.createOptions?.some((c) => c.name === o.name)).map((t) => t.name)}), new Map<string, CreateOption & {transports: string[]}>())
+    .reduce((all, o) => {
+      const first = all.get(o.name)
+      return all.set(o.name, first ? {...first, summary: first.summary.includes(o.summary) ? first.summary : `${first.summary} ${o.summary}`} : {...o, transports: TRANSPORTS.filter((t) => t.createOptions?.some((c) => c.name === o.name)).map((t) => t.name)})
+    }, new Map<string, CreateOption & {transports: string[]}>())
     .values(),
 ]
 

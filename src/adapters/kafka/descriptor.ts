@@ -16,5 +16,10 @@ export const kafkaTransport: TransportDescriptor = {
     deadLetter: ['queuectl-dead-reason', 'queuectl-original-topic', 'queuectl-original-partition', 'queuectl-original-offset', 'queuectl-dead-at'],
   },
   prepareUrl: (text) => seedsInQuery(text, ['kafka', 'kafka+ssl']),
+  createOptions: [
+    {name: 'partitions', summary: 'Kafka: the topic\'s partitions (default: the cluster\'s num.partitions).', kind: 'integer'},
+    {name: 'replication-factor', summary: 'Kafka: copies of each partition (default: the cluster\'s default.replication.factor).', kind: 'integer'},
+    {name: 'retention', summary: 'Kafka: how long records are kept (retention.ms), e.g. 7d.', kind: 'duration'},
+  ],
   load: async () => (await import('./index.js')).createKafkaBroker,
 }

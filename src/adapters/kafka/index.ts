@@ -12,18 +12,20 @@
 // DeleteRecords, DescribeConfigs, a plain Fetch without a group) and exposes its protocol layer
 // (Reader/Writer, one module per API), on which the share-group protocol (ShareFetch,
 // ShareAcknowledge) can be written. Throughput against it: BENCHMARKS.md.
-import type {AdapterBroker, BrokerFactory, Capabilities, ConsumeOptions, EnqueueOptions, LeaseHandler, Message, MessageState, OutgoingMessage, PeekOptions, QueueRef, QueueStats, Subscription} from '../../broker/contract.js'
+import type {AdapterBroker, BrokerFactory, Capabilities, ConsumeOptions, EnqueueOptions, LeaseHandler, Message, MessageState, OutgoingMessage, PeekOptions, QueueOptions, QueueRef, QueueStats, Subscription, WorkerReport, WorkersOptions} from '../../broker/contract.js'
 import {closeGraceMs, closeWithin} from '../../broker/kit/deadline.js'
 import {KAFKA_DEFAULT_MAX_MESSAGE_BYTES, RECORD_OVERHEAD, groupCapabilities} from './capabilities.js'
 import {ClientSet} from './client.js'
 import type {OutRecord} from './codec.js'
 import {parseKafkaUrl, type KafkaSettings} from './config.js'
+import {createTopic} from './create.js'
 import {produceAll, sendBatch} from './enqueue.js'
 import {connectError, requestError} from './errors.js'
 import type {KafkaContext, KafkaFlavor} from './flavor.js'
 import {FLAVORS} from './flavors.js'
-import {parseQueue, deadLetterTopicOf, type QueueName} from './names.js'
+import {DEFAULT_GROUP, DLT_GROUP, DLT_SUFFIX, parseQueue, deadLetterTopicOf, type QueueName} from './names.js'
 import {partitionsOf} from './offsets.js'
+import {kafkaWorkers} from './workers.js'
 
 class KafkaBroker implements AdapterBroker {
   readonly transport = 'kafka'
@@ -145,6 +147,17 @@ class KafkaBroker implements AdapterBroker {
     return flavor.purge(this.ctx, q, state)
   }
 
+  /** Consumer-group members (workers.ts); a share queue is said not to be covered. */
+  async workers(options: WorkersOptions): Promise<WorkerReport> {
+    await this.connect()
+    const named = options.queues.map((text) => this.resolve(text))
+    const asked = named.filter(({q}) => q.kind === 'group').map(({q}) => ({topic: q.topic, group: q.group ?? this.ctx.settings.group ?? (q.topic.endsWith(DLT_SUFFIX) ? DLT_GROUP : DEFAULT_GROUP)}))
+    const shares = named.filter(({q}) => q.kind !== 'group').map(({q}) => q.text)
+    const report = named.length && !asked.length ? {workers: [], notes: []} : await kafkaWorkers(this.clients.admin, asked, this.displayUrl)
+    if (shares.length) report.notes.push(`${shares.join(', ')}: share-group members are not listed yet — kafka-share-groups --describe --members shows them`)
+    return report
+  }
+
   private readonly madeTopics = new Set<string>()
 
   /** Makes a dead-letter topic on its first dead letter (the broker does not auto-create here). */
@@ -154,17 +167,11 @@ class KafkaBroker implements AdapterBroker {
     this.madeTopics.add(topic)
   }
 
-  /** The topic (one partition, the cluster's defaults); an existing topic is kept as it is. */
-  async createQueue(queue: string): Promise<void> {
+  /** The topic, with the settings `queue create` was given (create.ts); an existing topic is kept as it is. */
+  async createQueue(queue: string, options: QueueOptions = {}): Promise<void> {
     await this.connect()
     const {q} = this.resolve(queue)
-    const existing = await this.clients.admin.listTopics({includeInternals: false}).catch((e) => Promise.reject(requestError(e, this.displayUrl)))
-    if (existing.includes(q.topic)) return
-    try {
-      await this.clients.admin.createTopics({topics: [q.topic], partitions: -1, replicas: -1})
-    } catch (error) {
-      if (!/TOPIC_ALREADY_EXISTS/.test(String((error as Error)?.message) + JSON.stringify((error as {errors?: unknown}).errors ?? ''))) throw requestError(error, this.displayUrl)
-    }
+    await createTopic(this.clients.admin, q.topic, options, this.displayUrl)
   }
 
   /** TOPIC/GROUP: the group; TOPIC: the topic and its dead-letter topic. */
