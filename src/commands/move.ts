@@ -13,6 +13,7 @@ import {ProgressLine} from '../kernel/output.js'
 import {onInterrupt} from '../cli/signals.js'
 import {parseState} from '../services/states.js'
 import {parseDuration} from '../kernel/units.js'
+import {targetName} from '../services/target-name.js'
 
 export default class Move extends BaseCommand<typeof Move> {
   static override summary = 'Move messages to another queue, state or broker: copied, confirmed, then removed.'
@@ -60,7 +61,7 @@ The destination must exist (exit 4 before anything is touched) unless --create. 
     const available = (await src.stats(from)).counts.waiting
     if (!flags['dry-run'] || !flags.create) await checkDestination(dst, args.destination, flags.create && !flags['dry-run'])
     const n = flags.limit === undefined ? available : Math.min(flags.limit, available ?? flags.limit)
-    const what = `${n ?? 'all'}${filter ? ' matching' : ''} ${state} message${n === 1 ? '' : 's'} of "${args.source}" on ${src.displayUrl} to "${args.destination}"${dst === src ? '' : ` on ${dst.displayUrl}`}`
+    const what = `${n ?? 'all'}${filter ? ' matching' : ''} ${state} message${n === 1 ? '' : 's'} of "${args.source}" on ${targetName(src.displayUrl)} to "${args.destination}"${dst === src ? '' : ` on ${targetName(dst.displayUrl)}`}`
     if (flags['dry-run'] && where && (await src.capabilitiesOf(from)).peek === 'exact') {
       // a peek costs nothing here: count the matches and show a sample
       const sel = await selectJobs(src, from, where, 'waiting', {limit: flags.limit})

@@ -11,6 +11,7 @@ import {queueArgDescription} from '../adapters/registry.js'
 import {compileWhere} from '../services/find/expression.js'
 import {DEFAULT_SCAN, describeSelection, selectJobs, selectionNotes} from '../services/find/act.js'
 import {safeLine} from '../kernel/terminal.js'
+import {targetName} from '../services/target-name.js'
 
 export default class Retry extends BaseCommand<typeof Retry> {
   static override summary = 'Put failed/dead messages back to waiting.'
@@ -64,7 +65,7 @@ export default class Retry extends BaseCommand<typeof Retry> {
     }
     const count = stats.counts[state]
     const n = ids ? ids.length : flags.limit === undefined ? count : Math.min(flags.limit, count ?? flags.limit)
-    const what = `${ids ? `${ids.length} ${where ? 'matching' : 'named'}` : (n ?? 'all')} ${state} message${n === 1 ? '' : 's'} of "${args.queue}" on ${broker.displayUrl}`
+    const what = `${ids ? `${ids.length} ${where ? 'matching' : 'named'}` : (n ?? 'all')} ${state} message${n === 1 ? '' : 's'} of "${args.queue}" on ${targetName(broker.displayUrl)}`
     if (flags['dry-run']) {
       this.log(`would retry ${what} (dry run: nothing retried)`)
       return {dryRun: true, queue: args.queue, state, count: n}
