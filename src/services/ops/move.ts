@@ -72,6 +72,18 @@ export interface MoveReport extends DrainReport {
   to: string
 }
 
+/** Only RabbitMQ to RabbitMQ keeps message ids (the message-id property); every other broker assigns its own. */
+export function keepsIds(src: Broker, dst: Broker): boolean {
+  return src.transport === 'amqp' && dst.transport === 'amqp'
+}
+
+/** The one line that says the moved messages have new ids, where the brokers cannot keep them. */
+export function newIdsNote(src: Broker, dst: Broker, count: number, verb: 'moved' | 'retried'): string | undefined {
+  if (count === 0 || keepsIds(src, dst)) return undefined
+  const on = src.transport === dst.transport ? dst.transport : `${src.transport} to ${dst.transport}`
+  return `the ${count} ${verb} message${count === 1 ? '' : 's'} got new ids (${on} cannot keep message ids; only RabbitMQ to RabbitMQ does)`
+}
+
 export async function moveMessages(src: Broker, from: string, dst: Broker, to: string, options: MoveOptions): Promise<MoveReport> {
   if (src === dst && from === to) throw new UsageError(`the source and destination are the same queue "${from}" — name another destination`)
   const caps = await dst.capabilitiesOf(to)
