@@ -59,4 +59,33 @@ describe('queue top with a second URL that never answers', () => {
     // the handshake would have taken --timeout (20 s); a bound of ~300 ms plus the polling and tmux
     expect(took).toBeLessThan(700)
   }, 60_000)
+
+  it('q on the queue list quits as fast while the refused second URL is being retried', async () => {
+    const name = `${session}-refused`
+    const env = Object.entries({...isolatedHome(), NO_COLOR: '1'}).flatMap(([k, v]) => ['-e', `${k}=${v}`])
+    tmux('new-session', '-d', '-s', name, '-x', '120', '-y', '30', ...env, `node ${BIN} top --url redis://127.0.0.1:6379/13 --url redis://127.0.0.1:1 --interval 300ms; echo "exit=$?"; sleep 60`)
+    const pane = () => tmux('capture-pane', '-p', '-t', name)
+    try {
+      const until = async (test: (t: string) => boolean, what: string, ms: number) => {
+        const deadline = Date.now() + ms
+        let text = ''
+        while (Date.now() < deadline) {
+          text = pane()
+          if (test(text)) return text
+          await new Promise((resolve) => setTimeout(resolve, 20))
+        }
+        throw new Error(`timed out waiting for ${what}; the screen was:\n${text}`)
+      }
+      await until((t) => t.includes('TOTAL ('), 'the queue list', 30_000)
+      // a few refreshes: a reconnect to the refused URL is in flight most of the time
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+      const sent = Date.now()
+      tmux('send-keys', '-t', name, '-l', 'q')
+      const s = await until((t) => /exit=\d+/.test(t), 'the process to exit', 10_000)
+      expect(s).toContain('exit=0')
+      expect(Date.now() - sent).toBeLessThan(700)
+    } finally {
+      tmux('kill-session', '-t', name)
+    }
+  }, 60_000)
 })
