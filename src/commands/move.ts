@@ -114,10 +114,7 @@ The destination must exist (exit 4 before anything is touched) unless --create. 
       details: {to: args.destination, toUrl: dst.displayUrl, state, where: where?.text, limit: flags.limit, outcome: report.stoppedBy, error: report.error?.message},
     })
     interrupt.dispose()
-    const note = newIdsNote(src, dst, report.done, 'moved')
-    const result = {from: args.source, to: args.destination, state, moved: report.done, failed: report.failed, skipped: report.skipped, remaining, stoppedBy: report.stoppedBy, ...(note ? {note} : {})}
-    // on stderr, or in the JSON result (never a line in --json stdout)
-    if (note && !this.jsonEnabled()) this.io.err.write(`note: ${note}\n`)
+    const result = {from: args.source, to: args.destination, state, moved: report.done, failed: report.failed, skipped: report.skipped, remaining, stoppedBy: report.stoppedBy, note: this.note(newIdsNote(src, dst, report.done, 'moved'))}
     const summary = `moved ${report.done}, failed ${report.failed}${filter ? `, not matching ${report.skipped}` : ''}${remaining === undefined ? '' : `, ${remaining} left in the source`}`
     if (report.stoppedBy === 'interrupted') this.fail(new InterruptedError(`interrupted: ${summary} — run the command again to finish`), result)
     if (report.error) {

@@ -91,9 +91,8 @@ export default class Retry extends BaseCommand<typeof Retry> {
       details: {state, ids: where ? undefined : ids, where: where?.text, matched: where ? ids?.length : undefined, limit: flags.limit, via: report.via, error: report.error?.message},
     })
     // moved back from a dead-letter queue: new ids except on RabbitMQ (the library's own retry keeps its ids)
-    const note = report.via === 'broker' ? undefined : newIdsNote(broker, broker, report.retried, 'retried')
+    const note = this.note(report.via === 'broker' ? undefined : newIdsNote(broker, broker, report.retried, 'retried'))
     const result = {queue: args.queue, state, retried: report.retried, failed: report.failed, via: report.via, ...(note ? {note} : {})}
-    if (note && !this.jsonEnabled()) this.io.err.write(`note: ${note}\n`)
     if (report.error) this.fail(stoppedBy(report.error, `the retry stopped: ${report.error.message} — ${report.retried} were retried; run the command again to finish`), result)
     if (ids && report.retried < ids.length) this.io.err.write(`note: ${ids.length - report.retried} of the ${where ? 'matching' : 'named'} ids were not found among the ${state} messages\n`)
     this.log(`retried ${report.retried} ${state} message${report.retried === 1 ? '' : 's'} of "${args.queue}"${report.via === 'broker' ? '' : ` (moved back from ${report.via})`}`)
