@@ -4,7 +4,7 @@ import {DeclinedError, UsageError} from '../kernel/errors.js'
 import {rerunHint} from '../cli/rerun.js'
 import {confirmDestructive} from '../services/ops/confirm.js'
 import {retryMessages} from '../services/ops/retry.js'
-import {newIdsNote} from '../services/ops/move.js'
+import {retryIdsNote} from '../services/ops/move.js'
 import {onInterrupt} from '../cli/signals.js'
 import {parseState} from '../services/states.js'
 import {parseDuration} from '../kernel/units.js'
@@ -90,8 +90,7 @@ export default class Retry extends BaseCommand<typeof Retry> {
       counts: {retried: report.retried, failed: report.failed},
       details: {state, ids: where ? undefined : ids, where: where?.text, matched: where ? ids?.length : undefined, limit: flags.limit, via: report.via, error: report.error?.message},
     })
-    // moved back from a dead-letter queue: new ids except on RabbitMQ (the library's own retry keeps its ids)
-    const note = this.note(report.via === 'broker' ? undefined : newIdsNote(broker, broker, report.retried, 'retried'))
+    const note = this.note(retryIdsNote(broker, report.via, report.retried))
     const result = {queue: args.queue, state, retried: report.retried, failed: report.failed, via: report.via, ...(note ? {note} : {})}
     if (report.error) this.fail(stoppedBy(report.error, `the retry stopped: ${report.error.message} — ${report.retried} were retried; run the command again to finish`), result)
     if (ids && report.retried < ids.length) this.io.err.write(`note: ${ids.length - report.retried} of the ${where ? 'matching' : 'named'} ids were not found among the ${state} messages\n`)

@@ -1,7 +1,9 @@
 // Issue 23: where the brokers cannot keep message ids (all but RabbitMQ to RabbitMQ), `move` says
 // the moved messages got new ids: one note: line on stderr, or a field of the --json result.
 import {afterAll, describe, expect, it} from 'vitest'
+import type {Broker} from '../../src/broker/contract.js'
 import {openBroker} from '../../src/adapters/registry.js'
+import {newIdsNote, retryIdsNote} from '../../src/services/ops/move.js'
 import {isolatedHome, runCli} from '../helpers/cli.js'
 
 const URL = 'redis://127.0.0.1:6379/13'
@@ -36,5 +38,19 @@ describe('move on Redis: the moved messages get new ids, and the command says so
     const none = await runCli(['move', b, a, '--yes', '--idle', '300ms', '--json', '--url', URL], {env: home})
     expect(none.code, none.stderr).toBe(0)
     expect((JSON.parse(none.stdout) as {note?: string}).note).toBeUndefined()
+  })
+})
+
+describe('which retries give new ids', () => {
+  // the rule itself, by transport name (the note is a pure function of it)
+  const on = (transport: string) => ({transport}) as unknown as Broker
+  it('a republishing retry (NATS, SQS, Kafka) or a move back from a dead-letter queue: new ids; RabbitMQ and same-job retries keep them', () => {
+    expect(retryIdsNote(on('nats'), 'broker', 3)).toBe('the 3 retried messages got new ids (nats cannot keep message ids; only RabbitMQ to RabbitMQ does)')
+    expect(retryIdsNote(on('sqs'), 'broker', 1)).toContain('the 1 retried message got new ids')
+    expect(retryIdsNote(on('redis'), 'broker', 3)).toBeUndefined()
+    expect(retryIdsNote(on('postgres'), 'broker', 3)).toBeUndefined()
+    expect(retryIdsNote(on('amqp'), 'orders.dlq', 3)).toBeUndefined()
+    expect(retryIdsNote(on('nats'), 'broker', 0)).toBeUndefined()
+    expect(newIdsNote(on('amqp'), on('redis'), 2, 'moved')).toContain('(amqp to redis cannot keep message ids')
   })
 })

@@ -77,6 +77,18 @@ export function keepsIds(src: Broker, dst: Broker): boolean {
   return src.transport === 'amqp' && dst.transport === 'amqp'
 }
 
+/**
+ * Brokers whose own retry publishes a dead message again (a new NATS sequence, SQS message id,
+ * Kafka offset); the Redis libraries, pg-boss/graphile and memory retry the same job, id and all.
+ */
+const RETRY_REPUBLISHES = new Set(['nats', 'sqs', 'kafka'])
+
+/** The note for `retry`: by the broker's own retry, or by a move back from the dead-letter queue. */
+export function retryIdsNote(broker: Broker, via: string, count: number): string | undefined {
+  if (via === 'broker' && !RETRY_REPUBLISHES.has(broker.transport)) return undefined
+  return newIdsNote(broker, broker, count, 'retried')
+}
+
 /** The one line that says the moved messages have new ids, where the brokers cannot keep them. */
 export function newIdsNote(src: Broker, dst: Broker, count: number, verb: 'moved' | 'retried'): string | undefined {
   if (count === 0 || keepsIds(src, dst)) return undefined
