@@ -200,6 +200,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return writeAudit(entry, auditLogPath(), this.io.err)
   }
 
+  /** A `note:` line on stderr, or (with --json) nothing there: the caller puts the note in its result. */
+  protected note(text: string | undefined): string | undefined {
+    if (text && !this.jsonEnabled()) this.io.err.write(`note: ${text}\n`)
+    return text
+  }
+
   /**
    * Ends the command with `error`, keeping the work done so far. The one envelope of every failure:
    * with --json, `{...partial, error: {message, exitCode, kind}}` on stdout (and, where there is a

@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {rerunHint} from '../cli/rerun.js'
 import {DeclinedError, UsageError} from '../kernel/errors.js'
+import {targetName} from '../services/target-name.js'
 
 export default class Delete extends BaseCommand<typeof Delete> {
   static override summary = 'Remove a queue and every message it holds.'
@@ -30,7 +31,7 @@ export default class Delete extends BaseCommand<typeof Delete> {
     const total = Object.values(stats.counts).reduce((a, b) => a + (b ?? 0), 0)
     const go = await confirmDestructive({
       yes: flags.yes,
-      question: `delete ${stats.kind} queue "${args.queue}" and its ${total} message${total === 1 ? '' : 's'} on ${broker.displayUrl}?`,
+      question: `delete ${stats.kind} queue "${args.queue}" and its ${total} message${total === 1 ? '' : 's'} on ${targetName(broker.displayUrl)}?`,
       retryHint: rerunHint(this.config.bin, this.id, this.argv, ['--yes']),
     })
     if (!go) this.fail(new DeclinedError('nothing deleted: the answer was no'), {broker: broker.displayUrl, queue: args.queue, deleted: false, cancelled: true}, {line: 'nothing deleted'})

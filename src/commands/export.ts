@@ -11,6 +11,7 @@ import {parseDuration} from '../kernel/units.js'
 import {safeLine} from '../kernel/terminal.js'
 import {queueArgDescription} from '../adapters/registry.js'
 import {compileWhere} from '../services/find/expression.js'
+import {targetName} from '../services/target-name.js'
 
 export default class Export extends BaseCommand<typeof Export> {
   static override dataOnStdout = true
@@ -52,7 +53,7 @@ By default nothing is removed: the messages are peeked (AMQP requeues them, flag
       const count = stats.counts[state ?? 'waiting']
       const go = await confirmDestructive({input: this.io.in, output: this.io.err, 
         yes: flags.yes,
-        question: `remove ${count ?? 'all'} ${state ?? 'waiting'} messages of "${args.queue}" on ${broker.displayUrl} as they are exported?`,
+        question: `remove ${count ?? 'all'} ${state ?? 'waiting'} messages of "${args.queue}" on ${targetName(broker.displayUrl)} as they are exported?`,
         retryHint: rerunHint(this.config.bin, this.id, this.argv, ['--yes']),
       })
       if (!go) this.fail(new DeclinedError('nothing exported: the answer was no'), undefined, {line: 'nothing exported'})

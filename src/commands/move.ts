@@ -7,12 +7,13 @@ import {confirmDestructive} from '../services/ops/confirm.js'
 import {whereFromFlags, WHERE_EXAMPLE} from '../services/find/expression.js'
 import {describeSelection, selectJobs, selectionNotes} from '../services/find/act.js'
 import {safeLine} from '../kernel/terminal.js'
-import {checkDestination, moveMessages, sourceQueue} from '../services/ops/move.js'
+import {checkDestination, moveMessages, newIdsNote, sourceQueue} from '../services/ops/move.js'
 import type {DrainReport} from '../services/ops/drain.js'
 import {ProgressLine} from '../kernel/output.js'
 import {onInterrupt} from '../cli/signals.js'
 import {parseState} from '../services/states.js'
 import {parseDuration} from '../kernel/units.js'
+import {targetName} from '../services/target-name.js'
 
 export default class Move extends BaseCommand<typeof Move> {
   static override summary = 'Move messages to another queue, state or broker: copied, confirmed, then removed.'
@@ -60,7 +61,7 @@ The destination must exist (exit 4 before anything is touched) unless --create. 
     const available = (await src.stats(from)).counts.waiting
     if (!flags['dry-run'] || !flags.create) await checkDestination(dst, args.destination, flags.create && !flags['dry-run'])
     const n = flags.limit === undefined ? available : Math.min(flags.limit, available ?? flags.limit)
-    const what = `${n ?? 'all'}${filter ? ' matching' : ''} ${state} message${n === 1 ? '' : 's'} of "${args.source}" on ${src.displayUrl} to "${args.destination}"${dst === src ? '' : ` on ${dst.displayUrl}`}`
+    const what = `${n ?? 'all'}${filter ? ' matching' : ''} ${state} message${n === 1 ? '' : 's'} of "${args.source}" on ${targetName(src.displayUrl)} to "${args.destination}"${dst === src ? '' : ` on ${targetName(dst.displayUrl)}`}`
     if (flags['dry-run'] && where && (await src.capabilitiesOf(from)).peek === 'exact') {
       // a peek costs nothing here: count the matches and show a sample
       const sel = await selectJobs(src, from, where, 'waiting', {limit: flags.limit})
@@ -113,7 +114,7 @@ The destination must exist (exit 4 before anything is touched) unless --create. 
       details: {to: args.destination, toUrl: dst.displayUrl, state, where: where?.text, limit: flags.limit, outcome: report.stoppedBy, error: report.error?.message},
     })
     interrupt.dispose()
-    const result = {from: args.source, to: args.destination, state, moved: report.done, failed: report.failed, skipped: report.skipped, remaining, stoppedBy: report.stoppedBy}
+    const result = {from: args.source, to: args.destination, state, moved: report.done, failed: report.failed, skipped: report.skipped, remaining, stoppedBy: report.stoppedBy, note: this.note(newIdsNote(src, dst, report.done, 'moved'))}
     const summary = `moved ${report.done}, failed ${report.failed}${filter ? `, not matching ${report.skipped}` : ''}${remaining === undefined ? '' : `, ${remaining} left in the source`}`
     if (report.stoppedBy === 'interrupted') this.fail(new InterruptedError(`interrupted: ${summary} — run the command again to finish`), result)
     if (report.error) {

@@ -10,6 +10,7 @@ import {compileWhere, type Where} from '../services/find/expression.js'
 import {checkRemovable, DEFAULT_SCAN, describeSelection, selectJobs, selectionNotes} from '../services/find/act.js'
 import {safeLine} from '../kernel/terminal.js'
 import type {Broker} from '../broker/contract.js'
+import {targetName} from '../services/target-name.js'
 
 export default class Purge extends BaseCommand<typeof Purge> {
   static override summary = 'Remove every message in one state of a queue.'
@@ -48,7 +49,7 @@ export default class Purge extends BaseCommand<typeof Purge> {
       throw new NotSupportedError(`${stats.kind} queue "${args.queue}" cannot purge "${state}" messages — it can purge: ${caps.purgeStates.join(', ') || 'nothing'}`)
     }
     const count = stats.counts[state]
-    const what = `${count ?? 'all'} ${state} message${count === 1 ? '' : 's'} of "${args.queue}" on ${broker.displayUrl}`
+    const what = `${count ?? 'all'} ${state} message${count === 1 ? '' : 's'} of "${args.queue}" on ${targetName(broker.displayUrl)}`
     if (flags['dry-run']) {
       this.log(`would remove ${what} (dry run: nothing removed)`)
       return {dryRun: true, broker: broker.displayUrl, queue: args.queue, state, count}
@@ -80,7 +81,7 @@ export default class Purge extends BaseCommand<typeof Purge> {
       this.log(`no ${state} job of "${queue}" matches ${where.text}: nothing removed`)
       return {broker: broker.displayUrl, queue, state, where: where.text, matched: 0, removed: 0}
     }
-    const what = `${ids.length} ${state} job${ids.length === 1 ? '' : 's'} of "${queue}" on ${broker.displayUrl} matching ${where.text}`
+    const what = `${ids.length} ${state} job${ids.length === 1 ? '' : 's'} of "${queue}" on ${targetName(broker.displayUrl)} matching ${where.text}`
     const go = await confirmDestructive({input: this.io.in, output: this.io.err, yes: flags.yes, question: `remove ${what}?`, retryHint: rerunHint(this.config.bin, this.id, this.argv, ['--yes'])})
     if (!go) this.fail(new DeclinedError('nothing removed: the answer was no'), {broker: broker.displayUrl, queue, state, removed: 0, cancelled: true}, {line: 'nothing removed'})
     const removed = await broker.remove(queue, ids, state)

@@ -4,6 +4,7 @@ import {DeclinedError, UsageError} from '../kernel/errors.js'
 import {rerunHint} from '../cli/rerun.js'
 import {confirmDestructive} from '../services/ops/confirm.js'
 import {retryMessages} from '../services/ops/retry.js'
+import {retryIdsNote} from '../services/ops/move.js'
 import {onInterrupt} from '../cli/signals.js'
 import {parseState} from '../services/states.js'
 import {parseDuration} from '../kernel/units.js'
@@ -11,6 +12,7 @@ import {queueArgDescription} from '../adapters/registry.js'
 import {compileWhere} from '../services/find/expression.js'
 import {DEFAULT_SCAN, describeSelection, selectJobs, selectionNotes} from '../services/find/act.js'
 import {safeLine} from '../kernel/terminal.js'
+import {targetName} from '../services/target-name.js'
 
 export default class Retry extends BaseCommand<typeof Retry> {
   static override summary = 'Put failed/dead messages back to waiting.'
@@ -64,7 +66,7 @@ export default class Retry extends BaseCommand<typeof Retry> {
     }
     const count = stats.counts[state]
     const n = ids ? ids.length : flags.limit === undefined ? count : Math.min(flags.limit, count ?? flags.limit)
-    const what = `${ids ? `${ids.length} ${where ? 'matching' : 'named'}` : (n ?? 'all')} ${state} message${n === 1 ? '' : 's'} of "${args.queue}" on ${broker.displayUrl}`
+    const what = `${ids ? `${ids.length} ${where ? 'matching' : 'named'}` : (n ?? 'all')} ${state} message${n === 1 ? '' : 's'} of "${args.queue}" on ${targetName(broker.displayUrl)}`
     if (flags['dry-run']) {
       this.log(`would retry ${what} (dry run: nothing retried)`)
       return {dryRun: true, queue: args.queue, state, count: n}
@@ -88,7 +90,8 @@ export default class Retry extends BaseCommand<typeof Retry> {
       counts: {retried: report.retried, failed: report.failed},
       details: {state, ids: where ? undefined : ids, where: where?.text, matched: where ? ids?.length : undefined, limit: flags.limit, via: report.via, error: report.error?.message},
     })
-    const result = {queue: args.queue, state, retried: report.retried, failed: report.failed, via: report.via}
+    const note = this.note(retryIdsNote(broker, report.via, report.retried))
+    const result = {queue: args.queue, state, retried: report.retried, failed: report.failed, via: report.via, ...(note ? {note} : {})}
     if (report.error) this.fail(stoppedBy(report.error, `the retry stopped: ${report.error.message} — ${report.retried} were retried; run the command again to finish`), result)
     if (ids && report.retried < ids.length) this.io.err.write(`note: ${ids.length - report.retried} of the ${where ? 'matching' : 'named'} ids were not found among the ${state} messages\n`)
     this.log(`retried ${report.retried} ${state} message${report.retried === 1 ? '' : 's'} of "${args.queue}"${report.via === 'broker' ? '' : ` (moved back from ${report.via})`}`)

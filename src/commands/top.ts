@@ -111,8 +111,7 @@ Not on a terminal, or with --once: prints one snapshot table and exits (--json: 
       await app.runTop({brokers: opening, displayUrls, labels, intervalMs, queues: flags.queue, signal: shutdown.graceful, color, screenEntered: true})
     } finally {
       shutdown.dispose()
-      // quit while still connecting: let the handshakes finish so the brokers get closed
-      await opening.catch(() => {})
+      await abandonOpening(opening, () => shutdown.exitCode ?? process.exitCode ?? 0)
     }
     if (shutdown.exitCode !== undefined) this.exit(shutdown.exitCode)
     return undefined
@@ -176,6 +175,29 @@ Not on a terminal, or with --once: prints one snapshot table and exits (--json: 
     }
     return {brokers: out}
   }
+}
+
+/**
+ * Quit while a broker is still connecting (a black-holed or slow second URL, or a reconnect in
+ * flight): the handshake is not waited for. What opens late is closed when it does, and a process
+ * kept alive only by such handshakes ends a moment later instead of when they time out.
+ */
+async function abandonOpening(opening: Promise<Broker[]>, exitCode: () => number | string, graceMs = 100): Promise<void> {
+  // unref'd: it never keeps the process alive, it only ends one that the handshakes keep alive
+  const exitSoon = (ms: number) => setTimeout(() => process.exit(exitCode()), ms).unref()
+  let settled = false
+  const done = opening.then(
+    (brokers) => brokers,
+    () => undefined,
+  )
+  await Promise.race([done.then(() => (settled = true)), new Promise((resolve) => setTimeout(resolve, graceMs))])
+  if (settled) {
+    // the opened brokers are closed by the command's finally; a reconnect may still be in flight
+    exitSoon(250)
+    return
+  }
+  void done.then((brokers) => Promise.allSettled((brokers ?? []).map((b) => b.close())))
+  exitSoon(150)
 }
 
 /** scheme://host:port without credentials or path: enough to tell brokers apart in a column. */

@@ -2,6 +2,7 @@
 // column gets. Pure functions, so the list component and the tests agree on one definition.
 import type {QueueStats} from '../broker/contract.js'
 import type {BrokerSnapshot} from '../services/poller.js'
+import {targetName} from '../services/target-name.js'
 
 export interface QueueRow {
   /** Unique across brokers: broker index and queue name. */
@@ -33,7 +34,8 @@ function rowKey(brokerIndex: number, queue: string): string {
 
 /** "prod (amqp://ops:***@rabbit/orders)" for a context, else the redacted URL itself (its vhost or db included). */
 export function fullTarget(label: string | undefined, displayUrl: string): string {
-  return label && !label.includes('://') ? `${label} (${displayUrl})` : displayUrl
+  const url = targetName(displayUrl)
+  return label && !label.includes('://') ? `${label} (${url})` : url
 }
 
 export function buildRows(snapshots: readonly BrokerSnapshot[], labels: readonly string[]): QueueRow[] {

@@ -24,6 +24,8 @@ describe('RabbitMQ move keeps message ids', () => {
     expect(new Set(ids).size).toBe(3)
     const moved = await runCli(['move', src, dst, '--create', '--yes', '--idle', '1s', '--url', URL], {env: home})
     expect(moved.code, moved.stderr).toBe(0)
+    // ids kept: no note about new ids
+    expect(moved.stderr).not.toContain('new ids')
     const peek = await runCli(['inspect', dst, '--peek', '10', '--json', '--url', URL], {env: home})
     const messages = (JSON.parse(peek.stdout) as {messages: {id: string}[]}).messages
     expect(messages.map((m) => m.id).sort()).toEqual([...ids].sort())

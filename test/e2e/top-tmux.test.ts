@@ -229,7 +229,7 @@ describe('queue top offers the keys of the selected queue', () => {
     tmux('send-keys', '-t', caps, 'P')
     await until((t) => t.includes(`paused "${bull}"`), 'the pause')
     expect((await broker.stats(bull)).paused).toBe(true)
-    await until((t) => t.includes(`${bull} (bullmq) on redis://127.0.0.1:6379  PAUSED`), 'the paused queue')
+    await until((t) => t.includes(`${bull} (bullmq) on ${URL}  PAUSED`), 'the paused queue')
     tmux('send-keys', '-t', caps, 'P')
     await until((t) => t.includes(`resumed "${bull}"`), 'the resume')
     expect((await broker.stats(bull)).paused).toBeFalsy()

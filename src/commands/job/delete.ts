@@ -6,6 +6,7 @@ import {writeAudit} from '../../services/ops/audit.js'
 import {confirmDestructive} from '../../services/ops/confirm.js'
 import {checkRemovable, DEFAULT_SCAN, findJobById} from '../../services/find/act.js'
 import {parseState} from '../../services/states.js'
+import {targetName} from '../../services/target-name.js'
 
 export default class JobDelete extends BaseCommand<typeof JobDelete> {
   static override summary = 'Delete one job by id, with the library\'s own removal.'
@@ -31,7 +32,7 @@ export default class JobDelete extends BaseCommand<typeof JobDelete> {
     const broker = await this.openBroker()
     const job = await findJobById(broker, args.queue, args.id, {state: flags.state === undefined ? undefined : parseState(flags.state), scan: flags.scan})
     await checkRemovable(broker, args.queue, job.state)
-    const go = await confirmDestructive({input: this.io.in, output: this.io.err, yes: flags.yes, question: `delete the ${job.state} job "${args.id}" of "${args.queue}" on ${broker.displayUrl}?`, retryHint: rerunHint(this.config.bin, this.id, this.argv, ['--yes'])})
+    const go = await confirmDestructive({input: this.io.in, output: this.io.err, yes: flags.yes, question: `delete the ${job.state} job "${args.id}" of "${args.queue}" on ${targetName(broker.displayUrl)}?`, retryHint: rerunHint(this.config.bin, this.id, this.argv, ['--yes'])})
     if (!go) this.fail(new DeclinedError('nothing deleted: the answer was no'), {deleted: 0, cancelled: true}, {line: 'nothing deleted'})
     const removed = await broker.remove(args.queue, [args.id], job.state)
     await writeAudit({command: 'job delete', url: broker.displayUrl, queue: args.queue, counts: {removed}, details: {id: args.id, state: job.state}})

@@ -72,6 +72,30 @@ export interface MoveReport extends DrainReport {
   to: string
 }
 
+/** Only RabbitMQ to RabbitMQ keeps message ids (the message-id property); every other broker assigns its own. */
+export function keepsIds(src: Broker, dst: Broker): boolean {
+  return src.transport === 'amqp' && dst.transport === 'amqp'
+}
+
+/**
+ * Brokers whose own retry publishes a dead message again (a new NATS sequence, SQS message id,
+ * Kafka offset); the Redis libraries, pg-boss/graphile and memory retry the same job, id and all.
+ */
+const RETRY_REPUBLISHES = new Set(['nats', 'sqs', 'kafka'])
+
+/** The note for `retry`: by the broker's own retry, or by a move back from the dead-letter queue. */
+export function retryIdsNote(broker: Broker, via: string, count: number): string | undefined {
+  if (via === 'broker' && !RETRY_REPUBLISHES.has(broker.transport)) return undefined
+  return newIdsNote(broker, broker, count, 'retried')
+}
+
+/** The one line that says the moved messages have new ids, where the brokers cannot keep them. */
+export function newIdsNote(src: Broker, dst: Broker, count: number, verb: 'moved' | 'retried'): string | undefined {
+  if (count === 0 || keepsIds(src, dst)) return undefined
+  const on = src.transport === dst.transport ? dst.transport : `${src.transport} to ${dst.transport}`
+  return `the ${count} ${verb} message${count === 1 ? '' : 's'} got new ids (${on} cannot keep message ids; only RabbitMQ to RabbitMQ does)`
+}
+
 export async function moveMessages(src: Broker, from: string, dst: Broker, to: string, options: MoveOptions): Promise<MoveReport> {
   if (src === dst && from === to) throw new UsageError(`the source and destination are the same queue "${from}" — name another destination`)
   const caps = await dst.capabilitiesOf(to)
