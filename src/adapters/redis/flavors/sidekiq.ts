@@ -28,6 +28,7 @@ export const sidekiqCapabilities: Capabilities = {
   purgeStates: ['waiting', 'delayed', 'retry', 'dead'],
   dedup: false,
   retry: {states: ['retry', 'dead']},
+  remove: {states: ['waiting', 'delayed', 'retry', 'dead']},
   pause: false,
   create: true,
   delete: true,
@@ -329,6 +330,25 @@ export const sidekiqFlavor: Flavor = {
     if (!set) throw new NotSupportedError(`Sidekiq cannot purge "${state}" jobs — it can purge: ${sidekiqCapabilities.purgeStates.join(', ')}`)
     let removed = 0
     for (const e of await setEntriesOf(ctx, set, name)) removed += await ctx.client.zrem(k.set(set), e.raw)
+    return removed
+  },
+
+  /** Job#delete (LREM the exact JSON from the queue list) or SortedEntry#delete (ZREM the exact member), per jid. */
+  async remove(ctx, name, ids, state) {
+    await existing(ctx, name)
+    recentReads.delete(ctx)
+    const k = keys(ctx)
+    const wanted = new Set(ids)
+    const jidOf = (raw: Buffer) => sidekiqJobToMessage(raw, name, state).id
+    if (state === 'waiting') {
+      let removed = 0
+      for (const raw of await ctx.client.lrangeBuffer(k.queue(name), 0, -1)) if (wanted.has(jidOf(raw))) removed += await ctx.client.lrem(k.queue(name), 1, raw)
+      return removed
+    }
+    const set = SET_OF[state]
+    if (!set) throw new NotSupportedError(`Sidekiq cannot delete "${state}" jobs — it can delete: ${sidekiqCapabilities.remove!.states.join(', ')}`)
+    let removed = 0
+    for (const e of await setEntriesOf(ctx, set, name)) if (wanted.has(jidOf(e.raw))) removed += await ctx.client.zrem(k.set(set), e.raw)
     return removed
   },
 
