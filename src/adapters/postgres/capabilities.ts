@@ -50,6 +50,7 @@ export const graphileCapabilities: Capabilities = {
   groups: true,
   publish: PUBLISH,
   retry: {states: ['dead', 'retry']},
+  remove: {states: ['waiting', 'delayed', 'retry', 'dead']},
   pause: false,
   advice: {pause: PAUSE_ADVICE},
 }
