@@ -13,7 +13,7 @@ const hasSidekiq = await canRun(RUBY, ['-e', 'require "sidekiq"'])
 const SK_URL = libUrl(LIB_DB.sidekiq)
 
 interface SkReport {
-  jobs: {jid: string}[]
+  jobs: ({jid: string} & Record<string, unknown>)[]
   scheduled: {jid: string}[]
   dead: {jid: string}[]
 }
@@ -69,8 +69,20 @@ describe('job delete on Sidekiq (ruby-sidekiq made the jobs)', {timeout: 120_000
     expect(missing.code).toBe(4)
   })
 
+  it('job promote runs a scheduled job now, as SortedEntry#add_to_queue does', async () => {
+    const pushed = await runJson<Record<string, string>>(RUBY, ['sidekiq_helper.rb', 'push', idle, work], env)
+    const r = await cli(['job', 'promote', `sidekiq:${idle}`, pushed.scheduled!, '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({state: 'delayed', promoted: 1})
+    const after = await report(idle)
+    expect(after.scheduled).toEqual([])
+    // Client#push puts it at the head of the list: Sidekiq::Queue enumerates newest first
+    expect(after.jobs[0]).toMatchObject({jid: pushed.scheduled, class: 'QctlSetKey', args: ['never-3', 'c']})
+    const notThere = await cli(['job', 'promote', `sidekiq:${idle}`, pushed.first!])
+    expect(notThere.code).toBe(4)
+  })
+
   it('purge --where deletes only the matching waiting job', async () => {
-    await runJson(RUBY, ['sidekiq_helper.rb', 'push', idle, work], env)
     const before = (await report(idle)).jobs.length
     const r = await cli(['purge', `sidekiq:${idle}`, '--state', 'waiting', '--where', 'body.tenant == "acme"', '--yes', '--json'])
     expect(r.code, r.stderr).toBe(0)
