@@ -50,4 +50,22 @@ describe('job delete and purge --where on graphile-worker', {timeout: 120_000}, 
     expect(JSON.parse(r.stdout)).toMatchObject({matched: 1, removed: 1})
     expect(await left()).toEqual([ids.w2])
   })
+  it('job promote runs a job waiting for its retry now (reschedule_jobs), its attempt still counted', async () => {
+    const {makeWorkerUtils, runOnce} = await importGraphile()
+    const utils = await makeWorkerUtils({connectionString: db.url, logger: await quietLogger()})
+    let id: string
+    try {
+      id = (await utils.addJob('flaky', {n: 1}, {maxAttempts: 5})).id
+    } finally {
+      await utils.release()
+    }
+    await runOnce({connectionString: db.url, logger: await quietLogger(), taskList: {flaky: async () => { throw new Error('flaky once') }}})
+    const [before] = await admin<{attempts: number; later: boolean}>('SELECT attempts, run_at > now() AS later FROM graphile_worker._private_jobs WHERE id = $1', [id], db.name)
+    expect(before).toEqual({attempts: 1, later: true})
+    const r = await cli(['job', 'promote', 'graphile:flaky', id, '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({state: 'retry', promoted: 1})
+    const [after] = await admin<{attempts: number; later: boolean}>('SELECT attempts, run_at > now() AS later FROM graphile_worker._private_jobs WHERE id = $1', [id], db.name)
+    expect(after).toEqual({attempts: 1, later: false})
+  })
 })
