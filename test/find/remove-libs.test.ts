@@ -1,6 +1,7 @@
-// `queue job delete` and `purge --where` on Sidekiq and Bull, through the built bin, on jobs the
-// real libraries made (Sidekiq::Client.push and DeadSet#kill via ruby; bull's Queue#add and a bull
-// worker that fails a job): exactly that job goes, as the library's own delete does, neighbours stay.
+// `queue job delete`, `purge --where` and `job promote` on Sidekiq and Bull, through the built bin,
+// on jobs the real libraries made (Sidekiq::Client.push, DeadSet#kill and RetrySet#schedule via ruby;
+// bull's Queue#add and a bull worker that fails a job): exactly that job goes (or runs now), as the
+// library's own delete (or add_to_queue/retry) does, neighbours stay.
 import Bull from 'bull'
 import {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -82,7 +83,17 @@ describe('job delete on Sidekiq (ruby-sidekiq made the jobs)', {timeout: 120_000
     expect(notThere.code).toBe(4)
   })
 
-  it('purge --where deletes only the matching waiting job', async () => {
+  it('job promote runs a retry-set job now, as SortedEntry#retry does (one fewer retry counted)', async () => {
+    const {jid} = await runJson<{jid: string}>(RUBY, ['sidekiq_helper.rb', 'retryset', idle], env)
+    const r = await cli(['job', 'promote', `sidekiq:${idle}`, jid, '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({state: 'retry', promoted: 1})
+    const after = await report(idle)
+    expect(after.jobs[0]).toMatchObject({jid, retry_count: 0, error_message: 'flaky'})
+    expect((await raw.zrange('retry', '0', '-1')).some((m) => m.includes(jid))).toBe(false)
+  })
+
+  it('purge --where deletes only the matching waiting jobs (the two pushed with tenant acme)', async () => {
     const before = (await report(idle)).jobs.length
     const r = await cli(['purge', `sidekiq:${idle}`, '--state', 'waiting', '--where', 'body.tenant == "acme"', '--yes', '--json'])
     expect(r.code, r.stderr).toBe(0)
