@@ -342,8 +342,16 @@ export const sidekiqFlavor: Flavor = {
     const wanted = new Set(ids)
     const jidOf = (raw: Buffer) => sidekiqJobToMessage(raw, name, state).id
     if (state === 'waiting') {
+      // read the list in chunks (bounded memory), then LREM each match found
+      const found: Buffer[] = []
+      const step = 1000
+      for (let start = 0; found.length < wanted.size; start += step) {
+        const chunk = await ctx.client.lrangeBuffer(k.queue(name), start, start + step - 1)
+        for (const raw of chunk) if (wanted.has(jidOf(raw))) found.push(raw)
+        if (chunk.length < step) break
+      }
       let removed = 0
-      for (const raw of await ctx.client.lrangeBuffer(k.queue(name), 0, -1)) if (wanted.has(jidOf(raw))) removed += await ctx.client.lrem(k.queue(name), 1, raw)
+      for (const raw of found) removed += await ctx.client.lrem(k.queue(name), 1, raw)
       return removed
     }
     const set = SET_OF[state]
