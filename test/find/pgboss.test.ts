@@ -65,4 +65,18 @@ describe('find and act on pg-boss jobs', {timeout: 120_000}, () => {
     expect(await boss.getJobById('mail', ids.w7!)).toBeNull()
     expect(await boss.getJobById('mail', ids.w42!)).toBeTruthy()
   })
+  it('job promote runs a delayed job now (start_after = now), which pg-boss then fetches; its neighbour stays delayed', async () => {
+    await boss.createQueue('later')
+    const soon = (await boss.send('later', {n: 1}, {startAfter: 3600}))!
+    const other = (await boss.send('later', {n: 2}, {startAfter: 3600}))!
+    expect(await boss.fetch('later')).toHaveLength(0)
+    const r = await cli(['job', 'promote', 'pgboss:later', soon, '--json'])
+    expect(r.code, `${soon}: ${r.stderr}`).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({state: 'delayed', promoted: 1})
+    const [fetched] = await boss.fetch('later')
+    expect(fetched?.id).toBe(soon)
+    expect(new Date((await boss.getJobById('later', other))!.startAfter).getTime()).toBeGreaterThan(Date.now() + 3_000_000)
+    const again = await cli(['job', 'promote', 'pgboss:later', soon])
+    expect(again.code).toBe(4)
+  })
 })

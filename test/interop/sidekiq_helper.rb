@@ -3,6 +3,8 @@
 #   ruby sidekiq_helper.rb report QUEUE           what Sidekiq's API says about QUEUE, as JSON
 #   ruby sidekiq_helper.rb kill QUEUE KEY VALUE   a QctlSetKey(KEY, VALUE) job put in the dead set as
 #                                                 DeadSet#kill does; prints its jid
+#   ruby sidekiq_helper.rb retryset QUEUE         a job waiting in the retry set an hour ahead (its
+#                                                 JobSet#schedule, as a failed job's retry puts it); prints its jid
 require 'json'
 require 'sidekiq'
 require 'sidekiq/api'
@@ -32,6 +34,13 @@ when 'kill'
           'failed_at' => Time.now.to_f, 'retry_count' => 2 }
   Sidekiq.redis { |c| c.sadd('queues', queue) } # it was enqueued there before it died
   Sidekiq::DeadSet.new.kill(Sidekiq.dump_json(job), notify_failure: false)
+  puts JSON.generate('jid' => job['jid'])
+when 'retryset'
+  job = { 'class' => 'QctlSetKey', 'args' => ['qctl-key-never-r', 'r'], 'queue' => queue, 'retry' => 5, 'jid' => SecureRandom.hex(12),
+          'created_at' => Time.now.to_f, 'enqueued_at' => Time.now.to_f, 'error_message' => 'flaky', 'error_class' => 'RuntimeError',
+          'failed_at' => Time.now.to_f, 'retry_count' => 1 }
+  Sidekiq.redis { |c| c.sadd('queues', queue) }
+  Sidekiq::RetrySet.new.schedule(Time.now.to_f + 3600, job)
   puts JSON.generate('jid' => job['jid'])
 when 'report'
   q = Sidekiq::Queue.new(queue)

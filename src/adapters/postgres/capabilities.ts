@@ -26,7 +26,7 @@ export const pgbossCapabilities: Capabilities = {
   dedup: true,
   groups: false,
   publish: PUBLISH,
-  retry: {states: ['dead']},
+  retry: {states: ['dead', 'delayed']},
   remove: {states: ['waiting', 'delayed', 'dead', 'completed']},
   pause: false,
   advice: {priority: 'pg-boss serves higher priority numbers first (0 is the default)', pause: PAUSE_ADVICE},
@@ -50,6 +50,7 @@ export const graphileCapabilities: Capabilities = {
   groups: true,
   publish: PUBLISH,
   retry: {states: ['dead', 'retry']},
+  remove: {states: ['waiting', 'delayed', 'retry', 'dead']},
   pause: false,
   advice: {pause: PAUSE_ADVICE},
 }

@@ -210,6 +210,10 @@ function unlockQueues(s: string, update: string): string {
 export const idsInStateSql = (s: string, state: string) =>
   `SELECT id FROM ${s}._private_jobs WHERE task_id = $1 AND ${STATE_WHERE[state]} AND ($2::bigint[] IS NULL OR id = any($2::bigint[])) ORDER BY id LIMIT $3`
 
+/** complete_jobs: the library's own delete by id (it skips locked jobs), of this task's jobs in the state asked. */
+export const removeSql = (s: string, state: string) =>
+  `SELECT count(*)::int AS n FROM ${s}.complete_jobs(array(SELECT id FROM ${s}._private_jobs WHERE task_id = $1 AND ${STATE_WHERE[state]} AND id = any($2::bigint[])))`
+
 /** reschedule_jobs: the library's way to run jobs again (attempts reset for dead ones). */
 export const rescheduleSql = (s: string) =>
   `SELECT count(*)::int AS n FROM ${s}.reschedule_jobs($1::bigint[], run_at := now(), attempts := $2::int)`

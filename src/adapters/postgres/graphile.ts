@@ -162,6 +162,16 @@ export const graphileFlavor: Flavor = {
     return row!.n
   },
 
+  async remove(ctx, name, ids, state) {
+    assertState(state, graphileCapabilities.remove!.states, 'can delete single jobs from')
+    const task = await taskOf(ctx, name)
+    // graphile-worker ids are bigints: anything else names no job (and would make the cast fail)
+    const numeric = ids.filter((id) => /^\d{1,18}$/.test(id))
+    if (numeric.length === 0) return 0
+    const [row] = await ctx.db.query<{n: number}>(sql.removeSql(ctx.schema, state), [task, numeric])
+    return row!.n
+  },
+
   async workers(ctx, options) {
     const rows = await ctx.db.query<{locked_by: string; id: string; identifier: string; first_lock: Date; last_lock: Date; locked_at: Date}>(sql.lockedBySql(ctx.schema))
     const byWorker = new Map<string, WorkerInfo>()

@@ -292,6 +292,17 @@ export const retryFailedSql = (s: string) => `
   )
   SELECT COUNT(*)::int AS n FROM results`
 
+/** A delayed job run now: start_after = now(), as pg-boss's own send with startAfter now would have it (a job blocked by its dependencies stays). */
+export const promoteDelayedSql = (s: string) => `
+  WITH results as (
+    UPDATE ${s}.job SET start_after = now()
+    WHERE name = $1 AND state IN ('created', 'retry') AND start_after > now() AND id IN (
+      SELECT id FROM ${s}.job WHERE name = $1 AND state IN ('created', 'retry') AND start_after > now() AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[])) ORDER BY start_after LIMIT $3
+    )
+    RETURNING 1
+  )
+  SELECT COUNT(*)::int AS n FROM results`
+
 /** plans.resumeJobs (cancelled → created), for given ids or the first $3 cancelled. */
 export const resumeCancelledSql = (s: string) => `
   WITH results as (

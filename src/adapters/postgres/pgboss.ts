@@ -137,11 +137,12 @@ async function createQueueRow(ctx: FlavorContext, name: string, settings: Record
 
 async function retry(ctx: FlavorContext, name: string, options: RetryOptions): Promise<number> {
   const state = options.state ?? 'dead'
-  if (state !== 'dead') throw new NotSupportedError(`pg-boss retries failed (dead) jobs, not "${state}" ones — they run again by themselves`)
+  if (state !== 'dead' && state !== 'delayed') throw new NotSupportedError(`pg-boss retries failed (dead) jobs and runs delayed ones now, not "${state}" ones — they run again by themselves`)
   await queueRow(ctx, name)
   const ids = options.ids ? options.ids.filter(isUuid) : null
   if (ids && ids.length === 0) return 0
   const limit = options.limit ?? 2 ** 31 - 1
+  if (state === 'delayed') return (await ctx.db.query<{n: number}>(sql.promoteDelayedSql(ctx.schema), [name, ids, limit]))[0]!.n
   const [failed] = await ctx.db.query<{n: number}>(sql.retryFailedSql(ctx.schema), [name, ids, limit])
   const left = limit - failed!.n
   if (left <= 0) return failed!.n

@@ -26,6 +26,8 @@ export interface BullJob {
   processedOn?: number
   finishedOn?: number
   toJSON(): unknown
+  getState(): Promise<string>
+  remove(): Promise<void>
   moveToCompleted(returnValue: unknown, ignoreLock?: boolean, notFetch?: boolean): Promise<unknown>
   moveToFailed(error: {message: string}, ignoreLock?: boolean): Promise<void>
   moveToDelayed(timestamp: number, ignoreLock?: boolean): Promise<void>

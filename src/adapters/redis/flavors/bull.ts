@@ -23,6 +23,7 @@ export const bullCapabilities: Capabilities = {
   purgeStates: ['waiting', 'delayed', 'dead', 'completed', 'paused'],
   dedup: true,
   retry: {states: ['dead', 'delayed']},
+  remove: {states: ['waiting', 'delayed', 'dead', 'completed', 'paused']},
   pause: true,
 }
 
@@ -210,6 +211,24 @@ export const bullFlavor: Flavor = {
   },
 
   retry: (ctx, name, options) => retryBull(ctx, name, options),
+
+  /** bull's own Job#remove (its removeJob script: the hash, logs, and every list or set it is in), only from the state asked. */
+  async remove(ctx, name, ids, state) {
+    const queue = await existing(ctx, name)
+    const want = state === 'dead' ? 'failed' : state
+    let removed = 0
+    for (const id of ids) {
+      const job = await queue.getJob(id)
+      if (!job || (await job.getState()) !== want) continue
+      try {
+        await job.remove()
+        removed++
+      } catch {
+        // bull refuses a job a worker holds the lock of: it is no longer where it was asked for
+      }
+    }
+    return removed
+  },
 
   async pause(ctx, name) {
     await (await existing(ctx, name)).pause()

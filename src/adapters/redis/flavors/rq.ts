@@ -10,7 +10,7 @@
 //   rq:job:<id>                 the job hash (see ./rq-job.ts), rq:results:<id> its results stream
 //   rq:workers                  set of rq:worker:<name> hashes (queues = comma-separated names)
 // The call is a pickle: queuectl never writes or unpickles one, so it does not enqueue RQ jobs;
-// it shows them, and requeues failed ones as FailedJobRegistry.requeue does.
+// it shows them, requeues failed ones as FailedJobRegistry.requeue does and deletes single jobs as Job.delete does.
 import type {Capabilities, Message, MessageState, QueueStats, RetryOptions} from '../../../broker/contract.js'
 import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
@@ -29,6 +29,7 @@ export const rqCapabilities: Capabilities = {
   purgeStates: [],
   dedup: false,
   retry: {states: ['dead']},
+  remove: {states: ['waiting', 'delayed', 'dead', 'completed']},
   pause: false,
   create: false,
   delete: false,
@@ -59,6 +60,20 @@ redis.call('SADD', KEYS[4], ARGV[3])
 redis.call('HSET', KEYS[2], 'status', 'queued', 'enqueued_at', ARGV[2], 'started_at', '', 'ended_at', '', 'exc_info', '')
 redis.call('PERSIST', KEYS[2])
 redis.call('RPUSH', KEYS[3], ARGV[1])
+return 1`,
+}
+
+// Job.delete: out of the queue list or the state's registry, then the job hash and its dependents and
+// dependencies sets (jobs depending on it stay, as delete_dependents=False leaves them); only a job
+// that was there. KEYS: the list or registry, job hash, dependents, dependencies (RQ spells that key
+// rq:job::<id>:dependencies, with two colons; the one-colon form too). ARGV: id, 'list' or 'zset'.
+const DELETE: ScriptDef = {
+  name: 'queuectlRqDelete',
+  keys: 5,
+  lua: `local n
+if ARGV[2] == 'list' then n = redis.call('LREM', KEYS[1], 1, ARGV[1]) else n = redis.call('ZREM', KEYS[1], ARGV[1]) end
+if n == 0 then return 0 end
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 return 1`,
 }
 
@@ -201,6 +216,22 @@ export const rqFlavor: Flavor = {
 
   async purge(_ctx, name, state) {
     throw new NotSupportedError(`queuectl does not purge RQ queues (jobs have hashes and dependents RQ must clean up) — run \`rq empty ${name}\`; asked for "${state}"`)
+  },
+
+  /** Job.delete for each id found in the queue list (waiting) or the state's registry. */
+  async remove(ctx, name, ids, state) {
+    await existing(ctx, name)
+    const kind = state === 'waiting' ? undefined : REGISTRY[state]
+    if (!rqCapabilities.remove!.states.includes(state) || (state !== 'waiting' && !kind)) {
+      throw new NotSupportedError(`RQ cannot delete single "${state}" jobs here — it can from: ${rqCapabilities.remove!.states.join(', ')}`)
+    }
+    const container = kind ? registryKey(kind, name) : queueKey(name)
+    let removed = 0
+    for (const id of ids) {
+      const job = `rq:job:${id}`
+      removed += Number(await runScript(ctx.client, DELETE, [container, job, `${job}:dependents`, `rq:job::${id}:dependencies`, `${job}:dependencies`], [id, kind ? 'zset' : 'list']))
+    }
+    return removed
   },
 
   /** FailedJobRegistry.requeue for each failed job: back on its queue, status queued. */

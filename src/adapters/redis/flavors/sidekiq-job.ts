@@ -176,12 +176,15 @@ export function encodeSidekiqJobs(queue: string, messages: OutgoingMessage[], fo
   })
 }
 
-/** What Sidekiq's SortedEntry#retry writes back: the same job, one fewer retry counted, enqueued now (in `format`). */
-export function requeuedJob(raw: string, format: TimeFormat, nowMs = Date.now()): {json: string; queue: string} | undefined {
+/**
+ * What Sidekiq's SortedEntry#retry writes back: the same job, one fewer retry counted, enqueued now
+ * (in `format`); with `countDown` false, what SortedEntry#add_to_queue writes (a scheduled job run now).
+ */
+export function requeuedJob(raw: string, format: TimeFormat, nowMs = Date.now(), countDown = true): {json: string; queue: string} | undefined {
   const parsed = parseSidekiqJob(raw)
   if ('error' in parsed || typeof parsed.job.queue !== 'string') return undefined
   const job = {...parsed.job}
-  if (typeof job.retry_count === 'number') job.retry_count -= 1
+  if (countDown && typeof job.retry_count === 'number') job.retry_count -= 1
   job.enqueued_at = sidekiqStamp(nowMs, format)
   return {json: JSON.stringify(job), queue: parsed.job.queue}
 }

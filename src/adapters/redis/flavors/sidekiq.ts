@@ -8,7 +8,8 @@
 //                               weights; version from 7.1), <identity>:work (7+) or :workers (6)
 //                               = the jobs running now
 //   stat:processed, stat:failed (+ :YYYY-MM-DD)  counters
-// queuectl enqueues as Sidekiq::Client.push does and retries as SortedEntry#retry does; Sidekiq
+// queuectl enqueues as Sidekiq::Client.push does, retries as SortedEntry#retry does, runs a scheduled
+// job now as SortedEntry#add_to_queue does and deletes one as Job#delete/SortedEntry#delete do; Sidekiq
 // processes run the jobs. Job times are written as the Sidekiq in use writes them (see writeFormat).
 import type {Capabilities, MessageState, QueueStats, RetryOptions} from '../../../broker/contract.js'
 import {peekWith} from '../../../broker/kit/peek.js'
@@ -27,7 +28,8 @@ export const sidekiqCapabilities: Capabilities = {
   states: ['waiting', 'inflight', 'delayed', 'retry', 'dead'],
   purgeStates: ['waiting', 'delayed', 'retry', 'dead'],
   dedup: false,
-  retry: {states: ['retry', 'dead']},
+  retry: {states: ['retry', 'dead', 'delayed']},
+  remove: {states: ['waiting', 'delayed', 'retry', 'dead']},
   pause: false,
   create: true,
   delete: true,
@@ -332,12 +334,39 @@ export const sidekiqFlavor: Flavor = {
     return removed
   },
 
-  /** SortedEntry#retry for each job of this queue in the retry (default) or dead set. */
+  /** Job#delete (LREM the exact JSON from the queue list) or SortedEntry#delete (ZREM the exact member), per jid. */
+  async remove(ctx, name, ids, state) {
+    await existing(ctx, name)
+    recentReads.delete(ctx)
+    const k = keys(ctx)
+    const wanted = new Set(ids)
+    const jidOf = (raw: Buffer) => sidekiqJobToMessage(raw, name, state).id
+    if (state === 'waiting') {
+      // read the list in chunks (bounded memory), then LREM each match found
+      const found: Buffer[] = []
+      const step = 1000
+      for (let start = 0; found.length < wanted.size; start += step) {
+        const chunk = await ctx.client.lrangeBuffer(k.queue(name), start, start + step - 1)
+        for (const raw of chunk) if (wanted.has(jidOf(raw))) found.push(raw)
+        if (chunk.length < step) break
+      }
+      let removed = 0
+      for (const raw of found) removed += await ctx.client.lrem(k.queue(name), 1, raw)
+      return removed
+    }
+    const set = SET_OF[state]
+    if (!set) throw new NotSupportedError(`Sidekiq cannot delete "${state}" jobs — it can delete: ${sidekiqCapabilities.remove!.states.join(', ')}`)
+    let removed = 0
+    for (const e of await setEntriesOf(ctx, set, name)) if (wanted.has(jidOf(e.raw))) removed += await ctx.client.zrem(k.set(set), e.raw)
+    return removed
+  },
+
+  /** SortedEntry#retry for each job of this queue in the retry (default) or dead set; SortedEntry#add_to_queue for scheduled (delayed) ones. */
   async retry(ctx, name, options: RetryOptions) {
     await existing(ctx, name)
     const state = options.state ?? 'retry'
-    const set = state === 'retry' || state === 'dead' ? SET_OF[state]! : undefined
-    if (!set) throw new NotSupportedError(`Sidekiq retries jobs from the retry or dead set, not "${state}"`)
+    const set = state === 'retry' || state === 'dead' || state === 'delayed' ? SET_OF[state]! : undefined
+    if (!set) throw new NotSupportedError(`Sidekiq retries jobs from the retry or dead set and runs scheduled ones now, not "${state}"`)
     const k = keys(ctx)
     recentReads.delete(ctx)
     const ids = options.ids ? new Set(options.ids) : undefined
@@ -349,7 +378,7 @@ export const sidekiqFlavor: Flavor = {
       const raw = e.raw.toString('utf8')
       const msg = sidekiqJobToMessage(e.raw, name, state)
       if (ids && !ids.has(msg.id)) continue
-      const next = requeuedJob(raw, format)
+      const next = requeuedJob(raw, format, Date.now(), set !== 'schedule')
       if (!next) continue
       moved += Number(await runScript(ctx.client, REQUEUE, [k.set(set), k.queue(next.queue), k.queues], [e.raw, next.json, next.queue]))
     }
