@@ -249,14 +249,14 @@ export class FlavoredBroker<Ctx, F extends Flavor<Ctx>> implements Broker {
   }
 
   private mappedOnConnection(told: ConsumeOptions['onConnection']): ConsumeOptions['onConnection'] {
-    const map = this.host.connectionError
+    const map = this.host.connectionError?.bind(this.host)
     if (!told || !map) return told
     return (state, error) => told(state, error && map(error))
   }
 
   /** The lease with its settling calls' driver errors mapped: a crash mid-move says so in one line. */
   private mappedLease(lease: Lease): Lease {
-    const mapError = this.host.leaseError
+    const mapError = this.host.leaseError?.bind(this.host)
     if (!mapError) return lease
     const map = <T>(p: Promise<T>) => p.catch((error: unknown) => Promise.reject(mapError(error)))
     return {
@@ -271,7 +271,7 @@ export class FlavoredBroker<Ctx, F extends Flavor<Ctx>> implements Broker {
   /** Kept until closed, so close() ends it; its end-error in the user's words. */
   private tracked(sub: Subscription): Subscription {
     this.subscriptions.add(sub)
-    const map = this.host.connectionError
+    const map = this.host.connectionError?.bind(this.host)
     return {
       resumes: sub.resumes,
       closed: map ? sub.closed.then((error) => error && map(error)) : sub.closed,
