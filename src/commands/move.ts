@@ -99,13 +99,7 @@ The destination must exist (exit 4 before anything is touched) unless --create. 
     }
     // a signal from here on must not cost the audit line: handled until it is written
     let remaining: number | undefined
-    if (!report.error) {
-      try {
-        remaining = (await src.stats(from)).counts.waiting
-      } catch (error) {
-        report = {...report, stoppedBy: 'error', error: error as Error}
-      }
-    }
+    if (!report.error) remaining = await src.stats(from).then((s) => s.counts.waiting, (error: unknown) => void (report = {...report, stoppedBy: 'error', error: error as Error}))
     await this.audit({
       command: 'move',
       url: src.displayUrl,
@@ -114,13 +108,14 @@ The destination must exist (exit 4 before anything is touched) unless --create. 
       details: {to: args.destination, toUrl: dst.displayUrl, state, where: where?.text, limit: flags.limit, outcome: report.stoppedBy, error: report.error?.message},
     })
     interrupt.dispose()
-    const result = {from: args.source, to: args.destination, state, moved: report.done, failed: report.failed, skipped: report.skipped, remaining, stoppedBy: report.stoppedBy, note: this.note(newIdsNote(src, dst, report.done, 'moved'))}
+    const result = {from: args.source, to: args.destination, state, moved: report.done, failed: report.failed, skipped: report.skipped, remaining, stoppedBy: report.stoppedBy, note: newIdsNote(src, dst, report.done, 'moved')}
     const summary = `moved ${report.done}, failed ${report.failed}${filter ? `, not matching ${report.skipped}` : ''}${remaining === undefined ? '' : `, ${remaining} left in the source`}`
     if (report.stoppedBy === 'interrupted') this.fail(new InterruptedError(`interrupted: ${summary} — run the command again to finish`), result)
     if (report.error) {
       const why = `the move stopped: ${report.error.message} — ${summary}; messages not moved stay on the source (some may also be at the destination); run the command again to finish`
       this.fail(stoppedBy(report.error, why), result)
     }
+    this.note(result.note) // on success only: a failure is one line (the note stays in the --json result)
     this.log(summary)
     return result
   }

@@ -90,9 +90,10 @@ export default class Retry extends BaseCommand<typeof Retry> {
       counts: {retried: report.retried, failed: report.failed},
       details: {state, ids: where ? undefined : ids, where: where?.text, matched: where ? ids?.length : undefined, limit: flags.limit, via: report.via, error: report.error?.message},
     })
-    const note = this.note(retryIdsNote(broker, report.via, report.retried))
+    const note = retryIdsNote(broker, report.via, report.retried)
     const result = {queue: args.queue, state, retried: report.retried, failed: report.failed, via: report.via, ...(note ? {note} : {})}
     if (report.error) this.fail(stoppedBy(report.error, `the retry stopped: ${report.error.message} — ${report.retried} were retried; run the command again to finish`), result)
+    this.note(note)
     if (ids && report.retried < ids.length) this.io.err.write(`note: ${ids.length - report.retried} of the ${where ? 'matching' : 'named'} ids were not found among the ${state} messages\n`)
     this.log(`retried ${report.retried} ${state} message${report.retried === 1 ? '' : 's'} of "${args.queue}"${report.via === 'broker' ? '' : ` (moved back from ${report.via})`}`)
     return result
