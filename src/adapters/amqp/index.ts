@@ -23,7 +23,8 @@ import type {
   WorkerReport,
   WorkersOptions,
 } from '../../broker/contract.js'
-import {closeGraceMs, closeWithin} from '../../broker/kit/deadline.js'
+import {closeGraceMs, closeWithin, within} from '../../broker/kit/deadline.js'
+import {INSPECT_WAIT_MS} from '../formats/celery-inspect.js'
 import {ConnectionError, NotSupportedError, isTransient, isUserError} from '../../kernel/errors.js'
 import {REDIAL_BACKOFF, backoffDelay, sleep} from '../../kernel/backoff.js'
 import {publishAttemptCopy, type AttemptCopier} from './attempts.js'
@@ -498,7 +499,9 @@ export class AmqpBroker implements AdapterBroker {
   }
 
   async workers(options: WorkersOptions): Promise<WorkerReport> {
-    return amqpWorkers(this.mgmt, options, () => celeryWorkersOverAmqp(this.connection()))
+    // async: a lost connection (connection() throws) still lists the management API's consumers
+    const celery = async () => within(celeryWorkersOverAmqp(this.connection()), INSPECT_WAIT_MS + Math.max(this.config.timeoutMs, 5000), () => new Error('Celery inspect did not answer in time'))
+    return amqpWorkers(this.mgmt, options, celery)
   }
 
   async close(): Promise<void> {

@@ -49,7 +49,7 @@ function mechanismOf(url: URL, options: BrokerOptions): SaslMechanism {
 
 export function parseKafkaUrl(url: URL, options: BrokerOptions): KafkaSettings {
   for (const key of url.searchParams.keys()) {
-    if (!KNOWN.has(key)) throw new UsageError(`unknown option "${key}" in ${redactUrl(url)} — kafka:// takes: mechanism, group, client-id`)
+    if (!KNOWN.has(key)) throw new UsageError(`unknown option "${key}" in ${redactUrl(url)} — kafka:// takes: mechanism, group, client-id, seeds`)
   }
   if (url.pathname && url.pathname !== '/') {
     throw new UsageError(`${redactUrl(url)} has a path: kafka:// URLs name servers, not a topic — give the topic as the queue (TOPIC or TOPIC/GROUP)`)

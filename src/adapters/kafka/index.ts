@@ -2,7 +2,7 @@
 // (group.ts) or, as other flavors are added to flavors.ts, e.g. share groups, `KIND:TOPIC/GROUP`.
 //
 // Client: @platformatic/kafka 1.x (pure JavaScript, maintained, TypeScript; 2.x needs Node 22, and
-// queuectl runs on Node 20). Compared with kafkajs 2.2.4 on the Kafka 4.4 broker of
+// queuectl ran on Node 20 when it was chosen; the floor is 22.19 now, so 2.x is the next step). Compared with kafkajs 2.2.4 on the Kafka 4.4 broker of
 // scripts/kafka.sh: both produce and consume there, and kafkajs was faster in a naive awaited
 // loop (≈28k vs ≈12k msg/s, 100-byte records, batches of 500, one partition; the yardstick in
 // bench/wire/kafka.mjs, with @platformatic/kafka's stream flowing, reaches 11–25k), but kafkajs

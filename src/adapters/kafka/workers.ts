@@ -4,6 +4,7 @@
 import type {Admin, Group} from '@platformatic/kafka'
 import type {WorkerInfo, WorkerReport} from '../../broker/contract.js'
 import {requestError} from './errors.js'
+import {CONSUMER_GROUP_TYPES, membersOf as memberCount} from './members.js'
 
 /** A consumer-group queue asked for: its topic and group (the flavor's default already applied). */
 export interface AskedGroup {
@@ -39,10 +40,14 @@ function membersOf(id: string, group: Group, topics: readonly string[] | undefin
 /** The members of the groups asked for (every consumer group on the cluster when none are). */
 export async function kafkaWorkers(admin: Admin, asked: readonly AskedGroup[], where: string): Promise<WorkerReport> {
   try {
+    const listed = await admin.listGroups({types: CONSUMER_GROUP_TYPES})
     const ids = asked.length
       ? [...new Set(asked.map((a) => a.group))]
-      : [...(await admin.listGroups()).values()].filter((g) => g.groupType !== 'share' && (g.protocolType === 'consumer' || g.protocolType === '')).map((g) => g.id)
-    const groups = ids.length ? await admin.describeGroups({groups: ids}) : new Map<string, Group>()
+      : [...listed.values()].filter((g) => g.groupType !== 'share' && (g.protocolType === 'consumer' || g.protocolType === '')).map((g) => g.id)
+    // a KIP-848 group answers DescribeGroups with no members: counted (members.ts), not listed
+    const kip848 = ids.filter((id) => listed.get(id)?.groupType === 'consumer')
+    const classic = ids.filter((id) => !kip848.includes(id))
+    const groups = classic.length ? await admin.describeGroups({groups: classic}) : new Map<string, Group>()
     const workers: WorkerInfo[] = []
     for (const id of ids.sort()) {
       const group = groups.get(id)
@@ -51,6 +56,10 @@ export async function kafkaWorkers(admin: Admin, asked: readonly AskedGroup[], w
       workers.push(...membersOf(id, group, topics))
     }
     const notes = ['Kafka records group members, not processes: no pid, concurrency or heartbeat time (kafka-consumer-groups --describe --members shows the same)']
+    for (const id of kip848) {
+      const n = await memberCount(admin, id)
+      if (n) notes.push(`group ${id} uses the consumer protocol (KIP-848): its ${n} member(s) count in inspect but are not listed here yet — kafka-consumer-groups --describe --group ${id} --members lists them`)
+    }
     return {workers, notes}
   } catch (error) {
     throw requestError(error, where)

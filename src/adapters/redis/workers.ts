@@ -8,6 +8,8 @@ import type {Redis} from 'ioredis'
 import type {WorkerInfo, WorkerReport, WorkersOptions} from '../../broker/contract.js'
 import {selectWorkers} from '../../broker/kit/workers.js'
 import {celeryWorkers} from './celery-inspect.js'
+import {within} from '../../broker/kit/deadline.js'
+import {INSPECT_WAIT_MS} from '../formats/celery-inspect.js'
 import type {RedisClient} from './connection.js'
 
 /** Sidekiq's heartbeat key lives 60 s: a process that has not beaten since is gone (Sidekiq::ProcessSet drops it). */
@@ -44,7 +46,8 @@ export async function redisWorkers(sources: RedisWorkerSources, options: Workers
 
 async function celeryOf(sources: RedisWorkerSources): Promise<WorkerInfo[]> {
   if (!sources.celery) return []
-  return celeryWorkers(sources.client, sources.celery.reader, sources.celery.db)
+  // bounded here too: a half-open connection must not hang `queue workers`
+  return within(celeryWorkers(sources.client, sources.celery.reader, sources.celery.db), INSPECT_WAIT_MS + 5000, () => new Error('Celery inspect did not answer in time'))
 }
 
 function nodesOf(client: RedisClient): Redis[] {
