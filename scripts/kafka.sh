@@ -86,6 +86,7 @@ PROPS
 
 start() {
   # two test files starting it at once: the second waits, then finds it answering
+  if answers "$port"; then echo "kafka.sh: something already answers on 127.0.0.1:$port; not starting another"; return 0; fi
   mkdir -p "$cache"
   exec 9>"$cache/start-$port.lock"
   flock -w 300 9 || die "another kafka.sh start held $cache/start-$port.lock for 300 s"
@@ -101,7 +102,7 @@ start() {
   setsid nohup java -Xms128m -Xmx"$heap" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$root/kafka/log4j2.yaml" -Dkafka.logs.file="$data/broker.log" \
     -Dkafka.root.level=INFO -Dkafka.appender=FILE -cp "$lib/*" kafka.Kafka "$data/server.properties" \
-    >"$data/stdout.log" 2>&1 </dev/null &
+    >"$data/stdout.log" 2>&1 </dev/null 9>&- &  # the broker must not inherit the start lock
   echo $! >"$pidfile"
   for _ in $(seq 1 240); do
     if grep -q 'Kafka Server started' "$data/broker.log" 2>/dev/null && answers "$port"; then
