@@ -46,7 +46,8 @@ describe('one redaction form, user:***@', () => {
       const r = await runCli(args, {env: home})
       const out = r.stdout + r.stderr
       expect(out, args.join(' ')).not.toMatch(/guest:guest|guest@|\*\*\*:\*\*\*@/)
-      expect(userParts(out), args.join(' ')).toContain('guest:***@')
+      // a one-broker table names no URL (on an empty broker its "no queues on URL" line does)
+      if (args.join(' ') !== 'inspect') expect(userParts(out), args.join(' ')).toContain('guest:***@')
     }
   })
 })
