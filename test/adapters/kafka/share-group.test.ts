@@ -162,24 +162,18 @@ function kafkaTool(...args: string[]): string {
   return execFileSync('bash', [script, 'tool', ...args], {encoding: 'utf8', timeout: 60_000})
 }
 
+/** A share group's own settings (share.auto.offset.reset, lock duration…), as Kafka's ConfigCommand sets them. */
+function setGroupConfig(group: string, config: string): void {
+  kafkaTool(ConfigCommand, '--bootstrap-server', `127.0.0.1:${port}`, '--entity-type', 'groups', '--entity-name', group, '--alter', '--add-config', config)
+}
+
 describe.skipIf(Boolean(missing))('share groups: the queue share:TOPIC/GROUP', () => {
   it('stats count waiting as Kafka does; a lease acks, nacks (redelivered) and dead-letters', async () => {
     const topic = run('queue')
     const group = `${topic}-g`
     const queue = `share:${topic}/${group}`
     await createTopic(topic, 1)
-    kafkaTool(
-      ConfigCommand,
-      '--bootstrap-server',
-      `127.0.0.1:${port}`,
-      '--entity-type',
-      'groups',
-      '--entity-name',
-      group,
-      '--alter',
-      '--add-config',
-      'share.auto.offset.reset=earliest',
-    )
+    setGroupConfig(group, 'share.auto.offset.reset=earliest')
     await produce(topic, 6, 1)
     const client = new ShareGroupClient(bs, group)
     const leases: Lease[] = []
@@ -227,18 +221,7 @@ describe.skipIf(Boolean(missing))('share groups: the queue share:TOPIC/GROUP', (
     const group = `${topic}-g`
     const queue = `share:${topic}/${group}`
     await createTopic(topic, 2)
-    kafkaTool(
-      ConfigCommand,
-      '--bootstrap-server',
-      `127.0.0.1:${port}`,
-      '--entity-type',
-      'groups',
-      '--entity-name',
-      group,
-      '--alter',
-      '--add-config',
-      'share.auto.offset.reset=earliest,share.record.lock.duration.ms=15000',
-    )
+    setGroupConfig(group, 'share.auto.offset.reset=earliest,share.record.lock.duration.ms=15000')
     const n = 200
     await produce(topic, n, 2)
     const acked = new Set<string>()
@@ -317,18 +300,7 @@ describe.skipIf(Boolean(missing) || dlqReason !== '')(`share groups: the dead-le
     const dlq = `dlq.${topic}`
     await createTopic(topic, 1)
     kafkaTool('topics', '--bootstrap-server', `127.0.0.1:${port}`, '--create', '--topic', dlq, '--config', 'errors.deadletterqueue.group.enable=true')
-    kafkaTool(
-      ConfigCommand,
-      '--bootstrap-server',
-      `127.0.0.1:${port}`,
-      '--entity-type',
-      'groups',
-      '--entity-name',
-      group,
-      '--alter',
-      '--add-config',
-      `share.auto.offset.reset=earliest,errors.deadletterqueue.topic.name=${dlq}`,
-    )
+    setGroupConfig(group, `share.auto.offset.reset=earliest,errors.deadletterqueue.topic.name=${dlq}`)
     await produce(topic, 3, 1)
     const client = new ShareGroupClient(bs, group)
     const leases: Lease[] = []
