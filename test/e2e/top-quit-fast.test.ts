@@ -1,27 +1,15 @@
 // Issue 23: `q` in `queue top` does not wait for a broker still connecting. The second URL is a
 // black hole (a loopback port that accepts and never answers): its handshake would run to --timeout.
-import {execFileSync} from 'node:child_process'
 import {createServer, type Server, type Socket} from 'node:net'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {BIN, isolatedHome} from '../helpers/cli.js'
+import {tmuxSession} from '../helpers/tmux.js'
 
 const session = `queuectl-topquit-${process.pid}`
-const tmux = (...args: string[]) => execFileSync('tmux', args, {encoding: 'utf8'})
-const screen = () => tmux('capture-pane', '-p', '-t', session)
+const {tmux, waitFor} = tmuxSession(session, 20)
 const sockets = new Set<Socket>()
 let hole: Server
 let port = 0
-
-async function waitFor(test: (text: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs
-  let text = ''
-  while (Date.now() < deadline) {
-    text = screen()
-    if (test(text)) return text
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  throw new Error(`timed out waiting for ${what}; the screen was:\n${text}`)
-}
 
 beforeAll(async () => {
   hole = createServer((s) => {

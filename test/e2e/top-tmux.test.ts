@@ -1,11 +1,11 @@
 // `queue top` for real: the built bin in a tmux terminal against Redis. Keys go in with
 // send-keys, the screen comes back with capture-pane: filter, jump, drill down, purge with
 // confirmation, back, quit (and the terminal is given back).
-import {execFileSync} from 'node:child_process'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Broker} from '../../src/broker/contract.js'
 import {openBroker} from '../../src/adapters/registry.js'
 import {BIN, isolatedHome} from '../helpers/cli.js'
+import {tmuxSession} from '../helpers/tmux.js'
 import {colourCodes} from '../tui/sgr.js'
 
 const URL = 'redis://127.0.0.1:6379/13'
@@ -15,20 +15,7 @@ const emails = `${tag}-emails`
 const billing = `${tag}-billing`
 let broker: Broker
 
-const tmux = (...args: string[]) => execFileSync('tmux', args, {encoding: 'utf8'})
-const screen = () => tmux('capture-pane', '-p', '-t', session)
-const keys = (...k: string[]) => tmux('send-keys', '-t', session, ...k)
-
-async function waitFor(test: (text: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs
-  let text = ''
-  while (Date.now() < deadline) {
-    text = screen()
-    if (test(text)) return text
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`timed out waiting for ${what}; the screen was:\n${text}`)
-}
+const {tmux, keys, waitFor} = tmuxSession(session)
 
 /** Types a string one key at a time, as a user would (Ink reads a burst as one input). */
 async function type(text: string): Promise<void> {
