@@ -7,6 +7,7 @@
 // that names only its topic), client-id=ID. A queue is TOPIC, TOPIC/GROUP or TOPIC?group= (names.ts).
 import type {BrokerOptions} from '../../broker/contract.js'
 import {UsageError} from '../../kernel/errors.js'
+import {serversOf, userOf} from '../../broker/kit/servers.js'
 import {redactUrl, rememberSecrets} from '../../kernel/redact.js'
 
 export type SaslMechanism = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'
@@ -26,20 +27,6 @@ const KNOWN = new Set(['mechanism', 'group', 'client-id', 'seeds'])
 const DEFAULT_PORT = 9092
 const MECHANISMS: Record<string, SaslMechanism> = {'plain': 'PLAIN', 'scram-sha-256': 'SCRAM-SHA-256', 'scram-sha-512': 'SCRAM-SHA-512'}
 
-function hostPort(raw: string): string {
-  const host = raw.trim()
-  if (!host) throw new UsageError('an empty server in the kafka:// URL — write kafka://host:9092[,host2:9092]')
-  return /:\d+$/.test(host) || /^\[.*\]:\d+$/.test(host) ? host : `${host}:${DEFAULT_PORT}`
-}
-
-function decode(text: string): string {
-  try {
-    return decodeURIComponent(text)
-  } catch {
-    return text
-  }
-}
-
 function mechanismOf(url: URL, options: BrokerOptions): SaslMechanism {
   const raw = (url.searchParams.get('mechanism') || options.options?.['sasl-mechanism'] || 'plain').toLowerCase()
   const mechanism = MECHANISMS[raw]
@@ -55,10 +42,8 @@ export function parseKafkaUrl(url: URL, options: BrokerOptions): KafkaSettings {
     throw new UsageError(`${redactUrl(url)} has a path: kafka:// URLs name servers, not a topic — give the topic as the queue (TOPIC or TOPIC/GROUP)`)
   }
   rememberSecrets(url)
-  const seeds = (url.searchParams.get('seeds') ?? '').split(',').filter(Boolean)
-  const brokers = [url.host || `127.0.0.1:${DEFAULT_PORT}`, ...seeds].map(hostPort)
-  const username = url.username ? decode(url.username) : undefined
-  const password = url.password ? decode(url.password) : undefined
+  const brokers = serversOf(url, DEFAULT_PORT)
+  const {user: username, password} = userOf(url)
   if (username && password === undefined) throw new UsageError(`${redactUrl(url)} has a user but no password — write kafka://USER:PASSWORD@host:9092`)
   const ssl = url.protocol === 'kafka+ssl:'
   return {

@@ -8,6 +8,7 @@
 // A queue is STREAM or STREAM/CONSUMER (see names.ts).
 import type {BrokerOptions} from '../../broker/contract.js'
 import {UsageError} from '../../kernel/errors.js'
+import {serversOf, userOf} from '../../broker/kit/servers.js'
 import {redactUrl, rememberSecrets} from '../../kernel/redact.js'
 
 export interface NatsSettings {
@@ -27,20 +28,6 @@ export interface NatsSettings {
 const KNOWN = new Set(['creds', 'nkey', 'consumer', 'subject', 'seeds'])
 const DEFAULT_PORT = 4222
 
-function hostPort(raw: string): string {
-  const host = raw.trim()
-  if (!host) throw new UsageError('an empty server in the nats:// URL — write nats://host:4222[,host2:4222]')
-  return /:\d+$/.test(host) || /^\[.*\]:\d+$/.test(host) ? host : `${host}:${DEFAULT_PORT}`
-}
-
-function decode(text: string): string {
-  try {
-    return decodeURIComponent(text)
-  } catch {
-    return text
-  }
-}
-
 export function parseNatsUrl(url: URL, options: BrokerOptions): NatsSettings {
   for (const key of url.searchParams.keys()) {
     if (!KNOWN.has(key)) throw new UsageError(`unknown option "${key}" in ${redactUrl(url)} — nats:// takes: creds, nkey, consumer, subject`)
@@ -48,10 +35,8 @@ export function parseNatsUrl(url: URL, options: BrokerOptions): NatsSettings {
   if (url.pathname && url.pathname !== '/') {
     throw new UsageError(`${redactUrl(url)} has a path: nats:// URLs name a server, not a stream — give the stream as the queue (STREAM or STREAM/CONSUMER)`)
   }
-  const seeds = (url.searchParams.get('seeds') ?? '').split(',').filter(Boolean)
-  const servers = [url.host || `127.0.0.1:${DEFAULT_PORT}`, ...seeds].map(hostPort)
-  const user = url.username ? decode(url.username) : undefined
-  const pass = url.password ? decode(url.password) : undefined
+  const servers = serversOf(url, DEFAULT_PORT)
+  const {user, password: pass} = userOf(url)
   // nats://TOKEN@host: a user part with no password is a token, and as secret as a password
   const token = user !== undefined && pass === undefined ? user : undefined
   if (token) rememberSecrets(new URL(`nats://token:${encodeURIComponent(token)}@h`))
