@@ -176,9 +176,13 @@ describe('redis sidekiq interop (ruby-sidekiq)', {timeout: 120_000}, () => {
     const w = sidekiq(q)
     await until(`Sidekiq to run the job (log: ${w.tail(300)})`, async () => ((await raw.get(key)) === 'ran by sidekiq' ? true : undefined), 90_000)
 
+    // Sidekiq writes its busy set with each heartbeat (every few seconds), so the finished QctlSetKey
+    // can still be listed as running for one beat: wait for the beat that shows the blocking job.
     const stats = await until('the blocking job in flight', async () => {
       const s = await broker.stats(`sidekiq:${q}`)
-      return s.counts.inflight === 1 && s.consumers === 1 ? s : undefined
+      if (s.counts.inflight !== 1 || s.consumers !== 1) return undefined
+      const [running] = await broker.peek(`sidekiq:${q}`, {limit: 5, state: 'inflight'})
+      return running?.id === blocked[0] ? s : undefined
     })
     const r = await report(q)
     expect(r.busy).toHaveLength(1)
