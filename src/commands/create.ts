@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {CREATE_OPTIONS} from '../adapters/registry.js'
+import {CREATE_OPTIONS, queueArgDescription} from '../adapters/registry.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {UsageError} from '../kernel/errors.js'
 
@@ -29,7 +29,7 @@ export default class Create extends BaseCommand<typeof Create> {
   ]
 
   static override args = {
-    queue: Args.string({ignoreStdin: true, required: true, description: 'Queue name (on Redis: kind:name, e.g. bullmq:emails).'}),
+    queue: Args.string({ignoreStdin: true, required: true, description: queueArgDescription('Queue to create.')}),
   }
 
   static override flags = settingFlags

@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
+import {queueArgDescription} from '../adapters/registry.js'
 import {rerunHint} from '../cli/rerun.js'
 import {DeclinedError, UsageError} from '../kernel/errors.js'
 import {targetName} from '../services/target-name.js'
@@ -13,7 +14,7 @@ export default class Delete extends BaseCommand<typeof Delete> {
   ]
 
   static override args = {
-    queue: Args.string({ignoreStdin: true, required: true, description: 'Queue name (on Redis: kind:name, e.g. bullmq:emails).'}),
+    queue: Args.string({ignoreStdin: true, required: true, description: queueArgDescription('Queue to delete.')}),
   }
 
   static override flags = {

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import type {Message} from '../broker/contract.js'
 import {BaseCommand, stoppedBy} from '../cli/base-command.js'
+import {queueArgDescription} from '../adapters/registry.js'
 import {DeclinedError, InterruptedError, UsageError} from '../kernel/errors.js'
 import {rerunHint} from '../cli/rerun.js'
 import {confirmDestructive} from '../services/ops/confirm.js'
@@ -27,8 +28,8 @@ The destination must exist (exit 4 before anything is touched) unless --create. 
   ]
 
   static override args = {
-    source: Args.string({ignoreStdin: true, required: true, description: 'Queue to take messages from.'}),
-    destination: Args.string({ignoreStdin: true, required: true, description: 'Queue to put them on.'}),
+    source: Args.string({ignoreStdin: true, required: true, description: queueArgDescription('Queue to take messages from.')}),
+    destination: Args.string({ignoreStdin: true, required: true, description: queueArgDescription('Queue to put them on.')}),
   }
 
   static override flags = {

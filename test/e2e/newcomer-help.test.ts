@@ -22,6 +22,18 @@ describe('help built from the transport descriptors', () => {
     for (const t of named) expect(args).toContain(`${t.server?.name ?? t.name}: ${t.queueSyntax}`)
   })
 
+  it('every QUEUE argument of every command (source and destination too) is described from the descriptors', () => {
+    const named = TRANSPORTS.filter((t) => t.queueSyntax).map((t) => `${t.server?.name ?? t.name}: ${t.queueSyntax}`)
+    const queueArgs = Object.entries(manifest.commands).flatMap(([id, c]) =>
+      Object.entries(c.args).filter(([name]) => ['queue', 'source', 'destination'].includes(name)).map(([name, a]) => [`${id} ${name}`, a.description ?? ''] as const),
+    )
+    expect(queueArgs.length).toBeGreaterThanOrEqual(QUEUE_COMMANDS.length + 6)
+    for (const [where, description] of queueArgs) {
+      expect(description, where).not.toMatch(/on Redis: kind:name/)
+      for (const syntax of named) expect(description, where).toContain(syntax)
+    }
+  })
+
   it('no example holds a redacted URL (it could not be run as written)', () => {
     for (const [id, command] of Object.entries(manifest.commands)) {
       for (const example of command.examples ?? []) {

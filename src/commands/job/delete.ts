@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
+import {queueArgDescription} from '../../adapters/registry.js'
 import {DeclinedError, UsageError} from '../../kernel/errors.js'
 import {rerunHint} from '../../cli/rerun.js'
 import {writeAudit} from '../../services/ops/audit.js'
@@ -16,7 +17,7 @@ export default class JobDelete extends BaseCommand<typeof JobDelete> {
   ]
 
   static override args = {
-    queue: Args.string({ignoreStdin: true, required: true, description: 'Queue (on Redis: kind:name).'}),
+    queue: Args.string({ignoreStdin: true, required: true, description: queueArgDescription('Queue holding the job.')}),
     id: Args.string({ignoreStdin: true, required: true, description: 'Job id.'}),
   }
 

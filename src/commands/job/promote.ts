@@ -1,5 +1,6 @@
 import {Args} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
+import {queueArgDescription} from '../../adapters/registry.js'
 import {NotFoundError, NotSupportedError, UsageError} from '../../kernel/errors.js'
 import {writeAudit} from '../../services/ops/audit.js'
 import {findJobById} from '../../services/find/act.js'
@@ -27,7 +28,7 @@ export default class JobPromote extends BaseCommand<typeof JobPromote> {
   static override examples = [{description: 'A delayed BullMQ job', command: '<%= config.bin %> <%= command.id %> bullmq:emails 42'}]
 
   static override args = {
-    queue: Args.string({ignoreStdin: true, required: true, description: 'Queue (on Redis: kind:name).'}),
+    queue: Args.string({ignoreStdin: true, required: true, description: queueArgDescription('Queue holding the job.')}),
     id: Args.string({ignoreStdin: true, required: true, description: 'Job id.'}),
   }
 

@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
+import {queueArgDescription} from '../../adapters/registry.js'
 import {UsageError} from '../../kernel/errors.js'
 import {safeBlock} from '../../kernel/terminal.js'
 import {messageToJson} from '../../services/envelope.js'
@@ -15,7 +16,7 @@ export default class JobShow extends BaseCommand<typeof JobShow> {
   ]
 
   static override args = {
-    queue: Args.string({ignoreStdin: true, required: true, description: 'Queue (on Redis: kind:name).'}),
+    queue: Args.string({ignoreStdin: true, required: true, description: queueArgDescription('Queue holding the job.')}),
     id: Args.string({ignoreStdin: true, required: true, description: 'Job id.'}),
   }
 
