@@ -97,6 +97,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true
   /** Its stdout is a data stream (NDJSON to a file or a pipe): a --json error document goes to stderr. */
   static dataOnStdout = false
+  /** What its arguments are, for shell completion, where they are not named queue/source/destination. */
+  static completeArgs: 'queues' | 'contexts' | undefined = undefined
 
   static override baseFlags = {
     url: Flags.string({

@@ -12,6 +12,7 @@ import {findJobs, type FindReport} from '../services/find/find.js'
 import {parseState} from '../services/states.js'
 
 export default class Find extends BaseCommand<typeof Find> {
+  static override completeArgs = 'queues' as const
   static override summary = 'Find the jobs that match a condition, across queues and states, without taking them.'
   static override description = `The condition is a CEL expression over each job (--where). Fields:
 ${Object.entries(WHERE_VARIABLES).map(([k, v]) => `  ${k.padEnd(12)}${v}`).join('\n')}

@@ -13,6 +13,7 @@ import {parseDuration} from '../kernel/units.js'
 import {safeLine, safeOutput} from '../kernel/terminal.js'
 
 export default class Metrics extends BaseCommand<typeof Metrics> {
+  static override completeArgs = 'contexts' as const
   static override summary = 'Serve Prometheus metrics for the queues of one or more brokers.'
   static override description = `Polls each broker in the background (every --interval, each poll limited to --poll-timeout) and serves the last values at /metrics: messages by state, oldest message age, consumers and rates per queue and broker. A scrape never waits on a broker: a slow or unreachable one keeps its last values and shows queuectl_broker_stale 1 and queuectl_broker_data_age_seconds.
 

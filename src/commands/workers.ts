@@ -4,6 +4,7 @@ import {parseDuration} from '../kernel/units.js'
 import {safeLine} from '../kernel/terminal.js'
 
 export default class Workers extends BaseCommand<typeof Workers> {
+  static override completeArgs = 'queues' as const
   static override summary = 'Show who is working: the consumers and worker processes the broker or job library records.'
   static override description = `One row per consumer or worker process: its identity (host, pid, name or tag), queues, busy/concurrency, the jobs it works on now where the library records them, when it started, its last heartbeat and version. A heartbeat older than the library's own threshold (Sidekiq 60s, RQ 420s, graphile-worker 4h) is shown STALE: a worker killed without a goodbye, not cleaned up yet. RabbitMQ: the management API's consumers (channel, prefetch, ack mode); NATS: JetStream consumers and their waiting pull requests; Redis: BullMQ and Bull workers (their client names, as getWorkers reads them), Sidekiq processes and their work, RQ workers and their current job, Celery workers (on Redis and RabbitMQ) through Celery's inspect broadcast (those that answer within a second); PostgreSQL: graphile-worker's locked_by; Kafka: consumer groups' members (client id, host, member id, partitions). SQS, plain lists and pg-boss record no workers: a note says so.`
   static override examples = [

@@ -7,6 +7,7 @@ import {TRANSPORT_OPTIONS, createBroker} from '../adapters/registry.js'
 import {rememberSecrets} from '../kernel/redact.js'
 import {parseDuration} from '../kernel/units.js'
 import {brokerOptions, connectWithin, type ConnectionFlags, type ResolvedConnection} from './connection.js'
+import {rememberingListings} from './queue-cache.js'
 
 /** The CONNECTION flags as oclif parsed them: the common ones and each transport's own, by name. */
 export interface ConnectionFlagValues {
@@ -53,5 +54,6 @@ export async function openTarget(connection: ResolvedConnection, settings: Conne
   await connectWithin(broker, settings.timeoutMs)
   // a broker in this process has no network to stall: no timer on each of its calls
   if ((await broker.capabilitiesOf()).inProcess) return broker
-  return boundedBroker(broker, settings.timeoutMs)
+  // its listings are remembered for shell completion (an in-process broker's queues die with it)
+  return rememberingListings(boundedBroker(broker, settings.timeoutMs), connection.url)
 }

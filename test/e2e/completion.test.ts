@@ -1,19 +1,24 @@
 // Shell completion (issue 23): the script bash sources, driven as bash drives it at a TAB, against
-// the real CLI on PATH: commands, topics, flags, and context names from the config file.
+// the real CLI on PATH: commands, topics, flags, context names from the config file, and queue names
+// from the cache the last listing of a target wrote.
 import {spawnSync} from 'node:child_process'
-import {chmodSync, mkdirSync, writeFileSync} from 'node:fs'
+import {chmodSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {cachedQueues, rememberQueues} from '../../src/services/queue-cache.js'
 import {BIN, isolatedHome, runCli} from '../helpers/cli.js'
 
 const home = isolatedHome()
 const bin = join(home.HOME!, 'bin')
 const env = {...process.env, ...home, PATH: `${bin}:${process.env.PATH}`}
 
-/** What bash offers after `words` (the last one being typed), through `source <(queue completion bash)`. */
+/** What bash offers after `words` (the last one being typed), through `source <(queue completion bash)`, with the variables bash sets at a TAB. */
 function tab(...words: string[]): string[] {
-  const quoted = words.map((w) => `'${w.replaceAll("'", "'\\''")}'`).join(' ')
-  const script = `source <(queue completion bash) && COMP_WORDS=(queue ${quoted}) && COMP_CWORD=${words.length} && _queue_complete && printf '%s\\n' "\${COMPREPLY[@]}"`
+  const line = ['queue', ...words].join(' ')
+  // COMP_WORDS as bash splits them: ':' is a word of its own (it is in COMP_WORDBREAKS)
+  const split = ['queue', ...words.flatMap((w) => w.split(/(:)/).filter((p, i, all) => p !== '' || i === all.length - 1))]
+  const quote = (w: string) => `'${w.replaceAll("'", "'\\''")}'`
+  const script = `source <(queue completion bash) && COMP_LINE=${quote(line)} && COMP_POINT=${line.length} && COMP_WORDS=(${split.map(quote).join(' ')}) && COMP_CWORD=${split.length - 1} && _queue_complete && printf '%s\\n' "\${COMPREPLY[@]}"`
   const r = spawnSync('bash', ['-c', script], {env, encoding: 'utf8', timeout: 30_000})
   expect(r.status, r.stderr).toBe(0)
   return r.stdout.split('\n').filter(Boolean)
@@ -51,5 +56,50 @@ describe('queue completion bash', () => {
     const r = await runCli(['completion', 'fish'], {env: home})
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/no completion for "fish" — give bash or zsh/)
+  })
+})
+
+describe('queue names at a TAB, from the last listing of the target (no broker asked)', () => {
+  const url = 'redis://127.0.0.1:6379/11'
+  const cache = join(home.HOME!, '.cache', 'queuectl', 'queues.json')
+  beforeAll(() => {
+    expect(spawnSync('redis-cli', ['-n', '11', 'flushdb']).status).toBe(0)
+  })
+  afterAll(() => {
+    spawnSync('redis-cli', ['-n', '11', 'flushdb'])
+  })
+
+  it('offers the names inspect listed, for every queue argument, by --url, --context and the current context', async () => {
+    expect(tab('purge', '--url', url, '')).toEqual([])
+    expect((await runCli(['enqueue', 'list:cmpl-orders', '{}', '--url', url], {env: home})).code).toBe(0)
+    expect((await runCli(['enqueue', 'list:cmpl-emails', '{}', '--url', url], {env: home})).code).toBe(0)
+    expect((await runCli(['inspect', '--url', url], {env: home})).code).toBe(0)
+    expect(tab('purge', '--url', url, '')).toEqual(['list:cmpl-emails', 'list:cmpl-orders'])
+    // bash replaces what follows the word's last ':' with the candidate
+    expect(tab('purge', '--url', url, 'list:cmpl-o')).toEqual(['cmpl-orders'])
+    expect((await runCli(['context', 'add', 'rd', url], {env: home})).code).toBe(0)
+    expect(tab('move', '--context', 'rd', 'list:cmpl-orders', 'list:cmpl-e')).toEqual(['cmpl-emails'])
+    expect(tab('find', '--context', 'rd', 'list:cmpl-emails', '')).toEqual(['list:cmpl-emails', 'list:cmpl-orders'])
+    expect(tab('top', '--url', url, '--queue', '')).toEqual(['list:cmpl-emails', 'list:cmpl-orders'])
+    expect(tab('job', 'show', '--url', url, 'list:cmpl-emails', '')).toEqual([]) // the job id: nothing to offer
+    expect((await runCli(['context', 'use', 'rd'], {env: home})).code).toBe(0)
+    expect(tab('inspect', 'list:cmpl-e')).toEqual(['cmpl-emails'])
+    expect(tab('inspect', '--url', 'redis://127.0.0.1:6379/12', '')).toEqual([]) // another target: its own names
+  })
+
+  it('reads only the cache: a target that is down still completes, instantly', () => {
+    const down = 'redis://127.0.0.1:1/0'
+    writeFileSync(cache, JSON.stringify({targets: {[down]: {at: Date.now(), queues: ['list:from-cache']}}}))
+    const started = Date.now()
+    expect(tab('purge', '--url', down, '')).toEqual(['list:from-cache'])
+    expect(Date.now() - started).toBeLessThan(5000)
+  })
+
+  it('keys the cache by the URL without its secrets', async () => {
+    const path = join(home.HOME!, 'secret-cache.json')
+    await rememberQueues('redis://user:s3cret-pw@127.0.0.1:1/0', ['list:a'], path)
+    expect(readFileSync(path, 'utf8')).not.toContain('s3cret-pw')
+    expect(await cachedQueues('redis://user:s3cret-pw@127.0.0.1:1/0', path)).toEqual(['list:a'])
+    expect(await cachedQueues('redis://user:other@127.0.0.1:1/0', path)).toEqual(['list:a']) // the same target
   })
 })

@@ -5,6 +5,7 @@ import {getContext, loadConfig, saveConfig} from '../../services/config.js'
 export default class ContextRemove extends BaseCommand<typeof ContextRemove> {
   // works on the config file only: no connection flags in its help or its parsing
   static override baseFlags = {} as typeof BaseCommand.baseFlags
+  static override completeArgs = 'contexts' as const
   static override summary = 'Forget a saved context.'
   static override examples = ['<%= config.bin %> <%= command.id %> old-staging']
   static override args = {name: Args.string({ignoreStdin: true, description: 'Context name.', required: true})}

@@ -6,6 +6,7 @@ import {redactUrl} from '../../kernel/redact.js'
 export default class ContextUse extends BaseCommand<typeof ContextUse> {
   // works on the config file only: no connection flags in its help or its parsing
   static override baseFlags = {} as typeof BaseCommand.baseFlags
+  static override completeArgs = 'contexts' as const
   static override summary = 'Make a saved context the current one.'
   static override examples = ['<%= config.bin %> <%= command.id %> prod-rabbit']
   static override args = {name: Args.string({ignoreStdin: true, description: 'Context name.', required: true})}
