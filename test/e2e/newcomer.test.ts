@@ -117,6 +117,15 @@ describe('a missing queue the command could create: the error names --create', {
     expect(await redis.llen(`${base}-src`)).toBe(1)
   })
 
+  it('--delay or --priority to a name on Redis that no library holds: exit 4 pointing at bullmq:NAME, nothing sent', async () => {
+    for (const option of [['--delay', '30s'], ['--priority', '3']]) {
+      const r = await runCli(['enqueue', `${base}-dst`, '{"to":"ada"}', ...option, '--url', REDIS], {env: home, input: ''})
+      expect(r.code, r.stderr).toBe(4)
+      expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/plain Redis list has no (schedule|priorities): name a job library's queue, e\.g\. bullmq:NAME/)])
+    }
+    expect(await redis.exists(`${base}-dst`)).toBe(0)
+  })
+
   it('import into a list that does not exist: exit 4 naming --create', async () => {
     const r = await runCli(['import', `list:${base}-imp`, '--url', REDIS], {env: home, input: '{"payload":"x"}\n'})
     expect(r.code, r.stderr).toBe(4)

@@ -37,6 +37,8 @@ export const listCapabilities: Capabilities = {
   pause: false,
   advice: {
     pause: 'only bullmq:, bull: and asynq: queues pause — stop its consumers instead',
+    delay: 'a plain Redis list has no schedule: name a job library\'s queue, e.g. bullmq:NAME',
+    priority: 'a plain Redis list has no priorities: name a job library\'s queue, e.g. bullmq:NAME',
   },
 }
 
