@@ -24,8 +24,10 @@ app.conf.update(
 
 @app.task(name='qctl.write_file')
 def write_file(path, text, suffix=''):
-    with open(path, 'w') as f:
+    # written whole, then renamed: a test that sees the file sees all of it
+    with open(path + '.tmp', 'w') as f:
         f.write(text + suffix)
+    os.replace(path + '.tmp', path)
     return True
 
 

@@ -72,8 +72,15 @@ export class ShareGroupClient {
     const key = `${at.host}:${at.port}`
     let c = this.conns.get(key)
     if (!c) {
-      c = new Connection('queuectl', {...this.options, connectTimeout: this.timeoutMs, requestTimeout: this.timeoutMs})
-      this.conns.set(key, c)
+      const made = new Connection('queuectl', {...this.options, connectTimeout: this.timeoutMs, requestTimeout: this.timeoutMs})
+      // a broken socket (a late answer to a timed-out request destroys it) fails its requests; the
+      // next call connects again. Without a listener its 'error' event would end the process.
+      const forget = () => {
+        if (this.conns.get(key) === made) this.conns.delete(key)
+      }
+      made.on('error', forget)
+      made.on('close', forget)
+      this.conns.set(key, (c = made))
       await c.connect(at.host, at.port)
     }
     return c

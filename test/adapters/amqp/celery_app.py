@@ -27,8 +27,10 @@ if os.environ.get('QCTL_QUEUES'):
 
 @app.task(name='qctl.write_file')
 def write_file(path, text, suffix=''):
-    with open(path, 'w') as f:
+    # written whole, then renamed: a test that sees the file sees all of it
+    with open(path + '.tmp', 'w') as f:
         f.write(text + suffix)
+    os.replace(path + '.tmp', path)
     return True
 
 
@@ -36,12 +38,13 @@ def write_file(path, text, suffix=''):
 def record(self, path, *args, **kwargs):
     # what the worker received: the call and the request fields queuectl writes
     r = self.request
-    with open(path, 'w') as f:
+    with open(path + '.tmp', 'w') as f:
         json.dump({
             'args': [path, *args], 'kwargs': kwargs, 'id': r.id, 'retries': r.retries,
             'eta': r.eta, 'expires': r.expires, 'priority': (r.delivery_info or {}).get('priority'),
             'timelimit': r.timelimit, 'ran_at': __import__('time').time(),
         }, f)
+    os.replace(path + '.tmp', path)
     return True
 
 
