@@ -290,7 +290,7 @@ function shareVersion(): number {
 const dlqReason =
   shareVersion() >= 2
     ? ''
-    : ' (skipped: the broker runs share.version < 2, without KIP-1191 dead-letter topics; KAFKA_SHARE_VERSION=2 scripts/kafka.sh start on a new log dir has them)'
+    : ' (skipped: the broker runs share.version < 2, without KIP-1191 dead-letter topics; a log dir scripts/kafka.sh formats has 2, an older one takes it with kafka.sh tool features --bootstrap-server HOST:PORT upgrade --feature share.version=2)'
 
 describe.skipIf(Boolean(missing) || dlqReason !== '')(`share groups: the dead-letter topic (KIP-1191)${dlqReason}`, () => {
   it('a rejected record goes to errors.deadletterqueue.topic.name, and stats count it as dead', async () => {
