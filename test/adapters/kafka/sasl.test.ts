@@ -112,4 +112,28 @@ describe.skipIf(Boolean(missing))(`kafka:// SASL PLAIN and SCRAM on a private br
     expect(plain.code).toBe(3)
     noSecret(flag, wrong, plain)
   }, 60_000)
+
+  it('a saved context keeps the SCRAM user and mechanism: inspect and workers through it, listed redacted', async () => {
+    const {user, password} = USERS[1]
+    const home = isolatedHome()
+    const topic = 'wt-kafka-sasl-context'
+    const url = `kafka://${user}:${password}@127.0.0.1:${port}`
+    const added = await runCli(['context', 'add', 'scram', url, '--sasl-mechanism', 'scram-sha-256', '--use'], {env: home})
+    expect(added.code, added.stderr).toBe(0)
+    const list = await runCli(['context', 'list', '--json'], {env: home})
+    const listTable = await runCli(['context', 'list'], {env: home})
+    expect(listTable.stdout).toContain(`kafka://${user}:***@127.0.0.1:${port}`)
+    const made = await runCli(['enqueue', '--create', topic, 'hi'], {env: home})
+    expect(made.code, made.stderr).toBe(0)
+    const stats = await runCli(['inspect', topic, '--json', '--context', 'scram'], {env: home})
+    expect(stats.code, stats.stderr).toBe(0)
+    expect(JSON.parse(stats.stdout).queue.counts.waiting).toBe(1)
+    const workers = await runCli(['workers', '--json'], {env: home})
+    expect(workers.code, workers.stderr).toBe(0)
+    expect(JSON.parse(workers.stdout).broker).toBe(`kafka://${user}:***@127.0.0.1:${port}`)
+    // the saved mechanism is the one used: a plain login of this SCRAM user would be refused
+    const overridden = await runCli(['inspect', topic, '--sasl-mechanism', 'plain'], {env: home})
+    expect(overridden.code).toBe(3)
+    noSecret(added, list, listTable, made, stats, workers, overridden)
+  }, 60_000)
 })
