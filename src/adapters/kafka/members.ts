@@ -31,12 +31,24 @@ export interface KafkaGroupMembers {
   members: KafkaMember[]
 }
 
-export async function coordinatorOf(admin: Admin, group: string): Promise<Connection> {
-  const [coordinator] = await admin.findCoordinator({keyType: FindCoordinatorKeyTypes.GROUP, keys: [group]})
-  if (!coordinator) throw new Error(`no coordinator for group ${group}`)
-  const node: KafkaNode = {host: coordinator.host, port: coordinator.port}
+function connectionTo(admin: Admin, node: KafkaNode): Promise<Connection> {
   const withConnection = admin as unknown as {[kGetConnection](b: KafkaNode, cb: (e: Error | null, c?: Connection) => void): void}
   return new Promise((resolve, reject) => withConnection[kGetConnection](node, (error, c) => (error || !c ? reject(error ?? new Error('no connection')) : resolve(c))))
+}
+
+/** The groups by their coordinator (one FindCoordinator for all), so each coordinator is asked once. */
+async function byCoordinator(admin: Admin, groups: string[]): Promise<Array<{conn: Connection; groups: string[]}>> {
+  if (groups.length === 0) return []
+  const found = await admin.findCoordinator({keyType: FindCoordinatorKeyTypes.GROUP, keys: groups})
+  const nodes = new Map<string, {node: KafkaNode; groups: string[]}>()
+  for (const c of found) {
+    const key = `${c.host}:${c.port}`
+    const entry = nodes.get(key) ?? {node: {host: c.host, port: c.port}, groups: []}
+    entry.groups.push(c.key)
+    nodes.set(key, entry)
+  }
+  if (found.length < groups.length) throw new Error(`no coordinator for ${groups.filter((g) => !found.some((c) => c.key === g)).join(', ')}`)
+  return Promise.all([...nodes.values()].map(async (n) => ({conn: await connectionTo(admin, n.node), groups: n.groups})))
 }
 
 const GROUP_ID_NOT_FOUND = 69
@@ -67,40 +79,59 @@ function readConsumerMember(m: Reader): KafkaMember {
   return {memberId, ...(instanceId ? {instanceId} : {}), clientId, clientHost, subscribed, assigned}
 }
 
-/** ConsumerGroupDescribe v0 for one group; undefined when the group does not exist. */
-function readConsumerGroup(_correlationId: number, _apiKey: number, _apiVersion: number, r: Reader): KafkaGroupMembers | undefined {
+interface Described {
+  groupId: string
+  errorCode: number
+  errorMessage: string | null
+  described: KafkaGroupMembers
+}
+
+/** ConsumerGroupDescribe v0: every group asked, with its error code. */
+function readConsumerGroups(_correlationId: number, _apiKey: number, _apiVersion: number, r: Reader): Described[] {
   r.readInt32() // throttle_time_ms
-  const [group] = r.readArray((g) => {
+  return r.readArray((g) => {
     const errorCode = g.readInt16()
     const errorMessage = g.readNullableString()
-    g.readString() // group_id
+    const groupId = g.readString()
     const state = g.readString()
     g.readInt32() // group_epoch
     g.readInt32() // assignment_epoch
     g.readString() // assignor_name
     const members = g.readArray(readConsumerMember)
     g.readInt32() // authorized_operations
-    return {errorCode, errorMessage, described: {protocol: 'consumer' as const, state, members}}
+    return {groupId, errorCode, errorMessage, described: {protocol: 'consumer' as const, state, members}}
   })
-  if (!group || group.errorCode === GROUP_ID_NOT_FOUND) return undefined
-  if (group.errorCode !== 0) throw new Error(`ConsumerGroupDescribe: error ${group.errorCode}${group.errorMessage ? ` (${group.errorMessage})` : ''}`)
-  return group.described
 }
 
-const describeConsumerGroup = createAPI<[string[], boolean], KafkaGroupMembers | undefined>(consumerGroupDescribeV0.api.key, 0, consumerGroupDescribeV0.createRequest, readConsumerGroup)
+const describeConsumerGroups = createAPI<[string[], boolean], Described[]>(consumerGroupDescribeV0.api.key, 0, consumerGroupDescribeV0.createRequest, readConsumerGroups)
 
-/** A KIP-848 consumer-protocol group's members (ConsumerGroupDescribe). */
-export async function consumerProtocolMembers(admin: Admin, group: string): Promise<KafkaGroupMembers | undefined> {
-  return describeConsumerGroup.async(await coordinatorOf(admin, group), [group], false)
+async function shareDescribed(conn: Connection, groups: string[]): Promise<Described[]> {
+  return (await shareGroupDescribe.async(conn, groups)).map((g) => ({
+    groupId: g.groupId,
+    errorCode: g.error.code,
+    errorMessage: g.error.message,
+    described: {
+      protocol: 'share' as const,
+      state: g.state,
+      members: g.members.map((m) => ({memberId: m.memberId, clientId: m.clientId, clientHost: host(m.clientHost), subscribed: m.topics, assigned: m.assigned})),
+    },
+  }))
 }
 
-/** A share group's members (ShareGroupDescribe); undefined when the group does not exist. */
-export async function shareGroupMembers(admin: Admin, group: string): Promise<KafkaGroupMembers | undefined> {
-  const [g] = await shareGroupDescribe.async(await coordinatorOf(admin, group), [group])
-  if (!g || g.error.code === GROUP_ID_NOT_FOUND) return undefined
-  if (g.error.code !== 0) throw new Error(`ShareGroupDescribe: error ${g.error.code}${g.error.message ? ` (${g.error.message})` : ''}`)
-  const members = g.members.map((m) => ({memberId: m.memberId, clientId: m.clientId, clientHost: host(m.clientHost), subscribed: m.topics, assigned: m.assigned}))
-  return {protocol: 'share', state: g.state, members}
+/**
+ * KIP-848 consumer-protocol groups' members (ConsumerGroupDescribe) or share groups' (ShareGroupDescribe),
+ * one request per coordinator; a group that does not exist is left out.
+ */
+export async function describeMembers(admin: Admin, protocol: 'consumer' | 'share', groups: string[]): Promise<Map<string, KafkaGroupMembers>> {
+  const ask = (conn: Connection, ids: string[]) => (protocol === 'share' ? shareDescribed(conn, ids) : describeConsumerGroups.async(conn, ids, false))
+  const answers = await Promise.all((await byCoordinator(admin, groups)).map(({conn, groups: ids}) => ask(conn, ids)))
+  const out = new Map<string, KafkaGroupMembers>()
+  for (const g of answers.flat()) {
+    if (g.errorCode === GROUP_ID_NOT_FOUND) continue
+    if (g.errorCode !== 0) throw new Error(`${protocol === 'share' ? 'ShareGroupDescribe' : 'ConsumerGroupDescribe'} of ${g.groupId}: error ${g.errorCode}${g.errorMessage ? ` (${g.errorMessage})` : ''}`)
+    out.set(g.groupId, g.described)
+  }
+  return out
 }
 
 /** A classic group's members from the Admin's DescribeGroups. */
@@ -121,7 +152,7 @@ export async function membersOf(admin: Admin, group: string): Promise<number | u
   try {
     const listed = (await admin.listGroups({types: CONSUMER_GROUP_TYPES})).get(group)
     if (!listed) return 0
-    if (listed.groupType === 'consumer') return (await consumerProtocolMembers(admin, group))?.members.length ?? 0
+    if (listed.groupType === 'consumer') return (await describeMembers(admin, 'consumer', [group])).get(group)?.members.length ?? 0
     const g = (await admin.describeGroups({groups: [group]})).get(group)
     return g ? g.members.size : 0
   } catch {

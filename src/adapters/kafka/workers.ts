@@ -2,10 +2,10 @@
 // ConsumerGroupDescribe) and of share groups (ShareGroupDescribe) as their coordinator reports
 // them: client id, host, member id, the partitions assigned to each. Kafka records no pid,
 // concurrency or heartbeat time of a member.
-import type {Admin} from '@platformatic/kafka'
+import type {Admin, Group} from '@platformatic/kafka'
 import type {WorkerInfo, WorkerReport} from '../../broker/contract.js'
 import {requestError} from './errors.js'
-import {classicMembers, consumerProtocolMembers, shareGroupMembers, type KafkaGroupMembers} from './members.js'
+import {classicMembers, describeMembers, type KafkaGroupMembers} from './members.js'
 
 /** A queue asked for: its topic and group (the flavor's default already applied), and whether it is a share queue. */
 export interface AskedGroup {
@@ -43,12 +43,16 @@ function workersOf(id: string, g: KafkaGroupMembers, topics: readonly string[] |
   return out
 }
 
-/** One group's members, by the protocol it speaks; undefined when it is gone. */
-async function describe(admin: Admin, id: string, type: string): Promise<KafkaGroupMembers | undefined> {
-  if (type === 'share') return shareGroupMembers(admin, id)
-  if (type === 'consumer') return consumerProtocolMembers(admin, id)
-  const group = (await admin.describeGroups({groups: [id]})).get(id)
-  return group ? classicMembers(group) : undefined
+/** The groups' members, by the protocol each speaks: one request per protocol and coordinator; a group gone is left out. */
+async function describeAll(admin: Admin, wanted: ReadonlyArray<readonly [string, string]>): Promise<Map<string, KafkaGroupMembers>> {
+  const of = (type: string) => wanted.filter(([, t]) => t === type).map(([id]) => id)
+  const classic = wanted.filter(([, t]) => t !== 'share' && t !== 'consumer').map(([id]) => id)
+  const [groups, consumer, share] = await Promise.all([
+    classic.length ? admin.describeGroups({groups: classic}) : new Map<string, Group>(),
+    describeMembers(admin, 'consumer', of('consumer')),
+    describeMembers(admin, 'share', of('share')),
+  ])
+  return new Map([...[...groups].map(([id, g]) => [id, classicMembers(g)] as const), ...consumer, ...share])
 }
 
 /** The members of the groups asked for (every consumer and share group on the cluster when none are). */
@@ -63,9 +67,10 @@ export async function kafkaWorkers(admin: Admin, asked: readonly AskedGroup[], w
     const wanted = asked.length
       ? [...new Map(asked.filter((a) => fits(a.group, Boolean(a.share))).map((a) => [a.group, listed.get(a.group)!.groupType])).entries()]
       : [...listed.values()].filter((g) => g.groupType === 'share' || g.protocolType === 'consumer' || g.protocolType === '').map((g) => [g.id, g.groupType] as const)
+    const described = await describeAll(admin, wanted)
     const workers: WorkerInfo[] = []
-    for (const [id, type] of wanted.sort(([a], [b]) => a.localeCompare(b))) {
-      const g = await describe(admin, id, type)
+    for (const [id] of wanted.sort(([a], [b]) => a.localeCompare(b))) {
+      const g = described.get(id)
       if (!g) continue
       const topics = asked.length ? asked.filter((a) => a.group === id).map((a) => a.topic) : undefined
       workers.push(...workersOf(id, g, topics))
