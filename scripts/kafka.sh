@@ -5,7 +5,8 @@
 #                                                consumer-perf share-consumer-perf console-producer
 #                                                console-consumer get-offsets delete-records features)
 # Env: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (KAFKA_PORT+1), KAFKA_HEAP (512m), KAFKA_CACHE (kafka/.cache),
-#      KAFKA_SHARE_VERSION (1; a new log dir only), KAFKA_EXTRA_PROPS (a file appended to the broker's properties, e.g. SASL listeners).
+#      KAFKA_SHARE_VERSION (2: KIP-1191 share dead-letter topics, the most Kafka 4.4 supports; a new log dir only), KAFKA_EXTRA_PROPS (a file appended to the broker's properties, e.g. SASL listeners),
+#      KAFKA_ADD_SCRAM (SCRAM users made at format, one a line: SCRAM-SHA-256=[name=alice,password=…]; a new log dir only).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cache="${KAFKA_CACHE:-$root/kafka/.cache}"
@@ -95,8 +96,11 @@ start() {
   write_config
   if [ ! -f "$data/logs/meta.properties" ]; then
     local id; id="$(java_run kafka.tools.StorageTool random-uuid | tail -1)"
+    # SCRAM credentials go into the first metadata records: a SASL listener can check them from its first login
+    local scram=() s
+    while IFS= read -r s; do if [ -n "$s" ]; then scram+=(--add-scram "$s"); fi; done <<<"${KAFKA_ADD_SCRAM:-}"
     java_run kafka.tools.StorageTool format --standalone -t "$id" -c "$data/server.properties" \
-      --feature share.version="${KAFKA_SHARE_VERSION:-1}" >"$data/format.log" 2>&1 || { cat "$data/format.log" >&2; die "formatting $data/logs failed"; }
+      --feature share.version="${KAFKA_SHARE_VERSION:-2}" "${scram[@]}" >"$data/format.log" 2>&1 || { cat "$data/format.log" >&2; die "formatting $data/logs failed"; }
   fi
   : >"$data/broker.log"
   setsid nohup java -Xms128m -Xmx"$heap" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \

@@ -42,7 +42,6 @@ if (missing) {
         await broker.deleteQueue(q.slice('share:'.length).split('/')[0]!)
       },
       shortLeaseMs: LOCK_MS,
-      largePayloadBytes: 1000 * 1024,
       timeoutMs: 60_000,
       // capabilitiesOf() without a queue is the transport's default flavor's (consumer groups)
       brokerCapabilities: groupCapabilities,

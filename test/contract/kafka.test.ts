@@ -19,7 +19,6 @@ if (missing) {
       freshQueue: async (_broker, hint) => createTopic(uniqueTopic(hint)),
       // the topic and its dead-letter topic
       dropQueue: (broker, q) => broker.deleteQueue(q),
-      largePayloadBytes: 1000 * 1024,
       timeoutMs: 30_000,
     },
     groupCapabilities,

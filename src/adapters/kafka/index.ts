@@ -147,15 +147,15 @@ class KafkaBroker implements AdapterBroker {
     return flavor.purge(this.ctx, q, state)
   }
 
-  /** Consumer-group members (workers.ts); a share queue is said not to be covered. */
+  /** Consumer-group and share-group members (workers.ts). */
   async workers(options: WorkersOptions): Promise<WorkerReport> {
     await this.connect()
-    const named = options.queues.map((text) => this.resolve(text))
-    const asked = named.filter(({q}) => q.kind === 'group').map(({q}) => ({topic: q.topic, group: q.group ?? this.ctx.settings.group ?? (q.topic.endsWith(DLT_SUFFIX) ? DLT_GROUP : DEFAULT_GROUP)}))
-    const shares = named.filter(({q}) => q.kind !== 'group').map(({q}) => q.text)
-    const report = named.length && !asked.length ? {workers: [], notes: []} : await kafkaWorkers(this.clients.admin, asked, this.displayUrl)
-    if (shares.length) report.notes.push(`${shares.join(', ')}: share-group members are not listed yet — kafka-share-groups --describe --members shows them`)
-    return report
+    const asked = options.queues.map((text) => {
+      const {q} = this.resolve(text)
+      if (q.kind !== 'group') return {topic: q.topic, group: q.group ?? '', share: true}
+      return {topic: q.topic, group: q.group ?? this.ctx.settings.group ?? (q.topic.endsWith(DLT_SUFFIX) ? DLT_GROUP : DEFAULT_GROUP)}
+    })
+    return kafkaWorkers(this.clients.admin, asked, this.displayUrl)
   }
 
   private readonly madeTopics = new Set<string>()

@@ -55,6 +55,12 @@ const check = (e: KafkaError, what: string): void => {
   if (e.code !== 0) throw new ShareGroupError(e.code, what, e.message)
 }
 
+// the client wraps a coordinator's error code in a ResponseError whose own canRetry is unset
+const retriable = (e: unknown): boolean => {
+  const x = e as {canRetry?: boolean; errors?: unknown[]}
+  return x.canRetry === true || (x.errors ?? []).some(retriable)
+}
+
 /** Connections per broker for one share group: metadata from the bootstrap, requests to the coordinator or leader. */
 export class ShareGroupClient {
   private readonly conns = new Map<string, Connection>()
@@ -113,7 +119,7 @@ export class ShareGroupClient {
         if (c && c.errorCode === 0) return await this.conn({host: c.host, port: c.port})
       } catch (e) {
         // COORDINATOR_NOT_AVAILABLE while __consumer_offsets is being made: bounded retry
-        if (!(e as {canRetry?: boolean}).canRetry || Date.now() > deadline) throw e
+        if (!retriable(e) || Date.now() > deadline) throw e
       }
       if (Date.now() > deadline) throw new ShareGroupError(15, `the coordinator of group ${this.group}`, null)
       await new Promise((resolve) => setTimeout(resolve, 250))

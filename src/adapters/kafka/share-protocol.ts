@@ -31,6 +31,7 @@ export interface ShareMember {
   clientHost: string
   memberEpoch: number
   topics: string[]
+  assigned: Array<{topic: string; partitions: number[]}>
 }
 export interface ShareGroupDescription {
   groupId: string
@@ -149,13 +150,13 @@ export const shareGroupDescribe = createAPI<[groups: string[]], ShareGroupDescri
         const clientId = m.readString()
         const clientHost = m.readString()
         const topics = m.readArray((t) => t.readString(), true, false)
-        m.readArray((t) => {
+        // the Assignment struct: its topic-partitions, then its own tagged fields
+        const assigned = m.readArray((t) => {
           t.readUUID()
-          t.readString()
-          t.readArray((p) => p.readInt32(), true, false)
+          return {topic: t.readString(), partitions: t.readArray((p) => p.readInt32(), true, false).sort((a, b) => a - b)}
         })
         m.readTaggedFields()
-        return {memberId, clientId, clientHost, memberEpoch, topics}
+        return {memberId, clientId, clientHost, memberEpoch, topics, assigned}
       })
       g.readInt32()
       return {groupId, state, epoch, members, error}
