@@ -237,11 +237,11 @@ describe('redis asynq (tasks written as asynq writes them)', {timeout: 120_000},
     const where = await cli(['purge', `asynq:${q}`, '--state', 'dead', '--where', 'body.tenant == 7', '--yes'])
     expect(where.code).toBe(0)
     expect(where.stdout).toContain('removed 1 dead job')
-    expect(await raw.zrange(`${p}archived`, 0, -1)).toEqual([dead8])
+    expect(await raw.zrange(`${p}archived`, '0', '-1')).toEqual([dead8])
     expect(await raw.exists(`${p}t:${dead7}`)).toBe(0)
     // from the state asked only: a scheduled id is no retry task
     expect(await broker.remove(`asynq:${q}`, [later, late], 'retry')).toBe(1)
-    expect(await raw.zrange(`${p}scheduled`, 0, -1)).toEqual([later])
+    expect(await raw.zrange(`${p}scheduled`, '0', '-1')).toEqual([later])
     expect(await broker.remove(`asynq:${q}`, [later], 'delayed')).toBe(1)
     // an active task stays with its server, as asynq refuses it
     expect(await broker.remove(`asynq:${q}`, [active], 'waiting')).toBe(0)
