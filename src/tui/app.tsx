@@ -62,10 +62,11 @@ export function TopApp({brokers, labels, intervalMs, queues, initialUi}: TopAppP
     token: peekToken,
   })
 
+  // the filtered ids are those of the state shown: none while a Tab's peek has not answered yet
   const filtered = useWhere(inDetail, ui.where, peek.messages)
   const shownPeek = ui.where ? {...peek, messages: filtered.messages} : peek
   const detail: DetailContext | undefined = detailRow && detailBroker ? detailContext(detailRow, caps) : undefined
-  const ctx: KeyContext = {rows, allRows, pageSize: Math.max(1, main - 3), messageCount: shownPeek.messages.length, detail, filteredIds: filtered.ids, checkWhere: filtered.check}
+  const ctx: KeyContext = {rows, allRows, pageSize: Math.max(1, main - 3), messageCount: shownPeek.messages.length, detail, filteredIds: peek.state === ui.peekState ? filtered.ids : undefined, checkWhere: filtered.check}
   const nextPeek = useCallback(() => setPeekToken((t) => t + 1), [])
   const {busy, run} = useActions(brokers, setUi, () => {
     refresh()

@@ -190,7 +190,8 @@ function move(index: number, count: number, input: string, key: KeyPress, page: 
 }
 
 function openDetail(state: UiState, row: QueueRow): UiState {
-  return {...state, view: 'detail', detailKey: row.key, selectedKey: row.key, peekState: 'waiting', messageIndex: 0, payloadScroll: 0}
+  // a message filter belongs to the queue it was typed on
+  return {...state, view: 'detail', detailKey: row.key, selectedKey: row.key, peekState: 'waiting', where: '', messageIndex: 0, payloadScroll: 0}
 }
 
 function listKey(state: UiState, input: string, key: KeyPress, ctx: KeyContext): KeyResult {

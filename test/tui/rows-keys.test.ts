@@ -207,6 +207,10 @@ describe('keys', () => {
     expect(cleared.where).toBe('')
     expect(cleared.view).toBe('detail')
     expect(press(cleared, '', {escape: true}, c).state.view).toBe('list')
+    // another queue opened starts unfiltered
+    const other = press({...s, view: 'list', selectedKey: rows[0]!.key}, '', {return: true}, c).state
+    expect(other.detailKey).toBe(rows[0]!.key)
+    expect(other.where).toBe('')
   })
 
   it('bulk keys under the filter act on exactly the filtered ids, after a question with their count', () => {
