@@ -197,6 +197,8 @@ describe('keys', () => {
     const refused = press(s, '', {return: true}, c).state
     expect(refused.prompt?.error).toMatch(/column/)
     expect(refused.where).toBe('')
+    // a type mistake too: the expression must give true or false
+    expect(checkWhere('attempts + 1')).toBe('"attempts + 1": the expression gives an int, not true or false')
     for (const ch of ' 2') s = press(s, ch, {}, c).state
     expect(s.prompt?.error).toBeUndefined()
     s = press(s, '', {return: true}, c).state

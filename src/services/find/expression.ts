@@ -71,7 +71,7 @@ function compileWith({Environment, Duration}: Cel, text: string): {where: Where}
     program = env.parse(text)
     const checked = program.check()
     if (!checked.valid) throw checked.error
-    if (checked.type !== 'bool' && checked.type !== 'dyn') throw new Error(`the expression gives a ${checked.type}, not true or false`)
+    if (checked.type !== 'bool' && checked.type !== 'dyn') throw new Error(`the expression gives ${/^[aeiou]/.test(checked.type ?? '') ? 'an' : 'a'} ${checked.type}, not true or false`)
   } catch (error) {
     return {error: describeCelError(error, text)}
   }
