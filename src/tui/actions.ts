@@ -1,7 +1,7 @@
 // The queue actions of the detail view, carried out once the user confirmed them, with the same
 // services (src/services/ops) as `queue purge`, `queue retry` and `queue move` (and the same audit log).
 // Each resolves with one status line for the screen.
-import type {Broker} from '../broker/contract.js'
+import type {Broker, Message} from '../broker/contract.js'
 import {writeAudit} from '../services/ops/audit.js'
 import {checkDestination, moveMessages, sourceQueue} from '../services/ops/move.js'
 import {retryMessages} from '../services/ops/retry.js'
@@ -19,13 +19,21 @@ export async function runAction(broker: Broker, action: PendingAction): Promise<
   switch (action.kind) {
     case 'purge': {
       const state = action.state ?? 'waiting'
+      if (action.ids) {
+        // the filtered jobs only, one by one by id (the library's own removal), as `purge --where`
+        const removed = await broker.remove(queue, action.ids, state)
+        await audit('purge', {removed, matched: action.ids.length}, {state, where: action.where})
+        return `deleted ${plural(removed, `filtered ${state} job`)} of "${queue}"${removed < action.ids.length ? ` (${action.ids.length - removed} had left ${state})` : ''}`
+      }
       const removed = await broker.purge(queue, state)
       await audit('purge', {removed}, {state})
       return `purged ${plural(removed, `${state} message`)} of "${queue}"`
     }
     case 'retry': {
-      const report = await retryMessages(broker, queue, {state: action.state ?? 'dead', batchSize: BATCH_SIZE, idleMs: IDLE_MS})
-      await audit('retry', {retried: report.retried, failed: report.failed}, {state: action.state, from: report.via, error: report.error?.message})
+      const ids = action.ids ? [...action.ids] : undefined
+      const report = await retryMessages(broker, queue, {state: action.state ?? 'dead', ids, batchSize: BATCH_SIZE, idleMs: IDLE_MS})
+      const matched: Record<string, number> = ids ? {matched: ids.length} : {}
+      await audit('retry', {retried: report.retried, failed: report.failed, ...matched}, {state: action.state, where: action.where, from: report.via, error: report.error?.message})
       if (report.error) throw report.error
       return `retried ${plural(report.retried, 'message')} of "${queue}"${report.via === 'broker' ? '' : ` from ${report.via}`}`
     }
@@ -40,10 +48,12 @@ export async function runAction(broker: Broker, action: PendingAction): Promise<
       const from = await sourceQueue(broker, queue, 'waiting')
       await checkDestination(broker, to, false)
       // what waits now; what arrives meanwhile stays
-      const limit = (await broker.stats(from)).counts.waiting
+      const ids = action.ids ? new Set(action.ids) : undefined
+      const limit = ids ? ids.size : (await broker.stats(from)).counts.waiting
       if (limit === 0) return `nothing waiting in "${queue}" to move`
-      const report = await moveMessages(broker, from, broker, to, {limit, batchSize: BATCH_SIZE, idleMs: IDLE_MS})
-      await audit('move', {moved: report.done, failed: report.failed}, {to, outcome: report.stoppedBy, error: report.error?.message})
+      const filter = ids ? (m: Message) => ids.has(m.id) : undefined
+      const report = await moveMessages(broker, from, broker, to, {limit, filter, batchSize: BATCH_SIZE, idleMs: IDLE_MS})
+      await audit('move', {moved: report.done, failed: report.failed}, {to, where: action.where, outcome: report.stoppedBy, error: report.error?.message})
       if (report.error) throw report.error
       return `moved ${plural(report.done, 'message')} from "${queue}" to "${to}"`
     }

@@ -16,6 +16,7 @@ import {StatusLine} from './components/status-line.js'
 import {ColorContext, Text} from './components/text.js'
 import {useQueueCapabilities} from './hooks/use-capabilities.js'
 import {usePeek} from './hooks/use-peek.js'
+import {useWhere} from './hooks/use-where.js'
 import {useAllQueueStats} from './hooks/use-queue-stats.js'
 import {useTerminalSize} from './hooks/use-terminal-size.js'
 import {detailContext, initialUiState, reduceKey, splitKeys, type DetailContext, type Effect, type KeyContext, type PendingAction, type UiState} from './keys.js'
@@ -32,6 +33,8 @@ export interface TopAppProps {
 }
 
 const FOOTER_MAX = 3
+/** Messages peeked while the detail view is filtered: more than a screen, so the filter has some to choose from. */
+const FILTERED_PEEK = 200
 
 export function TopApp({brokers, labels, intervalMs, queues, initialUi}: TopAppProps) {
   const size = useTerminalSize()
@@ -53,14 +56,17 @@ export function TopApp({brokers, labels, intervalMs, queues, initialUi}: TopAppP
   // the selected queue's own capabilities: the keys and peeks it supports (Redis: list vs bullmq)
   const caps = useQueueCapabilities(detailBroker, detailRow?.stats.name, peekToken)
   const peek = usePeek(inDetail ? detailBroker : undefined, detailRow?.stats.name, caps, ui.peekState, {
-    limit: Math.max(5, Math.min(100, main)),
+    limit: ui.where ? FILTERED_PEEK : Math.max(5, Math.min(100, main)),
     intervalMs,
     paused: ui.paused,
     token: peekToken,
   })
 
+  // the filtered ids are those of the state shown: none while a Tab's peek has not answered yet
+  const filtered = useWhere(inDetail, ui.where, peek.messages)
+  const shownPeek = ui.where ? {...peek, messages: filtered.messages} : peek
   const detail: DetailContext | undefined = detailRow && detailBroker ? detailContext(detailRow, caps) : undefined
-  const ctx: KeyContext = {rows, allRows, pageSize: Math.max(1, main - 3), messageCount: peek.messages.length, detail}
+  const ctx: KeyContext = {rows, allRows, pageSize: Math.max(1, main - 3), messageCount: shownPeek.messages.length, detail, filteredIds: peek.state === ui.peekState ? filtered.ids : undefined, checkWhere: filtered.check}
   const nextPeek = useCallback(() => setPeekToken((t) => t + 1), [])
   const {busy, run} = useActions(brokers, setUi, () => {
     refresh()
@@ -71,10 +77,10 @@ export function TopApp({brokers, labels, intervalMs, queues, initialUi}: TopAppP
   const now = Date.now()
   let body
   if (ui.help) body = <Help width={size.columns} height={main + 1} />
-  else if (inDetail && ui.view === 'payload' && peek.messages[ui.messageIndex]) {
-    body = <PayloadView message={peek.messages[ui.messageIndex]!} scroll={ui.payloadScroll} height={main + 1} width={size.columns} now={now} />
+  else if (inDetail && ui.view === 'payload' && shownPeek.messages[ui.messageIndex]) {
+    body = <PayloadView message={shownPeek.messages[ui.messageIndex]!} scroll={ui.payloadScroll} height={main + 1} width={size.columns} now={now} />
   } else if (inDetail) {
-    body = <QueueDetail row={detailRow} series={seriesOf(snapshots[detailRow.brokerIndex]!, detailRow.stats.name, caps, detailRow.stats.counts)} peek={peek} messageIndex={ui.messageIndex} width={size.columns} height={main + 1} now={now} />
+    body = <QueueDetail row={detailRow} series={seriesOf(snapshots[detailRow.brokerIndex]!, detailRow.stats.name, caps, detailRow.stats.counts)} peek={shownPeek} filter={ui.where ? {text: ui.where, of: peek.messages.length, error: filtered.error} : undefined} messageIndex={ui.messageIndex} width={size.columns} height={main + 1} now={now} />
   } else {
     body = <ListView allRows={allRows} rows={rows} snapshots={snapshots} brokerCount={brokers.length} ui={ui} selectedKey={selectedKey} width={size.columns} height={main} />
   }

@@ -181,6 +181,62 @@ describe('keys', () => {
     expect(s.confirm).toMatchObject({kind: 'move', queue: 'emails', to: 'later'})
   })
 
+  it('/ on the detail view filters messages with CEL: a mistake stays in the prompt with its column, never applies', async () => {
+    const {loadWhereCompiler} = await import('../../src/services/find/expression.js')
+    const compile = await loadWhereCompiler()
+    const checkWhere = (t: string) => {
+      const c = compile(t)
+      return 'error' in c ? c.error : undefined
+    }
+    const detail = {row: rows[1]!, peekStates: ['waiting' as const, 'dead' as const], purgeStates: ['waiting' as const], canRetry: true, canPause: false, canMove: true}
+    const c = ctx({detail, checkWhere})
+    let s = press({...initialUiState, view: 'detail', detailKey: rows[1]!.key}, '/', {}, c).state
+    expect(s.prompt?.kind).toBe('where')
+    for (const ch of 'body.n ==') s = press(s, ch, {}, c).state
+    expect(s.prompt?.error).toMatch(/at column \d+/)
+    const refused = press(s, '', {return: true}, c).state
+    expect(refused.prompt?.error).toMatch(/column/)
+    expect(refused.where).toBe('')
+    // a type mistake too: the expression must give true or false
+    expect(checkWhere('attempts + 1')).toBe('"attempts + 1": the expression gives an int, not true or false')
+    for (const ch of ' 2') s = press(s, ch, {}, c).state
+    expect(s.prompt?.error).toBeUndefined()
+    s = press(s, '', {return: true}, c).state
+    expect(s.prompt).toBeUndefined()
+    expect(s.where).toBe('body.n == 2')
+    // Esc clears the filter before it leaves the queue
+    const cleared = press(s, '', {escape: true}, c).state
+    expect(cleared.where).toBe('')
+    expect(cleared.view).toBe('detail')
+    expect(press(cleared, '', {escape: true}, c).state.view).toBe('list')
+    // another queue opened starts unfiltered
+    const other = press({...s, view: 'list', selectedKey: rows[0]!.key}, '', {return: true}, c).state
+    expect(other.detailKey).toBe(rows[0]!.key)
+    expect(other.where).toBe('')
+  })
+
+  it('bulk keys under the filter act on exactly the filtered ids, after a question with their count', () => {
+    const detail = {row: rows[2]!, peekStates: ['waiting' as const, 'dead' as const], purgeStates: ['waiting' as const, 'dead' as const], removeStates: ['dead' as const], canRetry: true, canPause: false, canMove: true}
+    const dead: UiState = {...initialUiState, view: 'detail', detailKey: rows[2]!.key, peekState: 'dead', where: 'body.n == 2'}
+    const ids = ['7', '9']
+    const retry = press(dead, 'R', {}, ctx({detail, filteredIds: ids})).state
+    expect(retry.confirm).toMatchObject({kind: 'retry', state: 'dead', ids, where: 'body.n == 2', question: 'Retry 2 filtered dead jobs of "emails-dlq" on memory://t (back to waiting)?'})
+    expect(press(retry, 'y', {}, ctx({detail})).effect).toMatchObject({type: 'run', action: {kind: 'retry', ids}})
+    const del = press(dead, 'D', {}, ctx({detail, filteredIds: ['7']})).state
+    expect(del.confirm).toMatchObject({kind: 'purge', state: 'dead', ids: ['7'], question: 'Delete 1 filtered dead job of "emails-dlq" on memory://t?'})
+    // never the whole state: no match, a state single jobs cannot be deleted from, a filter not applied yet
+    expect(press(dead, 'R', {}, ctx({detail, filteredIds: []})).state.status).toEqual({text: 'no dead message matches body.n == 2: nothing to retry', error: true})
+    const waiting = {...dead, peekState: 'waiting' as const}
+    expect(press(waiting, 'D', {}, ctx({detail, filteredIds: ids})).state.status?.text).toBe('"emails-dlq" on memory://t cannot delete single waiting jobs (it can from: dead)')
+    expect(press(waiting, 'R', {}, ctx({detail, filteredIds: ids})).state.confirm).toBeUndefined()
+    expect(press(dead, 'D', {}, ctx({detail})).state.confirm).toBeUndefined()
+    // M under the filter moves the filtered waiting jobs
+    let m = press(waiting, 'M', {}, ctx({detail, filteredIds: ids})).state
+    for (const ch of 'later') m = press(m, ch, {}, ctx({detail, filteredIds: ids})).state
+    m = press(m, '', {return: true}, ctx({detail, filteredIds: ids})).state
+    expect(m.confirm).toMatchObject({kind: 'move', to: 'later', ids, question: 'Move 2 filtered waiting jobs of "emails-dlq" to "later" on memory://t?'})
+  })
+
   it('quits with q and ctrl-c, pauses with p, and any key closes the help', () => {
     expect(press(initialUiState, 'q').effect).toEqual({type: 'quit'})
     expect(press(initialUiState, 'c', {ctrl: true}).effect).toEqual({type: 'quit'})

@@ -11,7 +11,7 @@ import {targetName} from '../../services/target-name.js'
 
 export default class JobDelete extends BaseCommand<typeof JobDelete> {
   static override summary = 'Delete one job by id, with the library\'s own removal.'
-  static override description = `Finds the job (in every state, or --state), then deletes it where it is: BullMQ/Bull remove the job and its logs; Sidekiq removes its exact JSON from the queue list or schedule/retry/dead set; graphile-worker deletes it with its own complete_jobs; RQ as its Job.delete does; pg-boss deletes its row. Asks first on a terminal; needs --yes elsewhere. Recorded in the audit log. To delete every job matching a condition: queue purge QUEUE --state STATE --where EXPR.`
+  static override description = `Finds the job (in every state, or --state), then deletes it where it is: BullMQ/Bull remove the job and its logs; Sidekiq removes its exact JSON from the queue list or schedule/retry/dead set; graphile-worker deletes it with its own complete_jobs; RQ as its Job.delete does; asynq as its DeleteTask does (never an active task); Celery on Redis LREMs a waiting task's envelope; pg-boss deletes its row. Asks first on a terminal; needs --yes elsewhere. Recorded in the audit log. To delete every job matching a condition: queue purge QUEUE --state STATE --where EXPR.`
   static override examples = [
     {description: 'A failed BullMQ job', command: '<%= config.bin %> <%= command.id %> bullmq:emails 42 --yes'},
   ]

@@ -50,7 +50,18 @@ const loadCel = (): Promise<Cel> => (cel ??= import('@marcbachmann/cel-js/evalua
 /** Compiles `--where` (refusing a syntax or type mistake with its column), ready to test messages. */
 export async function compileWhere(text: string, flag = '--where'): Promise<Where> {
   if (text.trim() === '') throw new UsageError(`${flag} is empty — write a condition, e.g. ${flag} '${WHERE_EXAMPLE}'`)
-  const {Environment, Duration} = await loadCel()
+  const compiled = compileWith(await loadCel(), text)
+  if ('error' in compiled) throw new UsageError(`${flag} ${compiled.error} — e.g. ${flag} '${WHERE_EXAMPLE}'; fields: ${Object.keys(WHERE_VARIABLES).join(', ')}`)
+  return compiled.where
+}
+
+/** A synchronous compiler, once CEL is loaded: for `top`'s `/` prompt, which checks as the user types. */
+export async function loadWhereCompiler(): Promise<(text: string) => {where: Where} | {error: string}> {
+  const lib = await loadCel()
+  return (text) => compileWith(lib, text)
+}
+
+function compileWith({Environment, Duration}: Cel, text: string): {where: Where} | {error: string} {
   const env = new Environment()
   for (const v of ['id', 'queue', 'name', 'payload', 'state', 'lastError', 'contentType']) env.registerVariable(v, 'string')
   env.registerVariable('headers', 'map<string, string>')
@@ -60,14 +71,14 @@ export async function compileWhere(text: string, flag = '--where'): Promise<Wher
     program = env.parse(text)
     const checked = program.check()
     if (!checked.valid) throw checked.error
-    if (checked.type !== 'bool' && checked.type !== 'dyn') throw new Error(`the expression gives a ${checked.type}, not true or false`)
+    if (checked.type !== 'bool' && checked.type !== 'dyn') throw new Error(`the expression gives ${/^[aeiou]/.test(checked.type ?? '') ? 'an' : 'a'} ${checked.type}, not true or false`)
   } catch (error) {
-    throw new UsageError(`${flag} ${describeCelError(error, text)} — e.g. ${flag} '${WHERE_EXAMPLE}'; fields: ${Object.keys(WHERE_VARIABLES).join(', ')}`)
+    return {error: describeCelError(error, text)}
   }
   const failures: {count: number; first?: string} = {count: 0}
   const now = Date.now()
   const pushdown = pushdownOf(program.ast)
-  return {
+  const where: Where = {
     text,
     failures,
     ...(pushdown ? {pushdown} : {}),
@@ -81,6 +92,7 @@ export async function compileWhere(text: string, flag = '--where'): Promise<Wher
       }
     },
   }
+  return {where}
 }
 
 /** The CEL error as one line: its summary and the column of the mistake. */

@@ -13,10 +13,12 @@ const HELP: ReadonlyArray<readonly [string, ReadonlyArray<readonly [string, stri
       ['Enter  →', 'view its payload (↑↓ scroll, Esc back)'],
       ['Tab', 'peek at the next state (waiting, delayed, dead…)'],
       ['r', 'peek again'],
+      ['/', 'filter the peeked messages with CEL, as --where (Esc clears)'],
       ['D', 'purge the state shown (asks first)'],
       ['R', 'retry dead messages (asks first)'],
       ['M', 'move waiting messages to another queue (asks first)'],
       ['P', 'pause / resume the queue, where it can (offered only there)'],
+      ['R  D  M  (filtered)', 'act on exactly the filtered jobs (asks first, with their count)'],
     ],
   ],
 ]

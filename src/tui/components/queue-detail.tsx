@@ -24,6 +24,8 @@ export interface QueueDetailProps {
   /** Counts a state over the kept samples, for the states the broker reports. */
   series: Readonly<Partial<Record<MessageState, readonly number[]>>>
   peek: PeekResult
+  /** The `/` filter: its expression, how many messages were peeked, its mistake if any. */
+  filter?: {text: string; of: number; error?: string}
   messageIndex: number
   width: number
   height: number
@@ -34,7 +36,7 @@ const STATE_LABEL: Record<MessageState, string> = {
   waiting: 'waiting', inflight: 'in-flight', delayed: 'delayed', retry: 'retry', dead: 'dead', completed: 'completed', paused: 'paused',
 }
 
-export function QueueDetail({row, series, peek, messageIndex, width, height, now}: QueueDetailProps) {
+export function QueueDetail({row, series, peek, filter, messageIndex, width, height, now}: QueueDetailProps) {
   const s = row.stats
   const states = (Object.keys(series) as MessageState[]).filter((st) => s.counts[st] !== undefined)
   const title = `${s.name} (${s.kind}) on ${row.target ?? row.source}${s.paused ? '  PAUSED' : ''}${row.stale ? '  STALE' : ''}`
@@ -73,14 +75,15 @@ export function QueueDetail({row, series, peek, messageIndex, width, height, now
       {s.workers === undefined ? null : <WorkersPane workers={workers} now={now} />}
       <Text bold wrap="truncate">
         {`${STATE_LABEL[peek.state].toUpperCase()} MESSAGES${peek.loading ? ' (peeking…)' : ''}`}
+        {filter ? <Text color="yellow">{clean(`  where ${filter.text} (${peek.messages.length} of ${filter.of} peeked)`)}</Text> : null}
         <Text dimColor>{peek.note ? `  ${peek.note}` : ''}</Text>
       </Text>
-      {peek.error ? (
+      {peek.error || filter?.error ? (
         <Text color="red" wrap="truncate">
-          {peek.error}
+          {clean(peek.error ?? `where: ${filter!.error!}`)}
         </Text>
       ) : shown.length === 0 ? (
-        <Text dimColor>{peek.loading ? ' ' : `no ${STATE_LABEL[peek.state]} messages`}</Text>
+        <Text dimColor>{peek.loading ? ' ' : `no ${STATE_LABEL[peek.state]} messages${filter ? ' match' : ''}`}</Text>
       ) : (
         shown.map((m, i) => (
           <Text key={m.id} inverse={first + i === messageIndex} wrap="truncate">

@@ -1,6 +1,7 @@
 // The line above the footer: the open prompt (filter, jump, move target), a confirmation
 // question, the result of the last action, or the key hints of the current view.
 import {Text} from './text.js'
+import {clean} from '../columns.js'
 import {detailHints, type DetailContext, type UiState} from '../keys.js'
 
 const HINTS = {
@@ -8,7 +9,7 @@ const HINTS = {
   payload: 'Esc back  ↑↓ scroll',
 } as const
 
-const PROMPTS = {filter: 'filter', jump: 'jump to queue', move: 'move waiting messages to queue'} as const
+const PROMPTS = {filter: 'filter', jump: 'jump to queue', move: 'move waiting messages to queue', where: 'where (CEL)'} as const
 
 /** `detail`: what the queue in detail supports, so only its keys are offered. */
 export function StatusLine({ui, busy, detail}: {ui: UiState; busy?: string; detail?: DetailContext}) {
@@ -23,14 +24,15 @@ export function StatusLine({ui, busy, detail}: {ui: UiState; busy?: string; deta
     return (
       <Text wrap="truncate">
         <Text color="cyan">{PROMPTS[ui.prompt.kind]}: </Text>
-        {ui.prompt.text}
+        {clean(ui.prompt.text)}
         <Text inverse> </Text>
+        {ui.prompt.error ? <Text color="red">{`  ${clean(ui.prompt.error)}`}</Text> : null}
       </Text>
     )
   }
   if (busy) return <Text color="yellow" wrap="truncate">{busy}</Text>
   if (ui.status) return <Text color={ui.status.error ? 'red' : 'green'} wrap="truncate">{ui.status.text}</Text>
-  const filter = ui.filter && ui.view === 'list' ? `filter: ${ui.filter}   ` : ''
+  const filter = ui.filter && ui.view === 'list' ? `filter: ${ui.filter}   ` : ui.where && ui.view === 'detail' ? `where: ${clean(ui.where)}   ` : ''
   return (
     <Text dimColor wrap="truncate">
       {filter}

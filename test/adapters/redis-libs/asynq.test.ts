@@ -214,6 +214,44 @@ describe('redis asynq (tasks written as asynq writes them)', {timeout: 120_000},
     expect(taskOptionsOf({retry: 'often', timeout: '5m', retried: 'no', group: 'g'})).toEqual({retry: 25, timeout: 1800, deadline: 0, headers: {retry: 'often', timeout: '5m', retried: 'no', group: 'g'}})
   })
 
+  it('job delete and purge --where delete single tasks as asynq’s DeleteTask does: out of their list or zset, hash and unique lock gone; active tasks refused', async () => {
+    const q = queue('del')
+    const p = `asynq:{${q}}:`
+    const keep = await put(q, 'pending')
+    const gone = await put(q, 'pending', {uniqueKey: `${p}unique:email:deliver:x`})
+    // enqueueUniqueCmd: the lock holds the id, the hash names the lock
+    await raw.set(`${p}unique:email:deliver:x`, gone)
+    await raw.hset(`${p}t:${gone}`, 'unique_key', `${p}unique:email:deliver:x`)
+    const active = await put(q, 'active')
+    const tenant = (n: number) => ({payload: Buffer.from(JSON.stringify({tenant: n}))})
+    const dead7 = await put(q, 'archived', {retried: 25, errorMsg: 'x', ...tenant(7)})
+    const dead8 = await put(q, 'archived', {retried: 25, errorMsg: 'x', ...tenant(8)})
+    const later = await put(q, 'scheduled', {}, nowS() + 3600)
+    const late = await put(q, 'retry', {retried: 1, errorMsg: 'y'}, nowS() + 600)
+
+    const one = await cli(['job', 'delete', `asynq:${q}`, gone, '--yes'])
+    expect(one.stderr).toBe('')
+    expect(one.code).toBe(0)
+    expect(await raw.lrange(`${p}pending`, 0, -1)).toEqual([keep])
+    expect(await raw.exists(`${p}t:${gone}`, `${p}unique:email:deliver:x`)).toBe(0)
+    const where = await cli(['purge', `asynq:${q}`, '--state', 'dead', '--where', 'body.tenant == 7', '--yes'])
+    expect(where.code).toBe(0)
+    expect(where.stdout).toContain('removed 1 dead job')
+    expect(await raw.zrange(`${p}archived`, '0', '-1')).toEqual([dead8])
+    expect(await raw.exists(`${p}t:${dead7}`)).toBe(0)
+    // from the state asked only: a scheduled id is no retry task
+    expect(await broker.remove(`asynq:${q}`, [later, late], 'retry')).toBe(1)
+    expect(await raw.zrange(`${p}scheduled`, '0', '-1')).toEqual([later])
+    expect(await broker.remove(`asynq:${q}`, [later], 'delayed')).toBe(1)
+    // an active task stays with its server, as asynq refuses it
+    expect(await broker.remove(`asynq:${q}`, [active], 'waiting')).toBe(0)
+    const refused = await cli(['job', 'delete', `asynq:${q}`, active, '--state', 'inflight', '--yes'])
+    expect(refused.code).toBe(4)
+    expect(refused.stderr).toMatch(/inflight|active/)
+    expect(await raw.lrange(`${p}active`, 0, -1)).toEqual([active])
+    expect(await raw.hget(`${p}t:${active}`, 'state')).toBe('active')
+  })
+
   it('retry runs archived and retry tasks again (back to pending), pause and resume set asynq’s paused key', async () => {
     const q = queue('ops')
     const p = `asynq:{${q}}:`

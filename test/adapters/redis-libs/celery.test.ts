@@ -152,6 +152,46 @@ describe('redis celery interop (python3-celery)', {timeout: 120_000}, () => {
     expect(seen.held).toBe(true)
   }, 200_000)
 
+  it('job delete and purge --where delete exactly the waiting tasks named (LREM of their envelope): a real worker then runs only the others', async () => {
+    const q = queue('del')
+    const file = (n: string) => join(dir, `del-${n}.txt`)
+    const {id: keep} = (await app('send-one', q, file('keep'), 'kept')) as {id: string}
+    const {id: byId} = (await app('send-one', q, file('by-id'), 'deleted by id')) as {id: string}
+    const {id: byWhere} = (await app('send-one', q, file('by-where'), 'drop-me')) as {id: string}
+    const {id: alsoKept} = (await app('send-one', q, file('also'), 'also kept')) as {id: string}
+    expect((await app('count', q)).count).toBe(4)
+
+    const one = await cli(['job', 'delete', `celery:${q}`, byId, '--yes'])
+    expect(one.stderr).toBe('')
+    expect(one.code).toBe(0)
+    const dry = await cli(['purge', `celery:${q}`, '--where', 'body.args[1] == "drop-me"', '--dry-run'])
+    expect(dry.stdout).toContain('would remove 1 waiting job')
+    expect(dry.stdout).toContain(byWhere)
+    const where = await cli(['purge', `celery:${q}`, '--where', 'body.args[1] == "drop-me"', '--yes'])
+    expect(where.code, where.stderr).toBe(0)
+    expect(where.stdout).toContain('removed 1 waiting job')
+    // Celery itself counts what is left; the binding stays
+    expect((await app('count', q)).count).toBe(2)
+    expect((await broker.peek(`celery:${q}`, {limit: 10})).map((m) => m.id)).toEqual([keep, alsoKept])
+    expect(await raw.exists(`_kombu.binding.${q}`)).toBe(1)
+    // an id no longer waiting is skipped; a task a worker holds (in flight) is refused
+    expect(await broker.remove(`celery:${q}`, [byId], 'waiting')).toBe(0)
+    await expect(broker.remove(`celery:${q}`, [keep], 'inflight')).rejects.toThrow(/in-?flight/)
+
+    const worker = new Worker(PYTHON, ['-m', 'celery', '-A', 'celery_redis_app', 'worker', '-Q', q, '--pool', 'solo', '--without-gossip', '--without-mingle', '--without-heartbeat', '-l', 'info'], env)
+    workers.push(worker)
+    await until('the worker to run the two kept tasks', () => (existsSync(file('keep')) && existsSync(file('also')) ? true : undefined), 100_000).catch((error: Error) => {
+      throw new Error(`${error.message}\n${worker.tail()}`)
+    })
+    await until('the worker log lines', () => (worker.log.includes(`Task qctl.write_file[${alsoKept}] succeeded`) ? true : undefined), 10_000)
+    expect(readFileSync(file('keep'), 'utf8')).toBe('kept!')
+    expect(existsSync(file('by-id'))).toBe(false)
+    expect(existsSync(file('by-where'))).toBe(false)
+    expect(worker.log).not.toContain(byId)
+    expect(worker.log).not.toContain(byWhere)
+    expect((await app('count', q)).count).toBe(0)
+  }, 200_000)
+
   it('export → import of a task Celery sent: the worker runs it with its id, args and kwargs (not the body as args)', async () => {
     const from = queue('export')
     const to = queue('import')

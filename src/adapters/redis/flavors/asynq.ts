@@ -28,12 +28,14 @@ export const asynqCapabilities: Capabilities = {
   purgeStates: ['waiting', 'delayed', 'retry', 'dead', 'completed'],
   dedup: false,
   retry: {states: ['retry', 'dead']},
+  // asynq's own DeleteTask refuses active tasks: a server is running them
+  remove: {states: ['waiting', 'delayed', 'retry', 'dead', 'completed']},
   pause: true,
   create: true,
   delete: false,
   enqueue: true,
   advice: {
-    consume: 'run asynq servers (Go) on it; queuectl can inspect, enqueue, retry, pause and resume it',
+    consume: 'run asynq servers (Go) on it; queuectl can inspect, enqueue, retry, delete single tasks, pause and resume it',
     delete: 'remove it with asynq itself (`asynq queue remove QUEUE`)',
     extend: 'asynq servers hold their own tasks: queuectl does not consume them',
   },
@@ -80,6 +82,29 @@ if ARGV[2] == 'L' then ids = redis.call('LRANGE', KEYS[1], 0, -1) else ids = red
 for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id) end
 redis.call('DEL', KEYS[1])
 return #ids`,
+}
+
+/** The task hash's `state` field for each state a task can be deleted from. */
+const HASH_STATE: Partial<Record<MessageState, string>> = {waiting: 'pending', delayed: 'scheduled', retry: 'retry', dead: 'archived', completed: 'completed'}
+
+// One task deleted as asynq's deleteTaskCmd does (rdb.go), but only from the state asked: its id
+// out of its list or zset, its unique lock if it still holds it, its hash. An active task is left
+// to its server (-1), a task in another state or gone is skipped (0).
+// KEYS: task hash, its list or zset. ARGV: id, the hash state expected, 'L'|'Z'.
+const DELETE_ONE: ScriptDef = {
+  name: 'queuectlAsynqDelete',
+  keys: 2,
+  lua: `local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return 0 end
+if state == 'active' then return -1 end
+if state ~= ARGV[2] then return 0 end
+local n
+if ARGV[3] == 'L' then n = redis.call('LREM', KEYS[2], 0, ARGV[1]) else n = redis.call('ZREM', KEYS[2], ARGV[1]) end
+if n == 0 then return 0 end
+local unique = redis.call('HGET', KEYS[1], 'unique_key')
+if unique and unique ~= '' and redis.call('GET', unique) == ARGV[1] then redis.call('DEL', unique) end
+redis.call('DEL', KEYS[1])
+return 1`,
 }
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/
@@ -291,6 +316,18 @@ export const asynqFlavor: Flavor = {
       moved += Number(await runScript(ctx.client, RUN, [zset, q.pending, q.task(id)], [id, nowNs()]))
     }
     return moved
+  },
+
+  /** asynq's DeleteTask for each id, from `state` only; active tasks stay with their server, as asynq refuses them. */
+  async remove(ctx, name, ids, state) {
+    await existing(ctx, name)
+    const hashState = HASH_STATE[state]
+    if (!hashState) throw new NotSupportedError(`asynq does not delete ${state === 'inflight' ? 'active tasks (a server is running them; cancel them with asynq\'s CancelProcessing)' : `"${state}" tasks`} — it deletes from: ${asynqCapabilities.remove!.states.join(', ')}`)
+    const q = k(name)
+    const container = state === 'waiting' ? q.pending : q[ZSET_OF[state]!]
+    let removed = 0
+    for (const id of ids) removed += Math.max(0, Number(await runScript(ctx.client, DELETE_ONE, [q.task(id), container], [id, hashState, state === 'waiting' ? 'L' : 'Z'])))
+    return removed
   },
 
   async pause(ctx, name) {

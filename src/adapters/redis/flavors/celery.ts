@@ -27,6 +27,8 @@ export const celeryCapabilities: Capabilities = {
   priority: false,
   states: ['waiting', 'inflight'],
   purgeStates: ['waiting'],
+  // a reserved (unacked) task is in a worker's hands: deleting its entry would not stop it running
+  remove: {states: ['waiting']},
   dedup: false,
   retry: false,
   pause: false,
@@ -34,7 +36,7 @@ export const celeryCapabilities: Capabilities = {
   delete: true,
   enqueue: true,
   advice: {
-    consume: 'run Celery workers on it (`celery -A <app> worker -Q QUEUE`); queuectl can inspect it and enqueue tasks',
+    consume: 'run Celery workers on it (`celery -A <app> worker -Q QUEUE`); queuectl can inspect it, enqueue tasks and delete waiting ones',
     pause: 'stop its Celery workers consuming it (`celery control cancel_consumer QUEUE`)',
     retry: 'Celery retries tasks inside its workers (Task.retry); it keeps no dead tasks for queuectl to revive',
     extend: 'Celery workers hold their own tasks: queuectl does not consume them',
@@ -177,6 +179,30 @@ export const celeryFlavor: Flavor = {
     await ctx.client.sadd(`${BINDING_PREFIX}${name}`, bindingMember(name))
     await enqueueInChunks(ctx, items, options, (chunk) => ctx.client.lpush(name, ...chunk), (item) => item.length)
     return ids
+  },
+
+  /** Each waiting task by id: its exact kombu envelope LREMed from the list (or priority sub-list) that holds it. */
+  async remove(ctx, name, ids, state) {
+    await existing(ctx, name)
+    if (state !== 'waiting') throw new NotSupportedError(`Celery queues on Redis can delete only waiting tasks, not "${state}" (in-flight ones are held by a worker: revoke them with \`celery control revoke ID\`)`)
+    const wanted = new Set(ids)
+    // id → [list, exact element]; read in chunks (bounded memory) from every priority list
+    const found = new Map<string, [string, Buffer]>()
+    const step = 1000
+    for (const p of PRIORITIES) {
+      const key = listKey(name, p)
+      for (let start = 0; found.size < wanted.size; start += step) {
+        const chunk = await ctx.client.lrangeBuffer(key, start, start + step - 1)
+        for (const raw of chunk) {
+          const id = envelopeToMessage(raw, name, 'waiting').id
+          if (wanted.has(id) && !found.has(id)) found.set(id, [key, raw])
+        }
+        if (chunk.length < step) break
+      }
+    }
+    let removed = 0
+    for (const [key, raw] of found.values()) removed += await ctx.client.lrem(key, 1, raw)
+    return removed
   },
 
   async purge(ctx, name, state) {
