@@ -6,11 +6,10 @@
 import {randomBytes} from 'node:crypto'
 import type {Broker} from '../broker/contract.js'
 import {InterruptedError, NotSupportedError, UsageError} from '../kernel/errors.js'
-import {decodeHistogram} from './histogram.js'
+import {decodeHistogram, encodeIntoCompressedBase64} from './histogram.js'
 import {clock} from './payload.js'
 import type {RunOutcome} from './run.js'
 import type {ExportedSeen} from './tracker.js'
-import * as hdr from 'hdr-histogram-js'
 
 export interface AgentRole {
   index: number
@@ -95,7 +94,7 @@ export async function publishAgentResult(broker: Broker, queue: string, role: Ag
     sent: outcome.sent, sendFailed: outcome.sendFailed, processed: outcome.processed, redeliveries: outcome.redeliveries,
     errors: outcome.errors, resent: outcome.resent, foreign: outcome.foreign, startedAt: outcome.startedAt, lastSendAt: outcome.lastSendAt,
     lastDoneAt: outcome.lastDoneAt, partial: outcome.partial, lastError: outcome.lastError,
-    histogram: hdr.encodeIntoCompressedBase64(outcome.histogram), seen: outcome.tracker.export(),
+    histogram: encodeIntoCompressedBase64(outcome.histogram), seen: outcome.tracker.export(),
   }
   const text = JSON.stringify(report)
   const chunk = Math.min(caps.maxPayloadBytes ?? 1e6, 1e6) - 1024 // room for the part envelope

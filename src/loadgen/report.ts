@@ -1,7 +1,7 @@
 // Bench results for people (a table), side by side (--compare), and against thresholds (--assert).
 import {UsageError} from '../kernel/errors.js'
 import {colorEnabled, paint, renderTable, type Style} from '../kernel/output.js'
-import {parseDuration, parseRate} from '../kernel/units.js'
+import {formatCount, parseDuration, parseRate} from '../kernel/units.js'
 import {describePlan} from './plan.js'
 import type {BenchResult} from './result.js'
 
@@ -15,7 +15,7 @@ interface Metric {
   kind: 'latency' | 'rate' | 'count'
 }
 
-const int = (n: number) => Math.round(n).toLocaleString('en-US')
+const int = formatCount
 const msText = (n: number) => (n >= 100 ? `${n.toFixed(0)}ms` : n >= 10 ? `${n.toFixed(1)}ms` : `${n.toFixed(3)}ms`)
 const rateText = (n: number) => `${int(n)} msg/s`
 

@@ -3,7 +3,7 @@
 import {readFile} from 'node:fs/promises'
 import type {Broker} from '../broker/contract.js'
 import {UsageError, isUserError} from '../kernel/errors.js'
-import {formatDuration} from '../kernel/units.js'
+import {formatCount, formatDuration} from '../kernel/units.js'
 import {joinAgents, mergeAgentResults, publishAgentResult, type AgentRole} from './agents.js'
 import {describePlan, type BenchPlan} from './plan.js'
 import {buildResult, RESULT_FORMAT, type BenchResult} from './result.js'
@@ -29,7 +29,7 @@ export interface SessionInput {
   color?: boolean
 }
 
-const int = (n: number) => Math.round(n).toLocaleString('en-US')
+const int = formatCount
 
 /** Resolves with the result, or undefined for an agent that is not the leader. */
 export async function benchOnBroker(input: SessionInput): Promise<BenchResult | undefined> {

@@ -3,7 +3,7 @@
 import {describe, expect, it} from 'vitest'
 import {createBroker} from '../../src/adapters/registry.js'
 import {UsageError} from '../../src/kernel/errors.js'
-import {decodeHistogram} from '../../src/loadgen/histogram.js'
+import {decodeHistogram, LatencyRecorder, meanOf, newHistogram, summarize} from '../../src/loadgen/histogram.js'
 import {PayloadFactory, readHeader} from '../../src/loadgen/payload.js'
 import {parseRatePlan, planBench, Schedule, type PlanInput} from '../../src/loadgen/plan.js'
 import {failedAssertions, parseAssertion, renderComparison, renderResult} from '../../src/loadgen/report.js'
@@ -90,6 +90,29 @@ describe('payloads and sequence tracking', () => {
     merged.merge(t.export())
     expect(merged.unique).toBe(2_000_000)
     expect(merged.duplicates).toBe(99_999)
+  })
+})
+
+describe('latency histograms', () => {
+  it('meanOf is the library’s mean to the last bit, on a spread of values across buckets', () => {
+    const h = newHistogram()
+    let x = 7
+    for (let i = 0; i < 5000; i++) {
+      x = (x * 48271) % 2147483647
+      h.recordValueWithCount(1 + (x % 40_000_000) / (1 + (i % 97)), 1 + (i % 5))
+    }
+    expect(meanOf(h)).toBe(h.mean)
+    expect(meanOf(newHistogram())).toBe(0)
+  })
+
+  it('a summary of recorded latencies decodes to the same counts and mean', () => {
+    const r = new LatencyRecorder()
+    for (const us of [3, 3, 900, 65_535, 65_536, 2_000_000]) r.record(us)
+    const s = summarize(r.flush())
+    const back = decodeHistogram(s.histogram)
+    expect(back.totalCount).toBe(6)
+    expect(s.mean).toBe(Math.round(back.mean) / 1000)
+    expect(s.p50).toBe(0.9)
   })
 })
 

@@ -5,6 +5,9 @@
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 import {isolatedHome} from '../helpers/cli.js'
 import {StatsPoller} from '../../src/services/poller.js'
+import {createBroker} from '../../src/adapters/registry.js'
+import {boundedBroker} from '../../src/broker/kit/deadline.js'
+import {ConnectionError} from '../../src/kernel/errors.js'
 import {FaultProxy, PrivateRedis, freePort, runQ, sleep, until, withBroker} from './harness.js'
 
 const env = isolatedHome()
@@ -109,4 +112,33 @@ describe('network trouble: `top` (its stats poller) goes stale and recovers', ()
   it('connections reset: stale, then fresh again once the network is back', async () => {
     expect(await watch('drop')).toBe(true)
   }, 90_000)
+})
+
+describe('network trouble: a bounded broker (one watchdog for every call in flight)', () => {
+  it('a stalled call rejects within the timeout, the next fail at once while down, then calls work again', async () => {
+    const p = await proxyTo(redis.port)
+    const b = boundedBroker(await createBroker(`redis://127.0.0.1:${p.port}`, {timeoutMs: 1500}), 1500)
+    await b.connect()
+    try {
+      await b.enqueue('list:bounded', [{payload: 'a'}], {ids: false})
+      // acks and stats in flight together, all answered in time: nothing is failed by the watchdog
+      await Promise.all(Array.from({length: 50}, () => b.stats('list:bounded')))
+      p.set('stall')
+      const t0 = performance.now()
+      const stalled = await b.stats('list:bounded').catch((e: unknown) => e)
+      const waited = performance.now() - t0
+      expect(stalled).toBeInstanceOf(ConnectionError)
+      expect((stalled as Error).message).toMatch(/did not answer \(stats of "list:bounded"\) within 1\.5 s/)
+      expect(waited).toBeGreaterThanOrEqual(1450)
+      expect(waited).toBeLessThan(1500 + 3000)
+      const t1 = performance.now()
+      await expect(b.enqueue('list:bounded', [{payload: 'b'}], {ids: false})).rejects.toBe(stalled)
+      expect(performance.now() - t1).toBeLessThan(500)
+      p.set('pass')
+      const counts = await until(() => b.stats('list:bounded').then((s) => s.counts, () => undefined), 'stats once the network is back', 30_000, 200)
+      expect(counts.waiting).toBeGreaterThanOrEqual(1)
+    } finally {
+      await b.close()
+    }
+  }, 60_000)
 })

@@ -50,3 +50,12 @@ describe('withBody', () => {
     expect(JSON.parse(JSON.stringify({...m, payload: undefined})).body).toEqual({n: 2})
   })
 })
+
+describe('withBody decoding', () => {
+  it('decodes once: every read gives the same value, kept as a plain property', () => {
+    const m = withBody(message('{"n":3}'))
+    const first = m.body
+    expect(m.body).toBe(first)
+    expect(Object.getOwnPropertyDescriptor(m, 'body')).toEqual({value: {n: 3}, writable: true, enumerable: true, configurable: true})
+  })
+})

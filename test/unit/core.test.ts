@@ -1,7 +1,7 @@
 import {Readable} from 'node:stream'
 import {describe, expect, it} from 'vitest'
 import {redactText, redactUrl, rememberSecrets} from '../../src/kernel/redact.js'
-import {formatDuration, parseDuration, parseRate, parseSize} from '../../src/kernel/units.js'
+import {formatCount, formatDuration, parseDuration, parseRate, parseSize} from '../../src/kernel/units.js'
 import {nearNames} from '../../src/kernel/suggest.js'
 import {parseState} from '../../src/services/states.js'
 import {parseHeaders, readNdjson} from '../../src/services/payloads.js'
@@ -32,6 +32,12 @@ describe('redaction', () => {
 })
 
 describe('units', () => {
+  it('formats counts as toLocaleString(\'en-US\') does', () => {
+    for (const n of [0, 7, 999, 1000, 12_345.6, 999_999.5, 1_234_567, -1234, -999, 2 ** 40, NaN, Infinity, -Infinity]) {
+      expect(formatCount(n), String(n)).toBe(Math.round(n).toLocaleString('en-US'))
+    }
+  })
+
   it('parses durations', () => {
     expect(parseDuration('250ms')).toBe(250)
     expect(parseDuration('5s')).toBe(5000)

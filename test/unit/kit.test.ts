@@ -3,6 +3,7 @@
 import {describe, expect, it} from 'vitest'
 import type {Lease, Message} from '../../src/broker/contract.js'
 import {chunkBySize} from '../../src/broker/kit/chunk.js'
+import {Watchdog} from '../../src/broker/kit/deadline.js'
 import {onceLease, type SettleOps} from '../../src/broker/kit/lease.js'
 import {peekWith} from '../../src/broker/kit/peek.js'
 import {startPollLoop} from '../../src/broker/kit/poll-loop.js'
@@ -164,5 +165,49 @@ describe('startPollLoop', () => {
     expect((await sub.closed)?.message).toBe('ECONNREFUSED')
     expect(calls).toBeGreaterThan(1)
     expect(told).toEqual(['lost'])
+  })
+})
+
+describe('Watchdog (the deadlines of a bounded broker, on one timer)', () => {
+  const never = () => new Promise<never>(() => {})
+  const late = (ms: number, value: string) => () => new Promise<string>((resolve) => setTimeout(() => resolve(value), ms))
+
+  it('rejects each stalled call at its own deadline, even one added after a longer one', async () => {
+    const stalled: string[] = []
+    const w = new Watchdog((what) => (stalled.push(what), new Error(`${what} stalled`)))
+    const t0 = performance.now()
+    const long = w.run('long', never, 2000).catch((e: Error) => [e.message, performance.now() - t0])
+    const short = w.run('short', never, 60).catch((e: Error) => [e.message, performance.now() - t0])
+    const [shortMsg, shortMs] = await short
+    expect(shortMsg).toBe('short stalled')
+    expect(shortMs).toBeGreaterThanOrEqual(55)
+    expect(shortMs).toBeLessThan(1500)
+    const [longMsg, longMs] = await long
+    expect(longMsg).toBe('long stalled')
+    expect(longMs).toBeGreaterThanOrEqual(1995)
+    expect(stalled).toEqual(['short', 'long'])
+    expect(w.size).toBe(0)
+  })
+
+  it('answers as the work does in time, tells onAnswer, and ignores an answer past the deadline', async () => {
+    let answered = 0
+    const w = new Watchdog((what) => new Error(`${what} stalled`), () => answered++)
+    await expect(w.run('ok', late(5, 'v'), 200)).resolves.toBe('v')
+    await expect(w.run('fails', () => Promise.reject(new Error('refused')), 200)).rejects.toThrow('refused')
+    await expect(w.run('throws', () => { throw new Error('sync') }, 200)).rejects.toThrow('sync')
+    await expect(w.run('slow', late(150, 'too late'), 40)).rejects.toThrow('slow stalled')
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    expect(answered).toBe(1)
+    expect(w.size).toBe(0)
+  })
+
+  it('keeps many calls in flight on one timer: the quick ones answer, only the stalled one fails', async () => {
+    const w = new Watchdog((what) => new Error(`${what} stalled`))
+    const quick = Array.from({length: 500}, (_, i) => w.run(`q${i}`, late(1, 'ok'), 100))
+    const stuck = w.run('stuck', never, 100)
+    expect(w.size).toBe(501)
+    expect(new Set(await Promise.all(quick))).toEqual(new Set(['ok']))
+    await expect(stuck).rejects.toThrow('stuck stalled')
+    expect(w.size).toBe(0)
   })
 })

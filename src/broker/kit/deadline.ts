@@ -1,7 +1,7 @@
 // Bounds on broker calls. A stalled network (bytes stop, nothing is refused, no error comes) must
 // become an outage within the caller's --timeout, never a hang: every call of a bounded broker
 // races a deadline, and close() gives a graceful goodbye a short while, then destroys the socket.
-import type {Broker, Lease, LeaseHandler, Subscription} from '../contract.js'
+import type {Broker, Lease, LeaseHandler, Message, NackOptions, Subscription} from '../contract.js'
 import {ConnectionError} from '../../kernel/errors.js'
 
 /** Resolves or rejects as `work` does, or rejects with `onTimeout()` after `ms`. */
@@ -39,6 +39,82 @@ const BULK_FACTOR = 3
 /** Peeks of many messages: one more timeout per this many asked for. */
 const PEEK_PER_TIMEOUT = 10_000
 
+/** A bounded call in flight: when it must have answered (performance.now() ms), and how to fail it. */
+interface PendingCall {
+  readonly deadline: number
+  readonly what: string
+  readonly reject: (error: Error) => void
+}
+
+/**
+ * The deadlines of one bounded broker's calls in flight, on one timer armed for the earliest:
+ * a setTimeout, a Promise.race and a .finally per call cost more than a small broker call itself.
+ */
+export class Watchdog {
+  private readonly pending = new Set<PendingCall>()
+  private timer: NodeJS.Timeout | undefined
+  private armedFor = Infinity
+
+  /** `onStall` makes a late call's error; `onAnswer` hears of every call answered in time. */
+  constructor(
+    private readonly onStall: (what: string) => Error,
+    private readonly onAnswer: () => void = () => {},
+  ) {}
+
+  /** Bounds `work` to `ms`: it resolves or rejects as `work` does, or rejects with `onStall(what)` past the deadline. */
+  run<T>(what: string, work: () => Promise<T>, ms: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const call: PendingCall = {deadline: performance.now() + ms, what, reject}
+      this.pending.add(call)
+      if (call.deadline < this.armedFor) this.arm(call.deadline)
+      let answer: Promise<T>
+      try {
+        answer = work()
+      } catch (error) {
+        answer = Promise.reject(error)
+      }
+      // a late answer after the deadline is nobody's business: only the first outcome counts
+      answer.then(
+        (value) => {
+          if (!this.pending.delete(call)) return
+          this.onAnswer()
+          resolve(value)
+        },
+        (error: unknown) => {
+          if (this.pending.delete(call)) reject(error)
+        },
+      )
+    })
+  }
+
+  /** Calls in flight (for tests: none left behind). */
+  get size(): number {
+    return this.pending.size
+  }
+
+  private arm(at: number): void {
+    clearTimeout(this.timer)
+    this.armedFor = at
+    this.timer = setTimeout(this.check, Math.max(0, at - performance.now()))
+    // unref: a finished command does not wait for a deadline nobody needs any more
+    this.timer.unref()
+  }
+
+  private readonly check = (): void => {
+    this.timer = undefined
+    this.armedFor = Infinity
+    const now = performance.now()
+    let next = Infinity
+    for (const call of this.pending) {
+      if (call.deadline <= now) {
+        this.pending.delete(call)
+        call.reject(this.onStall(call.what))
+      } else if (call.deadline < next) next = call.deadline
+    }
+    if (next < Infinity) this.arm(next)
+  }
+}
+
 /**
  * `inner` with a deadline on every call: a call that does not answer within `timeoutMs` rejects
  * with a ConnectionError (exit 3) naming the broker and the call. After one stalled call, the next
@@ -50,27 +126,19 @@ export function boundedBroker(inner: Broker, timeoutMs: number): Broker {
   let downUntil = 0
   let lastStall: ConnectionError | undefined
   const seconds = `${Math.round(timeoutMs / 100) / 10} s`
+  const watchdog = new Watchdog((what) => {
+    lastStall = new ConnectionError(
+      `${inner.displayUrl} did not answer (${what}) within ${seconds}: the network or the broker stalled — check the network, or raise --timeout if it is only slow`,
+      true,
+    )
+    downUntil = Date.now() + timeoutMs
+    return lastStall
+  }, () => (lastStall = undefined))
   function bound<T>(what: string, work: () => Promise<T>, ms = timeoutMs): Promise<T> {
     if (lastStall && Date.now() < downUntil) return Promise.reject(lastStall)
-    return within(Promise.resolve().then(work), ms, () => {
-      lastStall = new ConnectionError(
-        `${inner.displayUrl} did not answer (${what}) within ${seconds}: the network or the broker stalled — check the network, or raise --timeout if it is only slow`,
-        true,
-      )
-      downUntil = Date.now() + timeoutMs
-      return lastStall
-    }).then((value) => {
-      lastStall = undefined
-      return value
-    })
+    return watchdog.run(what, work, ms)
   }
-  const boundLease = (lease: Lease): Lease => ({
-    message: lease.message,
-    ack: () => bound('ack', () => lease.ack()),
-    nack: (options) => bound('nack', () => lease.nack(options)),
-    deadLetter: (reason) => bound('dead-letter', () => lease.deadLetter(reason)),
-    extend: (ms) => bound('extend', () => lease.extend(ms)),
-  })
+  const boundLease = (lease: Lease): Lease => new BoundLease(lease, bound)
   const boundSubscription = (sub: Subscription): Subscription => ({
     closed: sub.closed,
     ...(sub.resumes === undefined ? {} : {resumes: sub.resumes}),
@@ -97,5 +165,34 @@ export function boundedBroker(inner: Broker, timeoutMs: number): Broker {
     resume: (q) => bound(`resume "${q}"`, () => inner.resume(q)),
     workers: (o) => bound('workers', () => inner.workers(o)),
     close: () => inner.close(),
+  }
+}
+
+type Bound = <T>(what: string, work: () => Promise<T>) => Promise<T>
+
+/** A lease whose settles are bounded; a class, so a delivery allocates one object, not four closures. */
+class BoundLease implements Lease {
+  readonly message: Message
+  constructor(
+    private readonly inner: Lease,
+    private readonly bound: Bound,
+  ) {
+    this.message = inner.message
+  }
+
+  ack(): Promise<void> {
+    return this.bound('ack', () => this.inner.ack())
+  }
+
+  nack(options?: NackOptions): Promise<void> {
+    return this.bound('nack', () => this.inner.nack(options))
+  }
+
+  deadLetter(reason: string): Promise<void> {
+    return this.bound('dead-letter', () => this.inner.deadLetter(reason))
+  }
+
+  extend(ms: number): Promise<void> {
+    return this.bound('extend', () => this.inner.extend(ms))
   }
 }
