@@ -1,5 +1,10 @@
 #!/usr/bin/env node
-import {Config, execute, settings} from '@oclif/core'
+import module from 'node:module'
+
+// Node >= 22.1 keeps the compiled code of every module it loads (ours, oclif's) in a cache on disk
+// (os.tmpdir()/node-compile-cache, or NODE_COMPILE_CACHE): later starts skip compiling them.
+module.enableCompileCache?.()
+const {Config, execute, settings} = await import('@oclif/core')
 
 // The published bin runs the compiled dist/ only: never look for TypeScript sources (oclif would,
 // and warn, under NODE_ENV=test|development on a Node that strips types, such as 24).
