@@ -144,7 +144,8 @@ describe('Worker', () => {
 
   it('extends the lease of a slow job so it is not redelivered', async () => {
     const queue = await queueWith(1)
-    const worker = new Worker(broker, queue, () => new Promise((r) => setTimeout(r, 700)), {leaseMs: 200})
+    // 3.5 leases long; a lease of 1 s, not less: a loaded CI machine stalls the loop for 200 ms at times
+    const worker = new Worker(broker, queue, () => new Promise((r) => setTimeout(r, 3500)), {leaseMs: 1000})
     await worker.start()
     await until(() => worker.counts.completed === 1, 10_000, 'slow job done')
     await worker.close()
