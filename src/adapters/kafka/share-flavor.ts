@@ -2,13 +2,13 @@
 // stats call or subscription, on the transport's own settings (bootstrap, SASL, TLS).
 import type {ConnectionOptions, GroupBase} from '@platformatic/kafka'
 import type {QueueRef} from '../../broker/contract.js'
-import {NotFoundError, NotSupportedError, UsageError} from '../../kernel/errors.js'
+import {ConnectionError, NotFoundError, NotSupportedError, UsageError} from '../../kernel/errors.js'
 import {baseOptions} from './client.js'
 import {requestError} from './errors.js'
 import type {KafkaContext, KafkaFlavor} from './flavor.js'
 import type {QueueName} from './names.js'
 import {describeShareGroupOffsets} from './share-protocol.js'
-import {ShareGroupClient, ShareGroupError} from './share-group.js'
+import {COORDINATOR_BUSY, ShareGroupClient, ShareGroupError} from './share-group.js'
 import {shareCapabilities, shareConsume, shareStats} from './share.js'
 
 /** GROUP_ID_NOT_FOUND: a share group exists once a member joined it. */
@@ -30,6 +30,9 @@ function shareError(error: unknown, ctx: KafkaContext, q: QueueName): Error {
     return new NotFoundError(
       `share group "${q.group}" does not exist on ${ctx.where} — it exists once a consumer joins it (queue work ${q.text}); kafka-share-groups --list shows the others`,
     )
+  }
+  if (error instanceof ShareGroupError && COORDINATOR_BUSY.has(error.code)) {
+    return new ConnectionError(`${ctx.where} is still loading the coordinator of share group "${q.group}" (${error.message}) — try again in a moment`, true)
   }
   return requestError(error, ctx.where)
 }

@@ -51,6 +51,9 @@ export class ShareGroupError extends Error {
   }
 }
 
+/** Kafka's "not now" codes for group requests: COORDINATOR_LOAD_IN_PROGRESS, _NOT_AVAILABLE, NOT_COORDINATOR. */
+export const COORDINATOR_BUSY: ReadonlySet<number> = new Set([14, 15, 16])
+
 const check = (e: KafkaError, what: string): void => {
   if (e.code !== 0) throw new ShareGroupError(e.code, what, e.message)
 }
@@ -126,8 +129,18 @@ export class ShareGroupClient {
     }
   }
 
+  /** `ask` of the group's coordinator, asked again while it is loading or moving (a fresh broker), within the timeout. */
+  private async ofCoordinator<T>(ask: (c: Connection) => Promise<T>, errorOf: (answer: T) => KafkaError | undefined): Promise<T> {
+    const deadline = Date.now() + this.timeoutMs
+    for (;;) {
+      const answer = await ask(await this.coordinator())
+      if (!COORDINATOR_BUSY.has(errorOf(answer)?.code ?? 0) || Date.now() > deadline) return answer
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+  }
+
   async describe(): Promise<ShareGroupDescription> {
-    const [g] = await shareGroupDescribe.async(await this.coordinator(), [this.group])
+    const g = await this.ofCoordinator(async (c) => (await shareGroupDescribe.async(c, [this.group]))[0], (g) => g?.error)
     if (!g) throw new Error(`no answer for share group ${this.group}`)
     return g
   }
@@ -136,7 +149,7 @@ export class ShareGroupClient {
   async counts(topic: string): Promise<ShareCounts> {
     const g = await this.describe()
     check(g.error, `share group ${this.group}`)
-    const [offsets] = await describeShareGroupOffsets.async(await this.coordinator(), this.group, null)
+    const offsets = await this.ofCoordinator(async (c) => (await describeShareGroupOffsets.async(c, this.group, null))[0], (o) => o?.error)
     if (offsets) check(offsets.error, `the offsets of share group ${this.group}`)
     const parts = (offsets?.topics ?? []).filter((t) => t.topic === topic).flatMap((t) => t.partitions)
     for (const p of parts) check(p.error, `share partition ${topic}-${p.partition}`)
