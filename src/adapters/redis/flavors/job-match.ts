@@ -1,0 +1,129 @@
+// A peek's PeekMatch pushed down to Redis for the job libraries whose job hashes hold `name` and
+// `data` (BullMQ, Bull): a read-only script walks one list or zset a chunk at a time and returns
+// only the ids whose job can match, so a search ships matches rather than every job. A prefilter:
+// whatever the script cannot decide as the CEL evaluation would, it keeps for the caller's test.
+import type {PeekMatch} from '../../../broker/contract.js'
+import {runScript, type ScriptDef} from '../scripts.js'
+import type {FlavorContext} from '../flavor.js'
+
+/** Jobs one script call examines: bounds how long one call holds Redis. */
+export const MATCH_CHUNK = 1000
+
+/** How a key lists its ids in peek order: a list oldest first (from its tail), a zset by score up or down. */
+export type MatchOrder = 'list' | 'asc' | 'desc'
+
+// KEYS[1] the list or zset; ARGV: the job key prefix (<prefix>:<queue>:), the order, the first
+// position, how many positions, how many matches are still wanted, the conditions as JSON.
+// Returns {positions examined, 1 when the key ended, id…}. Data that cjson cannot decode never matches a body condition,
+// except where JSON.parse would read it (a lone surrogate escape, deep nesting): kept for the caller.
+// A string `data` is undecided (queuectl stores non-JSON text as a string, read back as the body).
+const MATCH_IDS: ScriptDef = {
+  name: 'queuectlMatchIds',
+  keys: 1,
+  lua: `
+local key, base, order = KEYS[1], ARGV[1], ARGV[2]
+local start, count, want = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local conds = cjson.decode(ARGV[6])
+local ids
+if order == 'list' then
+  local got = redis.call('LRANGE', key, -(start + count), -(start + 1))
+  ids = {}
+  for i = #got, 1, -1 do ids[#ids + 1] = got[i] end
+elseif order == 'asc' then
+  ids = redis.call('ZRANGE', key, start, start + count - 1)
+else
+  ids = redis.call('ZREVRANGE', key, start, start + count - 1)
+end
+local function bodyOf(data)
+  if not data then return false, nil end
+  local ok, v = pcall(cjson.decode, data)
+  if not ok then
+    local e = tostring(v)
+    if string.find(e, 'unicode', 1, true) or string.find(e, 'nested', 1, true) then return 'keep', nil end
+    return false, nil
+  end
+  if type(v) == 'string' then return 'keep', nil end
+  return true, v
+end
+local function holds(c, id, name, body)
+  local p = c.path
+  if p[1] == 'id' then return id == c.equals end
+  if p[1] == 'name' then return (name or '') == c.equals end
+  local v = body
+  for i = 2, #p do
+    if type(v) ~= 'table' then return false end
+    v = v[p[i]]
+  end
+  return type(v) == type(c.equals) and v == c.equals
+end
+local out = {#ids, #ids < count and 1 or 0}
+for i = 1, #ids do
+  local id = ids[i]
+  if string.sub(id, 1, 2) ~= '0:' then
+    local f = redis.call('HMGET', base .. id, 'name', 'data')
+    local decoded, body = nil, nil
+    local pass = true
+    for _, c in ipairs(conds) do
+      if c.path[1] == 'body' and decoded == nil then decoded, body = bodyOf(f[2]) end
+      if c.path[1] == 'body' and decoded == 'keep' then
+      elseif c.path[1] == 'body' and not decoded then pass = false
+      elseif not holds(c, id, f[1], body) then pass = false end
+      if not pass then break end
+    end
+    if pass then
+      out[#out + 1] = id
+      if #out - 2 >= want then
+        out[1] = i
+        out[2] = (i == #ids and #ids < count) and 1 or 0
+        return out
+      end
+    end
+  end
+end
+return out
+`,
+}
+
+/**
+ * The conditions the script decides exactly as CEL would: `id` and `name` against a string, and
+ * `body…` paths (the decoded data). Any other is left to the caller. Undefined when none is left.
+ */
+export function scriptConditions(match: PeekMatch | undefined): PeekMatch['all'] | undefined {
+  // a lone surrogate in a literal has no UTF-8 form for the script to compare with
+  const all = (match?.all ?? []).filter((c) => typeof c.equals !== 'string' || !/\p{Cs}/u.test(c.equals)).filter(
+    (c) => (c.path.length === 1 && (c.path[0] === 'id' || c.path[0] === 'name') && typeof c.equals === 'string') || c.path[0] === 'body',
+  )
+  return all.length > 0 ? all : undefined
+}
+
+/**
+ * The ids, in peek order across `keys`, of at most `limit` jobs that can match `conds`, read
+ * MATCH_CHUNK positions per script call. Undefined when the server refuses scripts (an ACL
+ * without EVAL): the caller then reads as it would without a match.
+ */
+export async function matchingIds(
+  ctx: FlavorContext,
+  jobPrefix: string,
+  keys: readonly {key: string; order: MatchOrder}[],
+  conds: PeekMatch['all'],
+  limit: number,
+): Promise<string[] | undefined> {
+  const found = new Set<string>()
+  const json = JSON.stringify(conds)
+  for (const {key, order} of keys) {
+    for (let start = 0; found.size < limit; ) {
+      let reply: unknown[]
+      try {
+        reply = (await runScript(ctx.client, MATCH_IDS, [key], [jobPrefix, order, start, MATCH_CHUNK, limit - found.size, json])) as unknown[]
+      } catch (error) {
+        if (/NOPERM/.test((error as Error).message) && found.size === 0) return undefined
+        throw error
+      }
+      for (const id of reply.slice(2)) if (found.size < limit) found.add(String(id))
+      if (Number(reply[1]) === 1) break
+      start += Number(reply[0])
+    }
+    if (found.size >= limit) break
+  }
+  return [...found]
+}
