@@ -8,6 +8,7 @@ import {createBroker} from '../../src/adapters/registry.js'
 import type {Broker, MessageState, PeekMatch} from '../../src/broker/contract.js'
 import {compileWhere} from '../../src/services/find/expression.js'
 import {isolatedHome, runCli} from '../helpers/cli.js'
+import {PrivateRedis, freePort} from '../reliability/harness.js'
 import {FIND_REDIS, dropBullQueue, findUrl} from './bullmq-jobs.js'
 
 const env = isolatedHome()
@@ -135,5 +136,28 @@ describe('--where pushed down on BullMQ', {timeout: 120_000}, () => {
     expect(named.map((m) => m.id)).toContain(broken.id)
     expect(named.find((m) => m.id === broken.id)?.undecodable).toMatch(/cannot read job/)
     await q.close()
+  })
+})
+
+describe('--where on BullMQ for a Redis user without EVAL (private redis-server)', {timeout: 60_000}, () => {
+  let server: PrivateRedis
+  beforeAll(async () => {
+    server = new PrivateRedis(await freePort())
+    await server.start()
+  })
+  afterAll(async () => server?.stop())
+
+  it('falls back to reading every job and filtering in the client', async () => {
+    const admin = new Redis({host: '127.0.0.1', port: server.port, maxRetriesPerRequest: null})
+    await admin.call('ACL', 'SETUSER', 'qctl-reader', 'on', '>pw', '~*', '+@read', '+@connection', '+info', '+ping')
+    const q = new Queue('ro-find', {connection: admin})
+    const wanted = await q.add('email', {tenant: 42})
+    await q.add('email', {tenant: 7})
+    await q.close()
+    const r = await runCli(['find', 'bullmq:ro-find', '--where', 'body.tenant == 42', '--json', '--url', `redis://qctl-reader:pw@127.0.0.1:${server.port}`], {env, timeoutMs: 30_000})
+    admin.disconnect()
+    expect(r.code, r.stderr).toBe(0)
+    expect(ids(r.stdout)).toEqual([wanted.id])
+    expect(r.stderr).toMatch(/1 matching of 2 read/)
   })
 })
