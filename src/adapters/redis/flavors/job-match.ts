@@ -13,7 +13,8 @@ export const MATCH_CHUNK = 1000
 export type MatchOrder = 'list' | 'asc' | 'desc'
 
 // KEYS[1] the list or zset; ARGV: the job key prefix (<prefix>:<queue>:), the order, the first
-// position, how many positions, how many matches are still wanted, the conditions as JSON.
+// position, how many positions, how many matches are still wanted, the conditions as JSON, the
+// library's default job name (Bull's `__default__`, read as no name but shown raw when undecodable).
 // Returns {positions examined, 1 when the key ended, id…}. Data that cjson cannot decode never matches a body condition,
 // except where JSON.parse would read it (a lone surrogate escape, deep nesting): kept for the caller.
 // A string `data` is undecided (queuectl stores non-JSON text as a string, read back as the body).
@@ -24,6 +25,7 @@ const MATCH_IDS: ScriptDef = {
 local key, base, order = KEYS[1], ARGV[1], ARGV[2]
 local start, count, want = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local conds = cjson.decode(ARGV[6])
+local dflt = ARGV[7]
 local ids
 if order == 'list' then
   local got = redis.call('LRANGE', key, -(start + count), -(start + 1))
@@ -48,7 +50,11 @@ end
 local function holds(c, id, name, body)
   local p = c.path
   if p[1] == 'id' then return id == c.equals end
-  if p[1] == 'name' then return (name or '') == c.equals end
+  if p[1] == 'name' then
+    local n = name or ''
+    if dflt ~= '' and n == dflt then return c.equals == '' or c.equals == dflt end
+    return n == c.equals
+  end
   local v = body
   for i = 2, #p do
     if type(v) ~= 'table' then return false end
@@ -107,6 +113,7 @@ export async function matchingIds(
   keys: readonly {key: string; order: MatchOrder}[],
   conds: PeekMatch['all'],
   limit: number,
+  defaultName = '',
 ): Promise<string[] | undefined> {
   const found = new Set<string>()
   const json = JSON.stringify(conds)
@@ -114,7 +121,7 @@ export async function matchingIds(
     for (let start = 0; found.size < limit; ) {
       let reply: unknown[]
       try {
-        reply = (await runScript(ctx.client, MATCH_IDS, [key], [jobPrefix, order, start, MATCH_CHUNK, limit - found.size, json])) as unknown[]
+        reply = (await runScript(ctx.client, MATCH_IDS, [key], [jobPrefix, order, start, MATCH_CHUNK, limit - found.size, json, defaultName])) as unknown[]
       } catch (error) {
         if (/NOPERM/.test((error as Error).message) && found.size === 0) return undefined
         throw error

@@ -1,6 +1,7 @@
-// --where pushed down to Redis on BullMQ (a read-only script that ships only the jobs that can
-// match): the answers equal BullMQ's own getters plus a filter in JS and the client-side CEL test,
-// and the pushdown really narrows the scan (matches behind 500 others come back with limit 2).
+// --where pushed down to Redis on BullMQ and Bull (a read-only script that ships only the jobs that
+// can match): the answers equal the library's own getters plus a filter in JS and the client-side
+// CEL test, and the pushdown really narrows the scan (matches behind 500 others with limit 2).
+import Bull from 'bull'
 import {Queue, Worker} from 'bullmq'
 import {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -136,6 +137,66 @@ describe('--where pushed down on BullMQ', {timeout: 120_000}, () => {
     expect(named.map((m) => m.id)).toContain(broken.id)
     expect(named.find((m) => m.id === broken.id)?.undecodable).toMatch(/cannot read job/)
     await q.close()
+  })
+})
+
+describe('--where pushed down on Bull', {timeout: 120_000}, () => {
+  let broker: Broker
+  const made: Bull.Queue[] = []
+  const bull = (suffix: string) => {
+    const q = new Bull(`${tag}-bull-${suffix}`, {redis: FIND_REDIS})
+    made.push(q)
+    return q
+  }
+  const match = (path: string[], equals: string | number | boolean): PeekMatch => ({all: [{path, equals}]})
+  beforeAll(async () => {
+    broker = await createBroker(findUrl, {timeoutMs: 10_000})
+    await broker.connect()
+  })
+  afterAll(async () => {
+    await broker?.close()
+    for (const q of made) await q.obliterate({force: true}).catch(() => {})
+    await Promise.all(made.map((q) => q.close().catch(() => {})))
+  })
+
+  it('find --state dead --where body.tenant == 42 equals getFailed() + a JS filter, in Bull\'s order', async () => {
+    const q = bull('failed')
+    void q.process('*', async (job) => {
+      if (job.data.fail) throw new Error(`failed ${job.data.i}`)
+    })
+    const tenants: unknown[] = [42, 7, '42', 42, {n: 42}, 42]
+    for (const [i, tenant] of tenants.entries()) await q.add(i % 2 ? 'sms' : 'email', {tenant, i, fail: true})
+    await q.add({tenant: 42, fail: false})
+    const end = Date.now() + 30_000
+    while ((await q.getFailedCount()) < tenants.length || (await q.getCompletedCount()) < 1) {
+      if (Date.now() > end) throw new Error('the Bull worker did not settle the jobs in 30 s')
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    const expected = (await q.getFailed(0, -1)).filter((j) => j.data.tenant === 42).map((j) => String(j.id))
+    expect(expected).toHaveLength(3)
+    const r = await runCli(['find', `bull:${q.name}`, '--state', 'dead', '--where', 'body.tenant == 42', '--json', '--url', findUrl], {env, timeoutMs: 60_000})
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as {id: string}).id)).toEqual(expected)
+    expect(r.stderr).toMatch(/3 matching of 3 read/)
+  })
+
+  it('finds matches behind 500 others with limit 2; Bull\'s __default__ name reads as no name', async () => {
+    const q = bull('behind')
+    await q.addBulk(Array.from({length: 500}, (_, i) => ({name: 'other', data: {tenant: 7, i}})))
+    const a = await q.add({tenant: 42, deep: {on: true}})
+    const b = await q.add('send', {tenant: 42, deep: {on: false}})
+    const peek = async (m: PeekMatch, limit = 2) => (await broker.peek(`bull:${q.name}`, {state: 'waiting', limit, match: m})).map((x) => x.id)
+    expect(await peek(match(['body', 'tenant'], 42))).toEqual([String(a.id), String(b.id)])
+    expect((await broker.peek(`bull:${q.name}`, {state: 'waiting', limit: 2})).map((x) => x.id)).not.toContain(String(a.id))
+    expect(await peek(match(['body', 'deep', 'on'], true))).toEqual([String(a.id)])
+    expect(await peek(match(['name'], 'send'))).toEqual([String(b.id)])
+    for (const text of ['name == "" && body.tenant == 42', 'name == "__default__"', 'id == "' + String(b.id) + '"']) {
+      const where = await compileWhere(text)
+      const shipped = await broker.peek(`bull:${q.name}`, {state: 'waiting', limit: 1000, match: where.pushdown!})
+      const all = await broker.peek(`bull:${q.name}`, {state: 'waiting', limit: 1000})
+      expect(shipped.filter((m) => where.test(m)).map((m) => m.id), text).toEqual(all.filter((m) => where.test(m)).map((m) => m.id))
+    }
+    expect(await peek(match(['name'], ''), 10)).toEqual([String(a.id)])
   })
 })
 
