@@ -171,7 +171,7 @@ export const bullFlavor: Flavor = {
     const key = queue.toKey(type)
     const order = LIST_TYPES.has(type) ? 'list' : asc ? 'asc' : 'desc'
     const conds = scriptConditions(options.match)
-    const pushed = conds && (await matchingIds(ctx, queue.toKey(''), [{key, order}], conds, limit, BULL_DEFAULT_NAME))
+    const pushed = conds && (await matchingIds(ctx, queue.toKey(''), [{key, order}], conds, limit, {defaultName: BULL_DEFAULT_NAME}))
     const ids =
       pushed ??
       (order === 'list'

@@ -92,7 +92,7 @@ async function pushedIds(ctx: FlavorContext, base: string, types: BullmqType[], 
   const conds = scriptConditions(match)
   if (!conds) return undefined
   const keys = types.map((type) => ({key: `${base}:${type}`, order: LIST_TYPES.has(type) ? ('list' as const) : ('asc' as const)}))
-  return matchingIds(ctx, `${base}:`, keys, conds, limit)
+  return matchingIds(ctx, `${base}:`, keys, conds, limit, {markers: true})
 }
 
 export const bullmqFlavor: Flavor = {

@@ -14,7 +14,8 @@ export type MatchOrder = 'list' | 'asc' | 'desc'
 
 // KEYS[1] the list or zset; ARGV: the job key prefix (<prefix>:<queue>:), the order, the first
 // position, how many positions, how many matches are still wanted, the conditions as JSON, the
-// library's default job name (Bull's `__default__`, read as no name but shown raw when undecodable).
+// library's default job name (Bull's `__default__`, read as no name but shown raw when undecodable),
+// '1' to skip BullMQ 4's `0:<delay>` markers in its lists.
 // Returns {positions examined, 1 when the key ended, id…}. Data that cjson cannot decode never matches a body condition,
 // except where JSON.parse would read it (a lone surrogate escape, deep nesting): kept for the caller.
 // A string `data` is undecided (queuectl stores non-JSON text as a string, read back as the body).
@@ -25,7 +26,7 @@ const MATCH_IDS: ScriptDef = {
 local key, base, order = KEYS[1], ARGV[1], ARGV[2]
 local start, count, want = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local conds = cjson.decode(ARGV[6])
-local dflt = ARGV[7]
+local dflt, markers = ARGV[7], ARGV[8] == '1' and order == 'list'
 local ids
 if order == 'list' then
   local got = redis.call('LRANGE', key, -(start + count), -(start + 1))
@@ -65,7 +66,7 @@ end
 local out = {#ids, #ids < count and 1 or 0}
 for i = 1, #ids do
   local id = ids[i]
-  if string.sub(id, 1, 2) ~= '0:' then
+  if not (markers and string.sub(id, 1, 2) == '0:') then
     local f = redis.call('HMGET', base .. id, 'name', 'data')
     local decoded, body = nil, nil
     local pass = true
@@ -104,8 +105,8 @@ export function scriptConditions(match: PeekMatch | undefined): PeekMatch['all']
 
 /**
  * The ids, in peek order across `keys`, of at most `limit` jobs that can match `conds`, read
- * MATCH_CHUNK positions per script call. Undefined when the server refuses scripts (an ACL
- * without EVAL): the caller then reads as it would without a match.
+ * MATCH_CHUNK positions per script call. Undefined when the server refuses the script (an ACL
+ * without EVAL, a Cluster slot mismatch): the caller then reads as it would without a match.
  */
 export async function matchingIds(
   ctx: FlavorContext,
@@ -113,7 +114,7 @@ export async function matchingIds(
   keys: readonly {key: string; order: MatchOrder}[],
   conds: PeekMatch['all'],
   limit: number,
-  defaultName = '',
+  library: {defaultName?: string; markers?: boolean} = {},
 ): Promise<string[] | undefined> {
   const found = new Set<string>()
   const json = JSON.stringify(conds)
@@ -121,9 +122,10 @@ export async function matchingIds(
     for (let start = 0; found.size < limit; ) {
       let reply: unknown[]
       try {
-        reply = (await runScript(ctx.client, MATCH_IDS, [key], [jobPrefix, order, start, MATCH_CHUNK, limit - found.size, json, defaultName])) as unknown[]
+        reply = (await runScript(ctx.client, MATCH_IDS, [key], [jobPrefix, order, start, MATCH_CHUNK, limit - found.size, json, library.defaultName ?? '', library.markers ? '1' : '0'])) as unknown[]
       } catch (error) {
-        if (/NOPERM/.test((error as Error).message) && found.size === 0) return undefined
+        // no EVAL for this user, or a Cluster where the job hashes are not in the key's slot (no hash tag)
+        if (/NOPERM|non local key|CROSSSLOT/i.test((error as Error).message) && found.size === 0) return undefined
         throw error
       }
       for (const id of reply.slice(2)) if (found.size < limit) found.add(String(id))
