@@ -4,12 +4,13 @@
 import Bull from 'bull'
 import {Queue, Worker} from 'bullmq'
 import {Redis} from 'ioredis'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 import {createBroker} from '../../src/adapters/registry.js'
 import type {Broker, MessageState, PeekMatch} from '../../src/broker/contract.js'
 import {compileWhere} from '../../src/services/find/expression.js'
 import {isolatedHome, runCli} from '../helpers/cli.js'
 import {PrivateRedis, freePort} from '../reliability/harness.js'
+import {clusterUrl, openRedis} from '../adapters/redis/targets.js'
 import {FIND_REDIS, dropBullQueue, findUrl} from './bullmq-jobs.js'
 
 const env = isolatedHome()
@@ -220,5 +221,22 @@ describe('--where on BullMQ for a Redis user without EVAL (private redis-server)
     expect(r.code, r.stderr).toBe(0)
     expect(ids(r.stdout)).toEqual([wanted.id])
     expect(r.stderr).toMatch(/1 matching of 2 read/)
+  })
+})
+
+describe('--where on BullMQ on a Redis Cluster', {timeout: 60_000}, () => {
+  it('the script runs in the queue\'s slot ({bull} prefix) and ships only the matches', async () => {
+    const broker = await openRedis(clusterUrl(inject('redisClusterUrl'), inject('redisClusterError'), 'flavor=bullmq'))
+    const q = `bullmq:${tag}-cluster`
+    try {
+      await broker.createQueue(q)
+      await broker.enqueue(q, Array.from({length: 600}, (_, i) => ({payload: JSON.stringify({tenant: 7, i}), name: 'other'})))
+      const wanted = await broker.enqueue(q, [{payload: '{"tenant":42}', name: 'wanted'}, {payload: '{"tenant":42,"b":1}', name: 'wanted'}])
+      const shipped = await broker.peek(q, {state: 'waiting', limit: 2, match: {all: [{path: ['body', 'tenant'], equals: 42}]}})
+      expect(shipped.map((m) => m.id)).toEqual(wanted)
+    } finally {
+      await broker.deleteQueue(q).catch(() => {})
+      await broker.close()
+    }
   })
 })
