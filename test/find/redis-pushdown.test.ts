@@ -6,6 +6,8 @@ import {Queue, Worker} from 'bullmq'
 import {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 import {createBroker} from '../../src/adapters/registry.js'
+import {MATCH_IDS} from '../../src/adapters/redis/flavors/job-match.js'
+import {runScript} from '../../src/adapters/redis/scripts.js'
 import type {Broker, MessageState, PeekMatch} from '../../src/broker/contract.js'
 import {compileWhere} from '../../src/services/find/expression.js'
 import {isolatedHome, runCli} from '../helpers/cli.js'
@@ -116,6 +118,18 @@ describe('--where pushed down on BullMQ', {timeout: 120_000}, () => {
     }
     // a condition the script cannot decide (state) is left to the caller, not guessed
     expect(await peekIds(q.name, 'waiting', 100, {all: [{path: ['state'], equals: 'dead'}]})).toHaveLength(jobs.length)
+    await q.close()
+  })
+
+  it('a chunk starts after the last id examined, wherever workers moved it (no waiting match skipped)', async () => {
+    const q = queue('moving')
+    const jobs = await q.addBulk(Array.from({length: 30}, (_, i) => ({name: 'j', data: {tenant: i === 12 || i === 15 ? 42 : 7, i}})))
+    const conds = JSON.stringify([{path: ['body', 'tenant'], equals: 42}])
+    const call = (start: number, last: string) => runScript(connection, MATCH_IDS, [`bull:${q.name}:wait`], [`bull:${q.name}:`, 'list', start, 10, 10, conds, '', '1', last]) as Promise<unknown[]>
+    expect(await call(0, '')).toEqual([10, 0, jobs[9]!.id])
+    // a worker takes the 5 oldest (BullMQ moves from the tail): positions shift by 5
+    for (let i = 0; i < 5; i++) await connection.rpop(`bull:${q.name}:wait`)
+    expect(await call(10, jobs[9]!.id!)).toEqual([15, 0, jobs[19]!.id, jobs[12]!.id, jobs[15]!.id])
     await q.close()
   })
 

@@ -15,11 +15,11 @@ export type MatchOrder = 'list' | 'asc' | 'desc'
 // KEYS[1] the list or zset; ARGV: the job key prefix (<prefix>:<queue>:), the order, the first
 // position, how many positions, how many matches are still wanted, the conditions as JSON, the
 // library's default job name (Bull's `__default__`, read as no name but shown raw when undecodable),
-// '1' to skip BullMQ 4's `0:<delay>` markers in its lists.
-// Returns {positions examined, 1 when the key ended, id…}. Data that cjson cannot decode never matches a body condition,
+// '1' to skip BullMQ 4's `0:<delay>` markers in its lists, the last id the previous call examined.
+// Returns {the next position, 1 when the key ended, the last id examined, matching id…}. Data that cjson cannot decode never matches a body condition,
 // except where JSON.parse would read it (a lone surrogate escape, deep nesting): kept for the caller.
 // A string `data` is undecided (queuectl stores non-JSON text as a string, read back as the body).
-const MATCH_IDS: ScriptDef = {
+export const MATCH_IDS: ScriptDef = {
   name: 'queuectlMatchIds',
   keys: 1,
   lua: `
@@ -27,16 +27,28 @@ local key, base, order = KEYS[1], ARGV[1], ARGV[2]
 local start, count, want = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local conds = cjson.decode(ARGV[6])
 local dflt, markers = ARGV[7], ARGV[8] == '1' and order == 'list'
-local ids
-if order == 'list' then
-  local got = redis.call('LRANGE', key, -(start + count), -(start + 1))
-  ids = {}
+-- the ids at positions from..to (0 = first in peek order), in peek order
+local function at(from, to)
+  if order == 'asc' then return redis.call('ZRANGE', key, from, to) end
+  if order == 'desc' then return redis.call('ZREVRANGE', key, from, to) end
+  local got, ids = redis.call('LRANGE', key, -(to + 1), -(from + 1)), {}
   for i = #got, 1, -1 do ids[#ids + 1] = got[i] end
-elseif order == 'asc' then
-  ids = redis.call('ZRANGE', key, start, start + count - 1)
-else
-  ids = redis.call('ZREVRANGE', key, start, start + count - 1)
+  return ids
 end
+-- the key moved since the last call (a worker took jobs, a retention trimmed, a failure landed
+-- first): start after where the last id examined is now, if it is within a chunk of where it was
+local last = ARGV[9]
+if last ~= '' and start > 0 then
+  local from = math.max(0, start - count)
+  local near = at(from, start + count - 1)
+  for j = 1, #near do
+    if near[j] == last then
+      start = from + j
+      break
+    end
+  end
+end
+local ids = at(start, start + count - 1)
 local function bodyOf(data)
   if not data then return false, nil end
   local ok, v = pcall(cjson.decode, data)
@@ -63,7 +75,7 @@ local function holds(c, id, name, body)
   end
   return type(v) == type(c.equals) and v == c.equals
 end
-local out = {#ids, #ids < count and 1 or 0}
+local out = {start + #ids, #ids < count and 1 or 0, ids[#ids] or ''}
 for i = 1, #ids do
   local id = ids[i]
   if not (markers and string.sub(id, 1, 2) == '0:') then
@@ -79,9 +91,10 @@ for i = 1, #ids do
     end
     if pass then
       out[#out + 1] = id
-      if #out - 2 >= want then
-        out[1] = i
+      if #out - 3 >= want then
+        out[1] = start + i
         out[2] = (i == #ids and #ids < count) and 1 or 0
+        out[3] = id
         return out
       end
     end
@@ -115,22 +128,24 @@ export async function matchingIds(
   conds: PeekMatch['all'],
   limit: number,
   library: {defaultName?: string; markers?: boolean} = {},
+  chunk = MATCH_CHUNK,
 ): Promise<string[] | undefined> {
   const found = new Set<string>()
   const json = JSON.stringify(conds)
   for (const {key, order} of keys) {
-    for (let start = 0; found.size < limit; ) {
+    for (let start = 0, last = ''; found.size < limit; ) {
       let reply: unknown[]
       try {
-        reply = (await runScript(ctx.client, MATCH_IDS, [key], [jobPrefix, order, start, MATCH_CHUNK, limit - found.size, json, library.defaultName ?? '', library.markers ? '1' : '0'])) as unknown[]
+        reply = (await runScript(ctx.client, MATCH_IDS, [key], [jobPrefix, order, start, chunk, limit - found.size, json, library.defaultName ?? '', library.markers ? '1' : '0', last])) as unknown[]
       } catch (error) {
         // no EVAL for this user, or a Cluster where the job hashes are not in the key's slot (no hash tag)
         if (/NOPERM|non local key|CROSSSLOT/i.test((error as Error).message) && found.size === 0) return undefined
         throw error
       }
-      for (const id of reply.slice(2)) if (found.size < limit) found.add(String(id))
+      for (const id of reply.slice(3)) if (found.size < limit) found.add(String(id))
       if (Number(reply[1]) === 1) break
-      start += Number(reply[0])
+      start = Number(reply[0])
+      last = String(reply[2])
     }
     if (found.size >= limit) break
   }
