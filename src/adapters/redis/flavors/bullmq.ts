@@ -2,7 +2,8 @@
 // touched): getJobCounts, getRanges + Job.fromId, addBulk, a manual Worker, retryJobs,
 // promoteJobs, clean, pause/resume. Reads (stats, peek) write nothing: plain read commands
 // (./bullmq-read.ts) and a Queue made with skipMetasUpdate, so looking at a queue never rewrites its
-// meta and works for a `+@read` ACL user. Keys are <prefix>:<queue>:…; the prefix defaults to `bull`
+// meta and works for a `+@read` ACL user (a peek with a match runs a read-only script, ./job-match.ts,
+// and falls back to the plain reads where EVAL is denied). Keys are <prefix>:<queue>:…; the prefix defaults to `bull`
 // (`{bull}` on a Cluster, where BullMQ needs a hash tag) or ?prefix= in the URL. A queue under
 // another prefix is addressed as bullmq:<prefix>:<queue>.
 import type {Queue} from 'bullmq'
