@@ -1,7 +1,7 @@
 // `queue find`: the jobs of one or more queues that match a --where, across their states. It reads
 // through the one peek (a snapshot per state, at most --scan jobs each, so memory stays bounded)
 // and tests each job client-side (the adapter may first skip, on the server, jobs the expression's
-// top-level equalities rule out: pg-boss does, in SQL); where a peek costs deliveries (AMQP requeues, SQS receives) the
+// top-level equalities rule out: pg-boss does, in SQL, BullMQ and Bull in a Lua script); where a peek costs deliveries (AMQP requeues, SQS receives) the
 // scan is refused unless the caller accepts that cost, as a scan reads every job.
 import type {Broker, Message, MessageState, QueueStats} from '../../broker/contract.js'
 import {NotSupportedError} from '../../kernel/errors.js'

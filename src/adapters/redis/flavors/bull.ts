@@ -9,8 +9,9 @@ import type {Capabilities, Message, MessageState, QueueStats, RetryOptions} from
 import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
 import {REDIS_FLAVOR, DRIVEN_REDIS} from '../flavor.js'
-import {BULL_PRIORITY_LIMIT, fromBullJob, toBullJob, undecodableBullJob} from './bull-job.js'
+import {BULL_DEFAULT_NAME, BULL_PRIORITY_LIMIT, fromBullJob, toBullJob, undecodableBullJob} from './bull-job.js'
 import {consumeBull} from './bull-consume.js'
+import {matchingIds, scriptConditions} from './job-match.js'
 import {bullQueueFor, closeBullQueues, type BullQueue} from './bull-queue.js'
 import {bullPrefix, bullQueueOfKey, enqueueInChunks, jobDataSize, splitBullName} from './shared.js'
 
@@ -168,11 +169,16 @@ export const bullFlavor: Flavor = {
     if (limit === 0) return []
     // getRanges' own reads without its MULTI: lists hold ids newest-first, zsets by score
     const key = queue.toKey(type)
-    const ids = LIST_TYPES.has(type)
-      ? (await ctx.client.lrange(key, -limit, -1)).reverse()
-      : asc
-        ? await ctx.client.zrange(key, '0', String(limit - 1))
-        : await ctx.client.zrevrange(key, '0', String(limit - 1))
+    const order = LIST_TYPES.has(type) ? 'list' : asc ? 'asc' : 'desc'
+    const conds = scriptConditions(options.match)
+    const pushed = conds && (await matchingIds(ctx, queue.toKey(''), [{key, order}], conds, limit, {defaultName: BULL_DEFAULT_NAME}))
+    const ids =
+      pushed ??
+      (order === 'list'
+        ? (await ctx.client.lrange(key, -limit, -1)).reverse()
+        : order === 'asc'
+          ? await ctx.client.zrange(key, '0', String(limit - 1))
+          : await ctx.client.zrevrange(key, '0', String(limit - 1)))
     return peekIds(ctx, name, queue, ids.slice(0, limit), state)
   },
 

@@ -2,11 +2,12 @@
 // touched): getJobCounts, getRanges + Job.fromId, addBulk, a manual Worker, retryJobs,
 // promoteJobs, clean, pause/resume. Reads (stats, peek) write nothing: plain read commands
 // (./bullmq-read.ts) and a Queue made with skipMetasUpdate, so looking at a queue never rewrites its
-// meta and works for a `+@read` ACL user. Keys are <prefix>:<queue>:…; the prefix defaults to `bull`
+// meta and works for a `+@read` ACL user (a peek with a match runs a read-only script, ./job-match.ts,
+// and falls back to the plain reads where EVAL is denied). Keys are <prefix>:<queue>:…; the prefix defaults to `bull`
 // (`{bull}` on a Cluster, where BullMQ needs a hash tag) or ?prefix= in the URL. A queue under
 // another prefix is addressed as bullmq:<prefix>:<queue>.
 import type {Queue} from 'bullmq'
-import type {Capabilities, Message, MessageState, QueueStats} from '../../../broker/contract.js'
+import type {Capabilities, Message, MessageState, PeekMatch, QueueStats} from '../../../broker/contract.js'
 import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
 import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
@@ -14,6 +15,7 @@ import {REDIS_FLAVOR, DRIVEN_REDIS} from '../flavor.js'
 import {BULLMQ_PRIORITY_LIMIT, fromJob, toJob, undecodableJob} from './bullmq-job.js'
 import {oldestWaiting, readCounts, readIds, readMeta, type BullmqType} from './bullmq-read.js'
 import {closeWorkers, consumeBullmq} from './bullmq-consume.js'
+import {matchingIds, scriptConditions} from './job-match.js'
 import {bullPrefix, bullQueueOfKey, emptyIfWrongType, enqueueInChunks, jobDataSize, splitBullName} from './shared.js'
 
 export const bullmqCapabilities: Capabilities = {
@@ -37,6 +39,9 @@ const TYPES: Record<string, BullmqType[]> = {
   dead: ['failed'],
   completed: ['completed'],
 }
+
+// BullMQ's types held in lists (ids newest first); the others are zsets read by score
+const LIST_TYPES = new Set<BullmqType>(['wait', 'paused', 'active'])
 
 const split = (ctx: FlavorContext, name: string) => splitBullName(ctx, name, 'bullmq', 'BullMQ')
 
@@ -81,6 +86,14 @@ function typesOf(state: MessageState) {
   const types = TYPES[state]
   if (!types) throw new NotSupportedError(`BullMQ keeps no "${state}" jobs — states: ${bullmqCapabilities.states.join(', ')}`)
   return types
+}
+
+/** With a match the script can decide: the ids of at most `limit` jobs that can match, across the whole state (undefined: read as without). */
+async function pushedIds(ctx: FlavorContext, base: string, types: BullmqType[], match: PeekMatch | undefined, limit: number): Promise<string[] | undefined> {
+  const conds = scriptConditions(match)
+  if (!conds) return undefined
+  const keys = types.map((type) => ({key: `${base}:${type}`, order: LIST_TYPES.has(type) ? ('list' as const) : ('asc' as const)}))
+  return matchingIds(ctx, `${base}:`, keys, conds, limit, {markers: true})
 }
 
 export const bullmqFlavor: Flavor = {
@@ -154,7 +167,7 @@ export const bullmqFlavor: Flavor = {
   peek: (ctx, name, options) =>
     peekWith(options, () => existing(ctx, name, true), async (queue, state, limit) => {
       const base = baseOf(ctx, name)
-      const ids = await readIds(ctx, base, typesOf(state), limit)
+      const ids = (await pushedIds(ctx, base, typesOf(state), options.match, limit)) ?? (await readIds(ctx, base, typesOf(state), limit))
       const {Job} = await import('bullmq')
       const out: Message[] = []
       for (const id of ids) {
