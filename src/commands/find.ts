@@ -34,7 +34,7 @@ Matches are printed as they are found: a table, or NDJSON with --json (one job a
     state: Flags.string({summary: 'Only these states (comma-separated): waiting, inflight, delayed, retry, dead (failed), completed, paused. Default: all.'}),
     limit: Flags.integer({summary: 'Stop after N matches.', min: 1}),
     since: Flags.string({summary: 'Only jobs enqueued within this long (e.g. 2h).'}),
-    scan: Flags.integer({summary: 'Read at most N jobs per queue and state.', min: 1, default: 10_000}),
+    scan: Flags.integer({summary: 'Read at most N jobs per queue and state (where the filter is pushed down to the broker: pg-boss, BullMQ, Bull, at most N of its candidates).', min: 1, default: 10_000}),
     raw: Flags.boolean({summary: "Include the library's own form of each job (JSON output)."}),
     'accept-peek-cost': Flags.boolean({summary: 'AMQP/SQS: search anyway, though reading requeues each message (AMQP) or counts a receive (SQS).'}),
   }
