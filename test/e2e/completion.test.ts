@@ -60,31 +60,32 @@ describe('queue completion bash', () => {
 })
 
 describe('queue names at a TAB, from the last listing of the target (no broker asked)', () => {
-  const url = 'redis://127.0.0.1:6379/11'
+  // the spare db other suites share with unique names: never flushed, our two queues deleted after
+  const url = 'redis://127.0.0.1:6379/12'
+  const p = `cmpl${process.pid}`
+  const [orders, emails] = [`list:${p}-orders`, `list:${p}-emails`]
   const cache = join(home.HOME!, '.cache', 'queuectl', 'queues.json')
-  beforeAll(() => {
-    expect(spawnSync('redis-cli', ['-n', '11', 'flushdb']).status).toBe(0)
-  })
-  afterAll(() => {
-    spawnSync('redis-cli', ['-n', '11', 'flushdb'])
+  afterAll(async () => {
+    for (const q of [orders, emails]) await runCli(['delete', q, '--yes', '--url', url], {env: home})
   })
 
   it('offers the names inspect listed, for every queue argument, by --url, --context and the current context', async () => {
-    expect(tab('purge', '--url', url, '')).toEqual([])
-    expect((await runCli(['enqueue', 'list:cmpl-orders', '{}', '--url', url], {env: home})).code).toBe(0)
-    expect((await runCli(['enqueue', 'list:cmpl-emails', '{}', '--url', url], {env: home})).code).toBe(0)
+    expect(tab('purge', '--url', url, '')).toEqual([]) // nothing listed yet from this home
+    expect((await runCli(['enqueue', orders, '{}', '--url', url], {env: home})).code).toBe(0)
+    expect((await runCli(['enqueue', emails, '{}', '--url', url], {env: home})).code).toBe(0)
     expect((await runCli(['inspect', '--url', url], {env: home})).code).toBe(0)
-    expect(tab('purge', '--url', url, '')).toEqual(['list:cmpl-emails', 'list:cmpl-orders'])
+    expect(tab('purge', '--url', url, '')).toEqual(expect.arrayContaining([emails, orders]))
     // bash replaces what follows the word's last ':' with the candidate
-    expect(tab('purge', '--url', url, 'list:cmpl-o')).toEqual(['cmpl-orders'])
+    expect(tab('purge', '--url', url, `list:${p}-o`)).toEqual([`${p}-orders`])
+    expect(tab('purge', '--url', url, `list:${p}`)).toEqual([`${p}-emails`, `${p}-orders`])
     expect((await runCli(['context', 'add', 'rd', url], {env: home})).code).toBe(0)
-    expect(tab('move', '--context', 'rd', 'list:cmpl-orders', 'list:cmpl-e')).toEqual(['cmpl-emails'])
-    expect(tab('find', '--context', 'rd', 'list:cmpl-emails', '')).toEqual(['list:cmpl-emails', 'list:cmpl-orders'])
-    expect(tab('top', '--url', url, '--queue', '')).toEqual(['list:cmpl-emails', 'list:cmpl-orders'])
-    expect(tab('job', 'show', '--url', url, 'list:cmpl-emails', '')).toEqual([]) // the job id: nothing to offer
+    expect(tab('move', '--context', 'rd', orders, `list:${p}-e`)).toEqual([`${p}-emails`])
+    expect(tab('find', '--context', 'rd', emails, `list:${p}`)).toEqual([`${p}-emails`, `${p}-orders`])
+    expect(tab('top', '--url', url, '--queue', `list:${p}-e`)).toEqual([`${p}-emails`])
+    expect(tab('job', 'show', '--url', url, emails, '')).toEqual([]) // the job id: nothing to offer
     expect((await runCli(['context', 'use', 'rd'], {env: home})).code).toBe(0)
-    expect(tab('inspect', 'list:cmpl-e')).toEqual(['cmpl-emails'])
-    expect(tab('inspect', '--url', 'redis://127.0.0.1:6379/12', '')).toEqual([]) // another target: its own names
+    expect(tab('inspect', `list:${p}-e`)).toEqual([`${p}-emails`])
+    expect(tab('inspect', '--url', 'redis://127.0.0.1:6379/7', '')).toEqual([]) // another target: its own names
   })
 
   it('reads only the cache: a target that is down still completes, instantly', () => {
