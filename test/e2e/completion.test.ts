@@ -60,8 +60,9 @@ describe('queue completion bash', () => {
 })
 
 describe('queue names at a TAB, from the last listing of the target (no broker asked)', () => {
-  // the spare db other suites share with unique names: never flushed, our two queues deleted after
-  const url = 'redis://127.0.0.1:6379/12'
+  // the list suites' db, shared with unique names and never flushed (the spare db 12 is, by
+  // large-keyspace.test.ts): our two queues are deleted after
+  const url = 'redis://127.0.0.1:6379/9'
   const p = `cmpl${process.pid}`
   const [orders, emails] = [`list:${p}-orders`, `list:${p}-emails`]
   const cache = join(home.HOME!, '.cache', 'queuectl', 'queues.json')
