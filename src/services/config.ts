@@ -52,10 +52,15 @@ function upgradeContext(context: Context): Context {
 }
 
 export async function saveConfig(config: Config, path = configPath()): Promise<void> {
+  // 0600: contexts may hold passwords
+  await writePrivateFile(path, `${JSON.stringify(config, null, 2)}\n`)
+}
+
+/** Writes `text` to `path` whole (a temporary file renamed over it), readable by its owner only, in a 0700 folder. */
+export async function writePrivateFile(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), {recursive: true, mode: 0o700})
   const tmp = `${path}.${process.pid}.tmp`
-  // 0600: contexts may hold passwords
-  await writeFile(tmp, `${JSON.stringify(config, null, 2)}\n`, {mode: 0o600})
+  await writeFile(tmp, text, {mode: 0o600})
   await rename(tmp, path)
 }
 

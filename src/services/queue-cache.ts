@@ -1,11 +1,12 @@
 // The queue names a target had when its queues were last listed (inspect, top, find --all), so that
 // shell completion offers them at a TAB without asking the broker. A hint, never a source of truth:
 // only names, keyed by the target's URL with its secrets masked, in $XDG_CACHE_HOME/queuectl.
-import {mkdir, readFile, rename, writeFile} from 'node:fs/promises'
+import {readFile} from 'node:fs/promises'
 import {homedir} from 'node:os'
-import {dirname, join} from 'node:path'
+import {join} from 'node:path'
 import type {Broker} from '../broker/contract.js'
 import {redactUrl} from '../kernel/redact.js'
+import {writePrivateFile} from './config.js'
 
 /** Targets kept (the most recently listed); names kept a target. */
 const MAX_TARGETS = 32
@@ -53,10 +54,7 @@ export async function rememberQueues(url: string, names: readonly string[], path
     const cache = await readCache(path)
     cache.targets[key] = {at: Date.now(), queues}
     const keep = Object.entries(cache.targets).sort(([, a], [, b]) => b.at - a.at).slice(0, MAX_TARGETS)
-    await mkdir(dirname(path), {recursive: true, mode: 0o700})
-    const tmp = `${path}.${process.pid}.tmp`
-    await writeFile(tmp, `${JSON.stringify({targets: Object.fromEntries(keep)})}\n`, {mode: 0o600})
-    await rename(tmp, path)
+    await writePrivateFile(path, `${JSON.stringify({targets: Object.fromEntries(keep)})}\n`)
   } catch {
     // a read-only home or a full disk: completion just offers less
   }

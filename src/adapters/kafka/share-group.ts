@@ -14,6 +14,7 @@ import {
   type KafkaError,
   type ShareGroupDescription,
 } from './share-protocol.js'
+import {sleep} from './errors.js'
 
 export interface Endpoint {
   host: string
@@ -125,7 +126,7 @@ export class ShareGroupClient {
         if (!retriable(e) || Date.now() > deadline) throw e
       }
       if (Date.now() > deadline) throw new ShareGroupError(15, `the coordinator of group ${this.group}`, null)
-      await new Promise((resolve) => setTimeout(resolve, 250))
+      await sleep(250)
     }
   }
 
@@ -135,7 +136,7 @@ export class ShareGroupClient {
     for (;;) {
       const answer = await ask(await this.coordinator())
       if (!COORDINATOR_BUSY.has(errorOf(answer)?.code ?? 0) || Date.now() > deadline) return answer
-      await new Promise((resolve) => setTimeout(resolve, 250))
+      await sleep(250)
     }
   }
 
