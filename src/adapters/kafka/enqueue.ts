@@ -60,6 +60,23 @@ const headerMap = (headers: Record<string, string>): Map<Buffer, Buffer> | undef
   return out
 }
 
+/** The last send of each producer: the next one starts when it has settled. */
+const lastSend = new WeakMap<Producer, Promise<unknown>>()
+
+/**
+ * One send at a time per producer. @platformatic/kafka 1.x numbers an idempotent batch when it is
+ * sent but advances the partition's sequence only when the answer comes, so two sends in flight
+ * carry the same sequence: the broker refuses the second (OUT_OF_ORDER_SEQUENCE_NUMBER) or, when
+ * both are the same size, takes it for a retry and drops it while acking it (platformatic/kafka
+ * issue 326, fixed in 2.x, which reserves the sequence at send time).
+ */
+function serially<T>(producer: Producer, send: () => Promise<T>): Promise<T> {
+  const previous = lastSend.get(producer)
+  const next = previous ? previous.then(send, send) : send()
+  lastSend.set(producer, next.catch(() => {}))
+  return next
+}
+
 /**
  * One produce call; the broker answers each partition's base offset, so ids follow the batch
  * order. `wantIds: false` (bench, import) skips making them: a string per record otherwise.
@@ -70,7 +87,7 @@ export async function sendBatch(producer: Producer, batch: OutRecord[], wantIds 
     const {headers: _ignored, ...rest} = r
     return headers ? {...rest, headers} : rest
   })
-  const result = (await producer.send({messages})) as ProduceResult
+  const result = (await serially(producer, () => producer.send({messages}))) as ProduceResult
   if (!wantIds) return []
   const next = new Map<string, bigint>()
   for (const o of result.offsets ?? []) next.set(`${o.topic}:${o.partition}`, o.offset)
