@@ -19,8 +19,9 @@ export function toMessage(queue: string, r: RawRecord, state: MessageState, deli
     headers = {...r.headers}
     delete headers[NAME]
   }
+  const offset = String(r.offset)
   return {
-    id: `${r.partition}:${r.offset}`,
+    id: `${r.partition}:${offset}`,
     queue,
     name,
     payload,
@@ -31,7 +32,7 @@ export function toMessage(queue: string, r: RawRecord, state: MessageState, deli
     enqueuedAt: r.timestamp,
     groupId: r.key ? r.key.toString('utf8') : undefined,
     lastError: r.headers[HEADER.reason],
-    raw: {topic: r.topic, partition: r.partition, offset: String(r.offset), timestamp: r.timestamp, key: r.key?.toString('utf8') ?? null},
+    raw: {topic: r.topic, partition: r.partition, offset, timestamp: r.timestamp, key: r.key?.toString('utf8') ?? null},
   }
 }
 
@@ -47,13 +48,10 @@ export function toRecord(topic: string, m: OutgoingMessage, partition?: number):
   const headers: Record<string, string> = {...m.headers}
   if (m.name) headers[NAME] = m.name
   if (m.contentType) headers[CONTENT_TYPE] = m.contentType
-  return {
-    topic,
-    ...(partition === undefined ? {} : {partition}),
-    ...(m.groupId ? {key: Buffer.from(m.groupId)} : {}),
-    value: Buffer.isBuffer(m.payload) ? m.payload : Buffer.from(m.payload),
-    headers,
-  }
+  const r: OutRecord = {topic, value: Buffer.isBuffer(m.payload) ? m.payload : Buffer.from(m.payload), headers}
+  if (partition !== undefined) r.partition = partition
+  if (m.groupId) r.key = Buffer.from(m.groupId)
+  return r
 }
 
 /** The record again, as a new record for `topic` (retry, dead letter), with `extra` headers. */

@@ -4,8 +4,8 @@
 // end of its topic (queuectl-attempts + 1); deadLetter publishes it to TOPIC-dlt; both then count
 // as done. Acks are committed in small batches, within COMMIT_EVERY_MS of the ack (and on close).
 import {Consumer, MessagesStreamFallbackModes, MessagesStreamModes, type Message as KafkaMessage, type MessagesStream} from '@platformatic/kafka'
-import type {ConsumeOptions, LeaseHandler, Subscription} from '../../broker/contract.js'
-import {onceLease} from '../../broker/kit/lease.js'
+import type {ConsumeOptions, Lease, LeaseHandler, Message, Subscription} from '../../broker/contract.js'
+import {SettleOnce} from '../../broker/kit/lease.js'
 import {ClosedSignal, Waker, resumes} from '../../broker/kit/subscription.js'
 import {ConnectionError, NotSupportedError} from '../../kernel/errors.js'
 import {baseOptions} from './client.js'
@@ -33,32 +33,31 @@ export interface GroupConsumeContext {
 /** Offsets handed out and not yet settled, per partition; what may be committed. */
 class Ledger {
   private open = new Map<number, Set<bigint>>()
+  /** The highest settled offset per partition (the commit is one past it). */
   private done = new Map<number, bigint>()
+  /** Records handed out and not settled (kept as a count: read at every record and every ack). */
+  size = 0
 
   take(partition: number, offset: bigint): void {
     let set = this.open.get(partition)
     if (!set) this.open.set(partition, (set = new Set()))
     set.add(offset)
+    this.size++
   }
 
   settle(partition: number, offset: bigint): void {
-    this.open.get(partition)?.delete(offset)
+    if (this.open.get(partition)?.delete(offset)) this.size--
     const best = this.done.get(partition)
-    if (best === undefined || offset + 1n > best) this.done.set(partition, offset + 1n)
-  }
-
-  get size(): number {
-    let n = 0
-    for (const s of this.open.values()) n += s.size
-    return n
+    if (best === undefined || offset > best) this.done.set(partition, offset)
   }
 
   /** Partition → the offset to commit: past every settled record, not past an unsettled one. */
   committable(): Map<number, bigint> {
     const out = new Map<number, bigint>()
-    for (const [partition, done] of this.done) {
-      const open = [...(this.open.get(partition) ?? [])]
-      const lowest = open.length ? open.reduce((a, b) => (a < b ? a : b)) : undefined
+    for (const [partition, best] of this.done) {
+      const done = best + 1n
+      let lowest: bigint | undefined
+      for (const o of this.open.get(partition) ?? []) if (lowest === undefined || o < lowest) lowest = o
       out.set(partition, lowest !== undefined && lowest < done ? lowest : done)
     }
     return out
@@ -69,6 +68,53 @@ function rawOf(m: KafkaMessage): RawRecord {
   const headers: Record<string, string> = {}
   for (const [k, v] of m.headers) headers[k.toString('utf8')] = v ? v.toString('utf8') : ''
   return {topic: m.topic, partition: m.partition, offset: m.offset, timestamp: Number(m.timestamp), key: m.key?.length ? m.key : null, value: m.value, headers}
+}
+
+/**
+ * One delivered record; a class (the lease kit's SettleOnce), so a delivery allocates one object,
+ * not a lease, its ops and five closures. An ack settles at once: the commit follows within
+ * COMMIT_EVERY_MS. A failed nack or dead letter stays claimed, as the kit's onceLease does.
+ */
+class GroupLease extends SettleOnce implements Lease {
+  readonly message: Message
+
+  constructor(
+    private readonly sub: GroupSubscription,
+    private readonly r: RawRecord,
+  ) {
+    super()
+    this.message = toMessage(sub.queue, r, 'inflight', true)
+  }
+
+  ack(): Promise<void> {
+    if (!this.claim()) return Promise.resolve()
+    try {
+      this.sub.settled(this.r)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return Promise.resolve()
+  }
+
+  async nack(): Promise<void> {
+    if (!this.claim()) return
+    const r = this.r
+    const attempts = String((Number(r.headers[HEADER.attempts] ?? 0) || 0) + 1)
+    await this.sub.republish([republished(this.sub.topic, r, {[HEADER.attempts]: attempts})])
+    this.sub.settled(r)
+  }
+
+  async deadLetter(reason: string): Promise<void> {
+    if (!this.claim()) return
+    const r = this.r
+    await this.sub.republish([republished(deadLetterTopicOf(this.sub.topic), r, deadHeaders(r, reason))])
+    this.sub.settled(r)
+  }
+
+  async extend(): Promise<void> {
+    if (this.settled) return
+    throw new NotSupportedError('a Kafka consumer group has no per-record lease to extend')
+  }
 }
 
 export class GroupSubscription implements Subscription {
@@ -135,30 +181,30 @@ export class GroupSubscription implements Subscription {
 
   private deliver(r: RawRecord): void {
     this.ledger.take(r.partition, r.offset)
-    const done = async () => {
-      this.ledger.settle(r.partition, r.offset)
-      this.room.wake()
-      this.resumeIfRoom()
-      if (this.left) throw new ConnectionError(`${this.ctx.queue}: the consumer left its group (closed) before this record was settled; it will be delivered again`)
-      // committed within COMMIT_EVERY_MS, not awaited: a commit lost to a crash or a rebalance means a redelivery, never a loss
-      void this.flushSoon().catch(() => {})
-    }
-    const lease = onceLease(toMessage(this.ctx.queue, r, 'inflight', true), {
-      ack: done,
-      nack: async () => {
-        const attempts = String((Number(r.headers[HEADER.attempts] ?? 0) || 0) + 1)
-        await this.ctx.publish([republished(this.ctx.topic, r, {[HEADER.attempts]: attempts})])
-        await done()
-      },
-      deadLetter: async (reason) => {
-        await this.ctx.publish([republished(deadLetterTopicOf(this.ctx.topic), r, deadHeaders(r, reason))])
-        await done()
-      },
-      extend: async () => {
-        throw new NotSupportedError('a Kafka consumer group has no per-record lease to extend')
-      },
-    })
-    this.handler(lease)
+    this.handler(new GroupLease(this, r))
+  }
+
+  /** A record settled (acked, or re-published by nack or dead letter): may be committed now. */
+  settled(r: RawRecord): void {
+    this.ledger.settle(r.partition, r.offset)
+    this.room.wake()
+    this.resumeIfRoom()
+    if (this.left) throw new ConnectionError(`${this.ctx.queue}: the consumer left its group (closed) before this record was settled; it will be delivered again`)
+    // committed within COMMIT_EVERY_MS, not awaited: a commit lost to a crash or a rebalance means a redelivery, never a loss
+    if (!this.flushing) void this.flushSoon().catch(() => {})
+  }
+
+  /** Re-publishes a record (nack: to its topic; dead letter: to TOPIC-dlt) with the broker's producer. */
+  republish(records: OutRecord[]): Promise<void> {
+    return this.ctx.publish(records)
+  }
+
+  get topic(): string {
+    return this.ctx.topic
+  }
+
+  get queue(): string {
+    return this.ctx.queue
   }
 
   /** Commits what the ledger allows, at most every COMMIT_EVERY_MS; resolves once committed. */
