@@ -1,11 +1,12 @@
 // Producing with the idempotent producer (acks=all): records over the topic's max.message.bytes
 // are refused before anything is sent (exit 2); delay, priority and dedup ids are refused with advice.
-import type {ProduceResult, Producer} from '@platformatic/kafka'
+import type {Producer} from '@platformatic/kafka'
 import type {EnqueueOptions, OutgoingMessage} from '../../broker/contract.js'
 import {EnqueueError, NotSupportedError, UsageError, isUserError} from '../../kernel/errors.js'
 import {ADVICE} from './capabilities.js'
 import {toRecord, type OutRecord} from './codec.js'
 import {isConnectionTrouble, requestError} from './errors.js'
+import {queuedSend, type SendRecord} from './send-queue.js'
 
 const BATCH = 500
 
@@ -60,14 +61,6 @@ const headerMap = (headers: Record<string, string>): Map<Buffer, Buffer> | undef
   return out
 }
 
-interface SendRecord {
-  topic: string
-  partition?: number
-  key?: Buffer
-  value: Buffer
-  headers?: Map<Buffer, Buffer>
-}
-
 /** The record as the client takes it, built field by field (no rest or spread copies per record). */
 function toSend(r: OutRecord): SendRecord {
   const m: SendRecord = {topic: r.topic, value: r.value}
@@ -78,40 +71,11 @@ function toSend(r: OutRecord): SendRecord {
   return m
 }
 
-/** The last send of each producer: the next one starts when it has settled. */
-const lastSend = new WeakMap<Producer, Promise<unknown>>()
-
 /**
- * One send at a time per producer. @platformatic/kafka 1.x numbers an idempotent batch when it is
- * sent but advances the partition's sequence only when the answer comes, so two sends in flight
- * carry the same sequence: the broker refuses the second (OUT_OF_ORDER_SEQUENCE_NUMBER) or, when
- * both are the same size, takes it for a retry and drops it while acking it (platformatic/kafka
- * issue 326, fixed in 2.x, which reserves the sequence at send time).
- */
-function serially<T>(producer: Producer, send: () => Promise<T>): Promise<T> {
-  const previous = lastSend.get(producer)
-  const next = previous ? previous.then(send, send) : send()
-  lastSend.set(producer, next.catch(() => {}))
-  return next
-}
-
-/**
- * One produce call; the broker answers each partition's base offset, so ids follow the batch
- * order. `wantIds: false` (bench, import) skips making them: a string per record otherwise.
+ * One batch in one produce request (with the batches waiting beside it: send-queue.ts); the broker
+ * answers each partition's base offset, so ids follow the batch order. `wantIds: false` (bench,
+ * import) skips making them: a string per record otherwise.
  */
 export async function sendBatch(producer: Producer, batch: OutRecord[], wantIds = true): Promise<string[]> {
-  const messages = batch.map(toSend)
-  const result = (await serially(producer, () => producer.send({messages}))) as ProduceResult
-  if (!wantIds) return []
-  const next = new Map<string, bigint>()
-  for (const o of result.offsets ?? []) next.set(`${o.topic}:${o.partition}`, o.offset)
-  const ids: string[] = []
-  for (const r of batch) {
-    const partition = r.partition ?? (result.offsets?.length === 1 ? result.offsets[0]!.partition : undefined)
-    const at = partition === undefined ? undefined : next.get(`${r.topic}:${partition}`)
-    if (at === undefined || partition === undefined) continue
-    ids.push(`${partition}:${at}`)
-    next.set(`${r.topic}:${partition}`, at + 1n)
-  }
-  return ids
+  return queuedSend(producer, batch, batch.map(toSend), wantIds)
 }
