@@ -141,6 +141,8 @@ export const OPS_CASES = (urls) => [
   {name: 'amqp-stream', ops: ['enqueue', 'import'], broker: 'amqp', label: 'RabbitMQ stream', url: `${urls.amqp}?queueType=stream`, rawUrl: `${urls.amqp}?queueType=stream`},
   {name: 'redis-stream', broker: 'redis-stream', label: 'Redis stream', url: `${urls.redis}?flavor=stream`, rawUrl: urls.redis},
   {name: 'bullmq', broker: 'bullmq', label: 'Redis BullMQ', url: `${urls.redis}?flavor=bullmq`, rawUrl: urls.redis},
+  {name: 'bull', broker: 'bull', label: 'Redis Bull', url: `${urls.redis}?flavor=bull`, rawUrl: urls.redis},
+  {name: 'bee', broker: 'bee', label: 'Redis Bee-Queue', url: `${urls.redis}?flavor=bee`, rawUrl: urls.redis},
   {name: 'graphile', broker: 'graphile', label: 'PostgreSQL graphile-worker 0.17', url: `${urls.pg}?flavor=graphile`, rawUrl: urls.pg},
   // the fauxqs emulator wire.mjs starts (its endpoint); the yardstick talks to the endpoint
   ...(urls.sqs ? [{name: 'sqs', broker: 'sqs', label: 'SQS (fauxqs emulator)', url: `sqs://test:test@${new URL(urls.sqs).host}?region=us-east-1`, rawUrl: urls.sqs}] : []),

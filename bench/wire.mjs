@@ -4,7 +4,7 @@
 // Run: npm run build && node bench/wire.mjs [--only amqp-classic,amqp-quorum] [--rounds 3] [--count 20000] [--open] [--ops]
 // --open: also an open-loop run of both at half the yardstick's closed-loop rate (p99 vs p50).
 // --ops: also `queue enqueue`, `import`, `move` and `work` against raw clients (bench/wire-ops.mjs) on
-// Redis list and stream, BullMQ, RabbitMQ classic/quorum/stream, NATS, pg-boss, graphile-worker, SQS and
+// Redis list and stream, BullMQ, Bull, Bee-Queue, RabbitMQ classic/quorum/stream, NATS, pg-boss, graphile-worker, SQS and
 // Kafka (--ops-only enqueue,move to pick; --no-bench: only those).
 import {execFile} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'

@@ -12,7 +12,7 @@ import {createReadStream} from 'node:fs'
 import {createInterface} from 'node:readline'
 
 const o = JSON.parse(process.argv[2])
-const clients = {redis, amqp, nats, pgboss, 'redis-stream': redisStream, bullmq, sqs, graphile, kafka}
+const clients = {redis, amqp, nats, pgboss, 'redis-stream': redisStream, bullmq, sqs, graphile, kafka, bull, bee}
 
 /**
  * Each client: send(queue, buffers) confirmed; drain(queue, count, prefetch, handle(buffers) → Promise)
@@ -436,5 +436,67 @@ async function kafka() {
       await producer?.close()
       await admin.close()
     },
+  }
+}
+
+// Bull 4: Queue.addBulk per batch; queue.process(concurrency = prefetch) (moveToActive, then
+// moveToFinished fetching the next); done jobs kept in `completed`, as queuectl's ack keeps them.
+async function bull() {
+  const {default: Queue} = await import('bull')
+  const queues = new Map()
+  const queueOf = (name) => {
+    if (!queues.has(name)) queues.set(name, new Queue(name, o.url, {settings: {drainDelay: 1}}))
+    return queues.get(name)
+  }
+  return {
+    // bull has no create: its job counter at 0 marks the queue (what `queue create` writes)
+    create: (queue) => queueOf(queue).client.setnx(`bull:${queue}:id`, '0'),
+    remove: (queue) => queueOf(queue).obliterate({force: true}),
+    send: (queue, items) => queueOf(queue).addBulk(items.map((x) => ({data: dataOf(x)}))),
+    drain: async (queue, count, prefetch, handle) => {
+      const c = counter(count)
+      const processor = turnBatcher(handle, c.add)
+      // a Queue of its own: close() ends its processing without closing the destination's
+      const worker = new Queue(queue, o.url, {settings: {drainDelay: 1}})
+      void worker.process(prefetch, (job) => processor(job.data))
+      await c.finished
+      await worker.close()
+    },
+    close: () => Promise.all([...queues.values()].map((q) => q.close())),
+  }
+}
+
+// Bee-Queue 2: saveAll per batch (its pipelined bulk save); process(concurrency = prefetch); done
+// jobs kept in `succeeded` with their event published (bee's defaults, as queuectl's ack);
+// storeJobs/getEvents off (its README's throughput advice).
+async function bee() {
+  const {default: Bee} = await import('bee-queue')
+  const settings = {redis: {url: o.url}, getEvents: false, storeJobs: false}
+  const queues = new Map()
+  const queueOf = (name) => {
+    if (!queues.has(name)) queues.set(name, new Bee(name, {...settings, isWorker: false}))
+    return queues.get(name)
+  }
+  return {
+    // bee-queue has no create: its job counter at 0 marks the queue (what `queue create` writes)
+    create: async (queue) => {
+      const q = queueOf(queue)
+      await q.ready()
+      await new Promise((resolve, reject) => q.client.setnx(`bq:${queue}:id`, '0', (err) => (err ? reject(err) : resolve())))
+    },
+    remove: (queue) => queueOf(queue).destroy(),
+    send: (queue, items) => {
+      const q = queueOf(queue)
+      return q.saveAll(items.map((x) => q.createJob(dataOf(x))))
+    },
+    drain: async (queue, count, prefetch, handle) => {
+      const c = counter(count)
+      const processor = turnBatcher(handle, c.add)
+      const worker = new Bee(queue, settings)
+      worker.process(prefetch, (job) => processor(job.data))
+      await c.finished
+      await worker.close(5000)
+    },
+    close: () => Promise.all([...queues.values()].map((q) => q.close())),
   }
 }
