@@ -99,7 +99,7 @@ export async function opsRows(cases, {rounds, count, ops}) {
     const f = files(dir, count)
     for (const c of cases) {
       for (const [name, spec] of Object.entries(operations(c, f, count))) {
-        if (ops && !ops.includes(name)) continue
+        if ((ops && !ops.includes(name)) || (c.ops && !c.ops.includes(name))) continue
         const op = {name, ...spec}
         try {
           const yard = []
@@ -136,4 +136,16 @@ export const OPS_CASES = (urls) => [
   {name: 'amqp-classic', broker: 'amqp', label: 'RabbitMQ classic', url: urls.amqp, rawUrl: urls.amqp},
   {name: 'nats', broker: 'nats', label: 'NATS JetStream', url: urls.nats, rawUrl: urls.nats},
   {name: 'pgboss', broker: 'pgboss', label: 'PostgreSQL pg-boss 10', url: `${urls.pg}?flavor=pgboss`, rawUrl: urls.pg},
+  {name: 'amqp-quorum', broker: 'amqp', label: 'RabbitMQ quorum', url: `${urls.amqp}?queueType=quorum`, rawUrl: `${urls.amqp}?queueType=quorum`},
+  // a stream keeps what is consumed and `queue` reads it from the next offset: move takes 0, work --until-empty never ends
+  {name: 'amqp-stream', ops: ['enqueue', 'import'], broker: 'amqp', label: 'RabbitMQ stream', url: `${urls.amqp}?queueType=stream`, rawUrl: `${urls.amqp}?queueType=stream`},
+  {name: 'redis-stream', broker: 'redis-stream', label: 'Redis stream', url: `${urls.redis}?flavor=stream`, rawUrl: urls.redis},
+  {name: 'bullmq', broker: 'bullmq', label: 'Redis BullMQ', url: `${urls.redis}?flavor=bullmq`, rawUrl: urls.redis},
+  {name: 'bull', broker: 'bull', label: 'Redis Bull', url: `${urls.redis}?flavor=bull`, rawUrl: urls.redis},
+  {name: 'bee', broker: 'bee', label: 'Redis Bee-Queue', url: `${urls.redis}?flavor=bee`, rawUrl: urls.redis},
+  {name: 'graphile', broker: 'graphile', label: 'PostgreSQL graphile-worker 0.17', url: `${urls.pg}?flavor=graphile`, rawUrl: urls.pg},
+  // the fauxqs emulator wire.mjs starts (its endpoint); the yardstick talks to the endpoint
+  ...(urls.sqs ? [{name: 'sqs', broker: 'sqs', label: 'SQS (fauxqs emulator)', url: `sqs://test:test@${new URL(urls.sqs).host}?region=us-east-1`, rawUrl: urls.sqs}] : []),
+  // a consumer group of this run's own (?group=), deleted with each topic
+  {name: 'kafka', broker: 'kafka', label: 'Kafka consumer group', url: `${urls.kafka}?group=wt-wire-ops-${process.pid}`, rawUrl: `${urls.kafka}?group=wt-wire-ops-${process.pid}`},
 ]

@@ -4,7 +4,8 @@
 // Run: npm run build && node bench/wire.mjs [--only amqp-classic,amqp-quorum] [--rounds 3] [--count 20000] [--open] [--ops]
 // --open: also an open-loop run of both at half the yardstick's closed-loop rate (p99 vs p50).
 // --ops: also `queue enqueue`, `import`, `move` and `work` against raw clients (bench/wire-ops.mjs) on
-// Redis list, RabbitMQ classic, NATS and pg-boss (--ops-only enqueue,move to pick; --no-bench: only those).
+// Redis list and stream, BullMQ, Bull, Bee-Queue, RabbitMQ classic/quorum/stream, NATS, pg-boss, graphile-worker, SQS and
+// Kafka (--ops-only enqueue,move to pick; --no-bench: only those).
 import {execFile} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {loadavg, tmpdir} from 'node:os'
@@ -169,8 +170,10 @@ for (const c of CASES) {
 }
 if (OPS) {
   const {OPS_CASES, opsRows} = await import('./wire-ops.mjs')
-  const cases = OPS_CASES({redis: REDIS, amqp: AMQP, nats: NATS, pg: PG}).filter((c) => !ONLY || ONLY.includes(c.name))
-  if (cases.some((c) => c.name === 'pgboss')) await pgSetup(CASES.find((c) => c.name === 'pgboss'))
+  if (!ONLY || ONLY.includes('sqs')) await sqsSetup(CASES.find((c) => c.name === 'sqs'))
+  const cases = OPS_CASES({redis: REDIS, amqp: AMQP, nats: NATS, pg: PG, kafka: KAFKA, sqs: emulator?.endpoint}).filter((c) => !ONLY || ONLY.includes(c.name))
+  // the database and the libraries' schemas, installed by a yardstick run of one message
+  for (const name of ['pgboss', 'graphile']) if (cases.some((c) => c.name === name)) await pgSetup(CASES.find((c) => c.name === name))
   rows.push(...(await opsRows(cases, {rounds: ROUNDS, count: COUNT, ops: OPS_ONLY})).map((r) => ({...r, c: {...r.c, broker: r.c.label, label: 'raw client (bench/wire/ops.mjs)'}})))
 }
 emulator?.kill('SIGTERM')

@@ -12,7 +12,7 @@ import {createReadStream} from 'node:fs'
 import {createInterface} from 'node:readline'
 
 const o = JSON.parse(process.argv[2])
-const clients = {redis, amqp, nats, pgboss}
+const clients = {redis, amqp, nats, pgboss, 'redis-stream': redisStream, bullmq, sqs, graphile, kafka, bull, bee}
 
 /**
  * Each client: send(queue, buffers) confirmed; drain(queue, count, prefetch, handle(buffers) → Promise)
@@ -69,7 +69,8 @@ async function amqp() {
   const pub = await conn.createConfirmChannel()
   const admin = await conn.createChannel()
   return {
-    create: (queue) => admin.assertQueue(queue, {durable: true}),
+    // ?queueType=quorum|stream on the URL: the x-queue-type argument (`queue create --type`)
+    create: (queue) => admin.assertQueue(queue, {durable: true, arguments: url.searchParams.get('queueType') ? {'x-queue-type': url.searchParams.get('queueType')} : {}}),
     remove: (queue) => admin.deleteQueue(queue),
     send: (queue, buffers) => {
       for (const b of buffers) pub.publish('', queue, b, {persistent: true, mandatory: true, messageId: randomUUID(), timestamp: Math.floor(Date.now() / 1000)})
@@ -207,4 +208,295 @@ try {
   else throw new Error(`unknown op ${o.op}`)
 } finally {
   await client.close()
+}
+
+// More yardsticks (hoisted: registered in `clients` above). Job libraries that keep JSON data
+// (BullMQ, Bull, Bee-Queue, graphile-worker) get each line parsed, as `queue` stores a JSON payload;
+// a move hands the library's own data on untouched.
+function dataOf(x) {
+  return Buffer.isBuffer(x) ? JSON.parse(x) : x
+}
+
+/** The deliveries of one event-loop turn as one batch: handle(items) once, every processor resolves with it. */
+function turnBatcher(handle, onDone) {
+  let current
+  return (item) => {
+    if (!current) {
+      const items = []
+      const settled = new Promise((resolve) => setImmediate(resolve)).then(() => {
+        current = undefined
+        return handle(items)
+      })
+      current = {items, settled}
+    }
+    current.items.push(item)
+    return current.settled.then(() => onDone(1))
+  }
+}
+
+/** A promise resolved once `count` items are done, and the counter to call. */
+function counter(count) {
+  let done = 0
+  let finish
+  const finished = new Promise((resolve) => (finish = resolve))
+  return {finished, add: (n) => {
+    done += n
+    if (done >= count) finish()
+  }}
+}
+
+// Redis stream, as the `stream` flavor lays it out: the queue is the stream key, read by the group
+// `queuectl`; each batch one pipeline of XADDs; XREADGROUP COUNT prefetch, the batch's ids in one
+// XACK sent before the next read on the same connection (pipelined, not awaited).
+async function redisStream() {
+  const {default: IORedis} = await import('ioredis')
+  const r = new IORedis(o.url)
+  const group = 'queuectl'
+  return {
+    create: (queue) => r.call('XGROUP', 'CREATE', queue, group, '0', 'MKSTREAM'),
+    remove: (queue) => r.del(queue, `{${queue}}:dead`),
+    send: (queue, buffers) => {
+      const pipe = r.pipeline()
+      for (const b of buffers) pipe.call('XADD', queue, '*', 'payload', b)
+      return pipe.exec()
+    },
+    drain: async (queue, count, prefetch, handle) => {
+      let done = 0
+      let acked
+      while (done < count) {
+        const res = await r.callBuffer('XREADGROUP', 'GROUP', group, 'c1', 'COUNT', Math.min(prefetch, count - done), 'BLOCK', 100, 'STREAMS', queue, '>')
+        if (!res) continue
+        // one stream: ioredis's buffer reply may come as [key, entries] rather than [[key, entries]]
+        const entries = Buffer.isBuffer(res[0]) ? res[1] : res[0][1]
+        await handle(entries.map(([, fields]) => fields[1]))
+        acked = r.call('XACK', queue, group, ...entries.map(([id]) => id))
+        done += entries.length
+      }
+      await acked
+    },
+    close: async () => r.disconnect(),
+  }
+}
+
+// BullMQ: Queue.addBulk per batch; a BullMQ Worker (concurrency = prefetch) whose processor
+// resolves once its turn's batch is handled (a move: one addBulk to the destination), so BullMQ
+// completes each job and fetches the next in one moveToFinished, its own fast path.
+async function bullmq() {
+  const {Queue, Worker} = await import('bullmq')
+  const {default: IORedis} = await import('ioredis')
+  const conn = new IORedis(o.url, {maxRetriesPerRequest: null})
+  const queues = new Map()
+  const queueOf = (name) => {
+    if (!queues.has(name)) queues.set(name, new Queue(name, {connection: conn}))
+    return queues.get(name)
+  }
+  return {
+    // BullMQ writes the queue's meta on first use (what `queue create` lets it do)
+    create: (queue) => queueOf(queue).getJobCounts('wait'),
+    remove: (queue) => queueOf(queue).obliterate({force: true}),
+    send: (queue, items) => queueOf(queue).addBulk(items.map((x) => ({name: 'default', data: dataOf(x)}))),
+    drain: async (queue, count, prefetch, handle) => {
+      const workerConn = new IORedis(o.url, {maxRetriesPerRequest: null})
+      const c = counter(count)
+      const processor = turnBatcher(handle, c.add)
+      const worker = new Worker(queue, (job) => processor(job.data), {connection: workerConn, concurrency: prefetch})
+      await c.finished
+      await worker.close()
+      workerConn.disconnect()
+    },
+    close: async () => {
+      await Promise.all([...queues.values()].map((q) => q.close()))
+      conn.disconnect()
+    },
+  }
+}
+
+// SQS (the fauxqs emulator at o.url, its endpoint): bodies as text, as queuectl sends JSON lines;
+// each batch as SendMessageBatch calls of 10, 10 calls in flight; ceil(prefetch / 10) long polls
+// (ReceiveMessage up to 10, WaitTimeSeconds 1), each handled then deleted in DeleteMessageBatch calls.
+async function sqs() {
+  const sdk = await import('@aws-sdk/client-sqs')
+  const client = new sdk.SQSClient({endpoint: o.url, region: 'us-east-1', credentials: {accessKeyId: 'test', secretAccessKey: 'test'}})
+  const urls = new Map()
+  const urlOf = async (name) => {
+    if (!urls.has(name)) urls.set(name, (await client.send(new sdk.GetQueueUrlCommand({QueueName: name}))).QueueUrl)
+    return urls.get(name)
+  }
+  const sendBatch = async (QueueUrl, buffers) => {
+    const r = await client.send(new sdk.SendMessageBatchCommand({QueueUrl, Entries: buffers.map((b, k) => ({Id: String(k), MessageBody: b.toString()}))}))
+    if (r.Failed?.length) throw new Error(`SendMessageBatch: ${r.Failed[0].Message}`)
+  }
+  return {
+    create: (queue) => client.send(new sdk.CreateQueueCommand({QueueName: queue})),
+    remove: async (queue) => client.send(new sdk.DeleteQueueCommand({QueueUrl: await urlOf(queue)})),
+    send: async (queue, buffers) => {
+      const url = await urlOf(queue)
+      const tens = []
+      for (let i = 0; i < buffers.length; i += 10) tens.push(buffers.slice(i, i + 10))
+      const lane = async () => {
+        for (let t = tens.shift(); t; t = tens.shift()) await sendBatch(url, t)
+      }
+      await Promise.all(Array.from({length: 10}, lane))
+    },
+    drain: async (queue, count, prefetch, handle) => {
+      const QueueUrl = await urlOf(queue)
+      let taken = 0
+      const poll = async () => {
+        while (taken < count) {
+          const want = Math.min(10, count - taken)
+          const got = (await client.send(new sdk.ReceiveMessageCommand({QueueUrl, MaxNumberOfMessages: want, WaitTimeSeconds: 1}))).Messages ?? []
+          taken += got.length
+          if (got.length === 0) continue
+          await handle(got.map((m) => Buffer.from(m.Body)))
+          await client.send(new sdk.DeleteMessageBatchCommand({QueueUrl, Entries: got.map((m, k) => ({Id: String(k), ReceiptHandle: m.ReceiptHandle}))}))
+        }
+      }
+      await Promise.all(Array.from({length: Math.ceil(prefetch / 10)}, poll))
+    },
+    close: async () => client.destroy(),
+  }
+}
+
+// graphile-worker 0.17: workerUtils.addJobs per batch (the queue is the task identifier); its
+// runner with concurrency = prefetch and the batching of its performance docs (localQueue.size
+// concurrency + 1, completeJobBatchDelay 0); a move's jobs of one turn are one addJobs.
+async function graphile() {
+  const {makeWorkerUtils, run, Logger} = await import('graphile-worker')
+  const utils = await makeWorkerUtils({connectionString: o.url})
+  return {
+    // what `queue create` makes: the task row (the schema installed by the library)
+    create: async (queue) => {
+      await utils.migrate()
+      await utils.withPgClient((c) => c.query('INSERT INTO graphile_worker._private_tasks (identifier) VALUES ($1) ON CONFLICT DO NOTHING', [queue]))
+    },
+    remove: (queue) =>
+      utils.withPgClient(async (c) => {
+        await c.query('DELETE FROM graphile_worker._private_jobs j USING graphile_worker._private_tasks t WHERE j.task_id = t.id AND t.identifier = $1', [queue])
+        await c.query('DELETE FROM graphile_worker._private_tasks WHERE identifier = $1', [queue])
+      }),
+    send: (queue, items) => utils.addJobs(items.map((x) => ({identifier: queue, payload: dataOf(x)}))),
+    drain: async (queue, count, prefetch, handle) => {
+      const c = counter(count)
+      const processor = turnBatcher(handle, c.add)
+      const preset = {worker: {connectionString: o.url, concurrentJobs: prefetch, localQueue: {size: prefetch + 1}, completeJobBatchDelay: 0, pollInterval: 2000}}
+      const runner = await run({preset, concurrency: prefetch, noHandleSignals: true, logger: new Logger(() => () => {}), taskList: {[queue]: (payload) => processor(payload)}})
+      await c.finished
+      await runner.stop()
+    },
+    close: () => utils.release(),
+  }
+}
+
+// Kafka (@platformatic/kafka), the consumer-group flavor: a one-partition topic; each batch one
+// idempotent produce (acks=all), one at a time; the group (?group= on the URL, else queuectl) consumes from its
+// committed offset (else the earliest); the records of one turn handled, then their offset committed.
+async function kafka() {
+  const {Admin, Consumer, MessagesStreamFallbackModes, MessagesStreamModes, Producer} = await import('@platformatic/kafka')
+  const url = new URL(o.url)
+  const bootstrapBrokers = [url.host]
+  const group = url.searchParams.get('group') ?? 'queuectl'
+  const admin = new Admin({clientId: 'wire-ops-admin', bootstrapBrokers})
+  let producer
+  let sending = Promise.resolve()
+  const producerOf = () => (producer ??= new Producer({clientId: 'wire-ops-producer', bootstrapBrokers, idempotent: true, acks: -1}))
+  return {
+    create: (queue) => admin.createTopics({topics: [queue], partitions: 1, replicas: 1}),
+    remove: async (queue) => {
+      await admin.deleteTopics({topics: [queue]})
+      await admin.deleteGroups({groups: [group]}).catch(() => {})
+    },
+    // one produce in flight: @platformatic/kafka 1.35's idempotent producer gives concurrent sends the
+    // same sequence numbers (the broker drops the second as a duplicate, or answers OUT_OF_ORDER_SEQUENCE_NUMBER)
+    send: (queue, buffers) => (sending = sending.catch(() => {}).then(() => producerOf().send({messages: buffers.map((value) => ({topic: queue, value}))}))),
+    drain: async (queue, count, prefetch, handle) => {
+      const consumer = new Consumer({clientId: 'wire-ops-consumer', groupId: group, bootstrapBrokers, maxWaitTime: 100, autocommit: false})
+      const stream = await consumer.consume({topics: [queue], mode: MessagesStreamModes.COMMITTED, fallbackMode: MessagesStreamFallbackModes.EARLIEST, autocommit: false})
+      const c = counter(count)
+      let chain = Promise.resolve()
+      let batch = []
+      const flush = () => {
+        const msgs = batch
+        batch = []
+        chain = chain.then(async () => {
+          await handle(msgs.map((m) => m.value))
+          const last = msgs.at(-1)
+          await consumer.commit({offsets: [{topic: queue, partition: last.partition, offset: last.offset + 1n, leaderEpoch: -1}]})
+          c.add(msgs.length)
+        })
+      }
+      stream.on('data', (m) => {
+        if (batch.length === 0) setImmediate(flush)
+        batch.push(m)
+      })
+      await c.finished
+      await stream.close()
+      await consumer.close(true)
+    },
+    close: async () => {
+      await producer?.close()
+      await admin.close()
+    },
+  }
+}
+
+// Bull 4: Queue.addBulk per batch; queue.process(concurrency = prefetch) (moveToActive, then
+// moveToFinished fetching the next); done jobs kept in `completed`, as queuectl's ack keeps them.
+async function bull() {
+  const {default: Queue} = await import('bull')
+  const queues = new Map()
+  const queueOf = (name) => {
+    if (!queues.has(name)) queues.set(name, new Queue(name, o.url, {settings: {drainDelay: 1}}))
+    return queues.get(name)
+  }
+  return {
+    // bull has no create: its job counter at 0 marks the queue (what `queue create` writes)
+    create: (queue) => queueOf(queue).client.setnx(`bull:${queue}:id`, '0'),
+    remove: (queue) => queueOf(queue).obliterate({force: true}),
+    send: (queue, items) => queueOf(queue).addBulk(items.map((x) => ({data: dataOf(x)}))),
+    drain: async (queue, count, prefetch, handle) => {
+      const c = counter(count)
+      const processor = turnBatcher(handle, c.add)
+      // a Queue of its own: close() ends its processing without closing the destination's
+      const worker = new Queue(queue, o.url, {settings: {drainDelay: 1}})
+      void worker.process(prefetch, (job) => processor(job.data))
+      await c.finished
+      await worker.close()
+    },
+    close: () => Promise.all([...queues.values()].map((q) => q.close())),
+  }
+}
+
+// Bee-Queue 2: saveAll per batch (its pipelined bulk save); process(concurrency = prefetch); done
+// jobs kept in `succeeded` with their event published (bee's defaults, as queuectl's ack);
+// storeJobs/getEvents off (its README's throughput advice).
+async function bee() {
+  const {default: Bee} = await import('bee-queue')
+  const settings = {redis: {url: o.url}, getEvents: false, storeJobs: false}
+  const queues = new Map()
+  const queueOf = (name) => {
+    if (!queues.has(name)) queues.set(name, new Bee(name, {...settings, isWorker: false}))
+    return queues.get(name)
+  }
+  return {
+    // bee-queue has no create: its job counter at 0 marks the queue (what `queue create` writes)
+    create: async (queue) => {
+      const q = queueOf(queue)
+      await q.ready()
+      await new Promise((resolve, reject) => q.client.setnx(`bq:${queue}:id`, '0', (err) => (err ? reject(err) : resolve())))
+    },
+    remove: (queue) => queueOf(queue).destroy(),
+    send: (queue, items) => {
+      const q = queueOf(queue)
+      return q.saveAll(items.map((x) => q.createJob(dataOf(x))))
+    },
+    drain: async (queue, count, prefetch, handle) => {
+      const c = counter(count)
+      const processor = turnBatcher(handle, c.add)
+      const worker = new Bee(queue, settings)
+      worker.process(prefetch, (job) => processor(job.data))
+      await c.finished
+      await worker.close(5000)
+    },
+    close: () => Promise.all([...queues.values()].map((q) => q.close())),
+  }
 }
