@@ -110,7 +110,7 @@ async function amqp() {
 async function nats() {
   const {jetstream, jetstreamManager} = await import('@nats-io/jetstream')
   const {connect} = await import('@nats-io/transport-node')
-  const nc = await connect({servers: new URL(o.url).host})
+  const nc = await connect({servers: new URL(o.url).host, noAsyncTraces: true})
   const js = jetstream(nc)
   const jsm = await jetstreamManager(nc)
   const {AckPolicy, RetentionPolicy, StorageType} = await import('@nats-io/jetstream')

@@ -136,11 +136,10 @@ export function onceLease(message: Lease['message'], ops: {
   const settle = async (work: () => Promise<void>) => {
     if (done) return
     done = true
-    try {
-      await work()
-    } finally {
-      settled()
-    }
+    // the slot frees as the handler settles, not when the statement returns: the next fetch
+    // overlaps this tick's completions (as graphile-worker's local queue refills while they run)
+    settled()
+    await work()
   }
   return {
     message,

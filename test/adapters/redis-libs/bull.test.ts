@@ -225,6 +225,50 @@ describe('bull flavor with the real bull library', {timeout: 60_000}, () => {
     expect(dead!.failedReason).toBe('not today')
   })
 
+  it('an ack takes the next job as bull’s worker does (one script a job), and closing puts the taken ones back in order', async () => {
+    const name = uniqueName('bull-next')
+    const q = queue(name)
+    await q.addBulk(Array.from({length: 40}, (_, n) => ({data: {n}})))
+    const monitor = new Redis({...redis})
+    // scripts by their keys (EVALSHA/EVAL sha-or-body numkeys KEY…): moveToActive's first key is
+    // wait, moveToFinished's second the target set
+    let fetches = 0
+    let completions = 0
+    await monitor.monitor().then((m) => m.on('monitor', (_time: string, args: string[]) => {
+      if (!/^eval(sha)?$/i.test(args[0] ?? '')) return
+      if (args[3] === `bull:${name}:wait`) fetches++
+      if (args[4] === `bull:${name}:completed`) completions++
+    }))
+    const seen: number[] = []
+    const kept: Lease[] = []
+    const sub = await broker.consume(`bull:${name}`, (l) => {
+      seen.push((l.message.body as {n: number}).n)
+      if (seen.length <= 30) void l.ack()
+      else kept.push(l)
+    }, {prefetch: 4, leaseMs: 5000})
+    await until('30 acked', async () => ((await q.getJobCounts()).completed === 30 ? true : undefined))
+    await sub.close()
+    await Promise.all(kept.map((l) => l.nack()))
+    await new Promise((resolve) => setTimeout(resolve, 300)) // the monitor's last lines
+    await monitor.disconnect()
+    // 30 completions, and the jobs that followed rode on them: a few moveToActive, not one a job
+    expect(completions).toBe(30)
+    expect(fetches).toBeGreaterThan(0)
+    expect(fetches).toBeLessThan(8)
+    const after = await q.getJobCounts()
+    expect(after.active).toBe(0)
+    expect(after.completed + after.waiting).toBe(40)
+    // what was taken and not handed out went back to wait: a bull worker runs the other 10
+    const rest: number[] = []
+    await new Promise<void>((resolve) => {
+      void q.process(async (job) => {
+        rest.push(job.data.n)
+        if (rest.length === 10) resolve()
+      })
+    })
+    expect([...seen.slice(0, 30), ...rest].sort((a, b) => a - b)).toEqual([...Array(40).keys()])
+  })
+
   it('bull’s stalled check and queuectl’s respect each other’s locks', async () => {
     const name = uniqueName('bull-stall')
     const producer = queue(name)

@@ -31,13 +31,69 @@ async function requeue(queue: BullQueue, job: BullJob, front: boolean): Promise<
   if (code < 0) throw new Error(`Bull job ${id} could not go back to wait (code ${code}: its lock was lost)`)
 }
 
-function leaseOf(display: string, queue: BullQueue, job: BullJob, started: number) {
+/**
+ * The jobs bull's moveToCompleted took for us as it completed one: what bull's own worker does
+ * (complete and fetch the next in one script, the job locked with our token), so a busy consumer
+ * makes one round trip a job instead of two. They wait here for the loop's next fetch. An ack asks
+ * for a next job only while what is held and coming stays under the prefetch; once the
+ * subscription closes none is asked for, and one that arrives after is put back at the front.
+ */
+class NextJobs {
+  private readonly held: {job: BullJob; started: number}[] = []
+  private coming = 0
+  private arrived: (() => void) | undefined
+  closed = false
+
+  constructor(
+    private readonly queue: BullQueue,
+    private readonly cap: number,
+  ) {}
+
+  async complete(job: BullJob): Promise<void> {
+    if (this.closed || this.held.length + this.coming >= this.cap) {
+      await job.moveToCompleted(undefined, false, true)
+      return
+    }
+    this.coming++
+    let next: {job: BullJob; started: number} | null = null
+    try {
+      const reply = (await job.moveToCompleted(undefined, false, false)) as [Record<string, string>, string] | [] | 0
+      if (reply && reply[0]) {
+        const [hash, id] = reply
+        const taken = await Promise.resolve(this.queue.nextJobFromJobData(hash, id)).catch(skipUnreadable)
+        // deliveries, which bull does not count: BullMQ's field, counted here as moveToActive's path does
+        if (taken) {
+          next = {job: taken, started: (Number(hash.attemptsStarted) || 0) + 1}
+          void this.queue.client.hincrby(this.queue.toKey(String(taken.id)), 'attemptsStarted', 1).catch(() => {})
+        }
+      }
+    } finally {
+      this.coming--
+      if (next && !this.closed) this.held.push(next)
+      this.arrived?.()
+    }
+    if (next && this.closed) await requeue(this.queue, next.job, true)
+  }
+
+  /** Up to n held jobs; while none is held but some are coming, waits for the first to land. */
+  async take(n: number): Promise<{job: BullJob; started: number}[] | undefined> {
+    if (this.held.length === 0 && this.coming > 0) await new Promise<void>((resolve) => (this.arrived = resolve))
+    this.arrived = undefined
+    return this.held.length > 0 ? this.held.splice(0, n) : this.coming > 0 ? [] : undefined
+  }
+
+  /** Closing: the held jobs go back to the front of wait. */
+  async close(): Promise<void> {
+    this.closed = true
+    await Promise.all(this.held.splice(0).map(({job}) => requeue(this.queue, job, true).catch(() => {})))
+  }
+}
+
+function leaseOf(display: string, queue: BullQueue, job: BullJob, started: number, next: NextJobs) {
   return {
     message: fromBullJob(display, job, 'inflight', started),
     ops: {
-      ack: async () => {
-        await job.moveToCompleted(undefined, false, true)
-      },
+      ack: () => next.complete(job),
       nack: async (o?: NackOptions) => {
         if (o?.delayMs) await job.moveToDelayed(Date.now() + o.delayMs)
         else await requeue(queue, job, !o?.failed)
@@ -70,6 +126,7 @@ export async function consumeBull(
     guardInterval: 1000,
   })
   await queue.moveUnlockedJobsToWait()
+  const next = new NextJobs(queue, Math.max(1, options.prefetch))
   void queue.updateDelayTimer() // bull's own timer: due delayed jobs move to wait until close()
 
   return startLoop(handler, options, {
@@ -77,6 +134,8 @@ export async function consumeBull(
     upkeepMs: stalledInterval,
     upkeep: () => queue.moveUnlockedJobsToWait(),
     fetch: async (n) => {
+      const held = await next.take(n)
+      if (held) return held.map(({job, started}) => leaseOf(display, queue, job, started, next))
       const want = Math.min(n, FETCH_PARALLEL)
       const got = (await Promise.all(Array.from({length: want}, () => queue.moveToActive().catch(skipUnreadable)))).filter((j): j is BullJob => Boolean(j))
       if (got.length === 0) return []
@@ -84,9 +143,12 @@ export async function consumeBull(
       const pipe = queue.client.pipeline()
       for (const job of got) pipe.hincrby(queue.toKey(String(job.id)), 'attemptsStarted', 1)
       const counts = (await pipe.exec()) ?? []
-      return got.map((job, i) => leaseOf(display, queue, job, Number(counts[i]?.[1] ?? 1)))
+      return got.map((job, i) => leaseOf(display, queue, job, Number(counts[i]?.[1] ?? 1), next))
     },
     // settling goes through the job's queue, which stays usable after close (it owns no connection)
-    dispose: () => queue.close(),
+    dispose: async () => {
+      await next.close()
+      await queue.close()
+    },
   })
 }

@@ -30,6 +30,8 @@ export interface BullQueue {
   retryJobs(opts: {count?: number}): Promise<void>
   obliterate(opts: {force: boolean}): Promise<void>
   moveToActive(): Promise<BullJob | null>
+  /** A job from a script's reply (moveToFinished's next job); a repeatable one schedules its next run first. */
+  nextJobFromJobData(data: unknown, id: unknown): BullJob | null | Promise<BullJob>
   moveUnlockedJobsToWait(): Promise<void>
   updateDelayTimer(): Promise<void>
   close(): Promise<void>
