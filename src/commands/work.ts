@@ -111,7 +111,8 @@ With --json, stdout is a stream of NDJSON events, one a line ({"event":"complete
       timeoutMs: flags['job-timeout'] ? parseDuration(flags['job-timeout'], '--job-timeout') : undefined,
       leaseMs: parseDuration(flags.lease, '--lease'),
       maxJobs: flags['max-jobs'],
-      untilEmptyIdleMs: flags['until-empty'] ? 250 : undefined,
+      // the broker's counts decide; the wait only spares a stats call at every refill's idle moment
+      untilEmptyIdleMs: flags['until-empty'] ? 50 : undefined,
       reconnectTimeoutMs: parseDuration(flags['reconnect-timeout'], '--reconnect-timeout'),
       onExhausted: flags['on-exhausted'],
     }

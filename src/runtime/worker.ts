@@ -66,6 +66,8 @@ export type ExhaustedPolicy = 'dead-letter' | 'requeue' | 'drop' | 'stop'
 export const EXHAUSTED_POLICIES: readonly ExhaustedPolicy[] = ['dead-letter', 'requeue', 'drop', 'stop']
 
 const now = () => performance.now()
+/** --until-empty: how often to ask again while the broker still reports messages (leased by another consumer, say). */
+const UNTIL_EMPTY_RECHECK_MS = 250
 
 export class Worker extends WorkerEmitter {
   readonly concurrency: number
@@ -84,6 +86,8 @@ export class Worker extends WorkerEmitter {
   private closing: Promise<WorkerSummary> | undefined
   private reason: WorkerSummary['reason'] = 'closed'
   private idleTimer: NodeJS.Timeout | undefined
+  /** A --until-empty stats call is under way: no second one beside it. */
+  private checkingEmpty = false
   private caps!: Capabilities
   /** Which events have listeners: the hot path emits only those. */
   private listening = {timed: false, started: false, retrying: false, dead: false, drained: false}
@@ -309,14 +313,24 @@ export class Worker extends WorkerEmitter {
     if (pool.running === 0 && this.keeper.settling === 0) this.settled?.()
   }
 
-  /** --until-empty: once idle for a while, ask the broker whether anything is left. */
-  private armIdleCheck(): void {
-    if (this.untilEmptyIdleMs <= 0 || this.state !== 'running' || this.idleTimer) return
+  /**
+   * --until-empty: once idle for untilEmptyIdleMs since the last job ended, ask the broker whether
+   * anything is left. Each new idle spell restarts the wait (a timer armed during an earlier spell
+   * used to fire, see new deliveries and wait a whole period more: up to twice the idle time after
+   * the last job); after a "not empty" with nothing delivered since, ask again every 250 ms.
+   */
+  private armIdleCheck(delayMs = this.untilEmptyIdleMs): void {
+    if (this.untilEmptyIdleMs <= 0 || this.state !== 'running' || this.checkingEmpty) return
+    clearTimeout(this.idleTimer)
     const seen = this.deliveries
     this.idleTimer = setTimeout(async () => {
       this.idleTimer = undefined
-      if (!this.idle || this.deliveries !== seen || this.state !== 'running') return this.armIdleCheck()
+      // busy again: the next idle spell arms a fresh wait
+      if (!this.idle || this.state !== 'running') return
+      if (this.deliveries !== seen) return this.armIdleCheck()
+      this.checkingEmpty = true
       const counts = await this.broker.stats(this.queue).then((s) => s.counts, () => undefined)
+      this.checkingEmpty = false
       // this worker is idle, so anything in flight is leased by another consumer (perhaps a dead
       // one whose leases will expire and come back): not empty yet. No answer (the broker is
       // away) is not empty either.
@@ -324,8 +338,8 @@ export class Worker extends WorkerEmitter {
       if (left === 0 && this.idle && this.deliveries === seen && this.state === 'running') {
         this.reason = 'empty'
         void this.close()
-      } else this.armIdleCheck()
-    }, this.untilEmptyIdleMs)
+      } else if (this.idle) this.armIdleCheck(this.deliveries === seen ? Math.max(delayMs, UNTIL_EMPTY_RECHECK_MS) : this.untilEmptyIdleMs)
+    }, delayMs)
   }
 
   private forceStop(): void {

@@ -69,9 +69,17 @@ export async function sendInBatches(
     }
     batch = []
   }
-  for await (const message of messages) {
-    batch.push(message)
-    if (batch.length >= options.batchSize) await flush()
+  // a sync iterable is walked without a promise a message (for await would make one each)
+  if (Symbol.iterator in messages) {
+    for (const message of messages) {
+      batch.push(message)
+      if (batch.length >= options.batchSize) await flush()
+    }
+  } else {
+    for await (const message of messages) {
+      batch.push(message)
+      if (batch.length >= options.batchSize) await flush()
+    }
   }
   await flush()
   return {ids, sent}

@@ -63,7 +63,8 @@ const SPOOL_AFTER_BYTES = 8 * 1024 * 1024
 export interface ValidatedLines {
   count: number
   bytes: number
-  lines(): AsyncIterable<{text: string; line: number}>
+  /** In memory: the lines themselves (a sync iterable: no promise a line); spooled: read back from the file. */
+  lines(): Iterable<{text: string; line: number}> | AsyncIterable<{text: string; line: number}>
   dispose(): Promise<void>
 }
 
@@ -113,19 +114,17 @@ export async function readNdjson(
   return {
     count,
     bytes,
-    async *lines() {
-      if (!file) {
-        yield* kept
-        return
-      }
-      for await (const row of createInterface({input: createReadStream(file), crlfDelay: Infinity})) {
-        const tab = row.indexOf('\t')
-        yield {line: Number(row.slice(0, tab)), text: row.slice(tab + 1)}
-      }
-    },
+    lines: () => (file ? spooled(file) : kept),
     async dispose() {
       if (spool) await rm(spool.dir, {recursive: true, force: true})
     },
+  }
+}
+
+async function* spooled(file: string): AsyncIterable<{text: string; line: number}> {
+  for await (const row of createInterface({input: createReadStream(file), crlfDelay: Infinity})) {
+    const tab = row.indexOf('\t')
+    yield {line: Number(row.slice(0, tab)), text: row.slice(tab + 1)}
   }
 }
 

@@ -1,6 +1,7 @@
 // The foundation end to end through bin/run.js: help, URL resolution, bad input → one line + exit code.
 import {createServer} from 'node:net'
-import {writeFileSync} from 'node:fs'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {isolatedHome, runCli} from '../helpers/cli.js'
@@ -30,6 +31,23 @@ describe('queue --help', () => {
     const r = await runCli([...cmd.split(' '), '--help'])
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/EXAMPLES/)
+  })
+})
+
+describe('start-up', () => {
+  it("loads no semver (oclif's engine check) and leaves OCLIF_DISABLE_ENGINE_WARNING as it was", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'queuectl-startup-'))
+    const hook = join(dir, 'hook.cjs')
+    writeFileSync(
+      hook,
+      `const M = require('node:module'); const load = M._load; let semver = false
+M._load = function (request) { if (request === 'semver') semver = true; return load.apply(this, arguments) }
+process.on('exit', () => process.stderr.write('HOOK semver=' + semver + ' env=' + process.env.OCLIF_DISABLE_ENGINE_WARNING + '\\n'))`,
+    )
+    const r = await runCli(['enqueue', 'q', '{}', '--url', 'memory://'], {env: {...isolatedHome(), NODE_OPTIONS: `--require ${hook}`}})
+    rmSync(dir, {recursive: true, force: true})
+    expect(r.code).toBe(0)
+    expect(r.stderr).toMatch(/HOOK semver=false env=undefined/)
   })
 })
 

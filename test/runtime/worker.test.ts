@@ -214,6 +214,26 @@ describe('Worker', () => {
     expect(drained.length).toBeGreaterThanOrEqual(1)
   })
 
+  it('until-empty waits its idle time from the last job, not from an earlier idle spell', async () => {
+    const idleMs = 400
+    const queue = await queueWith(1)
+    let lastDone = 0
+    const worker = new Worker(broker, queue, () => {
+      lastDone = performance.now()
+    }, {untilEmptyIdleMs: idleMs})
+    await worker.start()
+    await until(() => worker.counts.completed === 1, 5000, 'the first job')
+    // a second message early in the first idle spell: the wait starts again from its job
+    await new Promise((r) => setTimeout(r, 40))
+    await broker.enqueue(queue, [{payload: '{"i":1}'}])
+    const summary = await worker.finished
+    const after = performance.now() - lastDone
+    expect(summary).toMatchObject({reason: 'empty', completed: 2})
+    expect(after).toBeGreaterThanOrEqual(idleMs - 5)
+    // the timer of the first spell used to see the delivery, then wait a whole period more (~2×)
+    expect(after).toBeLessThan(idleMs * 1.5)
+  })
+
   describe('a message out of attempts (onExhausted): nothing is dropped unless asked', () => {
     const failing = (calls: number[]) => (job: Job) => {
       calls.push(job.attempt)

@@ -136,6 +136,17 @@ describe('work through injected streams', () => {
     expect(streams.out.text).toMatch(/3 completed/)
   })
 
+  it('--until-empty on an empty queue stops after a short idle wait (50 ms, not 250)', async () => {
+    await Enqueue.runWith(['idle-empty', 'x', '--url', MEM, '--create'], {io: io(), config})
+    await Work.runWith(['idle-empty', '--url', MEM, '--echo', '--max-jobs', '1'], {io: io(), config})
+    const streams = io()
+    const run = await Work.runWith(['idle-empty', '--url', MEM, '--echo', '--json', '--until-empty'], {io: streams, config})
+    expect(run.exitCode).toBe(0)
+    const summary = JSON.parse(streams.out.text.trim().split('\n').at(-1)!) as {reason: string; elapsedMs: number}
+    expect(summary.reason).toBe('empty')
+    expect(summary.elapsedMs).toBeLessThan(200)
+  })
+
   it('--json streams NDJSON events ending with the summary', async () => {
     await Enqueue.runWith(['events', 'x', '--url', MEM, '--create'], {io: io(), config})
     const streams = io()

@@ -1,5 +1,5 @@
 // pg-boss job rows ↔ Messages, and outgoing messages → the records its insert() takes.
-import {createHash, randomBytes} from 'node:crypto'
+import {createHash, randomFillSync} from 'node:crypto'
 import type {Message, MessageState, OutgoingMessage} from '../../broker/contract.js'
 import {applyDecoded, decodeData, encodeDataJson} from './codec.js'
 
@@ -29,6 +29,19 @@ export const isUuid = (id: string) => UUID.test(id)
 let lastMs = 0
 let seq = 0
 
+// random bytes drawn 4 KiB at a time: one call into the CSPRNG per 256 ids, not one per id (as randomUUID caches)
+const POOL = Buffer.alloc(4096)
+let poolAt = POOL.length
+function randomInto(target: Buffer): void {
+  if (poolAt + target.length > POOL.length) {
+    randomFillSync(POOL)
+    poolAt = 0
+  }
+  POOL.copy(target, 0, poolAt, poolAt + target.length)
+  // used bytes are not handed out twice
+  poolAt += target.length
+}
+
 /**
  * A UUIDv7, increasing within this process: one batch shares pg-boss's created_on (one
  * transaction), and its fetch orders ties by id, so time-ordered ids keep the batch FIFO.
@@ -44,7 +57,8 @@ export function orderedUuid(now = Date.now()): string {
     lastMs = now
     seq = 0
   }
-  const bytes = randomBytes(16)
+  const bytes = Buffer.allocUnsafe(16)
+  randomInto(bytes)
   bytes.writeUIntBE(lastMs, 0, 6)
   bytes[6] = 0x70 | (seq >> 8)
   bytes[7] = seq & 0xff

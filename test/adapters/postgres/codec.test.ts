@@ -2,6 +2,7 @@
 // for (headers, another name, a non-JSON content type) and what is not JSON is refused.
 import {describe, expect, it} from 'vitest'
 import {decodeData, encodeDataJson} from '../../../src/adapters/postgres/codec.js'
+import {orderedUuid} from '../../../src/adapters/postgres/pgboss-job.js'
 
 const boss = {library: 'pg-boss', queue: 'pgboss:emails', nameIs: 'the queue name'}
 
@@ -44,5 +45,16 @@ describe('postgres job data codec', () => {
     expect(decodeData({to: 'ada', _queuectl: 1})).toEqual({payload: Buffer.from('{"to":"ada","_queuectl":1}'), body: {to: 'ada', _queuectl: 1}, headers: {}, contentType: 'application/json'})
     expect(decodeData([1, 'two']).payload.toString()).toBe('[1,"two"]')
     expect(decodeData('s').payload.toString()).toBe('"s"')
+  })
+})
+
+describe('pg-boss job ids (orderedUuid)', () => {
+  it('are UUIDv7s, unique and increasing within the process, across many random-pool refills', () => {
+    const ids = Array.from({length: 2000}, () => orderedUuid(1_700_000_000_000))
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    expect(new Set(ids).size).toBe(ids.length)
+    expect([...ids].sort()).toEqual(ids)
+    // the random tails differ (not one pool slice handed out twice)
+    expect(new Set(ids.map((id) => id.slice(-12))).size).toBe(ids.length)
   })
 })

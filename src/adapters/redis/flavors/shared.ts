@@ -112,6 +112,41 @@ export function perTickPipeline<A>(client: RedisClient, add: (pipe: Pipe, call: 
     })
 }
 
+/**
+ * Like perTickPipeline, but the calls of one tick that share a key go as one command for all of
+ * them (one script run, not one each: EVALSHA's own cost is most of a small script's), in call
+ * order within a key; `add` gets the calls of one key, and each call gets its element of the
+ * command's array reply.
+ */
+export function perTickGrouped<A>(client: RedisClient, keyOf: (call: A) => string, add: (pipe: Pipe, calls: A[]) => void): (call: A) => Promise<unknown> {
+  let queued: {call: A; resolve(value: unknown): void; reject(error: unknown): void}[] = []
+  const flush = () => {
+    const groups = new Map<string, typeof queued>()
+    for (const q of queued) {
+      const key = keyOf(q.call)
+      const group = groups.get(key)
+      if (group) group.push(q)
+      else groups.set(key, [q])
+    }
+    queued = []
+    const pipe = client.pipeline()
+    for (const group of groups.values()) add(pipe, group.map((q) => q.call))
+    pipe.exec().then(
+      (results) =>
+        [...groups.values()].forEach((group, i) => {
+          const [error, value] = results?.[i] ?? [new Error('Redis sent no reply'), undefined]
+          group.forEach((q, j) => (error ? q.reject(error) : q.resolve((value as unknown[] | undefined)?.[j])))
+        }),
+      (error: unknown) => [...groups.values()].flat().forEach((q) => q.reject(error)),
+    )
+  }
+  return (call) =>
+    new Promise((resolve, reject) => {
+      if (queued.length === 0) queueMicrotask(flush)
+      queued.push({call, resolve, reject})
+    })
+}
+
 /** A registry key of another type (someone else's `queues` set) means no queues of ours, not a failed listing. */
 export const emptyIfWrongType =
   <T>(empty: T) =>
