@@ -17,6 +17,7 @@ const CANNOT: Record<Refusable, string> = {
   consume: 'be consumed by queuectl',
   enqueue: 'be enqueued to by queuectl',
   remove: 'delete single jobs by id',
+  drain: 'be emptied by consuming: it keeps what is consumed',
 }
 
 const INSTEAD: Record<Refusable, string> = {
@@ -30,6 +31,7 @@ const INSTEAD: Record<Refusable, string> = {
   consume: 'run the workers that own it',
   enqueue: 'send with the library that owns it',
   remove: 'purge the state, or move the others away with `queue move --where`',
+  drain: 'consume it without waiting for it to empty',
 }
 
 /** `where` names the queue: `list queue "jobs" on redis://host`, `queue "jobs" on amqp://host`. */

@@ -79,10 +79,15 @@ export interface Capabilities {
   extend: boolean
   /** Broker.consume delivers from this queue (false: a job library's own workers consume it, e.g. Celery, Sidekiq, RQ, asynq). */
   consume: boolean
+  /**
+   * false: consuming removes nothing (a log read from an offset, a RabbitMQ stream), so what needs
+   * consuming to empty the queue (move, work --until-empty) is refused. Absent: consuming drains.
+   */
+  consumeDrains?: false
   /** Broker.enqueue sends to this queue (false: queuectl cannot write the library's jobs, e.g. RQ's pickled calls). */
   enqueue: boolean
   /** What to do instead, for each refusal of an option or operation this queue lacks or limits. */
-  advice?: {delay?: string; priority?: string; retry?: string; pause?: string; create?: string; delete?: string; extend?: string; consume?: string; enqueue?: string; remove?: string}
+  advice?: {delay?: string; priority?: string; retry?: string; pause?: string; create?: string; delete?: string; extend?: string; consume?: string; enqueue?: string; remove?: string; drain?: string}
   /**
    * Whether `EnqueueOptions.persistent` / `confirms` are the caller's choice here. Absent: the
    * adapter declares neither, and a caller asking for either refuses.

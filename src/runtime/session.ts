@@ -3,7 +3,7 @@
 // the first stop, jobs handed back on the second), feed --demo's producer, print the summary, and
 // turn the way it ended into an error with its exit code. The command only parses and wires signals.
 import {offerCreate} from '../broker/capabilities.js'
-import {capabilitiesFor, requireCapability} from '../broker/kit/guard.js'
+import {capabilitiesFor, requireCapability, requireDraining} from '../broker/kit/guard.js'
 import {makeQueue} from '../services/ops/lifecycle.js'
 import type {Broker, Capabilities} from '../broker/contract.js'
 import {CheckFailedError, NotFoundError, UsageError, UserError, isUserError} from '../kernel/errors.js'
@@ -78,6 +78,7 @@ export class WorkSession {
     const caps = await capabilitiesFor(broker, queue)
     // before the dead-letter check: a queue its library's own workers consume says so, not "no dead-letter route"
     requireCapability(caps, 'consume', queue, broker)
+    if (options.untilEmptyIdleMs) requireDraining(caps, queue, broker)
     if (options.onExhausted === 'dead-letter' && options.ack !== 'early' && !caps.deadLetter) {
       throw new UsageError(`--on-exhausted dead-letter: ${queue} on ${broker.displayUrl} has no dead-letter route (capability deadLetter: false) — give it one (a DLX, a redrive policy) or choose --on-exhausted requeue, drop or stop`)
     }

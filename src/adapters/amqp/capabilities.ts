@@ -28,6 +28,8 @@ export const AMQP_ADVICE: NonNullable<Capabilities['advice']> = {
   delay:
     'RabbitMQ delays only with the rabbitmq_delayed_message_exchange plugin: enable it, or publish to a holding queue declared with x-message-ttl=<delay ms>, x-dead-letter-exchange="" and x-dead-letter-routing-key=<queue> so expired messages move into the queue',
   priority: 'priority needs a classic queue declared with x-max-priority',
+  drain:
+    'a RabbitMQ stream is a log: consumers read it from an offset and its retention (x-max-age, x-max-length-bytes) removes messages, so `queue work` it without --until-empty (--max-jobs N stops it); nothing can be moved off it',
 }
 
 export function amqpCapabilities(f: AmqpFacts): Capabilities {
@@ -35,6 +37,7 @@ export function amqpCapabilities(f: AmqpFacts): Capabilities {
   return {
     listQueues: f.mgmt,
     peek: f.queueType === 'stream' ? 'none' : 'requeue',
+    ...(f.queueType === 'stream' ? {consumeDrains: false as const} : {}),
     delay: f.flavor === 'celery' ? CELERY_DELAY : f.delayedExchange ? {maxMs: DELAYED_EXCHANGE_MAX_MS} : false,
     flavors: {celery: {delay: CELERY_DELAY}},
     // classic queues serve x-max-priority levels strictly (checked per queue through the management

@@ -54,6 +54,11 @@ export function requireCapability(caps: Capabilities, op: 'enqueue' | 'consume' 
   if (!caps[op]) throw refusal(op, queue, broker, caps)
 }
 
+/** Refuses what needs consuming to take messages off (move, work --until-empty) on a queue whose consuming removes nothing. */
+export function requireDraining(caps: Capabilities, queue: string, broker: Pick<Broker, 'displayUrl'>): void {
+  if (caps.consumeDrains === false) throw refusal('drain', queue, broker, caps)
+}
+
 /** The Broker every caller gets: the adapter's, with every refusal of a capability it lacks written once. */
 export function guardBroker(inner: AdapterBroker): Broker {
   return inner instanceof GuardedBroker ? inner : new GuardedBroker(inner)

@@ -6,7 +6,7 @@ import {NotSupportedError, UsageError} from '../../kernel/errors.js'
 import {offerCreate} from '../../broker/capabilities.js'
 import {drainQueue, type DrainReport} from './drain.js'
 import {toOutgoing} from './message-format.js'
-import {capabilitiesFor, requireCapability} from '../../broker/kit/guard.js'
+import {capabilitiesFor, requireCapability, requireDraining} from '../../broker/kit/guard.js'
 import {makeQueue} from './lifecycle.js'
 
 /** The queue holding a queue's dead messages, where the broker keeps them in a queue of their own (AMQP, SQS). */
@@ -42,6 +42,7 @@ export async function sourceQueue(broker: Broker, queue: string, state: MessageS
 async function checkConsumable(broker: Broker, queue: string): Promise<void> {
   const caps = await broker.capabilitiesOf(queue)
   requireCapability(caps, 'consume', queue, broker)
+  requireDraining(caps, queue, broker)
 }
 
 /** Refuses a destination that does not exist (exit 4), unless asked to create it, or that queuectl cannot enqueue to. */

@@ -35,6 +35,21 @@ describe('queue CLI on amqp://', () => {
     expect(ok.code).toBe(0)
   })
 
+  it('a stream keeps what is consumed: move and work --until-empty are refused at once (they never ended), nothing touched', async () => {
+    const q = await declareQueue(uniqueQueue('cli-stream'), {args: {'x-queue-type': 'stream'}})
+    expect((await cli(['enqueue', q, '{"n":1}', '--url', URL_OK])).code).toBe(0)
+    for (const args of [['move', q, `${q}-to`, '--create', '-y'], ['work', q, '--echo', '--until-empty']]) {
+      const r = await cli([...args, '--url', URL_OK])
+      expect(r.code, `${args[0]}: ${r.stderr}`).toBe(4)
+      expect(r.stderr).toMatch(new RegExp(`queue "${q}" on amqp://guest:\\*\\*\\*@127\\.0\\.0\\.1:5672/ cannot be emptied by consuming: it keeps what is consumed — a RabbitMQ stream is a log`))
+      expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    }
+    const listed = await cli(['inspect', '--url', URL_OK, '--json'])
+    const names = (JSON.parse(listed.stdout) as {queues: {name: string}[]}).queues.map((x) => x.name)
+    expect(names).toContain(q)
+    expect(names).not.toContain(`${q}-to`)
+  })
+
   it('a vhost that does not exist: exit 3', async () => {
     const r = await cli(['inspect', '--url', 'amqp://guest:guest@127.0.0.1:5672/nowhere-vhost'])
     expect(r.code).toBe(3)
