@@ -112,6 +112,27 @@ export function perTickPipeline<A>(client: RedisClient, add: (pipe: Pipe, call: 
     })
 }
 
+/**
+ * Coalesces the calls made in the same tick into one command over all their items (one XACK of
+ * every id a handler loop acked), where a pipeline would still send, and Redis run, one command
+ * each. Every caller of a tick shares that command's promise: done, or failed, together.
+ */
+export function perTickBatch<A>(send: (items: A[]) => Promise<unknown>): (item: A) => Promise<void> {
+  let items: A[] = []
+  let batch: Promise<void> | undefined
+  const flush = async () => {
+    await Promise.resolve() // the rest of this tick's calls join first
+    const sent = items
+    items = []
+    batch = undefined
+    await send(sent)
+  }
+  return (item) => {
+    items.push(item)
+    return (batch ??= flush())
+  }
+}
+
 /** A registry key of another type (someone else's `queues` set) means no queues of ours, not a failed listing. */
 export const emptyIfWrongType =
   <T>(empty: T) =>

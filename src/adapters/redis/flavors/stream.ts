@@ -13,7 +13,7 @@ import {auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type
 import {startLoop} from '../consumer.js'
 import {decodeEntry, fieldsOf, isPlain, type StreamEntry} from './stream-codec.js'
 import {listCapabilities} from './list.js'
-import {enqueueInChunks, leaseMsOf, perTickPipeline} from './shared.js'
+import {enqueueInChunks, leaseMsOf, perTickBatch} from './shared.js'
 
 /** What a list queue can do, but for retry: a stream keeps no retry of its own. */
 export const streamCapabilities: Capabilities = {
@@ -311,8 +311,8 @@ export const streamFlavor: Flavor = {
     let lastEmpty = false
     const reader = groupReader(ctx, name, group, consumer)
     const dead = auxKey(name, 'dead')
-    // acks asked for in the same tick share one write
-    const xack = perTickPipeline(ctx.client, (pipe, id: string) => pipe.call('XACK', name, group, id))
+    // the acks of one tick as one XACK of all their ids (as a raw consumer acks a batch)
+    const xack = perTickBatch((ids: string[]) => ctx.client.call('XACK', name, group, ...ids))
 
     const lease = (entry: StreamEntry, attempts: number) => {
       const message = decodeEntry(name, entry, 'inflight', attempts)

@@ -1,0 +1,62 @@
+// The acks a handler loop makes in one tick reach Redis as one command, as a raw consumer acks a
+// batch: a stream's as one XACK of all their ids (before: a pipeline of one XACK per entry, a
+// command each for ioredis to build and Redis to run). Counted with MONITOR on this test's key only.
+import {Redis} from 'ioredis'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import type {Broker} from '../../../src/broker/contract.js'
+import {DB, REDIS_HOST, openRedis} from './targets.js'
+
+const [host, port] = REDIS_HOST.split(':') as [string, string]
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Every command naming `key` as its first argument while `work` runs, as [name, ...args]. */
+async function commandsOn(db: number, key: string, work: () => Promise<void>): Promise<string[][]> {
+  const seen: string[][] = []
+  const monitor = await new Redis({host, port: Number(port), db}).monitor()
+  monitor.on('monitor', (_time: string, args: string[]) => {
+    if (args[1] === key) seen.push(args)
+  })
+  try {
+    await work()
+    await sleep(100) // the last commands' MONITOR lines
+  } finally {
+    monitor.disconnect()
+  }
+  return seen
+}
+
+describe('redis acks of one tick as one command', () => {
+  let broker: Broker
+  let raw: Redis
+  const key = `wt-acks-${process.pid}-${Date.now().toString(36)}`
+  beforeAll(async () => {
+    raw = new Redis({host, port: Number(port), db: DB.stream})
+    broker = await openRedis(`redis://${REDIS_HOST}/${DB.stream}`)
+  })
+  afterAll(async () => {
+    await broker?.close()
+    await raw.del(key)
+    raw.disconnect()
+  })
+
+  it('stream: 50 entries read in one fetch and acked at once go as one XACK of 50 ids', async () => {
+    await broker.createQueue(`stream:${key}`)
+    const pipe = raw.pipeline()
+    for (let i = 0; i < 50; i++) pipe.xadd(key, '*', 'payload', `m${i}`)
+    await pipe.exec()
+    let acked = 0
+    const commands = await commandsOn(DB.stream, key, async () => {
+      const sub = await broker.consume(`stream:${key}`, (lease) => {
+        void lease.ack().then(() => acked++)
+      }, {prefetch: 64})
+      for (let t = 0; acked < 50 && t < 100; t++) await sleep(50)
+      await sub.close()
+    })
+    expect(acked).toBe(50)
+    const xacks = commands.filter((c) => c[0]!.toUpperCase() === 'XACK')
+    expect(xacks).toHaveLength(1)
+    expect(xacks[0]!.slice(3)).toHaveLength(50)
+    const [info] = (await raw.xinfo('GROUPS', key)) as unknown[][]
+    expect(Number(info![info!.indexOf('pending') + 1])).toBe(0)
+  }, 30_000)
+})
