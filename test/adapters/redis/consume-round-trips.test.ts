@@ -1,0 +1,97 @@
+// A consumer's round trips, as a raw client's at its best (bench/wire/redis-*.mjs): the acks a
+// handler loop makes in one tick reach Redis as one command (a stream's as one XACK of all their
+// ids; before: a pipeline of one XACK per entry, a command each for ioredis to build and Redis to
+// run), and a stream is read with XREADGROUP BLOCK on a connection of its own, never behind the
+// acks and writes of the command connection. Counted with MONITOR on this test's keys only.
+import {Redis} from 'ioredis'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import type {Broker} from '../../../src/broker/contract.js'
+import {DB, REDIS_HOST, openRedis} from './targets.js'
+
+const [host, port] = REDIS_HOST.split(':') as [string, string]
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Every command naming `key` as its first argument while `work` runs, as [name, ...args]. */
+async function commandsOn(db: number, key: string, work: () => Promise<void>, from?: Map<string[], string>): Promise<string[][]> {
+  const seen: string[][] = []
+  const monitor = await new Redis({host, port: Number(port), db}).monitor()
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (args[1] !== key && !(args[0]?.toUpperCase() === 'XREADGROUP' && args.includes(key))) return
+    seen.push(args)
+    from?.set(args, source)
+  })
+  try {
+    await work()
+    await sleep(100) // the last commands' MONITOR lines
+  } finally {
+    monitor.disconnect()
+  }
+  return seen
+}
+
+describe('redis acks of one tick as one command', () => {
+  let broker: Broker
+  let raw: Redis
+  const key = `wt-acks-${process.pid}-${Date.now().toString(36)}`
+  beforeAll(async () => {
+    raw = new Redis({host, port: Number(port), db: DB.stream})
+    broker = await openRedis(`redis://${REDIS_HOST}/${DB.stream}`)
+  })
+  afterAll(async () => {
+    await broker?.close()
+    await raw.del(key)
+    raw.disconnect()
+  })
+
+  it('stream: 50 entries read in one fetch and acked at once go as one XACK of 50 ids', async () => {
+    await broker.createQueue(`stream:${key}`)
+    const pipe = raw.pipeline()
+    for (let i = 0; i < 50; i++) pipe.xadd(key, '*', 'payload', `m${i}`)
+    await pipe.exec()
+    let acked = 0
+    const commands = await commandsOn(DB.stream, key, async () => {
+      const sub = await broker.consume(`stream:${key}`, (lease) => {
+        void lease.ack().then(() => acked++)
+      }, {prefetch: 64})
+      for (let t = 0; acked < 50 && t < 100; t++) await sleep(50)
+      await sub.close()
+    })
+    expect(acked).toBe(50)
+    const xacks = commands.filter((c) => c[0]!.toUpperCase() === 'XACK')
+    expect(xacks).toHaveLength(1)
+    expect(xacks[0]!.slice(3)).toHaveLength(50)
+    const [info] = (await raw.xinfo('GROUPS', key)) as unknown[][]
+    expect(Number(info![info!.indexOf('pending') + 1])).toBe(0)
+  }, 30_000)
+
+  it('stream: entries are read with XREADGROUP BLOCK on a connection of its own, not on the one that acks', async () => {
+    const k = `${key}-r`
+    await broker.createQueue(`stream:${k}`)
+    let acked = 0
+    const from = new Map<string[], string>()
+    const commands = await commandsOn(DB.stream, k, async () => {
+      const sub = await broker.consume(`stream:${k}`, (lease) => {
+        void lease.ack().then(() => acked++)
+      }, {prefetch: 16})
+      try {
+        for (let round = 0; round < 5; round++) {
+          const pipe = raw.pipeline()
+          for (let i = 0; i < 40; i++) pipe.xadd(k, '*', 'payload', `m${round}-${i}`)
+          await pipe.exec()
+          await sleep(20)
+        }
+        for (let t = 0; acked < 200 && t < 100; t++) await sleep(50)
+      } finally {
+        await sub.close()
+        await raw.del(k)
+      }
+    }, from)
+    expect(acked).toBe(200)
+    const reads = commands.filter((c) => c[0]!.toUpperCase() === 'XREADGROUP')
+    const acks = commands.filter((c) => c[0]!.toUpperCase() === 'XACK')
+    expect(reads.length).toBeGreaterThan(0)
+    expect(reads.every((c) => c.map((a) => a.toUpperCase()).includes('BLOCK'))).toBe(true)
+    const ackers = new Set(acks.map((c) => from.get(c)))
+    expect(reads.some((c) => ackers.has(from.get(c)))).toBe(false)
+  }, 30_000)
+})
