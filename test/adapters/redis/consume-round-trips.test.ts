@@ -1,7 +1,7 @@
 // A consumer's round trips, as a raw client's at its best (bench/wire/redis-*.mjs): the acks a
 // handler loop makes in one tick reach Redis as one command (a stream's as one XACK of all their
-// ids; before: a pipeline of one XACK per entry, a command each for ioredis to build and Redis to
-// run), and a stream is read with XREADGROUP BLOCK on a connection of its own, never behind the
+// ids, a list's as one script call over all their items; before: a pipeline of one XACK, or one
+// settle script, per message, a command each for ioredis to build and Redis to run), and a stream is read with XREADGROUP BLOCK on a connection of its own, never behind the
 // acks and writes of the command connection. Counted with MONITOR on this test's keys only.
 import {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -11,12 +11,12 @@ import {DB, REDIS_HOST, openRedis} from './targets.js'
 const [host, port] = REDIS_HOST.split(':') as [string, string]
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-/** Every command naming `key` as its first argument while `work` runs, as [name, ...args]. */
+/** Every command naming `key` while `work` runs, as [name, ...args]. */
 async function commandsOn(db: number, key: string, work: () => Promise<void>, from?: Map<string[], string>): Promise<string[][]> {
   const seen: string[][] = []
   const monitor = await new Redis({host, port: Number(port), db}).monitor()
   monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    if (args[1] !== key && !(args[0]?.toUpperCase() === 'XREADGROUP' && args.includes(key))) return
+    if (!args.includes(key)) return
     seen.push(args)
     from?.set(args, source)
   })
@@ -93,5 +93,35 @@ describe('redis acks of one tick as one command', () => {
     expect(reads.every((c) => c.map((a) => a.toUpperCase()).includes('BLOCK'))).toBe(true)
     const ackers = new Set(acks.map((c) => from.get(c)))
     expect(reads.some((c) => ackers.has(from.get(c)))).toBe(false)
+  }, 30_000)
+
+  it('list: 50 items fetched at once and acked at once go as one script call over the 50 items', async () => {
+    const listKey = `${key}-l`
+    const processing = `{${listKey}}:processing`
+    const list = await openRedis(`redis://${REDIS_HOST}/${DB.list}`)
+    const rawList = new Redis({host, port: Number(port), db: DB.list})
+    try {
+      await list.createQueue(`list:${listKey}`)
+      await rawList.lpush(listKey, ...Array.from({length: 50}, (_, i) => `m${i}`))
+      let acked = 0
+      const commands = await commandsOn(DB.list, processing, async () => {
+        const sub = await list.consume(`list:${listKey}`, (lease) => {
+          void lease.ack().then(() => acked++)
+        }, {prefetch: 64})
+        for (let t = 0; acked < 50 && t < 100; t++) await sleep(50)
+        await sub.close()
+      })
+      expect(acked).toBe(50)
+      // script calls whose first key is the processing list: the settles (the fetch's first key is the list)
+      const settles = commands.filter((c) => /^EVAL/i.test(c[0]!) && c[3] === processing)
+      expect(settles).toHaveLength(1)
+      expect(settles[0]!.slice(5)).toHaveLength(50)
+      expect(await rawList.llen(processing)).toBe(0)
+      expect(await rawList.zcard(`{${listKey}}:leases`)).toBe(0)
+    } finally {
+      await list.deleteQueue(`list:${listKey}`).catch(() => {})
+      await list.close()
+      rawList.disconnect()
+    }
   }, 30_000)
 })
