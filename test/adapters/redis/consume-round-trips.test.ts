@@ -1,11 +1,13 @@
 // A consumer's round trips, as a raw client's at its best (bench/wire/redis-*.mjs): the acks a
 // handler loop makes in one tick reach Redis as one command (a stream's as one XACK of all their
 // ids, a list's as one script call over all their items; before: a pipeline of one XACK, or one
-// settle script, per message, a command each for ioredis to build and Redis to run), and a stream is read with XREADGROUP BLOCK on a connection of its own, never behind the
+// settle script, per message, a command each for ioredis to build and Redis to run), a Bull
+// fetch counts its deliveries in one script call, not one HINCRBY a job, and a stream is read with XREADGROUP BLOCK on a connection of its own, never behind the
 // acks and writes of the command connection. Counted with MONITOR on this test's keys only.
 import {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Broker} from '../../../src/broker/contract.js'
+import {BULL_DB} from '../redis-libs/node-dbs.js'
 import {DB, REDIS_HOST, openRedis} from './targets.js'
 
 const [host, port] = REDIS_HOST.split(':') as [string, string]
@@ -16,7 +18,7 @@ async function commandsOn(db: number, key: string, work: () => Promise<void>, fr
   const seen: string[][] = []
   const monitor = await new Redis({host, port: Number(port), db}).monitor()
   monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    if (!args.includes(key)) return
+    if (!args.some((a) => a.includes(key)) || source === 'lua') return
     seen.push(args)
     from?.set(args, source)
   })
@@ -122,6 +124,31 @@ describe('redis acks of one tick as one command', () => {
       await list.deleteQueue(`list:${listKey}`).catch(() => {})
       await list.close()
       rawList.disconnect()
+    }
+  }, 30_000)
+
+  it('bull: 30 jobs taken in one fetch have their deliveries counted in one script call, no HINCRBY a job', async () => {
+    const q = `${key}-b`
+    const bull = await openRedis(`redis://${REDIS_HOST}/${BULL_DB}`)
+    try {
+      await bull.createQueue(`bull:${q}`)
+      await bull.enqueue(`bull:${q}`, Array.from({length: 30}, (_, i) => ({payload: `{"n":${i}}`, contentType: 'application/json'})))
+      const attempts: number[] = []
+      const commands = await commandsOn(BULL_DB, `bull:${q}:`, async () => {
+        const sub = await bull.consume(`bull:${q}`, (lease) => {
+          attempts.push(lease.message.attempts)
+          void lease.ack()
+        }, {prefetch: 64})
+        for (let t = 0; attempts.length < 30 && t < 100; t++) await sleep(50)
+        await sub.close()
+      })
+      expect(attempts).toStrictEqual(Array.from({length: 30}, () => 1))
+      expect(commands.filter((c) => c[0]!.toUpperCase() === 'HINCRBY')).toHaveLength(0)
+      const counted = commands.filter((c) => /^EVAL/i.test(c[0]!) && c.slice(3).every((k) => /^bull:.*:\d+$/.test(k)) && c.length > 3)
+      expect(counted.map((c) => Number(c[2]))).toStrictEqual([30])
+    } finally {
+      await bull.deleteQueue(`bull:${q}`).catch(() => {})
+      await bull.close()
     }
   }, 30_000)
 })

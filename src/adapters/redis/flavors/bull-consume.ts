@@ -6,12 +6,21 @@
 // moveToFailed, moveToDelayed, extendLock, and its retryJob script (active → wait) for a nack.
 import type {ConsumeOptions, LeaseHandler, NackOptions, Subscription} from '../../../broker/contract.js'
 import {startLoop} from '../consumer.js'
+import {runScript, type ScriptDef} from '../scripts.js'
 import type {FlavorContext} from '../flavor.js'
 import {fromBullJob, type BullJob} from './bull-job.js'
 import {makeBullQueue, type BullQueue} from './bull-queue.js'
 import {leaseMsOf} from './shared.js'
 
 const FETCH_PARALLEL = 50
+
+// KEYS (as many as jobs taken, the count first): their hashes. Each delivery counted as HINCRBY counts it.
+const COUNT_STARTS: ScriptDef = {
+  name: 'queuectlBullCountStarts',
+  lua: `local out = {}
+for i = 1, #KEYS do out[i] = redis.call('HINCRBY', KEYS[i], 'attemptsStarted', 1) end
+return out`,
+}
 
 /**
  * A job whose hash bull cannot parse (broken opts/data JSON) must not end the subscription: it
@@ -80,11 +89,11 @@ export async function consumeBull(
       const want = Math.min(n, FETCH_PARALLEL)
       const got = (await Promise.all(Array.from({length: want}, () => queue.moveToActive().catch(skipUnreadable)))).filter((j): j is BullJob => Boolean(j))
       if (got.length === 0) return []
-      // deliveries, which bull does not count (attemptsMade counts failures): BullMQ's field name
-      const pipe = queue.client.pipeline()
-      for (const job of got) pipe.hincrby(queue.toKey(String(job.id)), 'attemptsStarted', 1)
-      const counts = (await pipe.exec()) ?? []
-      return got.map((job, i) => leaseOf(display, queue, job, Number(counts[i]?.[1] ?? 1)))
+      // deliveries, which bull does not count (attemptsMade counts failures): BullMQ's field name,
+      // counted for the whole batch in one script call rather than one HINCRBY a job
+      const keys = got.map((job) => queue.toKey(String(job.id)))
+      const counts = (await runScript(queue.client, COUNT_STARTS, [String(keys.length), ...keys], [])) as number[]
+      return got.map((job, i) => leaseOf(display, queue, job, Number(counts[i] ?? 1)))
     },
     // settling goes through the job's queue, which stays usable after close (it owns no connection)
     dispose: () => queue.close(),
