@@ -4,7 +4,8 @@ import type {RedisClient} from './connection.js'
 
 export interface ScriptDef {
   name: string
-  keys: number
+  /** Left out: a call passes its number of keys first, then the keys (as EVAL does). */
+  keys?: number
   lua: string
 }
 

@@ -6,12 +6,21 @@
 // moveToFailed, moveToDelayed, extendLock, and its retryJob script (active → wait) for a nack.
 import type {ConsumeOptions, LeaseHandler, NackOptions, Subscription} from '../../../broker/contract.js'
 import {startLoop} from '../consumer.js'
+import {runScript, type ScriptDef} from '../scripts.js'
 import type {FlavorContext} from '../flavor.js'
 import {fromBullJob, type BullJob} from './bull-job.js'
 import {makeBullQueue, type BullQueue} from './bull-queue.js'
 import {leaseMsOf} from './shared.js'
 
 const FETCH_PARALLEL = 50
+
+// KEYS (as many as jobs taken, the count first): their hashes. Each delivery counted as HINCRBY counts it.
+const COUNT_STARTS: ScriptDef = {
+  name: 'queuectlBullCountStarts',
+  lua: `local out = {}
+for i = 1, #KEYS do out[i] = redis.call('HINCRBY', KEYS[i], 'attemptsStarted', 1) end
+return out`,
+}
 
 /**
  * A job whose hash bull cannot parse (broken opts/data JSON) must not end the subscription: it
@@ -60,11 +69,12 @@ class NextJobs {
       const reply = (await job.moveToCompleted(undefined, false, false)) as [Record<string, string>, string] | [] | 0
       if (reply && reply[0]) {
         const [hash, id] = reply
-        const taken = await Promise.resolve(this.queue.nextJobFromJobData(hash, id)).catch(skipUnreadable)
+        // a job bull cannot read stays active: its stalled check returns it, then fails it
+        const taken = await (async () => this.queue.nextJobFromJobData(hash, id))().catch(skipUnreadable)
         // deliveries, which bull does not count: BullMQ's field, counted here as moveToActive's path does
         if (taken) {
           next = {job: taken, started: (Number(hash.attemptsStarted) || 0) + 1}
-          void this.queue.client.hincrby(this.queue.toKey(String(taken.id)), 'attemptsStarted', 1).catch(() => {})
+          void runScript(this.queue.client, COUNT_STARTS, ['1', this.queue.toKey(String(taken.id))], []).catch(() => {})
         }
       }
     } finally {
@@ -139,11 +149,11 @@ export async function consumeBull(
       const want = Math.min(n, FETCH_PARALLEL)
       const got = (await Promise.all(Array.from({length: want}, () => queue.moveToActive().catch(skipUnreadable)))).filter((j): j is BullJob => Boolean(j))
       if (got.length === 0) return []
-      // deliveries, which bull does not count (attemptsMade counts failures): BullMQ's field name
-      const pipe = queue.client.pipeline()
-      for (const job of got) pipe.hincrby(queue.toKey(String(job.id)), 'attemptsStarted', 1)
-      const counts = (await pipe.exec()) ?? []
-      return got.map((job, i) => leaseOf(display, queue, job, Number(counts[i]?.[1] ?? 1), next))
+      // deliveries, which bull does not count (attemptsMade counts failures): BullMQ's field name,
+      // counted for the whole batch in one script call rather than one HINCRBY a job
+      const keys = got.map((job) => queue.toKey(String(job.id)))
+      const counts = (await runScript(queue.client, COUNT_STARTS, [String(keys.length), ...keys], [])) as number[]
+      return got.map((job, i) => leaseOf(display, queue, job, Number(counts[i] ?? 1), next))
     },
     // settling goes through the job's queue, which stays usable after close (it owns no connection)
     dispose: async () => {

@@ -14,7 +14,7 @@ import {REDIS_FLAVOR, DRIVEN_REDIS, auxKey, mainKeyOf, type Flavor, type FlavorC
 import {startLoop} from '../consumer.js'
 import {defineScript, runScript, type ScriptDef} from '../scripts.js'
 import {decodeItem, encodeOutgoing, encodeRequeued, encodeRetried, nthId, numberIds, rawId, rawItem, RawIdCounter, toMessage} from './list-codec.js'
-import {enqueueInChunks, leaseMsOf, perTickGrouped} from './shared.js'
+import {enqueueInChunks, leaseMsOf, perTickBatch, perTickPipeline} from './shared.js'
 
 const LIST_REGISTRY = 'queuectl:lists'
 
@@ -67,20 +67,16 @@ if not redis.call('LPOS', KEYS[1], ARGV[1]) then redis.call('ZREM', KEYS[2], ARG
 return n`,
 }
 
-/** SETTLE for many items of one queue going to one place: ARGV = side, then old/next pairs; a reply for each. */
-const SETTLE_MANY: ScriptDef = {
-  name: 'queuectlListSettleMany',
-  keys: 3,
-  lua: `local out = {}
-for i = 2, #ARGV, 2 do
-  local n = redis.call('LREM', KEYS[1], 1, ARGV[i])
-  if n == 1 and ARGV[i + 1] ~= '' then
-    if ARGV[1] == 'R' then redis.call('RPUSH', KEYS[3], ARGV[i + 1]) else redis.call('LPUSH', KEYS[3], ARGV[i + 1]) end
-  end
+// KEYS: processing, leases. ARGV: the items of the acks of one tick, each dropped as SETTLE drops one.
+const ACK_ALL: ScriptDef = {
+  name: 'queuectlListAckAll',
+  keys: 2,
+  lua: `local n = 0
+for i = 1, #ARGV do
+  n = n + redis.call('LREM', KEYS[1], 1, ARGV[i])
   if not redis.call('LPOS', KEYS[1], ARGV[i]) then redis.call('ZREM', KEYS[2], ARGV[i]) end
-  out[#out + 1] = n
 end
-return out`,
+return n`,
 }
 
 const COUNT_AND_DELETE: ScriptDef = {
@@ -251,20 +247,15 @@ export const listFlavor: Flavor = {
     // registered, so a drained list (its key gone) is still found when the consumer subscribes again
     await ctx.client.sadd(LIST_REGISTRY, name)
     const leaseMs = options.leaseMs ?? leaseMsOf(ctx)
-    // settles (acks above all) asked for in the same tick share one write, and those going to the
-    // same place one script run (20,000 acks as one EVALSHA each cost Redis ~60 µs apiece)
-    defineScript(ctx.client, SETTLE_MANY)
-    type Settle = {old: Buffer; next: Buffer | ''; dest: string; side: 'R' | 'L'}
-    const settleScript = perTickGrouped(
-      ctx.client,
-      (c: Settle) => `${c.side}${c.dest}`,
-      (pipe, calls) => {
-        const args: (string | Buffer)[] = [k.processing, k.leases, calls[0]!.dest, calls[0]!.side]
-        for (const c of calls) args.push(c.old, c.next)
-        ;(pipe as unknown as Record<string, (...a: (string | Buffer)[]) => unknown>)[SETTLE_MANY.name]!(...args)
-      },
-    )
-    const settle = (old: Buffer, next: Buffer | '', dest: string, side: 'R' | 'L') => settleScript({old, next, dest, side}).then(() => undefined)
+    // settles asked for in the same tick (nacks, dead letters, expired leases) share one write
+    defineScript(ctx.client, SETTLE)
+    const settleScript = perTickPipeline(ctx.client, (pipe, args: (string | Buffer)[]) => {
+      ;(pipe as unknown as Record<string, (...a: (string | Buffer)[]) => unknown>)[SETTLE.name]!(...args)
+    })
+    const settle = (old: Buffer, next: Buffer | '', dest: string, side: 'R' | 'L') =>
+      settleScript([k.processing, k.leases, dest, old, next, side]).then(() => undefined)
+    // the acks of one tick as one script call over all their items, not one call each
+    const ack = perTickBatch((items: Buffer[]) => runScript(ctx.client, ACK_ALL, [k.processing, k.leases], items))
     return startLoop(handler, options, {
       upkeepMs: Math.max(50, Math.min(1000, Math.floor(leaseMs / 3))),
       upkeep: async () => {
@@ -285,7 +276,7 @@ export const listFlavor: Flavor = {
           return {
             message,
             ops: {
-              ack: () => settle(raw, '', k.main, 'R'),
+              ack: () => ack(raw),
               nack: async (o) => {
                 if (o?.delayMs) throw new NotSupportedError('list queues cannot delay a redelivery — nack without a delay')
                 // a plain hand-back (move/export past --limit, a stopped move) puts the item back as it was: raw stays raw for BRPOP programs

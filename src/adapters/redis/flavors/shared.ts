@@ -113,38 +113,24 @@ export function perTickPipeline<A>(client: RedisClient, add: (pipe: Pipe, call: 
 }
 
 /**
- * Like perTickPipeline, but the calls of one tick that share a key go as one command for all of
- * them (one script run, not one each: EVALSHA's own cost is most of a small script's), in call
- * order within a key; `add` gets the calls of one key, and each call gets its element of the
- * command's array reply.
+ * Coalesces the calls made in the same tick into one command over all their items (one XACK of
+ * every id a handler loop acked), where a pipeline would still send, and Redis run, one command
+ * each. Every caller of a tick shares that command's promise: done, or failed, together.
  */
-export function perTickGrouped<A>(client: RedisClient, keyOf: (call: A) => string, add: (pipe: Pipe, calls: A[]) => void): (call: A) => Promise<unknown> {
-  let queued: {call: A; resolve(value: unknown): void; reject(error: unknown): void}[] = []
-  const flush = () => {
-    const groups = new Map<string, typeof queued>()
-    for (const q of queued) {
-      const key = keyOf(q.call)
-      const group = groups.get(key)
-      if (group) group.push(q)
-      else groups.set(key, [q])
-    }
-    queued = []
-    const pipe = client.pipeline()
-    for (const group of groups.values()) add(pipe, group.map((q) => q.call))
-    pipe.exec().then(
-      (results) =>
-        [...groups.values()].forEach((group, i) => {
-          const [error, value] = results?.[i] ?? [new Error('Redis sent no reply'), undefined]
-          group.forEach((q, j) => (error ? q.reject(error) : q.resolve((value as unknown[] | undefined)?.[j])))
-        }),
-      (error: unknown) => [...groups.values()].flat().forEach((q) => q.reject(error)),
-    )
+export function perTickBatch<A>(send: (items: A[]) => Promise<unknown>): (item: A) => Promise<void> {
+  let items: A[] = []
+  let batch: Promise<void> | undefined
+  const flush = async () => {
+    await Promise.resolve() // the rest of this tick's calls join first
+    const sent = items
+    items = []
+    batch = undefined
+    await send(sent)
   }
-  return (call) =>
-    new Promise((resolve, reject) => {
-      if (queued.length === 0) queueMicrotask(flush)
-      queued.push({call, resolve, reject})
-    })
+  return (item) => {
+    items.push(item)
+    return (batch ??= flush())
+  }
 }
 
 /** A registry key of another type (someone else's `queues` set) means no queues of ours, not a failed listing. */

@@ -40,13 +40,22 @@ export function fieldsOf(message: OutgoingMessage): (string | Buffer)[] {
   return fields
 }
 
+/** An entry id's milliseconds part (`<ms>-<seq>`). */
+const msOfId = (id: string): number => Number(id.split('-', 1)[0])
+
+const PAYLOAD_FIELD = Buffer.from('payload')
+
 export function decodeEntry(queue: string, entry: StreamEntry, state: MessageState, attempts: number): Message {
   const id = entry[0].toString()
-  const map = new Map<string, Buffer>()
   const list = entry[1] ?? []
+  // queuectl's own plain entry (the one field `payload`): the message the general path makes, without its map
+  if (list.length === 2 && PAYLOAD_FIELD.equals(list[0]!)) {
+    const payload = list[1]!
+    return {id, queue, payload, headers: {}, attempts, state, enqueuedAt: msOfId(id), raw: {payload: `<${payload.length} bytes>`}}
+  }
+  const map = new Map<string, Buffer>()
   for (let i = 0; i + 1 < list.length; i += 2) map.set(list[i]!.toString('utf8'), list[i + 1]!)
-  const enqueuedAt = Number(id.split('-')[0])
-  const message: Message = {id, queue, payload: Buffer.alloc(0), headers: {}, attempts, state, enqueuedAt}
+  const message: Message = {id, queue, payload: Buffer.alloc(0), headers: {}, attempts, state, enqueuedAt: msOfId(id)}
   const payload = map.get('payload')
   if (payload === undefined) {
     const body: Record<string, string> = {}

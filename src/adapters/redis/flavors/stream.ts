@@ -13,7 +13,7 @@ import {auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type
 import {startLoop} from '../consumer.js'
 import {decodeEntry, fieldsOf, isPlain, type StreamEntry} from './stream-codec.js'
 import {listCapabilities} from './list.js'
-import {enqueueInChunks, leaseMsOf, perTickPipeline} from './shared.js'
+import {enqueueInChunks, leaseMsOf, perTickBatch} from './shared.js'
 
 /** What a list queue can do, but for retry: a stream keeps no retry of its own. */
 export const streamCapabilities: Capabilities = {
@@ -148,9 +148,11 @@ async function deliveriesOf(ctx: FlavorContext, name: string, group: string, ent
 const BLOCK_MS = 100
 
 /**
- * New entries for one group consumer. With `block` (nothing came back last time) the read waits in
- * Redis (BLOCK) instead of the loop sleeping, so an entry added meanwhile is handed out at once; it
- * waits on a connection of its own, so acks and claims never queue behind it.
+ * New entries for one group consumer, as a raw consumer reads them: XREADGROUP BLOCK on a
+ * connection of its own, so an entry added while the stream is empty is handed out at once (no
+ * poll, no sleep), a read with entries waiting returns at once, and acks, claims and the producer's
+ * writes never queue behind it on the command connection (before, reads went there while entries
+ * flowed, and an empty one cost a round trip and a 1 ms sleep before the blocking read).
  */
 function groupReader(ctx: FlavorContext, name: string, group: string, consumer: string) {
   let blocking: Promise<RedisClient> | undefined
@@ -161,7 +163,7 @@ function groupReader(ctx: FlavorContext, name: string, group: string, consumer: 
     }))
   return {
     async read(count: number, block: boolean): Promise<StreamEntry[]> {
-      const client = block ? await blocker() : ctx.client
+      const client = await blocker()
       const wait = block ? ['BLOCK', BLOCK_MS] : []
       return streamEntries((await client.callBuffer('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, ...wait, 'STREAMS', name, '>')) as unknown[] | null)
     },
@@ -308,11 +310,10 @@ export const streamFlavor: Flavor = {
     const claimEveryMs = Math.max(50, Math.min(1000, Math.floor(leaseMs / 3)))
     let lastClaim = 0
     let cursor = '0-0'
-    let lastEmpty = false
     const reader = groupReader(ctx, name, group, consumer)
     const dead = auxKey(name, 'dead')
-    // acks asked for in the same tick share one write
-    const xack = perTickPipeline(ctx.client, (pipe, id: string) => pipe.call('XACK', name, group, id))
+    // the acks of one tick as one XACK of all their ids (as a raw consumer acks a batch)
+    const xack = perTickBatch((ids: string[]) => ctx.client.call('XACK', name, group, ...ids))
 
     const lease = (entry: StreamEntry, attempts: number) => {
       const message = decodeEntry(name, entry, 'inflight', attempts)
@@ -359,10 +360,8 @@ export const streamFlavor: Flavor = {
           })
         }
         const room = n - out.length
-        if (room > 0) {
-          for (const e of await reader.read(room, out.length === 0 && lastEmpty)) out.push(lease(e, 1))
-        }
-        lastEmpty = out.length === 0
+        // with claimed entries in hand, no wait: they are handed out now
+        if (room > 0) for (const e of await reader.read(room, out.length === 0)) out.push(lease(e, 1))
         return out
       },
       // the blocking read is the idle wait: no sleep after it
