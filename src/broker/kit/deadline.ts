@@ -41,19 +41,30 @@ const BULK_FACTOR = 3
 /** Peeks of many messages: one more timeout per this many asked for. */
 const PEEK_PER_TIMEOUT = 10_000
 
-/** A bounded call in flight: when it must have answered (performance.now() ms), and how to fail it. */
-interface PendingCall {
-  readonly deadline: number
-  readonly what: string
-  readonly reject: (error: Error) => void
+/** A bounded call in flight: when it must have answered (performance.now() ms), how to end it; a link of the watchdog's list. */
+class PendingCall<T> {
+  prev: PendingCall<unknown> | undefined = undefined
+  next: PendingCall<unknown> | undefined = undefined
+  /** Still in the list: neither answered nor failed by the watchdog. */
+  live = true
+  resolve!: (value: T) => void
+  reject!: (error: unknown) => void
+
+  constructor(
+    readonly deadline: number,
+    readonly what: string,
+  ) {}
 }
 
 /**
  * The deadlines of one bounded broker's calls in flight, on one timer armed for the earliest:
  * a setTimeout, a Promise.race and a .finally per call cost more than a small broker call itself.
+ * Calls in flight are a doubly linked list through the calls themselves: adding and removing one
+ * allocates nothing and hashes nothing (a Set did both at every ack).
  */
 export class Watchdog {
-  private readonly pending = new Set<PendingCall>()
+  private head: PendingCall<unknown> | undefined
+  private count = 0
   private timer: NodeJS.Timeout | undefined
   private armedFor = Infinity
 
@@ -76,27 +87,49 @@ export class Watchdog {
 
   /** Bounds an answer already under way to `ms` from now, as `run` does. */
   watch<T>(what: string, answer: Promise<T>, ms: number): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const call: PendingCall = {deadline: performance.now() + ms, what, reject}
-      this.pending.add(call)
-      if (call.deadline < this.armedFor) this.arm(call.deadline)
-      // a late answer after the deadline is nobody's business: only the first outcome counts
-      answer.then(
-        (value) => {
-          if (!this.pending.delete(call)) return
-          this.onAnswer()
-          resolve(value)
-        },
-        (error: unknown) => {
-          if (this.pending.delete(call)) reject(error)
-        },
-      )
+    const call = new PendingCall<T>(performance.now() + ms, what)
+    const result = new Promise<T>((resolve, reject) => {
+      call.resolve = resolve
+      call.reject = reject
     })
+    this.add(call as PendingCall<unknown>)
+    if (call.deadline < this.armedFor) this.arm(call.deadline)
+    // a late answer after the deadline is nobody's business: only the first outcome counts
+    answer.then(
+      (value) => {
+        if (!call.live) return
+        this.remove(call as PendingCall<unknown>)
+        this.onAnswer()
+        call.resolve(value)
+      },
+      (error: unknown) => {
+        if (!call.live) return
+        this.remove(call as PendingCall<unknown>)
+        call.reject(error)
+      },
+    )
+    return result
   }
 
   /** Calls in flight (for tests: none left behind). */
   get size(): number {
-    return this.pending.size
+    return this.count
+  }
+
+  private add(call: PendingCall<unknown>): void {
+    call.next = this.head
+    if (this.head) this.head.prev = call
+    this.head = call
+    this.count++
+  }
+
+  private remove(call: PendingCall<unknown>): void {
+    call.live = false
+    if (call.prev) call.prev.next = call.next
+    else this.head = call.next
+    if (call.next) call.next.prev = call.prev
+    call.prev = call.next = undefined
+    this.count--
   }
 
   private arm(at: number): void {
@@ -112,11 +145,15 @@ export class Watchdog {
     this.armedFor = Infinity
     const now = performance.now()
     let next = Infinity
-    for (const call of this.pending) {
-      if (call.deadline <= now) {
-        this.pending.delete(call)
-        call.reject(this.onStall(call.what))
-      } else if (call.deadline < next) next = call.deadline
+    const late: PendingCall<unknown>[] = []
+    for (let call = this.head; call; call = call.next) {
+      if (call.deadline <= now) late.push(call)
+      else if (call.deadline < next) next = call.deadline
+    }
+    // failed after the walk: a rejection's handlers run later, but onStall is ours and runs now
+    for (const call of late) {
+      this.remove(call)
+      call.reject(this.onStall(call.what))
     }
     if (next < Infinity) this.arm(next)
   }
