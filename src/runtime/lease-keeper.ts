@@ -3,6 +3,7 @@
 // call (ack, nack, extend) is tracked so closing waits for the last one to land, with the failures
 // of one broker outage reported once.
 import {isTransient} from '../kernel/errors.js'
+import {SETTLED} from '../broker/kit/lease.js'
 import type {SlotPool} from './slots.js'
 
 export interface LeaseKeeperOptions {
@@ -62,8 +63,9 @@ export class LeaseKeeper {
 
   /** Tracks a broker settle call so close() waits for the last ack to land. */
   settle(promise: Promise<void>): void {
-    // an adapter that returns one shared, already-settled promise (memory) needs no tracking
-    if (promise === this.knownSettled) return
+    // a settle done when it returned (the kit's SETTLED: memory, Kafka and NATS acks), or an
+    // adapter's own shared, already-settled promise, needs no tracking
+    if (promise === SETTLED || promise === this.knownSettled) return
     this.inFlight++
     promise.then(() => {
       this.knownSettled = promise

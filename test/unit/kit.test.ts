@@ -1,10 +1,12 @@
 // The adapter kit (src/broker/kit) on its own, without a broker: the rules every adapter now
 // inherits from it.
 import {describe, expect, it} from 'vitest'
-import type {Lease, Message} from '../../src/broker/contract.js'
+import type {AdapterBroker, Broker, Capabilities, Lease, LeaseHandler, Message} from '../../src/broker/contract.js'
 import {chunkBySize} from '../../src/broker/kit/chunk.js'
-import {Watchdog} from '../../src/broker/kit/deadline.js'
-import {onceLease, type SettleOps} from '../../src/broker/kit/lease.js'
+import {boundedBroker, Watchdog} from '../../src/broker/kit/deadline.js'
+import {guardBroker} from '../../src/broker/kit/guard.js'
+import {onceLease, SETTLED, type SettleOps} from '../../src/broker/kit/lease.js'
+import {ConnectionError, NotSupportedError} from '../../src/kernel/errors.js'
 import {peekWith} from '../../src/broker/kit/peek.js'
 import {startPollLoop} from '../../src/broker/kit/poll-loop.js'
 import {ClosedSignal, Outage, Waker, withDeadline} from '../../src/broker/kit/subscription.js'
@@ -53,6 +55,64 @@ describe('onceLease', () => {
     await reopened.nack()
     expect(again).toEqual(['ack', 'nack'])
     expect(outstanding).toBe(0)
+  })
+})
+
+describe('settles done when they return (SETTLED)', () => {
+  it('onceLease hands SETTLED back as it is, its hooks run at once, and a second settle does nothing', () => {
+    const hooks: string[] = []
+    let acks = 0
+    const ops: SettleOps = {ack: () => (acks++, SETTLED), nack: async () => {}, deadLetter: async () => {}}
+    const lease = onceLease(message(), ops, {claimed: () => hooks.push('claimed'), finished: () => hooks.push('finished')})
+    expect(lease.ack()).toBe(SETTLED)
+    expect(hooks).toEqual(['claimed', 'finished'])
+    expect(lease.nack()).toBe(SETTLED)
+    expect(acks).toBe(1)
+  })
+
+  /** An adapter whose consume hands `leases` to the handler at once; capabilities as given. */
+  function fakeAdapter(leases: Lease[], caps: Partial<Capabilities> = {}): AdapterBroker {
+    return {
+      transport: 'fake', displayUrl: 'fake://', connect: async () => {}, listQueues: async () => [], close: async () => {},
+      stats: async (queue: string) => ({queue, counts: {}}) as never, peek: async () => [], enqueue: async () => [], purge: async () => 0,
+      capabilitiesOf: async () => ({consume: true, extend: true, advice: {extend: 'fake leases last as long as they last'}, ...caps}) as Capabilities,
+      consume: async (_q: string, handler: LeaseHandler) => {
+        for (const lease of leases) handler(lease)
+        return {closed: new Promise<undefined>(() => {}), close: async () => {}}
+      },
+    } as unknown as AdapterBroker
+  }
+
+  async function leasesOf(broker: Broker): Promise<Lease[]> {
+    const got: Lease[] = []
+    await broker.consume('q', (lease) => void got.push(lease), {prefetch: 10, leaseMs: 1000})
+    return got
+  }
+
+  it('a bounded broker passes SETTLED through (no deadline to keep), still bounds a settle that waits, and fails both at once while down', async () => {
+    const local = onceLease(message('local'), {ack: () => SETTLED, nack: () => SETTLED, deadLetter: () => SETTLED})
+    const waiting = onceLease(message('waiting'), {ack: () => new Promise<void>(() => {}), nack: async () => {}, deadLetter: async () => {}})
+    const later = onceLease(message('later'), {ack: () => SETTLED, nack: () => SETTLED, deadLetter: () => SETTLED})
+    const [a, b, c] = await leasesOf(boundedBroker(guardBroker(fakeAdapter([local, waiting, later])), 100))
+    expect(a!.ack()).toBe(SETTLED)
+    const t0 = performance.now()
+    const stalled = await b!.ack().catch((e: unknown) => e)
+    expect(stalled).toBeInstanceOf(ConnectionError)
+    expect((stalled as Error).message).toMatch(/did not answer \(ack\) within 0\.1 s/)
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(90)
+    // the network is down for the timeout: even a local settle fails at once, as every call does
+    await expect(c!.ack()).rejects.toBe(stalled)
+  })
+
+  it('over the guard, one lease wrapper: extend refuses with the queue’s advice where leases cannot be extended, ack reaches the adapter’s lease', async () => {
+    let acked = 0
+    const inner = onceLease(message(), {ack: () => (acked++, SETTLED), nack: () => SETTLED, deadLetter: () => SETTLED, extend: async () => {}})
+    const [lease] = await leasesOf(boundedBroker(guardBroker(fakeAdapter([inner], {extend: false})), 1000))
+    const refused = await lease!.extend(10).catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(NotSupportedError)
+    expect((refused as Error).message).toMatch(/fake leases last as long as they last/)
+    expect(lease!.ack()).toBe(SETTLED)
+    expect(acked).toBe(1)
   })
 })
 

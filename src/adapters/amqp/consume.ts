@@ -8,7 +8,7 @@
 // A failed attempt is requeued as a confirmed copy carrying the count (attempts.ts).
 import type {Channel, ConsumeMessage} from 'amqplib'
 import type {ConsumeOptions, Lease, LeaseHandler, Message, NackOptions, Subscription} from '../../broker/contract.js'
-import {onceLease, type SettleOps} from '../../broker/kit/lease.js'
+import {onceLease, SETTLED, type SettleOps} from '../../broker/kit/lease.js'
 import {ClosedSignal, Outage, resumes, withDeadline} from '../../broker/kit/subscription.js'
 import {sleep} from '../../kernel/backoff.js'
 import {ConnectionError, NotSupportedError, UsageError, isUserError} from '../../kernel/errors.js'
@@ -104,7 +104,16 @@ class AmqpConsumer {
       }
     }
     const ops: SettleOps = {
-      ack: () => onLive(() => state.acks.ack(msg)),
+      // the hot path: the ack is batched for this turn's flush, nothing to wait for (no closure, no promise)
+      ack: () => {
+        if (!state.open) return SETTLED
+        try {
+          state.acks.ack(msg)
+        } catch (error) {
+          if (state.open) return Promise.reject(error)
+        }
+        return SETTLED
+      },
       nack: (opts?: NackOptions) => onLive((ch) => this.nackOn(ch, msg, message, state, opts)),
       deadLetter: (reason: string) => onLive((ch) => this.deadLetterOn(ch, msg, message, reason)),
     }

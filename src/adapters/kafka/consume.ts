@@ -5,7 +5,7 @@
 // as done. Acks are committed in small batches, within COMMIT_EVERY_MS of the ack (and on close).
 import {Consumer, MessagesStreamFallbackModes, MessagesStreamModes, type Message as KafkaMessage, type MessagesStream} from '@platformatic/kafka'
 import type {ConsumeOptions, Lease, LeaseHandler, Message, Subscription} from '../../broker/contract.js'
-import {SettleOnce} from '../../broker/kit/lease.js'
+import {SETTLED, SettleOnce} from '../../broker/kit/lease.js'
 import {ClosedSignal, Waker, resumes} from '../../broker/kit/subscription.js'
 import {ConnectionError, NotSupportedError} from '../../kernel/errors.js'
 import {baseOptions} from './client.js'
@@ -87,13 +87,13 @@ class GroupLease extends SettleOnce implements Lease {
   }
 
   ack(): Promise<void> {
-    if (!this.claim()) return Promise.resolve()
+    if (!this.claim()) return SETTLED
     try {
       this.sub.settled(this.r)
     } catch (error) {
       return Promise.reject(error)
     }
-    return Promise.resolve()
+    return SETTLED
   }
 
   async nack(): Promise<void> {

@@ -3,7 +3,7 @@
 // due time, leased ones in a map swept for expired leases; nothing allocates per message beyond
 // the message itself and its lease.
 import type {Lease, LeaseHandler, Message, MessageState, NackOptions, OutgoingMessage} from '../../broker/contract.js'
-import {SettleOnce} from '../../broker/kit/lease.js'
+import {SETTLED, SettleOnce} from '../../broker/kit/lease.js'
 import {Deque} from './deque.js'
 import {MinHeap} from './heap.js'
 import {InflightList} from './inflight.js'
@@ -38,7 +38,6 @@ export interface MemorySubscriber {
   open: boolean
 }
 
-const SETTLED = Promise.resolve()
 const DISPATCH_SLICE = 16_384
 
 let nextId = 0

@@ -7,7 +7,7 @@
 import type {ConsumerInfo} from '@nats-io/jetstream'
 import type {NatsConnection} from '@nats-io/transport-node'
 import type {ConsumeOptions, Lease, LeaseHandler, Message, NackOptions, Subscription} from '../../broker/contract.js'
-import {SettleOnce} from '../../broker/kit/lease.js'
+import {SETTLED, SettleOnce} from '../../broker/kit/lease.js'
 import {ClosedSignal, resumes} from '../../broker/kit/subscription.js'
 import {ConnectionError, NotFoundError} from '../../kernel/errors.js'
 import {fromDelivered} from './codec.js'
@@ -85,7 +85,7 @@ class NatsLease extends SettleOnce implements Lease {
 
   ack(): Promise<void> {
     // the hot path: a sync settle, no closure
-    if (!this.claim()) return Promise.resolve()
+    if (!this.claim()) return SETTLED
     clearInterval(this.keepAlive)
     this.w.outstanding--
     try {
@@ -97,7 +97,7 @@ class NatsLease extends SettleOnce implements Lease {
     } finally {
       this.w.refill()
     }
-    return Promise.resolve()
+    return SETTLED
   }
 
   nack(o?: NackOptions): Promise<void> {

@@ -3,6 +3,8 @@
 // races a deadline, and close() gives a graceful goodbye a short while, then destroys the socket.
 import type {Broker, Lease, LeaseHandler, Message, NackOptions, Subscription} from '../contract.js'
 import {ConnectionError} from '../../kernel/errors.js'
+import {LeaseWithoutExtend} from './guard.js'
+import {SETTLED} from './lease.js'
 
 /** Resolves or rejects as `work` does, or rejects with `onTimeout()` after `ms`. */
 export function within<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
@@ -39,19 +41,30 @@ const BULK_FACTOR = 3
 /** Peeks of many messages: one more timeout per this many asked for. */
 const PEEK_PER_TIMEOUT = 10_000
 
-/** A bounded call in flight: when it must have answered (performance.now() ms), and how to fail it. */
-interface PendingCall {
-  readonly deadline: number
-  readonly what: string
-  readonly reject: (error: Error) => void
+/** A bounded call in flight: when it must have answered (performance.now() ms), how to end it; a link of the watchdog's list. */
+class PendingCall<T> {
+  prev: PendingCall<unknown> | undefined = undefined
+  next: PendingCall<unknown> | undefined = undefined
+  /** Still in the list: neither answered nor failed by the watchdog. */
+  live = true
+  resolve!: (value: T) => void
+  reject!: (error: unknown) => void
+
+  constructor(
+    readonly deadline: number,
+    readonly what: string,
+  ) {}
 }
 
 /**
  * The deadlines of one bounded broker's calls in flight, on one timer armed for the earliest:
  * a setTimeout, a Promise.race and a .finally per call cost more than a small broker call itself.
+ * Calls in flight are a doubly linked list through the calls themselves: adding and removing one
+ * allocates nothing and hashes nothing (a Set did both at every ack).
  */
 export class Watchdog {
-  private readonly pending = new Set<PendingCall>()
+  private head: PendingCall<unknown> | undefined
+  private count = 0
   private timer: NodeJS.Timeout | undefined
   private armedFor = Infinity
 
@@ -63,33 +76,60 @@ export class Watchdog {
 
   /** Bounds `work` to `ms`: it resolves or rejects as `work` does, or rejects with `onStall(what)` past the deadline. */
   run<T>(what: string, work: () => Promise<T>, ms: number): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const call: PendingCall = {deadline: performance.now() + ms, what, reject}
-      this.pending.add(call)
-      if (call.deadline < this.armedFor) this.arm(call.deadline)
-      let answer: Promise<T>
-      try {
-        answer = work()
-      } catch (error) {
-        answer = Promise.reject(error)
-      }
-      // a late answer after the deadline is nobody's business: only the first outcome counts
-      answer.then(
-        (value) => {
-          if (!this.pending.delete(call)) return
-          this.onAnswer()
-          resolve(value)
-        },
-        (error: unknown) => {
-          if (this.pending.delete(call)) reject(error)
-        },
-      )
+    let answer: Promise<T>
+    try {
+      answer = work()
+    } catch (error) {
+      answer = Promise.reject(error)
+    }
+    return this.watch(what, answer, ms)
+  }
+
+  /** Bounds an answer already under way to `ms` from now, as `run` does. */
+  watch<T>(what: string, answer: Promise<T>, ms: number): Promise<T> {
+    const call = new PendingCall<T>(performance.now() + ms, what)
+    const result = new Promise<T>((resolve, reject) => {
+      call.resolve = resolve
+      call.reject = reject
     })
+    this.add(call as PendingCall<unknown>)
+    if (call.deadline < this.armedFor) this.arm(call.deadline)
+    // a late answer after the deadline is nobody's business: only the first outcome counts
+    answer.then(
+      (value) => {
+        if (!call.live) return
+        this.remove(call as PendingCall<unknown>)
+        this.onAnswer()
+        call.resolve(value)
+      },
+      (error: unknown) => {
+        if (!call.live) return
+        this.remove(call as PendingCall<unknown>)
+        call.reject(error)
+      },
+    )
+    return result
   }
 
   /** Calls in flight (for tests: none left behind). */
   get size(): number {
-    return this.pending.size
+    return this.count
+  }
+
+  private add(call: PendingCall<unknown>): void {
+    call.next = this.head
+    if (this.head) this.head.prev = call
+    this.head = call
+    this.count++
+  }
+
+  private remove(call: PendingCall<unknown>): void {
+    call.live = false
+    if (call.prev) call.prev.next = call.next
+    else this.head = call.next
+    if (call.next) call.next.prev = call.prev
+    call.prev = call.next = undefined
+    this.count--
   }
 
   private arm(at: number): void {
@@ -105,11 +145,15 @@ export class Watchdog {
     this.armedFor = Infinity
     const now = performance.now()
     let next = Infinity
-    for (const call of this.pending) {
-      if (call.deadline <= now) {
-        this.pending.delete(call)
-        call.reject(this.onStall(call.what))
-      } else if (call.deadline < next) next = call.deadline
+    const late: PendingCall<unknown>[] = []
+    for (let call = this.head; call; call = call.next) {
+      if (call.deadline <= now) late.push(call)
+      else if (call.deadline < next) next = call.deadline
+    }
+    // failed after the walk: a rejection's handlers run later, but onStall is ours and runs now
+    for (const call of late) {
+      this.remove(call)
+      call.reject(this.onStall(call.what))
     }
     if (next < Infinity) this.arm(next)
   }
@@ -123,22 +167,8 @@ export class Watchdog {
  * and subscriptions it hands out are bounded the same way.
  */
 export function boundedBroker(inner: Broker, timeoutMs: number): Broker {
-  let downUntil = 0
-  let lastStall: ConnectionError | undefined
-  const seconds = `${Math.round(timeoutMs / 100) / 10} s`
-  const watchdog = new Watchdog((what) => {
-    lastStall = new ConnectionError(
-      `${inner.displayUrl} did not answer (${what}) within ${seconds}: the network or the broker stalled — check the network, or raise --timeout if it is only slow`,
-      true,
-    )
-    downUntil = Date.now() + timeoutMs
-    return lastStall
-  }, () => (lastStall = undefined))
-  function bound<T>(what: string, work: () => Promise<T>, ms = timeoutMs): Promise<T> {
-    if (lastStall && Date.now() < downUntil) return Promise.reject(lastStall)
-    return watchdog.run(what, work, ms)
-  }
-  const boundLease = (lease: Lease): Lease => new BoundLease(lease, bound)
+  const bounds = new Bounds(inner.displayUrl, timeoutMs)
+  const bound = <T>(what: string, work: () => Promise<T>, ms = timeoutMs): Promise<T> => bounds.bound(what, work, ms)
   const boundSubscription = (sub: Subscription): Subscription => ({
     closed: sub.closed,
     ...(sub.resumes === undefined ? {} : {resumes: sub.resumes}),
@@ -154,7 +184,7 @@ export function boundedBroker(inner: Broker, timeoutMs: number): Broker {
     peek: (q, o) => bound(`peek "${q}"`, () => inner.peek(q, o), timeoutMs * Math.max(1, Math.ceil(o.limit / PEEK_PER_TIMEOUT))),
     enqueue: (q, messages, o) => bound(`enqueue to "${q}"`, () => inner.enqueue(q, messages, o), timeoutMs * Math.max(1, Math.ceil(messages.length / 1000))),
     consume: async (q, handler: LeaseHandler, o) =>
-      boundSubscription(await bound(`consume "${q}"`, () => inner.consume(q, (lease) => handler(boundLease(lease)), o))),
+      boundSubscription(await bound(`consume "${q}"`, () => inner.consume(q, (lease) => handler(new BoundLease(lease, bounds)), o))),
     purge: (q, s) => bound(`purge "${q}"`, () => inner.purge(q, s), timeoutMs * BULK_FACTOR),
     capabilitiesOf: (q) => bound('capabilities', () => inner.capabilitiesOf(q)),
     createQueue: (q, o) => bound(`create "${q}"`, () => inner.createQueue(q, o)),
@@ -168,31 +198,107 @@ export function boundedBroker(inner: Broker, timeoutMs: number): Broker {
   }
 }
 
-type Bound = <T>(what: string, work: () => Promise<T>) => Promise<T>
+/** One bounded broker's deadlines: its watchdog, and the stall that fails calls at once while the network is down. */
+class Bounds {
+  private downUntil = 0
+  private lastStall: ConnectionError | undefined
+  private readonly watchdog: Watchdog
 
-/** A lease whose settles are bounded; a class, so a delivery allocates one object, not four closures. */
+  constructor(
+    displayUrl: string,
+    private readonly timeoutMs: number,
+  ) {
+    const seconds = `${Math.round(timeoutMs / 100) / 10} s`
+    this.watchdog = new Watchdog((what) => {
+      this.lastStall = new ConnectionError(
+        `${displayUrl} did not answer (${what}) within ${seconds}: the network or the broker stalled — check the network, or raise --timeout if it is only slow`,
+        true,
+      )
+      this.downUntil = Date.now() + timeoutMs
+      return this.lastStall
+    }, () => (this.lastStall = undefined))
+  }
+
+  /** The stall every call fails with at once while the network is down; else undefined. */
+  stalled(): ConnectionError | undefined {
+    return this.lastStall !== undefined && Date.now() < this.downUntil ? this.lastStall : undefined
+  }
+
+  bound<T>(what: string, work: () => Promise<T>, ms: number): Promise<T> {
+    const stall = this.stalled()
+    if (stall) return Promise.reject(stall)
+    return this.watchdog.run(what, work, ms)
+  }
+
+  /** A settle's answer, bounded; SETTLED (done when it returned: nothing to wait for) passes through as it is. */
+  answer(what: string, answer: Promise<void>): Promise<void> {
+    if (answer !== SETTLED) return this.watchdog.watch(what, answer, this.timeoutMs)
+    this.lastStall = undefined // answered in time, as a watched call that resolves
+    return answer
+  }
+}
+
+const enum Settle {
+  Ack,
+  Nack,
+  DeadLetter,
+  Extend,
+}
+const SETTLE_NAMES = ['ack', 'nack', 'dead-letter', 'extend']
+
+/**
+ * A lease whose settles are bounded; a class, so a delivery allocates one object, not four
+ * closures. It takes the place of the guard's lease without extend (one wrapper, not two): its
+ * extend refuses with the queue's advice as the guard's does.
+ */
 class BoundLease implements Lease {
   readonly message: Message
+  private readonly inner: Lease
+  private readonly noExtend: LeaseWithoutExtend | undefined
+
   constructor(
-    private readonly inner: Lease,
-    private readonly bound: Bound,
+    lease: Lease,
+    private readonly bounds: Bounds,
   ) {
-    this.message = inner.message
+    this.message = lease.message
+    if (lease instanceof LeaseWithoutExtend) {
+      this.inner = lease.inner
+      this.noExtend = lease
+    } else {
+      this.inner = lease
+      this.noExtend = undefined
+    }
   }
 
   ack(): Promise<void> {
-    return this.bound('ack', () => this.inner.ack())
+    return this.settle(Settle.Ack, undefined)
   }
 
   nack(options?: NackOptions): Promise<void> {
-    return this.bound('nack', () => this.inner.nack(options))
+    return this.settle(Settle.Nack, options)
   }
 
   deadLetter(reason: string): Promise<void> {
-    return this.bound('dead-letter', () => this.inner.deadLetter(reason))
+    return this.settle(Settle.DeadLetter, reason)
   }
 
   extend(ms: number): Promise<void> {
-    return this.bound('extend', () => this.inner.extend(ms))
+    return this.settle(Settle.Extend, ms)
+  }
+
+  /** Fails at once while the network is down; else asks the lease and bounds its answer. */
+  private settle(op: Settle, arg: unknown): Promise<void> {
+    const stall = this.bounds.stalled()
+    if (stall) return Promise.reject(stall)
+    let answer: Promise<void>
+    try {
+      if (op === Settle.Ack) answer = this.inner.ack()
+      else if (op === Settle.Nack) answer = this.inner.nack(arg as NackOptions | undefined)
+      else if (op === Settle.DeadLetter) answer = this.inner.deadLetter(arg as string)
+      else answer = this.noExtend ? this.noExtend.extend() : this.inner.extend(arg as number)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.bounds.answer(SETTLE_NAMES[op]!, answer)
   }
 }

@@ -12,6 +12,14 @@ export interface SettleOps {
   extend?(ms: number): Promise<void>
 }
 
+/**
+ * What a settle returns when it is done by the time it returns (an ack written to the socket, or
+ * marked for the next commit, with no answer to wait for): one shared, already-resolved promise.
+ * A bounded broker hands it straight back (there is nothing to bound) and the worker's keeper does
+ * not track it: no timer entry, promise or closure per message.
+ */
+export const SETTLED: Promise<void> = Promise.resolve()
+
 /** The guard itself: a class, so that a lease written as one (the memory adapter's) needs no extra object. */
 export class SettleOnce {
   private done = false
@@ -72,11 +80,24 @@ class OnceLease extends SettleOnce implements Lease {
     return this.settle(() => this.ops.deadLetter(reason))
   }
 
-  private async settle(how: () => Promise<void>): Promise<void> {
-    if (!this.claim()) return
+  private settle(how: () => Promise<void>): Promise<void> {
+    if (!this.claim()) return SETTLED
     this.hooks.claimed?.()
+    let answer: Promise<void>
     try {
-      await how()
+      answer = how()
+    } catch (error) {
+      answer = Promise.reject(error)
+    }
+    // done when it returned (an ack written, nothing to wait for): no promise of our own
+    if (answer !== SETTLED) return this.outcome(answer)
+    this.hooks.finished?.()
+    return SETTLED
+  }
+
+  private async outcome(answer: Promise<void>): Promise<void> {
+    try {
+      await answer
     } catch (error) {
       if (this.hooks.unclaimed) {
         this.unclaim()
