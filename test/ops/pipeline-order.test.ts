@@ -1,5 +1,5 @@
 // `queue import` keeps several batches in flight on brokers whose writes keep their order across
-// enqueues (one Redis connection, one AMQP confirm channel, one NATS connection): 2,000 lines in
+// enqueues (one Redis connection, one AMQP confirm channel, one NATS connection, one Kafka producer): 2,000 lines in
 // batches of 100 reach the consumer in the order of the file.
 import {Readable} from 'node:stream'
 import {afterAll, describe, expect, it} from 'vitest'
@@ -7,6 +7,7 @@ import type {Broker, EnqueueOptions, OutgoingMessage} from '../../src/broker/con
 import {importMessages} from '../../src/services/ops/import.js'
 import {declareQueue, dropQueue as dropAmqpQueue, AMQP_URL} from '../adapters/amqp/helpers.js'
 import {NATS_URL} from '../adapters/nats/helpers.js'
+import {createTopic, deleteTopic, ensureKafka, KAFKA_URL, uniqueTopic} from '../adapters/kafka/helpers.js'
 import {eventually, open, REDIS_OPS_URL} from './targets.js'
 
 const N = 2000
@@ -17,7 +18,11 @@ interface Case {
   url: string
   make(b: Broker): Promise<string>
   drop(b: Broker, q: string): Promise<void>
+  /** The name a consumer reads it by, when not the queue's (Kafka: TOPIC/GROUP). */
+  consumer?: (q: string) => string
 }
+
+const kafkaMissing = await ensureKafka()
 
 const cases: Case[] = [
   {
@@ -41,6 +46,9 @@ const cases: Case[] = [
     },
     drop: (b, q) => b.deleteQueue(q).catch(() => {}),
   },
+  ...(kafkaMissing
+    ? []
+    : [{name: 'kafka (one partition)', url: KAFKA_URL, make: () => createTopic(uniqueTopic('pipe')), drop: (_b: Broker, q: string) => deleteTopic(q), consumer: (q: string) => `${q}/${q}-g`}]),
 ]
 
 const opened: (() => Promise<void>)[] = []
@@ -74,7 +82,7 @@ describe.each(cases)('import in order with batches in flight: $name', (c) => {
     expect(maxInFlight).toBeGreaterThan(1)
 
     const seen: number[] = []
-    const sub = await b.consume(q, (lease) => {
+    const sub = await b.consume(c.consumer?.(q) ?? q, (lease) => {
       seen.push((JSON.parse(String(lease.message.payload)) as {n: number}).n)
       void lease.ack()
     }, {prefetch: 64})
