@@ -109,6 +109,7 @@ class BatchSend {
   private messagesInFlight = 0
   private failed: Outcome | undefined
   private interrupted = false
+  private callbackError: {error: unknown} | undefined
   /** Every message of the input was handed to a batch. */
   allSent = false
 
@@ -167,7 +168,13 @@ class BatchSend {
       if (!o.ids) continue
       this.sent += o.ids.length
       for (const id of o.ids) this.ids.push(id)
-      this.options.onBatch?.(o.ids, this.sent)
+      try {
+        this.options.onBatch?.(o.ids, this.sent)
+      } catch (error) {
+        // the caller's own failure (writing the ids): thrown once the batches in flight are settled
+        this.callbackError ??= {error}
+        this.interrupted = true
+      }
     }
   }
 
@@ -176,6 +183,7 @@ class BatchSend {
   }
 
   throwIfFailed(): void {
+    if (this.callbackError) throw this.callbackError.error
     const failed = this.failed
     if (!failed) {
       if (this.interrupted) throw new InterruptedError(`interrupted: ${this.sent}${this.of} messages were sent to "${this.queue}", the rest were not`)

@@ -138,3 +138,17 @@ describe('sendInBatches in flight', () => {
     expect(error.sent).toBe(f.stored.length)
   })
 })
+
+describe('sendInBatches when the caller fails', () => {
+  it("an onBatch that throws (writing the ids) ends the send with that error, after the batches in flight, and starts no more", async () => {
+    const f = scripted({pipelines: true})
+    const error = await sendInBatches(f.broker, 'q', messages(1000), {
+      batchSize: 100,
+      onBatch: (_ids, sent) => {
+        if (sent === 200) throw new Error('EPIPE')
+      },
+    }).catch((e: unknown) => e)
+    expect((error as Error).message).toBe('EPIPE')
+    expect(f.stats().calls).toBeLessThan(10)
+  })
+})
