@@ -13,6 +13,8 @@ import {join} from 'node:path'
 
 const here = new URL('.', import.meta.url).pathname
 const bin = join(here, '..', 'bin', 'run.js')
+// WIRE_BASE_ROOT=/path/to/another/build: a third side, `base`, that build's `queue` (before/after in the same rounds)
+const baseBin = process.env.WIRE_BASE_ROOT ? join(process.env.WIRE_BASE_ROOT, 'bin', 'run.js') : undefined
 const yard = join(here, 'wire', 'ops.mjs')
 const noop = join(here, 'wire', 'noop-handler.mjs')
 
@@ -77,8 +79,9 @@ async function once(c, op, side, f) {
   await raw({...base, op: 'create', queues: [q, to]})
   try {
     if (op.fill) await raw({...base, op: 'enqueue', queue: q, file: f.messages})
-    if (side === 'queue') {
+    if (side === 'queue' || side === 'base') {
       const {args, stdin} = op.queue(q, to)
+      if (side === 'base') args[0] = baseBin
       return {...(await timed(args, stdin)), command: `queue ${args.slice(1).join(' ')}${stdin ? ' < messages.ndjson' : ''}`}
     }
     const opts = {...base, ...op.yard(q, to)}
@@ -104,14 +107,16 @@ export async function opsRows(cases, {rounds, count, ops}) {
         try {
           const yard = []
           const ours = []
-          const cpu = {yard: [], queue: []}
+          const base = []
+          const cpu = {yard: [], queue: [], base: []}
           let command
           let yardCommand
           for (let round = 0; round < rounds; round++) {
-            for (const side of round % 2 === 0 ? ['yard', 'queue'] : ['queue', 'yard']) {
+            const sides = baseBin ? ['yard', 'queue', 'base'] : ['yard', 'queue']
+            for (const side of sides.map((_, i) => sides[(i + round) % sides.length])) {
               const r = await once(c, op, side, f)
               const rate = Math.round((count * 1000) / r.ms)
-              ;(side === 'yard' ? yard : ours).push(rate)
+              ;({yard, queue: ours, base})[side].push(rate)
               cpu[side].push(Math.round((r.cpu * 1_000_000) / count))
               if (side === 'queue') command = r.command
               else yardCommand = r.command
@@ -119,6 +124,7 @@ export async function opsRows(cases, {rounds, count, ops}) {
             }
           }
           rows.push({c, op: `${name} ${count}`, yard: {throughput: median(yard), cpuK: median(cpu.yard)}, ours: {throughput: median(ours), cpuK: median(cpu.queue)}, ratio: spread(ours.map((o, i) => o / yard[i])), command, yardCommand})
+          if (baseBin) console.error(`${c.name} ${name}: ratio this build ${median(ours.map((o, i) => o / yard[i])).toFixed(2)}x, base ${median(base.map((o, i) => o / yard[i])).toFixed(2)}x; CPU ms / 1k yard ${median(cpu.yard)} / this ${median(cpu.queue)} / base ${median(cpu.base)}`)
         } catch (error) {
           console.error(`${c.name} ${name}: ${error.message}`)
           rows.push({c, op: `${name} failed`, error: error.message.split('\n')[0]})

@@ -196,6 +196,13 @@ export interface EnqueueOptions {
    * ids cost work per message (a Redis list hashes each raw item) may skip them and return [].
    */
   ids?: boolean
+  /**
+   * Called once every message of this call is on the connection in order, before its confirms
+   * come back: a later call's messages will be stored after these, so the caller may start the
+   * next batch now. Only an adapter whose writes keep their order across calls (one connection,
+   * channel or producer) calls it; never called, the caller keeps one call in flight.
+   */
+  onWritten?: () => void
 }
 
 /**

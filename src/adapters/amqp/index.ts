@@ -360,6 +360,8 @@ export class AmqpBroker implements AdapterBroker {
         where: this.displayUrl,
         signal: options.signal,
         onProgress: options.onProgress,
+        // one confirm channel keeps the order of everything published on it, across enqueues
+        onWritten: options.onWritten,
         target,
         closeReason: () => pub.reason,
         connectionLost: () => this.lost !== undefined,

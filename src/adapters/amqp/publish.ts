@@ -34,6 +34,8 @@ export interface PublishRun {
   where: string
   signal?: AbortSignal
   onProgress?: (sent: number) => void
+  /** Told once every message is published on the channel (confirms still to come). Confirmed publishing only. */
+  onWritten?: () => void
   /** Where each message goes (the default exchange, or the delayed-message exchange). */
   target: (m: Outgoing) => PublishTarget
   /** Why the channel closed, when the broker said (set by the channel's error listener). */
@@ -154,6 +156,7 @@ class ConfirmedBatch {
         await this.waitUntil(() => !this.needDrain)
       }
     }
+    if (!this.failure) run.onWritten?.()
     await this.waitUntil(() => this.settled() >= this.published)
   }
 

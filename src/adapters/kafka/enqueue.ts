@@ -39,7 +39,10 @@ export async function produceAll(producer: Producer, target: ProduceTarget, mess
     if (options?.signal?.aborted) break
     const batch = records.slice(i, i + BATCH)
     try {
-      const got = await sendBatch(producer, batch, options?.ids !== false)
+      const pending = sendBatch(producer, batch, options?.ids !== false)
+      // the send queue takes it at once, in order (one producer): this call's last chunk is out
+      if (i + BATCH >= records.length) options?.onWritten?.()
+      const got = await pending
       for (const id of got) ids.push(id)
     } catch (error) {
       const e = requestError(error, target.where)

@@ -72,7 +72,10 @@ export async function publishAll(ctx: PublishContext, stream: StreamInfo, messag
       if (options?.signal?.aborted) throw new InterruptedError()
       const i = next++
       const p = prepared[i]!
-      const ack: PubAck = await ctx.js.publish(subject, p.data, p.headers ? {headers: p.headers} : undefined)
+      const acked = ctx.js.publish(subject, p.data, p.headers ? {headers: p.headers} : undefined)
+      // publish writes before its first await, on the one connection: after the last, this call's are all out in order
+      if (next === prepared.length) options?.onWritten?.()
+      const ack: PubAck = await acked
       ids[i] = String(ack.seq)
       done[i] = true
       if (++confirmed % WINDOW === 0) options?.onProgress?.(confirmed)

@@ -58,9 +58,10 @@ export async function importMessages(broker: Broker, queue: string, open: () => 
 
 async function send(broker: Broker, queue: string, input: Readable, options: ImportOptions): Promise<ImportReport> {
   let badLine: LineError | undefined
+  const where = new LineNumbers()
   // the generator ends at a bad line, so the batch before it is still sent
   async function* messages(): AsyncIterable<OutgoingMessage> {
-    for await (const item of lines(input, options.priority)) {
+    for await (const item of lines(input, options.priority, where)) {
       if (item instanceof LineError) {
         badLine = item
         return
@@ -72,18 +73,41 @@ async function send(broker: Broker, queue: string, input: Readable, options: Imp
     batchSize: options.batchSize,
     signal: options.signal,
     onBatch: (_ids, total) => options.onBatch?.(total),
+    lineOf: (ordinal) => where.lineOf(ordinal),
   })
   return {imported: sent, badLine}
 }
 
-async function* lines(input: Readable, priority: boolean): AsyncIterable<OutgoingMessage | LineError> {
+/** Which input line each message came from (blank lines make them differ), kept as the points where they start to differ. */
+class LineNumbers {
+  private count = 0
+  private readonly breaks: [ordinal: number, line: number][] = []
+
+  add(line: number): void {
+    const ordinal = ++this.count
+    const last = this.breaks.at(-1)
+    if (!last || last[1] - last[0] !== line - ordinal) this.breaks.push([ordinal, line])
+  }
+
+  lineOf(ordinal: number): number {
+    let shift = 0
+    for (const [o, l] of this.breaks) {
+      if (o > ordinal) break
+      shift = l - o
+    }
+    return ordinal + shift
+  }
+}
+
+async function* lines(input: Readable, priority: boolean, where?: LineNumbers): AsyncIterable<OutgoingMessage | LineError> {
   let n = 0
   for await (const raw of createInterface({input, crlfDelay: Infinity})) {
     n++
     const text = raw.trim()
     if (text === '') continue
+    let message: OutgoingMessage
     try {
-      yield parseExportLine(text, n, {priority})
+      message = parseExportLine(text, n, {priority})
     } catch (error) {
       if (error instanceof LineError) {
         yield error
@@ -91,5 +115,7 @@ async function* lines(input: Readable, priority: boolean): AsyncIterable<Outgoin
       }
       throw error
     }
+    where?.add(n)
+    yield message
   }
 }

@@ -235,7 +235,7 @@ export const listFlavor: Flavor = {
         known.delete(name)
         throw wrongType(await typeOf(ctx, name))
       })
-    }, (item) => item.length, 2)
+    }, (item) => item.length, 2, true)
     await registered
     known.add(name)
     return wantIds ? (ids as string[]) : []

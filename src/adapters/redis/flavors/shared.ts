@@ -13,6 +13,8 @@ const CHUNK_LIMITS = {maxItems: 1000, maxBytes: 4 * 1024 * 1024}
  * Sends items chunk by chunk, keeping a few chunks in flight (pipelined on one connection), and
  * counts only confirmed chunks: if Redis goes away, EnqueueError says exactly how many were sent.
  * Returns what `send` returned for each chunk, in chunk order (the ids it added, say).
+ * `writesAtCall`: `send` issues its command before its first await, so EnqueueOptions.onWritten
+ * is told once the last chunk's is issued (the caller may then pipeline its next enqueue).
  */
 export async function enqueueInChunks<T, R>(
   ctx: FlavorContext,
@@ -21,6 +23,7 @@ export async function enqueueInChunks<T, R>(
   send: (chunk: T[]) => Promise<R>,
   size: (item: T) => number = (item) => (Buffer.isBuffer(item) ? item.length : 256),
   inFlight = 4,
+  writesAtCall = false,
 ): Promise<R[]> {
   const chunks = chunkBySize(items, size, CHUNK_LIMITS)
   const results: R[] = new Array(chunks.length)
@@ -37,7 +40,10 @@ export async function enqueueInChunks<T, R>(
       }
       const i = next++
       try {
-        results[i] = await send(chunks[i]!)
+        const result = send(chunks[i]!)
+        // `send` writes its command before its first await: after the last, this call's writes are all out, in order
+        if (writesAtCall && i === chunks.length - 1) options.onWritten?.()
+        results[i] = await result
         confirmed[i] = true
         // report progress only for the confirmed prefix, so the count never overstates
         while (contiguous < chunks.length && confirmed[contiguous]) sent += chunks[contiguous++]!.length
