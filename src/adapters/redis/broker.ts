@@ -8,7 +8,6 @@ import {connectClient, connectionError, createClient, type RedisClient, type Red
 import {KeyClaims, type Flavor, type FlavorContext} from './flavor.js'
 import {FLAVORS} from './flavors/index.js'
 import {createScanner, DEFAULT_SCAN_BUDGET_MS} from './scan.js'
-import {redisWorkers} from './workers.js'
 import type {WorkerReport, WorkersOptions} from '../../broker/contract.js'
 import {closeGraceMs, closeWithin} from '../../broker/kit/deadline.js'
 
@@ -162,7 +161,9 @@ class RedisHost implements FlavorHost<FlavorContext, Flavor> {
   }
 
   /** BullMQ/Bull workers (client names), Sidekiq processes, RQ workers, Celery workers (its inspect mailbox). */
-  workers(options: WorkersOptions): Promise<WorkerReport> {
+  async workers(options: WorkersOptions): Promise<WorkerReport> {
+    // loaded for `queue workers` only (with Celery's inspect mailbox): no other command reads them
+    const {redisWorkers} = await import('./workers.js')
     const ctx = this.ctx
     const bullPrefix = ctx.params.get('prefix') ?? (ctx.cluster ? '{bull}' : 'bull')
     const celery = ctx.cluster ? undefined : {db: ctx.target.db, reader: () => ctx.duplicate()}

@@ -4,11 +4,15 @@
 // The adapter (broker.ts) owns the connection and bare-name detection, the flavored-broker kit
 // (src/broker/kit/flavored.ts) `kind:name` addressing and delegation; a flavor owns everything
 // about its own keys. To add a flavor:
-//   1. write src/adapters/redis/flavors/<kind>.ts exporting a `Flavor`;
-//   2. add it to the table in src/adapters/redis/flavors/index.ts (order matters only for
-//      `discover`: a key claimed by an earlier flavor is not offered to later ones — put specific
-//      layouts such as celery before the catch-all `list`);
-//   3. run the contract suite on it: test/contract/redis-<kind>.test.ts with ?flavor=<kind>.
+//   1. put its detection half in src/adapters/redis/flavors/detect.ts: a `FlavorFinder` (kind,
+//      description, capabilities, scans, probe, discover, optional locate) and the key helpers
+//      they need — it loads at every start, so nothing heavy there;
+//   2. write src/adapters/redis/flavors/<kind>.ts exporting a `Flavor` that spreads the finder and
+//      adds the operations (stats, peek, enqueue…), loaded only when a queue of this kind is used;
+//   3. add it to the table in src/adapters/redis/flavors/index.ts as `lazyFlavor(finder, load)`
+//      (order matters only for `discover`: a key claimed by an earlier flavor is not offered to
+//      later ones — put specific layouts such as celery before the catch-all `list`);
+//   4. run the contract suite on it: test/contract/redis-<kind>.test.ts with ?flavor=<kind>.
 //
 // Rules every flavor follows:
 // - Queue names passed in are WITHOUT the `kind:` prefix (`emails`, not `bullmq:emails`).

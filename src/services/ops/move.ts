@@ -3,11 +3,12 @@
 // before the first message is touched: a missing destination, a state the source cannot give.
 import type {Broker, Message, MessageState} from '../../broker/contract.js'
 import {NotSupportedError, UsageError} from '../../kernel/errors.js'
-import {offerCreate} from '../../broker/capabilities.js'
 import {drainQueue, type DrainReport} from './drain.js'
 import {toOutgoing} from './message-format.js'
-import {capabilitiesFor, requireCapability, requireDraining} from '../../broker/kit/guard.js'
-import {makeQueue} from './lifecycle.js'
+import {requireCapability, requireDraining} from '../../broker/kit/guard.js'
+
+// the destination check lives on its own: `queue enqueue` and `queue import` need it without the drain
+export {checkDestination} from './destination.js'
 
 /** The queue holding a queue's dead messages, where the broker keeps them in a queue of their own (AMQP, SQS). */
 export async function deadLetterQueueOf(broker: Broker, queue: string, verb: string): Promise<string> {
@@ -43,17 +44,6 @@ async function checkConsumable(broker: Broker, queue: string): Promise<void> {
   const caps = await broker.capabilitiesOf(queue)
   requireCapability(caps, 'consume', queue, broker)
   requireDraining(caps, queue, broker)
-}
-
-/** Refuses a destination that does not exist (exit 4), unless asked to create it, or that queuectl cannot enqueue to. */
-export async function checkDestination(broker: Broker, queue: string, create: boolean): Promise<void> {
-  // a queue not made yet gets what a new queue gets
-  const caps = await capabilitiesFor(broker, queue)
-  requireCapability(caps, 'enqueue', queue, broker)
-  if (create) await makeQueue(broker, queue)
-  await broker.stats(queue).catch((error: unknown) => {
-    throw offerCreate(error, caps)
-  })
 }
 
 export interface MoveOptions {

@@ -10,38 +10,19 @@
 // is installed here: the writes below follow asynq's own Lua scripts (enqueueCmd, scheduleCmd,
 // runAllCmd) and the messages are built to asynq.proto.
 import {randomUUID} from 'node:crypto'
-import type {Capabilities, Message, MessageState, QueueStats, RetryOptions} from '../../../broker/contract.js'
+import type {Message, MessageState, QueueStats, RetryOptions} from '../../../broker/contract.js'
 import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError, UsageError} from '../../../kernel/errors.js'
-import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
-import {REDIS_FLAVOR, LIBRARY_WORKERS} from '../flavor.js'
+import type {Flavor, FlavorContext} from '../flavor.js'
 import {runScript, type ScriptDef} from '../scripts.js'
 import {decodeAsynqTask, encodeAsynqTask} from './asynq-proto.js'
-import {emptyIfWrongType, enqueueInChunks} from './shared.js'
+import {ASYNQ_QUEUES, asynqCapabilities, asynqFinder} from './detect.js'
+import {enqueueInChunks} from './shared.js'
 
-export const asynqCapabilities: Capabilities = {
-  ...REDIS_FLAVOR,
-  ...LIBRARY_WORKERS,
-  delay: {maxMs: 10 * 365 * 24 * 3600 * 1000},
-  priority: false,
-  states: ['waiting', 'inflight', 'delayed', 'retry', 'dead', 'completed'],
-  purgeStates: ['waiting', 'delayed', 'retry', 'dead', 'completed'],
-  dedup: false,
-  retry: {states: ['retry', 'dead']},
-  // asynq's own DeleteTask refuses active tasks: a server is running them
-  remove: {states: ['waiting', 'delayed', 'retry', 'dead', 'completed']},
-  pause: true,
-  create: true,
-  delete: false,
-  enqueue: true,
-  advice: {
-    consume: 'run asynq servers (Go) on it; queuectl can inspect, enqueue, retry, delete single tasks, pause and resume it',
-    delete: 'remove it with asynq itself (`asynq queue remove QUEUE`)',
-    extend: 'asynq servers hold their own tasks: queuectl does not consume them',
-  },
-}
+/** Declared in ./detect.ts (the table needs it before this module loads). */
+export {asynqCapabilities} from './detect.js'
 
-const QUEUES = 'asynq:queues'
+const QUEUES = ASYNQ_QUEUES
 /** asynq's defaults when a task sets neither timeout nor deadline (client.go). */
 const DEFAULT_MAX_RETRY = 25
 const DEFAULT_TIMEOUT_S = 30 * 60
@@ -188,20 +169,7 @@ async function messagesOf(ctx: FlavorContext, name: string, state: MessageState,
 }
 
 export const asynqFlavor: Flavor = {
-  kind: 'asynq',
-  description: 'asynq queues (asynq:queues, asynq:{q}:pending/active lists, scheduled/retry/archived/completed sets)',
-  capabilities: asynqCapabilities,
-  scans: [],
-
-  async discover(ctx: FlavorContext, claims: KeyClaims) {
-    const names = (await ctx.client.smembers(QUEUES).catch(emptyIfWrongType<string[]>([]))).sort()
-    claims.claimPrefix('asynq:')
-    return {names, complete: true}
-  },
-
-  async probe(ctx, name): Promise<Probe> {
-    return (await ctx.client.sismember(QUEUES, name).catch(emptyIfWrongType(0))) === 1 ? {exists: true} : {exists: false}
-  },
+  ...asynqFinder,
 
   async create(ctx, name) {
     await ctx.client.sadd(QUEUES, name)

@@ -4,25 +4,7 @@
 import type {ScriptDef} from '../scripts.js'
 
 /** The keys of one queue. */
-export function beeKeys(prefix: string, queue: string) {
-  const k = (suffix: string) => `${prefix}:${queue}:${suffix}`
-  return {
-    base: `${prefix}:${queue}`,
-    id: k('id'),
-    jobs: k('jobs'),
-    waiting: k('waiting'),
-    active: k('active'),
-    succeeded: k('succeeded'),
-    failed: k('failed'),
-    delayed: k('delayed'),
-    stalling: k('stalling'),
-    stallBlock: k('stallBlock'),
-    events: k('events'),
-    earlierDelayed: k('earlierDelayed'),
-    /** queuectl's own: id → until when a lease keeps the job out of `stalling` (in Redis, so an extend outlives the subscription that leased it). */
-    leases: k('queuectl-leases'),
-  }
-}
+export {beeKeys} from './detect.js'
 
 // addJob.lua / addDelayedJob.lua for a batch. KEYS: id, jobs, waiting, delayed, earlierDelayed.
 // ARGV: (custom id or '', job JSON, due time ms or 0) per job. A duplicate id is not added.

@@ -4,34 +4,18 @@
 // :failed (sets), :delayed (zset, score = due time in ms), :stalling (set) and :stallBlock (the
 // stall check's lock). bee-queue speaks node_redis, not ioredis, so the flavor does what the
 // library does with its own scripts and MULTIs (./bee-scripts.ts), never more.
-import type {Capabilities, Message, MessageState, QueueStats, RetryOptions} from '../../../broker/contract.js'
+import type {Message, MessageState, QueueStats, RetryOptions} from '../../../broker/contract.js'
 import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
-import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
-import {REDIS_FLAVOR, DRIVEN_REDIS} from '../flavor.js'
+import type {Flavor, FlavorContext} from '../flavor.js'
 import {runScript} from '../scripts.js'
 import {beeJobToMessage, encodeBeeJob} from './bee-job.js'
 import {consumeBee} from './bee-consume.js'
-import {BEE_ADD, BEE_PURGE, BEE_RETRY, beeKeys} from './bee-scripts.js'
+import {BEE_ADD, BEE_PURGE, BEE_RETRY} from './bee-scripts.js'
+import {beeCapabilities, beeFinder, beeKeysOf as keysOf, beePrefixOf as prefixOf, type beeKeys} from './detect.js'
 import {enqueueInChunks} from './shared.js'
 
-export const beeCapabilities: Capabilities = {
-  ...REDIS_FLAVOR,
-  ...DRIVEN_REDIS,
-  delay: {maxMs: 10 * 365 * 24 * 3600 * 1000},
-  priority: false,
-  states: ['waiting', 'inflight', 'delayed', 'dead', 'completed'],
-  purgeStates: ['waiting', 'delayed', 'dead', 'completed'],
-  dedup: true,
-  retry: {states: ['dead']},
-  pause: false,
-  advice: {pause: 'Bee-Queue has no pause — stop its workers instead (queue.close())'},
-}
-
-/** The keys a Bee-Queue queue may hold jobs in (any of them makes the queue). */
-const QUEUE_KEYS = new Set(['id', 'jobs', 'waiting', 'active', 'succeeded', 'failed', 'delayed'])
-
-const prefixOf = (ctx: FlavorContext) => ctx.params.get('beePrefix') ?? 'bq'
-const keysOf = (ctx: FlavorContext, name: string) => beeKeys(prefixOf(ctx), name)
+/** Declared in ./detect.ts (the table needs it before this module loads). */
+export {beeCapabilities} from './detect.js'
 
 /** The key holding each state's ids, and its Redis type. */
 function stateKey(ctx: FlavorContext, name: string, state: MessageState): {key: string; type: 'list' | 'set' | 'zset'} {
@@ -74,35 +58,7 @@ async function someMembers(ctx: FlavorContext, key: string, limit: number): Prom
 }
 
 export const beeFlavor: Flavor = {
-  kind: 'bee',
-  description: 'Bee-Queue queues (bq:<queue>:jobs hash, waiting/active lists, succeeded/failed sets)',
-  capabilities: beeCapabilities,
-  scans: [{match: 'bq:*'}],
-
-  async discover(ctx: FlavorContext, claims: KeyClaims) {
-    const prefix = prefixOf(ctx)
-    // one pass over the prefix (a queue has about ten keys: its jobs live in one hash)
-    const found = await ctx.scanner.scan({match: `${prefix}:*`})
-    const names = new Set<string>()
-    for (const key of found.keys) {
-      const at = key.lastIndexOf(':')
-      if (!QUEUE_KEYS.has(key.slice(at + 1)) || claims.isClaimed(key)) continue
-      const name = key.slice(prefix.length + 1, at)
-      if (name) names.add(name)
-    }
-    for (const name of names) claims.claimPrefix(`${prefix}:${name}:`)
-    return {names: [...names].sort(), complete: found.complete}
-  },
-
-  async probe(ctx, name): Promise<Probe> {
-    const k = keysOf(ctx, name)
-    // one EXISTS per key: Bee-Queue's keys carry no hash tag, so on a cluster they sit in different slots
-    const others = [k.id, k.waiting, k.active, k.succeeded, k.failed, k.delayed]
-    const [type, ...found] = await Promise.all([ctx.client.type(k.jobs), ...others.map((key) => ctx.client.exists(key))])
-    const n = found.reduce((a, b) => a + b, 0)
-    if (type !== 'hash' && type !== 'none') return {exists: false, wrongType: type, key: k.jobs}
-    return type === 'hash' || n > 0 ? {exists: true} : {exists: false}
-  },
+  ...beeFinder,
 
   async create(ctx, name) {
     // bee-queue has no "create": its job counter at 0 (bee INCRs it to 1 for the first job) marks the queue

@@ -9,7 +9,9 @@ import {decodeData, encodeData, extraOf} from './node-job-data.js'
 /** Bull's name for a job added without one (what `queue.process(handler)` handles). */
 export const BULL_DEFAULT_NAME = '__default__'
 /** Highest contract priority; Bull's own numbers run the other way (1 is served first). */
-export const BULL_PRIORITY_LIMIT = 2 ** 21 - 1
+import {BULL_PRIORITY_LIMIT} from './detect.js'
+
+export {BULL_PRIORITY_LIMIT}
 const toBullPriority = (p: number) => BULL_PRIORITY_LIMIT + 1 - p
 
 /** The parts of bull's Job that the flavor uses (bull's own typings pin another ioredis). */

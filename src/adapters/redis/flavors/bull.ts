@@ -5,28 +5,18 @@
 // prefix and several of the same names, but always keeps a `meta` hash with its version, which
 // Bull never writes (a paused Bull queue has a `meta` holding only `paused`): that tells them apart.
 // A queue under another prefix is addressed as bull:<prefix>:<queue>.
-import type {Capabilities, Message, MessageState, QueueStats, RetryOptions} from '../../../broker/contract.js'
+import type {Message, MessageState, QueueStats, RetryOptions} from '../../../broker/contract.js'
 import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
-import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
-import {REDIS_FLAVOR, DRIVEN_REDIS} from '../flavor.js'
-import {BULL_DEFAULT_NAME, BULL_PRIORITY_LIMIT, fromBullJob, toBullJob, undecodableBullJob} from './bull-job.js'
+import type {Flavor, FlavorContext} from '../flavor.js'
+import {BULL_DEFAULT_NAME, fromBullJob, toBullJob, undecodableBullJob} from './bull-job.js'
 import {consumeBull} from './bull-consume.js'
 import {matchingIds, scriptConditions} from './job-match.js'
 import {bullQueueFor, closeBullQueues, type BullQueue} from './bull-queue.js'
-import {bullPrefix, bullQueueOfKey, enqueueInChunks, jobDataSize, splitBullName} from './shared.js'
+import {bullCapabilities, bullFinder, bullKindAt as kindAt, bullSplit as split} from './detect.js'
+import {enqueueInChunks, jobDataSize} from './shared.js'
 
-export const bullCapabilities: Capabilities = {
-  ...REDIS_FLAVOR,
-  ...DRIVEN_REDIS,
-  delay: {maxMs: 365 * 24 * 3600 * 1000},
-  priority: {min: 1, max: BULL_PRIORITY_LIMIT},
-  states: ['waiting', 'inflight', 'delayed', 'dead', 'completed', 'paused'],
-  purgeStates: ['waiting', 'delayed', 'dead', 'completed', 'paused'],
-  dedup: true,
-  retry: {states: ['dead', 'delayed']},
-  remove: {states: ['waiting', 'delayed', 'dead', 'completed', 'paused']},
-  pause: true,
-}
+/** Declared in ./detect.ts (the table needs it before this module loads). */
+export {bullCapabilities} from './detect.js'
 
 // contract state → bull's list or zset (and whether bull lists it oldest first)
 const TYPES: Partial<Record<MessageState, {type: string; asc: boolean}>> = {
@@ -39,23 +29,6 @@ const TYPES: Partial<Record<MessageState, {type: string; asc: boolean}>> = {
 }
 
 const LIST_TYPES = new Set(['wait', 'active', 'paused'])
-
-/** Keys only Bull writes (BullMQ's are told apart by its meta; Bee-Queue has none of these). */
-const BULL_ONLY = ['wait', 'paused', 'completed', 'priority', 'meta-paused', 'stalled-check']
-
-const split = (ctx: FlavorContext, name: string) => splitBullName(ctx, name, 'bull', 'Bull')
-
-/** A `meta` hash with anything but `paused` in it is BullMQ's (Bull writes only `paused` there). */
-const isBullmqMeta = (fields: unknown) => Array.isArray(fields) && fields.some((f) => f !== 'paused')
-
-/** Bull, BullMQ or nothing under <base>: (base = prefix:queue). */
-async function kindAt(ctx: FlavorContext, base: string): Promise<'bull' | 'bullmq' | 'none' | {wrongType: string}> {
-  const results = (await ctx.client.pipeline().type(`${base}:id`).hkeys(`${base}:meta`).exists(...['active', 'delayed', 'failed', ...BULL_ONLY].map((k) => `${base}:${k}`)).exec()) ?? []
-  const [idType, meta, others] = results.map(([error, value]) => (error ? undefined : value))
-  if (isBullmqMeta(meta)) return 'bullmq'
-  if (idType !== 'string' && idType !== 'none' && idType !== undefined) return {wrongType: String(idType)}
-  return idType === 'string' || Number(others) > 0 ? 'bull' : 'none'
-}
 
 async function existing(ctx: FlavorContext, name: string): Promise<BullQueue> {
   const {prefix, queue} = split(ctx, name)
@@ -87,40 +60,7 @@ async function peekIds(ctx: FlavorContext, name: string, queue: BullQueue, ids: 
 }
 
 export const bullFlavor: Flavor = {
-  kind: 'bull',
-  description: 'Bull v3/v4 queues (<prefix>:<queue>:id, wait, active… without BullMQ’s meta), through the bull library',
-  capabilities: bullCapabilities,
-  scans: [{match: '*:id', type: 'string'}],
-
-  async discover(ctx: FlavorContext, claims: KeyClaims) {
-    const found = await ctx.scanner.scan({match: '*:id', type: 'string'})
-    const candidates = found.keys.filter((k) => k.split(':').length >= 3 && !claims.isClaimed(k))
-    const pipe = ctx.client.pipeline()
-    for (const key of candidates) {
-      const base = key.slice(0, -':id'.length)
-      pipe.get(key).hkeys(`${base}:meta`).exists(...BULL_ONLY.map((k) => `${base}:${k}`)).type(`${base}:failed`)
-    }
-    const results = candidates.length > 0 ? ((await pipe.exec()) ?? []) : []
-    const dflt = bullPrefix(ctx)
-    const names: string[] = []
-    candidates.forEach((key, i) => {
-      const [id, meta, only, failed] = results.slice(i * 4, i * 4 + 4).map(([error, value]) => (error ? undefined : value))
-      const {prefix, queue, listed} = bullQueueOfKey(key, dflt)
-      if (typeof id !== 'string' || !/^\d+$/.test(id) || isBullmqMeta(meta)) return
-      // under the default prefix the job counter is enough; elsewhere a key only Bull writes must be there too
-      if (prefix !== dflt && Number(only) === 0 && failed !== 'zset') return
-      claims.claimPrefix(`${prefix}:${queue}:`)
-      names.push(listed)
-    })
-    return {names: names.sort(), complete: found.complete}
-  },
-
-  async probe(ctx, name): Promise<Probe> {
-    const {prefix, queue} = split(ctx, name)
-    const kind = await kindAt(ctx, `${prefix}:${queue}`)
-    if (typeof kind === 'object') return {exists: false, wrongType: kind.wrongType, key: `${prefix}:${queue}:id`}
-    return kind === 'bull' ? {exists: true} : {exists: false}
-  },
+  ...bullFinder,
 
   async create(ctx, name) {
     const {prefix, queue} = split(ctx, name)

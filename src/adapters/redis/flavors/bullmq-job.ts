@@ -7,7 +7,9 @@ import type {Message, MessageState, OutgoingMessage} from '../../../broker/contr
 import {addJobSchedule, undecodableJobHash} from './job-hash.js'
 
 /** BullMQ's highest allowed priority number (1 is served first, 0 means none). */
-export const BULLMQ_PRIORITY_LIMIT = 2 ** 21 - 1
+import {BULLMQ_PRIORITY_LIMIT} from './detect.js'
+
+export {BULLMQ_PRIORITY_LIMIT}
 
 interface QueuectlOpts {
   headers?: Record<string, string>

@@ -7,29 +7,19 @@
 // (`{bull}` on a Cluster, where BullMQ needs a hash tag) or ?prefix= in the URL. A queue under
 // another prefix is addressed as bullmq:<prefix>:<queue>.
 import type {Queue} from 'bullmq'
-import type {Capabilities, Message, MessageState, PeekMatch, QueueStats} from '../../../broker/contract.js'
+import type {Message, MessageState, PeekMatch, QueueStats} from '../../../broker/contract.js'
 import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
-import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
-import {REDIS_FLAVOR, DRIVEN_REDIS} from '../flavor.js'
-import {BULLMQ_PRIORITY_LIMIT, fromJob, toJob, undecodableJob} from './bullmq-job.js'
+import type {Flavor, FlavorContext} from '../flavor.js'
+import {fromJob, toJob, undecodableJob} from './bullmq-job.js'
 import {oldestWaiting, readCounts, readIds, readMeta, type BullmqType} from './bullmq-read.js'
 import {closeWorkers, consumeBullmq} from './bullmq-consume.js'
 import {matchingIds, scriptConditions} from './job-match.js'
-import {bullPrefix, bullQueueOfKey, emptyIfWrongType, enqueueInChunks, jobDataSize, splitBullName} from './shared.js'
+import {bullmqCapabilities, bullmqFinder, bullmqSplit as split} from './detect.js'
+import {enqueueInChunks, jobDataSize} from './shared.js'
 
-export const bullmqCapabilities: Capabilities = {
-  ...REDIS_FLAVOR,
-  ...DRIVEN_REDIS,
-  delay: {maxMs: 365 * 24 * 3600 * 1000},
-  priority: {min: 1, max: BULLMQ_PRIORITY_LIMIT},
-  states: ['waiting', 'inflight', 'delayed', 'dead', 'completed'],
-  purgeStates: ['waiting', 'delayed', 'dead', 'completed'],
-  dedup: true,
-  retry: {states: ['dead', 'completed', 'delayed']},
-  remove: {states: ['waiting', 'delayed', 'dead', 'completed', 'paused']},
-  pause: true,
-}
+/** Declared in ./detect.ts (the table needs it before this module loads). */
+export {bullmqCapabilities} from './detect.js'
 
 // contract state → BullMQ job types (BullMQ 6 has no paused list: a paused queue keeps its jobs in wait; a queue BullMQ 5 paused may still have one)
 const TYPES: Record<string, BullmqType[]> = {
@@ -42,8 +32,6 @@ const TYPES: Record<string, BullmqType[]> = {
 
 // BullMQ's types held in lists (ids newest first); the others are zsets read by score
 const LIST_TYPES = new Set<BullmqType>(['wait', 'paused', 'active'])
-
-const split = (ctx: FlavorContext, name: string) => splitBullName(ctx, name, 'bullmq', 'BullMQ')
 
 const queues = new WeakMap<FlavorContext, Map<string, Promise<Queue>>>()
 
@@ -97,36 +85,7 @@ async function pushedIds(ctx: FlavorContext, base: string, types: BullmqType[], 
 }
 
 export const bullmqFlavor: Flavor = {
-  kind: 'bullmq',
-  description: 'BullMQ queues (<prefix>:<queue>:meta), through the bullmq library',
-  capabilities: bullmqCapabilities,
-  scans: [{match: '*:meta', type: 'hash'}],
-
-  async discover(ctx: FlavorContext, claims: KeyClaims) {
-    const found = await ctx.scanner.scan({match: '*:meta', type: 'hash'})
-    const candidates = found.keys.filter((k) => k.split(':').length >= 3)
-    const pipe = ctx.client.pipeline()
-    for (const key of candidates) pipe.hget(key, 'version')
-    const versions = candidates.length > 0 ? ((await pipe.exec()) ?? []) : []
-    const names: string[] = []
-    const dflt = bullPrefix(ctx)
-    candidates.forEach((key, i) => {
-      const version = versions[i]?.[1]
-      if (typeof version !== 'string' || !version.startsWith('bullmq')) return
-      const {prefix, queue, listed} = bullQueueOfKey(key, dflt)
-      claims.claimPrefix(`${prefix}:${queue}:`)
-      names.push(listed)
-    })
-    return {names: names.sort(), complete: found.complete}
-  },
-
-  async probe(ctx, name): Promise<Probe> {
-    const {prefix, queue} = split(ctx, name)
-    const base = `${prefix}:${queue}`
-    // a Bull (v3/v4) queue paused writes a meta holding only `paused`: that one is not BullMQ's
-    const fields = await ctx.client.hkeys(`${base}:meta`).catch(emptyIfWrongType<string[]>([]))
-    return fields.some((f) => f !== 'paused') ? {exists: true} : {exists: false}
-  },
+  ...bullmqFinder,
 
   async create(ctx, name) {
     // BullMQ writes its meta hash on first use: let the library do it
@@ -280,22 +239,4 @@ export const bullmqFlavor: Flavor = {
     queues.delete(ctx)
     await Promise.allSettled([...cache.values()].map(async (q) => (await q).close()))
   },
-}
-
-/** Glob-escapes a name for SCAN MATCH. */
-const globEscape = (s: string) => s.replace(/[*?[\]\\]/g, (c) => `\\${c}`)
-
-bullmqFlavor.locate = async (ctx, name) => {
-  if (name.includes(':')) return (await bullmqFlavor.probe(ctx, name)).exists ? [name] : []
-  const found = new Set<string>()
-  if ((await bullmqFlavor.probe(ctx, name)).exists) found.add(name)
-  const {keys} = await ctx.scanner.scan({match: `*:${globEscape(name)}:meta`, type: 'hash'})
-  const dflt = bullPrefix(ctx)
-  for (const key of keys) {
-    const prefix = key.slice(0, -`:${name}:meta`.length)
-    if (!prefix) continue
-    const version = await ctx.client.hget(key, 'version')
-    if (version?.startsWith('bullmq')) found.add(prefix === dflt ? name : `${prefix}:${name}`)
-  }
-  return [...found]
 }

@@ -10,7 +10,7 @@ import {UsageError} from '../../../kernel/errors.js'
 import {celeryArgsFromPayload, celeryHeadersFromText, decodeCeleryTask, encodeCeleryTask, isCeleryTaskHeaders} from '../../formats/celery.js'
 
 /** kombu's separator in binding members and priority sub-queue names (`emails\x06\x163`). */
-export const KOMBU_SEP = '\x06\x16'
+export {KOMBU_SEP, bindingQueue, isControlExchange} from './detect.js'
 
 export interface KombuEnvelope {
   body?: unknown
@@ -152,13 +152,3 @@ export function unackedTarget(value: Buffer): {envelope: Buffer; exchange: strin
   }
 }
 
-/** `routing_key␆␖pattern␆␖queue` → the queue. */
-export function bindingQueue(member: string): string | undefined {
-  const parts = member.split(KOMBU_SEP)
-  return parts.length >= 3 ? parts[parts.length - 1] || undefined : undefined
-}
-
-/** Exchanges kombu uses for control and events, not for tasks. */
-export function isControlExchange(exchange: string): boolean {
-  return exchange.endsWith('.pidbox') || exchange === 'celeryev' || exchange.startsWith('celeryev.')
-}

@@ -5,60 +5,18 @@
 //   unacked / unacked_index     hash delivery_tag → [envelope, exchange, routing_key] + zset of times,
 //                               shared by every queue: what workers hold (in flight, and eta tasks)
 // queuectl reads these and LPUSHes tasks the way a Celery producer does; Celery workers consume.
-import type {Capabilities, Message, QueueStats} from '../../../broker/contract.js'
+import type {Message, QueueStats} from '../../../broker/contract.js'
 import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
-import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
-import {REDIS_FLAVOR, LIBRARY_WORKERS} from '../flavor.js'
-import {KOMBU_SEP, bindingQueue, encodeForCelery, envelopeToMessage, isControlExchange, unackedTarget} from './celery-envelope.js'
+import type {Flavor, FlavorContext} from '../flavor.js'
+import {BINDING_PREFIX, PRIORITIES, UNACKED, UNACKED_INDEX, bindingQueue, celeryBoundQueues as boundQueues, celeryCapabilities, celeryFinder, celeryListKey as listKey, KOMBU_SEP} from './detect.js'
+import {encodeForCelery, envelopeToMessage, unackedTarget} from './celery-envelope.js'
 import {emptyIfWrongType, enqueueInChunks} from './shared.js'
 
-const BINDING_PREFIX = '_kombu.binding.'
-const UNACKED = 'unacked'
-const UNACKED_INDEX = 'unacked_index'
-/** kombu's default steps are 0,3,6,9, but any 0–9 may be configured: look at all of them. */
-const PRIORITIES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+/** Declared in ./detect.ts (the table needs it before this module loads). */
+export {celeryCapabilities} from './detect.js'
 
-export const celeryCapabilities: Capabilities = {
-  ...REDIS_FLAVOR,
-  ...LIBRARY_WORKERS,
-  // an eta task: the worker that takes it holds it until due
-  delay: {maxMs: 365 * 24 * 3600 * 1000},
-  priority: false,
-  states: ['waiting', 'inflight'],
-  purgeStates: ['waiting'],
-  // a reserved (unacked) task is in a worker's hands: deleting its entry would not stop it running
-  remove: {states: ['waiting']},
-  dedup: false,
-  retry: false,
-  pause: false,
-  create: true,
-  delete: true,
-  enqueue: true,
-  advice: {
-    consume: 'run Celery workers on it (`celery -A <app> worker -Q QUEUE`); queuectl can inspect it, enqueue tasks and delete waiting ones',
-    pause: 'stop its Celery workers consuming it (`celery control cancel_consumer QUEUE`)',
-    retry: 'Celery retries tasks inside its workers (Task.retry); it keeps no dead tasks for queuectl to revive',
-    extend: 'Celery workers hold their own tasks: queuectl does not consume them',
-  },
-}
-
-const listKey = (name: string, priority: number) => (priority === 0 ? name : `${name}${KOMBU_SEP}${priority}`)
 const bindingMember = (name: string) => `${name}${KOMBU_SEP}${KOMBU_SEP}${name}`
-
-/** Queue names bound in every `_kombu.binding.*` set (task exchanges only). */
-async function boundQueues(ctx: FlavorContext): Promise<{names: Set<string>; keys: string[]; complete: boolean}> {
-  const found = await ctx.scanner.scan({match: `${BINDING_PREFIX}*`, type: 'set'})
-  const keys = found.keys.filter((k) => !isControlExchange(k.slice(BINDING_PREFIX.length)))
-  // one command per key, sent together: a pipeline would have to share a slot on a Cluster
-  const members = await Promise.all(keys.map((key) => ctx.client.smembers(key).catch(emptyIfWrongType<string[]>([]))))
-  const names = new Set<string>()
-  for (const value of members) for (const m of value) {
-    const q = bindingQueue(m)
-    if (q && !q.endsWith('.pidbox') && !q.startsWith('celeryev.')) names.add(q)
-  }
-  return {names, keys, complete: found.complete}
-}
 
 async function existing(ctx: FlavorContext, name: string): Promise<void> {
   const probe = await celeryFlavor.probe(ctx, name)
@@ -109,29 +67,7 @@ async function unackedOf(ctx: FlavorContext, name: string): Promise<Buffer[]> {
 }
 
 export const celeryFlavor: Flavor = {
-  kind: 'celery',
-  description: "Celery queues in kombu's Redis layout (_kombu.binding.* sets, one list per queue)",
-  capabilities: celeryCapabilities,
-  scans: [{match: `${BINDING_PREFIX}*`, type: 'set'}],
-
-  async discover(ctx: FlavorContext, claims: KeyClaims) {
-    const {names, complete} = await boundQueues(ctx)
-    claims.claimPrefix(BINDING_PREFIX)
-    for (const key of [UNACKED, UNACKED_INDEX, 'unacked_mutex']) claims.claimKey(key)
-    for (const name of names) for (const p of PRIORITIES) claims.claimKey(listKey(name, p))
-    return {names: [...names].sort(), complete}
-  },
-
-  async probe(ctx, name): Promise<Probe> {
-    const [members, type] = await Promise.all([ctx.client.smembers(`${BINDING_PREFIX}${name}`).catch(emptyIfWrongType<string[]>([])), ctx.client.type(name)])
-    if (members.some((m) => bindingQueue(m) === name)) return type === 'list' || type === 'none' ? {exists: true} : {exists: false, wrongType: type, key: name}
-    // an unbound list whose items are kombu envelopes is a Celery queue too
-    if (type === 'list') {
-      const last = await ctx.client.lindex(name, -1)
-      return last !== null && /^\{"body":/.test(last) && last.includes('"properties"') ? {exists: true} : {exists: false}
-    }
-    return {exists: false}
-  },
+  ...celeryFinder,
 
   async create(ctx, name) {
     await ctx.client.sadd(`${BINDING_PREFIX}${name}`, bindingMember(name))

@@ -7,40 +7,18 @@
 //   {<key>}:dead           dead-lettered items (envelopes with the error)
 // Empty lists vanish in Redis, so queues made, fed or consumed by queuectl are also kept in the set
 // `queuectl:lists` so that `stats` still finds an empty queue; purging an empty queue drops its name.
-import type {Capabilities, MessageState, OutgoingMessage, QueueStats} from '../../../broker/contract.js'
+import type {MessageState, OutgoingMessage, QueueStats} from '../../../broker/contract.js'
 import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
-import {REDIS_FLAVOR, DRIVEN_REDIS, auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type Probe} from '../flavor.js'
+import type {Flavor, FlavorContext} from '../flavor.js'
+import {LIST_REGISTRY, listCapabilities, listFinder, listKeysOf as keysOf} from './detect.js'
 import {startLoop} from '../consumer.js'
 import {defineScript, runScript, type ScriptDef} from '../scripts.js'
 import {decodeItem, encodeOutgoing, encodeRequeued, encodeRetried, nthId, numberIds, rawId, rawItem, RawIdCounter, toMessage} from './list-codec.js'
 import {enqueueInChunks, leaseMsOf, perTickBatch, perTickPipeline} from './shared.js'
 
-const LIST_REGISTRY = 'queuectl:lists'
-
-const keysOf = (name: string) => ({
-  main: name,
-  processing: auxKey(name, 'processing'),
-  leases: auxKey(name, 'leases'),
-  dead: auxKey(name, 'dead'),
-})
-
-export const listCapabilities: Capabilities = {
-  ...REDIS_FLAVOR,
-  ...DRIVEN_REDIS,
-  delay: false,
-  priority: false,
-  states: ['waiting', 'inflight', 'dead'],
-  purgeStates: ['waiting', 'dead'],
-  dedup: false,
-  retry: {states: ['dead']},
-  pause: false,
-  advice: {
-    pause: 'only bullmq:, bull: and asynq: queues pause — stop its consumers instead',
-    delay: 'a plain Redis list has no schedule: name a job library\'s queue, e.g. bullmq:NAME',
-    priority: 'a plain Redis list has no priorities: name a job library\'s queue, e.g. bullmq:NAME',
-  },
-}
+/** Declared in ./detect.ts (the table needs it before this module loads). */
+export {listCapabilities} from './detect.js'
 
 const FETCH: ScriptDef = {
   name: 'queuectlListFetch',
@@ -118,37 +96,7 @@ async function existing(ctx: FlavorContext, name: string): Promise<ReturnType<ty
 }
 
 export const listFlavor: Flavor = {
-  kind: 'list',
-  description: 'a plain Redis list (LPUSH in, LMOVE to a processing list out)',
-  capabilities: listCapabilities,
-  scans: [{type: 'list'}],
-
-  async discover(ctx: FlavorContext, claims: KeyClaims) {
-    const [lists, registered] = await Promise.all([ctx.scanner.scan({type: 'list'}), ctx.client.smembers(LIST_REGISTRY)])
-    const names = new Set(registered)
-    const aux: string[] = []
-    for (const key of lists.keys) {
-      if (claims.isClaimed(key)) continue
-      if (mainKeyOf(key, 'processing') !== undefined || mainKeyOf(key, 'dead') !== undefined) aux.push(key)
-      else names.add(key)
-    }
-    // an aux list whose main list is gone (drained) still means the queue exists
-    for (const key of aux) names.add((mainKeyOf(key, 'processing') ?? mainKeyOf(key, 'dead'))!)
-    for (const name of names) for (const key of Object.values(keysOf(name))) claims.claimKey(key)
-    return {names: [...names].sort(), complete: lists.complete}
-  },
-
-  async probe(ctx: FlavorContext, name: string): Promise<Probe> {
-    const k = keysOf(name)
-    const [type, member, aux] = await Promise.all([
-      typeOf(ctx, k.main),
-      ctx.client.sismember(LIST_REGISTRY, name),
-      ctx.client.exists(k.processing, k.dead).catch(() => 0),
-    ])
-    if (type === 'list') return {exists: true}
-    if (type !== 'none') return {exists: false, wrongType: type, key: k.main}
-    return member === 1 || aux > 0 ? {exists: true} : {exists: false}
-  },
+  ...listFinder,
 
   async create(ctx, name) {
     await ctx.client.sadd(LIST_REGISTRY, name)

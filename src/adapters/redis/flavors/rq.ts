@@ -11,41 +11,18 @@
 //   rq:workers                  set of rq:worker:<name> hashes (queues = comma-separated names)
 // The call is a pickle: queuectl never writes or unpickles one, so it does not enqueue RQ jobs;
 // it shows them, requeues failed ones as FailedJobRegistry.requeue does and deletes single jobs as Job.delete does.
-import type {Capabilities, Message, MessageState, QueueStats, RetryOptions} from '../../../broker/contract.js'
+import type {Message, MessageState, QueueStats, RetryOptions} from '../../../broker/contract.js'
 import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
-import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
-import {REDIS_FLAVOR, LIBRARY_WORKERS} from '../flavor.js'
+import type {Flavor, FlavorContext} from '../flavor.js'
 import {runScript, type ScriptDef} from '../scripts.js'
 import {rqJobToMessage, rqResultExc} from './rq-job.js'
+import {RQ_QUEUES as QUEUES, rqCapabilities, rqFinder, rqQueueKey as queueKey} from './detect.js'
 import {emptyIfWrongType} from './shared.js'
 
-export const rqCapabilities: Capabilities = {
-  ...REDIS_FLAVOR,
-  ...LIBRARY_WORKERS,
-  delay: false,
-  priority: false,
-  states: ['waiting', 'inflight', 'delayed', 'dead', 'completed'],
-  purgeStates: [],
-  dedup: false,
-  retry: {states: ['dead']},
-  remove: {states: ['waiting', 'delayed', 'dead', 'completed']},
-  pause: false,
-  create: false,
-  delete: false,
-  enqueue: false,
-  advice: {
-    consume: 'run RQ workers on it (`rq worker QUEUE`); queuectl can inspect it and requeue failed jobs',
-    enqueue: 'RQ jobs are pickled Python calls, which queuectl never writes: enqueue with RQ itself (Queue("QUEUE").enqueue(...)); queuectl can inspect the queue and requeue failed jobs',
-    pause: 'stop its RQ workers (`rq suspend`)',
-    create: 'RQ makes a queue with its first job: enqueue with RQ itself',
-    delete: 'empty it with RQ (`rq empty QUEUE`)',
-    extend: 'RQ workers hold their own jobs: queuectl does not consume them',
-  },
-}
+/** Declared in ./detect.ts (the table needs it before this module loads). */
+export {rqCapabilities} from './detect.js'
 
-const QUEUES = 'rq:queues'
-const queueKey = (name: string) => `rq:queue:${name}`
 const REGISTRY: Partial<Record<MessageState, string>> = {inflight: 'wip', delayed: 'scheduled', dead: 'failed', completed: 'finished'}
 const registryKey = (kind: string, name: string) => `rq:${kind}:${name}`
 /** Registries whose scores are expiry times (entries past it are stale until RQ cleans up). */
@@ -143,23 +120,7 @@ async function workersOf(ctx: FlavorContext, name: string): Promise<{all: number
 }
 
 export const rqFlavor: Flavor = {
-  kind: 'rq',
-  description: 'RQ queues (rq:queues, rq:queue:<name> lists of job ids, registries, rq:job:<id> hashes)',
-  capabilities: rqCapabilities,
-  scans: [],
-
-  async discover(ctx: FlavorContext, claims: KeyClaims) {
-    const members = await ctx.client.smembers(QUEUES).catch(emptyIfWrongType<string[]>([]))
-    const names = members.filter((m) => m.startsWith('rq:queue:')).map((m) => m.slice('rq:queue:'.length))
-    claims.claimPrefix('rq:')
-    return {names: names.sort(), complete: true}
-  },
-
-  async probe(ctx, name): Promise<Probe> {
-    const [member, type] = await Promise.all([ctx.client.sismember(QUEUES, queueKey(name)).catch(emptyIfWrongType(0)), ctx.client.type(queueKey(name))])
-    if (type !== 'list' && type !== 'none') return {exists: false, wrongType: type, key: queueKey(name)}
-    return member === 1 || type === 'list' ? {exists: true} : {exists: false}
-  },
+  ...rqFinder,
 
   async stats(ctx, name): Promise<QueueStats> {
     await existing(ctx, name)

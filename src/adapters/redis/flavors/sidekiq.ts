@@ -11,37 +11,18 @@
 // queuectl enqueues as Sidekiq::Client.push does, retries as SortedEntry#retry does, runs a scheduled
 // job now as SortedEntry#add_to_queue does and deletes one as Job#delete/SortedEntry#delete do; Sidekiq
 // processes run the jobs. Job times are written as the Sidekiq in use writes them (see writeFormat).
-import type {Capabilities, MessageState, QueueStats, RetryOptions} from '../../../broker/contract.js'
+import type {MessageState, QueueStats, RetryOptions} from '../../../broker/contract.js'
 import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError} from '../../../kernel/errors.js'
-import type {Flavor, FlavorContext, KeyClaims, Probe} from '../flavor.js'
-import {REDIS_FLAVOR, LIBRARY_WORKERS} from '../flavor.js'
+import type {Flavor, FlavorContext} from '../flavor.js'
 import {runScript, type ScriptDef} from '../scripts.js'
 import {encodeSidekiqJobs, parseSidekiqJob, queueOfJob, requeuedJob, sidekiqJobToMessage, timeFormatOf, type TimeFormat} from './sidekiq-job.js'
-import {emptyIfWrongType, enqueueInChunks} from './shared.js'
+import {sidekiqCapabilities, sidekiqFinder, sidekiqKeys as keys, type SidekiqSet as SetName} from './detect.js'
+import {enqueueInChunks} from './shared.js'
 
-export const sidekiqCapabilities: Capabilities = {
-  ...REDIS_FLAVOR,
-  ...LIBRARY_WORKERS,
-  delay: {maxMs: 10 * 365 * 24 * 3600 * 1000},
-  priority: false,
-  states: ['waiting', 'inflight', 'delayed', 'retry', 'dead'],
-  purgeStates: ['waiting', 'delayed', 'retry', 'dead'],
-  dedup: false,
-  retry: {states: ['retry', 'dead', 'delayed']},
-  remove: {states: ['waiting', 'delayed', 'retry', 'dead']},
-  pause: false,
-  create: true,
-  delete: true,
-  enqueue: true,
-  advice: {
-    consume: 'run Sidekiq processes on it (`sidekiq -q QUEUE`); queuectl can inspect, enqueue and retry',
-    pause: 'Sidekiq pauses queues only in Sidekiq Pro (Sidekiq::Queue#pause!) — stop its Sidekiq processes instead',
-    extend: 'Sidekiq processes hold their own jobs: queuectl does not consume them',
-  },
-}
+/** Declared in ./detect.ts (the table needs it before this module loads). */
+export {sidekiqCapabilities} from './detect.js'
 
-type SetName = 'schedule' | 'retry' | 'dead'
 const SET_OF: Partial<Record<MessageState, SetName>> = {delayed: 'schedule', retry: 'retry', dead: 'dead'}
 
 // KEYS: the set, the queue list, the queues set. ARGV: old member, new job JSON, queue name.
@@ -54,18 +35,6 @@ const REQUEUE: ScriptDef = {
   return 1
 end
 return 0`,
-}
-
-function keys(ctx: FlavorContext) {
-  const ns = ctx.params.get('sidekiqNamespace')
-  const k = (key: string) => (ns ? `${ns}:${key}` : key)
-  return {
-    k,
-    queues: k('queues'),
-    queue: (name: string) => k(`queue:${name}`),
-    set: (set: SetName) => k(set),
-    processes: k('processes'),
-  }
 }
 
 function utcDay(ms = Date.now()): string {
@@ -181,12 +150,6 @@ export async function writeFormat(ctx: FlavorContext, name: string): Promise<Tim
   return 'seconds'
 }
 
-/** How many of Sidekiq's global keys exist (evidence that a `queues` set is Sidekiq's). */
-async function markers(ctx: FlavorContext): Promise<number> {
-  const k = keys(ctx)
-  return ctx.client.exists(k.k('stat:processed'), k.k('stat:failed'), k.processes, k.set('schedule'), k.set('retry'), k.set('dead'))
-}
-
 async function existing(ctx: FlavorContext, name: string): Promise<void> {
   const probe = await sidekiqFlavor.probe(ctx, name)
   if (probe.exists) return
@@ -195,31 +158,7 @@ async function existing(ctx: FlavorContext, name: string): Promise<void> {
 }
 
 export const sidekiqFlavor: Flavor = {
-  kind: 'sidekiq',
-  description: 'Sidekiq queues (the `queues` set, queue:<name> lists, schedule/retry/dead sets)',
-  capabilities: sidekiqCapabilities,
-  scans: [],
-
-  async discover(ctx: FlavorContext, claims: KeyClaims) {
-    const k = keys(ctx)
-    const members = (await ctx.client.smembers(k.queues).catch(emptyIfWrongType<string[]>([]))).sort()
-    if (members.length === 0) return {names: [], complete: true}
-    // `queues` is a common name: a member counts when its list exists or Sidekiq's own keys do
-    const types = await Promise.all(members.map((name) => ctx.client.type(k.queue(name))))
-    const sidekiqHere = (await markers(ctx)) > 0
-    const names = members.filter((_name, i) => types[i] === 'list' || (sidekiqHere && types[i] === 'none'))
-    for (const name of names) claims.claimKey(k.queue(name))
-    return {names, complete: true}
-  },
-
-  async probe(ctx, name): Promise<Probe> {
-    const k = keys(ctx)
-    const [member, type] = await Promise.all([ctx.client.sismember(k.queues, name).catch(emptyIfWrongType(0)), ctx.client.type(k.queue(name))])
-    if (member !== 1) return {exists: false}
-    if (type === 'list') return {exists: true}
-    if (type !== 'none') return {exists: false, wrongType: type, key: k.queue(name)}
-    return (await markers(ctx)) > 0 ? {exists: true} : {exists: false}
-  },
+  ...sidekiqFinder,
 
   async create(ctx, name) {
     const k = keys(ctx)

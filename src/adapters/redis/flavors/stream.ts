@@ -5,25 +5,18 @@
 // Dead-lettered entries are copied to the stream {<key>}:dead (same hash slot) and acked.
 import {hostname} from 'node:os'
 import {randomBytes} from 'node:crypto'
-import type {Capabilities, Message, MessageState, QueueStats} from '../../../broker/contract.js'
+import type {Message, MessageState, QueueStats} from '../../../broker/contract.js'
 import {peekWith} from '../../../broker/kit/peek.js'
 import {NotFoundError, NotSupportedError, UsageError} from '../../../kernel/errors.js'
 import type {RedisClient} from '../connection.js'
-import {auxKey, mainKeyOf, type Flavor, type FlavorContext, type KeyClaims, type Probe} from '../flavor.js'
+import {auxKey, type Flavor, type FlavorContext} from '../flavor.js'
 import {startLoop} from '../consumer.js'
 import {decodeEntry, fieldsOf, isPlain, type StreamEntry} from './stream-codec.js'
-import {listCapabilities} from './list.js'
+import {streamCapabilities, streamFinder} from './detect.js'
 import {enqueueInChunks, leaseMsOf, perTickBatch} from './shared.js'
 
-/** What a list queue can do, but for retry: a stream keeps no retry of its own. */
-export const streamCapabilities: Capabilities = {
-  ...listCapabilities,
-  retry: false,
-  advice: {
-    ...listCapabilities.advice,
-    retry: 'streams have no retry of their own: peek the dead entries (--state dead) and enqueue them again',
-  },
-}
+/** Declared in ./detect.ts (the table needs it before this module loads). */
+export {streamCapabilities} from './detect.js'
 
 const DEFAULT_GROUP = 'queuectl'
 const ONE_YEAR_MS = 365 * 24 * 3600 * 1000
@@ -182,31 +175,7 @@ function knownStreamsOf(ctx: FlavorContext): Set<string> {
 }
 
 export const streamFlavor: Flavor = {
-  kind: 'stream',
-  description: 'a Redis Stream read through a consumer group (XADD, XREADGROUP, XACK, XAUTOCLAIM)',
-  capabilities: streamCapabilities,
-  scans: [{type: 'stream'}],
-
-  async discover(ctx: FlavorContext, claims: KeyClaims) {
-    const found = await ctx.scanner.scan({type: 'stream'})
-    const all = new Set(found.keys.filter((k) => !claims.isClaimed(k)))
-    const names = [...all].filter((k) => {
-      const main = mainKeyOf(k, 'dead')
-      return main === undefined || !all.has(main)
-    })
-    for (const name of names) {
-      claims.claimKey(name)
-      claims.claimKey(auxKey(name, 'dead'))
-    }
-    return {names: names.sort(), complete: found.complete}
-  },
-
-  async probe(ctx, name): Promise<Probe> {
-    const type = await ctx.client.type(name)
-    if (type === 'stream') return {exists: true}
-    if (type === 'none') return {exists: false}
-    return {exists: false, wrongType: type, key: name}
-  },
+  ...streamFinder,
 
   async create(ctx, name) {
     await ensureGroup(ctx, name, ctx.params.get('group') ?? DEFAULT_GROUP)
