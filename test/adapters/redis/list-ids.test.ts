@@ -7,7 +7,8 @@ import {isolatedHome, runCli} from '../../helpers/cli.js'
 import {DB, REDIS_HOST} from './targets.js'
 
 const env = isolatedHome()
-const url = `redis://${REDIS_HOST}/${DB.spare}`
+// the list suites' db (unique names: nothing here needs a db of its own)
+const url = `redis://${REDIS_HOST}/${DB.list}`
 const tag = `ids-${process.pid}-${Date.now().toString(36)}`
 const q = (args: string[]) => runCli([...args, '--url', url], {env, timeoutMs: 60_000})
 
