@@ -196,7 +196,9 @@ class BatchSend {
     // adapters count within the call; say where that call started in the whole input
     const reason = failed.start > 0 ? `${detail} (in the batch of messages ${failed.start + 1}–${failed.start + failed.length})` : detail
     if (error instanceof EnqueueError || !isUserError(error) || total > 0) {
-      throw new EnqueueError(`${total}${this.of} messages were sent to "${this.queue}" before it failed: ${reason}; ${this.notSent(failed)}`, total, isUserError(error) ? error.exitCode : 3)
+      // with none sent, "0 … were sent" says it all: no list of what was not
+      const notSent = total > 0 ? `; ${this.notSent(failed)}` : ''
+      throw new EnqueueError(`${total}${this.of} messages were sent to "${this.queue}" before it failed: ${reason}${notSent}`, total, isUserError(error) ? error.exitCode : 3)
     }
     throw error
   }
