@@ -85,11 +85,17 @@ class NextJobs {
     if (next && this.closed) await requeue(this.queue, next.job, true)
   }
 
-  /** Up to n held jobs; while none is held but some are coming, waits for the first to land. */
-  async take(n: number): Promise<{job: BullJob; started: number}[] | undefined> {
-    if (this.held.length === 0 && this.coming > 0) await new Promise<void>((resolve) => (this.arrived = resolve))
-    this.arrived = undefined
-    return this.held.length > 0 ? this.held.splice(0, n) : this.coming > 0 ? [] : undefined
+  /**
+   * Up to n held jobs, and how many more to take with moveToActive: the room the completions under
+   * way will not fill. With none held, no room left and some coming, waits for the first to land.
+   */
+  async take(n: number): Promise<{held: {job: BullJob; started: number}[]; more: number}> {
+    if (this.held.length === 0 && this.coming >= n) {
+      await new Promise<void>((resolve) => (this.arrived = resolve))
+      this.arrived = undefined
+    }
+    const held = this.held.splice(0, n)
+    return {held, more: Math.max(0, n - held.length - this.coming)}
   }
 
   /** Closing: the held jobs go back to the front of wait. */
@@ -144,16 +150,17 @@ export async function consumeBull(
     upkeepMs: stalledInterval,
     upkeep: () => queue.moveUnlockedJobsToWait(),
     fetch: async (n) => {
-      const held = await next.take(n)
-      if (held) return held.map(({job, started}) => leaseOf(display, queue, job, started, next))
-      const want = Math.min(n, FETCH_PARALLEL)
+      const {held, more} = await next.take(n)
+      const leases = held.map(({job, started}) => leaseOf(display, queue, job, started, next))
+      const want = Math.min(more, FETCH_PARALLEL)
+      if (want === 0) return leases
       const got = (await Promise.all(Array.from({length: want}, () => queue.moveToActive().catch(skipUnreadable)))).filter((j): j is BullJob => Boolean(j))
-      if (got.length === 0) return []
+      if (got.length === 0) return leases
       // deliveries, which bull does not count (attemptsMade counts failures): BullMQ's field name,
       // counted for the whole batch in one script call rather than one HINCRBY a job
       const keys = got.map((job) => queue.toKey(String(job.id)))
       const counts = (await runScript(queue.client, COUNT_STARTS, [String(keys.length), ...keys], [])) as number[]
-      return got.map((job, i) => leaseOf(display, queue, job, Number(counts[i] ?? 1), next))
+      return [...leases, ...got.map((job, i) => leaseOf(display, queue, job, Number(counts[i] ?? 1), next))]
     },
     // settling goes through the job's queue, which stays usable after close (it owns no connection)
     dispose: async () => {
