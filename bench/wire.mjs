@@ -1,7 +1,8 @@
 // Wire speed (issue 22): every raw-client yardstick in bench/wire/ and `queue bench` with the same
 // shape, interleaved on this machine's brokers (rounds alternate which goes first), medians printed
 // as one markdown table: broker × operation × yardstick × queue × ratio (the median of per-round ratios).
-// Run: npm run build && node bench/wire.mjs [--only amqp-classic,amqp-quorum] [--rounds 3] [--count 20000] [--open] [--ops]
+// Run: npm run build && node bench/wire.mjs [--only amqp-classic,amqp-quorum] [--rounds 3] [--count 20000] [--seconds 2] [--open] [--ops]
+// --count: the operations' N, and the least a bench row sends (--seconds raises it; --seconds 0: exactly --count).
 // --open: also an open-loop run of both at half the yardstick's closed-loop rate (p99 vs p50).
 // --ops: also `queue enqueue`, `import`, `move` and `work` against raw clients (bench/wire-ops.mjs) on
 // Redis list and stream, BullMQ, Bull, Bee-Queue, RabbitMQ classic/quorum/stream, NATS, pg-boss, graphile-worker, SQS and
@@ -21,6 +22,10 @@ const arg = (name, fallback) => {
 }
 const ROUNDS = Number(arg('rounds', 3))
 const COUNT = Number(arg('count', 20_000))
+// a bench row runs at least this long on the yardstick's side: its count is raised to the yardstick's
+// rate in an untimed first run × SECONDS (rounded up to 10,000), so a fast broker is not measured
+// over a fraction of a second of JIT warm-up and group joins (memory:// and Kafka did 20,000 in 0.05–0.3 s)
+const SECONDS = Number(arg('seconds', 2))
 const OPEN = process.argv.includes('--open')
 const ONLY = arg('only')?.split(',')
 const OPS = process.argv.includes('--ops')
@@ -117,11 +122,11 @@ async function queueBench(c, extra = []) {
   const dir = mkdtempSync(join(tmpdir(), 'wire-'))
   try {
     const out = join(dir, 'r.json')
-    const flags = ['--count', String(SHAPE.count), '--size', `${SHAPE.size}B`, '--prefetch', String(SHAPE.prefetch), '--concurrency', String(SHAPE.prefetch), '--inflight', String(SHAPE.inflight), '--batch', String(SHAPE.batch), ...c.flags, ...extra]
+    const flags = ['--count', String(c.count ?? SHAPE.count), '--size', `${SHAPE.size}B`, '--prefetch', String(SHAPE.prefetch), '--concurrency', String(SHAPE.prefetch), '--inflight', String(SHAPE.inflight), '--batch', String(SHAPE.batch), ...c.flags, ...extra]
     const {cpu} = await timedNode([bin, 'bench', '--url', c.url, ...flags, '--out', out])
     const r = JSON.parse(readFileSync(out, 'utf8'))
     if (r.lost || r.errors) throw new Error(`${c.name}: queue bench lost ${r.lost}, errors ${r.errors}: ${r.lastError ?? ''}`)
-    return {throughput: r.throughput, p50: r.latency.p50, p99: r.latency.p99, cpuK: cpuPerK(cpu, SHAPE.count), command: `queue bench --url ${c.url} ${flags.join(' ')}`}
+    return {throughput: r.throughput, p50: r.latency.p50, p99: r.latency.p99, cpuK: cpuPerK(cpu, c.count ?? SHAPE.count), command: `queue bench --url ${c.url} ${flags.join(' ')}`}
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }
@@ -156,12 +161,19 @@ for (const c of CASES) {
   if (!BENCH || (ONLY && !ONLY.includes(c.name))) continue
   try {
     await c.setup?.(c)
+    if (SECONDS > 0) {
+      // the untimed calibration run also warms the broker (a new topic, a group's first join)
+      const probe = await yardstick(c)
+      c.count = Math.max(COUNT, Math.ceil((probe.throughput * SECONDS) / 10_000) * 10_000)
+      c.opts = {...c.opts, count: c.count}
+      console.error(`${c.name}: calibration ${probe.throughput} msg/s → ${c.count} messages a run (--seconds ${SECONDS})`)
+    }
     const closed = await interleaved(c, {}, [])
-    rows.push({c, op: 'bench closed loop', ...closed})
+    rows.push({c, op: `bench closed loop ${c.count ?? COUNT}`, ...closed})
     if (OPEN) {
       const rate = Math.max(1, Math.round(closed.yard.throughput / 2))
       const open = await interleaved(c, {rate}, ['--rate', `${rate}/s`])
-      rows.push({c, op: `bench open loop ${rate}/s`, ...open})
+      rows.push({c, op: `bench open loop ${c.count ?? COUNT} at ${rate}/s`, ...open})
     }
   } catch (error) {
     console.error(`${c.name}: ${error.message}`)
