@@ -407,7 +407,16 @@ async function kafka() {
     },
     // one produce in flight: @platformatic/kafka 1.35's idempotent producer gives concurrent sends the
     // same sequence numbers (the broker drops the second as a duplicate, or answers OUT_OF_ORDER_SEQUENCE_NUMBER)
-    send: (queue, buffers) => (sending = sending.catch(() => {}).then(() => producerOf().send({messages: buffers.map((value) => ({topic: queue, value}))}))),
+    // a turn's records (a move hands a whole fetch) go in requests of at most 1,000, as queuectl's
+    // send queue joins them: one request of them all passed the broker's 1 MiB message.max.bytes
+    send: (queue, buffers) => {
+      const parts = []
+      for (let i = 0; i < buffers.length; i += 1000) {
+        const part = buffers.slice(i, i + 1000)
+        parts.push((sending = sending.catch(() => {}).then(() => producerOf().send({messages: part.map((value) => ({topic: queue, value}))}))))
+      }
+      return Promise.all(parts)
+    },
     drain: async (queue, count, prefetch, handle) => {
       const consumer = new Consumer({clientId: 'wire-ops-consumer', groupId: group, bootstrapBrokers, maxWaitTime: 100, autocommit: false})
       const stream = await consumer.consume({topics: [queue], mode: MessagesStreamModes.COMMITTED, fallbackMode: MessagesStreamFallbackModes.EARLIEST, autocommit: false})
