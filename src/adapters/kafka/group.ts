@@ -14,7 +14,7 @@ import type {KafkaContext, KafkaFlavor} from './flavor.js'
 import {CONSUMER_GROUP_TYPES, membersOf} from './members.js'
 import {meterOf} from './rates.js'
 import {DEFAULT_GROUP, DLT_GROUP, DLT_SUFFIX, deadLetterTopicOf, type QueueName} from './names.js'
-import {committedOf, groupExists, offsetsOf, partitionsOf, readAt, readFrom, resumeAt, type PartitionOffsets} from './offsets.js'
+import {committedOf, groupExists, offsetsOf, partitionsOf, readAt, readFrom, resumeAt, topicExists, type PartitionOffsets} from './offsets.js'
 
 interface Position {
   topic: string
@@ -54,8 +54,10 @@ async function oldestAge(ctx: KafkaContext, p: Position): Promise<number | undef
 
 /** The dead letters not yet retried: TOPIC-dlt's records past the DLT group; 0 when it has none. */
 async function deadCount(ctx: KafkaContext, topic: string): Promise<number> {
+  const dlt = deadLetterTopicOf(topic)
+  if (!(await topicExists(ctx.clients.admin, dlt, ctx.where))) return 0
   try {
-    return waitingOf(await positionOf(ctx, deadLetterTopicOf(topic), DLT_GROUP))
+    return waitingOf(await positionOf(ctx, dlt, DLT_GROUP))
   } catch (error) {
     if ((error as {exitCode?: number}).exitCode === 4) return 0
     throw error
