@@ -12,6 +12,8 @@
 // DeleteRecords, DescribeConfigs, a plain Fetch without a group) and exposes its protocol layer
 // (Reader/Writer, one module per API), on which the share-group protocol (ShareFetch,
 // ShareAcknowledge) can be written. Throughput against it: BENCHMARKS.md.
+// first: the client's validators compile on first use, not while it loads (lazy-validators.ts)
+import './lazy-validators.js'
 import type {AdapterBroker, BrokerFactory, Capabilities, ConsumeOptions, EnqueueOptions, LeaseHandler, Message, MessageState, OutgoingMessage, PeekOptions, QueueOptions, QueueRef, QueueStats, Subscription, WorkerReport, WorkersOptions} from '../../broker/contract.js'
 import {closeGraceMs, closeWithin} from '../../broker/kit/deadline.js'
 import {KAFKA_DEFAULT_MAX_MESSAGE_BYTES, RECORD_OVERHEAD, groupCapabilities} from './capabilities.js'
