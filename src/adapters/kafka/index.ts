@@ -108,7 +108,19 @@ class KafkaBroker implements AdapterBroker {
   async stats(queue: string): Promise<QueueStats> {
     await this.connect()
     const {flavor, q} = this.resolve(queue)
+    await this.closedCommitted()
     return flavor.stats(this.ctx, q)
+  }
+
+  /**
+   * A count right after a consumer of this process closed (the end of `move`, `work`) waits for
+   * its last offsets to be committed (GroupSubscription.finished, a short while at most): counted
+   * before, what it had handled in its last 100 ms still showed as waiting ("2100 left").
+   */
+  private async closedCommitted(): Promise<void> {
+    const finishing = [...this.subscriptions, ...this.leaving].map((s) => (s as {finished?: Promise<void>}).finished).filter((f) => f !== undefined)
+    if (finishing.length === 0) return
+    await closeWithin(() => Promise.allSettled(finishing), closeGraceMs(this.ctx.settings.timeoutMs), () => {})
   }
 
   async peek(queue: string, options: PeekOptions): Promise<Message[]> {

@@ -42,3 +42,24 @@ describe.skipIf(Boolean(missing))(`counts on kafka://${missing ? ` (skipped: ${m
     }
   }, 120_000)
 })
+
+describe.skipIf(Boolean(missing))(`a count after a consumer closed on kafka://${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  it('counts none of what the closed consumer acked as waiting', async () => {
+    const topic = await createTopic(uniqueTopic('stats-after-close'))
+    made.push(topic)
+    const broker = await openKafka()
+    try {
+      await broker.enqueue(topic, Array.from({length: 300}, (_, i) => ({payload: `m${i}`})), {ids: false})
+      let acked = 0
+      let all!: () => void
+      const done = new Promise<void>((resolve) => (all = resolve))
+      const sub = await broker.consume(topic, (lease) => void lease.ack().then(() => ++acked === 300 && all()), {prefetch: 64})
+      await done
+      await sub.close()
+      // the commit of the last acks is at most 100 ms away, and was not waited for
+      expect((await broker.stats(topic)).counts.waiting).toBe(0)
+    } finally {
+      await broker.close()
+    }
+  }, 120_000)
+})
