@@ -134,4 +134,38 @@ describe('redis acks of one tick as one command', () => {
       await bull.close()
     }
   }, 30_000)
+
+  it('bull: a busy consumer makes one script call a job, the completion that takes the next job also counting its delivery', async () => {
+    const q = `${key}-b1`
+    const bull = await openRedis(`redis://${REDIS_HOST}/${BULL_DB}`)
+    const rawBull = new Redis({host, port: Number(port), db: BULL_DB})
+    const total = 200
+    try {
+      await bull.createQueue(`bull:${q}`)
+      await bull.enqueue(`bull:${q}`, Array.from({length: total}, (_, i) => ({payload: `{"n":${i}}`, contentType: 'application/json'})))
+      const attempts: number[] = []
+      const commands = await commandsOn(BULL_DB, `bull:${q}:`, async () => {
+        const sub = await bull.consume(`bull:${q}`, (lease) => {
+          attempts.push(lease.message.attempts)
+          void lease.ack()
+        }, {prefetch: 8})
+        for (let t = 0; attempts.length < total && t < 200; t++) await sleep(50)
+        await sub.close()
+      })
+      expect(attempts).toStrictEqual(Array.from({length: total}, () => 1))
+      const scripts = commands.filter((c) => /^EVAL/i.test(c[0]!))
+      // the completions (first key: active), one a job; before, each next job's delivery was counted by a script of its own
+      expect(scripts.filter((c) => c[3] === `bull:${q}:active`)).toHaveLength(total)
+      const countsOfOne = scripts.filter((c) => c[2] === '1' && /^bull:.*:\d+$/.test(c[3]!))
+      expect(countsOfOne.length).toBeLessThan(10)
+      const ids = await rawBull.zrange(`bull:${q}:completed`, '0', '-1')
+      expect(ids).toHaveLength(total)
+      const started = await Promise.all(ids.map((id) => rawBull.hget(`bull:${q}:${id}`, 'attemptsStarted')))
+      expect(started.every((s) => s === '1')).toBe(true)
+    } finally {
+      await bull.deleteQueue(`bull:${q}`).catch(() => {})
+      await bull.close()
+      rawBull.disconnect()
+    }
+  }, 30_000)
 })

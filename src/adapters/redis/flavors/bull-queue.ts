@@ -37,6 +37,12 @@ export interface BullQueue {
   close(): Promise<void>
 }
 
+/** bull's lib/scripts.js: the arguments its moveToFinished script takes, and its error codes. */
+export interface BullScripts {
+  moveToFinishedArgs(job: BullJob, val: unknown, propVal: string, shouldRemove: unknown, target: string, ignoreLock: boolean, notFetch: boolean): (string | number)[]
+  finishedErrors(code: number, jobId: unknown, command: string, state: string): Error
+}
+
 type BullQueueClass = new (name: string, opts: Record<string, unknown>) => BullQueue
 
 const connections = new WeakMap<FlavorContext, Promise<RedisClient>>()
@@ -66,6 +72,12 @@ export async function makeBullQueue(ctx: FlavorContext, prefix: string, queue: s
       throw new Error(`queuectl drives bull without a ${type} connection`)
     },
   })
+}
+
+/** bull's script helpers (its lib/scripts.js), for a completion run through a script of queuectl's. */
+export async function bullScripts(): Promise<BullScripts> {
+  const mod = (await import('bull/lib/scripts.js' as string)) as {default?: BullScripts} & BullScripts
+  return mod.default ?? mod
 }
 
 /** The cached bull Queue for reads and writes (no consumer settings). */
