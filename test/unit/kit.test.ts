@@ -206,6 +206,47 @@ describe('startPollLoop', () => {
     expect(sub.resumes).toBe(false)
   })
 
+  it('an ack that brings the next item hands it to the handler itself: no fetch, its slot left for it while it comes', async () => {
+    const log: string[] = []
+    const leases: Lease[] = []
+    const asked: number[] = []
+    let loop: {deliver(item: {message: Message; ops: SettleOps}): void; wake(): void} | undefined
+    let coming = 0
+    let first = true
+    let seq = 0
+    // an ack that, like bull's moveToFinished, takes the next item in the same call
+    const opsOf = (): SettleOps => ({
+      ...recordingOps(log),
+      ack: async () => {
+        coming++
+        await new Promise((resolve) => setTimeout(resolve, 5))
+        coming--
+        loop!.deliver({message: message(`n${seq++}`), ops: opsOf()})
+      },
+    })
+    const sub = startPollLoop({
+      prefetch: 2,
+      handler: (lease) => leases.push(lease),
+      attach: (l) => (loop = l),
+      coming: () => coming,
+      fetch: async (n) => {
+        asked.push(n)
+        if (!first) return []
+        first = false
+        return Array.from({length: n}, (_, i) => ({message: message(`m${i}`), ops: opsOf()}))
+      },
+      describeError: (error) => error as Error,
+      isConnectionFailure: () => false,
+    })
+    for (let t = 0; leases.length < 2 && t < 100; t++) await new Promise((resolve) => setTimeout(resolve, 5))
+    const fetchesBefore = asked.length
+    for (let i = 0; i < 10; i++) await leases[i]!.ack()
+    expect(leases.map((l) => l.message.id)).toEqual(['m0', 'm1', ...Array.from({length: 10}, (_, i) => `n${i}`)])
+    // while the acks were bringing their next items, the loop asked for nothing: those slots were theirs
+    expect(asked.slice(fetchesBefore)).toEqual([])
+    await sub.close()
+  })
+
   it('waits out a connection failure within reconnectMs, then ends with the error', async () => {
     const told: string[] = []
     let calls = 0

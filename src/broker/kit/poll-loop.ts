@@ -27,6 +27,14 @@ export interface PollLoopSpec {
   /** How long to keep retrying while the connection is lost before ending with the error (0: end at once). */
   reconnectMs?: number
   onConnection?: ConsumeOptions['onConnection']
+  /** Leases the adapter is bringing in itself (a completion that also takes the next job), counted against the prefetch. */
+  coming?(): number
+  /**
+   * Called once at start: `deliver` hands out a lease the adapter got outside `fetch` (the next job
+   * a completion took), straight to the handler without a poll round; `wake` has the loop look
+   * again (a completion came back without one, so its slot is free for `fetch`).
+   */
+  attach?(loop: {deliver(item: {message: Message; ops: SettleOps}): void; wake(): void}): void
 }
 
 class PollLoop {
@@ -44,6 +52,7 @@ class PollLoop {
   constructor(private readonly spec: PollLoopSpec) {
     this.prefetch = Math.max(1, spec.prefetch)
     this.outage = new Outage(spec.reconnectMs ?? 0, spec.onConnection)
+    spec.attach?.({deliver: (item) => void this.deliver(item), wake: () => this.waker.wake()})
     this.running = this.run()
   }
 
@@ -85,7 +94,7 @@ class PollLoop {
       this.lastUpkeep = Date.now()
       await spec.upkeep()
     }
-    const room = this.prefetch - this.outstanding
+    const room = this.prefetch - this.outstanding - (spec.coming?.() ?? 0)
     if (room <= 0) {
       await this.waker.wait(Math.min(spec.upkeepMs ?? 1000, 1000))
       return
@@ -98,16 +107,19 @@ class PollLoop {
       return
     }
     this.idle = 1
-    for (const {message, ops} of got) {
-      this.outstanding++
-      const lease = onceLease(message, ops, {claimed: () => this.freed()})
-      if (!this.open) {
-        // fetched while closing: give it straight back rather than strand it
-        await lease.nack().catch(() => {})
-        continue
-      }
-      spec.handler(lease)
+    for (const item of got) {
+      const back = this.deliver(item)
+      if (back) await back
     }
+  }
+
+  /** One lease to the handler (or, fetched while closing, straight back rather than stranded). */
+  private deliver({message, ops}: {message: Message; ops: SettleOps}): Promise<void> | undefined {
+    this.outstanding++
+    const lease = onceLease(message, ops, {claimed: () => this.freed()})
+    if (!this.open) return lease.nack().catch(() => {})
+    this.spec.handler(lease)
+    return undefined
   }
 
   private freed(): void {

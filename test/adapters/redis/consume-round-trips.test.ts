@@ -2,7 +2,8 @@
 // handler loop makes in one tick reach Redis as one command (a stream's as one XACK of all their
 // ids, a list's as one script call over all their items; before: a pipeline of one XACK, or one
 // settle script, per message, a command each for ioredis to build and Redis to run), a Bull
-// fetch counts its deliveries in one script call, not one HINCRBY a job, and a stream is read with XREADGROUP BLOCK on a connection of its own, never behind the
+// fetch counts its deliveries in one script call, not one HINCRBY a job (a Bull completion that
+// takes the next job counts it in its own script), a Bull enqueue checks the queue's kind once, and a stream is read with XREADGROUP BLOCK on a connection of its own, never behind the
 // acks and writes of the command connection. Counted with MONITOR on this test's keys only.
 import {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -129,6 +130,83 @@ describe('redis acks of one tick as one command', () => {
       expect(commands.filter((c) => c[0]!.toUpperCase() === 'HINCRBY')).toHaveLength(0)
       const counted = commands.filter((c) => /^EVAL/i.test(c[0]!) && c.slice(3).every((k) => /^bull:.*:\d+$/.test(k)) && c.length > 3)
       expect(counted.map((c) => Number(c[2]))).toStrictEqual([30])
+    } finally {
+      await bull.deleteQueue(`bull:${q}`).catch(() => {})
+      await bull.close()
+    }
+  }, 30_000)
+
+  it('bull: a busy consumer makes one script call a job, the completion that takes the next job also counting its delivery', async () => {
+    const q = `${key}-b1`
+    const bull = await openRedis(`redis://${REDIS_HOST}/${BULL_DB}`)
+    const rawBull = new Redis({host, port: Number(port), db: BULL_DB})
+    const total = 200
+    try {
+      await bull.createQueue(`bull:${q}`)
+      await bull.enqueue(`bull:${q}`, Array.from({length: total}, (_, i) => ({payload: `{"n":${i}}`, contentType: 'application/json'})))
+      const attempts: number[] = []
+      const commands = await commandsOn(BULL_DB, `bull:${q}:`, async () => {
+        const sub = await bull.consume(`bull:${q}`, (lease) => {
+          attempts.push(lease.message.attempts)
+          void lease.ack()
+        }, {prefetch: 8})
+        for (let t = 0; attempts.length < total && t < 200; t++) await sleep(50)
+        await sub.close()
+      })
+      expect(attempts).toStrictEqual(Array.from({length: total}, () => 1))
+      const scripts = commands.filter((c) => /^EVAL/i.test(c[0]!))
+      // the completions (first key: active), one a job; before, each next job's delivery was counted by a script of its own
+      expect(scripts.filter((c) => c[3] === `bull:${q}:active`)).toHaveLength(total)
+      const countsOfOne = scripts.filter((c) => c[2] === '1' && /^bull:.*:\d+$/.test(c[3]!))
+      expect(countsOfOne.length).toBeLessThan(10)
+      const ids = await rawBull.zrange(`bull:${q}:completed`, '0', '-1')
+      expect(ids).toHaveLength(total)
+      const started = await Promise.all(ids.map((id) => rawBull.hget(`bull:${q}:${id}`, 'attemptsStarted')))
+      expect(started.every((s) => s === '1')).toBe(true)
+    } finally {
+      await bull.deleteQueue(`bull:${q}`).catch(() => {})
+      await bull.close()
+      rawBull.disconnect()
+    }
+  }, 30_000)
+
+  it('bull: an enqueue says when its batch is written, so the next batch goes out before its reply, and the order holds', async () => {
+    const q = `${key}-b3`
+    const bull = await openRedis(`redis://${REDIS_HOST}/${BULL_DB}`)
+    try {
+      await bull.createQueue(`bull:${q}`)
+      const batch = (from: number) => Array.from({length: 50}, (_, i) => ({payload: `{"n":${from + i}}`, contentType: 'application/json'}))
+      let second: Promise<string[]> | undefined
+      let firstAnswered = false
+      const first = bull.enqueue(`bull:${q}`, batch(0), {
+        onWritten: () => {
+          expect(firstAnswered).toBe(false)
+          second = bull.enqueue(`bull:${q}`, batch(50))
+        },
+      })
+      const ids = await first
+      firstAnswered = true
+      expect(second).toBeDefined()
+      const all = [...ids, ...(await second!)]
+      expect(new Set(all).size).toBe(100)
+      const waiting = await bull.peek(`bull:${q}`, {limit: 100})
+      expect(waiting.map((m) => JSON.parse(m.payload.toString()).n)).toStrictEqual(Array.from({length: 100}, (_, i) => i))
+      expect(waiting.map((m) => m.id)).toStrictEqual(all)
+    } finally {
+      await bull.deleteQueue(`bull:${q}`).catch(() => {})
+      await bull.close()
+    }
+  }, 30_000)
+
+  it('bull: enqueues to one queue check that it is not BullMQ\'s once, not before every batch', async () => {
+    const q = `${key}-b2`
+    const bull = await openRedis(`redis://${REDIS_HOST}/${BULL_DB}`)
+    try {
+      const commands = await commandsOn(BULL_DB, `bull:${q}:`, async () => {
+        for (let i = 0; i < 5; i++) await bull.enqueue(`bull:${q}`, [{payload: `{"n":${i}}`, contentType: 'application/json'}])
+      })
+      expect(commands.filter((c) => c[0]!.toUpperCase() === 'TYPE' && c[1] === `bull:${q}:id`)).toHaveLength(1)
+      expect((await bull.stats(`bull:${q}`)).counts.waiting).toBe(5)
     } finally {
       await bull.deleteQueue(`bull:${q}`).catch(() => {})
       await bull.close()

@@ -17,13 +17,14 @@ export interface BullSettings {
 /** The parts of bull's Queue that the flavor uses. */
 export interface BullQueue {
   readonly token: string
+  readonly defaultJobOptions?: Record<string, unknown>
+  isReady(): Promise<unknown>
   readonly client: RedisClient & Record<string, unknown>
   toKey(type: string): string
   getJobCounts(): Promise<Record<string, number>>
   isPaused(): Promise<boolean>
   getRanges(types: string[], start: number, end: number, asc: boolean): Promise<string[]>
   getJob(id: string): Promise<BullJob | null>
-  addBulk(jobs: {name: string; data: unknown; opts: Record<string, unknown>}[]): Promise<BullJob[]>
   clean(grace: number, type: string, limit?: number): Promise<unknown[]>
   pause(): Promise<void>
   resume(): Promise<void>
@@ -35,6 +36,18 @@ export interface BullQueue {
   moveUnlockedJobsToWait(): Promise<void>
   updateDelayTimer(): Promise<void>
   close(): Promise<void>
+}
+
+/** bull's lib/scripts.js: the arguments its moveToFinished script takes, and its error codes. */
+export interface BullScripts {
+  moveToFinishedArgs(job: BullJob, val: unknown, propVal: string, shouldRemove: unknown, target: string, ignoreLock: boolean, notFetch: boolean): (string | number)[]
+  finishedErrors(code: number, jobId: unknown, command: string, state: string): Error
+  addJob(client: unknown, queue: BullQueue, jobData: unknown, opts: Record<string, unknown>): unknown
+}
+
+type BullJobClass = new (queue: BullQueue, name: string, data: unknown, opts: Record<string, unknown>) => {
+  opts: Record<string, unknown> & {jobId?: unknown; lifo?: boolean; priority?: number; debounce?: unknown}
+  toData(): unknown
 }
 
 type BullQueueClass = new (name: string, opts: Record<string, unknown>) => BullQueue
@@ -68,6 +81,44 @@ export async function makeBullQueue(ctx: FlavorContext, prefix: string, queue: s
   })
 }
 
+/** bull's script helpers (its lib/scripts.js), for a completion run through a script of queuectl's. */
+export async function bullScripts(): Promise<BullScripts> {
+  const mod = (await import('bull/lib/scripts.js' as string)) as {default?: BullScripts} & BullScripts
+  return mod.default ?? mod
+}
+
+/** bull's Job class and scripts, loaded with the cached queue so a batch can be written at call. */
+let bullLib: {Job: BullJobClass; scripts: BullScripts} | undefined
+async function loadBullLib(): Promise<void> {
+  if (bullLib) return
+  const mod = (await import('bull/lib/job.js' as string)) as {default?: BullJobClass}
+  bullLib = {Job: mod.default ?? (mod as unknown as BullJobClass), scripts: await bullScripts()}
+}
+
+/**
+ * A batch of jobs added as bull's Queue#addBulk adds them (Job.createBulk: one MULTI of its addJob
+ * script a job, the same job data), but with the MULTI written before this returns, where bull's
+ * writes it a turn later: a later call's jobs are then stored after these on the connection, so
+ * the caller may send its next batch without waiting for this one's reply. For a queue from
+ * bullQueueFor (ready, bull's scripts loaded). The ids in order, null for a job the MULTI did not add.
+ */
+export function addBulkWrittenNow(queue: BullQueue, jobs: {name: string; data: unknown; opts: Record<string, unknown>}[]): Promise<(string | null)[]> {
+  if (!bullLib) return Promise.reject(new Error('bull is not loaded: take the queue from bullQueueFor'))
+  const {Job, scripts} = bullLib
+  const made = jobs.map((job) => new Job(queue, job.name, job.data, {...queue.defaultJobOptions, ...job.opts, jobId: job.opts.jobId}))
+  return writeBulk(queue, scripts, made)
+}
+
+function writeBulk(queue: BullQueue, scripts: BullScripts, made: InstanceType<BullJobClass>[]): Promise<(string | null)[]> {
+  const multi = queue.client.multi()
+  for (const job of made) {
+    const opts = job.opts
+    scripts.addJob(multi, queue, job.toData(), {lifo: opts.lifo, customJobId: opts.jobId, priority: opts.priority, debounce: opts.debounce})
+  }
+  // as bull's: an error inside the MULTI leaves that job without an id (null here)
+  return multi.exec().then((replies) => (replies ?? []).map(([error, id]) => (error || id === null || id === undefined ? null : String(id))))
+}
+
 /** The cached bull Queue for reads and writes (no consumer settings). */
 export function bullQueueFor(ctx: FlavorContext, prefix: string, queue: string): Promise<BullQueue> {
   let cache = queues.get(ctx)
@@ -75,7 +126,8 @@ export function bullQueueFor(ctx: FlavorContext, prefix: string, queue: string):
   const key = `${prefix}\n${queue}`
   let made = cache.get(key)
   if (!made) {
-    made = makeBullQueue(ctx, prefix, queue)
+    // ready: bull's scripts defined on the connection, so addBulkWrittenNow can write at call
+    made = Promise.all([makeBullQueue(ctx, prefix, queue), loadBullLib()]).then(async ([q]) => (await q.isReady(), q))
     cache.set(key, made)
     made.catch(() => cache.delete(key))
   }

@@ -11,7 +11,7 @@ import type {Flavor, FlavorContext} from '../flavor.js'
 import {BULL_DEFAULT_NAME, fromBullJob, toBullJob, undecodableBullJob} from './bull-job.js'
 import {consumeBull} from './bull-consume.js'
 import {matchingIds, scriptConditions} from './job-match.js'
-import {bullQueueFor, closeBullQueues, type BullQueue} from './bull-queue.js'
+import {addBulkWrittenNow, bullQueueFor, closeBullQueues, type BullQueue} from './bull-queue.js'
 import {bullCapabilities, bullFinder, bullKindAt as kindAt, bullSplit as split} from './detect.js'
 import {enqueueInChunks, jobDataSize} from './shared.js'
 
@@ -29,6 +29,18 @@ const TYPES: Partial<Record<MessageState, {type: string; asc: boolean}>> = {
 }
 
 const LIST_TYPES = new Set(['wait', 'active', 'paused'])
+
+/**
+ * The queues (prefix:queue) an enqueue on this connection has already found not to be BullMQ's:
+ * the check is one round trip, once per queue rather than before every batch (`queue bench`
+ * sends a batch at a time, and waited for it each time). Forgotten when we delete the queue.
+ */
+const checkedQueues = new WeakMap<FlavorContext, Set<string>>()
+function checkedOf(ctx: FlavorContext): Set<string> {
+  let set = checkedQueues.get(ctx)
+  if (!set) checkedQueues.set(ctx, (set = new Set()))
+  return set
+}
 
 async function existing(ctx: FlavorContext, name: string): Promise<BullQueue> {
   const {prefix, queue} = split(ctx, name)
@@ -70,6 +82,8 @@ export const bullFlavor: Flavor = {
   },
 
   async delete(ctx, name) {
+    const {prefix, queue} = split(ctx, name)
+    checkedOf(ctx).delete(`${prefix}:${queue}`)
     await (await existing(ctx, name)).obliterate({force: true})
   },
 
@@ -124,19 +138,26 @@ export const bullFlavor: Flavor = {
 
   async enqueue(ctx, name, messages, options) {
     const {prefix, queue: q} = split(ctx, name)
-    if ((await kindAt(ctx, `${prefix}:${q}`)) === 'bullmq') await existing(ctx, name) // refuses: BullMQ's keys
+    const base = `${prefix}:${q}`
+    const checked = checkedOf(ctx)
+    if (!checked.has(base)) {
+      if ((await kindAt(ctx, base)) === 'bullmq') await existing(ctx, name) // refuses: BullMQ's keys
+      checked.add(base)
+    }
     const queue = await bullQueueFor(ctx, prefix, q)
     const byChunk = await enqueueInChunks(
       ctx,
       messages.map(toBullJob),
       options,
+      // bull's addBulk, its MULTI written at the call: the caller's next batch may follow at once
       async (chunk) => {
-        const added = await queue.addBulk(chunk)
-        // bull's addBulk ignores errors inside its MULTI: a job without an id was not added
-        if (added.some((job) => job.id === undefined || job.id === null)) throw new Error(`bull did not add every job of a batch to ${name}`)
-        return added.map((job) => String(job.id))
+        const added = await addBulkWrittenNow(queue, chunk)
+        if (added.some((id) => id === null)) throw new Error(`bull did not add every job of a batch to ${name}`)
+        return added as string[]
       },
       jobDataSize,
+      4,
+      true,
     )
     return byChunk.flat()
   },
