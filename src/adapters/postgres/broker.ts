@@ -5,7 +5,7 @@ import {randomBytes} from 'node:crypto'
 import type {Pool} from 'pg'
 import {FlavoredBroker, type FlavorHost, type Located} from '../../broker/kit/flavored.js'
 import {NotFoundError, UsageError} from '../../kernel/errors.js'
-import {connectError, createPool, toUserError, type Db, type PgTarget} from './connection.js'
+import {connectError, createPool, OrderedClient, toUserError, type Db, type PgTarget} from './connection.js'
 import {assertUsable, detect, quoteIdent, type Detected} from './detect.js'
 import type {Flavor, FlavorContext} from './flavor.js'
 import type {WorkerReport, WorkersOptions} from '../../broker/contract.js'
@@ -38,6 +38,7 @@ class PostgresHost implements FlavorHost<FlavorContext, Flavor> {
   readonly server = 'PostgreSQL'
   readonly flavors = FLAVORS
   private pool: Pool | undefined
+  private ordered: OrderedClient | undefined
   private readonly contexts = new Map<string, FlavorContext>()
   private readonly refusals = new Map<string, Error>()
   private readonly workerId = `queuectl-${randomBytes(6).toString('hex')}`
@@ -82,6 +83,7 @@ class PostgresHost implements FlavorHost<FlavorContext, Flavor> {
     return {
       query: async (text, values) => (await pool.query(text, values)).rows,
       client: () => pool.connect(),
+      inOrder: (text, values, queued) => (this.ordered ??= new OrderedClient(this.target)).query(text, values, queued),
     }
   }
 
@@ -179,6 +181,6 @@ class PostgresHost implements FlavorHost<FlavorContext, Flavor> {
 
   async disconnect(): Promise<void> {
     this.closed = true
-    await this.pool?.end().catch(() => {})
+    await Promise.all([this.pool?.end().catch(() => {}), this.ordered?.end()])
   }
 }

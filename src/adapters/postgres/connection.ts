@@ -2,7 +2,7 @@
 // URL is used, one small pool per broker, and driver errors turned into one UserError line that
 // names the cause (never the password).
 import {readFileSync} from 'node:fs'
-import type {Pool, PoolClient, PoolConfig, QueryResultRow} from 'pg'
+import type {Client, ClientConfig, Pool, PoolClient, PoolConfig, QueryResultRow} from 'pg'
 import type {BrokerOptions} from '../../broker/contract.js'
 import {ConnectionError, NotFoundError, UsageError, isUserError} from '../../kernel/errors.js'
 import {redactText} from '../../kernel/redact.js'
@@ -62,10 +62,58 @@ export async function createPool(target: PgTarget): Promise<Pool> {
   return pool
 }
 
+/** A client that pipelines (pg 8.23+): writes in order without a round trip each; connected once, replaced after a failure. */
+export class OrderedClient {
+  private client: Promise<Client> | undefined
+
+  constructor(private readonly target: PgTarget) {}
+
+  async query<R extends QueryResultRow>(text: string, values: unknown[], queued?: () => void): Promise<R[]> {
+    const client = await this.connection()
+    const result = client.query<R>(text, values)
+    queued?.()
+    return (await result).rows
+  }
+
+  private connection(): Promise<Client> {
+    if (this.client) return this.client
+    const opening = this.open()
+    this.client = opening
+    // a connection that failed, or broke later, is dropped: the next statement opens a new one
+    const drop = () => {
+      if (this.client === opening) this.client = undefined
+    }
+    opening.then((client) => client.on('error', drop).on('end', drop), drop)
+    return opening
+  }
+
+  private async open(): Promise<Client> {
+    const pg = await import('pg')
+    const ClientClass = pg.default?.Client ?? (pg as unknown as {Client: typeof pg.default.Client}).Client
+    const client = new ClientClass({...this.target.config, pipeline: true} as ClientConfig)
+    client.on('error', () => {}) // reported to the statements in flight; the next one reconnects
+    await client.connect()
+    return client
+  }
+
+  async end(): Promise<void> {
+    const opening = this.client
+    this.client = undefined
+    const client = await opening?.catch(() => undefined)
+    await client?.end().catch(() => {})
+  }
+}
+
 export interface Db {
   query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<R[]>
   /** A client of its own (LISTEN, transactions); released by the caller. */
   client(): Promise<PoolClient>
+  /**
+   * On a pipelined connection of its own: statements run in the order given, each its own
+   * transaction, the next sent before the last is answered. `queued` is called once this one is
+   * queued behind the earlier ones (the caller may send the next: it will run after this one).
+   */
+  inOrder<R extends QueryResultRow = QueryResultRow>(text: string, values: unknown[], queued?: () => void): Promise<R[]>
 }
 
 interface PgError {

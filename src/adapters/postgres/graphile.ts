@@ -141,13 +141,18 @@ export const graphileFlavor: Flavor = {
     return rows.map((row) => toMessage(name, row, now))
   },
 
-  async enqueue(ctx, name, messages) {
+  async enqueue(ctx, name, messages, options) {
     const now = Date.now()
     // every message checked before the task is made or anything written
     const specs = messages.map((m) => toSpec(name, m, now))
     await ensureTask(ctx, name)
     const statement = messages.some((m) => m.dedupId) ? sql.addJobsKeepFirstSql : sql.addJobsSql
-    const rows = await ctx.db.query<{id: string}>(statement(ctx.schema), [`[${specs.join(',')}]`])
+    const values = [`[${specs.join(',')}]`]
+    // a caller that keeps several batches in flight gets them run in its order (one pipelined
+    // connection, each batch its own transaction): a later batch's now() is later, so FIFO holds
+    const rows = options.onWritten
+      ? await ctx.db.inOrder<{id: string}>(statement(ctx.schema), values, options.onWritten)
+      : await ctx.db.query<{id: string}>(statement(ctx.schema), values)
     return rows.map((r) => r.id)
   },
 

@@ -184,7 +184,7 @@ export const pgbossFlavor: Flavor = {
     return rows.map((row) => toMessage(name, row, now))
   },
 
-  async enqueue(ctx, name, messages) {
+  async enqueue(ctx, name, messages, options) {
     for (const m of messages) {
       if (m.groupId) throw new NotSupportedError('pg-boss has no message groups — drop the group id')
     }
@@ -195,7 +195,11 @@ export const pgbossFlavor: Flavor = {
     const seen = new Set<string>()
     const firsts = records.filter((r) => !r.dedup || (!seen.has(r.id) && seen.add(r.id)))
     const batch = `[${firsts.map((r) => r.json).join(',')}]`
-    const inserted = await ctx.db.query<{id: string}>(sql.insertJobsSql(ctx.schema, ctx.version), sql.isV11(ctx.version) ? [batch] : [batch, null, null, null, null, null])
+    const values = sql.isV11(ctx.version) ? [batch] : [batch, null, null, null, null, null]
+    // several batches in flight run in the caller's order (one pipelined connection, graphile.ts enqueue)
+    const inserted = options.onWritten
+      ? await ctx.db.inOrder<{id: string}>(sql.insertJobsSql(ctx.schema, ctx.version), values, options.onWritten)
+      : await ctx.db.query<{id: string}>(sql.insertJobsSql(ctx.schema, ctx.version), values)
     if (inserted.length < firsts.length && !firsts.some((r) => r.dedup)) {
       throw new NotFoundError(`pg-boss queue "${name}" vanished while enqueueing on ${ctx.displayUrl}`)
     }

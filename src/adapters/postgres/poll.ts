@@ -36,7 +36,9 @@ export function pollConsumer<J>(source: PollSource<J>, handler: LeaseHandler, op
   const prefetch = Math.max(1, options.prefetch)
   let open = true
   let outstanding = 0
-  let lastSweep = 0
+  // not at start: the sweep frees only this broker's own leases (its worker id), none of which can
+  // have expired yet, and it scans the task's rows (graphile has no index on task_id) before the first fetch
+  let lastSweep = Date.now()
   // the pause after a short fetch: IDLE_MIN_MS while jobs keep coming, doubling to IDLE_MS while none do
   let idle = IDLE_MIN_MS
   const wake: {fn?: () => void} = {}
