@@ -61,22 +61,24 @@ export const MESSAGES_IN_FLIGHT = 1000
 export async function sendInBatches(
   broker: Broker,
   queue: string,
-  messages: AsyncIterable<OutgoingMessage> | Iterable<OutgoingMessage>,
+  messages: Iterable<OutgoingMessage> | AsyncIterable<readonly OutgoingMessage[]>,
   options: SendOptions,
 ): Promise<SendReport> {
   const run = new BatchSend(broker, queue, options)
   let batch: OutgoingMessage[] = []
   try {
-    // a sync iterable is walked without a promise a message (for await would make one each)
+    // walked without a promise a message: a sync iterable, or an async one a chunk at a time
     if (Symbol.iterator in messages) {
       for (const message of messages) {
         batch.push(message)
         if (batch.length >= options.batchSize && !(await run.send(batch.splice(0)))) break
       }
     } else {
-      for await (const message of messages) {
-        batch.push(message)
-        if (batch.length >= options.batchSize && !(await run.send(batch.splice(0)))) break
+      chunks: for await (const chunk of messages) {
+        for (const message of chunk) {
+          batch.push(message)
+          if (batch.length >= options.batchSize && !(await run.send(batch.splice(0)))) break chunks
+        }
       }
     }
     if (!run.stopped && (batch.length === 0 || (await run.send(batch)))) run.allSent = true

@@ -6,9 +6,9 @@ import {createReadStream, createWriteStream, type WriteStream} from 'node:fs'
 import {mkdtemp, readFile, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {createInterface} from 'node:readline'
 import type {Readable} from 'node:stream'
 import {UsageError} from '../kernel/errors.js'
+import {lineChunks} from './lines.js'
 
 export type PayloadValidator = (value: unknown) => string | undefined
 
@@ -64,8 +64,21 @@ export interface ValidatedLines {
   count: number
   bytes: number
   /** In memory: the lines themselves (a sync iterable: no promise a line); spooled: read back from the file. */
-  lines(): Iterable<{text: string; line: number}> | AsyncIterable<{text: string; line: number}>
+  lines(): Iterable<Line> | AsyncIterable<Line>
+  /** The same lines a chunk at a time: in memory one chunk of them all; spooled, a promise a chunk read, not a line. */
+  chunks(): Iterable<Line[]> | AsyncIterable<Line[]>
   dispose(): Promise<void>
+}
+
+export interface Line {
+  text: string
+  line: number
+}
+
+interface Spool {
+  dir: string
+  file: string
+  out: WriteStream
 }
 
 /** Reads NDJSON, validates every non-blank line, keeps them in memory or spooled to a temp file. */
@@ -73,34 +86,36 @@ export async function readNdjson(
   input: Readable,
   options: {validator?: PayloadValidator; maxBytes?: number; onLine?: (n: number) => void} = {},
 ): Promise<ValidatedLines> {
-  const kept: {text: string; line: number}[] = []
-  let spool: {dir: string; file: string; out: WriteStream} | undefined
+  const kept: Line[] = []
+  let spool: Spool | undefined
   let count = 0
   let bytes = 0
   let lineNo = 0
-  const reader = createInterface({input, crlfDelay: Infinity})
   try {
-    for await (const raw of reader) {
-      lineNo++
-      const text = raw.trim()
-      if (text === '') continue
-      checkJsonPayload(text, `line ${lineNo}`, options.validator)
-      const size = Buffer.byteLength(text)
-      if (options.maxBytes !== undefined && size > options.maxBytes) {
-        throw new UsageError(`line ${lineNo} is ${size} bytes, over the broker's limit of ${options.maxBytes} — nothing was sent`)
+    for await (const chunk of lineChunks(input)) {
+      // a chunk's spooled lines go out in one write, not one (awaited) write a line
+      let spooled = ''
+      for (const raw of chunk) {
+        lineNo++
+        const text = raw.trim()
+        if (text === '') continue
+        checkJsonPayload(text, `line ${lineNo}`, options.validator)
+        const size = Buffer.byteLength(text)
+        if (options.maxBytes !== undefined && size > options.maxBytes) {
+          throw new UsageError(`line ${lineNo} is ${size} bytes, over the broker's limit of ${options.maxBytes} — nothing was sent`)
+        }
+        count++
+        bytes += size
+        options.onLine?.(count)
+        if (!spool && bytes > SPOOL_AFTER_BYTES) {
+          spool = await openSpool()
+          spooled = kept.map((k) => `${k.line}\t${k.text}\n`).join('')
+          kept.length = 0
+        }
+        if (spool) spooled += `${lineNo}\t${text}\n`
+        else kept.push({text, line: lineNo})
       }
-      count++
-      bytes += size
-      options.onLine?.(count)
-      if (!spool && bytes > SPOOL_AFTER_BYTES) {
-        const dir = await mkdtemp(join(tmpdir(), 'queuectl-spool-'))
-        const file = join(dir, 'lines.ndjson')
-        spool = {dir, file, out: createWriteStream(file)}
-        for (const k of kept) await write(spool.out, `${k.line}\t${k.text}\n`)
-        kept.length = 0
-      }
-      if (spool) await write(spool.out, `${lineNo}\t${text}\n`)
-      else kept.push({text, line: lineNo})
+      if (spool && spooled !== '') await write(spool.out, spooled)
     }
   } catch (error) {
     if (spool) {
@@ -114,18 +129,31 @@ export async function readNdjson(
   return {
     count,
     bytes,
-    lines: () => (file ? spooled(file) : kept),
+    lines: () => (file ? eachOf(spooledChunks(file)) : kept),
+    chunks: () => (file ? spooledChunks(file) : [kept]),
     async dispose() {
       if (spool) await rm(spool.dir, {recursive: true, force: true})
     },
   }
 }
 
-async function* spooled(file: string): AsyncIterable<{text: string; line: number}> {
-  for await (const row of createInterface({input: createReadStream(file), crlfDelay: Infinity})) {
-    const tab = row.indexOf('\t')
-    yield {line: Number(row.slice(0, tab)), text: row.slice(tab + 1)}
+async function openSpool(): Promise<Spool> {
+  const dir = await mkdtemp(join(tmpdir(), 'queuectl-spool-'))
+  const file = join(dir, 'lines.ndjson')
+  return {dir, file, out: createWriteStream(file)}
+}
+
+async function* spooledChunks(file: string): AsyncIterable<Line[]> {
+  for await (const rows of lineChunks(createReadStream(file, {highWaterMark: 1024 * 1024}))) {
+    yield rows.map((row) => {
+      const tab = row.indexOf('\t')
+      return {line: Number(row.slice(0, tab)), text: row.slice(tab + 1)}
+    })
   }
+}
+
+async function* eachOf<T>(chunks: AsyncIterable<T[]>): AsyncIterable<T> {
+  for await (const chunk of chunks) yield* chunk
 }
 
 function write(out: WriteStream, chunk: string): Promise<void> {

@@ -6,11 +6,11 @@ import {createReadStream, createWriteStream} from 'node:fs'
 import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {createInterface} from 'node:readline'
 import type {Readable} from 'node:stream'
 import {finished} from 'node:stream/promises'
 import type {Broker, OutgoingMessage} from '../../broker/contract.js'
 import {sendInBatches} from '../enqueue.js'
+import {lineChunks} from '../lines.js'
 import {LineError, parseExportLine} from './message-format.js'
 
 export interface ImportOptions {
@@ -45,9 +45,10 @@ export async function importMessages(broker: Broker, queue: string, open: () => 
       source = () => createReadStream(file)
     }
     let validated = 0
-    for await (const item of lines(source(), options.priority)) {
-      if (item instanceof LineError) return {imported: 0, badLine: item, validated}
-      validated++
+    for await (const chunk of lines(source(), options.priority)) {
+      const last = chunk.at(-1)
+      if (last instanceof LineError) return {imported: 0, badLine: last, validated: validated + chunk.length - 1}
+      validated += chunk.length
     }
     const report = await send(broker, queue, source(), options)
     return {...report, validated}
@@ -59,14 +60,17 @@ export async function importMessages(broker: Broker, queue: string, open: () => 
 async function send(broker: Broker, queue: string, input: Readable, options: ImportOptions): Promise<ImportReport> {
   let badLine: LineError | undefined
   const where = new LineNumbers()
-  // the generator ends at a bad line, so the batch before it is still sent
-  async function* messages(): AsyncIterable<OutgoingMessage> {
-    for await (const item of lines(input, options.priority, where)) {
-      if (item instanceof LineError) {
-        badLine = item
+  // the generator ends at a bad line, so the messages before it are still sent
+  async function* messages(): AsyncIterable<OutgoingMessage[]> {
+    for await (const chunk of lines(input, options.priority, where)) {
+      const last = chunk.at(-1)
+      if (last instanceof LineError) {
+        badLine = last
+        chunk.pop()
+        if (chunk.length > 0) yield chunk as OutgoingMessage[]
         return
       }
-      yield item
+      yield chunk as OutgoingMessage[]
     }
   }
   const {sent} = await sendInBatches(broker, queue, messages(), {
@@ -99,23 +103,25 @@ class LineNumbers {
   }
 }
 
-async function* lines(input: Readable, priority: boolean, where?: LineNumbers): AsyncIterable<OutgoingMessage | LineError> {
+/** The messages of each chunk of lines read; a bad line ends its chunk (as its last item) and the whole. */
+async function* lines(input: Readable, priority: boolean, where?: LineNumbers): AsyncIterable<(OutgoingMessage | LineError)[]> {
   let n = 0
-  for await (const raw of createInterface({input, crlfDelay: Infinity})) {
-    n++
-    const text = raw.trim()
-    if (text === '') continue
-    let message: OutgoingMessage
-    try {
-      message = parseExportLine(text, n, {priority})
-    } catch (error) {
-      if (error instanceof LineError) {
-        yield error
+  for await (const raws of lineChunks(input)) {
+    const out: (OutgoingMessage | LineError)[] = []
+    for (const raw of raws) {
+      n++
+      const text = raw.trim()
+      if (text === '') continue
+      try {
+        out.push(parseExportLine(text, n, {priority}))
+      } catch (error) {
+        if (!(error instanceof LineError)) throw error
+        out.push(error)
+        yield out
         return
       }
-      throw error
+      where?.add(n)
     }
-    where?.add(n)
-    yield message
+    if (out.length > 0) yield out
   }
 }
