@@ -6,6 +6,7 @@ import type PgBoss from 'pg-boss'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Broker, Lease} from '../../../src/broker/contract.js'
 import {deadCount} from '../../../src/services/inspect.js'
+import {sendInBatches} from '../../../src/services/enqueue.js'
 import {admin, freshDatabase, openPostgres, type TestDb, until} from './helpers.js'
 
 
@@ -153,6 +154,33 @@ describe('pg-boss 10 beside queuectl', () => {
     expect((await broker.stats('with-dlq')).details?.deadLetterQueue).toBe('pgboss:dlq')
     const [copy] = await boss.fetch('dlq')
     expect(copy?.data).toEqual({x: 1})
+  })
+
+  it('enqueue batches go one after another on one connection, several queued at once, and pg-boss fetches them in input order', async () => {
+    const q = 'pipelined'
+    let inFlight = 0
+    let most = 0
+    // the real broker, counting the enqueue calls sendInBatches has under way at once
+    const counting = Object.create(broker) as Broker
+    counting.enqueue = async (...args) => {
+      most = Math.max(most, ++inFlight)
+      try {
+        return await broker.enqueue(...args)
+      } finally {
+        inFlight--
+      }
+    }
+    const n = 3000
+    const messages = Array.from({length: n}, (_, i) => ({payload: JSON.stringify({i})}))
+    const report = await sendInBatches(counting, `pgboss:${q}`, messages, {batchSize: 100, total: n})
+    expect(report.sent).toBe(n)
+    // one call at a time before (each batch waited for the one before it to commit)
+    expect(most).toBeGreaterThan(1)
+    const got: number[] = []
+    for (let jobs = await boss.fetch<{i: number}>(q, {batchSize: 500}); jobs.length > 0; jobs = await boss.fetch<{i: number}>(q, {batchSize: 500})) {
+      got.push(...jobs.map((j) => j.data.i))
+    }
+    expect(got).toEqual(messages.map((_, i) => i))
   })
 
   it('purges by state and deletes a queue the way pg-boss does', async () => {
