@@ -24,6 +24,8 @@ export interface PollLoopSpec {
   isConnectionFailure(error: unknown): boolean
   /** Releases what the loop held (a blocking connection, a library worker), once. */
   dispose?(): Promise<void>
+  /** Cuts short a fetch waiting in the broker (a blocking read), so close() need not wait it out. */
+  interrupt?(): void
   /** How long to keep retrying while the connection is lost before ending with the error (0: end at once). */
   reconnectMs?: number
   onConnection?: ConsumeOptions['onConnection']
@@ -63,6 +65,7 @@ class PollLoop {
     }
     this.open = false
     this.waker.wake()
+    this.spec.interrupt?.()
     await this.running
     await this.dispose()
     this.closed.end(undefined)

@@ -48,4 +48,27 @@ describe('redis stream consume latency at a trickle', () => {
     // measured at load ~20: median 1 ms now, 9 ms with the old sleeps (and 70–100 ms after an idle spell)
     expect(median).toBeLessThan(5)
   }, 30_000)
+
+  it('close() of a consumer waiting in XREADGROUP BLOCK returns at once (CLIENT UNBLOCK), not after the rest of the block', async () => {
+    const queue = `stream:${key}-close`
+    await broker.createQueue(queue)
+    try {
+      let total = 0
+      // five closes at random points of the 100 ms block: waiting each out sums to ~250 ms (under 100 ms about 1 time in 120)
+      for (let i = 0; i < 5; i++) {
+        const sub = await broker.consume(queue, (lease) => void lease.ack(), {prefetch: 8})
+        await sleep(120 + i * 17) // idle, blocked in Redis
+        const t = performance.now()
+        await sub.close()
+        total += performance.now() - t
+      }
+      expect(total).toBeLessThan(100)
+      // the unblocked read delivered nothing: nothing left pending, no consumer left behind
+      const [info] = (await raw.xinfo('GROUPS', `${key}-close`)) as unknown[][]
+      expect(Number(info![info!.indexOf('pending') + 1])).toBe(0)
+      expect(Number(info![info!.indexOf('consumers') + 1])).toBe(0)
+    } finally {
+      await raw.del(`${key}-close`)
+    }
+  }, 30_000)
 })

@@ -137,7 +137,7 @@ async function deliveriesOf(ctx: FlavorContext, name: string, group: string, ent
   })
 }
 
-/** Longest a consumer's XREADGROUP waits in Redis for new entries (close() waits for it at most this long). */
+/** Longest a consumer's XREADGROUP waits in Redis for new entries (close() waits for it at most this long without CLIENT UNBLOCK). */
 const BLOCK_MS = 100
 
 /**
@@ -146,22 +146,43 @@ const BLOCK_MS = 100
  * poll, no sleep), a read with entries waiting returns at once, and acks, claims and the producer's
  * writes never queue behind it on the command connection (before, reads went there while entries
  * flowed, and an empty one cost a round trip and a 1 ms sleep before the blocking read).
+ * interrupt() ends a read waiting in Redis with CLIENT UNBLOCK (as if it timed out: nothing is
+ * delivered, so nothing is stranded in the pending list), so a closing consumer does not wait out
+ * the rest of BLOCK_MS (`queue work --until-empty` ended up to 100 ms late).
  */
 function groupReader(ctx: FlavorContext, name: string, group: string, consumer: string) {
-  let blocking: Promise<RedisClient> | undefined
+  let blocking: Promise<{client: RedisClient; id: number | undefined}> | undefined
+  let stopped = false
+  let waiting = false
   const blocker = () =>
-    (blocking ??= ctx.duplicate().catch((error: unknown) => {
-      blocking = undefined // made again at the next blocking read (the connection may be back)
-      throw error
-    }))
+    (blocking ??= ctx.duplicate().then(
+      // a user without CLIENT rights (ACL) gets no id: its close waits the read out, as before
+      async (client) => ({client, id: ctx.cluster ? undefined : await client.call('CLIENT', 'ID').then(Number, () => undefined)}),
+      (error: unknown) => {
+        blocking = undefined // made again at the next blocking read (the connection may be back)
+        throw error
+      },
+    ))
   return {
     async read(count: number, block: boolean): Promise<StreamEntry[]> {
-      const client = await blocker()
-      const wait = block ? ['BLOCK', BLOCK_MS] : []
-      return streamEntries((await client.callBuffer('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, ...wait, 'STREAMS', name, '>')) as unknown[] | null)
+      const {client} = await blocker()
+      // once interrupted, no read waits any more
+      const wait = block && !stopped ? ['BLOCK', BLOCK_MS] : []
+      waiting = wait.length > 0
+      try {
+        return streamEntries((await client.callBuffer('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, ...wait, 'STREAMS', name, '>')) as unknown[] | null)
+      } finally {
+        waiting = false
+      }
+    },
+    interrupt(): void {
+      stopped = true
+      if (!waiting) return
+      // on the command connection (the same server; a Cluster's node is not known here: it waits)
+      void blocking?.then(({id}) => (id !== undefined && waiting ? ctx.client.call('CLIENT', 'UNBLOCK', id) : undefined)).catch(() => {})
     },
     dispose(): void {
-      void blocking?.then((c) => c.disconnect(), () => {})
+      void blocking?.then(({client}) => client.disconnect(), () => {})
     },
   }
 }
@@ -335,6 +356,7 @@ export const streamFlavor: Flavor = {
       },
       // the blocking read is the idle wait: no sleep after it
       maxIdleMs: 1,
+      interrupt: () => reader.interrupt(),
       dispose: async () => {
         reader.dispose()
         // forget this consumer when it holds nothing, so XINFO does not fill with dead consumers
