@@ -11,22 +11,23 @@ const ACK_PENDING = 1
 /** Settled on the broker by a direct ack or nack: a multiple ack may pass over it. */
 const SETTLED = 2
 
-interface Delivery {
-  msg: ConsumeMessage
-  state: number
+/** One delivery of this channel (the consumer's lease itself: no object of its own). */
+export interface Delivery {
+  readonly msg: ConsumeMessage
+  /** UNSETTLED, ACK_PENDING or SETTLED; starts UNSETTLED (0). */
+  ackState: number
 }
 
 /** What nack and dead-letter settle through: the channel's own calls, marking the delivery settled. */
 export interface DirectSettle {
-  ack(msg: ConsumeMessage): void
-  nack(msg: ConsumeMessage, allUpTo: boolean, requeue: boolean): void
+  ack(d: Delivery): void
+  nack(d: Delivery, requeue: boolean): void
 }
 
 export class AckBatcher {
   /** Deliveries in delivery-tag order, from `head` on; the settled front is dropped at each flush. */
   private deliveries: Delivery[] = []
   private head = 0
-  private readonly byTag = new Map<number, Delivery>()
   private pending: Delivery[] = []
   private scheduled = false
   readonly direct: DirectSettle
@@ -36,37 +37,29 @@ export class AckBatcher {
     private readonly open: () => boolean,
   ) {
     this.direct = {
-      ack: (msg) => {
-        ch.ack(msg)
-        this.settled(msg)
+      ack: (d) => {
+        ch.ack(d.msg)
+        d.ackState = SETTLED
       },
-      nack: (msg, allUpTo, requeue) => {
-        ch.nack(msg, allUpTo, requeue)
-        this.settled(msg)
+      nack: (d, requeue) => {
+        ch.nack(d.msg, false, requeue)
+        d.ackState = SETTLED
       },
     }
   }
 
-  delivered(msg: ConsumeMessage): void {
-    const d = {msg, state: UNSETTLED}
+  /** Takes a new delivery, in delivery-tag order (its ackState UNSETTLED). */
+  delivered(d: Delivery): void {
     this.deliveries.push(d)
-    this.byTag.set(msg.fields.deliveryTag, d)
   }
 
-  ack(msg: ConsumeMessage): void {
-    const d = this.byTag.get(msg.fields.deliveryTag)
-    if (!d) return this.ch.ack(msg)
-    d.state = ACK_PENDING
+  ack(d: Delivery): void {
+    d.ackState = ACK_PENDING
     this.pending.push(d)
     if (!this.scheduled) {
       this.scheduled = true
       setImmediate(() => this.flush())
     }
-  }
-
-  private settled(msg: ConsumeMessage): void {
-    const d = this.byTag.get(msg.fields.deliveryTag)
-    if (d) d.state = SETTLED
   }
 
   /** Sends what is pending now (also before the channel is closed: its close must follow the acks). */
@@ -78,11 +71,10 @@ export class AckBatcher {
     // the channel died: RabbitMQ requeued everything it had delivered, and its tags are void
     if (!this.open()) return
     let upTo: Delivery | undefined
-    while (this.head < this.deliveries.length && this.deliveries[this.head]!.state !== UNSETTLED) {
+    while (this.head < this.deliveries.length && this.deliveries[this.head]!.ackState !== UNSETTLED) {
       const d = this.deliveries[this.head++]!
-      this.byTag.delete(d.msg.fields.deliveryTag)
-      if (d.state === ACK_PENDING) upTo = d
-      d.state = SETTLED
+      if (d.ackState === ACK_PENDING) upTo = d
+      d.ackState = SETTLED
     }
     if (this.head > 1024 && this.head * 2 > this.deliveries.length) {
       this.deliveries = this.deliveries.slice(this.head)
@@ -91,9 +83,9 @@ export class AckBatcher {
     try {
       if (upTo) this.ch.ack(upTo.msg, true)
       for (const d of pending) {
-        if (d.state !== ACK_PENDING) continue
+        if (d.ackState !== ACK_PENDING) continue
         this.ch.ack(d.msg)
-        d.state = SETTLED
+        d.ackState = SETTLED
       }
     } catch {
       // the channel closed meanwhile: same as above

@@ -8,11 +8,11 @@
 // A failed attempt is requeued as a confirmed copy carrying the count (attempts.ts).
 import type {Channel, ConsumeMessage} from 'amqplib'
 import type {ConsumeOptions, Lease, LeaseHandler, Message, NackOptions, Subscription} from '../../broker/contract.js'
-import {onceLease, SETTLED, type SettleOps} from '../../broker/kit/lease.js'
+import {SETTLED, SettleOnce} from '../../broker/kit/lease.js'
 import {ClosedSignal, Outage, resumes, withDeadline} from '../../broker/kit/subscription.js'
 import {sleep} from '../../kernel/backoff.js'
 import {ConnectionError, NotSupportedError, UsageError, isUserError} from '../../kernel/errors.js'
-import {AckBatcher, type DirectSettle} from './acks.js'
+import {AckBatcher, type Delivery, type DirectSettle} from './acks.js'
 import type {AttemptCopier} from './attempts.js'
 import {toMessage} from './envelope.js'
 import {channelError} from './errors.js'
@@ -63,6 +63,74 @@ export async function startConsumer(ctx: ConsumeContext, handler: LeaseHandler, 
   return {closed: consumer.closed.promise, resumes: resumes(options), close: () => consumer.close()}
 }
 
+/**
+ * One delivery: the lease, settled once on the channel that delivered it while that channel lives,
+ * and the ack batcher's entry for it (one object a message, no closures).
+ */
+class AmqpLease extends SettleOnce implements Lease, Delivery {
+  ackState = 0
+
+  constructor(
+    readonly msg: ConsumeMessage,
+    readonly message: Message,
+    private readonly live: Live,
+    private readonly consumer: AmqpConsumer,
+  ) {
+    super()
+  }
+
+  // the hot path: the ack is batched for this turn's flush, nothing to wait for (no closure, no promise)
+  ack(): Promise<void> {
+    if (!this.claim()) return SETTLED
+    const {live} = this
+    // its channel died: RabbitMQ has requeued it already, and its delivery tag is void
+    if (live.open) {
+      try {
+        live.acks.ack(this)
+      } catch (error) {
+        if (live.open) return this.outcome(Promise.reject(error as Error))
+      }
+    }
+    this.consumer.settledOne()
+    return SETTLED
+  }
+
+  nack(opts?: NackOptions): Promise<void> {
+    if (!this.claim()) return SETTLED
+    return this.outcome(this.onLive((ch) => this.consumer.nackOn(ch, this, this.live, opts)))
+  }
+
+  deadLetter(reason: string): Promise<void> {
+    if (!this.claim()) return SETTLED
+    return this.outcome(this.onLive((ch) => this.consumer.deadLetterOn(ch, this, reason)))
+  }
+
+  async extend(): Promise<void> {
+    if (this.settled) return
+    throw new NotSupportedError('an AMQP delivery has no lease to extend')
+  }
+
+  /** Settles on the channel that delivered it, while that channel lives. */
+  private async onLive(how: (ch: DirectSettle) => Promise<void> | void): Promise<void> {
+    // its channel died: RabbitMQ has requeued it already, and its delivery tag is void
+    if (!this.live.open) return
+    try {
+      await how(this.live.acks.direct)
+    } catch (error) {
+      if (this.live.open) throw error // else it died midway: same as above
+    }
+  }
+
+  /** A settle still under way: its slot is freed once it ended, done or failed (a failed one still counts). */
+  private async outcome(answer: Promise<void>): Promise<void> {
+    try {
+      await answer
+    } finally {
+      this.consumer.settledOne()
+    }
+  }
+}
+
 class AmqpConsumer {
   readonly closed = new ClosedSignal()
   private stopping = false
@@ -92,73 +160,47 @@ class AmqpConsumer {
     this.closingChannel ??= this.live.ch.close().catch(() => {})
   }
 
-  private makeLease(msg: ConsumeMessage, message: Message, state: Live): Lease {
-    /** Settles on the channel that delivered it, while that channel lives. */
-    const onLive = async (how: (ch: DirectSettle) => Promise<void> | void) => {
-      // its channel died: RabbitMQ has requeued it already, and its delivery tag is void
-      if (!state.open) return
-      try {
-        await how(state.acks.direct)
-      } catch (error) {
-        if (state.open) throw error // else it died midway: same as above
-      }
-    }
-    const ops: SettleOps = {
-      // the hot path: the ack is batched for this turn's flush, nothing to wait for (no closure, no promise)
-      ack: () => {
-        if (!state.open) return SETTLED
-        try {
-          state.acks.ack(msg)
-        } catch (error) {
-          if (state.open) return Promise.reject(error)
-        }
-        return SETTLED
-      },
-      nack: (opts?: NackOptions) => onLive((ch) => this.nackOn(ch, msg, message, state, opts)),
-      deadLetter: (reason: string) => onLive((ch) => this.deadLetterOn(ch, msg, message, reason)),
-    }
-    return onceLease(message, ops, {
-      finished: () => {
-        this.ctx.onActivity()
-        this.unsettled--
-        this.closeChannelWhenIdle()
-      },
-    })
+  /** A lease's settle ended (done or failed): its prefetch slot is free. */
+  settledOne(): void {
+    this.ctx.onActivity()
+    this.unsettled--
+    this.closeChannelWhenIdle()
   }
 
-  private async nackOn(ch: DirectSettle, msg: ConsumeMessage, message: Message, state: Live, opts?: NackOptions): Promise<void> {
+  async nackOn(ch: DirectSettle, lease: AmqpLease, state: Live, opts?: NackOptions): Promise<void> {
+    const {message} = lease
     if (opts?.delayMs) {
-      ch.nack(msg, false, true)
+      ch.nack(lease, true)
       throw new NotSupportedError(`nack with a delay is not supported on amqp (no delayed-message exchange) — the message was requeued at once`)
     }
     const copy = opts?.failed ? await this.copierPromise : undefined
-    if (!copy) return ch.nack(msg, false, true)
+    if (!copy) return ch.nack(lease, true)
     try {
-      await copy(msg, message.attempts)
+      await copy(lease.msg, message.attempts)
     } catch (error) {
       if (!state.open) return // RabbitMQ has requeued the original
-      ch.nack(msg, false, true)
+      ch.nack(lease, true)
       throw new ConnectionError(
         `could not record attempt ${message.attempts} of message ${message.id} on "${this.ctx.queue}": ${(error as Error).message} — it was requeued as it was, so its attempts may not grow`,
       )
     }
     // the channel died meanwhile: the copy and the requeued original both come back (a duplicate, never a loss)
-    if (state.open) ch.ack(msg)
+    if (state.open) ch.ack(lease)
   }
 
-  private async deadLetterOn(ch: DirectSettle, msg: ConsumeMessage, message: Message, reason: string): Promise<void> {
+  async deadLetterOn(ch: DirectSettle, lease: AmqpLease, reason: string): Promise<void> {
     const sink = await this.sinkPromise
     if (sink?.missing) {
-      ch.nack(msg, false, true)
+      ch.nack(lease, true)
       throw new NotSupportedError(`${sink.missing} — the message was requeued, not dropped`)
     }
     if (!sink) {
       // management API unknown: let the broker apply the queue's own DLX (none → RabbitMQ drops it)
-      ch.nack(msg, false, false)
+      ch.nack(lease, false)
       return
     }
-    await sink.deadLetter(msg, reason, message.attempts)
-    ch.ack(msg)
+    await sink.deadLetter(lease.msg, reason, lease.message.attempts)
+    ch.ack(lease)
   }
 
   /** Opens a channel and consumes on it; the old one (if any) is dead by now. */
@@ -198,9 +240,10 @@ class AmqpConsumer {
       return
     }
     this.unsettled++
-    state.acks.delivered(msg)
+    const lease = new AmqpLease(msg, toMessage(msg, this.ctx.queue, 'inflight', true), state, this)
+    state.acks.delivered(lease)
     this.ctx.onActivity()
-    this.handler(this.makeLease(msg, toMessage(msg, this.ctx.queue, 'inflight', true), state))
+    this.handler(lease)
   }
 
   private stopped(reason: string, transient: boolean): ConnectionError {

@@ -36,7 +36,8 @@ export function toMessage(msg: AmqpMessage, queue: string, state: MessageState, 
   const p = msg.properties
   const rawHeaders = (p.headers ?? {}) as Record<string, unknown>
   const headers: Record<string, string> = {}
-  for (const [k, v] of Object.entries(rawHeaders)) headers[k] = headerText(v)
+  // amqplib decodes headers into a plain object: for-in walks its own keys, without an entries array a message
+  for (const k in rawHeaders) headers[k] = headerText(rawHeaders[k])
   const deaths = rawHeaders['x-death'] as {reason?: string}[] | undefined
   const message: Message = {
     id: p.messageId ? String(p.messageId) : p.correlationId ? String(p.correlationId) : `delivery-${msg.fields.deliveryTag}`,

@@ -74,8 +74,10 @@ export function toMessage(queue: string, raw: Native, state: MessageState, attem
 }
 
 export function fromDelivered(queue: string, msg: Delivered): Message {
-  const time = new Date(msg.info.timestampMs)
-  return toMessage(queue, {subject: msg.subject, seq: msg.seq, data: msg.data, header: msg.headers, time}, 'inflight', msg.info.deliveryCount)
+  const message = toMessage(queue, {subject: msg.subject, seq: msg.seq, data: msg.data, header: msg.headers}, 'inflight', msg.info.deliveryCount)
+  // the time as it came: no Date a delivery just to read it back
+  message.enqueuedAt = msg.info.timestampMs
+  return message
 }
 
 export function fromStored(queue: string, msg: StoredMsg, state: MessageState, attempts = 0): Message {

@@ -24,8 +24,14 @@ class DeliveredMsg implements Delivered {
   constructor(
     private readonly msg: Msg,
     readonly seq: number,
-    readonly info: {deliveryCount: number; timestampMs: number},
+    readonly deliveryCount: number,
+    readonly timestampMs: number,
   ) {}
+
+  /** Its own fields: no second object a message. */
+  get info(): {deliveryCount: number; timestampMs: number} {
+    return this
+  }
 
   get subject(): string {
     return this.msg.subject
@@ -61,14 +67,29 @@ const NAK = enc.encode('-NAK')
 const WPI = enc.encode('+WPI')
 const TERM = enc.encode('+TERM')
 
-function toDelivered(msg: Msg): Delivered | undefined {
+/**
+ * The message's delivery facts from its ack subject, or undefined for a status. Read in place
+ * (dot positions, one number each) rather than split: no array and nine strings a message.
+ */
+export function toDelivered(msg: Msg): Delivered | undefined {
   const reply = msg.reply
   if (!reply?.startsWith('$JS.ACK.')) return undefined
-  const t = reply.split('.')
-  const at = t.length === 9 ? 4 : t.length >= 11 ? 6 : -1
+  // dots[k]: where token k+1 starts minus one; 9 tokens (v1) or 11+ (v2: domain and account hash)
+  const dots: number[] = DOTS
+  let n = 0
+  for (let i = reply.indexOf('.'); i >= 0 && n < 12; i = reply.indexOf('.', i + 1)) dots[n++] = i
+  const tokens = n + 1
+  const at = tokens === 9 ? 4 : tokens >= 11 ? 6 : -1
   if (at < 0) return undefined
-  return new DeliveredMsg(msg, Number(t[at + 1]), {deliveryCount: Number(t[at]), timestampMs: Math.floor(Number(t[at + 3]) / 1e6)})
+  return new DeliveredMsg(msg, token(reply, at + 1), token(reply, at), Math.floor(token(reply, at + 3) / 1e6))
 }
+
+/** Token k (k ≥ 1, not the last) of the subject toDelivered just scanned, as a number. */
+function token(reply: string, k: number): number {
+  return Number(reply.slice(DOTS[k - 1]! + 1, DOTS[k]))
+}
+/** Scratch for toDelivered's dot positions (synchronous, so one array serves every call). */
+const DOTS: number[] = new Array<number>(12).fill(0)
 
 export interface PullEvents {
   message(d: Delivered): void

@@ -76,6 +76,33 @@ describe('amqp wire latency', () => {
     }
   }, 60_000)
 
+  it('a delivery allocates its lease and message only: no per-message closures or settle objects', async () => {
+    const q = await declareQueue(uniqueQueue('lease'))
+    await broker.enqueue(q, [{payload: 'a'}, {payload: 'b'}, {payload: 'c'}])
+    const seen: Lease[] = []
+    const sub = await broker.consume(q, (l) => void seen.push(l), {prefetch: 10})
+    try {
+      await eventually(() => (seen.length === 3 ? true : undefined), 10_000, '3 deliveries')
+      // the adapter's own lease, under the guard's wrapper (and a bounded broker's, if any)
+      const own = seen.map((l) => {
+        let inner = l as Lease & {inner?: Lease}
+        while (inner.inner) inner = inner.inner
+        return inner as unknown as Record<string, unknown>
+      })
+      const [a, b] = own as [Record<string, unknown>, Record<string, unknown>]
+      for (const [key, value] of Object.entries(a)) {
+        expect(typeof value, key).not.toBe('function')
+        // what is the delivery's own (the amqplib message, our Message) may differ; everything else is shared
+        if (value !== null && typeof value === 'object' && key !== 'message' && key !== 'msg') expect(b[key], key).toBe(value)
+      }
+      await Promise.all(seen.map((l) => l.ack()))
+      await sleep(100)
+    } finally {
+      await sub.close()
+    }
+    expect((await broker.stats(q)).counts.waiting).toBe(0)
+  }, 30_000)
+
   it('a batched ack never covers a message still being handled: it can be handed back afterwards', async () => {
     const q = await declareQueue(uniqueQueue('held'))
     await broker.enqueue(q, Array.from({length: 10}, (_, i) => ({payload: `m${i}`})))
