@@ -39,6 +39,8 @@ export interface SendOptions {
   total?: number
   flavor?: string
   signal?: AbortSignal
+  /** false: the caller counts messages and never reads their ids (import), so adapters may skip making them (EnqueueOptions.ids); onBatch's ids may then be empty. */
+  ids?: boolean
   /** Each confirmed batch's ids, in input order, with the running total confirmed. */
   onBatch?: (ids: string[], sent: number) => void
   /** The input line of the nth message (1-based), where lines and messages differ (import): failures name lines. */
@@ -136,6 +138,7 @@ class BatchSend {
     const writtenOrDone = new Promise<void>((resolve) => (written = resolve))
     const options: EnqueueOptions = {onWritten: written}
     if (this.options.flavor) options.flavor = this.options.flavor
+    if (this.options.ids === false) options.ids = false
     this.messagesInFlight += batch.length
     const done = this.broker.enqueue(this.queue, batch, options).then(
       (ids) => this.settle(outcome, {ids}),
@@ -168,8 +171,9 @@ class BatchSend {
       if (!o.ids && o.error === undefined) break
       this.told++
       if (!o.ids) continue
-      this.sent += o.ids.length
-      for (const id of o.ids) this.ids.push(id)
+      // without ids an adapter may return none: a confirmed batch counts all its messages
+      this.sent += this.options.ids === false ? o.length : o.ids.length
+      if (this.options.ids !== false) for (const id of o.ids) this.ids.push(id)
       try {
         this.options.onBatch?.(o.ids, this.sent)
       } catch (error) {

@@ -152,3 +152,43 @@ describe('sendInBatches when the caller fails', () => {
     expect(f.stats().calls).toBeLessThan(10)
   })
 })
+
+describe('sendInBatches without ids', () => {
+  /** A broker that returns no ids when told ids: false, as a Redis list does, recording what it was told. */
+  function idless() {
+    const told: (boolean | undefined)[] = []
+    const broker = {
+      transport: 'fake',
+      displayUrl: 'fake://',
+      async enqueue(_queue: string, batch: OutgoingMessage[], options?: EnqueueOptions): Promise<string[]> {
+        told.push(options?.ids)
+        return options?.ids === false ? [] : batch.map((m) => `id-${String(m.payload)}`)
+      },
+    } as unknown as Broker
+    return {broker, told}
+  }
+
+  it('ids: false is passed to the adapter; confirmed batches are counted by their length, not by the ids returned', async () => {
+    const f = idless()
+    const seen: number[] = []
+    const report = await sendInBatches(f.broker, 'q', messages(250), {batchSize: 100, ids: false, onBatch: (_ids, sent) => seen.push(sent)})
+    expect(report).toEqual({ids: [], sent: 250})
+    expect(seen).toEqual([100, 200, 250])
+    expect(f.told).toEqual([false, false, false])
+  })
+
+  it('import asks for no ids (it only counts) and counts every message', async () => {
+    const f = idless()
+    const text = messages(250).map((m) => JSON.stringify({payload: m.payload})).join('\n')
+    const report = await importMessages(f.broker, 'q', () => Readable.from([text]), false, {batchSize: 100, allOrNothing: false, priority: false})
+    expect(report.imported).toBe(250)
+    expect(f.told.every((t) => t === false)).toBe(true)
+  })
+
+  it('enqueue (ids wanted) leaves ids to the adapter', async () => {
+    const f = idless()
+    const report = await sendInBatches(f.broker, 'q', messages(3), {batchSize: 100})
+    expect(report.ids).toEqual(['id-1', 'id-2', 'id-3'])
+    expect(f.told).toEqual([undefined])
+  })
+})

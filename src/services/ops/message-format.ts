@@ -79,6 +79,7 @@ export class LineError extends Error {
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
+const isWellFormed = (s: string): boolean => (s as string & {isWellFormed(): boolean}).isWellFormed()
 
 /** Parses one export line; throws LineError naming the line and what is wrong with it. */
 export function parseExportLine(text: string, line: number, options: {priority?: boolean} = {}): OutgoingMessage {
@@ -93,10 +94,11 @@ export function parseExportLine(text: string, line: number, options: {priority?:
   const hasText = v.payload !== undefined
   const hasBase64 = v.payloadBase64 !== undefined
   if (hasText === hasBase64) throw new LineError(line, 'needs exactly one of "payload" (text) or "payloadBase64"')
-  let payload: Buffer
+  let payload: Buffer | string
   if (hasText) {
     if (typeof v.payload !== 'string') throw new LineError(line, '"payload" must be a string (use payloadBase64 for bytes)')
-    payload = Buffer.from(v.payload, 'utf8')
+    // a well-formed string goes as it is (adapters write strings as UTF-8, as for enqueue's lines): no Buffer copy a line; a lone surrogate still becomes U+FFFD's bytes here
+    payload = isWellFormed(v.payload) ? v.payload : Buffer.from(v.payload, 'utf8')
   } else {
     const b64 = v.payloadBase64
     if (typeof b64 !== 'string' || b64.length % 4 !== 0 || !BASE64.test(b64)) throw new LineError(line, '"payloadBase64" is not valid base64')

@@ -4,7 +4,7 @@
 // backoff, delay (an absolute time in ms). Bee-Queue has no job name and no delivery count: a
 // name rides under options.queuectl (./node-job-data.ts), and so do queuectl's hand-backs.
 import type {Message, MessageState, OutgoingMessage} from '../../../broker/contract.js'
-import {decodeData, encodeData, extraOf, type QueuectlExtra} from './node-job-data.js'
+import {decodeData, encodeDataWithJson, extraOf, type QueuectlExtra} from './node-job-data.js'
 
 export interface BeeJob {
   data?: unknown
@@ -24,13 +24,14 @@ export function parseBeeJob(json: string): BeeJob | undefined {
 
 /** The job as bee-queue's `queue.createJob(data).setId(id).delayUntil(at).save()` stores it. */
 export function encodeBeeJob(message: OutgoingMessage, now = Date.now()): {id: string; json: string; at: number} {
-  const {data, extra} = encodeData(message)
+  const {dataJson, extra} = encodeDataWithJson(message)
   if (message.name) extra.name = message.name
   const options: BeeJob['options'] = {timestamp: now, stacktraces: []}
   const at = message.delayMs && message.delayMs > 0 ? now + message.delayMs : 0
   if (at > 0) options.delay = at
   if (Object.keys(extra).length > 0) options.queuectl = extra
-  return {id: message.dedupId ?? '', json: JSON.stringify({data, options, status: 'created', progress: 0}), at}
+  // the bytes of JSON.stringify({data, options, status: 'created', progress: 0}), the data spliced in as encoded once
+  return {id: message.dedupId ?? '', json: `{"data":${dataJson},"options":${JSON.stringify(options)},"status":"created","progress":0}`, at}
 }
 
 /** The stored JSON after a queuectl consumer settled the job (as bee's own _finishJob rewrites it). */

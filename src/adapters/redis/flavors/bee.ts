@@ -109,8 +109,17 @@ export const beeFlavor: Flavor = {
 
   async enqueue(ctx, name, messages, options) {
     const k = keysOf(ctx, name)
-    const add = async (chunk: ReturnType<typeof encodeBeeJob>[]) =>
-      (await runScript(ctx.client, BEE_ADD, [k.id, k.jobs, k.waiting, k.delayed, k.earlierDelayed], chunk.flatMap((j) => [j.id, j.json, j.at]))) as string[]
+    const add = async (chunk: ReturnType<typeof encodeBeeJob>[]) => {
+      // the script's (id, json, at) triples built in place: no array per job
+      const args: (string | number)[] = new Array(chunk.length * 3)
+      for (let i = 0; i < chunk.length; i++) {
+        const j = chunk[i]!
+        args[3 * i] = j.id
+        args[3 * i + 1] = j.json
+        args[3 * i + 2] = j.at
+      }
+      return (await runScript(ctx.client, BEE_ADD, [k.id, k.jobs, k.waiting, k.delayed, k.earlierDelayed], args)) as string[]
+    }
     return (await enqueueInChunks(ctx, messages.map((m) => encodeBeeJob(m)), options, add, (j) => j.json.length)).flat()
   },
 

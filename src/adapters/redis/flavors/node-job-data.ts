@@ -27,29 +27,46 @@ function textOf(payload: Buffer): string | undefined {
 
 /** The `data` to store and what queuectl needs to read it back. */
 export function encodeData(message: OutgoingMessage): {data: unknown; extra: QueuectlExtra} {
-  const payload = typeof message.payload === 'string' ? Buffer.from(message.payload, 'utf8') : message.payload
+  const {data, extra} = encodeDataWithJson(message)
+  return {data, extra}
+}
+
+const isWellFormed = (s: string): boolean => (s as string & {isWellFormed(): boolean}).isWellFormed()
+
+/**
+ * encodeData, with JSON.stringify(data) too: for canonical JSON that is the payload's text itself,
+ * so a caller writing the job as JSON splices it in instead of stringifying the parsed value again.
+ */
+export function encodeDataWithJson(message: OutgoingMessage): {data: unknown; dataJson: string; extra: QueuectlExtra} {
+  const raw = message.payload
+  // a well-formed string is its own UTF-8 text: no Buffer copy and decode per message (a lone surrogate goes the Buffer way, becoming U+FFFD as before)
+  const payload = typeof raw === 'string' && !isWellFormed(raw) ? Buffer.from(raw, 'utf8') : raw
   const extra: QueuectlExtra = {}
-  const text = textOf(payload)
-  let data: unknown
+  const text = typeof payload === 'string' ? payload : textOf(payload)
   if (text !== undefined && (!message.contentType || /json/i.test(message.contentType))) {
     try {
       const parsed: unknown = JSON.parse(text)
       // both libraries store falsy data (0, false, null) as {}: keep those as text
-      if (parsed && JSON.stringify(parsed) === text) data = parsed
+      if (parsed && JSON.stringify(parsed) === text) return withExtra(message, {data: parsed, dataJson: text, extra})
     } catch {
-      data = undefined
+      // not JSON: stored as text below
     }
   }
-  if (data === undefined && text !== undefined) {
+  let data: string
+  if (text !== undefined) {
     data = text
     extra.enc = 'text'
-  } else if (data === undefined) {
-    data = payload.toString('base64')
+  } else {
+    data = (payload as Buffer).toString('base64')
     extra.enc = 'base64'
   }
-  if (message.headers && Object.keys(message.headers).length > 0) extra.headers = message.headers
-  if (message.contentType) extra.ct = message.contentType
-  return {data, extra}
+  return withExtra(message, {data, dataJson: JSON.stringify(data), extra})
+}
+
+function withExtra<T extends {extra: QueuectlExtra}>(message: OutgoingMessage, out: T): T {
+  if (message.headers && Object.keys(message.headers).length > 0) out.extra.headers = message.headers
+  if (message.contentType) out.extra.ct = message.contentType
+  return out
 }
 
 /** Payload bytes, decoded body and content type of stored `data`. */
