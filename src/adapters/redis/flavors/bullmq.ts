@@ -14,6 +14,7 @@ import type {Flavor, FlavorContext} from '../flavor.js'
 import {fromJob, toJob, undecodableJob} from './bullmq-job.js'
 import {oldestWaiting, readCounts, readIds, readMeta, type BullmqType} from './bullmq-read.js'
 import {closeWorkers, consumeBullmq} from './bullmq-consume.js'
+import {addBulkWrittenNow, addClientOf} from './bullmq-add.js'
 import {matchingIds, scriptConditions} from './job-match.js'
 import {bullmqCapabilities, bullmqFinder, bullmqSplit as split} from './detect.js'
 import {enqueueInChunks, jobDataSize} from './shared.js'
@@ -145,9 +146,10 @@ export const bullmqFlavor: Flavor = {
 
   async enqueue(ctx, name, messages, options) {
     const queue = await queueFor(ctx, name)
-    // several addBulk calls in flight on one connection (each is one MULTI, applied in order)
-    const add = async (chunk: ReturnType<typeof toJob>[]) => (await queue.addBulk(chunk as Parameters<Queue['addBulk']>[0])).map((job) => String(job.id))
-    return (await enqueueInChunks(ctx, messages.map(toJob), options, add, jobDataSize)).flat()
+    const client = await addClientOf(queue)
+    // addBulk's pipeline written at the call: several batches in flight on one connection, applied in order
+    const add = (chunk: ReturnType<typeof toJob>[]) => addBulkWrittenNow(queue, client, chunk)
+    return (await enqueueInChunks(ctx, messages.map(toJob), options, add, jobDataSize, 4, true)).flat()
   },
 
   async consume(ctx, name, handler, options) {
