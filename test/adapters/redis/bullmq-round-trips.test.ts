@@ -67,43 +67,4 @@ describe('bullmq round trips', () => {
       await lib.close()
     }
   }, 30_000)
-
-  it('a busy consumer makes one moveToFinished a job, taking the next, and no more moveToActive than BullMQ\'s Worker', async () => {
-    const total = 300
-    const count = async (consume: (q: string, done: () => boolean, seen: () => void) => Promise<void>, q: string) => {
-      const lib = new Queue(q, {connection: raw})
-      await lib.addBulk(Array.from({length: total}, (_, i) => ({name: 'default', data: {n: i}})))
-      let n = 0
-      const commands = await commandsOn(DB.bullmq, `bull:${q}:`, () => consume(q, () => n >= total, () => void n++))
-      const completed = await lib.getCompletedCount()
-      await lib.obliterate({force: true})
-      await lib.close()
-      const scripts = commands.filter((c) => /^EVAL/i.test(c[0]!))
-      // moveToFinished has 14 keys, moveToActive 11 (both start with wait)
-      return {n, completed, finished: scripts.filter((c) => c[2] === '14').length, active: scripts.filter((c) => c[2] === '11').length}
-    }
-    const ours = await count(async (q, done, seen) => {
-      const sub = await broker.consume(`bullmq:${q}`, (lease) => {
-        seen()
-        void lease.ack()
-      }, {prefetch: 64})
-      for (let t = 0; !done() && t < 200; t++) await sleep(50)
-      await sleep(100) // idle: an empty queue is probed by one call at a time
-      await sub.close()
-    }, `${key}-c1`)
-    const conn = new Redis({host, port: Number(port), db: DB.bullmq, maxRetriesPerRequest: null})
-    const theirs = await count(async (q, done, seen) => {
-      const worker = new Worker(q, async () => seen(), {connection: conn, concurrency: 64})
-      for (let t = 0; !done() && t < 200; t++) await sleep(50)
-      await worker.close()
-    }, `${key}-c2`)
-    conn.disconnect()
-    expect(ours.n).toBe(total)
-    expect(ours.completed).toBe(total)
-    expect(ours.finished).toBe(total)
-    expect(theirs.finished).toBe(total)
-    // BullMQ's Worker: one moveToActive a slot, then blocks; queuectl's idle probes are one at a time
-    // (before: 427 here, a burst of 50 empty moveToActive calls at every idle poll; after: ~95 to the Worker's 65)
-    expect(ours.active).toBeLessThan(theirs.active * 2)
-  }, 60_000)
 })

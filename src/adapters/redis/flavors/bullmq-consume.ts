@@ -6,6 +6,7 @@ import {randomUUID} from 'node:crypto'
 import type {Job, UnrecoverableError, Worker} from 'bullmq'
 import type {ConsumeOptions, LeaseHandler, Message, Subscription} from '../../../broker/contract.js'
 import type {SettleOps} from '../../../broker/kit/lease.js'
+import {Waker} from '../../../broker/kit/subscription.js'
 import {startLoop} from '../consumer.js'
 import type {FlavorContext} from '../flavor.js'
 import {fromJob} from './bullmq-job.js'
@@ -56,28 +57,22 @@ export async function consumeBullmq(
   set.add(leases.close)
   return startLoop(handler, options, {
     maxIdleMs: 50,
-    attach: (loop) => (leases.loop = loop),
-    coming: () => leases.coming,
     fetch: (n) => leases.fetch(n),
     dispose: () => leases.dispose(),
   })
 }
 
-type Loop = {deliver(item: {message: Message; ops: SettleOps}): void; wake(): void}
-
-/**
- * The leases one Worker hands out; it stays open until the last of them is settled. An ack also
- * takes the next job in the same round trip (moveToFinished with fetchNext, as BullMQ's own Worker
- * does), handed straight to the handler through the loop; `coming` counts such acks under way,
- * which the loop leaves room for, so leases + coming never pass prefetch.
- */
+/** The leases one Worker hands out; it stays open until the last of them is settled. */
 class WorkerLeases {
   private outstanding = 0
   private stopping = false
   private closed: Promise<void> | undefined
-  private drained = false
-  coming = 0
-  loop: Loop | undefined
+  // An ack also takes the next job in the same round trip (moveToFinished with fetchNext, as
+  // BullMQ's own Worker does). Such jobs wait in `ready` until the loop asks for more; `pending`
+  // counts acks whose next job has not landed yet, so leases + ready + pending never pass prefetch.
+  private readonly ready: {job: Job; token: string}[] = []
+  private pending = 0
+  private readonly landed = new Waker()
   /** The worker's own step from raw job data to a Job (what getNextJob runs after moveToActive). */
   private readonly toNextJob: (data: unknown, id: unknown, token: string) => Promise<Job | undefined>
 
@@ -98,23 +93,26 @@ class WorkerLeases {
     if (this.stopping && this.outstanding === 0) await this.close(false)
   }
 
+  private giveBack(job: Job, token: string): Promise<unknown> {
+    return job.moveToWait(token).catch(() => {}).finally(this.settled)
+  }
+
   private async ack(job: Job, token: string): Promise<void> {
-    const loop = this.loop
-    if (this.stopping || !loop) {
+    if (this.stopping) {
       await job.moveToCompleted(null, token, false)
       return
     }
-    this.coming++
-    let found: Job | undefined
+    this.pending++
     try {
       const next = await job.moveToCompleted(null, token, true)
-      found = Array.isArray(next) && next[0] ? await this.toNextJob(next[0], next[1], token) : undefined
-      if (found) this.outstanding++
+      const found = Array.isArray(next) && next[0] ? await this.toNextJob(next[0], next[1], token) : undefined
+      if (!found) return
+      this.outstanding++
+      if (this.stopping) void this.giveBack(found, token)
+      else this.ready.push({job: found, token})
     } finally {
-      this.coming--
-      // once closed, the loop nacks what it is handed (back to wait), so nothing is stranded
-      if (found) loop.deliver(this.lease(found, token))
-      else loop.wake()
+      this.pending--
+      this.landed.wake()
     }
   }
 
@@ -134,23 +132,27 @@ class WorkerLeases {
   }
 
   async fetch(n: number): Promise<{message: Message; ops: SettleOps}[]> {
-    // several moveToActive calls in flight at once, as BullMQ's own Worker does at concurrency > 1;
-    // once wait ran dry, one probes it (not a burst of empty ones) until it has jobs again
-    const want = this.drained ? 1 : Math.min(n, FETCH_PARALLEL)
+    // all the room is taken by acks still bringing their next job: wait for one to land (or a
+    // little while, so a stuck ack cannot hold the loop)
+    if (this.ready.length === 0 && this.pending >= n) await this.landed.wait(50)
+    const out = this.ready.splice(0, n).map(({job, token}) => this.lease(job, token))
+    // several moveToActive calls in flight at once, as BullMQ's own Worker does at concurrency > 1
+    const want = Math.min(n - out.length - this.pending, FETCH_PARALLEL)
+    if (want <= 0) return out
     const tokens = Array.from({length: want}, () => randomUUID())
     const jobs = await Promise.all(tokens.map((token) => this.worker.getNextJob(token, {block: false}) as Promise<Job | undefined>))
-    const out: {message: Message; ops: SettleOps}[] = []
     jobs.forEach((job, i) => {
       if (!job) return
       this.outstanding++
       out.push(this.lease(job, tokens[i]!))
     })
-    this.drained = out.length < want
     return out
   }
 
   async dispose(): Promise<void> {
     this.stopping = true
+    // jobs an ack brought in that no handler has seen yet go back to wait
+    for (const {job, token} of this.ready.splice(0)) void this.giveBack(job, token)
     if (this.outstanding === 0) await this.close(false)
   }
 }
