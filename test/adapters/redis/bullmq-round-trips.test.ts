@@ -1,16 +1,13 @@
-// BullMQ's round trips, as BullMQ's own at its best (bench/wire/bullmq.mjs): an enqueue writes its
-// addBulk pipeline at the call and says so (onWritten), so the next batch goes out before the
-// reply, storing what Queue#addBulk stores; a busy consumer makes one moveToFinished a job (it takes
-// the next) and no more moveToActive calls than BullMQ's Worker. Counted with MONITOR on this test's keys.
-import {Queue, Worker} from 'bullmq'
+// BullMQ's enqueue round trips, as BullMQ's own at its best (bench/wire/bullmq.mjs): an enqueue
+// writes its addBulk pipeline at the call and says so (onWritten), so the next batch goes out
+// before the reply, storing what Queue#addBulk stores.
+import {Queue} from 'bullmq'
 import {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Broker} from '../../../src/broker/contract.js'
-import {commandsOn} from './monitor.js'
 import {DB, REDIS_HOST, openRedis} from './targets.js'
 
 const [host, port] = REDIS_HOST.split(':') as [string, string]
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const msgs = (from: number, n: number) => Array.from({length: n}, (_, i) => ({payload: `{"n":${from + i}}`, contentType: 'application/json'}))
 
 describe('bullmq round trips', () => {
