@@ -91,7 +91,12 @@ async function once(c, op, side, f) {
   }
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+// an even count's median is the mean of its middle two (with 2 rounds the upper one was printed: the better round)
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
 const spread = (xs) => ({median: median(xs), min: Math.min(...xs), max: Math.max(...xs)})
 
 /** Rows shaped like bench/wire.mjs's: throughput = count ÷ the process's wall time. */

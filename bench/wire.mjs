@@ -132,7 +132,12 @@ async function queueBench(c, extra = []) {
   }
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+// an even count's median is the mean of its middle two (with 2 rounds the upper one was printed: the better round)
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
 const spread = (xs) => ({median: median(xs), min: Math.min(...xs), max: Math.max(...xs)})
 const summary = (rs) => ({throughput: median(rs.map((r) => r.throughput)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), cpuK: median(rs.map((r) => r.cpuK))})
 
